@@ -1,0 +1,10 @@
+"""Pure array kernels: codings, likelihoods, gradients. No I/O, no state, rng passed in."""
+
+from offerlab.numerics._coding import (
+    Scheme,
+    code_levels,
+    level_coding_matrix,
+    partworths_from_coded,
+)
+
+__all__ = ["Scheme", "code_levels", "level_coding_matrix", "partworths_from_coded"]

@@ -1,0 +1,310 @@
+"""The typed study model: the offer as attributes and levels, the tasks, the rules.
+
+A study file is YAML that validates into :class:`Study`. Every model forbids
+unknown keys, so a typo in a study file is an error, never silently ignored.
+Checks that span several fields (duplicate levels, prohibitions naming unknown
+levels, missing translations…) live in :mod:`offerlab.study._checks`, which
+reports each problem with the path of the field it concerns.
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import cached_property
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+
+__all__ = [
+    "Attribute",
+    "CategoricalAttribute",
+    "DesignSettings",
+    "HoldoutTask",
+    "Level",
+    "NoneOption",
+    "NumericAttribute",
+    "PriceAttribute",
+    "PriorSpec",
+    "Study",
+    "TaskRules",
+    "TaskSettings",
+]
+
+Language = Literal["de", "fr", "it", "en"]
+LANGUAGES: tuple[str, ...] = ("de", "fr", "it", "en")
+Identifier = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", min_length=1, max_length=64)
+]
+# A label is either one string (a study in one language) or one text per language.
+Label = str | dict[Language, str]
+Order = Literal["none", "increasing", "decreasing"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Level(_Strict):
+    """One level of a categorical attribute."""
+
+    name: Identifier
+    label: Label
+
+
+class _AttributeBase(_Strict):
+    name: Identifier
+    label: Label
+    order: Order = Field(
+        "none",
+        description="Preference order of the levels as listed, used to spot dominated "
+        "concepts: 'increasing' means later levels are better.",
+    )
+
+
+class CategoricalAttribute(_AttributeBase):
+    """An attribute whose levels are named categories (car class, insurance…)."""
+
+    type: Literal["categorical"] = "categorical"
+    levels: list[Level] = Field(min_length=2)
+
+    @property
+    def level_names(self) -> list[str]:
+        return [lv.name for lv in self.levels]
+
+
+class NumericAttribute(_AttributeBase):
+    """An attribute measured on a number line (km per month, term in months…)."""
+
+    type: Literal["numeric"]
+    values: list[float] = Field(min_length=2)
+    unit: Label = ""
+    format: Label = Field("{value} {unit}", description="How a value is shown, e.g. '{value} km'.")
+    coding: Literal["linear", "partworth"] = "linear"
+
+    @property
+    def level_names(self) -> list[str]:
+        return [_number_name(v) for v in self.values]
+
+
+class PriceAttribute(NumericAttribute):
+    """The price of the offer: numeric, with a currency and a display format."""
+
+    type: Literal["price"]  # type: ignore[assignment]
+    currency: str = "CHF"
+    format: Label = "{currency} {value}"
+    order: Order = "decreasing"
+
+
+def _attribute_type(value: object) -> str:
+    """Attributes without a ``type`` are categorical."""
+    if isinstance(value, dict):
+        return str(value.get("type", "categorical"))
+    return str(getattr(value, "type", "categorical"))
+
+
+Attribute = Annotated[
+    Annotated[CategoricalAttribute, Tag("categorical")]
+    | Annotated[NumericAttribute, Tag("numeric")]
+    | Annotated[PriceAttribute, Tag("price")],
+    Discriminator(_attribute_type),
+]
+
+
+class NoneOption(_Strict):
+    """A 'none of these' option, plain or dual response."""
+
+    type: Literal["plain", "dual"] = "plain"
+    label: Label = Field(
+        default_factory=lambda: {
+            "de": "Keines davon",
+            "fr": "Aucune de ces offres",
+            "it": "Nessuna di queste offerte",
+            "en": "None of these",
+        }
+    )
+    question: Label | None = Field(
+        None, description="Dual response only: 'would you really subscribe to the one you chose?'"
+    )
+
+
+class HoldoutTask(_Strict):
+    """A fixed task shown to every respondent, kept out of estimation to test prediction."""
+
+    name: Identifier
+    concepts: list[dict[str, str | float]] = Field(min_length=2)
+    position: int | None = Field(None, ge=1, description="Task position; default: after the design")
+
+
+class TaskRules(_Strict):
+    """Rules across the concepts of one task."""
+
+    identical_concepts: Literal["forbid"] = "forbid"
+    dominated_concepts: Literal["allow", "forbid"] = "allow"
+
+
+class TaskSettings(_Strict):
+    alternatives: int = Field(3, ge=2, le=8, description="Concepts per task (none option excluded)")
+    per_respondent: int = Field(12, ge=1, le=50, description="Random/design tasks per respondent")
+    none: NoneOption | None = None
+    holdouts: list[HoldoutTask] = Field(default_factory=list)
+    rules: TaskRules = Field(default_factory=TaskRules)
+
+
+class PriorSpec(_Strict):
+    """A Bayesian prior for D-efficient designs, in part-worth terms.
+
+    ``mean`` maps a categorical attribute to one part-worth per level, and a
+    numeric or price attribute to a coefficient per unit. ``sd`` has the same
+    shape (default 0: a point prior).
+    """
+
+    mean: dict[str, list[float] | float] = Field(default_factory=dict)
+    sd: dict[str, list[float] | float] = Field(default_factory=dict)
+    draws: int = Field(64, ge=1, le=10_000)
+
+
+class DesignSettings(_Strict):
+    method: Literal["efficient", "balanced", "random"] = "efficient"
+    versions: int = Field(10, ge=1, le=10_000)
+    seed: int | None = None
+    coding: Literal["effects", "dummy"] = "effects"
+    overlap: Literal["minimal", "balanced"] = Field(
+        "minimal", description="balanced method: 'minimal' overlap or some 'balanced' overlap"
+    )
+    prior: PriorSpec | None = None
+    seconds: float = Field(8.0, gt=0, le=3600, description="Time budget of the efficient search")
+
+
+class Study(_Strict):
+    """A conjoint study: the offer's attributes, the tasks, prohibitions and design settings."""
+
+    name: Identifier
+    title: Label = ""
+    languages: list[Language] = Field(default_factory=lambda: ["en"], min_length=1)
+    default_language: Language = "en"
+    attributes: list[Attribute] = Field(min_length=1)
+    tasks: TaskSettings = Field(default_factory=TaskSettings)
+    prohibitions: list[dict[str, str | float]] = Field(
+        default_factory=list,
+        description="Each entry maps two or more attributes to a level; that combination "
+        "never appears in one concept.",
+    )
+    design: DesignSettings = Field(default_factory=DesignSettings)
+
+    # -- structure -------------------------------------------------------------
+    @property
+    def attribute_names(self) -> list[str]:
+        return [a.name for a in self.attributes]
+
+    @property
+    def n_levels(self) -> tuple[int, ...]:
+        return tuple(len(a.level_names) for a in self.attributes)
+
+    def attribute(self, name: str) -> CategoricalAttribute | NumericAttribute | PriceAttribute:
+        for a in self.attributes:
+            if a.name == name:
+                return a
+        raise KeyError(f"no attribute named {name!r}; the study has {self.attribute_names}")
+
+    @property
+    def price_attribute(self) -> PriceAttribute | None:
+        for a in self.attributes:
+            if isinstance(a, PriceAttribute):
+                return a
+        return None
+
+    def level_index(self, attribute: str, level: str | float) -> int:
+        """Index of ``level`` (a level name, or a numeric value) within ``attribute``."""
+        names = self.attribute(attribute).level_names
+        key = _number_name(level) if isinstance(level, int | float) else str(level)
+        if key not in names:
+            raise KeyError(f"attribute {attribute!r} has no level {level!r}; levels are {names}")
+        return names.index(key)
+
+    # -- prohibitions and task rules ------------------------------------------
+    @cached_property
+    def prohibited_patterns(self) -> list[dict[int, int]]:
+        """Each prohibition as {attribute index: level index}."""
+        names = self.attribute_names
+        return [
+            {names.index(a): self.level_index(a, lv) for a, lv in rule.items()}
+            for rule in self.prohibitions
+        ]
+
+    def allowed(self, concepts: np.ndarray) -> np.ndarray:
+        """Whether each concept (last axis: one level index per attribute) is allowed."""
+        concepts = np.asarray(concepts)
+        ok = np.ones(concepts.shape[:-1], dtype=bool)
+        for pattern in self.prohibited_patterns:
+            hit = np.ones_like(ok)
+            for a, lv in pattern.items():
+                hit &= concepts[..., a] == lv
+            ok &= ~hit
+        return ok
+
+    @cached_property
+    def allowed_concepts(self) -> np.ndarray:
+        """Every allowed concept, shape (n_allowed, n_attributes), in lexicographic order."""
+        grid = np.array(list(itertools.product(*[range(n) for n in self.n_levels])), dtype=np.int64)
+        return grid[self.allowed(grid)]
+
+    @property
+    def ordered_attributes(self) -> list[tuple[int, int]]:
+        """(attribute index, +1 increasing / -1 decreasing) for ordered attributes."""
+        sign = {"increasing": 1, "decreasing": -1}
+        return [(i, sign[a.order]) for i, a in enumerate(self.attributes) if a.order in sign]
+
+    def dominated(self, task: np.ndarray) -> np.ndarray:
+        """Whether each concept of a task (alternatives × attributes) is dominated.
+
+        A concept is dominated when another concept is at least as good on every
+        ordered attribute, strictly better on one, and equal on the unordered ones.
+        """
+        task = np.asarray(task)
+        ordered = self.ordered_attributes
+        if not ordered:
+            return np.zeros(task.shape[0], dtype=bool)
+        idx = np.array([i for i, _ in ordered])
+        sgn = np.array([s for _, s in ordered])
+        unordered = np.setdiff1d(np.arange(task.shape[1]), idx)
+        score = task[:, idx] * sgn  # higher is better
+        better_eq = (score[:, None, :] >= score[None, :, :]).all(-1)  # [k, j]: k >= j
+        strictly = (score[:, None, :] > score[None, :, :]).any(-1)
+        same_rest = (task[:, None, unordered] == task[None, :, unordered]).all(-1)
+        dom = better_eq & strictly & same_rest  # k dominates j
+        return dom.any(axis=0)
+
+    # -- display ---------------------------------------------------------------
+    def text(self, label: Label, language: str | None = None) -> str:
+        """A label in ``language`` (default: the study's default language)."""
+        if isinstance(label, str):
+            return label
+        lang = language or self.default_language
+        return label.get(lang) or label.get(self.default_language) or next(iter(label.values()))
+
+    def level_label(self, attribute: str, level_index: int, language: str | None = None) -> str:
+        attr = self.attribute(attribute)
+        if isinstance(attr, CategoricalAttribute):
+            return self.text(attr.levels[level_index].label, language)
+        value = _number_name(attr.values[level_index])
+        fmt = self.text(attr.format, language)
+        extra = {"currency": attr.currency} if isinstance(attr, PriceAttribute) else {}
+        return fmt.format(value=value, unit=self.text(attr.unit, language), **extra).strip()
+
+    def level_value(self, attribute: str, level_index: int) -> str | float:
+        """The value a tidy table holds for a level: its name, or its number."""
+        attr = self.attribute(attribute)
+        if isinstance(attr, CategoricalAttribute):
+            return attr.levels[level_index].name
+        return attr.values[level_index]
+
+
+def _number_name(value: float | int | str) -> str:
+    """Canonical text of a numeric level: 590.0 → '590', 0.5 → '0.5'."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return value
+    return f"{value:g}" if float(value) != int(value) else str(int(value))
