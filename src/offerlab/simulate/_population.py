@@ -1,0 +1,126 @@
+"""A population of simulated respondents: part-worths per segment, with spread.
+
+A population file (YAML) gives, per segment, the mean part-worths and their
+spread across respondents::
+
+    segments:
+      - name: city
+        share: 0.6                 # share of respondents in this segment
+        partworths:                # categorical: one utility per level, in the study's order
+          car_class: [0.0, 0.4, 0.6, 0.9]
+          price: -0.006            # numeric and price: utility per unit (per CHF)
+        spread:                    # standard deviation across respondents (same shapes,
+          car_class: 0.5           # or one number for every level); default 0
+          price: 0.001
+        none: -1.0                 # utility of "none of these" (if the study has it)
+        none_spread: 0.8
+
+Attributes left out have zero utility. Individual part-worths are drawn as
+mean + spread · N(0, 1), independently per level and respondent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from offerlab.exceptions import StudyError, StudyProblem
+from offerlab.study import CategoricalAttribute, Study
+
+__all__ = ["Population", "Segment", "load_population"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Segment(_Strict):
+    """One segment of respondents with its mean part-worths and spread."""
+
+    name: str = "all"
+    share: float = Field(1.0, gt=0)
+    partworths: dict[str, list[float] | float] = Field(default_factory=dict)
+    spread: dict[str, list[float] | float] = Field(default_factory=dict)
+    none: float = 0.0
+    none_spread: float = Field(0.0, ge=0)
+    scale: float = Field(1.0, gt=0, description="Logit scale: larger means less noisy choices")
+
+
+class Population(_Strict):
+    """Segments of simulated respondents."""
+
+    segments: list[Segment] = Field(min_length=1)
+
+    def check(self, study: Study) -> None:
+        """Raise :class:`StudyError` if the population does not fit ``study``."""
+        problems = []
+        names = set(study.attribute_names)
+        for s, seg in enumerate(self.segments):
+            for kind in ("partworths", "spread"):
+                for attr, value in getattr(seg, kind).items():
+                    field = f"segments[{s}].{kind}.{attr}"
+                    if attr not in names:
+                        problems.append(
+                            StudyProblem(f"unknown attribute; the study has {sorted(names)}", field)
+                        )
+                        continue
+                    spec = study.attribute(attr)
+                    if isinstance(spec, CategoricalAttribute):
+                        n = len(spec.levels)
+                        if isinstance(value, list) and len(value) != n:
+                            problems.append(
+                                StudyProblem(
+                                    f"needs {n} values (one per level), got {len(value)}", field
+                                )
+                            )
+                        if kind == "partworths" and not isinstance(value, list):
+                            problems.append(
+                                StudyProblem(f"needs a list of {n} utilities, one per level", field)
+                            )
+                    elif isinstance(value, list):
+                        problems.append(
+                            StudyProblem("a numeric attribute takes one utility per unit", field)
+                        )
+        if problems:
+            raise StudyError(problems)
+
+    def draw(
+        self, study: Study, n_respondents: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
+        """Draw individual part-worths.
+
+        Returns
+        -------
+        segment : ndarray of int, shape (N,)
+        partworths : list over attributes of ndarray (N, L_a) for categorical
+            attributes, or (N, 1) utility per unit for numeric ones
+        none : ndarray, shape (N,)
+        scale : ndarray, shape (N,)
+        """
+        self.check(study)
+        shares = np.array([s.share for s in self.segments], dtype=float)
+        segment = rng.choice(len(shares), size=n_respondents, p=shares / shares.sum())
+        partworths = []
+        for attr in study.attributes:
+            width = len(attr.levels) if isinstance(attr, CategoricalAttribute) else 1
+            mean = np.zeros((len(self.segments), width))
+            sd = np.zeros((len(self.segments), width))
+            for s, seg in enumerate(self.segments):
+                mean[s] = seg.partworths.get(attr.name, 0.0)
+                sd[s] = seg.spread.get(attr.name, 0.0)
+            noise = rng.standard_normal((n_respondents, width))
+            partworths.append(mean[segment] + sd[segment] * noise)
+        none_mean = np.array([s.none for s in self.segments])[segment]
+        none_sd = np.array([s.none_spread for s in self.segments])[segment]
+        none = none_mean + none_sd * rng.standard_normal(n_respondents)
+        scale = np.array([s.scale for s in self.segments])[segment]
+        return segment, partworths, none, scale
+
+
+def load_population(path: Path | str) -> Population:
+    """Read a population file (YAML), with errors that name the file, line and field."""
+    from offerlab.study._load import load_yaml_model
+
+    return load_yaml_model(Population, path)
