@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from offerlab.data import ChoiceData
+from offerlab.exceptions import ChoiceDataError
 from offerlab.simulate._population import Population
 from offerlab.study import CategoricalAttribute, Study
 
@@ -76,7 +77,9 @@ def simulate_answers(
     n_tasks = frame.groupby("version")["task"].nunique().to_numpy()
     n_alts = frame.groupby(["version", "task"])["alternative"].nunique().to_numpy()
     if len(set(n_tasks)) != 1 or len(set(n_alts)) != 1:
-        raise ValueError("every version needs the same number of tasks and alternatives")
+        raise ChoiceDataError(
+            "design: every version needs the same number of tasks and alternatives"
+        )
     V, T, J, A = len(versions), int(n_tasks[0]), int(n_alts[0]), len(study.attributes)
 
     # Utility contributions per attribute, shape (V, T, J): level indices or values.
@@ -167,7 +170,7 @@ def _level_indices(study: Study, attr: object, column: pd.Series) -> np.ndarray:
         )
     if idx.isna().any():
         bad = sorted(set(column[idx.isna()].astype(str)))[:5]
-        raise ValueError(f"design column '{attr.name}' holds unknown levels {bad}")  # type: ignore[attr-defined]
+        raise ChoiceDataError(f"design column '{attr.name}' holds unknown levels {bad}")  # type: ignore[attr-defined]
     return idx.to_numpy(dtype=np.int64)
 
 
