@@ -48,7 +48,8 @@ def simulate(
     answers = simulate_answers(spec, design_frame, pop, respondents, rng=seed)
     answers.data.write(out)
     console.print(
-        f"{respondents} simulated respondents answered {answers.data.n_tasks} tasks → [bold]{out}[/]"
+        f"{respondents} simulated respondents answered {answers.data.n_tasks} tasks"
+        f" → [bold]{out}[/]"
     )
     if truth is not None:
         write_table(answers.truth, truth)

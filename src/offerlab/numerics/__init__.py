@@ -8,3 +8,12 @@ from offerlab.numerics._coding import (
 )
 
 __all__ = ["Scheme", "code_levels", "level_coding_matrix", "partworths_from_coded"]
+
+from offerlab.numerics._mnl import (  # noqa: E402
+    MNLTerms,
+    mnl_loglike,
+    mnl_null_loglike,
+    mnl_probabilities,
+)
+
+__all__ += ["MNLTerms", "mnl_loglike", "mnl_null_loglike", "mnl_probabilities"]
