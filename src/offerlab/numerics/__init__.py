@@ -9,7 +9,7 @@ from offerlab.numerics._coding import (
 
 __all__ = ["Scheme", "code_levels", "level_coding_matrix", "partworths_from_coded"]
 
-from offerlab.numerics._mnl import (  # noqa: E402
+from offerlab.numerics._mnl import (
     MNLTerms,
     mnl_loglike,
     mnl_null_loglike,

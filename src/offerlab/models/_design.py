@@ -1,0 +1,347 @@
+"""From long-format choice data to the arrays of the MNL kernel.
+
+A :class:`Design` holds X (N, J, K), the chosen index, availability, weights,
+an optional fixed-utility offset and the respondent of every observation.
+
+:class:`ConjointCoding` turns study attributes into columns: effects or dummy
+coding for categorical attributes (and numeric ones with ``coding: partworth``),
+the raw value for linear numeric and price attributes, and a constant on the
+none option. It also codes offers for the share simulator, interpolating
+part-worth attributes between adjacent levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from offerlab.data import ChoiceData
+from offerlab.exceptions import ChoiceDataError, EstimationError, OfferlabError
+from offerlab.numerics import Scheme, level_coding_matrix
+from offerlab.study import CategoricalAttribute, NumericAttribute, PriceAttribute, Study
+
+__all__ = ["AttributeBlock", "ConjointCoding", "Design", "build_design", "task_layout"]
+
+NONE_PARAM = "none"
+
+
+@dataclass(frozen=True)
+class Design:
+    """Arrays for the MNL kernel.
+
+    Attributes
+    ----------
+    X : ndarray, shape (N, J, K)
+    y : ndarray of int, shape (N,)
+    available : ndarray of bool, shape (N, J)
+    weights : ndarray, shape (N,), or None
+    groups : ndarray, shape (N,)
+        Respondent of each observation (cluster for clustered SEs).
+    names : list of str
+        The K free coefficients.
+    offset : ndarray, shape (N, J), or None
+        Utility of fixed coefficients.
+    fixed : dict
+        Fixed coefficients and their values.
+    n_tasks : int
+        Choice tasks behind the N observations (a dual-response task gives two).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    available: np.ndarray
+    weights: np.ndarray | None
+    groups: np.ndarray
+    names: list[str]
+    offset: np.ndarray | None = None
+    fixed: dict[str, float] = field(default_factory=dict)
+    n_tasks: int = 0
+
+
+@dataclass(frozen=True)
+class TaskLayout:
+    """Where each long-format row goes: observation (task) and position within it."""
+
+    obs: np.ndarray  # (rows,)
+    pos: np.ndarray  # (rows,)
+    n_obs: int
+    n_alt: int
+    first_row: np.ndarray  # (n_obs,) a row of each task
+
+    def scatter(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        """Rows (rows, ...) → (N, J, ...) with ``fill`` where a task has fewer alternatives."""
+        out = np.full((self.n_obs, self.n_alt, *values.shape[1:]), fill, dtype=values.dtype)
+        out[self.obs, self.pos] = values
+        return out
+
+
+def task_layout(frame: pd.DataFrame) -> TaskLayout:
+    """Number the tasks of a long frame (in order of appearance) and their alternatives."""
+    grouped = frame.groupby(["respondent", "task"], sort=False)
+    obs = grouped.ngroup().to_numpy()
+    pos = grouped.cumcount().to_numpy()
+    n_obs = int(obs.max()) + 1 if len(obs) else 0
+    first = np.zeros(n_obs, dtype=np.int64)
+    first[obs[::-1]] = np.arange(len(obs))[::-1]
+    return TaskLayout(obs, pos, n_obs, int(pos.max()) + 1 if len(pos) else 0, first)
+
+
+# -- conjoint coding ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttributeBlock:
+    """The columns of one study attribute.
+
+    ``kind`` is ``"levels"`` (coded part-worths, ``coding`` matrix (L, L−1)) or
+    ``"linear"`` (one column holding the value).
+    """
+
+    attribute: str
+    kind: str
+    start: int
+    stop: int
+    values: tuple[float, ...] = ()
+    coding: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class ConjointCoding:
+    """Columns of a conjoint MNL: one block per attribute, then the none constant."""
+
+    study: Study
+    scheme: Scheme
+    blocks: tuple[AttributeBlock, ...]
+    names: tuple[str, ...]
+    none_index: int | None
+
+    @classmethod
+    def from_study(cls, study: Study, scheme: Scheme = "effects", *, none: bool = False):
+        if scheme not in ("effects", "dummy"):
+            raise OfferlabError(f"coding must be 'effects' or 'dummy'; got {scheme!r}")
+        blocks, names, start = [], [], 0
+        for attr in study.attributes:
+            values = () if isinstance(attr, CategoricalAttribute) else tuple(attr.values)
+            if isinstance(attr, NumericAttribute) and attr.coding == "linear":
+                blocks.append(AttributeBlock(attr.name, "linear", start, start + 1, values))
+                names.append(attr.name)
+                start += 1
+                continue
+            levels = attr.level_names
+            C = level_coding_matrix(len(levels), scheme)
+            coded = levels[:-1] if scheme == "effects" else levels[1:]
+            names += [f"{attr.name}[{lv}]" for lv in coded]
+            blocks.append(AttributeBlock(attr.name, "levels", start, start + len(coded), values, C))
+            start += len(coded)
+        none_index = None
+        if none:
+            none_index = start
+            names.append(NONE_PARAM)
+        return cls(study, scheme, tuple(blocks), tuple(names), none_index)
+
+    @property
+    def n_params(self) -> int:
+        return len(self.names)
+
+    def code_rows(self, frame: pd.DataFrame, levels: np.ndarray) -> np.ndarray:
+        """Columns of every long-format row, shape (rows, K); none rows get the constant only.
+
+        ``levels`` is ``ChoiceData.level_indices(study)``.
+        """
+        concept = frame["none"].to_numpy() == 0
+        out = np.zeros((len(frame), self.n_params))
+        for a, block in enumerate(self.blocks):
+            if block.kind == "linear":
+                vals = pd.to_numeric(frame[block.attribute], errors="coerce").to_numpy(float)
+                out[concept, block.start] = vals[concept]
+            else:
+                idx = levels[concept, a]
+                if (idx < 0).any():
+                    raise ChoiceDataError(
+                        f"attribute '{block.attribute}' holds values that are not levels of "
+                        "the study (part-worth coding needs one of the listed levels)"
+                    )
+                out[concept, block.start : block.stop] = block.coding[idx]
+        if self.none_index is not None:
+            out[~concept, self.none_index] = 1.0
+        return out
+
+    def code_offer(self, offer: Mapping[str, object], *, what: str = "offer") -> np.ndarray:
+        """Columns of one offer (attribute → level name or number), shape (K,).
+
+        Numeric values between two levels of a part-worth attribute are coded
+        by linear interpolation of the adjacent levels' columns, which
+        interpolates their part-worths linearly.
+        """
+        known = {b.attribute for b in self.blocks}
+        unknown = [k for k in offer if k not in known]
+        if unknown:
+            raise OfferlabError(
+                f"{what}: unknown attribute(s) {unknown}; the study has {sorted(known)}"
+            )
+        missing = [b.attribute for b in self.blocks if b.attribute not in offer]
+        if missing:
+            raise OfferlabError(f"{what}: no level given for attribute(s) {missing}")
+        x = np.zeros(self.n_params)
+        for block in self.blocks:
+            x[block.start : block.stop] = self._code_value(block, offer[block.attribute], what)
+        return x
+
+    def _code_value(self, block: AttributeBlock, value: object, what: str) -> np.ndarray:
+        attr = self.study.attribute(block.attribute)
+        if isinstance(attr, CategoricalAttribute):
+            names = attr.level_names
+            if str(value) not in names:
+                raise OfferlabError(
+                    f"{what}: attribute '{attr.name}' has no level {value!r}; levels are {names}"
+                )
+            return block.coding[names.index(str(value))]
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise OfferlabError(
+                f"{what}: attribute '{attr.name}' needs a number; got {value!r}"
+            ) from None
+        if not np.isfinite(number):
+            raise OfferlabError(f"{what}: attribute '{attr.name}' needs a finite number")
+        if block.kind == "linear":
+            return np.array([number])
+        grid = np.asarray(block.values, dtype=float)
+        order = np.argsort(grid)
+        lo, hi = grid[order[0]], grid[order[-1]]
+        if not lo - 1e-9 <= number <= hi + 1e-9:
+            raise OfferlabError(
+                f"{what}: {attr.name} = {number:g} lies outside the studied range "
+                f"[{lo:g}, {hi:g}]; part-worth coding cannot extrapolate"
+            )
+        pw_grid = block.coding[order]  # rows sorted by value
+        return np.array(
+            [np.interp(number, grid[order], pw_grid[:, k]) for k in range(pw_grid.shape[1])]
+        )
+
+    def is_price(self, block: AttributeBlock) -> bool:
+        return isinstance(self.study.attribute(block.attribute), PriceAttribute)
+
+
+# -- conjoint design ------------------------------------------------------------------------
+
+
+def build_design(
+    data: ChoiceData,
+    n_params: int,
+    names: list[str],
+    code: Callable[[pd.DataFrame], np.ndarray],
+    *,
+    none_index: int | None = None,
+    dual: bool = False,
+    offset_rows: np.ndarray | None = None,
+    fixed: dict[str, float] | None = None,
+) -> Design:
+    """Assemble a :class:`Design` from long data and a row coder.
+
+    Parameters
+    ----------
+    data : ChoiceData
+        Estimation rows (holdouts already removed).
+    n_params : int
+        K.
+    names : list of str
+        Coefficient names, length K.
+    code : callable
+        frame → (rows, K) columns.
+    none_index : int, optional
+        Column of the none constant (needed for dual response without none rows).
+    dual : bool
+        Dual response: every task with ``would_buy`` gives a forced choice among the
+        concepts and a binary choice between the chosen concept and none.
+    offset_rows : ndarray, shape (rows,), optional
+        Fixed utility of every row.
+
+    Notes
+    -----
+    Sawtooth's dual-response likelihood: for task t with forced choice c and
+    answer b (would buy), ℓ_t = log P(c | concepts) + log P(b | {c, none}),
+    where P(buy | {c, none}) = exp(V_c) / (exp(V_c) + exp(V_none)).
+    """
+    frame = data.frame
+    layout = task_layout(frame)
+    rows_X = code(frame)
+    if rows_X.shape != (len(frame), n_params):
+        raise EstimationError(f"coded rows have shape {rows_X.shape}; expected (rows, {n_params})")
+    is_none = frame["none"].to_numpy() == 1
+    J = layout.n_alt
+    if dual:
+        J += 1  # a slot for the none option of tasks that lack a none row
+    X = np.zeros((layout.n_obs, J, n_params))
+    X[layout.obs, layout.pos] = rows_X
+    del rows_X
+    available = np.zeros((layout.n_obs, J), dtype=bool)
+    available[layout.obs, layout.pos] = frame["available"].to_numpy() == 1
+    offset = None
+    if offset_rows is not None:
+        offset = np.zeros((layout.n_obs, J))
+        offset[layout.obs, layout.pos] = offset_rows
+    chosen = frame["chosen"].to_numpy() == 1
+    y = np.zeros(layout.n_obs, dtype=np.int64)
+    y[layout.obs[chosen]] = layout.pos[chosen]
+    weights = frame["weight"].to_numpy(float)[layout.first_row]
+    groups = frame["respondent"].to_numpy()[layout.first_row]
+    if not dual:
+        return Design(
+            X,
+            y,
+            available,
+            None if np.all(weights == 1) else weights,
+            groups,
+            names,
+            offset,
+            dict(fixed or {}),
+            layout.n_obs,
+        )
+
+    would = frame["would_buy"].to_numpy()[layout.first_row]
+    has_dual = ~pd.isna(would)
+    none_pos = np.full(layout.n_obs, J - 1, dtype=np.int64)
+    none_pos[layout.obs[is_none]] = layout.pos[is_none]
+    if none_index is None:
+        raise EstimationError("dual response needs a none constant in the model")
+    virtual = none_pos == J - 1
+    X[virtual, J - 1, none_index] = 1.0
+    # (i) forced choice: none unavailable.
+    forced_av = available.copy()
+    forced_av[np.arange(layout.n_obs), none_pos] = False
+    # (ii) binary choice between the chosen concept and none.
+    d = np.flatnonzero(has_dual)
+    buy = np.asarray(would[d], dtype=float) == 1
+    bin_av = np.zeros((d.size, J), dtype=bool)
+    bin_av[np.arange(d.size), y[d]] = True
+    bin_av[np.arange(d.size), none_pos[d]] = True
+    bin_y = np.where(buy, y[d], none_pos[d])
+    w = None if np.all(weights == 1) else np.concatenate([weights, weights[d]])
+    return Design(
+        X=np.concatenate([X, X[d]]),
+        y=np.concatenate([y, bin_y]),
+        available=np.concatenate([forced_av, bin_av]),
+        weights=w,
+        groups=np.concatenate([groups, groups[d]]),
+        names=names,
+        offset=None if offset is None else np.concatenate([offset, offset[d]]),
+        fixed=dict(fixed or {}),
+        n_tasks=layout.n_obs,
+    )
+
+
+def conjoint_design(data: ChoiceData, coding: ConjointCoding, *, dual: bool) -> Design:
+    """The design of a conjoint MNL (see :class:`ConjointCoding`)."""
+    levels = data.level_indices(coding.study)
+    return build_design(
+        data,
+        coding.n_params,
+        list(coding.names),
+        lambda frame: coding.code_rows(frame, levels),
+        none_index=coding.none_index,
+        dual=dual,
+    )

@@ -1,0 +1,353 @@
+"""The multinomial logit estimator: Newton's method on the analytic Hessian."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from offerlab.data import ChoiceData
+from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
+from offerlab.models._design import ConjointCoding, Design, conjoint_design
+from offerlab.models._results import CovKind, MNLResults, fit_statistics
+from offerlab.models._spec import ModelSpec, load_spec, spec_design
+from offerlab.numerics import MNLTerms, Scheme, mnl_loglike
+from offerlab.study import Study
+
+__all__ = ["MultinomialLogit", "newton"]
+
+_COV_TYPES = ("classic", "robust", "cluster")
+
+
+class MultinomialLogit:
+    """Multinomial (conditional) logit with linear-in-parameters utility.
+
+    Parameters
+    ----------
+    coding : {"effects", "dummy"}, default "effects"
+        Coding of categorical attributes (conjoint fits).
+    cov_type : {"classic", "robust", "cluster"}, default "classic"
+        Covariance behind ``tvalues``, ``pvalues``, ``conf_int`` and the intervals of
+        importance, WTP and shares. All three are always computed.
+    tol : float, default 1e-10
+        Convergence: stop when the Newton decrement g'(−H)⁻¹g falls below ``tol``.
+    max_iter : int, default 100
+        Newton iterations at most.
+    chunk_size : int, optional
+        Observations per chunk in the likelihood kernel (default: about 1 MiB).
+
+    Examples
+    --------
+    >>> from offerlab.models import MultinomialLogit
+    >>> results = MultinomialLogit().fit(spec="tests/data/swissmetro_mnl.yaml")  # doctest: +SKIP
+    >>> round(results.llf, 3)  # doctest: +SKIP
+    -5331.252
+    """
+
+    def __init__(
+        self,
+        *,
+        coding: Scheme = "effects",
+        cov_type: CovKind = "classic",
+        tol: float = 1e-10,
+        max_iter: int = 100,
+        chunk_size: int | None = None,
+    ) -> None:
+        self.coding = coding
+        self.cov_type = cov_type
+        self.tol = tol
+        self.max_iter = max_iter
+        self.chunk_size = chunk_size
+
+    def _validate(self) -> None:
+        if self.coding not in ("effects", "dummy"):
+            raise OfferlabError(
+                f"The 'coding' parameter of MultinomialLogit must be 'effects' or 'dummy'. "
+                f"Got {self.coding!r} instead."
+            )
+        if self.cov_type not in _COV_TYPES:
+            raise OfferlabError(
+                f"The 'cov_type' parameter of MultinomialLogit must be one of {_COV_TYPES}. "
+                f"Got {self.cov_type!r} instead."
+            )
+        if not (isinstance(self.tol, float | int) and self.tol > 0):
+            raise OfferlabError(
+                f"The 'tol' parameter of MultinomialLogit must be a positive number. "
+                f"Got {self.tol!r} instead."
+            )
+        if not (isinstance(self.max_iter, int) and self.max_iter >= 1):
+            raise OfferlabError(
+                f"The 'max_iter' parameter of MultinomialLogit must be an int >= 1. "
+                f"Got {self.max_iter!r} instead."
+            )
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(
+        self,
+        data: ChoiceData | None = None,
+        *,
+        study: Study | None = None,
+        spec: ModelSpec | Path | str | None = None,
+        start: Sequence[float] | None = None,
+    ) -> MNLResults:
+        """Estimate the model from long-format choice data.
+
+        Parameters
+        ----------
+        data : ChoiceData, optional
+            The answers. Holdout tasks are left out. With a ``spec`` whose ``data``
+            section names a file, ``data`` may be omitted.
+        study : Study, optional
+            Conjoint fit: columns from the study's attributes (see Notes).
+        spec : ModelSpec or path, optional
+            Fit the utility functions of a spec file instead. Exactly one of
+            ``study`` and ``spec``.
+        start : sequence of float, optional
+            Starting values (default zeros).
+
+        Returns
+        -------
+        MNLResults
+
+        Notes
+        -----
+        Conjoint columns: effects (or dummy) coding of categorical attributes and of
+        numeric attributes with ``coding: partworth``; the raw value for numeric and
+        price attributes with ``coding: linear``; a constant ``none`` on the none
+        option when the data has one. Dual response (a ``would_buy`` column) adds,
+        per task, the binary choice between the chosen concept and none, as in
+        Sawtooth's dual-response none (see :func:`~offerlab.models._design.build_design`).
+        """
+        self._validate()
+        if (study is None) == (spec is None):
+            raise OfferlabError("MultinomialLogit.fit needs exactly one of 'study' and 'spec'")
+        if spec is not None:
+            if not isinstance(spec, ModelSpec):
+                spec = load_spec(spec)
+            if data is None:
+                data = spec.load_data()
+            data = data.without_holdouts()
+            design, levels = spec_design(spec, data)
+            results = self._fit_design(design, start)
+            results.spec = spec
+            results.spec_levels = levels
+            self.results_ = results
+            return results
+        if data is None:
+            raise OfferlabError("MultinomialLogit.fit(study=...) needs choice data")
+        data = data.without_holdouts()
+        if data.frame.empty:
+            raise OfferlabError("no estimation tasks: every task is a holdout")
+        dual = data.dual_response
+        coding = ConjointCoding.from_study(study, self.coding, none=data.has_none or dual)
+        design = conjoint_design(data, coding, dual=dual)
+        results = self._fit_design(design, start)
+        results.coding = coding
+        self.results_ = results
+        return results
+
+    def fit_arrays(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        available: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
+        groups: np.ndarray | None = None,
+        names: Sequence[str] | None = None,
+        start: Sequence[float] | None = None,
+    ) -> MNLResults:
+        """Estimate from arrays already in memory (no copy of ``X`` is made).
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, J, K), float64
+        y : ndarray of int, shape (N,)
+            Index of the chosen alternative.
+        available : ndarray of bool, shape (N, J), optional
+        weights : ndarray, shape (N,), optional
+        groups : ndarray, shape (N,), optional
+            Respondent of each observation (clusters). Default: each its own.
+        names : sequence of str, optional
+            Coefficient names (default ``x0``, ``x1``…).
+        start : sequence of float, optional
+        """
+        self._validate()
+        X = np.asarray(X)
+        if X.ndim != 3 or X.dtype != np.float64:
+            raise OfferlabError(f"X must be a float64 array (N, J, K); got {X.dtype} {X.shape}")
+        N, J, K = X.shape
+        y = np.asarray(y, dtype=np.int64)
+        if y.shape != (N,) or (y < 0).any() or (y >= J).any():
+            raise OfferlabError(f"y must hold N = {N} indices in [0, {J}); got shape {y.shape}")
+        if available is None:
+            available = np.ones((N, J), dtype=bool)
+        available = np.asarray(available, dtype=bool)
+        if available.shape != (N, J) or not available[np.arange(N), y].all():
+            raise OfferlabError("available must be (N, J) and true on every chosen alternative")
+        design = Design(
+            X=X,
+            y=y,
+            available=available,
+            weights=None if weights is None else np.asarray(weights, dtype=float),
+            groups=np.arange(N) if groups is None else np.asarray(groups),
+            names=list(names) if names is not None else [f"x{k}" for k in range(K)],
+            n_tasks=N,
+        )
+        if len(design.names) != K:
+            raise OfferlabError(f"names has {len(design.names)} entries; X has K = {K}")
+        return self._fit_design(design, start)
+
+    def _fit_design(self, design: Design, start: Sequence[float] | None) -> MNLResults:
+        K = design.X.shape[2]
+        if K == 0:
+            raise EstimationError("the model has no free coefficient to estimate")
+        beta0 = np.zeros(K) if start is None else np.asarray(start, dtype=float)
+        if beta0.shape != (K,):
+            raise OfferlabError(f"start must have {K} values ({design.names}); got {beta0.shape}")
+
+        def loglike(beta: np.ndarray, derivatives: bool, scores: bool = False) -> MNLTerms:
+            return mnl_loglike(
+                beta,
+                design.X,
+                design.y,
+                design.available,
+                design.weights,
+                design.offset,
+                gradient=derivatives,
+                hessian=derivatives,
+                scores=scores,
+                chunk_size=self.chunk_size,
+            )
+
+        beta, n_iter, converged = newton(
+            loglike, beta0, design.names, tol=self.tol, max_iter=self.max_iter
+        )
+        final = loglike(beta, True, scores=True)
+        return fit_statistics(design, beta, final, n_iter, converged, self.cov_type)
+
+
+def newton(
+    loglike: Callable[..., MNLTerms],
+    beta0: np.ndarray,
+    names: Sequence[str],
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+) -> tuple[np.ndarray, int, bool]:
+    """Maximise a concave log-likelihood by Newton's method with step halving.
+
+    Parameters
+    ----------
+    loglike : callable
+        ``loglike(beta, derivatives: bool) -> MNLTerms`` (gradient and Hessian
+        when ``derivatives``).
+    beta0 : ndarray, shape (K,)
+    names : sequence of str
+        Coefficient names, for error messages.
+    tol : float
+        Stop when the Newton decrement g'(−H)⁻¹g < ``tol``.
+    max_iter : int
+
+    Returns
+    -------
+    beta, n_iter, converged
+
+    Notes
+    -----
+    Direction d = (−H)⁻¹g, solved by Cholesky on the Jacobi-scaled matrix
+    D(−H)D with D = diag(−H)^(−1/2), which makes the solve insensitive to the
+    units of the variables (a price in francs next to a 0/1 constant). The
+    step t ∈ {1, ½, ¼, …} is the first meeting Armijo's condition
+    ℓ(β + t d) ≥ ℓ(β) + 10⁻⁴ t g'd. The decrement g'd is invariant to
+    linear reparametrisation, so centring variables would not change the path.
+    """
+    beta = np.array(beta0, dtype=float)
+    terms = loglike(beta, True)
+    if not np.isfinite(terms.value):
+        raise EstimationError(
+            "the log-likelihood is not finite at the starting values; check for infinite "
+            "or missing values in the data"
+        )
+    for it in range(1, max_iter + 1):
+        step = solve_newton(-terms.hessian, terms.gradient, names)
+        decrement = float(terms.gradient @ step)
+        if decrement < tol:
+            return beta, it - 1, True
+        t = 1.0
+        while True:
+            trial = loglike(beta + t * step, True)
+            if np.isfinite(trial.value) and trial.value >= terms.value + 1e-4 * t * decrement:
+                break
+            t /= 2
+            if t < 1e-12:
+                # No ascent possible in floating point: we are at the optimum's precision.
+                converged = decrement < max(tol, 1e-6)
+                if not converged:
+                    warnings.warn(
+                        f"Newton's method stalled with decrement {decrement:.3g} > tol {tol:g}",
+                        ConvergenceWarning,
+                        stacklevel=3,
+                    )
+                return beta, it, converged
+        beta = beta + t * step
+        terms = trial
+    warnings.warn(
+        f"Newton's method did not converge in {max_iter} iterations; estimates may be "
+        "unreliable (perfect separation makes some coefficients run off to infinity)",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+    return beta, max_iter, False
+
+
+def solve_newton(
+    neg_hessian: np.ndarray, rhs: np.ndarray, names: Sequence[str], *, rcond: float = 1e-12
+) -> np.ndarray:
+    """Solve (−H) x = rhs for a symmetric positive definite −H, or explain why not.
+
+    Raises
+    ------
+    EstimationError
+        When −H is singular: names the coefficients that cannot be identified.
+    """
+    diag = np.diag(neg_hessian).copy()
+    flat = [names[k] for k in np.flatnonzero(~(diag > 0))]
+    if flat:
+        raise EstimationError(
+            f"singular Hessian: coefficient(s) {flat} are not identified: their variable "
+            "never differs between the alternatives of a task (e.g. a constant on every "
+            "alternative, or a respondent characteristic without alternative-specific "
+            "coefficients)"
+        )
+    d = 1.0 / np.sqrt(diag)
+    M = neg_hessian * np.outer(d, d)
+    rhs = np.asarray(rhs)
+    try:
+        L = np.linalg.cholesky(M)
+        ok = np.min(np.diag(L)) ** 2 > rcond
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        vals, vecs = np.linalg.eigh(M)
+        small = vecs[:, vals < max(rcond, 1e-10) * max(vals.max(), 1.0)]
+        if small.size == 0:
+            small = vecs[:, :1]
+        load = np.abs(small).max(axis=1)
+        culprits = [names[k] for k in np.flatnonzero(load > 0.1)]
+        combo = " + ".join(
+            f"{small[k, 0]:.2f}·{names[k]}" for k in np.flatnonzero(np.abs(small[:, 0]) > 0.1)
+        )
+        raise EstimationError(
+            f"singular Hessian: coefficients {culprits} are not identified (collinear: "
+            f"{combo} ≈ 0 in every task). Typical causes: a level or constant that also "
+            "appears as another coefficient, a constant on every alternative, dummies of "
+            "every level, or an attribute that never varies within a task"
+        )
+    if rhs.ndim == 1:
+        z = np.linalg.solve(L, rhs * d)
+        return d * np.linalg.solve(L.T, z)
+    z = np.linalg.solve(L, rhs * d[:, None])
+    return d[:, None] * np.linalg.solve(L.T, z)

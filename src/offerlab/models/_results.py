@@ -1,0 +1,375 @@
+"""Results of a multinomial logit fit: estimates, three covariances, fit statistics, summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from offerlab.data import ChoiceData
+from offerlab.exceptions import OfferlabError
+from offerlab.numerics import MNLTerms, mnl_null_loglike, mnl_probabilities
+
+if TYPE_CHECKING:
+    from offerlab.models._design import ConjointCoding, Design
+    from offerlab.models._spec import ModelSpec
+
+__all__ = ["CovKind", "MNLResults", "Summary", "fit_statistics"]
+
+CovKind = Literal["classic", "robust", "cluster"]
+
+
+@dataclass
+class Summary:
+    """A results summary: data first (DataFrames), text and HTML last.
+
+    Attributes
+    ----------
+    title : str
+    tables : dict of str to DataFrame
+        ``"fit"`` (statistic → value) and ``"estimates"`` (one row per coefficient).
+    notes : list of str
+    """
+
+    title: str
+    tables: dict[str, pd.DataFrame]
+    notes: list[str] = field(default_factory=list)
+
+    def as_text(self) -> str:
+        parts = [self.title, "=" * len(self.title)]
+        for name, table in self.tables.items():
+            parts += ["", name, "-" * len(name), table.to_string(float_format=_fmt)]
+        if self.notes:
+            parts += ["", *[f"Note: {n}" for n in self.notes]]
+        return "\n".join(parts)
+
+    def as_html(self) -> str:
+        body = "".join(
+            f"<h4>{name}</h4>{table.to_html(float_format=_fmt)}"
+            for name, table in self.tables.items()
+        )
+        notes = "".join(f"<p>Note: {n}</p>" for n in self.notes)
+        return f"<h3>{self.title}</h3>{body}{notes}"
+
+    def _repr_html_(self) -> str:
+        return self.as_html()
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+class MNLResults:
+    """A fitted multinomial logit.
+
+    Attributes
+    ----------
+    params : Series
+        Estimates by coefficient name.
+    cov, cov_robust, cov_cluster : DataFrame
+        Classic (−H)⁻¹, observation-level sandwich H⁻¹BH⁻¹ (biogeme's "robust"),
+        and sandwich clustered by respondent with the factor G/(G−1).
+    llf, llnull : float
+        Log-likelihood at the estimates and with equal shares over the available
+        alternatives.
+    nobs : int
+        Choice observations (a dual-response task counts twice).
+    n_tasks, n_respondents : int
+    converged : bool
+    n_iter : int
+    cov_type : {"classic", "robust", "cluster"}
+        Covariance used by ``tvalues``, ``pvalues``, ``conf_int`` and the
+        conjoint summaries unless told otherwise.
+    fixed_params : Series
+        Coefficients fixed by a spec (not estimated).
+    coding : ConjointCoding or None
+        Set by conjoint fits.
+    spec : ModelSpec or None
+        Set by spec fits.
+
+    Notes
+    -----
+    With scores s_n = w_n (x_n,y_n − x̄_n), B = Σ_n s_n s_n' and, clustered,
+    B_c = G/(G−1) Σ_g (Σ_{n∈g} s_n)(Σ_{n∈g} s_n)' over the G respondents:
+    cov_robust = H⁻¹ B H⁻¹ (as biogeme), cov_cluster = H⁻¹ B_c H⁻¹ (the G/(G−1)
+    factor of Stata's and statsmodels' cluster covariance, without their (N−1)/(N−K)).
+    """
+
+    coding: ConjointCoding | None = None
+    spec: ModelSpec | None = None
+    spec_levels: dict[str, list] | None = None
+
+    def __init__(
+        self,
+        *,
+        params: pd.Series,
+        cov: pd.DataFrame,
+        cov_robust: pd.DataFrame,
+        cov_cluster: pd.DataFrame,
+        llf: float,
+        llnull: float,
+        nobs: int,
+        n_tasks: int,
+        n_respondents: int,
+        converged: bool,
+        n_iter: int,
+        cov_type: CovKind = "classic",
+        fixed_params: pd.Series | None = None,
+        gradient: np.ndarray | None = None,
+    ) -> None:
+        self.params = params
+        self.cov = cov
+        self.cov_robust = cov_robust
+        self.cov_cluster = cov_cluster
+        self.llf = llf
+        self.llnull = llnull
+        self.nobs = nobs
+        self.n_tasks = n_tasks
+        self.n_respondents = n_respondents
+        self.converged = converged
+        self.n_iter = n_iter
+        self.cov_type = cov_type
+        self.fixed_params = fixed_params if fixed_params is not None else pd.Series(dtype=float)
+        self.gradient = gradient
+
+    # -- standard errors and tests ---------------------------------------------------------
+    def cov_of(self, kind: CovKind | None = None) -> pd.DataFrame:
+        """The covariance of ``kind`` (default: ``cov_type``)."""
+        kind = kind or self.cov_type
+        table = {"classic": self.cov, "robust": self.cov_robust, "cluster": self.cov_cluster}
+        if kind not in table:
+            raise OfferlabError(f"kind must be one of {list(table)}; got {kind!r}")
+        return table[kind]
+
+    def _se(self, kind: CovKind | None) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov_of(kind).to_numpy())), index=self.params.index)
+
+    @cached_property
+    def bse(self) -> pd.Series:
+        """Classic standard errors √diag((−H)⁻¹)."""
+        return self._se("classic")
+
+    @cached_property
+    def bse_robust(self) -> pd.Series:
+        return self._se("robust")
+
+    @cached_property
+    def bse_cluster(self) -> pd.Series:
+        return self._se("cluster")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """Estimate / SE (SE of ``cov_type``)."""
+        return self.params / self._se(None)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values of the z-test β = 0."""
+        return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues)), index=self.params.index)
+
+    def conf_int(self, alpha: float = 0.05, kind: CovKind | None = None) -> pd.DataFrame:
+        """Wald confidence intervals, columns ``lower`` and ``upper``."""
+        if not 0 < alpha < 1:
+            raise OfferlabError(f"alpha must lie in (0, 1); got {alpha!r}")
+        z = stats.norm.ppf(1 - alpha / 2)
+        se = self._se(kind)
+        return pd.DataFrame({"lower": self.params - z * se, "upper": self.params + z * se})
+
+    # -- fit statistics --------------------------------------------------------------------
+    @property
+    def k(self) -> int:
+        """Number of estimated coefficients."""
+        return len(self.params)
+
+    @property
+    def rho2(self) -> float:
+        """McFadden's ρ² = 1 − ℓ/ℓ₀."""
+        return 1.0 - self.llf / self.llnull
+
+    @property
+    def rho2_adj(self) -> float:
+        """Adjusted ρ̄² = 1 − (ℓ − K)/ℓ₀ (biogeme's rho-square-bar)."""
+        return 1.0 - (self.llf - self.k) / self.llnull
+
+    @property
+    def aic(self) -> float:
+        return 2 * self.k - 2 * self.llf
+
+    @property
+    def bic(self) -> float:
+        """K log(nobs) − 2ℓ."""
+        return self.k * np.log(self.nobs) - 2 * self.llf
+
+    def fit_frame(self) -> pd.DataFrame:
+        """Fit statistics as a one-column table (statistic → value)."""
+        rows = {
+            "observations": self.nobs,
+            "choice tasks": self.n_tasks,
+            "respondents": self.n_respondents,
+            "parameters": self.k,
+            "log-likelihood": self.llf,
+            "null log-likelihood": self.llnull,
+            "rho-square": self.rho2,
+            "rho-square-bar": self.rho2_adj,
+            "AIC": self.aic,
+            "BIC": self.bic,
+            "iterations": self.n_iter,
+            "converged": self.converged,
+        }
+        return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
+
+    # -- tables ----------------------------------------------------------------------------
+    def to_frame(self, alpha: float = 0.05, kind: CovKind | None = None) -> pd.DataFrame:
+        """One row per coefficient.
+
+        Columns: ``estimate``, ``se`` (classic), ``se_robust``, ``se_cluster``, and
+        ``t``, ``p``, ``lower``, ``upper`` computed with the SE of ``kind``
+        (default ``cov_type``).
+        """
+        kind = kind or self.cov_type
+        se = self._se(kind)
+        ci = self.conf_int(alpha, kind)
+        t = self.params / se
+        frame = pd.DataFrame(
+            {
+                "estimate": self.params,
+                "se": self.bse,
+                "se_robust": self.bse_robust,
+                "se_cluster": self.bse_cluster,
+                "t": t,
+                "p": 2 * stats.norm.sf(np.abs(t)),
+                "lower": ci["lower"],
+                "upper": ci["upper"],
+            }
+        )
+        frame.index.name = "parameter"
+        return frame
+
+    def summary(self, alpha: float = 0.05) -> Summary:
+        """Fit statistics and the estimates as a :class:`Summary` (it does not print)."""
+        notes = [
+            f"t, p and the {100 * (1 - alpha):g}% interval use the {self.cov_type} SE; "
+            "robust = sandwich over observations, cluster = sandwich over respondents "
+            "× G/(G−1)."
+        ]
+        if not self.converged:
+            notes.append("the optimiser did NOT converge: do not trust these estimates")
+        if len(self.fixed_params):
+            notes.append(
+                "fixed (not estimated): "
+                + ", ".join(f"{k} = {v:g}" for k, v in self.fixed_params.items())
+            )
+        return Summary(
+            "Multinomial logit",
+            {"fit": self.fit_frame(), "estimates": self.to_frame(alpha)},
+            notes,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<MNLResults: {self.k} coefficients, LL {self.llf:.3f}, "
+            f"{self.nobs} observations, {self.n_respondents} respondents>"
+        )
+
+    # -- prediction and conjoint summaries ---------------------------------------------------
+    def predict(self, data: ChoiceData) -> pd.Series:
+        """Choice probability of every row of long-format ``data`` (holdouts included).
+
+        Every available alternative of a task competes, the none row included
+        (for dual-response data: the probability of the plain choice with none).
+        """
+        from offerlab.models._design import build_design
+        from offerlab.models._spec import spec_design
+
+        if self.coding is not None:
+            levels = data.level_indices(self.coding.study)
+            design = build_design(
+                data,
+                self.coding.n_params,
+                list(self.coding.names),
+                lambda frame: self.coding.code_rows(frame, levels),
+            )
+        elif self.spec is not None:
+            design, _ = spec_design(self.spec, data, levels=self.spec_levels)
+        else:
+            raise OfferlabError("predict needs a conjoint or spec fit; this fit used arrays")
+        P = mnl_probabilities(self.params.to_numpy(), design.X, design.available, design.offset)
+        from offerlab.models._design import task_layout
+
+        layout = task_layout(data.frame)
+        return pd.Series(P[layout.obs, layout.pos], index=data.frame.index, name="probability")
+
+    def _conjoint(self) -> ConjointCoding:
+        if self.coding is None:
+            raise OfferlabError(
+                "part-worths, importance and WTP need a conjoint fit (fit(data, study=...))"
+            )
+        return self.coding
+
+    def partworths(self, kind: CovKind | None = None) -> pd.DataFrame:
+        """Part-worth of every level (tidy), see :func:`~offerlab.models._conjoint.partworths`."""
+        from offerlab.models._conjoint import partworths
+
+        return partworths(self, self._conjoint(), kind)
+
+    def importance(self, kind: CovKind | None = None, alpha: float = 0.05) -> pd.DataFrame:
+        """Attribute importance in percent, see :func:`~offerlab.models._conjoint.importance`."""
+        from offerlab.models._conjoint import importance
+
+        return importance(self, self._conjoint(), kind, alpha)
+
+    def wtp(self, kind: CovKind | None = None, alpha: float = 0.05) -> pd.DataFrame:
+        """Willingness to pay, see :func:`~offerlab.models._conjoint.wtp`."""
+        from offerlab.models._conjoint import wtp
+
+        return wtp(self, self._conjoint(), kind, alpha)
+
+
+def fit_statistics(
+    design: Design,
+    beta: np.ndarray,
+    final: MNLTerms,
+    n_iter: int,
+    converged: bool,
+    cov_type: CovKind,
+) -> MNLResults:
+    """Covariances and fit statistics at the estimates."""
+    from offerlab.models._mnl import solve_newton
+
+    names = list(design.names)
+    K = len(names)
+    cov = solve_newton(-final.hessian, np.eye(K), names)
+    cov = (cov + cov.T) / 2
+    S = final.scores
+    B = S.T @ S
+    codes, uniques = pd.factorize(design.groups)
+    G = len(uniques)
+    Sg = np.column_stack([np.bincount(codes, weights=S[:, k], minlength=G) for k in range(K)])
+    Bc = Sg.T @ Sg * (G / (G - 1) if G > 1 else 1.0)
+
+    def frame(m: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(m, index=names, columns=names)
+
+    return MNLResults(
+        params=pd.Series(beta, index=names, name="estimate"),
+        cov=frame(cov),
+        cov_robust=frame(cov @ B @ cov),
+        cov_cluster=frame(cov @ Bc @ cov),
+        llf=final.value,
+        llnull=mnl_null_loglike(design.available, design.weights),
+        nobs=int(design.X.shape[0]),
+        n_tasks=int(design.n_tasks),
+        n_respondents=G,
+        converged=converged,
+        n_iter=n_iter,
+        cov_type=cov_type,
+        fixed_params=pd.Series(design.fixed, dtype=float),
+        gradient=final.gradient,
+    )

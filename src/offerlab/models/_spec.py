@@ -1,0 +1,465 @@
+"""Model specification files: estimate an MNL on any choice data without writing Python.
+
+A spec is YAML with two sections (Swissmetro, as in biogeme's example b01a_logit)::
+
+    data:
+      path: swissmetro.csv.gz      # relative to the spec file
+      format: wide                 # or long (offerlab's long format)
+      respondent: ID
+      choice: CHOICE
+      filter: "PURPOSE in [1, 3] and CHOICE != 0"
+      alternatives:
+        train:      {code: 1, available: "TRAIN_AV * (SP != 0)",
+                     variables: {time: TRAIN_TT / 100, cost: "TRAIN_CO * (GA == 0) / 100"}}
+        swissmetro: {code: 2, available: SM_AV,
+                     variables: {time: SM_TT / 100, cost: "SM_CO * (GA == 0) / 100"}}
+        car:        {code: 3, available: "CAR_AV * (SP != 0)",
+                     variables: {time: CAR_TT / 100, cost: CAR_CO / 100}}
+    utility:                       # one entry per coefficient
+      ASC_TRAIN: {alternatives: [train]}     # no variable: a constant
+      ASC_CAR:   {alternatives: [car]}
+      B_TIME:    {variable: time}            # all alternatives: generic
+      B_COST:    {variable: cost}
+
+Other coefficient forms: ``{variable: time, alternatives: [car]}`` (alternative
+specific), ``{variable: cost, fixed: -1.0}`` or ``{fixed: 0.0}`` (fixed, not
+estimated), ``{variable: brand, coding: effects}`` (a categorical column
+expanded into one coefficient per level but one, named ``NAME[level]``;
+``levels:`` sets their order, the first being dummy coding's reference).
+
+Every mapping forbids unknown keys. Problems are reported as
+:class:`~offerlab.exceptions.SpecError` naming the file, line and field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from offerlab.data import ChoiceData, WideAlternative, evaluate, read_table, wide_to_long
+from offerlab.exceptions import ChoiceDataError, SpecError, StudyProblem
+from offerlab.models._design import Design, build_design
+from offerlab.numerics import level_coding_matrix
+
+__all__ = [
+    "AlternativeSpec",
+    "CoefficientSpec",
+    "DataSpec",
+    "ModelSpec",
+    "load_spec",
+    "parse_spec",
+    "spec_design",
+]
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AlternativeSpec(_Strict):
+    """One alternative of wide data: its code in the choice column, availability, variables."""
+
+    code: int | str
+    available: str | float | None = None
+    variables: dict[str, str | float] = Field(default_factory=dict)
+
+
+class DataSpec(_Strict):
+    """Where the data is and, for wide data, how to read each alternative."""
+
+    path: str
+    format: Literal["wide", "long"] = "long"
+    respondent: str | None = None
+    choice: str | None = None
+    task: str | None = None
+    weight: str | None = None
+    filter: str | None = None
+    alternatives: dict[str, AlternativeSpec] | None = None
+
+
+class CoefficientSpec(_Strict):
+    """One coefficient: a constant, a generic or alternative-specific variable, or fixed."""
+
+    variable: str | float | None = None
+    alternatives: list[str] | None = None
+    fixed: float | None = None
+    coding: Literal["effects", "dummy"] | None = None
+    levels: list[str | float] | None = None
+
+
+class ModelSpec(_Strict):
+    """A model specification: data and utility functions."""
+
+    data: DataSpec | None = None
+    utility: dict[str, CoefficientSpec] = Field(min_length=1)
+    _path: Path | None = PrivateAttr(None)
+    _positions: dict[tuple[str | int, ...], tuple[int, int]] = PrivateAttr(default_factory=dict)
+
+    @property
+    def path(self) -> Path | None:
+        """The file the spec was read from, if any."""
+        return self._path
+
+    def problem(self, message: str, *loc: str | int) -> SpecError:
+        """A :class:`SpecError` about the field at ``loc``, with its line in the file."""
+        line, col = _locate(self._positions, tuple(loc))
+        field = _dotted(loc)
+        return SpecError([StudyProblem(message, field, line, col)], self._path)
+
+    def load_data(self) -> ChoiceData:
+        """Read the data the spec names, converting wide data to the long format."""
+        if self.data is None:
+            raise self.problem("the spec has no 'data' section; pass the data instead", "data")
+        spec = self.data
+        base = self._path.parent if self._path is not None else Path.cwd()
+        path = Path(spec.path)
+        path = path if path.is_absolute() else base / path
+        if not path.is_file():
+            raise self.problem(f"no such data file: {path}", "data", "path")
+        frame = read_table(path)
+        if spec.format == "long":
+            if spec.filter:
+                try:
+                    frame = frame[evaluate(frame, spec.filter, what="filter").astype(bool)]
+                except ChoiceDataError as exc:
+                    raise self.problem(str(exc), "data", "filter") from None
+            return ChoiceData.from_frame(frame, source=str(path))
+        alternatives = [
+            WideAlternative(name, alt.code, _strs(alt.variables), _str_or_none(alt.available))
+            for name, alt in (spec.alternatives or {}).items()
+        ]
+        try:
+            return wide_to_long(
+                frame,
+                respondent=spec.respondent or "",
+                choice=spec.choice or "",
+                alternatives=alternatives,
+                task=spec.task,
+                filter=spec.filter,
+                weight=spec.weight,
+                source=str(path),
+            )
+        except ChoiceDataError as exc:
+            raise self.problem(str(exc), "data") from None
+
+
+def _strs(variables: dict[str, str | float]) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else repr(float(v)) for k, v in variables.items()}
+
+
+def _str_or_none(value: str | float | None) -> str | None:
+    return None if value is None else value if isinstance(value, str) else repr(float(value))
+
+
+# -- reading and checking -----------------------------------------------------------------
+
+
+def load_spec(path: Path | str) -> ModelSpec:
+    """Read and validate a spec file; errors name the file, line and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(
+            [StudyProblem(f"cannot read the spec file: {exc.strerror}")], path
+        ) from None
+    return parse_spec(text, path)
+
+
+def parse_spec(text: str, path: Path | str | None = None) -> ModelSpec:
+    """Validate spec YAML text (``path`` is used in messages and for the data path)."""
+    path = Path(path) if path is not None else None
+    try:
+        node = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(
+            [StudyProblem(f"not valid YAML: {reason}", "", line, column)], path
+        ) from None
+    positions: dict[tuple[str | int, ...], tuple[int, int]] = {}
+    if node is not None:
+        _positions(node, (), positions)
+    if not isinstance(raw, dict):
+        raise SpecError(
+            [StudyProblem("a spec is a mapping with 'data' and 'utility' sections", "", 1, 1)],
+            path,
+        )
+    try:
+        spec = ModelSpec.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+            line, col = _locate(positions, loc)
+            message = err["msg"]
+            if err["type"] == "extra_forbidden":
+                message = f"unknown field '{loc[-1]}'"
+            elif "input" in err and err["type"] not in ("missing",):
+                message += f" (got {err['input']!r})"
+            problems.append(StudyProblem(message, _dotted(loc), line, col))
+        raise SpecError(problems, path) from None
+    spec._path = path
+    spec._positions = positions
+    _check_static(spec)
+    return spec
+
+
+def _is_union_tag(part: str | int) -> bool:
+    return isinstance(part, str) and (
+        part in {"str", "int", "float", "none"} or part.startswith(("list[", "dict["))
+    )
+
+
+def _positions(node: yaml.Node, loc: tuple, out: dict) -> None:
+    """Map every field path to the (line, column) of its key (or of the item, in lists)."""
+    out.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = (*loc, key.value)
+            out[sub] = (key.start_mark.line + 1, key.start_mark.column + 1)
+            _positions(value, sub, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _positions(item, (*loc, i), out)
+
+
+def _locate(positions: dict, loc: tuple) -> tuple[int | None, int | None]:
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in positions:
+            return positions[loc[:n]]
+    return None, None
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _check_static(spec: ModelSpec) -> None:
+    """Checks that need no data: names, alternatives and variables of wide data."""
+    problems: list[SpecError] = []
+    data = spec.data
+    wide = data is not None and data.format == "wide"
+    if data is not None:
+        if wide:
+            for key in ("respondent", "choice", "alternatives"):
+                if not getattr(data, key):
+                    problems.append(spec.problem(f"wide data needs '{key}'", "data", key))
+        elif data.alternatives is not None:
+            problems.append(
+                spec.problem(
+                    "'alternatives' describes wide data; long data names them in the "
+                    "'alternative' column (set format: wide)",
+                    "data",
+                    "alternatives",
+                )
+            )
+    alt_names = list(data.alternatives) if wide and data.alternatives else None
+    for name, coef in spec.utility.items():
+        if not _NAME.match(name):
+            problems.append(
+                spec.problem(f"'{name}' is not a valid coefficient name", "utility", name)
+            )
+        if coef.variable is None and coef.fixed is None and not coef.alternatives:
+            problems.append(
+                spec.problem(
+                    "a constant needs 'alternatives' (the alternatives it applies to); "
+                    "or give a 'variable'",
+                    "utility",
+                    name,
+                )
+            )
+        if coef.coding is not None and (coef.variable is None or coef.fixed is not None):
+            problems.append(
+                spec.problem("'coding' needs a 'variable' and no 'fixed'", "utility", name)
+            )
+        if alt_names is None:
+            continue
+        for i, alt in enumerate(coef.alternatives or []):
+            if alt not in alt_names:
+                problems.append(
+                    spec.problem(
+                        f"unknown alternative '{alt}'; the data defines {alt_names}",
+                        "utility",
+                        name,
+                        "alternatives",
+                        i,
+                    )
+                )
+        if isinstance(coef.variable, str):
+            applies = [a for a in (coef.alternatives or alt_names) if a in alt_names]
+            lacking = [a for a in applies if coef.variable not in data.alternatives[a].variables]
+            if len(lacking) == len(applies):
+                known = sorted({v for a in data.alternatives.values() for v in a.variables})
+                problems.append(
+                    spec.problem(
+                        f"unknown variable '{coef.variable}'; the alternatives define {known}",
+                        "utility",
+                        name,
+                        "variable",
+                    )
+                )
+            elif lacking:
+                problems.append(
+                    spec.problem(
+                        f"variable '{coef.variable}' is not defined for {lacking}; define it "
+                        "there or list the alternatives it applies to",
+                        "utility",
+                        name,
+                        "variable",
+                    )
+                )
+    if problems:
+        raise SpecError([p for e in problems for p in e.problems], spec.path)
+
+
+# -- the design ----------------------------------------------------------------------------
+
+
+def spec_design(
+    spec: ModelSpec, data: ChoiceData, *, levels: dict[str, list] | None = None
+) -> tuple[Design, dict[str, list]]:
+    """Build the MNL design a spec describes on long data.
+
+    ``levels`` fixes the levels of coded (categorical) coefficients, e.g. those
+    of the fit when predicting on new data. Returns the design and, per coded
+    coefficient, its levels.
+    """
+    given = dict(levels or {})
+    frame = data.frame
+    alt_values = frame["alternative"].astype(str)
+    known_alts = list(dict.fromkeys(alt_values))
+    available = frame["available"].to_numpy() == 1
+    columns: list[np.ndarray] = []
+    names: list[str] = []
+    offset = np.zeros(len(frame))
+    fixed: dict[str, float] = {}
+    levels_of: dict[str, list] = {}
+    problems: list[SpecError] = []
+    for name, coef in spec.utility.items():
+        if coef.alternatives is not None:
+            bad = [a for a in coef.alternatives if a not in known_alts]
+            for i, alt in enumerate(coef.alternatives):
+                if alt in bad:
+                    problems.append(
+                        spec.problem(
+                            f"unknown alternative '{alt}'; the data has {known_alts[:20]}",
+                            "utility",
+                            name,
+                            "alternatives",
+                            i,
+                        )
+                    )
+            if bad:
+                continue
+            applies = alt_values.isin(coef.alternatives).to_numpy()
+        else:
+            applies = np.ones(len(frame), dtype=bool)
+        try:
+            values = _variable(frame, coef.variable, data.variables)
+        except SpecError:
+            raise
+        except ChoiceDataError as exc:
+            problems.append(spec.problem(str(exc), "utility", name, "variable"))
+            continue
+        if values is None:
+            problems.append(
+                spec.problem(
+                    f"unknown variable '{coef.variable}'; the data has {list(data.variables)}",
+                    "utility",
+                    name,
+                    "variable",
+                )
+            )
+            continue
+        if coef.coding is not None:
+            coded_levels = given.get(name) or coef.levels
+            if coded_levels is None:
+                coded_levels = sorted(pd.unique(values[applies & available]), key=str)
+            levels_of[name] = list(coded_levels)
+            lookup = {str(lv): i for i, lv in enumerate(coded_levels)}
+            idx = pd.Series(values).astype(str).map(lookup)
+            miss = applies & available & idx.isna().to_numpy()
+            if miss.any():
+                shown = sorted({str(v) for v in np.asarray(values)[miss]})[:5]
+                problems.append(
+                    spec.problem(
+                        f"values {shown} of '{coef.variable}' are not among the levels "
+                        f"{coded_levels}",
+                        "utility",
+                        name,
+                        "levels",
+                    )
+                )
+                continue
+            if len(coded_levels) < 2:
+                problems.append(spec.problem("a coded variable needs 2+ levels", "utility", name))
+                continue
+            C = level_coding_matrix(len(coded_levels), coef.coding)
+            coded = np.zeros((len(frame), len(coded_levels) - 1))
+            ok = applies & ~idx.isna().to_numpy()
+            coded[ok] = C[idx[ok].astype(int).to_numpy()]
+            kept = coded_levels[:-1] if coef.coding == "effects" else coded_levels[1:]
+            columns += list(coded.T)
+            names += [f"{name}[{lv}]" for lv in kept]
+            continue
+        numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+        bad = applies & available & ~np.isfinite(numeric)
+        if bad.any():
+            where = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
+            problems.append(
+                spec.problem(
+                    f"variable '{coef.variable}' is missing or not a number on available "
+                    f"alternatives it applies to (long rows {where})",
+                    "utility",
+                    name,
+                    "variable",
+                )
+            )
+            continue
+        col = np.where(applies & np.isfinite(numeric), numeric, 0.0)
+        if coef.fixed is not None:
+            offset += coef.fixed * col
+            fixed[name] = float(coef.fixed)
+        else:
+            columns.append(col)
+            names.append(name)
+    if problems:
+        raise SpecError([p for e in problems for p in e.problems], spec.path)
+    rows = np.column_stack(columns) if columns else np.zeros((len(frame), 0))
+    design = build_design(
+        data,
+        len(names),
+        names,
+        lambda _frame: rows,
+        offset_rows=offset if fixed else None,
+        fixed=fixed,
+    )
+    return design, levels_of
+
+
+def _variable(frame: pd.DataFrame, variable: str | float | None, known) -> np.ndarray | None:
+    """A column, an expression over columns, a number, or 1 (a constant)."""
+    if variable is None:
+        return np.ones(len(frame))
+    if not isinstance(variable, str):
+        return np.full(len(frame), float(variable))
+    if variable in frame.columns:
+        return frame[variable].to_numpy()
+    if _NAME.match(variable):
+        return None
+    return evaluate(frame, variable, what=f"expression {variable!r}").to_numpy()
