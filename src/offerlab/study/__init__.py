@@ -1,6 +1,7 @@
 """The study: the offer as attributes and levels, the tasks, prohibitions, in four languages."""
 
-from offerlab.study._load import load_study, parse_study
+from offerlab.study._checks import count_allowed_concepts
+from offerlab.study._load import example_path, load_study, parse_study
 from offerlab.study._model import (
     Attribute,
     CategoricalAttribute,
@@ -29,6 +30,8 @@ __all__ = [
     "Study",
     "TaskRules",
     "TaskSettings",
+    "count_allowed_concepts",
+    "example_path",
     "load_study",
     "parse_study",
 ]

@@ -1,17 +1,667 @@
-"""Placeholder until the loader lands: parse YAML into Study without line mapping."""
+"""Read a study file: YAML with line numbers, validation into :class:`Study`, plain errors.
+
+Loading runs in three stages, each reporting every problem it finds at once:
+
+1. YAML: the text is composed into a node tree (PyYAML ``SafeLoader``) and built
+   into Python objects, keeping the line and column of every key and value.
+   Syntax errors, duplicate keys, an empty file or a top level that is not a
+   mapping stop here.
+2. Structure: pydantic validates the objects into :class:`Study` (strictly, so
+   ``"3"`` is not a number and ``true`` is not 1). Its errors are rewritten into
+   plain sentences and placed at the line of the field they concern.
+3. Meaning: the cross-field checks of :mod:`offerlab.study._checks` (duplicate
+   levels, prohibitions naming unknown levels, missing translations…) run once
+   the structure is valid.
+
+Booleans follow YAML 1.2: only ``true`` and ``false`` are booleans, so level
+names such as ``yes``, ``no``, ``on`` or ``off`` stay text.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
+import types
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
-from offerlab.study._model import Study
+from offerlab.exceptions import OfferlabWarning, StudyError, StudyProblem
+from offerlab.study._checks import FieldPath, check_study, field_path
+from offerlab.study._model import LANGUAGES, Study
+
+__all__ = ["example_path", "load_study", "parse_study"]
+
+_EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+# -- public API --------------------------------------------------------------------
 
 
 def parse_study(text: str, path: Path | str | None = None) -> Study:
-    return Study.model_validate(yaml.safe_load(text))
+    """Validate the text of a study file into a :class:`Study`.
+
+    Parameters
+    ----------
+    text : str
+        The YAML text of the study.
+    path : path-like, optional
+        Where the text comes from; only used to name the file in messages.
+
+    Returns
+    -------
+    Study
+        The validated study.
+
+    Raises
+    ------
+    StudyError
+        If anything is wrong. The error lists every problem found, each with
+        the field path and the line and column in the file.
+
+    Warns
+    -----
+    OfferlabWarning
+        For a level that prohibitions rule out of every concept.
+    """
+    return _parse(text, path, stacklevel=3)
 
 
 def load_study(path: Path | str) -> Study:
-    return parse_study(Path(path).read_text(encoding="utf-8"), path)
+    """Read and validate a study file.
+
+    Parameters
+    ----------
+    path : path-like
+        The study file, YAML in UTF-8.
+
+    Returns
+    -------
+    Study
+        The validated study.
+
+    Raises
+    ------
+    StudyError
+        If the file cannot be read (missing, a directory, not UTF-8) or the
+        study is broken; the message names the file, the line and the field
+        of every problem.
+
+    Examples
+    --------
+    >>> from offerlab.study import example_path, load_study
+    >>> study = load_study(example_path())
+    >>> study.tasks.alternatives
+    3
+    """
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise StudyError([StudyProblem(_missing_file_message(file))], path) from None
+    except IsADirectoryError:
+        raise StudyError([StudyProblem("this is a folder, not a study file")], path) from None
+    except PermissionError:
+        raise StudyError([StudyProblem("cannot read the file: permission denied")], path) from None
+    except OSError as exc:
+        message = f"cannot read the file: {exc.strerror or exc}"
+        raise StudyError([StudyProblem(message)], path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = (
+            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} here cannot be read): "
+            "save it as UTF-8"
+        )
+        raise StudyError([StudyProblem(message, "", line, column)], path) from None
+    return _parse(text, path, stacklevel=3)
+
+
+def example_path(name: str = "car_subscription") -> Path:
+    """Path of an example study shipped with offerlab.
+
+    Parameters
+    ----------
+    name : str, default "car_subscription"
+        The example's name, its file name without ``.yaml``.
+
+    Returns
+    -------
+    pathlib.Path
+        The example's YAML file.
+
+    Raises
+    ------
+    StudyError
+        If there is no example of that name; the message lists the examples.
+    """
+    file = _EXAMPLES / f"{name}.yaml"
+    if not file.is_file():
+        known = sorted(p.stem for p in _EXAMPLES.glob("*.yaml"))
+        hint = difflib.get_close_matches(name, known, n=1)
+        did_you_mean = f" (did you mean {hint[0]!r}?)" if hint else ""
+        message = (
+            f"no example study named {name!r}{did_you_mean}; "
+            f"examples are {', '.join(known) or '(none installed)'}"
+        )
+        raise StudyError([StudyProblem(message)], name)
+    return file
+
+
+# -- the three stages ------------------------------------------------------------------
+
+
+def _parse(text: str, path: Path | str | None, stacklevel: int) -> Study:
+    doc = _read_yaml(text, path)
+    problems = list(doc.problems)
+    try:
+        study = Study.model_validate(doc.data, strict=True)
+    except ValidationError as exc:
+        problems += _translate(exc, doc)
+        raise StudyError(_in_file_order(problems), path) from None
+    errors, notes = check_study(study, doc.locate)
+    problems += errors
+    if problems:
+        raise StudyError(_in_file_order(problems), path)
+    for note in notes:
+        warnings.warn(note.render(path), OfferlabWarning, stacklevel=stacklevel)
+    return study
+
+
+def _in_file_order(problems: list[StudyProblem]) -> list[StudyProblem]:
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: (p.line or 0, p.column or 0))
+
+
+def _missing_file_message(file: Path) -> str:
+    for suffix in (".yaml", ".yml"):
+        if not file.suffix and file.with_suffix(suffix).is_file():
+            return f"file not found (did you mean {file.with_suffix(suffix)}?)"
+    return "file not found"
+
+
+# -- stage 1: YAML with positions -----------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: ``yes``, ``no``, ``on``, ``off`` stay text."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+@dataclass
+class _Document:
+    """A YAML document as Python objects, with the position of every key and value."""
+
+    data: Any
+    key_marks: dict[FieldPath, yaml.Mark] = field(default_factory=dict)
+    value_marks: dict[FieldPath, yaml.Mark] = field(default_factory=dict)
+    problems: list[StudyProblem] = field(default_factory=list)
+
+    def locate(self, path: FieldPath) -> tuple[int | None, int | None]:
+        """(line, column), 1-based, of a field or of its nearest enclosing field in the file."""
+        for end in range(len(path), -1, -1):
+            mark = self.key_marks.get(path[:end]) or self.value_marks.get(path[:end])
+            if mark is not None:
+                return mark.line + 1, mark.column + 1
+        return None, None
+
+    def problem(self, path: FieldPath, message: str) -> StudyProblem:
+        line, column = self.locate(path)
+        return StudyProblem(message, field_path(path), line, column)
+
+
+class _Builder:
+    """Builds Python objects from a node tree, recording positions and duplicate keys."""
+
+    def __init__(self, loader: _Loader, doc: _Document) -> None:
+        self.loader = loader
+        self.doc = doc
+        self.active: set[int] = set()
+
+    def build(self, node: yaml.Node, path: FieldPath) -> Any:
+        self.doc.value_marks.setdefault(path, node.start_mark)
+        if isinstance(node, yaml.ScalarNode):
+            return self.loader.construct_object(node)
+        if node.tag not in _COLLECTION_TAGS:
+            raise yaml.MarkedYAMLError(
+                problem=f"the tag {node.tag} is not supported here", problem_mark=node.start_mark
+            )
+        if id(node) in self.active:
+            raise yaml.MarkedYAMLError(
+                problem="an alias refers to a value that contains it", problem_mark=node.start_mark
+            )
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return self._mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        first_lines: dict[Any, int] = {}
+        merges: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merges.append(value_node)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.MarkedYAMLError(
+                    problem="a key must be a plain text, not a list or a mapping",
+                    problem_mark=key_node.start_mark,
+                )
+            key = self.loader.construct_object(key_node)
+            if key in out:
+                line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                message = f"duplicate key {key!r} (first given on line {first_lines[key]})"
+                self.doc.problems.append(
+                    StudyProblem(message, field_path((*path, key)), line, column)
+                )
+                continue
+            first_lines[key] = key_node.start_mark.line + 1
+            self.doc.key_marks.setdefault((*path, key), key_node.start_mark)
+            out[key] = self.build(value_node, (*path, key))
+        for merge in merges:  # '<<: *anchor': keys given here win, then earlier merges
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    raise yaml.MarkedYAMLError(
+                        problem="'<<' merges a mapping or a list of mappings",
+                        problem_mark=source.start_mark,
+                    )
+                for key, value in self._mapping(source, path).items():
+                    out.setdefault(key, value)
+        return out
+
+
+def _read_yaml(text: str, path: Path | str | None) -> _Document:
+    """Parse YAML text into a :class:`_Document` whose data is a mapping."""
+    loader = _Loader(text)
+    doc = _Document(data=None)
+    try:
+        root = loader.get_single_node()
+        if root is not None:
+            doc.data = _Builder(loader, doc).build(root, ())
+    except yaml.MarkedYAMLError as exc:
+        raise StudyError([_yaml_problem(exc)], path) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        message = f"the character U+{ord(char):04X} is not allowed in a YAML file"
+        raise StudyError([StudyProblem(message, "", line, column)], path) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises the two above
+        raise StudyError([StudyProblem(f"invalid YAML: {exc}")], path) from None
+    finally:
+        loader.dispose()
+    if root is None:
+        message = (
+            "the study file is empty: it should be a mapping with at least 'name:' and "
+            "'attributes:'"
+        )
+        raise StudyError([StudyProblem(message, "", 1, 1)], path)
+    if not isinstance(doc.data, dict):
+        line, column = doc.locate(())
+        message = (
+            "the top level of a study file must be a mapping of keys ('name:', "
+            f"'attributes:', …), got {_show(doc.data)}"
+        )
+        raise StudyError([StudyProblem(message, "", line, column)], path)
+    return doc
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> StudyProblem:
+    """A PyYAML error as a plain message at the line to fix."""
+    problem = exc.problem or str(exc)
+    context = exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    if "'\\t'" in problem:
+        message = "a tab character: YAML indents with spaces only, never tabs"
+    elif "cannot start any token" in problem:
+        char = problem.split("'")[1] if "'" in problem else "?"
+        message = f"a value cannot start with {char!r} here: put the text in quotes"
+    elif problem == "mapping values are not allowed here":
+        message = (
+            "unexpected ':' here: put a text that contains ': ' in quotes, or check that "
+            "this line is indented like the keys around it"
+        )
+    elif "could not find expected ':'" in problem:
+        mark = exc.context_mark or mark
+        message = "expected 'key: value' on this line (is the ':' missing?)"
+    elif problem.startswith("expected <block end>") or "expected '<document start>'" in problem:
+        message = "bad indentation: this line does not line up with the lines above it"
+    elif "flow sequence" in context or "flow mapping" in context:
+        mark = exc.context_mark or mark
+        opening = "[" if "sequence" in context else "{"
+        closing = "]" if opening == "[" else "}"
+        message = f"the {opening!r} opened here is never closed with {closing!r}"
+    elif "quoted scalar" in context:
+        mark = exc.context_mark or mark
+        message = "the quote opened here is never closed"
+    elif "undefined alias" in problem:
+        message = f"{problem}: define it first with '&name'"
+    elif "expected a single document" in problem:
+        message = "a study file holds one YAML document: remove the second '---'"
+    else:
+        message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    line = mark.line + 1 if mark is not None else None
+    column = mark.column + 1 if mark is not None else None
+    return StudyProblem(message, "", line, column)
+
+
+# -- stage 2: pydantic errors in plain words ----------------------------------------
+
+
+@dataclass(frozen=True)
+class _Error:
+    """A pydantic error with its location mapped onto the study's data."""
+
+    path: FieldPath  # into the data, union branch tags removed
+    site: FieldPath | None  # path of the innermost union whose branch tag was removed
+    type: str
+    input: Any
+    ctx: dict[str, Any]
+    msg: str
+
+
+def _translate(exc: ValidationError, doc: _Document) -> list[StudyProblem]:
+    """Rewrite pydantic errors: one plain message per field, at that field's line."""
+    errors = [_normalise(error, doc.data) for error in exc.errors(include_url=False)]
+    # 'lables' given, 'label' missing: the typo alone explains both errors.
+    missing = {e.path for e in errors if e.type == "missing"}
+    explained = {
+        (*e.path[:-1], guess)
+        for e in errors
+        if e.type == "extra_forbidden" and (guess := _key_suggestion(e.path, doc.data))
+    }
+    errors = [e for e in errors if not (e.type == "missing" and e.path in missing & explained)]
+    sites: dict[FieldPath, list[_Error]] = {}
+    for error in errors:
+        if error.site is not None:
+            sites.setdefault(error.site, []).append(error)
+    problems: list[StudyProblem] = []
+    for error in errors:
+        if error.site is None:
+            problems.append(doc.problem(error.path, _message(error, doc.data)))
+            continue
+        group = sites.pop(error.site, None)
+        if group is None:  # already reported with its union
+            continue
+        deeper = [e for e in group if len(e.path) > len(error.site)]
+        if deeper:  # the branch that matched the input's shape knows what is wrong
+            problems += [doc.problem(e.path, _message(e, doc.data)) for e in deeper]
+        else:
+            problems.append(doc.problem(error.site, _union_message(group, doc.data)))
+    return problems
+
+
+def _normalise(error: Any, data: Any) -> _Error:
+    """Follow an error's ``loc`` through the data, dropping union branch tags."""
+    loc = tuple(error["loc"])
+    node, path, site = data, [], None
+    for i, part in enumerate(loc):
+        if part == "[key]":  # the error concerns the mapping key itself
+            continue
+        if isinstance(node, dict | list) and _has(node, part):
+            path.append(part)
+            node = node[part]
+        elif error["type"] == "missing" and all(p == "[key]" for p in loc[i + 1 :]):
+            path.append(part)
+            node = None
+        else:  # 'str', 'numeric', "dict[literal['de',…],str]": the branch of a union
+            site = tuple(path)
+    return _Error(
+        tuple(path), site, error["type"], error.get("input"), error.get("ctx") or {}, error["msg"]
+    )
+
+
+def _show(value: Any) -> str:
+    """How a given value appears in a message: 'abc', 3, true, a list…"""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        short = value if len(value) <= 40 else value[:37] + "..."
+        return "an empty text" if not value else repr(short)
+    if isinstance(value, int | float):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(str(value))
+
+
+def _looks_numeric(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _got(value: Any) -> str:
+    quoted = " (remove the quotes to make it a number)" if _looks_numeric(value) else ""
+    return f"got {_show(value)}{quoted}"
+
+
+_NOUNS = {
+    "string_type": "a text",
+    "dict_type": "one text per language (de: …, fr: …)",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "list_type": "a list of numbers",
+}
+
+
+def _union_message(group: list[_Error], data: Any) -> str:
+    """One message for the failed branches of a union, e.g. text or one text per language."""
+    nouns = list(dict.fromkeys(_NOUNS.get(e.type, "") for e in group))
+    if len(group) == 1 or "" in nouns:
+        return _message(group[0], data)
+    expected = ", ".join(nouns[:-1]) + " or " + nouns[-1]
+    return f"expected {expected}, {_got(group[0].input)}"
+
+
+def _message(error: _Error, data: Any) -> str:
+    """A pydantic error as a plain sentence."""
+    kind, value, ctx = error.type, error.input, error.ctx
+    got = _got(value)
+    last = error.path[-1] if error.path else ""
+    if kind == "missing":
+        return f"missing required key {last!r}"
+    if kind == "extra_forbidden":
+        return _unknown_key(error.path, data)
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of keys to values, {got}"
+    if kind in ("list_type", "tuple_type"):
+        return f"expected a list, {got}"
+    if kind == "string_type":
+        return f"expected a text, {got}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"expected a whole number, {got}"
+    if kind in ("float_type", "float_parsing", "finite_number"):
+        return f"expected a number, {got}"
+    if kind == "literal_error":
+        return _literal_message(value, str(ctx.get("expected", "")))
+    if kind == "union_tag_invalid":
+        tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
+        tag = str(ctx.get("tag", ""))
+        hint = _did_you_mean(tag, tags)
+        return f"unknown attribute type {tag!r}{hint}; use {', '.join(tags)}"
+    if kind == "string_pattern_mismatch":
+        return _name_message(value)
+    if kind == "string_too_short":
+        return "expected a name, got an empty text"
+    if kind == "string_too_long":
+        return f"a name has at most {ctx.get('max_length')} characters, got {len(value)}"
+    if kind == "too_short":
+        return _too_short_message(last, ctx)
+    if kind == "too_long":
+        return f"at most {ctx.get('max_length')} entries allowed, got {ctx.get('actual_length')}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}, {got}"
+    if kind == "greater_than":
+        return f"must be more than {ctx.get('gt')}, {got}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}, {got}"
+    if kind == "less_than":
+        return f"must be less than {ctx.get('lt')}, {got}"
+    return f"{error.msg[0].lower()}{error.msg[1:]}, {got}"
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.6)
+    return f" (did you mean {lower[close[0]]!r}?)" if close else ""
+
+
+def _literal_message(value: Any, expected: str) -> str:
+    choices = re.findall(r"'([^']*)'", expected)
+    hint = _did_you_mean(str(value), choices) if isinstance(value, str) else ""
+    if set(choices) == set(LANGUAGES):
+        return f"unknown language {_show(value)}{hint}; offerlab supports {', '.join(LANGUAGES)}"
+    return f"expected one of {', '.join(choices)}, got {_show(value)}{hint}"
+
+
+def _name_message(value: Any) -> str:
+    ascii_text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
+    suggestion = re.sub(r"[^A-Za-z0-9_]+", "_", ascii_text).strip("_") or "name"
+    if suggestion[0].isdigit():
+        suggestion = "_" + suggestion
+    return (
+        f"{_show(value)} is not a valid name: use letters, digits and underscores, "
+        f"starting with a letter, such as {suggestion!r} (the text people see goes in 'label')"
+    )
+
+
+def _too_short_message(last: Any, ctx: dict[str, Any]) -> str:
+    n, least = ctx.get("actual_length"), ctx.get("min_length")
+    if last in ("levels", "values"):
+        return f"an attribute needs at least {least} levels, got {n}"
+    if last == "attributes":
+        return "a study needs at least one attribute"
+    if last == "languages":
+        return "list at least one language"
+    if last == "concepts":
+        return f"a holdout task needs at least {least} concepts, got {n}"
+    return f"needs at least {least} entries, got {n}"
+
+
+def _key_suggestion(path: FieldPath, data: Any) -> str | None:
+    """The allowed key closest to the unknown key at ``path``, if one is close."""
+    model, _ = _model_at(path[:-1], data)
+    if model is None:
+        return None
+    close = difflib.get_close_matches(str(path[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _unknown_key(path: FieldPath, data: Any) -> str:
+    key = str(path[-1])
+    model, candidates = _model_at(path[:-1], data)
+    if model is None:
+        return f"unknown key {key!r}"
+    allowed = list(model.model_fields)
+    guess = _key_suggestion(path, data)
+    if guess:
+        return f"unknown key {key!r} (did you mean {guess!r}?)"
+    owners = [_type_tag(c) for c in candidates if c is not model and key in c.model_fields]
+    if owners:
+        return (
+            f"unknown key {key!r} for a {_type_tag(model)} attribute; {key!r} belongs to "
+            f"{' and '.join(owners)} attributes: check 'type'"
+        )
+    return f"unknown key {key!r}; allowed keys here are {', '.join(allowed)}"
+
+
+def _type_tag(model: type[BaseModel]) -> str:
+    type_field = model.model_fields.get("type")
+    tags = get_args(type_field.annotation) if type_field is not None else ()
+    return str(tags[0]) if tags else model.__name__
+
+
+def _alternatives(annotation: Any) -> list[Any]:
+    """The types an annotation allows, through Annotated and unions."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _alternatives(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return [t for arg in get_args(annotation) for t in _alternatives(arg)]
+    return [annotation]
+
+
+def _resolve(annotation: Any, node: Any) -> tuple[type[BaseModel] | None, list[type[BaseModel]]]:
+    """The model an annotation validates ``node`` with, and the models of its union."""
+    models = [
+        t for t in _alternatives(annotation) if isinstance(t, type) and issubclass(t, BaseModel)
+    ]
+    if len(models) <= 1:
+        return (models[0] if models else None), models
+    tag = node.get("type") if isinstance(node, dict) else None
+    for model in models:
+        type_field = model.model_fields.get("type")
+        if type_field is None:
+            continue
+        tags = get_args(type_field.annotation)
+        if tag in tags or (tag is None and not type_field.is_required()):
+            return model, models
+    return models[0], models
+
+
+def _model_at(path: FieldPath, data: Any) -> tuple[type[BaseModel] | None, list[type[BaseModel]]]:
+    """The model that validates the mapping at ``path`` of the study's data."""
+    annotation: Any = Study
+    node = data
+    for part in path:
+        model, _ = _resolve(annotation, node)
+        if model is not None:
+            field_info = model.model_fields.get(part) if isinstance(part, str) else None
+            if field_info is None:
+                return None, []
+            annotation = field_info.annotation
+        else:
+            annotation = _item_type(annotation, part)
+            if annotation is None:
+                return None, []
+        node = node[part] if isinstance(node, dict | list) and _has(node, part) else None
+    return _resolve(annotation, node)
+
+
+def _has(node: dict[Any, Any] | list[Any], part: Any) -> bool:
+    if isinstance(node, list):
+        return isinstance(part, int) and 0 <= part < len(node)
+    return part in node
+
+
+def _item_type(annotation: Any, part: Any) -> Any:
+    for option in _alternatives(annotation):
+        origin = get_origin(option)
+        if origin is list and isinstance(part, int):
+            return get_args(option)[0]
+        if origin is dict:
+            return get_args(option)[1]
+    return None
