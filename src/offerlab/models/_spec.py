@@ -27,6 +27,11 @@ estimated), ``{variable: brand, coding: effects}`` (a categorical column
 expanded into one coefficient per level but one, named ``NAME[level]``;
 ``levels:`` sets their order, the first being dummy coding's reference).
 
+Long data (``format: long``) is offerlab's long format; ``respondent``, ``task``,
+``alternative`` and ``choice`` may name other columns to read as those (e.g.
+``respondent: id, task: chid, alternative: alt, choice: choice`` for the
+electricity data of mlogit and xlogit).
+
 Every mapping forbids unknown keys. Problems are reported as
 :class:`~offerlab.exceptions.SpecError` naming the file, line and field.
 """
@@ -80,6 +85,7 @@ class DataSpec(_Strict):
     respondent: str | None = None
     choice: str | None = None
     task: str | None = None
+    alternative: str | None = Field(None, description="long data: the alternative column")
     weight: str | None = None
     filter: str | None = None
     alternatives: dict[str, AlternativeSpec] | None = None
@@ -126,6 +132,25 @@ class ModelSpec(_Strict):
             raise self.problem(f"no such data file: {path}", "data", "path")
         frame = read_table(path)
         if spec.format == "long":
+            renames = {
+                getattr(spec, key): target
+                for key, target in (
+                    ("respondent", "respondent"),
+                    ("task", "task"),
+                    ("alternative", "alternative"),
+                    ("choice", "chosen"),
+                    ("weight", "weight"),
+                )
+                if getattr(spec, key) and getattr(spec, key) != target
+            }
+            missing = [c for c in renames if c not in frame.columns]
+            if missing:
+                raise self.problem(
+                    f"no column(s) {missing} in {path.name} (columns: {list(frame.columns)[:20]})",
+                    "data",
+                )
+            frame = frame.drop(columns=[c for c in renames.values() if c in frame.columns])
+            frame = frame.rename(columns=renames)
             if spec.filter:
                 try:
                     frame = frame[evaluate(frame, spec.filter, what="filter").astype(bool)]

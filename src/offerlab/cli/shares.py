@@ -1,0 +1,61 @@
+"""``offerlab shares``: shares of preference for a scenario of offers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.table import Table
+
+from offerlab.cli.estimate import fit_from_files, wide_console
+from offerlab.exceptions import OfferlabError
+from offerlab.simulate._shares import Scenario, share_of_preference
+
+__all__ = ["read_scenario", "shares"]
+
+
+def read_scenario(path: Path) -> Scenario:
+    """A scenario YAML file: a list of offers, or a mapping with ``offers``."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise OfferlabError(f"{path}: cannot read the scenario: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise OfferlabError(f"{path}{where}: not valid YAML: {exc}") from None
+    if not isinstance(raw, list | dict):
+        raise OfferlabError(f"{path}: a scenario is a list of offers (attribute: level)")
+    try:
+        return Scenario.from_offers(raw)
+    except OfferlabError as exc:
+        raise OfferlabError(f"{path}: {exc}") from None
+
+
+def shares(
+    data: Annotated[Path, typer.Argument(help="Choice data in the long format.")],
+    study: Annotated[Path, typer.Option(help="The study file.")],
+    scenario: Annotated[
+        Path, typer.Option(help="YAML list of offers, each mapping attribute → level.")
+    ],
+    coding: Annotated[str, typer.Option(help="effects or dummy (same shares).")] = "effects",
+    include_none: Annotated[
+        bool, typer.Option("--none/--no-none", help="Let the none option compete.")
+    ] = True,
+    draws: Annotated[int, typer.Option(min=0, help="Parameter draws for the intervals.")] = 1000,
+    seed: Annotated[int | None, typer.Option(help="Seed for the draws.")] = None,
+    cov: Annotated[str, typer.Option(help="Covariance of the draws.")] = "classic",
+) -> None:
+    """Estimate the MNL, then print each offer's share of preference with a 95% interval."""
+    offers = read_scenario(scenario)
+    results = fit_from_files(data, study, None, coding, cov)
+    table = share_of_preference(results, offers, include_none=include_none, draws=draws, rng=seed)
+    out = Table(title="Shares of preference (95% interval from parameter draws)")
+    for col in ("offer", "share", "95% interval"):
+        out.add_column(col, justify="left" if col == "offer" else "right")
+    for row in table.itertuples():
+        interval = f"[{100 * row.lower:.1f}%, {100 * row.upper:.1f}%]" if draws else ""
+        out.add_row(str(row.offer), f"{100 * row.share:.1f}%", interval)
+    wide_console().print(out)
