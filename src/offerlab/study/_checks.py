@@ -198,7 +198,8 @@ def _unknown_level(attr: _AnyAttribute, value: str | float) -> str:
             f"attribute {attr.name!r} has no level {_level_key(value)!r}{hint}; "
             f"its levels are {_listing(names)}"
         )
-    return f"attribute {attr.name!r} has no value {value!r}; its values are {_listing(names)}"
+    given = _level_key(value)
+    return f"attribute {attr.name!r} has no value {given}; its values are {_listing(names)}"
 
 
 # -- languages and labels ----------------------------------------------------------
@@ -489,8 +490,8 @@ def _check_holdouts(study: Study, patterns: list[dict[int, int]] | None, report:
                 report.error(
                     (*path, "position"),
                     f"position {holdout.position} is after the last task: respondents see "
-                    f"{total} tasks ({tasks.per_respondent} design tasks + "
-                    f"{len(tasks.holdouts)} holdouts)",
+                    f"{total} tasks ({tasks.per_respondent} from the design and "
+                    f"{len(tasks.holdouts)} holdout{'s' if len(tasks.holdouts) > 1 else ''})",
                 )
             elif holdout.position in positions:
                 other = positions[holdout.position]
