@@ -146,11 +146,32 @@ class ConjointCoding:
     def n_params(self) -> int:
         return len(self.names)
 
-    def code_rows(self, frame: pd.DataFrame, levels: np.ndarray) -> np.ndarray:
+    def level_indices(self, frame: pd.DataFrame) -> np.ndarray:
+        """Level index of every row (rows, attributes); −1 for none rows and other values.
+
+        Same result as :meth:`ChoiceData.level_indices`, vectorised.
+        """
+        out = np.full((len(frame), len(self.blocks)), -1, dtype=np.int64)
+        for a, block in enumerate(self.blocks):
+            attr = self.study.attribute(block.attribute)
+            col = frame[block.attribute]
+            if isinstance(attr, CategoricalAttribute):
+                cat = pd.Categorical(col.astype(str), categories=attr.level_names)
+                out[:, a] = np.asarray(cat.codes, dtype=np.int64)
+            else:
+                values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+                grid = np.asarray(attr.values, dtype=float)
+                hit = np.isclose(values[:, None], grid[None, :], rtol=0, atol=1e-9)
+                out[:, a] = np.where(hit.any(1), hit.argmax(1), -1)
+        return out
+
+    def code_rows(self, frame: pd.DataFrame, levels: np.ndarray | None = None) -> np.ndarray:
         """Columns of every long-format row, shape (rows, K); none rows get the constant only.
 
-        ``levels`` is ``ChoiceData.level_indices(study)``.
+        ``levels`` is :meth:`level_indices` of the frame (computed when not given).
         """
+        if levels is None:
+            levels = self.level_indices(frame)
         concept = frame["none"].to_numpy() == 0
         out = np.zeros((len(frame), self.n_params))
         for a, block in enumerate(self.blocks):
@@ -336,12 +357,11 @@ def build_design(
 
 def conjoint_design(data: ChoiceData, coding: ConjointCoding, *, dual: bool) -> Design:
     """The design of a conjoint MNL (see :class:`ConjointCoding`)."""
-    levels = data.level_indices(coding.study)
     return build_design(
         data,
         coding.n_params,
         list(coding.names),
-        lambda frame: coding.code_rows(frame, levels),
+        coding.code_rows,
         none_index=coding.none_index,
         dual=dual,
     )

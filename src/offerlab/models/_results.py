@@ -289,12 +289,8 @@ class MNLResults:
         from offerlab.models._spec import spec_design
 
         if self.coding is not None:
-            levels = data.level_indices(self.coding.study)
             design = build_design(
-                data,
-                self.coding.n_params,
-                list(self.coding.names),
-                lambda frame: self.coding.code_rows(frame, levels),
+                data, self.coding.n_params, list(self.coding.names), self.coding.code_rows
             )
         elif self.spec is not None:
             design, _ = spec_design(self.spec, data, levels=self.spec_levels)
