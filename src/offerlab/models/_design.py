@@ -165,27 +165,32 @@ class ConjointCoding:
                 out[:, a] = np.where(hit.any(1), hit.argmax(1), -1)
         return out
 
-    def code_rows(self, frame: pd.DataFrame, levels: np.ndarray | None = None) -> np.ndarray:
+    def code_rows(self, frame: pd.DataFrame, out: np.ndarray | None = None) -> np.ndarray:
         """Columns of every long-format row, shape (rows, K); none rows get the constant only.
 
-        ``levels`` is :meth:`level_indices` of the frame (computed when not given).
+        ``out`` (rows, K), zeros on entry, receives the columns when given.
         """
-        if levels is None:
-            levels = self.level_indices(frame)
+        levels = self.level_indices(frame)
         concept = frame["none"].to_numpy() == 0
-        out = np.zeros((len(frame), self.n_params))
+        if out is None:
+            out = np.zeros((len(frame), self.n_params))
+        all_concepts = bool(concept.all())
         for a, block in enumerate(self.blocks):
             if block.kind == "linear":
                 vals = pd.to_numeric(frame[block.attribute], errors="coerce").to_numpy(float)
-                out[concept, block.start] = vals[concept]
+                out[:, block.start] = vals if all_concepts else np.where(concept, vals, 0.0)
             else:
-                idx = levels[concept, a]
+                idx = levels[:, a] if all_concepts else levels[concept, a]
                 if (idx < 0).any():
                     raise ChoiceDataError(
                         f"attribute '{block.attribute}' holds values that are not levels of "
                         "the study (part-worth coding needs one of the listed levels)"
                     )
-                out[concept, block.start : block.stop] = block.coding[idx]
+                coded = block.coding[idx]
+                if all_concepts:
+                    out[:, block.start : block.stop] = coded
+                else:
+                    out[concept, block.start : block.stop] = coded
         if self.none_index is not None:
             out[~concept, self.none_index] = 1.0
         return out
@@ -254,7 +259,7 @@ def build_design(
     data: ChoiceData,
     n_params: int,
     names: list[str],
-    code: Callable[[pd.DataFrame], np.ndarray],
+    code: Callable[[pd.DataFrame, np.ndarray], object],
     *,
     none_index: int | None = None,
     dual: bool = False,
@@ -272,7 +277,8 @@ def build_design(
     names : list of str
         Coefficient names, length K.
     code : callable
-        frame → (rows, K) columns.
+        ``code(frame, out)`` writes the (rows, K) columns of the frame's rows into
+        ``out`` (zeros on entry).
     none_index : int, optional
         Column of the none constant (needed for dual response without none rows).
     dual : bool
@@ -289,16 +295,19 @@ def build_design(
     """
     frame = data.frame
     layout = task_layout(frame)
-    rows_X = code(frame)
-    if rows_X.shape != (len(frame), n_params):
-        raise EstimationError(f"coded rows have shape {rows_X.shape}; expected (rows, {n_params})")
     is_none = frame["none"].to_numpy() == 1
     J = layout.n_alt
     if dual:
         J += 1  # a slot for the none option of tasks that lack a none row
     X = np.zeros((layout.n_obs, J, n_params))
-    X[layout.obs, layout.pos] = rows_X
-    del rows_X
+    if not dual and len(frame) == layout.n_obs * J:
+        # Every task has J rows in order: code straight into X, no (rows, K) copy.
+        code(frame, X.reshape(len(frame), n_params))
+    else:
+        rows_X = np.zeros((len(frame), n_params))
+        code(frame, rows_X)
+        X[layout.obs, layout.pos] = rows_X
+        del rows_X
     available = np.zeros((layout.n_obs, J), dtype=bool)
     available[layout.obs, layout.pos] = frame["available"].to_numpy() == 1
     offset = None

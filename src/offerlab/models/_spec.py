@@ -465,12 +465,15 @@ def spec_design(
             names.append(name)
     if problems:
         raise SpecError([p for e in problems for p in e.problems], spec.path)
-    rows = np.column_stack(columns) if columns else np.zeros((len(frame), 0))
+    def code(_frame: pd.DataFrame, out: np.ndarray) -> None:
+        for k, col in enumerate(columns):
+            out[:, k] = col
+
     design = build_design(
         data,
         len(names),
         names,
-        lambda _frame: rows,
+        code,
         offset_rows=offset if fixed else None,
         fixed=fixed,
     )
