@@ -66,6 +66,7 @@ def machine() -> dict[str, Any]:
         "memory_gib": mem_gib,
         "python": platform.python_version(),
         "env": {k: os.environ.get(k) for k in BLAS_VARS},
+        "load_average_start": os.getloadavg(),
     }
 
 
@@ -178,12 +179,33 @@ def fmt(value: Any, spec: str = ".3g") -> str:
     return str(value)
 
 
+_STAMP = time.strftime("%Y%m%d-%H%M%S")
+
+
+def run_dir(name: str) -> Path:
+    """This run's own folder for worker logs and data (runs may overlap on a shared machine)."""
+    path = RESULTS / "runs" / f"{name}-{_STAMP}-{os.getpid()}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def load_note() -> str | None:
+    """A warning when other work loads the machine (timings then are noisy)."""
+    load1 = os.getloadavg()[0]
+    if load1 < 0.5:
+        return None
+    return (
+        f"warning: load average {load1:.2f} at start: other processes compete for the "
+        f"{os.cpu_count()} cores, so timings are noisy (ratios within one run less so)."
+    )
+
+
 def save_results(name: str, payload: dict[str, Any]) -> Path:
-    """Write bench/results/<name>-<timestamp>.json and <name>-latest.json."""
+    """Write bench/results/<name>-<timestamp>-<pid>.json and <name>-latest.json."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    payload = {**payload, "load_average_end": os.getloadavg()}
     text = json.dumps(payload, indent=1, default=float)
-    path = RESULTS / f"{name}-{stamp}.json"
+    path = RESULTS / f"{name}-{_STAMP}-{os.getpid()}.json"
     path.write_text(text)
     (RESULTS / f"{name}-latest.json").write_text(text)
     return path

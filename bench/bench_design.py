@@ -347,8 +347,9 @@ def main(argv: list[str]) -> None:
 
     machine = cm.machine()
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB")
-    if (w := cm.blas_warning()) is not None:
-        print(w)
+    for note in (cm.blas_warning(), cm.load_note()):
+        if note is not None:
+            print(note)
     sides = list(a.sides)
     if "offerlab" in sides and (why := offerlab_available()) is not None:
         print(f"offerlab side SKIPPED: {why}. Peers run alone; no ratios.")
@@ -400,7 +401,7 @@ def main(argv: list[str]) -> None:
                 Path(__file__),
                 args,
                 timeout=a.timeout,
-                log=cm.RESULTS / "logs" / f"design-{name}-{side}.log",
+                log=cm.run_dir("design") / f"{name}-{side}.log",
             )
             if res["status"] != "ok":
                 res["reason"] = res.get("error", "").strip().splitlines()[-1:]

@@ -323,18 +323,23 @@ def _offerlab_input(problem: dict[str, Any]):
         base["price"] = np.asarray(SIM_PRICES)[problem["price_idx"].reshape(N * J)]
         data = ChoiceData.from_frame(pd.DataFrame(base), study)
         return data, {"study": study}
-    # Swissmetro: the long variables and b01a's utility specification.
-    for k, name in enumerate(problem["names"]):
-        base[str(name)] = X[:, :, k].reshape(N * J)
+    # Swissmetro: long variables time and cost, b01a's utility as an offerlab spec.
+    from offerlab.models import ModelSpec
+
+    base["time"] = X[:, :, 2].reshape(N * J)
+    base["cost"] = X[:, :, 3].reshape(N * J)
     data = ChoiceData.from_frame(pd.DataFrame(base))
-    return data, {"spec": _swissmetro_spec()}
-
-
-def _swissmetro_spec():
-    """b01a_logit in offerlab's specification terms (wired once offerlab.models lands)."""
-    from offerlab.models import ModelSpec  # noqa: F401  (name to confirm when models lands)
-
-    raise NotImplementedError("offerlab Swissmetro spec: waiting for offerlab.models")
+    spec = ModelSpec.model_validate(
+        {
+            "utility": {
+                "ASC_TRAIN": {"alternatives": ["train"]},
+                "ASC_CAR": {"alternatives": ["car"]},
+                "B_TIME": {"variable": "time"},
+                "B_COST": {"variable": "cost"},
+            }
+        }
+    )
+    return data, {"spec": spec}
 
 
 def fit_offerlab(problem: dict[str, Any], repeat: int) -> dict[str, Any]:
@@ -363,8 +368,46 @@ def fit_offerlab(problem: dict[str, Any], repeat: int) -> dict[str, Any]:
     }
 
 
-WORKERS = {"biogeme": fit_biogeme, "xlogit": fit_xlogit, "offerlab": fit_offerlab}
-INTERPRETER = {"biogeme": "biogeme", "xlogit": "driver", "offerlab": "driver"}
+def fit_offerlab_arrays(problem: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """offerlab MultinomialLogit().fit_arrays(X, y, available=…): the same arrays the
+    peers get, no long-format frame (the estimator alone)."""
+    from importlib.metadata import version
+
+    from offerlab.models import MultinomialLogit
+
+    X, y, avail = problem["X"], problem["y"], problem["avail"]
+    names = [str(s) for s in problem["names"]]
+    rss_before = cm.rss_now_kib()
+    times, results = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        results = MultinomialLogit().fit_arrays(
+            X, y, available=avail, groups=problem["respondent"], names=names
+        )
+        times.append(time.perf_counter() - t0)
+    return {
+        "side": "offerlab.fit_arrays",
+        "version": version("offerlab"),
+        "times": times,
+        "llf": float(results.llf),
+        "params": {str(k): float(v) for k, v in results.params.to_dict().items()},
+        "converged": bool(getattr(results, "converged", True)),
+        "rss_before_fit_mib": rss_before / 1024,
+    }
+
+
+WORKERS = {
+    "biogeme": fit_biogeme,
+    "xlogit": fit_xlogit,
+    "offerlab": fit_offerlab,
+    "offerlab_arrays": fit_offerlab_arrays,
+}
+INTERPRETER = {
+    "biogeme": "biogeme",
+    "xlogit": "driver",
+    "offerlab": "driver",
+    "offerlab_arrays": "driver",
+}
 
 
 def worker_main(argv: list[str]) -> None:
@@ -396,7 +439,7 @@ def run_side(side: str, problem_path: Path, label: str, repeat: int, timeout: fl
     python = cm.venv_python(INTERPRETER[side])
     if python is None:
         return {"side": side, "status": "skipped", "error": "venv missing: run bench/setup.sh"}
-    log = cm.RESULTS / "logs" / f"mnl-{label}-{side}.log"
+    log = cm.run_dir("mnl") / f"{label}-{side}.log"
     print(f"  {side:<9} on {label} (repeat {repeat}, timeout {timeout:.0f} s) …", flush=True)
     res = cm.run_worker(
         python,
@@ -481,7 +524,11 @@ def main(argv: list[str]) -> None:
         choices=["swissmetro", "simulated"],
     )
     p.add_argument(
-        "--sides", nargs="+", default=["offerlab", "biogeme", "xlogit"], choices=sorted(WORKERS)
+        "--sides",
+        nargs="+",
+        default=["offerlab", "offerlab_arrays", "biogeme", "xlogit"],
+        choices=sorted(WORKERS),
+        help="offerlab = fit(ChoiceData, study=/spec=); offerlab_arrays = fit_arrays(X, y)",
     )
     p.add_argument(
         "--respondents",
@@ -511,16 +558,19 @@ def main(argv: list[str]) -> None:
 
     machine = cm.machine()
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB")
-    if (w := cm.blas_warning()) is not None:
-        print(w)
+    for note in (cm.blas_warning(), cm.load_note()):
+        if note is not None:
+            print(note)
     sides = list(a.sides)
     why = offerlab_available()
-    if "offerlab" in sides and why is not None:
+    ours = [s for s in ("offerlab", "offerlab_arrays") if s in sides]
+    if ours and why is not None:
         print(f"offerlab side SKIPPED: {why}. Peers run alone; no ratios.")
-        sides.remove("offerlab")
-    sides = ["offerlab", *[s for s in sides if s != "offerlab"]] if "offerlab" in sides else sides
+        sides = [s for s in sides if s not in ours]
+        ours = []
+    sides = ours + [s for s in sides if s not in ours]
 
-    work = cm.RESULTS / "data"
+    work = cm.run_dir("mnl")
     problems = []
     if "swissmetro" in a.problems:
         problems.append(("swissmetro", swissmetro_problem(), sides, a.repeat, "b01a_logit"))
@@ -533,13 +583,13 @@ def main(argv: list[str]) -> None:
             big_sides = [s for s in sides if s != "biogeme"]
             problems.append((label, sim, big_sides, a.repeat_large, "biogeme left out (--quick)"))
             sub = subsample(sim, a.quick_respondents)
-            sub_sides = [s for s in ("offerlab", "biogeme") if s in sides]
+            sub_sides = [s for s in ("offerlab", "offerlab_arrays", "biogeme") if s in sides]
             problems.append(
                 (
                     f"simulated {a.quick_respondents // 1000}k",
                     sub,
                     sub_sides,
-                    a.repeat_biogeme_large,
+                    a.repeat_large,
                     "--quick: biogeme on a subsample",
                 )
             )
