@@ -153,44 +153,53 @@ class ConjointCoding:
         """
         out = np.full((len(frame), len(self.blocks)), -1, dtype=np.int64)
         for a, block in enumerate(self.blocks):
-            attr = self.study.attribute(block.attribute)
-            col = frame[block.attribute]
-            if isinstance(attr, CategoricalAttribute):
-                cat = pd.Categorical(col.astype(str), categories=attr.level_names)
-                out[:, a] = np.asarray(cat.codes, dtype=np.int64)
-            else:
-                values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-                grid = np.asarray(attr.values, dtype=float)
-                hit = np.isclose(values[:, None], grid[None, :], rtol=0, atol=1e-9)
-                out[:, a] = np.where(hit.any(1), hit.argmax(1), -1)
+            out[:, a] = self._levels_of(frame, block)
+        return out
+
+    def _levels_of(self, frame: pd.DataFrame, block: AttributeBlock) -> np.ndarray:
+        """Level index of every row for one attribute (rows,), −1 where none matches."""
+        attr = self.study.attribute(block.attribute)
+        col = frame[block.attribute]
+        if isinstance(attr, CategoricalAttribute):
+            codes, uniques = pd.factorize(col)  # hashes each row once, keeps dtype
+            lookup = {name: i for i, name in enumerate(attr.level_names)}
+            index = np.array([lookup.get(str(u), -1) for u in uniques] + [-1], dtype=np.int32)
+            return index[codes]  # code −1 (missing) → the appended −1
+        values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+        out = np.full(len(values), -1, dtype=np.int32)
+        for i, v in enumerate(np.asarray(attr.values, dtype=float)):
+            out[np.abs(values - v) <= 1e-9] = i
         return out
 
     def code_rows(self, frame: pd.DataFrame, out: np.ndarray | None = None) -> np.ndarray:
         """Columns of every long-format row, shape (rows, K); none rows get the constant only.
 
-        ``out`` (rows, K), zeros on entry, receives the columns when given.
+        ``out`` (rows, K), zeros on entry, receives the columns when given. Works one
+        column at a time, so temporaries are (rows,) vectors.
         """
-        levels = self.level_indices(frame)
         concept = frame["none"].to_numpy() == 0
         if out is None:
             out = np.zeros((len(frame), self.n_params))
         all_concepts = bool(concept.all())
-        for a, block in enumerate(self.blocks):
+        for block in self.blocks:
             if block.kind == "linear":
                 vals = pd.to_numeric(frame[block.attribute], errors="coerce").to_numpy(float)
                 out[:, block.start] = vals if all_concepts else np.where(concept, vals, 0.0)
-            else:
-                idx = levels[:, a] if all_concepts else levels[concept, a]
-                if (idx < 0).any():
-                    raise ChoiceDataError(
-                        f"attribute '{block.attribute}' holds values that are not levels of "
-                        "the study (part-worth coding needs one of the listed levels)"
-                    )
-                coded = block.coding[idx]
+                continue
+            idx = self._levels_of(frame, block)
+            if not all_concepts:
+                idx = idx[concept]
+            if (idx < 0).any():
+                raise ChoiceDataError(
+                    f"attribute '{block.attribute}' holds values that are not levels of "
+                    "the study (part-worth coding needs one of the listed levels)"
+                )
+            for k in range(block.stop - block.start):
+                column = block.coding[:, k][idx]
                 if all_concepts:
-                    out[:, block.start : block.stop] = coded
+                    out[:, block.start + k] = column
                 else:
-                    out[concept, block.start : block.stop] = coded
+                    out[concept, block.start + k] = column
         if self.none_index is not None:
             out[~concept, self.none_index] = 1.0
         return out

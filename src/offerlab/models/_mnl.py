@@ -128,7 +128,7 @@ class MultinomialLogit:
                 spec = load_spec(spec)
             if data is None:
                 data = spec.load_data()
-            data = data.without_holdouts()
+            data = _estimation_rows(data)
             design, levels = spec_design(spec, data)
             results = self._fit_design(design, start)
             results.spec = spec
@@ -137,7 +137,7 @@ class MultinomialLogit:
             return results
         if data is None:
             raise OfferlabError("MultinomialLogit.fit(study=...) needs choice data")
-        data = data.without_holdouts()
+        data = _estimation_rows(data)
         if data.frame.empty:
             raise OfferlabError("no estimation tasks: every task is a holdout")
         dual = data.dual_response
@@ -227,6 +227,13 @@ class MultinomialLogit:
         )
         final = loglike(beta, True, scores=True)
         return fit_statistics(design, beta, final, n_iter, converged, self.cov_type)
+
+
+def _estimation_rows(data: ChoiceData) -> ChoiceData:
+    """The data without holdout tasks (no copy when there are none)."""
+    if data.frame["holdout"].to_numpy().any():
+        return data.without_holdouts()
+    return data
 
 
 def newton(
