@@ -11,7 +11,9 @@ from rich.table import Table
 
 from offerlab.cli.estimate import fit_from_files, wide_console
 from offerlab.exceptions import OfferlabError
+from offerlab.models import ConjointCoding
 from offerlab.simulate._shares import Scenario, share_of_preference
+from offerlab.study import load_study
 
 __all__ = ["read_scenario", "shares"]
 
@@ -50,6 +52,13 @@ def shares(
 ) -> None:
     """Estimate the MNL, then print each offer's share of preference with a 95% interval."""
     offers = read_scenario(scenario)
+    # Check the offers against the study before the (possibly long) fit.
+    coding_check = ConjointCoding.from_study(load_study(study), "effects")
+    for name, offer in zip(offers.names, offers.offers, strict=True):
+        try:
+            coding_check.code_offer(offer, what=f"offer '{name}'")
+        except OfferlabError as exc:
+            raise OfferlabError(f"{scenario}: {exc}") from None
     results = fit_from_files(data, study, None, coding, cov)
     table = share_of_preference(results, offers, include_none=include_none, draws=draws, rng=seed)
     out = Table(title="Shares of preference (95% interval from parameter draws)")
