@@ -67,3 +67,15 @@ def test_null_loglike_counts_available_alternatives() -> None:
     av = np.array([[True, True, False], [True, True, True]])
     assert mnl_null_loglike(av) == pytest.approx(-np.log(2) - np.log(3))
     assert mnl_null_loglike(av, np.array([2.0, 1.0])) == pytest.approx(-2 * np.log(2) - np.log(3))
+
+
+def test_a_pass_allocates_far_less_than_the_design() -> None:
+    """Chunking keeps temporaries small: peak allocation well under the size of X."""
+    import tracemalloc
+
+    beta, X, y, av, w, _ = _problem(3, N=40_000, J=4, K=20)
+    tracemalloc.start()
+    mnl_loglike(beta, X, y, av, w)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 0.25 * X.nbytes, (peak, X.nbytes)

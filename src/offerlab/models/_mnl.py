@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from scipy.linalg import cho_solve
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
@@ -353,8 +354,5 @@ def solve_newton(
             "appears as another coefficient, a constant on every alternative, dummies of "
             "every level, or an attribute that never varies within a task"
         )
-    if rhs.ndim == 1:
-        z = np.linalg.solve(L, rhs * d)
-        return d * np.linalg.solve(L.T, z)
-    z = np.linalg.solve(L, rhs * d[:, None])
-    return d[:, None] * np.linalg.solve(L.T, z)
+    scale = d if rhs.ndim == 1 else d[:, None]
+    return scale * cho_solve((L, True), rhs * scale)
