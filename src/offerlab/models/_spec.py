@@ -465,6 +465,7 @@ def spec_design(
             names.append(name)
     if problems:
         raise SpecError([p for e in problems for p in e.problems], spec.path)
+
     def code(_frame: pd.DataFrame, out: np.ndarray) -> None:
         for k, col in enumerate(columns):
             out[:, k] = col
