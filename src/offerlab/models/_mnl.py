@@ -209,7 +209,11 @@ class MultinomialLogit:
         if beta0.shape != (K,):
             raise OfferlabError(f"start must have {K} values ({design.names}); got {beta0.shape}")
 
-        def loglike(beta: np.ndarray, derivatives: bool, scores: bool = False) -> MNLTerms:
+        # Every evaluation writes its scores into one buffer: the accepted point's
+        # scores are there at the end, with no extra pass over X and no extra copy.
+        buffer = np.empty((design.X.shape[0], K))
+
+        def loglike(beta: np.ndarray, derivatives: bool) -> MNLTerms:
             return mnl_loglike(
                 beta,
                 design.X,
@@ -219,14 +223,13 @@ class MultinomialLogit:
                 design.offset,
                 gradient=derivatives,
                 hessian=derivatives,
-                scores=scores,
+                scores_out=buffer if derivatives else None,
                 chunk_size=self.chunk_size,
             )
 
-        beta, n_iter, converged = newton(
+        beta, final, n_iter, converged = newton(
             loglike, beta0, design.names, tol=self.tol, max_iter=self.max_iter
         )
-        final = loglike(beta, True, scores=True)
         return fit_statistics(design, beta, final, n_iter, converged, self.cov_type)
 
 
@@ -244,7 +247,7 @@ def newton(
     *,
     tol: float = 1e-10,
     max_iter: int = 100,
-) -> tuple[np.ndarray, int, bool]:
+) -> tuple[np.ndarray, MNLTerms, int, bool]:
     """Maximise a concave log-likelihood by Newton's method with step halving.
 
     Parameters
@@ -261,7 +264,7 @@ def newton(
 
     Returns
     -------
-    beta, n_iter, converged
+    beta, terms at beta, n_iter, converged
 
     Notes
     -----
@@ -283,7 +286,7 @@ def newton(
         step = solve_newton(-terms.hessian, terms.gradient, names)
         decrement = float(terms.gradient @ step)
         if decrement < tol:
-            return beta, it - 1, True
+            return beta, terms, it - 1, True
         t = 1.0
         while True:
             trial = loglike(beta + t * step, True)
@@ -291,6 +294,8 @@ def newton(
                 break
             t /= 2
             if t < 1e-12:
+                # The trial overwrote a shared scores buffer: re-evaluate at beta.
+                terms = loglike(beta, True)
                 # No ascent possible in floating point: we are at the optimum's precision.
                 converged = decrement < max(tol, 1e-6)
                 if not converged:
@@ -299,7 +304,7 @@ def newton(
                         ConvergenceWarning,
                         stacklevel=3,
                     )
-                return beta, it, converged
+                return beta, terms, it, converged
         beta = beta + t * step
         terms = trial
     warnings.warn(
@@ -308,7 +313,7 @@ def newton(
         ConvergenceWarning,
         stacklevel=3,
     )
-    return beta, max_iter, False
+    return beta, terms, max_iter, False
 
 
 def solve_newton(

@@ -110,6 +110,7 @@ def mnl_loglike(
     scores: bool = False,
     loglikeobs: bool = False,
     chunk_size: int | None = None,
+    scores_out: np.ndarray | None = None,
 ) -> MNLTerms:
     """Log-likelihood of the multinomial logit and, on request, its derivatives.
 
@@ -133,6 +134,9 @@ def mnl_loglike(
     chunk_size : int, optional
         Observations processed at once; temporaries are (chunk_size, J, K).
         Default: about 1 MiB of ``X`` per chunk.
+    scores_out : ndarray, shape (N, K), optional
+        Buffer that receives the scores (implies ``scores``): an optimiser can reuse
+        one buffer for every evaluation instead of allocating (N, K) each time.
 
     Returns
     -------
@@ -152,11 +156,15 @@ def mnl_loglike(
     """
     beta, y = _check(beta, X, y, available, weights, offset)
     N, J, K = X.shape
+    if scores_out is not None:
+        if scores_out.shape != (N, K) or scores_out.dtype != np.float64:
+            raise ValueError(f"scores_out must be float64 ({N}, {K}); got {scores_out.shape}")
+        scores = True
     gradient = gradient or hessian or scores
     value = 0.0
     g = np.zeros(K) if gradient else None
     H = np.zeros((K, K)) if hessian else None
-    S = np.empty((N, K)) if scores else None
+    S = (np.empty((N, K)) if scores_out is None else scores_out) if scores else None
     L = np.empty(N) if loglikeobs else None
     chunk_size = _chunk(chunk_size, J, K)
     for start in range(0, N, chunk_size):
