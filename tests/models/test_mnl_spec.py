@@ -150,3 +150,12 @@ def _write_linear(tmp_path: Path) -> Path:
         + "\n  seas: {variable: seas}\n"
     )
     return path
+
+
+def test_union_errors_are_merged_and_a_coefficient_may_be_called_none() -> None:
+    text = "utility:\n  none: {alternatives: [a], variable: [1, 2]}\n"
+    with pytest.raises(SpecError) as err:
+        parse_spec(text, "m.yaml")
+    (problem,) = err.value.problems
+    assert problem.field == "utility.none.variable" and problem.line == 2
+    assert problem.message == "Input should be a valid string or a valid number (got [1, 2])"

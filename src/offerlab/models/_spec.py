@@ -224,21 +224,36 @@ def parse_spec(text: str, path: Path | str | None = None) -> ModelSpec:
     try:
         spec = ModelSpec.model_validate(raw)
     except ValidationError as exc:
-        problems = []
+        by_field: dict[tuple, list[str]] = {}
         for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
-            line, col = _locate(positions, loc)
+            loc = list(err["loc"])
+            while len(loc) > 1 and _is_union_tag(loc[-1]):  # "str", "float": union members
+                loc.pop()
             message = err["msg"]
             if err["type"] == "extra_forbidden":
                 message = f"unknown field '{loc[-1]}'"
-            elif "input" in err and err["type"] not in ("missing",):
+            elif "input" in err and err["type"] != "missing":
                 message += f" (got {err['input']!r})"
-            problems.append(StudyProblem(message, _dotted(loc), line, col))
+            by_field.setdefault(tuple(loc), []).append(message)
+        problems = []
+        for loc, messages in by_field.items():
+            line, col = _locate(positions, loc)
+            problems.append(StudyProblem(_join(messages), _dotted(loc), line, col))
         raise SpecError(problems, path) from None
     spec._path = path
     spec._positions = positions
     _check_static(spec)
     return spec
+
+
+def _join(messages: list[str]) -> str:
+    """One message for the members of a union: 'Input should be a or b (got …)'."""
+    if len(messages) == 1:
+        return messages[0]
+    head = "Input should be "
+    got = messages[0][messages[0].rfind(" (got ") :] if " (got " in messages[0] else ""
+    parts = [m.removeprefix(head).removesuffix(got) for m in messages]
+    return head + " or ".join(dict.fromkeys(parts)) + got
 
 
 def _is_union_tag(part: str | int) -> bool:
