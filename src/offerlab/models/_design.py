@@ -184,6 +184,13 @@ class ConjointCoding:
         for block in self.blocks:
             if block.kind == "linear":
                 vals = pd.to_numeric(frame[block.attribute], errors="coerce").to_numpy(float)
+                bad = concept & ~np.isfinite(vals)
+                if bad.any():
+                    rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:8])
+                    raise ChoiceDataError(
+                        f"attribute '{block.attribute}' must be a number on every concept; "
+                        f"rows {rows} hold none"
+                    )
                 out[:, block.start] = vals if all_concepts else np.where(concept, vals, 0.0)
                 continue
             idx = self._levels_of(frame, block)

@@ -199,7 +199,8 @@ class MultinomialLogit:
         )
         if len(design.names) != K:
             raise OfferlabError(f"names has {len(design.names)} entries; X has K = {K}")
-        return self._fit_design(design, start)
+        self.results_ = self._fit_design(design, start)
+        return self.results_
 
     def _fit_design(self, design: Design, start: Sequence[float] | None) -> MNLResults:
         K = design.X.shape[2]
