@@ -65,9 +65,10 @@ def test_estimates_are_unbiased_and_se_match_their_spread(replications) -> None:
     sd = est.std(axis=0, ddof=1)
     # Mean within 4 Monte Carlo SEs of the truth (MLE bias is O(1/N), far smaller).
     assert (np.abs(est.mean(axis=0) - truth) < 4 * sd / np.sqrt(n)).all()
-    # Average SE within 15% of the empirical SD (the SD's own sampling error is ~5%).
+    # Average SE within 20% of the empirical SD: 4 times the SD's own sampling error
+    # (1/√(2·199) ≈ 5%).
     ratio = se.mean(axis=0) / sd
-    assert ((ratio > 0.85) & (ratio < 1.15)).all(), ratio
+    assert ((ratio > 0.8) & (ratio < 1.2)).all(), ratio
 
 
 def test_cluster_se_account_for_heterogeneous_respondents() -> None:
