@@ -84,11 +84,18 @@ def _check(
 
 
 def _utilities(
-    Xc: np.ndarray, beta: np.ndarray, avail: np.ndarray | None, off: np.ndarray | None
+    Xc: np.ndarray,
+    beta: np.ndarray,
+    avail: np.ndarray | None,
+    off: np.ndarray | None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Max-shifted utilities V − max_j V, shape (n, J); −inf where unavailable."""
     n, J, K = Xc.shape
-    V = (Xc.reshape(n * J, K) @ beta).reshape(n, J)
+    if out is None:
+        out = np.empty((n, J))
+    V = out
+    np.matmul(Xc.reshape(n * J, K), beta, out=V.reshape(n * J))
     if off is not None:
         V += off
     if avail is not None:
@@ -166,21 +173,33 @@ def mnl_loglike(
     H = np.zeros((K, K)) if hessian else None
     S = (np.empty((N, K)) if scores_out is None else scores_out) if scores else None
     L = np.empty(N) if loglikeobs else None
-    chunk_size = _chunk(chunk_size, J, K)
+    chunk_size = min(_chunk(chunk_size, J, K), max(N, 1))
+    # Buffers reused by every chunk: fresh ~1 MiB arrays would each be mapped and
+    # page-faulted anew, which costs as much as the arithmetic.
+    V_buf = np.empty((chunk_size, J))
+    xbar_buf = np.empty((chunk_size, K)) if gradient else None
+    A_buf = np.empty((chunk_size, J, K)) if hessian else None
+    all_rows = np.arange(chunk_size)
     for start in range(0, N, chunk_size):
         stop = min(start + chunk_size, N)
         n = stop - start
-        rows = np.arange(n)
+        rows = all_rows[:n]
         Xc = X[start:stop]
         yc = y[start:stop]
-        avail = None if available is None else available[start:stop]
-        off = None if offset is None else offset[start:stop]
         w = None if weights is None else np.asarray(weights[start:stop], dtype=np.float64)
 
-        V = _utilities(Xc, beta, avail, off)
-        E = np.exp(V)
+        V = V_buf[:n]
+        _utilities(
+            Xc,
+            beta,
+            None if available is None else available[start:stop],
+            None if offset is None else offset[start:stop],
+            out=V,
+        )
+        ll = V[rows, yc]  # a copy (fancy indexing), taken before exp overwrites V
+        E = np.exp(V, out=V)
         denom = E.sum(axis=1)
-        ll = V[rows, yc] - np.log(denom)
+        ll -= np.log(denom)
         if L is not None:
             L[start:stop] = ll
         value += float(ll.sum() if w is None else ll @ w)
@@ -188,7 +207,7 @@ def mnl_loglike(
             continue
         P = E
         P /= denom[:, None]
-        xbar = np.einsum("nj,njk->nk", P, Xc)  # (n, K)
+        xbar = np.einsum("nj,njk->nk", P, Xc, out=xbar_buf[:n])  # (n, K)
         s = Xc[rows, yc] - xbar
         if w is not None:
             s *= w[:, None]
@@ -196,8 +215,8 @@ def mnl_loglike(
         if S is not None:
             S[start:stop] = s
         if H is not None:
-            root = np.sqrt(P if w is None else P * w[:, None])  # (n, J)
-            A = Xc - xbar[:, None, :]
+            root = np.sqrt(P, out=P) if w is None else np.sqrt(P * w[:, None])  # (n, J)
+            A = np.subtract(Xc, xbar[:, None, :], out=A_buf[:n])
             A *= root[:, :, None]
             A2 = A.reshape(n * J, K)
             H -= A2.T @ A2
