@@ -159,3 +159,12 @@ def test_union_errors_are_merged_and_a_coefficient_may_be_called_none() -> None:
     (problem,) = err.value.problems
     assert problem.field == "utility.none.variable" and problem.line == 2
     assert problem.message == "Input should be a valid string or a valid number (got [1, 2])"
+
+
+def test_a_key_given_twice_is_an_error_not_silently_overwritten() -> None:
+    text = "utility:\n  B_TIME: {variable: time}\n  B_TIME: {variable: cost}\n"
+    with pytest.raises(SpecError) as err:
+        parse_spec(text, "m.yaml")
+    (problem,) = err.value.problems
+    assert (problem.line, problem.field) == (3, "utility.B_TIME")
+    assert "appears twice" in problem.message

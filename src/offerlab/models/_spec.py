@@ -214,8 +214,17 @@ def parse_spec(text: str, path: Path | str | None = None) -> ModelSpec:
             [StudyProblem(f"not valid YAML: {reason}", "", line, column)], path
         ) from None
     positions: dict[tuple[str | int, ...], tuple[int, int]] = {}
+    duplicates: list[tuple] = []
     if node is not None:
-        _positions(node, (), positions)
+        _positions(node, (), positions, duplicates)
+    if duplicates:
+        raise SpecError(
+            [
+                StudyProblem(f"'{loc[-1]}' appears twice; keep one", _dotted(loc), line, col)
+                for loc, line, col in duplicates
+            ],
+            path,
+        )
     if not isinstance(raw, dict):
         raise SpecError(
             [StudyProblem("a spec is a mapping with 'data' and 'utility' sections", "", 1, 1)],
@@ -262,17 +271,26 @@ def _is_union_tag(part: str | int) -> bool:
     )
 
 
-def _positions(node: yaml.Node, loc: tuple, out: dict) -> None:
-    """Map every field path to the (line, column) of its key (or of the item, in lists)."""
+def _positions(node: yaml.Node, loc: tuple, out: dict, duplicates: list | None = None) -> None:
+    """Map every field path to the (line, column) of its key (or of the item, in lists).
+
+    Keys that appear twice in one mapping (YAML would keep the last silently) are
+    appended to ``duplicates`` as (path, line, column).
+    """
     out.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
+        seen = set()
         for key, value in node.value:
             sub = (*loc, key.value)
-            out[sub] = (key.start_mark.line + 1, key.start_mark.column + 1)
-            _positions(value, sub, out)
+            where = (key.start_mark.line + 1, key.start_mark.column + 1)
+            if key.value in seen and duplicates is not None:
+                duplicates.append((sub, *where))
+            seen.add(key.value)
+            out[sub] = where
+            _positions(value, sub, out, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _positions(item, (*loc, i), out)
+            _positions(item, (*loc, i), out, duplicates)
 
 
 def _locate(positions: dict, loc: tuple) -> tuple[int | None, int | None]:
