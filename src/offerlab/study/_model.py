@@ -42,7 +42,10 @@ Order = Literal["none", "increasing", "decreasing"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # No NaN or infinity: every number in a study is a level, a bound or a prior.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Level(_Strict):
