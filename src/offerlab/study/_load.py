@@ -238,7 +238,7 @@ class _Builder:
     def build(self, node: yaml.Node, path: FieldPath) -> Any:
         self.doc.value_marks.setdefault(path, node.start_mark)
         if isinstance(node, yaml.ScalarNode):
-            return self.loader.construct_object(node)
+            return self._scalar(node)
         if node.tag not in _COLLECTION_TAGS:
             raise yaml.MarkedYAMLError(
                 problem=f"the tag {node.tag} is not supported here", problem_mark=node.start_mark
@@ -255,6 +255,16 @@ class _Builder:
         finally:
             self.active.discard(id(node))
 
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return self.loader.construct_object(node)
+        except (ValueError, TypeError, OverflowError):  # '!!int abc', '2026-13-45'
+            kind = node.tag.rsplit(":", 1)[-1]
+            raise yaml.MarkedYAMLError(
+                problem=f"{node.value!r} is not a valid {kind}; put it in quotes if it is a text",
+                problem_mark=node.start_mark,
+            ) from None
+
     def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         first_lines: dict[Any, int] = {}
@@ -268,7 +278,13 @@ class _Builder:
                     problem="a key must be a plain text, not a list or a mapping",
                     problem_mark=key_node.start_mark,
                 )
-            key = self.loader.construct_object(key_node)
+            key = self._scalar(key_node)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.MarkedYAMLError(
+                    problem="a key must be a plain text", problem_mark=key_node.start_mark
+                ) from None
             if key in out:
                 line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
                 message = f"duplicate key {key!r} (first given on line {first_lines[key]})"
@@ -294,9 +310,10 @@ class _Builder:
 
 def _read_yaml(text: str, path: Path | str | None) -> _Document:
     """Parse YAML text into a :class:`_Document` whose data is a mapping."""
-    loader = _Loader(text)
     doc = _Document(data=None)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # checks every character of the text
         root = loader.get_single_node()
         if root is not None:
             doc.data = _Builder(loader, doc).build(root, ())
@@ -305,13 +322,17 @@ def _read_yaml(text: str, path: Path | str | None) -> _Document:
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
-        message = f"the character U+{ord(char):04X} is not allowed in a YAML file"
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[0])
+        message = f"the character U+{code:04X} is not allowed in a YAML file"
         raise StudyError([StudyProblem(message, "", line, column)], path) from None
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises the two above
         raise StudyError([StudyProblem(f"invalid YAML: {exc}")], path) from None
+    except RecursionError:
+        message = "the file nests lists and mappings too deeply to be a study"
+        raise StudyError([StudyProblem(message)], path) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None:
         message = (
             "the study file is empty: it should be a mapping with at least 'name:' and "
@@ -358,7 +379,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> StudyProblem:
         message = "the quote opened here is never closed"
     elif "undefined alias" in problem:
         message = f"{problem}: define it first with '&name'"
-    elif "expected a single document" in problem:
+    elif "expected a single document" in context:
         message = "a study file holds one YAML document: remove the second '---'"
     else:
         message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
@@ -503,15 +524,19 @@ def _message(error: _Error, data: Any) -> str:
         return f"expected a text, {got}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected a whole number, {got}"
-    if kind in ("float_type", "float_parsing", "finite_number"):
+    if kind in ("float_type", "float_parsing"):
         return f"expected a number, {got}"
+    if kind == "finite_number":
+        return f"expected a finite number, {got}"
     if kind == "literal_error":
         return _literal_message(value, str(ctx.get("expected", "")))
     if kind == "union_tag_invalid":
         tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
-        tag = str(ctx.get("tag", ""))
-        hint = _did_you_mean(tag, tags)
-        return f"unknown attribute type {tag!r}{hint}; use {', '.join(tags)}"
+        given = value.get("type") if isinstance(value, dict) else ctx.get("tag")
+        if not isinstance(given, str):
+            return f"an attribute type is one of {', '.join(tags)}, got {_show(given)}"
+        hint = _did_you_mean(given, tags)
+        return f"unknown attribute type {given!r}{hint}; use {', '.join(tags)}"
     if kind == "string_pattern_mismatch":
         return _name_message(value)
     if kind == "string_too_short":
@@ -543,6 +568,8 @@ def _literal_message(value: Any, expected: str) -> str:
     choices = re.findall(r"'([^']*)'", expected)
     hint = _did_you_mean(str(value), choices) if isinstance(value, str) else ""
     if set(choices) == set(LANGUAGES):
+        if not isinstance(value, str):
+            return f"expected a language ({', '.join(LANGUAGES)}), got {_show(value)}"
         return f"unknown language {_show(value)}{hint}; offerlab supports {', '.join(LANGUAGES)}"
     return f"expected one of {', '.join(choices)}, got {_show(value)}{hint}"
 
