@@ -288,3 +288,21 @@ def test_valid_study_loads_without_warnings() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_study(EXAMPLE)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (MINI.replace("790]", ".nan]"), "expected a finite number, got nan"),
+        (MINI + "design:\n  seed: 2026-13-45\n", "'2026-13-45' is not a valid timestamp"),
+        (MINI + "design:\n  seed: !!int abc\n", "'abc' is not a valid int"),
+        (MINI.replace("Compact}", "Com\x00pact}"), "U+0000 is not allowed"),
+        (MINI + "---\nname: other\n", "one YAML document"),
+        (MINI.replace("type: price", "type: 3"), "an attribute type is one of"),
+    ],
+    ids=["nan", "bad-date", "bad-int-tag", "nul-character", "two-documents", "type-number"],
+)
+def test_odd_yaml_values_get_plain_messages(text: str, message: str) -> None:
+    with pytest.raises(StudyError, match=r"^<study>:\d+:\d+: ") as info:
+        parse_study(text)
+    assert message in str(info.value)
