@@ -80,8 +80,9 @@ def simulate(
 ) -> ChoiceData:
     """Answers of ``n_respondents`` to random designs.
 
-    ``none``: None, "plain" (one more alternative) or "dual" (forced choice, then
-    a binary buy / no-buy with fresh Gumbel errors, Sawtooth's model).
+    ``none``: None, "plain" (one more alternative), "dual" (forced choice, then
+    a binary buy / no-buy with fresh Gumbel errors, Sawtooth's model) or
+    "dual_joint" (buy when the chosen concept's utility, errors included, beats none).
     ``spread``: SD of respondent-level deviations of every part-worth and of the
     price slope (heterogeneous tastes).
     """
@@ -130,6 +131,10 @@ def simulate(
     if none == "dual":
         v_chosen = np.take_along_axis(V, best[..., None], 2)[..., 0]
         buy = v_chosen + rng.gumbel(size=(R, T)) > NONE_UTILITY + rng.gumbel(size=(R, T))
+    elif none == "dual_joint":
+        # Buy when the chosen concept, errors included, beats none (same errors).
+        buy = U.max(axis=2) > u_none
+    if none in ("dual", "dual_joint"):
         key = frame["respondent"].to_numpy() * T + frame["task"].to_numpy() - 1
         frame["would_buy"] = buy.ravel()[key].astype(int)
     if not validate:

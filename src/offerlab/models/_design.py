@@ -279,6 +279,7 @@ def build_design(
     *,
     none_index: int | None = None,
     dual: bool = False,
+    dual_model: str = "sawtooth",
     offset_rows: np.ndarray | None = None,
     fixed: dict[str, float] | None = None,
 ) -> Design:
@@ -300,14 +301,25 @@ def build_design(
     dual : bool
         Dual response: every task with ``would_buy`` gives a forced choice among the
         concepts and a binary choice between the chosen concept and none.
+    dual_model : {"sawtooth", "joint"}
+        How the would-buy answer enters the likelihood (see Notes).
     offset_rows : ndarray, shape (rows,), optional
         Fixed utility of every row.
 
     Notes
     -----
-    Sawtooth's dual-response likelihood: for task t with forced choice c and
-    answer b (would buy), ℓ_t = log P(c | concepts) + log P(b | {c, none}),
-    where P(buy | {c, none}) = exp(V_c) / (exp(V_c) + exp(V_none)).
+    ``"sawtooth"``: Sawtooth's dual-response coding, the second answer as a new
+    binary task between the chosen concept and none with its own errors: for task t
+    with forced choice c and answer b (would buy),
+    ℓ_t = log P(c | concepts) + log P(b | {c, none}), where
+    P(buy | {c, none}) = exp(V_c) / (exp(V_c) + exp(V_none)).
+
+    ``"joint"``: the respondent buys when the best concept beats none with the same
+    errors as in the forced choice (U_c = max_j U_j > U_none). With i.i.d. Gumbel
+    errors the arg-max among concepts is independent of the maximum, so
+    P(c, buy) = exp(V_c) / Σ_all and P(c, no buy) = exp(V_c)/Σ_concepts ·
+    exp(V_none)/Σ_all, with Σ_all summing over the concepts and none: a plain
+    choice with none for every task, plus the forced choice when none won.
     """
     frame = data.frame
     layout = task_layout(frame)
@@ -359,6 +371,9 @@ def build_design(
     # (i) forced choice: none unavailable.
     forced_av = available.copy()
     forced_av[np.arange(layout.n_obs), none_pos] = False
+    if dual_model == "joint":
+        args = (X, y, available, forced_av, none_pos, would, has_dual, weights, groups)
+        return _joint_dual(*args, offset, names, fixed, layout.n_obs)
     # (ii) binary choice between the chosen concept and none.
     d = np.flatnonzero(has_dual)
     buy = np.asarray(would[d], dtype=float) == 1
@@ -380,7 +395,48 @@ def build_design(
     )
 
 
-def conjoint_design(data: ChoiceData, coding: ConjointCoding, *, dual: bool) -> Design:
+def _joint_dual(
+    X: np.ndarray,
+    y: np.ndarray,
+    available: np.ndarray,
+    forced_av: np.ndarray,
+    none_pos: np.ndarray,
+    would: np.ndarray,
+    has_dual: np.ndarray,
+    weights: np.ndarray,
+    groups: np.ndarray,
+    offset: np.ndarray | None,
+    names: list[str],
+    fixed: dict[str, float] | None,
+    n_tasks: int,
+) -> Design:
+    """Dual response when would-buy means "the best concept beats none" (see build_design)."""
+    n = len(y)
+    buy = np.zeros(n, dtype=bool)
+    buy[has_dual] = np.asarray(would[has_dual], dtype=float) == 1
+    plain = np.flatnonzero(has_dual)  # choice among concepts and none
+    forced = np.flatnonzero(~buy)  # forced choice, needed unless the concept was bought
+    plain_av = available[plain].copy()
+    plain_av[np.arange(plain.size), none_pos[plain]] = True
+    plain_y = np.where(buy[plain], y[plain], none_pos[plain])
+    order = np.concatenate([forced, plain])
+    w = None if np.all(weights == 1) else weights[order]
+    return Design(
+        X=X[order],
+        y=np.concatenate([y[forced], plain_y]),
+        available=np.concatenate([forced_av[forced], plain_av]),
+        weights=w,
+        groups=groups[order],
+        names=names,
+        offset=None if offset is None else offset[order],
+        fixed=dict(fixed or {}),
+        n_tasks=n_tasks,
+    )
+
+
+def conjoint_design(
+    data: ChoiceData, coding: ConjointCoding, *, dual: bool, dual_model: str = "sawtooth"
+) -> Design:
     """The design of a conjoint MNL (see :class:`ConjointCoding`)."""
     return build_design(
         data,
@@ -389,4 +445,5 @@ def conjoint_design(data: ChoiceData, coding: ConjointCoding, *, dual: bool) -> 
         coding.code_rows,
         none_index=coding.none_index,
         dual=dual,
+        dual_model=dual_model,
     )

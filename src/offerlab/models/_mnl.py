@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from scipy.linalg import cho_solve
@@ -38,6 +39,11 @@ class MultinomialLogit:
         Newton iterations at most.
     chunk_size : int, optional
         Observations per chunk in the likelihood kernel (default: about 1 MiB).
+    dual : {"sawtooth", "joint"}, default "sawtooth"
+        Likelihood of dual-response answers: Sawtooth's extra binary task between the
+        chosen concept and none, or the joint model in which "would buy" means the
+        chosen concept's utility (errors included) beats none's. See
+        :func:`~offerlab.models._design.build_design`.
 
     Examples
     --------
@@ -55,8 +61,10 @@ class MultinomialLogit:
         tol: float = 1e-10,
         max_iter: int = 100,
         chunk_size: int | None = None,
+        dual: Literal["sawtooth", "joint"] = "sawtooth",
     ) -> None:
         self.coding = coding
+        self.dual = dual
         self.cov_type = cov_type
         self.tol = tol
         self.max_iter = max_iter
@@ -67,6 +75,11 @@ class MultinomialLogit:
             raise OfferlabError(
                 f"The 'coding' parameter of MultinomialLogit must be 'effects' or 'dummy'. "
                 f"Got {self.coding!r} instead."
+            )
+        if self.dual not in ("sawtooth", "joint"):
+            raise OfferlabError(
+                f"The 'dual' parameter of MultinomialLogit must be 'sawtooth' or 'joint'. "
+                f"Got {self.dual!r} instead."
             )
         if self.cov_type not in _COV_TYPES:
             raise OfferlabError(
@@ -143,7 +156,7 @@ class MultinomialLogit:
             raise OfferlabError("no estimation tasks: every task is a holdout")
         dual = data.dual_response
         coding = ConjointCoding.from_study(study, self.coding, none=data.has_none or dual)
-        design = conjoint_design(data, coding, dual=dual)
+        design = conjoint_design(data, coding, dual=dual, dual_model=self.dual)
         results = self._fit_design(design, start)
         results.coding = coding
         self.results_ = results
