@@ -32,11 +32,12 @@ def fit_from_files(
     spec: Path | None,
     coding: str = "effects",
     cov_type: str = "classic",
+    dual: str = "sawtooth",
 ) -> MNLResults:
     """Read the files and fit; exactly one of ``study`` and ``spec``."""
     if (study is None) == (spec is None):
         raise OfferlabError("give exactly one of --study (conjoint) and --spec (model spec)")
-    model = MultinomialLogit(coding=coding, cov_type=cov_type)  # type: ignore[arg-type]
+    model = MultinomialLogit(coding=coding, cov_type=cov_type, dual=dual)  # type: ignore[arg-type]
     if spec is not None:
         model_spec = load_spec(spec)
         choice_data = ChoiceData.read(data) if data is not None else None
@@ -71,9 +72,16 @@ def estimate(
         Path | None,
         typer.Option(help="Folder for CSV tables (estimates, fit; importance and WTP too)."),
     ] = None,
+    dual: Annotated[
+        str,
+        typer.Option(
+            help="Dual-response none: sawtooth (extra binary task) or joint (would buy = "
+            "the chosen concept beats none)."
+        ),
+    ] = "sawtooth",
 ) -> None:
     """Estimate a multinomial logit and print the estimates and fit statistics."""
-    results = fit_from_files(data, study, spec, coding, cov)
+    results = fit_from_files(data, study, spec, coding, cov, dual)
     console = wide_console()
     print_results(console, results)
     if out is not None:

@@ -49,6 +49,7 @@ def shares(
     draws: Annotated[int, typer.Option(min=0, help="Parameter draws for the intervals.")] = 1000,
     seed: Annotated[int | None, typer.Option(help="Seed for the draws.")] = None,
     cov: Annotated[str, typer.Option(help="Covariance of the draws.")] = "classic",
+    dual: Annotated[str, typer.Option(help="Dual-response none: sawtooth or joint.")] = "sawtooth",
 ) -> None:
     """Estimate the MNL, then print each offer's share of preference with a 95% interval."""
     offers = read_scenario(scenario)
@@ -59,7 +60,7 @@ def shares(
             coding_check.code_offer(offer, what=f"offer '{name}'")
         except OfferlabError as exc:
             raise OfferlabError(f"{scenario}: {exc}") from None
-    results = fit_from_files(data, study, None, coding, cov)
+    results = fit_from_files(data, study, None, coding, cov, dual)
     table = share_of_preference(results, offers, include_none=include_none, draws=draws, rng=seed)
     out = Table(title="Shares of preference (95% interval from parameter draws)")
     for col in ("offer", "share", "95% interval"):
