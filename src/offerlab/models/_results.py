@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -12,11 +12,9 @@ from scipy import stats
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
+from offerlab.models._design import ConjointCoding, Design, build_design, task_layout
+from offerlab.models._spec import ModelSpec, spec_design
 from offerlab.numerics import MNLTerms, mnl_null_loglike, mnl_probabilities
-
-if TYPE_CHECKING:
-    from offerlab.models._design import ConjointCoding, Design
-    from offerlab.models._spec import ModelSpec
 
 __all__ = ["CovKind", "MNLResults", "Summary", "fit_statistics"]
 
@@ -285,9 +283,6 @@ class MNLResults:
         Every available alternative of a task competes, the none row included
         (for dual-response data: the probability of the plain choice with none).
         """
-        from offerlab.models._design import build_design
-        from offerlab.models._spec import spec_design
-
         if self.coding is not None:
             design = build_design(
                 data, self.coding.n_params, list(self.coding.names), self.coding.code_rows
@@ -297,8 +292,6 @@ class MNLResults:
         else:
             raise OfferlabError("predict needs a conjoint or spec fit; this fit used arrays")
         P = mnl_probabilities(self.params.to_numpy(), design.X, design.available, design.offset)
-        from offerlab.models._design import task_layout
-
         layout = task_layout(data.frame)
         return pd.Series(P[layout.obs, layout.pos], index=data.frame.index, name="probability")
 
