@@ -60,7 +60,25 @@ def machine() -> dict[str, Any]:
                     mem_gib = round(int(line.split()[1]) / 2**20, 1)
     except OSError:
         pass
+    git = {}
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "src"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        git = {"head": head, "src_uncommitted_changes": bool(dirty)}
+    except OSError:
+        pass
     return {
+        "git": git,
         "cpu": model,
         "cores": os.cpu_count(),
         "memory_gib": mem_gib,
@@ -122,16 +140,21 @@ def run_worker(
         )
         deadline = t0 + timeout
         status = "ok"
-        while True:
-            pid, wstatus, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                os.killpg(proc.pid, signal.SIGKILL)
-                pid, wstatus, usage = os.wait4(proc.pid, 0)
-                status = "timeout"
-                break
-            time.sleep(0.05)
+        try:
+            while True:
+                pid, wstatus, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() > deadline:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    pid, wstatus, usage = os.wait4(proc.pid, 0)
+                    status = "timeout"
+                    break
+                time.sleep(0.05)
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): take the child down too
+            os.killpg(proc.pid, signal.SIGKILL)
+            os.wait4(proc.pid, 0)
+            raise
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(wstatus)
     result: dict[str, Any] = {}
@@ -152,6 +175,15 @@ def run_worker(
         tail = log.read_text(errors="replace").splitlines()[-15:]
         result["error"] = "\n".join(tail)
     return result
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so a killed driver also kills its running worker."""
+
+    def _raise(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _raise)
 
 
 def write_worker_result(path: str, result: dict[str, Any]) -> None:

@@ -345,6 +345,7 @@ def main(argv: list[str]) -> None:
     p.add_argument("--timeout", type=float, default=3600.0)
     a = p.parse_args(argv)
 
+    cm.exit_on_sigterm()
     machine = cm.machine()
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB")
     for note in (cm.blas_warning(), cm.load_note()):
@@ -428,9 +429,9 @@ def main(argv: list[str]) -> None:
             eff = np.array([r["efficiency"] for r in res["runs"]])
             sec = np.array([r["seconds"] for r in res["runs"]])
             row.update(
-                eff_med=f"{100 * np.median(eff):.1f}%",
-                eff_min=f"{100 * eff.min():.1f}%",
-                eff_max=f"{100 * eff.max():.1f}%",
+                eff_med=f"{100 * np.median(eff):.2f}%",
+                eff_min=f"{100 * eff.min():.2f}%",
+                eff_max=f"{100 * eff.max():.2f}%",
                 at_100=f"{int(np.sum(eff > 1 - 1e-9))}/{len(eff)}",
                 t_med=f"{np.median(sec):.2f}",
                 t_range=f"{sec.min():.2f}–{sec.max():.2f}",

@@ -398,12 +398,14 @@ def fit_offerlab_arrays(problem: dict[str, Any], repeat: int) -> dict[str, Any]:
 
 WORKERS = {
     "biogeme": fit_biogeme,
+    "biogeme_py312": fit_biogeme,
     "xlogit": fit_xlogit,
     "offerlab": fit_offerlab,
     "offerlab_arrays": fit_offerlab_arrays,
 }
 INTERPRETER = {
     "biogeme": "biogeme",
+    "biogeme_py312": "py312",
     "xlogit": "driver",
     "offerlab": "driver",
     "offerlab_arrays": "driver",
@@ -526,9 +528,10 @@ def main(argv: list[str]) -> None:
     p.add_argument(
         "--sides",
         nargs="+",
-        default=["offerlab", "offerlab_arrays", "biogeme", "xlogit"],
+        default=["offerlab", "offerlab_arrays", "biogeme", "biogeme_py312", "xlogit"],
         choices=sorted(WORKERS),
-        help="offerlab = fit(ChoiceData, study=/spec=); offerlab_arrays = fit_arrays(X, y)",
+        help="offerlab = fit(ChoiceData, study=/spec=); offerlab_arrays = fit_arrays(X, y); "
+        "biogeme = 3.3.2 (Python 3.11), biogeme_py312 = 3.3.5 (Python 3.12)",
     )
     p.add_argument(
         "--respondents",
@@ -542,7 +545,7 @@ def main(argv: list[str]) -> None:
         help="biogeme fits only the first --quick-respondents respondents of the "
         "simulated study (offerlab fits that subsample too, for the ratio)",
     )
-    p.add_argument("--quick-respondents", type=int, default=5_000)
+    p.add_argument("--quick-respondents", type=int, default=1_000)
     p.add_argument("--repeat", type=int, default=5, help="runs per side on Swissmetro (best of)")
     p.add_argument(
         "--repeat-large",
@@ -552,10 +555,11 @@ def main(argv: list[str]) -> None:
     )
     p.add_argument("--repeat-biogeme-large", type=int, default=1)
     p.add_argument(
-        "--timeout", type=float, default=3600.0, help="seconds allowed to one side on one problem"
+        "--timeout", type=float, default=1800.0, help="seconds allowed to one side on one problem"
     )
     a = p.parse_args(argv)
 
+    cm.exit_on_sigterm()
     machine = cm.machine()
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB")
     for note in (cm.blas_warning(), cm.load_note()):
@@ -579,11 +583,12 @@ def main(argv: list[str]) -> None:
         sim = simulated_problem(a.respondents)
         print(f"simulated study generated in {time.perf_counter() - t0:.1f} s")
         label = f"simulated {a.respondents // 1000}k"
-        if a.quick and "biogeme" in sides:
-            big_sides = [s for s in sides if s != "biogeme"]
+        slow = [s for s in sides if s.startswith("biogeme")]
+        if a.quick and slow:
+            big_sides = [s for s in sides if s not in slow]
             problems.append((label, sim, big_sides, a.repeat_large, "biogeme left out (--quick)"))
             sub = subsample(sim, a.quick_respondents)
-            sub_sides = [s for s in ("offerlab", "offerlab_arrays", "biogeme") if s in sides]
+            sub_sides = [s for s in sides if s in ("offerlab", "offerlab_arrays", *slow)]
             problems.append(
                 (
                     f"simulated {a.quick_respondents // 1000}k",
@@ -603,7 +608,9 @@ def main(argv: list[str]) -> None:
         runs = []
         for side in run_sides:
             rep = (
-                a.repeat_biogeme_large if (side == "biogeme" and label != "swissmetro") else repeat
+                a.repeat_biogeme_large
+                if (side.startswith("biogeme") and label != "swissmetro")
+                else repeat
             )
             runs.append(run_side(side, path, label.replace(" ", "-"), rep, a.timeout))
         report.append(summarize(label, problem, runs, note))

@@ -6,8 +6,9 @@
 #   bench/.venv-biogeme     Python 3.11: biogeme 3.3.2, the newest biogeme for Python 3.11.
 #   bench/.venv-choicedesign Python 3.11: choicedesign 0.1.6, the newest for Python 3.11
 #                           (it pins numpy<2, pandas<2 and pulls biogeme 3.2.13).
-#   bench/.venv-py312       Python 3.12, only if a python3.12 is found: choicedesign 1.1.0,
-#                           the version DESIGN_BOUNDS.md measured (needs Python >= 3.12).
+#   bench/.venv-py312       Python 3.12, only if a python3.12 is found: choicedesign 1.1.0
+#                           (the version DESIGN_BOUNDS.md measured) and biogeme 3.3.5, the
+#                           newest releases, both Python >= 3.12 only.
 #
 # The peers cannot share one venv with offerlab: offerlab needs numpy>=2.4 and pandas>=3,
 # biogeme 3.3.x needs pandas<3, choicedesign 0.1.6 needs numpy<2 and pandas<2. Every peer
@@ -24,6 +25,7 @@ ROOT="$(dirname "$BENCH")"
 BIOGEME_PY311=3.3.2
 CHOICEDESIGN_PY311=0.1.6
 CHOICEDESIGN_PY312=1.1.0
+BIOGEME_PY312=3.3.5
 XLOGIT=0.2.7
 THREADPOOLCTL=3.8.0
 
@@ -80,11 +82,15 @@ make_venv "$BENCH/.venv-choicedesign" "$PY311" "choicedesign==$CHOICEDESIGN_PY31
     "choicedesign==$CHOICEDESIGN_PY311" "biogeme==3.2.13" "numpy==1.26.4" "pandas==1.5.3" \
     "threadpoolctl==$THREADPOOLCTL"
 
-# 4. choicedesign 1.1.0 needs Python >= 3.12: built only where a python3.12 exists.
+# 4. The newest peers need Python >= 3.12: built only where a python3.12 exists.
+#    biogeme 3.3.5 also fixes 3.3.2's per-observation Python loop in the BHHH matrix
+#    computed after every estimation, which makes 3.3.2 crawl on large data.
 PY312="$(find_py312 || true)"
 if [ -n "$PY312" ]; then
-    make_venv "$BENCH/.venv-py312" "$PY312" "choicedesign==$CHOICEDESIGN_PY312 numpy==$NUMPY" \
-        "choicedesign==$CHOICEDESIGN_PY312" "numpy==$NUMPY" "threadpoolctl==$THREADPOOLCTL"
+    make_venv "$BENCH/.venv-py312" "$PY312" \
+        "choicedesign==$CHOICEDESIGN_PY312 biogeme==$BIOGEME_PY312 numpy==$NUMPY" \
+        "choicedesign==$CHOICEDESIGN_PY312" "biogeme==$BIOGEME_PY312" "numpy==$NUMPY" \
+        "threadpoolctl==$THREADPOOLCTL"
 else
     echo "== .venv-py312: skipped (no python3.12 found; set PYTHON312=): choicedesign 1.1.0 not benched"
 fi
