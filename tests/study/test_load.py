@@ -118,8 +118,8 @@ BROKEN_CASES = [
     ("bad_indentation.yaml", 6, "", "bad indentation"),
     ("unclosed_bracket.yaml", 7, "", "never closed with ']'"),
     ("not_utf8.yaml", 3, "", "not UTF-8"),
-    ("empty.yaml", 1, "", "the study file is empty"),
-    ("top_level_list.yaml", 2, "", "must be a mapping"),
+    ("empty.yaml", 1, "", "the file is empty"),
+    ("top_level_list.yaml", 2, "", "the top level must be a mapping"),
     ("duplicate_key.yaml", 3, "name", "duplicate key 'name' (first given on line 2)"),
     ("alternatives_string.yaml", 15, "tasks.alternatives", "expected a whole number, got 'three'"),
     ("negative_alternatives.yaml", 15, "tasks.alternatives", "must be at least 2, got -1"),
@@ -235,7 +235,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_directory(tmp_path: Path) -> None:
-    with pytest.raises(StudyError, match="a folder, not a study file"):
+    with pytest.raises(StudyError, match="a folder, not a file"):
         load_study(tmp_path)
 
 
@@ -306,3 +306,34 @@ def test_odd_yaml_values_get_plain_messages(text: str, message: str) -> None:
     with pytest.raises(StudyError, match=r"^<study>:\d+:\d+: ") as info:
         parse_study(text)
     assert message in str(info.value)
+
+
+def test_load_yaml_model_for_files_beside_the_study(tmp_path: Path) -> None:
+    from pydantic import BaseModel, ConfigDict
+
+    from offerlab.exceptions import SpecError
+    from offerlab.study._load import load_yaml_model
+
+    class Segment(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str
+        share: float = 1.0
+
+    class Population(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        segments: list[Segment]
+
+    good = tmp_path / "good.yaml"
+    good.write_text("segments:\n  - {name: city, share: 0.6}\n  - name: country\n")
+    assert load_yaml_model(Population, good).segments[1].name == "country"
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("segments:\n  - name: city\n    shares: 0.6\n")
+    with pytest.raises(SpecError) as info:
+        load_yaml_model(Population, bad, SpecError)
+    assert str(info.value) == (
+        f"{bad}:3:5: segments[0].shares: unknown key 'shares' (did you mean 'share'?)"
+    )
+    (tmp_path / "empty.yaml").write_text("")
+    with pytest.raises(StudyError, match="at least 'segments:'"):
+        load_yaml_model(Population, tmp_path / "empty.yaml")

@@ -26,7 +26,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -35,8 +35,9 @@ from offerlab.exceptions import OfferlabWarning, StudyError, StudyProblem
 from offerlab.study._checks import FieldPath, check_study, field_path
 from offerlab.study._model import LANGUAGES, Study
 
-__all__ = ["example_path", "load_study", "parse_study"]
+__all__ = ["example_path", "load_study", "load_yaml_model", "parse_study"]
 
+_M = TypeVar("_M", bound=BaseModel)
 _EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
@@ -101,29 +102,43 @@ def load_study(path: Path | str) -> Study:
     >>> study.tasks.alternatives
     3
     """
-    file = Path(path)
+    return _parse(_read_text(path, StudyError), path, stacklevel=3)
+
+
+def load_yaml_model(model: type[_M], path: Path | str, error: type[StudyError] = StudyError) -> _M:
+    """Read a YAML file into any offerlab model, with study-style error messages.
+
+    For files beside the study (populations, scenarios…): the file is read and
+    parsed as a study file is, and pydantic's errors are rewritten the same way,
+    each with the field path and the line. Cross-field checks are the model's own.
+
+    Parameters
+    ----------
+    model : type of pydantic.BaseModel
+        The model the file's top-level mapping validates into.
+    path : path-like
+        The YAML file, in UTF-8.
+    error : type of StudyError, default StudyError
+        The error raised, e.g. :class:`~offerlab.exceptions.SpecError`.
+
+    Returns
+    -------
+    model
+        The validated instance.
+
+    Raises
+    ------
+    StudyError
+        (or ``error``) listing every problem with its line and field.
+    """
+    doc = _read_yaml(_read_text(path, error), path, model, error)
     try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise StudyError([StudyProblem(_missing_file_message(file))], path) from None
-    except IsADirectoryError:
-        raise StudyError([StudyProblem("this is a folder, not a study file")], path) from None
-    except PermissionError:
-        raise StudyError([StudyProblem("cannot read the file: permission denied")], path) from None
-    except OSError as exc:
-        message = f"cannot read the file: {exc.strerror or exc}"
-        raise StudyError([StudyProblem(message)], path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        message = (
-            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} here cannot be read): "
-            "save it as UTF-8"
-        )
-        raise StudyError([StudyProblem(message, "", line, column)], path) from None
-    return _parse(text, path, stacklevel=3)
+        instance = model.model_validate(doc.data, strict=True)
+    except ValidationError as exc:
+        raise error(_in_file_order(doc.problems + _translate(exc, doc)), path) from None
+    if doc.problems:
+        raise error(_in_file_order(doc.problems), path)
+    return instance
 
 
 def example_path(name: str = "car_subscription") -> Path:
@@ -177,6 +192,33 @@ def _parse(text: str, path: Path | str | None, stacklevel: int) -> Study:
     return study
 
 
+def _read_text(path: Path | str, error: type[StudyError]) -> str:
+    """The text of a UTF-8 file (a byte order mark is dropped), or ``error`` saying why not."""
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise error([StudyProblem(_missing_file_message(file))], path) from None
+    except IsADirectoryError:
+        raise error([StudyProblem("this is a folder, not a file")], path) from None
+    except PermissionError:
+        raise error([StudyProblem("cannot read the file: permission denied")], path) from None
+    except OSError as exc:
+        message = f"cannot read the file: {exc.strerror or exc}"
+        raise error([StudyProblem(message)], path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = (
+            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} here cannot be read): "
+            "save it as UTF-8"
+        )
+        raise error([StudyProblem(message, "", line, column)], path) from None
+    return text
+
+
 def _in_file_order(problems: list[StudyProblem]) -> list[StudyProblem]:
     unique = list(dict.fromkeys(problems))
     return sorted(unique, key=lambda p: (p.line or 0, p.column or 0))
@@ -210,6 +252,7 @@ class _Document:
     """A YAML document as Python objects, with the position of every key and value."""
 
     data: Any
+    root: type[BaseModel] = Study
     key_marks: dict[FieldPath, yaml.Mark] = field(default_factory=dict)
     value_marks: dict[FieldPath, yaml.Mark] = field(default_factory=dict)
     problems: list[StudyProblem] = field(default_factory=list)
@@ -308,44 +351,44 @@ class _Builder:
         return out
 
 
-def _read_yaml(text: str, path: Path | str | None) -> _Document:
-    """Parse YAML text into a :class:`_Document` whose data is a mapping."""
-    doc = _Document(data=None)
+def _read_yaml(
+    text: str,
+    path: Path | str | None,
+    root: type[BaseModel] = Study,
+    error: type[StudyError] = StudyError,
+) -> _Document:
+    """Parse YAML text into a :class:`_Document` whose data is a mapping for ``root``."""
+    doc = _Document(data=None, root=root)
     loader: _Loader | None = None
     try:
         loader = _Loader(text)  # checks every character of the text
-        root = loader.get_single_node()
-        if root is not None:
-            doc.data = _Builder(loader, doc).build(root, ())
+        node = loader.get_single_node()
+        if node is not None:
+            doc.data = _Builder(loader, doc).build(node, ())
     except yaml.MarkedYAMLError as exc:
-        raise StudyError([_yaml_problem(exc)], path) from None
+        raise error([_yaml_problem(exc)], path) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
         code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[0])
         message = f"the character U+{code:04X} is not allowed in a YAML file"
-        raise StudyError([StudyProblem(message, "", line, column)], path) from None
+        raise error([StudyProblem(message, "", line, column)], path) from None
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises the two above
-        raise StudyError([StudyProblem(f"invalid YAML: {exc}")], path) from None
+        raise error([StudyProblem(f"invalid YAML: {exc}")], path) from None
     except RecursionError:
-        message = "the file nests lists and mappings too deeply to be a study"
-        raise StudyError([StudyProblem(message)], path) from None
+        message = "the file nests lists and mappings too deeply"
+        raise error([StudyProblem(message)], path) from None
     finally:
         if loader is not None:
             loader.dispose()
-    if root is None:
-        message = (
-            "the study file is empty: it should be a mapping with at least 'name:' and "
-            "'attributes:'"
-        )
-        raise StudyError([StudyProblem(message, "", 1, 1)], path)
+    keys = " and ".join(f"'{n}:'" for n, f in root.model_fields.items() if f.is_required())
+    if node is None:
+        message = f"the file is empty: it should be a mapping of keys, at least {keys}"
+        raise error([StudyProblem(message, "", 1, 1)], path)
     if not isinstance(doc.data, dict):
         line, column = doc.locate(())
-        message = (
-            "the top level of a study file must be a mapping of keys ('name:', "
-            f"'attributes:', …), got {_show(doc.data)}"
-        )
-        raise StudyError([StudyProblem(message, "", line, column)], path)
+        message = f"the top level must be a mapping of keys ({keys}…), got {_show(doc.data)}"
+        raise error([StudyProblem(message, "", line, column)], path)
     return doc
 
 
@@ -411,7 +454,7 @@ def _translate(exc: ValidationError, doc: _Document) -> list[StudyProblem]:
     explained = {
         (*e.path[:-1], guess)
         for e in errors
-        if e.type == "extra_forbidden" and (guess := _key_suggestion(e.path, doc.data))
+        if e.type == "extra_forbidden" and (guess := _key_suggestion(e.path, doc))
     }
     errors = [e for e in errors if not (e.type == "missing" and e.path in missing & explained)]
     sites: dict[FieldPath, list[_Error]] = {}
@@ -421,16 +464,16 @@ def _translate(exc: ValidationError, doc: _Document) -> list[StudyProblem]:
     problems: list[StudyProblem] = []
     for error in errors:
         if error.site is None:
-            problems.append(doc.problem(error.path, _message(error, doc.data)))
+            problems.append(doc.problem(error.path, _message(error, doc)))
             continue
         group = sites.pop(error.site, None)
         if group is None:  # already reported with its union
             continue
         deeper = [e for e in group if len(e.path) > len(error.site)]
         if deeper:  # the branch that matched the input's shape knows what is wrong
-            problems += [doc.problem(e.path, _message(e, doc.data)) for e in deeper]
+            problems += [doc.problem(e.path, _message(e, doc)) for e in deeper]
         else:
-            problems.append(doc.problem(error.site, _union_message(group, doc.data)))
+            problems.append(doc.problem(error.site, _union_message(group, doc)))
     return problems
 
 
@@ -498,16 +541,16 @@ _NOUNS = {
 }
 
 
-def _union_message(group: list[_Error], data: Any) -> str:
+def _union_message(group: list[_Error], doc: _Document) -> str:
     """One message for the failed branches of a union, e.g. text or one text per language."""
     nouns = list(dict.fromkeys(_NOUNS.get(e.type, "") for e in group))
     if len(group) == 1 or "" in nouns:
-        return _message(group[0], data)
+        return _message(group[0], doc)
     expected = ", ".join(nouns[:-1]) + " or " + nouns[-1]
     return f"expected {expected}, {_got(group[0].input)}"
 
 
-def _message(error: _Error, data: Any) -> str:
+def _message(error: _Error, doc: _Document) -> str:
     """A pydantic error as a plain sentence."""
     kind, value, ctx = error.type, error.input, error.ctx
     got = _got(value)
@@ -515,7 +558,7 @@ def _message(error: _Error, data: Any) -> str:
     if kind == "missing":
         return f"missing required key {last!r}"
     if kind == "extra_forbidden":
-        return _unknown_key(error.path, data)
+        return _unknown_key(error.path, doc)
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"expected a mapping of keys to values, {got}"
     if kind in ("list_type", "tuple_type"):
@@ -595,25 +638,25 @@ def _too_short_message(last: Any, ctx: dict[str, Any]) -> str:
         return "list at least one language"
     if last == "concepts":
         return f"a holdout task needs at least {least} concepts, got {n}"
-    return f"needs at least {least} entries, got {n}"
+    return f"needs at least {least} entr{'y' if least == 1 else 'ies'}, got {n}"
 
 
-def _key_suggestion(path: FieldPath, data: Any) -> str | None:
+def _key_suggestion(path: FieldPath, doc: _Document) -> str | None:
     """The allowed key closest to the unknown key at ``path``, if one is close."""
-    model, _ = _model_at(path[:-1], data)
+    model, _ = _model_at(path[:-1], doc.data, doc.root)
     if model is None:
         return None
     close = difflib.get_close_matches(str(path[-1]), list(model.model_fields), n=1, cutoff=0.6)
     return close[0] if close else None
 
 
-def _unknown_key(path: FieldPath, data: Any) -> str:
+def _unknown_key(path: FieldPath, doc: _Document) -> str:
     key = str(path[-1])
-    model, candidates = _model_at(path[:-1], data)
+    model, candidates = _model_at(path[:-1], doc.data, doc.root)
     if model is None:
         return f"unknown key {key!r}"
     allowed = list(model.model_fields)
-    guess = _key_suggestion(path, data)
+    guess = _key_suggestion(path, doc)
     if guess:
         return f"unknown key {key!r} (did you mean {guess!r}?)"
     owners = [_type_tag(c) for c in candidates if c is not model and key in c.model_fields]
@@ -659,9 +702,11 @@ def _resolve(annotation: Any, node: Any) -> tuple[type[BaseModel] | None, list[t
     return models[0], models
 
 
-def _model_at(path: FieldPath, data: Any) -> tuple[type[BaseModel] | None, list[type[BaseModel]]]:
-    """The model that validates the mapping at ``path`` of the study's data."""
-    annotation: Any = Study
+def _model_at(
+    path: FieldPath, data: Any, root: type[BaseModel]
+) -> tuple[type[BaseModel] | None, list[type[BaseModel]]]:
+    """The model that validates the mapping at ``path`` of the data ``root`` validates."""
+    annotation: Any = root
     node = data
     for part in path:
         model, _ = _resolve(annotation, node)
