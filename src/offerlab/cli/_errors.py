@@ -8,6 +8,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from offerlab.exceptions import OfferlabError
 
@@ -29,7 +30,8 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except OfferlabError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            # Messages quote the user's text, which may hold Rich markup such as "[/]".
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except KeyboardInterrupt:
             err_console.print("interrupted; nothing half-written was kept")
