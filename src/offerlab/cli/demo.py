@@ -42,7 +42,7 @@ def demo(
     started = time.perf_counter()
     study_path = example_path("car_subscription")
     study = load_study(study_path)
-    population = load_population(example_path("car_subscription_population"))
+    population = load_population(example_path("car_subscription_population"), study)
     scenario = yaml.safe_load(example_path("car_subscription_scenario").read_text("utf-8"))
     out.mkdir(parents=True, exist_ok=True)
     console.rule(f"[bold]offerlab demo[/] — {study.text(study.title, language)}")
@@ -105,7 +105,7 @@ def demo(
     )
 
 
-def _print_summary(console, results, importance, wtp, shares, diagnostics, currency) -> None:  # noqa: ANN001
+def _print_summary(console, results, importance, wtp, shares, diagnostics, currency) -> None:
     fit = Table(title="Model fit", show_header=False)
     fit.add_row("respondents", f"{results.n_respondents}")
     fit.add_row("choice observations", f"{results.nobs}")

@@ -43,7 +43,7 @@ def simulate(
     """Let simulated respondents answer the design by the logit rule."""
     console = Console()
     spec = load_study(study)
-    pop = load_population(population)
+    pop = load_population(population, spec)
     design_frame = read_table(design)
     answers = simulate_answers(spec, design_frame, pop, respondents, rng=seed)
     answers.data.write(out)

@@ -15,6 +15,8 @@ spread across respondents::
         none: -1.0                 # utility of "none of these" (if the study has it)
         none_spread: 0.8
 
+Numeric and price attributes take one utility per unit, or a list with one utility
+per level (as for a numeric attribute coded as part-worths, such as the term).
 Attributes left out have zero utility. Individual part-worths are drawn as
 mean + spread · N(0, 1), independently per level and respondent.
 """
@@ -28,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from offerlab.exceptions import StudyError, StudyProblem
 from offerlab.study import CategoricalAttribute, Study
+from offerlab.study._checks import field_path
+from offerlab.study._load import load_yaml_model
 
 __all__ = ["Population", "Segment", "load_population"]
 
@@ -53,38 +57,30 @@ class Population(_Strict):
 
     segments: list[Segment] = Field(min_length=1)
 
-    def check(self, study: Study) -> None:
-        """Raise :class:`StudyError` if the population does not fit ``study``."""
-        problems = []
+    def problems(self, study: Study) -> list[tuple[tuple[str | int, ...], str]]:
+        """What does not fit ``study``, as (field path, message) pairs."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
         names = set(study.attribute_names)
         for s, seg in enumerate(self.segments):
             for kind in ("partworths", "spread"):
                 for attr, value in getattr(seg, kind).items():
-                    field = f"segments[{s}].{kind}.{attr}"
+                    at = ("segments", s, kind, attr)
                     if attr not in names:
-                        problems.append(
-                            StudyProblem(f"unknown attribute; the study has {sorted(names)}", field)
-                        )
+                        found.append((at, f"unknown attribute; the study has {sorted(names)}"))
                         continue
-                    spec = study.attribute(attr)
-                    if isinstance(spec, CategoricalAttribute):
-                        n = len(spec.levels)
-                        if isinstance(value, list) and len(value) != n:
-                            problems.append(
-                                StudyProblem(
-                                    f"needs {n} values (one per level), got {len(value)}", field
-                                )
-                            )
-                        if kind == "partworths" and not isinstance(value, list):
-                            problems.append(
-                                StudyProblem(f"needs a list of {n} utilities, one per level", field)
-                            )
-                    elif isinstance(value, list):
-                        problems.append(
-                            StudyProblem("a numeric attribute takes one utility per unit", field)
-                        )
-        if problems:
-            raise StudyError(problems)
+                    n = len(study.attribute(attr).level_names)
+                    if isinstance(value, list) and len(value) != n:
+                        found.append((at, f"needs {n} values (one per level), got {len(value)}"))
+                    categorical = isinstance(study.attribute(attr), CategoricalAttribute)
+                    if kind == "partworths" and categorical and not isinstance(value, list):
+                        found.append((at, f"needs a list of {n} utilities, one per level"))
+        return found
+
+    def check(self, study: Study) -> None:
+        """Raise :class:`StudyError` if the population does not fit ``study``."""
+        found = self.problems(study)
+        if found:
+            raise StudyError([StudyProblem(msg, field_path(at)) for at, msg in found], "population")
 
     def draw(
         self, study: Study, n_respondents: int, rng: np.random.Generator
@@ -94,8 +90,9 @@ class Population(_Strict):
         Returns
         -------
         segment : ndarray of int, shape (N,)
-        partworths : list over attributes of ndarray (N, L_a) for categorical
-            attributes, or (N, 1) utility per unit for numeric ones
+        partworths : list over attributes of ndarray (N, L_a): utility per level
+            (categorical attributes, and numeric ones given one utility per level),
+            or (N, 1): utility per unit of a numeric attribute
         none : ndarray, shape (N,)
         scale : ndarray, shape (N,)
         """
@@ -104,7 +101,10 @@ class Population(_Strict):
         segment = rng.choice(len(shares), size=n_respondents, p=shares / shares.sum())
         partworths = []
         for attr in study.attributes:
-            width = len(attr.levels) if isinstance(attr, CategoricalAttribute) else 1
+            per_level = isinstance(attr, CategoricalAttribute) or any(
+                isinstance(seg.partworths.get(attr.name), list) for seg in self.segments
+            )
+            width = len(attr.level_names) if per_level else 1
             mean = np.zeros((len(self.segments), width))
             sd = np.zeros((len(self.segments), width))
             for s, seg in enumerate(self.segments):
@@ -119,8 +119,10 @@ class Population(_Strict):
         return segment, partworths, none, scale
 
 
-def load_population(path: Path | str) -> Population:
-    """Read a population file (YAML), with errors that name the file, line and field."""
-    from offerlab.study._load import load_yaml_model
+def load_population(path: Path | str, study: Study | None = None) -> Population:
+    """Read a population file (YAML); with a ``study``, check that it fits.
 
-    return load_yaml_model(Population, path)
+    Errors name the file, the line and the field.
+    """
+    check = None if study is None else (lambda population: population.problems(study))
+    return load_yaml_model(Population, path, check=check)

@@ -104,8 +104,8 @@ def simulate_answers(
     segment, partworths, none_utility, scale = population.draw(study, n_respondents, rng)
     version_of = np.arange(n_respondents) % V
     utility = np.zeros((n_respondents, T, J))
-    for a, attr in enumerate(study.attributes):
-        if isinstance(attr, CategoricalAttribute):
+    for a in range(A):
+        if partworths[a].shape[1] > 1:  # one utility per level
             lev = levels[version_of, :, :, a]  # (N, T, J)
             utility += np.take_along_axis(
                 partworths[a], lev.reshape(n_respondents, -1), axis=1
@@ -186,7 +186,7 @@ def _truth_frame(
         "segment": [population.segments[s].name for s in segment],
     }
     for attr, pw in zip(study.attributes, partworths, strict=True):
-        if isinstance(attr, CategoricalAttribute):
+        if pw.shape[1] > 1:
             for lv, name in enumerate(attr.level_names):
                 truth[f"{attr.name}={name}"] = pw[:, lv]
         else:

@@ -24,6 +24,7 @@ import re
 import types
 import unicodedata
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
@@ -105,7 +106,12 @@ def load_study(path: Path | str) -> Study:
     return _parse(_read_text(path, StudyError), path, stacklevel=3)
 
 
-def load_yaml_model(model: type[_M], path: Path | str, error: type[StudyError] = StudyError) -> _M:
+def load_yaml_model(
+    model: type[_M],
+    path: Path | str,
+    error: type[StudyError] = StudyError,
+    check: Callable[[_M], list[tuple[FieldPath, str]]] | None = None,
+) -> _M:
     """Read a YAML file into any offerlab model, with study-style error messages.
 
     For files beside the study (populations, scenarios…): the file is read and
@@ -120,6 +126,9 @@ def load_yaml_model(model: type[_M], path: Path | str, error: type[StudyError] =
         The YAML file, in UTF-8.
     error : type of StudyError, default StudyError
         The error raised, e.g. :class:`~offerlab.exceptions.SpecError`.
+    check : callable, optional
+        Cross-field checks on the validated instance, returning (field path, message)
+        pairs; each becomes a problem located at that field's line.
 
     Returns
     -------
@@ -136,9 +145,15 @@ def load_yaml_model(model: type[_M], path: Path | str, error: type[StudyError] =
         instance = model.model_validate(doc.data, strict=True)
     except ValidationError as exc:
         raise error(_in_file_order(doc.problems + _translate(exc, doc)), path) from None
-    if doc.problems:
-        raise error(_in_file_order(doc.problems), path)
+    found = (check or _none)(instance)
+    problems = doc.problems + [doc.problem(at, message) for at, message in found]
+    if problems:
+        raise error(_in_file_order(problems), path)
     return instance
+
+
+def _none(_: object) -> list[tuple[FieldPath, str]]:
+    return []
 
 
 def example_path(name: str = "car_subscription") -> Path:
