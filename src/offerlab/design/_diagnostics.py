@@ -252,7 +252,8 @@ def diagnose(
     names = parameter_names(design, coding)
     if np.isfinite(log_det(info)):
         se = np.sqrt(np.diag(np.linalg.inv(info)))
-        needed = np.ceil(respondents * (se / target_se) ** 2).astype(int)
+        # ceil, forgiving float noise: 200.00000000000003 respondents are 200
+        needed = np.ceil(respondents * (se / target_se) ** 2 * (1 - 1e-12)).astype(int)
         needed_all: int | None = int(needed.max())
     else:
         se = np.full(P, np.inf)
