@@ -7,8 +7,8 @@ with ``study.design.prior`` the Bayesian D-error D_B (mean over prior draws).
 1. *Starts.* A fixed number of valid random designs, half of them with the
    levels of each attribute spread over a task as evenly as possible (minimal
    overlap), are improved by coordinate exchange
-   (:mod:`offerlab.design._exchange`) to local optima. With a prior, half of
-   the starts are instead the best designs of a short zero-prior search.
+   (:mod:`offerlab.design._exchange`) to local optima. With a prior the
+   starts are instead the best distinct designs of a zero-prior search.
 2. *Iterated local search.* In each of at most a fixed number of rounds the
    best distinct designs found so far are perturbed (one to T/6 of their
    tasks replaced by random valid tasks) and improved again; the results join
@@ -96,7 +96,7 @@ def plan_for(space: DesignSpace, tasks: int, versions: int, bayes: bool) -> Sear
     """
     m, A, P = space.m, space.A, space.P
     if bayes:
-        return SearchPlan(starts=8, rounds=2, elite=4, children=2, patience=2)
+        return SearchPlan(starts=4, rounds=2, elite=2, children=2, patience=1)
     cells = tasks * m * A
     k_bar = float(np.mean(space.n_levels)) + m - 1
     unit = cells**1.5 * (k_bar * P + 32) * (1.5 if space.need_levels else 1.0)
@@ -243,7 +243,7 @@ def efficient_design(
     report = SearchReport(objective="Bayesian D-error" if bayes else "D-error (zero prior)")
     T, m = study.tasks.per_respondent, study.tasks.alternatives
     bound = None if bayes else street_burgess_bound(study.n_levels, m, T, coding)
-    n_starts = max(plan.starts, 2 * versions)
+    n_starts = max(plan.starts, versions if bayes else 2 * versions)
     # Work shares for the progress callback: warm-up, starts, then equal rounds.
     warm_share = 0.1 if bayes else 0.0
     share = (1.0 - warm_share) / (1 + plan.rounds)
@@ -276,11 +276,14 @@ def efficient_design(
 
     starts = _starts(study, n_starts, rng)
     if bayes:
-        # Warm starts: half the starts are the best distinct zero-prior designs.
+        # Warm starts: the best distinct designs of a zero-prior search, which the
+        # (far costlier) Bayesian exchange then only has to adapt to the prior.
         warm = _Pool(space)
-        z, logdet = exchange_zero(space, _starts(study, 64 + n_starts, rng), rng, clock=clock)
+        z, logdet = exchange_zero(
+            space, _starts(study, max(64, 2 * n_starts), rng), rng, clock=clock
+        )
         warm.add(z, np.exp(-logdet / space.P))
-        best = warm.best(n_starts // 2)
+        best = warm.best(n_starts)
         starts[: len(best)] = np.stack([warm.levels[i] for i in best])
         tick(warm_share)
     pool = _Pool(space)

@@ -222,7 +222,7 @@ def exchange_bayes(
     B, _, m, _ = levels.shape
     D, P = betas.shape
     K = max(space.n_levels) + m - 1
-    chunk = int(np.clip(_BAYES_CHUNK // (K * D * max(2 * m * P, 4 * m * m, P * P)), 1, 8))
+    chunk = int(np.clip(_BAYES_CHUNK // (K * D * max(2 * m * P, 4 * m * m, P * P)), 1, 32))
     out = np.empty(B)
     for lo in range(0, B, chunk):
         sl = slice(lo, min(B, lo + chunk))
