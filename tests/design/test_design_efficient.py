@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -191,3 +192,11 @@ def test_prior_on_numeric_attributes_is_per_unit() -> None:
     assert draws[:, 0].mean() == pytest.approx(-1.0, abs=0.2)
     assert draws[:, 0].std() > 0
     np.testing.assert_allclose(draws[:, 2], 0.0)
+
+
+@pytest.mark.parametrize("method", ["efficient", "balanced", "random"])
+def test_progress_is_reported_from_zero_to_one(method) -> None:
+    seen: list[float] = []
+    make_design(categorical_study((3, 3, 2), 3, 6), method=method, seed=1, progress=seen.append)
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+    assert all(a <= b for a, b in itertools.pairwise(seen))

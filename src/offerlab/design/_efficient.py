@@ -259,7 +259,14 @@ def efficient_design(
         base, n = done, len(levels)
         report.designs_searched += n
         if not bayes:
-            out, logdet = exchange_zero(space, levels, rng, max_passes=plan.max_passes, clock=clock)
+            out, logdet = exchange_zero(
+                space,
+                levels,
+                rng,
+                max_passes=plan.max_passes,
+                clock=clock,
+                progress=lambda share: tick(base + work * share),
+            )
             tick(base + work)
             return out, np.exp(-logdet / space.P)
         finished = [0]

@@ -81,6 +81,7 @@ def exchange_zero(
     *,
     max_passes: int = 100,
     clock: Clock | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coordinate exchange of a batch of designs under the zero prior.
 
@@ -96,6 +97,8 @@ def exchange_zero(
         Upper limit on passes over all cells.
     clock : Clock, optional
         Time cap; the search stops early once it has passed.
+    progress : callable, optional
+        Called after every pass with the share of designs at a local optimum.
 
     Returns
     -------
@@ -179,6 +182,8 @@ def exchange_zero(
             improved[take] = True
         levels[active], X[active] = lv, Xa
         active = active[improved]
+        if progress is not None:
+            progress(1.0 - active.size / B)
     return levels, log_det(set_information(X).sum(axis=1))
 
 
