@@ -65,7 +65,7 @@ def street_burgess_bound(
     --------
     >>> round(street_burgess_bound([3, 3, 3, 3], alternatives=3, tasks=9), 6)
     0.19245
-    >>> street_burgess_bound([2, 2, 2], alternatives=2, tasks=4, coding="dummy")
+    >>> round(street_burgess_bound([2, 2, 2], alternatives=2, tasks=4, coding="dummy"), 6)
     1.0
     """
     if coding not in ("effects", "dummy"):
