@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 import yaml
 from rich.console import Console
@@ -20,7 +21,7 @@ from offerlab.design import diagnose, make_design
 from offerlab.models import MultinomialLogit
 from offerlab.report import plot_importance, plot_partworths, plot_shares, plot_wtp
 from offerlab.simulate import load_population, share_of_preference, simulate_answers
-from offerlab.study import example_path, load_study
+from offerlab.study import Study, example_path, load_study
 
 __all__ = ["demo"]
 
@@ -90,6 +91,9 @@ def demo(
         shares.to_csv(out / "shares.csv", index=False)
         diagnostics.to_frame().to_csv(out / "design_diagnostics.csv", index=False)
         currency = study.price_attribute.currency if study.price_attribute else ""
+        importance, partworths, wtp = (
+            labelled(frame, study, language) for frame in (importance, partworths, wtp)
+        )
         plot_importance(importance, out / "importance.png")
         plot_partworths(partworths, out / "partworths.png")
         plot_wtp(wtp, out / "wtp.png", currency=currency)
@@ -111,6 +115,7 @@ def _print_summary(console, results, importance, wtp, shares, diagnostics, curre
     fit.add_row("choice observations", f"{results.nobs}")
     fit.add_row("log-likelihood", f"{results.llf:.2f} (null {results.llnull:.2f})")
     fit.add_row("rho²", f"{results.rho2:.3f}")
+    fit.add_row("design D-error (mean over versions)", f"{diagnostics.d_error:.4f}")
     fit.add_row("design D-efficiency", _percent(diagnostics.d_efficiency))
     console.print(fit)
 
@@ -125,17 +130,52 @@ def _print_summary(console, results, importance, wtp, shares, diagnostics, curre
     for col in ("attribute", "level", "WTP", "95% CI"):
         wt.add_column(col, justify="right" if col != "attribute" else "left")
     for row in wtp.itertuples():
-        wt.add_row(str(row.attribute), str(row.level), f"{row.wtp:,.0f}",
-                   f"[{row.lower:,.0f}, {row.upper:,.0f}]")
+        wt.add_row(
+            str(row.attribute),
+            str(row.level),
+            _money(row.wtp),
+            f"[{_money(row.lower)}, {_money(row.upper)}]",
+        )
     console.print(wt)
 
     sh = Table(title="Preference shares for three subscription variants (95% interval)")
     for col in ("offer", "share", "95% interval"):
         sh.add_column(col, justify="right" if col != "offer" else "left")
     for row in shares.itertuples():
-        sh.add_row(str(row.offer), f"{100 * row.share:.1f}%",
-                   f"[{100 * row.lower:.1f}%, {100 * row.upper:.1f}%]")
+        sh.add_row(
+            str(row.offer),
+            f"{100 * row.share:.1f}%",
+            f"[{100 * row.lower:.1f}%, {100 * row.upper:.1f}%]",
+        )
     console.print(sh)
+
+
+def labelled(frame: pd.DataFrame, study: Study, language: str) -> pd.DataFrame:
+    """The same table with attribute and level labels in ``language``, for people to read."""
+    out = frame.copy()
+    if "level" in out.columns:
+        out["level"] = [
+            _level_label(study, attribute, level, language)
+            for attribute, level in zip(out["attribute"], out["level"], strict=True)
+        ]
+    names = set(study.attribute_names)
+    out["attribute"] = [
+        study.text(study.attribute(a).label, language) if a in names else a
+        for a in out["attribute"]
+    ]
+    return out
+
+
+def _level_label(study: Study, attribute: str, level: object, language: str) -> str:
+    try:
+        return study.level_label(attribute, study.level_index(attribute, level), language)
+    except KeyError:  # "per km", the none constant…
+        return str(level)
+
+
+def _money(value: float) -> str:
+    """Whole francs for level differences; three digits for per-unit values (per km)."""
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
 def _percent(value: float | None) -> str:
