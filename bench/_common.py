@@ -3,11 +3,15 @@
 Stdlib only: this module is imported both by the driver (bench/.venv) and by the
 workers, which run under each peer's own interpreter (bench/.venv-biogeme, …).
 
-Peak memory is the child's ``ru_maxrss`` read with :func:`os.wait4` for that one
-child (Linux reports KiB), i.e. the peak resident set of the whole worker process:
-interpreter, imports, the data it loaded and the fit. Workers also report their
-resident set just before the timed section, so "fit extra" = peak − RSS before fit
-(a lower bound of what the fit itself added when loading peaked higher).
+Peak memory is the worker's own high-water resident set, ``VmHWM`` in
+/proc/self/status, read by the worker as it finishes: the interpreter, imports, the
+data it loaded and the fit. Not ``ru_maxrss``: for a child (``RUSAGE_CHILDREN`` or
+:func:`os.wait4`) and for ``RUSAGE_SELF`` alike, Linux keeps in it the high-water mark
+of the memory image the child had between fork and exec, i.e. the driver's, so every
+side read the same 937 MiB once the driver held the 366 MiB simulated study. VmHWM
+belongs to the address space made at exec. Workers also report their resident set
+just before the timed section, so "fit extra" = peak − RSS before fit (a lower bound
+of what the fit itself added when loading peaked higher).
 """
 
 from __future__ import annotations
@@ -100,6 +104,15 @@ def blas_warning() -> str | None:
     )
 
 
+def peak_rss_kib() -> int:
+    """High-water resident set of this process's address space since exec, KiB."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def rss_now_kib() -> int:
     """Current resident set of this process, KiB (Linux /proc)."""
     with open("/proc/self/statm") as fh:
@@ -123,8 +136,8 @@ def run_worker(
     """Run ``python script --worker …`` in a child, wait with a timeout, measure it.
 
     The worker writes its JSON result to the file named by ``--out``. Returns that
-    result plus ``peak_rss_mib`` (ru_maxrss of this child), ``cpu_s`` (user + system
-    time of the child), ``wall_s`` and ``status`` ("ok", "timeout" or "failed").
+    result (with the worker's own ``peak_rss_mib``, VmHWM) plus ``cpu_s`` (user + system
+    time of the child, from wait4), ``wall_s`` and ``status`` ("ok", "timeout", "failed").
     """
     out = log.with_suffix(".json")
     out.unlink(missing_ok=True)
@@ -166,7 +179,7 @@ def run_worker(
     result.update(
         status=status,
         exit_code=proc.returncode,
-        peak_rss_mib=usage.ru_maxrss / 1024,
+        ru_maxrss_mib=usage.ru_maxrss / 1024,  # includes the driver's image: see module doc
         cpu_s=usage.ru_utime + usage.ru_stime,
         wall_s=wall,
         log=str(log),
@@ -188,6 +201,7 @@ def exit_on_sigterm() -> None:
 
 def write_worker_result(path: str, result: dict[str, Any]) -> None:
     result = dict(result)
+    result["peak_rss_mib"] = peak_rss_kib() / 1024
     result.setdefault("python", platform.python_version())
     result.setdefault("blas", blas_info())
     Path(path).write_text(json.dumps(result, indent=1, default=float))

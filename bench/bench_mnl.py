@@ -546,7 +546,7 @@ def main(argv: list[str]) -> None:
         "simulated study (offerlab fits that subsample too, for the ratio)",
     )
     p.add_argument("--quick-respondents", type=int, default=1_000)
-    p.add_argument("--repeat", type=int, default=5, help="runs per side on Swissmetro (best of)")
+    p.add_argument("--repeat", type=int, default=20, help="runs per side on Swissmetro (best of)")
     p.add_argument(
         "--repeat-large",
         type=int,
@@ -628,12 +628,12 @@ def main(argv: list[str]) -> None:
         for r in rep["runs"]:
             if "dLL_published" in r:
                 print(
-                    f"  {rep['label']} {r['side']}: |LL − published −5331.252007| = "
-                    f"{r['dLL_published']:.1e}"
+                    f"  {rep['label']} {r['side']} {r.get('version', '')}: "
+                    f"|LL − published −5331.252007| = {r['dLL_published']:.1e}"
                 )
     print(
         "ratio = peer best time / offerlab best time (>1: offerlab faster); 1st s = the first "
-        "fit in a fresh process (JIT compilation, caches). peak = ru_maxrss of "
+        "fit in a fresh process (JIT compilation, caches). peak = VmHWM (high-water RSS) of "
         "the side's process (interpreter + data + fit); fit +MiB = peak − RSS before the fit; "
         "peak/X = peak / float64 X size."
     )
