@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from offerlab.exceptions import OfferlabError
-from offerlab.models._design import NONE_PARAM, AttributeBlock, ConjointCoding
+from offerlab.models._matrix import NONE_PARAM, AttributeBlock, ConjointCoding
 from offerlab.study import CategoricalAttribute
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """From long-format choice data to the arrays of the MNL kernel.
 
-A :class:`Design` holds X (N, J, K), the chosen index, availability, weights,
+A :class:`ModelMatrix` holds X (N, J, K), the chosen index, availability, weights,
 an optional fixed-utility offset and the respondent of every observation.
 
 :class:`ConjointCoding` turns study attributes into columns: effects or dummy
@@ -23,13 +23,13 @@ from offerlab.exceptions import ChoiceDataError, EstimationError, OfferlabError
 from offerlab.numerics import Scheme, level_coding_matrix
 from offerlab.study import CategoricalAttribute, NumericAttribute, PriceAttribute, Study
 
-__all__ = ["AttributeBlock", "ConjointCoding", "Design", "build_design", "task_layout"]
+__all__ = ["AttributeBlock", "ConjointCoding", "ModelMatrix", "build_model_matrix", "task_layout"]
 
 NONE_PARAM = "none"
 
 
 @dataclass(frozen=True)
-class Design:
+class ModelMatrix:
     """Arrays for the MNL kernel.
 
     Attributes
@@ -271,7 +271,7 @@ class ConjointCoding:
 # -- conjoint design ------------------------------------------------------------------------
 
 
-def build_design(
+def build_model_matrix(
     data: ChoiceData,
     n_params: int,
     names: list[str],
@@ -282,8 +282,8 @@ def build_design(
     dual_model: str = "sawtooth",
     offset_rows: np.ndarray | None = None,
     fixed: dict[str, float] | None = None,
-) -> Design:
-    """Assemble a :class:`Design` from long data and a row coder.
+) -> ModelMatrix:
+    """Assemble a :class:`ModelMatrix` from long data and a row coder.
 
     Parameters
     ----------
@@ -348,7 +348,7 @@ def build_design(
     weights = frame["weight"].to_numpy(float)[layout.first_row]
     groups = frame["respondent"].to_numpy()[layout.first_row]
     if not dual:
-        return Design(
+        return ModelMatrix(
             X,
             y,
             available,
@@ -382,7 +382,7 @@ def build_design(
     bin_av[np.arange(d.size), none_pos[d]] = True
     bin_y = np.where(buy, y[d], none_pos[d])
     w = None if np.all(weights == 1) else np.concatenate([weights, weights[d]])
-    return Design(
+    return ModelMatrix(
         X=np.concatenate([X, X[d]]),
         y=np.concatenate([y, bin_y]),
         available=np.concatenate([forced_av, bin_av]),
@@ -409,8 +409,8 @@ def _joint_dual(
     names: list[str],
     fixed: dict[str, float] | None,
     n_tasks: int,
-) -> Design:
-    """Dual response when would-buy means "the best concept beats none" (see build_design)."""
+) -> ModelMatrix:
+    """Dual response when would-buy means "the best concept beats none" (see build_model_matrix)."""
     n = len(y)
     buy = np.zeros(n, dtype=bool)
     buy[has_dual] = np.asarray(would[has_dual], dtype=float) == 1
@@ -421,7 +421,7 @@ def _joint_dual(
     plain_y = np.where(buy[plain], y[plain], none_pos[plain])
     order = np.concatenate([forced, plain])
     w = None if np.all(weights == 1) else weights[order]
-    return Design(
+    return ModelMatrix(
         X=X[order],
         y=np.concatenate([y[forced], plain_y]),
         available=np.concatenate([forced_av[forced], plain_av]),
@@ -434,11 +434,11 @@ def _joint_dual(
     )
 
 
-def conjoint_design(
+def conjoint_matrix(
     data: ChoiceData, coding: ConjointCoding, *, dual: bool, dual_model: str = "sawtooth"
-) -> Design:
+) -> ModelMatrix:
     """The design of a conjoint MNL (see :class:`ConjointCoding`)."""
-    return build_design(
+    return build_model_matrix(
         data,
         coding.n_params,
         list(coding.names),

@@ -12,9 +12,9 @@ from scipy.linalg import cho_solve
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
-from offerlab.models._design import ConjointCoding, Design, conjoint_design
+from offerlab.models._matrix import ConjointCoding, ModelMatrix, conjoint_matrix
 from offerlab.models._results import CovKind, MNLResults, fit_statistics
-from offerlab.models._spec import ModelSpec, load_spec, spec_design
+from offerlab.models._spec import ModelSpec, load_spec, spec_matrix
 from offerlab.numerics import MNLTerms, Scheme, mnl_loglike
 from offerlab.study import Study
 
@@ -43,7 +43,7 @@ class MultinomialLogit:
         Likelihood of dual-response answers: Sawtooth's extra binary task between the
         chosen concept and none, or the joint model in which "would buy" means the
         chosen concept's utility (errors included) beats none's. See
-        :func:`~offerlab.models._design.build_design`.
+        :func:`~offerlab.models._matrix.build_model_matrix`.
 
     Examples
     --------
@@ -132,7 +132,7 @@ class MultinomialLogit:
         price attributes with ``coding: linear``; a constant ``none`` on the none
         option when the data has one. Dual response (a ``would_buy`` column) adds,
         per task, the binary choice between the chosen concept and none, as in
-        Sawtooth's dual-response none (see :func:`~offerlab.models._design.build_design`).
+        Sawtooth's dual-response none (see :func:`~offerlab.models._matrix.build_model_matrix`).
         """
         self._validate()
         if (study is None) == (spec is None):
@@ -143,8 +143,8 @@ class MultinomialLogit:
             if data is None:
                 data = spec.load_data()
             data = _estimation_rows(data)
-            design, levels = spec_design(spec, data)
-            results = self._fit_design(design, start)
+            design, levels = spec_matrix(spec, data)
+            results = self._fit_matrix(design, start)
             results.spec = spec
             results.spec_levels = levels
             self.results_ = results
@@ -156,8 +156,8 @@ class MultinomialLogit:
             raise OfferlabError("no estimation tasks: every task is a holdout")
         dual = data.dual_response
         coding = ConjointCoding.from_study(study, self.coding, none=data.has_none or dual)
-        design = conjoint_design(data, coding, dual=dual, dual_model=self.dual)
-        results = self._fit_design(design, start)
+        design = conjoint_matrix(data, coding, dual=dual, dual_model=self.dual)
+        results = self._fit_matrix(design, start)
         results.coding = coding
         self.results_ = results
         return results
@@ -201,7 +201,7 @@ class MultinomialLogit:
         available = np.asarray(available, dtype=bool)
         if available.shape != (N, J) or not available[np.arange(N), y].all():
             raise OfferlabError("available must be (N, J) and true on every chosen alternative")
-        design = Design(
+        design = ModelMatrix(
             X=X,
             y=y,
             available=available,
@@ -212,10 +212,10 @@ class MultinomialLogit:
         )
         if len(design.names) != K:
             raise OfferlabError(f"names has {len(design.names)} entries; X has K = {K}")
-        self.results_ = self._fit_design(design, start)
+        self.results_ = self._fit_matrix(design, start)
         return self.results_
 
-    def _fit_design(self, design: Design, start: Sequence[float] | None) -> MNLResults:
+    def _fit_matrix(self, design: ModelMatrix, start: Sequence[float] | None) -> MNLResults:
         K = design.X.shape[2]
         if K == 0:
             raise EstimationError("the model has no free coefficient to estimate")

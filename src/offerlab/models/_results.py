@@ -12,8 +12,8 @@ from scipy import stats
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
-from offerlab.models._design import ConjointCoding, Design, build_design, task_layout
-from offerlab.models._spec import ModelSpec, spec_design
+from offerlab.models._matrix import ConjointCoding, ModelMatrix, build_model_matrix, task_layout
+from offerlab.models._spec import ModelSpec, spec_matrix
 from offerlab.numerics import MNLTerms, mnl_null_loglike, mnl_probabilities
 
 __all__ = ["CovKind", "MNLResults", "Summary", "fit_statistics"]
@@ -284,11 +284,11 @@ class MNLResults:
         (for dual-response data: the probability of the plain choice with none).
         """
         if self.coding is not None:
-            design = build_design(
+            design = build_model_matrix(
                 data, self.coding.n_params, list(self.coding.names), self.coding.code_rows
             )
         elif self.spec is not None:
-            design, _ = spec_design(self.spec, data, levels=self.spec_levels)
+            design, _ = spec_matrix(self.spec, data, levels=self.spec_levels)
         else:
             raise OfferlabError("predict needs a conjoint or spec fit; this fit used arrays")
         P = mnl_probabilities(self.params.to_numpy(), design.X, design.available, design.offset)
@@ -322,7 +322,7 @@ class MNLResults:
 
 
 def fit_statistics(
-    design: Design,
+    design: ModelMatrix,
     beta: np.ndarray,
     final: MNLTerms,
     n_iter: int,

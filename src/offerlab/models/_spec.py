@@ -49,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from offerlab.data import ChoiceData, WideAlternative, evaluate, read_table, wide_to_long
 from offerlab.exceptions import ChoiceDataError, SpecError, StudyProblem
-from offerlab.models._design import Design, build_design
+from offerlab.models._matrix import ModelMatrix, build_model_matrix
 from offerlab.numerics import level_coding_matrix
 
 __all__ = [
@@ -59,7 +59,7 @@ __all__ = [
     "ModelSpec",
     "load_spec",
     "parse_spec",
-    "spec_design",
+    "spec_matrix",
 ]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -388,9 +388,9 @@ def _check_static(spec: ModelSpec) -> None:
 # -- the design ----------------------------------------------------------------------------
 
 
-def spec_design(
+def spec_matrix(
     spec: ModelSpec, data: ChoiceData, *, levels: dict[str, list] | None = None
-) -> tuple[Design, dict[str, list]]:
+) -> tuple[ModelMatrix, dict[str, list]]:
     """Build the MNL design a spec describes on long data.
 
     ``levels`` fixes the levels of coded (categorical) coefficients, e.g. those
@@ -503,7 +503,7 @@ def spec_design(
         for k, col in enumerate(columns):
             out[:, k] = col
 
-    design = build_design(
+    design = build_model_matrix(
         data,
         len(names),
         names,

@@ -1,0 +1,124 @@
+"""The command line end to end: each step reads what the previous one wrote."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+STUDY = EXAMPLES / "car_subscription.yaml"
+POPULATION = EXAMPLES / "car_subscription_population.yaml"
+SCENARIO = EXAMPLES / "car_subscription_scenario.yaml"
+
+
+def offerlab(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "offerlab", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """design → simulate → estimate, through the command line only."""
+    work = tmp_path_factory.mktemp("pipeline")
+    steps = [
+        ("design", STUDY, "--method", "balanced", "--versions", "8", "--seed", "3",
+         "--out", work / "design.parquet"),
+        ("simulate", STUDY, "--design", work / "design.parquet", "--population", POPULATION,
+         "--respondents", "300", "--seed", "4", "--out", work / "answers.csv",
+         "--truth", work / "truth.csv"),
+        ("estimate", work / "answers.csv", "--study", STUDY, "--out", work / "estimates"),
+    ]
+    for step in steps:
+        result = offerlab(*step)
+        assert result.returncode == 0, f"{step[0]} failed:\n{result.stdout}\n{result.stderr}"
+    return work
+
+
+def test_each_step_reads_what_the_previous_one_wrote(pipeline: Path) -> None:
+    design = pd.read_parquet(pipeline / "design.parquet")
+    assert {"version", "task", "alternative", "monthly_price", "car_class"} <= set(design.columns)
+    assert design["version"].nunique() == 8
+    answers = pd.read_csv(pipeline / "answers.csv")
+    assert answers["respondent"].nunique() == 300
+    assert (answers.groupby(["respondent", "task"])["chosen"].sum() == 1).all()
+    assert "would_buy" in answers.columns  # the example has a dual-response none
+    written = {p.name for p in (pipeline / "estimates").iterdir()}
+    assert any("estimates" in name for name in written), written
+
+
+def test_price_coefficient_has_the_simulated_sign(pipeline: Path) -> None:
+    table = next((pipeline / "estimates").glob("*estimates*.csv"))
+    estimates = pd.read_csv(table, index_col=0)
+    price = estimates.loc[[i for i in estimates.index if "price" in str(i)][0]]
+    assert price.iloc[0] < 0
+
+
+def test_shares_for_the_example_scenario(pipeline: Path) -> None:
+    result = offerlab("shares", pipeline / "answers.csv", "--study", STUDY, "--scenario", SCENARIO)
+    assert result.returncode == 0, result.stderr
+    for offer in ("Flex Electric", "Family SUV", "City Compact", "none"):
+        assert offer in result.stdout
+
+
+def test_broken_study_file_gets_one_message_and_exit_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "name: s\nattributes:\n  - name: colour\n    label: Colour\n    levels:\n"
+        "      - {name: red, label: Red}\n      - {name: red, label: Rot}\n"
+    )
+    assert_clean_failure(offerlab("check", broken), f"{broken}:7", "red")
+    assert_clean_failure(offerlab("design", broken, "--out", tmp_path / "d.csv"), f"{broken}:7")
+    assert not (tmp_path / "d.csv").exists()
+
+
+def test_choice_data_with_two_chosen_alternatives_names_the_rows(
+    pipeline: Path, tmp_path: Path
+) -> None:
+    answers = pd.read_csv(pipeline / "answers.csv")
+    first_task = (answers["respondent"] == 1) & (answers["task"] == 1)
+    answers.loc[first_task & (answers["none"] == 0), "chosen"] = 1
+    bad = tmp_path / "answers.csv"
+    answers.to_csv(bad, index=False)
+    result = offerlab("estimate", bad, "--study", STUDY)
+    assert_clean_failure(result, "more than one chosen", "respondent 1, task 1")
+
+
+def test_population_with_an_unknown_attribute_is_reported(pipeline: Path, tmp_path: Path) -> None:
+    population = tmp_path / "population.yaml"
+    population.write_text("segments:\n  - name: a\n    partworths:\n      colour: [1, 2]\n")
+    result = offerlab(
+        "simulate", STUDY, "--design", pipeline / "design.parquet", "--population", population,
+        "--respondents", "10", "--out", tmp_path / "a.csv",
+    )
+    assert_clean_failure(result, "segments[0].partworths.colour", "unknown attribute")
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = offerlab("demo", "--out", out, "--respondents", "300")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("design.csv", "answers.csv", "estimates.csv", "importance.csv", "wtp.csv",
+                 "shares.csv", "importance.png", "partworths.png", "wtp.png", "shares.png"):
+        assert (out / name).stat().st_size > 0, name
+    shares = pd.read_csv(out / "shares.csv")
+    assert shares["share"].sum() == pytest.approx(1.0, abs=1e-12)
+    assert "Willingness to pay" in result.stdout
