@@ -70,7 +70,8 @@ class StudyError(OfferlabError):
 
     def _message(self) -> str:
         lines = [p.render(self.path) for p in self.problems]
-        head = "" if len(lines) == 1 else f"{len(lines)} problems in the study file:\n"
+        where = f"in {self.path}" if self.path is not None else "found"
+        head = "" if len(lines) == 1 else f"{len(lines)} problems {where}:\n"
         return head + "\n".join(lines)
 
 

@@ -67,7 +67,7 @@ def test_each_step_reads_what_the_previous_one_wrote(pipeline: Path) -> None:
 def test_price_coefficient_has_the_simulated_sign(pipeline: Path) -> None:
     table = next((pipeline / "estimates").glob("*estimates*.csv"))
     estimates = pd.read_csv(table, index_col=0)
-    price = estimates.loc[[i for i in estimates.index if "price" in str(i)][0]]
+    price = estimates.loc[next(i for i in estimates.index if "price" in str(i))]
     assert price.iloc[0] < 0
 
 

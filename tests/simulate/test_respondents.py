@@ -91,6 +91,17 @@ def test_dual_response_keeps_the_forced_choice_and_asks_would_buy() -> None:
     assert frame.loc[frame["none"] == 1, "chosen"].sum() == 0
     task1 = frame[(frame["task"] == 1) & (frame["alternative"] == 1)]
     assert within_binomial(int(task1["chosen"].sum()), n, 0.5)
+    # Would buy: a fresh binary logit of the chosen concept (-0.5 in task 1) against none (-0.2).
+    buys = frame[(frame["task"] == 1) & (frame["alternative"] == 1)]["would_buy"].astype(int)
+    assert within_binomial(int(buys.sum()), n, logit(np.array([-0.5, -0.2]))[0])
+
+
+def test_dual_response_with_the_same_errors_buys_when_the_best_concept_beats_none() -> None:
+    n = 20_000
+    sim = simulate_answers(
+        make_study("dual"), one_version_design(), POP, n, rng=3, dual_errors="same"
+    )
+    frame = sim.data.frame
     # P(would buy) = P(max of the concepts beats none) = 1 - P(none best among all three).
     p_none = logit(np.array([-0.5, -0.5, -0.2]))[2]
     buys = frame[(frame["task"] == 1) & (frame["alternative"] == 1)]["would_buy"].astype(int)

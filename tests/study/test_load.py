@@ -218,7 +218,7 @@ def test_every_problem_is_reported_at_once() -> None:
         parse_study(text, "three.yaml")
     problems = info.value.problems
     assert [p.line for p in problems] == [4, 11, 13]
-    assert str(info.value).startswith("3 problems in the study file:\nthree.yaml:4:5:")
+    assert str(info.value).startswith("3 problems in three.yaml:\nthree.yaml:4:5:")
 
 
 def test_problems_without_a_path_name_the_text() -> None:

@@ -6,14 +6,14 @@ check → design → simulate (or field) → estimate → shares; demo runs them
 from __future__ import annotations
 
 import typer
+
+from offerlab.cli._errors import guarded
 from offerlab.cli.demo import demo
 from offerlab.cli.design import design
 from offerlab.cli.estimate import estimate
 from offerlab.cli.shares import shares
-from offerlab.cli.study import check
-
-from offerlab.cli._errors import guarded
 from offerlab.cli.simulate import simulate
+from offerlab.cli.study import check
 
 __all__ = ["app"]
 

@@ -13,12 +13,18 @@ included). The utility of concept *j* in task *t* is
 with ε i.i.d. standard Gumbel and s_i the segment's scale. A plain none
 option is one more alternative with utility s_i · β_i,none + ε. With dual
 response, the respondent first picks the best concept (the forced choice),
-then says they would really take it when its utility beats the none utility.
+then says they would really take it when the chosen concept beats none in a
+second, binary comparison. By default that comparison draws fresh errors —
+the behaviour behind Sawtooth's dual-response likelihood, which
+``MultinomialLogit(dual="sawtooth")`` (the default) estimates; with
+``dual_errors="same"`` it reuses the forced choice's errors, the behaviour
+``MultinomialLogit(dual="joint")`` estimates.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -56,6 +62,7 @@ def simulate_answers(
     n_respondents: int,
     *,
     rng: np.random.Generator | int | None = None,
+    dual_errors: Literal["fresh", "same"] = "fresh",
 ) -> SimulatedAnswers:
     """Let ``n_respondents`` simulated people answer a design.
 
@@ -68,7 +75,12 @@ def simulate_answers(
     population : Population
     n_respondents : int
     rng : numpy Generator or seed
+    dual_errors : {"fresh", "same"}, default "fresh"
+        Dual response only: whether the would-buy answer draws fresh errors
+        (Sawtooth's model) or reuses those of the forced choice.
     """
+    if dual_errors not in ("fresh", "same"):
+        raise ValueError(f"dual_errors must be 'fresh' or 'same', got {dual_errors!r}")
     if n_respondents < 1:
         raise ValueError(f"n_respondents must be at least 1, got {n_respondents}")
     rng = np.random.default_rng(rng)
@@ -113,13 +125,18 @@ def simulate_answers(
         else:
             utility += partworths[a][:, :1, None] * values[version_of, :, :, a]
     utility *= scale[:, None, None]
-    utility += rng.gumbel(size=utility.shape)
-    none_u = (scale * none_utility)[:, None] + rng.gumbel(size=(n_respondents, T))
+    systematic_none = np.broadcast_to((scale * none_utility)[:, None], (n_respondents, T))
+    noisy = utility + rng.gumbel(size=utility.shape)
+    noisy_none = systematic_none + rng.gumbel(size=(n_respondents, T))
 
-    best = utility.argmax(axis=2)  # (N, T): the forced choice among concepts
+    best = noisy.argmax(axis=2)  # (N, T): the forced choice among concepts
     none_kind = study.tasks.none.type if study.tasks.none is not None else None
-    best_u = np.take_along_axis(utility, best[..., None], axis=2)[..., 0]
-    takes_none = best_u < none_u
+    if none_kind == "dual" and dual_errors == "fresh":
+        best_systematic = np.take_along_axis(utility, best[..., None], axis=2)[..., 0]
+        second = rng.gumbel(size=(2, n_respondents, T))
+        takes_none = best_systematic + second[0] < systematic_none + second[1]
+    else:
+        takes_none = np.take_along_axis(noisy, best[..., None], axis=2)[..., 0] < noisy_none
 
     # Assemble the long format: J concept rows (+ a none row) per respondent and task.
     rows = frame.iloc[np.arange(V * T * J).reshape(V, T, J)[version_of].ravel()]
