@@ -142,7 +142,7 @@ def wtp(
         Columns ``attribute``, ``level``, ``wtp``, ``se``, ``lower``, ``upper``,
         ``note``. Categorical (and part-worth) attributes: one row per level but
         the first, relative to the first level. Linear numeric attributes: one row
-        ``per unit``.
+        ``per unit``, then one per value but the first, relative to the first.
 
     Notes
     -----
@@ -175,8 +175,12 @@ def wtp(
         if block is price:
             continue
         if block.kind == "linear":
+            # Per unit, and — easier to act on — each value shown against the first one.
             unit = coding.study.text(coding.study.attribute(block.attribute).unit)
-            diffs = [(f"per {unit}".strip() if unit else "per unit", _unit(block, coding))]
+            g = _unit(block, coding)
+            values = _level_names(coding, block)
+            diffs = [(f"per {unit}".strip() if unit else "per unit", g)]
+            diffs += [(v, (float(v) - float(values[0])) * g) for v in values[1:]]
         else:
             G = partworth_jacobian(coding, block)
             names = _level_names(coding, block)
