@@ -372,11 +372,9 @@ def _check_format(i: int, attr: NumericAttribute, report: _Report) -> None:
 
 def _check_prohibitions(study: Study, report: _Report) -> list[dict[int, int]] | None:
     """Check each prohibition; return them as {attribute: level} indices if all are valid."""
-    names = study.attribute_names
     patterns: list[dict[int, int]] | None = []
     for p, rule in enumerate(study.prohibitions):
         path: FieldPath = ("prohibitions", p)
-        pattern: dict[int, int] = {}
         if len(rule) < 2:
             only = f"only {next(iter(rule))!r}" if rule else "none"
             report.error(
@@ -385,24 +383,11 @@ def _check_prohibitions(study: Study, report: _Report) -> list[dict[int, int]] |
                 f"got {only} (to drop a level everywhere, remove it from the attribute)",
             )
             patterns = None
-        for name, value in rule.items():
-            if name not in names:
-                report.error(
-                    (*path, name),
-                    f"unknown attribute {name!r}{_suggest(name, names)}; "
-                    f"attributes are {_listing(names)}",
-                )
-                patterns = None
-                continue
-            attr = study.attribute(name)
-            index = _level_index(attr).get(_level_key(value))
-            if index is None:
-                report.error((*path, name), _unknown_level(attr, value))
-                patterns = None
-                continue
-            pattern[names.index(name)] = index
-        if patterns is not None:
-            patterns.append(pattern)
+        resolved = _resolve_levels(study, rule, path, report)
+        if resolved is None:
+            patterns = None
+        elif patterns is not None:
+            patterns.append(resolved)
     return patterns
 
 
@@ -509,6 +494,31 @@ def _check_holdouts(study: Study, patterns: list[dict[int, int]] | None, report:
         _check_holdout_concepts(study, h, patterns, report)
 
 
+def _resolve_levels(
+    study: Study, mapping: dict[str, str | float], path: FieldPath, report: _Report
+) -> dict[int, int] | None:
+    """{attribute index: level index} for an {attribute: level} mapping; None if any is unknown."""
+    names = study.attribute_names
+    resolved: dict[int, int] | None = {}
+    for name, value in mapping.items():
+        if name not in names:
+            report.error(
+                (*path, name),
+                f"unknown attribute {name!r}{_suggest(name, names)}; "
+                f"attributes are {_listing(names)}",
+            )
+            resolved = None
+            continue
+        attr = study.attribute(name)
+        index = _level_index(attr).get(_level_key(value))
+        if index is None:
+            report.error((*path, name), _unknown_level(attr, value))
+            resolved = None
+        elif resolved is not None:
+            resolved[names.index(name)] = index
+    return resolved
+
+
 def _check_holdout_concepts(
     study: Study, h: int, patterns: list[dict[int, int]] | None, report: _Report
 ) -> None:
@@ -516,32 +526,14 @@ def _check_holdout_concepts(
     seen: dict[tuple[int, ...], int] = {}
     for c, concept in enumerate(study.tasks.holdouts[h].concepts):
         path: FieldPath = ("tasks", "holdouts", h, "concepts", c)
-        levels: dict[int, int] = {}
-        complete = True
-        for name, value in concept.items():
-            if name not in names:
-                report.error(
-                    (*path, name),
-                    f"unknown attribute {name!r}{_suggest(name, names)}; "
-                    f"attributes are {_listing(names)}",
-                )
-                complete = False
-                continue
-            attr = study.attribute(name)
-            index = _level_index(attr).get(_level_key(value))
-            if index is None:
-                report.error((*path, name), _unknown_level(attr, value))
-                complete = False
-                continue
-            levels[names.index(name)] = index
+        levels = _resolve_levels(study, concept, path, report)
         missing = [n for n in names if n not in concept]
         if missing:
             report.error(
                 path,
                 f"a holdout concept sets every attribute; this one lacks {_listing(missing)}",
             )
-            complete = False
-        if not complete:
+        if levels is None or missing:
             continue
         row = tuple(levels[a] for a in range(len(names)))
         if row in seen:
