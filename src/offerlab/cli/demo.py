@@ -25,10 +25,6 @@ from offerlab.study import Study, example_path, load_study
 
 __all__ = ["demo"]
 
-# Share of the design's time budget in the demo: enough for a near-optimal design,
-# short enough that the whole loop stays well under a minute on 2 cores.
-DEMO_DESIGN_SECONDS = 12.0
-
 
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the tables and plots.")] = Path(
@@ -61,7 +57,6 @@ def demo(
         design = make_design(
             study,
             seed=seed,
-            seconds=DEMO_DESIGN_SECONDS,
             progress=lambda done: progress.update(step, completed=done),
         )
         progress.update(step, completed=1.0)
