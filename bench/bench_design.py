@@ -406,6 +406,12 @@ def main(argv: list[str]) -> None:
             )
             if res["status"] != "ok":
                 res["reason"] = res.get("error", "").strip().splitlines()[-1:]
+                if res["exit_code"] is not None and res["exit_code"] < 0:
+                    res["reason"].append(
+                        f"killed by signal {-res['exit_code']} after {res['wall_s']:.0f} s, "
+                        f"peak RSS {res['ru_maxrss_mib'] / 1024:.1f} GiB (the OOM killer when "
+                        "that is near the machine's memory)"
+                    )
                 print(f"    {res['status']}: {res.get('error', '')[-600:]}")
                 runs[side] = res
                 continue
