@@ -112,6 +112,17 @@ def test_population_with_an_unknown_attribute_is_reported(pipeline: Path, tmp_pa
     assert not (tmp_path / "a.csv").exists()
 
 
+def test_design_of_another_study_is_reported(pipeline: Path, tmp_path: Path) -> None:
+    design = pd.read_parquet(pipeline / "design.parquet").drop(columns=["term"])
+    design.to_csv(tmp_path / "other.csv", index=False)
+    result = offerlab(
+        "simulate", STUDY, "--design", tmp_path / "other.csv", "--population", POPULATION,
+        "--respondents", "10", "--out", tmp_path / "a.csv",
+    )
+    assert_clean_failure(result, "other.csv", "lacks column(s) ['term']", "another study")
+    assert not (tmp_path / "a.csv").exists()
+
+
 def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = offerlab("demo", "--out", out, "--respondents", "300")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from offerlab.exceptions import ChoiceDataError
 from offerlab.simulate import Population, Segment, simulate_answers
 from offerlab.study import Study
 
@@ -147,3 +148,10 @@ def test_unknown_attribute_in_population_is_reported() -> None:
     message = str(err.value)
     assert "segments[0].partworths.size" in message and "unknown attribute" in message
     assert "needs 3 values" in message
+
+
+def test_a_repeated_design_row_is_reported() -> None:
+    design = one_version_design()
+    design = pd.concat([design, design.iloc[[0]]], ignore_index=True)
+    with pytest.raises(ChoiceDataError, match="expected 4 rows"):
+        simulate_answers(make_study(), design, POP, 5, rng=1)

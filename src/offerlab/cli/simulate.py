@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from offerlab.data import read_table, write_table
+from offerlab.exceptions import ChoiceDataError
 from offerlab.simulate import load_population, simulate_answers
 from offerlab.study import load_study
 
@@ -45,7 +46,10 @@ def simulate(
     spec = load_study(study)
     pop = load_population(population, spec)
     design_frame = read_table(design)
-    answers = simulate_answers(spec, design_frame, pop, respondents, rng=seed)
+    try:
+        answers = simulate_answers(spec, design_frame, pop, respondents, rng=seed)
+    except ChoiceDataError as error:
+        raise ChoiceDataError(f"{design}: {error}") from None
     answers.data.write(out)
     console.print(
         f"{respondents} simulated respondents answered {answers.data.n_tasks} tasks"

@@ -84,6 +84,7 @@ def simulate_answers(
     if n_respondents < 1:
         raise ValueError(f"n_respondents must be at least 1, got {n_respondents}")
     rng = np.random.default_rng(rng)
+    _check_design_columns(study, design_frame)
     frame = design_frame.sort_values(["version", "task", "alternative"]).reset_index(drop=True)
     versions = np.sort(frame["version"].unique())
     n_tasks = frame.groupby("version")["task"].nunique().to_numpy()
@@ -93,6 +94,11 @@ def simulate_answers(
             "design: every version needs the same number of tasks and alternatives"
         )
     V, T, J, A = len(versions), int(n_tasks[0]), int(n_alts[0]), len(study.attributes)
+    if len(frame) != V * T * J:
+        raise ChoiceDataError(
+            f"design: expected {V * T * J} rows ({V} versions x {T} tasks x {J} alternatives), "
+            f"got {len(frame)}; is a (version, task, alternative) row repeated?"
+        )
 
     # Utility contributions per attribute, shape (V, T, J): level indices or values.
     levels = np.stack(
@@ -174,6 +180,17 @@ def simulate_answers(
     return SimulatedAnswers(
         data=data, truth=_truth_frame(study, segment, partworths, none_utility, population)
     )
+
+
+def _check_design_columns(study: Study, frame: pd.DataFrame) -> None:
+    """Name the missing columns instead of failing on the first one deep inside."""
+    needed = ["version", "task", "alternative", *(a.name for a in study.attributes)]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ChoiceDataError(
+            f"the design lacks column(s) {missing} that study '{study.name}' needs; "
+            f"it has {list(frame.columns)}. Was it made from another study?"
+        )
 
 
 def _level_indices(study: Study, attr: object, column: pd.Series) -> np.ndarray:
