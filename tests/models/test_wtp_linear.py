@@ -24,7 +24,8 @@ def test_wtp_per_value_is_the_per_unit_wtp_times_the_distance() -> None:
     population = Population(segments=[Segment(partworths={"km": 0.001, "price": -0.01})])
     answers = simulate_answers(study, make_design(study).to_frame(), population, 1500, rng=2)
     wtp = MultinomialLogit().fit(answers.data, study=study).wtp().set_index("level")
-    assert list(wtp.index) == ["per km", 1500.0, 2500.0]
+    assert list(wtp.index) == ["per km", 1500, 2500]
+    assert wtp["per_unit"].tolist() == [True, False, False]  # a rate, kept off the WTP plot
     per_unit = wtp.loc["per km"]
     assert per_unit["wtp"] == pytest.approx(0.1, abs=4 * per_unit["se"])  # 0.001 / 0.01
     for value in (1500.0, 2500.0):

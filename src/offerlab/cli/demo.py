@@ -14,6 +14,7 @@ import pandas as pd
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -98,7 +99,7 @@ def demo(
     _print_summary(console, results, importance, wtp, shares, diagnostics, currency)
     elapsed = time.perf_counter() - started
     console.print(
-        f"\nTables and plots in [bold]{out}/[/] "
+        f"\nTables and plots in [bold]{escape(str(out))}/[/] "
         f"(design.csv, answers.csv, estimates.csv, importance.png, wtp.png, shares.png …). "
         f"Done in {elapsed:.1f} s."
     )
@@ -118,7 +119,7 @@ def _print_summary(console, results, importance, wtp, shares, diagnostics, curre
     imp.add_column("attribute")
     imp.add_column("importance", justify="right")
     for row in importance.sort_values("importance", ascending=False).itertuples():
-        imp.add_row(str(row.attribute), f"{row.importance:.1f}%")
+        imp.add_row(escape(str(row.attribute)), f"{row.importance:.1f}%")
     console.print(imp)
 
     wt = Table(title=f"Willingness to pay ({currency} / month, 95% CI)")
@@ -126,8 +127,8 @@ def _print_summary(console, results, importance, wtp, shares, diagnostics, curre
         wt.add_column(col, justify="right" if col != "attribute" else "left")
     for row in wtp.itertuples():
         wt.add_row(
-            str(row.attribute),
-            str(row.level),
+            escape(str(row.attribute)),
+            escape(str(row.level)),
             _money(row.wtp),
             f"[{_money(row.lower)}, {_money(row.upper)}]",
         )
@@ -138,7 +139,7 @@ def _print_summary(console, results, importance, wtp, shares, diagnostics, curre
         sh.add_column(col, justify="right" if col != "offer" else "left")
     for row in shares.itertuples():
         sh.add_row(
-            str(row.offer),
+            escape(str(row.offer)),
             f"{100 * row.share:.1f}%",
             f"[{100 * row.lower:.1f}%, {100 * row.upper:.1f}%]",
         )

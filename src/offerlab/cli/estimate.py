@@ -8,6 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from offerlab.data import ChoiceData
@@ -86,7 +87,8 @@ def estimate(
     print_results(console, results)
     if out is not None:
         written = write_tables(results, out)
-        console.print(f"Tables written to [bold]{out}/[/]: {', '.join(p.name for p in written)}")
+        names = ", ".join(p.name for p in written)
+        console.print(f"Tables written to [bold]{escape(str(out))}/[/]: {names}")
 
 
 def _tables(results: MNLResults) -> dict[str, pd.DataFrame]:
@@ -124,7 +126,7 @@ def print_results(console: Console, results: MNLResults) -> None:
         est.add_column(col, justify="left" if col == "parameter" else "right")
     for name, row in frame.iterrows():
         est.add_row(
-            str(name),
+            escape(str(name)),
             f"{row.estimate:.6g}",
             f"{row.se:.4g}",
             f"{row.se_robust:.4g}",
@@ -134,7 +136,7 @@ def print_results(console: Console, results: MNLResults) -> None:
             f"[{row.lower:.4g}, {row.upper:.4g}]",
         )
     for name, value in results.fixed_params.items():
-        est.add_row(str(name), f"{value:.6g}", "fixed", "", "", "", "", "")
+        est.add_row(escape(str(name)), f"{value:.6g}", "fixed", "", "", "", "", "")
     console.print(est)
 
     fit = Table(title="Fit", show_header=False)
@@ -158,21 +160,28 @@ def print_results(console: Console, results: MNLResults) -> None:
             imp.add_column(col, justify="left" if col == "attribute" else "right")
         for row in tables["importance"].itertuples():
             imp.add_row(
-                str(row.attribute), f"{row.importance:.1f}", f"[{row.lower:.1f}, {row.upper:.1f}]"
+                escape(str(row.attribute)),
+                f"{row.importance:.1f}",
+                f"[{row.lower:.1f}, {row.upper:.1f}]",
             )
         console.print(imp)
     if "wtp" in tables:
         table = tables["wtp"]
-        wtp = Table(title="Willingness to pay vs the first level (95% CI, delta method)")
+        price = results.coding.study.price_attribute if results.coding is not None else None
+        currency = f" in {price.currency}" if price is not None else ""
+        wtp = Table(
+            title=f"Willingness to pay{escape(currency)} vs each attribute's first level "
+            "(95% CI, delta method)"
+        )
         for col in ("attribute", "level", "WTP", "95% CI"):
             wtp.add_column(col, justify="left" if col in ("attribute", "level") else "right")
         for row in table.itertuples():
             wtp.add_row(
-                str(row.attribute),
-                str(row.level),
+                escape(str(row.attribute)),
+                escape(str(row.level)),
                 f"{row.wtp:,.2f}",
                 f"[{row.lower:,.2f}, {row.upper:,.2f}]",
             )
         console.print(wtp)
         if table.attrs.get("note"):
-            console.print(f"[yellow]Note:[/] {table.attrs['note']}")
+            console.print(f"[yellow]Note:[/] {escape(table.attrs['note'])}")

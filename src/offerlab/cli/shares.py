@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from offerlab.cli.estimate import fit_from_files, wide_console
@@ -67,5 +68,5 @@ def shares(
         out.add_column(col, justify="left" if col == "offer" else "right")
     for row in table.itertuples():
         interval = f"[{100 * row.lower:.1f}%, {100 * row.upper:.1f}%]" if draws else ""
-        out.add_row(str(row.offer), f"{100 * row.share:.1f}%", interval)
+        out.add_row(escape(str(row.offer)), f"{100 * row.share:.1f}%", interval)
     wide_console().print(out)

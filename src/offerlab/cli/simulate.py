@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from offerlab.data import read_table, write_table
 from offerlab.exceptions import ChoiceDataError
@@ -53,8 +54,8 @@ def simulate(
     answers.data.write(out)
     console.print(
         f"{respondents} simulated respondents answered {answers.data.n_tasks} tasks"
-        f" → [bold]{out}[/]"
+        f" → [bold]{escape(str(out))}[/]"
     )
     if truth is not None:
         write_table(answers.truth, truth)
-        console.print(f"true part-worths → [bold]{truth}[/]")
+        console.print(f"true part-worths → [bold]{escape(str(truth))}[/]")

@@ -102,7 +102,7 @@ def _attribute_table(study: Study, lang: str) -> Table:
             kind += f", {attr.order}"
         n = len(attr.level_names)
         levels = "\n".join(escape(study.level_label(attr.name, i, lang)) for i in range(n))
-        name = f"{escape(study.text(attr.label, lang))}\n[dim]{attr.name}[/]"
+        name = f"{escape(study.text(attr.label, lang))}\n[dim]{escape(attr.name)}[/]"
         table.add_row(name, kind, levels)
     return table
 

@@ -45,7 +45,8 @@ def _level_names(coding: ConjointCoding, block: AttributeBlock) -> list[str | fl
     attr = coding.study.attribute(block.attribute)
     if isinstance(attr, CategoricalAttribute):
         return list(attr.level_names)
-    return list(attr.values)
+    # 1500 reads better than 1500.0 in tables and CSV files; 1.5 stays 1.5.
+    return [int(v) if float(v).is_integer() else v for v in attr.values]
 
 
 def partworths(
@@ -139,10 +140,11 @@ def wtp(
     Returns
     -------
     DataFrame
-        Columns ``attribute``, ``level``, ``wtp``, ``se``, ``lower``, ``upper``,
-        ``note``. Categorical (and part-worth) attributes: one row per level but
-        the first, relative to the first level. Linear numeric attributes: one row
-        ``per unit``, then one per value but the first, relative to the first.
+        Columns ``attribute``, ``level``, ``per_unit``, ``wtp``, ``se``, ``lower``,
+        ``upper``, ``note``. Categorical (and part-worth) attributes: one row per
+        level but the first, relative to the first level. Linear numeric attributes:
+        one row ``per unit`` (``per_unit`` True: a rate, not comparable with the
+        other rows), then one per value but the first, relative to the first.
 
     Notes
     -----
@@ -179,21 +181,21 @@ def wtp(
             unit = coding.study.text(coding.study.attribute(block.attribute).unit)
             g = _unit(block, coding)
             values = _level_names(coding, block)
-            diffs = [(f"per {unit}".strip() if unit else "per unit", g)]
-            diffs += [(v, (float(v) - float(values[0])) * g) for v in values[1:]]
+            diffs = [(f"per {unit}".strip() if unit else "per unit", g, True)]
+            diffs += [(v, (float(v) - float(values[0])) * g, False) for v in values[1:]]
         else:
             G = partworth_jacobian(coding, block)
             names = _level_names(coding, block)
-            diffs = [(names[i], G[i] - G[0]) for i in range(1, len(names))]
-        for level, g in diffs:
+            diffs = [(names[i], G[i] - G[0], False) for i in range(1, len(names))]
+        for level, g, per_unit in diffs:
             du = float(g @ beta)
             value = -du / bp
             grad = -g / bp
             grad[p] += du / bp**2
             se = float(np.sqrt(max(grad @ cov @ grad, 0.0)))
-            rows.append((block.attribute, level, value, se))
+            rows.append((block.attribute, level, per_unit, value, se))
     z = stats.norm.ppf(1 - alpha / 2)
-    frame = pd.DataFrame(rows, columns=["attribute", "level", "wtp", "se"])
+    frame = pd.DataFrame(rows, columns=["attribute", "level", "per_unit", "wtp", "se"])
     frame["lower"] = frame["wtp"] - z * frame["se"]
     frame["upper"] = frame["wtp"] + z * frame["se"]
     frame["note"] = note

@@ -93,9 +93,12 @@ def plot_partworths(partworths: pd.DataFrame, path: Path | str, *, title: str = 
 def plot_wtp(wtp: pd.DataFrame, path: Path | str, *, currency: str = "", title: str = "") -> Path:
     """Willingness to pay per level with its interval.
 
-    ``wtp`` has columns ``attribute``, ``level``, ``wtp`` and optionally ``lower``/``upper``.
+    ``wtp`` has columns ``attribute``, ``level``, ``wtp`` and optionally ``lower``/``upper``
+    and ``per_unit``. Per-unit rates (``per_unit`` True) are left out: they are amounts per
+    km or month, not per level, and would share an axis they do not belong on.
     """
-    frame = wtp.iloc[::-1]
+    frame = wtp[~wtp["per_unit"].astype(bool)] if "per_unit" in wtp.columns else wtp
+    frame = frame.iloc[::-1]
     labels = frame["attribute"].astype(str) + ": " + frame["level"].astype(str)
     fig, ax = plt.subplots(figsize=(8, 0.38 * len(frame) + 1.5))
     ax.errorbar(
@@ -108,8 +111,11 @@ def plot_wtp(wtp: pd.DataFrame, path: Path | str, *, currency: str = "", title: 
         capsize=3,
     )
     ax.axvline(0, color="grey", lw=0.8)
-    ax.set_xlabel(f"willingness to pay {currency}".strip())
-    ax.set_title(title or "Willingness to pay relative to each attribute's first level (95% CI)")
+    ax.set_xlabel(
+        f"willingness to pay{' (' + currency + ')' if currency else ''}, "
+        "compared with the attribute's first level"
+    )
+    ax.set_title(title or "Willingness to pay (95% CI)")
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
 
