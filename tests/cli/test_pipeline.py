@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -76,6 +77,26 @@ def test_shares_for_the_example_scenario(pipeline: Path) -> None:
     assert result.returncode == 0, result.stderr
     for offer in ("Flex Electric", "Family SUV", "City Compact", "none"):
         assert offer in result.stdout
+
+
+def test_shares_warn_about_offers_the_study_did_not_show(pipeline: Path, tmp_path: Path) -> None:
+    scenario = yaml.safe_load(SCENARIO.read_text())
+    scenario["offers"][0]["monthly_price"] = 1200  # the study's prices end at 990
+    scenario["offers"][1] |= {"car_class": "premium", "monthly_price": 390}  # prohibited
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    result = offerlab(
+        "shares", pipeline / "answers.csv", "--study", STUDY, "--scenario", path,
+        "--draws", "0", "--out", tmp_path / "shares",
+    )
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "'Flex Electric': monthly_price = 1200 lies outside the studied range" in text
+    assert "'Family SUV' combines car_class = premium, monthly_price = 390" in text
+    assert "no intervals: --draws 0" in text
+    shares = pd.read_csv(tmp_path / "shares" / "shares.csv")
+    assert shares["share"].sum() == pytest.approx(1.0, abs=1e-12)
+    assert (tmp_path / "shares" / "shares.png").stat().st_size > 0
 
 
 def test_broken_study_file_gets_one_message_and_exit_2(tmp_path: Path) -> None:

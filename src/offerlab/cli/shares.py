@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +12,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from offerlab.cli.estimate import fit_from_files, wide_console
-from offerlab.exceptions import OfferlabError
+from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.models import ConjointCoding
-from offerlab.simulate._shares import Scenario, share_of_preference
+from offerlab.report import plot_shares
+from offerlab.simulate._shares import Scenario, offer_warnings, share_of_preference
 from offerlab.study import load_study
 
 __all__ = ["read_scenario", "shares"]
@@ -51,22 +53,41 @@ def shares(
     seed: Annotated[int | None, typer.Option(help="Seed for the draws.")] = None,
     cov: Annotated[str, typer.Option(help="Covariance of the draws.")] = "classic",
     dual: Annotated[str, typer.Option(help="Dual-response none: sawtooth or joint.")] = "sawtooth",
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for shares.csv and the shares.png plot.")
+    ] = None,
 ) -> None:
     """Estimate the MNL, then print each offer's share of preference with a 95% interval."""
+    console = wide_console()
     offers = read_scenario(scenario)
+    the_study = load_study(study)
     # Check the offers against the study before the (possibly long) fit.
-    coding_check = ConjointCoding.from_study(load_study(study), "effects")
+    coding_check = ConjointCoding.from_study(the_study, "effects")
     for name, offer in zip(offers.names, offers.offers, strict=True):
         try:
             coding_check.code_offer(offer, what=f"offer '{name}'")
         except OfferlabError as exc:
             raise OfferlabError(f"{scenario}: {exc}") from None
+        for message in offer_warnings(the_study, name, offer):
+            console.print(f"[yellow]warning:[/] {escape(f'{scenario}: {message}')}")
     results = fit_from_files(data, study, None, coding, cov, dual)
-    table = share_of_preference(results, offers, include_none=include_none, draws=draws, rng=seed)
-    out = Table(title="Shares of preference (95% interval from parameter draws)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OfferlabWarning)  # printed above, with the file name
+        table = share_of_preference(
+            results, offers, include_none=include_none, draws=draws, rng=seed
+        )
+    title = "Shares of preference" + (
+        " (95% interval from parameter draws)" if draws else " (no intervals: --draws 0)"
+    )
+    shown = Table(title=title)
     for col in ("offer", "share", "95% interval"):
-        out.add_column(col, justify="left" if col == "offer" else "right")
+        shown.add_column(col, justify="left" if col == "offer" else "right")
     for row in table.itertuples():
         interval = f"[{100 * row.lower:.1f}%, {100 * row.upper:.1f}%]" if draws else ""
-        out.add_row(escape(str(row.offer)), f"{100 * row.share:.1f}%", interval)
-    wide_console().print(out)
+        shown.add_row(escape(str(row.offer)), f"{100 * row.share:.1f}%", interval)
+    console.print(shown)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "shares.csv", index=False)
+        plot_shares(table, out / "shares.png", title=title)
+        console.print(f"shares.csv and shares.png written to [bold]{escape(str(out))}/[/]")

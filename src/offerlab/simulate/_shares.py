@@ -8,16 +8,18 @@ interpolates linearly between the two adjacent levels.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from offerlab.exceptions import OfferlabError
+from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.models import MNLResults
+from offerlab.study import CategoricalAttribute, Study
 
-__all__ = ["Scenario", "share_of_preference"]
+__all__ = ["Scenario", "offer_warnings", "share_of_preference"]
 
 NONE_NAME = "none"
 
@@ -85,6 +87,49 @@ class Scenario:
         return cls(tuple(out_names), tuple(out_offers))
 
 
+def offer_warnings(study: Study, name: str, offer: Mapping[str, object]) -> list[str]:
+    """What makes a prediction for this offer shaky, in words (empty when nothing does).
+
+    * a number outside the studied range of a numeric or price attribute: a linear
+      term extrapolates beyond what respondents saw;
+    * a combination the study prohibits: respondents never saw it, so the model
+      predicts it from main effects alone.
+    """
+    messages = []
+    chosen: dict[str, int] = {}
+    for attr in study.attributes:
+        value = offer.get(attr.name)
+        if value is None:
+            continue
+        if isinstance(attr, CategoricalAttribute):
+            if str(value) in attr.level_names:
+                chosen[attr.name] = attr.level_names.index(str(value))
+            continue
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        lo, hi = min(attr.values), max(attr.values)
+        if not lo - 1e-9 <= number <= hi + 1e-9:
+            messages.append(
+                f"offer '{name}': {attr.name} = {number:g} lies outside the studied range "
+                f"[{lo:g}, {hi:g}]; its share extrapolates beyond what respondents saw"
+            )
+        matches = [i for i, v in enumerate(attr.values) if abs(float(v) - number) <= 1e-9]
+        if matches:
+            chosen[attr.name] = matches[0]
+    for rule in study.prohibitions:
+        if all(
+            a in chosen and chosen[a] == study.level_index(a, level) for a, level in rule.items()
+        ):
+            combo = ", ".join(f"{a} = {level}" for a, level in rule.items())
+            messages.append(
+                f"offer '{name}' combines {combo}, which the study prohibits: respondents "
+                "never saw it, so its share rests on main effects alone"
+            )
+    return messages
+
+
 def share_of_preference(
     results: MNLResults,
     scenario: Scenario | Iterable[Mapping[str, object]],
@@ -141,6 +186,9 @@ def share_of_preference(
         raise OfferlabError(f"interval must lie in (0, 1); got {interval!r}")
     if not (isinstance(draws, int | np.integer) and draws >= 0):
         raise OfferlabError(f"draws must be an int >= 0; got {draws!r}")
+    for name, offer in zip(scenario.names, scenario.offers, strict=True):
+        for message in offer_warnings(coding.study, name, offer):
+            warnings.warn(message, OfferlabWarning, stacklevel=2)
     X = np.vstack(
         [
             coding.code_offer(offer, what=f"offer '{name}'")
