@@ -186,15 +186,16 @@ def share_of_preference(
         raise OfferlabError(f"interval must lie in (0, 1); got {interval!r}")
     if not (isinstance(draws, int | np.integer) and draws >= 0):
         raise OfferlabError(f"draws must be an int >= 0; got {draws!r}")
-    for name, offer in zip(scenario.names, scenario.offers, strict=True):
-        for message in offer_warnings(coding.study, name, offer):
-            warnings.warn(message, OfferlabWarning, stacklevel=2)
     X = np.vstack(
         [
             coding.code_offer(offer, what=f"offer '{name}'")
             for name, offer in zip(scenario.names, scenario.offers, strict=True)
         ]
     )
+    # (after coding: an offer the model cannot code is an error, not a warning)
+    for name, offer in zip(scenario.names, scenario.offers, strict=True):
+        for message in offer_warnings(coding.study, name, offer):
+            warnings.warn(message, OfferlabWarning, stacklevel=2)
     names = list(scenario.names)
     if include_none and coding.none_index is not None:
         none_row = np.zeros(coding.n_params)
