@@ -9,6 +9,7 @@ import pytest
 from offerlab.exceptions import ChoiceDataError
 from offerlab.simulate import Population, Segment, simulate_answers
 from offerlab.study import Study
+from offerlab.study._checks import field_path
 
 
 def make_study(none: str | None = None) -> Study:
@@ -155,3 +156,42 @@ def test_a_repeated_design_row_is_reported() -> None:
     design = pd.concat([design, design.iloc[[0]]], ignore_index=True)
     with pytest.raises(ChoiceDataError, match="expected 4 rows"):
         simulate_answers(make_study(), design, POP, 5, rng=1)
+
+
+@pytest.mark.parametrize(
+    ("population", "where", "message"),
+    [
+        (
+            {"partworths": {"colour": [0, 1, 2]}},
+            "segments[0].partworths",
+            "no part-worths for ['price']",
+        ),
+        (
+            {"partworths": {"colour": [0, 1, 2], "price": -0.1}, "spread": {"colour": -0.5}},
+            "segments[0].spread.colour",
+            "cannot be < 0",
+        ),
+        (
+            {"partworths": {"colour": [0, 1, 2], "price": -0.1}, "spread": {"price": [1, 1, 1]}},
+            "segments[0].spread.price",
+            "give one spread",
+        ),
+    ],
+)
+def test_population_that_would_mislead_is_refused(
+    population: dict, where: str, message: str
+) -> None:
+    problems = Population(segments=[Segment(**population)]).problems(make_study())
+    assert len(problems) == 1, problems
+    ((at, text),) = problems
+    assert field_path(at) == where and message in text
+
+
+def test_segment_shares_must_sum_to_one() -> None:
+    full = {"partworths": {"colour": [0, 1, 2], "price": -0.1}}
+    population = Population(
+        segments=[Segment(name="a", share=0.6, **full), Segment(name="b", share=0.5, **full)]
+    )
+    assert population.problems(make_study()) == [
+        (("segments",), "the segments' shares sum to 1.1, not 1")
+    ]

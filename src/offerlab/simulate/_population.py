@@ -17,8 +17,9 @@ spread across respondents::
 
 Numeric and price attributes take one utility per unit, or a list with one utility
 per level (as for a numeric attribute coded as part-worths, such as the term).
-Attributes left out have zero utility. Individual part-worths are drawn as
-mean + spread · N(0, 1), independently per level and respondent.
+Every attribute needs part-worths (write 0 for no effect); the segments'
+shares must sum to 1. Individual part-worths are drawn as mean + spread · N(0, 1),
+independently per level and respondent.
 """
 
 from __future__ import annotations
@@ -74,6 +75,30 @@ class Population(_Strict):
                     categorical = isinstance(study.attribute(attr), CategoricalAttribute)
                     if kind == "partworths" and categorical and not isinstance(value, list):
                         found.append((at, f"needs a list of {n} utilities, one per level"))
+                    if kind == "spread" and min(np.atleast_1d(value)) < 0:
+                        found.append((at, "a spread is a standard deviation: it cannot be < 0"))
+                    per_unit = not categorical and not any(
+                        isinstance(other.partworths.get(attr), list) for other in self.segments
+                    )
+                    if kind == "spread" and per_unit and isinstance(value, list):
+                        found.append(
+                            (
+                                at,
+                                "the part-worth is one utility per unit: give one spread, "
+                                "not a list",
+                            )
+                        )
+            missing = [a for a in study.attribute_names if a not in seg.partworths]
+            if missing:
+                found.append(
+                    (
+                        ("segments", s, "partworths"),
+                        f"no part-worths for {missing}; give every attribute (0 for no effect)",
+                    )
+                )
+        total = sum(seg.share for seg in self.segments)
+        if len(self.segments) > 1 and abs(total - 1.0) > 1e-6:
+            found.append((("segments",), f"the segments' shares sum to {total:g}, not 1"))
         return found
 
     def check(self, study: Study) -> None:
