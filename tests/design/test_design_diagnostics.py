@@ -155,3 +155,18 @@ def test_invalid_arguments() -> None:
         diagnose(design, respondents=0)
     with pytest.raises(DesignError, match="'target_se'"):
         diagnose(design, target_se=0.0)
+
+
+def test_versions_that_identify_only_together_get_a_finite_pooled_d_error() -> None:
+    # Each version holds one task of TINY: M_1 = [[1, 1], [1, 1]] and M_2 = [[1, −1], [−1, 1]]
+    # are singular, their average is I: the versions alone identify nothing, pooled they do.
+    study = two_by_two().model_copy(
+        update={"tasks": two_by_two().tasks.model_copy(update={"per_respondent": 1})}
+    )
+    diag = diagnose(Design(study, TINY.reshape(2, 1, 2, 2), method="hand"))
+    assert np.isinf(diag.d_errors).all()
+    assert diag.d_error_pooled == pytest.approx(1.0)
+    assert diag.n_unidentified_versions == 2
+    assert "2 of 2 versions alone do not identify" in diag.unidentified_note
+    assert "the versions together identify every part-worth" in diag.summary()
+    assert diag.respondents_needed is not None  # the design test pools the versions too

@@ -40,6 +40,9 @@ def diagnostics_tables(diag: DesignDiagnostics) -> list[Table]:
         eff.add_row(
             "D-error range over versions", f"{diag.d_errors.min():.6g} to {diag.d_errors.max():.6g}"
         )
+        eff.add_row("D-error of the versions pooled", f"{diag.d_error_pooled:.6g}")
+    if diag.n_unidentified_versions:
+        eff.caption = escape(diag.unidentified_note + ".")
     if diag.d_errors_prior is not None:
         eff.add_row("Bayesian D-error under the prior (mean)", f"{diag.d_errors_prior.mean():.6g}")
     if diag.d_efficiency is not None:
@@ -48,7 +51,8 @@ def diagnostics_tables(diag: DesignDiagnostics) -> list[Table]:
         eff.add_row("D-efficiency (worst version)", f"{100 * diag.d_efficiency.min():.2f}%")
     else:
         eff.add_row("D-efficiency", "not available (see below)")
-        eff.caption = escape(f"D-efficiency: {diag.efficiency_note}.")
+        note = escape(f"D-efficiency: {diag.efficiency_note}.")
+        eff.caption = f"{eff.caption}\n{note}" if eff.caption else note
     eff.add_row(
         "Tasks with a dominated concept", f"{diag.n_dominated_tasks} of {diag.n_tasks_total}"
     )

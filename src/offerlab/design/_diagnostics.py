@@ -49,7 +49,11 @@ class DesignDiagnostics:
     d_errors : ndarray, shape (versions,)
         Zero-prior D-error of every version, det(M_v⁻¹)^(1/P).
     d_error : float
-        Their mean.
+        Their mean (infinite when some version alone leaves a part-worth unidentified).
+    d_error_pooled : float
+        D-error of the versions' average information, det((Σ_v M_v / V)⁻¹)^(1/P): what a
+        respondent contributes on average. Finite whenever the versions together
+        identify every part-worth, even if no single version does.
     d_errors_prior : ndarray, shape (versions,), or None
         Bayesian D-error of every version under the study's prior (None without one).
     optimum : float or None
@@ -89,6 +93,7 @@ class DesignDiagnostics:
     coding: str
     d_errors: np.ndarray
     d_error: float
+    d_error_pooled: float
     d_errors_prior: np.ndarray | None
     optimum: float | None
     d_efficiency: np.ndarray | None
@@ -103,6 +108,30 @@ class DesignDiagnostics:
     parameters: pd.DataFrame
     respondents_needed: int | None
     se_note: str
+
+    @property
+    def n_unidentified_versions(self) -> int:
+        """Versions that alone leave some part-worth unidentified (infinite D-error)."""
+        return int((~np.isfinite(self.d_errors)).sum())
+
+    @property
+    def unidentified_note(self) -> str:
+        """Why a D-error is infinite, and whether that matters."""
+        pooled = (
+            "the versions together identify every part-worth (pooled D-error "
+            f"{self.d_error_pooled:.6g}), so the data will"
+            if np.isfinite(self.d_error_pooled)
+            else "even all versions together do not identify every part-worth: add tasks"
+        )
+        return (
+            f"{self.n_unidentified_versions} of {self.n_versions} versions alone do not "
+            f"identify every part-worth (too few tasks per version for {self.n_params} "
+            f"parameters); {pooled}"
+        )
+
+    @property
+    def n_params(self) -> int:
+        return len(self.parameters)
 
     @property
     def mean_efficiency(self) -> float | None:
@@ -121,11 +150,14 @@ class DesignDiagnostics:
             + (f", seed {self.seed}" if self.seed is not None else ""),
             f"D-error ({self.coding} coding, zero prior): mean {self.d_error:.6g}"
             + (
-                f" (versions {self.d_errors.min():.6g} to {self.d_errors.max():.6g})"
+                f" (versions {self.d_errors.min():.6g} to {self.d_errors.max():.6g}; "
+                f"pooled {self.d_error_pooled:.6g})"
                 if self.n_versions > 1
                 else ""
             ),
         ]
+        if self.n_unidentified_versions:
+            lines.append(self.unidentified_note)
         if self.d_errors_prior is not None:
             lines.append(f"Bayesian D-error under the prior: mean {self.d_errors_prior.mean():.6g}")
         if self.d_efficiency is not None:
@@ -221,7 +253,9 @@ def diagnose(
     X = design.coded(coding)  # (V, T, m, P)
     V = design.n_versions
     P = X.shape[-1]
-    d_errors = np.array([np.exp(-log_det(information_matrix(x)) / P) for x in X])
+    infos = [information_matrix(x) for x in X]
+    d_errors = np.array([np.exp(-log_det(m) / P) for m in infos])
+    d_error_pooled = float(np.exp(-log_det(sum(infos) / V) / P))
     d_errors_prior = None
     draws = prior_draws(study, coding, np.random.default_rng(0))
     if draws is not None:
@@ -271,6 +305,7 @@ def diagnose(
         coding=coding,
         d_errors=d_errors,
         d_error=float(d_errors.mean()),
+        d_error_pooled=d_error_pooled,
         d_errors_prior=d_errors_prior,
         optimum=optimum,
         d_efficiency=efficiency,
