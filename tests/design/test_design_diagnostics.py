@@ -128,7 +128,7 @@ def test_efficiency_is_withheld_with_prohibitions_or_a_prior() -> None:
     assert diag.d_efficiency is None
     assert "zero prior" in diag.efficiency_note
     assert diag.d_errors_prior is not None and diag.d_errors_prior[0] > diag.d_errors[0]
-    assert diag.se_note == "at the prior mean"
+    assert diag.se_note.startswith("at the prior mean, every attribute as part-worths")
 
 
 def test_unidentified_design_is_reported() -> None:

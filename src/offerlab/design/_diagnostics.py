@@ -319,5 +319,8 @@ def diagnose(
         target_se=float(target_se),
         parameters=params,
         respondents_needed=needed_all,
-        se_note="at the prior mean" if beta0 is not None else "at zero coefficients",
+        # Numeric attributes too get one part-worth per level here (the design's own
+        # coding): a linear term fitted later is estimated at least as precisely.
+        se_note=("at the prior mean" if beta0 is not None else "at zero coefficients")
+        + f", every attribute as part-worths in {coding} coding",
     )
