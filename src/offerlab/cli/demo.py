@@ -33,7 +33,13 @@ def demo(
     ),
     respondents: Annotated[int, typer.Option(min=50, help="Simulated respondents.")] = 500,
     seed: Annotated[int, typer.Option(help="Seed: the demo is reproducible.")] = 2026,
-    language: Annotated[str, typer.Option(help="Language of labels: de, fr, it or en.")] = "en",
+    language: Annotated[
+        str,
+        typer.Option(
+            help="Language of the study's labels (attributes, levels, none) in tables and "
+            "plots: de, fr, it or en."
+        ),
+    ] = "en",
 ) -> None:
     """Run design → simulated answers → MNL → importance, WTP and shares on the example."""
     console = Console()
@@ -90,6 +96,8 @@ def demo(
         importance, partworths, wtp = (
             labelled(frame, study, language) for frame in (importance, partworths, wtp)
         )
+        none_label = _none_label(study, language)
+        shares = shares.assign(offer=shares["offer"].replace({"none": none_label}))
         plot_importance(importance, out / "importance.png")
         plot_partworths(partworths, out / "partworths.png")
         plot_wtp(wtp, out / "wtp.png", currency=currency)
@@ -156,10 +164,19 @@ def labelled(frame: pd.DataFrame, study: Study, language: str) -> pd.DataFrame:
         ]
     names = set(study.attribute_names)
     out["attribute"] = [
-        study.text(study.attribute(a).label, language) if a in names else a
+        study.text(study.attribute(a).label, language)
+        if a in names
+        else _none_label(study, language)
+        if a == "none"
+        else a
         for a in out["attribute"]
     ]
     return out
+
+
+def _none_label(study: Study, language: str) -> str:
+    none = study.tasks.none
+    return study.text(none.label, language) if none is not None else "none"
 
 
 def _level_label(study: Study, attribute: str, level: object, language: str) -> str:
