@@ -1,0 +1,1086 @@
+"""Latent class multinomial logit: EM then Newton, several random starts, class shares.
+
+The likelihood, its analytic derivatives and the optimiser are pure functions in
+:mod:`offerlab.numerics._latent_class`; this module turns choice data (conjoint or
+spec) into arrays, draws the random starts, and packages the results.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from offerlab.data import ChoiceData
+from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
+from offerlab.models._matrix import (
+    ConjointCoding,
+    ModelMatrix,
+    build_model_matrix,
+    conjoint_matrix,
+    task_layout,
+)
+from offerlab.models._mnl import MultinomialLogit
+from offerlab.models._results import CovKind, MNLResults, Summary
+from offerlab.models._spec import ModelSpec, load_spec, spec_matrix
+from offerlab.numerics import Scheme, mnl_null_loglike
+from offerlab.numerics._latent_class import (
+    ClassMap,
+    LCData,
+    LCFit,
+    lc_data,
+    lc_fit,
+    lc_loglike,
+    lc_probabilities,
+    log_class_shares,
+)
+from offerlab.study import Study
+
+__all__ = [
+    "ClassCountTable",
+    "LatentClassLogit",
+    "LatentClassResults",
+    "latent_class_table",
+]
+
+_COV_TYPES = ("classic", "robust", "cluster")
+Restrictions = Mapping[int, Mapping[str, float]]
+
+
+# -- parametrisation ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Parametrisation:
+    """θ's layout: class constants, shared coefficients, then class-specific ones."""
+
+    cmap: ClassMap
+    names: list[str]  # (P,)
+    coef_names: list[str]  # (K,)
+    status: np.ndarray  # (C, K) "class" | "shared" | "fixed"
+
+
+def _class_map(
+    coef_names: Sequence[str],
+    n_classes: int,
+    shared: Iterable[str],
+    restrictions: Restrictions,
+) -> _Parametrisation:
+    """Build the :class:`ClassMap` and parameter names; validate the options."""
+    K, C = len(coef_names), n_classes
+    known = set(coef_names)
+    shared = list(dict.fromkeys(shared))
+    unknown = [s for s in shared if s not in known]
+    if unknown:
+        raise OfferlabError(
+            f"shared coefficient(s) {unknown} are not in the model; it has {list(coef_names)}"
+        )
+    fixed = np.zeros((C, K), dtype=bool)
+    values = np.zeros((C, K))
+    for c, rule in restrictions.items():
+        if not isinstance(c, int | np.integer) or not 1 <= c <= C:
+            raise OfferlabError(
+                f"restrictions: class {c!r} does not exist; classes are numbered 1..{C}"
+            )
+        for name, value in rule.items():
+            if name not in known:
+                raise OfferlabError(
+                    f"restrictions for class {c}: no coefficient {name!r}; the model has "
+                    f"{list(coef_names)}"
+                )
+            value = float(value)
+            if not np.isfinite(value):
+                raise OfferlabError(f"restrictions for class {c}: {name} must be finite")
+            k = list(coef_names).index(name)
+            fixed[c - 1, k] = True
+            values[c - 1, k] = value
+    index = np.full((C, K), -1, dtype=np.int64)
+    status = np.full((C, K), "class", dtype=object)
+    names = [f"constant[class {c + 1}]" for c in range(1, C)]
+    free = 0
+    for k, name in enumerate(coef_names):
+        if name in shared and C > 1:
+            rows = np.flatnonzero(~fixed[:, k])
+            if rows.size:
+                index[rows, k] = free
+                status[rows, k] = "shared"
+                names.append(name)
+                free += 1
+    for c in range(C):
+        for k, name in enumerate(coef_names):
+            if fixed[c, k] or (name in shared and C > 1):
+                continue
+            index[c, k] = free
+            names.append(name if C == 1 else f"{name}[class {c + 1}]")
+            free += 1
+    status[fixed] = "fixed"
+    return _Parametrisation(ClassMap(index, values), names, list(coef_names), status)
+
+
+# -- estimator ----------------------------------------------------------------------------
+
+
+class LatentClassLogit:
+    """Latent class multinomial logit (a discrete mixture of MNLs).
+
+    Parameters
+    ----------
+    n_classes : int, default 2
+        Number of classes C.
+    panel : bool, default True
+        True: a respondent belongs to one class for all their tasks (the usual latent
+        class model of conjoint and panel data). False: each task draws its class
+        anew (a cross-sectional discrete mixture, as biogeme's example
+        b07_discrete_mixture).
+    shared : sequence of str, optional
+        Coefficients equal in every class (estimated once). The others are class
+        specific.
+    restrictions : mapping of int to mapping of str to float, optional
+        Coefficients fixed in a class, keyed by class number (1-based), e.g.
+        ``{1: {"B_TIME": 0.0}}``: class 1 ignores travel time. A restricted shared
+        coefficient is shared among the classes where it is not fixed.
+    n_starts : int, default 10
+        Random starts; the fit with the highest log-likelihood is kept.
+    seed : int or numpy Generator or None, default 0
+        Seed of the random starts (the default makes fits reproducible).
+    coding : {"effects", "dummy"}, default "effects"
+        Coding of categorical attributes (conjoint fits).
+    dual : {"sawtooth", "joint"}, default "sawtooth"
+        Likelihood of dual-response answers (see :class:`MultinomialLogit`).
+    cov_type : {"classic", "robust", "cluster"}, default "classic"
+        Covariance behind ``tvalues``, ``pvalues`` and intervals; all three are computed.
+    tol : float, default 1e-10
+        Convergence: Newton decrement g'(−H)⁻¹g below ``tol``.
+    max_iter : int, default 1000
+        EM and Newton steps at most, per start.
+    chunk_size : int, optional
+        Observations per chunk of the MNL kernel.
+
+    Notes
+    -----
+    Class shares are a multinomial logit of class constants with class 1 the
+    reference: π_c = exp(α_c) / Σ_d exp(α_d), α_1 = 0. Each start begins with a few
+    EM steps, then takes Newton steps on the full log-likelihood (analytic
+    gradient and analytic Hessian, see :mod:`offerlab.numerics._latent_class`)
+    whenever the Hessian is negative definite, EM steps otherwise. Standard errors
+    come from the analytic Hessian at the optimum: classic (−H)⁻¹, robust
+    H⁻¹BH⁻¹ over the likelihood's independent units (respondents in a panel,
+    tasks in a cross-section) and clustered by respondent with G/(G−1).
+
+    Random starts: the MNL estimates, with every class-specific coefficient moved
+    by N(0, s_k²), s_k = |β̂_k|/2 + 1/(2 sd(x_k)) (about half a logit unit of
+    utility per standard deviation of the variable), equal class shares.
+
+    Without restrictions the classes are exchangeable; they are then numbered by
+    decreasing share.
+
+    Examples
+    --------
+    Biogeme's b07_discrete_mixture (class 1 ignores time, everything else shared):
+
+    >>> model = LatentClassLogit(  # doctest: +SKIP
+    ...     2, panel=False, shared=["ASC_TRAIN", "ASC_CAR", "B_COST"],
+    ...     restrictions={1: {"B_TIME": 0.0}})
+    >>> round(model.fit(spec="tests/data/swissmetro_mnl.yaml").llf, 3)  # doctest: +SKIP
+    -5208.498
+    """
+
+    def __init__(
+        self,
+        n_classes: int = 2,
+        *,
+        panel: bool = True,
+        shared: Sequence[str] = (),
+        restrictions: Restrictions | None = None,
+        n_starts: int = 10,
+        seed: int | np.random.Generator | None = 0,
+        coding: Scheme = "effects",
+        dual: Literal["sawtooth", "joint"] = "sawtooth",
+        cov_type: CovKind = "classic",
+        tol: float = 1e-10,
+        max_iter: int = 1000,
+        chunk_size: int | None = None,
+    ) -> None:
+        self.n_classes = n_classes
+        self.panel = panel
+        self.shared = shared
+        self.restrictions = restrictions
+        self.n_starts = n_starts
+        self.seed = seed
+        self.coding = coding
+        self.dual = dual
+        self.cov_type = cov_type
+        self.tol = tol
+        self.max_iter = max_iter
+        self.chunk_size = chunk_size
+
+    def _validate(self) -> None:
+        def bad(name: str, what: str) -> OfferlabError:
+            return OfferlabError(
+                f"The '{name}' parameter of LatentClassLogit must be {what}. "
+                f"Got {getattr(self, name)!r} instead."
+            )
+
+        if not (isinstance(self.n_classes, int | np.integer) and self.n_classes >= 1):
+            raise bad("n_classes", "an int >= 1")
+        if not isinstance(self.panel, bool):
+            raise bad("panel", "True or False")
+        if isinstance(self.shared, str):
+            raise bad("shared", "a list of coefficient names")
+        if self.restrictions is not None and not isinstance(self.restrictions, Mapping):
+            raise bad("restrictions", "a mapping {class number: {coefficient: value}}")
+        if not (isinstance(self.n_starts, int | np.integer) and self.n_starts >= 1):
+            raise bad("n_starts", "an int >= 1")
+        if self.coding not in ("effects", "dummy"):
+            raise bad("coding", "'effects' or 'dummy'")
+        if self.dual not in ("sawtooth", "joint"):
+            raise bad("dual", "'sawtooth' or 'joint'")
+        if self.cov_type not in _COV_TYPES:
+            raise bad("cov_type", f"one of {_COV_TYPES}")
+        if not (isinstance(self.tol, float | int) and self.tol > 0):
+            raise bad("tol", "a positive number")
+        if not (isinstance(self.max_iter, int) and self.max_iter >= 1):
+            raise bad("max_iter", "an int >= 1")
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(
+        self,
+        data: ChoiceData | None = None,
+        *,
+        study: Study | None = None,
+        spec: ModelSpec | Path | str | None = None,
+        start: Sequence[float] | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> LatentClassResults:
+        """Estimate the model from long-format choice data.
+
+        Parameters
+        ----------
+        data : ChoiceData, optional
+            The answers (holdout tasks are left out). May be omitted with a spec whose
+            ``data`` section names a file.
+        study : Study, optional
+            Conjoint fit: columns from the study's attributes, as
+            :meth:`MultinomialLogit.fit`.
+        spec : ModelSpec or path, optional
+            Fit the utility functions of a spec file. Exactly one of ``study``, ``spec``.
+        start : sequence of float, optional
+            θ to start from (class constants, then the coefficients in the order of
+            ``LatentClassResults.params``); it replaces the first random start.
+        progress : callable, optional
+            Called with the fraction done (0..1).
+
+        Returns
+        -------
+        LatentClassResults
+        """
+        self._validate()
+        if (study is None) == (spec is None):
+            raise OfferlabError("LatentClassLogit.fit needs exactly one of 'study' and 'spec'")
+        if spec is not None:
+            if not isinstance(spec, ModelSpec):
+                spec = load_spec(spec)
+            if data is None:
+                data = spec.load_data()
+            data = _estimation_rows(data)
+            design, levels = spec_matrix(spec, data)
+            results = self._fit_matrix(design, start, progress)
+            results.spec = spec
+            results.spec_levels = levels
+            self.results_ = results
+            return results
+        if data is None:
+            raise OfferlabError("LatentClassLogit.fit(study=...) needs choice data")
+        data = _estimation_rows(data)
+        if data.frame.empty:
+            raise OfferlabError("no estimation tasks: every task is a holdout")
+        dual = data.dual_response
+        coding = ConjointCoding.from_study(study, self.coding, none=data.has_none or dual)
+        design = conjoint_matrix(data, coding, dual=dual, dual_model=self.dual)
+        results = self._fit_matrix(design, start, progress)
+        results.coding = coding
+        self.results_ = results
+        return results
+
+    def fit_arrays(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        available: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
+        groups: np.ndarray | None = None,
+        names: Sequence[str] | None = None,
+        start: Sequence[float] | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> LatentClassResults:
+        """Estimate from arrays already in memory (no copy of ``X`` is made).
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, J, K), float64
+        y : ndarray of int, shape (N,)
+        available : ndarray of bool, shape (N, J), optional
+        weights : ndarray, shape (N,), optional
+        groups : ndarray, shape (N,), optional
+            Respondent of each observation. Default: each observation its own
+            respondent (then ``panel`` makes no difference).
+        names : sequence of str, optional
+            Coefficient names (default ``x0``, ``x1``…).
+        start, progress
+            As for :meth:`fit`.
+        """
+        self._validate()
+        X = np.asarray(X)
+        if X.ndim != 3 or X.dtype != np.float64:
+            raise OfferlabError(f"X must be a float64 array (N, J, K); got {X.dtype} {X.shape}")
+        N, J, K = X.shape
+        y = np.asarray(y, dtype=np.int64)
+        if y.shape != (N,) or (y < 0).any() or (y >= J).any():
+            raise OfferlabError(f"y must hold N = {N} indices in [0, {J}); got shape {y.shape}")
+        if available is None:
+            available = np.ones((N, J), dtype=bool)
+        available = np.asarray(available, dtype=bool)
+        if available.shape != (N, J) or not available[np.arange(N), y].all():
+            raise OfferlabError("available must be (N, J) and true on every chosen alternative")
+        design = ModelMatrix(
+            X=X,
+            y=y,
+            available=available,
+            weights=None if weights is None else np.asarray(weights, dtype=float),
+            groups=np.arange(N) if groups is None else np.asarray(groups),
+            names=list(names) if names is not None else [f"x{k}" for k in range(K)],
+            n_tasks=N,
+        )
+        if len(design.names) != K:
+            raise OfferlabError(f"names has {len(design.names)} entries; X has K = {K}")
+        self.results_ = self._fit_matrix(design, start, progress)
+        return self.results_
+
+    # -- the work ---------------------------------------------------------------------------
+    def _fit_matrix(
+        self,
+        design: ModelMatrix,
+        start: Sequence[float] | None,
+        progress: Callable[[float], None] | None,
+    ) -> LatentClassResults:
+        K = design.X.shape[2]
+        if K == 0:
+            raise EstimationError("the model has no free coefficient to estimate")
+        C = int(self.n_classes)
+        par = _class_map(design.names, C, self.shared, dict(self.restrictions or {}))
+        cmap = par.cmap
+        try:
+            data = lc_data(
+                design.X,
+                design.y,
+                design.groups,
+                available=design.available,
+                offset=design.offset,
+                weights=design.weights,
+                panel=self.panel,
+            )
+        except ValueError as exc:
+            raise OfferlabError(str(exc)) from None
+        rng = np.random.default_rng(self.seed)
+
+        # Start values: the MNL estimates (one class, same data).
+        mnl = MultinomialLogit(chunk_size=self.chunk_size)._fit_matrix(design, None)
+        starts = _random_starts(mnl.params.to_numpy(), design, par, int(self.n_starts), rng)
+        if start is not None:
+            first = np.asarray(start, dtype=float)
+            if first.shape != (cmap.n_params,):
+                raise OfferlabError(
+                    f"start must have {cmap.n_params} values ({par.names}); got {first.shape}"
+                )
+            starts[0] = first
+
+        n = len(starts)
+        fits: list[LCFit] = []
+        for r, theta0 in enumerate(starts):
+            inner = None
+            if progress is not None:
+
+                def inner(frac: float, r: int = r) -> None:
+                    steps = frac * self.max_iter
+                    progress(min((r + min(steps / 40, 0.95)) / (n + 0.1), 1.0))
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # exp underflow in far starts
+                fits.append(
+                    lc_fit(
+                        theta0,
+                        data,
+                        cmap,
+                        tol=self.tol,
+                        max_iter=self.max_iter,
+                        chunk_size=self.chunk_size,
+                        progress=inner,
+                    )
+                )
+        lls = np.array([f.terms.value for f in fits])
+        best = fits[int(np.nanargmax(lls))]
+        theta, terms = best.theta, best.terms
+        if not self.restrictions and C > 1:
+            theta, terms = _order_by_share(theta, terms, data, par, self.chunk_size)
+        if not best.converged:
+            warnings.warn(
+                f"latent class fit did not converge in {self.max_iter} steps (best of {n} "
+                "starts); an empty class or unidentified coefficients are typical causes",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        results = _results(design, data, par, theta, terms, self.cov_type, self.panel)
+        results.converged = bool(best.converged)
+        results.n_iter = best.n_em + best.n_newton
+        results.n_em = best.n_em
+        results.start_llf = lls
+        results.seed = self.seed if not isinstance(self.seed, np.random.Generator) else None
+        if progress is not None:
+            progress(1.0)
+        return results
+
+
+def _estimation_rows(data: ChoiceData) -> ChoiceData:
+    if data.frame["holdout"].to_numpy().any():
+        return data.without_holdouts()
+    return data
+
+
+def _random_starts(
+    beta_mnl: np.ndarray,
+    design: ModelMatrix,
+    par: _Parametrisation,
+    n_starts: int,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """θ of every start: MNL values, class-specific coefficients perturbed, equal shares."""
+    cmap = par.cmap
+    C, K = cmap.n_classes, cmap.n_coefficients
+    avail = design.available
+    sd = np.array([design.X[..., k][avail].std() for k in range(K)])
+    spread = np.abs(beta_mnl) / 2 + np.where(sd > 0, 0.5 / np.where(sd > 0, sd, 1.0), 0.5)
+    starts = []
+    for _ in range(n_starts):
+        theta = np.zeros(cmap.n_params)
+        z = rng.standard_normal((C, K))
+        for c in range(C):
+            k, pos = cmap.positions(c)
+            specific = par.status[c, k] == "class"
+            theta[pos] = beta_mnl[k] + np.where(specific, z[c, k] * spread[k], 0.0)
+        starts.append(theta)
+    return starts
+
+
+def _theta_from(
+    betas: np.ndarray, log_pi: np.ndarray, cmap: ClassMap, like: np.ndarray
+) -> np.ndarray:
+    theta = np.array(like, dtype=float)
+    C = cmap.n_classes
+    theta[: C - 1] = log_pi[1:] - log_pi[0]
+    for c in range(C):
+        k, pos = cmap.positions(c)
+        theta[pos] = betas[c, k]
+    return theta
+
+
+def _order_by_share(theta, terms, data: LCData, par: _Parametrisation, chunk_size):
+    """Renumber exchangeable classes by decreasing share (and re-evaluate there)."""
+    cmap = par.cmap
+    log_pi = log_class_shares(theta, cmap.n_classes)
+    order = np.argsort(-log_pi, kind="stable")
+    if np.array_equal(order, np.arange(cmap.n_classes)):
+        return theta, terms
+    betas = cmap.betas(theta)[order]
+    new = _theta_from(betas, log_pi[order], cmap, theta)
+    return new, lc_loglike(new, data, cmap, chunk_size=chunk_size)
+
+
+def _results(
+    design: ModelMatrix,
+    data: LCData,
+    par: _Parametrisation,
+    theta: np.ndarray,
+    terms,
+    cov_type: CovKind,
+    panel: bool,
+) -> LatentClassResults:
+    names = par.names
+    P = len(names)
+    neg_h = -terms.hessian
+    cov = np.full((P, P), np.nan)
+    try:
+        vals, vecs = np.linalg.eigh(neg_h)
+        if vals.min() > 1e-10 * max(vals.max(), 1.0):
+            cov = (vecs / vals) @ vecs.T
+    except np.linalg.LinAlgError:
+        pass
+    if np.isnan(cov).any():
+        warnings.warn(
+            "the Hessian is not negative definite at the estimates: standard errors are "
+            "unavailable (NaN). An empty class or coefficients not identified in some class "
+            "are typical causes",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    U = terms.unit_scores
+    B = U.T @ U
+    codes, uniques = pd.factorize(design.groups)
+    G = len(uniques)
+    # Panel: the units are the respondents. Cross-section: sum the tasks' scores by respondent.
+    Uc = U if panel else pd.DataFrame(U).groupby(codes, sort=False).sum().to_numpy()
+    Bc = Uc.T @ Uc * (G / (G - 1) if G > 1 else 1.0)
+
+    def frame(m: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(m, index=names, columns=names)
+
+    unit_ids = np.unique(design.groups) if panel else design.groups
+    return LatentClassResults(
+        params=pd.Series(theta, index=names, name="estimate"),
+        cov=frame(cov),
+        cov_robust=frame(cov @ B @ cov),
+        cov_cluster=frame(cov @ Bc @ cov),
+        llf=terms.value,
+        llnull=mnl_null_loglike(design.available, design.weights),
+        nobs=int(design.X.shape[0]),
+        n_tasks=int(design.n_tasks),
+        n_respondents=G,
+        cmap=par.cmap,
+        coef_names=par.coef_names,
+        status=par.status,
+        posterior=terms.posterior,
+        unit_ids=unit_ids,
+        panel=panel,
+        cov_type=cov_type,
+        fixed_params=pd.Series(design.fixed, dtype=float),
+        gradient=terms.gradient,
+    )
+
+
+# -- results ------------------------------------------------------------------------------
+
+
+class LatentClassResults:
+    """A fitted latent class logit.
+
+    Attributes
+    ----------
+    params : Series
+        θ by name: class constants ``constant[class c]`` (c ≥ 2), shared coefficients
+        by their own name, class-specific ones as ``NAME[class c]``.
+    cov, cov_robust, cov_cluster : DataFrame
+        Classic (−H)⁻¹ from the analytic Hessian; sandwich H⁻¹BH⁻¹ over the
+        likelihood's units (respondents in a panel, tasks in a cross-section); and
+        sandwich over respondents × G/(G−1).
+    llf, llnull : float
+    nobs, n_tasks, n_respondents : int
+    n_classes : int
+    panel : bool
+    converged : bool
+    n_iter : int
+        EM and Newton steps of the best start; ``n_em`` of them EM steps.
+    start_llf : ndarray
+        Log-likelihood reached by every start.
+    coding : ConjointCoding or None
+    spec : ModelSpec or None
+    """
+
+    coding: ConjointCoding | None = None
+    spec: ModelSpec | None = None
+    spec_levels: dict[str, list] | None = None
+    converged: bool = True
+    n_iter: int = 0
+    n_em: int = 0
+    seed: int | None = None
+
+    def __init__(
+        self,
+        *,
+        params: pd.Series,
+        cov: pd.DataFrame,
+        cov_robust: pd.DataFrame,
+        cov_cluster: pd.DataFrame,
+        llf: float,
+        llnull: float,
+        nobs: int,
+        n_tasks: int,
+        n_respondents: int,
+        cmap: ClassMap,
+        coef_names: list[str],
+        status: np.ndarray,
+        posterior: np.ndarray,
+        unit_ids: np.ndarray,
+        panel: bool,
+        cov_type: CovKind = "classic",
+        fixed_params: pd.Series | None = None,
+        gradient: np.ndarray | None = None,
+    ) -> None:
+        self.params = params
+        self.cov = cov
+        self.cov_robust = cov_robust
+        self.cov_cluster = cov_cluster
+        self.llf = llf
+        self.llnull = llnull
+        self.nobs = nobs
+        self.n_tasks = n_tasks
+        self.n_respondents = n_respondents
+        self.cmap = cmap
+        self.coef_names = list(coef_names)
+        self.status = status
+        self.posterior = posterior
+        self.unit_ids = unit_ids
+        self.panel = panel
+        self.cov_type = cov_type
+        self.fixed_params = fixed_params if fixed_params is not None else pd.Series(dtype=float)
+        self.gradient = gradient
+        self.start_llf = np.array([llf])
+
+    # -- basic quantities ------------------------------------------------------------------
+    @property
+    def n_classes(self) -> int:
+        return self.cmap.n_classes
+
+    @property
+    def classes(self) -> list[int]:
+        return list(range(1, self.n_classes + 1))
+
+    def cov_of(self, kind: CovKind | None = None) -> pd.DataFrame:
+        """The covariance of θ of ``kind`` (default: ``cov_type``)."""
+        kind = kind or self.cov_type
+        table = {"classic": self.cov, "robust": self.cov_robust, "cluster": self.cov_cluster}
+        if kind not in table:
+            raise OfferlabError(f"kind must be one of {list(table)}; got {kind!r}")
+        return table[kind]
+
+    def _se(self, kind: CovKind | None) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov_of(kind).to_numpy())), index=self.params.index)
+
+    @cached_property
+    def bse(self) -> pd.Series:
+        return self._se("classic")
+
+    @cached_property
+    def bse_robust(self) -> pd.Series:
+        return self._se("robust")
+
+    @cached_property
+    def bse_cluster(self) -> pd.Series:
+        return self._se("cluster")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return self.params / self._se(None)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues)), index=self.params.index)
+
+    def conf_int(self, alpha: float = 0.05, kind: CovKind | None = None) -> pd.DataFrame:
+        """Wald intervals of θ, columns ``lower`` and ``upper``."""
+        if not 0 < alpha < 1:
+            raise OfferlabError(f"alpha must lie in (0, 1); got {alpha!r}")
+        z = stats.norm.ppf(1 - alpha / 2)
+        se = self._se(kind)
+        return pd.DataFrame({"lower": self.params - z * se, "upper": self.params + z * se})
+
+    # -- classes ---------------------------------------------------------------------------
+    @property
+    def shares(self) -> np.ndarray:
+        """Class shares π (C,)."""
+        return np.exp(log_class_shares(self.params.to_numpy(), self.n_classes))
+
+    def _share_jacobian(self) -> np.ndarray:
+        """∂π/∂θ, shape (C, P): π_c (1{c=d} − π_d) on the constants, zero elsewhere."""
+        pi = self.shares
+        C, P = self.n_classes, len(self.params)
+        J = np.zeros((C, P))
+        J[:, : C - 1] = (np.diag(pi) - np.outer(pi, pi))[:, 1:]
+        return J
+
+    def _beta_jacobian(self, c: int) -> np.ndarray:
+        """∂β_c/∂θ, shape (K, P): ones where a coefficient of class c is a θ entry."""
+        k, pos = self.cmap.positions(c)
+        J = np.zeros((self.cmap.n_coefficients, len(self.params)))
+        J[k, pos] = 1.0
+        return J
+
+    def _delta_se(self, J: np.ndarray, kind: CovKind) -> np.ndarray:
+        cov = self.cov_of(kind).to_numpy()
+        return np.sqrt(np.maximum(np.einsum("ap,pq,aq->a", J, cov, J), 0.0))
+
+    @property
+    def class_shares(self) -> pd.DataFrame:
+        """Class shares with delta-method standard errors.
+
+        Columns ``share``, ``se``, ``se_robust``, ``se_cluster``, ``lower``, ``upper``
+        (95%, with the SE of ``cov_type``); index ``class`` 1..C.
+        """
+        J = self._share_jacobian()
+        pi = self.shares
+        frame = pd.DataFrame(
+            {
+                "share": pi,
+                "se": self._delta_se(J, "classic"),
+                "se_robust": self._delta_se(J, "robust"),
+                "se_cluster": self._delta_se(J, "cluster"),
+            },
+            index=pd.Index(self.classes, name="class"),
+        )
+        se = self._delta_se(J, self.cov_type)
+        z = stats.norm.ppf(0.975)
+        frame["lower"] = pi - z * se
+        frame["upper"] = pi + z * se
+        return frame
+
+    @property
+    def class_coefficients(self) -> pd.DataFrame:
+        """β of every class: one row per coefficient, one column per class."""
+        betas = self.cmap.betas(self.params.to_numpy())
+        frame = pd.DataFrame(betas.T, index=self.coef_names, columns=self.classes)
+        frame.index.name = "parameter"
+        frame.columns.name = "class"
+        return frame
+
+    def class_results(self, c: int) -> MNLResults:
+        """Class ``c`` (1-based) as an :class:`MNLResults`, for part-worths, importance, WTP.
+
+        Every coefficient of the model is there; fixed ones have zero variance.
+        """
+        if c not in self.classes:
+            raise OfferlabError(f"class {c!r} does not exist; classes are {self.classes}")
+        J = self._beta_jacobian(c - 1)
+        names = self.coef_names
+
+        def frame(kind: CovKind) -> pd.DataFrame:
+            m = J @ self.cov_of(kind).to_numpy() @ J.T
+            return pd.DataFrame(m, index=names, columns=names)
+
+        out = MNLResults(
+            params=pd.Series(self.cmap.betas(self.params.to_numpy())[c - 1], index=names),
+            cov=frame("classic"),
+            cov_robust=frame("robust"),
+            cov_cluster=frame("cluster"),
+            llf=self.llf,
+            llnull=self.llnull,
+            nobs=self.nobs,
+            n_tasks=self.n_tasks,
+            n_respondents=self.n_respondents,
+            converged=self.converged,
+            n_iter=self.n_iter,
+            cov_type=self.cov_type,
+            fixed_params=self.fixed_params,
+        )
+        out.coding = self.coding
+        out.spec = self.spec
+        out.spec_levels = self.spec_levels
+        return out
+
+    def posterior_probabilities(self) -> pd.DataFrame:
+        """Posterior class probabilities, tidy: one row per respondent (or task) and class.
+
+        Panel: columns ``respondent``, ``class``, ``probability``: h_ic = π_c L_ic / L_i
+        given all of respondent i's choices. Cross-section: the class is drawn per
+        task, so rows are per task: ``respondent``, ``observation`` (0-based task row
+        of the model matrix), ``class``, ``probability``.
+        """
+        G, C = self.posterior.shape
+        frame = {"respondent": np.repeat(self.unit_ids, C)}
+        if not self.panel:
+            frame["observation"] = np.repeat(np.arange(G), C)
+        frame["class"] = np.tile(np.arange(1, C + 1), G)
+        frame["probability"] = self.posterior.reshape(G * C)
+        return pd.DataFrame(frame)
+
+    @property
+    def modal_class(self) -> pd.Series:
+        """The most probable class of every respondent (panel) or task (cross-section)."""
+        return pd.Series(
+            self.posterior.argmax(axis=1) + 1,
+            index=pd.Index(self.unit_ids, name="respondent"),
+            name="class",
+        )
+
+    def population_coefficients(
+        self, n: int = 1000, rng: np.random.Generator | int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The population as the C class vectors weighted by the class shares.
+
+        The latent class population is a discrete distribution with C points, so it
+        is represented exactly: ``n`` and ``rng`` are accepted for the common
+        interface and not used.
+
+        Returns
+        -------
+        B : ndarray, shape (C, K)
+            Coefficients of each class in the ModelMatrix (ConjointCoding) order.
+        w : ndarray, shape (C,)
+            Class shares (sum to 1).
+        """
+        del n, rng
+        return self.cmap.betas(self.params.to_numpy()), self.shares
+
+    # -- fit statistics --------------------------------------------------------------------
+    @property
+    def k(self) -> int:
+        """Estimated parameters (class constants included)."""
+        return len(self.params)
+
+    @property
+    def n_bic(self) -> int:
+        """Sample size in BIC and CAIC: respondents (panel) or tasks (cross-section)."""
+        return self.n_respondents if self.panel else self.nobs
+
+    @property
+    def rho2(self) -> float:
+        return 1.0 - self.llf / self.llnull
+
+    @property
+    def rho2_adj(self) -> float:
+        return 1.0 - (self.llf - self.k) / self.llnull
+
+    @property
+    def aic(self) -> float:
+        return 2 * self.k - 2 * self.llf
+
+    @property
+    def bic(self) -> float:
+        """K log(n) − 2ℓ with n = :attr:`n_bic`."""
+        return self.k * np.log(self.n_bic) - 2 * self.llf
+
+    @property
+    def caic(self) -> float:
+        """Consistent AIC: K (log n + 1) − 2ℓ with n = :attr:`n_bic`."""
+        return self.k * (np.log(self.n_bic) + 1) - 2 * self.llf
+
+    @property
+    def entropy_r2(self) -> float:
+        """How clearly respondents are classified: 1 − Σ −h log h / (G log C); 1 = crisp."""
+        if self.n_classes == 1:
+            return 1.0
+        h = self.posterior
+        ent = -np.sum(np.where(h > 0, h * np.log(np.where(h > 0, h, 1.0)), 0.0))
+        return float(1 - ent / (h.shape[0] * np.log(self.n_classes)))
+
+    def fit_frame(self) -> pd.DataFrame:
+        """Fit statistics as a one-column table (statistic → value)."""
+        best = np.nanmax(self.start_llf)
+        hits = int(np.sum(np.abs(self.start_llf - best) < 1e-6 * max(1.0, abs(best))))
+        rows = {
+            "observations": self.nobs,
+            "choice tasks": self.n_tasks,
+            "respondents": self.n_respondents,
+            "classes": self.n_classes,
+            "class per": "respondent (panel)" if self.panel else "task (cross-section)",
+            "parameters": self.k,
+            "log-likelihood": self.llf,
+            "null log-likelihood": self.llnull,
+            "rho-square": self.rho2,
+            "rho-square-bar": self.rho2_adj,
+            "AIC": self.aic,
+            "BIC": self.bic,
+            "CAIC": self.caic,
+            "entropy R²": self.entropy_r2,
+            "starts reaching the best LL": f"{hits} of {len(self.start_llf)}",
+            "iterations": self.n_iter,
+            "converged": self.converged,
+        }
+        return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
+
+    # -- tables ----------------------------------------------------------------------------
+    def to_frame(self, alpha: float = 0.05, kind: CovKind | None = None) -> pd.DataFrame:
+        """One row per class and parameter (index levels ``class``, ``parameter``).
+
+        Per class: ``share`` (delta method), ``constant`` (classes 2..C; class 1 is the
+        reference), then every coefficient. Columns as :meth:`MNLResults.to_frame`
+        (``estimate``, ``se``, ``se_robust``, ``se_cluster``, ``t``, ``p``, ``lower``,
+        ``upper``; t, p and the interval with the SE of ``kind``) and ``status``:
+        ``membership``, ``class`` (class-specific), ``shared`` (one estimate for
+        several classes) or ``fixed`` (not estimated; SEs NaN).
+        """
+        kind = kind or self.cov_type
+        z = stats.norm.ppf(1 - alpha / 2)
+        theta = self.params.to_numpy()
+        betas = self.cmap.betas(theta)
+        C = self.n_classes
+        Js = self._share_jacobian()
+        rows, index = [], []
+        ses = {k: None for k in ("classic", "robust", "cluster")}
+        for c in range(C):
+            blocks = [("share", self.shares[c], Js[c], "membership")]
+            if c > 0:
+                Jc = np.zeros(len(theta))
+                Jc[c - 1] = 1.0
+                blocks.append(("constant", theta[c - 1], Jc, "membership"))
+            Jb = self._beta_jacobian(c)
+            for k, name in enumerate(self.coef_names):
+                blocks.append((name, betas[c, k], Jb[k], self.status[c, k]))
+            for name, value, J, status in blocks:
+                for key in ses:
+                    ses[key] = (
+                        np.nan if status == "fixed" else float(self._delta_se(J[None], key)[0])
+                    )
+                se_kind = ses[kind]
+                t = value / se_kind if se_kind and np.isfinite(se_kind) else np.nan
+                rows.append(
+                    {
+                        "estimate": value,
+                        "se": ses["classic"],
+                        "se_robust": ses["robust"],
+                        "se_cluster": ses["cluster"],
+                        "t": t,
+                        "p": 2 * stats.norm.sf(abs(t)) if np.isfinite(t) else np.nan,
+                        "lower": value - z * se_kind,
+                        "upper": value + z * se_kind,
+                        "status": status,
+                    }
+                )
+                index.append((c + 1, name))
+        return pd.DataFrame(
+            rows, index=pd.MultiIndex.from_tuples(index, names=["class", "parameter"])
+        )
+
+    def summary(self, alpha: float = 0.05) -> Summary:
+        """Fit statistics, class shares and the estimates as a :class:`Summary`."""
+        per = "panel" if self.panel else "cross-section"
+        notes = [
+            f"t, p and the {100 * (1 - alpha):g}% interval use the {self.cov_type} SE; "
+            "shares by the delta method; class 1 is the reference of the class constants; "
+            f"BIC and CAIC with n = {self.n_bic} " + ("respondents." if self.panel else "tasks."),
+        ]
+        if not self.converged:
+            notes.append("the optimiser did NOT converge: do not trust these estimates")
+        if len(self.fixed_params):
+            notes.append(
+                "fixed in every class: "
+                + ", ".join(f"{k} = {v:g}" for k, v in self.fixed_params.items())
+            )
+        shares = self.class_shares
+        return Summary(
+            f"Latent class logit ({self.n_classes} classes, {per})",
+            {"fit": self.fit_frame(), "class shares": shares, "estimates": self.to_frame(alpha)},
+            notes,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<LatentClassResults: {self.n_classes} classes, {self.k} parameters, "
+            f"LL {self.llf:.3f}, {self.nobs} observations, {self.n_respondents} respondents>"
+        )
+
+    # -- prediction ------------------------------------------------------------------------
+    def predict(self, data: ChoiceData) -> pd.Series:
+        """Unconditional choice probability Σ_c π_c P(β_c) of every row of ``data``."""
+        if self.coding is not None:
+            design = build_model_matrix(
+                data, self.coding.n_params, list(self.coding.names), self.coding.code_rows
+            )
+        elif self.spec is not None:
+            design, _ = spec_matrix(self.spec, data, levels=self.spec_levels)
+        else:
+            raise OfferlabError("predict needs a conjoint or spec fit; this fit used arrays")
+        P = lc_probabilities(
+            self.params.to_numpy(), design.X, self.cmap, design.available, design.offset
+        )
+        layout = task_layout(data.frame)
+        return pd.Series(P[layout.obs, layout.pos], index=data.frame.index, name="probability")
+
+
+# -- choosing the number of classes ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassCountTable:
+    """Fits with 1…K classes and their information criteria.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Index ``classes``; columns ``llf``, ``parameters``, ``aic``, ``bic``, ``caic``,
+        ``entropy_r2``, ``converged``, ``best_starts`` (starts reaching the best LL).
+    results : dict of int to LatentClassResults
+    """
+
+    table: pd.DataFrame
+    results: dict[int, LatentClassResults]
+
+    def best(self, criterion: Literal["aic", "bic", "caic"] = "bic") -> int:
+        """The number of classes with the smallest ``criterion``."""
+        if criterion not in ("aic", "bic", "caic"):
+            raise OfferlabError(f"criterion must be 'aic', 'bic' or 'caic'; got {criterion!r}")
+        return int(self.table[criterion].idxmin())
+
+
+def latent_class_table(
+    data: ChoiceData | None = None,
+    *,
+    classes: Iterable[int] = (1, 2, 3, 4),
+    study: Study | None = None,
+    spec: ModelSpec | Path | str | None = None,
+    progress: Callable[[float], None] | None = None,
+    **options,
+) -> ClassCountTable:
+    """Fit 1…K classes and tabulate LL, parameters, AIC, BIC and CAIC to choose K.
+
+    Parameters
+    ----------
+    data, study, spec
+        As for :meth:`LatentClassLogit.fit`.
+    classes : iterable of int, default (1, 2, 3, 4)
+    progress : callable, optional
+        Fraction done over all fits.
+    **options
+        Passed to :class:`LatentClassLogit` (``panel``, ``shared``, ``n_starts``,
+        ``seed``…). ``restrictions`` on a class beyond a fit's count are dropped for
+        that fit.
+
+    Returns
+    -------
+    ClassCountTable
+    """
+    counts = sorted(set(int(c) for c in classes))
+    if not counts or counts[0] < 1:
+        raise OfferlabError(f"classes must be positive integers; got {list(classes)}")
+    if spec is not None and not isinstance(spec, ModelSpec):
+        spec = load_spec(spec)
+    if spec is not None and data is None:
+        data = spec.load_data()
+    restrictions = dict(options.pop("restrictions", None) or {})
+    cost = np.array(counts, dtype=float)  # work grows about linearly with C
+    done = np.concatenate([[0.0], np.cumsum(cost)]) / cost.sum()
+    results: dict[int, LatentClassResults] = {}
+    rows = []
+    for i, C in enumerate(counts):
+        inner = None
+        if progress is not None:
+
+            def inner(f: float, i: int = i) -> None:
+                progress(done[i] + f * (done[i + 1] - done[i]))
+
+        model = LatentClassLogit(
+            C, restrictions={c: r for c, r in restrictions.items() if c <= C}, **options
+        )
+        res = model.fit(data, study=study, spec=spec, progress=inner)
+        results[C] = res
+        best = np.nanmax(res.start_llf)
+        rows.append(
+            {
+                "classes": C,
+                "llf": res.llf,
+                "parameters": res.k,
+                "aic": res.aic,
+                "bic": res.bic,
+                "caic": res.caic,
+                "entropy_r2": res.entropy_r2,
+                "converged": res.converged,
+                "best_starts": int(np.sum(np.abs(res.start_llf - best) < 1e-6 * abs(best))),
+            }
+        )
+    table = pd.DataFrame(rows).set_index("classes")
+    return ClassCountTable(table, results)
