@@ -40,11 +40,34 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """design → simulate → estimate, through the command line only."""
     work = tmp_path_factory.mktemp("pipeline")
     steps = [
-        ("design", STUDY, "--method", "balanced", "--versions", "8", "--seed", "3",
-         "--out", work / "design.parquet"),
-        ("simulate", STUDY, "--design", work / "design.parquet", "--population", POPULATION,
-         "--respondents", "300", "--seed", "4", "--out", work / "answers.csv",
-         "--truth", work / "truth.csv"),
+        (
+            "design",
+            STUDY,
+            "--method",
+            "balanced",
+            "--versions",
+            "8",
+            "--seed",
+            "3",
+            "--out",
+            work / "design.parquet",
+        ),
+        (
+            "simulate",
+            STUDY,
+            "--design",
+            work / "design.parquet",
+            "--population",
+            POPULATION,
+            "--respondents",
+            "300",
+            "--seed",
+            "4",
+            "--out",
+            work / "answers.csv",
+            "--truth",
+            work / "truth.csv",
+        ),
         ("estimate", work / "answers.csv", "--study", STUDY, "--out", work / "estimates"),
     ]
     for step in steps:
@@ -86,8 +109,16 @@ def test_shares_warn_about_offers_the_study_did_not_show(pipeline: Path, tmp_pat
     path = tmp_path / "scenario.yaml"
     path.write_text(yaml.safe_dump(scenario))
     result = offerlab(
-        "shares", pipeline / "answers.csv", "--study", STUDY, "--scenario", path,
-        "--draws", "0", "--out", tmp_path / "shares",
+        "shares",
+        pipeline / "answers.csv",
+        "--study",
+        STUDY,
+        "--scenario",
+        path,
+        "--draws",
+        "0",
+        "--out",
+        tmp_path / "shares",
     )
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())
@@ -126,8 +157,16 @@ def test_population_with_an_unknown_attribute_is_reported(pipeline: Path, tmp_pa
     population = tmp_path / "population.yaml"
     population.write_text("segments:\n  - name: a\n    partworths:\n      colour: [1, 2]\n")
     result = offerlab(
-        "simulate", STUDY, "--design", pipeline / "design.parquet", "--population", population,
-        "--respondents", "10", "--out", tmp_path / "a.csv",
+        "simulate",
+        STUDY,
+        "--design",
+        pipeline / "design.parquet",
+        "--population",
+        population,
+        "--respondents",
+        "10",
+        "--out",
+        tmp_path / "a.csv",
     )
     assert_clean_failure(result, "segments[0].partworths.colour", "unknown attribute")
     assert not (tmp_path / "a.csv").exists()
@@ -137,19 +176,59 @@ def test_design_of_another_study_is_reported(pipeline: Path, tmp_path: Path) -> 
     design = pd.read_parquet(pipeline / "design.parquet").drop(columns=["term"])
     design.to_csv(tmp_path / "other.csv", index=False)
     result = offerlab(
-        "simulate", STUDY, "--design", tmp_path / "other.csv", "--population", POPULATION,
-        "--respondents", "10", "--out", tmp_path / "a.csv",
+        "simulate",
+        STUDY,
+        "--design",
+        tmp_path / "other.csv",
+        "--population",
+        POPULATION,
+        "--respondents",
+        "10",
+        "--out",
+        tmp_path / "a.csv",
     )
     assert_clean_failure(result, "other.csv", "lacks column(s) ['term']", "another study")
     assert not (tmp_path / "a.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("estimate", "a.csv", "--study", STUDY, "--cov", "robst"),
+            "'robst' is not one of 'classic', 'robust', 'cluster'",
+        ),
+        (
+            ("design", STUDY, "--method", "eficient"),
+            "'eficient' is not one of 'efficient', 'balanced', 'random'",
+        ),
+        (("demo", "--language", "es"), "'es' is not one of 'de', 'fr', 'it', 'en'"),
+    ],
+)
+def test_a_mistyped_option_value_names_the_option_and_the_choices(
+    args: tuple, message: str
+) -> None:
+    result = offerlab(*args)
+    assert result.returncode == 2
+    assert message in " ".join(result.stderr.replace("│", " ").split())
 
 
 def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = offerlab("demo", "--out", out, "--respondents", "300")
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("design.csv", "answers.csv", "estimates.csv", "importance.csv", "wtp.csv",
-                 "shares.csv", "importance.png", "partworths.png", "wtp.png", "shares.png"):
+    for name in (
+        "design.csv",
+        "answers.csv",
+        "estimates.csv",
+        "importance.csv",
+        "wtp.csv",
+        "shares.csv",
+        "importance.png",
+        "partworths.png",
+        "wtp.png",
+        "shares.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     shares = pd.read_csv(out / "shares.csv")
     assert shares["share"].sum() == pytest.approx(1.0, abs=1e-12)

@@ -104,10 +104,12 @@ def test_design_command_is_reproducible(app, study_file, tmp_path) -> None:
     assert not a["holdout"].any()
 
 
-def test_bad_method_raises_an_offerlab_error(app, study_file, tmp_path) -> None:
-    # The main CLI turns OfferlabError into a message; the command itself just raises.
+def test_bad_method_is_refused_with_the_choices(app, study_file, tmp_path) -> None:
     result = CliRunner().invoke(
         app, ["design", str(study_file), "--method", "magic", "--out", str(tmp_path / "x.csv")]
     )
-    assert result.exit_code != 0
-    assert "'method' parameter" in str(result.exception)
+    assert result.exit_code == 2
+    assert "'magic' is not one of 'efficient', 'balanced', 'random'" in " ".join(
+        result.output.replace("│", " ").split()
+    )
+    assert not (tmp_path / "x.csv").exists()

@@ -47,7 +47,9 @@ def test_check_in_another_language() -> None:
 def test_check_rejects_a_language_the_study_lacks() -> None:
     result = runner.invoke(app, [str(EXAMPLE), "--language", "es"])
     assert result.exit_code == 2
-    assert "de, fr, it, en" in result.output
+    assert "'es' is not one of 'de', 'fr', 'it', 'en'" in " ".join(
+        result.output.replace("│", " ").split()
+    )
 
 
 def test_check_lets_study_errors_through() -> None:

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from offerlab.cli._choices import Language
 from offerlab.design import diagnose, make_design
 from offerlab.models import MultinomialLogit
 from offerlab.report import plot_importance, plot_partworths, plot_shares, plot_wtp
@@ -34,7 +35,7 @@ def demo(
     respondents: Annotated[int, typer.Option(min=50, help="Simulated respondents.")] = 500,
     seed: Annotated[int, typer.Option(help="Seed: the demo is reproducible.")] = 2026,
     language: Annotated[
-        str,
+        Language,
         typer.Option(
             help="Language of the study's labels (attributes, levels, none) in tables and "
             "plots: de, fr, it or en."

@@ -15,7 +15,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from offerlab.design import METHODS, DesignDiagnostics, diagnose, make_design
+from offerlab.cli._choices import Method
+from offerlab.design import DesignDiagnostics, diagnose, make_design
 from offerlab.exceptions import OfferlabWarning
 from offerlab.study import load_study
 
@@ -97,8 +98,8 @@ def design(
         Path, typer.Argument(help="The study file (YAML).", exists=True, dir_okay=False)
     ],
     method: Annotated[
-        str | None,
-        typer.Option(help=f"One of {', '.join(METHODS)}; default: the study's design.method."),
+        Method | None,
+        typer.Option(help="Design method; default: the study's design.method."),
     ] = None,
     versions: Annotated[
         int | None, typer.Option(min=1, help="Versions (questionnaires); default: the study's.")

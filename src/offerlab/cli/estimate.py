@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from offerlab.cli._choices import Coding, CovType, Dual
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
 from offerlab.models import MNLResults, MultinomialLogit, load_spec
@@ -63,18 +64,14 @@ def estimate(
     spec: Annotated[
         Path | None, typer.Option(help="Model spec file (YAML): utility functions and data.")
     ] = None,
-    coding: Annotated[
-        str, typer.Option(help="Coding of categorical attributes: effects or dummy.")
-    ] = "effects",
-    cov: Annotated[
-        str, typer.Option(help="SE behind t, p and intervals: classic, robust or cluster.")
-    ] = "classic",
+    coding: Annotated[Coding, typer.Option(help="Coding of categorical attributes.")] = "effects",
+    cov: Annotated[CovType, typer.Option(help="SE behind t, p and intervals.")] = "classic",
     out: Annotated[
         Path | None,
         typer.Option(help="Folder for CSV tables (estimates, fit; importance and WTP too)."),
     ] = None,
     dual: Annotated[
-        str,
+        Dual,
         typer.Option(
             help="Dual-response none: sawtooth (extra binary task) or joint (would buy = "
             "the chosen concept beats none)."

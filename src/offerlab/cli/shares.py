@@ -11,6 +11,7 @@ import yaml
 from rich.markup import escape
 from rich.table import Table
 
+from offerlab.cli._choices import Coding, CovType, Dual
 from offerlab.cli.estimate import fit_from_files, wide_console
 from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.models import ConjointCoding
@@ -45,14 +46,14 @@ def shares(
     scenario: Annotated[
         Path, typer.Option(help="YAML list of offers, each mapping attribute → level.")
     ],
-    coding: Annotated[str, typer.Option(help="effects or dummy (same shares).")] = "effects",
+    coding: Annotated[Coding, typer.Option(help="Coding (both give the same shares).")] = "effects",
     include_none: Annotated[
         bool, typer.Option("--none/--no-none", help="Let the none option compete.")
     ] = True,
     draws: Annotated[int, typer.Option(min=0, help="Parameter draws for the intervals.")] = 1000,
     seed: Annotated[int | None, typer.Option(help="Seed for the draws.")] = None,
-    cov: Annotated[str, typer.Option(help="Covariance of the draws.")] = "classic",
-    dual: Annotated[str, typer.Option(help="Dual-response none: sawtooth or joint.")] = "sawtooth",
+    cov: Annotated[CovType, typer.Option(help="Covariance of the draws.")] = "classic",
+    dual: Annotated[Dual, typer.Option(help="Dual-response none model.")] = "sawtooth",
     out: Annotated[
         Path | None, typer.Option(help="Folder for shares.csv and the shares.png plot.")
     ] = None,

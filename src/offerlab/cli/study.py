@@ -14,6 +14,7 @@ from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
+from offerlab.cli._choices import Language
 from offerlab.study import (
     NumericAttribute,
     PriceAttribute,
@@ -31,7 +32,7 @@ def check(
         typer.Argument(help="The study file (YAML) to check.", show_default=False),
     ],
     language: Annotated[
-        str | None,
+        Language | None,
         typer.Option(
             "--language",
             "-l",

@@ -1,0 +1,17 @@
+"""The fixed choices of command-line options, as ``Literal`` types.
+
+Typer turns a ``Literal`` into a choice: a typo gets "'robst' is not one of 'classic',
+'robust', 'cluster'" naming the option, and ``--help`` lists the values.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["Coding", "CovType", "Dual", "Language", "Method"]
+
+Coding = Literal["effects", "dummy"]
+CovType = Literal["classic", "robust", "cluster"]
+Dual = Literal["sawtooth", "joint"]
+Language = Literal["de", "fr", "it", "en"]
+Method = Literal["efficient", "balanced", "random"]
