@@ -1,0 +1,853 @@
+"""Hierarchical Bayes multinomial logit (CBC/HB, bayesm): estimator and results.
+
+The sampler itself is :func:`offerlab.numerics._hb.run_hb_chain`; this module
+builds the data (conjoint, spec or arrays), the prior and the start values, runs
+the chains (in parallel processes when there are cores for them), and turns the
+draws into an :class:`HBResults`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from offerlab.data import ChoiceData
+from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError, OfferlabWarning
+from offerlab.models._matrix import ConjointCoding, ModelMatrix, build_model_matrix, conjoint_matrix
+from offerlab.models._mnl import MultinomialLogit, _estimation_rows
+from offerlab.models._results import Summary
+from offerlab.models._spec import ModelSpec, load_spec, spec_matrix
+from offerlab.numerics import Scheme
+from offerlab.numerics._convergence import ESS_MIN, RHAT_MAX, ess_bulk, ess_tail, rhat
+from offerlab.numerics._hb import (
+    HBLayout,
+    HBPrior,
+    HBSettings,
+    hb_layout,
+    hb_prior_covariance,
+    respondent_information,
+    respondent_loglike,
+    run_hb_chain,
+    transform_coefficients,
+)
+from offerlab.study import Study
+
+__all__ = ["HBResults", "HierarchicalBayes"]
+
+# Sawtooth CBC/HB defaults (Lighthouse Studio manual, "CBC/HB Advanced Settings"; CBC/HB
+# v5 Technical Paper, 2009): prior variance 1 for every parameter, prior degrees of
+# freedom 5 on top of the number of parameters, 10,000 burn-in iterations and 10,000
+# used draws, a jump size tuned to a 30% acceptance rate.
+DEFAULT_PRIOR_VARIANCE = 1.0
+DEFAULT_PRIOR_DF = 5
+DEFAULT_BURN_IN = 10_000
+DEFAULT_DRAWS = 10_000
+TARGET_ACCEPTANCE = 0.3
+
+
+class HierarchicalBayes:
+    """Hierarchical Bayes MNL: individual part-worths drawn from a normal population.
+
+    Parameters
+    ----------
+    burn_in : int, default 10,000
+        Iterations before draws are saved (the proposal scales adapt during them).
+    draws : int, default 10,000
+        Saved draws per chain (after thinning).
+    thin : int, default 1
+        Save every ``thin``-th iteration after burn-in.
+    chains : int, default 2
+        Independent chains (different start values and random streams); R-hat
+        compares them.
+    n_jobs : int, optional
+        Processes running the chains (default: one per chain, at most one per core).
+    prior_variance : float, default 1
+        v: the prior covariance of the part-worths' population covariance is centred
+        on v I (CBC/HB's proper prior for coded attributes, see
+        :func:`~offerlab.numerics._hb.hb_prior_covariance`).
+    prior_df : int, default 5
+        Degrees of freedom of the inverse-Wishart prior in addition to the number of
+        parameters K (ν = K + prior_df), as CBC/HB.
+    signs : mapping of str to int, optional
+        Sign constraints: ``{"price": -1}`` makes the price coefficient negative for
+        every respondent (a negative log-normal coefficient, see Notes).
+    target_acceptance : float, default 0.3
+        Acceptance rate the per-respondent jump sizes aim at during burn-in.
+    keep_draws : int, default 100
+        Individual draws saved per respondent and chain (evenly spaced).
+    shift_moves : bool, default True
+        Add a joint shift of α and all θ_r each iteration (see Notes). False gives
+        exactly the CBC/HB / bayesm sampler.
+    coding : {"effects", "dummy"}, default "effects"
+    dual : {"sawtooth", "joint"}, default "sawtooth"
+        Likelihood of dual-response answers (see MultinomialLogit).
+    covariance : {"full", "diagonal"}, default "full"
+        Population covariance: full (inverse-Wishart prior, CBC/HB) or diagonal
+        (independent coefficients, each variance inverse-gamma with ν = 1 + prior_df),
+        the counterpart of a mixed logit with uncorrelated random coefficients.
+    seed : int, optional
+        Seed of the random streams; the same seed gives the same draws whatever
+        ``n_jobs`` is. Default: fresh entropy, recorded in ``results.seed``.
+
+    Notes
+    -----
+    Each iteration is a Gibbs sweep: population mean α | θ, D; covariance D | θ, α
+    (inverse-Wishart, flat prior on α as CBC/HB); then one random-walk Metropolis
+    step for every respondent's θ_r, all at once (vectorised), with proposal
+    covariance s_r² (H_r + D⁻¹)⁻¹ as bayesm's ``rhierMnlRwMixture``. During
+    burn-in s_r adapts towards ``target_acceptance``; afterwards it is frozen.
+
+    With ``shift_moves`` every iteration also proposes (θ_r, α) → (θ_r + δ, α + δ)
+    for all r: the population density of θ_r − α and the flat prior of α are
+    unchanged, so the move is accepted on the likelihood ratio alone. It leaves the
+    posterior unchanged and speeds up the slowest part of the Allenby–Rossi
+    sampler, the drift of α, which otherwise waits for every θ_r to move.
+
+    Sign constraints use the log-normal transform (Allenby & Rossi; Train 2009,
+    ch. 12): β_rk = s_k exp(θ_rk) with θ_rk normal in the population, so every
+    respondent's coefficient has the sign s_k. The population mean and SD reported
+    for such a coefficient are those of β (−exp(μ + σ²/2) …); ``theta_mean`` keeps
+    the normal scale. Unlike CBC/HB's constraints by "tying", this is a proper
+    model whose draws are draws of its posterior. It applies to single-column
+    coefficients (linear price, spec coefficients); part-worth levels cannot be
+    ordered this way.
+    """
+
+    def __init__(
+        self,
+        *,
+        burn_in: int = DEFAULT_BURN_IN,
+        draws: int = DEFAULT_DRAWS,
+        thin: int = 1,
+        chains: int = 2,
+        n_jobs: int | None = None,
+        prior_variance: float = DEFAULT_PRIOR_VARIANCE,
+        prior_df: int = DEFAULT_PRIOR_DF,
+        signs: Mapping[str, int] | None = None,
+        target_acceptance: float = TARGET_ACCEPTANCE,
+        keep_draws: int = 100,
+        shift_moves: bool = True,
+        coding: Scheme = "effects",
+        dual: Literal["sawtooth", "joint"] = "sawtooth",
+        seed: int | None = None,
+        covariance: Literal["full", "diagonal"] = "full",
+    ) -> None:
+        self.covariance = covariance
+        self.burn_in = burn_in
+        self.draws = draws
+        self.thin = thin
+        self.chains = chains
+        self.n_jobs = n_jobs
+        self.prior_variance = prior_variance
+        self.prior_df = prior_df
+        self.signs = dict(signs or {})
+        self.target_acceptance = target_acceptance
+        self.keep_draws = keep_draws
+        self.shift_moves = shift_moves
+        self.coding = coding
+        self.dual = dual
+        self.seed = seed
+
+    def _validate(self) -> None:
+        def bad(name: str, what: str) -> OfferlabError:
+            return OfferlabError(
+                f"The '{name}' parameter of HierarchicalBayes must be {what}. "
+                f"Got {getattr(self, name)!r} instead."
+            )
+
+        for name, low in (("burn_in", 0), ("draws", 4), ("thin", 1), ("chains", 1)):
+            value = getattr(self, name)
+            if not (isinstance(value, int | np.integer) and value >= low):
+                raise bad(name, f"an int >= {low}")
+        if self.n_jobs is not None and not (isinstance(self.n_jobs, int) and self.n_jobs >= 1):
+            raise bad("n_jobs", "None or an int >= 1")
+        if not (isinstance(self.prior_variance, float | int) and self.prior_variance > 0):
+            raise bad("prior_variance", "a positive number")
+        if not (isinstance(self.prior_df, float | int) and self.prior_df > 0):
+            raise bad("prior_df", "a positive number")
+        if not (isinstance(self.target_acceptance, float) and 0 < self.target_acceptance < 1):
+            raise bad("target_acceptance", "a float in (0, 1)")
+        if not (isinstance(self.keep_draws, int) and self.keep_draws >= 1):
+            raise bad("keep_draws", "an int >= 1")
+        if self.coding not in ("effects", "dummy"):
+            raise bad("coding", "'effects' or 'dummy'")
+        if self.dual not in ("sawtooth", "joint"):
+            raise bad("dual", "'sawtooth' or 'joint'")
+        if self.covariance not in ("full", "diagonal"):
+            raise bad("covariance", "'full' or 'diagonal'")
+        for name, sign in self.signs.items():
+            if sign not in (-1, 1):
+                raise OfferlabError(f"signs[{name!r}] must be -1 or +1; got {sign!r}")
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(
+        self,
+        data: ChoiceData | None = None,
+        *,
+        study: Study | None = None,
+        spec: ModelSpec | Path | str | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> HBResults:
+        """Estimate from long-format choice data (conjoint ``study`` or ``spec`` fit).
+
+        Holdout tasks are left out of estimation; the hit rate on them is reported.
+        """
+        self._validate()
+        if (study is None) == (spec is None):
+            raise OfferlabError("HierarchicalBayes.fit needs exactly one of 'study' and 'spec'")
+        if spec is not None:
+            if not isinstance(spec, ModelSpec):
+                spec = load_spec(spec)
+            if data is None:
+                data = spec.load_data()
+            estimation = _estimation_rows(data)
+            design, levels = spec_matrix(spec, estimation)
+            results = self._fit_matrix(design, progress, blocks=None)
+            results.spec = spec
+            results.spec_levels = levels
+        else:
+            if data is None:
+                raise OfferlabError("HierarchicalBayes.fit(study=...) needs choice data")
+            estimation = _estimation_rows(data)
+            if estimation.frame.empty:
+                raise OfferlabError("no estimation tasks: every task is a holdout")
+            dual = estimation.dual_response
+            coding = ConjointCoding.from_study(
+                study, self.coding, none=estimation.has_none or dual
+            )
+            design = conjoint_matrix(estimation, coding, dual=dual, dual_model=self.dual)
+            results = self._fit_matrix(design, progress, blocks=_coded_blocks(coding))
+            results.coding = coding
+        holdouts = data.holdouts()
+        if not holdouts.frame.empty:
+            results.holdout_hit_rate, results.holdout_probability = results.hit_rate(holdouts)
+        self.results_ = results
+        return results
+
+    def fit_arrays(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        groups: np.ndarray,
+        available: np.ndarray | None = None,
+        names: Sequence[str] | None = None,
+        offset: np.ndarray | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> HBResults:
+        """Estimate from arrays: X (N, J, K), y (N,), groups (N,) = respondent of each row."""
+        self._validate()
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 3:
+            raise OfferlabError(f"X must be an array (N, J, K); got shape {X.shape}")
+        N, J, K = X.shape
+        y = np.asarray(y, dtype=np.int64)
+        if y.shape != (N,) or (y < 0).any() or (y >= J).any():
+            raise OfferlabError(f"y must hold N = {N} indices in [0, {J}); got shape {y.shape}")
+        groups = np.asarray(groups)
+        if groups.shape != (N,):
+            raise OfferlabError(f"groups must have shape ({N},); got {groups.shape}")
+        if available is None:
+            available = np.ones((N, J), dtype=bool)
+        available = np.asarray(available, dtype=bool)
+        if available.shape != (N, J) or not available[np.arange(N), y].all():
+            raise OfferlabError("available must be (N, J) and true on every chosen alternative")
+        design = ModelMatrix(
+            X=X,
+            y=y,
+            available=available,
+            weights=None,
+            groups=groups,
+            names=list(names) if names is not None else [f"x{k}" for k in range(K)],
+            offset=offset,
+            n_tasks=N,
+        )
+        if len(design.names) != K:
+            raise OfferlabError(f"names has {len(design.names)} entries; X has K = {K}")
+        self.results_ = self._fit_matrix(design, progress, blocks=None)
+        return self.results_
+
+    # -- the work ---------------------------------------------------------------------------
+    def _fit_matrix(
+        self,
+        design: ModelMatrix,
+        progress: Callable[[float], None] | None,
+        blocks: list[tuple[int, int, np.ndarray]] | None,
+    ) -> HBResults:
+        names = list(design.names)
+        K = len(names)
+        if K == 0:
+            raise EstimationError("the model has no free coefficient to estimate")
+        if design.weights is not None:
+            warnings.warn(
+                "hierarchical Bayes ignores the weights (each respondent's likelihood is "
+                "their own; weight the respondents in the share simulator instead)",
+                OfferlabWarning,
+                stacklevel=3,
+            )
+        signs = np.zeros(K)
+        for name, sign in self.signs.items():
+            if name not in names:
+                raise OfferlabError(
+                    f"signs: no coefficient named {name!r}; sign constraints apply to single "
+                    f"coefficients (a linear price, a spec coefficient): {names}"
+                )
+            signs[names.index(name)] = sign
+
+        # Pooled MNL: start values and the information behind the proposals.
+        mnl = MultinomialLogit(max_iter=200)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            pooled = mnl._fit_matrix(design, None)
+        beta_mnl = pooled.params.to_numpy()
+        layout = hb_layout(design.X, design.y, design.available, design.groups, design.offset)
+        R = layout.Xd.shape[0]
+        if R < 2:
+            raise EstimationError("hierarchical Bayes needs at least two respondents")
+        theta_mnl = beta_mnl.copy()
+        constrained = np.flatnonzero(signs)
+        theta_mnl[constrained] = np.log(np.maximum(signs[constrained] * beta_mnl[constrained], 1e-3))
+        info = respondent_information(transform_coefficients(theta_mnl, signs), layout)
+        jac = np.where(signs != 0, transform_coefficients(theta_mnl, signs), 1.0)
+        info = info * jac[None, :, None] * jac[None, None, :]  # θ scale: J' H J
+
+        V0 = hb_prior_covariance(K, float(self.prior_variance), blocks)
+        diagonal = self.covariance == "diagonal"
+        if diagonal:
+            V0 = np.diag(np.diag(V0))
+        prior = HBPrior(V0=V0, df=(1 if diagonal else K) + float(self.prior_df), diagonal=diagonal)
+        settings = HBSettings(
+            burn_in=int(self.burn_in),
+            draws=int(self.draws),
+            thin=int(self.thin),
+            target_acceptance=float(self.target_acceptance),
+            keep_individual=int(self.keep_draws),
+            shift_moves=bool(self.shift_moves),
+        )
+        seed = self.seed
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        streams = np.random.SeedSequence(seed).spawn(self.chains)
+        jobs = []
+        sd0 = np.sqrt(np.diag(V0))
+        for c, stream in enumerate(streams):
+            rng = np.random.default_rng(stream)
+            # Chains start apart (MNL ± half a prior SD) so that R-hat can see them meet.
+            alpha0 = theta_mnl + (0.0 if c == 0 else 0.5 * sd0 * rng.standard_normal(K))
+            theta0 = np.tile(alpha0, (R, 1))
+            jobs.append((layout, prior, settings, theta0, alpha0, info, rng, signs))
+
+        t0 = time.perf_counter()
+        chains = _run_chains(jobs, self.n_jobs, progress, settings)
+        elapsed = time.perf_counter() - t0
+        return HBResults._from_chains(
+            chains,
+            design=design,
+            layout=layout,
+            names=names,
+            signs=signs,
+            prior=prior,
+            settings=settings,
+            seed=seed,
+            elapsed=elapsed,
+            prior_variance=float(self.prior_variance),
+            prior_df=float(self.prior_df),
+        )
+
+
+def _coded_blocks(coding: ConjointCoding) -> list[tuple[int, int, np.ndarray]]:
+    """(start, stop, A) of every level-coded attribute: b = A p, p the level part-worths."""
+    blocks = []
+    for block in coding.blocks:
+        if block.kind != "levels" or block.coding is None:
+            continue
+        C = block.coding  # (L, L−1): level l's coded columns
+        # The coded parameters b reproduce centred (effects) or reference-differenced
+        # (dummy) part-worths p = C b; A = pinv(C) maps any p (up to that
+        # normalisation) back to b.
+        A = np.linalg.pinv(C)
+        if coding.scheme == "effects":
+            L = C.shape[0]
+            A = A @ (np.eye(L) - np.full((L, L), 1.0 / L))
+        blocks.append((block.start, block.stop, A))
+    return blocks
+
+
+# -- running chains ---------------------------------------------------------------------------
+
+_JOBS: list[tuple] = []
+_COUNTER: Any = None
+
+
+def _init_worker(counter: Any) -> None:
+    global _COUNTER
+    _COUNTER = counter
+
+
+def _run_job(c: int) -> dict[str, np.ndarray]:
+    layout, prior, settings, theta0, alpha0, info, rng, signs = _JOBS[c]
+    counter = _COUNTER
+
+    def tick(done: int) -> None:
+        if counter is not None:
+            counter[c] = done
+
+    return run_hb_chain(layout, prior, settings, theta0, alpha0, info, rng, signs=signs, tick=tick)
+
+
+def _run_chains(
+    jobs: list[tuple],
+    n_jobs: int | None,
+    progress: Callable[[float], None] | None,
+    settings: HBSettings,
+) -> list[dict[str, np.ndarray]]:
+    """Run the chains, in forked worker processes when there is more than one core."""
+    global _JOBS
+    n_iter = settings.burn_in + settings.draws * settings.thin
+    total = n_iter * len(jobs)
+    workers = min(len(jobs), n_jobs or os.cpu_count() or 1)
+    can_fork = "fork" in mp.get_all_start_methods()
+    if workers <= 1 or not can_fork:
+        out = []
+        for c, job in enumerate(jobs):
+            layout, prior, sett, theta0, alpha0, info, rng, signs = job
+
+            def tick(done: int, c: int = c) -> None:
+                if progress is not None:
+                    progress((c * n_iter + done) / total)
+
+            out.append(
+                run_hb_chain(layout, prior, sett, theta0, alpha0, info, rng, signs=signs, tick=tick)
+            )
+        return out
+    ctx = mp.get_context("fork")
+    counter = ctx.Array("q", len(jobs), lock=False)
+    _JOBS = jobs  # inherited by the forked workers: no pickling of the data
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(counter,)
+    )
+    try:
+        futures = [executor.submit(_run_job, c) for c in range(len(jobs))]
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            if progress is not None:
+                progress(min(sum(counter) / total, 1.0))
+        results = [f.result() for f in futures]
+    except BaseException:
+        # Ctrl-C or a failed chain: stop every worker now, leave nothing half done.
+        for proc in list(getattr(executor, "_processes", {}).values()):
+            proc.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        _JOBS = []
+    executor.shutdown(wait=True)
+    return results
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+class HBResults:
+    """A fitted hierarchical Bayes MNL.
+
+    Attributes
+    ----------
+    params : Series
+        Posterior mean of the population mean of every coefficient (β scale).
+    population_sd : Series
+        Posterior mean of the population standard deviation of every coefficient.
+    population_cov : DataFrame
+        Posterior mean of the population covariance D (θ scale).
+    theta_mean : Series
+        Posterior mean of α (θ scale: the log of |β| for sign-constrained coefficients).
+    alpha_draws : ndarray, shape (chains, draws, K)
+        Saved draws of α (θ scale).
+    cov_draws : ndarray, shape (chains, draws, K, K)
+        Saved draws of D (θ scale).
+    individual : DataFrame
+        Posterior mean of every respondent's coefficients (β scale), one row per respondent.
+    individual_sd : DataFrame
+        Posterior SD of every respondent's coefficients.
+    individual_draws : ndarray, shape (R, m, K)
+        Saved draws of every respondent (β scale), chains pooled.
+    rlh, pct_cert : Series
+        Per respondent: root likelihood exp(ℓ_r / T_r) and percent certainty
+        1 − ℓ_r / ℓ0_r, at the individual posterior means.
+    rlh_overall, pct_cert_overall : float
+    llf : float
+        Log-likelihood of the population model (the mixed logit ∫ Π_t P dN(α, D)) at
+        the posterior means of α and D, simulated with 2,000 draws: comparable with a
+        mixed logit's simulated log-likelihood.
+    llf_individual : float
+        Σ_r ℓ_r at the individual posterior means (the basis of RLH).
+    holdout_hit_rate, holdout_probability : float or None
+        Share of holdout tasks whose choice the individual posterior means predict,
+        and the mean predicted probability of the chosen holdout alternative.
+    convergence : DataFrame
+        Rank-normalised split R-hat, bulk and tail ESS of every population parameter
+        (α_k and D_kl, l ≤ k).
+    converged : bool
+        True when every R-hat < 1.01 and every ESS > 400.
+    coding : ConjointCoding or None
+    """
+
+    coding: ConjointCoding | None = None
+    spec: ModelSpec | None = None
+    spec_levels: dict[str, list] | None = None
+    holdout_hit_rate: float | None = None
+    holdout_probability: float | None = None
+
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)
+
+    @classmethod
+    def _from_chains(
+        cls,
+        chains: list[dict[str, np.ndarray]],
+        *,
+        design: ModelMatrix,
+        layout: HBLayout,
+        names: list[str],
+        signs: np.ndarray,
+        prior: HBPrior,
+        settings: HBSettings,
+        seed: int,
+        elapsed: float,
+        prior_variance: float,
+        prior_df: float,
+    ) -> HBResults:
+        K = len(names)
+        alpha = np.stack([c["alpha"] for c in chains])  # (C, S, K)
+        D = np.stack([c["D"] for c in chains])  # (C, S, K, K)
+        C, S = alpha.shape[:2]
+        # β-scale population mean and SD of every draw (log-normal for constrained ones).
+        sd = np.sqrt(np.diagonal(D, axis1=2, axis2=3))
+        pop_mean, pop_sd = alpha.copy(), sd.copy()
+        for k in np.flatnonzero(signs):
+            var = sd[..., k] ** 2
+            pop_mean[..., k] = signs[k] * np.exp(alpha[..., k] + var / 2)
+            pop_sd[..., k] = np.abs(pop_mean[..., k]) * np.sqrt(np.expm1(var))
+        respondents = layout.respondents
+        beta_mean = np.mean([c["beta_mean"] for c in chains], axis=0)
+        beta_sq = np.mean([c["beta_sq"] for c in chains], axis=0)
+        beta_sd = np.sqrt(np.maximum(beta_sq - beta_mean**2, 0.0))
+        draws = np.concatenate([c["beta_draws"] for c in chains], axis=1)
+        # Fit at the individual posterior means.
+        ll_r = respondent_loglike(beta_mean, layout)
+        ll0_r = layout.null_loglike()
+        T_r = layout.n_obs
+        index = pd.Index(respondents, name="respondent")
+        frame = lambda m: pd.DataFrame(m, index=index, columns=names)  # noqa: E731
+        conv = _convergence_table(alpha, D, names)
+        D_mean = D.mean(axis=(0, 1))
+        res = cls(
+            names=names,
+            signs=pd.Series(signs, index=names),
+            params=pd.Series(pop_mean.mean(axis=(0, 1)), index=names, name="estimate"),
+            population_sd=pd.Series(pop_sd.mean(axis=(0, 1)), index=names, name="sd"),
+            population_mean_draws=pop_mean,
+            population_sd_draws=pop_sd,
+            theta_mean=pd.Series(alpha.mean(axis=(0, 1)), index=names),
+            population_cov=pd.DataFrame(D_mean, index=names, columns=names),
+            alpha_draws=alpha,
+            cov_draws=D,
+            individual=frame(beta_mean),
+            individual_sd=frame(beta_sd),
+            individual_theta=frame(np.mean([c["theta_mean"] for c in chains], axis=0)),
+            individual_draws=draws,
+            rlh=pd.Series(np.exp(ll_r / T_r), index=index, name="rlh"),
+            pct_cert=pd.Series(1 - ll_r / ll0_r, index=index, name="pct_cert"),
+            rlh_overall=float(np.exp(ll_r.sum() / T_r.sum())),
+            pct_cert_overall=float(1 - ll_r.sum() / ll0_r.sum()),
+            llf_individual=float(ll_r.sum()),
+            llnull=float(ll0_r.sum()),
+            convergence=conv,
+            converged=bool(
+                (conv["rhat"] < RHAT_MAX).all()
+                and (conv["ess_bulk"] > ESS_MIN).all()
+                and (conv["ess_tail"] > ESS_MIN).all()
+            ),
+            alpha_trace=np.stack([c["alpha_trace"] for c in chains]),
+            sd_trace=np.stack([c["sd_trace"] for c in chains]),
+            acceptance_trace=np.stack([c["acceptance"] for c in chains]),
+            loglike_trace=np.stack([c["loglike"] for c in chains]),
+            acceptance=float(np.mean([c["acceptance_saved"].mean() for c in chains])),
+            nobs=int(design.X.shape[0]),
+            n_tasks=int(design.n_tasks),
+            n_respondents=int(len(respondents)),
+            n_chains=C,
+            n_draws=S,
+            settings=settings,
+            prior_variance=prior_variance,
+            prior_df=prior_df,
+            prior=prior,
+            seed=seed,
+            elapsed=elapsed,
+            fixed_params=pd.Series(design.fixed, dtype=float),
+        )
+        res.llf = res._population_loglike(layout, np.random.default_rng(seed), D_mean)
+        res._warn_convergence()
+        return res
+
+    # -- fit --------------------------------------------------------------------------------
+    def _population_loglike(
+        self, layout: HBLayout, rng: np.random.Generator, D_mean: np.ndarray, n_draws: int = 2000
+    ) -> float:
+        """log Π_r (1/M) Σ_m L_r(g(θ_m)), θ_m ~ N(ᾱ, D̄): the mixed-logit likelihood."""
+        K = len(self.names)
+        signs = self.signs.to_numpy()
+        L = np.linalg.cholesky(D_mean + 1e-12 * np.eye(K))
+        theta = self.theta_mean.to_numpy() + rng.standard_normal((n_draws, K)) @ L.T
+        beta = transform_coefficients(theta, signs)
+        R, T, A, _ = layout.Xd.shape
+        ll = np.empty((R, n_draws))
+        chunk = max(1, (1 << 22) // max(R * A * T, 1))
+        for start in range(0, n_draws, chunk):
+            b = beta[start : start + chunk]  # (m, K)
+            V = layout.Xa @ b.T  # (R, A·T, m)
+            V = V.reshape(R, A, T, -1)
+            if layout.base_a is not None:
+                V = V + layout.base_a[..., None]
+            with np.errstate(over="ignore"):
+                s = np.exp(V).sum(axis=1)
+            ll[:, start : start + chunk] = -np.log1p(s).sum(axis=1)
+        top = ll.max(axis=1, keepdims=True)
+        return float((top[:, 0] + np.log(np.exp(ll - top).mean(axis=1))).sum())
+
+    @property
+    def k(self) -> int:
+        """Population parameters: K means and K(K+1)/2 covariances."""
+        K = len(self.names)
+        return K + K * (K + 1) // 2
+
+    @property
+    def aic(self) -> float:
+        """2k − 2·llf with k = K + K(K+1)/2 (the mixed logit's parameters)."""
+        return 2 * self.k - 2 * self.llf
+
+    @property
+    def bic(self) -> float:
+        """k log(respondents) − 2·llf (respondents are the independent units)."""
+        return self.k * np.log(self.n_respondents) - 2 * self.llf
+
+    def _warn_convergence(self) -> None:
+        if self.converged:
+            return
+        conv = self.convergence
+        bad = conv[
+            (conv["rhat"] >= RHAT_MAX)
+            | (conv["ess_bulk"] <= ESS_MIN)
+            | (conv["ess_tail"] <= ESS_MIN)
+        ]
+        worst = ", ".join(
+            f"{name} (R-hat {row.rhat:.3f}, ESS {min(row.ess_bulk, row.ess_tail):.0f})"
+            for name, row in bad.sort_values("ess_bulk").head(5).iterrows()
+        )
+        warnings.warn(
+            f"hierarchical Bayes: {len(bad)} of {len(conv)} population parameters fail "
+            f"R-hat < {RHAT_MAX} or bulk/tail ESS > {ESS_MIN:.0f} (Vehtari et al. 2021): "
+            f"{worst}. Run longer (burn_in, draws) or more chains before trusting "
+            "intervals and population (co)variances.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+
+    # -- tables -----------------------------------------------------------------------------
+    def credible_interval(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Equal-tailed credible intervals of the population means and SDs (β scale)."""
+        if not 0 < alpha < 1:
+            raise OfferlabError(f"alpha must lie in (0, 1); got {alpha!r}")
+        q = [alpha / 2, 1 - alpha / 2]
+        K = len(self.names)
+        m = np.quantile(self.population_mean_draws.reshape(-1, K), q, axis=0)
+        s = np.quantile(self.population_sd_draws.reshape(-1, K), q, axis=0)
+        return pd.DataFrame(
+            {"lower": m[0], "upper": m[1], "sd_lower": s[0], "sd_upper": s[1]}, index=self.names
+        )
+
+    def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """One row per coefficient: its population mean and SD with credible intervals.
+
+        Columns: ``estimate`` (posterior mean of the population mean), ``se`` (its
+        posterior SD), ``lower``, ``upper`` (equal-tailed 1 − alpha interval), ``sd``
+        (posterior mean of the population SD), ``sd_lower``, ``sd_upper``, and the
+        convergence of α_k and D_kk: ``rhat`` (the larger), ``ess_bulk``,
+        ``ess_tail`` (the smaller).
+        """
+        K = len(self.names)
+        ci = self.credible_interval(alpha)
+        conv = self.convergence
+        mean_rows = [f"mean[{n}]" for n in self.names]
+        var_rows = [f"cov[{n},{n}]" for n in self.names]
+        frame = pd.DataFrame(
+            {
+                "estimate": self.params,
+                "se": self.population_mean_draws.reshape(-1, K).std(axis=0, ddof=1),
+                "lower": ci["lower"],
+                "upper": ci["upper"],
+                "sd": self.population_sd,
+                "sd_lower": ci["sd_lower"],
+                "sd_upper": ci["sd_upper"],
+                "rhat": np.maximum(
+                    conv.loc[mean_rows, "rhat"].to_numpy(), conv.loc[var_rows, "rhat"].to_numpy()
+                ),
+                "ess_bulk": np.minimum(
+                    conv.loc[mean_rows, "ess_bulk"].to_numpy(),
+                    conv.loc[var_rows, "ess_bulk"].to_numpy(),
+                ),
+                "ess_tail": np.minimum(
+                    conv.loc[mean_rows, "ess_tail"].to_numpy(),
+                    conv.loc[var_rows, "ess_tail"].to_numpy(),
+                ),
+            },
+            index=pd.Index(self.names, name="parameter"),
+        )
+        return frame
+
+    def correlation(self) -> pd.DataFrame:
+        """Posterior mean of the population correlation matrix (θ scale)."""
+        D = self.cov_draws
+        sd = np.sqrt(np.diagonal(D, axis1=2, axis2=3))
+        corr = D / (sd[..., :, None] * sd[..., None, :])
+        return pd.DataFrame(corr.mean(axis=(0, 1)), index=self.names, columns=self.names)
+
+    def fit_frame(self) -> pd.DataFrame:
+        rows = {
+            "observations": self.nobs,
+            "choice tasks": self.n_tasks,
+            "respondents": self.n_respondents,
+            "parameters per respondent": len(self.names),
+            "chains": self.n_chains,
+            "burn-in iterations": self.settings.burn_in,
+            "saved draws per chain": self.n_draws,
+            "thinning": self.settings.thin,
+            "prior variance": self.prior_variance,
+            "prior degrees of freedom": f"K + {self.prior_df:g}",
+            "acceptance rate (after burn-in)": self.acceptance,
+            "RLH": self.rlh_overall,
+            "percent certainty": self.pct_cert_overall,
+            "log-likelihood (population model)": self.llf,
+            "log-likelihood (individual means)": self.llf_individual,
+            "null log-likelihood": self.llnull,
+            "holdout hit rate": self.holdout_hit_rate,
+            "max R-hat": float(self.convergence["rhat"].max()),
+            "min bulk ESS": float(self.convergence["ess_bulk"].min()),
+            "min tail ESS": float(self.convergence["ess_tail"].min()),
+            "converged": self.converged,
+            "seconds": self.elapsed,
+            "seed": self.seed,
+        }
+        return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
+
+    def summary(self, alpha: float = 0.05) -> Summary:
+        """Fit, population means and SDs with credible intervals, convergence."""
+        notes = [
+            f"estimate = posterior mean of the population mean, se = its posterior SD; "
+            f"lower/upper and sd_lower/sd_upper: equal-tailed {100 * (1 - alpha):g}% "
+            "credible intervals; sd = population standard deviation.",
+            f"convergence: rank-normalised split R-hat < {RHAT_MAX} and bulk/tail ESS > "
+            f"{ESS_MIN:.0f} for every population parameter (Vehtari et al. 2021).",
+        ]
+        if not self.converged:
+            notes.append(
+                "the chains have NOT converged by these criteria: run longer or more chains"
+            )
+        constrained = [n for n, s in self.signs.items() if s != 0]
+        if constrained:
+            notes.append(
+                f"sign-constrained (log-normal) coefficients: {constrained}; their mean and "
+                "SD are those of the coefficient, the normal scale is in theta_mean"
+            )
+        return Summary(
+            "Hierarchical Bayes multinomial logit",
+            {
+                "fit": self.fit_frame(),
+                "population": self.to_frame(alpha),
+            },
+            notes,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<HBResults: {len(self.names)} coefficients, {self.n_respondents} respondents, "
+            f"{self.n_chains} chains × {self.n_draws} draws, RLH {self.rlh_overall:.3f}>"
+        )
+
+    # -- prediction -------------------------------------------------------------------------
+    def _design_of(self, data: ChoiceData) -> ModelMatrix:
+        if self.coding is not None:
+            return build_model_matrix(
+                data, self.coding.n_params, list(self.coding.names), self.coding.code_rows
+            )
+        if self.spec is not None:
+            design, _ = spec_matrix(self.spec, data, levels=self.spec_levels)
+            return design
+        raise OfferlabError("prediction needs a conjoint or spec fit; this fit used arrays")
+
+    def hit_rate(self, holdouts: ChoiceData) -> tuple[float, float]:
+        """Hit rate and mean probability of the chosen alternative on holdout tasks.
+
+        Each task is predicted with its respondent's posterior mean coefficients;
+        respondents that were not estimated are skipped.
+        """
+        design = self._design_of(holdouts)
+        index = pd.Index(self.individual.index)
+        rows = index.get_indexer(pd.Index(design.groups))
+        keep = rows >= 0
+        if not keep.any():
+            raise OfferlabError("no holdout task belongs to an estimated respondent")
+        B = self.individual.to_numpy()[rows[keep]]
+        V = np.einsum("njk,nk->nj", design.X[keep], B)
+        if design.offset is not None:
+            V = V + design.offset[keep]
+        V = np.where(design.available[keep], V, -np.inf)
+        y = design.y[keep]
+        hits = np.argmax(V, axis=1) == y
+        V = V - V.max(axis=1, keepdims=True)
+        P = np.exp(V)
+        P /= P.sum(axis=1, keepdims=True)
+        return float(hits.mean()), float(P[np.arange(len(y)), y].mean())
+
+    def population_coefficients(
+        self, n: int = 1000, rng: np.random.Generator | int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficient vectors that represent the population, and their weights.
+
+        Every respondent contributes m = max(1, round(n / R)) of its saved posterior
+        draws (chosen at random), so respondents weigh equally and their uncertainty
+        is kept. Returns (B of shape (R·m, K), w of shape (R·m,), all 1/(R·m)).
+        """
+        if not (isinstance(n, int) and n >= 1):
+            raise OfferlabError(f"n must be a positive int; got {n!r}")
+        rng = np.random.default_rng(rng)
+        draws = self.individual_draws  # (R, m_saved, K)
+        R, saved, K = draws.shape
+        m = max(1, round(n / R))
+        pick = rng.integers(0, saved, size=(R, m))
+        B = draws[np.arange(R)[:, None], pick].reshape(R * m, K)
+        return B, np.full(R * m, 1.0 / (R * m))
+
+
+def _convergence_table(alpha: np.ndarray, D: np.ndarray, names: list[str]) -> pd.DataFrame:
+    """R-hat and ESS of α_k and D_kl (l ≤ k) from (C, S, K) and (C, S, K, K) draws."""
+    K = len(names)
+    low_k, low_l = np.tril_indices(K)
+    params = np.concatenate([alpha, D[:, :, low_k, low_l]], axis=2)
+    labels = [f"mean[{n}]" for n in names] + [
+        f"cov[{names[k]},{names[j]}]" for k, j in zip(low_k, low_l, strict=True)
+    ]
+    return pd.DataFrame(
+        {"rhat": rhat(params), "ess_bulk": ess_bulk(params), "ess_tail": ess_tail(params)},
+        index=pd.Index(labels, name="parameter"),
+    )
