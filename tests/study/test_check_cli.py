@@ -91,3 +91,9 @@ def test_python_m_offerlab_check() -> None:
     assert "prohibitions[1].car_class" in bad.stderr
     assert ":16:" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_check_shows_the_level_names_that_other_files_refer_to() -> None:
+    result = runner.invoke(app, [str(EXAMPLE), "--language", "en"])
+    assert result.exit_code == 0
+    assert "(compact)" in result.output and "(premium)" in result.output

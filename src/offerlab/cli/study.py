@@ -102,7 +102,12 @@ def _attribute_table(study: Study, lang: str) -> Table:
         if attr.order != "none":
             kind += f", {attr.order}"
         n = len(attr.level_names)
-        levels = "\n".join(escape(study.level_label(attr.name, i, lang)) for i in range(n))
+        # The level names too: scenario and population files refer to levels by name.
+        levels = "\n".join(
+            escape(study.level_label(attr.name, i, lang))
+            + (f" [dim]({escape(attr.level_names[i])})[/]" if kind == "categorical" else "")
+            for i in range(n)
+        )
         name = f"{escape(study.text(attr.label, lang))}\n[dim]{escape(attr.name)}[/]"
         table.add_row(name, kind, levels)
     return table
