@@ -27,6 +27,20 @@ estimated), ``{variable: brand, coding: effects}`` (a categorical column
 expanded into one coefficient per level but one, named ``NAME[level]``;
 ``levels:`` sets their order, the first being dummy coding's reference).
 
+Mixed logit: ``{variable: time, distribution: normal}`` makes a coefficient random
+(``normal``, ``lognormal``, ``negative_lognormal`` or ``triangular``; a coded
+coefficient makes each of its columns random). An optional model-level section
+sets the simulation (defaults shown)::
+
+    mixed:
+      panel: true            # one draw per respondent across all tasks (false: per task)
+      draws: halton          # halton, scrambled_halton, sobol or pseudo
+      n_draws: 1000
+      seed: null             # for scrambled and pseudo-random draws
+      correlated: false      # true, or a list of random coefficients to correlate
+
+The multinomial logit ignores ``distribution`` and ``mixed``.
+
 Long data (``format: long``) is offerlab's long format; ``respondent``, ``task``,
 ``alternative`` and ``choice`` may name other columns to read as those (e.g.
 ``respondent: id, task: chid, alternative: alt, choice: choice`` for the
@@ -56,10 +70,12 @@ __all__ = [
     "AlternativeSpec",
     "CoefficientSpec",
     "DataSpec",
+    "MixedSpec",
     "ModelSpec",
     "load_spec",
     "parse_spec",
     "spec_matrix",
+    "spec_random",
 ]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -99,13 +115,25 @@ class CoefficientSpec(_Strict):
     fixed: float | None = None
     coding: Literal["effects", "dummy"] | None = None
     levels: list[str | float] | None = None
+    distribution: Literal["normal", "lognormal", "negative_lognormal", "triangular"] | None = None
+
+
+class MixedSpec(_Strict):
+    """Simulation settings of a mixed logit (see the module notes)."""
+
+    panel: bool = True
+    draws: Literal["halton", "scrambled_halton", "sobol", "pseudo"] = "halton"
+    n_draws: int = Field(1000, ge=1)
+    seed: int | None = None
+    correlated: bool | list[str] = False
 
 
 class ModelSpec(_Strict):
-    """A model specification: data and utility functions."""
+    """A model specification: data, utility functions and, for mixed logit, simulation."""
 
     data: DataSpec | None = None
     utility: dict[str, CoefficientSpec] = Field(min_length=1)
+    mixed: MixedSpec | None = None
     _path: Path | None = PrivateAttr(None)
     _positions: dict[tuple[str | int, ...], tuple[int, int]] = PrivateAttr(default_factory=dict)
 
@@ -326,6 +354,19 @@ def _check_static(spec: ModelSpec) -> None:
                     "alternatives",
                 )
             )
+    if spec.mixed is not None and isinstance(spec.mixed.correlated, list):
+        random = {n for n, c in spec.utility.items() if c.distribution is not None}
+        for i, name in enumerate(spec.mixed.correlated):
+            if name not in random:
+                problems.append(
+                    spec.problem(
+                        f"'{name}' is not a random coefficient (one with a 'distribution'); "
+                        f"random ones: {sorted(random)}",
+                        "mixed",
+                        "correlated",
+                        i,
+                    )
+                )
     alt_names = list(data.alternatives) if wide and data.alternatives else None
     for name, coef in spec.utility.items():
         if not _NAME.match(name):
@@ -344,6 +385,15 @@ def _check_static(spec: ModelSpec) -> None:
         if coef.coding is not None and (coef.variable is None or coef.fixed is not None):
             problems.append(
                 spec.problem("'coding' needs a 'variable' and no 'fixed'", "utility", name)
+            )
+        if coef.distribution is not None and coef.fixed is not None:
+            problems.append(
+                spec.problem(
+                    "a coefficient is either fixed or random: drop 'fixed' or 'distribution'",
+                    "utility",
+                    name,
+                    "distribution",
+                )
             )
         if alt_names is None:
             continue
@@ -512,6 +562,26 @@ def spec_matrix(
         fixed=fixed,
     )
     return design, levels_of
+
+
+def spec_random(spec: ModelSpec, names: list[str]) -> dict[str, str]:
+    """Distribution of every random column of a spec's design (column name → distribution).
+
+    ``names`` are the design's columns (:func:`spec_matrix`); a coded coefficient
+    ``NAME`` with a distribution makes each of its columns ``NAME[level]`` random.
+    """
+    out: dict[str, str] = {}
+    for name, coef in spec.utility.items():
+        if coef.distribution is None:
+            continue
+        if coef.coding is None:
+            if name in names:
+                out[name] = coef.distribution
+            continue
+        for column in names:
+            if column.startswith(f"{name}[") and column.endswith("]"):
+                out[column] = coef.distribution
+    return out
 
 
 def _variable(frame: pd.DataFrame, variable: str | float | None, known) -> np.ndarray | None:

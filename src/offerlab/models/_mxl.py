@@ -1,0 +1,712 @@
+"""The mixed logit estimator: maximum simulated likelihood on the analytic gradient.
+
+The random coefficients follow normal, log-normal (of either sign) or triangular
+distributions, independent or correlated (a Cholesky factor). In a panel every
+respondent keeps one draw of their coefficients across all of their tasks; in a
+cross-section every task gets its own. The likelihood and its gradient are the
+kernels of :mod:`offerlab.numerics._mxl`; this module picks the draws, starts from
+the multinomial logit, maximises by BFGS and computes the covariances.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from offerlab.data import ChoiceData
+from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
+from offerlab.models._matrix import ConjointCoding, ModelMatrix, conjoint_matrix
+from offerlab.models._mnl import _estimation_rows, newton
+from offerlab.models._mxl_results import MixedLogitResults, mxl_param_names
+from offerlab.models._results import CovKind
+from offerlab.models._spec import ModelSpec, load_spec, spec_matrix, spec_random
+from offerlab.numerics import MNLTerms, Scheme, mnl_loglike, mnl_null_loglike
+from offerlab.numerics._draws import DRAW_KINDS, DrawKind, standard_draws
+from offerlab.numerics._mxl import (
+    DISTRIBUTIONS,
+    MXLProblem,
+    MXLTerms,
+    draw_shape,
+    mxl_loglike,
+    prepare_mxl,
+)
+from offerlab.study import Study
+
+__all__ = ["MixedLogit", "bfgs"]
+
+_COV_TYPES = ("classic", "robust", "cluster")
+RandomSpec = Mapping[str, str] | Sequence[str] | Literal["all"] | None
+
+
+class MixedLogit:
+    """Mixed (random-coefficients) logit by maximum simulated likelihood.
+
+    Parameters
+    ----------
+    random : mapping, sequence of str or "all", optional
+        Random coefficients and their distributions: ``{"price": "lognormal"}``, a
+        list of names (all normal) or ``"all"`` (every coefficient normal). Names
+        are columns of the model (``"brand[b]"``), or a whole conjoint attribute
+        (``"brand"``), or a coded spec coefficient (all of its columns).
+        Distributions: ``"normal"``, ``"lognormal"`` (b = exp(u), positive),
+        ``"negative_lognormal"`` (b = −exp(u)) and ``"triangular"`` (b = μ + s·t,
+        t symmetric triangular on [−1, 1]). Default: a spec's ``distribution``
+        entries; for conjoint and array fits every coefficient, normal.
+    n_draws : int, optional
+        Draws per respondent (panel) or per task (cross-section). Default 1000.
+    draws : {"halton", "scrambled_halton", "sobol", "pseudo"}, optional
+        Default ``"halton"`` (Train's and xlogit's convention: first primes as
+        bases, the first 100 points dropped, consecutive points per respondent).
+    panel : bool, optional
+        One draw per respondent across all of their tasks (default) or one per task.
+    correlated : bool or sequence of str, optional
+        Correlate all random coefficients (``True``) or those named: a full
+        Cholesky factor among them. Default: independent.
+    seed : int, optional
+        Randomness of scrambled and pseudo-random draws.
+    cov_type : {"classic", "robust", "cluster"}, default "classic"
+        Covariance behind t-values, p-values and intervals (all are computed).
+    hessian : {"numerical", "bhhh"}, default "numerical"
+        The classic covariance: inverse of the Hessian from finite differences of
+        the analytic gradient (P more gradient evaluations), or the inverse outer
+        product of the respondents' scores (BHHH, free; what xlogit reports).
+    tol : float, default 1e-6
+        Stop when the quasi-Newton decrement g'H⁻¹g (about twice the log-likelihood
+        still to gain) falls below ``tol``: the estimates are then within about
+        √tol = 0.001 standard errors of the maximum (Stata's ``nrtolerance`` is 1e-5).
+    max_iter : int, default 1000
+    n_threads : int, optional
+        Threads evaluating the likelihood (default: the machine's cores, at most 2
+        per million draws·tasks; 1 turns threading off).
+    chunk_bytes : int, optional
+        Size of the kernel's per-chunk temporaries (default about 1 MiB).
+    coding : {"effects", "dummy"}, default "effects"
+        Coding of categorical attributes (conjoint fits).
+    dual : {"sawtooth", "joint"}, default "sawtooth"
+        Likelihood of dual-response answers (see MultinomialLogit).
+
+    Examples
+    --------
+    >>> from offerlab.models._mxl import MixedLogit
+    >>> res = MixedLogit(n_draws=600).fit(spec="examples/swissmetro_mxl.yaml")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        random: RandomSpec = None,
+        *,
+        n_draws: int | None = None,
+        draws: DrawKind | None = None,
+        panel: bool | None = None,
+        correlated: bool | Sequence[str] | None = None,
+        seed: int | None = None,
+        cov_type: CovKind = "classic",
+        hessian: Literal["numerical", "bhhh"] = "numerical",
+        tol: float = 1e-6,
+        max_iter: int = 1000,
+        n_threads: int | None = None,
+        chunk_bytes: int | None = None,
+        coding: Scheme = "effects",
+        dual: Literal["sawtooth", "joint"] = "sawtooth",
+    ) -> None:
+        self.random = random
+        self.n_draws = n_draws
+        self.draws = draws
+        self.panel = panel
+        self.correlated = correlated
+        self.seed = seed
+        self.cov_type = cov_type
+        self.hessian = hessian
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_threads = n_threads
+        self.chunk_bytes = chunk_bytes
+        self.coding = coding
+        self.dual = dual
+
+    def _fail(self, name: str, expected: str) -> OfferlabError:
+        return OfferlabError(
+            f"The '{name}' parameter of MixedLogit must be {expected}. "
+            f"Got {getattr(self, name)!r} instead."
+        )
+
+    def _validate(self) -> None:
+        if self.n_draws is not None and not (
+            isinstance(self.n_draws, int | np.integer) and self.n_draws >= 1
+        ):
+            raise self._fail("n_draws", "an int >= 1")
+        if self.draws is not None and self.draws not in DRAW_KINDS:
+            raise self._fail("draws", f"one of {DRAW_KINDS}")
+        if self.cov_type not in _COV_TYPES:
+            raise self._fail("cov_type", f"one of {_COV_TYPES}")
+        if self.hessian not in ("numerical", "bhhh"):
+            raise self._fail("hessian", "'numerical' or 'bhhh'")
+        if not (isinstance(self.tol, float | int) and self.tol > 0):
+            raise self._fail("tol", "a positive number")
+        if not (isinstance(self.max_iter, int) and self.max_iter >= 1):
+            raise self._fail("max_iter", "an int >= 1")
+        if self.n_threads is not None and not (
+            isinstance(self.n_threads, int) and self.n_threads >= 1
+        ):
+            raise self._fail("n_threads", "an int >= 1")
+        if self.coding not in ("effects", "dummy"):
+            raise self._fail("coding", "'effects' or 'dummy'")
+        if self.dual not in ("sawtooth", "joint"):
+            raise self._fail("dual", "'sawtooth' or 'joint'")
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(
+        self,
+        data: ChoiceData | None = None,
+        *,
+        study: Study | None = None,
+        spec: ModelSpec | Path | str | None = None,
+        start: Sequence[float] | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> MixedLogitResults:
+        """Estimate the model from long-format choice data.
+
+        Parameters
+        ----------
+        data : ChoiceData, optional
+            The answers (holdout tasks are left out). May be omitted with a spec
+            whose ``data`` section names a file.
+        study : Study, optional
+            Conjoint fit: columns from the study's attributes, as MultinomialLogit.
+        spec : ModelSpec or path, optional
+            Fit a spec's utility functions; its ``distribution`` entries and
+            ``mixed`` section give the defaults of ``random`` and the simulation.
+        start : sequence of float, optional
+            Starting θ (means, then Cholesky entries; see ``MixedLogitResults``).
+            Default: the MNL estimates and spreads of 0.1.
+        progress : callable, optional
+            Called with the fraction done (0…1) as the fit proceeds.
+
+        Returns
+        -------
+        MixedLogitResults
+        """
+        self._validate()
+        if (study is None) == (spec is None):
+            raise OfferlabError("MixedLogit.fit needs exactly one of 'study' and 'spec'")
+        if spec is not None:
+            if not isinstance(spec, ModelSpec):
+                spec = load_spec(spec)
+            if data is None:
+                data = spec.load_data()
+            data = _estimation_rows(data)
+            design, levels = spec_matrix(spec, data)
+            groups = {
+                name: [c for c in design.names if c.startswith(f"{name}[")]
+                for name, coef in spec.utility.items()
+                if coef.coding is not None
+            }
+            random = self.random
+            if random is None:
+                random = spec_random(spec, design.names)
+                if not random:
+                    raise OfferlabError(
+                        "the spec has no random coefficient: give one a 'distribution' "
+                        "(e.g. B_TIME: {variable: time, distribution: normal}) or pass random="
+                    )
+            mixed = spec.mixed
+            results = self._fit_matrix(
+                design,
+                random,
+                groups,
+                start,
+                progress,
+                n_draws=mixed.n_draws if mixed else None,
+                draws=mixed.draws if mixed else None,
+                panel=mixed.panel if mixed else None,
+                correlated=mixed.correlated if mixed else None,
+                seed=mixed.seed if mixed else None,
+            )
+            results.spec = spec
+            results.spec_levels = levels
+            self.results_ = results
+            return results
+        if data is None:
+            raise OfferlabError("MixedLogit.fit(study=...) needs choice data")
+        data = _estimation_rows(data)
+        if data.frame.empty:
+            raise OfferlabError("no estimation tasks: every task is a holdout")
+        dual = data.dual_response
+        coding = ConjointCoding.from_study(study, self.coding, none=data.has_none or dual)
+        design = conjoint_matrix(data, coding, dual=dual, dual_model=self.dual)
+        groups = {b.attribute: list(coding.names[b.start : b.stop]) for b in coding.blocks}
+        random = "all" if self.random is None else self.random
+        results = self._fit_matrix(design, random, groups, start, progress)
+        results.coding = coding
+        self.results_ = results
+        return results
+
+    def fit_arrays(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        available: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
+        groups: np.ndarray | None = None,
+        names: Sequence[str] | None = None,
+        start: Sequence[float] | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> MixedLogitResults:
+        """Estimate from arrays already in memory.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, J, K), float64
+        y : ndarray of int, shape (N,)
+        available : ndarray of bool, shape (N, J), optional
+        weights : ndarray, shape (N,), optional
+            Equal within a respondent in a panel.
+        groups : ndarray, shape (N,), optional
+            Respondent of each observation: the panel, and the clusters. Default:
+            each observation its own respondent.
+        names : sequence of str, optional
+            Column names (default ``x0``, ``x1``…).
+        start, progress
+            As in :meth:`fit`.
+        """
+        self._validate()
+        X = np.asarray(X)
+        if X.ndim != 3 or X.dtype != np.float64:
+            raise OfferlabError(f"X must be a float64 array (N, J, K); got {X.dtype} {X.shape}")
+        N, J, K = X.shape
+        y = np.asarray(y, dtype=np.int64)
+        if y.shape != (N,) or (y < 0).any() or (y >= J).any():
+            raise OfferlabError(f"y must hold N = {N} indices in [0, {J}); got shape {y.shape}")
+        if available is None:
+            available = np.ones((N, J), dtype=bool)
+        available = np.asarray(available, dtype=bool)
+        if available.shape != (N, J) or not available[np.arange(N), y].all():
+            raise OfferlabError("available must be (N, J) and true on every chosen alternative")
+        names = list(names) if names is not None else [f"x{k}" for k in range(K)]
+        if len(names) != K:
+            raise OfferlabError(f"names has {len(names)} entries; X has K = {K}")
+        design = ModelMatrix(
+            X=X,
+            y=y,
+            available=available,
+            weights=None if weights is None else np.asarray(weights, dtype=float),
+            groups=np.arange(N) if groups is None else np.asarray(groups),
+            names=names,
+            n_tasks=N,
+        )
+        random = "all" if self.random is None else self.random
+        self.results_ = self._fit_matrix(design, random, {}, start, progress)
+        return self.results_
+
+    # -- the fit ----------------------------------------------------------------------------
+    def _fit_matrix(
+        self,
+        design: ModelMatrix,
+        random: RandomSpec,
+        groups: dict[str, list[str]],
+        start: Sequence[float] | None,
+        progress: Callable[[float], None] | None,
+        **spec_defaults,
+    ) -> MixedLogitResults:
+        def setting(name: str, default):
+            own = getattr(self, name)
+            if own is not None:
+                return own
+            from_spec = spec_defaults.get(name)
+            return default if from_spec is None else from_spec
+
+        n_draws = int(setting("n_draws", 1000))
+        kind = setting("draws", "halton")
+        panel = bool(setting("panel", True))
+        correlated = setting("correlated", False)
+        seed = setting("seed", None)
+        names = list(design.names)
+        K = len(names)
+        if K == 0:
+            raise EstimationError("the model has no free coefficient to estimate")
+        dist = _resolve_random(random, names, groups)
+        random_index = [names.index(n) for n in dist]
+        distributions = list(dist.values())
+        corr_pos = _resolve_correlated(correlated, list(dist), groups)
+
+        N = design.X.shape[0]
+        if panel:
+            units, _ = pd.factorize(design.groups)  # respondents in order of appearance
+        else:
+            units = np.arange(N)
+        U = int(units.max()) + 1
+        z = standard_draws(U, n_draws, [draw_shape(d) for d in distributions], kind, rng=seed)
+        problem = prepare_mxl(
+            design.X,
+            design.y,
+            units,
+            z,
+            random_index,
+            distributions,
+            available=design.available,
+            weights=design.weights,
+            offset=design.offset,
+            groups=design.groups,
+            correlated=corr_pos,
+            chunk_bytes=self.chunk_bytes,
+        )
+        del z  # the chunks hold views or copies of what they need
+        n_threads = self.n_threads or _default_threads(problem)
+        param_names = mxl_param_names(names, dist, problem)
+        theta0 = self._start(design, problem, start, param_names)
+
+        report = _Progress(progress)
+        scores_buf = np.empty((U, problem.n_params))
+
+        def loglike(theta: np.ndarray, derivatives: bool = True) -> MXLTerms:
+            return mxl_loglike(
+                theta,
+                problem,
+                gradient=derivatives,
+                scores_out=scores_buf if derivatives else None,
+                n_threads=n_threads,
+            )
+
+        theta, final, n_iter, converged = bfgs(
+            loglike,
+            theta0,
+            param_names,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            progress=report.optimiser,
+        )
+        final_scores = final.scores.copy()
+        hessian = None
+        if self.hessian == "numerical":
+            hessian = numerical_hessian(
+                lambda t: loglike(t, True).gradient,
+                theta,
+                final.gradient,
+                progress=report.hessian,
+            )
+        report.done()
+        results = MixedLogitResults.from_fit(
+            design=design,
+            problem=problem,
+            theta=theta,
+            value=final.value,
+            gradient=final.gradient,
+            scores=final_scores,
+            hessian=hessian,
+            param_names=param_names,
+            random=dist,
+            llnull=mnl_null_loglike(design.available, design.weights),
+            n_iter=n_iter,
+            converged=converged,
+            cov_type=self.cov_type,
+            settings={
+                "n_draws": n_draws,
+                "draws": kind,
+                "panel": panel,
+                "correlated": [list(dist)[i] for i in corr_pos],
+                "seed": seed,
+                "hessian": self.hessian,
+            },
+        )
+        return results
+
+    def _start(
+        self,
+        design: ModelMatrix,
+        problem: MXLProblem,
+        start: Sequence[float] | None,
+        param_names: list[str],
+    ) -> np.ndarray:
+        P = problem.n_params
+        if start is not None:
+            theta0 = np.asarray(start, dtype=float)
+            if theta0.shape != (P,):
+                raise OfferlabError(
+                    f"start must have {P} values ({param_names}); got {theta0.shape}"
+                )
+            return theta0
+        K = problem.n_coef
+
+        def loglike(beta: np.ndarray, derivatives: bool) -> MNLTerms:
+            return mnl_loglike(
+                beta,
+                design.X,
+                design.y,
+                design.available,
+                design.weights,
+                design.offset,
+                gradient=derivatives,
+                hessian=derivatives,
+            )
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            beta, *_ = newton(loglike, np.zeros(K), design.names, tol=1e-8, max_iter=100)
+        theta0 = np.zeros(P)
+        theta0[:K] = beta
+        for i, (k, d) in enumerate(zip(problem.random_index, problem.distributions, strict=True)):
+            if d.endswith("lognormal"):
+                # exp(μ) starts at the MNL coefficient when its sign agrees, else small.
+                signed = beta[k] if d == "lognormal" else -beta[k]
+                theta0[k] = np.log(signed) if signed > 1e-3 else np.log(1e-3)
+            del i
+        diagonal = problem.chol_rows == problem.chol_cols
+        theta0[K:][diagonal] = 0.1  # xlogit's start for the spreads
+        return theta0
+
+
+def _default_threads(problem: MXLProblem) -> int:
+    """Two threads pay once a call has a few million utilities to compute."""
+    work = sum(c.Xd.shape[0] * c.Xd.shape[1] for c in problem.chunks) * problem.n_draws
+    cores = os.cpu_count() or 1
+    return max(1, min(cores, len(problem.chunks), work // 1_000_000))
+
+
+def _resolve_random(
+    random: RandomSpec, names: list[str], groups: dict[str, list[str]]
+) -> dict[str, str]:
+    """Column name → distribution, in the column order of the design."""
+    if isinstance(random, str):
+        if random != "all":
+            raise OfferlabError(
+                f"random must be a mapping, a list of names or 'all'; got {random!r}"
+            )
+        wanted: dict[str, str] = dict.fromkeys(names, "normal")
+    elif isinstance(random, Mapping):
+        wanted = dict(random)
+    elif random is None:
+        wanted = {}
+    else:
+        wanted = dict.fromkeys(random, "normal")
+    out: dict[str, str] = {}
+    for name, distribution in wanted.items():
+        if distribution not in DISTRIBUTIONS:
+            raise OfferlabError(
+                f"random coefficient '{name}': distribution must be one of {DISTRIBUTIONS}; "
+                f"got {distribution!r}"
+            )
+        columns = [name] if name in names else groups.get(name)
+        if not columns:
+            raise OfferlabError(
+                f"random coefficient '{name}' is not a coefficient of the model; "
+                f"the model has {names[:30]}"
+            )
+        for column in columns:
+            out[column] = distribution
+    if not out:
+        raise OfferlabError("a mixed logit needs at least one random coefficient")
+    return {n: out[n] for n in names if n in out}
+
+
+def _resolve_correlated(
+    correlated: bool | Sequence[str] | None, random: list[str], groups: dict[str, list[str]]
+) -> list[int]:
+    """Positions (among the random columns) of the correlated coefficients."""
+    if correlated is None or correlated is False:
+        return []
+    if correlated is True:
+        return list(range(len(random)))
+    if isinstance(correlated, str):
+        correlated = [correlated]
+    positions: list[int] = []
+    for name in correlated:
+        columns = [name] if name in random else groups.get(name, [])
+        missing = [c for c in columns if c not in random] or ([] if columns else [name])
+        if missing:
+            raise OfferlabError(
+                f"correlated: '{name}' is not a random coefficient; random ones: {random}"
+            )
+        positions += [random.index(c) for c in columns]
+    return sorted(set(positions))
+
+
+class _Progress:
+    """Maps the optimiser's and the Hessian's advance onto one 0…1 fraction."""
+
+    OPTIMISER_SHARE = 0.9
+
+    def __init__(self, callback: Callable[[float], None] | None) -> None:
+        self.callback = callback
+        self.best = 0.0
+        self.first_decrement: float | None = None
+
+    def _emit(self, fraction: float) -> None:
+        if self.callback is None:
+            return
+        fraction = min(max(fraction, self.best), 1.0)
+        self.best = fraction
+        self.callback(fraction)
+
+    def optimiser(self, decrement: float, tol: float) -> None:
+        """Progress on a log scale from the first decrement down to ``tol``."""
+        if self.first_decrement is None:
+            self.first_decrement = max(decrement, tol * 10)
+        span = np.log(self.first_decrement / tol)
+        done = np.log(self.first_decrement / max(decrement, tol)) / span
+        self._emit(self.OPTIMISER_SHARE * float(np.clip(done, 0.0, 1.0)))
+
+    def hessian(self, fraction: float) -> None:
+        share = self.OPTIMISER_SHARE
+        self._emit(share + (1 - share) * fraction)
+
+    def done(self) -> None:
+        self._emit(1.0)
+
+
+def bfgs(
+    loglike: Callable[[np.ndarray, bool], MXLTerms],
+    theta0: np.ndarray,
+    names: Sequence[str],
+    *,
+    tol: float = 1e-7,
+    max_iter: int = 1000,
+    progress: Callable[[float, float], None] | None = None,
+) -> tuple[np.ndarray, MXLTerms, int, bool]:
+    """Maximise a log-likelihood by BFGS started from the inverse BHHH matrix.
+
+    Parameters
+    ----------
+    loglike : callable
+        ``loglike(theta, derivatives) -> MXLTerms``: with ``derivatives`` the
+        gradient and the per-unit ``scores``.
+    theta0 : ndarray, shape (P,)
+    names : sequence of str
+        Parameter names, for error messages.
+    tol : float
+        Stop when the decrement g'Hg (H the inverse-Hessian approximation) < ``tol``.
+    max_iter : int
+    progress : callable, optional
+        ``progress(decrement, tol)`` after every iteration.
+
+    Returns
+    -------
+    theta, terms at theta (with scores), n_iter, converged
+
+    Notes
+    -----
+    H starts as (Σ_n s_n s_n')⁻¹, the BHHH approximation, which gets the scale of
+    every parameter right from the first step (xlogit's choice too). A full step is
+    tried first, with the gradient; when it fails Armijo's condition
+    ℓ(θ + t d) ≥ ℓ(θ) + 10⁻⁴ t g'd, the step is cut by quadratic interpolation on
+    value-only evaluations. H is updated only when the curvature s'y < 0 holds
+    (ascent: y = g_new − g), so it stays negative definite.
+    """
+    theta = np.array(theta0, dtype=float)
+    terms = loglike(theta, True)
+    if not np.isfinite(terms.value):
+        raise EstimationError(
+            "the simulated log-likelihood is not finite at the starting values; check the "
+            "data for infinite or missing values"
+        )
+    H = _bhhh_inverse(terms.scores, names)
+    g = terms.gradient
+    for it in range(1, max_iter + 1):
+        d = H @ g
+        decrement = float(g @ d)
+        if progress is not None:
+            progress(decrement, tol)
+        if decrement < tol:
+            return theta, terms, it - 1, True
+        if decrement < 0:  # H lost definiteness: restart from BHHH
+            H = _bhhh_inverse(terms.scores, names)
+            continue
+        slope = decrement  # directional derivative g'd at t = 0
+        t = 1.0
+        trial = loglike(theta + d, True)
+        while not (np.isfinite(trial.value) and trial.value >= terms.value + 1e-4 * t * slope):
+            # Quadratic through ℓ(0), ℓ'(0) and ℓ(t), safeguarded to [t/10, t/2].
+            drop = terms.value + slope * t - trial.value if np.isfinite(trial.value) else np.inf
+            t_new = slope * t * t / (2 * drop) if np.isfinite(drop) and drop > 0 else t / 10
+            t = float(np.clip(t_new, t / 10, t / 2))
+            if t < 1e-10:
+                terms = loglike(theta, True)  # refresh the shared scores buffer
+                converged = decrement < max(tol, 1e-5)
+                if not converged:
+                    warnings.warn(
+                        f"BFGS stalled with decrement {decrement:.3g} > tol {tol:g}; the "
+                        "estimates may not be at the maximum (try more draws or another start)",
+                        ConvergenceWarning,
+                        stacklevel=3,
+                    )
+                return theta, terms, it, converged
+            trial = loglike(theta + t * d, False)
+        if trial.gradient is None:
+            trial = loglike(theta + t * d, True)
+        s = t * d
+        yv = trial.gradient - g
+        theta = theta + s
+        terms = trial
+        g = trial.gradient
+        sy = float(s @ yv)
+        if sy < -1e-12 * np.linalg.norm(s) * np.linalg.norm(yv):
+            # BFGS update of H ≈ (−∇²ℓ)⁻¹: the textbook formula for f = −ℓ, whose
+            # gradient change is −y, so ρ = 1/(−y)'s and the cross terms change sign.
+            rho = -1.0 / sy
+            Hy = H @ yv
+            H = (
+                H
+                + rho * (np.outer(s, Hy) + np.outer(Hy, s))
+                + (rho * rho * float(yv @ Hy) + rho) * np.outer(s, s)
+            )
+    warnings.warn(
+        f"BFGS did not converge in {max_iter} iterations; estimates may be unreliable",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+    return theta, terms, max_iter, False
+
+
+def _bhhh_inverse(scores: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """(Σ_n s_n s_n')⁻¹, or the pseudo-inverse with a note of unidentified parameters."""
+    B = scores.T @ scores
+    diag = np.diag(B)
+    flat = [names[k] for k in np.flatnonzero(~(diag > 0))]
+    if flat:
+        raise EstimationError(
+            f"parameter(s) {flat} do not move the simulated log-likelihood at the start: "
+            "their variable never differs between the alternatives of a task"
+        )
+    d = 1.0 / np.sqrt(diag)
+    return np.linalg.pinv(B * np.outer(d, d)) * np.outer(d, d)
+
+
+def numerical_hessian(
+    gradient: Callable[[np.ndarray], np.ndarray],
+    theta: np.ndarray,
+    g0: np.ndarray,
+    *,
+    progress: Callable[[float], None] | None = None,
+) -> np.ndarray:
+    """Hessian by forward differences of an analytic gradient, symmetrised.
+
+    Parameters
+    ----------
+    gradient : callable
+        θ → ∇ℓ(θ).
+    theta : ndarray, shape (P,)
+    g0 : ndarray, shape (P,)
+        ∇ℓ(θ), already known.
+
+    Notes
+    -----
+    Steps h_p = 10⁻⁵ max(1, |θ_p|): the truncation error O(h) is then about 10⁻⁵
+    relative, plenty for standard errors, at P gradient evaluations (central
+    differences would take 2P).
+    """
+    P = len(theta)
+    H = np.empty((P, P))
+    for p in range(P):
+        h = 1e-5 * max(1.0, abs(theta[p]))
+        up = theta.copy()
+        up[p] += h
+        H[:, p] = (gradient(up) - g0) / h
+        if progress is not None:
+            progress((p + 1) / P)
+    return (H + H.T) / 2
