@@ -44,7 +44,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import logsumexp
 
 from offerlab.numerics._mnl import mnl_loglike
 
@@ -107,10 +106,26 @@ class ClassMap:
         return k, self.index[c, k] + self.n_classes - 1
 
 
+def _logsumexp_rows(a: np.ndarray) -> np.ndarray:
+    """log Σ_j exp(a_ij) per row, shape (G,).
+
+    Column by column: with a few classes, numpy's reductions along the short axis
+    (and scipy's logsumexp) cost more than the arithmetic.
+    """
+    m = a[:, 0].copy()
+    for j in range(1, a.shape[1]):
+        np.maximum(m, a[:, j], out=m)
+    m[~np.isfinite(m)] = 0.0
+    total = np.zeros_like(m)
+    for j in range(a.shape[1]):
+        total += np.exp(a[:, j] - m)
+    return m + np.log(total)
+
+
 def log_class_shares(theta: np.ndarray, n_classes: int) -> np.ndarray:
     """log π (C,) from the class constants θ[:C−1] (class 1 has constant 0)."""
     z = np.concatenate([[0.0], np.asarray(theta, dtype=float)[: n_classes - 1]])
-    return z - logsumexp(z)
+    return z - _logsumexp_rows(z[None, :])[0]
 
 
 @dataclass(frozen=True)
@@ -257,7 +272,7 @@ def _loglikeobs(theta: np.ndarray, data: LCData, cmap: ClassMap, chunk_size: int
 def _posterior(theta: np.ndarray, L: np.ndarray, data: LCData, n_classes: int):
     """(ℓ, log L_i (G,), h (G, C)) from the per-observation log-probabilities."""
     log_joint = data.to_units(L) + log_class_shares(theta, n_classes)
-    log_Li = logsumexp(log_joint, axis=1)
+    log_Li = _logsumexp_rows(log_joint)
     h = np.exp(log_joint - log_Li[:, None])
     value = float(log_Li.sum() if data.unit_weights is None else log_Li @ data.unit_weights)
     return value, log_Li, h
