@@ -53,6 +53,7 @@ from offerlab.study._model import (
     Study,
     _number_name,
 )
+from offerlab.study._questionnaire import check_questionnaire, questionnaire_labels
 
 __all__ = ["FieldPath", "Locate", "check_study", "count_allowed_concepts", "field_path"]
 
@@ -139,6 +140,14 @@ def check_study(study: Study, locate: Locate) -> tuple[list[StudyProblem], list[
     _check_none_option(study, report)
     _check_prior(study, report)
     _check_rules(study, report)
+    if study.questionnaire is not None:
+        price = study.price_attribute
+        check_questionnaire(
+            study.questionnaire,
+            report.error,
+            has_none=study.tasks.none is not None,
+            currency=price.currency if price is not None else None,
+        )
     return report.errors, report.notes
 
 
@@ -246,6 +255,8 @@ def _labels(study: Study) -> Iterator[tuple[FieldPath, object, bool]]:
         yield (*path, "label"), none.label, "label" in none.model_fields_set
         if none.question is not None:
             yield (*path, "question"), none.question, True
+    if study.questionnaire is not None:
+        yield from questionnaire_labels(study.questionnaire)
 
 
 def _check_labels(study: Study, report: _Report) -> None:

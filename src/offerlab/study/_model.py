@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
+from offerlab.study._questionnaire import Questionnaire
+
 __all__ = [
     "Attribute",
     "CategoricalAttribute",
@@ -194,6 +196,9 @@ class Study(_Strict):
         "never appears in one concept.",
     )
     design: DesignSettings = Field(default_factory=DesignSettings)
+    questionnaire: Questionnaire | None = Field(
+        None, description="The pages around the choice tasks, for fielding (offerlab serve)."
+    )
 
     # -- structure -------------------------------------------------------------
     @property
