@@ -442,6 +442,15 @@ class LatentClassLogit:
         results.n_iter = best.n_em + best.n_newton
         results.n_em = best.n_em
         results.start_llf = lls
+        results.starts = pd.DataFrame(
+            {
+                "llf": lls,
+                "em_steps": [f.n_em for f in fits],
+                "newton_steps": [f.n_newton for f in fits],
+                "converged": [f.converged for f in fits],
+            },
+            index=pd.RangeIndex(1, n + 1, name="start"),
+        )
         results.seed = self.seed if not isinstance(self.seed, np.random.Generator) else None
         if progress is not None:
             progress(1.0)
@@ -516,12 +525,17 @@ def _results(
     P = len(names)
     neg_h = -terms.hessian
     cov = np.full((P, P), np.nan)
-    try:
-        vals, vecs = np.linalg.eigh(neg_h)
-        if vals.min() > 1e-10 * max(vals.max(), 1.0):
-            cov = (vecs / vals) @ vecs.T
-    except np.linalg.LinAlgError:
-        pass
+    diag = np.diag(neg_h)
+    if np.all(diag > 0):
+        # Jacobi scaling first, as for the Newton steps: the test of definiteness then
+        # does not depend on the units of the variables.
+        d = 1.0 / np.sqrt(diag)
+        try:
+            vals, vecs = np.linalg.eigh(neg_h * np.outer(d, d))
+            if vals.min() > 1e-12 * vals.max():
+                cov = d[:, None] * ((vecs / vals) @ vecs.T) * d[None, :]
+        except np.linalg.LinAlgError:
+            pass
     if np.isnan(cov).any():
         warnings.warn(
             "the Hessian is not negative definite at the estimates: standard errors are "
@@ -588,6 +602,8 @@ class LatentClassResults:
         EM and Newton steps of the best start; ``n_em`` of them EM steps.
     start_llf : ndarray
         Log-likelihood reached by every start.
+    starts : DataFrame
+        Per start: ``llf``, ``em_steps``, ``newton_steps``, ``converged``.
     coding : ConjointCoding or None
     spec : ModelSpec or None
     """
@@ -641,6 +657,7 @@ class LatentClassResults:
         self.fixed_params = fixed_params if fixed_params is not None else pd.Series(dtype=float)
         self.gradient = gradient
         self.start_llf = np.array([llf])
+        self.starts: pd.DataFrame | None = None
 
     # -- basic quantities ------------------------------------------------------------------
     @property
