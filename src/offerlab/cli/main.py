@@ -11,6 +11,7 @@ from offerlab.cli._errors import guarded
 from offerlab.cli.demo import demo
 from offerlab.cli.design import design
 from offerlab.cli.estimate import estimate
+from offerlab.cli.serve import serve
 from offerlab.cli.shares import shares
 from offerlab.cli.simulate import simulate
 from offerlab.cli.study import check
@@ -44,6 +45,7 @@ COMMANDS = (
         "Estimate a multinomial logit from choice data and a study or spec file.",
     ),
     ("shares", shares, "Predict shares of preference for a scenario of offers."),
+    ("serve", serve, "Field a study: the web survey respondents take on their phones."),
     ("demo", demo, "Run the whole loop on the example car-subscription study."),
 )
 for name, function, help_text in COMMANDS:

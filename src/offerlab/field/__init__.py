@@ -1,0 +1,20 @@
+"""Fielding: the web survey respondents take (Starlette, server-rendered pages).
+
+:class:`Fielding` registers a study with its questionnaire and design on a
+database and runs entries, pages, submits and quotas; :func:`create_app` is the
+respondent web app on it; :class:`Survey` is the questionnaire's logic alone.
+"""
+
+from offerlab.field._app import create_app
+from offerlab.field._flow import AnswerError, Survey
+from offerlab.field._service import Fielding, Snapshot, SubmitResult, new_token
+
+__all__ = [
+    "AnswerError",
+    "Fielding",
+    "Snapshot",
+    "SubmitResult",
+    "Survey",
+    "create_app",
+    "new_token",
+]

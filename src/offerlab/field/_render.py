@@ -1,0 +1,230 @@
+"""What a page shows: the template context of a respondent's current page, in their language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from offerlab.field._flow import VW_FIELDS, Survey
+from offerlab.field._service import Snapshot
+from offerlab.field._texts import LANGUAGE_NAMES, ui
+from offerlab.study._questionnaire import (
+    ChoiceTasksPage,
+    ConsentPage,
+    GaborGrangerPage,
+    InfoPage,
+    MultiPage,
+    NumberPage,
+    ScalePage,
+    SinglePage,
+    TextPage,
+    VanWestendorpPage,
+)
+
+__all__ = ["frame_context", "page_context"]
+
+
+def frame_context(survey: Survey, lang: str) -> dict[str, Any]:
+    """What every page has: the language, the title, the language switch."""
+    study = survey.study
+    return {
+        "lang": lang,
+        "title": study.text(study.title, lang) or study.name,
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in study.languages],
+        "t_language": ui("language", lang),
+    }
+
+
+def _price(survey: Survey, value: int | float, lang: str) -> str:
+    price = survey.study.price_attribute
+    currency = price.currency if price is not None else ""
+    return f"{currency} {int(value):,}".replace(",", "'").strip()
+
+
+def page_context(
+    survey: Survey,
+    snap: Snapshot,
+    action: str,
+    errors: list[str] | None = None,
+    form: Mapping[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """The template context of the respondent's current page (``snap.key``)."""
+    assert snap.key is not None
+    study = survey.study
+    lang = snap.language
+    key = snap.key
+    page = survey.page_of(key)
+    form = form or {}
+
+    def t(label: Any) -> str:
+        return study.text(label, lang) if label is not None else ""
+
+    def given(name: str) -> list[str]:
+        return list(form.get(name, []))
+
+    percent = round(100 * snap.position / max(snap.total, 1))
+    last = snap.position >= snap.total - 1
+    context: dict[str, Any] = {
+        **frame_context(survey, lang),
+        "action": action,
+        "key": key,
+        "nonce": snap.nonce,
+        "errors": errors or [],
+        "percent": percent,
+        "progress_text": ui("progress", lang, percent=percent),
+        "text": t(page.text),
+        "help": t(page.help),
+        "button": ui("finish" if last else "next", lang),
+        "please_specify": ui("please_specify", lang),
+    }
+    if isinstance(page, InfoPage):
+        context["kind"] = "info"
+    elif isinstance(page, ConsentPage):
+        chosen = given("answer")
+        context.update(
+            kind="consent",
+            field="answer",
+            options=[
+                {"value": v, "label": t(label), "checked": v in chosen}
+                for v, label in (("agree", page.agree), ("decline", page.decline))
+            ],
+        )
+    elif isinstance(page, SinglePage | MultiPage):
+        chosen = given("answer")
+        order = survey.option_order(
+            key, snap.seed, len(page.options), [o.fixed for o in page.options]
+        )
+        options = []
+        for i in order:
+            o = page.options[i]
+            options.append(
+                {
+                    "value": o.name,
+                    "label": t(o.label),
+                    "checked": o.name in chosen,
+                    "open": o.open,
+                    "open_value": (given(f"open_{o.name}") or [""])[0][:500],
+                }
+            )
+        context.update(
+            kind="multi" if isinstance(page, MultiPage) else "single",
+            field="answer",
+            options=options,
+        )
+    elif isinstance(page, ScalePage):
+        order = survey.option_order(key, snap.seed, len(page.items), [False] * len(page.items))
+        context.update(
+            kind="scale",
+            points=list(range(1, page.points + 1)),
+            low=t(page.low),
+            high=t(page.high),
+            items=[
+                {
+                    "name": page.items[i].name,
+                    "label": t(page.items[i].label),
+                    "value": (given(f"item_{page.items[i].name}") or [""])[0],
+                }
+                for i in order
+            ],
+        )
+    elif isinstance(page, TextPage):
+        context.update(
+            kind="text",
+            max_length=page.max_length,
+            value=(given("text") or [""])[0][: page.max_length],
+        )
+    elif isinstance(page, NumberPage):
+        context.update(
+            kind="number",
+            min=page.min,
+            max=page.max,
+            unit=t(page.unit),
+            value=(given("number") or [""])[0][:12],
+        )
+    elif isinstance(page, ChoiceTasksPage):
+        context.update(_task_context(survey, snap, page, key, given))
+    elif isinstance(page, VanWestendorpPage):
+        if key.endswith(".nms"):
+            prices = snap.answers.get(page.id, {})
+            points = page.likelihood_points or []
+            context.update(
+                kind="nms",
+                nms=[
+                    {
+                        "name": name,
+                        "text": t(page.purchase_likelihood).format(
+                            price=_price(survey, prices.get(which, 0), lang)
+                        ),
+                        "options": [
+                            {"value": str(v), "label": t(label), "checked": str(v) in given(name)}
+                            for v, label in enumerate(points, start=1)
+                        ],
+                    }
+                    for name, which in (("at_cheap", "cheap"), ("at_expensive", "expensive"))
+                ],
+            )
+        else:
+            price = study.price_attribute
+            context.update(
+                kind="prices",
+                currency=price.currency if price is not None else "",
+                min=page.min,
+                max=page.max,
+                price_fields=[
+                    {"name": n, "label": t(getattr(page, n)), "value": (given(n) or [""])[0][:12]}
+                    for n in VW_FIELDS
+                ],
+            )
+    elif isinstance(page, GaborGrangerPage):
+        price = int(key.split(".", 1)[1])
+        chosen = given("likelihood")
+        context.update(
+            kind="likelihood",
+            field="likelihood",
+            text=t(page.text).format(price=_price(survey, price, lang)),
+            options=[
+                {"value": str(v), "label": t(label), "checked": str(v) in chosen}
+                for v, label in enumerate(page.answers, start=1)
+            ],
+        )
+    return context
+
+
+def _task_context(
+    survey: Survey, snap: Snapshot, page: ChoiceTasksPage, key: str, given: Any
+) -> dict[str, Any]:
+    study = survey.study
+    lang = snap.language
+    task = int(key.rsplit(".", 1)[1])
+    levels = survey.task_levels(snap.version, task)
+    chosen = given("choice")
+    concepts = []
+    for j, row in enumerate(levels, start=1):
+        concepts.append(
+            {
+                "value": str(j),
+                "title": ui("option", lang, n=j),
+                "checked": str(j) in chosen,
+                "rows": [
+                    (study.text(attr.label, lang), study.level_label(attr.name, int(level), lang))
+                    for attr, level in zip(study.attributes, row, strict=True)
+                ],
+            }
+        )
+    none = study.tasks.none
+    return {
+        "kind": "task",
+        "intro": study.text(page.intro, lang) if page.intro is not None and task == 1 else "",
+        "task_of": ui("task_of", lang, n=task, total=survey.n_tasks),
+        "concepts": concepts,
+        "none_plain": study.text(none.label, lang)
+        if none is not None and none.type == "plain"
+        else "",
+        "none_checked": "0" in chosen,
+        "dual": study.text(none.question, lang)
+        if none is not None and none.type == "dual" and none.question
+        else "",
+        "would_buy": (given("would_buy") or [""])[0],
+        "yes": ui("yes", lang),
+        "no": ui("no", lang),
+    }

@@ -1,0 +1,160 @@
+"""The survey's own words (buttons, hints, error messages) in the four languages."""
+
+from __future__ import annotations
+
+__all__ = ["LANGUAGE_NAMES", "ui"]
+
+LANGUAGE_NAMES = {"de": "Deutsch", "fr": "Français", "it": "Italiano", "en": "English"}
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "next": {"de": "Weiter", "fr": "Continuer", "it": "Avanti", "en": "Next"},
+    "finish": {"de": "Abschliessen", "fr": "Terminer", "it": "Concludi", "en": "Finish"},
+    "progress": {
+        "de": "Fortschritt: {percent} %",
+        "fr": "Progression : {percent} %",
+        "it": "Avanzamento: {percent} %",
+        "en": "Progress: {percent}%",
+    },
+    "language": {"de": "Sprache", "fr": "Langue", "it": "Lingua", "en": "Language"},
+    "task_of": {
+        "de": "Auswahl {n} von {total}",
+        "fr": "Choix {n} sur {total}",
+        "it": "Scelta {n} di {total}",
+        "en": "Choice {n} of {total}",
+    },
+    "option": {"de": "Angebot {n}", "fr": "Offre {n}", "it": "Offerta {n}", "en": "Offer {n}"},
+    "choose_this": {
+        "de": "Dieses wählen",
+        "fr": "Choisir celle-ci",
+        "it": "Scegli questa",
+        "en": "Choose this",
+    },
+    "yes": {"de": "Ja", "fr": "Oui", "it": "Sì", "en": "Yes"},
+    "no": {"de": "Nein", "fr": "Non", "it": "No", "en": "No"},
+    "please_specify": {
+        "de": "Bitte angeben",
+        "fr": "Veuillez préciser",
+        "it": "Specificare",
+        "en": "Please specify",
+    },
+    "err_choose": {
+        "de": "Bitte wählen Sie eine Antwort.",
+        "fr": "Veuillez choisir une réponse.",
+        "it": "Scegliete una risposta.",
+        "en": "Please choose an answer.",
+    },
+    "err_unknown": {
+        "de": "Diese Antwort gibt es hier nicht.",
+        "fr": "Cette réponse n'existe pas ici.",
+        "it": "Questa risposta non esiste qui.",
+        "en": "That answer is not one of the options.",
+    },
+    "err_at_least": {
+        "de": "Bitte wählen Sie mindestens {n}.",
+        "fr": "Veuillez en choisir au moins {n}.",
+        "it": "Sceglietene almeno {n}.",
+        "en": "Please choose at least {n}.",
+    },
+    "err_at_most": {
+        "de": "Bitte wählen Sie höchstens {n}.",
+        "fr": "Veuillez en choisir au plus {n}.",
+        "it": "Sceglietene al massimo {n}.",
+        "en": "Please choose at most {n}.",
+    },
+    "err_exclusive": {
+        "de": "«{label}» lässt sich nicht mit anderen Antworten kombinieren.",
+        "fr": "« {label} » ne peut pas être combiné avec d'autres réponses.",
+        "it": "«{label}» non si può combinare con altre risposte.",
+        "en": "“{label}” cannot be combined with other answers.",
+    },
+    "err_open": {
+        "de": "Bitte beschreiben Sie «{label}».",
+        "fr": "Veuillez préciser « {label} ».",
+        "it": "Specificate «{label}».",
+        "en": "Please describe “{label}”.",
+    },
+    "err_items": {
+        "de": "Bitte bewerten Sie jede Zeile.",
+        "fr": "Veuillez évaluer chaque ligne.",
+        "it": "Valutate ogni riga.",
+        "en": "Please rate every line.",
+    },
+    "err_number": {
+        "de": "Bitte geben Sie eine ganze Zahl von {min} bis {max} ein.",
+        "fr": "Veuillez saisir un nombre entier de {min} à {max}.",
+        "it": "Inserite un numero intero da {min} a {max}.",
+        "en": "Please enter a whole number from {min} to {max}.",
+    },
+    "err_too_long": {
+        "de": "Bitte höchstens {n} Zeichen.",
+        "fr": "Au maximum {n} caractères, s'il vous plaît.",
+        "it": "Al massimo {n} caratteri, per favore.",
+        "en": "Please use at most {n} characters.",
+    },
+    "err_required": {
+        "de": "Bitte füllen Sie dieses Feld aus.",
+        "fr": "Veuillez remplir ce champ.",
+        "it": "Compilate questo campo.",
+        "en": "Please fill in this field.",
+    },
+    "err_price_order": {
+        "de": "Die Preise sollten von Frage zu Frage steigen (oder gleich bleiben).",
+        "fr": "Les prix devraient augmenter d'une question à l'autre (ou rester égaux).",
+        "it": "I prezzi dovrebbero salire da una domanda all'altra (o restare uguali).",
+        "en": "The prices should rise from one question to the next (or stay the same).",
+    },
+    "err_would_buy": {
+        "de": "Bitte sagen Sie, ob Sie dieses Angebot abschliessen würden.",
+        "fr": "Veuillez indiquer si vous prendriez cette offre.",
+        "it": "Indicate se sottoscrivereste questa offerta.",
+        "en": "Please say whether you would take this offer.",
+    },
+    "err_stale": {
+        "de": "Diese Seite ist nicht mehr aktuell. Sie fahren dort weiter, wo Sie waren.",
+        "fr": "Cette page n'est plus à jour. Vous reprenez là où vous étiez.",
+        "it": "Questa pagina non è più attuale. Riprendete da dove eravate.",
+        "en": "This page is out of date. You continue where you were.",
+    },
+    "continue": {
+        "de": "Weiter zur Umfrage",
+        "fr": "Continuer le sondage",
+        "it": "Continua il sondaggio",
+        "en": "Continue the survey",
+    },
+    "paused": {
+        "de": "Die Umfrage ist im Moment pausiert. Bitte versuchen Sie es später wieder.",
+        "fr": "Le sondage est en pause. Veuillez réessayer plus tard.",
+        "it": "Il sondaggio è in pausa. Riprovate più tardi.",
+        "en": "The survey is paused at the moment. Please try again later.",
+    },
+    "closed": {
+        "de": "Die Umfrage ist abgeschlossen. Vielen Dank für Ihr Interesse.",
+        "fr": "Le sondage est terminé. Merci de votre intérêt.",
+        "it": "Il sondaggio è chiuso. Grazie per l'interesse.",
+        "en": "The survey has closed. Thank you for your interest.",
+    },
+    "not_found": {
+        "de": "Dieser Link ist ungültig.",
+        "fr": "Ce lien n'est pas valable.",
+        "it": "Questo link non è valido.",
+        "en": "This link is not valid.",
+    },
+    "back_to_panel": {
+        "de": "Zurück zum Panel",
+        "fr": "Retour au panel",
+        "it": "Torna al panel",
+        "en": "Back to the panel",
+    },
+    "price_currency": {
+        "de": "{currency}",
+        "fr": "{currency}",
+        "it": "{currency}",
+        "en": "{currency}",
+    },
+}
+
+
+def ui(key: str, language: str, **values: object) -> str:
+    """One of the survey's own texts in ``language``, with ``{placeholders}`` filled."""
+    entry = _TEXTS[key]
+    return entry.get(language, entry["en"]).format(**values)

@@ -1,0 +1,26 @@
+"""Storage of fielding: SQLAlchemy tables, Alembic migrations, atomic steps.
+
+SQLite in the working folder by default; PostgreSQL when ``OFFERLAB_DATABASE_URL``
+is set. :func:`make_engine` sets the database up, :func:`migrate` brings its
+tables to the newest version.
+"""
+
+from offerlab.store._engine import database_url, make_engine, migrate
+from offerlab.store._ops import assign_version, cell_is_full, lock_respondent, take_quota_cells
+from offerlab.store._tables import Base, Invitation, QuotaCell, Respondent, StudyRow, Submission
+
+__all__ = [
+    "Base",
+    "Invitation",
+    "QuotaCell",
+    "Respondent",
+    "StudyRow",
+    "Submission",
+    "assign_version",
+    "cell_is_full",
+    "database_url",
+    "lock_respondent",
+    "make_engine",
+    "migrate",
+    "take_quota_cells",
+]

@@ -1,0 +1,98 @@
+"""The database: SQLite in the working folder by default, PostgreSQL when configured.
+
+``OFFERLAB_DATABASE_URL`` chooses the database (``postgresql://user:pw@host/db``
+or any SQLAlchemy URL); without it, ``offerlab.db`` in the working folder is used.
+
+SQLite is set up for a web app: write-ahead log (readers never wait for the
+writer), foreign keys on, a busy timeout (a writer waits for the lock instead of
+failing), ``synchronous=FULL`` (a committed answer survives a crash of the
+machine, not only of the process), and every transaction starts with ``BEGIN
+IMMEDIATE``: it takes the write lock at once, so two requests never both read
+and then fail to upgrade to writing (SQLite's "database is locked" under load).
+
+Migrations (Alembic, shipped in the package) run on start, under a lock so that
+several workers starting together migrate once: PostgreSQL's advisory lock, or
+SQLite's write lock.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+__all__ = ["DEFAULT_SQLITE", "database_url", "make_engine", "migrate"]
+
+DEFAULT_SQLITE = "offerlab.db"
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK = 7_316_244_001  # any constant, the same for every worker
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: ``url``, else ``OFFERLAB_DATABASE_URL``, else SQLite in the working folder.
+
+    ``postgresql://`` URLs get the psycopg (3) driver.
+    """
+    url = url or os.environ.get("OFFERLAB_DATABASE_URL") or ""
+    if not url:
+        return f"sqlite:///{Path.cwd() / DEFAULT_SQLITE}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str | None = None, **options: Any) -> Engine:
+    """An engine for ``url`` (see :func:`database_url`), set up for concurrent requests."""
+    resolved = make_url(database_url(url))
+    if resolved.get_backend_name() == "sqlite":
+        engine = create_engine(
+            resolved,
+            connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_MS / 1000},
+            pool_size=options.pop("pool_size", 16),
+            max_overflow=options.pop("max_overflow", 16),
+            **options,
+        )
+        _setup_sqlite(engine)
+        return engine
+    return create_engine(
+        resolved,
+        pool_size=options.pop("pool_size", 10),
+        max_overflow=options.pop("max_overflow", 20),
+        pool_pre_ping=True,
+        **options,
+    )
+
+
+def _setup_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's begin event, not the driver, open transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database's tables to the newest version (idempotent, safe with many workers)."""
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

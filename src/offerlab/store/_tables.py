@@ -1,0 +1,137 @@
+"""The tables of fielding: studies, respondents, invitations, page submissions, quota cells.
+
+Times are seconds since the epoch (floats): the same on SQLite and PostgreSQL,
+with no time-zone conversions. Answers of a page are one JSON document per
+(respondent, page): the unique key makes a submitted page immutable, so a
+double tap, the back button or a retry can never store it twice or change it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["Base", "Invitation", "QuotaCell", "Respondent", "StudyRow", "Submission"]
+
+# Named constraints, so that migrations can refer to them on every database.
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_NAMING)
+
+
+class StudyRow(Base):
+    """A study being fielded: its file, its frozen design, its state and entry counter."""
+
+    __tablename__ = "studies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    study_yaml: Mapped[str] = mapped_column(Text)
+    design_csv: Mapped[str] = mapped_column(Text)
+    n_versions: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="live")
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('testing', 'live', 'paused', 'closed')", name="status"),
+    )
+
+
+class Invitation(Base):
+    """A personal link: its token opens the survey for one respondent."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    panel: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Respondent(Base):
+    """One person taking the survey, and where they are in it."""
+
+    __tablename__ = "respondents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL"), unique=True, nullable=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    sequence: Mapped[list] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    nonce: Mapped[str] = mapped_column(String(64))
+    shown_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    panel: Mapped[dict] = mapped_column(JSON, default=dict)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    flags: Mapped[dict] = mapped_column(JSON, default=dict)
+    started_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('active', 'complete', 'screenout', 'overquota')", name="status"
+        ),
+        Index("ix_respondents_study_status", "study_id", "status"),
+        Index("ix_respondents_fingerprint", "study_id", "fingerprint"),
+    )
+
+
+class Submission(Base):
+    """The answers of one page, stored once: (respondent, page) is unique."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("respondents.id", ondelete="CASCADE"))
+    page: Mapped[str] = mapped_column(String(160))
+    nonce: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[dict] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)
+    submitted_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (UniqueConstraint("respondent_id", "page", name="uq_submissions_page"),)
+
+
+class QuotaCell(Base):
+    """Completes counted against a target, for one option of a quota question."""
+
+    __tablename__ = "quota_cells"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    quota: Mapped[str] = mapped_column(String(64))
+    option: Mapped[str] = mapped_column(String(64))
+    target: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("study_id", "quota", "option", name="uq_quota_cells_cell"),
+        CheckConstraint("count >= 0 AND count <= target", name="within_target"),
+    )

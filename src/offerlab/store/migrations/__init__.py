@@ -1,0 +1,1 @@
+"""Alembic migrations of the fielding tables, run by :func:`offerlab.store.migrate`."""
