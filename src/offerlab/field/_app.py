@@ -103,8 +103,10 @@ class _App:
         context = {**frame_context(self.fielding.survey, lang), "message": ui(key, lang)}
         return _TEMPLATES.TemplateResponse(request, "message.html", context, status_code=status)
 
-    def to_respondent(self, token: str) -> Response:
-        response = RedirectResponse(f"/r/{token}", status_code=303)
+    def to_respondent(self, token: str, request: Request | None = None) -> Response:
+        asked = request.query_params.get("lang") if request is not None else None
+        keep = f"?lang={asked}" if asked in self.fielding.study.languages else ""
+        response = RedirectResponse(f"/r/{token}{keep}", status_code=303)
         response.set_cookie(
             self.cookie,
             token,
@@ -131,7 +133,7 @@ class _App:
             return self.message(request, "not_found", 404)
         known = request.cookies.get(self.cookie, "")
         if _TOKEN.fullmatch(known) and await run_in_threadpool(fielding.exists, known):
-            return self.to_respondent(known)
+            return self.to_respondent(known, request)
         if (stop := await run_in_threadpool(self.closed, request)) is not None:
             return stop
         token = await run_in_threadpool(
@@ -161,7 +163,7 @@ class _App:
         )
         if token is None:
             return self.message(request, "not_found", 404)
-        return self.to_respondent(token)
+        return self.to_respondent(token, request)
 
     def _fingerprint(self, request: Request) -> str:
         client = request.client.host if request.client else ""

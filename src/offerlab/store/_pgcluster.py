@@ -73,17 +73,11 @@ def temporary_postgres(database: str = "offerlab") -> Iterator[str]:
             "-c fsync=off -c max_connections=200 -c shared_buffers=64MB"
         )
         run(str(pg_bin / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start")
-        run(
-            str(pg_bin / "psql"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-U",
-            "postgres",
-            "-c",
-            f"CREATE DATABASE {database}",
-        )
+        import psycopg
+
+        plain = f"postgresql://postgres@127.0.0.1:{port}"
+        with psycopg.connect(f"{plain}/postgres", autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {database}")
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/{database}"
     finally:
         if (data / "postmaster.pid").exists():
