@@ -6,6 +6,8 @@
 #   bench/.venv-biogeme     Python 3.11: biogeme 3.3.2, the newest biogeme for Python 3.11.
 #   bench/.venv-choicedesign Python 3.11: choicedesign 0.1.6, the newest for Python 3.11
 #                           (it pins numpy<2, pandas<2 and pulls biogeme 3.2.13).
+#   bench/.venv-hb          Python 3.11: the Python hierarchical-Bayes peers for bench_hb.py,
+#                           NumPyro (JAX, NUTS) and PyMC (PyTensor, NUTS); ArviZ comes with PyMC.
 #   bench/.venv-py312       Python 3.12, only if a python3.12 is found: choicedesign 1.1.0
 #                           (the version DESIGN_BOUNDS.md measured) and biogeme 3.3.5, the
 #                           newest releases, both Python >= 3.12 only.
@@ -28,6 +30,11 @@ CHOICEDESIGN_PY312=1.1.0
 BIOGEME_PY312=3.3.5
 XLOGIT=0.2.7
 THREADPOOLCTL=3.8.0
+# Hierarchical Bayes peers (bench_hb.py). `partworth` is not on this machine's index;
+# these are the newest releases pip resolves for Python 3.11 here.
+NUMPYRO=0.22.0
+JAX=0.10.2
+PYMC=5.28.5
 
 PY311="${PYTHON:-python3}"
 if ! "$PY311" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
@@ -82,7 +89,12 @@ make_venv "$BENCH/.venv-choicedesign" "$PY311" "choicedesign==$CHOICEDESIGN_PY31
     "choicedesign==$CHOICEDESIGN_PY311" "biogeme==3.2.13" "numpy==1.26.4" "pandas==1.5.3" \
     "threadpoolctl==$THREADPOOLCTL"
 
-# 4. The newest peers need Python >= 3.12: built only where a python3.12 exists.
+# 4. Hierarchical Bayes peers: NumPyro (JAX) and PyMC, with the driver's numpy.
+make_venv "$BENCH/.venv-hb" "$PY311" "numpyro==$NUMPYRO jax==$JAX pymc==$PYMC numpy==$NUMPY" \
+    "numpyro==$NUMPYRO" "jax==$JAX" "jaxlib==$JAX" "pymc==$PYMC" "numpy==$NUMPY" \
+    "threadpoolctl==$THREADPOOLCTL"
+
+# 5. The newest peers need Python >= 3.12: built only where a python3.12 exists.
 #    biogeme 3.3.5 also fixes 3.3.2's per-observation Python loop in the BHHH matrix
 #    computed after every estimation, which makes 3.3.2 crawl on large data.
 PY312="$(find_py312 || true)"
@@ -96,13 +108,14 @@ else
 fi
 
 echo "== installed:"
-for v in .venv .venv-biogeme .venv-choicedesign .venv-py312; do
+for v in .venv .venv-biogeme .venv-choicedesign .venv-hb .venv-py312; do
     [ -x "$BENCH/$v/bin/python" ] || continue
     printf '  %-20s %s: ' "$v" "$("$BENCH/$v/bin/python" --version 2>&1)"
     "$BENCH/$v/bin/python" - <<'EOF'
 from importlib.metadata import PackageNotFoundError, version
 out = []
-for name in ("offerlab", "xlogit", "biogeme", "choicedesign", "numpy", "pandas", "scipy", "jax"):
+for name in ("offerlab", "xlogit", "biogeme", "choicedesign", "numpyro", "pymc", "numpy", "pandas",
+             "scipy", "jax"):
     try:
         out.append(f"{name} {version(name)}")
     except PackageNotFoundError:

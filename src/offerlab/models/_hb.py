@@ -36,6 +36,7 @@ from offerlab.numerics._hb import (
     hb_prior_covariance,
     respondent_information,
     respondent_loglike,
+    respondent_modes,
     run_hb_chain,
     transform_coefficients,
 )
@@ -313,9 +314,7 @@ class HierarchicalBayes:
         R = layout.Xd.shape[0]
         if R < 2:
             raise EstimationError("hierarchical Bayes needs at least two respondents")
-        theta_mnl = beta_mnl.copy()
-        constrained = np.flatnonzero(signs)
-        theta_mnl[constrained] = np.log(np.maximum(signs[constrained] * beta_mnl[constrained], 1e-3))
+        theta_mnl = _to_theta(beta_mnl, signs)
         info = respondent_information(transform_coefficients(theta_mnl, signs), layout)
         jac = np.where(signs != 0, transform_coefficients(theta_mnl, signs), 1.0)
         info = info * jac[None, :, None] * jac[None, None, :]  # θ scale: J' H J
@@ -341,9 +340,13 @@ class HierarchicalBayes:
         sd0 = np.sqrt(np.diag(V0))
         for c, stream in enumerate(streams):
             rng = np.random.default_rng(stream)
-            # Chains start apart (MNL ± half a prior SD) so that R-hat can see them meet.
+            # Chains start apart (MNL ± half a prior SD) so that R-hat can see them meet,
+            # every respondent at its posterior mode under N(start, V₀): near the bulk.
             alpha0 = theta_mnl + (0.0 if c == 0 else 0.5 * sd0 * rng.standard_normal(K))
-            theta0 = np.tile(alpha0, (R, 1))
+            modes = respondent_modes(
+                layout, transform_coefficients(alpha0, signs), np.linalg.inv(prior.V0)
+            )
+            theta0 = _to_theta(modes, signs)
             jobs.append((layout, prior, settings, theta0, alpha0, info, rng, signs))
 
         t0 = time.perf_counter()
@@ -364,6 +367,14 @@ class HierarchicalBayes:
         )
 
 
+def _to_theta(beta: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """θ with g(θ) ≈ β: log(s β) for sign-constrained coefficients (floored at 10⁻³)."""
+    theta = np.array(beta, dtype=float)
+    k = np.flatnonzero(signs)
+    theta[..., k] = np.log(np.maximum(signs[k] * theta[..., k], 1e-3))
+    return theta
+
+
 def _coded_blocks(coding: ConjointCoding) -> list[tuple[int, int, np.ndarray]]:
     """(start, stop, A) of every level-coded attribute: b = A p, p the level part-worths."""
     blocks = []
@@ -371,13 +382,11 @@ def _coded_blocks(coding: ConjointCoding) -> list[tuple[int, int, np.ndarray]]:
         if block.kind != "levels" or block.coding is None:
             continue
         C = block.coding  # (L, L−1): level l's coded columns
-        # The coded parameters b reproduce centred (effects) or reference-differenced
-        # (dummy) part-worths p = C b; A = pinv(C) maps any p (up to that
-        # normalisation) back to b.
-        A = np.linalg.pinv(C)
-        if coding.scheme == "effects":
-            L = C.shape[0]
-            A = A @ (np.eye(L) - np.full((L, L), 1.0 / L))
+        # Part-worths p (L,) are C b up to a constant: p = C b + c 1. [C 1] is
+        # invertible for effects and dummy coding, and its first L−1 rows map p to b
+        # (b_j = p_j − p̄ for effects, p_j − p_first for dummy).
+        L = C.shape[0]
+        A = np.linalg.inv(np.column_stack([C, np.ones(L)]))[: L - 1]
         blocks.append((block.start, block.stop, A))
     return blocks
 
@@ -681,7 +690,8 @@ class HBResults:
 
         Columns: ``estimate`` (posterior mean of the population mean), ``se`` (its
         posterior SD), ``lower``, ``upper`` (equal-tailed 1 − alpha interval), ``sd``
-        (posterior mean of the population SD), ``sd_lower``, ``sd_upper``, and the
+        (posterior mean of the population SD), ``sd_se`` (its posterior SD),
+        ``sd_lower``, ``sd_upper``, and the
         convergence of α_k and D_kk: ``rhat`` (the larger), ``ess_bulk``,
         ``ess_tail`` (the smaller).
         """
@@ -697,6 +707,7 @@ class HBResults:
                 "lower": ci["lower"],
                 "upper": ci["upper"],
                 "sd": self.population_sd,
+                "sd_se": self.population_sd_draws.reshape(-1, K).std(axis=0, ddof=1),
                 "sd_lower": ci["sd_lower"],
                 "sd_upper": ci["sd_upper"],
                 "rhat": np.maximum(

@@ -53,6 +53,7 @@ __all__ = [
     "hb_prior_covariance",
     "run_hb_chain",
     "respondent_loglike",
+    "respondent_modes",
     "respondent_information",
     "transform_coefficients",
 ]
@@ -248,6 +249,65 @@ def respondent_information(beta: np.ndarray, layout: HBLayout) -> np.ndarray:
     xbar = np.einsum("rta,rtak->rtk", P, layout.Xd)
     second = np.einsum("rta,rtak,rtal->rkl", P, layout.Xd, layout.Xd)
     return second - np.einsum("rtk,rtl->rkl", xbar, xbar)
+
+
+def respondent_modes(
+    layout: HBLayout,
+    mean: np.ndarray,
+    precision: np.ndarray,
+    *,
+    iterations: int = 20,
+) -> np.ndarray:
+    """Every respondent's posterior mode under the prior N(mean, precision⁻¹).
+
+    Batched Newton with step halving per respondent (the objective is strictly
+    concave). Used to start the chains near the bulk of the individual posteriors,
+    which shortens burn-in: from a common start the individual draws would first
+    have to spread out, one random-walk step at a time.
+
+    Parameters
+    ----------
+    layout : HBLayout
+    mean : ndarray, shape (K,)
+    precision : ndarray, shape (K, K)
+    iterations : int
+
+    Returns
+    -------
+    ndarray, shape (R, K)
+    """
+    R, T, A, K = layout.Xd.shape
+
+    def objective(b: np.ndarray) -> np.ndarray:
+        d = b - mean
+        return respondent_loglike(b, layout) - 0.5 * np.einsum("rk,kl,rl->r", d, precision, d)
+
+    b = np.tile(np.asarray(mean, dtype=float), (R, 1))
+    value = objective(b)
+    for _ in range(iterations):
+        V = np.einsum("rtak,rk->rta", layout.Xd, b)
+        if layout.base is not None:
+            V = V + layout.base
+        E = np.exp(np.minimum(V, 700.0))
+        P = E / (1.0 + E.sum(axis=2, keepdims=True))
+        grad = -np.einsum("rta,rtak->rk", P, layout.Xd) - (b - mean) @ precision
+        H = respondent_information(b, layout) + precision
+        step = np.linalg.solve(H, grad[:, :, None])[:, :, 0]
+        t = np.ones(R)
+        for _ in range(30):
+            trial = b + t[:, None] * step
+            new = objective(trial)
+            worse = ~(new >= value)
+            if not worse.any():
+                break
+            t[worse] /= 2
+        new = np.where(new >= value, new, value)
+        trial = np.where((new >= value)[:, None], trial, b)
+        done = np.max(np.abs(trial - b)) < 1e-8
+        b, value = trial, new
+        if done:
+            break
+    return b
 
 
 def hb_prior_covariance(

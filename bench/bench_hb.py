@@ -1,0 +1,401 @@
+"""Hierarchical Bayes MNL: offerlab against the Python HB peers that install here.
+
+Problem
+-------
+The simulated conjoint study of tests/models/_hb_sim.py: 1,000 respondents × 12 tasks
+× (3 concepts + none), six effects-coded attributes (14 columns) + none = 15
+parameters; individual part-worths β_r ~ N(μ, Σ) with a non-diagonal Σ (three shared
+taste factors); Gumbel errors; seed 20261128. Generated once by the driver.
+
+Sides (each in its own child process and interpreter; see _common.py)
+---------------------------------------------------------------------
+offerlab      HierarchicalBayes: 2 chains × (10,000 burn-in + 10,000 saved) = 20,000
+              iterations per chain, the chains in 2 processes (bench/.venv).
+offerlab_1    the same, one chain of 20,000 iterations in one process.
+numpyro       NumPyro NUTS on the standard non-centred hierarchical MNL (μ ~ N(0, 5²),
+              Σ = diag(τ) Ω diag(τ), τ ~ half-normal(2), Ω ~ LKJ(2), β_r = μ + L z_r):
+              2 chains (parallel, one XLA host device each), --nuts-warmup + --nuts-draws
+              iterations (default 500 + 500), bench/.venv-hb.
+pymc          PyMC NUTS on the same model, 2 chains on 2 cores, same iterations.
+
+NUTS draws are far more expensive and far less autocorrelated than random-walk
+Metropolis draws, so equal iteration counts mean nothing across the two kinds of
+sampler. The comparison is time at a recovery: every side reports the correlation of
+its individual posterior means with the true β_r (mean over the 15 parameters) and
+the relative error of its population covariance against the sample covariance of the
+true β_r; the ratio is printed with both.
+
+Run:  bench/.venv/bin/python bench/bench_hb.py [--sides offerlab numpyro] [--quick]
+      (--quick: 2,000 + 2,000 offerlab iterations and 200 + 200 NUTS iterations)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as cm
+
+cm.VENVS.setdefault("hb", cm.BENCH / ".venv-hb")
+
+SIDES = ("offerlab", "offerlab_1", "numpyro", "pymc")
+VENV_OF = {"offerlab": "driver", "offerlab_1": "driver", "numpyro": "hb", "pymc": "hb"}
+
+
+# ---------------------------------------------------------------------------------------
+# Driver side
+# ---------------------------------------------------------------------------------------
+
+
+def make_problem(path: Path) -> dict[str, Any]:
+    import numpy as np
+
+    sys.path.insert(0, str(cm.ROOT / "tests" / "models"))
+    from _hb_sim import simulate_study
+
+    sim = simulate_study()
+    np.savez(
+        path,
+        X=sim.X,
+        y=sim.y,
+        groups=sim.groups,
+        beta=sim.beta,
+        mean=sim.mean,
+        cov=sim.cov,
+        names=np.array(sim.names),
+    )
+    return {"R": int(sim.beta.shape[0]), "N": int(sim.X.shape[0]), "K": int(sim.X.shape[2])}
+
+
+def recovery(individual: Any, cov: Any, problem: dict[str, Any]) -> dict[str, Any]:
+    """Correlation of individual estimates with the truth; covariance error."""
+    import numpy as np
+
+    beta = problem["beta"]
+    K = beta.shape[1]
+    corr = [float(np.corrcoef(individual[:, k], beta[:, k])[0, 1]) for k in range(K)]
+    S = np.cov(beta.T)
+    return {
+        "corr_mean": float(np.mean(corr)),
+        "corr_min": float(np.min(corr)),
+        "corr": corr,
+        "cov_rel_error": float(np.linalg.norm(cov - S) / np.linalg.norm(S)),
+        "var_ratio_mean": float(np.mean(np.diag(cov) / np.diag(S))),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Workers
+# ---------------------------------------------------------------------------------------
+
+
+def load(path: str) -> dict[str, Any]:
+    import numpy as np
+
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def fit_offerlab(problem: dict[str, Any], args: argparse.Namespace, chains: int) -> dict:
+    import warnings
+    from importlib.metadata import version
+
+    from offerlab.models._hb import HierarchicalBayes
+
+    import resource
+
+    total = args.iterations
+    burn = total // 2
+    draws = total - burn
+    rss_before = cm.rss_now_kib()
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = HierarchicalBayes(
+            burn_in=burn, draws=draws, chains=chains, n_jobs=chains, seed=args.seed
+        ).fit_arrays(
+            problem["X"],
+            problem["y"],
+            groups=problem["groups"],
+            names=[str(n) for n in problem["names"]],
+        )
+    elapsed = time.perf_counter() - t0
+    conv = res.convergence
+    return {
+        "side": "offerlab" if chains > 1 else "offerlab (1 chain)",
+        "version": version("offerlab"),
+        "times": [elapsed],
+        "sampler_s": res.elapsed,
+        "iterations": f"{chains}×({burn}+{draws})",
+        "rss_before_fit_mib": rss_before / 1024,
+        # The chains run in forked children: their own high-water RSS (which counts the
+        # pages they share with this parent) is the larger of the two processes' peaks.
+        "children_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "max_rhat": float(conv["rhat"].max()),
+        "min_ess_bulk": float(conv["ess_bulk"].min()),
+        "warnings": [str(w.message)[:200] for w in caught],
+        **recovery(res.individual.to_numpy(), res.population_cov.to_numpy(), problem),
+    }
+
+
+def _numpyro_model(X, y, groups, R, K):  # pragma: no cover - runs in the peer venv
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+
+    mu = numpyro.sample("mu", dist.Normal(0.0, 5.0).expand([K]).to_event(1))
+    tau = numpyro.sample("tau", dist.HalfNormal(2.0).expand([K]).to_event(1))
+    L_omega = numpyro.sample("L_omega", dist.LKJCholesky(K, 2.0))
+    L = tau[:, None] * L_omega
+    z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([R, K]).to_event(2))
+    beta = mu + z @ L.T
+    numpyro.deterministic("beta", beta)
+    V = jnp.einsum("njk,nk->nj", X, beta[groups])
+    numpyro.sample("y", dist.Categorical(logits=V), obs=y)
+
+
+def fit_numpyro(problem: dict[str, Any], args: argparse.Namespace) -> dict:
+    import os
+
+    os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+    import numpyro
+
+    numpyro.set_host_device_count(2)
+    from importlib.metadata import version
+
+    import jax
+    import numpy as np
+    from numpyro.infer import MCMC, NUTS
+
+    X = jax.numpy.asarray(problem["X"])
+    y = jax.numpy.asarray(problem["y"])
+    groups = jax.numpy.asarray(problem["groups"])
+    R, K = problem["beta"].shape
+    rss_before = cm.rss_now_kib()
+    t0 = time.perf_counter()
+    mcmc = MCMC(
+        NUTS(_numpyro_model),
+        num_warmup=args.nuts_warmup,
+        num_samples=args.nuts_draws,
+        num_chains=2,
+        chain_method="parallel",
+        progress_bar=False,
+    )
+    mcmc.run(jax.random.PRNGKey(args.seed), X, y, groups, R, K)
+    samples = mcmc.get_samples()
+    individual = np.asarray(samples["beta"]).mean(axis=0)
+    L = np.asarray(samples["tau"])[:, :, None] * np.asarray(samples["L_omega"])
+    cov = np.einsum("skl,sml->skm", L, L).mean(axis=0)
+    elapsed = time.perf_counter() - t0
+    return {
+        "side": "numpyro NUTS",
+        "version": version("numpyro"),
+        "times": [elapsed],
+        "iterations": f"2×({args.nuts_warmup}+{args.nuts_draws})",
+        "rss_before_fit_mib": rss_before / 1024,
+        **recovery(individual, cov, problem),
+    }
+
+
+def fit_pymc(problem: dict[str, Any], args: argparse.Namespace) -> dict:
+    from importlib.metadata import version
+
+    import numpy as np
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    X, y, groups = problem["X"], problem["y"], problem["groups"]
+    R, K = problem["beta"].shape
+    rss_before = cm.rss_now_kib()
+    t0 = time.perf_counter()
+    with pm.Model():
+        mu = pm.Normal("mu", 0.0, 5.0, shape=K)
+        chol, _, _ = pm.LKJCholeskyCov(
+            "chol", n=K, eta=2.0, sd_dist=pm.HalfNormal.dist(2.0, shape=K), compute_corr=True
+        )
+        z = pm.Normal("z", 0.0, 1.0, shape=(R, K))
+        beta = pm.Deterministic("beta", mu + pt.dot(z, chol.T))
+        V = (X * beta[groups][:, None, :]).sum(axis=2)
+        pm.Categorical("y", logit_p=V, observed=y)
+        trace = pm.sample(
+            draws=args.nuts_draws,
+            tune=args.nuts_warmup,
+            chains=2,
+            cores=2,
+            random_seed=args.seed,
+            progressbar=False,
+            compute_convergence_checks=False,
+        )
+    post = trace.posterior
+    individual = post["beta"].mean(dim=("chain", "draw")).to_numpy()
+    chol_draws = post["chol"].to_numpy().reshape(-1, K * (K + 1) // 2)
+    idx = np.tril_indices(K)
+    covs = []
+    for row in chol_draws:
+        L = np.zeros((K, K))
+        L[idx] = row
+        covs.append(L @ L.T)
+    elapsed = time.perf_counter() - t0
+    return {
+        "side": "pymc NUTS",
+        "version": version("pymc"),
+        "times": [elapsed],
+        "iterations": f"2×({args.nuts_warmup}+{args.nuts_draws})",
+        "rss_before_fit_mib": rss_before / 1024,
+        **recovery(individual, np.mean(covs, axis=0), problem),
+    }
+
+
+def worker_main(argv: list[str]) -> None:
+    args = parse(argv)
+    problem = load(args.problem)
+    if args.side == "offerlab":
+        result = fit_offerlab(problem, args, chains=2)
+    elif args.side == "offerlab_1":
+        result = fit_offerlab(problem, args, chains=1)
+    elif args.side == "numpyro":
+        result = fit_numpyro(problem, args)
+    else:
+        result = fit_pymc(problem, args)
+    cm.write_worker_result(args.out, result)
+
+
+# ---------------------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------------------
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--side", default="offerlab", help=argparse.SUPPRESS)
+    p.add_argument("--problem", default="", help=argparse.SUPPRESS)
+    p.add_argument("--out", default="", help=argparse.SUPPRESS)
+    p.add_argument("--sides", nargs="+", default=list(SIDES), choices=SIDES)
+    p.add_argument("--iterations", type=int, default=20_000, help="offerlab iterations per chain")
+    p.add_argument("--nuts-warmup", type=int, default=500)
+    p.add_argument("--nuts-draws", type=int, default=500)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds per side")
+    a = p.parse_args(argv)
+    if a.quick and not a.worker:
+        a.iterations, a.nuts_warmup, a.nuts_draws = 4_000, 200, 200
+    return a
+
+
+COLUMNS = [
+    ("side", "side"),
+    ("version", "version"),
+    ("iterations", "iterations"),
+    ("time", "time s"),
+    ("ratio", "ratio"),
+    ("corr", "corr(β̂,β)"),
+    ("corr_min", "min corr"),
+    ("cov_err", "Σ rel.err"),
+    ("var_ratio", "var ratio"),
+    ("peak", "peak MiB"),
+    ("extra", "fit +MiB"),
+    ("conv", "R-hat / ESS"),
+    ("status", "status"),
+]
+
+
+def main(argv: list[str]) -> None:
+    a = parse(argv)
+    cm.exit_on_sigterm()
+    machine = cm.machine()
+    print(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB")
+    for note in (cm.blas_warning(), cm.load_note()):
+        if note is not None:
+            print(note)
+    work = cm.run_dir("hb")
+    path = work / "problem.npz"
+    info = make_problem(path)
+    print(f"problem: {info['R']} respondents, {info['N']} tasks, K = {info['K']}")
+    script = Path(__file__).resolve()
+    runs = []
+    for side in a.sides:
+        python = cm.venv_python(VENV_OF[side]) if VENV_OF[side] != "hb" else None
+        if VENV_OF[side] == "hb":
+            candidate = cm.VENVS["hb"] / "bin" / "python"
+            python = candidate if candidate.exists() else None
+        if python is None:
+            print(f"{side}: SKIPPED (venv missing: run bash bench/setup.sh)")
+            continue
+        args = [
+            "--side",
+            side,
+            "--problem",
+            str(path),
+            "--iterations",
+            str(a.iterations),
+            "--nuts-warmup",
+            str(a.nuts_warmup),
+            "--nuts-draws",
+            str(a.nuts_draws),
+            "--seed",
+            str(a.seed),
+        ]
+        print(f"running {side} …", flush=True)
+        r = cm.run_worker(python, script, args, timeout=a.timeout, log=work / f"{side}.log")
+        r["side_key"] = side
+        runs.append(r)
+    base = next(
+        (r for r in runs if r["side_key"] == "offerlab" and r["status"] == "ok"),
+        None,
+    )
+    rows = []
+    for r in runs:
+        ok = r["status"] == "ok"
+        t = min(r["times"]) if ok else None
+        conv = (
+            f"{r['max_rhat']:.3f} / {r['min_ess_bulk']:.0f}" if ok and "max_rhat" in r else "—"
+        )
+        rows.append(
+            {
+                "side": r.get("side", r["side_key"]),
+                "version": r.get("version", ""),
+                "iterations": r.get("iterations", ""),
+                "time": cm.fmt(t, ".1f"),
+                "ratio": cm.fmt(t / min(base["times"]), ".1f") if ok and base else "—",
+                "corr": cm.fmt(r.get("corr_mean"), ".4f"),
+                "corr_min": cm.fmt(r.get("corr_min"), ".3f"),
+                "cov_err": cm.fmt(r.get("cov_rel_error"), ".3f"),
+                "var_ratio": cm.fmt(r.get("var_ratio_mean"), ".2f"),
+                "peak": cm.fmt(
+                    max(r.get("peak_rss_mib") or 0, r.get("children_peak_mib") or 0) or None, ".0f"
+                ),
+                "extra": cm.fmt(
+                    r["peak_rss_mib"] - r["rss_before_fit_mib"] if ok else None, ".0f"
+                ),
+                "conv": conv,
+                "status": r["status"],
+            }
+        )
+    print()
+    print(cm.table(rows, COLUMNS))
+    print(
+        "ratio = side time / offerlab (2 chains) time (>1: offerlab faster). corr(β̂,β) = mean "
+        "over the 15 parameters of the correlation between individual posterior means and "
+        "the true β_r; Σ rel.err = ‖Σ̂ − S‖_F / ‖S‖_F, S the sample covariance of the true "
+        "β_r; var ratio = mean of Σ̂_kk / S_kk. peak = VmHWM of the side's process (for "
+        "offerlab: the larger of the parent's and the chain processes' peaks); R-hat / ESS: worst over all 135 population "
+        "parameters (offerlab only)."
+    )
+    for r in runs:
+        if r["status"] != "ok":
+            print(f"{r['side_key']}: {r['status']}\n{r.get('error', '')}")
+    out = cm.save_results("hb", {"machine": machine, "args": vars(a), "runs": runs})
+    print(f"results: {out}")
+
+
+if __name__ == "__main__":
+    if "--worker" in sys.argv:
+        worker_main(sys.argv[1:])
+    else:
+        main(sys.argv[1:])
