@@ -1,0 +1,114 @@
+"""The optimiser against brute force through the market simulator's own code path."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from _study import market, population, study
+
+from offerlab.decide import Market, MarketSimulator
+from offerlab.decide._optimise import _offer_space, optimise_offers
+from offerlab.exceptions import OfferlabError
+
+COSTS = {
+    "brand": {"alpha": 6.0, "beta": 3.0, "gamma": 1.0},
+    "term": {6: 2.0, 12: 1.0, 24: 0.0},
+    "km": {"low": 0.0, "high": 7.0},
+}
+
+
+def _cost(offer: dict) -> float:
+    return sum(COSTS[a][offer[a] if a != "term" else int(offer[a])] for a in COSTS)
+
+
+def _all_offers() -> list[dict]:
+    s = study()
+    return [
+        {a: s.level_value(a, int(i)) for a, i in zip(s.attribute_names, row, strict=True)}
+        for row in s.allowed_concepts
+    ]
+
+
+def _brute(sim: MarketSimulator, base: Market, lineups: list[list[dict]]) -> np.ndarray:
+    """Expected profit over the draws of every line-up, one market at a time."""
+    slots = [n for n, o in zip(base.names, base.ours, strict=True) if o]
+    out = []
+    for lineup in lineups:
+        m = base
+        for slot, offer in zip(slots, lineup, strict=True):
+            m = m.with_offer(slot, **offer)
+        draws = sim.share_draws(m).draws[:, 0]  # (S, J)
+        idx = [m.index(s) for s in slots]
+        margin = np.array([o["price"] - _cost(o) for o in lineup])
+        out.append(float((draws[:, idx] @ margin).mean()))
+    return np.asarray(out)
+
+
+@pytest.fixture(scope="module")
+def sim() -> MarketSimulator:
+    return MarketSimulator(population(spread=0.6, n=150, seed=5, sd=0.15), n_draws=40, seed=2)
+
+
+def test_finds_the_true_best_offer(sim) -> None:
+    offers = _all_offers()
+    assert len(offers) == 66  # 72 concepts, 6 prohibited (alpha at 10)
+    truth = _brute(sim, market(), [[o] for o in offers])
+    best = offers[int(truth.argmax())]
+    for method in ("exhaustive", "search"):
+        res = optimise_offers(sim, market(), costs=COSTS, method=method, restarts=8, rng=1)
+        assert res.best == [best], method
+        assert res.expected == pytest.approx(truth.max(), rel=1e-12)
+        assert res.pessimistic < res.expected
+        assert 0.5 <= res.p_beats_runner_up <= 1
+        assert res.table["expected"].is_monotonic_decreasing
+    assert res.method == "coordinate ascent" and res.n_evaluated < 66
+
+
+def test_finds_the_true_best_two_tier_lineup(sim) -> None:
+    """Two tiers of our own: their shares add up and cannibalise each other."""
+    base = market()
+    base = Market.from_offers(
+        base.coding,
+        [
+            {"name": "ours", "ours": True, **base.offers[0]},
+            {"name": "ours 2", "ours": True, **base.offers[0]},
+            {"name": "rival", **base.offers[1]},
+        ],
+    )
+    offers = [o for o in _all_offers() if o["term"] == 12]
+    pairs = list(itertools.combinations(range(len(offers)), 2))
+    truth = _brute(sim, base, [[offers[i], offers[j]] for i, j in pairs])
+    i, j = pairs[int(truth.argmax())]
+    for method in ("exhaustive", "search"):
+        res = optimise_offers(
+            sim, base, costs=COSTS, fixed={"term": 12}, method=method, restarts=10, rng=0
+        )
+        assert sorted(map(str, res.best)) == sorted(map(str, [offers[i], offers[j]])), method
+        assert res.expected == pytest.approx(truth.max(), rel=1e-12)
+        assert res.pessimistic < res.expected
+    # Cannibalisation: the pair earns less than the sum of each tier alone.
+    alone = _brute(sim, market(), [[res.best[0]], [res.best[1]]])
+    assert res.expected < alone.sum()
+
+
+def test_price_grid_between_levels_and_prohibitions() -> None:
+    space = _offer_space(market(), [10, 15, 20, 25, 30, 40], None, 0.0, {})
+    described = [space.offer(c) for c in range(len(space.index))]
+    # alpha is prohibited at 10, so (conservatively) at 15 too; allowed from 20 on.
+    assert not any(o["brand"] == "alpha" and o["price"] in (10.0, 15.0) for o in described)
+    assert any(o["brand"] == "alpha" and o["price"] == 20.0 for o in described)
+    assert any(o["brand"] == "beta" and o["price"] == 15.0 for o in described)
+    np.testing.assert_allclose(space.X[5], market().coding.code_offer(space.offer(5)), atol=1e-15)
+    with pytest.raises(OfferlabError, match="studied range"):
+        _offer_space(market(), [5, 20], None, 0.0, {})
+
+
+def test_share_objective_without_draws_and_first_choice_rule() -> None:
+    sim = MarketSimulator(population(spread=0.6, n=200, seed=1), rule="first_choice")
+    res = optimise_offers(sim, market(), objective="share", use_draws=False)
+    # Share alone: the cheapest, best-liked levels win (price 10 is allowed for beta/gamma).
+    assert res.best[0]["price"] == 10.0 and res.best[0]["km"] == "high"
+    with pytest.raises(OfferlabError, match="no cost given"):
+        optimise_offers(sim, market(), costs={"km": {"low": 1}})
