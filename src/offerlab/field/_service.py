@@ -259,6 +259,7 @@ class Fielding:
                 position=self.survey.next_position(sequence, 0, {}),
                 nonce=new_token(),
                 panel=panel,
+                panel_id=self._panel_id(panel),
                 fingerprint=fingerprint,
                 flags=flags,
                 started_at=time.time(),
@@ -274,14 +275,15 @@ class Fielding:
     def _duplicate_of(
         self, session: Session, fingerprint: str, panel: Mapping[str, str]
     ) -> int | None:
-        params = self.survey.questionnaire.panel_parameters
-        if params and params[0] in panel:
-            first = params[0]
-            for rid, other in session.execute(
-                select(Respondent.id, Respondent.panel).where(Respondent.study_id == self.study_id)
-            ):
-                if (other or {}).get(first) == panel[first]:
-                    return int(rid)
+        panel_id = self._panel_id(panel)
+        if panel_id:
+            rid = session.execute(
+                select(Respondent.id).where(
+                    Respondent.study_id == self.study_id, Respondent.panel_id == panel_id
+                )
+            ).scalar()
+            if rid is not None:
+                return int(rid)
         if fingerprint:
             rid = session.execute(
                 select(Respondent.id).where(
@@ -291,6 +293,10 @@ class Fielding:
             if rid is not None:
                 return int(rid)
         return None
+
+    def _panel_id(self, panel: Mapping[str, str]) -> str:
+        params = self.survey.questionnaire.panel_parameters
+        return str(panel.get(params[0], "")) if params else ""
 
     def exists(self, token: str) -> bool:
         with self.sessions() as session:

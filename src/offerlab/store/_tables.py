@@ -89,6 +89,9 @@ class Respondent(Base):
     nonce: Mapped[str] = mapped_column(String(64))
     shown_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     panel: Mapped[dict] = mapped_column(JSON, default=dict)
+    panel_id: Mapped[str] = mapped_column(
+        String(200), default="", doc="The first panel parameter (the panel's respondent id)."
+    )
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
     flags: Mapped[dict] = mapped_column(JSON, default=dict)
     started_at: Mapped[float] = mapped_column(Float)
@@ -100,6 +103,7 @@ class Respondent(Base):
         ),
         Index("ix_respondents_study_status", "study_id", "status"),
         Index("ix_respondents_fingerprint", "study_id", "fingerprint"),
+        Index("ix_respondents_panel_id", "study_id", "panel_id"),
     )
 
 

@@ -1,0 +1,166 @@
+"""Fuzzing the respondent endpoints: never a 500, never a bad answer stored, always a clear 4xx."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+import numpy as np
+from _respondent import QUALIFY, client, tiny
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from offerlab.field._bot import fill_form, read_form
+from offerlab.store import Respondent, Submission
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+OK = {303, 400, 404, 409, 413, 422}
+NAMES = ["page", "nonce", "answer", "choice", "number", "would_buy", "item_x", "open_young", "zz"]
+VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "CURRENT_PAGE",
+            "CURRENT_NONCE",
+            "agree",
+            "decline",
+            "young",
+            "old",
+            "child",
+            "0",
+            "1",
+            "2",
+            "3",
+            "9",
+            "10",
+            "-1",
+            "1e9",
+            "99999999999999999999",
+            "",
+            " ",
+            "task.1",
+            "how_many",
+            "consent",
+            "band",
+            "\x00",
+            "１",
+            "²",
+        ]
+    ),
+    st.text(max_size=40),
+    st.text(min_size=5_000, max_size=6_000, alphabet="ab"),
+)
+FORMS = st.lists(st.tuples(st.sampled_from(NAMES) | st.text(max_size=12), VALUES), max_size=8)
+RAW = st.tuples(
+    st.sampled_from(
+        [
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=xyz",
+            "multipart/form-data",
+            "application/json",
+            "text/plain",
+            "",
+        ]
+    ),
+    st.binary(max_size=400),
+)
+
+# Every stored answer must be one the page allows.
+VALID = {
+    "consent": lambda a: a == {"consent": "agree"} or a == {"consent": "decline"},
+    "band": lambda a: a in ({"choice": "young"}, {"choice": "old"}, {"choice": "child"}),
+    "task.1": lambda a: (
+        a["task"] == 1 and a["choice"] in (0, 1, 2) and set(a) == {"task", "choice"}
+    ),
+    "how_many": lambda a: set(a) == {"number"} and 0 <= a["number"] <= 9,
+}
+
+
+def _fill(fields: list[tuple[str, str]], key: str, nonce: str) -> list[tuple[str, str]]:
+    swap = {"CURRENT_PAGE": key, "CURRENT_NONCE": nonce}
+    return [(name, swap.get(value, value)) for name, value in fields]
+
+
+def test_fuzzed_forms_never_break_the_app_nor_store_a_bad_answer(tmp_path) -> None:
+    fielding = tiny(f"sqlite:///{tmp_path / 'fuzz.db'}")
+    c = client(fielding)
+    state: dict = {"url": ""}
+
+    def fresh() -> None:
+        c.cookies.clear()
+        state["url"] = c.get("/s/tiny").headers["location"]
+
+    fresh()
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(fields=FORMS, raw=RAW, use_raw=st.booleans())
+    def run(fields: list[tuple[str, str]], raw: tuple[str, bytes], use_raw: bool) -> None:
+        r = c.get(state["url"])
+        if r.status_code == 303:  # finished: start another respondent
+            fresh()
+            r = c.get(state["url"])
+        page = read_form(r.text)
+        state["n"] = state.get("n", 0) + 1
+        if state["n"] % 3 == 0:  # move on with a right answer, so every page gets fuzzed
+            right = fill_form(page, np.random.default_rng(state["n"]), QUALIFY)
+            c.post(state["url"], content=urlencode(right).encode(), headers=FORM)
+            r = c.get(state["url"])
+            if r.status_code == 303:
+                fresh()
+                r = c.get(state["url"])
+            page = read_form(r.text)
+        if use_raw:
+            kind, body = raw
+            r = c.post(state["url"], content=body, headers={"content-type": kind})
+        else:
+            body = urlencode(_fill(fields, page.key, page.nonce)).encode()
+            r = c.post(
+                state["url"],
+                content=body,
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            )
+        assert r.status_code in OK, (r.status_code, r.text[:500])
+
+    run()
+    with Session(fielding.engine) as s:
+        stored = s.execute(select(Submission.page, Submission.answer)).all()
+        assert s.execute(select(Respondent.id)).first() is not None
+    assert {page for page, _ in stored} == set(VALID)  # every page was reached
+    for page, answer in stored:
+        assert VALID[page](answer), (page, answer)
+
+
+def test_wrong_tokens_and_links_are_404(tmp_path) -> None:
+    c = client(tiny(f"sqlite:///{tmp_path / 'tokens.db'}"))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(token=st.text(max_size=80), method=st.sampled_from(["GET", "POST"]))
+    def run(token: str, method: str) -> None:
+        for prefix in ("/r/", "/i/", "/s/"):
+            if prefix == "/s/" and token == "tiny":
+                continue
+            r = c.request(
+                method,
+                prefix + quote(token, safe=""),
+                content=b"page=x",
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            )
+            assert r.status_code in (307, 404, 405), (
+                prefix,
+                token,
+                r.status_code,
+            )  # 307: "/r/x/" → "/r/x"
+
+    run()
+
+
+def test_oversized_bodies_are_413(tmp_path) -> None:
+    fielding = tiny(f"sqlite:///{tmp_path / 'big.db'}")
+    c = client(fielding)
+    url = c.get("/s/tiny").headers["location"]
+    r = c.post(
+        url,
+        content=b"a=" + b"x" * 70_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 413
