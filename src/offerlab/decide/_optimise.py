@@ -15,7 +15,9 @@ Search
 * otherwise **coordinate ascent with random restarts**: from a random feasible start,
   set one attribute of one tier at a time to its best level given the rest (all levels
   of that attribute are evaluated in one batch), until a full pass improves nothing;
-  restart from new random starts. Why this and not simulated annealing: with
+  restart from new random starts. For line-ups, each pass also gives every tier its
+  best response (every feasible offer, the other tiers fixed), because tiers that
+  cannibalise each other must sometimes move together. Why this and not simulated annealing: with
   main-effects utilities each one-attribute move is cheap to evaluate exhaustively, the
   objective is near-separable across attributes (share is monotone in the offer's
   utility; only the price × share trade-off, prohibitions and cannibalisation between
@@ -488,6 +490,7 @@ def _coordinate_ascent(
     restarts: int,
     rng: np.random.Generator,
     scores: dict[tuple[int, ...], float],
+    tier_limit: int = 20_000,
 ) -> None:
     """Coordinate ascent over (tier, attribute) with random restarts; fills ``scores``."""
     index = space.index
@@ -504,6 +507,13 @@ def _coordinate_ascent(
                 scores[lu] = float(v)
         return np.array([scores[lu] for lu in lineups])
 
+    def improve(moves: list[tuple[int, ...]], best: float) -> tuple[tuple[int, ...], float] | None:
+        if not moves:
+            return None
+        vals = score(moves)
+        k = int(vals.argmax())
+        return (moves[k], float(vals[k])) if vals[k] > best + 1e-12 else None
+
     for _ in range(max(1, restarts)):
         current = sorted(int(c) for c in rng.choice(C, size=m, replace=False))
         best = float(score([tuple(current)])[0])
@@ -511,6 +521,7 @@ def _coordinate_ascent(
         while improved:
             improved = False
             for tier in range(m):
+                # (1) one attribute of this tier at a time, all its levels in one batch.
                 for a in range(A):
                     base = list(index[current[tier]])
                     moves = []
@@ -522,11 +533,15 @@ def _coordinate_ascent(
                         lu = sorted([*current[:tier], c, *current[tier + 1 :]])
                         if len(set(lu)) == m:
                             moves.append(tuple(lu))
-                    if not moves:
-                        continue
-                    vals = score(moves)
-                    k = int(vals.argmax())
-                    if vals[k] > best + 1e-12:
-                        best = float(vals[k])
-                        current = list(moves[k])
-                        improved = True
+                    found = improve(moves, best)
+                    if found:
+                        current, best, improved = list(found[0]), found[1], True
+                # (2) line-ups: the tier's best response, every feasible offer given the
+                # other tiers (one batch of C), which the attribute moves alone can miss
+                # when tiers must move together to stop cannibalising each other.
+                if m > 1 and tier_limit >= C:
+                    others = [*current[:tier], *current[tier + 1 :]]
+                    moves = [tuple(sorted([*others, c])) for c in range(C) if c not in others]
+                    found = improve(moves, best)
+                    if found:
+                        current, best, improved = list(found[0]), found[1], True
