@@ -1,0 +1,115 @@
+"""The store: migrations on start, SQLite settings, atomic steps, frozen designs."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import Session
+
+from offerlab.design import make_design
+from offerlab.exceptions import OfferlabError
+from offerlab.field import Fielding
+from offerlab.store import (
+    QuotaCell,
+    StudyRow,
+    assign_version,
+    database_url,
+    make_engine,
+    migrate,
+    take_quota_cells,
+)
+from offerlab.study import parse_study
+
+TINY = Path(__file__).resolve().parents[1] / "field" / "tiny_study.yaml"
+
+
+def _tiny():
+    text = TINY.read_text(encoding="utf-8")
+    return parse_study(text, "tiny.yaml"), text
+
+
+def test_migrations_create_every_table_and_run_again_as_a_no_op(database_url) -> None:
+    engine = make_engine(database_url)
+    migrate(engine)
+    migrate(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {"studies", "respondents", "submissions", "quota_cells", "invitations"} <= tables
+    with engine.connect() as c:
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_workers_starting_together_migrate_once(database_url) -> None:
+    engines = [make_engine(database_url) for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def start(engine) -> None:
+        try:
+            migrate(engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
+        assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def test_the_database_url_defaults_to_sqlite_in_the_working_folder(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("OFFERLAB_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert database_url() == f"sqlite:///{tmp_path / 'offerlab.db'}"
+    monkeypatch.setenv("OFFERLAB_DATABASE_URL", "postgresql://u@h/db")
+    assert database_url() == "postgresql+psycopg://u@h/db"
+
+
+def test_versions_round_robin_and_quota_cells_all_or_nothing(database_url) -> None:
+    study, text_ = _tiny()
+    fielding = Fielding.open(make_engine(database_url), study, text_, make_design(study))
+    with Session(fielding.engine) as s, s.begin():
+        assert [assign_version(s, fielding.study_id, 3) for _ in range(7)] == [1, 2, 3, 1, 2, 3, 1]
+    with Session(fielding.engine) as s, s.begin():
+        s.add(QuotaCell(study_id=fielding.study_id, quota="q2", option="x", target=0, count=0))
+    with Session(fielding.engine) as s, s.begin():
+        # 'young' has room, q2/x is full: neither is counted
+        assert not take_quota_cells(s, fielding.study_id, [("band", "young"), ("q2", "x")])
+    with Session(fielding.engine) as s:
+        young = s.execute(select(QuotaCell.count).where(QuotaCell.option == "young")).scalar()
+        assert young == 0
+
+
+def test_the_design_is_frozen_on_first_start(database_url) -> None:
+    study, text_ = _tiny()
+    engine = make_engine(database_url)
+    first = Fielding.open(engine, study, text_, make_design(study, seed=1))
+    again = Fielding.open(engine, study, text_)  # no design: the stored one
+    assert (again.survey.design.levels == first.survey.design.levels).all()
+    other = make_design(study, seed=2)
+    assert not (other.levels == first.survey.design.levels).all()
+    with pytest.raises(OfferlabError, match="already fielded with another design"):
+        Fielding.open(engine, study, text_, other)
+    first.enter(language="en")
+    with pytest.raises(OfferlabError, match="changed after respondents entered"):
+        Fielding.open(engine, study, text_ + "\n# edited\n")
+    with Session(engine) as s:
+        assert s.execute(select(StudyRow.entries)).scalar() == 1
+
+
+def test_a_study_without_a_questionnaire_cannot_be_fielded(tmp_path) -> None:
+    study, text_ = _tiny()
+    bare = study.model_copy(update={"questionnaire": None})
+    with pytest.raises(OfferlabError, match="has no questionnaire"):
+        Fielding.open(make_engine(f"sqlite:///{tmp_path / 'x.db'}"), bare, text_)
