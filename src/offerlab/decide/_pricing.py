@@ -1,0 +1,415 @@
+"""Pricing studies from the survey's direct price questions.
+
+* :func:`van_westendorp` — the Price Sensitivity Meter (van Westendorp 1976): four
+  cumulative curves, their complements, the four intersection prices and the acceptable
+  range; with purchase-likelihood answers, the Newton–Miller–Smith (1993) trial and
+  revenue curves.
+* :func:`gabor_granger` — demand and revenue at each tested price of a price ladder and
+  the revenue-maximising price.
+
+Both take one row per respondent; :func:`van_westendorp_frame` and
+:func:`gabor_granger_frame` pivot the tidy answers of the fielding export (see
+:mod:`offerlab.decide._needs` for that frame).
+
+Conventions (stated because published tools differ on them)
+----------------------------------------------------------
+At a price p, a respondent counts as finding it "too cheap" when p ≤ their too-cheap
+answer, "cheap" when p ≤ their cheap answer, "expensive" when p ≥ their expensive
+answer and "too expensive" when p ≥ their too-expensive answer. The curves are these
+weighted shares at every price anyone gave, joined by straight lines in between; every
+intersection is the exact crossing of two such polylines (the first one, from low
+prices up). "Not cheap" = 1 − cheap and "not expensive" = 1 − expensive.
+
+* point of marginal cheapness (PMC): too cheap × not cheap — the low end of the range;
+* point of marginal expensiveness (PME): too expensive × not expensive — the high end;
+* optimal price point (OPP): too cheap × too expensive;
+* indifference price point (IPP): cheap × expensive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from offerlab.exceptions import OfferlabError
+
+__all__ = [
+    "NMS_CALIBRATION",
+    "GaborGrangerResult",
+    "VanWestendorpResult",
+    "gabor_granger",
+    "gabor_granger_frame",
+    "van_westendorp",
+    "van_westendorp_frame",
+]
+
+VW_COLUMNS = ("too_cheap", "cheap", "expensive", "too_expensive")
+NMS_COLUMNS = ("likelihood_cheap", "likelihood_expensive")
+#: Purchase probability of the five likelihood answers, "definitely not" first: the
+#: calibration commonly used with Newton–Miller–Smith (and the default of the R package
+#: pricesensitivitymeter, pi_calibrated = 0.7, 0.5, 0.3, 0.1, 0 for answers 5…1).
+NMS_CALIBRATION = (0.0, 0.1, 0.3, 0.5, 0.7)
+
+
+@dataclass(frozen=True)
+class VanWestendorpResult:
+    """Van Westendorp's price points, curves and (optionally) the NMS extension.
+
+    Attributes
+    ----------
+    curves : DataFrame
+        ``price`` and the shares ``too_cheap``, ``cheap``, ``not_cheap``,
+        ``expensive``, ``not_expensive``, ``too_expensive`` at every price given.
+    pmc, pme, opp, ipp : float
+        Point of marginal cheapness, of marginal expensiveness, optimal and
+        indifference price points (NaN when two curves do not cross).
+    n_respondents : int
+        Respondents used.
+    n_inconsistent : int
+        Respondents left out because their answers were not too cheap < cheap <
+        expensive < too expensive (or were missing).
+    nms : DataFrame or None
+        ``price``, ``trial`` (mean calibrated purchase probability) and ``revenue``
+        (price × trial) at every price given, with likelihood answers.
+    trial_price, revenue_price : float or None
+        The price with the highest trial, and the revenue-maximising price (exact on
+        the piecewise-linear trial curve, so it may lie between the prices given).
+    max_trial, max_revenue : float or None
+    """
+
+    curves: pd.DataFrame
+    pmc: float
+    pme: float
+    opp: float
+    ipp: float
+    n_respondents: int
+    n_inconsistent: int
+    nms: pd.DataFrame | None = None
+    trial_price: float | None = None
+    revenue_price: float | None = None
+    max_trial: float | None = None
+    max_revenue: float | None = None
+
+    @property
+    def acceptable_range(self) -> tuple[float, float]:
+        """(PMC, PME)."""
+        return (self.pmc, self.pme)
+
+    def summary(self) -> pd.DataFrame:
+        """The price points as a two-column table (point, price)."""
+        rows = {
+            "point of marginal cheapness": self.pmc,
+            "optimal price point": self.opp,
+            "indifference price point": self.ipp,
+            "point of marginal expensiveness": self.pme,
+        }
+        if self.trial_price is not None:
+            rows["NMS trial-maximising price"] = self.trial_price
+            rows["NMS revenue-maximising price"] = self.revenue_price  # type: ignore[assignment]
+        return pd.DataFrame({"point": list(rows), "price": list(rows.values())})
+
+
+def _weights(frame: pd.DataFrame, weights: str | None) -> np.ndarray:
+    if weights is None:
+        return np.ones(len(frame))
+    if weights not in frame.columns:
+        raise OfferlabError(f"no weight column {weights!r}")
+    w = pd.to_numeric(frame[weights], errors="coerce").to_numpy(float)
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise OfferlabError("weights must be non-negative numbers")
+    return w
+
+
+def _crossing(price: np.ndarray, falling: np.ndarray, rising: np.ndarray) -> float:
+    """First price where the polyline ``falling`` meets ``rising`` (NaN when never)."""
+    d = falling - rising
+    if d[0] <= 0:
+        return float(price[0]) if d[0] == 0 else np.nan
+    k = np.flatnonzero(d <= 0)
+    if k.size == 0:
+        return np.nan
+    k = int(k[0])
+    if d[k] == 0:
+        return float(price[k])
+    # Linear on [p_{k−1}, p_k]: both curves are straight there, so is their difference.
+    t = d[k - 1] / (d[k - 1] - d[k])
+    return float(price[k - 1] + t * (price[k] - price[k - 1]))
+
+
+def van_westendorp(
+    answers: pd.DataFrame,
+    *,
+    weights: str | None = None,
+    calibration: Sequence[float] = NMS_CALIBRATION,
+) -> VanWestendorpResult:
+    """Van Westendorp's Price Sensitivity Meter (and Newton–Miller–Smith when possible).
+
+    Parameters
+    ----------
+    answers : DataFrame
+        One row per respondent with the prices ``too_cheap``, ``cheap``,
+        ``expensive``, ``too_expensive``; optionally ``likelihood_cheap`` and
+        ``likelihood_expensive``, the 1–5 answers to "how likely would you buy at
+        your 'cheap' / 'expensive' price" (1 = definitely not), which add the NMS
+        curves. See :func:`van_westendorp_frame` for tidy answers.
+    weights : str, optional
+        A column of respondent weights.
+    calibration : sequence of 5 floats
+        Purchase probability of each likelihood answer 1…5.
+
+    Returns
+    -------
+    VanWestendorpResult
+
+    Notes
+    -----
+    NMS: each respondent's purchase probability is 0 at and below their too-cheap
+    price, the calibrated likelihood at their cheap and expensive prices, 0 at and above
+    their too-expensive price, and linear in between. Trial is its weighted mean; it is
+    linear between consecutive prices given, so revenue p × trial(p) is a parabola
+    there and its maximum is found exactly.
+    """
+    missing = [c for c in VW_COLUMNS if c not in answers.columns]
+    if missing:
+        raise OfferlabError(
+            f"Van Westendorp needs the columns {list(VW_COLUMNS)}; missing {missing}"
+        )
+    P = answers[list(VW_COLUMNS)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    w_all = _weights(answers, weights)
+    ok = np.isfinite(P).all(axis=1) & (np.diff(P, axis=1) > 0).all(axis=1)
+    P, w = P[ok], w_all[ok]
+    if len(P) == 0 or w.sum() <= 0:
+        raise OfferlabError("no respondent answered too cheap < cheap < expensive < too expensive")
+    w = w / w.sum()
+    price = np.unique(P)
+    tc, ch, ex, te = P.T
+    too_cheap = (tc[None, :] >= price[:, None]) @ w
+    cheap = (ch[None, :] >= price[:, None]) @ w
+    expensive = (ex[None, :] <= price[:, None]) @ w
+    too_expensive = (te[None, :] <= price[:, None]) @ w
+    curves = pd.DataFrame(
+        {
+            "price": price,
+            "too_cheap": too_cheap,
+            "cheap": cheap,
+            "not_cheap": 1 - cheap,
+            "expensive": expensive,
+            "not_expensive": 1 - expensive,
+            "too_expensive": too_expensive,
+        }
+    )
+    result = {
+        "curves": curves,
+        "pmc": _crossing(price, too_cheap, 1 - cheap),
+        "pme": _crossing(price, 1 - expensive, too_expensive),
+        "opp": _crossing(price, too_cheap, too_expensive),
+        "ipp": _crossing(price, cheap, expensive),
+        "n_respondents": int(ok.sum()),
+        "n_inconsistent": int((~ok).sum()),
+    }
+    if all(c in answers.columns for c in NMS_COLUMNS):
+        result.update(_nms(answers.loc[ok, list(NMS_COLUMNS)], P, w, price, calibration))
+    return VanWestendorpResult(**result)
+
+
+def _nms(
+    likelihood: pd.DataFrame,
+    P: np.ndarray,
+    w: np.ndarray,
+    price: np.ndarray,
+    calibration: Sequence[float],
+) -> dict[str, object]:
+    cal = np.asarray(calibration, dtype=float)
+    if cal.shape != (5,) or not np.isfinite(cal).all() or (cal < 0).any() or (cal > 1).any():
+        raise OfferlabError("calibration must be 5 probabilities, for answers 1 to 5")
+    L = likelihood.apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    if not np.isin(L, [1, 2, 3, 4, 5]).all():
+        raise OfferlabError("likelihood answers must be 1 to 5 (1 = definitely not)")
+    prob = cal[L.astype(int) - 1]  # (n, 2): at the cheap and at the expensive price
+    trial = np.zeros(len(price))
+    for i in range(len(P)):
+        knots = P[i]
+        values = np.array([0.0, prob[i, 0], prob[i, 1], 0.0])
+        trial += w[i] * np.interp(price, knots, values, left=0.0, right=0.0)
+    revenue = price * trial
+    # Exact revenue maximum: on [p_k, p_k+1] trial = a + b p, revenue = a p + b p².
+    best_p, best_r = float(price[int(revenue.argmax())]), float(revenue.max())
+    for k in range(len(price) - 1):
+        p0, p1 = price[k], price[k + 1]
+        b = (trial[k + 1] - trial[k]) / (p1 - p0)
+        a = trial[k] - b * p0
+        if b < 0:
+            vertex = -a / (2 * b)
+            if p0 < vertex < p1 and a * vertex + b * vertex**2 > best_r:
+                best_p, best_r = float(vertex), float(a * vertex + b * vertex**2)
+    k = int(trial.argmax())
+    return {
+        "nms": pd.DataFrame({"price": price, "trial": trial, "revenue": revenue}),
+        "trial_price": float(price[k]),
+        "max_trial": float(trial[k]),
+        "revenue_price": best_p,
+        "max_revenue": best_r,
+    }
+
+
+@dataclass(frozen=True)
+class GaborGrangerResult:
+    """Gabor–Granger demand and revenue.
+
+    Attributes
+    ----------
+    curve : DataFrame
+        ``price``, ``demand`` (weighted share who would buy at that price),
+        ``lower``/``upper`` (Wilson interval on the respondents count), ``revenue``
+        (price × demand, per respondent).
+    revenue_price : float
+        The tested price with the highest revenue.
+    max_revenue : float
+    n_respondents : int
+    n_non_monotone : int
+        Respondents who accepted a price but refused a lower one (their highest
+        accepted price is used).
+    """
+
+    curve: pd.DataFrame
+    revenue_price: float
+    max_revenue: float
+    n_respondents: int
+    n_non_monotone: int
+
+
+def gabor_granger(
+    answers: pd.DataFrame,
+    *,
+    accept_from: int = 4,
+    weights: str | None = None,
+    prices: Sequence[float] | None = None,
+    interval: float = 0.95,
+) -> GaborGrangerResult:
+    """Demand and revenue curves of a Gabor–Granger price ladder.
+
+    Parameters
+    ----------
+    answers : DataFrame
+        One row per (respondent, price asked): ``respondent``, ``price``, ``answer``
+        (1–5, 1 = definitely not). Prices not asked (the ladder stops once a price is
+        accepted) are simply absent. See :func:`gabor_granger_frame`.
+    accept_from : int
+        Answers from this one on count as "would buy" (the study page's
+        ``accept_from``, default 4 = "probably").
+    weights : str, optional
+        A column of respondent weights (constant within a respondent).
+    prices : list of float, optional
+        The tested prices (default: every price in the answers).
+    interval : float
+        Coverage of the Wilson intervals.
+
+    Returns
+    -------
+    GaborGrangerResult
+
+    Notes
+    -----
+    A respondent who would buy at a price would buy at any lower one (the ladder asks
+    from the highest price down and stops at the first "yes"): their willingness to pay
+    is the highest accepted price, and demand at p is the weighted share whose
+    willingness to pay is at least p. Revenue = p × demand(p).
+    """
+    need = {"respondent", "price", "answer"}
+    if not need <= set(answers.columns):
+        raise OfferlabError(f"Gabor–Granger needs the columns {sorted(need)}")
+    frame = answers.copy()
+    frame["price"] = pd.to_numeric(frame["price"], errors="coerce")
+    frame["answer"] = pd.to_numeric(frame["answer"], errors="coerce")
+    if frame[["price", "answer"]].isna().any().any():
+        raise OfferlabError("Gabor–Granger prices and answers must be numbers")
+    if not frame["answer"].isin([1, 2, 3, 4, 5]).all():
+        raise OfferlabError("Gabor–Granger answers must be 1 to 5 (1 = definitely not)")
+    frame["accept"] = frame["answer"] >= accept_from
+    grid = (
+        np.sort(frame["price"].unique()) if prices is None else np.sort(np.asarray(prices, float))
+    )
+    per = frame.groupby("respondent", sort=False)
+    wtp = per.apply(
+        lambda g: g.loc[g["accept"], "price"].max() if g["accept"].any() else -np.inf,
+        include_groups=False,
+    )
+    refused_below = per.apply(
+        lambda g: bool(
+            g["accept"].any()
+            and (~g["accept"] & (g["price"] < g.loc[g["accept"], "price"].max())).any()
+        ),
+        include_groups=False,
+    )
+    if weights is None:
+        w = np.ones(len(wtp))
+    else:
+        w = per[weights].first().reindex(wtp.index).to_numpy(float)
+    W = w.sum()
+    buy = (wtp.to_numpy()[None, :] >= grid[:, None]).astype(float) @ w
+    demand = buy / W
+    n = len(wtp)
+    lower, upper = _wilson(demand, n, interval)
+    curve = pd.DataFrame(
+        {"price": grid, "demand": demand, "lower": lower, "upper": upper, "revenue": grid * demand}
+    )
+    k = int(curve["revenue"].to_numpy().argmax())
+    return GaborGrangerResult(
+        curve=curve,
+        revenue_price=float(grid[k]),
+        max_revenue=float(curve["revenue"].iloc[k]),
+        n_respondents=n,
+        n_non_monotone=int(refused_below.sum()),
+    )
+
+
+def _wilson(p: np.ndarray, n: int | np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for proportions p out of n."""
+    from scipy import stats
+
+    z = stats.norm.ppf(0.5 + interval / 2)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half
+
+
+def van_westendorp_frame(answers: pd.DataFrame, question: str) -> pd.DataFrame:
+    """One row per respondent from tidy answers of a ``van_westendorp`` page.
+
+    ``answers`` has ``respondent``, ``question``, ``item``, ``answer``; the page's rows
+    have ``question`` = the page id and ``item`` one of ``too_cheap``, ``cheap``,
+    ``expensive``, ``too_expensive``, ``likelihood_cheap``, ``likelihood_expensive``.
+    """
+    rows = _rows_of(answers, question)
+    wide = rows.pivot_table(index="respondent", columns="item", values="answer", aggfunc="first")
+    wide = wide.apply(pd.to_numeric, errors="coerce").reset_index()
+    wide.columns.name = None
+    return wide
+
+
+def gabor_granger_frame(answers: pd.DataFrame, question: str) -> pd.DataFrame:
+    """``respondent, price, answer`` from tidy answers of a ``gabor_granger`` page
+    (``item`` = the price asked, ``answer`` = 1–5)."""
+    rows = _rows_of(answers, question)
+    return pd.DataFrame(
+        {
+            "respondent": rows["respondent"].to_numpy(),
+            "price": pd.to_numeric(rows["item"], errors="coerce").to_numpy(),
+            "answer": pd.to_numeric(rows["answer"], errors="coerce").to_numpy(),
+        }
+    )
+
+
+def _rows_of(answers: pd.DataFrame, question: str) -> pd.DataFrame:
+    need = {"respondent", "question", "item", "answer"}
+    if not need <= set(answers.columns):
+        raise OfferlabError(f"tidy answers need the columns {sorted(need)}")
+    rows = answers[answers["question"] == question]
+    if rows.empty:
+        raise OfferlabError(f"no answers to question {question!r}")
+    return rows
