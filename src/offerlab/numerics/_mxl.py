@@ -88,7 +88,7 @@ class _Chunk:
     units: np.ndarray  # (n,) unit indices (original numbering)
     T: int
     Xd: np.ndarray  # (n, T·J', K) differences to the chosen alternative; 0 where padded
-    Xa: np.ndarray  # (n, T·J', Kr + 1) random columns of Xd, then a slot for Xd β + offset
+    Xr: np.ndarray  # (n, T·J', Kr) the random columns of Xd, contiguous for BLAS
     lo: np.ndarray  # (n, T·J') offset differences; _UNAVAILABLE where unavailable or padded
     z: np.ndarray  # (n, Kr, R) standard draws of these units
     weights: np.ndarray | None  # (n,)
@@ -114,8 +114,8 @@ class MXLProblem:
 
     Notes
     -----
-    The chunks' last column of ``Xa`` is scratch space written by every call of
-    :func:`mxl_loglike`: do not evaluate one problem from two threads at once.
+    Scratch buffers are cached on the problem per worker thread: do not evaluate
+    one problem from two threads at once (``n_threads`` splits a call safely).
     """
 
     n_units: int
@@ -144,7 +144,7 @@ class MXLProblem:
         """Memory held by the prepared arrays (draws included)."""
         seen = 0
         for c in self.chunks:
-            seen += c.Xd.nbytes + c.Xa.nbytes + c.lo.nbytes + c.z.nbytes
+            seen += c.Xd.nbytes + c.Xr.nbytes + c.lo.nbytes + c.z.nbytes
         return seen
 
     def cholesky(self, theta: np.ndarray) -> np.ndarray:
@@ -381,15 +381,14 @@ def _make_chunk(
         odiff = np.zeros((len(obs), Jd))
     lo[slot, :, tpos] = np.where(ok, odiff, _UNAVAILABLE)
     Xd = Xd.reshape(n, Jd * T, K)
-    Xa = np.zeros((n, T * Jd, Kr + 1))
-    Xa[:, :, :Kr] = Xd[:, :, random_index]
+    Xr = np.ascontiguousarray(Xd[:, :, random_index])
     contiguous = np.array_equal(sel, np.arange(sel[0], sel[0] + n))
     z = draws[sel[0] : sel[0] + n] if contiguous else draws[sel]
     return _Chunk(
         units=sel,
         T=T,
         Xd=Xd,
-        Xa=Xa,
+        Xr=Xr,
         lo=lo.reshape(n, T * Jd),
         z=z,
         weights=None if unit_weights is None else unit_weights[sel],
@@ -448,15 +447,18 @@ class _Scratch:
     """
 
     def __init__(self, problem: MXLProblem, n_cols: int) -> None:
-        R, Kr = problem.n_draws, problem.n_random
+        R = problem.n_draws
+        n_exp = sum(d.endswith("lognormal") for d in problem.distributions)
         chunks = problem.chunks
-        self.n_cols = n_cols
-        self.V = np.empty(max((c.Xd.shape[0] * c.Xd.shape[1] for c in chunks), default=0) * R)
-        self.S = np.empty(max((c.Xd.shape[0] * c.T for c in chunks), default=0) * R)
+        cells = max((c.Xd.shape[0] * c.Xd.shape[1] for c in chunks), default=0) * R
         units = max((c.Xd.shape[0] for c in chunks), default=0)
-        self.B = np.empty(units * (Kr + 1) * R)
+        self.V = np.empty(cells)
+        self.V2 = np.empty(cells if n_exp else 0)
+        self.S = np.empty(max((c.Xd.shape[0] * c.T for c in chunks), default=0) * R)
+        self.B = np.empty(units * n_exp * R)
         self.C = np.empty(units * n_cols * R)
         self.L = np.empty(units * R)
+        self.Lr = np.empty(units * R)
 
     @staticmethod
     def view(buf: np.ndarray, *shape: int) -> np.ndarray:
@@ -478,6 +480,20 @@ class _Partial:
     value: float = 0.0
     gradient: np.ndarray | None = None
     done: int = 0
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What every chunk needs from θ."""
+
+    beta_lin: np.ndarray  # (K,) β with 0 at exp-transformed coefficients
+    L_lin: np.ndarray  # (Kr, Kr) L with the rows of exp-transformed coefficients zeroed
+    diagonal: bool
+    exp_dims: list[int]
+    L_exp: np.ndarray  # (n_exp, Kr) rows of L of exp-transformed coefficients
+    mu_exp: np.ndarray  # (n_exp,)
+    negative: list[bool]
+    cols: _Columns | None
 
 
 def mxl_loglike(
@@ -507,8 +523,8 @@ def mxl_loglike(
         Threads sharing the chunks (numpy releases the GIL in its loops and BLAS
         calls, so two threads run nearly twice as fast on two idle cores).
     progress : callable, optional
-        Called with the fraction of units done after every chunk (from the calling
-        thread when ``n_threads`` is 1).
+        Called with the fraction of units done after every chunk (single thread)
+        or once at the end.
 
     Returns
     -------
@@ -524,19 +540,23 @@ def mxl_loglike(
     U = problem.n_units
     beta = theta[: problem.n_coef]
     exp_dims = [k for k, d in enumerate(problem.distributions) if d.endswith("lognormal")]
+    L = problem.cholesky(theta)
     # Locations of linear random coefficients (and fixed ones) enter through Xd β;
     # those of exp-transformed ones inside the exponential.
     beta_lin = beta.copy()
     beta_lin[problem.random_index[exp_dims]] = 0.0
-    setup = {
-        "L": problem.cholesky(theta),
-        "diagonal": bool(np.all(problem.chol_rows == problem.chol_cols)),
-        "exp_dims": exp_dims,
-        "mu_exp": beta[problem.random_index[exp_dims]],
-        "negative": [problem.distributions[k] == "negative_lognormal" for k in exp_dims],
-        "beta_lin": beta_lin,
-        "cols": _columns(problem) if gradient else None,
-    }
+    L_lin = L.copy()
+    L_lin[exp_dims] = 0.0
+    setup = _Setup(
+        beta_lin=beta_lin,
+        L_lin=L_lin,
+        diagonal=bool(np.all(problem.chol_rows == problem.chol_cols)),
+        exp_dims=exp_dims,
+        L_exp=np.ascontiguousarray(L[exp_dims]),
+        mu_exp=beta[problem.random_index[exp_dims]],
+        negative=[problem.distributions[k] == "negative_lognormal" for k in exp_dims],
+        cols=_columns(problem) if gradient else None,
+    )
     S_out = None
     if scores:
         S_out = scores_out if scores_out is not None else np.empty((U, P))
@@ -545,7 +565,7 @@ def mxl_loglike(
     partials = [_Partial(gradient=np.zeros(P) if gradient else None) for _ in range(n_threads)]
 
     def run(worker: int) -> None:
-        cols = setup["cols"]
+        cols = setup.cols
         scratch = _scratch(problem, worker, cols.n_cols if cols else 1)
         part = partials[worker]
         for chunk in problem.chunks[worker::n_threads]:
@@ -565,10 +585,39 @@ def mxl_loglike(
     return MXLTerms(value=value, gradient=g, scores=S_out, loglikeobs=ll_out)
 
 
+def _utilities(
+    chunk: _Chunk, setup: _Setup, V: np.ndarray, B: np.ndarray | None, tmp: np.ndarray | None
+) -> None:
+    """Utility differences into V (n, T·J', R); b of exp-transformed coefficients into B.
+
+    Linear coefficients: V = (Xd_r L) z + Xd β — the Cholesky factor multiplies the
+    small design, not the draws, so nothing of size R is made for them.
+    """
+    Xr = chunk.Xr
+    if setup.diagonal:
+        Xs = Xr * np.diag(setup.L_lin)
+    else:
+        Xs = Xr @ setup.L_lin
+    np.matmul(Xs, chunk.z, out=V)
+    if setup.exp_dims:
+        np.matmul(setup.L_exp, chunk.z, out=B)  # (n, n_exp, R)
+        for i, negative in enumerate(setup.negative):
+            Bi = B[:, i, :]
+            Bi += setup.mu_exp[i]
+            np.exp(Bi, out=Bi)
+            if negative:
+                np.negative(Bi, out=Bi)
+        np.matmul(np.ascontiguousarray(Xr[:, :, setup.exp_dims]), B, out=tmp)
+        V += tmp
+    base = chunk.Xd @ setup.beta_lin
+    base += chunk.lo
+    V += base[:, :, None]
+
+
 def _chunk_terms(
     chunk: _Chunk,
     problem: MXLProblem,
-    setup: dict,
+    setup: _Setup,
     scratch: _Scratch,
     part: _Partial,
     S_out: np.ndarray | None,
@@ -577,28 +626,12 @@ def _chunk_terms(
     """Add one chunk's log-likelihood (and gradient, scores) to ``part``."""
     n, TJ, _ = chunk.Xd.shape
     T, Jd = chunk.T, problem.n_alt_diff
-    Kr, R = problem.n_random, problem.n_draws
-    # Coefficient draws Ba (n, Kr + 1, R): L z, the transform of exp dimensions, and a
-    # row of ones that multiplies the base utility Xd β + offset inside the product.
-    Ba = _Scratch.view(scratch.B, n, Kr + 1, R)
-    B = Ba[:, :Kr]
-    if setup["diagonal"]:
-        np.multiply(chunk.z, np.diag(setup["L"])[None, :, None], out=B)
-    else:
-        np.matmul(setup["L"], chunk.z, out=B)
-    for k, mu, negative in zip(setup["exp_dims"], setup["mu_exp"], setup["negative"], strict=True):
-        Bk = B[:, k, :]
-        Bk += mu
-        np.exp(Bk, out=Bk)
-        if negative:
-            np.negative(Bk, out=Bk)
-    Ba[:, Kr, :] = 1.0
-    base = chunk.Xa[:, :, Kr]
-    np.matmul(chunk.Xd, setup["beta_lin"], out=base)
-    base += chunk.lo
-    # Utility differences V (n, T·J', R), then E = exp(V) in place.
+    R = problem.n_draws
+    n_exp = len(setup.exp_dims)
     V = _Scratch.view(scratch.V, n, TJ, R)
-    np.matmul(chunk.Xa, Ba, out=V)
+    B = _Scratch.view(scratch.B, n, n_exp, R) if n_exp else None
+    tmp = _Scratch.view(scratch.V2, n, TJ, R) if n_exp else None
+    _utilities(chunk, setup, V, B, tmp)
     with np.errstate(over="ignore"):  # overflow is caught below
         E = np.exp(V, out=V)
     E4 = E.reshape(n, Jd, T, R)
@@ -606,43 +639,59 @@ def _chunk_terms(
     np.add(E4[:, 0], 1.0, out=S)
     for j in range(1, Jd):
         S += E4[:, j]
-    logL = _Scratch.view(scratch.L, n, R)
-    # log L_nr = −log Π_t S_tr: one log per draw instead of one per task and draw.
-    with np.errstate(over="ignore"):
-        np.prod(S, axis=1, out=logL)
-    np.log(logL, out=logL)
-    np.negative(logL, out=logL)
-    if not np.isfinite(logL).all():
+    # Fast path: L_nr = 1 / Π_t S_tr and its mean over draws, no log or exp per draw.
+    # It needs Π_t S_tr finite and the mean away from underflow; long panels or wild
+    # parameters take the log-space path instead.
+    if T == 1:
+        prod = S[:, 0]
+    else:
+        prod = _Scratch.view(scratch.L, n, R)
+        with np.errstate(over="ignore"):
+            np.prod(S, axis=1, out=prod)
+    Lr = _Scratch.view(scratch.Lr, n, R)
+    fast = bool(np.isfinite(prod.sum()))
+    if fast:
+        np.reciprocal(prod, out=Lr)
+        mean = Lr.mean(axis=1)
+        fast = bool(mean.min() > 1e-250)
+    if fast:
+        ll_units = np.log(mean)
+    else:
         if np.isfinite(S).all():  # the product overflowed: sum the logs instead
-            np.negative(np.log(S).sum(axis=1), out=logL)
+            logL = -np.log(S).sum(axis=1)
         else:  # a utility difference beyond ~709: recompute this chunk stably
-            E, S, logL = _stable_chunk(chunk, Ba, Jd, R)
+            E, S, logL = _stable_chunk(chunk, setup, Jd, R, B)
             E4 = E.reshape(n, Jd, T, R)
-    m = logL.max(axis=1)
-    omega = logL - m[:, None]
-    np.exp(omega, out=omega)  # L_nr / max_r L_nr
-    mean = omega.mean(axis=1)
-    ll_units = m + np.log(mean)
+        m = logL.max(axis=1)
+        np.exp(logL - m[:, None], out=Lr)  # L_nr / max_r L_nr
+        mean = Lr.mean(axis=1)
+        ll_units = m + np.log(mean)
     w = chunk.weights
     part.value += float(ll_units.sum() if w is None else ll_units @ w)
     part.done += n
     if ll_out is not None:
         ll_out[chunk.units] = ll_units
-    cols = setup["cols"]
+    cols = setup.cols
     if cols is None:
         return
-    omega /= (R * mean)[:, None]  # posterior weights over draws, summing to 1
-    np.reciprocal(S, out=S)
-    E4 *= S[:, None]  # Q = exp(Vd) P, in place
     C = _Scratch.view(scratch.C, n, cols.n_cols, R)
-    C[:, 0, :] = omega
+    C0 = C[:, 0, :]
+    np.multiply(Lr, (1.0 / (R * mean))[:, None], out=C0)  # ω: posterior weights over draws
+    if T == 1 and fast:
+        # Q = E / S and 1/S = L_nr = R·mean·ω: fold 1/S into the draw weights
+        # (n, R) instead of scaling E (n, J', R).
+        C0 *= C0
+        C0 *= (R * mean)[:, None]
+    else:
+        np.reciprocal(S, out=S)
+        E4 *= S[:, None]  # Q = exp(Vd) / S, in place
     nz = len(cols.z_dims)
     if nz:
-        zz = chunk.z if nz == Kr else chunk.z[:, cols.z_dims]
-        np.multiply(zz, omega[:, None, :], out=C[:, 1 : 1 + nz])
-    for c, (k, dim) in enumerate(cols.exp_spec, start=1 + nz):
+        zz = chunk.z if nz == problem.n_random else chunk.z[:, cols.z_dims]
+        np.multiply(zz, C0[:, None, :], out=C[:, 1 : 1 + nz])
+    for c, (i, dim) in enumerate(cols.exp_spec, start=1 + nz):
         Cc = C[:, c, :]
-        np.multiply(omega, B[:, k, :], out=Cc)
+        np.multiply(C0, B[:, setup.exp_dims.index(i), :], out=Cc)
         if dim >= 0:
             Cc *= chunk.z[:, dim, :]
     M = np.matmul(E, C.transpose(0, 2, 1))  # (n, T·J', C)
@@ -657,16 +706,17 @@ def _chunk_terms(
 
 
 def _stable_chunk(
-    chunk: _Chunk, Ba: np.ndarray, Jd: int, R: int
+    chunk: _Chunk, setup: _Setup, Jd: int, R: int, B: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One chunk with max-shifted exponentials (fresh arrays), for huge utilities.
 
     With m = max(0, max_j Vd): E = exp(Vd − m) and S = e^{−m} + Σ_j E, so that E / S
     is Q and log L = −Σ_t (m + log S), as in the fast path.
     """
-    n = chunk.Xd.shape[0]
+    n, TJ, _ = chunk.Xd.shape
     T = chunk.T
-    V = np.matmul(chunk.Xa, Ba)
+    V = np.empty((n, TJ, R))
+    _utilities(chunk, setup, V, B, np.empty_like(V) if B is not None else None)
     V4 = V.reshape(n, Jd, T, R)
     m = np.maximum(V4.max(axis=1), 0.0)  # (n, T, R)
     V4 -= m[:, None]
