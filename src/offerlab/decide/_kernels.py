@@ -56,14 +56,35 @@ def row_shares(
 
 
 def _gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Standard Gumbel draws −log(−log U), U ∈ (0, 1)."""
-    u = rng.random(shape)
-    np.maximum(u, np.finfo(float).tiny, out=u)  # U = 0 would give −inf
+    """Standard Gumbel draws −log(−log U), in float32 (half the time of float64; ample
+    precision for simulation noise)."""
+    u = rng.random(shape, dtype=np.float32)
+    np.maximum(u, np.finfo(np.float32).tiny, out=u)  # U = 0 would give −inf
     np.log(u, out=u)
     np.negative(u, out=u)
     np.log(u, out=u)
     np.negative(u, out=u)
     return u
+
+
+def _column_shares(V: np.ndarray, first_choice: bool, scale: float) -> np.ndarray:
+    """Choice probabilities of utilities laid out (J, n), in place.
+
+    The alternatives run down the first axis so that every reduction over them is an
+    elementwise operation on contiguous rows (a reduction over a short last axis is
+    ~10x slower in numpy).
+    """
+    best = np.maximum.reduce(V, axis=0)
+    if first_choice:
+        P = (best == V).astype(float)
+        P /= P.sum(axis=0)
+        return P
+    V -= best
+    if scale != 1.0:
+        V *= scale
+    np.exp(V, out=V)
+    V /= V.sum(axis=0)
+    return V
 
 
 def _chunk_shares(
@@ -82,9 +103,10 @@ def _chunk_shares(
 ) -> np.ndarray:
     """Weighted share sums (G, J) of one chunk of rows (weights not yet normalised)."""
     J = X.shape[0]
+    off = offset[:, None]
     if rule == "rfc":
         rng = np.random.default_rng(seed)
-        P = np.zeros((B.shape[0], J))
+        P = np.zeros((J, B.shape[0]))
         for _ in range(rfc_draws):
             # Attribute error: Gumbel noise on every coded coefficient, so alternatives
             # that share a level share its error (this is what breaks IIA for near
@@ -94,26 +116,26 @@ def _chunk_shares(
                 E = _gumbel(rng, B.shape)
                 E *= attribute_error
                 Bd += E
-            V = Bd @ X.T
-            V += scale * offset
+            V = X @ Bd.T
+            V += scale * off
             if product_error > 0:
                 # Product error: i.i.d. Gumbel(0, σ_p) on each alternative. Its first
                 # choice, given the attribute error, is exactly a logit with scale 1/σ_p
                 # (Gumbel-max), so it is integrated out analytically: same expectation
-                # as drawing it, lower variance, and rows sum to one exactly.
-                P += row_shares(V, "logit", scale=1.0 / product_error)
+                # as drawing it, lower variance, and shares sum to one exactly.
+                P += _column_shares(V, False, 1.0 / product_error)
             else:
-                P += row_shares(V, "first_choice")
+                P += _column_shares(V, True, 1.0)
         P /= rfc_draws
     else:
-        V = B @ X.T
-        V += offset
-        P = row_shares(V, rule, scale=scale)
+        V = X @ B.T
+        V += off
+        P = _column_shares(V, rule == "first_choice", scale)
     if group is None:
-        return (w @ P)[None, :]
+        return (P @ w)[None, :]
     M = np.zeros((n_groups, B.shape[0]))
     M[group, np.arange(B.shape[0])] = w
-    return M @ P
+    return (P @ M.T).T
 
 
 def grouped_shares(
