@@ -156,3 +156,13 @@ def test_bad_options_name_what_is_wrong(spec, data) -> None:
         LatentClassLogit(0).fit(data, spec=spec)
     with pytest.raises(OfferlabError, match="n_starts"):
         LatentClassLogit(2, n_starts=0).fit(data, spec=spec)
+
+
+def test_predicted_probabilities_give_back_the_cross_section_likelihood(b07, data) -> None:
+    """In a cross-section, ℓ = Σ_n log Σ_c π_c P_n(β_c): the unconditional predictions."""
+    p = b07.predict(data)
+    frame = data.frame
+    task = frame.groupby(["respondent", "task"], sort=False).ngroup()
+    assert np.allclose(p.groupby(task).sum(), 1.0)
+    chosen = frame["chosen"].to_numpy() == 1
+    assert np.log(p[chosen]).sum() == pytest.approx(b07.llf, abs=1e-6)
