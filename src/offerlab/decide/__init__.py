@@ -3,15 +3,67 @@ and summaries of needs, motives and obstacles."""
 
 from offerlab.decide._kernels import grouped_shares
 from offerlab.decide._market import Market, MarketSimulator, ShareDraws, simulate_market
+from offerlab.decide._needs import (
+    group_open_text,
+    none_choosers,
+    option_frequencies,
+    scale_means,
+    segments_from,
+    top_obstacles,
+    wilson_interval,
+)
+from offerlab.decide._optimise import OfferSpace, OptimisationResult, optimise_offers
 from offerlab.decide._population import Population, mnl_population, population_from_results
+from offerlab.decide._pricing import (
+    GaborGrangerResult,
+    VanWestendorpResult,
+    gabor_granger,
+    gabor_granger_frame,
+    van_westendorp,
+    van_westendorp_frame,
+)
+from offerlab.decide._sensitivity import (
+    arc_elasticity,
+    demand_curve,
+    price_elasticity,
+    sample_scenarios,
+    sensitivity,
+    tornado,
+    wtp_by_simulation,
+    wtp_ratio,
+)
 
 __all__ = [
+    "GaborGrangerResult",
     "Market",
     "MarketSimulator",
+    "OfferSpace",
+    "OptimisationResult",
     "Population",
     "ShareDraws",
+    "VanWestendorpResult",
+    "arc_elasticity",
+    "demand_curve",
+    "gabor_granger",
+    "gabor_granger_frame",
+    "group_open_text",
     "grouped_shares",
     "mnl_population",
+    "none_choosers",
+    "optimise_offers",
+    "option_frequencies",
     "population_from_results",
+    "price_elasticity",
+    "sample_scenarios",
+    "scale_means",
+    "segments_from",
+    "sensitivity",
     "simulate_market",
+    "top_obstacles",
+    "tornado",
+    "van_westendorp",
+    "van_westendorp_frame",
+    "wilson_interval",
+    "wtp_by_simulation",
+    "wtp_ratio",
 ]

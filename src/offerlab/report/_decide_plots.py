@@ -1,0 +1,140 @@
+"""Plots of the decide step: tornado, demand and revenue, Van Westendorp, Gabor–Granger.
+
+Each function takes the tidy table the decide functions return and writes a PNG
+(Agg backend, no screen needed), like :mod:`offerlab.report._plots`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from offerlab.exceptions import OfferlabError
+
+__all__ = ["plot_demand", "plot_gabor_granger", "plot_tornado", "plot_van_westendorp"]
+
+_BAR = "#2b6cb0"
+_ALT = "#c05621"
+
+
+def _save(fig: plt.Figure, path: Path | str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=144)
+    plt.close(fig)
+    return path
+
+
+def _need(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise OfferlabError(f"{what} needs the columns {list(columns)}; missing {missing}")
+
+
+def plot_tornado(
+    table: pd.DataFrame, path: Path | str, *, title: str = "", percent: bool = True
+) -> Path:
+    """Tornado chart from :func:`~offerlab.decide.tornado`: one bar per attribute from
+    its lowest to its highest value, the offer's own value as a line, widest on top."""
+    _need(table, ("attribute", "low", "high", "base"), "plot_tornado")
+    frame = table.sort_values("swing" if "swing" in table else "high")
+    k = 100.0 if percent else 1.0
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(frame) + 1.5))
+    ax.barh(frame["attribute"], k * (frame["high"] - frame["low"]), left=k * frame["low"],
+            color=_BAR)  # fmt: skip
+    base = frame["base"].dropna()
+    if len(base):
+        ax.axvline(k * base.iloc[0], color="black", linewidth=1)
+    for y, (_, row) in enumerate(frame.iterrows()):
+        ax.text(k * row["low"], y, f"{row.get('low_level', '')} ", ha="right", va="center",
+                fontsize=8)  # fmt: skip
+        ax.text(k * row["high"], y, f" {row.get('high_level', '')}", ha="left", va="center",
+                fontsize=8)  # fmt: skip
+    ax.set_xlabel("share (%)" if percent else "value")
+    ax.set_title(title or "What moves the offer's share: each attribute over its levels")
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_demand(curve: pd.DataFrame, path: Path | str, *, title: str = "") -> Path:
+    """Demand (share) and revenue over price from :func:`~offerlab.decide.demand_curve`,
+    with their intervals when present."""
+    _need(curve, ("price", "share", "revenue"), "plot_demand")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(curve["price"], 100 * curve["share"], color=_BAR, label="share")
+    if {"share_lower", "share_upper"} <= set(curve.columns):
+        ax.fill_between(curve["price"], 100 * curve["share_lower"], 100 * curve["share_upper"],
+                        color=_BAR, alpha=0.2)  # fmt: skip
+    ax.set_xlabel("price")
+    ax.set_ylabel("share (%)", color=_BAR)
+    ax2 = ax.twinx()
+    ax2.plot(curve["price"], curve["revenue"], color=_ALT, label="revenue per person")
+    if {"revenue_lower", "revenue_upper"} <= set(curve.columns):
+        ax2.fill_between(curve["price"], curve["revenue_lower"], curve["revenue_upper"],
+                         color=_ALT, alpha=0.15)  # fmt: skip
+    ax2.set_ylabel("revenue per person in the market", color=_ALT)
+    ax.set_title(title or "Demand and revenue over price")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_van_westendorp(result: object, path: Path | str, *, title: str = "") -> Path:
+    """The four Van Westendorp curves (with "not cheap" and "not expensive"), the price
+    points and the acceptable range, from a :class:`VanWestendorpResult`."""
+    curves = getattr(result, "curves", None)
+    if not isinstance(curves, pd.DataFrame):
+        raise OfferlabError("plot_van_westendorp needs the result of van_westendorp()")
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    styles = {
+        "too_cheap": ("too cheap", "#2f855a", "-"),
+        "not_cheap": ("not cheap", "#2f855a", "--"),
+        "expensive": ("expensive", "#c05621", "-"),
+        "not_expensive": ("not expensive", "#c05621", "--"),
+        "cheap": ("cheap", "#2b6cb0", "-"),
+        "too_expensive": ("too expensive", "#9b2c2c", "-"),
+    }
+    for col, (label, color, ls) in styles.items():
+        ax.plot(curves["price"], 100 * curves[col], color=color, linestyle=ls, label=label)
+    lo, hi = result.acceptable_range  # type: ignore[attr-defined]
+    if pd.notna(lo) and pd.notna(hi):
+        ax.axvspan(lo, hi, color="#718096", alpha=0.12, label="acceptable range")
+    for name in ("opp", "ipp"):
+        value = getattr(result, name)
+        if pd.notna(value):
+            ax.axvline(value, color="black", linewidth=0.8, linestyle=":")
+            ax.text(value, 102, f"{name.upper()} {value:.2f}", ha="center", fontsize=8)
+    ax.set_xlabel("price")
+    ax.set_ylabel("respondents (%)")
+    ax.set_ylim(0, 108)
+    ax.legend(fontsize=8, loc="center right")
+    ax.set_title(title or "Van Westendorp price sensitivity")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_gabor_granger(result: object, path: Path | str, *, title: str = "") -> Path:
+    """Gabor–Granger demand (with its interval) and revenue per tested price."""
+    curve = getattr(result, "curve", None)
+    if not isinstance(curve, pd.DataFrame):
+        raise OfferlabError("plot_gabor_granger needs the result of gabor_granger()")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    err = [100 * (curve["demand"] - curve["lower"]), 100 * (curve["upper"] - curve["demand"])]
+    ax.errorbar(curve["price"], 100 * curve["demand"], yerr=err, color=_BAR, marker="o",
+                capsize=3, label="would buy")  # fmt: skip
+    ax.set_xlabel("price")
+    ax.set_ylabel("would buy (%)", color=_BAR)
+    ax2 = ax.twinx()
+    ax2.plot(curve["price"], curve["revenue"], color=_ALT, marker="s", label="revenue")
+    ax2.set_ylabel("revenue per respondent", color=_ALT)
+    best = result.revenue_price  # type: ignore[attr-defined]
+    ax2.axvline(best, color=_ALT, linestyle=":", linewidth=1)
+    ax.set_title(title or f"Gabor–Granger: revenue peaks at {best:g}")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
