@@ -141,8 +141,13 @@ def sensitivity(
     return pd.DataFrame(rows)
 
 
-def tornado(table: pd.DataFrame, *, value: str = "share") -> pd.DataFrame:
+def tornado(
+    table: pd.DataFrame, *, value: str = "share", include_prohibited: bool = False
+) -> pd.DataFrame:
     """Swing of each attribute from a :func:`sensitivity` table, largest first.
+
+    Levels the study prohibits in combination with the offer's other levels are left
+    out unless ``include_prohibited`` (respondents never saw those offers).
 
     Returns one row per attribute: ``attribute``, ``base`` (the value at the offer's
     own levels), ``low``, ``high`` (the smallest and largest value over its levels),
@@ -150,6 +155,8 @@ def tornado(table: pd.DataFrame, *, value: str = "share") -> pd.DataFrame:
     """
     if value not in table.columns:
         raise OfferlabError(f"the sensitivity table has no column {value!r}")
+    if not include_prohibited and "prohibited" in table.columns:
+        table = table[~table["prohibited"].astype(bool)]
     rows = []
     for attribute, part in table.groupby("attribute", sort=False):
         current = part[part["current"]]

@@ -57,6 +57,7 @@ def plot_tornado(
                 fontsize=8)  # fmt: skip
         ax.text(k * row["high"], y, f" {row.get('high_level', '')}", ha="left", va="center",
                 fontsize=8)  # fmt: skip
+    ax.margins(x=0.12)
     ax.set_xlabel("share (%)" if percent else "value")
     ax.set_title(title or "What moves the offer's share: each attribute over its levels")
     ax.grid(axis="x", alpha=0.3)
@@ -105,11 +106,11 @@ def plot_van_westendorp(result: object, path: Path | str, *, title: str = "") ->
     lo, hi = result.acceptable_range  # type: ignore[attr-defined]
     if pd.notna(lo) and pd.notna(hi):
         ax.axvspan(lo, hi, color="#718096", alpha=0.12, label="acceptable range")
-    for name in ("opp", "ipp"):
+    for name, align in (("opp", "right"), ("ipp", "left")):
         value = getattr(result, name)
         if pd.notna(value):
             ax.axvline(value, color="black", linewidth=0.8, linestyle=":")
-            ax.text(value, 102, f"{name.upper()} {value:.2f}", ha="center", fontsize=8)
+            ax.text(value, 102, f" {name.upper()} {value:.2f} ", ha=align, fontsize=8)
     ax.set_xlabel("price")
     ax.set_ylabel("respondents (%)")
     ax.set_ylim(0, 108)
