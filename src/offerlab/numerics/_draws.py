@@ -185,16 +185,29 @@ def standard_draws(
 
     Notes
     -----
-    Triangular inverse CDF: t = √(2u) − 1 for u ≤ ½, 1 − √(2(1 − u)) above.
+    Normal draws are the inverse normal CDF of the uniform draws, except pseudo-random
+    ones, which come from ``rng.standard_normal``. Triangular inverse CDF:
+    t = √(2u) − 1 for u ≤ ½, 1 − √(2(1 − u)) above.
     """
     bad = [s for s in shapes if s not in ("normal", "triangular")]
     if bad:
         raise ValueError(f"shapes must be 'normal' or 'triangular'; got {bad}")
-    draws = uniform_draws(n_units, n_draws, len(shapes), kind, rng=rng, drop=drop)
+    if kind == "pseudo":
+        # Normal pseudo-random draws straight from the generator (ziggurat): half the
+        # time of uniforms through the inverse CDF, the same distribution.
+        generator = np.random.default_rng(rng)
+        draws = np.empty((n_units, len(shapes), n_draws))
+        generator.standard_normal(out=draws)
+        for d, shape in enumerate(shapes):
+            if shape == "triangular":
+                draws[:, d, :] = generator.random((n_units, n_draws))
+    else:
+        draws = uniform_draws(n_units, n_draws, len(shapes), kind, rng=rng, drop=drop)
     for d, shape in enumerate(shapes):
         u = draws[:, d, :]
         if shape == "normal":
-            u[...] = ndtri(u)
+            if kind != "pseudo":
+                ndtri(u, out=u)
         else:
             u[...] = np.where(u <= 0.5, np.sqrt(2.0 * u) - 1.0, 1.0 - np.sqrt(2.0 * (1.0 - u)))
     return draws
