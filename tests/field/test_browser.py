@@ -1,0 +1,161 @@
+"""A respondent on a phone completes the example survey in German in Debian's Chromium.
+
+Playwright's Python client drives /usr/bin/chromium (never a downloaded browser).
+Screenshots of the pages go to tests/artifacts/browser/ (not committed).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from _respondent import open_fielding
+from _server import running
+
+from offerlab.field import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+ANSWERS = {
+    "consent": "agree",
+    "age_band": "age_35_54",
+    "licence": "yes",
+    "region": "german",
+    "car_now": "lease",
+    "lease_end": "within_year",
+    "attention": "somewhat",
+}
+
+pytestmark = pytest.mark.browser
+
+
+def _needs_browser() -> None:
+    problem = None
+    if not Path(CHROMIUM).exists():
+        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright Python package is missing (pip install playwright)"
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(problem + "; CI must run the browser tests")
+    pytest.skip(problem)
+
+
+def _answer(page, key: str, step: int) -> None:
+    """Answer the current page as a person would, by its labelled controls."""
+    base = key.split(".")[0]
+    if base in ANSWERS:
+        page.check(f"input[name=answer][value={ANSWERS[base]}]")
+    elif key.startswith("tasks."):
+        page.check(f"input[name=choice][value='{1 + step % 3}']")
+        page.check(f"input[name=would_buy][value='{step % 2}']")
+    elif base == "motives":
+        for radio in page.locator("input[type=radio][value='4']").all():
+            radio.check()
+    elif base == "obstacles":
+        page.check("input[name=answer][value=price]")
+    elif key == "price_sensitivity":
+        for name, value in zip(
+            ("too_cheap", "cheap", "expensive", "too_expensive"),
+            ("200", "450", "700", "950"),
+            strict=True,
+        ):
+            page.fill(f"#{name}", value)
+    elif key == "price_sensitivity.nms":
+        page.check("input[name=at_cheap][value='4']")
+        page.check("input[name=at_expensive][value='2']")
+    elif base == "price_ladder":
+        page.check("input[name=likelihood][value='4']")
+    elif base in ("obstacles_more", "comments"):
+        page.fill("#text", "Günstiger und flexibler wäre gut.")
+    else:
+        raise AssertionError(f"no answer for page {key}")
+
+
+def test_a_phone_respondent_completes_the_survey_in_german_resumes_and_is_redirected(
+    tmp_path, study, study_text, design
+) -> None:
+    _needs_browser()
+    from playwright.sync_api import sync_playwright
+
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    ARTIFACTS.mkdir(parents=True)
+    fielding = open_fielding(f"sqlite:///{tmp_path / 'browser.db'}", study, study_text, design)
+    with running(create_app(fielding)) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(**PHONE, locale="de-CH")
+        # The panel's site is outside this closed machine: record that the browser goes there.
+        requested: list[str] = []
+        context.on("request", lambda request: requested.append(request.url))
+        page = context.new_page()
+        page.goto(f"{base}/s/car_subscription?psid=PW-1&lang=de")
+        assert page.locator("html").get_attribute("lang") == "de"
+        shots = {"consent", "motives", "obstacles", "tasks.1", "price_sensitivity", "price_ladder"}
+        resumed = False
+        for step in range(60):
+            if any(url.startswith("https://panel.example.com/") for url in requested):
+                break
+            key = page.locator("input[name=page]").get_attribute("value", timeout=5000)
+            if key == "tasks.3" and not resumed:  # close the phone's tab halfway, reopen the link
+                page.close()
+                page = context.new_page()
+                page.goto(f"{base}/s/car_subscription?psid=PW-1")
+                assert page.locator("input[name=page]").get_attribute("value") == key
+                resumed = True
+            # nothing wider than the phone's screen
+            assert page.evaluate(
+                "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+            ), key
+            _answer(page, key, step)
+            if key.split(".")[0] in shots or key == "tasks.1":
+                page.screenshot(path=str(ARTIFACTS / f"{step:02d}_{key}.png"), full_page=True)
+            page.locator("button[type=submit]").click()
+            page.wait_for_load_state()
+            if key == "comments":  # the last page: the browser is sent to the panel
+                page.wait_for_timeout(500)
+        else:
+            raise AssertionError("the survey did not end")
+        assert resumed
+        assert requested[-1] == "https://panel.example.com/return?psid=PW-1&status=complete"
+        browser.close()
+    assert len(list(ARTIFACTS.glob("*.png"))) >= 6
+
+
+def test_keyboard_only_answers_a_question(tmp_path, study, study_text, design) -> None:
+    """Tab to the first option, Space to choose it, Enter to send: no mouse needed."""
+    _needs_browser()
+    from playwright.sync_api import sync_playwright
+
+    fielding = open_fielding(f"sqlite:///{tmp_path / 'keys.db'}", study, study_text, design)
+    with running(create_app(fielding)) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        page.goto(f"{base}/s/car_subscription?lang=en")
+        for _ in range(10):  # past the language links to the first answer
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.name") == "answer":
+                break
+        page.keyboard.press("Space")
+        assert page.evaluate("document.activeElement.checked")
+        page.keyboard.press("Enter")
+        page.wait_for_load_state()
+        assert page.locator("input[name=page]").get_attribute("value") == "age_band"
+        browser.close()
