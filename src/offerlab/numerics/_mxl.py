@@ -45,6 +45,7 @@ gradient costs about as much as the value.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -362,7 +363,6 @@ def _make_chunk(
 ) -> _Chunk:
     n = len(sel)
     K = X.shape[2]
-    Kr = len(random_index)
     obs = np.concatenate([obs_of_unit[u] for u in sel])
     slot = np.repeat(np.arange(n), [len(obs_of_unit[u]) for u in sel])
     tpos = position[obs]
@@ -564,11 +564,15 @@ def mxl_loglike(
     n_threads = max(1, min(int(n_threads), len(problem.chunks)))
     partials = [_Partial(gradient=np.zeros(P) if gradient else None) for _ in range(n_threads)]
 
+    stop = threading.Event()  # set on Ctrl-C, so that workers quit after their chunk
+
     def run(worker: int) -> None:
         cols = setup.cols
         scratch = _scratch(problem, worker, cols.n_cols if cols else 1)
         part = partials[worker]
         for chunk in problem.chunks[worker::n_threads]:
+            if stop.is_set():
+                return
             _chunk_terms(chunk, problem, setup, scratch, part, S_out, ll_out)
             if progress is not None and n_threads == 1:
                 progress(part.done / max(U, 1))
@@ -577,7 +581,11 @@ def mxl_loglike(
         run(0)
     else:
         with ThreadPoolExecutor(n_threads) as pool:
-            list(pool.map(run, range(n_threads)))
+            try:
+                list(pool.map(run, range(n_threads)))
+            except BaseException:
+                stop.set()
+                raise
         if progress is not None:
             progress(1.0)
     value = float(sum(p.value for p in partials))
@@ -594,10 +602,7 @@ def _utilities(
     small design, not the draws, so nothing of size R is made for them.
     """
     Xr = chunk.Xr
-    if setup.diagonal:
-        Xs = Xr * np.diag(setup.L_lin)
-    else:
-        Xs = Xr @ setup.L_lin
+    Xs = Xr * np.diag(setup.L_lin) if setup.diagonal else Xr @ setup.L_lin
     np.matmul(Xs, chunk.z, out=V)
     if setup.exp_dims:
         np.matmul(setup.L_exp, chunk.z, out=B)  # (n, n_exp, R)
