@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["Coding", "CovType", "Dual", "Language", "Method"]
+__all__ = ["Coding", "CovType", "Criterion", "Dual", "Language", "Method", "Model"]
 
 Coding = Literal["effects", "dummy"]
 CovType = Literal["classic", "robust", "cluster"]
 Dual = Literal["sawtooth", "joint"]
 Language = Literal["de", "fr", "it", "en"]
 Method = Literal["efficient", "balanced", "random"]
+Model = Literal["mnl", "lc", "hb"]
+Criterion = Literal["bic", "aic", "caic"]

@@ -1,9 +1,9 @@
-"""``offerlab estimate``: a multinomial logit from choice data and a study or a spec file."""
+"""``offerlab estimate``: a choice model from choice data and a study or a spec file."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -11,10 +11,22 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from offerlab.cli._choices import Coding, CovType, Dual
+from offerlab.cli._choices import Coding, CovType, Criterion, Dual, Model
+from offerlab.cli._heterogeneity import (
+    parse_class_counts,
+    parse_restrictions,
+    parse_signs,
+    print_summary,
+    run_with_progress,
+    write_frames,
+)
+from offerlab.cli._tables import frame_table
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
 from offerlab.models import MNLResults, MultinomialLogit, load_spec
+from offerlab.models._hb import HierarchicalBayes
+from offerlab.models._latent_class import LatentClassLogit, latent_class_table
+from offerlab.report._hb_plots import plot_hb_trace
 from offerlab.study import load_study
 
 __all__ = ["estimate", "fit_from_files", "print_results", "wide_console", "write_tables"]
@@ -28,6 +40,19 @@ def wide_console() -> Console:
     return console
 
 
+def read_inputs(data: Path | None, study: Path | None, spec: Path | None) -> dict[str, Any]:
+    """The files as ``fit`` keyword arguments: ``data`` and one of ``study`` and ``spec``."""
+    if (study is None) == (spec is None):
+        raise OfferlabError("give exactly one of --study (conjoint) and --spec (model spec)")
+    if spec is not None:
+        model_spec = load_spec(spec)
+        return {"data": ChoiceData.read(data) if data is not None else None, "spec": model_spec}
+    if data is None:
+        raise OfferlabError("a conjoint fit (--study) needs the choice data file as DATA")
+    the_study = load_study(study)
+    return {"data": ChoiceData.read(data, the_study), "study": the_study}
+
+
 def fit_from_files(
     data: Path | None,
     study: Path | None,
@@ -36,18 +61,14 @@ def fit_from_files(
     cov_type: str = "classic",
     dual: str = "sawtooth",
 ) -> MNLResults:
-    """Read the files and fit; exactly one of ``study`` and ``spec``."""
-    if (study is None) == (spec is None):
-        raise OfferlabError("give exactly one of --study (conjoint) and --spec (model spec)")
+    """Read the files and fit a multinomial logit; exactly one of ``study`` and ``spec``."""
+    inputs = read_inputs(data, study, spec)
     model = MultinomialLogit(coding=coding, cov_type=cov_type, dual=dual)  # type: ignore[arg-type]
-    if spec is not None:
-        model_spec = load_spec(spec)
-        choice_data = ChoiceData.read(data) if data is not None else None
-        return model.fit(choice_data, spec=model_spec)
-    if data is None:
-        raise OfferlabError("a conjoint fit (--study) needs the choice data file as DATA")
-    the_study = load_study(study)
-    return model.fit(ChoiceData.read(data, the_study), study=the_study)
+    return model.fit(**inputs)
+
+
+_LC = "Latent class (--model lc)"
+_HB = "Hierarchical Bayes (--model hb)"
 
 
 def estimate(
@@ -64,6 +85,13 @@ def estimate(
     spec: Annotated[
         Path | None, typer.Option(help="Model spec file (YAML): utility functions and data.")
     ] = None,
+    model: Annotated[
+        Model,
+        typer.Option(
+            help="mnl: multinomial logit; lc: latent classes; hb: hierarchical Bayes "
+            "(individual part-worths)."
+        ),
+    ] = "mnl",
     coding: Annotated[Coding, typer.Option(help="Coding of categorical attributes.")] = "effects",
     cov: Annotated[CovType, typer.Option(help="SE behind t, p and intervals.")] = "classic",
     out: Annotated[
@@ -77,15 +105,164 @@ def estimate(
             "the chosen concept beats none)."
         ),
     ] = "sawtooth",
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of random starts and draws (lc, hb).")
+    ] = None,
+    classes: Annotated[
+        str,
+        typer.Option(
+            help="Number of classes, or a range such as 1-4: then every count is fitted, "
+            "tabulated with AIC/BIC/CAIC, and the best by --criterion is reported.",
+            rich_help_panel=_LC,
+        ),
+    ] = "2",
+    criterion: Annotated[
+        Criterion, typer.Option(help="Picks the class count.", rich_help_panel=_LC)
+    ] = "bic",
+    starts: Annotated[
+        int, typer.Option(min=1, help="Random starts per fit.", rich_help_panel=_LC)
+    ] = 10,
+    cross_section: Annotated[
+        bool,
+        typer.Option(
+            "--cross-section",
+            help="Draw the class per task, not once per respondent.",
+            rich_help_panel=_LC,
+        ),
+    ] = False,
+    shared: Annotated[
+        list[str] | None,
+        typer.Option(help="A coefficient common to all classes (repeat).", rich_help_panel=_LC),
+    ] = None,
+    fix: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="CLASS:COEFFICIENT=VALUE, e.g. 1:B_TIME=0 (repeat).", rich_help_panel=_LC
+        ),
+    ] = None,
+    burn_in: Annotated[
+        int, typer.Option(min=0, help="Iterations before draws are kept.", rich_help_panel=_HB)
+    ] = 10_000,
+    iterations: Annotated[
+        int, typer.Option(min=4, help="Draws kept per chain.", rich_help_panel=_HB)
+    ] = 10_000,
+    chains: Annotated[int, typer.Option(min=1, help="Chains.", rich_help_panel=_HB)] = 2,
+    prior_variance: Annotated[
+        float, typer.Option(min=0.0, help="Prior variance (CBC/HB: 1).", rich_help_panel=_HB)
+    ] = 1.0,
+    prior_df: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Prior degrees of freedom beyond K (CBC/HB: 5).", rich_help_panel=_HB
+        ),
+    ] = 5,
+    sign: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Sign constraint for every respondent, e.g. monthly_price=- (repeat).",
+            rich_help_panel=_HB,
+        ),
+    ] = None,
 ) -> None:
-    """Estimate a multinomial logit and print the estimates and fit statistics."""
-    results = fit_from_files(data, study, spec, coding, cov, dual)
+    """Estimate a choice model and print the estimates and fit statistics."""
     console = wide_console()
-    print_results(console, results)
+    inputs = read_inputs(data, study, spec)
+    if model == "mnl":
+        results = fit_from_files(data, study, spec, coding, cov, dual)
+        print_results(console, results)
+        if out is not None:
+            written = write_tables(results, out)
+            names = ", ".join(p.name for p in written)
+            console.print(f"Tables written to [bold]{escape(str(out))}/[/]: {names}")
+        return
+    common = {"coding": coding, "dual": dual}
+    if model == "lc":
+        lc_options = {
+            **common,
+            "panel": not cross_section,
+            "shared": list(shared or []),
+            "n_starts": starts,
+            "seed": 0 if seed is None else seed,
+            "cov_type": cov,
+        }
+        frames = fit_latent_class(
+            console,
+            inputs,
+            parse_class_counts(classes),
+            criterion,
+            parse_restrictions(fix or []),
+            lc_options,
+        )
+    else:
+        hb = HierarchicalBayes(
+            **common,
+            burn_in=burn_in,
+            draws=iterations,
+            chains=chains,
+            prior_variance=prior_variance,
+            prior_df=prior_df,
+            signs=parse_signs(sign or []),
+            seed=seed,
+        )
+        results = run_with_progress(
+            console,
+            f"hierarchical Bayes: {chains} chains x {burn_in + iterations} iterations",
+            lambda progress: hb.fit(**inputs, progress=progress),
+        )
+        print_summary(console, results.summary())
+        frames = {
+            "population": results.to_frame(),
+            "fit": results.fit_frame(),
+            "convergence": results.convergence,
+            # individual part-worths (posterior means) beside each respondent's fit
+            "individual": results.individual.assign(rlh=results.rlh, pct_cert=results.pct_cert),
+        }
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            plot_hb_trace(results, out / "trace.png")
     if out is not None:
-        written = write_tables(results, out)
+        written = write_frames(frames, out)
         names = ", ".join(p.name for p in written)
         console.print(f"Tables written to [bold]{escape(str(out))}/[/]: {names}")
+
+
+def fit_latent_class(
+    console: Console,
+    inputs: dict[str, Any],
+    counts: list[int],
+    criterion: str,
+    restrictions: dict[int, dict[str, float]],
+    options: dict[str, Any],
+) -> dict[str, pd.DataFrame]:
+    """Fit one class count or a range of them; print; return the tables to write."""
+    frames: dict[str, pd.DataFrame] = {}
+    if len(counts) == 1:
+        lc = LatentClassLogit(counts[0], restrictions=restrictions, **options)
+        results = run_with_progress(
+            console,
+            f"latent class, {counts[0]} classes, {options['n_starts']} starts",
+            lambda progress: lc.fit(**inputs, progress=progress),
+        )
+    else:
+        table = run_with_progress(
+            console,
+            f"latent class, {counts[0]} to {counts[-1]} classes",
+            lambda progress: latent_class_table(
+                **inputs, classes=counts, restrictions=restrictions, progress=progress, **options
+            ),
+        )
+        best = table.best(criterion)  # type: ignore[arg-type]
+        console.print(frame_table(table.table, f"Classes: the smallest {criterion} picks {best}"))
+        frames["class_table"] = table.table
+        results = table.results[best]
+    print_summary(console, results.summary())
+    frames |= {
+        "estimates": results.to_frame(),
+        "fit": results.fit_frame(),
+        "class_shares": results.class_shares,
+        "posteriors": results.posterior_probabilities(),
+    }
+    return frames
 
 
 def _tables(results: MNLResults) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,114 @@
+"""``offerlab estimate --model lc|hb|mxl``: fit, progress bar, tables and files.
+
+The estimators live in :mod:`offerlab.models`; this module only turns command-line
+options into estimator arguments and results into tables, CSV files and plots.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from offerlab.cli._tables import frame_table, is_default_index
+from offerlab.exceptions import OfferlabError, OfferlabWarning
+
+__all__ = ["parse_class_counts", "parse_restrictions", "parse_signs", "run_with_progress"]
+
+
+def parse_class_counts(text: str) -> list[int]:
+    """``"2"`` → [2]; ``"1-4"`` → [1, 2, 3, 4]; ``"2,3"`` → [2, 3]."""
+    counts: set[int] = set()
+    for part in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if match is None:
+            raise OfferlabError(
+                f"--classes takes a number, a range like 1-4 or a list; got {text!r}"
+            )
+        low = int(match[1])
+        high = int(match[2]) if match[2] else low
+        if low < 1 or high < low:
+            raise OfferlabError(f"--classes: {part.strip()!r} is not a range of counts >= 1")
+        counts.update(range(low, high + 1))
+    return sorted(counts)
+
+
+def parse_restrictions(items: list[str]) -> dict[int, dict[str, float]]:
+    """``["1:B_TIME=0"]`` → {1: {"B_TIME": 0.0}} (class numbers start at 1)."""
+    out: dict[int, dict[str, float]] = {}
+    for item in items:
+        match = re.fullmatch(r"\s*(\d+)\s*:\s*([^=\s]+)\s*=\s*(\S+)\s*", item)
+        if match is None:
+            raise OfferlabError(
+                f"--fix takes CLASS:COEFFICIENT=VALUE, e.g. 1:B_TIME=0; got {item!r}"
+            )
+        try:
+            value = float(match[3])
+        except ValueError:
+            raise OfferlabError(f"--fix {item!r}: {match[3]!r} is not a number") from None
+        out.setdefault(int(match[1]), {})[match[2]] = value
+    return out
+
+
+def parse_signs(items: list[str]) -> dict[str, int]:
+    """``["price=-", "km=+"]`` → {"price": -1, "km": 1}."""
+    out: dict[str, int] = {}
+    for item in items:
+        match = re.fullmatch(r"\s*([^=\s]+)\s*=\s*([+-])1?\s*", item)
+        if match is None:
+            raise OfferlabError(f"--sign takes COEFFICIENT=- or COEFFICIENT=+; got {item!r}")
+        out[match[1]] = -1 if match[2] == "-" else 1
+    return out
+
+
+def run_with_progress(
+    console: Console, description: str, work: Callable[[Callable[[float], None]], Any]
+) -> Any:
+    """Run ``work(progress)`` under a Rich bar with time left; print offerlab warnings after."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        Progress(*columns, console=console, transient=True) as bar,
+    ):
+        warnings.simplefilter("always", OfferlabWarning)
+        step = bar.add_task(description, total=1.0)
+        result = work(lambda done: bar.update(step, completed=min(max(done, 0.0), 1.0)))
+    for w in caught:
+        if issubclass(w.category, OfferlabWarning):
+            console.print(f"[yellow]warning:[/] {escape(str(w.message))}")
+    return result
+
+
+def print_summary(console: Console, summary: Any) -> None:
+    """Every table of a :class:`~offerlab.models.Summary`, then its notes."""
+    console.rule(f"[bold]{escape(summary.title)}[/]")
+    for name, table in summary.tables.items():
+        console.print(frame_table(table, name))
+    for note in summary.notes:
+        console.print(f"[dim]Note:[/] {escape(note)}")
+
+
+def write_frames(frames: dict[str, pd.DataFrame], out: Path) -> list[Path]:
+    """``name.csv`` for every frame (index kept when it carries names)."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in frames.items():
+        path = out / f"{name}.csv"
+        keep_index = not is_default_index(frame.index)
+        frame.to_csv(path, index=keep_index)
+        written.append(path)
+    return written
