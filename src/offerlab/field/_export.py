@@ -1,0 +1,276 @@
+"""The answers out of the database: choice data for ``offerlab estimate``, tidy tables, quality.
+
+* :func:`choice_data`: the choice tasks in offerlab's long format (one row per
+  alternative shown, the none row, ``would_buy`` for dual response, ``holdout``),
+  which ``offerlab estimate answers.csv --study STUDY.yaml`` reads as it is;
+* :func:`answers_table`: every other answer, one row per value (tidy);
+* :func:`respondents_table`: one row per respondent with status, version,
+  language, panel parameters, times and the quality flags of :func:`quality_flags`.
+
+Quality flags
+-------------
+``speeding``: a complete faster than ``quality.speeding_fraction`` of the median
+complete (from 5 completes on). ``speeding_tasks``: more than
+``quality.max_speeded_tasks`` of the choice tasks answered in less than
+``quality.min_task_seconds``. ``straightlining``: one rating for every item of a
+scale with three items or more, or the same position chosen in every choice task
+(six tasks or more). ``attention_failed``: a wrong answer to the attention check.
+``duplicate``: the same panel id, or the same (salted, hashed) address and
+browser, as an earlier respondent. ``random_choices``: the respondent's RLH (the
+geometric mean of the probabilities a multinomial logit, fitted on all completes,
+gives their choices) below ``quality.rlh_margin`` times chance. A pooled logit
+also gives a low RLH to consistent respondents with unusual tastes, so the flag
+is a reason to look, not to drop.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from offerlab.field._service import Fielding
+from offerlab.store import Respondent, Submission
+from offerlab.study._questionnaire import ScalePage, SinglePage
+
+__all__ = ["answers_table", "choice_data", "quality_flags", "respondents_table"]
+
+FLAGS = (
+    "speeding",
+    "speeding_tasks",
+    "straightlining",
+    "attention_failed",
+    "duplicate",
+    "random_choices",
+)
+
+
+def _load(fielding: Fielding) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with Session(fielding.engine) as session:
+        people = session.execute(
+            select(
+                Respondent.id,
+                Respondent.status,
+                Respondent.version,
+                Respondent.language,
+                Respondent.panel,
+                Respondent.flags,
+                Respondent.started_at,
+                Respondent.finished_at,
+            ).where(Respondent.study_id == fielding.study_id)
+        ).all()
+        pages = session.execute(
+            select(Submission.respondent_id, Submission.page, Submission.answer, Submission.seconds)
+            .join(Respondent, Respondent.id == Submission.respondent_id)
+            .where(Respondent.study_id == fielding.study_id)
+            .order_by(Submission.respondent_id, Submission.id)
+        ).all()
+    respondents = pd.DataFrame(
+        people,
+        columns=[
+            "respondent",
+            "status",
+            "version",
+            "language",
+            "panel",
+            "flags",
+            "started_at",
+            "finished_at",
+        ],
+    )
+    submissions = pd.DataFrame(pages, columns=["respondent", "page", "answer", "seconds"])
+    return respondents, submissions
+
+
+def _task_pages(fielding: Fielding) -> str:
+    page = fielding.survey.questionnaire.choice_page
+    assert page is not None
+    return page.id + "."
+
+
+def choice_data(fielding: Fielding, statuses: tuple[str, ...] = ("complete",)) -> pd.DataFrame:
+    """The choice tasks of respondents with these statuses, in offerlab's long format."""
+    respondents, submissions = _load(fielding)
+    return _choice_frame(fielding, respondents, submissions, statuses)
+
+
+def _choice_frame(
+    fielding: Fielding,
+    respondents: pd.DataFrame,
+    submissions: pd.DataFrame,
+    statuses: tuple[str, ...],
+) -> pd.DataFrame:
+    survey = fielding.survey
+    study = survey.study
+    none = study.tasks.none
+    keep = respondents.loc[respondents["status"].isin(statuses), ["respondent", "version"]]
+    version_of = dict(zip(keep["respondent"], keep["version"], strict=True))
+    prefix = _task_pages(fielding)
+    rows: list[dict[str, Any]] = []
+    for rid, page, answer in submissions[["respondent", "page", "answer"]].itertuples(index=False):
+        if rid not in version_of or not page.startswith(prefix):
+            continue
+        version = int(version_of[rid])
+        task = int(answer["task"])
+        levels = survey.task_levels(version, task)
+        holdout = int(survey.is_holdout(version, task))
+        common = {"respondent": int(rid), "task": task, "holdout": holdout}
+        if none is not None and none.type == "dual":
+            common["would_buy"] = int(answer["would_buy"])
+        for j, row in enumerate(levels, start=1):
+            values = {
+                a.name: study.level_value(a.name, int(level))
+                for a, level in zip(study.attributes, row, strict=True)
+            }
+            chosen = int(answer["choice"] == j)
+            rows.append({**common, "alternative": j, "chosen": chosen, "none": 0, **values})
+        if none is not None:
+            chosen = int(none.type == "plain" and answer["choice"] == 0)
+            rows.append({**common, "alternative": len(levels) + 1, "chosen": chosen, "none": 1})
+    columns = ["respondent", "task", "alternative", "chosen", *study.attribute_names, "holdout"]
+    if none is not None:
+        columns.insert(4 + len(study.attribute_names), "none")
+        if none.type == "dual":
+            columns.append("would_buy")
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["respondent", "task", "alternative"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def answers_table(fielding: Fielding) -> pd.DataFrame:
+    """Every answer but the choice tasks, one row per value.
+
+    Columns: ``respondent``, ``page``, ``item`` (the scale item, the chosen option
+    of a multi question, the price question, "open:OPTION" for an open text, or
+    empty), ``value`` (text) and ``seconds`` on the page.
+    """
+    _, submissions = _load(fielding)
+    prefix = _task_pages(fielding)
+    rows = []
+    for rid, page, answer, seconds in submissions.itertuples(index=False):
+        if page.startswith(prefix):
+            continue
+        for item, value in _flatten(answer):
+            rows.append((int(rid), page, item, value, float(seconds)))
+    return pd.DataFrame(rows, columns=["respondent", "page", "item", "value", "seconds"])
+
+
+def _flatten(answer: dict[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for key, value in answer.items():
+        if key in ("choice", "consent", "text", "number", "likelihood"):
+            out.append(("", str(value)))
+        elif key == "choices":
+            out += [(name, "1") for name in value]
+        elif key in ("ratings", "open") and isinstance(value, dict):
+            prefix = "open:" if key == "open" else ""
+            out += [(prefix + name, str(v)) for name, v in value.items()]
+        elif key == "open":
+            out.append(("open:" + str(answer.get("choice", "")), str(value)))
+        else:  # price questions: too_cheap, cheap…, at_cheap…, price
+            out.append((key, str(value)))
+    return out
+
+
+def quality_flags(fielding: Fielding) -> pd.DataFrame:
+    """The quality flags of every respondent (rows: respondent ids; columns: :data:`FLAGS`)."""
+    respondents, submissions = _load(fielding)
+    return _flags(fielding, respondents, submissions)
+
+
+def _flags(
+    fielding: Fielding, respondents: pd.DataFrame, submissions: pd.DataFrame
+) -> pd.DataFrame:
+    q = fielding.survey.questionnaire
+    rules = q.quality
+    index = pd.Index(respondents["respondent"].astype(int), name="respondent")
+    flags = pd.DataFrame(False, index=index, columns=list(FLAGS))
+    if respondents.empty:
+        return flags
+    complete = respondents["status"].eq("complete").to_numpy()
+    duration = (respondents["finished_at"] - respondents["started_at"]).to_numpy(dtype=float)
+    if complete.sum() >= 5:
+        median = float(np.median(duration[complete]))
+        flags["speeding"] = complete & (duration < rules.speeding_fraction * median)
+    flags["duplicate"] = [bool((f or {}).get("duplicate_of")) for f in respondents["flags"]]
+    prefix = _task_pages(fielding)
+    by_respondent = submissions.groupby("respondent", sort=False)
+    attention = [p for p in q.pages if isinstance(p, SinglePage) and p.attention_check]
+    scales = {p.id for p in q.pages if isinstance(p, ScalePage) and len(p.items) >= 3}
+    for rid, group in by_respondent:
+        pages = dict(zip(group["page"], group["answer"], strict=True))
+        tasks = group[group["page"].str.startswith(prefix)]
+        if len(tasks):
+            fast = (tasks["seconds"] < rules.min_task_seconds).mean()
+            flags.loc[rid, "speeding_tasks"] = fast > rules.max_speeded_tasks
+        positions = {a["choice"] for a in tasks["answer"]}
+        same_position = len(tasks) >= 6 and len(positions) == 1
+        flat_scale = any(len(set(pages[s]["ratings"].values())) == 1 for s in scales if s in pages)
+        flags.loc[rid, "straightlining"] = same_position or flat_scale
+        flags.loc[rid, "attention_failed"] = any(
+            p.id in pages and pages[p.id]["choice"] != p.attention_check.correct  # type: ignore[union-attr]
+            for p in attention
+        )
+    flags["random_choices"] = _random_choices(fielding, respondents, submissions, index)
+    return flags
+
+
+def _random_choices(
+    fielding: Fielding, respondents: pd.DataFrame, submissions: pd.DataFrame, index: pd.Index
+) -> pd.Series:
+    """RLH below margin × chance under a logit fitted on all completes (False if no fit)."""
+    from offerlab.data import ChoiceData
+    from offerlab.exceptions import OfferlabError
+    from offerlab.models import MultinomialLogit
+
+    out = pd.Series(False, index=index)
+    frame = _choice_frame(fielding, respondents, submissions, ("complete",))
+    if frame.empty or frame["respondent"].nunique() < 10:
+        return out
+    study = fielding.study
+    try:
+        data = ChoiceData.from_frame(frame, study, source="fielded answers")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            results = MultinomialLogit().fit(data, study=study)
+        probability = results.predict(data).to_numpy()
+    except (OfferlabError, np.linalg.LinAlgError, ValueError):
+        return out
+    frame = frame.assign(p=probability)
+    frame = frame[frame["holdout"] == 0]
+    none = study.tasks.none
+    J = fielding.survey.design.n_alternatives
+    if none is not None and none.type == "dual":  # the forced choice among the concepts
+        concepts = frame[frame["none"] == 0]
+        total = concepts.groupby(["respondent", "task"])["p"].transform("sum")
+        frame = concepts.assign(p=concepts["p"] / total)
+        chance = 1 / J
+    else:
+        chance = 1 / (J + (1 if none is not None else 0))
+    chosen = frame[frame["chosen"] == 1]
+    rlh = np.exp(np.log(chosen["p"].clip(lower=1e-12)).groupby(chosen["respondent"]).mean())
+    low = rlh < study.questionnaire.quality.rlh_margin * chance  # type: ignore[union-attr]
+    out.loc[low.index[low]] = True
+    return out
+
+
+def respondents_table(fielding: Fielding) -> pd.DataFrame:
+    """One row per respondent: status, version, language, panel parameters, times, flags."""
+    respondents, submissions = _load(fielding)
+    flags = _flags(fielding, respondents, submissions)
+    panel = pd.DataFrame(
+        [dict(p or {}) for p in respondents["panel"]],
+        columns=fielding.survey.questionnaire.panel_parameters,
+        index=respondents.index,
+    )
+    table = pd.concat([respondents.drop(columns=["panel", "flags"]), panel], axis=1)
+    table["seconds"] = table["finished_at"] - table["started_at"]
+    pages_done = submissions.groupby("respondent").size()
+    table["pages"] = table["respondent"].map(pages_done).fillna(0).astype(int)
+    table = table.join(flags, on="respondent")
+    return table
