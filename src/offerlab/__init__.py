@@ -7,7 +7,11 @@ The pipeline, and where each step lives::
     simulate_answers      offerlab.simulate   simulated respondents (power, tests, demo)
     ChoiceData            offerlab.data       one long format for answers
     MultinomialLogit      offerlab.models     estimation: part-worths, importance, WTP
+    LatentClassLogit      offerlab.models     segments of respondents (latent classes)
     share_of_preference   offerlab.simulate   shares for concrete offers
+    simulate_market       offerlab.decide     market simulator: rules, segments, intervals
+    optimise_offers       offerlab.decide     the best offer or line-up, with its uncertainty
+    van_westendorp        offerlab.decide     pricing studies (and gabor_granger)
 
 Example
 -------
@@ -17,10 +21,19 @@ Example
 'car_subscription'
 """
 
+from offerlab import decide
 from offerlab.data import ChoiceData, wide_to_long
+from offerlab.decide import gabor_granger, optimise_offers, simulate_market, van_westendorp
 from offerlab.design import Design, diagnose, make_design
 from offerlab.exceptions import OfferlabError, OfferlabWarning
-from offerlab.models import MNLResults, MultinomialLogit, load_spec
+from offerlab.models import (
+    LatentClassLogit,
+    LatentClassResults,
+    MNLResults,
+    MultinomialLogit,
+    latent_class_table,
+    load_spec,
+)
 from offerlab.simulate import (
     Population,
     Scenario,
@@ -35,6 +48,8 @@ __version__ = "0.1.0"
 __all__ = [
     "ChoiceData",
     "Design",
+    "LatentClassLogit",
+    "LatentClassResults",
     "MNLResults",
     "MultinomialLogit",
     "OfferlabError",
@@ -43,13 +58,19 @@ __all__ = [
     "Scenario",
     "Study",
     "__version__",
+    "decide",
     "diagnose",
     "example_path",
+    "gabor_granger",
+    "latent_class_table",
     "load_population",
     "load_spec",
     "load_study",
     "make_design",
+    "optimise_offers",
     "share_of_preference",
     "simulate_answers",
+    "simulate_market",
+    "van_westendorp",
     "wide_to_long",
 ]

@@ -1,5 +1,20 @@
 """Reports: tables and plots from results."""
 
+from offerlab.report._decide_plots import (
+    plot_demand,
+    plot_gabor_granger,
+    plot_tornado,
+    plot_van_westendorp,
+)
 from offerlab.report._plots import plot_importance, plot_partworths, plot_shares, plot_wtp
 
-__all__ = ["plot_importance", "plot_partworths", "plot_shares", "plot_wtp"]
+__all__ = [
+    "plot_demand",
+    "plot_gabor_granger",
+    "plot_importance",
+    "plot_partworths",
+    "plot_shares",
+    "plot_tornado",
+    "plot_van_westendorp",
+    "plot_wtp",
+]
