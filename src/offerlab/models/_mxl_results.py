@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from offerlab.data import ChoiceData
-from offerlab.exceptions import OfferlabError
+from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
 from offerlab.models._matrix import ModelMatrix, build_model_matrix, task_layout
 from offerlab.models._results import CovKind, MNLResults, Summary
 from offerlab.models._spec import spec_matrix
@@ -128,11 +129,20 @@ class MixedLogitResults(MNLResults):
         P = len(theta)
         B = scores.T @ scores
         cov_bhhh = solve_newton(B, np.eye(P), param_names)
+        cov = cov_bhhh
         if hessian is not None:
             hessian = hessian * np.outer(flip, flip)
-            cov = solve_newton(-hessian, np.eye(P), param_names)
-        else:
-            cov = cov_bhhh
+            try:
+                cov = solve_newton(-hessian, np.eye(P), param_names)
+            except EstimationError as exc:
+                # e.g. a spread at ~0, where the simulated likelihood is flat: keep
+                # the fit, report BHHH standard errors and say why.
+                warnings.warn(
+                    f"the numerical Hessian is not negative definite ({exc}); the classic "
+                    "covariance is the BHHH one",
+                    ConvergenceWarning,
+                    stacklevel=4,
+                )
         cov = (cov + cov.T) / 2
         G = int(problem.unit_groups.max()) + 1
         Sg = np.zeros((G, P))
