@@ -1,0 +1,103 @@
+"""``offerlab serve`` as a real process: SQLite in the working folder; two workers on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from _respondent import QUALIFY, TINY
+from _server import free_port
+
+from offerlab.field._bot import fill_form, read_form
+
+OFFERLAB = [sys.executable, "-m", "offerlab"]
+
+
+def _start(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [*OFFERLAB, "serve", str(TINY), "--port", str(port), *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+        if process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError(f"offerlab serve did not start: {process.stdout.read()}")
+
+
+def _stop(process: subprocess.Popen) -> str:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        out, _ = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, _ = process.communicate()
+    return out
+
+
+def _complete(base: str, pid: str) -> str:
+    import numpy as np
+
+    with httpx.Client(base_url=base, timeout=30) as c:
+        url = c.get(f"/s/tiny?pid={pid}").headers["location"]
+        rng = np.random.default_rng(0)
+        while True:
+            r = c.get(url)
+            if r.status_code == 303:
+                return r.headers["location"]
+            r = c.post(url, data=dict(fill_form(read_form(r.text), rng, QUALIFY)))
+            assert r.status_code == 303
+
+
+def test_serve_keeps_answers_in_sqlite_in_the_working_folder(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OFFERLAB_DATABASE_URL"}
+    process, base = _start(["--invitations", "2"], tmp_path, env)
+    try:
+        assert _complete(base, "cli-1") == "https://panel.test/done?pid=cli-1&s=complete"
+    finally:
+        out = _stop(process)
+    assert (tmp_path / "offerlab.db").exists()
+    assert "anonymous link: http://127.0.0.1" in out and out.count("/i/") == 2
+    # a restart continues on the same database and design
+    process, base = _start([], tmp_path, env)
+    try:
+        assert _complete(base, "cli-2").endswith("pid=cli-2&s=complete")
+    finally:
+        _stop(process)
+
+
+def test_two_workers_share_one_postgresql(tmp_path, postgres_server) -> None:
+    from conftest import _fresh_postgres_database
+
+    url = _fresh_postgres_database(postgres_server)
+    env = {**os.environ, "OFFERLAB_DATABASE_URL": url.replace("+psycopg", "")}
+    process, base = _start(["--workers", "2"], tmp_path, env)
+    try:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(6) as pool:
+            ends = list(pool.map(lambda i: _complete(base, f"w{i}"), range(12)))
+    finally:
+        _stop(process)
+    # 'young' has a target of 5: the two workers share the count
+    assert sum(e.endswith("s=complete") for e in ends) == 5
+    assert sum(e.endswith("s=overquota") for e in ends) == 7
+    assert not (tmp_path / "offerlab.db").exists()
