@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -38,12 +41,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from offerlab.field._render import frame_context, page_context
 from offerlab.field._service import Fielding
-from offerlab.field._texts import ui
+from offerlab.field._texts import LANGUAGE_NAMES, ui
+from offerlab.store import Invitation, Respondent, StudyRow
 
-__all__ = ["MAX_BODY", "app_from_env", "create_app"]
+__all__ = ["MAX_BODY", "Registry", "app_from_env", "create_app"]
 
 MAX_BODY = 64 * 1024
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 _HEADERS = [
     (
@@ -78,37 +83,92 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class _App:
-    """The route handlers, bound to one :class:`Fielding`."""
+class Registry:
+    """The studies in the field on one database, each a :class:`Fielding`, loaded on first use."""
 
-    def __init__(self, fielding: Fielding, secure_cookies: bool) -> None:
-        self.fielding = fielding
+    def __init__(self, engine: Engine, first: Fielding | None = None) -> None:
+        self.engine = engine
+        self._by_name: dict[str, Fielding] = {}
+        self._study_of_token: dict[str, str] = {}
+        self._lock = threading.Lock()
+        if first is not None:
+            self._by_name[first.study.name] = first
+
+    def add(self, fielding: Fielding) -> None:
+        with self._lock:
+            self._by_name[fielding.study.name] = fielding
+
+    def get(self, name: str) -> Fielding | None:
+        """The study ``name`` (None when the database has no such study)."""
+        found = self._by_name.get(name)
+        if found is not None or not _NAME.fullmatch(name):
+            return found
+        with Session(self.engine) as session:
+            known = session.execute(select(StudyRow.id).where(StudyRow.name == name)).first()
+        if known is None:
+            return None
+        fielding = Fielding.from_database(self.engine, name)
+        self.add(fielding)
+        return fielding
+
+    def of_token(self, token: str, kind: str = "respondent") -> Fielding | None:
+        """The study of a respondent's (or an invitation's) token."""
+        key = f"{kind}:{token}"
+        name = self._study_of_token.get(key)
+        if name is None:
+            table = Respondent if kind == "respondent" else Invitation
+            with Session(self.engine) as session:
+                name = session.execute(
+                    select(StudyRow.name)
+                    .join(table, table.study_id == StudyRow.id)  # type: ignore[attr-defined]
+                    .where(table.token == token)  # type: ignore[attr-defined]
+                ).scalar()
+            if name is None:
+                return None
+            if len(self._study_of_token) > 100_000:  # a bound on memory; tokens stay valid
+                self._study_of_token.clear()
+            self._study_of_token[key] = name
+        return self.get(name)
+
+
+class _App:
+    """The route handlers, on the studies of one database."""
+
+    def __init__(self, registry: Registry, secure_cookies: bool) -> None:
+        self.registry = registry
         self.secure_cookies = secure_cookies
-        self.cookie = f"offerlab_{fielding.study.name}"
 
     # -- helpers ------------------------------------------------------------------------
-    def language(self, request: Request) -> str:
-        study = self.fielding.study
+    @staticmethod
+    def language(request: Request, fielding: Fielding | None) -> str:
+        languages = fielding.study.languages if fielding is not None else list(LANGUAGE_NAMES)
         asked = request.query_params.get("lang")
-        if asked in study.languages:
+        if asked in languages:
             return asked
         for part in request.headers.get("accept-language", "").split(","):
             code = part.split(";")[0].strip()[:2].lower()
-            if code in study.languages:
+            if code in languages:
                 return code
-        return study.default_language
+        return fielding.study.default_language if fielding is not None else "en"
 
-    def message(self, request: Request, key: str, status: int, lang: str | None = None) -> Response:
-        lang = lang or self.language(request)
-        context = {**frame_context(self.fielding.survey, lang), "message": ui(key, lang)}
+    def message(
+        self, request: Request, fielding: Fielding | None, key: str, status: int
+    ) -> Response:
+        lang = self.language(request, fielding)
+        frame = (
+            frame_context(fielding.survey, lang)
+            if fielding is not None
+            else {"lang": lang, "title": "offerlab", "languages": [], "t_language": ""}
+        )
+        context = {**frame, "message": ui(key, lang)}
         return _TEMPLATES.TemplateResponse(request, "message.html", context, status_code=status)
 
-    def to_respondent(self, token: str, request: Request | None = None) -> Response:
-        asked = request.query_params.get("lang") if request is not None else None
-        keep = f"?lang={asked}" if asked in self.fielding.study.languages else ""
+    def to_respondent(self, fielding: Fielding, token: str, request: Request) -> Response:
+        asked = request.query_params.get("lang")
+        keep = f"?lang={asked}" if asked in fielding.study.languages else ""
         response = RedirectResponse(f"/r/{token}{keep}", status_code=303)
         response.set_cookie(
-            self.cookie,
+            f"offerlab_{fielding.study.name}",
             token,
             max_age=60 * 60 * 24 * 30,
             httponly=True,
@@ -118,70 +178,77 @@ class _App:
         )
         return response
 
-    def closed(self, request: Request) -> Response | None:
-        status = self.fielding.status()
+    def closed(self, request: Request, fielding: Fielding) -> Response | None:
+        status = fielding.status()
         if status == "paused":
-            return self.message(request, "paused", 503)
+            return self.message(request, fielding, "paused", 503)
         if status == "closed":
-            return self.message(request, "closed", 410)
+            return self.message(request, fielding, "closed", 410)
         return None
+
+    def _fingerprint(self, request: Request, fielding: Fielding) -> str:
+        client = request.client.host if request.client else ""
+        return fielding.fingerprint(client, request.headers.get("user-agent", "")[:300])
 
     # -- routes ---------------------------------------------------------------------------
     async def anonymous(self, request: Request) -> Response:
-        fielding = self.fielding
-        if request.path_params["study"] != fielding.study.name:
-            return self.message(request, "not_found", 404)
-        known = request.cookies.get(self.cookie, "")
+        name = request.path_params["study"]
+        fielding = await run_in_threadpool(self.registry.get, name)
+        if fielding is None:
+            return self.message(request, None, "not_found", 404)
+        known = request.cookies.get(f"offerlab_{fielding.study.name}", "")
         if _TOKEN.fullmatch(known) and await run_in_threadpool(fielding.exists, known):
-            return self.to_respondent(known, request)
-        if (stop := await run_in_threadpool(self.closed, request)) is not None:
+            return self.to_respondent(fielding, known, request)
+        if (stop := await run_in_threadpool(self.closed, request, fielding)) is not None:
             return stop
         token = await run_in_threadpool(
             lambda: fielding.enter(
-                language=self.language(request),
+                language=self.language(request, fielding),
                 panel=fielding.panel_from(request.query_params),
-                fingerprint=self._fingerprint(request),
+                fingerprint=self._fingerprint(request, fielding),
             )
         )
         assert token is not None
-        return self.to_respondent(token)
+        return self.to_respondent(fielding, token, request)
 
     async def invitation(self, request: Request) -> Response:
-        fielding = self.fielding
         code = request.path_params["invitation"]
-        if not _TOKEN.fullmatch(code):
-            return self.message(request, "not_found", 404)
-        if (stop := await run_in_threadpool(self.closed, request)) is not None:
+        fielding = None
+        if _TOKEN.fullmatch(code):
+            fielding = await run_in_threadpool(self.registry.of_token, code, "invitation")
+        if fielding is None:
+            return self.message(request, None, "not_found", 404)
+        if (stop := await run_in_threadpool(self.closed, request, fielding)) is not None:
             return stop
         token = await run_in_threadpool(
             lambda: fielding.enter(
-                language=self.language(request),
+                language=self.language(request, fielding),
                 panel=fielding.panel_from(request.query_params),
-                fingerprint=self._fingerprint(request),
+                fingerprint=self._fingerprint(request, fielding),
                 invitation=code,
             )
         )
         if token is None:
-            return self.message(request, "not_found", 404)
-        return self.to_respondent(token, request)
-
-    def _fingerprint(self, request: Request) -> str:
-        client = request.client.host if request.client else ""
-        return self.fielding.fingerprint(client, request.headers.get("user-agent", "")[:300])
+            return self.message(request, fielding, "not_found", 404)
+        return self.to_respondent(fielding, token, request)
 
     async def page(self, request: Request) -> Response:
         token = request.path_params["token"]
-        if not _TOKEN.fullmatch(token):
-            return self.message(request, "not_found", 404)
+        fielding = None
+        if _TOKEN.fullmatch(token):
+            fielding = await run_in_threadpool(self.registry.of_token, token)
+        if fielding is None:
+            return self.message(request, None, "not_found", 404)
         asked = request.query_params.get("lang")
-        snap = await run_in_threadpool(self.fielding.show, token, asked)
+        snap = await run_in_threadpool(fielding.show, token, asked)
         if snap is None:
-            return self.message(request, "not_found", 404)
-        return self.render(request, snap)
+            return self.message(request, fielding, "not_found", 404)
+        return self.render(request, fielding, snap)
 
     def render(
         self,
         request: Request,
+        fielding: Fielding,
         snap: Any,
         status: int = 200,
         errors: list[str] | None = None,
@@ -190,17 +257,20 @@ class _App:
         if snap.key is None:  # finished
             if snap.redirect:
                 return RedirectResponse(snap.redirect, status_code=303)
-            q = self.fielding.survey.questionnaire
+            q = fielding.survey.questionnaire
             lang = snap.language
-            text = self.fielding.study.text(getattr(q.end, snap.status), lang)
-            context = {**frame_context(self.fielding.survey, lang), "message": text}
+            text = fielding.study.text(getattr(q.end, snap.status), lang)
+            context = {**frame_context(fielding.survey, lang), "message": text}
             return _TEMPLATES.TemplateResponse(request, "message.html", context)
-        context = page_context(self.fielding.survey, snap, f"/r/{snap.token}", errors, form)
+        context = page_context(fielding.survey, snap, f"/r/{snap.token}", errors, form)
         return _TEMPLATES.TemplateResponse(request, "page.html", context, status_code=status)
 
     async def submit(self, request: Request) -> Response:
         token = request.path_params["token"]
-        if not _TOKEN.fullmatch(token):
+        fielding = None
+        if _TOKEN.fullmatch(token):
+            fielding = await run_in_threadpool(self.registry.of_token, token)
+        if fielding is None:
             return PlainTextResponse("unknown respondent", status_code=404)
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
@@ -208,15 +278,14 @@ class _App:
         form = await _read_form(request)
         if form is None:
             return PlainTextResponse("the request is not a valid form", status_code=400)
-        result = await run_in_threadpool(self.fielding.submit, token, form)
+        result = await run_in_threadpool(fielding.submit, token, form)
         if result is None:
             return PlainTextResponse("unknown respondent", status_code=404)
         if result.outcome == "invalid":
-            return self.render(request, result.snapshot, 422, result.errors, result.form)
+            return self.render(request, fielding, result.snapshot, 422, result.errors, result.form)
         if result.outcome == "stale":
-            return self.render(
-                request, result.snapshot, 409, [ui("err_stale", result.snapshot.language)]
-            )
+            stale = [ui("err_stale", result.snapshot.language)]
+            return self.render(request, fielding, result.snapshot, 409, stale)
         if result.snapshot.key is None and result.snapshot.redirect:
             return RedirectResponse(result.snapshot.redirect, status_code=303)
         return RedirectResponse(f"/r/{token}", status_code=303)
@@ -262,16 +331,18 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
 
 
 def create_app(fielding: Fielding, *, secure_cookies: bool = False) -> Starlette:
-    """The respondent web app for one study in the field.
+    """The respondent web app for the studies on one database.
 
     Parameters
     ----------
     fielding : Fielding
-        The study, registered on its database (:meth:`Fielding.open`).
+        A study registered on its database (:meth:`Fielding.open`); the other
+        studies on the same database are served too, loaded on first use.
     secure_cookies : bool, default False
         Send the resume cookie over HTTPS only (set it behind a TLS proxy).
     """
-    handlers = _App(fielding, secure_cookies)
+    registry = Registry(fielding.engine, fielding)
+    handlers = _App(registry, secure_cookies)
     routes = [
         Route("/s/{study}", handlers.anonymous, methods=["GET"]),
         Route("/i/{invitation}", handlers.invitation, methods=["GET"]),
@@ -282,6 +353,7 @@ def create_app(fielding: Fielding, *, secure_cookies: bool = False) -> Starlette
     app = Starlette(routes=routes, exception_handlers={OperationalError: _unavailable})
     app.add_middleware(_SecurityHeaders)  # type: ignore[arg-type]
     app.state.fielding = fielding
+    app.state.registry = registry
     return app
 
 
