@@ -27,7 +27,7 @@ def panel_arrays(truth_mean, truth_draw, n_resp=400, T=10, J=3, seed=0):
     b = truth_draw(rng, n_resp)  # (n_resp, K)
     V = np.einsum("njk,nk->nj", X, np.repeat(b, T, axis=0))
     y = np.argmax(V + rng.gumbel(size=V.shape), axis=1)
-    return X, y, np.repeat(np.arange(n_resp), T)
+    return X, y, np.repeat(np.arange(n_resp), T), b
 
 
 def within(est: float, se: float, truth: float, k: float = 3.5) -> bool:
@@ -45,7 +45,7 @@ def test_recovers_normal_lognormal_and_triangular_coefficients() -> None:
         b[:, 3] += 0.9 * t  # triangular, spread 0.9
         return b
 
-    X, y, groups = panel_arrays(mean, draw)
+    X, y, groups, b_true = panel_arrays(mean, draw)
     model = MixedLogit(
         {"x1": "normal", "x2": "negative_lognormal", "x3": "triangular"},
         n_draws=200,
@@ -66,6 +66,12 @@ def test_recovers_normal_lognormal_and_triangular_coefficients() -> None:
     assert dist.loc["x2", "mean"] == pytest.approx(-np.exp(mu + s * s / 2))
     assert dist.loc["x2", "median"] == pytest.approx(-np.exp(mu))
     assert dist.loc["x3", "sd"] == pytest.approx(res.params["spread.x3"] / np.sqrt(6))
+    # Individual (conditional) coefficients track each respondent's true ones, and
+    # average to about the population mean.
+    individual = res.individual_coefficients()
+    assert individual.shape == (400, 4) and individual.index.name == "respondent"
+    assert np.corrcoef(individual["x1"], b_true[:, 1])[0, 1] > 0.5
+    assert individual["x1"].mean() == pytest.approx(res.params["x1"], abs=0.1)
     B, w = res.population_coefficients(20_000, rng=3)
     assert B.shape == (20_000, 4) and w.sum() == pytest.approx(1.0)
     assert (B[:, 2] < 0).all() and np.ptp(B[:, 0]) == 0
@@ -80,7 +86,7 @@ def test_correlated_coefficients_recover_the_covariance() -> None:
     def draw(rng, n):
         return rng.multivariate_normal(mean, cov, size=n)
 
-    X, y, groups = panel_arrays(mean, draw, n_resp=500, seed=4)
+    X, y, groups, _ = panel_arrays(mean, draw, n_resp=500, seed=4)
     model = MixedLogit(["x1", "x2"], correlated=True, n_draws=200, draws="sobol", seed=2)
     res = model.fit_arrays(X, y, groups=groups)
     assert [n for n in res.params.index if n.startswith("chol")] == [

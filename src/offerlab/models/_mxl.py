@@ -33,6 +33,7 @@ from offerlab.numerics._mxl import (
     MXLProblem,
     MXLTerms,
     draw_shape,
+    mxl_conditional_means,
     mxl_loglike,
     prepare_mxl,
 )
@@ -338,9 +339,9 @@ class MixedLogit:
 
         N = design.X.shape[0]
         if panel:
-            units, _ = pd.factorize(design.groups)  # respondents in order of appearance
+            units, unit_ids = pd.factorize(design.groups)  # respondents, order of appearance
         else:
-            units = np.arange(N)
+            units, unit_ids = np.arange(N), np.asarray(design.groups)
         U = int(units.max()) + 1
         z = standard_draws(U, n_draws, [draw_shape(d) for d in distributions], kind, rng=seed)
         problem = prepare_mxl(
@@ -391,6 +392,7 @@ class MixedLogit:
                 final.gradient,
                 progress=report.hessian,
             )
+        individual = mxl_conditional_means(theta, problem)
         report.done()
         results = MixedLogitResults.from_fit(
             design=design,
@@ -415,6 +417,7 @@ class MixedLogit:
                 "hessian": self.hessian,
             },
         )
+        results._individual = (individual, np.asarray(unit_ids), panel)
         return results
 
     def _start(

@@ -308,6 +308,30 @@ class MixedLogitResults(MNLResults):
                 B[:, k] = u[:, i]
         return B, np.full(n, 1.0 / n)
 
+    def individual_coefficients(self) -> pd.DataFrame:
+        """Every respondent's expected coefficients given their own choices.
+
+        E[b_n | choices of n] = Σ_r ω_nr b_nr, the draws weighted by how well they
+        explain the respondent's answers (Revelt & Train 2000): individual
+        part-worths from a panel fit, computed with the estimation draws.
+
+        Returns
+        -------
+        DataFrame
+            One row per respondent (index ``respondent``), one column per coefficient
+            (:attr:`coefficient_names`). A cross-section fit gives one row per task
+            (index ``task``, the row of the estimation data, with a ``respondent``
+            column): each task has its own draw there.
+        """
+        values, ids, panel = self._individual
+        frame = pd.DataFrame(values, columns=self._names)
+        if panel:
+            frame.index = pd.Index(ids, name="respondent")
+        else:
+            frame.insert(0, "respondent", ids)
+            frame.index.name = "task"
+        return frame
+
     # -- tables ------------------------------------------------------------------------------
     def fit_frame(self) -> pd.DataFrame:
         frame = super().fit_frame()

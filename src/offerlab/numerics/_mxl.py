@@ -59,6 +59,7 @@ __all__ = [
     "Distribution",
     "MXLProblem",
     "MXLTerms",
+    "mxl_conditional_means",
     "mxl_loglike",
     "prepare_mxl",
 ]
@@ -496,6 +497,68 @@ class _Setup:
     cols: _Columns | None
 
 
+def _check_theta(theta: np.ndarray, problem: MXLProblem) -> np.ndarray:
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.shape != (problem.n_params,):
+        raise ValueError(f"theta must have shape ({problem.n_params},); got {theta.shape}")
+    return theta
+
+
+def _make_setup(theta: np.ndarray, problem: MXLProblem, gradient: bool) -> _Setup:
+    beta = theta[: problem.n_coef]
+    exp_dims = [k for k, d in enumerate(problem.distributions) if d.endswith("lognormal")]
+    L = problem.cholesky(theta)
+    # Locations of linear random coefficients (and fixed ones) enter through Xd β;
+    # those of exp-transformed ones inside the exponential.
+    beta_lin = beta.copy()
+    beta_lin[problem.random_index[exp_dims]] = 0.0
+    L_lin = L.copy()
+    L_lin[exp_dims] = 0.0
+    return _Setup(
+        beta_lin=beta_lin,
+        L_lin=L_lin,
+        diagonal=bool(np.all(problem.chol_rows == problem.chol_cols)),
+        exp_dims=exp_dims,
+        L_exp=np.ascontiguousarray(L[exp_dims]),
+        mu_exp=beta[problem.random_index[exp_dims]],
+        negative=[problem.distributions[k] == "negative_lognormal" for k in exp_dims],
+        cols=_columns(problem) if gradient else None,
+    )
+
+
+def mxl_conditional_means(theta: np.ndarray, problem: MXLProblem) -> np.ndarray:
+    """Every unit's expected coefficients given its own choices, shape (U, K).
+
+    E[b_n | y_n] = Σ_r ω_nr b_nr with the posterior weights ω_nr = L_nr / Σ_s L_ns
+    (Revelt & Train's individual-level estimates): a respondent's part-worths in a
+    panel fit. Fixed coefficients are copied.
+    """
+    theta = _check_theta(theta, problem)
+    setup = _make_setup(theta, problem, gradient=False)
+    K, R, Jd = problem.n_coef, problem.n_draws, problem.n_alt_diff
+    lin = [k for k in range(problem.n_random) if k not in setup.exp_dims]
+    out = np.tile(theta[:K], (problem.n_units, 1))
+    for chunk in problem.chunks:
+        n, TJ, _ = chunk.Xd.shape
+        T = chunk.T
+        V = np.empty((n, TJ, R))
+        B = np.empty((n, len(setup.exp_dims), R)) if setup.exp_dims else None
+        _utilities(chunk, setup, V, B, np.empty_like(V) if B is not None else None)
+        V4 = V.reshape(n, Jd, T, R)
+        m = np.maximum(V4.max(axis=1), 0.0)
+        logL = -(m + np.log(np.exp(V4 - m[:, None]).sum(axis=1) + np.exp(-m))).sum(axis=1)
+        omega = np.exp(logL - logL.max(axis=1, keepdims=True))
+        omega /= omega.sum(axis=1, keepdims=True)
+        zbar = np.einsum("nlr,nr->nl", chunk.z, omega)  # (n, Kr)
+        shift = zbar @ setup.L_lin.T  # (n, Kr): E[(L z)_k] for linear k
+        rows = chunk.units
+        for k in lin:
+            out[rows, problem.random_index[k]] += shift[:, k]
+        for i, k in enumerate(setup.exp_dims):
+            out[rows, problem.random_index[k]] = np.einsum("nr,nr->n", B[:, i, :], omega)
+    return out
+
+
 def mxl_loglike(
     theta: np.ndarray,
     problem: MXLProblem,
@@ -530,33 +593,13 @@ def mxl_loglike(
     -------
     MXLTerms
     """
-    theta = np.asarray(theta, dtype=np.float64)
+    theta = _check_theta(theta, problem)
     P = problem.n_params
-    if theta.shape != (P,):
-        raise ValueError(f"theta must have shape ({P},); got {theta.shape}")
     if scores_out is not None:
         scores = True
     gradient = gradient or scores
     U = problem.n_units
-    beta = theta[: problem.n_coef]
-    exp_dims = [k for k, d in enumerate(problem.distributions) if d.endswith("lognormal")]
-    L = problem.cholesky(theta)
-    # Locations of linear random coefficients (and fixed ones) enter through Xd β;
-    # those of exp-transformed ones inside the exponential.
-    beta_lin = beta.copy()
-    beta_lin[problem.random_index[exp_dims]] = 0.0
-    L_lin = L.copy()
-    L_lin[exp_dims] = 0.0
-    setup = _Setup(
-        beta_lin=beta_lin,
-        L_lin=L_lin,
-        diagonal=bool(np.all(problem.chol_rows == problem.chol_cols)),
-        exp_dims=exp_dims,
-        L_exp=np.ascontiguousarray(L[exp_dims]),
-        mu_exp=beta[problem.random_index[exp_dims]],
-        negative=[problem.distributions[k] == "negative_lognormal" for k in exp_dims],
-        cols=_columns(problem) if gradient else None,
-    )
+    setup = _make_setup(theta, problem, gradient)
     S_out = None
     if scores:
         S_out = scores_out if scores_out is not None else np.empty((U, P))
