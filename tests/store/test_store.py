@@ -38,7 +38,7 @@ def test_migrations_create_every_table_and_run_again_as_a_no_op(database_url) ->
     tables = set(inspect(engine).get_table_names())
     assert {"studies", "respondents", "submissions", "quota_cells", "invitations"} <= tables
     with engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
 
 def test_workers_starting_together_migrate_once(database_url) -> None:
@@ -113,3 +113,36 @@ def test_a_study_without_a_questionnaire_cannot_be_fielded(tmp_path) -> None:
     bare = study.model_copy(update={"questionnaire": None})
     with pytest.raises(OfferlabError, match="has no questionnaire"):
         Fielding.open(make_engine(f"sqlite:///{tmp_path / 'x.db'}"), bare, text_)
+
+
+def test_upgrading_a_fielded_database_keeps_its_answers(database_url) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from offerlab.store import Respondent
+    from offerlab.store._engine import _MIGRATIONS
+
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO studies (id, name, study_yaml, design_csv, n_versions, status, "
+                "entries, created_at) VALUES (1, 's', 'x', 'y', 1, 'live', 1, 0)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO respondents (study_id, token, version, seed, language, status, "
+                "sequence, position, nonce, panel, panel_id, fingerprint, flags, started_at) "
+                "VALUES (1, 't', 1, 1, 'en', 'active', '[]', 0, 'n', '{}', '', '', '{}', 0)"
+            )
+        )
+    migrate(engine)  # to the newest version, with the console's tables
+    with Session(engine) as s:
+        assert s.execute(select(Respondent.token)).scalars().all() == ["t"]
+        assert s.execute(select(StudyRow.venture_id)).scalar() is None

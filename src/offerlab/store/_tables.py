@@ -22,7 +22,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Invitation", "QuotaCell", "Respondent", "StudyRow", "Submission"]
+__all__ = [
+    "Base",
+    "ConsoleSession",
+    "Invitation",
+    "LoginFailure",
+    "Membership",
+    "QuotaCell",
+    "Respondent",
+    "StudyRow",
+    "StudyShare",
+    "Submission",
+    "User",
+    "Venture",
+]
 
 # Named constraints, so that migrations can refer to them on every database.
 _NAMING = {
@@ -51,6 +64,9 @@ class StudyRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="live")
     entries: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float)
+    venture_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ventures.id", ondelete="SET NULL"), nullable=True
+    )
 
     __table_args__ = (
         CheckConstraint("status IN ('testing', 'live', 'paused', 'closed')", name="status"),
@@ -139,3 +155,79 @@ class QuotaCell(Base):
         UniqueConstraint("study_id", "quota", "option", name="uq_quota_cells_cell"),
         CheckConstraint("count >= 0 AND count <= target", name="within_target"),
     )
+
+
+# -- the team's console ---------------------------------------------------------------
+
+
+class Venture(Base):
+    """A team's venture: its studies and its members."""
+
+    __tablename__ = "ventures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class User(Base):
+    """A console user; the password is kept as an scrypt hash only."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Membership(Base):
+    """A user's role in a venture: owner, analyst or viewer."""
+
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    venture_id: Mapped[int] = mapped_column(ForeignKey("ventures.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "venture_id", name="uq_memberships_member"),
+        CheckConstraint("role IN ('owner', 'analyst', 'viewer')", name="role"),
+    )
+
+
+class StudyShare(Base):
+    """A study shared with a viewer, who may read it (and only the studies shared)."""
+
+    __tablename__ = "study_shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+    __table_args__ = (UniqueConstraint("study_id", "user_id", name="uq_study_shares_share"),)
+
+
+class ConsoleSession(Base):
+    """A logged-in browser: the cookie's token is stored hashed, with its CSRF token."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class LoginFailure(Base):
+    """A failed login, for the rate limit (per e-mail address and per client address)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
