@@ -84,8 +84,12 @@ def _naive(theta, X, y, units, avail, offset, weights, z, ridx, dists, L):
 
 
 @pytest.mark.parametrize("correlated", [False, True, [0, 1]])
-@pytest.mark.parametrize("chunk_bytes", [None, 2000])
-def test_value_and_gradient_match_loops_and_finite_differences(correlated, chunk_bytes) -> None:
+@pytest.mark.parametrize(("chunk_bytes", "augment"), [(None, True), (2000, True), (2000, False)])
+def test_value_and_gradient_match_loops_and_finite_differences(
+    correlated, chunk_bytes, augment, monkeypatch
+) -> None:
+    if not augment:  # draws too large for a row of ones: base utility added separately
+        monkeypatch.setattr("offerlab.numerics._mxl.AUGMENT_BYTES", 0)
     X, y, units, avail, offset, weights = _problem_data()
     ridx = [0, 2, 3, 4]
     z = standard_draws(units.max() + 1, 7, ["normal"] * 3 + ["triangular"], "pseudo", rng=1)
@@ -145,6 +149,7 @@ def test_huge_utilities_take_the_stable_path() -> None:
     X = X * 400.0
     z = standard_draws(units.max() + 1, 5, ["normal"], "pseudo", rng=8)
     problem = prepare_mxl(X, y, units, z, [0], ["normal"], available=avail, offset=offset)
+    assert problem.chunks[0].za is not None
     theta = np.array([1.0, 0.5, -0.3, 0.2, 0.1, 0.5])
     terms = mxl_loglike(theta, problem)
     expected = _naive(theta, X, y, units, avail, offset, np.ones(len(y)), z, [0], ["normal"],

@@ -71,6 +71,10 @@ DISTRIBUTIONS: tuple[str, ...] = ("normal", "lognormal", "negative_lognormal", "
 # cache of this machine's cores (measured on the Electricity panel: 1 MiB chunks
 # ran 1.6× faster than 16 MiB chunks).
 CHUNK_BYTES = 1 << 20
+# When one more row of R floats per unit costs at most this much, every chunk keeps its
+# draws with a row of ones below them, so that one BLAS product adds the base utility
+# Xd β + offset to V instead of another pass over the largest array.
+AUGMENT_BYTES = 64 << 20
 
 
 def draw_shape(distribution: str) -> Literal["normal", "triangular"]:
@@ -93,6 +97,7 @@ class _Chunk:
     Xr: np.ndarray  # (n, T·J', Kr) the random columns of Xd, contiguous for BLAS
     lo: np.ndarray  # (n, T·J') offset differences; _UNAVAILABLE where unavailable or padded
     z: np.ndarray  # (n, Kr, R) standard draws of these units
+    za: np.ndarray | None  # (n, Kr + 1, R): z and a row of ones (see AUGMENT_BYTES), or None
     weights: np.ndarray | None  # (n,)
 
 
@@ -146,7 +151,9 @@ class MXLProblem:
         """Memory held by the prepared arrays (draws included)."""
         seen = 0
         for c in self.chunks:
-            seen += c.Xd.nbytes + c.Xr.nbytes + c.lo.nbytes + c.z.nbytes
+            seen += (
+                c.Xd.nbytes + c.Xr.nbytes + c.lo.nbytes + (c.za if c.za is not None else c.z).nbytes
+            )
         return seen
 
     def cholesky(self, theta: np.ndarray) -> np.ndarray:
@@ -304,6 +311,7 @@ def prepare_mxl(
     # cross-section (all T = 1) keeps its order and every chunk's draws are a view.
     unit_order = np.argsort(counts, kind="stable")
     target = chunk_bytes or CHUNK_BYTES
+    augment = U * R * 8 <= AUGMENT_BYTES
     chunks: list[_Chunk] = []
     obs_of_unit = np.split(order_obs, np.cumsum(counts)[:-1]) if U else []
     u0 = 0
@@ -329,6 +337,7 @@ def prepare_mxl(
                 unit_weights,
                 random_index,
                 Jd,
+                augment,
             )
         )
         u0 += n
@@ -361,6 +370,7 @@ def _make_chunk(
     unit_weights: np.ndarray | None,
     random_index: np.ndarray,
     Jd: int,
+    augment: bool,
 ) -> _Chunk:
     n = len(sel)
     K = X.shape[2]
@@ -385,6 +395,13 @@ def _make_chunk(
     Xr = np.ascontiguousarray(Xd[:, :, random_index])
     contiguous = np.array_equal(sel, np.arange(sel[0], sel[0] + n))
     z = draws[sel[0] : sel[0] + n] if contiguous else draws[sel]
+    za = None
+    if augment:
+        Kr = len(random_index)
+        za = np.empty((n, Kr + 1, draws.shape[2]))
+        za[:, :Kr] = z
+        za[:, Kr] = 1.0
+        z = za[:, :Kr]
     return _Chunk(
         units=sel,
         T=T,
@@ -392,6 +409,7 @@ def _make_chunk(
         Xr=Xr,
         lo=lo.reshape(n, T * Jd),
         z=z,
+        za=za,
         weights=None if unit_weights is None else unit_weights[sel],
     )
 
@@ -646,7 +664,17 @@ def _utilities(
     """
     Xr = chunk.Xr
     Xs = Xr * np.diag(setup.L_lin) if setup.diagonal else Xr @ setup.L_lin
-    np.matmul(Xs, chunk.z, out=V)
+    base = chunk.Xd @ setup.beta_lin
+    base += chunk.lo
+    if chunk.za is not None:
+        n, TJ, Kr = Xr.shape
+        Xa = np.empty((n, TJ, Kr + 1))
+        Xa[:, :, :Kr] = Xs
+        Xa[:, :, Kr] = base
+        np.matmul(Xa, chunk.za, out=V)
+    else:
+        np.matmul(Xs, chunk.z, out=V)
+        V += base[:, :, None]
     if setup.exp_dims:
         np.matmul(setup.L_exp, chunk.z, out=B)  # (n, n_exp, R)
         for i, negative in enumerate(setup.negative):
@@ -657,9 +685,6 @@ def _utilities(
                 np.negative(Bi, out=Bi)
         np.matmul(np.ascontiguousarray(Xr[:, :, setup.exp_dims]), B, out=tmp)
         V += tmp
-    base = chunk.Xd @ setup.beta_lin
-    base += chunk.lo
-    V += base[:, :, None]
 
 
 def _chunk_terms(
