@@ -101,12 +101,11 @@ def load(path: str) -> dict[str, Any]:
 
 
 def fit_offerlab(problem: dict[str, Any], args: argparse.Namespace, chains: int) -> dict:
+    import resource
     import warnings
     from importlib.metadata import version
 
     from offerlab.models._hb import HierarchicalBayes
-
-    import resource
 
     total = args.iterations
     burn = total // 2
@@ -353,9 +352,7 @@ def main(argv: list[str]) -> None:
     for r in runs:
         ok = r["status"] == "ok"
         t = min(r["times"]) if ok else None
-        conv = (
-            f"{r['max_rhat']:.3f} / {r['min_ess_bulk']:.0f}" if ok and "max_rhat" in r else "—"
-        )
+        conv = f"{r['max_rhat']:.3f} / {r['min_ess_bulk']:.0f}" if ok and "max_rhat" in r else "—"
         rows.append(
             {
                 "side": r.get("side", r["side_key"]),
@@ -370,9 +367,7 @@ def main(argv: list[str]) -> None:
                 "peak": cm.fmt(
                     max(r.get("peak_rss_mib") or 0, r.get("children_peak_mib") or 0) or None, ".0f"
                 ),
-                "extra": cm.fmt(
-                    r["peak_rss_mib"] - r["rss_before_fit_mib"] if ok else None, ".0f"
-                ),
+                "extra": cm.fmt(r["peak_rss_mib"] - r["rss_before_fit_mib"] if ok else None, ".0f"),
                 "conv": conv,
                 "status": r["status"],
             }
@@ -384,8 +379,8 @@ def main(argv: list[str]) -> None:
         "over the 15 parameters of the correlation between individual posterior means and "
         "the true β_r; Σ rel.err = ‖Σ̂ − S‖_F / ‖S‖_F, S the sample covariance of the true "
         "β_r; var ratio = mean of Σ̂_kk / S_kk. peak = VmHWM of the side's process (for "
-        "offerlab: the larger of the parent's and the chain processes' peaks); R-hat / ESS: worst over all 135 population "
-        "parameters (offerlab only)."
+        "offerlab: the larger of the parent's and the chain processes' peaks); R-hat / ESS: "
+        "worst over all 135 population parameters (offerlab only)."
     )
     for r in runs:
         if r["status"] != "ok":

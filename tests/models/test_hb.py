@@ -105,7 +105,9 @@ def test_conjoint_fit_with_holdouts_and_a_negative_price(conjoint) -> None:
     assert (res.rlh > 0).all() and (res.rlh <= 1).all() and len(res.rlh) == 300
     frame = res.to_frame()
     assert {"estimate", "se", "lower", "upper", "sd", "rhat", "ess_bulk"} <= set(frame.columns)
-    assert (frame["lower"] <= frame["estimate"]).all() and (frame["estimate"] <= frame["upper"]).all()
+    assert (frame["lower"] <= frame["estimate"]).all() and (
+        frame["estimate"] <= frame["upper"]
+    ).all()
 
 
 def test_population_coefficients_weigh_respondents_equally(conjoint) -> None:
@@ -131,8 +133,9 @@ def test_same_seed_same_draws_whether_chains_run_in_parallel_or_not(conjoint) ->
 def test_progress_is_reported_up_to_one(conjoint) -> None:
     study, answers = conjoint
     seen: list[float] = []
-    fit_quietly(quick(burn_in=150, draws=100, n_jobs=1), answers.data, study=study,
-                progress=seen.append)
+    fit_quietly(
+        quick(burn_in=150, draws=100, n_jobs=1), answers.data, study=study, progress=seen.append
+    )
     assert seen and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
 
 

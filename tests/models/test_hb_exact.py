@@ -67,7 +67,12 @@ def test_sampler_matches_the_exact_posterior(problem, shift_moves: bool) -> None
     settings = HBSettings(burn_in=500, draws=8000, shift_moves=shift_moves)
     info = respondent_information(np.array([0.5]), layout)
     out = run_hb_chain(
-        layout, HBPrior(np.eye(1) * v, nu), settings, np.zeros((R, 1)), np.zeros(1), info,
+        layout,
+        HBPrior(np.eye(1) * v, nu),
+        settings,
+        np.zeros((R, 1)),
+        np.zeros(1),
+        info,
         np.random.default_rng(1),
     )
     for draws, exact in ((out["alpha"][:, 0], alpha_exact), (out["D"][:, 0, 0], d_exact)):

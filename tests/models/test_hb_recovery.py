@@ -27,11 +27,10 @@ import warnings
 
 import numpy as np
 import pytest
+from _hb_sim import oracle_posterior_modes, simulate_study
 
 from offerlab.exceptions import ConvergenceWarning
 from offerlab.models._hb import HierarchicalBayes
-
-from _hb_sim import oracle_posterior_modes, simulate_study
 
 
 def _fit(sim, **kw):
@@ -58,9 +57,7 @@ def recovery_prior_in_range(sim):
 
 
 def _correlations(estimate: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    return np.array(
-        [np.corrcoef(estimate[:, k], truth[:, k])[0, 1] for k in range(truth.shape[1])]
-    )
+    return np.array([np.corrcoef(estimate[:, k], truth[:, k])[0, 1] for k in range(truth.shape[1])])
 
 
 def test_individual_partworths_come_close_to_the_oracle(recovery) -> None:

@@ -222,9 +222,7 @@ class HierarchicalBayes:
             if estimation.frame.empty:
                 raise OfferlabError("no estimation tasks: every task is a holdout")
             dual = estimation.dual_response
-            coding = ConjointCoding.from_study(
-                study, self.coding, none=estimation.has_none or dual
-            )
+            coding = ConjointCoding.from_study(study, self.coding, none=estimation.has_none or dual)
             design = conjoint_matrix(estimation, coding, dual=dual, dual_model=self.dual)
             results = self._fit_matrix(design, progress, blocks=_coded_blocks(coding))
             results.coding = coding
@@ -536,7 +534,6 @@ class HBResults:
         prior_variance: float,
         prior_df: float,
     ) -> HBResults:
-        K = len(names)
         alpha = np.stack([c["alpha"] for c in chains])  # (C, S, K)
         D = np.stack([c["D"] for c in chains])  # (C, S, K, K)
         C, S = alpha.shape[:2]
@@ -594,7 +591,7 @@ class HBResults:
             acceptance=float(np.mean([c["acceptance_saved"].mean() for c in chains])),
             nobs=int(design.X.shape[0]),
             n_tasks=int(design.n_tasks),
-            n_respondents=int(len(respondents)),
+            n_respondents=len(respondents),
             n_chains=C,
             n_draws=S,
             settings=settings,
@@ -624,10 +621,10 @@ class HBResults:
         chunk = max(1, (1 << 22) // max(R * A * T, 1))
         for start in range(0, n_draws, chunk):
             b = beta[start : start + chunk]  # (m, K)
-            V = layout.Xa @ b.T  # (R, A·T, m)
+            V = layout.xd_alt_major @ b.T  # (R, A·T, m)
             V = V.reshape(R, A, T, -1)
-            if layout.base_a is not None:
-                V = V + layout.base_a[..., None]
+            if layout.base_alt_major is not None:
+                V = V + layout.base_alt_major[..., None]
             with np.errstate(over="ignore"):
                 s = np.exp(V).sum(axis=1)
             ll[:, start : start + chunk] = -np.log1p(s).sum(axis=1)

@@ -60,7 +60,7 @@ def split_chains(draws: np.ndarray) -> np.ndarray:
     With an odd number of draws the middle draw is dropped.
     """
     x, _ = _as_3d(draws)
-    C, S, P = x.shape
+    S = x.shape[1]
     half = S // 2
     return np.concatenate([x[:, :half], x[:, S - half :]], axis=0)
 
@@ -93,7 +93,7 @@ def rank_normalize(draws: np.ndarray) -> np.ndarray:
 
 def _rhat_basic(x: np.ndarray) -> np.ndarray:
     """Classic potential scale reduction of (M, N, P) chains (no splitting)."""
-    M, N, _ = x.shape
+    N = x.shape[1]
     chain_means = x.mean(axis=1)
     W = x.var(axis=1, ddof=1).mean(axis=0)
     B = N * chain_means.var(axis=0, ddof=1)
@@ -128,7 +128,7 @@ def rhat(draws: np.ndarray) -> np.ndarray | float:
 
 def _autocovariance(x: np.ndarray) -> np.ndarray:
     """Biased autocovariance of every chain along axis 1, by FFT: (M, N, P) → (M, N, P)."""
-    M, N, P = x.shape
+    N = x.shape[1]
     centred = x - x.mean(axis=1, keepdims=True)
     size = 1 << int(np.ceil(np.log2(2 * N)))
     f = np.fft.rfft(centred, n=size, axis=1)

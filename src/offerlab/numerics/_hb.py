@@ -51,10 +51,10 @@ __all__ = [
     "HBSettings",
     "hb_layout",
     "hb_prior_covariance",
-    "run_hb_chain",
+    "respondent_information",
     "respondent_loglike",
     "respondent_modes",
-    "respondent_information",
+    "run_hb_chain",
     "transform_coefficients",
 ]
 
@@ -87,13 +87,13 @@ class HBLayout:
     obs_index: np.ndarray
 
     @cached_property
-    def Xa(self) -> np.ndarray:
+    def xd_alt_major(self) -> np.ndarray:
         """``Xd`` as (R, A·T, K), alternatives before tasks (the kernel's order)."""
         R, T, A, K = self.Xd.shape
         return np.ascontiguousarray(self.Xd.transpose(0, 2, 1, 3)).reshape(R, A * T, K)
 
     @cached_property
-    def base_a(self) -> np.ndarray | None:
+    def base_alt_major(self) -> np.ndarray | None:
         """``base`` as (R, A, T)."""
         if self.base is None:
             return None
@@ -204,13 +204,13 @@ def respondent_loglike(
     ndarray, shape (R,)
         ℓ_r = −Σ_t log(1 + Σ_a exp(x̃_rta'β_r + b_rta)).
     """
-    R, T, A, K = layout.Xd.shape
+    R, T, A, _ = layout.Xd.shape
     if work is None:
         work = np.empty((R, A * T, 1))
-    np.matmul(layout.Xa, beta[:, :, None], out=work)
+    np.matmul(layout.xd_alt_major, beta[:, :, None], out=work)
     V = work.reshape(R, A, T)
-    if layout.base_a is not None:
-        V += layout.base_a
+    if layout.base_alt_major is not None:
+        V += layout.base_alt_major
     # exp overflows only for absurd proposals: their ℓ = −inf and they are rejected.
     with np.errstate(over="ignore"):
         np.exp(V, out=V)
@@ -238,7 +238,7 @@ def respondent_information(beta: np.ndarray, layout: HBLayout) -> np.ndarray:
     -------
     ndarray, shape (R, K, K)
     """
-    R, T, A, K = layout.Xd.shape
+    R, K = layout.Xd.shape[0], layout.Xd.shape[3]
     B = np.broadcast_to(np.asarray(beta, dtype=float), (R, K))
     V = np.einsum("rtak,rk->rta", layout.Xd, B)
     if layout.base is not None:
@@ -276,7 +276,7 @@ def respondent_modes(
     -------
     ndarray, shape (R, K)
     """
-    R, T, A, K = layout.Xd.shape
+    R = layout.Xd.shape[0]
 
     def objective(b: np.ndarray) -> np.ndarray:
         d = b - mean
@@ -515,7 +515,9 @@ def run_hb_chain(
             #    It moves α along the direction the individual steps explore slowly.
             delta = shift_scale * (shift_root @ rng.standard_normal(K))
             shifted = theta + delta
-            respondent_loglike(transform_coefficients(shifted, signs), layout, out=ll_new, work=work)
+            respondent_loglike(
+                transform_coefficients(shifted, signs), layout, out=ll_new, work=work
+            )
             total_new = ll_new.sum()
             ok = np.log(rng.random()) < total_new - ll.sum()
             if ok:
