@@ -83,8 +83,9 @@ class MixedLogit:
         √tol = 0.001 standard errors of the maximum (Stata's ``nrtolerance`` is 1e-5).
     max_iter : int, default 1000
     n_threads : int, optional
-        Threads evaluating the likelihood (default: the machine's cores, at most 2
-        per million draws·tasks; 1 turns threading off).
+        Threads evaluating the likelihood. Default: the machine's cores, but one
+        per million utilities (draws × tasks × alternatives) at most, so small
+        problems stay single-threaded. On a machine busy with other work, 1 is faster.
     chunk_bytes : int, optional
         Size of the kernel's per-chunk temporaries (default about 1 MiB).
     coding : {"effects", "dummy"}, default "effects"
@@ -602,8 +603,9 @@ def bfgs(
     gets the scale of every parameter right. Once its decrement g'Hg falls below
     ``bhhh_until`` (less than about half a log-likelihood unit to gain), BFGS
     updates take over from that matrix and converge superlinearly, where BHHH only
-    converges linearly. On the Electricity panel this takes 14 iterations; pure
-    BFGS from the first BHHH matrix (xlogit's scheme) took 38. A full step is
+    converges linearly. On the Electricity panel this takes 14 iterations; BFGS
+    from the first BHHH matrix alone took 38 (xlogit, which does that with its
+    own line search, 25). A full step is
     tried first, with the gradient; when it fails Armijo's condition
     ℓ(θ + t d) ≥ ℓ(θ) + 10⁻⁴ t g'd, the step is cut by quadratic interpolation on
     value-only evaluations. H is updated only when the curvature s'y < 0 holds

@@ -21,12 +21,18 @@ P_tr = 1 / (1 + Σ_{j≠y_t} exp(V_tjr − V_t,y_t,r)), and
 
 Computation. Utilities are differences to the chosen alternative, Xd_tj =
 x_tj − x_t,y_t for the J' = J − 1 others, so the chosen alternative never needs
-an exponential. Units are processed in chunks of a few, padded to the chunk's
-longest panel; per chunk one batched BLAS product builds V (n, T·J', R) = Xd_r @ B
-(B (n, Kr, R) the coefficient draws), the panel product is a sum of logs over the
-tasks, and the average over draws is taken in log space (log-sum-exp), so long
-panels cannot underflow. Temporaries are about 1–2 MiB per chunk and live in
-buffers reused by every chunk and call.
+an exponential. Units are processed in chunks of a few (about 1 MiB of
+temporaries, in buffers reused by every chunk and call), padded to the chunk's
+longest panel, rows alternative-major so that sums over alternatives run over
+contiguous memory. Per chunk one batched BLAS product builds
+V (n, T·J', R) = [Xd_r L | Xd β + offset] @ [z ; 1]: the Cholesky factor multiplies
+the small design, not the draws, and the base utility rides along as a row of
+ones. Then E = exp(V) in place, S_tr = 1 + Σ_j E_tjr = 1/P_tr, and
+L_nr = 1/Π_t S_tr with no logarithm or exponential per draw; only when that product
+would overflow or the mean underflow (long panels, wild parameters) is the chunk
+redone in log space (log-sum-exp), and only when a utility difference exceeds
+exp's range are the exponentials max-shifted. Log-normal coefficients, which need
+b = ±exp(u) per draw, get one more product.
 
 Gradient. With posterior weights ω_nr = L_nr / Σ_s L_ns and the probabilities
 Q_tjr = exp(Vd_tjr) P_tr of the non-chosen alternatives,
@@ -40,7 +46,8 @@ coefficient k(p) with ∂b/∂θ_p = c_p(n, r) (1, z_l, f'(u), f'(u) z_l),
 
 The inner sums over r for all the distinct c are one batched product
 Q (n, T·J', R) @ C (n, R, C), the outer sums one more, Xdᵀ (n, K, T·J') @ M: the
-gradient costs about as much as the value.
+gradient costs about as much as the value. (In a cross-section Q = E / S is never
+formed: 1/S_r folds into the draw weights C.)
 """
 
 from __future__ import annotations
@@ -68,8 +75,8 @@ Distribution = Literal["normal", "lognormal", "negative_lognormal", "triangular"
 DISTRIBUTIONS: tuple[str, ...] = ("normal", "lognormal", "negative_lognormal", "triangular")
 
 # Temporaries per chunk: V (n, T·J', R) floats. About 1 MiB keeps them in the L2
-# cache of this machine's cores (measured on the Electricity panel: 1 MiB chunks
-# ran 1.6× faster than 16 MiB chunks).
+# cache of this machine's cores (on the Electricity panel, 16 MiB chunks were about
+# twice as slow as 1–4 MiB ones; between 1 and 4 MiB the timings were within noise).
 CHUNK_BYTES = 1 << 20
 # When one more row of R floats per unit costs at most this much, every chunk keeps its
 # draws with a row of ones below them, so that one BLAS product adds the base utility
@@ -461,8 +468,7 @@ def _columns(problem: MXLProblem) -> _Columns:
 class _Scratch:
     """Buffers sized for the largest chunk, reused by every chunk and call.
 
-    Fresh multi-MiB arrays are mapped and page-faulted anew on every call; reusing
-    them saved a fifth of the time of an Electricity evaluation.
+    Fresh multi-MiB arrays would be mapped and page-faulted anew on every call.
     """
 
     def __init__(self, problem: MXLProblem, n_cols: int) -> None:
