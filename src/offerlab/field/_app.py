@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from offerlab.field._console import console_routes
 from offerlab.field._render import frame_context, page_context
 from offerlab.field._service import Fielding
 from offerlab.field._texts import LANGUAGE_NAMES, ui
@@ -201,11 +203,13 @@ class _App:
             return self.to_respondent(fielding, known, request)
         if (stop := await run_in_threadpool(self.closed, request, fielding)) is not None:
             return stop
+        test = request.query_params.get("offerlab_test", "")
         token = await run_in_threadpool(
             lambda: fielding.enter(
                 language=self.language(request, fielding),
                 panel=fielding.panel_from(request.query_params),
                 fingerprint=self._fingerprint(request, fielding),
+                test=bool(test) and secrets.compare_digest(test, fielding.test_key),
             )
         )
         assert token is not None
@@ -349,6 +353,7 @@ def create_app(fielding: Fielding, *, secure_cookies: bool = False) -> Starlette
         Route("/r/{token}", handlers.page, methods=["GET"]),
         Route("/r/{token}", handlers.submit, methods=["POST"]),
         Route("/healthz", handlers.health, methods=["GET"]),
+        *console_routes(registry, _TEMPLATES, secure_cookies),
     ]
     app = Starlette(routes=routes, exception_handlers={OperationalError: _unavailable})
     app.add_middleware(_SecurityHeaders)  # type: ignore[arg-type]

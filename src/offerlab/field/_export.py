@@ -49,7 +49,8 @@ FLAGS = (
 )
 
 
-def _load(fielding: Fielding) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _load(fielding: Fielding, with_tests: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Respondents and their submissions; test respondents only when ``with_tests``."""
     with Session(fielding.engine) as session:
         people = session.execute(
             select(
@@ -69,6 +70,7 @@ def _load(fielding: Fielding) -> tuple[pd.DataFrame, pd.DataFrame]:
             .where(Respondent.study_id == fielding.study_id)
             .order_by(Submission.respondent_id, Submission.id)
         ).all()
+    people = [p for p in people if not (p.flags or {}).get("test")] if not with_tests else people
     respondents = pd.DataFrame(
         people,
         columns=[
@@ -82,6 +84,8 @@ def _load(fielding: Fielding) -> tuple[pd.DataFrame, pd.DataFrame]:
             "finished_at",
         ],
     )
+    kept = {p.id for p in people}
+    pages = [p for p in pages if p.respondent_id in kept]
     submissions = pd.DataFrame(pages, columns=["respondent", "page", "answer", "seconds"])
     return respondents, submissions
 

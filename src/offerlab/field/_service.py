@@ -205,6 +205,11 @@ class Fielding:
         names = self.survey.questionnaire.panel_parameters[:MAX_PANEL_PARAMETERS]
         return {n: str(query[n])[:MAX_PANEL_VALUE] for n in names if n in query}
 
+    @property
+    def test_key(self) -> str:
+        """The value of ``?offerlab_test=`` that marks a test respondent (from the study's salt)."""
+        return hashlib.sha256(f"{self.salt}|test".encode()).hexdigest()[:24]
+
     def fingerprint(self, client: str, user_agent: str) -> str:
         """A salted hash of the client's address and browser, to spot duplicate participants."""
         return hashlib.sha256(f"{self.salt}|{client}|{user_agent}".encode()).hexdigest()[:32]
@@ -216,10 +221,13 @@ class Fielding:
         panel: Mapping[str, str] | None = None,
         fingerprint: str = "",
         invitation: str | None = None,
+        test: bool = False,
     ) -> str | None:
         """A new respondent; returns their token (None for an unknown invitation).
 
         With an invitation already used, returns the token of its respondent.
+        ``test`` marks a test respondent (the team's click-throughs and simulated
+        runs), left out of exports and figures.
         """
         panel = dict(panel or {})
         with self.sessions.begin() as session:
@@ -242,8 +250,8 @@ class Fielding:
             version = assign_version(session, self.study_id, self.survey.n_versions)
             seed = secrets.randbits(31)
             sequence = self.survey.sequence(seed)
-            flags: dict[str, Any] = {}
-            duplicate = self._duplicate_of(session, fingerprint, panel)
+            flags: dict[str, Any] = {"test": True} if test else {}
+            duplicate = None if test else self._duplicate_of(session, fingerprint, panel)
             if duplicate is not None:
                 flags["duplicate_of"] = duplicate
             token = new_token()

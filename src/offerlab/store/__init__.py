@@ -7,15 +7,34 @@ tables to the newest version.
 
 from offerlab.store._engine import database_url, make_engine, migrate
 from offerlab.store._ops import assign_version, cell_is_full, lock_respondent, take_quota_cells
-from offerlab.store._tables import Base, Invitation, QuotaCell, Respondent, StudyRow, Submission
+from offerlab.store._tables import (
+    Base,
+    ConsoleSession,
+    Invitation,
+    LoginFailure,
+    Membership,
+    QuotaCell,
+    Respondent,
+    StudyRow,
+    StudyShare,
+    Submission,
+    User,
+    Venture,
+)
 
 __all__ = [
     "Base",
+    "ConsoleSession",
     "Invitation",
+    "LoginFailure",
+    "Membership",
     "QuotaCell",
     "Respondent",
     "StudyRow",
+    "StudyShare",
     "Submission",
+    "User",
+    "Venture",
     "assign_version",
     "cell_is_full",
     "database_url",

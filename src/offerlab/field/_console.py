@@ -1,0 +1,519 @@
+"""The team's console: log in, studies by venture, create/test/launch/pause/close, figures, data.
+
+Routes (all under ``/console``; one explicit table, :func:`console_routes`):
+
+=================================================  ======  ===========================
+route                                              method  who
+=================================================  ======  ===========================
+``/console/login``                                 GET     anyone
+``/console/login``                                 POST    anyone (rate limited)
+``/console/logout``                                POST    logged in
+``/console/``                                      GET     logged in: visible studies
+``/console/ventures/{venture}/studies``            POST    owner, analyst: create
+``/console/ventures/{venture}/members``            POST    owner
+``/console/studies/{study}``                       GET     owner, analyst, viewer
+                                                           (shared): live figures
+``/console/studies/{study}/status``                POST    owner, analyst
+``/console/studies/{study}/simulate``              POST    owner, analyst
+``/console/studies/{study}/share``                 POST    owner, analyst
+``/console/studies/{study}/choices.csv``           GET     owner, analyst (also
+                                                           ``choices.parquet``)
+``/console/studies/{study}/answers.csv``           GET     owner, analyst
+``/console/studies/{study}/respondents.csv``       GET     owner, analyst
+=================================================  ======  ===========================
+
+A study the user may not read is 404 (its existence is not told); one they may
+read but not change is 403. Every POST carries the session's CSRF token; the
+login form a double-submit token. Pages without a session lead to the login.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import time
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from offerlab.exceptions import OfferlabError
+from offerlab.field import _auth
+from offerlab.field._export import answers_table, choice_data, respondents_table
+from offerlab.field._service import Fielding
+from offerlab.store import (
+    Membership,
+    QuotaCell,
+    Respondent,
+    StudyRow,
+    StudyShare,
+    User,
+    Venture,
+)
+from offerlab.study import parse_study
+
+__all__ = ["console_routes"]
+
+COOKIE = "offerlab_console"
+LOGIN_COOKIE = "offerlab_login"
+MAX_STUDY_TEXT = 512 * 1024
+MAX_SIMULATED = 200
+
+
+class Console:
+    """The console's handlers, on the database of a :class:`~offerlab.field._app.Registry`."""
+
+    def __init__(self, registry: Any, templates: Jinja2Templates, secure_cookies: bool) -> None:
+        self.registry = registry
+        self.engine: Engine = registry.engine
+        self.templates = templates
+        self.secure = secure_cookies
+
+    # -- helpers ------------------------------------------------------------------------
+    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        return self.templates.TemplateResponse(
+            request,
+            name,
+            {"lang": "en", "title": "offerlab console", **context},
+            status_code=status,
+        )
+
+    def user(self, request: Request) -> _auth.SessionUser | None:
+        with Session(self.engine) as session:
+            return _auth.session_user(session, request.cookies.get(COOKIE, ""))
+
+    async def _form(self, request: Request) -> dict[str, str] | None:
+        from offerlab.field._app import _read_form
+
+        form = await _read_form(request)
+        if form is None:
+            return None
+        return {k: v[0] for k, v in form.items()}
+
+    async def _post_user(self, request: Request) -> tuple[Any, dict[str, str]] | Response:
+        """The logged-in user and the form of a POST, or the response refusing it."""
+        user = await run_in_threadpool(self.user, request)
+        if user is None:
+            return PlainTextResponse("log in first", status_code=403)
+        form = await self._form(request)
+        if form is None:
+            return PlainTextResponse("the request is not a valid form", status_code=400)
+        if not secrets.compare_digest(form.get("csrf", ""), user.csrf):
+            return PlainTextResponse("missing or wrong CSRF token", status_code=403)
+        return user, form
+
+    def _study(self, session: Session, name: str) -> StudyRow | None:
+        return session.execute(select(StudyRow).where(StudyRow.name == name)).scalar()
+
+    def _access(self, user_id: int, name: str) -> tuple[StudyRow | None, _auth.Access]:
+        with Session(self.engine) as session:
+            row = self._study(session, name)
+            if row is None:
+                return None, _auth.Access()
+            return row, _auth.study_access(session, user_id, row)
+
+    async def _study_for(
+        self, request: Request, user: Any, write: bool
+    ) -> tuple[Fielding, StudyRow] | Response:
+        name = request.path_params["study"]
+        row, access = await run_in_threadpool(self._access, user.id, name)
+        if row is None or not access.read:
+            return PlainTextResponse("no such study", status_code=404)
+        if write and not access.write:
+            return PlainTextResponse("your role may only read this study", status_code=403)
+        fielding = await run_in_threadpool(self.registry.get, name)
+        return fielding, row
+
+    # -- log in and out -------------------------------------------------------------------
+    async def login_form(self, request: Request) -> Response:
+        token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+        response = self.page(request, "console_login.html", login_csrf=token, error="")
+        response.set_cookie(
+            LOGIN_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+            path="/console",
+        )
+        return response
+
+    async def login(self, request: Request) -> Response:
+        form = await self._form(request)
+        cookie = request.cookies.get(LOGIN_COOKIE, "")
+        if (
+            form is None
+            or not cookie
+            or not secrets.compare_digest(form.get("login_csrf", ""), cookie)
+        ):
+            return PlainTextResponse("missing or wrong login token", status_code=403)
+        email = form.get("email", "")[:254]
+        password = form.get("password", "")[:1024]
+        client = request.client.host if request.client else ""
+
+        def attempt() -> tuple[str, str] | str | None:
+            with Session(self.engine) as session, session.begin():
+                keys = [f"email:{email.strip().lower()}", f"client:{client}"]
+                if _auth.rate_limited(session, keys):
+                    return "limited"
+                return _auth.login(session, email, password, client)
+
+        result = await run_in_threadpool(attempt)
+        if result == "limited":
+            return PlainTextResponse(
+                "too many failed logins; try again in 15 minutes",
+                status_code=429,
+                headers={"Retry-After": str(int(_auth.WINDOW))},
+            )
+        if result is None:
+            return self.page(
+                request,
+                "console_login.html",
+                401,
+                login_csrf=cookie,
+                error="Wrong e-mail address or password.",
+            )
+        token, _ = result  # type: ignore[misc]
+        response = RedirectResponse("/console/", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+            path="/console",
+            max_age=int(_auth.SESSION_SECONDS),
+        )
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+
+        def out() -> None:
+            with Session(self.engine) as session, session.begin():
+                _auth.logout(session, request.cookies.get(COOKIE, ""))
+
+        await run_in_threadpool(out)
+        response = RedirectResponse("/console/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/console")
+        return response
+
+    # -- the list of studies ------------------------------------------------------------------
+    async def index(self, request: Request) -> Response:
+        user = await run_in_threadpool(self.user, request)
+        if user is None:
+            return RedirectResponse("/console/login", status_code=303)
+
+        def listing() -> list[dict[str, Any]]:
+            with Session(self.engine) as session:
+                ventures = session.execute(
+                    select(Venture.id, Venture.name, Membership.role)
+                    .join(Membership, Membership.venture_id == Venture.id)
+                    .where(Membership.user_id == user.id)
+                    .order_by(Venture.name)
+                ).all()
+                out = []
+                for vid, vname, role in ventures:
+                    studies = session.execute(
+                        select(StudyRow).where(StudyRow.venture_id == vid).order_by(StudyRow.name)
+                    ).scalars()
+                    visible = [
+                        {"name": s.name, "status": s.status}
+                        for s in studies
+                        if _auth.study_access(session, user.id, s).read
+                    ]
+                    out.append({"id": vid, "name": vname, "role": role, "studies": visible})
+                return out
+
+        ventures = await run_in_threadpool(listing)
+        return self.page(request, "console_index.html", user=user, ventures=ventures)
+
+    async def create_study(self, request: Request) -> Response:
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+        user, form = checked
+        venture = request.path_params["venture"]
+        with Session(self.engine) as session:
+            role = _auth.venture_role(session, user.id, venture)
+        if role not in ("owner", "analyst"):
+            return PlainTextResponse("only owners and analysts create studies", status_code=403)
+        text = form.get("study_yaml", "")
+        if not text.strip() or len(text) > MAX_STUDY_TEXT:
+            return PlainTextResponse("paste a study file (at most 512 KiB)", status_code=422)
+
+        def create() -> str:
+            study = parse_study(text, "study file")
+            with Session(self.engine) as session:
+                if self._study(session, study.name) is not None:
+                    raise FileExistsError(study.name)
+            fielding = Fielding.open(self.engine, study, text, status="testing")
+            with Session(self.engine) as session, session.begin():
+                session.get_one(StudyRow, fielding.study_id).venture_id = venture
+            self.registry.add(fielding)
+            return study.name
+
+        try:
+            name = await run_in_threadpool(create)
+        except FileExistsError as exists:
+            return PlainTextResponse(f"a study named {exists} exists already", status_code=409)
+        except OfferlabError as error:
+            return PlainTextResponse(str(error), status_code=422)
+        return RedirectResponse(f"/console/studies/{name}", status_code=303)
+
+    async def add_member(self, request: Request) -> Response:
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+        user, form = checked
+        venture = request.path_params["venture"]
+
+        def add() -> Response:
+            with Session(self.engine) as session, session.begin():
+                if _auth.venture_role(session, user.id, venture) != "owner":
+                    return PlainTextResponse("only owners add members", status_code=403)
+                name = session.get_one(Venture, venture).name
+                try:
+                    _auth.add_member(
+                        session,
+                        name,
+                        form.get("email", "")[:254],
+                        form.get("role", ""),
+                        form.get("password") or None,
+                    )
+                except ValueError as error:
+                    return PlainTextResponse(str(error), status_code=422)
+            return RedirectResponse("/console/", status_code=303)
+
+        return await run_in_threadpool(add)
+
+    # -- one study ------------------------------------------------------------------------------
+    async def study(self, request: Request) -> Response:
+        user = await run_in_threadpool(self.user, request)
+        if user is None:
+            return RedirectResponse("/console/login", status_code=303)
+        found = await self._study_for(request, user, write=False)
+        if isinstance(found, Response):
+            return found
+        fielding, row = found
+        access = (await run_in_threadpool(self._access, user.id, row.name))[1]
+        figures = await run_in_threadpool(live_figures, fielding)
+        return self.page(
+            request,
+            "console_study.html",
+            user=user,
+            study=row,
+            figures=figures,
+            can_write=access.write,
+            link=f"/s/{row.name}",
+            test_link=f"/s/{row.name}?offerlab_test={fielding.test_key}" if access.write else "",
+        )
+
+    async def set_status(self, request: Request) -> Response:
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+        user, form = checked
+        found = await self._study_for(request, user, write=True)
+        if isinstance(found, Response):
+            return found
+        fielding, _ = found
+        status = {"launch": "live", "pause": "paused", "close": "closed", "test": "testing"}.get(
+            form.get("action", "")
+        )
+        if status is None:
+            return PlainTextResponse("action is launch, pause, close or test", status_code=422)
+        await run_in_threadpool(fielding.set_status, status)
+        return RedirectResponse(f"/console/studies/{fielding.study.name}", status_code=303)
+
+    async def share(self, request: Request) -> Response:
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+        user, form = checked
+        found = await self._study_for(request, user, write=True)
+        if isinstance(found, Response):
+            return found
+        _, row = found
+        email = form.get("email", "").strip().lower()
+
+        def add() -> Response:
+            with Session(self.engine) as session, session.begin():
+                viewer = session.execute(
+                    select(User.id)
+                    .join(Membership, Membership.user_id == User.id)
+                    .where(User.email == email, Membership.venture_id == row.venture_id)
+                ).scalar()
+                if viewer is None:
+                    return PlainTextResponse(
+                        "share with a member of the study's venture", status_code=422
+                    )
+                exists = session.execute(
+                    select(StudyShare.id).where(
+                        StudyShare.study_id == row.id, StudyShare.user_id == viewer
+                    )
+                ).first()
+                if exists is None:
+                    session.add(StudyShare(study_id=row.id, user_id=viewer))
+            return RedirectResponse(f"/console/studies/{row.name}", status_code=303)
+
+        return await run_in_threadpool(add)
+
+    async def simulate(self, request: Request) -> Response:
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+        user, form = checked
+        found = await self._study_for(request, user, write=True)
+        if isinstance(found, Response):
+            return found
+        fielding, _ = found
+        n = form.get("n", "")
+        if not n.isdigit() or not 1 <= int(n) <= MAX_SIMULATED:
+            return PlainTextResponse(f"n is a whole number from 1 to {MAX_SIMULATED}", 422)
+        if fielding.status() == "closed":
+            return PlainTextResponse("the study is closed", status_code=409)
+        await run_in_threadpool(simulate_respondents, fielding, int(n))
+        return RedirectResponse(f"/console/studies/{fielding.study.name}", status_code=303)
+
+    async def download(self, request: Request) -> Response:
+        user = await run_in_threadpool(self.user, request)
+        if user is None:
+            return RedirectResponse("/console/login", status_code=303)
+        found = await self._study_for(request, user, write=True)
+        if isinstance(found, Response):
+            return found
+        fielding, row = found
+        what = request.path_params["what"]
+        makers = {
+            "choices.csv": choice_data,
+            "choices.parquet": choice_data,
+            "answers.csv": answers_table,
+            "respondents.csv": respondents_table,
+        }
+        if what not in makers:
+            return PlainTextResponse("no such download", status_code=404)
+        frame = await run_in_threadpool(makers[what], fielding)
+        name = f"{row.name}_{what}"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        if what.endswith(".parquet"):
+            buffer = io.BytesIO()
+            frame.to_parquet(buffer, index=False)
+            return Response(
+                buffer.getvalue(), media_type="application/vnd.apache.parquet", headers=headers
+            )
+        return Response(
+            frame.to_csv(index=False), media_type="text/csv; charset=utf-8", headers=headers
+        )
+
+
+def live_figures(fielding: Fielding) -> dict[str, Any]:
+    """Completes, screen-outs, over-quota, active, drop-off by page, median time, quotas, flags."""
+    with Session(fielding.engine) as session:
+        rows = session.execute(
+            select(
+                Respondent.status,
+                Respondent.sequence,
+                Respondent.position,
+                Respondent.flags,
+                Respondent.started_at,
+                Respondent.finished_at,
+            ).where(Respondent.study_id == fielding.study_id)
+        ).all()
+        quotas = session.execute(
+            select(QuotaCell.quota, QuotaCell.option, QuotaCell.count, QuotaCell.target)
+            .where(QuotaCell.study_id == fielding.study_id)
+            .order_by(QuotaCell.quota, QuotaCell.option)
+        ).all()
+    real = [r for r in rows if not (r.flags or {}).get("test")]
+    status = Counter(r.status for r in real)
+    stopped = Counter(
+        r.sequence[r.position]
+        for r in real
+        if r.status == "active" and r.position < len(r.sequence)
+    )
+    seconds = [r.finished_at - r.started_at for r in real if r.status == "complete"]
+    flags = respondents_table(fielding) if real else pd.DataFrame()
+    flag_counts = (
+        {
+            name: int(flags[name].sum())
+            for name in (
+                "speeding",
+                "speeding_tasks",
+                "straightlining",
+                "attention_failed",
+                "duplicate",
+                "random_choices",
+            )
+        }
+        if len(flags)
+        else {}
+    )
+    return {
+        "complete": status.get("complete", 0),
+        "screenout": status.get("screenout", 0),
+        "overquota": status.get("overquota", 0),
+        "active": status.get("active", 0),
+        "tests": len(rows) - len(real),
+        "dropoff": stopped.most_common(10),
+        "median_minutes": round(float(np.median(seconds)) / 60, 1) if seconds else None,
+        "quotas": [tuple(q) for q in quotas],
+        "flags": flag_counts,
+        "at": time.strftime("%H:%M:%S"),
+    }
+
+
+def simulate_respondents(fielding: Fielding, n: int, seed: int | None = None) -> None:
+    """``n`` test respondents answer at random through the real web flow (in-process HTTP)."""
+    from starlette.testclient import TestClient
+
+    from offerlab.field._app import create_app
+    from offerlab.field._bot import fill_form, read_form
+
+    rng = np.random.default_rng(seed)
+    with TestClient(create_app(fielding), follow_redirects=False) as client:
+        link = f"/s/{fielding.study.name}?offerlab_test={fielding.test_key}"
+        for _ in range(n):
+            client.cookies.clear()
+            url = client.get(link).headers["location"].split("?")[0]
+            for _ in range(500):
+                r = client.get(url)
+                page = read_form(r.text) if r.status_code == 200 else None
+                if page is None:
+                    break
+                client.post(url, data=dict(_pairs(fill_form(page, rng))))
+
+
+def _pairs(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k, v in fields:
+        out.setdefault(k, []).append(v)
+    return out
+
+
+def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bool) -> list[Route]:
+    """The console's routes, one explicit table."""
+    c = Console(registry, templates, secure_cookies)
+    return [
+        Route("/console/login", c.login_form, methods=["GET"]),
+        Route("/console/login", c.login, methods=["POST"]),
+        Route("/console/logout", c.logout, methods=["POST"]),
+        Route("/console/", c.index, methods=["GET"]),
+        Route("/console/ventures/{venture:int}/studies", c.create_study, methods=["POST"]),
+        Route("/console/ventures/{venture:int}/members", c.add_member, methods=["POST"]),
+        Route("/console/studies/{study}", c.study, methods=["GET"]),
+        Route("/console/studies/{study}/status", c.set_status, methods=["POST"]),
+        Route("/console/studies/{study}/simulate", c.simulate, methods=["POST"]),
+        Route("/console/studies/{study}/share", c.share, methods=["POST"]),
+        Route("/console/studies/{study}/{what}", c.download, methods=["GET"]),
+    ]
