@@ -213,3 +213,16 @@ def test_bad_arguments_are_named() -> None:
         MixedLogit(["x0"], correlated=["x1"]).fit_arrays(X, y)
     with pytest.raises(OfferlabError, match="no random coefficient"):
         MixedLogit().fit(spec=parse_spec(SPEC_TEXT, DATA / "m.yaml"))
+
+
+@pytest.mark.parametrize("none", ["plain", "dual"])
+def test_none_option_and_dual_response_in_a_panel(none: str) -> None:
+    """Dual response repeats a task's rows (binary buy / no buy) for the same respondent:
+    the panel must keep them with the respondent's one draw."""
+    data = simulate(np.random.default_rng(3), n_respondents=80, n_tasks=6, none=none, spread=0.5)
+    study = make_study(none)
+    res = MixedLogit(["price"], n_draws=50, hessian="bhhh").fit(data, study=study)
+    mnl = MultinomialLogit().fit(data, study=study)
+    assert res.nobs == mnl.nobs and res.n_respondents == 80
+    assert res.llf >= mnl.llf - 1e-6  # nests the MNL (spread 0)
+    assert "none" in res.params.index and "sd.price" in res.params.index
