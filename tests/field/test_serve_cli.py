@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -69,9 +70,17 @@ def _complete(base: str, pid: str) -> str:
 
 def test_serve_keeps_answers_in_sqlite_in_the_working_folder(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "OFFERLAB_DATABASE_URL"}
-    process, base = _start(["--invitations", "2"], tmp_path, env)
+    env["OFFERLAB_OWNER_PASSWORD"] = "s3cret-enough"
+    args = ["--invitations", "2", "--venture", "Auto-Abo", "--owner", "lead@example.ch"]
+    process, base = _start(args, tmp_path, env)
     try:
         assert _complete(base, "cli-1") == "https://panel.test/done?pid=cli-1&s=complete"
+        with httpx.Client(base_url=base, timeout=30) as c:  # the owner sees it in the console
+            token = re.search(r'login_csrf" value="([^"]+)', c.get("/console/login").text)[1]
+            form = {"login_csrf": token, "email": "lead@example.ch", "password": "s3cret-enough"}
+            assert c.post("/console/login", data=form).status_code == 303
+            page = c.get("/console/studies/tiny").text
+            assert 'id="completes">1<' in page
     finally:
         out = _stop(process)
     assert (tmp_path / "offerlab.db").exists()

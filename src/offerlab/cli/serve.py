@@ -41,6 +41,17 @@ def serve(
     invitations: Annotated[
         int, typer.Option(min=0, help="Make this many personal invitation links and print them.")
     ] = 0,
+    venture: Annotated[
+        str | None,
+        typer.Option(help="Put the study in this venture (made if new) for the console."),
+    ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            help="E-mail of the venture's owner in the console; a new owner's password is read "
+            "from OFFERLAB_OWNER_PASSWORD or asked for."
+        ),
+    ] = None,
 ) -> None:
     """Field a study: anonymous link /s/NAME, personal links /i/TOKEN, answers in the database."""
     import uvicorn
@@ -53,6 +64,9 @@ def serve(
     text = study.read_text(encoding="utf-8-sig")
     engine = make_engine()
     fielding = Fielding.open(engine, spec, text, frozen)  # migrates, registers, freezes the design
+    if venture is not None:
+        _join_venture(engine, fielding.study_id, venture, owner)
+        console.print(f"console: http://{host}:{port}/console/ (venture {escape(venture)})")
     url = database_url()
     shown = url.split("@")[-1] if "@" in url else url
     console.print(f"database: [bold]{escape(shown)}[/]")
@@ -74,3 +88,27 @@ def serve(
         workers=workers,
         log_level="warning",
     )
+
+
+def _join_venture(engine: object, study_id: int, venture: str, owner: str | None) -> None:
+    """Put the study in the venture; with ``owner``, make sure they own it in the console."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from offerlab.exceptions import OfferlabError
+    from offerlab.field._auth import add_member
+    from offerlab.store import StudyRow, User, Venture
+
+    with Session(engine) as session, session.begin():  # type: ignore[arg-type]
+        if owner is not None:
+            known = session.execute(select(User.id).where(User.email == owner.lower())).first()
+            password = None
+            if known is None:
+                password = os.environ.get("OFFERLAB_OWNER_PASSWORD") or typer.prompt(
+                    f"password for {owner}", hide_input=True, confirmation_prompt=True
+                )
+            add_member(session, venture, owner, "owner", password)
+        row = session.execute(select(Venture).where(Venture.name == venture)).scalar()
+        if row is None:
+            raise OfferlabError(f"no venture {venture!r} yet: give --owner to make it")
+        session.get_one(StudyRow, study_id).venture_id = row.id
