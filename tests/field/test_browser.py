@@ -159,3 +159,63 @@ def test_keyboard_only_answers_a_question(tmp_path, study, study_text, design) -
         page.wait_for_load_state()
         assert page.locator("input[name=page]").get_attribute("value") == "age_band"
         browser.close()
+
+
+def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(tmp_path) -> None:
+    _needs_browser()
+    import httpx
+    import numpy as np
+    import pandas as pd
+    from _respondent import QUALIFY
+    from playwright.sync_api import sync_playwright
+    from test_console import PASSWORD, _setup
+
+    from offerlab.data import ChoiceData
+    from offerlab.field._bot import fill_form, read_form
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'console.db'}")
+    fielding.set_status("testing")
+    with running(create_app(fielding)) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+
+        def log_in(email: str):
+            context = browser.new_context(accept_downloads=True)
+            page = context.new_page()
+            page.goto(f"{base}/console/login")
+            page.get_by_label("E-mail").fill(email)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{base}/console/")
+            page.get_by_role("link", name="tiny").click()
+            return page
+
+        analyst = log_in("analyst@a.ch")
+        analyst.get_by_role("button", name="Launch").click()
+        assert "(live)" in analyst.locator("h1").inner_text()
+        with httpx.Client(base_url=base, timeout=30) as c:  # a respondent answers
+            url = c.get("/s/tiny?pid=pw").headers["location"]
+            rng = np.random.default_rng(1)
+            while (r := c.get(url)).status_code == 200:
+                c.post(url, data=dict(fill_form(read_form(r.text), rng, QUALIFY)))
+        analyst.reload()
+        analyst.screenshot(path=str(ARTIFACTS / "console_analyst.png"), full_page=True)
+        with analyst.expect_download() as download:
+            analyst.get_by_role("link", name="Choice data (CSV)").click()
+        saved = ARTIFACTS / "tiny_choices.csv"
+        download.value.save_as(saved)
+        data = ChoiceData.from_frame(pd.read_csv(saved), fielding.study, source="download")
+        assert data.n_respondents == 1
+
+        viewer = log_in("viewer@a.ch")
+        viewer.screenshot(path=str(ARTIFACTS / "console_viewer.png"), full_page=True)
+        assert viewer.get_by_role("button", name="Pause").count() == 0
+        assert viewer.get_by_role("link", name="Choice data (CSV)").count() == 0
+        csrf = viewer.locator("input[name=csrf]").first.get_attribute("value")
+        forged = viewer.request.post(
+            f"{base}/console/studies/tiny/status", form={"action": "close", "csrf": csrf}
+        )
+        assert forged.status == 403
+        assert viewer.request.get(f"{base}/console/studies/tiny/choices.csv").status == 403
+        browser.close()
+    assert fielding.status() == "live"
