@@ -211,6 +211,9 @@ def test_bad_arguments_are_named() -> None:
         MixedLogit({"x0": "gumbel"}).fit_arrays(X, y)
     with pytest.raises(OfferlabError, match="correlated"):
         MixedLogit(["x0"], correlated=["x1"]).fit_arrays(X, y)
+    with pytest.raises(OfferlabError, match="equal within a unit"):
+        MixedLogit(["x0"]).fit_arrays(X, y, groups=np.repeat(np.arange(10), 2),
+                                      weights=np.arange(20.0) + 1)  # fmt: skip
     with pytest.raises(OfferlabError, match="no random coefficient"):
         MixedLogit().fit(spec=parse_spec(SPEC_TEXT, DATA / "m.yaml"))
 

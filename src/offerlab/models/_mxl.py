@@ -345,20 +345,23 @@ class MixedLogit:
             units, unit_ids = np.arange(N), np.asarray(design.groups)
         U = int(units.max()) + 1
         z = standard_draws(U, n_draws, [draw_shape(d) for d in distributions], kind, rng=seed)
-        problem = prepare_mxl(
-            design.X,
-            design.y,
-            units,
-            z,
-            random_index,
-            distributions,
-            available=design.available,
-            weights=design.weights,
-            offset=design.offset,
-            groups=design.groups,
-            correlated=corr_pos,
-            chunk_bytes=self.chunk_bytes,
-        )
+        try:
+            problem = prepare_mxl(
+                design.X,
+                design.y,
+                units,
+                z,
+                random_index,
+                distributions,
+                available=design.available,
+                weights=design.weights,
+                offset=design.offset,
+                groups=design.groups,
+                correlated=corr_pos,
+                chunk_bytes=self.chunk_bytes,
+            )
+        except ValueError as exc:  # e.g. weights that differ within a respondent
+            raise EstimationError(str(exc)) from None
         del z  # the chunks hold views or copies of what they need
         n_threads = self.n_threads or _default_threads(problem)
         param_names = mxl_param_names(names, dist, problem)
