@@ -92,6 +92,10 @@ class Fielding:
         self.study_id = study_id
         self.salt = salt
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        # Reads need no write lock: on SQLite they begin a deferred transaction.
+        self.readers = sessionmaker(
+            engine.execution_options(offerlab_read_only=True), expire_on_commit=False
+        )
 
     @property
     def study(self) -> Study:
@@ -271,6 +275,7 @@ class Fielding:
                 fingerprint=fingerprint,
                 flags=flags,
                 started_at=time.time(),
+                shown_at=time.time(),
             )
             session.add(respondent)
             try:
@@ -317,15 +322,24 @@ class Fielding:
 
     # -- pages ------------------------------------------------------------------------
     def show(self, token: str, language: str | None = None) -> Snapshot | None:
-        """The respondent's current state; marks when the current page was first shown."""
-        with self.sessions.begin() as session:
-            respondent = lock_respondent(session, token)
+        """The respondent's current state (a read only, unless the language changes).
+
+        The time a page is shown from is set when the page before it is stored (or
+        on entry), so showing a page, however often, writes nothing.
+        """
+        with self.readers() as session:
+            respondent = session.execute(
+                select(Respondent).where(Respondent.token == token)
+            ).scalar_one_or_none()
             if respondent is None or respondent.study_id != self.study_id:
                 return None
-            if language is not None and language in self.study.languages:
-                respondent.language = language
-            if respondent.status == "active" and respondent.shown_at is None:
-                respondent.shown_at = time.time()
+            switch = language in self.study.languages and language != respondent.language
+            if not switch:
+                return self._snapshot(session, respondent)
+        with self.sessions.begin() as session:
+            respondent = lock_respondent(session, token)
+            assert respondent is not None
+            respondent.language = language  # type: ignore[assignment]
             return self._snapshot(session, respondent)
 
     def submit(self, token: str, form: Mapping[str, list[str]]) -> SubmitResult | None:
@@ -390,7 +404,7 @@ class Fielding:
     ) -> None:
         survey = self.survey
         respondent.nonce = new_token()
-        respondent.shown_at = None
+        respondent.shown_at = now  # the next page is sent right after this commit
         if survey.screens_out(page, answer):
             self._finish(respondent, "screenout", now)
             return
