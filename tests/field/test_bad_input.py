@@ -164,3 +164,64 @@ def test_oversized_bodies_are_413(tmp_path) -> None:
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert r.status_code == 413
+
+
+def test_fuzzed_console_requests_never_break_it(tmp_path) -> None:
+    from test_console import _csrf, _login, _setup
+
+    fielding, venture = _setup(f"sqlite:///{tmp_path / 'console_fuzz.db'}")
+    owner = client(fielding)
+    _login(owner, "owner@a.ch")
+    csrf = _csrf(owner)
+    paths = [
+        "/console/studies/tiny/status",
+        "/console/studies/tiny/share",
+        "/console/studies/tiny/simulate",
+        f"/console/ventures/{venture}/studies",
+        f"/console/ventures/{venture}/members",
+        "/console/login",
+        "/console/logout",
+        "/console/studies/nope/status",
+        "/console/ventures/999/studies",
+    ]
+    names = ["action", "email", "n", "study_yaml", "role", "password", "csrf", "login_csrf"]
+    values = st.one_of(
+        st.sampled_from(
+            [
+                "launch",
+                "pause",
+                "close",
+                "test",
+                "owner",
+                "viewer",
+                "x@a.ch",
+                "0",
+                "201",
+                "-1",
+                "1",
+                "CSRF",
+                "name: x",
+                "{",
+                "\x00",
+                "é" * 300,
+            ]
+        ),
+        st.text(max_size=60),
+    )
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        path=st.sampled_from(paths),
+        fields=st.lists(st.tuples(st.sampled_from(names), values), max_size=6),
+        get_path=st.text(max_size=30),
+    )
+    def run(path: str, fields: list[tuple[str, str]], get_path: str) -> None:
+        data = [(k, csrf if v == "CSRF" else v) for k, v in fields]
+        r = owner.post(path, content=urlencode(data).encode(), headers=FORM)
+        assert r.status_code < 500, (path, data, r.status_code, r.text[:300])
+        r = owner.get("/console/studies/" + quote(get_path, safe=""))
+        assert r.status_code < 500
+        r = owner.get("/console/studies/tiny/" + quote(get_path, safe=""))
+        assert r.status_code < 500
+
+    run()

@@ -209,7 +209,8 @@ class _App:
                 language=self.language(request, fielding),
                 panel=fielding.panel_from(request.query_params),
                 fingerprint=self._fingerprint(request, fielding),
-                test=bool(test) and secrets.compare_digest(test, fielding.test_key),
+                test=bool(test)
+                and secrets.compare_digest(test.encode(), fielding.test_key.encode()),
             )
         )
         assert token is not None

@@ -106,7 +106,7 @@ class Console:
         form = await self._form(request)
         if form is None:
             return PlainTextResponse("the request is not a valid form", status_code=400)
-        if not secrets.compare_digest(form.get("csrf", ""), user.csrf):
+        if not secrets.compare_digest(form.get("csrf", "").encode(), user.csrf.encode()):
             return PlainTextResponse("missing or wrong CSRF token", status_code=403)
         return user, form
 
@@ -152,7 +152,7 @@ class Console:
         if (
             form is None
             or not cookie
-            or not secrets.compare_digest(form.get("login_csrf", ""), cookie)
+            or not secrets.compare_digest(form.get("login_csrf", "").encode(), cookie.encode())
         ):
             return PlainTextResponse("missing or wrong login token", status_code=403)
         email = form.get("email", "")[:254]

@@ -368,7 +368,7 @@ class Fielding:
                 respondent.status != "active"
                 or current is None
                 or page != current
-                or not secrets.compare_digest(nonce, respondent.nonce)
+                or not secrets.compare_digest(nonce.encode(), respondent.nonce.encode())
             ):
                 return SubmitResult("stale", self._snapshot(session, respondent))
             answers = self._answers(session, respondent.id)
