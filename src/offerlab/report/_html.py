@@ -1,0 +1,1006 @@
+"""The report business units open: one self-contained HTML file (and its content for the
+PDF and the Excel workbook).
+
+:func:`build_report` computes everything once into a :class:`ReportContent` — the
+sample and its quality flags, importance, part-worths, WTP, segments, market shares,
+the pricing page, the optimiser's recommendation, the method in plain words, the
+figures as PNG bytes and the data of the in-browser simulator. :func:`write_html`
+renders it with the Jinja2 template ``templates/report.html``: CSS inline, figures as
+base64 ``data:`` URIs, the simulator as a small script on embedded part-worths, no
+reference to anything outside the file (it opens offline, and a mail filter that
+strips links leaves it whole).
+
+The in-browser simulator reproduces the library's share of preference: for every
+population row r (the MNL point estimate, the latent classes, or HB posterior draws)
+and attribute a it holds the utility of each level, u[r][a][l] = β_r · x(a, l) with
+x the fit's own coding of that level (so effects or dummy coding cannot be mis-applied);
+a number between two levels gets the linear interpolation of their utilities, which is
+what :meth:`ConjointCoding.code_offer` does; shares are Σ_r w_r exp(λV_rj) / Σ_k exp(λV_rk).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from offerlab.data import ChoiceData
+from offerlab.decide import (
+    Market,
+    MarketSimulator,
+    OptimisationResult,
+    demand_curve,
+    gabor_granger,
+    gabor_granger_frame,
+    none_choosers,
+    optimise_offers,
+    sensitivity,
+    top_obstacles,
+    tornado,
+    van_westendorp,
+    van_westendorp_frame,
+)
+from offerlab.decide._pricing import GaborGrangerResult, VanWestendorpResult
+from offerlab.exceptions import OfferlabError
+from offerlab.models import MultinomialLogit
+from offerlab.models._matrix import ConjointCoding
+from offerlab.study import CategoricalAttribute, PriceAttribute, Study
+from offerlab.study._questionnaire import GaborGrangerPage, MultiPage, VanWestendorpPage
+
+__all__ = [
+    "PricingPage",
+    "ReportContent",
+    "build_report",
+    "simulator_data",
+    "tidy_answers",
+    "write_html",
+]
+
+QUALITY_FLAGS = (
+    "speeding",
+    "speeding_tasks",
+    "straightlining",
+    "attention_failed",
+    "duplicate",
+    "random_choices",
+)
+FLAG_WORDS = {
+    "speeding": "finished much faster than the median respondent",
+    "speeding_tasks": "answered many choice tasks in a few seconds",
+    "straightlining": "same answer everywhere (same position or same rating)",
+    "attention_failed": "failed the attention check",
+    "duplicate": "same panel id or same device as an earlier respondent",
+    "random_choices": "choices close to random under the pooled model (low RLH)",
+}
+MODEL_WORDS = {
+    "mnl": "multinomial logit (one set of part-worths for the whole market)",
+    "lc": "latent class logit (a few segments, each with its own part-worths)",
+    "hb": "hierarchical Bayes (part-worths for every respondent)",
+}
+
+
+# -- the survey's other answers ---------------------------------------------------------------
+
+
+def tidy_answers(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """The decide step's tidy answers (respondent, question, item, answer).
+
+    Accepts that frame as it is, or the fielding export's ``answers_table``
+    (respondent, page, item, value): Newton–Miller–Smith follow-ups (page ``X.nms``,
+    items ``at_cheap``/``at_expensive``) become items ``likelihood_cheap`` and
+    ``likelihood_expensive`` of question ``X``; Gabor–Granger pages ``X.590`` become
+    question ``X`` with item = the price asked and answer = the 1–5 likelihood.
+    """
+    if {"respondent", "question", "item", "answer"} <= set(frame.columns):
+        return frame
+    need = {"respondent", "page", "item", "value"}
+    if not need <= set(frame.columns):
+        raise OfferlabError(
+            "survey answers need the columns respondent, question, item, answer (tidy) or "
+            f"respondent, page, item, value (the fielding export); got {list(frame.columns)}"
+        )
+    pages = study.questionnaire.pages if study.questionnaire is not None else []
+    vw = {p.id for p in pages if isinstance(p, VanWestendorpPage)}
+    gg = {p.id for p in pages if isinstance(p, GaborGrangerPage)}
+    multi = {p.id for p in pages if isinstance(p, MultiPage)}
+    rows = []
+    item = frame["item"].fillna("").astype(str)
+    for rid, page, it, value in zip(
+        frame["respondent"], frame["page"].astype(str), item, frame["value"], strict=True
+    ):
+        base, _, rest = page.partition(".")
+        if base in vw and rest == "nms":
+            if it in ("at_cheap", "at_expensive"):
+                rows.append((rid, base, "likelihood_" + it[3:], value))
+            continue  # the cheap/expensive prices repeated for the record
+        if base in gg and rest:
+            if it == "":
+                rows.append((rid, base, rest, value))
+            continue
+        if it.startswith("open:"):  # text typed into an open option
+            rows.append((rid, page, it[5:], value))
+        elif page in multi:  # one row per option chosen: the option is the answer
+            rows.append((rid, page, "", it))
+        else:
+            rows.append((rid, page, it, value))
+    return pd.DataFrame(rows, columns=["respondent", "question", "item", "answer"])
+
+
+# -- content ------------------------------------------------------------------------------
+
+
+@dataclass
+class PricingPage:
+    """Van Westendorp, Gabor–Granger and the conjoint demand curve of the same offer."""
+
+    offer: str | None
+    van_westendorp: VanWestendorpResult | None
+    gabor_granger: GaborGrangerResult | None
+    demand: pd.DataFrame | None
+    conjoint_best_price: float | None
+    conjoint_best_interval: tuple[float, float] | None
+    comparison: list[str]
+    table: pd.DataFrame
+
+
+@dataclass
+class ReportContent:
+    """Everything the HTML, PDF and Excel reports show."""
+
+    title: str
+    study: Study
+    model: str
+    currency: str
+    language: str
+    sample: pd.DataFrame
+    quality: pd.DataFrame | None
+    holdouts: pd.DataFrame | None
+    fit: pd.DataFrame
+    importance: pd.DataFrame
+    partworths: pd.DataFrame
+    wtp: pd.DataFrame | None
+    segments: pd.DataFrame | None
+    segment_importance: pd.DataFrame | None
+    shares: pd.DataFrame | None
+    segment_shares: pd.DataFrame | None
+    pricing: PricingPage | None
+    optimisation: OptimisationResult | None
+    objective: str | None
+    recommendation: list[str]
+    obstacles: pd.DataFrame | None
+    method: list[str]
+    simulator: dict[str, Any] | None
+    figures: dict[str, bytes] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _label(study: Study, attribute: str, level: object, language: str) -> str:
+    try:
+        return study.level_label(attribute, study.level_index(attribute, level), language)
+    except (KeyError, ValueError):
+        return str(level)
+
+
+def _attr_label(study: Study, attribute: str, language: str) -> str:
+    if attribute in study.attribute_names:
+        return study.text(study.attribute(attribute).label, language)
+    if attribute == "none" and study.tasks.none is not None:
+        return study.text(study.tasks.none.label, language)
+    return attribute
+
+
+def _labelled(frame: pd.DataFrame, study: Study, language: str) -> pd.DataFrame:
+    out = frame.copy()
+    if "level" in out.columns:
+        out["level"] = [
+            _label(study, a, lv, language) if a in study.attribute_names else str(lv)
+            for a, lv in zip(out["attribute"], out["level"], strict=True)
+        ]
+    out["attribute"] = [_attr_label(study, a, language) for a in out["attribute"]]
+    return out
+
+
+def _money(value: float, currency: str) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return f"{currency} {value:,.0f}".strip()
+
+
+def _figure(draw: Callable[[Path], object]) -> bytes:
+    """PNG bytes of a plot function that writes to a path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "figure.png"
+        draw(path)
+        return path.read_bytes()
+
+
+def _sample(data: ChoiceData, respondents: pd.DataFrame | None) -> pd.DataFrame:
+    frame = data.frame
+    holdout = frame["holdout"] == 1 if "holdout" in frame.columns else frame["task"] < 0
+    tasks = frame.groupby(["respondent", "task"]).ngroups
+    holdout_tasks = frame[holdout].groupby(["respondent", "task"]).ngroups
+    n = data.n_respondents
+    rows = [
+        ("respondents in the choice data", f"{n:,}"),
+        (
+            "choice tasks answered",
+            f"{tasks - holdout_tasks:,} ({(tasks - holdout_tasks) / n:.1f} per respondent)",
+        ),
+        ("holdout tasks (kept out of the model, to check it)", f"{holdout_tasks:,}"),
+        (
+            "alternatives shown per task",
+            f"{frame.groupby(['respondent', 'task']).size().median():.0f} (with none)"
+            if data.has_none
+            else f"{frame.groupby(['respondent', 'task']).size().median():.0f}",
+        ),
+    ]
+    if respondents is not None and "status" in respondents.columns:
+        counts = respondents["status"].value_counts()
+        for status, count in counts.items():
+            rows.append((f"survey entries: {status}", f"{count:,}"))
+    return pd.DataFrame(rows, columns=["what", "value"])
+
+
+def _quality(respondents: pd.DataFrame | None) -> pd.DataFrame | None:
+    if respondents is None:
+        return None
+    flags = [f for f in QUALITY_FLAGS if f in respondents.columns]
+    if not flags:
+        return None
+    complete = respondents
+    if "status" in respondents.columns:
+        complete = respondents[respondents["status"] == "complete"]
+    n = max(len(complete), 1)
+    rows = []
+    for f in flags:
+        count = int(complete[f].astype(str).str.lower().isin(["true", "1", "yes"]).sum())
+        rows.append((f, FLAG_WORDS[f], count, 100 * count / n))
+    any_flag = complete[flags].astype(str).apply(lambda c: c.str.lower().isin(["true", "1"]))
+    rows.append(
+        (
+            "any",
+            "at least one flag",
+            int(any_flag.any(axis=1).sum()),
+            100 * any_flag.any(axis=1).sum() / n,
+        )
+    )
+    return pd.DataFrame(rows, columns=["flag", "meaning", "respondents", "percent of completes"])
+
+
+def _holdout_check(
+    data: ChoiceData, sim: MarketSimulator, coding: ConjointCoding, language: str
+) -> pd.DataFrame | None:
+    """Observed choice shares of each holdout concept beside the simulator's shares."""
+    frame = data.frame
+    if "holdout" not in frame.columns or not (frame["holdout"] == 1).any():
+        return None
+    study = coding.study
+    hold = frame[(frame["holdout"] == 1) & (frame["none"] == 0)]
+    rows = []
+    attrs = study.attribute_names
+    # One holdout task is the same concepts for everyone: group by the concepts shown.
+    for _, task in hold.groupby("task", sort=True):
+        first = task[task["respondent"] == task["respondent"].iloc[0]].sort_values("alternative")
+        offers = [
+            {"name": f"concept {int(r.alternative)}", **{a: getattr(r, a) for a in attrs}}
+            for r in first.itertuples()
+        ]
+        same = task.groupby("respondent")["alternative"].count().eq(len(first)).all()
+        if not same:
+            continue
+        market = Market.from_offers(coding, offers, none=False)
+        predicted = sim.shares(market)
+        chosen = task[task["chosen"] == 1]["alternative"].value_counts(normalize=True)
+        for j, r in enumerate(first.itertuples()):
+            rows.append(
+                {
+                    "holdout task": int(r.task),
+                    "concept": int(r.alternative),
+                    "observed": float(chosen.get(r.alternative, 0.0)),
+                    "predicted": float(predicted["share"].iloc[j]),
+                }
+            )
+    if not rows:
+        return None
+    return pd.DataFrame(rows)
+
+
+def simulator_data(
+    sim: MarketSimulator,
+    market: Market,
+    coding: ConjointCoding,
+    language: str = "en",
+    max_rows: int = 2000,
+) -> dict[str, Any]:
+    """The in-browser simulator's data: levels, per-row level utilities, fixed alternatives.
+
+    Utilities are rounded to 7 significant digits (the shares agree with the library's
+    to about 1e-6).
+    """
+    study = coding.study
+    pop = sim.population
+    B, w = pop.B, pop.w
+    if B.shape[0] > max_rows:  # keep the file small: an even subsample of the rows
+        pick = np.linspace(0, B.shape[0] - 1, max_rows).round().astype(int)
+        B, w = B[pick], w[pick] / w[pick].sum()
+    base = {a: study.level_value(a, 0) for a in study.attribute_names}
+    attributes = []
+    for block in coding.blocks:
+        attr = study.attribute(block.attribute)
+        n = len(attr.level_names)
+        values = [study.level_value(attr.name, i) for i in range(n)]
+        X = np.array([coding.code_offer({**base, attr.name: v}) for v in values])
+        cols = slice(block.start, block.stop)
+        U = B[:, cols] @ X[:, cols].T  # (R, L)
+        order = (
+            list(range(n))
+            if isinstance(attr, CategoricalAttribute)
+            else list(np.argsort(np.asarray(values, dtype=float)))
+        )
+        attributes.append(
+            {
+                "name": attr.name,
+                "label": study.text(attr.label, language),
+                "kind": "categorical"
+                if isinstance(attr, CategoricalAttribute)
+                else ("price" if isinstance(attr, PriceAttribute) else "numeric"),
+                "levels": [
+                    v if isinstance(v, str) else float(v) for v in (values[i] for i in order)
+                ],
+                "labels": [study.level_label(attr.name, i, language) for i in order],
+                "utilities": [[float(f"{u:.7g}") for u in row[order]] for row in U],
+            }
+        )
+    offers, fixed = [], []
+    for j, name in enumerate(market.names):
+        if market.kinds[j] == "offer" and market.offers[j] is not None:
+            levels = {
+                a: (v if isinstance(v, str) else float(v))  # type: ignore[arg-type]
+                for a, v in market.offers[j].items()  # type: ignore[union-attr]
+            }
+            offers.append({"name": name, "ours": bool(market.ours[j]), "levels": levels})
+        else:
+            V = B @ market.X[j] + market.offset[j]
+            label = name
+            if market.kinds[j] == "none" and study.tasks.none is not None:
+                label = study.text(study.tasks.none.label, language)
+            fixed.append(
+                {"name": name, "label": label, "utilities": [float(f"{v:.7g}") for v in V]}
+            )
+    prohibitions = [
+        {k: (v if isinstance(v, str) else float(v)) for k, v in p.items()}
+        for p in (getattr(study, "prohibitions", None) or [])
+    ]
+    return {
+        "scale": sim.scale,
+        "weights": [float(f"{x:.9g}") for x in w],
+        "attributes": attributes,
+        "offers": offers,
+        "fixed": fixed,
+        "prohibitions": prohibitions,
+        "currency": study.price_attribute.currency if study.price_attribute else "",
+    }
+
+
+def _pricing(
+    study: Study,
+    answers: pd.DataFrame | None,
+    sim: MarketSimulator | None,
+    market: Market | None,
+    offer: str | None,
+    currency: str,
+) -> PricingPage | None:
+    pages = study.questionnaire.pages if study.questionnaire is not None else []
+    vw_page = next((p for p in pages if isinstance(p, VanWestendorpPage)), None)
+    gg_page = next((p for p in pages if isinstance(p, GaborGrangerPage)), None)
+    vw = gg = None
+    notes: list[str] = []
+    if answers is not None and vw_page is not None and (answers["question"] == vw_page.id).any():
+        vw = van_westendorp(van_westendorp_frame(answers, vw_page.id))
+    if answers is not None and gg_page is not None and (answers["question"] == gg_page.id).any():
+        gg = gabor_granger(
+            gabor_granger_frame(answers, gg_page.id), accept_from=gg_page.accept_from
+        )
+    demand = None
+    best = None
+    best_interval = None
+    elasticity_conjoint = None
+    if sim is not None and market is not None and offer is not None and study.price_attribute:
+        price = study.price_attribute
+        lo, hi = min(price.values), max(price.values)
+        grid = np.linspace(lo, hi, 41)
+        demand = demand_curve(sim, market, offer, prices=grid)
+        k = int(demand["revenue"].to_numpy().argmax())
+        best = float(grid[k])
+        markets = [market.with_price(offer, p) for p in grid]
+        _, draws = sim.share_of(markets, offer)
+        if draws is not None:
+            per_draw = grid[(draws * grid).argmax(axis=1)]
+            tail = (1 - sim.interval) / 2
+            best_interval = (
+                float(np.quantile(per_draw, tail)),
+                float(np.quantile(per_draw, 1 - tail)),
+            )
+        if gg is not None:
+            p1, p2 = float(gg.curve["price"].min()), float(gg.curve["price"].max())
+            point, d = sim.share_of(
+                [market.with_price(offer, p1), market.with_price(offer, p2)], offer
+            )
+            drop = 1 - point[1] / point[0]
+            interval = None
+            if d is not None:
+                drops = 1 - d[:, 1] / d[:, 0]
+                interval = tuple(
+                    np.quantile(drops, [(1 - sim.interval) / 2, 1 - (1 - sim.interval) / 2])
+                )
+            elasticity_conjoint = (p1, p2, drop, interval)
+    if vw is None and gg is None and demand is None:
+        return None
+    rows = []
+    if vw is not None:
+        rows += [
+            (
+                "Van Westendorp: acceptable range (PMC to PME)",
+                f"{_money(vw.pmc, currency)} to {_money(vw.pme, currency)}",
+            ),
+            ("Van Westendorp: optimal price point (OPP)", _money(vw.opp, currency)),
+            ("Van Westendorp: indifference price point (IPP)", _money(vw.ipp, currency)),
+        ]
+        if vw.revenue_price is not None:
+            rows.append(
+                (
+                    "Newton–Miller–Smith: revenue-maximising price",
+                    _money(vw.revenue_price, currency),
+                )
+            )
+            rows.append(
+                ("Newton–Miller–Smith: trial-maximising price", _money(vw.trial_price, currency))
+            )
+        rows.append(
+            (
+                "Van Westendorp respondents (inconsistent answers left out)",
+                f"{vw.n_respondents} ({vw.n_inconsistent})",
+            )
+        )
+    if gg is not None:
+        rows.append(
+            ("Gabor–Granger: revenue-maximising tested price", _money(gg.revenue_price, currency))
+        )
+        rows.append(("Gabor–Granger respondents", f"{gg.n_respondents}"))
+    if best is not None:
+        text = _money(best, currency)
+        if best_interval is not None:
+            low, high = (_money(v, currency) for v in best_interval)
+            text += f" (95%: {low} to {high})"
+        rows.append((f"Conjoint: revenue-maximising price of '{offer}' in the market", text))
+    comparison = _compare(vw, gg, best, best_interval, elasticity_conjoint, currency, offer)
+    comparison += notes
+    return PricingPage(
+        offer,
+        vw,
+        gg,
+        demand,
+        best,
+        best_interval,
+        comparison,
+        pd.DataFrame(rows, columns=["measure", "value"]),
+    )
+
+
+def _compare(
+    vw: VanWestendorpResult | None,
+    gg: GaborGrangerResult | None,
+    best: float | None,
+    interval: tuple[float, float] | None,
+    drop: tuple[float, float, float, tuple[float, float] | None] | None,
+    currency: str,
+    offer: str | None,
+) -> list[str]:
+    """Sentences saying where the direct price questions and the conjoint agree or not."""
+    out: list[str] = []
+    m = lambda v: _money(v, currency)  # noqa: E731
+    if best is None:
+        if vw is not None or gg is not None:
+            out.append(
+                "No market file was given, so the conjoint demand curve of the offer the "
+                "price questions describe is not shown beside them."
+            )
+        return out
+    lo, hi = interval if interval is not None else (best, best)
+    if vw is not None and np.isfinite(vw.pmc) and np.isfinite(vw.pme):
+        if best < vw.pmc:
+            where = "below Van Westendorp's acceptable range"
+        elif best > vw.pme:
+            where = "above Van Westendorp's acceptable range"
+        else:
+            where = "inside Van Westendorp's acceptable range"
+        out.append(
+            f"The conjoint puts the revenue-maximising price of '{offer}' at {m(best)}"
+            + (f" (95% interval {m(lo)} to {m(hi)})" if interval is not None else "")
+            + f", {where} ({m(vw.pmc)} to {m(vw.pme)})."
+        )
+    for name, price in (
+        ("Newton–Miller–Smith", vw.revenue_price if vw is not None else None),
+        ("Gabor–Granger", gg.revenue_price if gg is not None else None),
+    ):
+        if price is None or not np.isfinite(price):
+            continue
+        if lo <= price <= hi:
+            out.append(
+                f"{name}'s revenue-maximising price ({m(price)}) lies within the conjoint's "
+                "interval: they agree."
+            )
+        else:
+            side = "lower" if price < lo else "higher"
+            out.append(
+                f"{name}'s revenue-maximising price ({m(price)}) is {side} than the conjoint's "
+                f"({m(best)}; interval {m(lo)} to {m(hi)}): they disagree. The direct question "
+                "asks about the offer alone; the conjoint prices it against the competing "
+                "offers and the status quo, where people can walk away."
+            )
+    if gg is not None and drop is not None:
+        p1, p2, conj, conj_interval = drop
+        curve = gg.curve.set_index("price")["demand"]
+        if curve.loc[p1] > 0:
+            stated = 1 - curve.loc[p2] / curve.loc[p1]
+            text = (
+                f"From {m(p1)} to {m(p2)}, stated demand (Gabor–Granger) falls by "
+                f"{100 * stated:.0f}%; the offer's conjoint share falls by {100 * conj:.0f}%"
+            )
+            if conj_interval is not None:
+                a, b = conj_interval
+                text += f" (95%: {100 * a:.0f}% to {100 * b:.0f}%)"
+                if a <= stated <= b:
+                    text += ": the same price sensitivity."
+                elif stated < a:
+                    text += (
+                        ": people say they are less price sensitive than their choices show "
+                        "(a common bias of direct price questions)."
+                    )
+                else:
+                    text += ": people say they are more price sensitive than their choices show."
+            else:
+                text += "."
+            out.append(text)
+    return out
+
+
+def _recommendation(
+    result: OptimisationResult | None,
+    objective: str | None,
+    study: Study,
+    currency: str,
+    language: str,
+) -> list[str]:
+    if result is None:
+        return []
+    out = []
+    for i, offer in enumerate(result.best, start=1):
+        parts = [
+            _label(study, a, v, language)
+            if not isinstance(study.attribute(a), PriceAttribute)
+            else _money(float(v), currency) + " a month"  # type: ignore[arg-type]
+            for a, v in offer.items()
+        ]
+        head = f"Tier {i}: " if len(result.best) > 1 else ""
+        out.append(head + ", ".join(parts))
+    if objective == "share":
+        fmt: Callable[[float], str] = lambda v: f"{100 * v:.1f}%"  # noqa: E731
+    else:
+        fmt = lambda v: f"{currency} {v:,.2f}".strip()  # noqa: E731
+    what = {
+        "share": "share",
+        "revenue": "revenue per person in the market",
+        "profit": "profit per person in the market",
+    }[objective or "profit"]
+    out.append(
+        f"Expected {what}: {fmt(result.expected)}; pessimistic (in 9 of 10 uncertainty draws "
+        f"at least): {fmt(result.pessimistic)}."
+    )
+    out.append(
+        f"It beats the runner-up in {100 * result.p_beats_runner_up:.0f}% of the uncertainty "
+        f"draws ({result.method} search over {result.n_candidates:,} candidates)."
+        + (
+            " The two are practically tied: choose between them on grounds the model does not see."
+            if result.p_beats_runner_up < 0.7
+            else ""
+        )
+    )
+    return out
+
+
+def _method(
+    model: str, data: ChoiceData, sim: MarketSimulator | None, study: Study, has_market: bool
+) -> list[str]:
+    n = data.n_respondents
+    words = [
+        f"{n:,} people each chose, several times, the subscription they would take out from "
+        f"{study.tasks.alternatives} variants that differ in "
+        f"{', '.join(study.text(a.label, 'en').lower() for a in study.attributes)}"
+        + (", or none of them" if study.tasks.none is not None else "")
+        + ". Because the variants change together, their choices show how much each feature "
+        "and each franc matters, without asking people to rate features one by one.",
+        f"A statistical model ({MODEL_WORDS.get(model, model)}) turns the choices into "
+        "'part-worths': a score for each level of each feature. The feature whose levels differ "
+        "most in score matters most ('importance'). Dividing a feature's score by the score of "
+        "one franc gives what people would pay for it ('willingness to pay').",
+    ]
+    if has_market and sim is not None:
+        rule = {
+            "logit": "shares of preference (each person's choice probabilities, added up)",
+            "first_choice": "first choice (each person takes the variant they like best)",
+            "rfc": "randomized first choice",
+        }[sim.rule]
+        words.append(
+            "The market simulator places our offers beside the competitors' and the status quo "
+            f"and computes {rule}. The offers can be priced between the tested prices "
+            "(scores are interpolated) but not outside them."
+        )
+    words.append(
+        "Every number carries its uncertainty: the model is re-drawn many times from what the "
+        "data allow (the estimates' sampling distribution, or the posterior draws), and the "
+        "intervals show the middle 95% of the results. A narrow interval means the survey "
+        "settles the question; a wide one means it does not."
+    )
+    words.append(
+        "What the model cannot see: effects of brand and advertising, awareness, and how many "
+        "people will hear of the offer. Shares are shares of preference among the people "
+        "surveyed, not forecasts of sales."
+    )
+    return words
+
+
+def build_report(
+    results: Any,
+    data: ChoiceData,
+    study: Study,
+    *,
+    model: str = "mnl",
+    sim: MarketSimulator | None = None,
+    market: Market | None = None,
+    optimise: Mapping[str, Any] | None = None,
+    objective: str | None = None,
+    pricing_offer: str | None = None,
+    answers: pd.DataFrame | None = None,
+    respondents: pd.DataFrame | None = None,
+    language: str = "en",
+    mnl: Any = None,
+    figures: bool = True,
+) -> ReportContent:
+    """Compute every table, sentence and figure of the report.
+
+    Parameters
+    ----------
+    results : MNLResults, LatentClassResults or HBResults
+        The fit the simulator and optimiser use (``model`` says which).
+    data : ChoiceData
+    study : Study
+    sim : MarketSimulator, optional
+        On ``results``' population (see ``offerlab.cli.market.simulator_for``).
+    market : Market, optional
+        The scenario (from a market file); without it there are no shares, no
+        optimiser and no conjoint demand curve.
+    optimise : mapping, optional
+        Keyword arguments of :func:`~offerlab.decide.optimise_offers` (slots, costs,
+        base_cost, prices, fixed, pessimism); with ``objective`` runs the optimiser.
+    pricing_offer : str, optional
+        The offer the survey's price questions describe.
+    answers : DataFrame, optional
+        The survey's other answers (:func:`tidy_answers` accepts both forms).
+    respondents : DataFrame, optional
+        The fielding export's respondents table (status and quality flags).
+    mnl : MNLResults, optional
+        An aggregate MNL for the part-worth, importance and WTP tables (delta-method
+        intervals); fitted here when ``results`` is not one.
+    """
+    from offerlab.report import (
+        plot_demand,
+        plot_gabor_granger,
+        plot_importance,
+        plot_partworths,
+        plot_shares,
+        plot_tornado,
+        plot_van_westendorp,
+        plot_wtp,
+    )
+
+    coding = results.coding
+    if coding is None:
+        raise OfferlabError("the report needs a conjoint fit (fit(data, study=...))")
+    if mnl is None:
+        mnl = results if model == "mnl" else MultinomialLogit().fit(data, study=study)
+    price = study.price_attribute
+    currency = price.currency if price is not None else ""
+    tidy = tidy_answers(answers, study) if answers is not None else None
+    notes: list[str] = []
+    figs: dict[str, bytes] = {}
+    captions: dict[str, str] = {}
+
+    importance = _labelled(mnl.importance(), study, language)
+    partworths = _labelled(mnl.partworths(), study, language)
+    wtp = None
+    if price is not None and any(b.kind == "linear" and coding.is_price(b) for b in coding.blocks):
+        wtp = _labelled(mnl.wtp(), study, language)
+        if wtp.attrs.get("note"):
+            notes.append(str(wtp.attrs["note"]))
+    fit = mnl.fit_frame().reset_index(names="statistic")
+    fit.columns = ["statistic", "value"] if fit.shape[1] == 2 else fit.columns
+
+    segments = segment_importance = None
+    if model == "lc" and hasattr(results, "class_shares"):
+        segments = results.class_shares.copy()
+        frames = []
+        for c in range(1, results.n_classes + 1):
+            imp = results.class_results(c).importance()[["attribute", "importance"]]
+            frames.append(imp.assign(segment=f"class {c}"))
+        segment_importance = (
+            _labelled(pd.concat(frames), study, language)
+            .pivot_table(index="attribute", columns="segment", values="importance", sort=False)
+            .reset_index()
+        )
+    if model == "hb" and hasattr(results, "individual"):
+        notes.append(
+            f"Hierarchical Bayes: part-worths for each of {len(results.individual):,} "
+            "respondents; the simulator averages over their posterior draws."
+        )
+
+    shares = segment_shares = None
+    optimisation = None
+    tornado_table = None
+    if market is not None and sim is not None:
+        shares = sim.shares(market)
+        if len(sim.segment_labels) > 1:
+            segment_shares = sim.shares(market, by_segment=True)
+        if objective is not None:
+            optimisation = optimise_offers(sim, market, objective=objective, **dict(optimise or {}))  # type: ignore[arg-type]
+        ours = [n for n, o in zip(market.names, market.ours, strict=True) if o]
+        if ours:
+            tornado_table = tornado(sensitivity(sim, market, ours[0]))
+    holdouts = _holdout_check(data, sim, coding, language) if sim is not None else None
+    pricing = _pricing(study, tidy, sim, market, pricing_offer, currency)
+    obstacles = None
+    if tidy is not None and study.questionnaire is not None:
+        multi = next(
+            (
+                p
+                for p in study.questionnaire.pages
+                if isinstance(p, MultiPage) and (tidy["question"] == p.id).any()
+            ),
+            None,
+        )
+        if multi is not None:
+            try:
+                walked_away = none_choosers(data.frame)
+                if walked_away:
+                    obstacles = top_obstacles(tidy, multi.id, walked_away)
+                    obstacles = obstacles if len(obstacles) else None
+            except (OfferlabError, TypeError):
+                obstacles = None
+
+    if figures:
+        figs["importance"] = _figure(lambda p: plot_importance(importance, p))
+        captions["importance"] = (
+            "What drives the choice: each feature's share of the total (95% intervals)."
+        )
+        figs["partworths"] = _figure(lambda p: plot_partworths(partworths, p))
+        captions["partworths"] = "Part-worths: the score of every level (95% intervals)."
+        if wtp is not None:
+            figs["wtp"] = _figure(lambda p: plot_wtp(wtp, p, currency=currency))
+            captions["wtp"] = (
+                f"What people would pay for each level, in {currency} a month, compared with "
+                "the feature's first level."
+            )
+        if shares is not None:
+            shown = shares.rename(columns={"alternative": "offer"})
+            figs["shares"] = _figure(lambda p: plot_shares(shown, p))
+            captions["shares"] = "Shares of the market (95% intervals)."
+        if tornado_table is not None and len(tornado_table):
+            figs["tornado"] = _figure(lambda p: plot_tornado(tornado_table, p))
+            captions["tornado"] = (
+                "How far each feature moves our first offer's share, over its levels."
+            )
+        if pricing is not None:
+            if pricing.demand is not None:
+                figs["demand"] = _figure(
+                    lambda p: plot_demand(
+                        pricing.demand, p, title=f"Conjoint demand and revenue of '{pricing.offer}'"
+                    )
+                )
+                captions["demand"] = (
+                    "Conjoint: share and revenue per person over the price (95% bands)."
+                )
+            if pricing.van_westendorp is not None:
+                figs["van_westendorp"] = _figure(
+                    lambda p: plot_van_westendorp(pricing.van_westendorp, p)
+                )
+                captions["van_westendorp"] = (
+                    "Van Westendorp: the shaded band is the acceptable price range."
+                )
+            if pricing.gabor_granger is not None:
+                figs["gabor_granger"] = _figure(
+                    lambda p: plot_gabor_granger(pricing.gabor_granger, p)
+                )
+                captions["gabor_granger"] = (
+                    "Gabor–Granger: who would buy at each tested price, and the revenue."
+                )
+
+    simulator = (
+        simulator_data(sim, market, coding, language)
+        if market is not None and sim is not None
+        else None
+    )
+    if simulator is not None and sim is not None and sim.rule != "logit":
+        notes.append(
+            "The interactive simulator computes shares of preference; the tables use "
+            f"the {sim.rule.replace('_', ' ')} rule."
+        )
+    title = f"{study.text(study.title, language)}: what to launch, at what price"
+    return ReportContent(
+        title=title,
+        study=study,
+        model=model,
+        currency=currency,
+        language=language,
+        sample=_sample(data, respondents),
+        quality=_quality(respondents),
+        holdouts=holdouts,
+        fit=fit,
+        importance=importance,
+        partworths=partworths,
+        wtp=wtp,
+        segments=segments,
+        segment_importance=segment_importance,
+        shares=shares,
+        segment_shares=segment_shares,
+        pricing=pricing,
+        optimisation=optimisation,
+        objective=objective,
+        recommendation=_recommendation(optimisation, objective, study, currency, language),
+        obstacles=obstacles,
+        method=_method(model, data, sim, study, market is not None),
+        simulator=simulator,
+        figures=figs,
+        captions=captions,
+        notes=notes,
+    )
+
+
+# -- HTML -----------------------------------------------------------------------------------
+
+
+def _fmt_cell(value: object, column: str) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else ""
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if not math.isfinite(v):
+            return ""
+        if column in (
+            "share",
+            "lower",
+            "upper",
+            "observed",
+            "predicted",
+            "p_best",
+            "share_lower",
+            "share_upper",
+        ):
+            return f"{100 * v:.1f}%"
+        if abs(v) >= 100:
+            return f"{v:,.0f}"
+        return f"{v:.3g}" if abs(v) < 1 else f"{v:.2f}"
+    return str(value)
+
+
+def table_html(frame: pd.DataFrame | None, percent_columns: Sequence[str] = ()) -> str:
+    """A plain HTML table (escaped), numbers right-aligned."""
+    if frame is None or frame.empty:
+        return ""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for col, value in zip(frame.columns, row, strict=True):
+            text = _fmt_cell(value, "share" if col in percent_columns else str(col))
+            num = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+                value, bool
+            )
+            cells.append(f'<td class="{"num" if num else ""}">{html.escape(text)}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def render_html(content: ReportContent) -> str:
+    """The report as one HTML document (string)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    images = {
+        k: "data:image/png;base64," + base64.b64encode(v).decode()
+        for k, v in content.figures.items()
+    }
+    shares = None
+    if content.shares is not None:
+        cols = [
+            c
+            for c in ("alternative", "ours", "price", "share", "lower", "upper", "revenue")
+            if c in content.shares.columns
+        ]
+        shares = content.shares[cols]
+    optimisation = None
+    if content.optimisation is not None:
+        optimisation = content.optimisation.table.drop(columns=["rank"]).head(5)
+        if content.objective == "share":
+            optimisation = optimisation.rename(
+                columns={"expected": "share", "pessimistic": "lower"}
+            )
+    wtp = None
+    if content.wtp is not None:
+        wtp = content.wtp[["attribute", "level", "wtp", "lower", "upper"]]
+    segment_shares = None
+    if content.segment_shares is not None:
+        segment_shares = content.segment_shares.pivot_table(
+            index="alternative", columns="segment", values="share", sort=False
+        ).reset_index()
+    tables = {
+        "sample": table_html(content.sample),
+        "quality": table_html(content.quality),
+        "holdouts": table_html(content.holdouts),
+        "importance": table_html(content.importance[["attribute", "importance", "lower", "upper"]]),
+        "partworths": table_html(content.partworths[["attribute", "level", "utility", "se"]]),
+        "wtp": table_html(wtp),
+        "segments": table_html(content.segments),
+        "segment_importance": table_html(content.segment_importance),
+        "segment_shares": table_html(
+            segment_shares,
+            percent_columns=[
+                c
+                for c in (segment_shares.columns if segment_shares is not None else [])
+                if c != "alternative"
+            ],
+        ),
+        "shares": table_html(shares),
+        "optimisation": table_html(optimisation),
+        "pricing": table_html(content.pricing.table) if content.pricing is not None else "",
+        "obstacles": table_html(content.obstacles),
+        "fit": table_html(content.fit),
+    }
+    simulator_json = None
+    if content.simulator is not None:
+        # </script> cannot appear inside the JSON: escape the slash of every "</".
+        simulator_json = json.dumps(
+            content.simulator, ensure_ascii=False, separators=(",", ":")
+        ).replace("</", "<\\/")
+    template = env.get_template("report.html")
+    return template.render(
+        c=content,
+        images=images,
+        tables=tables,
+        simulator_json=simulator_json,
+        model_words=MODEL_WORDS.get(content.model, content.model),
+    )
+
+
+def write_html(content: ReportContent, path: Path | str) -> Path:
+    """Write the report to ``path`` (UTF-8), atomically: a half-written file never remains."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_text(render_html(content), encoding="utf-8")
+    tmp.replace(path)
+    return path
