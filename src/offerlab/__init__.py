@@ -8,6 +8,7 @@ The pipeline, and where each step lives::
     ChoiceData            offerlab.data       one long format for answers
     MultinomialLogit      offerlab.models     estimation: part-worths, importance, WTP
     LatentClassLogit      offerlab.models     segments of respondents (latent classes)
+    MixedLogit            offerlab.models     random coefficients (maximum simulated likelihood)
     share_of_preference   offerlab.simulate   shares for concrete offers
     simulate_market       offerlab.decide     market simulator: rules, segments, intervals
     optimise_offers       offerlab.decide     the best offer or line-up, with its uncertainty
@@ -29,6 +30,8 @@ from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.models import (
     LatentClassLogit,
     LatentClassResults,
+    MixedLogit,
+    MixedLogitResults,
     MNLResults,
     MultinomialLogit,
     latent_class_table,
@@ -51,6 +54,8 @@ __all__ = [
     "LatentClassLogit",
     "LatentClassResults",
     "MNLResults",
+    "MixedLogit",
+    "MixedLogitResults",
     "MultinomialLogit",
     "OfferlabError",
     "OfferlabWarning",

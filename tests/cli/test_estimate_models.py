@@ -108,3 +108,38 @@ def test_option_values_are_parsed(parse, text, expected) -> None:
 def test_bad_option_values_say_what_is_expected(parse, text, message) -> None:
     with pytest.raises(OfferlabError, match=message):
         parse(text)
+
+
+def test_mixed_logit_options_reach_the_estimator(tmp_path: Path) -> None:
+    from offerlab.models._mxl import MixedLogit
+
+    spec = SPEC.parent.parent.parent / "examples" / "swissmetro_mxl.yaml"
+    result = CliRunner().invoke(
+        app,
+        [
+            "estimate",
+            "--spec",
+            str(spec),
+            "--model",
+            "mxl",
+            "--draws",
+            "sobol",
+            "--n-draws",
+            "64",
+            "--seed",
+            "3",
+            "--hessian",
+            "bhhh",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    fit = pd.read_csv(tmp_path / "fit.csv", index_col=0)["value"]
+    assert fit["draws"] == "64 sobol"
+    expected = MixedLogit(n_draws=64, draws="sobol", seed=3, hessian="bhhh").fit(spec=spec)
+    assert float(fit["log-likelihood"]) == pytest.approx(expected.llf, abs=1e-9)
+    random = pd.read_csv(tmp_path / "random_coefficients.csv")
+    assert random["coefficient"].tolist() == ["B_TIME"]
+    individual = pd.read_csv(tmp_path / "individual.csv")
+    assert len(individual) == 6768  # b05a is a cross-section: one row per task

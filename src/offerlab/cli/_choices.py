@@ -8,12 +8,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["Coding", "CovType", "Criterion", "Dual", "Language", "Method", "Model"]
+__all__ = [
+    "Coding",
+    "CovType",
+    "Criterion",
+    "DrawType",
+    "Dual",
+    "HessianKind",
+    "Language",
+    "Method",
+    "Model",
+]
 
 Coding = Literal["effects", "dummy"]
 CovType = Literal["classic", "robust", "cluster"]
 Dual = Literal["sawtooth", "joint"]
 Language = Literal["de", "fr", "it", "en"]
 Method = Literal["efficient", "balanced", "random"]
-Model = Literal["mnl", "lc", "hb"]
+Model = Literal["mnl", "lc", "mxl", "hb"]
 Criterion = Literal["bic", "aic", "caic"]
+DrawType = Literal["halton", "scrambled_halton", "sobol", "pseudo"]
+HessianKind = Literal["numerical", "bhhh"]

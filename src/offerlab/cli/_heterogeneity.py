@@ -20,7 +20,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from offerlab.cli._tables import frame_table, is_default_index
 from offerlab.exceptions import OfferlabError, OfferlabWarning
 
-__all__ = ["parse_class_counts", "parse_restrictions", "parse_signs", "run_with_progress"]
+__all__ = [
+    "parse_class_counts",
+    "parse_random",
+    "parse_restrictions",
+    "parse_signs",
+    "run_with_progress",
+]
 
 
 def parse_class_counts(text: str) -> list[int]:
@@ -66,6 +72,17 @@ def parse_signs(items: list[str]) -> dict[str, int]:
             raise OfferlabError(f"--sign takes COEFFICIENT=- or COEFFICIENT=+; got {item!r}")
         out[match[1]] = -1 if match[2] == "-" else 1
     return out
+
+
+def parse_random(items: list[str]) -> dict[str, str] | None:
+    """``["price=lognormal", "brand"]`` → {"price": "lognormal", "brand": "normal"}; [] → None."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, _, dist = item.partition("=")
+        if not name.strip():
+            raise OfferlabError(f"--random takes NAME or NAME=DISTRIBUTION; got {item!r}")
+        out[name.strip()] = dist.strip() or "normal"
+    return out or None
 
 
 def run_with_progress(

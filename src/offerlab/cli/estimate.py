@@ -11,9 +11,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from offerlab.cli._choices import Coding, CovType, Criterion, Dual, Model
+from offerlab.cli._choices import (
+    Coding,
+    CovType,
+    Criterion,
+    DrawType,
+    Dual,
+    HessianKind,
+    Model,
+)
 from offerlab.cli._heterogeneity import (
     parse_class_counts,
+    parse_random,
     parse_restrictions,
     parse_signs,
     print_summary,
@@ -26,6 +35,7 @@ from offerlab.exceptions import OfferlabError
 from offerlab.models import MNLResults, MultinomialLogit, load_spec
 from offerlab.models._hb import HierarchicalBayes
 from offerlab.models._latent_class import LatentClassLogit, latent_class_table
+from offerlab.models._mxl import MixedLogit
 from offerlab.report._hb_plots import plot_hb_trace
 from offerlab.study import load_study
 
@@ -68,6 +78,7 @@ def fit_from_files(
 
 
 _LC = "Latent class (--model lc)"
+_MXL = "Mixed logit (--model mxl)"
 _HB = "Hierarchical Bayes (--model hb)"
 
 
@@ -88,8 +99,8 @@ def estimate(
     model: Annotated[
         Model,
         typer.Option(
-            help="mnl: multinomial logit; lc: latent classes; hb: hierarchical Bayes "
-            "(individual part-worths)."
+            help="mnl: multinomial logit; lc: latent classes; mxl: mixed logit "
+            "(random coefficients); hb: hierarchical Bayes (individual part-worths)."
         ),
     ] = "mnl",
     coding: Annotated[Coding, typer.Option(help="Coding of categorical attributes.")] = "effects",
@@ -106,8 +117,16 @@ def estimate(
         ),
     ] = "sawtooth",
     seed: Annotated[
-        int | None, typer.Option(help="Seed of random starts and draws (lc, hb).")
+        int | None, typer.Option(help="Seed of random starts and draws (lc, mxl, hb).")
     ] = None,
+    cross_section: Annotated[
+        bool,
+        typer.Option(
+            "--cross-section",
+            help="lc, mxl: the class or the random coefficients vary per task, not once "
+            "per respondent (panel, the default).",
+        ),
+    ] = False,
     classes: Annotated[
         str,
         typer.Option(
@@ -122,14 +141,6 @@ def estimate(
     starts: Annotated[
         int, typer.Option(min=1, help="Random starts per fit.", rich_help_panel=_LC)
     ] = 10,
-    cross_section: Annotated[
-        bool,
-        typer.Option(
-            "--cross-section",
-            help="Draw the class per task, not once per respondent.",
-            rich_help_panel=_LC,
-        ),
-    ] = False,
     shared: Annotated[
         list[str] | None,
         typer.Option(help="A coefficient common to all classes (repeat).", rich_help_panel=_LC),
@@ -140,6 +151,36 @@ def estimate(
             help="CLASS:COEFFICIENT=VALUE, e.g. 1:B_TIME=0 (repeat).", rich_help_panel=_LC
         ),
     ] = None,
+    random: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME or NAME=DIST (normal, lognormal, negative_lognormal, triangular), "
+            "repeat; an attribute stands for all its columns. Default: the spec's "
+            "distributions, or every coefficient normal for a study.",
+            rich_help_panel=_MXL,
+        ),
+    ] = None,
+    draws: Annotated[
+        DrawType | None,
+        typer.Option(help="Kind of draws (default halton).", rich_help_panel=_MXL),
+    ] = None,
+    n_draws: Annotated[
+        int | None,
+        typer.Option(min=1, help="Draws per respondent (default 1000).", rich_help_panel=_MXL),
+    ] = None,
+    correlated: Annotated[
+        bool,
+        typer.Option(
+            "--correlated", help="Correlate the random coefficients.", rich_help_panel=_MXL
+        ),
+    ] = False,
+    hessian: Annotated[
+        HessianKind,
+        typer.Option(
+            help="Classic SEs from the numerical Hessian of the analytic gradient, or BHHH.",
+            rich_help_panel=_MXL,
+        ),
+    ] = "numerical",
     burn_in: Annotated[
         int, typer.Option(min=0, help="Iterations before draws are kept.", rich_help_panel=_HB)
     ] = 10_000,
@@ -193,6 +234,29 @@ def estimate(
             parse_restrictions(fix or []),
             lc_options,
         )
+    elif model == "mxl":
+        mxl = MixedLogit(
+            parse_random(random or []),
+            n_draws=n_draws,
+            draws=draws,
+            panel=False if cross_section else None,
+            correlated=correlated or None,
+            seed=seed,
+            cov_type=cov,
+            hessian=hessian,
+            **common,
+        )
+        results = run_with_progress(
+            console, "mixed logit", lambda progress: mxl.fit(**inputs, progress=progress)
+        )
+        print_summary(console, results.summary())
+        frames = {
+            "estimates": results.to_frame(),
+            "fit": results.fit_frame(),
+            "random_coefficients": results.distribution(),
+        }
+        if out is not None:
+            frames["individual"] = results.individual_coefficients()
     else:
         hb = HierarchicalBayes(
             **common,

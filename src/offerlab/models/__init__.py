@@ -1,4 +1,4 @@
-"""Choice models: multinomial logit, latent classes, their results, and model spec files."""
+"""Choice models: multinomial, mixed and latent class logit, their results, and spec files."""
 
 from offerlab.models._latent_class import (
     ClassCountTable,
@@ -8,6 +8,8 @@ from offerlab.models._latent_class import (
 )
 from offerlab.models._matrix import ConjointCoding, ModelMatrix
 from offerlab.models._mnl import MultinomialLogit
+from offerlab.models._mxl import MixedLogit
+from offerlab.models._mxl_results import MixedLogitResults
 from offerlab.models._results import MNLResults, Summary
 from offerlab.models._spec import ModelSpec, load_spec, parse_spec
 
@@ -17,6 +19,8 @@ __all__ = [
     "LatentClassLogit",
     "LatentClassResults",
     "MNLResults",
+    "MixedLogit",
+    "MixedLogitResults",
     "ModelMatrix",
     "ModelSpec",
     "MultinomialLogit",
