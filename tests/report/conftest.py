@@ -56,3 +56,23 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         respondents=respondents, respondents_path=respondents_path, results=results,
         market_path=small_market(tmp),
     )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def built(example: SimpleNamespace) -> SimpleNamespace:
+    """The report content of the example (MNL, share of preference), and its market."""
+    from offerlab.cli.market import load_market, simulator_for
+    from offerlab.report._html import build_report
+
+    spec = load_market(example.market_path, example.study)
+    sim = simulator_for(example.results, "sop", n_draws=100, seed=0)
+    market = spec.market(example.results.coding)
+    content = build_report(
+        example.results, example.data, example.study, model="mnl", sim=sim, market=market,
+        objective="profit",
+        optimise={"slots": spec.tiers, "costs": spec.costs, "base_cost": spec.file.base_cost,
+                  "prices": spec.price_grid(), "pessimism": 0.1},
+        pricing_offer=spec.pricing_offer, answers=example.survey,
+        respondents=example.respondents,
+    )  # fmt: skip
+    return SimpleNamespace(content=content, sim=sim, market=market, spec=spec)
