@@ -31,7 +31,7 @@ def _start(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[subprocess.
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:
@@ -57,7 +57,7 @@ def _stop(process: subprocess.Popen) -> str:
 def _complete(base: str, pid: str) -> str:
     import numpy as np
 
-    with httpx.Client(base_url=base, timeout=30) as c:
+    with httpx.Client(base_url=base, timeout=90) as c:
         url = c.get(f"/s/tiny?pid={pid}").headers["location"]
         rng = np.random.default_rng(0)
         while True:
@@ -75,7 +75,7 @@ def test_serve_keeps_answers_in_sqlite_in_the_working_folder(tmp_path) -> None:
     process, base = _start(args, tmp_path, env)
     try:
         assert _complete(base, "cli-1") == "https://panel.test/done?pid=cli-1&s=complete"
-        with httpx.Client(base_url=base, timeout=30) as c:  # the owner sees it in the console
+        with httpx.Client(base_url=base, timeout=90) as c:  # the owner sees it in the console
             token = re.search(r'login_csrf" value="([^"]+)', c.get("/console/login").text)[1]
             form = {"login_csrf": token, "email": "lead@example.ch", "password": "s3cret-enough"}
             assert c.post("/console/login", data=form).status_code == 303
