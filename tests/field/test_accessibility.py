@@ -1,0 +1,62 @@
+"""Every control of every page has a label; choices sit in fieldsets with a legend."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from _respondent import QUALIFY, Browser, client, open_fielding, post
+
+from offerlab.field._bot import fill_form
+
+
+class _Audit(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_label = 0
+        self.in_fieldset = 0
+        self.legends = 0
+        self.label_for: set[str] = set()
+        self.controls: list[tuple[str, str, bool, bool]] = []  # type, id, in label, in fieldset
+        self.lang = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "html":
+            self.lang = a.get("lang", "")
+        elif tag == "label":
+            self.in_label += 1
+            if "for" in a:
+                self.label_for.add(a["for"])
+        elif tag == "fieldset":
+            self.in_fieldset += 1
+        elif tag == "legend":
+            self.legends += 1
+        elif tag in ("input", "textarea", "select") and a.get("type") != "hidden":
+            kind = a.get("type", tag)
+            self.controls.append((kind, a.get("id", ""), self.in_label > 0, self.in_fieldset > 0))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self.in_label -= 1
+        elif tag == "fieldset":
+            self.in_fieldset -= 1
+
+
+def test_every_page_of_the_example_is_labelled(tmp_path, study, study_text, design) -> None:
+    fielding = open_fielding(f"sqlite:///{tmp_path / 'a11y.db'}", study, study_text, design)
+    browser = Browser(client(fielding), seed=4)
+    browser.enter("/s/car_subscription?lang=it")
+    answers = {**QUALIFY, "car_now": {"answer": "lease"}, "obstacles": {"answer": ["other"]}}
+    seen = 0
+    while (page := browser.current()) is not None:
+        html = browser.c.get(browser.url).text
+        audit = _Audit()
+        audit.feed(html)
+        assert audit.lang == "it"
+        for kind, ident, in_label, in_fieldset in audit.controls:
+            assert in_label or ident in audit.label_for, (page.key, kind, ident)
+            if kind in ("radio", "checkbox"):
+                assert in_fieldset and audit.legends, (page.key, kind)
+        seen += 1
+        post(browser.c, browser.url, fill_form(page, browser.rng, answers))
+    assert seen >= 25
