@@ -60,3 +60,28 @@ def test_every_page_of_the_example_is_labelled(tmp_path, study, study_text, desi
         seen += 1
         post(browser.c, browser.url, fill_form(page, browser.rng, answers))
     assert seen >= 25
+
+
+def _luminance(colour: str) -> float:
+    rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_text_colours_meet_wcag_aa_contrast() -> None:
+    import re
+    from pathlib import Path
+
+    import offerlab.field
+
+    css = (Path(offerlab.field.__file__).parent / "templates" / "base.html").read_text()
+    var = dict(re.findall(r"--([a-z]+): (#[0-9a-f]{6})", css))
+    pairs = [("ink", "bg"), ("muted", "bg"), ("accent", "bg"), ("error", "bg"), ("ink", "soft")]
+    for fg, bg in pairs:
+        assert _contrast(var[fg], var[bg]) >= 4.5, (fg, bg)
+    assert _contrast("#ffffff", var["accent"]) >= 4.5  # button text
