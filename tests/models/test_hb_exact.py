@@ -5,7 +5,8 @@ of the population mean α (flat prior) and variance d (inverse-Wishart IW₁(6, 
 default prior for K = 1) is computed on a grid, integrating every respondent's
 coefficient out numerically. The sampler's posterior means
 must match within 4 Monte Carlo standard errors (posterior SD / √ESS, ESS from the
-chain itself): a check of the whole Metropolis-within-Gibbs kernel, shift moves included.
+chain itself): a check of the whole Metropolis-within-Gibbs kernel, with and without the
+shift and scale (parameter-expansion) moves.
 """
 
 from __future__ import annotations
@@ -60,11 +61,11 @@ def problem():
     return layout, nu, v, exact_posterior_means(layout.Xd[:, :, 0, 0], nu, v)
 
 
-@pytest.mark.parametrize("shift_moves", [False, True])
-def test_sampler_matches_the_exact_posterior(problem, shift_moves: bool) -> None:
+@pytest.mark.parametrize("moves", [(False, False), (True, True)], ids=["plain", "expanded"])
+def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool]) -> None:
     layout, nu, v, (alpha_exact, d_exact) = problem
     R = layout.Xd.shape[0]
-    settings = HBSettings(burn_in=500, draws=8000, shift_moves=shift_moves)
+    settings = HBSettings(burn_in=500, draws=8000, shift_moves=moves[0], scale_moves=moves[1])
     info = respondent_information(np.array([0.5]), layout)
     out = run_hb_chain(
         layout,
