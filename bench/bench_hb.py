@@ -12,6 +12,9 @@ Sides (each in its own child process and interpreter; see _common.py)
 offerlab      HierarchicalBayes: 2 chains × (10,000 burn-in + 10,000 saved) = 20,000
               iterations per chain, the chains in 2 processes (bench/.venv).
 offerlab_1    the same, one chain of 20,000 iterations in one process.
+offerlab_v01  as offerlab with prior variance 0.1 instead of Sawtooth's 1: the inverse-
+              Wishart prior then centres each variance (mean 5v) inside the true range
+              0.2–1.6 instead of at 5 (see tests/models/test_hb_recovery.py).
 numpyro       NumPyro NUTS on the standard non-centred hierarchical MNL (μ ~ N(0, 5²),
               Σ = diag(τ) Ω diag(τ), τ ~ half-normal(2), Ω ~ LKJ(2), β_r = μ + L z_r):
               2 chains (parallel, one XLA host device each), --nuts-warmup + --nuts-draws
@@ -42,8 +45,14 @@ import _common as cm
 
 cm.VENVS.setdefault("hb", cm.BENCH / ".venv-hb")
 
-SIDES = ("offerlab", "offerlab_1", "numpyro", "pymc")
-VENV_OF = {"offerlab": "driver", "offerlab_1": "driver", "numpyro": "hb", "pymc": "hb"}
+SIDES = ("offerlab", "offerlab_1", "offerlab_v01", "numpyro", "pymc")
+VENV_OF = {
+    "offerlab": "driver",
+    "offerlab_1": "driver",
+    "offerlab_v01": "driver",
+    "numpyro": "hb",
+    "pymc": "hb",
+}
 
 
 # ---------------------------------------------------------------------------------------
@@ -100,7 +109,9 @@ def load(path: str) -> dict[str, Any]:
         return {k: z[k] for k in z.files}
 
 
-def fit_offerlab(problem: dict[str, Any], args: argparse.Namespace, chains: int) -> dict:
+def fit_offerlab(
+    problem: dict[str, Any], args: argparse.Namespace, chains: int, prior_variance: float = 1.0
+) -> dict:
     import resource
     import warnings
     from importlib.metadata import version
@@ -115,7 +126,12 @@ def fit_offerlab(problem: dict[str, Any], args: argparse.Namespace, chains: int)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = HierarchicalBayes(
-            burn_in=burn, draws=draws, chains=chains, n_jobs=chains, seed=args.seed
+            burn_in=burn,
+            draws=draws,
+            chains=chains,
+            n_jobs=chains,
+            seed=args.seed,
+            prior_variance=prior_variance,
         ).fit_arrays(
             problem["X"],
             problem["y"],
@@ -125,7 +141,9 @@ def fit_offerlab(problem: dict[str, Any], args: argparse.Namespace, chains: int)
     elapsed = time.perf_counter() - t0
     conv = res.convergence
     return {
-        "side": "offerlab" if chains > 1 else "offerlab (1 chain)",
+        "side": "offerlab"
+        + ("" if chains > 1 else " (1 chain)")
+        + ("" if prior_variance == 1.0 else f" (v={prior_variance:g})"),
         "version": version("offerlab"),
         "times": [elapsed],
         "sampler_s": res.elapsed,
@@ -256,6 +274,8 @@ def worker_main(argv: list[str]) -> None:
         result = fit_offerlab(problem, args, chains=2)
     elif args.side == "offerlab_1":
         result = fit_offerlab(problem, args, chains=1)
+    elif args.side == "offerlab_v01":
+        result = fit_offerlab(problem, args, chains=2, prior_variance=0.1)
     elif args.side == "numpyro":
         result = fit_numpyro(problem, args)
     else:
@@ -292,6 +312,7 @@ COLUMNS = [
     ("version", "version"),
     ("iterations", "iterations"),
     ("time", "time s"),
+    ("cpu", "CPU s"),
     ("ratio", "ratio"),
     ("corr", "corr(β̂,β)"),
     ("corr_min", "min corr"),
@@ -345,7 +366,7 @@ def main(argv: list[str]) -> None:
         r["side_key"] = side
         runs.append(r)
     base = next(
-        (r for r in runs if r["side_key"] == "offerlab" and r["status"] == "ok"),
+        (r for r in runs if r["side_key"].startswith("offerlab") and r["status"] == "ok"),
         None,
     )
     rows = []
@@ -359,6 +380,7 @@ def main(argv: list[str]) -> None:
                 "version": r.get("version", ""),
                 "iterations": r.get("iterations", ""),
                 "time": cm.fmt(t, ".1f"),
+                "cpu": cm.fmt(r.get("cpu_s"), ".0f"),
                 "ratio": cm.fmt(t / min(base["times"]), ".1f") if ok and base else "—",
                 "corr": cm.fmt(r.get("corr_mean"), ".4f"),
                 "corr_min": cm.fmt(r.get("corr_min"), ".3f"),
@@ -375,7 +397,9 @@ def main(argv: list[str]) -> None:
     print()
     print(cm.table(rows, COLUMNS))
     print(
-        "ratio = side time / offerlab (2 chains) time (>1: offerlab faster). corr(β̂,β) = mean "
+        "ratio = side time / the first offerlab side's time (>1: offerlab faster); CPU s = "
+        "user + system time of the side's processes (less sensitive to other load). "
+        "corr(β̂,β) = mean "
         "over the 15 parameters of the correlation between individual posterior means and "
         "the true β_r; Σ rel.err = ‖Σ̂ − S‖_F / ‖S‖_F, S the sample covariance of the true "
         "β_r; var ratio = mean of Σ̂_kk / S_kk. peak = VmHWM of the side's process (for "
