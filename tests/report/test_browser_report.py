@@ -84,7 +84,6 @@ def test_the_report_opens_offline_and_its_simulator_follows_a_changed_offer(buil
         page.screenshot(path=str(ARTIFACTS / "report_top.png"))
         # the simulator starts where the library is: its share of preference
         before = _shares(page)
-        names = list(built.market.names)
         ours = "Our City Compact"
         assert abs(sum(before.values()) - 1) < 1e-9
         assert before[ours] == pytest.approx(expected[ours], abs=1e-5)
