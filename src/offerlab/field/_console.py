@@ -443,22 +443,7 @@ def live_figures(fielding: Fielding) -> dict[str, Any]:
         if r.status == "active" and r.position < len(r.sequence)
     )
     seconds = [r.finished_at - r.started_at for r in real if r.status == "complete"]
-    flags = respondents_table(fielding) if real else pd.DataFrame()
-    flag_counts = (
-        {
-            name: int(flags[name].sum())
-            for name in (
-                "speeding",
-                "speeding_tasks",
-                "straightlining",
-                "attention_failed",
-                "duplicate",
-                "random_choices",
-            )
-        }
-        if len(flags)
-        else {}
-    )
+    flag_counts = _flag_counts(fielding, (len(real), *sorted(status.items())))
     return {
         "complete": status.get("complete", 0),
         "screenout": status.get("screenout", 0),
@@ -471,6 +456,28 @@ def live_figures(fielding: Fielding) -> dict[str, Any]:
         "flags": flag_counts,
         "at": time.strftime("%H:%M:%S"),
     }
+
+
+_FLAG_CACHE: dict[tuple[int, int], tuple[tuple[Any, ...], dict[str, int]]] = {}
+
+
+def _flag_counts(fielding: Fielding, key: tuple[Any, ...]) -> dict[str, int]:
+    """Respondents per quality flag; recomputed (a logit fit) only when the counts changed."""
+    cached = _FLAG_CACHE.get((id(fielding), fielding.study_id))
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    flags = respondents_table(fielding) if key[0] else pd.DataFrame()  # key[0]: respondents
+    names = [
+        "speeding",
+        "speeding_tasks",
+        "straightlining",
+        "attention_failed",
+        "duplicate",
+        "random_choices",
+    ]
+    counts = {name: int(flags[name].sum()) for name in names} if len(flags) else {}
+    _FLAG_CACHE[(id(fielding), fielding.study_id)] = (key, counts)
+    return counts
 
 
 def simulate_respondents(fielding: Fielding, n: int, seed: int | None = None) -> None:
