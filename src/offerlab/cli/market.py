@@ -139,6 +139,18 @@ class MarketFile(_Strict):
                     coding.code_offer({**base, key: value}, what=f"offer '{offer.name}'")
                 except OfferlabError as exc:
                     found.append((("offers", i, key), str(exc).split(": ", 1)[-1]))
+                    continue
+                attr = study.attribute(key)
+                if not isinstance(attr, CategoricalAttribute):
+                    lo, hi = min(attr.values), max(attr.values)
+                    if not lo - 1e-9 <= float(value) <= hi + 1e-9:  # type: ignore[arg-type]
+                        found.append(
+                            (
+                                ("offers", i, key),
+                                f"{value} lies outside the studied range [{lo:g}, {hi:g}]: "
+                                "the model cannot tell what people would do there",
+                            )
+                        )
             missing = [a for a in attributes if a not in levels]
             if missing:
                 found.append((("offers", i), f"no level given for {missing}"))

@@ -1,0 +1,147 @@
+"""``offerlab report``: the report business units open — HTML, PDF and Excel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.markup import escape
+
+from offerlab.cli._choices import Language, Model
+from offerlab.cli._heterogeneity import run_with_progress
+from offerlab.cli.estimate import wide_console
+from offerlab.cli.market import (
+    RULE_NAMES,
+    Objective,
+    Rule,
+    fit_for_decisions,
+    load_market,
+    simulator_for,
+)
+from offerlab.data import ChoiceData
+from offerlab.exceptions import OfferlabError
+from offerlab.study import load_study
+
+__all__ = ["report"]
+
+FORMATS = ("html", "pdf", "xlsx")
+
+
+def _read_table(path: Path, what: str) -> pd.DataFrame:
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise OfferlabError(f"{path}: cannot read the {what}: {exc}") from None
+
+
+def report(
+    answers: Annotated[Path, typer.Argument(help="Choice data in the long format.")],
+    study: Annotated[Path, typer.Option(help="The study file.")],
+    out: Annotated[Path, typer.Option(help="Folder for report.html, report.pdf, report.xlsx.")],
+    market: Annotated[
+        Path | None,
+        typer.Option(help="Market file: shares, the optimiser and the conjoint demand curve."),
+    ] = None,
+    model: Annotated[
+        Model, typer.Option(help="mnl, lc or hb: the model decisions rest on.")
+    ] = "mnl",
+    rule: Annotated[Rule, typer.Option(help="Choice rule of the market tables.")] = "sop",
+    scale: Annotated[float, typer.Option(min=0.0, help="Scale factor on utilities.")] = 1.0,
+    optimise: Annotated[
+        Objective | None,
+        typer.Option(
+            help="Objective of the recommendation (default: profit with costs, else revenue)."
+        ),
+    ] = None,
+    survey_answers: Annotated[
+        Path | None,
+        typer.Option(
+            help="The survey's other answers (fielding export or tidy table): "
+            "price questions, obstacles."
+        ),
+    ] = None,
+    respondents: Annotated[
+        Path | None,
+        typer.Option(help="The fielding export's respondents table (status, quality flags)."),
+    ] = None,
+    formats: Annotated[
+        list[str] | None, typer.Option("--format", help="html, pdf, xlsx (repeat; default all).")
+    ] = None,
+    language: Annotated[Language, typer.Option(help="Language of labels.")] = "en",
+    classes: Annotated[int, typer.Option(min=1, help="Classes for --model lc.")] = 2,
+    burn_in: Annotated[int, typer.Option(min=0, help="HB iterations before draws.")] = 2000,
+    iterations: Annotated[int, typer.Option(min=4, help="HB draws kept per chain.")] = 2000,
+    draws: Annotated[int, typer.Option(min=0, help="Uncertainty draws for intervals.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of draws and searches.")] = 0,
+) -> None:
+    """Write one self-contained HTML report (opens offline), a PDF and an Excel workbook."""
+    from offerlab.report._excel import write_excel
+    from offerlab.report._html import build_report, write_html
+    from offerlab.report._pdf import write_pdf
+
+    console = wide_console()
+    wanted = list(formats or FORMATS)
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise OfferlabError(f"--format takes html, pdf or xlsx; got {unknown}")
+    the_study = load_study(study)
+    spec = load_market(market, the_study) if market is not None else None
+    if spec is not None:
+        for message in spec.warnings():
+            console.print(f"[yellow]warning:[/] {escape(message)}")
+    other = _read_table(survey_answers, "survey answers") if survey_answers else None
+    people = _read_table(respondents, "respondents table") if respondents else None
+    if scale <= 0:
+        raise OfferlabError("--scale must be positive")
+    data = ChoiceData.read(answers, the_study)
+    results = fit_for_decisions(
+        console, data, the_study, model, classes=classes, burn_in=burn_in,
+        iterations=iterations, seed=seed,
+    )  # fmt: skip
+    sim = simulator_for(results, rule, scale, n_draws=draws, seed=seed)
+    the_market = spec.market(results.coding) if spec is not None else None
+    objective = optimise
+    options = None
+    if spec is not None:
+        if objective is None and spec.tiers:
+            objective = "profit" if spec.has_costs else "revenue"
+        if objective == "profit" and not spec.has_costs:
+            raise OfferlabError(f"{spec.path}: a profit recommendation needs costs")
+        if not spec.tiers:
+            objective = None
+        options = {
+            "slots": spec.tiers, "costs": spec.costs or None, "base_cost": spec.file.base_cost,
+            "prices": spec.price_grid(), "fixed": dict(spec.file.optimise.fixed),
+            "pessimism": spec.file.optimise.pessimism, "rng": seed,
+        }  # fmt: skip
+    elif objective is not None:
+        raise OfferlabError("--optimise needs a --market file (competitors, costs)")
+    content = run_with_progress(
+        console,
+        "report: tables, optimiser, pricing, figures",
+        lambda progress: build_report(
+            results, data, the_study, model=model, sim=sim, market=the_market,
+            optimise=options, objective=objective,
+            pricing_offer=spec.pricing_offer if spec is not None else None,
+            answers=other, respondents=people, language=language,
+        ),
+    )  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in dict.fromkeys(wanted):
+        path = out / f"report.{fmt}"
+        {"html": write_html, "pdf": write_pdf, "xlsx": write_excel}[fmt](content, path)
+        written.append(path.name)
+    for line in content.recommendation:
+        console.print(f"[bold]recommendation:[/] {escape(line)}")
+    if content.pricing is not None:
+        for line in content.pricing.comparison:
+            console.print(f"[bold]pricing:[/] {escape(line)}")
+    console.print(
+        f"{', '.join(written)} written to [bold]{escape(str(out))}/[/] "
+        f"({RULE_NAMES[rule].replace('_', ' ')} rule, model {model})"
+    )

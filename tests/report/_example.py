@@ -1,0 +1,52 @@
+"""The example the report tests share: 300 simulated respondents of the car-subscription
+study, their survey answers (price questions, obstacles) and quality flags, an MNL fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import yaml
+from _survey import export_answers, export_respondents
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+MARKET = EXAMPLES / "car_subscription_market.yaml"
+
+
+def small_market(tmp: Path) -> Path:
+    """The example market with one tier on the studied prices: an exhaustive search of a
+    few thousand offers (the example's two tiers on a CHF 50 grid take ~20 s)."""
+    raw = yaml.safe_load(MARKET.read_text(encoding="utf-8"))
+    raw["optimise"] = {"tiers": ["Our City Compact"]}
+    path = tmp / "market.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def make_example(tmp: Path) -> SimpleNamespace:
+    """300 simulated respondents of the example study, their survey answers, an MNL fit."""
+    import offerlab as ol
+    from offerlab.simulate import load_population, simulate_answers
+    from offerlab.study import example_path, load_study
+
+    study_path = EXAMPLES / "car_subscription.yaml"
+    study = load_study(study_path)
+    design = ol.make_design(study, method="random", versions=4, seed=1)
+    population = load_population(example_path("car_subscription_population"), study)
+    answers = simulate_answers(study, design.to_frame(), population, 300, rng=7)
+    answers_path = tmp / "answers.csv"
+    answers.data.write(answers_path)
+    survey = export_answers(answers.truth, seed=3)
+    survey_path = tmp / "survey_answers.csv"
+    survey.to_csv(survey_path, index=False)
+    respondents = export_respondents(answers.truth, seed=3)
+    respondents_path = tmp / "respondents.csv"
+    respondents.to_csv(respondents_path, index=False)
+    results = ol.MultinomialLogit().fit(answers.data, study=study)
+    return SimpleNamespace(
+        tmp=tmp, study_path=study_path, study=study, data=answers.data, truth=answers.truth,
+        answers_path=answers_path, survey=survey, survey_path=survey_path,
+        respondents=respondents, respondents_path=respondents_path, results=results,
+        market_path=small_market(tmp),
+    )  # fmt: skip
