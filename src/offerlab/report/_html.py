@@ -24,6 +24,7 @@ import base64
 import html
 import json
 import math
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -878,7 +879,8 @@ def build_report(
 # -- HTML -----------------------------------------------------------------------------------
 
 
-def _fmt_cell(value: object, column: str) -> str:
+def _fmt_cell(value: object, percent: bool = False) -> str:
+    """Text of a table cell: percentages for shares, thousands separators, few digits."""
     if isinstance(value, bool | np.bool_):
         return "yes" if value else ""
     if isinstance(value, int | np.integer):
@@ -887,21 +889,13 @@ def _fmt_cell(value: object, column: str) -> str:
         v = float(value)
         if not math.isfinite(v):
             return ""
-        if column in (
-            "share",
-            "lower",
-            "upper",
-            "observed",
-            "predicted",
-            "p_best",
-            "share_lower",
-            "share_upper",
-        ):
+        if percent:
             return f"{100 * v:.1f}%"
         if abs(v) >= 100:
             return f"{v:,.0f}"
         return f"{v:.3g}" if abs(v) < 1 else f"{v:.2f}"
-    return str(value)
+    # whole numbers in the optimiser's text ("monthly_price=790.0") read better whole
+    return re.sub(r"(?<=\d)\.0\b", "", str(value))
 
 
 def table_html(frame: pd.DataFrame | None, percent_columns: Sequence[str] = ()) -> str:
@@ -913,13 +907,20 @@ def table_html(frame: pd.DataFrame | None, percent_columns: Sequence[str] = ()) 
     for row in frame.itertuples(index=False):
         cells = []
         for col, value in zip(frame.columns, row, strict=True):
-            text = _fmt_cell(value, "share" if col in percent_columns else str(col))
+            text = _fmt_cell(value, col in percent_columns)
             num = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
                 value, bool
             )
             cells.append(f'<td class="{"num" if num else ""}">{html.escape(text)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _optimisation_percent(objective: str | None) -> tuple[str, ...]:
+    """Columns of the optimiser's table that are shares (all of them for a share objective)."""
+    if objective == "share":
+        return ("expected", "pessimistic", "lower", "upper", "share", "p_best")
+    return ("share", "p_best")
 
 
 def render_html(content: ReportContent) -> str:
@@ -960,7 +961,7 @@ def render_html(content: ReportContent) -> str:
     tables = {
         "sample": table_html(content.sample),
         "quality": table_html(content.quality),
-        "holdouts": table_html(content.holdouts),
+        "holdouts": table_html(content.holdouts, ("observed", "predicted")),
         "importance": table_html(content.importance[["attribute", "importance", "lower", "upper"]]),
         "partworths": table_html(content.partworths[["attribute", "level", "utility", "se"]]),
         "wtp": table_html(wtp),
@@ -974,10 +975,10 @@ def render_html(content: ReportContent) -> str:
                 if c != "alternative"
             ],
         ),
-        "shares": table_html(shares),
-        "optimisation": table_html(optimisation),
+        "shares": table_html(shares, ("share", "lower", "upper")),
+        "optimisation": table_html(optimisation, _optimisation_percent(content.objective)),
         "pricing": table_html(content.pricing.table) if content.pricing is not None else "",
-        "obstacles": table_html(content.obstacles),
+        "obstacles": table_html(content.obstacles, ("share", "lower", "upper")),
         "fit": table_html(content.fit),
     }
     simulator_json = None

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
-from offerlab.report._html import ReportContent, _fmt_cell
+from offerlab.report._html import ReportContent, _fmt_cell, _optimisation_percent
 
 __all__ = ["write_pdf"]
 
@@ -58,8 +58,7 @@ class _TextPage:
         self.line(head, size=7, bold=True)
         for row in frame.itertuples(index=False):
             cells = [
-                _fmt_cell(v, "share" if c in percent else str(c))[:18]
-                for c, v in zip(frame.columns, row, strict=True)
+                _fmt_cell(v, c in percent)[:18] for c, v in zip(frame.columns, row, strict=True)
             ]
             self.line("  ".join(f"{c:>18}" for c in cells), size=7)
         self.y -= 0.015
@@ -120,11 +119,12 @@ def write_pdf(content: ReportContent, path: Path | str) -> Path:
         if content.shares is not None:
             cols = [c for c in ("alternative", "share", "lower", "upper", "revenue")
                     if c in content.shares.columns]  # fmt: skip
-            text.table(content.shares[cols], "Shares of the market")
+            text.table(content.shares[cols], "Shares of the market", ("share", "lower", "upper"))
         text.table(content.segments, "Segments")
         if content.optimisation is not None:
-            text.table(content.optimisation.table.drop(columns=["lineup"]).head(5),
-                       "Best candidates of the optimiser")  # fmt: skip
+            best = content.optimisation.table.drop(columns=["lineup"]).head(5)
+            percent = _optimisation_percent(content.objective)
+            text.table(best, "Best candidates of the optimiser", percent)
         text.line("The method in plain words", size=13, bold=True, gap=0.004)
         for paragraph in content.method:
             text.line(paragraph, gap=0.006)
