@@ -12,7 +12,13 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @pytest.mark.parametrize(
-    "name", ["car_subscription", "car_subscription_population", "car_subscription_scenario"]
+    "name",
+    [
+        "car_subscription",
+        "car_subscription_population",
+        "car_subscription_scenario",
+        "car_subscription_market",
+    ],
 )
 def test_shipped_example_matches_the_documented_one(name: str) -> None:
     assert example_path(name).read_bytes() == (EXAMPLES / f"{name}.yaml").read_bytes()
@@ -38,8 +44,13 @@ def test_the_public_api_runs_the_pipeline_in_a_few_lines() -> None:
 
 def _offer(**changes: object) -> dict[str, object]:
     base = {
-        "monthly_price": 590, "term": 12, "km_per_month": 1500, "car_class": "compact",
-        "insurance": "included", "maintenance": "included", "delivery": "home",
+        "monthly_price": 590,
+        "term": 12,
+        "km_per_month": 1500,
+        "car_class": "compact",
+        "insurance": "included",
+        "maintenance": "included",
+        "delivery": "home",
         "notice_period": "monthly",
     }
     return {**base, **changes}

@@ -1,6 +1,7 @@
 """The ``offerlab`` command line; its commands follow the pipeline.
 
-check → design → simulate (or field) → estimate → shares; demo runs them all.
+check → design → simulate (or serve: field) → estimate → shares, simulate-market → report;
+demo runs the loop on the example.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from offerlab.cli._errors import guarded
 from offerlab.cli.demo import demo
 from offerlab.cli.design import design
 from offerlab.cli.estimate import estimate
+from offerlab.cli.market import simulate_market_command
+from offerlab.cli.report import report
 from offerlab.cli.serve import serve
 from offerlab.cli.shares import shares
 from offerlab.cli.simulate import simulate
@@ -39,13 +42,25 @@ COMMANDS = (
         simulate,
         "Let simulated respondents answer a design (power analysis, tests, demo).",
     ),
+    ("serve", serve, "Field a study: the web survey respondents take on their phones."),
     (
         "estimate",
         estimate,
-        "Estimate a multinomial logit from choice data and a study or spec file.",
+        "Estimate a choice model (multinomial, latent class, mixed logit, hierarchical "
+        "Bayes) from choice data and a study or spec file.",
     ),
     ("shares", shares, "Predict shares of preference for a scenario of offers."),
-    ("serve", serve, "Field a study: the web survey respondents take on their phones."),
+    (
+        "simulate-market",
+        simulate_market_command,
+        "Shares of a market of offers with intervals; optionally the best offer or line-up.",
+    ),
+    (
+        "report",
+        report,
+        "The report business units open: one self-contained HTML file, a PDF and an Excel "
+        "workbook.",
+    ),
     ("demo", demo, "Run the whole loop on the example car-subscription study."),
 )
 for name, function, help_text in COMMANDS:
