@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,7 +56,7 @@ def postgres_server() -> Iterator[str]:
 def _fresh_postgres_database(server: str) -> str:
     import psycopg
 
-    name = f"t{os.getpid()}_{next(_COUNTER)}"
+    name = f"t{os.getpid()}_{next(_COUNTER)}_{secrets.token_hex(4)}"  # unique across conftests
     base, _, _ = server.rpartition("/")
     plain = base.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(plain + "/postgres", autocommit=True) as connection:
