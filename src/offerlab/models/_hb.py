@@ -14,6 +14,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -308,11 +309,17 @@ class HierarchicalBayes:
             warnings.simplefilter("ignore", ConvergenceWarning)
             pooled = mnl._fit_matrix(design, None)
         beta_mnl = pooled.params.to_numpy()
-        layout = hb_layout(design.X, design.y, design.available, design.groups, design.offset)
+        # The sampler works on numeric columns divided by their SD (a price in CHF, km), so
+        # that the prior's unit variance means "per SD of x" as it means "per level step"
+        # for coded columns; on the raw scale a prior SD of 1 per CHF lets individual price
+        # coefficients spread absurdly and overflow. Results are mapped back (_unscale).
+        scales = _column_scales(design, blocks)
+        sampled_X = design.X / scales if np.any(scales != 1.0) else design.X
+        layout = hb_layout(sampled_X, design.y, design.available, design.groups, design.offset)
         R = layout.Xd.shape[0]
         if R < 2:
             raise EstimationError("hierarchical Bayes needs at least two respondents")
-        theta_mnl = _to_theta(beta_mnl, signs)
+        theta_mnl = _theta_scale_map(signs, scales).to_sampled(_to_theta(beta_mnl, signs))
         info = respondent_information(transform_coefficients(theta_mnl, signs), layout)
         jac = np.where(signs != 0, transform_coefficients(theta_mnl, signs), 1.0)
         info = info * jac[None, :, None] * jac[None, None, :]  # θ scale: J' H J
@@ -350,6 +357,9 @@ class HierarchicalBayes:
         t0 = time.perf_counter()
         chains = _run_chains(jobs, self.n_jobs, progress, settings)
         elapsed = time.perf_counter() - t0
+        if sampled_X is not design.X:
+            chains = [_theta_scale_map(signs, scales).unscale(c) for c in chains]
+            layout = hb_layout(design.X, design.y, design.available, design.groups, design.offset)
         return HBResults._from_chains(
             chains,
             design=design,
@@ -363,6 +373,62 @@ class HierarchicalBayes:
             prior_variance=float(self.prior_variance),
             prior_df=float(self.prior_df),
         )
+
+
+def _column_scales(
+    design: ModelMatrix, blocks: list[tuple[int, int, np.ndarray]] | None
+) -> np.ndarray:
+    """SD of every numeric column over the shown alternatives; 1 for level-coded columns,
+    constants and any column holding only −1, 0 and 1."""
+    K = design.X.shape[2]
+    scales = np.ones(K)
+    coded = np.zeros(K, dtype=bool)
+    for start, stop, _ in blocks or []:
+        coded[start:stop] = True
+    shown = design.X[design.available]  # (rows, K)
+    for k in np.flatnonzero(~coded):
+        column = shown[:, k]
+        if np.isin(column, (-1.0, 0.0, 1.0)).all():
+            continue
+        sd = float(column.std())
+        if sd > 0 and np.isfinite(sd):
+            scales[k] = sd
+    return scales
+
+
+@dataclass(frozen=True)
+class _ThetaScaleMap:
+    """θ (original) = a θ' + b for the sampler's θ' on columns divided by ``scales``.
+
+    Unconstrained: β = θ, β' = s β, so a = 1/s, b = 0. Sign-constrained: β = ±exp(θ) and
+    β' = s β, so θ' = θ + log s: a = 1, b = −log s. Covariances map as A D' A.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    scales: np.ndarray
+
+    def to_sampled(self, theta: np.ndarray) -> np.ndarray:
+        return (theta - self.b) / self.a
+
+    def unscale(self, chain: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        a, b, s = self.a, self.b, self.scales
+        out = dict(chain)
+        for key in ("alpha", "alpha_trace", "theta_mean"):
+            out[key] = chain[key] * a + b
+        out["D"] = chain["D"] * a[:, None] * a[None, :]
+        out["sd_trace"] = chain["sd_trace"] * a
+        out["beta_mean"] = chain["beta_mean"] / s
+        out["beta_sq"] = chain["beta_sq"] / s**2
+        out["beta_draws"] = chain["beta_draws"] / s
+        return out
+
+
+def _theta_scale_map(signs: np.ndarray, scales: np.ndarray) -> _ThetaScaleMap:
+    constrained = signs != 0
+    a = np.where(constrained, 1.0, 1.0 / scales)
+    b = np.where(constrained, -np.log(scales), 0.0)
+    return _ThetaScaleMap(a=a, b=b, scales=scales)
 
 
 def _to_theta(beta: np.ndarray, signs: np.ndarray) -> np.ndarray:
@@ -807,8 +873,16 @@ class HBResults:
         """Hit rate and mean probability of the chosen alternative on holdout tasks.
 
         Each task is predicted with its respondent's posterior mean coefficients;
-        respondents that were not estimated are skipped.
+        respondents that were not estimated are skipped. With dual response the forced
+        choice among the concepts is predicted.
         """
+        if self.coding is not None and holdouts.dual_response:
+            # A dual-response task's chosen row is the forced choice among the concepts;
+            # the none row is the second question's: predict the forced choice.
+            frame = holdouts.frame
+            holdouts = ChoiceData(
+                frame[frame["none"] == 0].reset_index(drop=True), holdouts.variables
+            )
         design = self._design_of(holdouts)
         index = pd.Index(self.individual.index)
         rows = index.get_indexer(pd.Index(design.groups))
