@@ -22,6 +22,8 @@ SQLite's write lock.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +58,16 @@ def make_engine(url: str | None = None, **options: Any) -> Engine:
     """An engine for ``url`` (see :func:`database_url`), set up for concurrent requests."""
     resolved = make_url(database_url(url))
     if resolved.get_backend_name() == "sqlite":
+        if resolved.database in (None, "", ":memory:"):  # one shared in-memory connection
+            from sqlalchemy.pool import StaticPool
+
+            options.setdefault("poolclass", StaticPool)
+        else:
+            options.setdefault("pool_size", 16)
+            options.setdefault("max_overflow", 16)
         engine = create_engine(
             resolved,
             connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_MS / 1000},
-            pool_size=options.pop("pool_size", 16),
-            max_overflow=options.pop("max_overflow", 16),
             **options,
         )
         _setup_sqlite(engine)
@@ -80,9 +87,9 @@ def _setup_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's begin event, not the driver, open transactions.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        _write_ahead_log(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA synchronous={_synchronous()}")
         cursor.close()
 
@@ -92,6 +99,22 @@ def _setup_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")  # a snapshot for reading, no lock
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _write_ahead_log(cursor: Any) -> None:
+    """Switch the file to WAL (it stays so). Several workers opening a new database at once
+    race for the switch, which SQLite answers with 'locked' at once instead of waiting."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")  # in-memory databases stay 'memory'
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _synchronous() -> str:
