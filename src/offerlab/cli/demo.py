@@ -1,12 +1,16 @@
 """``offerlab demo``: the whole loop on the example car-subscription study.
 
-efficient design → simulated respondents → multinomial logit → importance,
-willingness to pay and preference shares → tables (CSV) and plots (PNG).
+efficient design → simulated respondents → multinomial logit (importance, willingness to
+pay, preference shares; CSV and PNG) → hierarchical Bayes (individual part-worths) →
+market simulator against a rival and the status quo → the recommended subscription and
+price, with its uncertainty → the report (HTML, PDF, Excel).
 """
 
 from __future__ import annotations
 
 import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +23,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from offerlab.cli._choices import Language
+from offerlab.cli._heterogeneity import run_with_progress
+from offerlab.data import ChoiceData
 from offerlab.design import diagnose, make_design
+from offerlab.exceptions import ConvergenceWarning
 from offerlab.models import MultinomialLogit
+from offerlab.models._hb import HBResults, HierarchicalBayes
 from offerlab.report import plot_importance, plot_partworths, plot_shares, plot_wtp
 from offerlab.simulate import load_population, share_of_preference, simulate_answers
 from offerlab.study import Study, example_path, load_study
@@ -34,6 +42,14 @@ def demo(
     ),
     respondents: Annotated[int, typer.Option(min=50, help="Simulated respondents.")] = 500,
     seed: Annotated[int, typer.Option(help="Seed: the demo is reproducible.")] = 2026,
+    decide: Annotated[
+        bool,
+        typer.Option(
+            "--decide/--no-decide",
+            help="Also fit hierarchical Bayes, simulate the example market, recommend the "
+            "subscription and its price, and write the report.",
+        ),
+    ] = True,
     language: Annotated[
         Language,
         typer.Option(
@@ -106,6 +122,8 @@ def demo(
         progress.update(step, completed=1.0)
 
     _print_summary(console, results, importance, wtp, shares, diagnostics, currency)
+    if decide:
+        _decide(console, answers.data, study, out, seed, language)
     elapsed = time.perf_counter() - started
     console.print(
         f"\nTables and plots in [bold]{escape(str(out))}/[/] "
@@ -194,3 +212,56 @@ def _money(value: float) -> str:
 
 def _percent(value: float | None) -> str:
     return "n/a (prohibitions: no theoretical optimum)" if value is None else f"{100 * value:.1f}%"
+
+
+def _decide(
+    console: Console, data: ChoiceData, study: Study, out: Path, seed: int, language: str
+) -> None:
+    """HB → market simulator → recommendation → report, on the example market."""
+    from offerlab.cli.market import load_market, simulator_for
+    from offerlab.report._excel import write_excel
+    from offerlab.report._html import build_report, write_html
+    from offerlab.report._pdf import write_pdf
+
+    spec = load_market(example_path("car_subscription_market"), study)
+    console.rule("[bold]Decide[/]: which subscription, at what price?")
+    # Short chains keep the demo under a minute (`offerlab estimate --model hb` runs
+    # 10,000 + 10,000 iterations and checks convergence); 10 kept draws per respondent and
+    # chain are the population the simulator and optimiser average over.
+    model = HierarchicalBayes(burn_in=2000, draws=1000, chains=2, keep_draws=10, seed=seed)
+
+    def fit_quietly(progress: Callable[[float], None]) -> HBResults:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return model.fit(data, study=study, progress=progress)
+
+    hb = run_with_progress(console, "hierarchical Bayes, 2 chains x 3,000", fit_quietly)
+    console.print(
+        f"[dim]Hierarchical Bayes: RLH {hb.rlh_overall:.2f}, holdout hit rate "
+        f"{hb.holdout_hit_rate:.0%}; chains this short are not converged (max R-hat "
+        f"{hb.convergence['rhat'].max():.2f}): fine for a demo, not for a decision.[/]"
+    )
+    sim = simulator_for(hb, "sop", n_draws=50, seed=seed)
+    market = spec.market(hb.coding)
+    # One tier on the studied prices: an exhaustive search, a few seconds.
+    options = {
+        "slots": spec.tiers[:1], "costs": spec.costs, "base_cost": spec.file.base_cost,
+        "prices": None, "fixed": dict(spec.file.optimise.fixed),
+        "pessimism": spec.file.optimise.pessimism, "rng": seed,
+    }  # fmt: skip
+    content = run_with_progress(
+        console,
+        "simulator, optimiser, report",
+        lambda progress: build_report(
+            hb, data, study, model="hb", sim=sim, market=market, optimise=options,
+            objective="profit", pricing_offer=spec.pricing_offer, language=language,
+        ),
+    )  # fmt: skip
+    for fmt, write in (("html", write_html), ("pdf", write_pdf), ("xlsx", write_excel)):
+        write(content, out / f"report.{fmt}")
+    for line in content.recommendation:
+        console.print(f"[bold]recommendation:[/] {escape(line)}")
+    console.print(
+        f"Report: [bold]{escape(str(out / 'report.html'))}[/] (opens offline, with a live "
+        "simulator), report.pdf, report.xlsx (a locked simulator sheet)."
+    )
