@@ -228,8 +228,13 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
         "partworths.png",
         "wtp.png",
         "shares.png",
+        "report.html",
+        "report.pdf",
+        "report.xlsx",
     ):
         assert (out / name).stat().st_size > 0, name
     shares = pd.read_csv(out / "shares.csv")
     assert shares["share"].sum() == pytest.approx(1.0, abs=1e-12)
     assert "Willingness to pay" in result.stdout
+    assert "recommendation: CHF" in result.stdout  # the variant and price to launch
+    assert "http" not in (out / "report.html").read_text()  # opens offline
