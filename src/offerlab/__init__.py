@@ -9,6 +9,7 @@ The pipeline, and where each step lives::
     MultinomialLogit      offerlab.models     estimation: part-worths, importance, WTP
     LatentClassLogit      offerlab.models     segments of respondents (latent classes)
     MixedLogit            offerlab.models     random coefficients (maximum simulated likelihood)
+    HierarchicalBayes     offerlab.models     individual part-worths (CBC/HB's sampler)
     share_of_preference   offerlab.simulate   shares for concrete offers
     simulate_market       offerlab.decide     market simulator: rules, segments, intervals
     optimise_offers       offerlab.decide     the best offer or line-up, with its uncertainty
@@ -28,6 +29,8 @@ from offerlab.decide import gabor_granger, optimise_offers, simulate_market, van
 from offerlab.design import Design, diagnose, make_design
 from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.models import (
+    HBResults,
+    HierarchicalBayes,
     LatentClassLogit,
     LatentClassResults,
     MixedLogit,
@@ -51,6 +54,8 @@ __version__ = "0.1.0"
 __all__ = [
     "ChoiceData",
     "Design",
+    "HBResults",
+    "HierarchicalBayes",
     "LatentClassLogit",
     "LatentClassResults",
     "MNLResults",

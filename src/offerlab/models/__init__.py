@@ -1,5 +1,6 @@
-"""Choice models: multinomial, mixed and latent class logit, their results, and spec files."""
+"""Choice models: multinomial, latent class and mixed logit, hierarchical Bayes; results; specs."""
 
+from offerlab.models._hb import HBResults, HierarchicalBayes
 from offerlab.models._latent_class import (
     ClassCountTable,
     LatentClassLogit,
@@ -16,6 +17,8 @@ from offerlab.models._spec import ModelSpec, load_spec, parse_spec
 __all__ = [
     "ClassCountTable",
     "ConjointCoding",
+    "HBResults",
+    "HierarchicalBayes",
     "LatentClassLogit",
     "LatentClassResults",
     "MNLResults",

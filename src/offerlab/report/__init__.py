@@ -6,11 +6,13 @@ from offerlab.report._decide_plots import (
     plot_tornado,
     plot_van_westendorp,
 )
+from offerlab.report._hb_plots import plot_hb_trace
 from offerlab.report._plots import plot_importance, plot_partworths, plot_shares, plot_wtp
 
 __all__ = [
     "plot_demand",
     "plot_gabor_granger",
+    "plot_hb_trace",
     "plot_importance",
     "plot_partworths",
     "plot_shares",
