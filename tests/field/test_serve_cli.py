@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from _respondent import QUALIFY, TINY
 from _server import free_port
 
@@ -93,10 +94,9 @@ def test_serve_keeps_answers_in_sqlite_in_the_working_folder(tmp_path) -> None:
         _stop(process)
 
 
-def test_two_workers_share_one_postgresql(tmp_path, postgres_server) -> None:
-    from conftest import _fresh_postgres_database
-
-    url = _fresh_postgres_database(postgres_server)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_workers_share_one_postgresql(tmp_path, database_url) -> None:
+    url = database_url
     env = {**os.environ, "OFFERLAB_DATABASE_URL": url.replace("+psycopg", "")}
     process, base = _start(["--workers", "2"], tmp_path, env)
     try:

@@ -1,40 +1,23 @@
-"""Fixtures of the fielding tests: the example study, a small design, SQLite and PostgreSQL."""
+"""Fixtures shared by the tests that need a database: SQLite and PostgreSQL.
+
+PostgreSQL is OFFERLAB_TEST_POSTGRES_URL, or one throwaway cluster for the whole session
+(`.ci/run` installs the server from Debian's packages). Without the binaries the
+PostgreSQL cases skip with the reason; under CI=true they fail instead.
+"""
 
 from __future__ import annotations
 
 import itertools
 import os
 import secrets
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from offerlab.design import Design, make_design
 from offerlab.store._pgcluster import find_pg_bin, temporary_postgres
-from offerlab.study import Study, load_study
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "car_subscription.yaml"
 _COUNTER = itertools.count()
-
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-
-
-@pytest.fixture(scope="session")
-def study() -> Study:
-    return load_study(EXAMPLE)
-
-
-@pytest.fixture(scope="session")
-def study_text() -> str:
-    return EXAMPLE.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="session")
-def design(study: Study) -> Design:
-    return make_design(study, method="random", versions=4, seed=1)
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +39,7 @@ def postgres_server() -> Iterator[str]:
 def _fresh_postgres_database(server: str) -> str:
     import psycopg
 
-    name = f"t{os.getpid()}_{next(_COUNTER)}_{secrets.token_hex(4)}"  # unique across conftests
+    name = f"t{os.getpid()}_{next(_COUNTER)}_{secrets.token_hex(4)}"
     base, _, _ = server.rpartition("/")
     plain = base.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(plain + "/postgres", autocommit=True) as connection:
