@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -28,7 +27,7 @@ from offerlab.models._matrix import (
     task_layout,
 )
 from offerlab.models._mnl import MultinomialLogit
-from offerlab.models._results import CovKind, MNLResults, Summary
+from offerlab.models._results import CovKind, MNLResults, Summary, WaldInference
 from offerlab.models._spec import ModelSpec, load_spec, spec_matrix
 from offerlab.numerics import Scheme, mnl_null_loglike
 from offerlab.numerics._latent_class import (
@@ -581,7 +580,7 @@ def _results(
 # -- results ------------------------------------------------------------------------------
 
 
-class LatentClassResults:
+class LatentClassResults(WaldInference):
     """A fitted latent class logit.
 
     Attributes
@@ -667,45 +666,6 @@ class LatentClassResults:
     @property
     def classes(self) -> list[int]:
         return list(range(1, self.n_classes + 1))
-
-    def cov_of(self, kind: CovKind | None = None) -> pd.DataFrame:
-        """The covariance of θ of ``kind`` (default: ``cov_type``)."""
-        kind = kind or self.cov_type
-        table = {"classic": self.cov, "robust": self.cov_robust, "cluster": self.cov_cluster}
-        if kind not in table:
-            raise OfferlabError(f"kind must be one of {list(table)}; got {kind!r}")
-        return table[kind]
-
-    def _se(self, kind: CovKind | None) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.cov_of(kind).to_numpy())), index=self.params.index)
-
-    @cached_property
-    def bse(self) -> pd.Series:
-        return self._se("classic")
-
-    @cached_property
-    def bse_robust(self) -> pd.Series:
-        return self._se("robust")
-
-    @cached_property
-    def bse_cluster(self) -> pd.Series:
-        return self._se("cluster")
-
-    @property
-    def tvalues(self) -> pd.Series:
-        return self.params / self._se(None)
-
-    @property
-    def pvalues(self) -> pd.Series:
-        return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues)), index=self.params.index)
-
-    def conf_int(self, alpha: float = 0.05, kind: CovKind | None = None) -> pd.DataFrame:
-        """Wald intervals of θ, columns ``lower`` and ``upper``."""
-        if not 0 < alpha < 1:
-            raise OfferlabError(f"alpha must lie in (0, 1); got {alpha!r}")
-        z = stats.norm.ppf(1 - alpha / 2)
-        se = self._se(kind)
-        return pd.DataFrame({"lower": self.params - z * se, "upper": self.params + z * se})
 
     # -- classes ---------------------------------------------------------------------------
     @property

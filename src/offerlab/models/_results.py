@@ -64,7 +64,63 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
-class MNLResults:
+class WaldInference:
+    """Standard errors, z-tests and Wald intervals from the covariances of a fit.
+
+    Needs ``params`` (Series), ``cov``, ``cov_robust``, ``cov_cluster`` (DataFrames) and
+    ``cov_type``; shared by the MNL, mixed logit and latent class results.
+    """
+
+    params: pd.Series
+    cov: pd.DataFrame
+    cov_robust: pd.DataFrame
+    cov_cluster: pd.DataFrame
+    cov_type: CovKind
+
+    def cov_of(self, kind: CovKind | None = None) -> pd.DataFrame:
+        """The covariance of ``kind`` (default: ``cov_type``)."""
+        kind = kind or self.cov_type
+        table = {"classic": self.cov, "robust": self.cov_robust, "cluster": self.cov_cluster}
+        if kind not in table:
+            raise OfferlabError(f"kind must be one of {list(table)}; got {kind!r}")
+        return table[kind]
+
+    def _se(self, kind: CovKind | None) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov_of(kind).to_numpy())), index=self.params.index)
+
+    @cached_property
+    def bse(self) -> pd.Series:
+        """Classic standard errors √diag((−H)⁻¹)."""
+        return self._se("classic")
+
+    @cached_property
+    def bse_robust(self) -> pd.Series:
+        return self._se("robust")
+
+    @cached_property
+    def bse_cluster(self) -> pd.Series:
+        return self._se("cluster")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """Estimate / SE (SE of ``cov_type``)."""
+        return self.params / self._se(None)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values of the z-test β = 0."""
+        return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues)), index=self.params.index)
+
+    def conf_int(self, alpha: float = 0.05, kind: CovKind | None = None) -> pd.DataFrame:
+        """Wald confidence intervals, columns ``lower`` and ``upper``."""
+        if not 0 < alpha < 1:
+            raise OfferlabError(f"alpha must lie in (0, 1); got {alpha!r}")
+        z = stats.norm.ppf(1 - alpha / 2)
+        se = self._se(kind)
+        return pd.DataFrame({"lower": self.params - z * se, "upper": self.params + z * se})
+
+
+class MNLResults(WaldInference):
     """A fitted multinomial logit.
 
     Attributes
@@ -138,48 +194,6 @@ class MNLResults:
         self.gradient = gradient
 
     # -- standard errors and tests ---------------------------------------------------------
-    def cov_of(self, kind: CovKind | None = None) -> pd.DataFrame:
-        """The covariance of ``kind`` (default: ``cov_type``)."""
-        kind = kind or self.cov_type
-        table = {"classic": self.cov, "robust": self.cov_robust, "cluster": self.cov_cluster}
-        if kind not in table:
-            raise OfferlabError(f"kind must be one of {list(table)}; got {kind!r}")
-        return table[kind]
-
-    def _se(self, kind: CovKind | None) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.cov_of(kind).to_numpy())), index=self.params.index)
-
-    @cached_property
-    def bse(self) -> pd.Series:
-        """Classic standard errors √diag((−H)⁻¹)."""
-        return self._se("classic")
-
-    @cached_property
-    def bse_robust(self) -> pd.Series:
-        return self._se("robust")
-
-    @cached_property
-    def bse_cluster(self) -> pd.Series:
-        return self._se("cluster")
-
-    @property
-    def tvalues(self) -> pd.Series:
-        """Estimate / SE (SE of ``cov_type``)."""
-        return self.params / self._se(None)
-
-    @property
-    def pvalues(self) -> pd.Series:
-        """Two-sided p-values of the z-test β = 0."""
-        return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues)), index=self.params.index)
-
-    def conf_int(self, alpha: float = 0.05, kind: CovKind | None = None) -> pd.DataFrame:
-        """Wald confidence intervals, columns ``lower`` and ``upper``."""
-        if not 0 < alpha < 1:
-            raise OfferlabError(f"alpha must lie in (0, 1); got {alpha!r}")
-        z = stats.norm.ppf(1 - alpha / 2)
-        se = self._se(kind)
-        return pd.DataFrame({"lower": self.params - z * se, "upper": self.params + z * se})
-
     # -- fit statistics --------------------------------------------------------------------
     @property
     def k(self) -> int:
