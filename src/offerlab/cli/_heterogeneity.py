@@ -7,25 +7,21 @@ options into estimator arguments and results into tables, CSV files and plots.
 from __future__ import annotations
 
 import re
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from offerlab.cli._tables import frame_table, is_default_index
-from offerlab.exceptions import OfferlabError, OfferlabWarning
+from offerlab.exceptions import OfferlabError
 
 __all__ = [
     "parse_class_counts",
     "parse_random",
     "parse_restrictions",
     "parse_signs",
-    "run_with_progress",
 ]
 
 
@@ -83,31 +79,6 @@ def parse_random(items: list[str]) -> dict[str, str] | None:
             raise OfferlabError(f"--random takes NAME or NAME=DISTRIBUTION; got {item!r}")
         out[name.strip()] = dist.strip() or "normal"
     return out or None
-
-
-def run_with_progress(
-    console: Console, description: str, work: Callable[[Callable[[float], None]], Any]
-) -> Any:
-    """Run ``work(progress)`` under a Rich bar with time left; print offerlab warnings after."""
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    )
-    with (
-        warnings.catch_warnings(record=True) as caught,
-        Progress(*columns, console=console, transient=True) as bar,
-    ):
-        warnings.simplefilter("always", OfferlabWarning)
-        step = bar.add_task(description, total=1.0)
-        result = work(lambda done: bar.update(step, completed=min(max(done, 0.0), 1.0)))
-    for w in caught:
-        if issubclass(w.category, OfferlabWarning):
-            console.print(f"[yellow]warning:[/] {escape(str(w.message))}")
-    return result
 
 
 def print_summary(console: Console, summary: Any) -> None:

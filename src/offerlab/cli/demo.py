@@ -23,7 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from offerlab.cli._choices import Language
-from offerlab.cli._heterogeneity import run_with_progress
+from offerlab.cli._progress import run_with_progress
 from offerlab.data import ChoiceData
 from offerlab.design import diagnose, make_design
 from offerlab.exceptions import ConvergenceWarning

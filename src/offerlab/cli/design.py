@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -12,12 +11,11 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from offerlab.cli._choices import Method
+from offerlab.cli._progress import run_with_progress
 from offerlab.design import DesignDiagnostics, diagnose, make_design
-from offerlab.exceptions import OfferlabWarning
 from offerlab.study import load_study
 
 __all__ = ["design", "diagnostics_tables"]
@@ -125,33 +123,20 @@ def design(
     console = _console()
     the_study = load_study(study)
     chosen = method or the_study.design.method
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    )
     started = time.perf_counter()
-    with (
-        warnings.catch_warnings(record=True) as caught,
-        Progress(*columns, console=console, transient=True) as progress,
-    ):
-        warnings.simplefilter("always", OfferlabWarning)
-        step = progress.add_task(f"{chosen} design", total=1.0)
-        result = make_design(
+    result = run_with_progress(
+        console,
+        f"{chosen} design",
+        lambda progress: make_design(
             the_study,
             method=method,
             versions=versions,
             seed=seed,
             seconds=seconds,
-            progress=lambda done: progress.update(step, completed=done),
-        )
+            progress=progress,
+        ),
+    )
     took = time.perf_counter() - started
-    for w in caught:
-        if issubclass(w.category, OfferlabWarning):
-            console.print(f"[yellow]warning:[/] {escape(str(w.message))}")
     out.parent.mkdir(parents=True, exist_ok=True)
     result.write(out)
     console.print(

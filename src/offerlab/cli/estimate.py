@@ -26,9 +26,9 @@ from offerlab.cli._heterogeneity import (
     parse_restrictions,
     parse_signs,
     print_summary,
-    run_with_progress,
     write_frames,
 )
+from offerlab.cli._progress import run_with_progress
 from offerlab.cli._tables import frame_table
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError

@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from offerlab.cli._choices import Model
-from offerlab.cli._heterogeneity import run_with_progress
+from offerlab.cli._progress import run_with_progress
 from offerlab.cli._tables import frame_table
 from offerlab.cli.estimate import wide_console
 from offerlab.data import ChoiceData

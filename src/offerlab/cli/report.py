@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from offerlab.cli._choices import Language, Model
-from offerlab.cli._heterogeneity import run_with_progress
+from offerlab.cli._progress import run_with_progress
 from offerlab.cli.estimate import wide_console
 from offerlab.cli.market import (
     RULE_NAMES,
