@@ -595,6 +595,7 @@ def _recommendation(
         ]
         head = f"Tier {i}: " if len(result.best) > 1 else ""
         out.append(head + ", ".join(parts))
+        out += _edge_of_range(study, offer, currency, head)
     if objective == "share":
         fmt: Callable[[float], str] = lambda v: f"{100 * v:.1f}%"  # noqa: E731
     else:
@@ -618,6 +619,26 @@ def _recommendation(
         )
     )
     return out
+
+
+def _edge_of_range(
+    study: Study, offer: Mapping[str, object], currency: str, head: str
+) -> list[str]:
+    """A warning when the recommended price is the highest or lowest one studied: the
+    optimum may lie beyond what respondents saw, where the model cannot tell."""
+    price = study.price_attribute
+    if price is None or price.name not in offer:
+        return []
+    value = float(offer[price.name])  # type: ignore[arg-type]
+    for bound, side, beyond in ((max(price.values), "highest", "above"),
+                                (min(price.values), "lowest", "below")):  # fmt: skip
+        if abs(value - bound) < 1e-9:
+            return [
+                f"{head}Caution: {_money(bound, currency)} is the {side} price studied, so "
+                f"the best price may lie {beyond} it, where the survey did not ask: test "
+                f"prices {beyond} it before settling on this one."
+            ]
+    return []
 
 
 def _method(
