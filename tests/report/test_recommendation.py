@@ -28,7 +28,7 @@ OFFER = {
 def test_a_price_at_the_edge_of_the_studied_range_is_flagged(price: float, words: str) -> None:
     study = ol.load_study(ol.example_path())
     (caution,) = _edge_of_range(study, {"monthly_price": price, **OFFER}, "CHF", "")
-    assert words in caution.replace("\u2009", " ").replace("’", "")
+    assert words in caution
 
 
 def test_a_price_inside_the_range_is_not_flagged() -> None:
