@@ -209,7 +209,8 @@ def estimate(
     console = wide_console()
     inputs = read_inputs(data, study, spec)
     if model == "mnl":
-        results = fit_from_files(data, study, spec, coding, cov, dual)
+        mnl = MultinomialLogit(coding=coding, cov_type=cov, dual=dual)
+        results = mnl.fit(**inputs)
         print_results(console, results)
         if out is not None:
             written = write_tables(results, out)
