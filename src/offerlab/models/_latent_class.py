@@ -22,6 +22,7 @@ from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabErr
 from offerlab.models._matrix import (
     ConjointCoding,
     ModelMatrix,
+    arrays_matrix,
     build_model_matrix,
     conjoint_matrix,
     task_layout,
@@ -337,29 +338,9 @@ class LatentClassLogit:
             As for :meth:`fit`.
         """
         self._validate()
-        X = np.asarray(X)
-        if X.ndim != 3 or X.dtype != np.float64:
-            raise OfferlabError(f"X must be a float64 array (N, J, K); got {X.dtype} {X.shape}")
-        N, J, K = X.shape
-        y = np.asarray(y, dtype=np.int64)
-        if y.shape != (N,) or (y < 0).any() or (y >= J).any():
-            raise OfferlabError(f"y must hold N = {N} indices in [0, {J}); got shape {y.shape}")
-        if available is None:
-            available = np.ones((N, J), dtype=bool)
-        available = np.asarray(available, dtype=bool)
-        if available.shape != (N, J) or not available[np.arange(N), y].all():
-            raise OfferlabError("available must be (N, J) and true on every chosen alternative")
-        design = ModelMatrix(
-            X=X,
-            y=y,
-            available=available,
-            weights=None if weights is None else np.asarray(weights, dtype=float),
-            groups=np.arange(N) if groups is None else np.asarray(groups),
-            names=list(names) if names is not None else [f"x{k}" for k in range(K)],
-            n_tasks=N,
+        design = arrays_matrix(
+            X, y, available=available, weights=weights, groups=groups, names=names
         )
-        if len(design.names) != K:
-            raise OfferlabError(f"names has {len(design.names)} entries; X has K = {K}")
         self.results_ = self._fit_matrix(design, start, progress)
         return self.results_
 

@@ -12,7 +12,7 @@ part-worth attributes between adjacent levels.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +23,14 @@ from offerlab.exceptions import ChoiceDataError, EstimationError, OfferlabError
 from offerlab.numerics import Scheme, level_coding_matrix
 from offerlab.study import CategoricalAttribute, NumericAttribute, PriceAttribute, Study
 
-__all__ = ["AttributeBlock", "ConjointCoding", "ModelMatrix", "build_model_matrix", "task_layout"]
+__all__ = [
+    "AttributeBlock",
+    "ConjointCoding",
+    "ModelMatrix",
+    "arrays_matrix",
+    "build_model_matrix",
+    "task_layout",
+]
 
 NONE_PARAM = "none"
 
@@ -446,4 +453,50 @@ def conjoint_matrix(
         none_index=coding.none_index,
         dual=dual,
         dual_model=dual_model,
+    )
+
+
+def arrays_matrix(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    available: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+    names: Sequence[str] | None = None,
+    offset: np.ndarray | None = None,
+) -> ModelMatrix:
+    """Check arrays given to an estimator's ``fit_arrays`` and wrap them (``X`` not copied).
+
+    ``X`` (N, J, K) float64, ``y`` (N,) chosen indices, ``available`` (N, J) (default all),
+    ``weights`` (N,), ``groups`` (N,) respondents (default: each observation its own),
+    ``names`` (default ``x0``, ``x1``…), ``offset`` (N, J).
+    """
+    X = np.asarray(X)
+    if X.ndim != 3 or X.dtype != np.float64:
+        raise OfferlabError(f"X must be a float64 array (N, J, K); got {X.dtype} {X.shape}")
+    N, J, K = X.shape
+    y = np.asarray(y, dtype=np.int64)
+    if y.shape != (N,) or (y < 0).any() or (y >= J).any():
+        raise OfferlabError(f"y must hold N = {N} indices in [0, {J}); got shape {y.shape}")
+    if available is None:
+        available = np.ones((N, J), dtype=bool)
+    available = np.asarray(available, dtype=bool)
+    if available.shape != (N, J) or not available[np.arange(N), y].all():
+        raise OfferlabError("available must be (N, J) and true on every chosen alternative")
+    groups = np.arange(N) if groups is None else np.asarray(groups)
+    if groups.shape != (N,):
+        raise OfferlabError(f"groups must have shape ({N},); got {groups.shape}")
+    names = list(names) if names is not None else [f"x{k}" for k in range(K)]
+    if len(names) != K:
+        raise OfferlabError(f"names has {len(names)} entries; X has K = {K}")
+    return ModelMatrix(
+        X=X,
+        y=y,
+        available=available,
+        weights=None if weights is None else np.asarray(weights, dtype=float),
+        groups=groups,
+        names=names,
+        offset=None if offset is None else np.asarray(offset, dtype=float),
+        n_tasks=N,
     )

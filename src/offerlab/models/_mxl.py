@@ -21,7 +21,7 @@ import pandas as pd
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
-from offerlab.models._matrix import ConjointCoding, ModelMatrix, conjoint_matrix
+from offerlab.models._matrix import ConjointCoding, ModelMatrix, arrays_matrix, conjoint_matrix
 from offerlab.models._mnl import _estimation_rows, newton
 from offerlab.models._mxl_results import MixedLogitResults, mxl_param_names
 from offerlab.models._results import CovKind
@@ -279,29 +279,8 @@ class MixedLogit:
             As in :meth:`fit`.
         """
         self._validate()
-        X = np.asarray(X)
-        if X.ndim != 3 or X.dtype != np.float64:
-            raise OfferlabError(f"X must be a float64 array (N, J, K); got {X.dtype} {X.shape}")
-        N, J, K = X.shape
-        y = np.asarray(y, dtype=np.int64)
-        if y.shape != (N,) or (y < 0).any() or (y >= J).any():
-            raise OfferlabError(f"y must hold N = {N} indices in [0, {J}); got shape {y.shape}")
-        if available is None:
-            available = np.ones((N, J), dtype=bool)
-        available = np.asarray(available, dtype=bool)
-        if available.shape != (N, J) or not available[np.arange(N), y].all():
-            raise OfferlabError("available must be (N, J) and true on every chosen alternative")
-        names = list(names) if names is not None else [f"x{k}" for k in range(K)]
-        if len(names) != K:
-            raise OfferlabError(f"names has {len(names)} entries; X has K = {K}")
-        design = ModelMatrix(
-            X=X,
-            y=y,
-            available=available,
-            weights=None if weights is None else np.asarray(weights, dtype=float),
-            groups=np.arange(N) if groups is None else np.asarray(groups),
-            names=names,
-            n_tasks=N,
+        design = arrays_matrix(
+            X, y, available=available, weights=weights, groups=groups, names=names
         )
         random = "all" if self.random is None else self.random
         self.results_ = self._fit_matrix(design, random, {}, start, progress)
