@@ -28,7 +28,13 @@ from offerlab.models._matrix import (
     task_layout,
 )
 from offerlab.models._mnl import MultinomialLogit
-from offerlab.models._results import CovKind, MNLResults, Summary, WaldInference
+from offerlab.models._results import (
+    CovKind,
+    FitStatistics,
+    MNLResults,
+    Summary,
+    WaldInference,
+)
 from offerlab.models._spec import ModelSpec, load_spec, spec_matrix
 from offerlab.numerics import Scheme, mnl_null_loglike
 from offerlab.numerics._latent_class import (
@@ -561,7 +567,7 @@ def _results(
 # -- results ------------------------------------------------------------------------------
 
 
-class LatentClassResults(WaldInference):
+class LatentClassResults(WaldInference, FitStatistics):
     """A fitted latent class logit.
 
     Attributes
@@ -786,31 +792,9 @@ class LatentClassResults(WaldInference):
 
     # -- fit statistics --------------------------------------------------------------------
     @property
-    def k(self) -> int:
-        """Estimated parameters (class constants included)."""
-        return len(self.params)
-
-    @property
     def n_bic(self) -> int:
         """Sample size in BIC and CAIC: respondents (panel) or tasks (cross-section)."""
         return self.n_respondents if self.panel else self.nobs
-
-    @property
-    def rho2(self) -> float:
-        return 1.0 - self.llf / self.llnull
-
-    @property
-    def rho2_adj(self) -> float:
-        return 1.0 - (self.llf - self.k) / self.llnull
-
-    @property
-    def aic(self) -> float:
-        return 2 * self.k - 2 * self.llf
-
-    @property
-    def bic(self) -> float:
-        """K log(n) − 2ℓ with n = :attr:`n_bic`."""
-        return self.k * np.log(self.n_bic) - 2 * self.llf
 
     @property
     def caic(self) -> float:

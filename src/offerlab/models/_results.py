@@ -120,7 +120,45 @@ class WaldInference:
         return pd.DataFrame({"lower": self.params - z * se, "upper": self.params + z * se})
 
 
-class MNLResults(WaldInference):
+class FitStatistics:
+    """ρ², AIC and BIC from ``llf``, ``llnull``, ``params`` and the BIC's sample size."""
+
+    params: pd.Series
+    llf: float
+    llnull: float
+    nobs: int
+
+    @property
+    def k(self) -> int:
+        """Number of estimated parameters."""
+        return len(self.params)
+
+    @property
+    def n_bic(self) -> int:
+        """Sample size in the BIC (here the choice observations)."""
+        return self.nobs
+
+    @property
+    def rho2(self) -> float:
+        """McFadden's ρ² = 1 − ℓ/ℓ₀."""
+        return 1.0 - self.llf / self.llnull
+
+    @property
+    def rho2_adj(self) -> float:
+        """Adjusted ρ̄² = 1 − (ℓ − K)/ℓ₀ (biogeme's rho-square-bar)."""
+        return 1.0 - (self.llf - self.k) / self.llnull
+
+    @property
+    def aic(self) -> float:
+        return 2 * self.k - 2 * self.llf
+
+    @property
+    def bic(self) -> float:
+        """K log(n) − 2ℓ with n = :attr:`n_bic`."""
+        return self.k * np.log(self.n_bic) - 2 * self.llf
+
+
+class MNLResults(WaldInference, FitStatistics):
     """A fitted multinomial logit.
 
     Attributes
@@ -193,32 +231,7 @@ class MNLResults(WaldInference):
         self.fixed_params = fixed_params if fixed_params is not None else pd.Series(dtype=float)
         self.gradient = gradient
 
-    # -- standard errors and tests ---------------------------------------------------------
-    # -- fit statistics --------------------------------------------------------------------
-    @property
-    def k(self) -> int:
-        """Number of estimated coefficients."""
-        return len(self.params)
-
-    @property
-    def rho2(self) -> float:
-        """McFadden's ρ² = 1 − ℓ/ℓ₀."""
-        return 1.0 - self.llf / self.llnull
-
-    @property
-    def rho2_adj(self) -> float:
-        """Adjusted ρ̄² = 1 − (ℓ − K)/ℓ₀ (biogeme's rho-square-bar)."""
-        return 1.0 - (self.llf - self.k) / self.llnull
-
-    @property
-    def aic(self) -> float:
-        return 2 * self.k - 2 * self.llf
-
-    @property
-    def bic(self) -> float:
-        """K log(nobs) − 2ℓ."""
-        return self.k * np.log(self.nobs) - 2 * self.llf
-
+    # -- fit statistics: FitStatistics ------------------------------------------------------
     def fit_frame(self) -> pd.DataFrame:
         """Fit statistics as a one-column table (statistic → value)."""
         rows = {
