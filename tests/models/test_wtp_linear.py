@@ -11,16 +11,23 @@ from offerlab.study import Study
 
 
 def test_wtp_per_value_is_the_per_unit_wtp_times_the_distance() -> None:
-    study = Study.model_validate({
-        "name": "km",
-        "attributes": [
-            {"name": "km", "type": "numeric", "label": "km", "unit": "km",
-             "values": [1000, 1500, 2500]},
-            {"name": "price", "type": "price", "label": "Price", "values": [390, 590, 790]},
-        ],
-        "tasks": {"alternatives": 2, "per_respondent": 6},
-        "design": {"method": "random", "versions": 5, "seed": 1},
-    })
+    study = Study.model_validate(
+        {
+            "name": "km",
+            "attributes": [
+                {
+                    "name": "km",
+                    "type": "numeric",
+                    "label": "km",
+                    "unit": "km",
+                    "values": [1000, 1500, 2500],
+                },
+                {"name": "price", "type": "price", "label": "Price", "values": [390, 590, 790]},
+            ],
+            "tasks": {"alternatives": 2, "per_respondent": 6},
+            "design": {"method": "random", "versions": 5, "seed": 1},
+        }
+    )
     population = Population(segments=[Segment(partworths={"km": 0.001, "price": -0.01})])
     answers = simulate_answers(study, make_design(study).to_frame(), population, 1500, rng=2)
     wtp = MultinomialLogit().fit(answers.data, study=study).wtp().set_index("level")
