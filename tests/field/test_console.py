@@ -221,3 +221,25 @@ def test_a_viewer_cannot_be_made_by_a_non_owner(tmp_path, role) -> None:
         data={"email": "x@a.ch", "role": "owner", "password": "pw", "csrf": _csrf(c)},
     )
     assert r.status_code == (403 if role == "analyst" else 303)
+
+
+def test_a_study_file_can_be_uploaded_and_a_bad_one_is_named(tmp_path) -> None:
+    fielding, venture_a = _setup(f"sqlite:///{tmp_path / 'upload.db'}")
+    c = client(fielding)
+    _login(c, "analyst@a.ch")
+    csrf = _csrf(c)
+    url = f"/console/ventures/{venture_a}/studies"
+    text = TINY.read_text(encoding="utf-8").replace("name: tiny", "name: uploaded")
+    r = c.post(url, data={"csrf": csrf}, files={"study_file": ("uploaded.yaml", text.encode())})
+    assert r.status_code == 303 and r.headers["location"] == "/console/studies/uploaded"
+    broken = text.replace("name: uploaded", "name: uploaded2").replace(
+        "type: consent", "type: konsent"
+    )
+    r = c.post(url, data={"csrf": csrf}, files={"study_file": ("mine.yaml", broken.encode())})
+    assert r.status_code == 422 and "mine.yaml" in r.text and "konsent" in r.text
+    # a file in a field that takes none, or a file that is not UTF-8 text: refused, not stored
+    r = c.post(url, data={"csrf": csrf}, files={"other": ("x.yaml", text.encode())})
+    assert r.status_code == 400
+    r = c.post(url, data={"csrf": csrf}, files={"study_file": ("x.yaml", b"\xff\xfe\x00")})
+    assert r.status_code == 400
+    assert c.get("/console/studies/uploaded2").status_code == 404

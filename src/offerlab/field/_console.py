@@ -90,20 +90,22 @@ class Console:
         with Session(self.engine) as session:
             return _auth.session_user(session, request.cookies.get(COOKIE, ""))
 
-    async def _form(self, request: Request) -> dict[str, str] | None:
+    async def _form(self, request: Request, **limits: Any) -> dict[str, str] | None:
         from offerlab.field._app import _read_form
 
-        form = await _read_form(request)
+        form = await _read_form(request, **limits)
         if form is None:
             return None
         return {k: v[0] for k, v in form.items()}
 
-    async def _post_user(self, request: Request) -> tuple[Any, dict[str, str]] | Response:
+    async def _post_user(
+        self, request: Request, **limits: Any
+    ) -> tuple[Any, dict[str, str]] | Response:
         """The logged-in user and the form of a POST, or the response refusing it."""
         user = await run_in_threadpool(self.user, request)
         if user is None:
             return PlainTextResponse("log in first", status_code=403)
-        form = await self._form(request)
+        form = await self._form(request, **limits)
         if form is None:
             return PlainTextResponse("the request is not a valid form", status_code=400)
         if not secrets.compare_digest(form.get("csrf", "").encode(), user.csrf.encode()):
@@ -239,7 +241,10 @@ class Console:
         return self.page(request, "console_index.html", user=user, ventures=ventures)
 
     async def create_study(self, request: Request) -> Response:
-        checked = await self._post_user(request)
+        # a study file uploaded, or its text pasted; room for the file and the form around it
+        checked = await self._post_user(
+            request, max_body=MAX_STUDY_TEXT + 16 * 1024, file_fields=("study_file",)
+        )
         if isinstance(checked, Response):
             return checked
         user, form = checked
@@ -248,12 +253,16 @@ class Console:
             role = _auth.venture_role(session, user.id, venture)
         if role not in ("owner", "analyst"):
             return PlainTextResponse("only owners and analysts create studies", status_code=403)
-        text = form.get("study_yaml", "")
+        uploaded = form.get("study_file", "")
+        text = uploaded if uploaded.strip() else form.get("study_yaml", "")
+        source = (form.get("study_file:filename") if uploaded.strip() else "") or "study file"
         if not text.strip() or len(text) > MAX_STUDY_TEXT:
-            return PlainTextResponse("paste a study file (at most 512 KiB)", status_code=422)
+            return PlainTextResponse(
+                "upload or paste a study file (at most 512 KiB)", status_code=422
+            )
 
         def create() -> str:
-            study = parse_study(text, "study file")
+            study = parse_study(text, source)
             with Session(self.engine) as session:
                 if self._study(session, study.name) is not None:
                     raise FileExistsError(study.name)
