@@ -112,6 +112,19 @@ class Console:
             return PlainTextResponse("missing or wrong CSRF token", status_code=403)
         return user, form
 
+    async def _post_for_study(
+        self, request: Request
+    ) -> tuple[dict[str, str], tuple[Fielding, StudyRow]] | Response:
+        """The form of a POST that changes a study the user may write, or the refusal."""
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+        user, form = checked
+        found = await self._study_for(request, user, write=True)
+        if isinstance(found, Response):
+            return found
+        return form, found
+
     def _study(self, session: Session, name: str) -> StudyRow | None:
         return session.execute(select(StudyRow).where(StudyRow.name == name)).scalar()
 
@@ -329,14 +342,10 @@ class Console:
         )
 
     async def set_status(self, request: Request) -> Response:
-        checked = await self._post_user(request)
+        checked = await self._post_for_study(request)
         if isinstance(checked, Response):
             return checked
-        user, form = checked
-        found = await self._study_for(request, user, write=True)
-        if isinstance(found, Response):
-            return found
-        fielding, _ = found
+        form, (fielding, _) = checked
         status = {"launch": "live", "pause": "paused", "close": "closed", "test": "testing"}.get(
             form.get("action", "")
         )
@@ -346,14 +355,10 @@ class Console:
         return RedirectResponse(f"/console/studies/{fielding.study.name}", status_code=303)
 
     async def share(self, request: Request) -> Response:
-        checked = await self._post_user(request)
+        checked = await self._post_for_study(request)
         if isinstance(checked, Response):
             return checked
-        user, form = checked
-        found = await self._study_for(request, user, write=True)
-        if isinstance(found, Response):
-            return found
-        _, row = found
+        form, (_, row) = checked
         email = form.get("email", "").strip().lower()
 
         def add() -> Response:
@@ -379,14 +384,10 @@ class Console:
         return await run_in_threadpool(add)
 
     async def simulate(self, request: Request) -> Response:
-        checked = await self._post_user(request)
+        checked = await self._post_for_study(request)
         if isinstance(checked, Response):
             return checked
-        user, form = checked
-        found = await self._study_for(request, user, write=True)
-        if isinstance(found, Response):
-            return found
-        fielding, _ = found
+        form, (fielding, _) = checked
         n = form.get("n", "")
         if not n.isdigit() or not 1 <= int(n) <= MAX_SIMULATED:
             return PlainTextResponse(f"n is a whole number from 1 to {MAX_SIMULATED}", 422)
