@@ -21,7 +21,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 @pytest.fixture(scope="session")
 def built(example: SimpleNamespace) -> SimpleNamespace:
     """The report content of the example (MNL, share of preference), and its market."""
-    from offerlab.cli.market import load_market, simulator_for
+    from offerlab.decide import load_market, simulator_for
     from offerlab.report._html import build_report
 
     spec = load_market(example.market_path, example.study)

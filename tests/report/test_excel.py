@@ -70,7 +70,7 @@ def test_inputs_are_validated_and_the_rest_is_locked(built, tmp_path):
 
 def test_a_population_of_several_rows_is_averaged_with_its_weights(example, built, tmp_path):
     """Latent classes: the sheet averages the classes' logit shares with the class sizes."""
-    from offerlab.cli.market import simulator_for
+    from offerlab.decide import simulator_for
     from offerlab.models._latent_class import LatentClassLogit
     from offerlab.report._html import build_report
 

@@ -218,7 +218,7 @@ def _decide(
     console: Console, data: ChoiceData, study: Study, out: Path, seed: int, language: str
 ) -> None:
     """HB → market simulator → recommendation → report, on the example market."""
-    from offerlab.cli.market import load_market, simulator_for
+    from offerlab.decide import load_market, simulator_for
     from offerlab.report._excel import write_excel
     from offerlab.report._html import build_report, write_html
     from offerlab.report._pdf import write_pdf

@@ -12,15 +12,9 @@ from rich.markup import escape
 from offerlab.cli._choices import Language, Model
 from offerlab.cli._progress import run_with_progress
 from offerlab.cli.estimate import wide_console
-from offerlab.cli.market import (
-    RULE_NAMES,
-    Objective,
-    Rule,
-    fit_for_decisions,
-    load_market,
-    simulator_for,
-)
+from offerlab.cli.market import RULE_NAMES, Objective, Rule, fit_for_decisions
 from offerlab.data import ChoiceData
+from offerlab.decide import load_market, simulator_for
 from offerlab.exceptions import OfferlabError
 from offerlab.study import load_study
 

@@ -2,7 +2,20 @@
 and summaries of needs, motives and obstacles."""
 
 from offerlab.decide._kernels import grouped_shares
-from offerlab.decide._market import Market, MarketSimulator, ShareDraws, simulate_market
+from offerlab.decide._market import (
+    Market,
+    MarketSimulator,
+    ShareDraws,
+    simulate_market,
+    simulator_for,
+)
+from offerlab.decide._market_file import (
+    MarketFile,
+    MarketSpec,
+    load_market,
+    optimise_market,
+    parse_market,
+)
 from offerlab.decide._needs import (
     group_open_text,
     none_choosers,
@@ -13,7 +26,12 @@ from offerlab.decide._needs import (
     wilson_interval,
 )
 from offerlab.decide._optimise import OfferSpace, OptimisationResult, optimise_offers
-from offerlab.decide._population import Population, mnl_population, population_from_results
+from offerlab.decide._population import (
+    Population,
+    decision_population,
+    mnl_population,
+    population_from_results,
+)
 from offerlab.decide._pricing import (
     GaborGrangerResult,
     VanWestendorpResult,
@@ -36,22 +54,28 @@ from offerlab.decide._sensitivity import (
 __all__ = [
     "GaborGrangerResult",
     "Market",
+    "MarketFile",
     "MarketSimulator",
+    "MarketSpec",
     "OfferSpace",
     "OptimisationResult",
     "Population",
     "ShareDraws",
     "VanWestendorpResult",
     "arc_elasticity",
+    "decision_population",
     "demand_curve",
     "gabor_granger",
     "gabor_granger_frame",
     "group_open_text",
     "grouped_shares",
+    "load_market",
     "mnl_population",
     "none_choosers",
+    "optimise_market",
     "optimise_offers",
     "option_frequencies",
+    "parse_market",
     "population_from_results",
     "price_elasticity",
     "sample_scenarios",
@@ -59,6 +83,7 @@ __all__ = [
     "segments_from",
     "sensitivity",
     "simulate_market",
+    "simulator_for",
     "top_obstacles",
     "tornado",
     "van_westendorp",

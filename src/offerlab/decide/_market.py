@@ -23,12 +23,19 @@ import numpy as np
 import pandas as pd
 
 from offerlab.decide._kernels import RULES, Rule, grouped_shares
-from offerlab.decide._population import Population
+from offerlab.decide._population import Population, decision_population
 from offerlab.exceptions import OfferlabError
 from offerlab.models._matrix import ConjointCoding
 from offerlab.study import PriceAttribute
 
-__all__ = ["Market", "MarketSimulator", "ShareDraws", "simulate_market"]
+__all__ = [
+    "RULE_NAMES",
+    "Market",
+    "MarketSimulator",
+    "ShareDraws",
+    "simulate_market",
+    "simulator_for",
+]
 
 NONE_NAME = "none"
 KINDS = ("offer", "status_quo", "none")
@@ -544,9 +551,43 @@ def simulate_market(
     coding = getattr(results, "coding", None)
     if coding is None:
         raise OfferlabError("the market simulator needs a conjoint fit (fit(data, study=...))")
-    pop = population_from_results(results, n=n, rng=seed, segments=segments)
+    pop = (
+        decision_population(results, n=n, seed=seed)
+        if segments is None
+        else population_from_results(results, n=n, rng=seed, segments=segments)
+    )
     market = Market.from_offers(coding, offers, status_quo=status_quo, none=none)
     sim = MarketSimulator(
         pop, rule=rule, scale=scale, n_draws=n_draws, interval=interval, seed=seed, **rfc
     )
     return sim.shares(market, by_segment=by_segment)
+
+
+#: The rules by their short names (the CLI's ``--rule``, the console's form).
+RULE_NAMES: dict[str, Rule] = {"sop": "logit", "fc": "first_choice", "rfc": "rfc"}
+
+
+def simulator_for(
+    results: Any,
+    rule: str = "sop",
+    scale: float = 1.0,
+    *,
+    n_draws: int = 200,
+    seed: int = 0,
+    attribute_error: float = 0.0,
+) -> MarketSimulator:
+    """A market simulator on a fit's population, with its uncertainty and segments.
+
+    ``rule`` is ``sop`` (share of preference), ``fc`` (first choice) or ``rfc``
+    (randomized first choice, ``attribute_error`` on the coefficients, 5 draws per row).
+    The population is :func:`~offerlab.decide._population.decision_population`'s.
+    """
+    if rule not in RULE_NAMES:
+        raise OfferlabError(f"rule must be sop, fc or rfc; got {rule!r}")
+    population = decision_population(results, seed=seed)
+    extra: dict[str, Any] = {}
+    if rule == "rfc":
+        extra = {"attribute_error": attribute_error, "rfc_draws": 5}
+    return MarketSimulator(
+        population, rule=RULE_NAMES[rule], scale=scale, n_draws=n_draws, seed=seed, **extra
+    )  # type: ignore[arg-type]

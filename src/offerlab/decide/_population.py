@@ -17,7 +17,13 @@ import numpy as np
 
 from offerlab.exceptions import OfferlabError
 
-__all__ = ["Population", "UncertaintyDraws", "mnl_population", "population_from_results"]
+__all__ = [
+    "Population",
+    "UncertaintyDraws",
+    "decision_population",
+    "mnl_population",
+    "population_from_results",
+]
 
 #: S draws of the population: a callable ``(S, rng) -> ndarray (S, R_u, K)``, or the array.
 UncertaintyDraws = Callable[[int, np.random.Generator], np.ndarray] | np.ndarray
@@ -207,3 +213,44 @@ def population_from_results(
         B, w, names, segments=None if segments is None else np.asarray(segments),
         uncertainty=uncertainty,
     )  # fmt: skip
+
+
+def decision_population(results: Any, *, n: int = 1000, seed: int = 0) -> Population:
+    """The population the simulator averages over, with its uncertainty and segments.
+
+    * MNL: the point estimate; uncertainty β ~ N(β̂, Σ).
+    * Latent classes: the class vectors weighted by the class shares, segments = the
+      classes; uncertainty: the class coefficients drawn from N(θ̂, Σ) with the class
+      sizes held at their estimates.
+    * HB: posterior draws of every respondent; uncertainty: each draw of the population
+      takes one saved posterior draw per respondent.
+    """
+    if hasattr(results, "individual_draws"):
+        draws = np.asarray(results.individual_draws)  # (R, m, K)
+        R, m, _ = draws.shape
+
+        def hb_draws(S: int, rng: np.random.Generator) -> np.ndarray:
+            pick = rng.integers(0, m, size=(S, R))
+            return draws[np.arange(R)[None, :], pick]
+
+        return population_from_results(results, n=n, rng=seed, uncertainty=hb_draws)
+    if hasattr(results, "cmap") and hasattr(results, "shares"):
+        B, w = results.population_coefficients(n, seed)
+        labels = np.array([f"class {c + 1}" for c in range(len(w))])
+        theta = results.params.to_numpy(dtype=float)
+        cov = results.cov_of().to_numpy(dtype=float)
+
+        def lc_draws(S: int, rng: np.random.Generator) -> np.ndarray:
+            thetas = rng.multivariate_normal(theta, cov, size=S, method="eigh")
+            return np.stack([results.cmap.betas(t) for t in thetas])
+
+        return Population(
+            B,
+            w,
+            tuple(results.coding.names),
+            segments=labels,
+            uncertainty=lc_draws,
+            uncertainty_weights=w,
+            uncertainty_segments=labels,
+        )
+    return population_from_results(results, n=n, rng=seed)

@@ -708,7 +708,7 @@ def build_report(
     data : ChoiceData
     study : Study
     sim : MarketSimulator, optional
-        On ``results``' population (see ``offerlab.cli.market.simulator_for``).
+        On ``results``' population (see ``offerlab.decide.simulator_for``).
     market : Market, optional
         The scenario (from a market file); without it there are no shares, no
         optimiser and no conjoint demand curve.

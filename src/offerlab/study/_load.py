@@ -36,7 +36,7 @@ from offerlab.exceptions import OfferlabWarning, StudyError, StudyProblem
 from offerlab.study._checks import FieldPath, check_study, field_path
 from offerlab.study._model import LANGUAGES, Study
 
-__all__ = ["example_path", "load_study", "load_yaml_model", "parse_study"]
+__all__ = ["example_path", "load_study", "load_yaml_model", "parse_study", "parse_yaml_model"]
 
 _M = TypeVar("_M", bound=BaseModel)
 _EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -140,7 +140,18 @@ def load_yaml_model(
     StudyError
         (or ``error``) listing every problem with its line and field.
     """
-    doc = _read_yaml(_read_text(path, error), path, model, error)
+    return parse_yaml_model(model, _read_text(path, error), path, error, check)
+
+
+def parse_yaml_model(
+    model: type[_M],
+    text: str,
+    path: Path | str | None = None,
+    error: type[StudyError] = StudyError,
+    check: Callable[[_M], list[tuple[FieldPath, str]]] | None = None,
+) -> _M:
+    """:func:`load_yaml_model` on text (an upload, a form field); ``path`` names it in messages."""
+    doc = _read_yaml(text, path, model, error)
     try:
         instance = model.model_validate(doc.data, strict=True)
     except ValidationError as exc:

@@ -1,0 +1,62 @@
+"""Fit the model decisions rest on by its short name: ``mnl``, ``lc`` or ``hb``.
+
+The market simulator, the report and the console's simulator page all start from "fit
+this kind of model on these choices"; this is that one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from offerlab.data import ChoiceData
+from offerlab.exceptions import OfferlabError
+from offerlab.models._mnl import MultinomialLogit
+from offerlab.study import Study
+
+__all__ = ["DECISION_MODELS", "decision_model_title", "fit_decision_model"]
+
+DECISION_MODELS = ("mnl", "lc", "hb")
+
+
+def decision_model_title(
+    model: str, *, classes: int = 2, burn_in: int = 2000, iterations: int = 2000, chains: int = 2
+) -> str:
+    """What is being fitted, in words (progress bars, status lines)."""
+    return {
+        "mnl": "multinomial logit",
+        "lc": f"latent class, {classes} classes",
+        "hb": f"hierarchical Bayes: {chains} chains x {burn_in + iterations} iterations",
+    }.get(model, model)
+
+
+def fit_decision_model(
+    model: str,
+    data: ChoiceData,
+    study: Study,
+    *,
+    classes: int = 2,
+    burn_in: int = 2000,
+    iterations: int = 2000,
+    chains: int = 2,
+    seed: int = 0,
+    progress: Callable[[float], None] | None = None,
+) -> Any:
+    """Fit ``mnl``, ``lc`` (``classes`` classes, 5 starts) or ``hb`` on conjoint choices.
+
+    ``burn_in``, ``iterations`` (draws kept per chain) and ``chains`` are HB's;
+    ``progress`` receives the fraction done of the long fits (lc, hb).
+    """
+    if model == "mnl":
+        return MultinomialLogit().fit(data, study=study)
+    if model == "lc":
+        from offerlab.models._latent_class import LatentClassLogit
+
+        lc = LatentClassLogit(classes, n_starts=5, seed=seed)
+        return lc.fit(data, study=study, progress=progress)
+    if model == "hb":
+        from offerlab.models._hb import HierarchicalBayes
+
+        hb = HierarchicalBayes(burn_in=burn_in, draws=iterations, chains=chains, seed=seed)
+        return hb.fit(data, study=study, progress=progress)
+    raise OfferlabError(f"the model is mnl, lc or hb; got {model!r}")
