@@ -1,10 +1,12 @@
 """A small evaluator for the formulas of the Excel simulator sheet (tests only).
 
 It knows exactly what the sheet uses — numbers, strings, cell and range references
-(with sheet names and $), + - * / and =, INDEX, MATCH (types 0 and 1), MIN, IF, EXP,
-SUM — with Excel's meaning, and fails loudly on anything else, so a formula the
-workbook gains later cannot be evaluated wrongly in silence. LibreOffice is not
-installed here; this keeps the test light (openpyxl only).
+(with sheet names and $), + - * / and = < >, INDEX, MATCH (types 0 and 1), MIN, IF, EXP,
+SUM, NA, ISNUMBER — with Excel's meaning, and fails loudly on anything else, so a formula
+the workbook gains later cannot be evaluated wrongly in silence. A spreadsheet error
+(#N/A, #REF!, #DIV/0!, #VALUE!) is a Python exception here: LookupError, ArithmeticError
+or TypeError, which ISNUMBER turns into FALSE. This keeps test_excel.py light (openpyxl
+only); test_excel_libreoffice.py checks the same workbook in LibreOffice.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ TOKEN = re.compile(
     re.VERBOSE,
 )
 CELL = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
+SPREADSHEET_ERRORS = (LookupError, ArithmeticError, TypeError)
 
 
 class Range:
@@ -57,9 +60,15 @@ class Workbook:
 
 
 class _Parser:
-    def __init__(self, book: Workbook, sheet: str, text: str) -> None:
+    def __init__(
+        self, book: Workbook, sheet: str, text: str, tokens: list[tuple[str, str]] | None = None
+    ) -> None:
         self.book, self.sheet = book, sheet
-        self.tokens: list[tuple[str, str]] = []
+        self.i = 0
+        if tokens is not None:
+            self.tokens = tokens
+            return
+        self.tokens = []
         pos = 0
         while pos < len(text):
             m = TOKEN.match(text, pos)
@@ -96,13 +105,17 @@ class _Parser:
     def compare(self) -> Any:
         left = self.additive()
         tok = self.peek()
-        if tok is not None and tok[1] == "=":
+        if tok is not None and tok[1] in "=<>":
             self.i += 1
             right = self.scalar(self.additive())
             left = self.scalar(left)
-            if isinstance(left, str) and isinstance(right, str):
-                return left.lower() == right.lower()
-            return left == right
+            if tok[1] == "=":
+                if isinstance(left, str) and isinstance(right, str):
+                    return left.lower() == right.lower()
+                return left == right
+            if isinstance(left, str) != isinstance(right, str):
+                raise TypeError("the evaluator compares numbers with numbers only")
+            return left > right if tok[1] == ">" else left < right
         return left
 
     def additive(self) -> Any:
@@ -152,27 +165,63 @@ class _Parser:
             self.take(")")
             return value
         if kind == "func":
-            args = []
-            if self.peek() != ("op", ")"):
-                args.append(self.compare())
-                while self.peek() == ("op", ","):
-                    self.i += 1
-                    args.append(self.compare())
-            self.take(")")
+            # Arguments are evaluated when the function asks for them, as a spreadsheet
+            # does: IF(x > 1, NA(), …) must not raise #N/A when x <= 1.
+            args = [self.thunk(tokens) for tokens in self.argument_tokens()]
             return self.call(text, args)
         raise ValueError(f"unexpected {text!r}")
+
+    def argument_tokens(self) -> list[list[tuple[str, str]]]:
+        """The tokens of each argument up to the closing parenthesis (consumed)."""
+        arguments: list[list[tuple[str, str]]] = []
+        current: list[tuple[str, str]] = []
+        depth = 0
+        while (tok := self.peek()) is not None:
+            self.i += 1
+            if depth == 0 and tok in (("op", ")"), ("op", ",")):
+                if tok[1] == "," or current or arguments:
+                    arguments.append(current)
+                if tok[1] == ")":
+                    return arguments
+                current = []
+                continue
+            if tok[0] == "func" or tok == ("op", "("):
+                depth += 1
+            elif tok == ("op", ")"):
+                depth -= 1
+            current.append(tok)
+        raise ValueError("a function's parenthesis is not closed")
+
+    def thunk(self, tokens: list[tuple[str, str]]) -> Any:
+        def evaluate() -> Any:
+            parser = _Parser(self.book, self.sheet, "", tokens)
+            value = parser.compare()
+            if parser.i != len(tokens):
+                raise ValueError(f"unparsed tokens {tokens[parser.i :]}")
+            return value
+
+        return evaluate
 
     def values(self, r: Range) -> list[Any]:
         return [self.book.value(r.sheet, i, j) for i in range(r.r1, r.r2 + 1)
                 for j in range(r.c1, r.c2 + 1)]  # fmt: skip
 
-    def call(self, name: str, args: list[Any]) -> Any:
+    def call(self, name: str, thunks: list[Any]) -> Any:
+        if name == "IF":
+            return self.scalar(thunks[1]() if self.scalar(thunks[0]()) else thunks[2]())
+        if name == "ISNUMBER":
+            try:
+                value = self.scalar(thunks[0]())
+            except SPREADSHEET_ERRORS:
+                return False
+            return isinstance(value, int | float) and not isinstance(value, bool)
+        args = [evaluate() for evaluate in thunks]
         if name == "EXP":
             return math.exp(self.scalar(args[0]))
         if name == "MIN":
             return min(self.scalar(a) for a in args)
-        if name == "IF":
-            return self.scalar(args[1]) if self.scalar(args[0]) else self.scalar(args[2])
+        if name == "NA":
+            raise LookupError("#N/A")
         if name == "SUM":
             total = 0.0
             for a in args:

@@ -15,8 +15,16 @@ Sheets: ``Read me``, ``Recommendation``, ``Sample``, ``Importance``, ``Part-wort
   logit denominator and the weighted probability; a price between two studied prices
   gets the linear interpolation of their utilities, as ``ConjointCoding.code_offer``.
 
-Only INDEX, MATCH, MIN, IF, EXP and SUM are used, so the sheet computes the same in
-Excel, LibreOffice and the small evaluator the tests use.
+A wrong input never gives a number: a label that is not exactly one of the levels (a
+typo, a wildcard such as ``*``, which MATCH would otherwise accept), a price or numeric
+value outside the studied range (it would be extrapolated), "in market" other than yes/no
+(it would silently drop the offer), or a scale factor that is not above 0 makes the
+shares #N/A, and an "inputs" row under the shares names the column to fix. Data
+validation stops such entries when typed, but not when pasted or written by a program.
+
+Only INDEX, MATCH, MIN, IF, EXP, SUM, NA and ISNUMBER are used, so the sheet computes the
+same in Excel, LibreOffice (tests/report/test_excel_libreoffice.py) and the small
+evaluator the tests use.
 """
 
 from __future__ import annotations
@@ -67,6 +75,11 @@ def _frame_sheet(wb: Any, title: str, frame: pd.DataFrame | None, note: str = ""
         for j, value in enumerate(values, start=1):
             ws.cell(i, j, _cell_value(value))
     ws.freeze_panes = ws.cell(row + 1, 1)
+
+
+def _number(value: Any) -> str:
+    """A number as formula text, without the rounding of ``:g`` (1234567 -> 1.23457e+06)."""
+    return f"{float(value):.15g}"
 
 
 def _col(n: int) -> str:
@@ -121,6 +134,10 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
         start = 2 + base[i]
         return f"Lookup!$C${start}:$C${start + len(attributes[i]['levels']) - 1}"
 
+    def value_cell(i: int, k: int) -> str:
+        """The Lookup cell of attribute i's k-th level value (0-based k)."""
+        return f"Lookup!$C${2 + base[i] + k}"
+
     # -- Simulator
     ws = wb.create_sheet("Simulator", 0)
     ws["A1"] = "Market simulator (share of preference)"
@@ -130,7 +147,8 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
     inputs = [ws["B2"]]
     ws["A3"] = (
         "Yellow cells are the only ones you can change: pick levels from the lists, type "
-        f"prices within the tested range ({sim['currency']}). The shares follow."
+        f"prices within the tested range ({sim['currency']}). The shares follow; #N/A in "
+        "them means an input is not allowed, and the inputs row under them says which column."
     )
     top = 5
     ws.cell(top, 1, "alternative").font = bold
@@ -162,11 +180,13 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
     lists = []
     for i, a in enumerate(attributes):
         if typed[i]:
-            low, high = f"{a['levels'][0]:g}", f"{a['levels'][-1]:g}"
+            low, high = _number(a["levels"][0]), _number(a["levels"][-1])
             dv = DataValidation(type="decimal", operator="between", formula1=low, formula2=high)
             dv.error = f"Type a number from {a['levels'][0]:g} to {a['levels'][-1]:g}."
         else:
-            dv = DataValidation(type="list", formula1=f"={labels_range(i)}", allow_blank=False)
+            # The formula text of a validation has no leading "=" in the file (ECMA-376
+            # ST_Formula, as Excel and LibreOffice write it).
+            dv = DataValidation(type="list", formula1=labels_range(i), allow_blank=False)
             dv.error = "Pick a level from the list."
         dv.showErrorMessage = True
         ws.add_data_validation(dv)
@@ -209,6 +229,12 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
         italic=True, color="808080"
     )
     k_row = {i: helper + 2 * i for i in range(A)}
+    # The scale factor the formulas use: #N/A unless it is a number above 0 (0 would make
+    # every share equal, a negative one would reverse the preferences).
+    scale_row = helper + 2 * A
+    ws.cell(scale_row, 1, "scale factor (checked)").font = Font(color="808080")
+    ws.cell(scale_row, 2, "=IF(ISNUMBER($B$2),IF($B$2>0,$B$2,NA()),NA())")
+    scale = f"Simulator!$B${scale_row}"
     for j in range(J):
         col = _col(2 + j)
         for i, a in enumerate(attributes):
@@ -216,14 +242,23 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
             n = len(a["levels"])
             kr, tr = k_row[i], k_row[i] + 1
             if typed[i]:
+                # Outside the studied range: #N/A, not an extrapolation (MATCH already
+                # gives #N/A below the first level and for text).
                 vals = values_range(i)
-                ws[f"{col}{kr}"] = f"=MIN(MATCH({choice},{vals},1),{n - 1})"
+                ws[f"{col}{kr}"] = (
+                    f"=IF({choice}>{value_cell(i, n - 1)},NA(),"
+                    f"MIN(MATCH({choice},{vals},1),{n - 1}))"
+                )
                 ws[f"{col}{tr}"] = (
                     f"=({choice}-INDEX({vals},{col}{kr}))/"
                     f"(INDEX({vals},{col}{kr}+1)-INDEX({vals},{col}{kr}))"
                 )
             else:
-                ws[f"{col}{kr}"] = f"=MATCH({choice},{labels_range(i)},0)"
+                # MATCH(…, 0) takes * and ? as wildcards ("*" would match the first
+                # level): the label found must equal the entry.
+                labels = labels_range(i)
+                found = f"MATCH({choice},{labels},0)"
+                ws[f"{col}{kr}"] = f"=IF(INDEX({labels},{found})={choice},{found},NA())"
                 ws[f"{col}{tr}"] = "=0"
         for i in range(A):
             ws.cell(k_row[i], 1, f"k: {attributes[i]['name']}").font = Font(color="808080")
@@ -254,12 +289,18 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
                     f"(1-{t})*INDEX({T},{base[i] - 1}+{k},$A{row})"
                     f"+{t}*INDEX({T},{base[i]}+{k},$A{row})"
                 )
-            calc.cell(row, V0 + j, "=Simulator!$B$2*(" + "+".join(terms) + ")")
+            calc.cell(row, V0 + j, f"={scale}*(" + "+".join(terms) + ")")
         for f_i in range(F):
-            calc.cell(row, V0 + J + f_i, f"=Simulator!$B$2*INDEX({T},{fixed_pos[f_i]},$A{row})")
+            calc.cell(row, V0 + J + f_i, f"={scale}*INDEX({T},{fixed_pos[f_i]},$A{row})")
         for m in range(n_alt):
+            # "in market" is yes or no; anything else (blank, "y", "ja") is #N/A rather
+            # than silently out of the market.
             flag = f"Simulator!${_col(2 + m)}${top + 1}"
-            calc.cell(row, E0 + m, f'=IF({flag}="yes",EXP({_col(V0 + m)}{row}),0)')
+            calc.cell(
+                row,
+                E0 + m,
+                f'=IF({flag}="yes",EXP({_col(V0 + m)}{row}),IF({flag}="no",0,NA()))',
+            )
         calc.cell(row, D, f"=SUM({_col(E0)}{row}:{_col(E0 + n_alt - 1)}{row})")
         for m in range(n_alt):
             calc.cell(row, P0 + m, f"=B{row}*{_col(E0 + m)}{row}/{_col(D)}{row}")
@@ -267,6 +308,22 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
         col = _col(P0 + m)
         c = ws.cell(share_row, 2 + m, f"=SUM(Calc!{col}2:{col}{R + 1})")
         c.number_format = "0.0%"
+    # Which column to fix when the shares are #N/A (an error anywhere makes them all #N/A).
+    ws.cell(share_row + 1, 1, "inputs").font = Font(italic=True)
+    ws["C2"] = f'=IF(ISNUMBER({scale}),"","← type a number above 0")'
+    for m in range(n_alt):
+        if m < J:
+            ranges = [
+                f"{a['label']} {a['levels'][0]:g} to {a['levels'][-1]:g}"
+                for i, a in enumerate(attributes)
+                if typed[i]
+            ]
+            fix = "check: levels from the lists, " + ", ".join([*ranges, "in market yes or no"])
+        else:
+            fix = "check: in market yes or no"
+        e = f"Calc!{_col(E0 + m)}2:{_col(E0 + m)}{R + 1}"
+        fix = fix.replace('"', '""')  # a quote inside a formula's text is doubled
+        ws.cell(share_row + 1, 2 + m, f'=IF(ISNUMBER(SUM({e})),"ok","{fix}")')
     total = ws.cell(
         share_row, 3 + J + F + 1, f"=SUM({_col(2)}{share_row}:{_col(1 + n_alt)}{share_row})"
     )
