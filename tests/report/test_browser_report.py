@@ -46,9 +46,29 @@ def _needs_browser() -> None:
     pytest.skip(problem)
 
 
-def _shares(page) -> dict[str, float]:
+def _shares(page, what: str = "share") -> dict[str, float]:
+    """``data-share`` (or ``data-lower``, ``data-revenue``…) of every alternative shown."""
     rows = page.locator("#sim-shares .bar").all()
-    return {r.get_attribute("data-alternative"): float(r.get_attribute("data-share")) for r in rows}
+    out = {}
+    for row in rows:
+        value = row.get_attribute(f"data-{what}")
+        out[row.get_attribute("data-alternative")] = float("nan") if value is None else float(value)
+    return out
+
+
+def check_against_library(page, library) -> None:
+    """The page's shares, 95% intervals and revenue are the library's for the same market."""
+    library = library.set_index("alternative")
+    shown = {what: _shares(page, what) for what in ("share", "lower", "upper", "revenue")}
+    for name, row in library.iterrows():
+        label = name if name in shown["share"] else None
+        if label is None:  # status quo shown by its label: same order, same values
+            continue
+        assert shown["share"][label] == pytest.approx(row["share"], abs=1e-5), label
+        assert shown["lower"][label] == pytest.approx(row["lower"], abs=1e-5), label
+        assert shown["upper"][label] == pytest.approx(row["upper"], abs=1e-5), label
+        if np.isfinite(row["revenue"]):
+            assert shown["revenue"][label] == pytest.approx(row["revenue"], rel=1e-5), label
 
 
 def test_the_report_opens_offline_and_its_simulator_follows_a_changed_offer(built, tmp_path):
@@ -88,6 +108,7 @@ def test_the_report_opens_offline_and_its_simulator_follows_a_changed_offer(buil
         assert abs(sum(before.values()) - 1) < 1e-9
         assert before[ours] == pytest.approx(expected[ours], abs=1e-5)
         assert before["Rival SUV Abo"] == pytest.approx(expected["Rival SUV Abo"], abs=1e-5)
+        check_against_library(page, built.sim.shares(built.market))
         # a business user makes our compact offer dearer and gives it a premium saloon
         page.locator("#simulator").scroll_into_view_if_needed()
         page.fill("#sim-Our_City_Compact-monthly_price", "790")
@@ -105,6 +126,7 @@ def test_the_report_opens_offline_and_its_simulator_follows_a_changed_offer(buil
         changed = built.market.with_offer(ours, monthly_price=790, car_class="premium")
         library = built.sim.shares(changed).set_index("alternative")["share"]
         assert premium[ours] == pytest.approx(library[ours], abs=1e-5)
+        check_against_library(page, built.sim.shares(changed))
         # dropping the rival from the market gives its share to the others
         page.uncheck("#sim-Rival_SUV_Abo-on")
         without = _shares(page)

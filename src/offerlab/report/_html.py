@@ -322,18 +322,22 @@ def simulator_data(
     coding: ConjointCoding,
     language: str = "en",
     max_rows: int = 2000,
+    max_draw_rows: int = 10_000,
 ) -> dict[str, Any]:
     """The in-browser simulator's data: levels, per-row level utilities, fixed alternatives.
 
-    Utilities are rounded to 7 significant digits (the shares agree with the library's
-    to about 1e-6).
+    Besides the population rows (at most ``max_rows``, evenly picked) it carries the
+    simulator's uncertainty draws for the intervals: every draw when S draws × R_u rows
+    fit in ``max_draw_rows`` (MNL: R_u = 1; latent classes: one row per class), so the
+    page's intervals are the library's; otherwise (HB: a posterior draw of every
+    respondent per draw) the first min(S, 100) draws of an even subsample of the
+    respondents, which the page says. Utilities are rounded to 7 significant digits (the
+    shares agree with the library's to about 1e-6).
     """
     study = coding.study
     pop = sim.population
-    B, w = pop.B, pop.w
-    if B.shape[0] > max_rows:  # keep the file small: an even subsample of the rows
-        pick = np.linspace(0, B.shape[0] - 1, max_rows).round().astype(int)
-        B, w = B[pick], w[pick] / w[pick].sum()
+    B, w = _even_rows(pop.B, pop.w, max_rows)
+    draws = _draw_rows(sim, max_draw_rows)
     base = {a: study.level_value(a, 0) for a in study.attribute_names}
     attributes = []
     for block in coding.blocks:
@@ -343,6 +347,7 @@ def simulator_data(
         X = np.array([coding.code_offer({**base, attr.name: v}) for v in values])
         cols = slice(block.start, block.stop)
         U = B[:, cols] @ X[:, cols].T  # (R, L)
+        draw_u = None if draws is None else draws["B"][:, cols] @ X[:, cols].T
         order = (
             list(range(n))
             if isinstance(attr, CategoricalAttribute)
@@ -359,7 +364,8 @@ def simulator_data(
                     v if isinstance(v, str) else float(v) for v in (values[i] for i in order)
                 ],
                 "labels": [study.level_label(attr.name, i, language) for i in order],
-                "utilities": [[float(f"{u:.7g}") for u in row[order]] for row in U],
+                "utilities": _rounded(U[:, order]),
+                **({} if draw_u is None else {"draw_utilities": _rounded(draw_u[:, order])}),
             }
         )
     offers, fixed = [], []
@@ -375,9 +381,12 @@ def simulator_data(
             label = name
             if market.kinds[j] == "none" and study.tasks.none is not None:
                 label = study.text(study.tasks.none.label, language)
-            fixed.append(
-                {"name": name, "label": label, "utilities": [float(f"{v:.7g}") for v in V]}
-            )
+            entry: dict[str, Any] = {"name": name, "label": label, "utilities": _rounded(V)}
+            if draws is not None:
+                entry["draw_utilities"] = _rounded(draws["B"] @ market.X[j] + market.offset[j])
+            price = float(market.prices[j])
+            entry["price"] = price if np.isfinite(price) else None
+            fixed.append(entry)
     prohibitions = [
         {k: (v if isinstance(v, str) else float(v)) for k, v in p.items()}
         for p in (getattr(study, "prohibitions", None) or [])
@@ -390,6 +399,50 @@ def simulator_data(
         "fixed": fixed,
         "prohibitions": prohibitions,
         "currency": study.price_attribute.currency if study.price_attribute else "",
+        "draws": None
+        if draws is None
+        else {k: v for k, v in draws.items() if k != "B"} | {"interval": sim.interval},
+    }
+
+
+def _rounded(values: np.ndarray) -> list[Any]:
+    """7 significant digits, as JSON numbers (rows of a matrix, or a vector)."""
+    return np.vectorize(lambda u: float(f"{u:.7g}"), otypes=[float])(values).tolist()
+
+
+def _even_rows(B: np.ndarray, w: np.ndarray, max_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_rows`` rows, evenly spaced, their weights renormalised."""
+    if B.shape[0] <= max_rows:
+        return B, w
+    pick = np.linspace(0, B.shape[0] - 1, max_rows).round().astype(int)
+    return B[pick], w[pick] / w[pick].sum()
+
+
+def _draw_rows(sim: MarketSimulator, max_rows: int) -> dict[str, Any] | None:
+    """The uncertainty draws the page computes intervals from (see :func:`simulator_data`)."""
+    D = sim.uncertainty_draws()
+    if D is None:
+        return None
+    S, R_u, K = D.shape
+    w = sim.population.draw_weights(R_u)
+    note = f"Intervals: {round(100 * sim.interval)}% of {S} draws from the estimates' uncertainty."
+    if S * R_u > max_rows:
+        S_kept = min(S, 100)
+        R_kept = max(1, min(R_u, max_rows // S_kept))
+        pick = np.linspace(0, R_u - 1, R_kept).round().astype(int)
+        D, w = D[:S_kept, pick], w[pick] / w[pick].sum()
+        note = (
+            f"Intervals: {round(100 * sim.interval)}% of {S_kept} posterior draws of "
+            f"{R_kept} of the {R_u:,} respondents (kept small for the page; the report's "
+            "tables use every respondent)."
+        )
+        S, R_u = S_kept, R_kept
+    return {
+        "B": D.reshape(S * R_u, K),
+        "n": S,
+        "rows": R_u,
+        "weights": [float(f"{x:.9g}") for x in w],
+        "note": note,
     }
 
 
