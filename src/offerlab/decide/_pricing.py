@@ -20,6 +20,21 @@ weighted shares at every price anyone gave, joined by straight lines in between;
 intersection is the exact crossing of two such polylines (the first one, from low
 prices up). "Not cheap" = 1 − cheap and "not expensive" = 1 − expensive.
 
+The R package pricesensitivitymeter (Alletsee; ``psm_analysis`` with its defaults
+``interpolate = FALSE, intersection_method = "min"``) differs in two ways, both
+available here as options of :func:`van_westendorp`:
+
+* ``cheap_curves="strict"``: its cheap-side curves are 1 − the empirical CDF, so a
+  respondent stops counting as "too cheap" / "cheap" *at* their own answer (answer > p);
+  the expensive side counts answer ≤ p in both conventions.
+* ``between_prices="none"``: only the prices given are candidates — each price point is
+  the first price given at which the falling curve is no longer above the rising one,
+  and the NMS revenue optimum is the best price given.
+
+With both options the four price points, the curves and the NMS trial and revenue
+optima of the worked example in ``tests/decide/test_pricing_published.py`` are
+reproduced (see that test for the one published figure that differs, and why).
+
 * point of marginal cheapness (PMC): too cheap × not cheap — the low end of the range;
 * point of marginal expensiveness (PME): too expensive × not expensive — the high end;
 * optimal price point (OPP): too cheap × too expensive;
@@ -30,6 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -75,8 +91,9 @@ class VanWestendorpResult:
         ``price``, ``trial`` (mean calibrated purchase probability) and ``revenue``
         (price × trial) at every price given, with likelihood answers.
     trial_price, revenue_price : float or None
-        The price with the highest trial, and the revenue-maximising price (exact on
-        the piecewise-linear trial curve, so it may lie between the prices given).
+        The price given with the highest trial, and the revenue-maximising price
+        (exact on the piecewise-linear trial curve, so it may lie between the prices
+        given; with ``between_prices="none"`` the best price given).
     max_trial, max_revenue : float or None
     """
 
@@ -139,11 +156,20 @@ def _crossing(price: np.ndarray, falling: np.ndarray, rising: np.ndarray) -> flo
     return float(price[k - 1] + t * (price[k] - price[k - 1]))
 
 
+def _first_price(price: np.ndarray, falling: np.ndarray, rising: np.ndarray) -> float:
+    """First price given at which ``falling`` is no longer above ``rising`` (NaN when
+    never) — pricesensitivitymeter's ``intersection_method = "min"``."""
+    k = np.flatnonzero(falling <= rising)
+    return float(price[k[0]]) if k.size else np.nan
+
+
 def van_westendorp(
     answers: pd.DataFrame,
     *,
     weights: str | None = None,
     calibration: Sequence[float] = NMS_CALIBRATION,
+    cheap_curves: Literal["inclusive", "strict"] = "inclusive",
+    between_prices: Literal["interpolate", "none"] = "interpolate",
 ) -> VanWestendorpResult:
     """Van Westendorp's Price Sensitivity Meter (and Newton–Miller–Smith when possible).
 
@@ -159,6 +185,20 @@ def van_westendorp(
         A column of respondent weights.
     calibration : sequence of 5 floats
         Purchase probability of each likelihood answer 1…5.
+    cheap_curves : {"inclusive", "strict"}
+        At a price p, "too cheap" and "cheap" count the respondents whose answer is
+        ≥ p ("inclusive", the default: whoever calls 10 too cheap finds 10 too cheap)
+        or > p ("strict": 1 − the empirical CDF, as the R package
+        pricesensitivitymeter does). "Expensive" and "too expensive" count answers
+        ≤ p either way.
+    between_prices : {"interpolate", "none"}
+        "interpolate" (default): the curves and the NMS trial are straight lines
+        between the prices given; price points are exact crossings and the revenue
+        optimum the exact maximum, so they may fall between prices given. "none":
+        only prices given are candidates — each price point is the first price given
+        at which the falling curve is no longer above the rising one (ties count as
+        met), the revenue optimum the best price given (pricesensitivitymeter's
+        ``interpolate = FALSE, intersection_method = "min"``).
 
     Returns
     -------
@@ -166,12 +206,24 @@ def van_westendorp(
 
     Notes
     -----
+    The curves are compared as weighted counts before they are divided by the total
+    weight, so with unit (or integer) weights two curves that hold the same number of
+    respondents at a price are exactly equal there (a tie), whatever the sample size.
+
     NMS: each respondent's purchase probability is 0 at and below their too-cheap
     price, the calibrated likelihood at their cheap and expensive prices, 0 at and above
     their too-expensive price, and linear in between. Trial is its weighted mean; it is
     linear between consecutive prices given, so revenue p × trial(p) is a parabola
-    there and its maximum is found exactly.
+    there and its maximum is found exactly. (pricesensitivitymeter interpolates each
+    respondent linearly in the *rank* of the prices given rather than in price; the two
+    agree wherever the prices given between a respondent's answers are evenly spaced.)
     """
+    if cheap_curves not in ("inclusive", "strict"):
+        raise OfferlabError(f"cheap_curves must be 'inclusive' or 'strict', not {cheap_curves!r}")
+    if between_prices not in ("interpolate", "none"):
+        raise OfferlabError(
+            f"between_prices must be 'interpolate' or 'none', not {between_prices!r}"
+        )
     missing = [c for c in VW_COLUMNS if c not in answers.columns]
     if missing:
         raise OfferlabError(
@@ -183,35 +235,53 @@ def van_westendorp(
     P, w = P[ok], w_all[ok]
     if len(P) == 0 or w.sum() <= 0:
         raise OfferlabError("no respondent answered too cheap < cheap < expensive < too expensive")
-    w = w / w.sum()
+    total = w.sum()
     price = np.unique(P)
     tc, ch, ex, te = P.T
-    too_cheap = (tc[None, :] >= price[:, None]) @ w
-    cheap = (ch[None, :] >= price[:, None]) @ w
-    expensive = (ex[None, :] <= price[:, None]) @ w
-    too_expensive = (te[None, :] <= price[:, None]) @ w
+    # Weighted counts, not shares: integer weights keep them exact, so equal counts are
+    # a tie (1 − 946/991 > 45/991 in floating point, but 45 = 991 − 946).
+    if cheap_curves == "inclusive":
+        n_too_cheap = (tc[None, :] >= price[:, None]) @ w
+        n_cheap = (ch[None, :] >= price[:, None]) @ w
+    else:
+        n_too_cheap = (tc[None, :] > price[:, None]) @ w
+        n_cheap = (ch[None, :] > price[:, None]) @ w
+    n_expensive = (ex[None, :] <= price[:, None]) @ w
+    n_too_expensive = (te[None, :] <= price[:, None]) @ w
+    too_cheap, cheap = n_too_cheap / total, n_cheap / total
+    expensive, too_expensive = n_expensive / total, n_too_expensive / total
     curves = pd.DataFrame(
         {
             "price": price,
             "too_cheap": too_cheap,
             "cheap": cheap,
-            "not_cheap": 1 - cheap,
+            "not_cheap": (total - n_cheap) / total,
             "expensive": expensive,
-            "not_expensive": 1 - expensive,
+            "not_expensive": (total - n_expensive) / total,
             "too_expensive": too_expensive,
         }
     )
+    meet = _crossing if between_prices == "interpolate" else _first_price
     result = {
         "curves": curves,
-        "pmc": _crossing(price, too_cheap, 1 - cheap),
-        "pme": _crossing(price, 1 - expensive, too_expensive),
-        "opp": _crossing(price, too_cheap, too_expensive),
-        "ipp": _crossing(price, cheap, expensive),
+        "pmc": meet(price, n_too_cheap, total - n_cheap),
+        "pme": meet(price, total - n_expensive, n_too_expensive),
+        "opp": meet(price, n_too_cheap, n_too_expensive),
+        "ipp": meet(price, n_cheap, n_expensive),
         "n_respondents": int(ok.sum()),
         "n_inconsistent": int((~ok).sum()),
     }
     if all(c in answers.columns for c in NMS_COLUMNS):
-        result.update(_nms(answers.loc[ok, list(NMS_COLUMNS)], P, w, price, calibration))
+        result.update(
+            _nms(
+                answers.loc[ok, list(NMS_COLUMNS)],
+                P,
+                w / total,
+                price,
+                calibration,
+                exact_maximum=between_prices == "interpolate",
+            )
+        )
     return VanWestendorpResult(**result)
 
 
@@ -221,6 +291,8 @@ def _nms(
     w: np.ndarray,
     price: np.ndarray,
     calibration: Sequence[float],
+    *,
+    exact_maximum: bool,
 ) -> dict[str, object]:
     cal = np.asarray(calibration, dtype=float)
     if cal.shape != (5,) or not np.isfinite(cal).all() or (cal < 0).any() or (cal > 1).any():
@@ -237,7 +309,7 @@ def _nms(
     revenue = price * trial
     # Exact revenue maximum: on [p_k, p_k+1] trial = a + b p, revenue = a p + b p².
     best_p, best_r = float(price[int(revenue.argmax())]), float(revenue.max())
-    for k in range(len(price) - 1):
+    for k in range(len(price) - 1 if exact_maximum else 0):
         p0, p1 = price[k], price[k + 1]
         b = (trial[k + 1] - trial[k]) / (p1 - p0)
         a = trial[k] - b * p0
@@ -316,7 +388,11 @@ def gabor_granger(
     A respondent who would buy at a price would buy at any lower one (the ladder asks
     from the highest price down and stops at the first "yes"): their willingness to pay
     is the highest accepted price, and demand at p is the weighted share whose
-    willingness to pay is at least p. Revenue = p × demand(p).
+    willingness to pay is at least p. Revenue = p × demand(p), per respondent, and the
+    revenue-maximising price is the best tested price (no interpolation between them).
+    Some tools instead take demand at p as the share answering "would buy" among those
+    asked p; with a ladder that stops at the first "yes" that share leaves out everyone
+    who accepted a higher price and was never asked p, so it is not used here.
     """
     need = {"respondent", "price", "answer"}
     if not need <= set(answers.columns):
