@@ -30,6 +30,7 @@ __all__ = [
     "Membership",
     "QuotaCell",
     "Respondent",
+    "SimulatorRow",
     "StudyRow",
     "StudyShare",
     "Submission",
@@ -207,6 +208,37 @@ class StudyShare(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
 
     __table_args__ = (UniqueConstraint("study_id", "user_id", name="uq_study_shares_share"),)
+
+
+class SimulatorRow(Base):
+    """A market simulator published for a study: the fit behind it and the page's data.
+
+    A fit is written as ``fitting`` first and then ``ready`` (with ``payload``, the
+    simulator's JSON) or ``failed`` (with ``message``), so a page can say a fit is running
+    in another worker, and a fit that died with its server is seen as such.
+    """
+
+    __tablename__ = "simulators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    created_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    model: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    market_yaml: Mapped[str] = mapped_column(Text)
+    respondents: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        CheckConstraint("status IN ('fitting', 'ready', 'failed')", name="status"),
+        CheckConstraint("model IN ('mnl', 'lc', 'hb')", name="model"),
+        Index("ix_simulators_study_id_created_at", "study_id", "created_at"),
+    )
 
 
 class ConsoleSession(Base):
