@@ -120,8 +120,9 @@ def _number(text: str) -> float:
 def calc(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> SimpleNamespace:
-    """The workbook as written, a user's changes and each wrong input, as LibreOffice
-    computed them (one soffice run for the CSVs, one for the ODS of the original)."""
+    """The workbook as written, a user's changes, each wrong input, and a latent-class
+    workbook (several weighted population rows), as LibreOffice computed them (one soffice
+    run for the CSVs, one for the ODS of the original)."""
     soffice = _soffice()  # before building the report: a skip costs nothing
     built = request.getfixturevalue("built")
     tmp = tmp_path_factory.mktemp("libreoffice")
@@ -153,17 +154,38 @@ def calc(
     }
     files = [original, variant("changed", changed)]
     files += [variant(name, {(col, row): value}) for name, (col, row, value, _) in WRONG.items()]
+    latent = _latent_class_report(request.getfixturevalue("example"), built)
+    files.append(write_excel(latent.content, tmp / "latent_classes.xlsx"))
     out = tmp / "csv"
     _run_soffice(soffice, profile, CSV_FILTER, out, files)
     _run_soffice(soffice, profile, "ods", tmp / "ods", [original])
-    books = {path.stem: _read_sheets(out, path.stem, sheetnames) for path in files}
+    books = {
+        path.stem: _read_sheets(out, path.stem, load_workbook(path, read_only=True).sheetnames)
+        for path in files
+    }
     paths = {path.stem: path for path in files}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for stem in ("as_written", "changed", "price_above_range"):
         shutil.copy(out / f"{stem}-Simulator.csv", ARTIFACTS / f"simulator_{stem}_libreoffice.csv")
     with zipfile.ZipFile(tmp / "ods" / "as_written.ods") as ods:
         content = ods.read("content.xml").decode("utf-8")
-    return SimpleNamespace(books=books, paths=paths, sheetnames=sheetnames, ods_content=content)
+    return SimpleNamespace(
+        books=books, paths=paths, sheetnames=sheetnames, ods_content=content, latent=latent
+    )
+
+
+def _latent_class_report(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
+    """Two latent classes: the Calc sheet averages two logit rows with the class sizes."""
+    from offerlab.decide import simulator_for
+    from offerlab.models._latent_class import LatentClassLogit
+    from offerlab.report._html import build_report
+
+    lc = LatentClassLogit(2, n_starts=2, seed=0).fit(example.data, study=example.study)
+    sim = simulator_for(lc, "sop", scale=0.8, n_draws=0)
+    market = built.spec.market(lc.coding)
+    content = build_report(lc, example.data, example.study, model="lc", sim=sim,
+                           market=market, mnl=example.results, figures=False)  # fmt: skip
+    return SimpleNamespace(content=content, sim=sim, market=market)
 
 
 def _simulator(sheet: list[list[str]]) -> SimpleNamespace:
@@ -237,6 +259,20 @@ def test_a_users_changes_are_recomputed_as_the_library_computes_them(built, calc
         assert share == pytest.approx(evaluated[name], abs=1e-12), name
         assert share == pytest.approx(expected[name], abs=1e-6), name
         assert abs(share - before[name]) > 1e-4, f"{name}: LibreOffice did not recompute"
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_latent_classes_are_averaged_with_their_sizes_in_libreoffice(calc):
+    book = calc.books["latent_classes"]
+    assert {"Segments", "Segment shares", "Simulator"} <= set(book)
+    assert _errors(book) == []
+    expected = calc.latent.sim.shares(calc.latent.market).set_index("alternative")["share"]
+    shares = {k: _number(v) for k, v in _simulator(book["Simulator"]).shares.items()}
+    evaluated = _evaluated_shares(calc.paths["latent_classes"])
+    assert set(shares) == set(expected.index)
+    for name, share in shares.items():
+        assert share == pytest.approx(evaluated[name], abs=1e-12), name
+        assert share == pytest.approx(expected[name], abs=1e-6), name
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)
 
 
