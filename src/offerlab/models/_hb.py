@@ -344,7 +344,9 @@ class HierarchicalBayes:
         jobs = []
         sd0 = np.sqrt(np.diag(V0))
         for c, stream in enumerate(streams):
-            rng = np.random.default_rng(stream)
+            # SFC64: the same statistical quality as the default PCG64 for this use, and
+            # its normals (15,000 an iteration here) come about 20% faster.
+            rng = np.random.Generator(np.random.SFC64(stream))
             # Chains start apart (MNL ± half a prior SD) so that R-hat can see them meet,
             # every respondent at its posterior mode under N(start, V₀): near the bulk.
             alpha0 = theta_mnl + (0.0 if c == 0 else 0.5 * sd0 * rng.standard_normal(K))

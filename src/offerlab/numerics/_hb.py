@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve, solve_triangular
+from scipy.linalg.lapack import dtrtri as _dtrtri
 
 __all__ = [
     "HBLayout",
@@ -91,6 +91,12 @@ class HBLayout:
         """``Xd`` as (R, A·T, K), alternatives before tasks (the kernel's order)."""
         R, T, A, K = self.Xd.shape
         return np.ascontiguousarray(self.Xd.transpose(0, 2, 1, 3)).reshape(R, A * T, K)
+
+    @cached_property
+    def xd_k_major(self) -> np.ndarray:
+        """``Xd`` as (R, K, A·T): a row of coefficients times it gives the utilities."""
+        R, T, A, K = self.Xd.shape
+        return np.ascontiguousarray(self.Xd.transpose(0, 3, 2, 1)).reshape(R, K, A * T)
 
     @cached_property
     def base_alt_major(self) -> np.ndarray | None:
@@ -342,15 +348,22 @@ def hb_prior_covariance(
 
 @dataclass(frozen=True)
 class HBPrior:
-    """Prior of the upper level: D ~ IW(ν, ν V₀), flat on α.
+    """Prior of the upper level (flat on α).
 
-    With ``diagonal``, D is diagonal and each variance d_k ~ IW₁(ν, ν V₀_kk), an
-    inverse gamma with shape ν/2 and scale ν V₀_kk / 2 (ν = 1 + prior_df then).
+    * ``kind="inverse-wishart"`` (CBC/HB): D ~ IW(ν, ν V₀), ν = ``df``. With
+      ``diagonal``, D is diagonal and each variance d_k ~ IW₁(ν, ν V₀_kk), an inverse
+      gamma with shape ν/2 and scale ν V₀_kk / 2 (ν = 1 + prior_df then).
+    * ``kind="huang-wand"`` (Huang & Wand 2013): D | a ~ IW(ν + K − 1, 2ν diag(1/a)),
+      a_k ~ IG(1/2, 1/A_k²), ν = ``df`` (2 by default: every correlation uniform on
+      (−1, 1), every SD half-t with ν degrees of freedom and scale A_k = ``scale[k]``).
+      ``V0`` is then only the centre the chains start from.
     """
 
     V0: np.ndarray
-    df: float  # ν = K + prior_df (full) or 1 + prior_df (diagonal)
+    df: float  # ν = K + prior_df (full) or 1 + prior_df (diagonal); Huang–Wand: ν
     diagonal: bool = False
+    kind: str = "inverse-wishart"
+    scale: np.ndarray | None = None  # Huang–Wand A_k, shape (K,)
 
 
 @dataclass(frozen=True)
@@ -367,17 +380,48 @@ class HBSettings:
     # Off by default: on the 1,000-respondent study it raised the worst variance ESS
     # only from 4.9 to 6.0 (3,000 + 3,000 iterations, 2 chains) for 15% more time.
     scale_moves: bool = False
+    # The utilities of the current draws are updated by the proposals' increments; they
+    # are recomputed from θ this often so that rounding cannot accumulate.
+    refresh_every: int = 1000
 
 
-def _wishart_root(df: float, scale_inv_chol: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """M lower-triangular with M M' ~ Wishart(df, Σ), Σ = C C' (C = ``scale_inv_chol``).
+def _lower_inverse(L: np.ndarray) -> np.ndarray:
+    """L⁻¹ of a lower-triangular matrix (LAPACK trtri)."""
+    inv, info = _dtrtri(L, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"singular triangular matrix (trtri info {info})")
+    return inv
 
-    Bartlett: M = C A, A lower-triangular, A_ii = √χ²(df − i), A_ij ~ N(0, 1), i > j.
+
+def _inverse_root_lower(S: np.ndarray) -> np.ndarray:
+    """C lower-triangular with C C' = S⁻¹, S symmetric positive definite.
+
+    With J the reversal permutation and J S J = L L' (Cholesky), S⁻¹ = C C' for
+    C = J L'⁻¹ J, which is lower-triangular: one Cholesky factor and one triangular
+    inverse instead of a full inverse followed by a second factorisation.
     """
-    K = scale_inv_chol.shape[0]
-    A = np.tril(rng.standard_normal((K, K)), -1)
-    A[np.diag_indices(K)] = np.sqrt(rng.chisquare(df - np.arange(K)))
-    return scale_inv_chol @ A
+    L = np.linalg.cholesky(S[::-1, ::-1])
+    return np.ascontiguousarray(_lower_inverse(L).T[::-1, ::-1])
+
+
+def _loglike_from_utilities(
+    V: np.ndarray, E: np.ndarray, s: np.ndarray, neg_ones: np.ndarray, out: np.ndarray
+) -> np.ndarray:
+    """ℓ_r = −Σ_t log(1 + Σ_a exp(V_rat)) from utilities V (R, A·T), alternatives first.
+
+    ``E`` (R, A, T) and ``s`` (R, T) are work buffers; ``neg_ones`` is −1 of shape (T,).
+    log(1 + s) rather than log1p: numpy's log is vectorised, and the absolute error
+    (what a Metropolis ratio sees) is a rounding error either way.
+    """
+    R, A, T = E.shape
+    # exp overflows only for absurd proposals: their ℓ = −inf and they are rejected
+    # (the caller silences the overflow warning).
+    np.exp(V.reshape(R, A, T), out=E)
+    np.add(E[:, 0], 1.0, out=s)
+    for a in range(1, A):
+        s += E[:, a]
+    np.log(s, out=s)
+    return np.matmul(s, neg_ones, out=out)
 
 
 def run_hb_chain(
@@ -420,31 +464,87 @@ def run_hb_chain(
         spaced saved individual draws; ``alpha_trace`` (I, K) and ``sd_trace`` (I, K)
         every iteration (burn-in included); ``acceptance`` (I,) mean acceptance rate;
         ``loglike`` (I,) Σ_r ℓ_r at the current draws; ``scale`` (R,) final s_r;
-        ``acceptance_saved`` (R,) acceptance rate of every respondent after burn-in.
+        ``acceptance_saved`` (R,) acceptance rate of every respondent after burn-in;
+        with the Huang–Wand prior also ``hw_a`` (S, K), the saved draws of a.
+
+    Notes
+    -----
+    Where the time goes (1,000 respondents × 36 utilities × 15 coefficients): the
+    products of the data with the proposals and the exponentials. Without sign
+    constraints β = θ, so a proposal moves every utility by X_r·step_r, and the
+    joint shift by X_r·δ: both come out of ONE batched product with the data, and
+    the current utilities are kept (and refreshed from θ every
+    ``settings.refresh_every`` iterations). With sign constraints β = g(θ) is not
+    linear and every proposal's utilities are computed from its β.
     """
     R, T, A, K = layout.Xd.shape
+    AT = A * T
     burn, n_draws, thin = settings.burn_in, settings.draws, settings.thin
     n_iter = burn + n_draws * thin
     signs = None if signs is None or not np.any(signs) else np.asarray(signs, dtype=float)
+    linear = signs is None
+    huang_wand = prior.kind == "huang-wand"
+    if huang_wand and prior.diagonal:
+        raise ValueError("the Huang–Wand prior is a prior of a full covariance matrix")
+    shift_moves, scale_moves = settings.shift_moves, settings.scale_moves
+
+    # Data (R, K, A·T): a respondent's utilities are a (rows, K) @ (K, A·T) product.
+    XT = layout.xd_k_major
+    base = None if layout.base_alt_major is None else layout.base_alt_major.reshape(R, AT)
+    n_rows = 2 if (linear and shift_moves) else 1
+    rows = np.zeros((R, n_rows, K))  # [step_r, δ] (linear) or β (otherwise)
+    XU = np.empty((R, n_rows, AT))
+    V = np.empty((R, AT))  # utilities of the current draws
+    V_new = np.empty((R, AT))
+    E = np.empty((R, A, T))
+    s_work = np.empty((R, T))
+    neg_ones = -np.ones(T)
+
+    def utilities(beta: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.matmul(beta[:, None, :], XT, out=out[:, None, :])
+        if base is not None:
+            out += base
+        return out
+
+    def loglike(Vx: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return _loglike_from_utilities(Vx, E, s_work, neg_ones, out)
 
     theta = np.array(theta0, dtype=float)
     alpha = np.array(alpha0, dtype=float)
-    work = np.empty((R, A * T, 1))
-    ll = respondent_loglike(transform_coefficients(theta, signs), layout, work=work)
+    ll = np.empty(R)
     ll_new = np.empty(R)
+    loglike(utilities(transform_coefficients(theta, signs), V), ll)
     if not np.all(np.isfinite(ll)):
         raise FloatingPointError("the log-likelihood is not finite at the starting values")
 
-    nu_post = prior.df + R
-    S0 = prior.df * prior.V0
-    # D starts at the prior's centre V₀: M M' = D⁻¹.
+    # Prior pieces: D ~ IW(df_prior, S0) (given a, for Huang–Wand).
+    if huang_wand:
+        nu_hw = float(prior.df)
+        hw_inv_A2 = 1.0 / np.square(np.asarray(prior.scale, dtype=float))
+        df_prior = nu_hw + K - 1
+        a_hw = 1.0 / hw_inv_A2  # start at a_k = A_k² (the IG(1/2, 1/A²) scale)
+        S0_diag = 2.0 * nu_hw / a_hw
+        S0 = np.diag(S0_diag)
+        hw_saved = np.empty((n_draws, K))
+    else:
+        df_prior = float(prior.df)
+        S0 = prior.df * prior.V0
+        S0_diag = np.diag(S0).copy()
+    nu_post = df_prior + R
+    chi_df = nu_post - np.arange(K)  # Bartlett's diagonal degrees of freedom
+    # D starts at the prior's centre V₀: M M' = D⁻¹, Minv = M⁻¹ (D = Minv' Minv).
     M = np.linalg.cholesky(np.linalg.inv(prior.V0))
+    Minv = _lower_inverse(M)
     scale = np.full(R, 2.38 / np.sqrt(K))  # optimal RW scale for a Gaussian target
-    roots = _proposal_roots(information, M)
+    roots_t = _proposal_roots(information, M)  # L_r' (R, K, K): step_r' = z_r' L_r'
     shift_root = np.linalg.cholesky(np.linalg.inv(information.sum(axis=0)))
     shift_scale = 2.38 / np.sqrt(K)
     scale_step = 0.1 / np.sqrt(K)
-    S0_root = np.linalg.cholesky(S0)  # S₀ = C C': tr(S₀ M M') = ‖C' M‖²
+    n_low = K * (K - 1) // 2
+    tril = np.tril_indices(K, -1)
+    diag = np.diag_indices(K)
+    bartlett = np.zeros((K, K))  # A of Bartlett's D⁻¹ = C A A' C' (above the diagonal: 0)
+    mean_weights = np.full(R, 1.0 / R)
 
     keep = max(0, min(settings.keep_individual, n_draws))
     keep_at = set(np.linspace(0, n_draws - 1, keep).round().astype(int).tolist()) if keep else set()
@@ -452,7 +552,7 @@ def run_hb_chain(
     D_saved = np.empty((n_draws, K, K))
     beta_sum = np.zeros((R, K))
     beta_sq = np.zeros((R, K))
-    theta_sum = np.zeros((R, K))
+    theta_sum = np.zeros((R, K)) if not linear else beta_sum
     beta_draws = np.empty((R, keep, K))
     accepted_saved = np.zeros(R)
     alpha_trace = np.empty((n_iter, K))
@@ -461,111 +561,161 @@ def run_hb_chain(
     ll_trace = np.empty(n_iter)
     saved = kept = 0
     sqrt_r = np.sqrt(R)
-    for it in range(n_iter):
-        # 1. α | θ, D ~ N(θ̄, D/R); D = (M M')⁻¹, so D^½ z = M'⁻¹ z.
-        z = rng.standard_normal(K)
-        alpha = theta.mean(axis=0) + solve_triangular(M.T, z, lower=False) / sqrt_r
-        # 2. D | θ, α ~ IW(ν + R, ν V₀ + Σ dev dev'): draw D⁻¹ ~ Wishart(ν + R, S⁻¹).
-        dev = theta - alpha
-        if prior.diagonal:
-            # Independent inverse-gamma (1×1 inverse-Wishart) variances.
-            ss = np.diag(S0) + np.einsum("rk,rk->k", dev, dev)
-            precision = rng.chisquare(nu_post, size=K) / ss
-            M = np.diag(np.sqrt(precision))
-        else:
-            S = S0 + dev.T @ dev
-            S_inv = cho_solve(cho_factor(S, lower=True), np.eye(K))
-            M = _wishart_root(nu_post, np.linalg.cholesky(S_inv), rng)
-        # 3. θ_r | α, D: one random-walk Metropolis step for every respondent.
-        if it < burn and it % settings.adapt_every == 0 and it > 0:
-            roots = _proposal_roots(information, M)
-        z = rng.standard_normal((R, K, 1))
-        step = np.matmul(roots, z)[:, :, 0]
-        step *= scale[:, None]
-        proposal = theta + step
-        respondent_loglike(transform_coefficients(proposal, signs), layout, out=ll_new, work=work)
-        q_old = np.square(dev @ M).sum(axis=1)
-        q_new = np.square((proposal - alpha) @ M).sum(axis=1)
-        log_ratio = ll_new - ll - 0.5 * (q_new - q_old)
-        accept = np.log(rng.random(R)) < log_ratio  # NaN (−inf − −inf) never accepts
-        np.copyto(theta, proposal, where=accept[:, None])
-        np.copyto(ll, ll_new, where=accept)
-        rate = accept.mean()
-        if it < burn:
-            # Robbins–Monro: a step that shrinks so the scales settle before burn-in ends.
-            gain = 0.5 / np.sqrt(1.0 + it / 10.0)
-            scale *= np.exp(gain * (accept - settings.target_acceptance))
-        alpha_trace[it] = alpha
-        D_diag = np.square(np.linalg.inv(M)).sum(axis=0)  # diag((M M')⁻¹)
-        sd_trace[it] = np.sqrt(D_diag)
-        acc_trace[it] = rate
-        ll_trace[it] = ll.sum()
-        if it >= burn and (it - burn) % thin == thin - 1:
-            Minv = np.linalg.inv(M)
-            alpha_saved[saved] = alpha
-            D_saved[saved] = Minv.T @ Minv
-            beta = transform_coefficients(theta, signs)
-            beta_sum += beta
-            beta_sq += beta * beta
-            theta_sum += theta
-            if saved in keep_at:
-                beta_draws[:, kept] = beta
-                kept += 1
-            saved += 1
-        if it >= burn:
-            accepted_saved += accept
-        if settings.shift_moves:
-            # 4. Joint shift (θ_r, α) → (θ_r + δ, α + δ): the prior of θ − α and the
-            #    flat prior of α are unchanged, so only the likelihood enters the ratio.
-            #    It moves α along the direction the individual steps explore slowly.
-            delta = shift_scale * (shift_root @ rng.standard_normal(K))
-            shifted = theta + delta
-            respondent_loglike(
-                transform_coefficients(shifted, signs), layout, out=ll_new, work=work
-            )
-            total_new = ll_new.sum()
-            ok = np.log(rng.random()) < total_new - ll.sum()
-            if ok:
-                theta = shifted
-                alpha = alpha + delta
-                ll, ll_new = ll_new, ll
+    dev = np.empty((R, K))
+    step = rows[:, 0] if linear else np.empty((R, K))  # written in place: no copy
+    scale_col = scale[:, None]
+    proposal = np.empty((R, K))
+    work_rk = np.empty((R, K))
+    # The normals of one iteration in one call: individual steps, α, Bartlett's
+    # below-diagonal entries, the shift and the scale move.
+    n_normal = R * K + K + n_low + K + K
+    # exp overflows only for absurd proposals (ℓ = −inf: rejected); no warning for them.
+    with np.errstate(over="ignore"):
+        for it in range(n_iter):
+            normals = rng.standard_normal(n_normal)
+            z_ind = normals[: R * K].reshape(R, 1, K)
+            z_alpha = normals[R * K : R * K + K]
+            z_low = normals[R * K + K : R * K + K + n_low]
+            z_shift = normals[R * K + K + n_low : R * K + 2 * K + n_low]
+            z_scale = normals[R * K + 2 * K + n_low :]
+            uniforms = rng.random(R + 2)
+
+            # 1. α | θ, D ~ N(θ̄, D/R); D = Minv' Minv, so D^½ z = Minv' z.
+            alpha = mean_weights @ theta + (z_alpha @ Minv) / sqrt_r
+            # 2. D | θ, α ~ IW(df + R, S₀ + Σ dev dev'): draw D⁻¹ ~ Wishart(df + R, S⁻¹).
+            np.subtract(theta, alpha, out=dev)
+            if prior.diagonal:
+                # Independent inverse-gamma (1×1 inverse-Wishart) variances.
+                ss = S0_diag + np.einsum("rk,rk->k", dev, dev)
+                precision = rng.chisquare(nu_post, size=K) / ss
+                M = np.diag(np.sqrt(precision))
+                Minv = np.diag(1.0 / np.sqrt(precision))
+            else:
+                S = dev.T @ dev
+                S[diag] += S0_diag
+                bartlett[tril] = z_low
+                bartlett[diag] = np.sqrt(rng.chisquare(chi_df))
+                M = _inverse_root_lower(S) @ bartlett
+                Minv = _lower_inverse(M)
+                if huang_wand:
+                    # 2b. a_k | D ~ IG((ν + K)/2, ν (D⁻¹)_kk + 1/A_k²) (Huang & Wand 2013, eq. 5).
+                    precision_diag = np.einsum("kj,kj->k", M, M)
+                    a_hw = (nu_hw * precision_diag + hw_inv_A2) / rng.standard_gamma(
+                        0.5 * (nu_hw + K), size=K
+                    )
+                    S0_diag = 2.0 * nu_hw / a_hw
+                    S0 = np.diag(S0_diag)
+            # 3. θ_r | α, D: one random-walk Metropolis step for every respondent.
+            if it < burn and it % settings.adapt_every == 0 and it > 0:
+                roots_t = _proposal_roots(information, M)
+            z_ind *= scale_col[:, :, None]  # s_r (z_r' L_r') = (s_r z_r') L_r'
+            np.matmul(z_ind, roots_t, out=step[:, None, :])
+            np.add(theta, step, out=proposal)
+            if linear:
+                if n_rows == 2:
+                    delta = shift_scale * (shift_root @ z_shift)
+                    rows[:, 1] = delta
+                np.matmul(rows, XT, out=XU)
+                np.add(V, XU[:, 0], out=V_new)
+            else:
+                utilities(transform_coefficients(proposal, signs), V_new)
+            loglike(V_new, ll_new)
+            # q(θ*) − q(θ) = step' D⁻¹ (step + 2 (θ − α)), D⁻¹ = M M'.
+            np.multiply(dev, 2.0, out=work_rk)
+            work_rk += step
+            dq = np.einsum("rk,rk->r", step @ (M @ M.T), work_rk)
+            log_ratio = ll_new - ll - 0.5 * dq
+            accept = np.log(uniforms[:R]) < log_ratio  # NaN (−inf − −inf) never accepts
+            moved = np.flatnonzero(accept)
+            theta[moved] = proposal[moved]
+            ll[moved] = ll_new[moved]
+            V[moved] = V_new[moved]
+            rate = moved.size / R
             if it < burn:
+                # Robbins–Monro: a step that shrinks so the scales settle before burn-in ends.
                 gain = 0.5 / np.sqrt(1.0 + it / 10.0)
-                shift_scale *= np.exp(gain * (ok - settings.target_acceptance))
-        if settings.scale_moves:
-            # 5. Joint rescaling (parameter expansion): θ_r − α → G(θ_r − α), D → G D G
-            #    with G = diag(g), log g ~ N(0, s² I). The population density of θ is
-            #    unchanged up to |G|^−R, which the Jacobian cancels; with the
-            #    inverse-Wishart prior the log ratio is
-            #    Δℓ − ν Σ log g_k − ½ tr(S₀ (G⁻¹ D⁻¹ G⁻¹ − D⁻¹)).
-            #    When 12 tasks say little about each respondent, D and the spread of
-            #    the θ_r can only drift together one small Gibbs step at a time; this
-            #    move takes them along that ridge in one step.
-            log_g = scale_step * rng.standard_normal(K)
-            g = np.exp(log_g)
-            scaled = alpha + (theta - alpha) * g
-            respondent_loglike(transform_coefficients(scaled, signs), layout, out=ll_new, work=work)
-            M_new = M / g[:, None]  # (G⁻¹ M)(G⁻¹ M)' = G⁻¹ D⁻¹ G⁻¹, still lower-triangular
-            log_r = (
-                ll_new.sum()
-                - ll.sum()
-                - prior.df * log_g.sum()
-                - 0.5 * (np.square(S0_root.T @ M_new).sum() - np.square(S0_root.T @ M).sum())
-            )
-            ok = np.log(rng.random()) < log_r
-            if ok:
-                theta = scaled
-                M = M_new
-                ll, ll_new = ll_new, ll
-            if it < burn:
-                gain = 0.5 / np.sqrt(1.0 + it / 10.0)
-                scale_step *= np.exp(gain * (ok - settings.target_acceptance))
-        if tick is not None and (it + 1) % 100 == 0:
-            tick(it + 1)
+                scale *= np.exp(gain * (accept - settings.target_acceptance))
+            alpha_trace[it] = alpha
+            sd_trace[it] = np.sqrt(np.square(Minv).sum(axis=0))  # diag(Minv' Minv)
+            acc_trace[it] = rate
+            ll_trace[it] = ll.sum()
+            if it >= burn and (it - burn) % thin == thin - 1:
+                alpha_saved[saved] = alpha
+                np.matmul(Minv.T, Minv, out=D_saved[saved])
+                if huang_wand:
+                    hw_saved[saved] = a_hw
+                beta = transform_coefficients(theta, signs)
+                beta_sum += beta
+                np.square(beta, out=work_rk)
+                beta_sq += work_rk
+                if not linear:
+                    theta_sum += theta
+                if saved in keep_at:
+                    beta_draws[:, kept] = beta
+                    kept += 1
+                saved += 1
+            if it >= burn:
+                accepted_saved += accept
+            if shift_moves:
+                # 4. Joint shift (θ_r, α) → (θ_r + δ, α + δ): the prior of θ − α and the
+                #    flat prior of α are unchanged, so only the likelihood enters the ratio.
+                #    It moves α along the direction the individual steps explore slowly.
+                if linear:
+                    np.add(V, XU[:, 1], out=V_new)
+                else:
+                    delta = shift_scale * (shift_root @ z_shift)
+                    utilities(transform_coefficients(theta + delta, signs), V_new)
+                loglike(V_new, ll_new)
+                ok = np.log(uniforms[R]) < ll_new.sum() - ll.sum()
+                if ok:
+                    theta += delta
+                    alpha = alpha + delta
+                    ll, ll_new = ll_new, ll
+                    V, V_new = V_new, V
+                if it < burn:
+                    gain = 0.5 / np.sqrt(1.0 + it / 10.0)
+                    shift_scale *= np.exp(gain * (ok - settings.target_acceptance))
+            if scale_moves:
+                # 5. Joint rescaling (parameter expansion): θ_r − α → G(θ_r − α), D → G D G
+                #    with G = diag(g), log g ~ N(0, s² I). The population density of θ is
+                #    unchanged up to |G|^−R, which the Jacobian cancels; with the
+                #    inverse-Wishart prior IW(df, S₀) the log ratio is
+                #    Δℓ − df Σ log g_k − ½ tr(S₀ (G⁻¹ D⁻¹ G⁻¹ − D⁻¹)).
+                #    When 12 tasks say little about each respondent, D and the spread of
+                #    the θ_r can only drift together one small Gibbs step at a time; this
+                #    move takes them along that ridge in one step.
+                log_g = scale_step * z_scale
+                g = np.exp(log_g)
+                scaled = alpha + (theta - alpha) * g
+                utilities(transform_coefficients(scaled, signs), V_new)
+                loglike(V_new, ll_new)
+                M_new = M / g[:, None]  # (G⁻¹ M)(G⁻¹ M)' = G⁻¹ D⁻¹ G⁻¹, still lower-triangular
+                log_r = (
+                    ll_new.sum()
+                    - ll.sum()
+                    - df_prior * log_g.sum()
+                    - 0.5 * (np.sum(S0 * (M_new @ M_new.T)) - np.sum(S0 * (M @ M.T)))
+                )
+                ok = np.log(uniforms[R + 1]) < log_r
+                if ok:
+                    theta = scaled
+                    M = M_new
+                    Minv = Minv * g[None, :]
+                    ll, ll_new = ll_new, ll
+                    V, V_new = V_new, V
+                if it < burn:
+                    gain = 0.5 / np.sqrt(1.0 + it / 10.0)
+                    scale_step *= np.exp(gain * (ok - settings.target_acceptance))
+            if linear and (it + 1) % settings.refresh_every == 0:
+                # Utilities from θ afresh (the increments' rounding cannot pile up).
+                utilities(theta, V)
+                loglike(V, ll)
+            if tick is not None and (it + 1) % 100 == 0:
+                tick(it + 1)
     if tick is not None:
         tick(n_iter)
     n_after = max(n_iter - burn, 1)
-    return {
+    out = {
         "alpha": alpha_saved,
         "D": D_saved,
         "beta_mean": beta_sum / n_draws,
@@ -579,13 +729,18 @@ def run_hb_chain(
         "scale": scale,
         "acceptance_saved": accepted_saved / n_after,
     }
+    if huang_wand:
+        out["hw_a"] = hw_saved
+    return out
 
 
 def _proposal_roots(information: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """L_r with L_r L_r' = (H_r + D⁻¹)⁻¹ for every respondent, D⁻¹ = M M'."""
+    """L_r' for every respondent, L_r L_r' = (H_r + D⁻¹)⁻¹, D⁻¹ = M M'.
+
+    Returned transposed, (R, K, K): a step is the row z_r' L_r'.
+    """
     precision = information + (M @ M.T)[None]
     chol = np.linalg.cholesky(precision)  # P = C C' → P⁻¹ = C'⁻¹ C⁻¹
     K = M.shape[0]
     eye = np.broadcast_to(np.eye(K), precision.shape)
-    inv_chol = np.linalg.solve(chol, eye)
-    return np.swapaxes(inv_chol, 1, 2)
+    return np.linalg.solve(chol, eye)  # C⁻¹ = L_r'
