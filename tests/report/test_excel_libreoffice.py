@@ -21,7 +21,9 @@ strict xfail so that it turns red (to be unmarked) once the workbook gets full p
 
 from __future__ import annotations
 
+import copy
 import csv
+import dataclasses
 import os
 import re
 import shutil
@@ -29,6 +31,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from _formulas import Workbook as FormulaEvaluator
@@ -156,6 +159,7 @@ def calc(
     files += [variant(name, {(col, row): value}) for name, (col, row, value, _) in WRONG.items()]
     latent = _latent_class_report(request.getfixturevalue("example"), built)
     files.append(write_excel(latent.content, tmp / "latent_classes.xlsx"))
+    files.append(write_excel(_three_equal_rows(built.content), tmp / "rounded_weights.xlsx"))
     out = tmp / "csv"
     _run_soffice(soffice, profile, CSV_FILTER, out, files)
     _run_soffice(soffice, profile, "ods", tmp / "ods", [original])
@@ -172,6 +176,19 @@ def calc(
     return SimpleNamespace(
         books=books, paths=paths, sheetnames=sheetnames, ods_content=content, latent=latent
     )
+
+
+def _three_equal_rows(content: Any) -> Any:
+    """The same population as three equal rows, their weights rounded to 9 digits as the
+    report's simulator data stores them: 0.333333333 each, summing to 0.999999999."""
+    sim = copy.deepcopy(content.simulator)
+    assert len(sim["weights"]) == 1
+    sim["weights"] = [float(f"{1 / 3:.9g}")] * 3
+    for attribute in sim["attributes"]:
+        attribute["utilities"] = attribute["utilities"] * 3
+    for alternative in sim["fixed"]:
+        alternative["utilities"] = alternative["utilities"] * 3
+    return dataclasses.replace(content, simulator=sim)
 
 
 def _latent_class_report(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
@@ -274,6 +291,20 @@ def test_latent_classes_are_averaged_with_their_sizes_in_libreoffice(calc):
         assert share == pytest.approx(evaluated[name], abs=1e-12), name
         assert share == pytest.approx(expected[name], abs=1e-6), name
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_rounded_weights_still_give_shares_that_sum_to_1(calc):
+    """Many population rows (HB: up to 2,000) have weights stored to 9 digits: the sheet
+    normalises them, so the total is 100%, not 99.9999999%."""
+    book = calc.books["rounded_weights"]
+    assert _errors(book) == []
+    sim = _simulator(book["Simulator"])
+    one_row = _simulator(calc.books["as_written"]["Simulator"])
+    shares = {name: _number(text) for name, text in sim.shares.items()}
+    for name, share in shares.items():
+        assert share == pytest.approx(_number(one_row.shares[name]), abs=1e-12), name
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)
+    assert _number(sim.total) == pytest.approx(1.0, abs=1e-12)
 
 
 @pytest.mark.xfail(

@@ -11,9 +11,10 @@ Sheets: ``Read me``, ``Recommendation``, ``Sample``, ``Importance``, ``Part-wort
 * ``Lookup`` (protected) — the utility of every level for every population row
   (u = β_r · x(level) with the fit's own coding, as the HTML simulator uses), the row
   weights, and the utilities of the status-quo options and none.
-* ``Calc`` (protected) — per population row: each alternative's utility, exp(λV), the
-  logit denominator and the weighted probability; a price between two studied prices
-  gets the linear interpolation of their utilities, as ``ConjointCoding.code_offer``.
+* ``Calc`` (protected) — per population row: the weight (normalised to sum to 1), each
+  alternative's utility, exp(λV), the logit denominator and the weighted probability;
+  a price between two studied prices gets the linear interpolation of their utilities,
+  as ``ConjointCoding.code_offer``.
 
 A wrong input never gives a number: a label that is not exactly one of the levels (a
 typo, a wildcard such as ``*``, which MATCH would otherwise accept), a price or numeric
@@ -278,7 +279,9 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
     for r in range(1, R + 1):
         row = r + 1
         calc.cell(row, 1, r)
-        calc.cell(row, 2, f"=INDEX({weights},1,A{row})")
+        # Normalised here: the stored weights are rounded (9 digits), and 900 rows of
+        # 0.00111111111 would make the shares sum to 99.9999999%.
+        calc.cell(row, 2, f"=INDEX({weights},1,A{row})/SUM({weights})")
         for j in range(J):
             sc = _col(2 + j)
             terms = []
