@@ -337,10 +337,15 @@ def test_an_input_that_is_not_allowed_gives_no_number_and_names_its_column(calc,
             assert status == "ok", (case, name, status)
 
 
-def test_libreoffice_reads_the_validation_of_every_input(calc):
+def test_libreoffice_reads_the_validation_of_every_input_and_the_protection(calc):
     """Typing stops at LibreOffice's (as Excel's) validation: the lists are the study's
-    level labels, the price is limited to the studied range, in market is yes or no."""
+    level labels, the price is limited to the studied range, in market is yes or no. The
+    simulator and its two helper sheets stay protected, the yellow cells unlocked."""
     content = calc.ods_content
+    protected = set(re.findall(r'<table:table table:name="([^"]+)"[^>]*table:protected="true"',
+                               content))  # fmt: skip
+    assert protected == {"Simulator", "Lookup", "Calc"}
+    assert 'style:cell-protect="none"' in content
     validations = dict(
         re.findall(
             r'<table:content-validation table:name="([^"]+)" table:condition="([^"]+)"', content
