@@ -219,3 +219,122 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(t
         assert viewer.request.get(f"{base}/console/studies/tiny/choices.csv").status == 403
         browser.close()
     assert fielding.status() == "live"
+
+
+def _bars(page, what: str = "share") -> dict[str, float]:
+    rows = page.locator("#sim-shares .bar").all()
+    return {r.get_attribute("data-alternative"): float(r.get_attribute(f"data-{what}") or "nan")
+            for r in rows}  # fmt: skip
+
+
+def _library_shares(fielding, ours: dict[str, object]):
+    """MarketSimulator's shares for the console's market with our offer changed."""
+    from test_console import MARKET
+
+    from offerlab.data import ChoiceData
+    from offerlab.decide import parse_market, simulator_for
+    from offerlab.field._export import choice_data
+    from offerlab.models import MultinomialLogit
+
+    study = fielding.study
+    results = MultinomialLogit().fit(
+        ChoiceData.from_frame(choice_data(fielding), study), study=study
+    )
+    market = parse_market(MARKET, study).market(results.coding).with_offer("Ours", **ours)
+    frame = simulator_for(results, "sop", n_draws=200, seed=0).shares(market)
+    return frame.assign(alternative=frame["alternative"].replace({"none": "Neither"})).set_index(
+        "alternative"
+    )
+
+
+def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(tmp_path) -> None:
+    _needs_browser()
+    from _respondent import QUALIFY, Browser, client
+    from playwright.sync_api import sync_playwright
+    from test_console import MARKET, PASSWORD, _setup
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'simulator.db'}")
+    for i in range(40):  # completes to fit on
+        respondent = Browser(client(fielding), seed=i)
+        respondent.enter(f"/s/tiny?pid=p{i}")
+        respondent.finish({**QUALIFY, "band": {"answer": "old"}})  # 'young' fills at 5
+    with running(create_app(fielding)) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        problems: list[str] = []
+
+        def log_in(email: str, **context_options):
+            page = browser.new_context(**context_options).new_page()
+            page.on("pageerror", lambda exc: problems.append(f"{email}: {exc}"))
+            page.on(  # a blocked inline script (CSP) shows up as a console error
+                "console",
+                lambda m: (
+                    problems.append(f"{email}: {m.text}")
+                    if m.type == "error" and not m.text.startswith("Failed to load resource")
+                    else None
+                ),
+            )
+            page.on(  # every request but the browser's own favicon guess must succeed
+                "response",
+                lambda r: (
+                    problems.append(f"{email}: {r.status} {r.url}")
+                    if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                    else None
+                ),
+            )
+            page.goto(f"{base}/console/login")
+            page.get_by_label("E-mail").fill(email)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{base}/console/")
+            page.get_by_role("link", name="tiny").click()
+            page.get_by_role("link", name="Market simulator").click()
+            return page
+
+        analyst = log_in("analyst@a.ch")
+        analyst.fill("#market_yaml", MARKET)
+        analyst.select_option("#model", "mnl")
+        analyst.get_by_role("button", name="Fit and publish").click()
+        for _ in range(100):  # the fit runs after the redirect: reload until it is published
+            if analyst.locator("#sim-shares .bar").count():
+                break
+            analyst.wait_for_timeout(100)
+            analyst.reload()
+        analyst.screenshot(path=str(ARTIFACTS / "console_simulator_analyst.png"), full_page=True)
+
+        viewer = log_in("viewer@a.ch", viewport={"width": 390, "height": 844}, is_mobile=True)
+        viewer.wait_for_selector("#sim-shares .bar")
+        assert viewer.locator("#market_yaml").count() == 0  # viewers do not publish
+        before = _bars(viewer)
+        assert set(before) == {"Ours", "Theirs", "Neither"}
+        assert abs(sum(before.values()) - 1) < 1e-9
+        lower, upper = _bars(viewer, "lower"), _bars(viewer, "upper")
+        assert all(lower[n] <= before[n] <= upper[n] for n in before)
+        assert viewer.locator("#sim-total").inner_text() == "100.0%"
+        # a business user makes our offer dearer: our share falls, the total stays 100%
+        viewer.fill("#sim-Ours-price", "30")
+        viewer.locator("#sim-Ours-price").dispatch_event("change")
+        dearer = _bars(viewer)
+        assert dearer["Ours"] != pytest.approx(before["Ours"], abs=1e-6)
+        assert abs(sum(dearer.values()) - 1) < 1e-9
+        revenue = _bars(viewer, "revenue")
+        assert revenue["Ours"] == pytest.approx(30 * dearer["Ours"], rel=1e-6)
+        viewer.select_option("#sim-Ours-colour", "blue")
+        blue = _bars(viewer)
+        assert blue["Ours"] != pytest.approx(dearer["Ours"], abs=1e-6)
+        assert abs(sum(blue.values()) - 1) < 1e-9
+        # the page's shares and intervals are the library's for the changed offers
+        library = _library_shares(fielding, {"price": 30, "colour": "blue"})
+        for name, share in blue.items():
+            assert share == pytest.approx(library.loc[name, "share"], abs=1e-5), name
+        for bound in ("lower", "upper"):
+            shown = _bars(viewer, bound)
+            for name in blue:
+                assert shown[name] == pytest.approx(library.loc[name, bound], abs=1e-5), name
+        viewer.uncheck("#sim-Theirs-on")  # the competitor leaves the market
+        alone = _bars(viewer)
+        assert alone["Theirs"] == 0 and abs(sum(alone.values()) - 1) < 1e-9
+        assert viewer.locator("#sim-total").inner_text() == "100.0%"
+        viewer.screenshot(path=str(ARTIFACTS / "console_simulator_viewer.png"), full_page=True)
+        browser.close()
+    assert not problems, problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from _respondent import QUALIFY, TINY, Browser, client, tiny
@@ -53,6 +54,12 @@ def _csrf(c) -> str:
     return m.group(1) if m else ""
 
 
+MARKET = """offers:
+  - {name: Ours, ours: true, price: 15, colour: red}
+  - {name: Theirs, price: 20, colour: blue}
+none: true
+"""
+
 EMAILS = {
     "viewer": "viewer@a.ch",
     "viewer_unshared": "unshared@a.ch",
@@ -89,6 +96,9 @@ TABLE = [
     ("GET", "/console/studies/tiny/answers.csv", None, [303, 303, 403, 404, 200, 200, 404]),
     ("GET", "/console/studies/tiny/respondents.csv", None, [303, 303, 403, 404, 200, 200, 404]),
     ("GET", "/console/studies/nope", None, [303, 303, 404, 404, 404, 404, 404]),
+    ("GET", "/console/studies/tiny/simulator", None, [303, 303, 200, 404, 200, 200, 404]),
+    ("POST", "/console/studies/tiny/simulator", "market", [403, 403, 403, 404, 303, 303, 404]),
+    ("GET", "/console/assets/simulator.js", None, [200] * 7),
     ("POST", "/console/ventures/{A}/studies", "new-study", [403, 403, 403, 403, 303, 303, 403]),
     ("POST", "/console/ventures/{A}/members", "new-member", [403, 403, 403, 403, 403, 303, 403]),
 ]
@@ -116,6 +126,8 @@ def test_every_console_route_for_every_role(tmp_path) -> None:
                 if form == "new-study":
                     text = TINY.read_text(encoding="utf-8").replace("name: tiny", f"name: t_{role}")
                     data = {"study_yaml": text}
+                elif form == "market":
+                    data = {"model": "mnl", "market_yaml": MARKET}
                 elif form == "new-member":
                     data = {"email": f"new-{role}@a.ch", "role": "viewer", "password": "pw-" + role}
                 got = c.post(url, data={**data, "csrf": csrf}).status_code
@@ -243,3 +255,92 @@ def test_a_study_file_can_be_uploaded_and_a_bad_one_is_named(tmp_path) -> None:
     r = c.post(url, data={"csrf": csrf}, files={"study_file": ("x.yaml", b"\xff\xfe\x00")})
     assert r.status_code == 400
     assert c.get("/console/studies/uploaded2").status_code == 404
+
+
+def _simulator_state(c, study: str = "tiny") -> tuple[int, str]:
+    page = c.get(f"/console/studies/{study}/simulator")
+    return page.status_code, page.text
+
+
+def test_an_analyst_publishes_a_simulator_that_only_shared_viewers_open(tmp_path) -> None:
+    """Fit on the completes, publish, and the page carries the library's shares."""
+    import json
+
+    from offerlab.decide import parse_market, simulator_for
+    from offerlab.field._export import choice_data
+    from offerlab.models import MultinomialLogit
+
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'sim.db'}")
+    analyst = client(fielding)
+    _login(analyst, "analyst@a.ch")
+    csrf = _csrf(analyst)
+    # before any complete: the fit fails and the page says why
+    r = analyst.post(
+        "/console/studies/tiny/simulator",
+        data={"model": "mnl", "market_yaml": MARKET, "csrf": csrf},
+    )
+    assert r.status_code == 303
+    status, page = _simulator_state(analyst)
+    assert status == 200 and "no completed respondent yet" in page and "simulator-none" in page
+    # a market that does not fit the study: 422, the line and field named, the text kept
+    bad = MARKET.replace("colour: red", "colour: green")
+    r = analyst.post(
+        "/console/studies/tiny/simulator", data={"model": "mnl", "market_yaml": bad, "csrf": csrf}
+    )
+    assert r.status_code == 422 and "market file:2:" in r.text and "offers[0].colour" in r.text
+    assert "colour: green" in r.text
+    for i in range(40):
+        b = Browser(client(fielding), seed=i)
+        b.enter(f"/s/tiny?pid=p{i}")
+        b.finish({**QUALIFY, "band": {"answer": "old"}})  # the 'young' quota fills at 5
+    r = analyst.post(
+        "/console/studies/tiny/simulator",
+        files={"market_file": ("market.yaml", MARKET.encode())},
+        data={"model": "mnl", "csrf": csrf},
+    )
+    assert r.status_code == 303
+    status, page = _simulator_state(analyst)
+    assert 'src="/console/assets/simulator.js"' in page and "<script>" not in page
+    assert re.search(r"on the (\d+) completed respondents", page).group(1) == str(
+        choice_data(fielding)["respondent"].nunique()
+    )
+    payload = json.loads(
+        re.search(r'id="simulator-data" type="application/json">(.*?)</script>', page, re.S)[1]
+    )
+    # the page's data is the library's simulator on the same fit: point rows and draws
+    study = fielding.study
+    data = ChoiceData.from_frame(choice_data(fielding), study)
+    results = MultinomialLogit().fit(data, study=study)
+    sim = simulator_for(results, "sop", n_draws=200, seed=0)
+    market = parse_market(MARKET, study).market(results.coding)
+    shares = sim.shares(market).set_index("alternative")
+    assert payload["draws"]["n"] == 200 and payload["draws"]["rows"] == 1
+    assert set(shares.index) >= {"Ours", "Theirs"}
+    price = next(a for a in payload["attributes"] if a["name"] == "price")
+    colour = next(a for a in payload["attributes"] if a["name"] == "colour")
+    none = next(f for f in payload["fixed"] if f["name"] == "none")
+    v_ours = (
+        price["utilities"][0][price["levels"].index(10.0)] / 2
+        + price["utilities"][0][price["levels"].index(20.0)] / 2
+        + colour["utilities"][0][colour["levels"].index("red")]
+    )
+    v_theirs = (
+        price["utilities"][0][price["levels"].index(20.0)]
+        + colour["utilities"][0][colour["levels"].index("blue")]
+    )
+    expo = np.exp([v_ours, v_theirs, none["utilities"][0]])
+    assert expo[0] / expo.sum() == pytest.approx(shares.loc["Ours", "share"], abs=1e-6)
+    # the viewer it is shared with opens it; an unshared viewer does not learn it exists
+    viewer = client(fielding)
+    _login(viewer, "viewer@a.ch")
+    status, page = _simulator_state(viewer)
+    assert status == 200 and "simulator-data" in page and "Publish a simulator" not in page
+    unshared = client(fielding)
+    _login(unshared, "unshared@a.ch")
+    assert _simulator_state(unshared)[0] == 404
+    # a viewer cannot publish
+    r = viewer.post(
+        "/console/studies/tiny/simulator",
+        data={"model": "mnl", "market_yaml": MARKET, "csrf": _csrf(viewer)},
+    )
+    assert r.status_code == 403

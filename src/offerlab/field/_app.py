@@ -51,7 +51,13 @@ __all__ = ["MAX_BODY", "Registry", "app_from_env", "create_app"]
 MAX_BODY = 64 * 1024
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-_TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# The console's simulator page includes the report's simulator partial.
+_TEMPLATES = Jinja2Templates(
+    directory=[
+        Path(__file__).parent / "templates",
+        Path(__file__).parent.parent / "report" / "templates",
+    ]
+)
 _HEADERS = [
     (
         b"content-security-policy",

@@ -16,6 +16,10 @@ route                                              method  who
 ``/console/studies/{study}/status``                POST    owner, analyst
 ``/console/studies/{study}/simulate``              POST    owner, analyst
 ``/console/studies/{study}/share``                 POST    owner, analyst
+``/console/studies/{study}/simulator``             GET     owner, analyst, viewer
+                                                           (shared): the market simulator
+``/console/studies/{study}/simulator``             POST    owner, analyst: publish one
+``/console/assets/simulator.js``                   GET     anyone: the simulator's script
 ``/console/studies/{study}/choices.csv``           GET     owner, analyst (also
                                                            ``choices.parquet``)
 ``/console/studies/{study}/answers.csv``           GET     owner, analyst
@@ -33,12 +37,14 @@ import io
 import secrets
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -49,6 +55,14 @@ from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
 from offerlab.field._export import answers_table, choice_data, respondents_table
 from offerlab.field._service import Fielding
+from offerlab.field._simulator import (
+    MAX_MARKET_TEXT,
+    publish_simulator,
+    published_simulators,
+    run_simulator_fit,
+    starter_market,
+)
+from offerlab.models._by_name import decision_model_title
 from offerlab.store import (
     Membership,
     QuotaCell,
@@ -59,6 +73,8 @@ from offerlab.store import (
     Venture,
 )
 from offerlab.study import parse_study
+
+_SIMULATOR_JS = Path(__file__).resolve().parent.parent / "report" / "templates" / "_simulator.js"
 
 __all__ = ["console_routes"]
 
@@ -113,17 +129,17 @@ class Console:
         return user, form
 
     async def _post_for_study(
-        self, request: Request
-    ) -> tuple[dict[str, str], tuple[Fielding, StudyRow]] | Response:
-        """The form of a POST that changes a study the user may write, or the refusal."""
-        checked = await self._post_user(request)
+        self, request: Request, **limits: Any
+    ) -> tuple[Any, dict[str, str], tuple[Fielding, StudyRow]] | Response:
+        """User and form of a POST that changes a study the user may write, or the refusal."""
+        checked = await self._post_user(request, **limits)
         if isinstance(checked, Response):
             return checked
         user, form = checked
         found = await self._study_for(request, user, write=True)
         if isinstance(found, Response):
             return found
-        return form, found
+        return user, form, found
 
     def _study(self, session: Session, name: str) -> StudyRow | None:
         return session.execute(select(StudyRow).where(StudyRow.name == name)).scalar()
@@ -345,7 +361,7 @@ class Console:
         checked = await self._post_for_study(request)
         if isinstance(checked, Response):
             return checked
-        form, (fielding, _) = checked
+        _, form, (fielding, _) = checked
         status = {"launch": "live", "pause": "paused", "close": "closed", "test": "testing"}.get(
             form.get("action", "")
         )
@@ -358,7 +374,7 @@ class Console:
         checked = await self._post_for_study(request)
         if isinstance(checked, Response):
             return checked
-        form, (_, row) = checked
+        _, form, (_, row) = checked
         email = form.get("email", "").strip().lower()
 
         def add() -> Response:
@@ -387,7 +403,7 @@ class Console:
         checked = await self._post_for_study(request)
         if isinstance(checked, Response):
             return checked
-        form, (fielding, _) = checked
+        _, form, (fielding, _) = checked
         n = form.get("n", "")
         if not n.isdigit() or not 1 <= int(n) <= MAX_SIMULATED:
             return PlainTextResponse(f"n is a whole number from 1 to {MAX_SIMULATED}", 422)
@@ -395,6 +411,83 @@ class Console:
             return PlainTextResponse("the study is closed", status_code=409)
         await run_in_threadpool(simulate_respondents, fielding, int(n))
         return RedirectResponse(f"/console/studies/{fielding.study.name}", status_code=303)
+
+    # -- the market simulator ----------------------------------------------------------------
+    async def simulator(self, request: Request) -> Response:
+        user = await run_in_threadpool(self.user, request)
+        if user is None:
+            return RedirectResponse("/console/login", status_code=303)
+        found = await self._study_for(request, user, write=False)
+        if isinstance(found, Response):
+            return found
+        return await self._simulator_page(request, user, *found)
+
+    async def _simulator_page(
+        self,
+        request: Request,
+        user: Any,
+        fielding: Fielding,
+        row: StudyRow,
+        *,
+        error: str = "",
+        market_text: str | None = None,
+        model: str | None = None,
+    ) -> Response:
+        access = (await run_in_threadpool(self._access, user.id, row.name))[1]
+        ready, newest = await run_in_threadpool(published_simulators, self.engine, row.id)
+        if market_text is None:
+            market_text = newest.market_yaml if newest else starter_market(fielding.study)
+        return self.page(
+            request,
+            "console_simulator.html",
+            status=422 if error else 200,
+            user=user,
+            study=row,
+            ready=ready,
+            newest=newest,
+            can_write=access.write,
+            simulator_json=ready.payload if ready else None,
+            simulator_script_src="/console/assets/simulator.js",
+            market_text=market_text,
+            model=model or (newest.model if newest else "mnl"),
+            models=[(m, decision_model_title(m)) for m in ("mnl", "lc", "hb")],
+            title_of=decision_model_title,
+            when=_when,
+            error=error,
+        )
+
+    async def publish(self, request: Request) -> Response:
+        checked = await self._post_for_study(
+            request, max_body=MAX_MARKET_TEXT + 16 * 1024, file_fields=("market_file",)
+        )
+        if isinstance(checked, Response):
+            return checked
+        user, form, (fielding, row) = checked
+        uploaded = form.get("market_file", "")
+        text = uploaded if uploaded.strip() else form.get("market_yaml", "")
+        source = (form.get("market_file:filename") if uploaded.strip() else "") or "market file"
+        model = form.get("model", "mnl")
+        try:
+            row_id, spec = await run_in_threadpool(
+                publish_simulator, fielding, user.id, model, text, source
+            )
+        except OfferlabError as error:
+            return await self._simulator_page(
+                request, user, fielding, row, error=str(error), market_text=text, model=model
+            )
+        # The fit runs after the redirect is sent: the page says "fitting" until it is done.
+        return RedirectResponse(
+            f"/console/studies/{row.name}/simulator",
+            status_code=303,
+            background=BackgroundTask(run_simulator_fit, fielding, row_id, model, spec),
+        )
+
+    async def simulator_script(self, request: Request) -> Response:
+        return Response(
+            _SIMULATOR_JS.read_text(encoding="utf-8"),
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     async def download(self, request: Request) -> Response:
         user = await run_in_threadpool(self.user, request)
@@ -425,6 +518,10 @@ class Console:
         return Response(
             frame.to_csv(index=False), media_type="text/csv; charset=utf-8", headers=headers
         )
+
+
+def _when(seconds: float | None) -> str:
+    return "–" if seconds is None else time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
 
 
 def live_figures(fielding: Fielding) -> dict[str, Any]:
@@ -532,5 +629,8 @@ def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bo
         Route("/console/studies/{study}/status", c.set_status, methods=["POST"]),
         Route("/console/studies/{study}/simulate", c.simulate, methods=["POST"]),
         Route("/console/studies/{study}/share", c.share, methods=["POST"]),
+        Route("/console/studies/{study}/simulator", c.simulator, methods=["GET"]),
+        Route("/console/studies/{study}/simulator", c.publish, methods=["POST"]),
+        Route("/console/assets/simulator.js", c.simulator_script, methods=["GET"]),
         Route("/console/studies/{study}/{what}", c.download, methods=["GET"]),
     ]

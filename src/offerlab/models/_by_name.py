@@ -39,12 +39,14 @@ def fit_decision_model(
     burn_in: int = 2000,
     iterations: int = 2000,
     chains: int = 2,
+    n_jobs: int | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
 ) -> Any:
     """Fit ``mnl``, ``lc`` (``classes`` classes, 5 starts) or ``hb`` on conjoint choices.
 
-    ``burn_in``, ``iterations`` (draws kept per chain) and ``chains`` are HB's;
+    ``burn_in``, ``iterations`` (draws kept per chain), ``chains`` and ``n_jobs`` (worker
+    processes; 1 runs the chains in this process) are HB's;
     ``progress`` receives the fraction done of the long fits (lc, hb).
     """
     if model == "mnl":
@@ -57,6 +59,8 @@ def fit_decision_model(
     if model == "hb":
         from offerlab.models._hb import HierarchicalBayes
 
-        hb = HierarchicalBayes(burn_in=burn_in, draws=iterations, chains=chains, seed=seed)
+        hb = HierarchicalBayes(
+            burn_in=burn_in, draws=iterations, chains=chains, n_jobs=n_jobs, seed=seed
+        )
         return hb.fit(data, study=study, progress=progress)
     raise OfferlabError(f"the model is mnl, lc or hb; got {model!r}")
