@@ -344,3 +344,46 @@ def test_an_analyst_publishes_a_simulator_that_only_shared_viewers_open(tmp_path
         data={"model": "mnl", "market_yaml": MARKET, "csrf": _csrf(viewer)},
     )
     assert r.status_code == 403
+
+
+def _published(fielding, model: str, respondents: int = 30) -> tuple[str, dict]:
+    """Complete ``respondents``, publish a ``model`` simulator; its page and payload."""
+    import json
+
+    for i in range(respondents):
+        b = Browser(client(fielding), seed=i)
+        b.enter(f"/s/tiny?pid=p{i}")
+        b.finish({**QUALIFY, "band": {"answer": "old"}})
+    analyst = client(fielding)
+    _login(analyst, "owner@a.ch")
+    r = analyst.post(
+        "/console/studies/tiny/simulator",
+        data={"model": model, "market_yaml": MARKET, "csrf": _csrf(analyst)},
+    )
+    assert r.status_code == 303
+    page = analyst.get("/console/studies/tiny/simulator").text
+    assert "simulator-status" not in page, page  # neither fitting nor failed
+    found = re.search(r'id="simulator-data" type="application/json">(.*?)</script>', page, re.S)
+    return page, json.loads(found[1])
+
+
+def test_an_hb_simulator_carries_every_respondent_in_every_uncertainty_draw(tmp_path) -> None:
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'hb.db'}")
+    page, payload = _published(fielding, "hb")
+    assert "Hierarchical Bayes: 2 chains x 4000 iterations on the 30 completed" in page
+    draws = payload["draws"]
+    assert (draws["n"], draws["rows"]) == (200, 30)  # 6,000 rows: no subsample needed
+    assert abs(sum(draws["weights"]) - 1) < 1e-12 and abs(sum(payload["weights"]) - 1) < 1e-12
+    assert all(len(a["draw_utilities"]) == 200 * 30 for a in payload["attributes"])
+    assert "Intervals: 95% of 200 draws" in draws["note"]
+
+
+def test_a_latent_class_fit_the_answers_cannot_identify_publishes_without_intervals(
+    tmp_path,
+) -> None:
+    # One task per respondent cannot identify two classes: the covariance is not finite.
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'lc.db'}")
+    page, payload = _published(fielding, "lc")
+    assert payload["draws"] is None
+    assert "no finite covariance" in page and "shares come without intervals" in page
+    assert len(payload["weights"]) == 2  # the two classes, by their shares

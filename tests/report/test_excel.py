@@ -1,7 +1,8 @@
 """The Excel workbook: its simulator sheet computes the library's share of preference.
 
 The workbook's formulas are evaluated by tests/report/_formulas.py (INDEX, MATCH, MIN,
-IF, EXP, SUM: all the sheet uses), since LibreOffice is not installed here.
+IF, EXP, SUM: all the sheet uses), fast and without a spreadsheet program;
+test_excel_libreoffice.py opens the same workbook in LibreOffice Calc itself.
 """
 
 from __future__ import annotations

@@ -13,10 +13,8 @@ tests/artifacts/excel/ (not committed) for a reviewer.
 
 LibreOffice's shares equal, to 1e-12, those of tests/report/_formulas.py (the evaluator
 test_excel.py uses) on the same file: two independent readings of the formulas agree.
-They equal the library's MarketSimulator shares to 1e-6, not 1e-9, because the workbook
-holds the utilities the report's simulator data carries, rounded to 7 significant digits
-(report/_html.py `simulator_data`, sized for the HTML page); the 1e-9 check is kept as a
-strict xfail so that it turns red (to be unmarked) once the workbook gets full precision.
+They equal the library's MarketSimulator shares to 1e-9: the workbook holds the
+population's utilities at full precision (report/_html.py `simulator_data`).
 """
 
 from __future__ import annotations
@@ -255,7 +253,7 @@ def test_every_sheet_opens_and_the_simulator_gives_the_library_shares(built, cal
     evaluated = _evaluated_shares(calc.paths["as_written"])
     for name, share in shares.items():
         assert share == pytest.approx(evaluated[name], abs=1e-12), name
-        assert share == pytest.approx(expected[name], abs=1e-6), name
+        assert share == pytest.approx(expected[name], abs=1e-9), name
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)
     assert _number(sim.total) == pytest.approx(1.0, abs=1e-12)
     assert set(sim.inputs.values()) == {"ok"} and sim.scale_note == ""
@@ -274,7 +272,7 @@ def test_a_users_changes_are_recomputed_as_the_library_computes_them(built, calc
     assert set(shares) == set(expected.index)
     for name, share in shares.items():
         assert share == pytest.approx(evaluated[name], abs=1e-12), name
-        assert share == pytest.approx(expected[name], abs=1e-6), name
+        assert share == pytest.approx(expected[name], abs=1e-9), name
         assert abs(share - before[name]) > 1e-4, f"{name}: LibreOffice did not recompute"
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)
 
@@ -289,7 +287,7 @@ def test_latent_classes_are_averaged_with_their_sizes_in_libreoffice(calc):
     assert set(shares) == set(expected.index)
     for name, share in shares.items():
         assert share == pytest.approx(evaluated[name], abs=1e-12), name
-        assert share == pytest.approx(expected[name], abs=1e-6), name
+        assert share == pytest.approx(expected[name], abs=1e-9), name
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)
 
 
@@ -306,18 +304,6 @@ def test_rounded_weights_still_give_shares_that_sum_to_1(calc):
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)
     assert _number(sim.total) == pytest.approx(1.0, abs=1e-12)
 
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the workbook's utilities are rounded to 7 significant digits by simulator_data "
-    "(report/_html.py), so the shares differ from the library's by ~1e-8",
-)
-def test_the_shares_equal_the_librarys_to_1e9(built, calc):
-    for stem, market in (("as_written", built.market), ("changed", _changed_market(built))):
-        expected = built.sim.shares(market).set_index("alternative")["share"]
-        shares = _simulator(calc.books[stem]["Simulator"]).shares
-        for name in expected.index:
-            assert _number(shares[name]) == pytest.approx(expected[name], abs=1e-9), name
 
 
 @pytest.mark.parametrize("case", list(WRONG))

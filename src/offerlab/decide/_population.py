@@ -9,13 +9,14 @@ enters through ``uncertainty_draws``: S draws of a whole population, (S, R_u, K)
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from offerlab.exceptions import OfferlabError
+from offerlab.exceptions import OfferlabError, OfferlabWarning
 
 __all__ = [
     "Population",
@@ -153,7 +154,25 @@ def mnl_population(results: Any, kind: str | None = None) -> Population:
     def draws(n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.multivariate_normal(beta, cov, size=n, method="eigh")[:, None, :]
 
-    return Population(beta[None, :], np.ones(1), names, uncertainty=draws)
+    usable = _usable_covariance(cov, "multinomial logit")
+    return Population(beta[None, :], np.ones(1), names, uncertainty=draws if usable else None)
+
+
+def _usable_covariance(cov: np.ndarray, model: str) -> bool:
+    """Whether parameter draws can come from ``cov``; a warning says why not.
+
+    A fit on too few answers can leave parameters unidentified: the covariance then holds
+    inf or NaN, and intervals drawn from it would be meaningless (or fail outright).
+    """
+    if np.all(np.isfinite(cov)):
+        return True
+    warnings.warn(
+        f"the {model} fit has no finite covariance (some parameters are not identified by "
+        "these answers): shares come without intervals",
+        OfferlabWarning,
+        stacklevel=3,
+    )
+    return False
 
 
 def population_from_results(
@@ -244,13 +263,14 @@ def decision_population(results: Any, *, n: int = 1000, seed: int = 0) -> Popula
             thetas = rng.multivariate_normal(theta, cov, size=S, method="eigh")
             return np.stack([results.cmap.betas(t) for t in thetas])
 
+        usable = _usable_covariance(cov, "latent class")
         return Population(
             B,
             w,
             tuple(results.coding.names),
             segments=labels,
-            uncertainty=lc_draws,
-            uncertainty_weights=w,
-            uncertainty_segments=labels,
+            uncertainty=lc_draws if usable else None,
+            uncertainty_weights=w if usable else None,
+            uncertainty_segments=labels if usable else None,
         )
     return population_from_results(results, n=n, rng=seed)

@@ -153,15 +153,15 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
             raise OfferlabError("no completed respondent yet: nothing to fit")
         data = ChoiceData.from_frame(frame, study=study)
         options = HB_OPTIONS if model == "hb" else {}
-        # The fit's warnings (convergence…) go on the page. catch_warnings is process-wide:
-        # another thread's warning during the fit may land here too, which is harmless.
+        # The fit's and the simulator's warnings (convergence, no intervals…) go on the page.
+        # catch_warnings is process-wide: another thread's warning may land here too.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", OfferlabWarning)
             results = fit_decision_model(model, data, study, seed=0, **options)  # type: ignore[arg-type]
-        sim = simulator_for(results, "sop", n_draws=UNCERTAINTY_DRAWS, seed=0)
-        market = spec.market(results.coding)
-        language = "en" if "en" in study.languages else study.languages[0]
-        payload = simulator_data(sim, market, results.coding, language)
+            sim = simulator_for(results, "sop", n_draws=UNCERTAINTY_DRAWS, seed=0)
+            market = spec.market(results.coding)
+            language = "en" if "en" in study.languages else study.languages[0]
+            payload = simulator_data(sim, market, results.coding, language)
         notes = [str(w.message) for w in caught if issubclass(w.category, OfferlabWarning)]
         notes += [
             line for o in spec.file.offers for line in offer_warnings(study, o.name, o.levels())

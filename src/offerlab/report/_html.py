@@ -331,8 +331,9 @@ def simulator_data(
     fit in ``max_draw_rows`` (MNL: R_u = 1; latent classes: one row per class), so the
     page's intervals are the library's; otherwise (HB: a posterior draw of every
     respondent per draw) the first min(S, 100) draws of an even subsample of the
-    respondents, which the page says. Utilities are rounded to 7 significant digits (the
-    shares agree with the library's to about 1e-6).
+    respondents, which the page says. The population rows keep full precision (the Excel
+    simulator sheet reproduces the library's shares from them); the draws' utilities are
+    rounded to 7 significant digits to keep the page small (intervals to about 1e-6).
     """
     study = coding.study
     pop = sim.population
@@ -364,7 +365,7 @@ def simulator_data(
                     v if isinstance(v, str) else float(v) for v in (values[i] for i in order)
                 ],
                 "labels": [study.level_label(attr.name, i, language) for i in order],
-                "utilities": _rounded(U[:, order]),
+                "utilities": U[:, order].tolist(),
                 **({} if draw_u is None else {"draw_utilities": _rounded(draw_u[:, order])}),
             }
         )
@@ -381,7 +382,7 @@ def simulator_data(
             label = name
             if market.kinds[j] == "none" and study.tasks.none is not None:
                 label = study.text(study.tasks.none.label, language)
-            entry: dict[str, Any] = {"name": name, "label": label, "utilities": _rounded(V)}
+            entry: dict[str, Any] = {"name": name, "label": label, "utilities": V.tolist()}
             if draws is not None:
                 entry["draw_utilities"] = _rounded(draws["B"] @ market.X[j] + market.offset[j])
             price = float(market.prices[j])
@@ -393,7 +394,7 @@ def simulator_data(
     ]
     return {
         "scale": sim.scale,
-        "weights": [float(f"{x:.9g}") for x in w],
+        "weights": w.tolist(),
         "attributes": attributes,
         "offers": offers,
         "fixed": fixed,
@@ -406,7 +407,7 @@ def simulator_data(
 
 
 def _rounded(values: np.ndarray) -> list[Any]:
-    """7 significant digits, as JSON numbers (rows of a matrix, or a vector)."""
+    """7 significant digits, as JSON numbers (rows of a matrix, or a vector): the draws."""
     return np.vectorize(lambda u: float(f"{u:.7g}"), otypes=[float])(values).tolist()
 
 
@@ -441,7 +442,7 @@ def _draw_rows(sim: MarketSimulator, max_rows: int) -> dict[str, Any] | None:
         "B": D.reshape(S * R_u, K),
         "n": S,
         "rows": R_u,
-        "weights": [float(f"{x:.9g}") for x in w],
+        "weights": w.tolist(),
         "note": note,
     }
 

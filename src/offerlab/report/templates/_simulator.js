@@ -7,6 +7,9 @@
   // (numpy's default linear quantile), as MarketSimulator.shares does.
   var D = JSON.parse(document.getElementById("simulator-data").textContent);
   var W = D.draws || null;
+  function normalised(w) { var t = w.reduce(function (a, b) { return a + b; }, 0); return w.map(function (x) { return x / t; }); }
+  D.weights = normalised(D.weights);  // shares then sum to 1 whatever rounding the file saw
+  if (W) { W.weights = normalised(W.weights); }
   var priceAttr = D.attributes.filter(function (a) { return a.kind === "price"; })[0] || null;
   var offers = D.offers.map(function (o) { return { name: o.name, ours: o.ours, on: true, levels: Object.assign({}, o.levels) }; });
   var fixedOn = D.fixed.map(function () { return true; });
