@@ -1,10 +1,11 @@
 """Van Westendorp (with Newton–Miller–Smith) and Gabor–Granger on worked examples.
 
-No published worked example with raw answers and all four intersection prices could be
-found in the reference corpus (the tutorials found show charts or cumulative tables
-without the answers behind them), so both examples are constructed from first
-principles and every expected number below was computed by hand, as shown in the
-comments, from the conventions in offerlab.decide._pricing.
+The examples here are constructed from first principles, every expected number computed
+by hand as the comments show, from the conventions in offerlab.decide._pricing (the
+defaults: inclusive cheap curves, exact crossings between prices). Van Westendorp and
+NMS are also checked against a published worked example with its 1,000 raw answers in
+test_pricing_published.py; for Gabor–Granger no published example with answers was
+found (tests/data/README.md lists what was searched), so this file is its only check.
 """
 
 from __future__ import annotations
