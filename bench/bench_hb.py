@@ -15,6 +15,9 @@ offerlab_1    the same, one chain of 20,000 iterations in one process.
 offerlab_v01  as offerlab with prior variance 0.1 instead of Sawtooth's 1: the inverse-
               Wishart prior then centres each variance (mean 5v) inside the true range
               0.2–1.6 instead of at 5 (see tests/models/test_hb_recovery.py).
+offerlab_hw   as offerlab with the Huang–Wand (2013) covariance prior
+              (covariance_prior="huang-wand": uniform marginal correlations, half-t(2)
+              SDs with scale --hw-scale, default 2.5) instead of CBC/HB's inverse-Wishart.
 numpyro       NumPyro NUTS on the standard non-centred hierarchical MNL (μ ~ N(0, 5²),
               Σ = diag(τ) Ω diag(τ), τ ~ half-normal(2), Ω ~ LKJ(2), β_r = μ + L z_r):
               2 chains (parallel, one XLA host device each), --nuts-warmup + --nuts-draws
@@ -45,11 +48,12 @@ import _common as cm
 
 cm.VENVS.setdefault("hb", cm.BENCH / ".venv-hb")
 
-SIDES = ("offerlab", "offerlab_1", "offerlab_v01", "numpyro", "pymc")
+SIDES = ("offerlab", "offerlab_1", "offerlab_v01", "offerlab_hw", "numpyro", "pymc")
 VENV_OF = {
     "offerlab": "driver",
     "offerlab_1": "driver",
     "offerlab_v01": "driver",
+    "offerlab_hw": "driver",
     "numpyro": "hb",
     "pymc": "hb",
 }
@@ -110,7 +114,11 @@ def load(path: str) -> dict[str, Any]:
 
 
 def fit_offerlab(
-    problem: dict[str, Any], args: argparse.Namespace, chains: int, prior_variance: float = 1.0
+    problem: dict[str, Any],
+    args: argparse.Namespace,
+    chains: int,
+    prior_variance: float = 1.0,
+    huang_wand: bool = False,
 ) -> dict:
     import resource
     import warnings
@@ -132,6 +140,11 @@ def fit_offerlab(
             n_jobs=chains,
             seed=args.seed,
             prior_variance=prior_variance,
+            **(
+                {"covariance_prior": "huang-wand", "prior_sd_scale": args.hw_scale}
+                if huang_wand
+                else {}
+            ),
         ).fit_arrays(
             problem["X"],
             problem["y"],
@@ -143,7 +156,8 @@ def fit_offerlab(
     return {
         "side": "offerlab"
         + ("" if chains > 1 else " (1 chain)")
-        + ("" if prior_variance == 1.0 else f" (v={prior_variance:g})"),
+        + ("" if prior_variance == 1.0 else f" (v={prior_variance:g})")
+        + (f" (Huang-Wand, A={args.hw_scale:g})" if huang_wand else ""),
         "version": version("offerlab"),
         "times": [elapsed],
         "sampler_s": res.elapsed,
@@ -276,6 +290,8 @@ def worker_main(argv: list[str]) -> None:
         result = fit_offerlab(problem, args, chains=1)
     elif args.side == "offerlab_v01":
         result = fit_offerlab(problem, args, chains=2, prior_variance=0.1)
+    elif args.side == "offerlab_hw":
+        result = fit_offerlab(problem, args, chains=2, huang_wand=True)
     elif args.side == "numpyro":
         result = fit_numpyro(problem, args)
     else:
@@ -299,6 +315,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--nuts-warmup", type=int, default=500)
     p.add_argument("--nuts-draws", type=int, default=500)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--hw-scale", type=float, default=2.5, help="Huang-Wand SD scale A (offerlab_hw)"
+    )
     p.add_argument("--quick", action="store_true")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per side")
     a = p.parse_args(argv)
@@ -360,6 +379,8 @@ def main(argv: list[str]) -> None:
             str(a.nuts_draws),
             "--seed",
             str(a.seed),
+            "--hw-scale",
+            str(a.hw_scale),
         ]
         print(f"running {side} …", flush=True)
         r = cm.run_worker(python, script, args, timeout=a.timeout, log=work / f"{side}.log")

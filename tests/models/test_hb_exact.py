@@ -7,6 +7,11 @@ coefficient out numerically. The sampler's posterior means
 must match within 4 Monte Carlo standard errors (posterior SD / √ESS, ESS from the
 chain itself): a check of the whole Metropolis-within-Gibbs kernel, with and without the
 shift and scale (parameter-expansion) moves.
+
+The same for the Huang–Wand prior (d | a ~ IW₁(ν, 2ν/a), a ~ IG(1/2, 1/A²), ν = 2,
+A = 1), whose marginal for √d is half-t(ν, A): on the grid
+p(d) ∝ d^(−1/2) (1 + d/(ν A²))^(−(ν+1)/2). The sampler draws a and d from their
+conditionals instead; both must give the same posterior.
 """
 
 from __future__ import annotations
@@ -24,8 +29,12 @@ from offerlab.numerics._hb import (
 )
 
 
-def exact_posterior_means(Xd: np.ndarray, nu: float, v: float) -> tuple[float, float]:
+def exact_posterior_means(
+    Xd: np.ndarray, nu: float, v: float, log_prior=None
+) -> tuple[float, float]:
     """E[α | data] and E[d | data] on a grid; Xd (R, T) = x_other − x_chosen.
+
+    The prior of d is IW₁(ν, ν v) unless ``log_prior`` (log density on d) is given.
 
     Each respondent's likelihood L_r(θ) is tabulated on a fine θ grid once; the
     marginal ∫ L_r(θ) N(θ; α, d) dθ is then a Riemann sum (a matrix product).
@@ -40,8 +49,11 @@ def exact_posterior_means(Xd: np.ndarray, nu: float, v: float) -> tuple[float, f
         kernel = np.exp(-0.5 * (theta[:, None] - a_grid[None, :]) ** 2 / d)
         kernel *= step / np.sqrt(2 * np.pi * d)  # (G, A)
         marginal = np.log(L @ kernel)  # (R, A)
-        log_prior = -(nu + 2) / 2 * np.log(d) - nu * v / (2 * d)  # IW₁(ν, ν v)
-        log_post[:, j] = marginal.sum(axis=0) + log_prior
+        if log_prior is None:
+            prior_d = -(nu + 2) / 2 * np.log(d) - nu * v / (2 * d)  # IW₁(ν, ν v)
+        else:
+            prior_d = log_prior(d)
+        log_post[:, j] = marginal.sum(axis=0) + prior_d
     p = np.exp(log_post - log_post.max())
     p /= p.sum()
     return float((p.sum(axis=1) * a_grid).sum()), float((p.sum(axis=0) * d_grid).sum())
@@ -79,3 +91,30 @@ def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool]) 
     for draws, exact in ((out["alpha"][:, 0], alpha_exact), (out["D"][:, 0, 0], d_exact)):
         mcse = draws.std() / np.sqrt(ess_bulk(draws[None, :]))
         assert abs(draws.mean() - exact) < 4 * mcse, (draws.mean(), exact, mcse)
+
+
+def test_sampler_matches_the_exact_posterior_under_the_huang_wand_prior(problem) -> None:
+    layout = problem[0]
+    nu, A = 2.0, 1.0
+
+    def half_t_log_density(d: np.ndarray) -> np.ndarray:  # of d when √d ~ half-t(ν, A)
+        return -0.5 * np.log(d) - (nu + 1) / 2 * np.log1p(d / (nu * A**2))
+
+    alpha_exact, d_exact = exact_posterior_means(
+        layout.Xd[:, :, 0, 0], nu, 0.0, log_prior=half_t_log_density
+    )
+    R = layout.Xd.shape[0]
+    out = run_hb_chain(
+        layout,
+        HBPrior(np.eye(1), nu, kind="huang-wand", scale=np.array([A])),
+        HBSettings(burn_in=500, draws=8000),
+        np.zeros((R, 1)),
+        np.zeros(1),
+        respondent_information(np.array([0.5]), layout),
+        np.random.default_rng(2),
+    )
+    for draws, exact in ((out["alpha"][:, 0], alpha_exact), (out["D"][:, 0, 0], d_exact)):
+        mcse = draws.std() / np.sqrt(ess_bulk(draws[None, :]))
+        assert abs(draws.mean() - exact) < 4 * mcse, (draws.mean(), exact, mcse)
+    # a is drawn too: its posterior mean given d is finite and positive
+    assert out["hw_a"].shape == (8000, 1) and np.all(out["hw_a"] > 0)

@@ -65,3 +65,36 @@ def test_dual_response_holdouts_are_predicted_as_the_forced_choice(answers) -> N
         results = hb.fit(data, study=study)
     # 3 concepts: chance is 1/3 (predicting the none row, never the forced choice, gave 7%)
     assert results.holdout_hit_rate > 0.4
+
+
+def test_the_units_of_a_price_do_not_change_a_huang_wand_fit(answers) -> None:
+    """The Huang–Wand SD scale A applies to the SD-scaled column, so it means "per SD of
+    the price" whatever the currency unit: CHF and hundreds of CHF give the same chain."""
+    study, data = answers
+    coding = ConjointCoding.from_study(study, "effects", none=True)
+    design = conjoint_matrix(data.without_holdouts(), coding, dual=True)
+    price = design.names.index("monthly_price")
+    in_hundreds = design.X.copy()
+    in_hundreds[..., price] /= 100.0
+    fits = []
+    for X in (design.X, in_hundreds):
+        hb = HierarchicalBayes(
+            burn_in=300, draws=200, chains=2, n_jobs=1, seed=7, covariance_prior="huang-wand"
+        )
+        with pytest.warns(ol.OfferlabWarning):
+            fits.append(
+                hb.fit_arrays(
+                    X,
+                    design.y,
+                    groups=design.groups,
+                    available=design.available,
+                    names=design.names,
+                )
+            )
+    chf, hundreds = fits
+    factor = np.ones(len(design.names))
+    factor[price] = 100.0
+    assert hundreds.params.to_numpy() == pytest.approx(chf.params.to_numpy() * factor, rel=1e-6)
+    assert hundreds.population_sd.to_numpy() == pytest.approx(
+        chf.population_sd.to_numpy() * factor, rel=1e-6
+    )

@@ -11,6 +11,7 @@ from typing import Literal
 __all__ = [
     "Coding",
     "CovType",
+    "CovariancePrior",
     "Criterion",
     "DrawType",
     "Dual",
@@ -29,3 +30,4 @@ Model = Literal["mnl", "lc", "mxl", "hb"]
 Criterion = Literal["bic", "aic", "caic"]
 DrawType = Literal["halton", "scrambled_halton", "sobol", "pseudo"]
 HessianKind = Literal["numerical", "bhhh"]
+CovariancePrior = Literal["inverse-wishart", "huang-wand"]

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from offerlab.cli._choices import (
     Coding,
+    CovariancePrior,
     CovType,
     Criterion,
     DrawType,
@@ -204,6 +205,22 @@ def estimate(
             rich_help_panel=_HB,
         ),
     ] = None,
+    covariance_prior: Annotated[
+        CovariancePrior,
+        typer.Option(
+            help="Prior of the population covariance: CBC/HB's inverse-Wishart, or "
+            "Huang-Wand (uniform correlations, half-t SDs; recovers the covariance "
+            "when respondents have few tasks).",
+            rich_help_panel=_HB,
+        ),
+    ] = "inverse-wishart",
+    prior_sd_scale: Annotated[
+        float,
+        typer.Option(
+            help="Huang-Wand: scale of the half-t prior of every population SD (> 0).",
+            rich_help_panel=_HB,
+        ),
+    ] = 2.5,
 ) -> None:
     """Estimate a choice model and print the estimates and fit statistics."""
     console = wide_console()
@@ -266,6 +283,8 @@ def estimate(
             chains=chains,
             prior_variance=prior_variance,
             prior_df=prior_df,
+            covariance_prior=covariance_prior,
+            prior_sd_scale=prior_sd_scale,
             signs=parse_signs(sign or []),
             seed=seed,
         )

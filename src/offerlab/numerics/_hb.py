@@ -404,6 +404,39 @@ def _inverse_root_lower(S: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(_lower_inverse(L).T[::-1, ::-1])
 
 
+def _wishart_precision_root(
+    S: np.ndarray, normals: np.ndarray, chisq: np.ndarray, work: np.ndarray
+) -> np.ndarray:
+    """M lower-triangular with M M' ~ Wishart(df, S⁻¹): the draw of D⁻¹ when D ~ IW(df, S).
+
+    Bartlett: M = C A with C C' = S⁻¹ (C lower-triangular), A lower-triangular with
+    A_ij ~ N(0, 1) below the diagonal (``normals``, K(K − 1)/2 of them) and
+    A_ii = √χ²(df − i) (``chisq``, i = 0…K−1). ``work`` is a (K, K) buffer, zero above
+    the diagonal.
+    """
+    K = S.shape[0]
+    work[np.tril_indices(K, -1)] = normals
+    work[np.diag_indices(K)] = np.sqrt(chisq)
+    return _inverse_root_lower(S) @ work
+
+
+def _huang_wand_scales(
+    M: np.ndarray, nu: float, inv_A2: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw a | D of the Huang–Wand prior, D⁻¹ = M M'.
+
+    Prior: D | a ~ IW(ν + K − 1, 2ν diag(1/a)), a_k ~ IG(1/2, 1/A_k²) independently.
+    The a_k-dependent part of the IW density is a_k^(−(ν+K−1)/2) exp(−ν (D⁻¹)_kk / a_k)
+    (from |2ν diag(1/a)|^((ν+K−1)/2) and exp(−½ tr(2ν diag(1/a) D⁻¹))); times the
+    prior a_k^(−1/2−1) exp(−1/(A_k² a_k)) the full conditional is
+    a_k | D ~ IG((ν + K)/2, ν (D⁻¹)_kk + 1/A_k²) (Huang & Wand 2013, section 4), drawn
+    as scale / Gamma(shape, 1).
+    """
+    K = M.shape[0]
+    precision_diag = np.square(M).sum(axis=1)  # (M M')_kk
+    return (nu * precision_diag + inv_A2) / rng.standard_gamma(0.5 * (nu + K), size=K)
+
+
 def _loglike_from_utilities(
     V: np.ndarray, E: np.ndarray, s: np.ndarray, neg_ones: np.ndarray, out: np.ndarray
 ) -> np.ndarray:
@@ -541,7 +574,6 @@ def run_hb_chain(
     shift_scale = 2.38 / np.sqrt(K)
     scale_step = 0.1 / np.sqrt(K)
     n_low = K * (K - 1) // 2
-    tril = np.tril_indices(K, -1)
     diag = np.diag_indices(K)
     bartlett = np.zeros((K, K))  # A of Bartlett's D⁻¹ = C A A' C' (above the diagonal: 0)
     mean_weights = np.full(R, 1.0 / R)
@@ -593,16 +625,11 @@ def run_hb_chain(
             else:
                 S = dev.T @ dev
                 S[diag] += S0_diag
-                bartlett[tril] = z_low
-                bartlett[diag] = np.sqrt(rng.chisquare(chi_df))
-                M = _inverse_root_lower(S) @ bartlett
+                M = _wishart_precision_root(S, z_low, rng.chisquare(chi_df), bartlett)
                 Minv = _lower_inverse(M)
                 if huang_wand:
-                    # 2b. a_k | D ~ IG((ν + K)/2, ν (D⁻¹)_kk + 1/A_k²) (Huang & Wand 2013, eq. 5).
-                    precision_diag = np.einsum("kj,kj->k", M, M)
-                    a_hw = (nu_hw * precision_diag + hw_inv_A2) / rng.standard_gamma(
-                        0.5 * (nu_hw + K), size=K
-                    )
+                    # 2b. a | D (Huang & Wand 2013): one inverse gamma per coefficient.
+                    a_hw = _huang_wand_scales(M, nu_hw, hw_inv_A2, rng)
                     S0_diag = 2.0 * nu_hw / a_hw
                     S0 = np.diag(S0_diag)
             # 3. θ_r | α, D: one random-walk Metropolis step for every respondent.
