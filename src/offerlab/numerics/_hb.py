@@ -40,9 +40,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
+from scipy.linalg.lapack import dpotrf as _dpotrf
 from scipy.linalg.lapack import dtrtri as _dtrtri
 
 __all__ = [
@@ -383,6 +384,9 @@ class HBSettings:
     # The utilities of the current draws are updated by the proposals' increments; they
     # are recomputed from θ this often so that rounding cannot accumulate.
     refresh_every: int = 1000
+    # Iterations whose proposals (steps, shifts and their products with the data) are
+    # drawn at once: one batched product for the block instead of one per iteration.
+    block: int = 20
 
 
 def _lower_inverse(L: np.ndarray) -> np.ndarray:
@@ -400,8 +404,18 @@ def _inverse_root_lower(S: np.ndarray) -> np.ndarray:
     C = J L'⁻¹ J, which is lower-triangular: one Cholesky factor and one triangular
     inverse instead of a full inverse followed by a second factorisation.
     """
-    L = np.linalg.cholesky(S[::-1, ::-1])
+    L, info = _dpotrf(S[::-1, ::-1], lower=1, clean=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"matrix not positive definite (potrf info {info})")
     return np.ascontiguousarray(_lower_inverse(L).T[::-1, ::-1])
+
+
+@lru_cache(maxsize=8)
+def _triangle_indices(
+    K: int,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Below-diagonal and diagonal indices of a K × K matrix (cached: built once per K)."""
+    return np.tril_indices(K, -1), np.diag_indices(K)
 
 
 def _wishart_precision_root(
@@ -414,9 +428,9 @@ def _wishart_precision_root(
     A_ii = √χ²(df − i) (``chisq``, i = 0…K−1). ``work`` is a (K, K) buffer, zero above
     the diagonal.
     """
-    K = S.shape[0]
-    work[np.tril_indices(K, -1)] = normals
-    work[np.diag_indices(K)] = np.sqrt(chisq)
+    below, diagonal = _triangle_indices(S.shape[0])
+    work[below] = normals
+    work[diagonal] = np.sqrt(chisq)
     return _inverse_root_lower(S) @ work
 
 
@@ -503,12 +517,17 @@ def run_hb_chain(
     Notes
     -----
     Where the time goes (1,000 respondents × 36 utilities × 15 coefficients): the
-    products of the data with the proposals and the exponentials. Without sign
-    constraints β = θ, so a proposal moves every utility by X_r·step_r, and the
-    joint shift by X_r·δ: both come out of ONE batched product with the data, and
-    the current utilities are kept (and refreshed from θ every
-    ``settings.refresh_every`` iterations). With sign constraints β = g(θ) is not
-    linear and every proposal's utilities are computed from its β.
+    products of the data with the proposals, the normals and the exponentials. A
+    step is s_r L_r z_r, and only the scalar s_r changes between adaptations of L_r;
+    a shift is c W z with only the scalar c changing. So the unscaled steps L_r z_r
+    and shifts W z of ``settings.block`` iterations are drawn at once (z independent
+    of the chain's state, a block never spanning an adaptation): one batched product
+    per block instead of one per iteration, each 10x cheaper per row. Without sign
+    constraints β = θ, and the utilities move by s_r X_r L_r z_r and c X_r W z: those
+    products come per block too (with G_r = L_r' X_r'), the current utilities are
+    kept and refreshed from θ every ``settings.refresh_every`` iterations. With sign
+    constraints β = g(θ) is not linear, and every proposal's utilities are computed
+    from its β. The draws are those of the same kernel either way.
     """
     R, T, A, K = layout.Xd.shape
     AT = A * T
@@ -524,9 +543,13 @@ def run_hb_chain(
     # Data (R, K, A·T): a respondent's utilities are a (rows, K) @ (K, A·T) product.
     XT = layout.xd_k_major
     base = None if layout.base_alt_major is None else layout.base_alt_major.reshape(R, AT)
-    n_rows = 2 if (linear and shift_moves) else 1
-    rows = np.zeros((R, n_rows, K))  # [step_r, δ] (linear) or β (otherwise)
-    XU = np.empty((R, n_rows, AT))
+    # Proposals are drawn for a block of iterations at once (see Notes), stored
+    # iteration-major so that every iteration's slice is contiguous.
+    B = max(1, settings.block)
+    U_block = np.empty((B, R, K))  # unscaled steps L_r z_r
+    XS_block = np.empty((B, R, AT)) if linear else None  # X_r L_r z_r
+    XD_block = np.empty((B, R, AT)) if (linear and shift_moves) else None  # X_r δ_b
+    W_block = np.empty((B, K))  # unscaled shifts shift_root z_b
     V = np.empty((R, AT))  # utilities of the current draws
     V_new = np.empty((R, AT))
     E = np.empty((R, A, T))
@@ -594,22 +617,23 @@ def run_hb_chain(
     saved = kept = 0
     sqrt_r = np.sqrt(R)
     dev = np.empty((R, K))
-    step = rows[:, 0] if linear else np.empty((R, K))  # written in place: no copy
+    step = np.empty((R, K))
     scale_col = scale[:, None]
+    # G_r = L_r' X_r' (K, A·T): X_r L_r z_r = (z_r' G_r)' without forming the step first.
+    G = np.matmul(roots_t, XT) if linear else None
+    block_len = b = 0
     proposal = np.empty((R, K))
     work_rk = np.empty((R, K))
     # The normals of one iteration in one call: individual steps, α, Bartlett's
     # below-diagonal entries, the shift and the scale move.
-    n_normal = R * K + K + n_low + K + K
+    n_normal = K + n_low + K
     # exp overflows only for absurd proposals (ℓ = −inf: rejected); no warning for them.
     with np.errstate(over="ignore"):
         for it in range(n_iter):
             normals = rng.standard_normal(n_normal)
-            z_ind = normals[: R * K].reshape(R, 1, K)
-            z_alpha = normals[R * K : R * K + K]
-            z_low = normals[R * K + K : R * K + K + n_low]
-            z_shift = normals[R * K + K + n_low : R * K + 2 * K + n_low]
-            z_scale = normals[R * K + 2 * K + n_low :]
+            z_alpha = normals[:K]
+            z_low = normals[K : K + n_low]
+            z_scale = normals[K + n_low :]
             uniforms = rng.random(R + 2)
 
             # 1. α | θ, D ~ N(θ̄, D/R); D = Minv' Minv, so D^½ z = Minv' z.
@@ -633,17 +657,31 @@ def run_hb_chain(
                     S0_diag = 2.0 * nu_hw / a_hw
                     S0 = np.diag(S0_diag)
             # 3. θ_r | α, D: one random-walk Metropolis step for every respondent.
-            if it < burn and it % settings.adapt_every == 0 and it > 0:
+            adapting = it < burn and it % settings.adapt_every == 0 and it > 0
+            if adapting:
                 roots_t = _proposal_roots(information, M)
-            z_ind *= scale_col[:, :, None]  # s_r (z_r' L_r') = (s_r z_r') L_r'
-            np.matmul(z_ind, roots_t, out=step[:, None, :])
+                if linear:
+                    np.matmul(roots_t, XT, out=G)
+            if b == block_len or adapting:
+                # The next block of proposals: it never spans an adaptation of L_r.
+                block_len = min(B, n_iter - it)
+                if it < burn:
+                    block_len = min(block_len, settings.adapt_every - it % settings.adapt_every)
+                b = 0
+                Z = rng.standard_normal((R, block_len, K))
+                np.matmul(Z, roots_t, out=U_block[:block_len].transpose(1, 0, 2))
+                W = rng.standard_normal((block_len, K)) @ shift_root.T
+                W_block[:block_len] = W
+                if linear:
+                    np.matmul(Z, G, out=XS_block[:block_len].transpose(1, 0, 2))
+                    if shift_moves:
+                        np.matmul(W[None], XT, out=XD_block[:block_len].transpose(1, 0, 2))
+            np.multiply(U_block[b], scale_col, out=step)  # s_r L_r z_r
             np.add(theta, step, out=proposal)
+            delta = shift_scale * W_block[b]
             if linear:
-                if n_rows == 2:
-                    delta = shift_scale * (shift_root @ z_shift)
-                    rows[:, 1] = delta
-                np.matmul(rows, XT, out=XU)
-                np.add(V, XU[:, 0], out=V_new)
+                np.multiply(XS_block[b], scale_col, out=V_new)
+                V_new += V
             else:
                 utilities(transform_coefficients(proposal, signs), V_new)
             loglike(V_new, ll_new)
@@ -688,9 +726,9 @@ def run_hb_chain(
                 #    flat prior of α are unchanged, so only the likelihood enters the ratio.
                 #    It moves α along the direction the individual steps explore slowly.
                 if linear:
-                    np.add(V, XU[:, 1], out=V_new)
+                    np.multiply(XD_block[b], shift_scale, out=V_new)
+                    V_new += V
                 else:
-                    delta = shift_scale * (shift_root @ z_shift)
                     utilities(transform_coefficients(theta + delta, signs), V_new)
                 loglike(V_new, ll_new)
                 ok = np.log(uniforms[R]) < ll_new.sum() - ll.sum()
@@ -737,6 +775,7 @@ def run_hb_chain(
                 # Utilities from θ afresh (the increments' rounding cannot pile up).
                 utilities(theta, V)
                 loglike(V, ll)
+            b += 1
             if tick is not None and (it + 1) % 100 == 0:
                 tick(it + 1)
     if tick is not None:
