@@ -1,6 +1,7 @@
 """Decide: the market simulator, sensitivity and demand, the optimiser, pricing studies,
 and summaries of needs, motives and obstacles."""
 
+from offerlab.decide._calibrate import ScaleCalibration, calibrate_scale
 from offerlab.decide._kernels import grouped_shares
 from offerlab.decide._market import (
     Market,
@@ -60,9 +61,11 @@ __all__ = [
     "OfferSpace",
     "OptimisationResult",
     "Population",
+    "ScaleCalibration",
     "ShareDraws",
     "VanWestendorpResult",
     "arc_elasticity",
+    "calibrate_scale",
     "decision_population",
     "demand_curve",
     "gabor_granger",
