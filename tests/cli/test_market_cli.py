@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import typer
@@ -93,3 +94,29 @@ def test_a_bad_market_file_gets_file_line_field_and_exit_2(
     assert f"market.yaml{where}" in result.output, result.output
     assert message in " ".join(result.output.split()), result.output
     assert "Traceback" not in result.output
+
+
+def test_the_scale_factor_tuned_on_the_holdouts_is_the_librarys(example, tmp_path) -> None:
+    from offerlab.data import ChoiceData
+    from offerlab.decide import calibrate_scale, load_market, simulator_for
+    from offerlab.models import MultinomialLogit
+    from offerlab.study import load_study
+
+    study = load_study(example.study_path)
+    data = ChoiceData.read(example.answers_path, study)
+    mnl = MultinomialLogit().fit(data, study=study)
+    expected = calibrate_scale(mnl, data)
+    result = _run(
+        str(example.answers_path), "--study", str(example.study_path),
+        "--market", str(example.market_path), "--draws", "0", "--out", str(tmp_path),
+        "--tune-scale",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"{expected.scale:.2f} ± {expected.se:.2f}" in " ".join(result.output.split())
+    shares = pd.read_csv(tmp_path / "shares.csv").set_index("alternative")["share"]
+    market = load_market(example.market_path, study).market(mnl.coding)
+    library = simulator_for(mnl, "sop", expected.scale, n_draws=0).shares(market)
+    for name, share in library.set_index("alternative")["share"].items():
+        assert shares[name] == pytest.approx(share, abs=1e-12), name
+    unscaled = simulator_for(mnl, "sop", 1.0, n_draws=0).shares(market)
+    assert not np.allclose(unscaled["share"], library["share"])  # the tuning changed them

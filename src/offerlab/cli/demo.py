@@ -218,7 +218,7 @@ def _decide(
     console: Console, data: ChoiceData, study: Study, out: Path, seed: int, language: str
 ) -> None:
     """HB → market simulator → recommendation → report, on the example market."""
-    from offerlab.decide import load_market, simulator_for
+    from offerlab.decide import calibrate_scale, load_market, simulator_for
     from offerlab.report._excel import write_excel
     from offerlab.report._html import build_report, write_html
     from offerlab.report._pdf import write_pdf
@@ -241,7 +241,11 @@ def _decide(
         f"{hb.holdout_hit_rate:.0%}; chains this short are not converged (max R-hat "
         f"{hb.convergence['rhat'].max():.2f}): fine for a demo, not for a decision.[/]"
     )
-    sim = simulator_for(hb, "sop", n_draws=50, seed=seed)
+    # HB under CBC/HB's default prior over-fits 12 tasks a person: its shares come out too
+    # sharp. The holdout tasks tell by how much (Sawtooth users tune this "exponent").
+    tuned = calibrate_scale(hb, data)
+    console.print(f"[dim]{tuned.describe()}[/]")
+    sim = simulator_for(hb, "sop", tuned.scale, n_draws=50, seed=seed)
     market = spec.market(hb.coding)
     # One tier on the studied prices: an exhaustive search, a few seconds.
     options = {
@@ -255,6 +259,7 @@ def _decide(
         lambda progress: build_report(
             hb, data, study, model="hb", sim=sim, market=market, optimise=options,
             objective="profit", pricing_offer=spec.pricing_offer, language=language,
+            scale_note=tuned.describe(),
         ),
     )  # fmt: skip
     for fmt, write in (("html", write_html), ("pdf", write_pdf), ("xlsx", write_excel)):

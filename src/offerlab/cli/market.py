@@ -25,7 +25,7 @@ from offerlab.cli._progress import run_with_progress
 from offerlab.cli._tables import frame_table
 from offerlab.cli.estimate import wide_console
 from offerlab.data import ChoiceData
-from offerlab.decide import OptimisationResult, simulator_for
+from offerlab.decide import OptimisationResult, calibrate_scale, simulator_for
 from offerlab.decide._market import RULE_NAMES
 from offerlab.decide._market_file import Objective, format_number, load_market, optimise_market
 from offerlab.exceptions import OfferlabError
@@ -38,6 +38,7 @@ __all__ = [
     "Objective",
     "Rule",
     "fit_for_decisions",
+    "scale_for",
     "simulate_market_command",
 ]
 
@@ -78,6 +79,18 @@ def fit_for_decisions(
             model, data, study, chains=chains, seed=seed, progress=progress, **options
         ),
     )
+
+
+def scale_for(
+    console: Console, results: Any, data: ChoiceData, scale: float, tune: bool
+) -> tuple[float, str | None]:
+    """``scale``, or with ``tune`` the one the holdout tasks favour (and how it was found)."""
+    if not tune:
+        return scale, None
+    tuned = calibrate_scale(results, data)
+    note = tuned.describe()
+    console.print(f"[bold]scale:[/] {escape(note)}")
+    return tuned.scale, note
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -158,6 +171,12 @@ def simulate_market_command(
     scale: Annotated[
         float, typer.Option(min=0.0, help="Scale factor on utilities (sop, rfc): <1 flattens.")
     ] = 1.0,
+    tune_scale: Annotated[
+        bool,
+        typer.Option(
+            "--tune-scale", help="Tune the scale factor on the holdout tasks (overrides --scale)."
+        ),
+    ] = False,
     optimise: Annotated[
         Objective | None,
         typer.Option(help="Search the study's offers for the best share, revenue or profit."),
@@ -193,6 +212,7 @@ def simulate_market_command(
         iterations=iterations,
         seed=seed,
     )
+    scale, _ = scale_for(console, results, data, scale, tune_scale)
     sim = simulator_for(results, rule, scale, n_draws=draws, seed=seed)
     the_market = spec.market(results.coding)
     frame = sim.shares(the_market, by_segment=by_segment)

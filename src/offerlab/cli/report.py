@@ -12,7 +12,7 @@ from rich.markup import escape
 from offerlab.cli._choices import Language, Model
 from offerlab.cli._progress import run_with_progress
 from offerlab.cli.estimate import wide_console
-from offerlab.cli.market import RULE_NAMES, Objective, Rule, fit_for_decisions
+from offerlab.cli.market import RULE_NAMES, Objective, Rule, fit_for_decisions, scale_for
 from offerlab.data import ChoiceData
 from offerlab.decide import load_market, simulator_for
 from offerlab.exceptions import OfferlabError
@@ -45,6 +45,12 @@ def report(
     ] = "mnl",
     rule: Annotated[Rule, typer.Option(help="Choice rule of the market tables.")] = "sop",
     scale: Annotated[float, typer.Option(min=0.0, help="Scale factor on utilities.")] = 1.0,
+    tune_scale: Annotated[
+        bool,
+        typer.Option(
+            "--tune-scale", help="Tune the scale factor on the holdout tasks (overrides --scale)."
+        ),
+    ] = False,
     optimise: Annotated[
         Objective | None,
         typer.Option(
@@ -96,6 +102,7 @@ def report(
         console, data, the_study, model, classes=classes, burn_in=burn_in,
         iterations=iterations, seed=seed,
     )  # fmt: skip
+    scale, scale_note = scale_for(console, results, data, scale, tune_scale)
     sim = simulator_for(results, rule, scale, n_draws=draws, seed=seed)
     the_market = spec.market(results.coding) if spec is not None else None
     objective = optimise
@@ -121,7 +128,7 @@ def report(
             results, data, the_study, model=model, sim=sim, market=the_market,
             optimise=options, objective=objective,
             pricing_offer=spec.pricing_offer if spec is not None else None,
-            answers=other, respondents=people, language=language,
+            answers=other, respondents=people, language=language, scale_note=scale_note,
         ),
     )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)

@@ -696,7 +696,12 @@ def _edge_of_range(
 
 
 def _method(
-    model: str, data: ChoiceData, sim: MarketSimulator | None, study: Study, has_market: bool
+    model: str,
+    data: ChoiceData,
+    sim: MarketSimulator | None,
+    study: Study,
+    has_market: bool,
+    scale_note: str | None = None,
 ) -> list[str]:
     n = data.n_respondents
     words = [
@@ -722,6 +727,16 @@ def _method(
             f"and computes {rule}. The offers can be priced between the tested prices "
             "(scores are interpolated) but not outside them."
         )
+        if scale_note:
+            words.append(
+                f"{scale_note} The simulator multiplies every score by this factor, so that its "
+                "shares are as sharp as the holdout choices — fixed tasks kept out of the "
+                "estimation — show real choices to be."
+            )
+        elif sim.scale != 1:
+            words.append(
+                f"The simulator multiplies every score by a scale factor of {sim.scale:.3g}."
+            )
     words.append(
         "Every number carries its uncertainty: the model is re-drawn many times from what the "
         "data allow (the estimates' sampling distribution, or the posterior draws), and the "
@@ -752,6 +767,7 @@ def build_report(
     language: str = "en",
     mnl: Any = None,
     figures: bool = True,
+    scale_note: str | None = None,
 ) -> ReportContent:
     """Compute every table, sentence and figure of the report.
 
@@ -778,6 +794,10 @@ def build_report(
     mnl : MNLResults, optional
         An aggregate MNL for the part-worth, importance and WTP tables (delta-method
         intervals); fitted here when ``results`` is not one.
+    figures : bool, default True
+    scale_note : str, optional
+        How ``sim``'s scale factor was tuned (:meth:`ScaleCalibration.describe`), for the
+        method section.
     """
     from offerlab.report import (
         plot_demand,
@@ -943,7 +963,7 @@ def build_report(
         objective=objective,
         recommendation=_recommendation(optimisation, objective, study, currency, language),
         obstacles=obstacles,
-        method=_method(model, data, sim, study, market is not None),
+        method=_method(model, data, sim, study, market is not None, scale_note),
         simulator=simulator,
         figures=figs,
         captions=captions,
