@@ -301,6 +301,7 @@ def test_an_analyst_publishes_a_simulator_that_only_shared_viewers_open(tmp_path
     assert r.status_code == 303
     status, page = _simulator_state(analyst)
     assert 'src="/console/assets/simulator.js"' in page and "<script>" not in page
+    assert "Viewers who can open this page: viewer@a.ch." in page  # the named viewers
     assert re.search(r"on the (\d+) completed respondents", page).group(1) == str(
         choice_data(fielding)["respondent"].nunique()
     )

@@ -435,6 +435,7 @@ class Console:
     ) -> Response:
         access = (await run_in_threadpool(self._access, user.id, row.name))[1]
         ready, newest = await run_in_threadpool(published_simulators, self.engine, row.id)
+        viewers = await run_in_threadpool(self._viewers, row.id) if access.write else []
         if market_text is None:
             market_text = newest.market_yaml if newest else starter_market(fielding.study)
         return self.page(
@@ -454,7 +455,20 @@ class Console:
             title_of=decision_model_title,
             when=_when,
             error=error,
+            viewers=viewers,
         )
+
+    def _viewers(self, study_id: int) -> list[str]:
+        """E-mail addresses of the viewers the study is shared with."""
+        with Session(self.engine) as session:
+            return list(
+                session.execute(
+                    select(User.email)
+                    .join(StudyShare, StudyShare.user_id == User.id)
+                    .where(StudyShare.study_id == study_id)
+                    .order_by(User.email)
+                ).scalars()
+            )
 
     async def publish(self, request: Request) -> Response:
         checked = await self._post_for_study(
