@@ -161,6 +161,18 @@ def test_keyboard_only_answers_a_question(tmp_path, study, study_text, design) -
         browser.close()
 
 
+def _open_tiny_in_the_console(page, base: str, email: str) -> None:
+    """Log in through the form as a person does, and open the study 'tiny'."""
+    from test_console import PASSWORD
+
+    page.goto(f"{base}/console/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/console/")
+    page.get_by_role("link", name="tiny").click()
+
+
 def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(tmp_path) -> None:
     _needs_browser()
     import httpx
@@ -168,7 +180,7 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(t
     import pandas as pd
     from _respondent import QUALIFY
     from playwright.sync_api import sync_playwright
-    from test_console import PASSWORD, _setup
+    from test_console import _setup
 
     from offerlab.data import ChoiceData
     from offerlab.field._bot import fill_form, read_form
@@ -180,14 +192,8 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(t
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
 
         def log_in(email: str):
-            context = browser.new_context(accept_downloads=True)
-            page = context.new_page()
-            page.goto(f"{base}/console/login")
-            page.get_by_label("E-mail").fill(email)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{base}/console/")
-            page.get_by_role("link", name="tiny").click()
+            page = browser.new_context(accept_downloads=True).new_page()
+            _open_tiny_in_the_console(page, base, email)
             return page
 
         analyst = log_in("analyst@a.ch")
@@ -251,7 +257,7 @@ def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(tm
     _needs_browser()
     from _respondent import QUALIFY, Browser, client
     from playwright.sync_api import sync_playwright
-    from test_console import MARKET, PASSWORD, _setup
+    from test_console import MARKET, _setup
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'simulator.db'}")
@@ -282,12 +288,7 @@ def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(tm
                     else None
                 ),
             )
-            page.goto(f"{base}/console/login")
-            page.get_by_label("E-mail").fill(email)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{base}/console/")
-            page.get_by_role("link", name="tiny").click()
+            _open_tiny_in_the_console(page, base, email)
             page.get_by_role("link", name="Market simulator").click()
             return page
 

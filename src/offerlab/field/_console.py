@@ -163,6 +163,18 @@ class Console:
         fielding = await run_in_threadpool(self.registry.get, name)
         return fielding, row
 
+    async def _get_for_study(
+        self, request: Request, write: bool
+    ) -> tuple[Any, Fielding, StudyRow] | Response:
+        """User, fielding and row of a page of a study the user may read (or write)."""
+        user = await run_in_threadpool(self.user, request)
+        if user is None:
+            return RedirectResponse("/console/login", status_code=303)
+        found = await self._study_for(request, user, write=write)
+        if isinstance(found, Response):
+            return found
+        return user, *found
+
     # -- log in and out -------------------------------------------------------------------
     async def login_form(self, request: Request) -> Response:
         token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
@@ -337,13 +349,10 @@ class Console:
 
     # -- one study ------------------------------------------------------------------------------
     async def study(self, request: Request) -> Response:
-        user = await run_in_threadpool(self.user, request)
-        if user is None:
-            return RedirectResponse("/console/login", status_code=303)
-        found = await self._study_for(request, user, write=False)
+        found = await self._get_for_study(request, write=False)
         if isinstance(found, Response):
             return found
-        fielding, row = found
+        user, fielding, row = found
         access = (await run_in_threadpool(self._access, user.id, row.name))[1]
         figures = await run_in_threadpool(live_figures, fielding)
         return self.page(
@@ -414,13 +423,10 @@ class Console:
 
     # -- the market simulator ----------------------------------------------------------------
     async def simulator(self, request: Request) -> Response:
-        user = await run_in_threadpool(self.user, request)
-        if user is None:
-            return RedirectResponse("/console/login", status_code=303)
-        found = await self._study_for(request, user, write=False)
+        found = await self._get_for_study(request, write=False)
         if isinstance(found, Response):
             return found
-        return await self._simulator_page(request, user, *found)
+        return await self._simulator_page(request, *found)
 
     async def _simulator_page(
         self,
@@ -504,13 +510,10 @@ class Console:
         )
 
     async def download(self, request: Request) -> Response:
-        user = await run_in_threadpool(self.user, request)
-        if user is None:
-            return RedirectResponse("/console/login", status_code=303)
-        found = await self._study_for(request, user, write=True)
+        found = await self._get_for_study(request, write=True)
         if isinstance(found, Response):
             return found
-        fielding, row = found
+        _, fielding, row = found
         what = request.path_params["what"]
         makers = {
             "choices.csv": choice_data,
