@@ -245,17 +245,25 @@ def respondent_information(beta: np.ndarray, layout: HBLayout) -> np.ndarray:
     -------
     ndarray, shape (R, K, K)
     """
-    R, K = layout.Xd.shape[0], layout.Xd.shape[3]
+    R, T, A, K = layout.Xd.shape
     B = np.broadcast_to(np.asarray(beta, dtype=float), (R, K))
-    V = np.einsum("rtak,rk->rta", layout.Xd, B)
+    P = _choice_probabilities(B, layout)  # (R, T, A)
+    # Σ_ta P x x' − Σ_t x̄_t x̄_t' with x̄_t = Σ_a P x: batched matrix products.
+    PX = layout.Xd * P[..., None]  # (R, T, A, K)
+    X_flat = layout.Xd.reshape(R, T * A, K)
+    second = np.matmul(X_flat.transpose(0, 2, 1), PX.reshape(R, T * A, K))
+    xbar = PX.sum(axis=2)  # (R, T, K)
+    return second - np.matmul(xbar.transpose(0, 2, 1), xbar)
+
+
+def _choice_probabilities(B: np.ndarray, layout: HBLayout) -> np.ndarray:
+    """P (R, T, A) of every non-chosen alternative at coefficients B (R, K)."""
+    R, T, A, K = layout.Xd.shape
+    V = np.matmul(layout.Xd.reshape(R, T * A, K), B[:, :, None]).reshape(R, T, A)
     if layout.base is not None:
         V = V + layout.base
-    V = np.minimum(V, 700.0)
-    E = np.exp(V)
-    P = E / (1.0 + E.sum(axis=2, keepdims=True))  # the chosen alternative has x̃ = 0
-    xbar = np.einsum("rta,rtak->rtk", P, layout.Xd)
-    second = np.einsum("rta,rtak,rtal->rkl", P, layout.Xd, layout.Xd)
-    return second - np.einsum("rtk,rtl->rkl", xbar, xbar)
+    E = np.exp(np.minimum(V, 700.0))
+    return E / (1.0 + E.sum(axis=2, keepdims=True))  # the chosen alternative has x̃ = 0
 
 
 def respondent_modes(
@@ -283,21 +291,18 @@ def respondent_modes(
     -------
     ndarray, shape (R, K)
     """
-    R = layout.Xd.shape[0]
+    R, T, A, K = layout.Xd.shape
+    X_flat = layout.Xd.reshape(R, T * A, K)
 
     def objective(b: np.ndarray) -> np.ndarray:
         d = b - mean
-        return respondent_loglike(b, layout) - 0.5 * np.einsum("rk,kl,rl->r", d, precision, d)
+        return respondent_loglike(b, layout) - 0.5 * ((d @ precision) * d).sum(axis=1)
 
     b = np.tile(np.asarray(mean, dtype=float), (R, 1))
     value = objective(b)
     for _ in range(iterations):
-        V = np.einsum("rtak,rk->rta", layout.Xd, b)
-        if layout.base is not None:
-            V = V + layout.base
-        E = np.exp(np.minimum(V, 700.0))
-        P = E / (1.0 + E.sum(axis=2, keepdims=True))
-        grad = -np.einsum("rta,rtak->rk", P, layout.Xd) - (b - mean) @ precision
+        P = _choice_probabilities(b, layout)
+        grad = -np.matmul(P.reshape(R, 1, T * A), X_flat)[:, 0] - (b - mean) @ precision
         H = respondent_information(b, layout) + precision
         step = np.linalg.solve(H, grad[:, :, None])[:, :, 0]
         t = np.ones(R)
@@ -456,17 +461,19 @@ def _loglike_from_utilities(
 ) -> np.ndarray:
     """ℓ_r = −Σ_t log(1 + Σ_a exp(V_rat)) from utilities V (R, A·T), alternatives first.
 
-    ``E`` (R, A, T) and ``s`` (R, T) are work buffers; ``neg_ones`` is −1 of shape (T,).
-    log(1 + s) rather than log1p: numpy's log is vectorised, and the absolute error
-    (what a Metropolis ratio sees) is a rounding error either way.
+    ``E`` (A, R, T) and ``s`` (R, T) are work buffers; ``neg_ones`` is −1 of shape (T,).
+    The exponentials are written alternative-major so that the sum over alternatives
+    adds contiguous (R, T) slabs. log(1 + s) rather than log1p: numpy's log is
+    vectorised, and the absolute error (what a Metropolis ratio sees) is a rounding
+    error either way.
     """
-    R, A, T = E.shape
+    A, R, T = E.shape
     # exp overflows only for absurd proposals: their ℓ = −inf and they are rejected
     # (the caller silences the overflow warning).
-    np.exp(V.reshape(R, A, T), out=E)
-    np.add(E[:, 0], 1.0, out=s)
+    np.exp(V.reshape(R, A, T), out=E.transpose(1, 0, 2))
+    np.add(E[0], 1.0, out=s)
     for a in range(1, A):
-        s += E[:, a]
+        s += E[a]
     np.log(s, out=s)
     return np.matmul(s, neg_ones, out=out)
 
@@ -552,7 +559,7 @@ def run_hb_chain(
     W_block = np.empty((B, K))  # unscaled shifts shift_root z_b
     V = np.empty((R, AT))  # utilities of the current draws
     V_new = np.empty((R, AT))
-    E = np.empty((R, A, T))
+    E = np.empty((A, R, T))
     s_work = np.empty((R, T))
     neg_ones = -np.ones(T)
 
