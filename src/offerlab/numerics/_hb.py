@@ -9,7 +9,9 @@ Technical Paper", 2009):
   β_rk = s_k exp(θ_rk) (s_k = ±1: a log-normal coefficient of known sign);
 * θ_r ~ N(α, D) (upper level, full covariance);
 * α has a flat prior (as CBC/HB), D ~ inverse-Wishart(ν, ν V₀) with
-  ν = K + prior_df.
+  ν = K + prior_df; or, as an option, Huang & Wand's (2013) hierarchical
+  inverse-Wishart D | a ~ IW(ν + K − 1, 2ν diag(1/a)), a_k ~ IG(1/2, 1/A_k²), which
+  adds the conjugate step a | D after step 2 below.
 
 Each iteration draws, in CBC/HB's order,
 
