@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import special, stats
 
-from offerlab.numerics._convergence import ess_bulk, ess_tail, rank_normalize, rhat, split_chains
+from offerlab.numerics._convergence import (
+    diagnose,
+    ess_bulk,
+    ess_tail,
+    rank_normalize,
+    rhat,
+    split_chains,
+)
 
 
 def _ar1_chains() -> np.ndarray:
@@ -27,11 +35,7 @@ def test_matches_arviz_on_autocorrelated_and_heavy_tailed_draws() -> None:
     assert rhat(x) == pytest.approx(1.0224865755366122, rel=1e-12)
     assert ess_bulk(x) == pytest.approx(194.2369286063966, rel=1e-10)
     assert ess_tail(x) == pytest.approx(340.0344989185472, rel=1e-10)
-    # After the AR(1) draws the same generator gives Student-t(3) draws.
-    rng = np.random.default_rng(0)
-    for _ in range(4):
-        rng.standard_normal(1000)
-    t3 = rng.standard_t(3, size=(4, 1000))
+    t3 = _t3_chains()
     assert rhat(t3) == pytest.approx(0.999668093255058, rel=1e-12)
     assert ess_bulk(t3) == pytest.approx(3792.576564269559, rel=1e-10)
     assert ess_tail(t3) == pytest.approx(3786.735662271849, rel=1e-10)
@@ -62,3 +66,42 @@ def test_helpers_shapes() -> None:
     assert z.shape == x.shape and np.isclose(z.mean(), 0.0)
     with pytest.raises(ValueError):
         rhat(np.zeros((2, 3)))
+
+
+def _t3_chains() -> np.ndarray:
+    """Student-t(3) draws from the generator state after :func:`_ar1_chains`."""
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        rng.standard_normal(1000)
+    return rng.standard_t(3, size=(4, 1000))
+
+
+def test_diagnose_gives_every_parameter_the_single_parameter_values() -> None:
+    # HB's convergence table diagnoses all parameters in one call: the ArviZ values for
+    # the AR(1) and t(3) columns, and the same as the one-parameter functions for a
+    # Metropolis-like column (runs of repeated values) and a constant one.
+    rng = np.random.default_rng(5)
+    sticky = np.repeat(rng.standard_normal((4, 250)), 4, axis=1)
+    draws = np.stack([_ar1_chains(), _t3_chains(), sticky, np.full((4, 1000), 2.0)], axis=2)
+    r_hat, bulk, tail = diagnose(draws)
+    assert r_hat[0] == pytest.approx(1.0224865755366122, rel=1e-12)
+    assert bulk[0] == pytest.approx(194.2369286063966, rel=1e-10)
+    assert tail[0] == pytest.approx(340.0344989185472, rel=1e-10)
+    assert bulk[1] == pytest.approx(3792.576564269559, rel=1e-10)
+    for p in range(4):
+        assert r_hat[p] == pytest.approx(rhat(draws[:, :, p]), rel=1e-12)
+        assert bulk[p] == pytest.approx(ess_bulk(draws[:, :, p]), rel=1e-12)
+        assert tail[p] == pytest.approx(ess_tail(draws[:, :, p]), rel=1e-12)
+    assert bulk[2] < 0.5 * bulk[1]  # runs of 4 repeated values cost about 3/4 of the ESS
+    assert bulk[3] == 4000 and r_hat[3] == 1.0
+
+
+def test_tied_draws_get_average_ranks() -> None:
+    # Rejected Metropolis proposals repeat a value: Vehtari et al. rank ties by their
+    # average rank (eq. 14), as scipy's rankdata(method="average") does.
+    x = np.random.default_rng(6).integers(0, 5, size=(2, 50, 3)).astype(float)
+    n = x.shape[0] * x.shape[1]
+    expected = special.ndtri(
+        (stats.rankdata(x.reshape(n, 3), method="average", axis=0) - 0.375) / (n + 0.25)
+    )
+    assert np.allclose(rank_normalize(x).reshape(n, 3), expected, rtol=0, atol=1e-14)

@@ -28,7 +28,7 @@ from offerlab.models._mnl import MultinomialLogit, _estimation_rows
 from offerlab.models._results import Summary
 from offerlab.models._spec import ModelSpec, load_spec, spec_matrix
 from offerlab.numerics import Scheme
-from offerlab.numerics._convergence import ESS_MIN, RHAT_MAX, ess_bulk, ess_tail, rhat
+from offerlab.numerics._convergence import ESS_MIN, RHAT_MAX, diagnose
 from offerlab.numerics._hb import (
     HBLayout,
     HBPrior,
@@ -997,7 +997,8 @@ def _convergence_table(alpha: np.ndarray, D: np.ndarray, names: list[str]) -> pd
     labels = [f"mean[{n}]" for n in names] + [
         f"cov[{names[k]},{names[j]}]" for k, j in zip(low_k, low_l, strict=True)
     ]
+    r_hat, bulk, tail = diagnose(params)
     return pd.DataFrame(
-        {"rhat": rhat(params), "ess_bulk": ess_bulk(params), "ess_tail": ess_tail(params)},
+        {"rhat": r_hat, "ess_bulk": bulk, "ess_tail": tail},
         index=pd.Index(labels, name="parameter"),
     )

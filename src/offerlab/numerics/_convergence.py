@@ -25,11 +25,13 @@ for P parameters.
 from __future__ import annotations
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import special
 
 __all__ = [
     "ESS_MIN",
     "RHAT_MAX",
+    "diagnose",
     "ess_bulk",
     "ess_tail",
     "rank_normalize",
@@ -72,22 +74,19 @@ def rank_normalize(draws: np.ndarray) -> np.ndarray:
     """
     x, squeeze = _as_3d(draws)
     C, S, P = x.shape
-    flat = x.reshape(C * S, P)
     n = C * S
-    out = np.empty_like(flat)
-    for p in range(P):
-        col = flat[:, p]
-        order = np.argsort(col, kind="stable")
-        ranks = np.empty(n)
-        ranks[order] = np.arange(1, n + 1)
-        # average ranks of tied values
-        sorted_col = col[order]
-        if n > 1 and np.any(sorted_col[1:] == sorted_col[:-1]):
-            _, first, counts = np.unique(sorted_col, return_index=True, return_counts=True)
-            avg = first + (counts + 1) / 2.0
-            ranks[order] = np.repeat(avg, counts)
-        out[:, p] = special.ndtri((ranks - 0.375) / (n + 0.25))
-    out = out.reshape(C, S, P)
+    # One sort of every parameter's draws at once (rows contiguous); ties, which a
+    # sort need not keep in order, get their average rank afterwards.
+    rows = np.ascontiguousarray(x.reshape(n, P).T)
+    order = np.argsort(rows, axis=1)
+    ranks = np.empty((P, n))
+    np.put_along_axis(ranks, order, np.arange(1.0, n + 1.0)[None, :], axis=1)
+    if n > 1:
+        ordered = np.take_along_axis(rows, order, axis=1)
+        for p in np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1)):
+            _, first, counts = np.unique(ordered[p], return_index=True, return_counts=True)
+            ranks[p, order[p]] = np.repeat(first + (counts + 1) / 2.0, counts)
+    out = special.ndtri((ranks.T - 0.375) / (n + 0.25)).reshape(C, S, P)
     return out[:, :, 0] if squeeze else out
 
 
@@ -119,27 +118,61 @@ def rhat(draws: np.ndarray) -> np.ndarray | float:
     if x.shape[1] < 4:
         raise ValueError("R-hat needs at least 4 draws per chain")
     split = split_chains(x)
-    bulk = _rhat_basic(rank_normalize(split))
+    out = _rhat_split(split, rank_normalize(split))
+    return float(out[0]) if squeeze else out
+
+
+def _rhat_split(split: np.ndarray, ranked: np.ndarray) -> np.ndarray:
+    """R-hat from split chains and their normal scores: max of bulk and folded."""
+    bulk = _rhat_basic(ranked)
     folded = np.abs(split - np.median(split.reshape(-1, split.shape[2]), axis=0))
     tail = _rhat_basic(rank_normalize(folded))
-    out = np.maximum(bulk, tail)
-    return float(out[0]) if squeeze else out
+    return np.maximum(bulk, tail)
+
+
+def diagnose(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """R-hat, bulk ESS and tail ESS of every parameter at once.
+
+    The same values as :func:`rhat`, :func:`ess_bulk` and :func:`ess_tail`, with the
+    split chains and their normal scores computed once.
+
+    Parameters
+    ----------
+    draws : ndarray, shape (chains, draws, P)
+
+    Returns
+    -------
+    (rhat, ess_bulk, ess_tail), each of shape (P,)
+    """
+    x, _ = _as_3d(draws)
+    if x.shape[1] < 8:
+        raise ValueError("diagnostics need at least 8 draws per chain")
+    split = split_chains(x)
+    ranked = rank_normalize(split)
+    return _rhat_split(split, ranked), _ess(ranked), _ess_tail_split(split)
 
 
 def _autocovariance(x: np.ndarray) -> np.ndarray:
     """Biased autocovariance of every chain along axis 1, by FFT: (M, N, P) → (M, N, P)."""
     N = x.shape[1]
-    centred = x - x.mean(axis=1, keepdims=True)
-    size = 1 << int(np.ceil(np.log2(2 * N)))
-    f = np.fft.rfft(centred, n=size, axis=1)
-    acov = np.fft.irfft(f * np.conj(f), n=size, axis=1)[:, :N]
-    return acov / N
+    # time on the last, contiguous axis: the transforms run on contiguous rows
+    centred = np.ascontiguousarray(np.moveaxis(x - x.mean(axis=1, keepdims=True), 1, -1))
+    size = sp_fft.next_fast_len(2 * N, real=True)
+    f = sp_fft.rfft(centred, n=size, axis=-1, workers=-1)
+    acov = sp_fft.irfft(f.real**2 + f.imag**2, n=size, axis=-1, workers=-1)[..., :N]
+    return np.moveaxis(acov, -1, 1) / N
 
 
 def _ess(x: np.ndarray) -> np.ndarray:
-    """Effective sample size of (M, N, P) chains (Stan's estimator, Geyer truncation)."""
+    """Effective sample size of (M, N, P) chains (Stan's estimator, Geyer truncation).
+
+    Vectorised over parameters. With ρ̂_t the autocorrelations combined across chains
+    and the pair sums S_0 = 1 + ρ̂_1, S_j = ρ̂_2j + ρ̂_2j+1, Geyer's initial positive
+    sequence keeps the pairs before the first S_j ≤ 0, and his initial monotone sequence
+    replaces every kept S_j by min(S_0, …, S_j); τ = −1 + 2 Σ S_j + (the next even lag if
+    positive) — step for step Stan's (and ArviZ's) loop.
+    """
     M, N, P = x.shape
-    out = np.empty(P)
     if N < 4:
         raise ValueError("ESS needs at least 4 draws per chain")
     acov = _autocovariance(x)
@@ -148,35 +181,26 @@ def _ess(x: np.ndarray) -> np.ndarray:
     var_plus = mean_var * (N - 1) / N
     if M > 1:
         var_plus = var_plus + chain_mean.var(axis=0, ddof=1)
-    for p in range(P):
-        if not var_plus[p] > 0:
-            out[p] = float(M * N)  # constant: every draw is "independent"
-            continue
-        rho_lag = 1.0 - (mean_var[p] - acov[:, :, p].mean(axis=0)) / var_plus[p]
-        rho = np.zeros(N)
-        rho[0] = 1.0
-        rho_even, rho_odd = 1.0, rho_lag[1]
-        rho[1] = rho_odd
-        t = 1
-        # Geyer's initial positive sequence: sum pairs while their sum stays positive.
-        while t < N - 3 and rho_even + rho_odd > 0:
-            rho_even, rho_odd = rho_lag[t + 1], rho_lag[t + 2]
-            if rho_even + rho_odd >= 0:
-                rho[t + 1], rho[t + 2] = rho_even, rho_odd
-            t += 2
-        max_t = t - 2
-        if rho_even > 0:
-            rho[max_t + 1] = rho_even
-        # Initial monotone sequence: pair sums must not increase.
-        t = 1
-        while t <= max_t - 2:
-            if rho[t + 1] + rho[t + 2] > rho[t - 1] + rho[t]:
-                rho[t + 1] = rho[t + 2] = (rho[t - 1] + rho[t]) / 2
-            t += 2
-        tau = -1.0 + 2.0 * rho[: max_t + 1].sum() + rho[max_t + 1]
-        tau = max(tau, 1.0 / np.log10(M * N))
-        out[p] = M * N / tau
-    return out
+    constant = ~(var_plus > 0)
+    rho_lag = 1.0 - (mean_var - acov.mean(axis=0)) / np.where(constant, 1.0, var_plus)
+    J = (N - 3) // 2  # the last pair the loop may load: lags 2J, 2J + 1 ≤ N − 2
+    pair_sums = np.empty((J + 1, P))
+    pair_sums[0] = 1.0 + rho_lag[1]
+    pair_sums[1:] = rho_lag[2 : 2 * J + 1 : 2] + rho_lag[3 : 2 * J + 2 : 2]
+    # The loop loads pair j while the previous pair's sum is positive: it stops at the
+    # first j with S_(j−1) ≤ 0, or after pair J.
+    nonpositive = pair_sums[:J] <= 0
+    first = nonpositive.argmax(axis=0) if J > 0 else np.zeros(P, dtype=int)
+    stop = np.where(nonpositive.any(axis=0), first + 1, J + 1)
+    kept_total = np.cumsum(np.minimum.accumulate(pair_sums, axis=0), axis=0)
+    cols = np.arange(P)
+    last_even = rho_lag[2 * (stop - 1), cols]
+    last_kept = (last_even > 0) | (pair_sums[stop - 1, cols] >= 0)
+    tail = np.where(last_kept, last_even, 0.0)
+    tau = np.where(stop >= 2, -1.0 + 2.0 * kept_total[np.maximum(stop - 2, 0), cols] + tail, 0.0)
+    tau = np.maximum(tau, 1.0 / np.log10(M * N))
+    # constant draws: every draw is "independent"
+    return np.where(constant, float(M * N), M * N / tau)
 
 
 def ess_bulk(draws: np.ndarray) -> np.ndarray | float:
@@ -199,10 +223,13 @@ def ess_tail(draws: np.ndarray) -> np.ndarray | float:
     draws : ndarray, shape (chains, draws) or (chains, draws, P)
     """
     x, squeeze = _as_3d(draws)
-    split = split_chains(x)
+    out = _ess_tail_split(split_chains(x))
+    return float(out[0]) if squeeze else out
+
+
+def _ess_tail_split(split: np.ndarray) -> np.ndarray:
     flat = split.reshape(-1, split.shape[2])
     q05, q95 = np.quantile(flat, [0.05, 0.95], axis=0)
     low = _ess((split <= q05).astype(float))
     high = _ess((split <= q95).astype(float))
-    out = np.minimum(low, high)
-    return float(out[0]) if squeeze else out
+    return np.minimum(low, high)
