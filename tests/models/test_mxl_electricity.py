@@ -88,13 +88,13 @@ def test_standard_errors(fit) -> None:
 
 def test_same_draws_same_likelihood_at_xlogits_estimates() -> None:
     """The simulated LL at xlogit's published estimates is xlogit's LL (flat optimum)."""
-    from offerlab.models._mnl import _estimation_rows
+    from offerlab.models._fit_input import estimation_rows
     from offerlab.models._spec import spec_matrix
     from offerlab.numerics._draws import standard_draws
     from offerlab.numerics._mxl import mxl_loglike, prepare_mxl
 
     spec = electricity_spec()
-    design, _ = spec_matrix(spec, _estimation_rows(spec.load_data()))
+    design, _ = spec_matrix(spec, estimation_rows(spec.load_data()))
     units = np.unique(design.groups, return_inverse=True)[1]  # xlogit: sorted ids
     z = standard_draws(361, 600, ["normal"] * 6, "halton")
     problem = prepare_mxl(design.X, design.y, units, z, range(6), ["normal"] * 6)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from offerlab.models._mnl import _estimation_rows
+from offerlab.models._fit_input import estimation_rows
 from offerlab.models._mxl import MixedLogit
 from offerlab.models._spec import load_spec, spec_matrix
 from offerlab.numerics._draws import standard_draws
@@ -45,7 +45,7 @@ PUBLISHED_THETA = np.array([-0.395901, 0.142821, -2.278361, -1.288167, 1.675032]
 @pytest.fixture(scope="module")
 def design():
     spec = load_spec(SPEC)
-    data = _estimation_rows(spec.load_data())
+    data = estimation_rows(spec.load_data())
     matrix, _ = spec_matrix(spec, data)
     assert matrix.names == ["ASC_TRAIN", "ASC_CAR", "B_TIME", "B_COST"]
     return spec, data, matrix

@@ -23,10 +23,11 @@ import pandas as pd
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError, OfferlabWarning
-from offerlab.models._matrix import ConjointCoding, ModelMatrix, build_model_matrix, conjoint_matrix
-from offerlab.models._mnl import MultinomialLogit, _estimation_rows
+from offerlab.models._fit_input import fit_input
+from offerlab.models._matrix import ConjointCoding, ModelMatrix, build_model_matrix
+from offerlab.models._mnl import MultinomialLogit
 from offerlab.models._results import Summary
-from offerlab.models._spec import ModelSpec, load_spec, spec_matrix
+from offerlab.models._spec import ModelSpec, spec_matrix
 from offerlab.numerics import Scheme
 from offerlab.numerics._convergence import ESS_MIN, RHAT_MAX, diagnose
 from offerlab.numerics._hb import (
@@ -247,30 +248,17 @@ class HierarchicalBayes:
         Holdout tasks are left out of estimation; the hit rate on them is reported.
         """
         self._validate()
-        if (study is None) == (spec is None):
-            raise OfferlabError("HierarchicalBayes.fit needs exactly one of 'study' and 'spec'")
-        if spec is not None:
-            if not isinstance(spec, ModelSpec):
-                spec = load_spec(spec)
-            if data is None:
-                data = spec.load_data()
-            estimation = _estimation_rows(data)
-            design, levels = spec_matrix(spec, estimation)
-            results = self._fit_matrix(design, progress, blocks=None)
-            results.spec = spec
-            results.spec_levels = levels
-        else:
-            if data is None:
-                raise OfferlabError("HierarchicalBayes.fit(study=...) needs choice data")
-            estimation = _estimation_rows(data)
-            if estimation.frame.empty:
-                raise OfferlabError("no estimation tasks: every task is a holdout")
-            dual = estimation.dual_response
-            coding = ConjointCoding.from_study(study, self.coding, none=estimation.has_none or dual)
-            design = conjoint_matrix(estimation, coding, dual=dual, dual_model=self.dual)
-            results = self._fit_matrix(design, progress, blocks=_coded_blocks(coding))
-            results.coding = coding
-        holdouts = data.holdouts()
+        given = fit_input(
+            "HierarchicalBayes",
+            data,
+            study=study,
+            spec=spec,
+            coding=self.coding,
+            dual_model=self.dual,
+        )
+        blocks = None if given.coding is None else _coded_blocks(given.coding)
+        results = given.label(self._fit_matrix(given.design, progress, blocks=blocks))
+        holdouts = given.data.holdouts()
         if not holdouts.frame.empty:
             results.holdout_hit_rate, results.holdout_probability = results.hit_rate(holdouts)
         self.results_ = results

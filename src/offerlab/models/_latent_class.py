@@ -19,12 +19,12 @@ from scipy import stats
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
+from offerlab.models._fit_input import fit_input
 from offerlab.models._matrix import (
     ConjointCoding,
     ModelMatrix,
     arrays_matrix,
     build_model_matrix,
-    conjoint_matrix,
     task_layout,
 )
 from offerlab.models._mnl import MultinomialLogit
@@ -288,32 +288,16 @@ class LatentClassLogit:
         LatentClassResults
         """
         self._validate()
-        if (study is None) == (spec is None):
-            raise OfferlabError("LatentClassLogit.fit needs exactly one of 'study' and 'spec'")
-        if spec is not None:
-            if not isinstance(spec, ModelSpec):
-                spec = load_spec(spec)
-            if data is None:
-                data = spec.load_data()
-            data = _estimation_rows(data)
-            design, levels = spec_matrix(spec, data)
-            results = self._fit_matrix(design, start, progress)
-            results.spec = spec
-            results.spec_levels = levels
-            self.results_ = results
-            return results
-        if data is None:
-            raise OfferlabError("LatentClassLogit.fit(study=...) needs choice data")
-        data = _estimation_rows(data)
-        if data.frame.empty:
-            raise OfferlabError("no estimation tasks: every task is a holdout")
-        dual = data.dual_response
-        coding = ConjointCoding.from_study(study, self.coding, none=data.has_none or dual)
-        design = conjoint_matrix(data, coding, dual=dual, dual_model=self.dual)
-        results = self._fit_matrix(design, start, progress)
-        results.coding = coding
-        self.results_ = results
-        return results
+        given = fit_input(
+            "LatentClassLogit",
+            data,
+            study=study,
+            spec=spec,
+            coding=self.coding,
+            dual_model=self.dual,
+        )
+        self.results_ = given.label(self._fit_matrix(given.design, start, progress))
+        return self.results_
 
     def fit_arrays(
         self,
@@ -441,12 +425,6 @@ class LatentClassLogit:
         if progress is not None:
             progress(1.0)
         return results
-
-
-def _estimation_rows(data: ChoiceData) -> ChoiceData:
-    if data.frame["holdout"].to_numpy().any():
-        return data.without_holdouts()
-    return data
 
 
 def _random_starts(

@@ -12,9 +12,10 @@ from scipy.linalg import cho_solve
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
-from offerlab.models._matrix import ConjointCoding, ModelMatrix, arrays_matrix, conjoint_matrix
+from offerlab.models._fit_input import fit_input
+from offerlab.models._matrix import ModelMatrix, arrays_matrix
 from offerlab.models._results import CovKind, MNLResults, fit_statistics
-from offerlab.models._spec import ModelSpec, load_spec, spec_matrix
+from offerlab.models._spec import ModelSpec
 from offerlab.numerics import MNLTerms, Scheme, mnl_loglike
 from offerlab.study import Study
 
@@ -135,32 +136,16 @@ class MultinomialLogit:
         Sawtooth's dual-response none (see :func:`~offerlab.models._matrix.build_model_matrix`).
         """
         self._validate()
-        if (study is None) == (spec is None):
-            raise OfferlabError("MultinomialLogit.fit needs exactly one of 'study' and 'spec'")
-        if spec is not None:
-            if not isinstance(spec, ModelSpec):
-                spec = load_spec(spec)
-            if data is None:
-                data = spec.load_data()
-            data = _estimation_rows(data)
-            design, levels = spec_matrix(spec, data)
-            results = self._fit_matrix(design, start)
-            results.spec = spec
-            results.spec_levels = levels
-            self.results_ = results
-            return results
-        if data is None:
-            raise OfferlabError("MultinomialLogit.fit(study=...) needs choice data")
-        data = _estimation_rows(data)
-        if data.frame.empty:
-            raise OfferlabError("no estimation tasks: every task is a holdout")
-        dual = data.dual_response
-        coding = ConjointCoding.from_study(study, self.coding, none=data.has_none or dual)
-        design = conjoint_matrix(data, coding, dual=dual, dual_model=self.dual)
-        results = self._fit_matrix(design, start)
-        results.coding = coding
-        self.results_ = results
-        return results
+        given = fit_input(
+            "MultinomialLogit",
+            data,
+            study=study,
+            spec=spec,
+            coding=self.coding,
+            dual_model=self.dual,
+        )
+        self.results_ = given.label(self._fit_matrix(given.design, start))
+        return self.results_
 
     def fit_arrays(
         self,
@@ -225,13 +210,6 @@ class MultinomialLogit:
             loglike, beta0, design.names, tol=self.tol, max_iter=self.max_iter
         )
         return fit_statistics(design, beta, final, n_iter, converged, self.cov_type)
-
-
-def _estimation_rows(data: ChoiceData) -> ChoiceData:
-    """The data without holdout tasks (no copy when there are none)."""
-    if data.frame["holdout"].to_numpy().any():
-        return data.without_holdouts()
-    return data
 
 
 def newton(

@@ -21,11 +21,12 @@ import pandas as pd
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
-from offerlab.models._matrix import ConjointCoding, ModelMatrix, arrays_matrix, conjoint_matrix
-from offerlab.models._mnl import _estimation_rows, newton
+from offerlab.models._fit_input import fit_input
+from offerlab.models._matrix import ModelMatrix, arrays_matrix
+from offerlab.models._mnl import newton
 from offerlab.models._mxl_results import MixedLogitResults, mxl_param_names
 from offerlab.models._results import CovKind
-from offerlab.models._spec import ModelSpec, load_spec, spec_matrix, spec_random
+from offerlab.models._spec import ModelSpec, spec_random
 from offerlab.numerics import MNLTerms, Scheme, mnl_loglike, mnl_null_loglike
 from offerlab.numerics._draws import DRAW_KINDS, DrawKind, standard_draws
 from offerlab.numerics._mxl import (
@@ -195,59 +196,46 @@ class MixedLogit:
         MixedLogitResults
         """
         self._validate()
-        if (study is None) == (spec is None):
-            raise OfferlabError("MixedLogit.fit needs exactly one of 'study' and 'spec'")
-        if spec is not None:
-            if not isinstance(spec, ModelSpec):
-                spec = load_spec(spec)
-            if data is None:
-                data = spec.load_data()
-            data = _estimation_rows(data)
-            design, levels = spec_matrix(spec, data)
-            groups = {
-                name: [c for c in design.names if c.startswith(f"{name}[")]
-                for name, coef in spec.utility.items()
-                if coef.coding is not None
-            }
-            random = self.random
-            if random is None:
-                random = spec_random(spec, design.names)
-                if not random:
-                    raise OfferlabError(
-                        "the spec has no random coefficient: give one a 'distribution' "
-                        "(e.g. B_TIME: {variable: time, distribution: normal}) or pass random="
-                    )
-            mixed = spec.mixed
-            results = self._fit_matrix(
-                design,
-                random,
-                groups,
-                start,
-                progress,
-                n_draws=mixed.n_draws if mixed else None,
-                draws=mixed.draws if mixed else None,
-                panel=mixed.panel if mixed else None,
-                correlated=mixed.correlated if mixed else None,
-                seed=mixed.seed if mixed else None,
-            )
-            results.spec = spec
-            results.spec_levels = levels
-            self.results_ = results
-            return results
-        if data is None:
-            raise OfferlabError("MixedLogit.fit(study=...) needs choice data")
-        data = _estimation_rows(data)
-        if data.frame.empty:
-            raise OfferlabError("no estimation tasks: every task is a holdout")
-        dual = data.dual_response
-        coding = ConjointCoding.from_study(study, self.coding, none=data.has_none or dual)
-        design = conjoint_matrix(data, coding, dual=dual, dual_model=self.dual)
-        groups = {b.attribute: list(coding.names[b.start : b.stop]) for b in coding.blocks}
-        random = "all" if self.random is None else self.random
-        results = self._fit_matrix(design, random, groups, start, progress)
-        results.coding = coding
-        self.results_ = results
-        return results
+        given = fit_input(
+            "MixedLogit", data, study=study, spec=spec, coding=self.coding, dual_model=self.dual
+        )
+        design = given.design
+        if given.spec is None:
+            coding = given.coding
+            groups = {b.attribute: list(coding.names[b.start : b.stop]) for b in coding.blocks}
+            random = "all" if self.random is None else self.random
+            results = self._fit_matrix(design, random, groups, start, progress)
+            self.results_ = given.label(results)
+            return self.results_
+        spec = given.spec
+        groups = {
+            name: [c for c in design.names if c.startswith(f"{name}[")]
+            for name, coef in spec.utility.items()
+            if coef.coding is not None
+        }
+        random = self.random
+        if random is None:
+            random = spec_random(spec, design.names)
+            if not random:
+                raise OfferlabError(
+                    "the spec has no random coefficient: give one a 'distribution' "
+                    "(e.g. B_TIME: {variable: time, distribution: normal}) or pass random="
+                )
+        mixed = spec.mixed
+        results = self._fit_matrix(
+            design,
+            random,
+            groups,
+            start,
+            progress,
+            n_draws=mixed.n_draws if mixed else None,
+            draws=mixed.draws if mixed else None,
+            panel=mixed.panel if mixed else None,
+            correlated=mixed.correlated if mixed else None,
+            seed=mixed.seed if mixed else None,
+        )
+        self.results_ = given.label(results)
+        return self.results_
 
     def fit_arrays(
         self,
