@@ -305,7 +305,6 @@ def test_rounded_weights_still_give_shares_that_sum_to_1(calc):
     assert _number(sim.total) == pytest.approx(1.0, abs=1e-12)
 
 
-
 @pytest.mark.parametrize("case", list(WRONG))
 def test_an_input_that_is_not_allowed_gives_no_number_and_names_its_column(calc, case):
     named = WRONG[case][3]
