@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from offerlab.exceptions import SpecError
+from offerlab.exceptions import OfferlabError, SpecError
 from offerlab.models import MultinomialLogit, load_spec, parse_spec
 
 DATA = Path(__file__).parents[1] / "data"
@@ -168,3 +168,23 @@ def test_a_key_given_twice_is_an_error_not_silently_overwritten() -> None:
     (problem,) = err.value.problems
     assert (problem.line, problem.field) == (3, "utility.B_TIME")
     assert "appears twice" in problem.message
+
+
+@pytest.mark.parametrize("estimator", ["mnl", "lc", "mxl", "hb"])
+def test_every_estimator_refuses_data_that_are_all_holdouts(estimator: str, tmp_path: Path) -> None:
+    # Holdout tasks are left out of estimation: with nothing left, every estimator says
+    # so in the same words for a spec fit as for a conjoint fit (not an index error).
+    from offerlab.data import ChoiceData
+    from offerlab.models import HierarchicalBayes, LatentClassLogit, MixedLogit
+
+    spec = load_spec(_write(tmp_path, SPEC_TEXT))
+    data = spec.load_data()
+    holdouts = ChoiceData(data.frame.assign(holdout=1), data.variables)
+    model = {
+        "mnl": MultinomialLogit(),
+        "lc": LatentClassLogit(n_classes=2),
+        "mxl": MixedLogit(random=["B_TIME"]),
+        "hb": HierarchicalBayes(burn_in=10, draws=10),
+    }[estimator]
+    with pytest.raises(OfferlabError, match="no estimation tasks: every task is a holdout"):
+        model.fit(holdouts, spec=spec)
