@@ -559,8 +559,6 @@ def run_hb_chain(
     XS_block = np.empty((B, R, AT)) if linear else None  # X_r L_r z_r
     XD_block = np.empty((B, R, AT)) if (linear and shift_moves) else None  # X_r δ_b
     W_block = np.empty((B, K))  # unscaled shifts shift_root z_b
-    # X as (K, R·A·T): the shifts' utilities X_r W z_b of all respondents are one product.
-    XT_all = np.ascontiguousarray(XT.transpose(1, 0, 2)).reshape(K, R * AT) if shift_moves else None
     V = np.empty((R, AT))  # utilities of the current draws
     V_new = np.empty((R, AT))
     E = np.empty((A, R, T))
@@ -686,7 +684,7 @@ def run_hb_chain(
                 if linear:
                     np.matmul(Z, G, out=XS_block[:block_len].transpose(1, 0, 2))
                     if shift_moves:
-                        np.matmul(W, XT_all, out=XD_block[:block_len].reshape(block_len, R * AT))
+                        np.matmul(W[None], XT, out=XD_block[:block_len].transpose(1, 0, 2))
             np.multiply(U_block[b], scale_col, out=step)  # s_r L_r z_r
             np.add(theta, step, out=proposal)
             delta = shift_scale * W_block[b]
