@@ -4,8 +4,8 @@ The examples here are constructed from first principles, every expected number c
 by hand as the comments show, from the conventions in offerlab.decide._pricing (the
 defaults: inclusive cheap curves, exact crossings between prices). Van Westendorp and
 NMS are also checked against a published worked example with its 1,000 raw answers in
-test_pricing_published.py; for Gabor–Granger no published example with answers was
-found (tests/data/README.md lists what was searched), so this file is its only check.
+test_pricing_published.py, and Gabor–Granger against a consultancy's published demand
+table (no textbook one was found; tests/data/README.md lists what was searched).
 """
 
 from __future__ import annotations

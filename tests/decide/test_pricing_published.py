@@ -1,4 +1,4 @@
-"""Van Westendorp and Newton–Miller–Smith against a published worked example.
+"""Van Westendorp, Newton–Miller–Smith and Gabor–Granger against published worked examples.
 
 Source: Travis Kassab, *Data Science for Human-Centered Product Design* (bookdown, GitHub
 repository tmk1221/The-Rational-Designer), project 5 "Maximize adoption and revenue with
@@ -20,10 +20,15 @@ find the price too cheap and 45 too expensive — a tie, which the package's own
 1 − 946/991, one unit in the last place above 45/991, so its ``>=`` first holds at 70.
 ``test_published_opp_70_is_a_floating_point_artefact`` replays that arithmetic.
 
-Gabor–Granger: no published worked example with respondent-level answers (or a demand
-table from which the revenue-maximising price follows) was found in the reference
-corpus — see tests/data/README.md for what was searched; the hand-worked example in
-tests/decide/test_pricing.py remains its only check.
+Gabor–Granger against a consultancy's worked example (no textbook example with a demand
+table and its result was found; see tests/data/README.md): DART Consulting, "Pricing
+Strategy: Find Gabor Granger method and how it works to achieve best price for your
+products or services",
+https://dartconsulting.co.in/market-news/pricing-strategy-find-gabor-granger-method-and-how-it-works-to-achieve-best-price-for-your-products-or-services.
+55 respondents, a five-price ladder; the table gives how many have each price as their
+highest accepted one (one respondent accepts none), the cumulative demand and its
+percentage, revenue = price × demand, the price elasticity over each step and the
+revenue-maximising price, 1,500.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from offerlab.decide._pricing import van_westendorp
+from offerlab.decide._pricing import gabor_granger, van_westendorp
 from offerlab.exceptions import OfferlabError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "psm_product_x.csv"
@@ -179,3 +184,65 @@ def test_unknown_convention_is_refused_by_name(answers: pd.DataFrame) -> None:
         van_westendorp(answers, cheap_curves="ecdf")  # type: ignore[arg-type]
     with pytest.raises(OfferlabError, match="between_prices must be 'interpolate' or 'none'"):
         van_westendorp(answers, between_prices="min")  # type: ignore[arg-type]
+
+
+# DART Consulting's table: price → (count whose highest accepted price it is, demand,
+# cumulative percentage, revenue, price elasticity as printed, a magnitude).
+PUBLISHED_GG = {
+    1000: (14, 54, 98, 54_000, None),
+    1500: (11, 40, 73, 60_000, 0.5),
+    2000: (9, 29, 53, 58_000, 0.8),
+    2500: (12, 20, 36, 50_000, 1.2),
+    3000: (8, 8, 15, 24_000, 3.0),
+}
+GG_RESPONDENTS = 55
+
+
+def _ladder_answers() -> pd.DataFrame:
+    """The ladder each respondent went through: asked from the highest price down, a
+    refusal (1–3, varied) at every price above their highest accepted one and an
+    acceptance (4 or 5) there, where the ladder stops."""
+    prices = sorted(PUBLISHED_GG, reverse=True)
+    wtp = [p for p in prices for _ in range(PUBLISHED_GG[p][0])]
+    wtp += [None] * (GG_RESPONDENTS - len(wtp))
+    rows = []
+    for r, top in enumerate(wtp):
+        for price in prices:
+            if price == top:
+                rows.append((r, price, 4 + r % 2))
+                break
+            rows.append((r, price, 1 + r % 3))
+    return pd.DataFrame(rows, columns=["respondent", "price", "answer"])
+
+
+def test_gabor_granger_reproduces_the_published_table() -> None:
+    result = gabor_granger(_ladder_answers())
+    assert result.n_respondents == GG_RESPONDENTS
+    assert result.n_non_monotone == 0
+    curve = result.curve.set_index("price")
+    assert list(curve.index) == sorted(PUBLISHED_GG)
+    for price, (_, demand, percent, revenue, elasticity) in PUBLISHED_GG.items():
+        row = curve.loc[price]
+        # Demand is a share of the 55 respondents; the table counts people.
+        assert row["demand"] * GG_RESPONDENTS == pytest.approx(demand, abs=1e-12), price
+        assert round(100 * row["demand"]) == percent, price
+        # Revenue per respondent × 55 = the table's revenue, to the cent.
+        assert round(row["revenue"] * GG_RESPONDENTS, 2) == revenue, price
+        if elasticity is None:
+            assert np.isnan(row["elasticity"])
+        else:
+            # Printed as a magnitude to one decimal; offerlab keeps the sign (demand falls).
+            assert row["elasticity"] < 0
+            assert round(-row["elasticity"], 1) == elasticity, price
+    assert result.revenue_price == 1500
+    assert round(result.max_revenue * GG_RESPONDENTS, 2) == 60_000
+
+
+def test_gabor_granger_published_table_with_equal_weights() -> None:
+    """Equal weights of any size leave every share, revenue and elasticity as they were."""
+    answers = _ladder_answers()
+    plain = gabor_granger(answers)
+    weighted = gabor_granger(answers.assign(weight=2.0), weights="weight")
+    cols = ["demand", "revenue", "elasticity"]
+    pd.testing.assert_frame_equal(weighted.curve[cols], plain.curve[cols], rtol=1e-15)
+    assert weighted.revenue_price == plain.revenue_price == 1500

@@ -4,8 +4,8 @@
   cumulative curves, their complements, the four intersection prices and the acceptable
   range; with purchase-likelihood answers, the Newton–Miller–Smith (1993) trial and
   revenue curves.
-* :func:`gabor_granger` — demand and revenue at each tested price of a price ladder and
-  the revenue-maximising price.
+* :func:`gabor_granger` — demand, revenue and the step price elasticity at each tested
+  price of a price ladder, and the revenue-maximising price.
 
 Both take one row per respondent; :func:`van_westendorp_frame` and
 :func:`gabor_granger_frame` pivot the tidy answers of the fielding export (see
@@ -336,7 +336,10 @@ class GaborGrangerResult:
     curve : DataFrame
         ``price``, ``demand`` (weighted share who would buy at that price),
         ``lower``/``upper`` (Wilson interval on the respondents count), ``revenue``
-        (price × demand, per respondent).
+        (price × demand, per respondent) and ``elasticity``: the price elasticity of
+        demand over the step from the previous tested price, (ΔD / D_previous) /
+        (ΔP / P_previous) — negative when demand falls; NaN at the lowest price and where
+        nobody would buy at the previous price.
     revenue_price : float
         The tested price with the highest revenue.
     max_revenue : float
@@ -430,7 +433,14 @@ def gabor_granger(
     n = len(wtp)
     lower, upper = _wilson(demand, n, interval)
     curve = pd.DataFrame(
-        {"price": grid, "demand": demand, "lower": lower, "upper": upper, "revenue": grid * demand}
+        {
+            "price": grid,
+            "demand": demand,
+            "lower": lower,
+            "upper": upper,
+            "revenue": grid * demand,
+            "elasticity": _step_elasticity(grid, demand),
+        }
     )
     k = int(curve["revenue"].to_numpy().argmax())
     return GaborGrangerResult(
@@ -440,6 +450,21 @@ def gabor_granger(
         n_respondents=n,
         n_non_monotone=int(refused_below.sum()),
     )
+
+
+def _step_elasticity(price: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """(ΔD / D) / (ΔP / P) from each price to the next, relative to the lower one.
+
+    The percentage changes are taken on the step's starting point, as Gabor–Granger
+    reports usually do (not the midpoint arc elasticity of
+    :func:`offerlab.decide.arc_elasticity`), so the figures read as published tables do.
+    """
+    out = np.full(len(price), np.nan)
+    if len(price) > 1:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            step = (np.diff(demand) / demand[:-1]) / (np.diff(price) / price[:-1])
+        out[1:] = np.where(demand[:-1] > 0, step, np.nan)
+    return out
 
 
 def _wilson(p: np.ndarray, n: int | np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
