@@ -216,18 +216,41 @@ def fit_numpyro(problem: dict[str, Any], args: argparse.Namespace) -> dict:
         chain_method="parallel",
         progress_bar=False,
     )
-    mcmc.run(jax.random.PRNGKey(args.seed), X, y, groups, R, K)
+    mcmc.run(
+        jax.random.PRNGKey(args.seed), X, y, groups, R, K, extra_fields=("diverging", "num_steps")
+    )
     samples = mcmc.get_samples()
     individual = np.asarray(samples["beta"]).mean(axis=0)
     L = np.asarray(samples["tau"])[:, :, None] * np.asarray(samples["L_omega"])
     cov = np.einsum("skl,sml->skm", L, L).mean(axis=0)
     elapsed = time.perf_counter() - t0
+    # Per chain: a chain that fails to adapt (tiny steps, long trajectories, poor
+    # recovery) would otherwise be averaged into the pooled figures unseen.
+    by_chain = mcmc.get_samples(group_by_chain=True)
+    extra = mcmc.get_extra_fields(group_by_chain=True)
+    chains = []
+    for c in range(np.asarray(by_chain["beta"]).shape[0]):
+        Lc = np.asarray(by_chain["tau"][c])[:, :, None] * np.asarray(by_chain["L_omega"][c])
+        rec = recovery(
+            np.asarray(by_chain["beta"][c]).mean(axis=0),
+            np.einsum("skl,sml->skm", Lc, Lc).mean(axis=0),
+            problem,
+        )
+        chains.append(
+            {
+                "corr_mean": rec["corr_mean"],
+                "cov_rel_error": rec["cov_rel_error"],
+                "divergences": int(np.asarray(extra["diverging"][c]).sum()),
+                "mean_leapfrog_steps": float(np.asarray(extra["num_steps"][c]).mean()),
+            }
+        )
     return {
         "side": "numpyro NUTS",
         "version": version("numpyro"),
         "times": [elapsed],
         "iterations": f"2×({args.nuts_warmup}+{args.nuts_draws})",
         "rss_before_fit_mib": rss_before / 1024,
+        "chains": chains,
         **recovery(individual, cov, problem),
     }
 
@@ -417,6 +440,13 @@ def main(argv: list[str]) -> None:
         )
     print()
     print(cm.table(rows, COLUMNS))
+    for r in runs:
+        for c, chain in enumerate(r.get("chains", [])):
+            print(
+                f"{r.get('side', r['side_key'])}, chain {c + 1}: corr {chain['corr_mean']:.4f}, "
+                f"Σ rel.err {chain['cov_rel_error']:.3f}, {chain['divergences']} divergences, "
+                f"{chain['mean_leapfrog_steps']:.0f} leapfrog steps per draw"
+            )
     print(
         "ratio = side time / the first offerlab side's time (>1: offerlab faster); CPU s = "
         "user + system time of the side's processes (less sensitive to other load). "
