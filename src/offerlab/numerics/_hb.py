@@ -546,11 +546,11 @@ def run_hb_chain(
     float32 ``exp`` and ``log`` are SIMD-vectorised where the float64 ones are not
     (AVX2 machines): the likelihood, most of an iteration, is about 1.7× cheaper and
     a chain about 1.3× faster (6,000 iterations of the bench study: 13.4 s → 10.1 s
-    on the 2-core CI machine). The rounding, ~1e-6 on a respondent's log-likelihood, is far below what
-    a Metropolis ratio resolves (NumPyro samples in float32 by default too); the
-    exact-posterior tests in tests/models/test_hb_exact.py hold. A utility difference
-    above ~88 overflows to ℓ = −∞ and its proposal is rejected, as it would almost
-    surely be in double precision.
+    on the 2-core CI machine). The rounding, ~1e-6 on a respondent's log-likelihood,
+    is far below what a Metropolis ratio resolves (NumPyro samples in float32 by
+    default too); the exact-posterior tests in tests/models/test_hb_exact.py hold. A
+    utility difference above ~88 overflows to ℓ = −∞ and its proposal is rejected, as
+    it would almost surely be in double precision.
     """
     R, T, A, K = layout.Xd.shape
     AT = A * T
