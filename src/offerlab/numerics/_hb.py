@@ -566,8 +566,8 @@ def run_hb_chain(
     # Data (R, K, A·T): a respondent's utilities are a (rows, K) @ (K, A·T) product.
     # Utilities and likelihoods in single precision (see Notes); parameters in double.
     XT = layout.xd_k_major.astype(_WORK)
-    base = None if layout.base_alt_major is None else layout.base_alt_major.reshape(R, AT)
-    base = None if base is None else base.astype(_WORK)
+    base = layout.base_alt_major
+    base = None if base is None else base.reshape(R, AT).astype(_WORK)
     # Proposals are drawn for a block of iterations at once (see Notes), stored
     # iteration-major so that every iteration's slice is contiguous.
     B = max(1, settings.block)
