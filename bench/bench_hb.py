@@ -219,10 +219,14 @@ def fit_numpyro(problem: dict[str, Any], args: argparse.Namespace) -> dict:
     mcmc.run(
         jax.random.PRNGKey(args.seed), X, y, groups, R, K, extra_fields=("diverging", "num_steps")
     )
-    samples = mcmc.get_samples()
-    individual = np.asarray(samples["beta"]).mean(axis=0)
-    L = np.asarray(samples["tau"])[:, :, None] * np.asarray(samples["L_omega"])
-    cov = np.einsum("skl,sml->skm", L, L).mean(axis=0)
+
+    def posterior_means(draws: dict[str, Any]) -> tuple[Any, Any]:
+        """Individual β and Σ = diag(τ) Ω diag(τ) averaged over the draws."""
+        L = np.asarray(draws["tau"])[:, :, None] * np.asarray(draws["L_omega"])
+        cov = np.einsum("skl,sml->skm", L, L).mean(axis=0)
+        return np.asarray(draws["beta"]).mean(axis=0), cov
+
+    pooled = posterior_means(mcmc.get_samples())
     elapsed = time.perf_counter() - t0
     # Per chain: a chain that fails to adapt (tiny steps, long trajectories, poor
     # recovery) would otherwise be averaged into the pooled figures unseen.
@@ -230,12 +234,7 @@ def fit_numpyro(problem: dict[str, Any], args: argparse.Namespace) -> dict:
     extra = mcmc.get_extra_fields(group_by_chain=True)
     chains = []
     for c in range(np.asarray(by_chain["beta"]).shape[0]):
-        Lc = np.asarray(by_chain["tau"][c])[:, :, None] * np.asarray(by_chain["L_omega"][c])
-        rec = recovery(
-            np.asarray(by_chain["beta"][c]).mean(axis=0),
-            np.einsum("skl,sml->skm", Lc, Lc).mean(axis=0),
-            problem,
-        )
+        rec = recovery(*posterior_means({k: v[c] for k, v in by_chain.items()}), problem)
         chains.append(
             {
                 "corr_mean": rec["corr_mean"],
@@ -251,7 +250,7 @@ def fit_numpyro(problem: dict[str, Any], args: argparse.Namespace) -> dict:
         "iterations": f"2×({args.nuts_warmup}+{args.nuts_draws})",
         "rss_before_fit_mib": rss_before / 1024,
         "chains": chains,
-        **recovery(individual, cov, problem),
+        **recovery(*pooled, problem),
     }
 
 

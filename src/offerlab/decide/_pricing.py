@@ -460,10 +460,9 @@ def _step_elasticity(price: np.ndarray, demand: np.ndarray) -> np.ndarray:
     :func:`offerlab.decide.arc_elasticity`), so the figures read as published tables do.
     """
     out = np.full(len(price), np.nan)
-    if len(price) > 1:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            step = (np.diff(demand) / demand[:-1]) / (np.diff(price) / price[:-1])
-        out[1:] = np.where(demand[:-1] > 0, step, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step = (np.diff(demand) / demand[:-1]) / (np.diff(price) / price[:-1])
+    out[1:] = np.where(demand[:-1] > 0, step, np.nan)
     return out
 
 
