@@ -26,6 +26,21 @@ from offerlab.study import parse_study
 TINY = Path(__file__).resolve().parents[1] / "field" / "tiny_study.yaml"
 
 
+def _head() -> str:
+    """The newest migration, by the chain of revisions (one head, no branches)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    import offerlab.store
+
+    config = Config()
+    config.set_main_option(
+        "script_location", str(Path(offerlab.store.__file__).parent / "migrations")
+    )
+    (head,) = ScriptDirectory.from_config(config).get_heads()
+    return head
+
+
 def _tiny():
     text = TINY.read_text(encoding="utf-8")
     return parse_study(text, "tiny.yaml"), text
@@ -38,7 +53,7 @@ def test_migrations_create_every_table_and_run_again_as_a_no_op(database_url) ->
     tables = set(inspect(engine).get_table_names())
     assert {"studies", "respondents", "submissions", "quota_cells", "invitations"} <= tables
     with engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head()
 
 
 def test_workers_starting_together_migrate_once(database_url) -> None:
@@ -183,3 +198,27 @@ def _without_renamed_foreign_keys(differences: list) -> list:
     return [
         d for d in differences if not (d[0] in ("remove_fk", "add_fk") and key(d[1]) in removed)
     ]
+
+
+def test_audit_events_outlive_the_user_and_refuse_unknown_actions(database_url) -> None:
+    import pytest
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from offerlab.store import AuditEvent, User, record_event
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    with Session(engine) as session, session.begin():
+        user = User(email="owner@example.ch", password_hash="x", created_at=0.0)
+        session.add(user)
+        session.flush()
+        record_event(session, "member.add", user_id=user.id, detail={"email": "a@example.ch"})
+        with pytest.raises(ValueError, match="unknown audit action"):
+            record_event(session, "member.addd", user_id=user.id)
+    with Session(engine) as session, session.begin():
+        session.delete(session.execute(select(User)).scalar_one())
+    with Session(engine) as session:
+        event = session.execute(select(AuditEvent)).scalar_one()
+    assert (event.actor, event.user_id, event.action) == ("owner@example.ch", None, "member.add")
+    assert event.detail == {"email": "a@example.ch"}

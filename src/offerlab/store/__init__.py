@@ -5,9 +5,11 @@ is set. :func:`make_engine` sets the database up, :func:`migrate` brings its
 tables to the newest version.
 """
 
+from offerlab.store._audit import AUDIT_ACTIONS, record_event
 from offerlab.store._engine import database_url, make_engine, migrate
 from offerlab.store._ops import assign_version, cell_is_full, lock_respondent, take_quota_cells
 from offerlab.store._tables import (
+    AuditEvent,
     Base,
     ConsoleSession,
     Invitation,
@@ -24,6 +26,8 @@ from offerlab.store._tables import (
 )
 
 __all__ = [
+    "AUDIT_ACTIONS",
+    "AuditEvent",
     "Base",
     "ConsoleSession",
     "Invitation",
@@ -43,5 +47,6 @@ __all__ = [
     "lock_respondent",
     "make_engine",
     "migrate",
+    "record_event",
     "take_quota_cells",
 ]

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AuditEvent",
     "Base",
     "ConsoleSession",
     "Invitation",
@@ -263,3 +264,33 @@ class LoginFailure(Base):
     at: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+
+class AuditEvent(Base):
+    """One console action, for the owners' audit log: who did what to which study, when.
+
+    The actor's e-mail address is copied in, and the links to users, ventures and studies
+    are set to NULL rather than deleted with them, so the log outlives what it records.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    venture_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ventures.id", ondelete="SET NULL"), nullable=True
+    )
+    study_id: Mapped[int | None] = mapped_column(
+        ForeignKey("studies.id", ondelete="SET NULL"), nullable=True
+    )
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        Index("ix_audit_events_venture_id_at", "venture_id", "at"),
+        Index("ix_audit_events_study_id_at", "study_id", "at"),
+    )
