@@ -46,6 +46,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -73,6 +74,22 @@ from offerlab.store import (
     Venture,
 )
 from offerlab.study import parse_study
+
+
+class _RowId(Convertor[int]):
+    """A row id in a path: up to 18 digits, so it fits the databases' 64-bit integers
+    (Starlette's ``int`` takes any length, and SQLite fails on a 21-digit one with a 500)."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", _RowId())
 
 _SIMULATOR_JS = Path(__file__).resolve().parent.parent / "report" / "templates" / "_simulator.js"
 
@@ -640,8 +657,8 @@ def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bo
         Route("/console/login", c.login, methods=["POST"]),
         Route("/console/logout", c.logout, methods=["POST"]),
         Route("/console/", c.index, methods=["GET"]),
-        Route("/console/ventures/{venture:int}/studies", c.create_study, methods=["POST"]),
-        Route("/console/ventures/{venture:int}/members", c.add_member, methods=["POST"]),
+        Route("/console/ventures/{venture:id}/studies", c.create_study, methods=["POST"]),
+        Route("/console/ventures/{venture:id}/members", c.add_member, methods=["POST"]),
         Route("/console/studies/{study}", c.study, methods=["GET"]),
         Route("/console/studies/{study}/status", c.set_status, methods=["POST"]),
         Route("/console/studies/{study}/simulate", c.simulate, methods=["POST"]),
