@@ -248,6 +248,25 @@ class _Loader(yaml.SafeLoader):
         self.trail: list[str | int] = []
         self.sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height)
 
+    # The scanner reads ahead through '[[[[…' looking for a ':' that would make it a key,
+    # in time quadratic in the nesting: it is stopped at the limit, before the composer.
+    def fetch_flow_sequence_start(self) -> None:
+        self._check_scanner_depth(self.flow_level)
+        super().fetch_flow_sequence_start()
+
+    def fetch_flow_mapping_start(self) -> None:
+        self._check_scanner_depth(self.flow_level)
+        super().fetch_flow_mapping_start()
+
+    def add_indent(self, column: int) -> bool:
+        self._check_scanner_depth(len(self.indents))
+        return super().add_indent(column)
+
+    def _check_scanner_depth(self, depth: int) -> None:
+        if depth >= self.limits.max_depth:
+            message = f"lists and mappings nest more than {self.limits.max_depth} levels deep here"
+            raise _LimitExceeded(message, self.get_mark(), "")
+
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         event = self.peek_event()
         is_key = isinstance(parent, yaml.MappingNode) and index is None
