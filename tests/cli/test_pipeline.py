@@ -103,7 +103,7 @@ def test_shares_for_the_example_scenario(pipeline: Path) -> None:
         assert offer in result.stdout
 
 
-def test_shares_refuse_then_mark_offers_the_study_did_not_show(pipeline: Path, tmp_path: Path) -> None:
+def test_shares_refuse_then_mark_unstudied_offers(pipeline: Path, tmp_path: Path) -> None:
     scenario = yaml.safe_load(SCENARIO.read_text())
     scenario["offers"][0]["monthly_price"] = 1200  # the study's prices end at 990
     scenario["offers"][1] |= {"car_class": "premium", "monthly_price": 390}  # prohibited
