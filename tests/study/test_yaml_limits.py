@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from offerlab.cli.shares import read_scenario
 from offerlab.decide import load_market, parse_market
@@ -237,3 +239,23 @@ def test_no_module_but_the_reader_calls_a_yaml_parser() -> None:
         found
     )
     assert _parser_uses(_READER)  # the scan does see the reader's own parser
+
+
+def test_a_tag_pyyaml_cannot_construct_is_a_plain_error() -> None:
+    with pytest.raises(StudyError, match=r"f\.yaml:1:8: .*'' is not a valid timestamp"):
+        parse_yaml("a: [1, !!timestamp ]", "f.yaml")  # PyYAML: AttributeError on None
+
+
+_PIECES = [
+    *"[]{}:-&*!<>|#'\" \n\tabx01.,?%@`\\",
+    *("&a ", "*a", "<<: ", "!!int ", "!!binary ", "!!set ", "!!timestamp ", "---\n", "? "),
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
+def test_any_text_is_read_or_refused_with_a_study_error(text: str) -> None:
+    try:
+        parse_yaml(text, "f.yaml", limits=YamlLimits(max_values=200, max_depth=8))
+    except StudyError as error:
+        assert str(error).startswith("f.yaml")

@@ -393,7 +393,8 @@ class _Builder:
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         try:
             return self.loader.construct_object(node)
-        except (ValueError, TypeError, OverflowError):  # '!!int abc', '2026-13-45'
+        # '!!int abc', '2026-13-45', '!!timestamp x' (PyYAML fails on its own regex there)
+        except (ValueError, TypeError, OverflowError, AttributeError, IndexError, KeyError):
             kind = node.tag.rsplit(":", 1)[-1]
             raise yaml.MarkedYAMLError(
                 problem=f"{node.value!r} is not a valid {kind}; put it in quotes if it is a text",
