@@ -24,7 +24,8 @@ def offerlab(*args: str | Path, cwd: Path | None = None) -> subprocess.Completed
         text=True,
         cwd=cwd,
         timeout=300,
-        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"},
+        # this tree's sources, not whichever offerlab the virtual environment installed
+        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src")},
     )
 
 
@@ -102,7 +103,7 @@ def test_shares_for_the_example_scenario(pipeline: Path) -> None:
         assert offer in result.stdout
 
 
-def test_shares_warn_about_offers_the_study_did_not_show(pipeline: Path, tmp_path: Path) -> None:
+def test_shares_refuse_then_mark_unstudied_offers(pipeline: Path, tmp_path: Path) -> None:
     scenario = yaml.safe_load(SCENARIO.read_text())
     scenario["offers"][0]["monthly_price"] = 1200  # the study's prices end at 990
     scenario["offers"][1] |= {"car_class": "premium", "monthly_price": 390}  # prohibited
@@ -120,9 +121,23 @@ def test_shares_warn_about_offers_the_study_did_not_show(pipeline: Path, tmp_pat
         "--out",
         tmp_path / "shares",
     )
+    assert_clean_failure(result, "offers[0].monthly_price: 1200 lies outside the studied range")
+    result = offerlab(
+        "shares",
+        pipeline / "answers.csv",
+        "--study",
+        STUDY,
+        "--scenario",
+        path,
+        "--draws",
+        "0",
+        "--extrapolate",
+        "--out",
+        tmp_path / "shares",
+    )
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())
-    assert "'Flex Electric': monthly_price = 1200 lies outside the studied range" in text
+    assert "Flex Electric: monthly_price = 1200 lies outside the studied range" in text
     assert "'Family SUV' combines car_class = premium, monthly_price = 390" in text
     assert "no intervals: --draws 0" in text
     shares = pd.read_csv(tmp_path / "shares" / "shares.csv")

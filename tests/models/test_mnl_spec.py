@@ -50,8 +50,9 @@ def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(SpecError) as err:
         load_spec(path)
-    assert str(path) in str(err.value) and "not valid YAML" in str(err.value)
-    assert err.value.problems[0].line is not None
+    # read like a study file: the same plain message at the line to fix
+    assert str(path) in str(err.value) and "never closed with '}'" in str(err.value)
+    assert err.value.problems[0].line == _line_of(text, "B_TIME")
 
 
 def test_unknown_field_is_an_error_not_ignored(tmp_path: Path) -> None:
@@ -167,7 +168,7 @@ def test_a_key_given_twice_is_an_error_not_silently_overwritten() -> None:
         parse_spec(text, "m.yaml")
     (problem,) = err.value.problems
     assert (problem.line, problem.field) == (3, "utility.B_TIME")
-    assert "appears twice" in problem.message
+    assert "duplicate key 'B_TIME' (first given on line 2)" in problem.message
 
 
 @pytest.mark.parametrize("estimator", ["mnl", "lc", "mxl", "hb"])

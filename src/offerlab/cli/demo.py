@@ -16,7 +16,6 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -31,7 +30,7 @@ from offerlab.models import MultinomialLogit
 from offerlab.models._hb import HBResults, HierarchicalBayes
 from offerlab.report import plot_importance, plot_partworths, plot_shares, plot_wtp
 from offerlab.simulate import load_population, share_of_preference, simulate_answers
-from offerlab.study import Study, example_path, load_study
+from offerlab.study import Study, example_path, load_study, load_yaml
 
 __all__ = ["demo"]
 
@@ -64,7 +63,7 @@ def demo(
     study_path = example_path("car_subscription")
     study = load_study(study_path)
     population = load_population(example_path("car_subscription_population"), study)
-    scenario = yaml.safe_load(example_path("car_subscription_scenario").read_text("utf-8"))
+    scenario = load_yaml(example_path("car_subscription_scenario")).data
     out.mkdir(parents=True, exist_ok=True)
     console.rule(f"[bold]offerlab demo[/] — {study.text(study.title, language)}")
 

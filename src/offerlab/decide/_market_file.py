@@ -21,8 +21,7 @@ from offerlab.decide._optimise import OptimisationResult, optimise_offers
 from offerlab.exceptions import OfferlabError, StudyError
 from offerlab.models._matrix import NONE_PARAM, ConjointCoding
 from offerlab.simulate._shares import offer_warnings
-from offerlab.study import CategoricalAttribute, Study
-from offerlab.study._load import load_yaml_model, parse_yaml_model
+from offerlab.study import CategoricalAttribute, Study, load_yaml_model, parse_yaml_model
 
 __all__ = [
     "MarketFile",

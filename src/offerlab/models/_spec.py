@@ -58,13 +58,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from offerlab.data import ChoiceData, WideAlternative, evaluate, read_table, wide_to_long
 from offerlab.exceptions import ChoiceDataError, SpecError, StudyProblem
 from offerlab.models._matrix import ModelMatrix, build_model_matrix
 from offerlab.numerics import level_coding_matrix
+from offerlab.study import parse_yaml, read_text
 
 __all__ = [
     "AlternativeSpec",
@@ -218,41 +218,22 @@ def _str_or_none(value: str | float | None) -> str | None:
 def load_spec(path: Path | str) -> ModelSpec:
     """Read and validate a spec file; errors name the file, line and field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(
-            [StudyProblem(f"cannot read the spec file: {exc.strerror}")], path
-        ) from None
-    return parse_spec(text, path)
+    return parse_spec(read_text(path, SpecError), path)
 
 
 def parse_spec(text: str, path: Path | str | None = None) -> ModelSpec:
-    """Validate spec YAML text (``path`` is used in messages and for the data path)."""
+    """Validate spec YAML text (``path`` is used in messages and for the data path).
+
+    The text is read like a study file (:func:`offerlab.study.parse_yaml`): within
+    size, depth and alias limits, with YAML 1.2 booleans (``yes`` stays text).
+    """
     path = Path(path) if path is not None else None
-    try:
-        node = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        column = mark.column + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(
-            [StudyProblem(f"not valid YAML: {reason}", "", line, column)], path
-        ) from None
-    positions: dict[tuple[str | int, ...], tuple[int, int]] = {}
-    duplicates: list[tuple] = []
-    if node is not None:
-        _positions(node, (), positions, duplicates)
-    if duplicates:
-        raise SpecError(
-            [
-                StudyProblem(f"'{loc[-1]}' appears twice; keep one", _dotted(loc), line, col)
-                for loc, line, col in duplicates
-            ],
-            path,
-        )
+    doc = parse_yaml(text, path, SpecError)
+    if doc.problems:  # duplicate keys: YAML would keep the last one silently
+        raise SpecError(doc.problems, path)
+    positions = {loc: (m.line + 1, m.column + 1) for loc, m in doc.value_marks.items()}
+    positions |= {loc: (m.line + 1, m.column + 1) for loc, m in doc.key_marks.items()}
+    raw = doc.data
     if not isinstance(raw, dict):
         raise SpecError(
             [StudyProblem("a spec is a mapping with 'data' and 'utility' sections", "", 1, 1)],
@@ -297,28 +278,6 @@ def _is_union_tag(part: str | int) -> bool:
     return isinstance(part, str) and (
         part in {"str", "int", "float", "none"} or part.startswith(("list[", "dict["))
     )
-
-
-def _positions(node: yaml.Node, loc: tuple, out: dict, duplicates: list | None = None) -> None:
-    """Map every field path to the (line, column) of its key (or of the item, in lists).
-
-    Keys that appear twice in one mapping (YAML would keep the last silently) are
-    appended to ``duplicates`` as (path, line, column).
-    """
-    out.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
-    if isinstance(node, yaml.MappingNode):
-        seen = set()
-        for key, value in node.value:
-            sub = (*loc, key.value)
-            where = (key.start_mark.line + 1, key.start_mark.column + 1)
-            if key.value in seen and duplicates is not None:
-                duplicates.append((sub, *where))
-            seen.add(key.value)
-            out[sub] = where
-            _positions(value, sub, out, duplicates)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _positions(item, (*loc, i), out, duplicates)
 
 
 def _locate(positions: dict, loc: tuple) -> tuple[int | None, int | None]:

@@ -30,9 +30,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from offerlab.exceptions import StudyError, StudyProblem
-from offerlab.study import CategoricalAttribute, Study
+from offerlab.study import CategoricalAttribute, Study, load_yaml_model
 from offerlab.study._checks import field_path
-from offerlab.study._load import load_yaml_model
 
 __all__ = ["Population", "Segment", "load_population"]
 

@@ -2,10 +2,10 @@
 
 Loading runs in three stages, each reporting every problem it finds at once:
 
-1. YAML: the text is composed into a node tree (PyYAML ``SafeLoader``) and built
-   into Python objects, keeping the line and column of every key and value.
-   Syntax errors, duplicate keys, an empty file or a top level that is not a
-   mapping stop here.
+1. YAML: :func:`offerlab.study.parse_yaml` reads the text within size, depth and
+   alias limits, keeping the line and column of every key and value. Syntax
+   errors, a limit exceeded, duplicate keys, an empty file or a top level that
+   is not a mapping stop here.
 2. Structure: pydantic validates the objects into :class:`Study` (strictly, so
    ``"3"`` is not a number and ``true`` is not 1). Its errors are rewritten into
    plain sentences and placed at the line of the field they concern.
@@ -25,23 +25,21 @@ import types
 import unicodedata
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from offerlab.exceptions import OfferlabWarning, StudyError, StudyProblem
-from offerlab.study._checks import FieldPath, check_study, field_path
+from offerlab.study._checks import FieldPath, check_study
 from offerlab.study._model import LANGUAGES, Study
+from offerlab.study._yaml import YamlDocument, parse_yaml, read_text
 
 __all__ = ["example_path", "load_study", "load_yaml_model", "parse_study", "parse_yaml_model"]
 
 _M = TypeVar("_M", bound=BaseModel)
 _EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 # -- public API --------------------------------------------------------------------
@@ -103,7 +101,7 @@ def load_study(path: Path | str) -> Study:
     >>> study.tasks.alternatives
     3
     """
-    return _parse(_read_text(path, StudyError), path, stacklevel=3)
+    return _parse(read_text(path, StudyError), path, stacklevel=3)
 
 
 def load_yaml_model(
@@ -140,7 +138,7 @@ def load_yaml_model(
     StudyError
         (or ``error``) listing every problem with its line and field.
     """
-    return parse_yaml_model(model, _read_text(path, error), path, error, check)
+    return parse_yaml_model(model, read_text(path, error), path, error, check)
 
 
 def parse_yaml_model(
@@ -218,163 +216,12 @@ def _parse(text: str, path: Path | str | None, stacklevel: int) -> Study:
     return study
 
 
-def _read_text(path: Path | str, error: type[StudyError]) -> str:
-    """The text of a UTF-8 file (a byte order mark is dropped), or ``error`` saying why not."""
-    file = Path(path)
-    try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise error([StudyProblem(_missing_file_message(file))], path) from None
-    except IsADirectoryError:
-        raise error([StudyProblem("this is a folder, not a file")], path) from None
-    except PermissionError:
-        raise error([StudyProblem("cannot read the file: permission denied")], path) from None
-    except OSError as exc:
-        message = f"cannot read the file: {exc.strerror or exc}"
-        raise error([StudyProblem(message)], path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        message = (
-            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} here cannot be read): "
-            "save it as UTF-8"
-        )
-        raise error([StudyProblem(message, "", line, column)], path) from None
-    return text
-
-
 def _in_file_order(problems: list[StudyProblem]) -> list[StudyProblem]:
     unique = list(dict.fromkeys(problems))
     return sorted(unique, key=lambda p: (p.line or 0, p.column or 0))
 
 
-def _missing_file_message(file: Path) -> str:
-    for suffix in (".yaml", ".yml"):
-        if not file.suffix and file.with_suffix(suffix).is_file():
-            return f"file not found (did you mean {file.with_suffix(suffix)}?)"
-    return "file not found"
-
-
 # -- stage 1: YAML with positions -----------------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans: ``yes``, ``no``, ``on``, ``off`` stay text."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-@dataclass
-class _Document:
-    """A YAML document as Python objects, with the position of every key and value."""
-
-    data: Any
-    root: type[BaseModel] = Study
-    key_marks: dict[FieldPath, yaml.Mark] = field(default_factory=dict)
-    value_marks: dict[FieldPath, yaml.Mark] = field(default_factory=dict)
-    problems: list[StudyProblem] = field(default_factory=list)
-
-    def locate(self, path: FieldPath) -> tuple[int | None, int | None]:
-        """(line, column), 1-based, of a field or of its nearest enclosing field in the file."""
-        for end in range(len(path), -1, -1):
-            mark = self.key_marks.get(path[:end]) or self.value_marks.get(path[:end])
-            if mark is not None:
-                return mark.line + 1, mark.column + 1
-        return None, None
-
-    def problem(self, path: FieldPath, message: str) -> StudyProblem:
-        line, column = self.locate(path)
-        return StudyProblem(message, field_path(path), line, column)
-
-
-class _Builder:
-    """Builds Python objects from a node tree, recording positions and duplicate keys."""
-
-    def __init__(self, loader: _Loader, doc: _Document) -> None:
-        self.loader = loader
-        self.doc = doc
-        self.active: set[int] = set()
-
-    def build(self, node: yaml.Node, path: FieldPath) -> Any:
-        self.doc.value_marks.setdefault(path, node.start_mark)
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
-        if node.tag not in _COLLECTION_TAGS:
-            raise yaml.MarkedYAMLError(
-                problem=f"the tag {node.tag} is not supported here", problem_mark=node.start_mark
-            )
-        if id(node) in self.active:
-            raise yaml.MarkedYAMLError(
-                problem="an alias refers to a value that contains it", problem_mark=node.start_mark
-            )
-        self.active.add(id(node))
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-            return self._mapping(node, path)
-        finally:
-            self.active.discard(id(node))
-
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
-        try:
-            return self.loader.construct_object(node)
-        except (ValueError, TypeError, OverflowError):  # '!!int abc', '2026-13-45'
-            kind = node.tag.rsplit(":", 1)[-1]
-            raise yaml.MarkedYAMLError(
-                problem=f"{node.value!r} is not a valid {kind}; put it in quotes if it is a text",
-                problem_mark=node.start_mark,
-            ) from None
-
-    def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[Any, Any]:
-        out: dict[Any, Any] = {}
-        first_lines: dict[Any, int] = {}
-        merges: list[yaml.Node] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
-                merges.append(value_node)
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise yaml.MarkedYAMLError(
-                    problem="a key must be a plain text, not a list or a mapping",
-                    problem_mark=key_node.start_mark,
-                )
-            key = self._scalar(key_node)
-            try:
-                hash(key)
-            except TypeError:
-                raise yaml.MarkedYAMLError(
-                    problem="a key must be a plain text", problem_mark=key_node.start_mark
-                ) from None
-            if key in out:
-                line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                message = f"duplicate key {key!r} (first given on line {first_lines[key]})"
-                self.doc.problems.append(
-                    StudyProblem(message, field_path((*path, key)), line, column)
-                )
-                continue
-            first_lines[key] = key_node.start_mark.line + 1
-            self.doc.key_marks.setdefault((*path, key), key_node.start_mark)
-            out[key] = self.build(value_node, (*path, key))
-        for merge in merges:  # '<<: *anchor': keys given here win, then earlier merges
-            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
-            for source in sources:
-                if not isinstance(source, yaml.MappingNode):
-                    raise yaml.MarkedYAMLError(
-                        problem="'<<' merges a mapping or a list of mappings",
-                        problem_mark=source.start_mark,
-                    )
-                for key, value in self._mapping(source, path).items():
-                    out.setdefault(key, value)
-        return out
 
 
 def _read_yaml(
@@ -382,33 +229,12 @@ def _read_yaml(
     path: Path | str | None,
     root: type[BaseModel] = Study,
     error: type[StudyError] = StudyError,
-) -> _Document:
-    """Parse YAML text into a :class:`_Document` whose data is a mapping for ``root``."""
-    doc = _Document(data=None, root=root)
-    loader: _Loader | None = None
-    try:
-        loader = _Loader(text)  # checks every character of the text
-        node = loader.get_single_node()
-        if node is not None:
-            doc.data = _Builder(loader, doc).build(node, ())
-    except yaml.MarkedYAMLError as exc:
-        raise error([_yaml_problem(exc)], path) from None
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[0])
-        message = f"the character U+{code:04X} is not allowed in a YAML file"
-        raise error([StudyProblem(message, "", line, column)], path) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises the two above
-        raise error([StudyProblem(f"invalid YAML: {exc}")], path) from None
-    except RecursionError:
-        message = "the file nests lists and mappings too deeply"
-        raise error([StudyProblem(message)], path) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
+) -> YamlDocument:
+    """Parse YAML text into a :class:`YamlDocument` whose data is a mapping for ``root``."""
+    doc = parse_yaml(text, path, error)
+    doc.root = root
     keys = " and ".join(f"'{n}:'" for n, f in root.model_fields.items() if f.is_required())
-    if node is None:
+    if doc.data is None and not doc.value_marks:
         message = f"the file is empty: it should be a mapping of keys, at least {keys}"
         raise error([StudyProblem(message, "", 1, 1)], path)
     if not isinstance(doc.data, dict):
@@ -416,45 +242,6 @@ def _read_yaml(
         message = f"the top level must be a mapping of keys ({keys}…), got {_show(doc.data)}"
         raise error([StudyProblem(message, "", line, column)], path)
     return doc
-
-
-def _yaml_problem(exc: yaml.MarkedYAMLError) -> StudyProblem:
-    """A PyYAML error as a plain message at the line to fix."""
-    problem = exc.problem or str(exc)
-    context = exc.context or ""
-    mark = exc.problem_mark or exc.context_mark
-    if "'\\t'" in problem:
-        message = "a tab character: YAML indents with spaces only, never tabs"
-    elif "cannot start any token" in problem:
-        char = problem.split("'")[1] if "'" in problem else "?"
-        message = f"a value cannot start with {char!r} here: put the text in quotes"
-    elif problem == "mapping values are not allowed here":
-        message = (
-            "unexpected ':' here: put a text that contains ': ' in quotes, or check that "
-            "this line is indented like the keys around it"
-        )
-    elif "could not find expected ':'" in problem:
-        mark = exc.context_mark or mark
-        message = "expected 'key: value' on this line (is the ':' missing?)"
-    elif problem.startswith("expected <block end>") or "expected '<document start>'" in problem:
-        message = "bad indentation: this line does not line up with the lines above it"
-    elif "flow sequence" in context or "flow mapping" in context:
-        mark = exc.context_mark or mark
-        opening = "[" if "sequence" in context else "{"
-        closing = "]" if opening == "[" else "}"
-        message = f"the {opening!r} opened here is never closed with {closing!r}"
-    elif "quoted scalar" in context:
-        mark = exc.context_mark or mark
-        message = "the quote opened here is never closed"
-    elif "undefined alias" in problem:
-        message = f"{problem}: define it first with '&name'"
-    elif "expected a single document" in context:
-        message = "a study file holds one YAML document: remove the second '---'"
-    else:
-        message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    line = mark.line + 1 if mark is not None else None
-    column = mark.column + 1 if mark is not None else None
-    return StudyProblem(message, "", line, column)
 
 
 # -- stage 2: pydantic errors in plain words ----------------------------------------
@@ -472,7 +259,7 @@ class _Error:
     msg: str
 
 
-def _translate(exc: ValidationError, doc: _Document) -> list[StudyProblem]:
+def _translate(exc: ValidationError, doc: YamlDocument) -> list[StudyProblem]:
     """Rewrite pydantic errors: one plain message per field, at that field's line."""
     errors = [_normalise(error, doc.data) for error in exc.errors(include_url=False)]
     # 'lables' given, 'label' missing: the typo alone explains both errors.
@@ -567,7 +354,7 @@ _NOUNS = {
 }
 
 
-def _union_message(group: list[_Error], doc: _Document) -> str:
+def _union_message(group: list[_Error], doc: YamlDocument) -> str:
     """One message for the failed branches of a union, e.g. text or one text per language."""
     nouns = list(dict.fromkeys(_NOUNS.get(e.type, "") for e in group))
     if len(group) == 1 or "" in nouns:
@@ -576,7 +363,7 @@ def _union_message(group: list[_Error], doc: _Document) -> str:
     return f"expected {expected}, {_got(group[0].input)}"
 
 
-def _message(error: _Error, doc: _Document) -> str:
+def _message(error: _Error, doc: YamlDocument) -> str:
     """A pydantic error as a plain sentence."""
     kind, value, ctx = error.type, error.input, error.ctx
     got = _got(value)
@@ -667,7 +454,7 @@ def _too_short_message(last: Any, ctx: dict[str, Any]) -> str:
     return f"needs at least {least} entr{'y' if least == 1 else 'ies'}, got {n}"
 
 
-def _key_suggestion(path: FieldPath, doc: _Document) -> str | None:
+def _key_suggestion(path: FieldPath, doc: YamlDocument) -> str | None:
     """The allowed key closest to the unknown key at ``path``, if one is close."""
     model, _ = _model_at(path[:-1], doc.data, doc.root)
     if model is None:
@@ -676,7 +463,7 @@ def _key_suggestion(path: FieldPath, doc: _Document) -> str | None:
     return close[0] if close else None
 
 
-def _unknown_key(path: FieldPath, doc: _Document) -> str:
+def _unknown_key(path: FieldPath, doc: YamlDocument) -> str:
     key = str(path[-1])
     model, candidates = _model_at(path[:-1], doc.data, doc.root)
     if model is None:
