@@ -198,7 +198,7 @@ class Server:
         self.args, self.cwd, self.env, self.port, self.workers = args, cwd, env, port, workers
         self.base = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen | None = None
-        self.restarts = 0
+        self.restarts: list[float] = []  # seconds from each SIGKILL until it answered again
         self.worker_kills: list[WorkerKill] = []
         self.workers_seen: set[int] = set()
         self.log = cwd / "server.log"
@@ -468,9 +468,10 @@ def run_survey(plan: Plan, work: Path) -> dict[str, object]:
                 if what == "worker":
                     server.kill_worker()
                 else:
+                    down = time.monotonic()
                     server.kill()
                     server.start()
-                    server.restarts += 1
+                    server.restarts.append(time.monotonic() - down)
                     first_workers.update(server.current_workers())
 
         kill_thread = threading.Thread(target=killer, daemon=True)
@@ -492,7 +493,8 @@ def run_survey(plan: Plan, work: Path) -> dict[str, object]:
         "db": plan.db,
         "respondents": plan.respondents,
         "workers": plan.workers,
-        "kills": server.restarts,
+        "kills": len(server.restarts),
+        "restart_seconds": server.restarts,
         "worker_kills": len(server.worker_kills),
         "worker_kill_events": [vars(k) for k in server.worker_kills],
         # workers the supervisor replaced without being asked (e.g. a failed health check)
@@ -569,7 +571,8 @@ def _verify(url: str, study, design, rec: Record) -> dict[str, int]:
         "lost": lost,
         "wrong": wrong,
         "duplicates": duplicates + sum(n - 1 for n in acked.values()),
-        # stored although the answer to the browser was lost in a kill (then a "repeat")
+        # stored, yet no browser was told: a retried submit is answered "repeat" (303), so
+        # only the first page of a respondent whose retry began another one counts here
         "stored_unacknowledged": len(set(stored) - set(acked)),
         "unfinished": sum(status.get(t, "active") == "active" for t in known),
         # respondents begun by a request whose answer a kill lost (the retry began another)
@@ -649,6 +652,8 @@ def _print(results: list[dict], bare: dict | None) -> None:
             f"unacknowledged {r['stored_unacknowledged']}; respondents begun by a lost "
             f"answer {r['other_respondents']}"
         )
+        for seconds in r["restart_seconds"]:
+            print(f"  server SIGKILLed: answering again (all workers up) after {seconds:.1f} s")
         for k in r["worker_kill_events"]:
             started = "never" if k["started_s"] is None else f"{k['started_s']:.1f} s"
             answered = "never" if k["answered_s"] is None else f"{k['answered_s']:.1f} s"
