@@ -187,6 +187,7 @@ class WorkerKill:
     replacement: int | None = None
     started_s: float | None = None  # the supervisor started the replacement process
     answered_s: float | None = None  # the replacement answered a request itself
+    retries: int = 0  # requests the respondents had to send again meanwhile
 
 
 class Server:
@@ -453,6 +454,7 @@ def run_survey(plan: Plan, work: Path) -> dict[str, object]:
         t0 = time.perf_counter()
 
         errors: list[str] = []
+        restart_retries: list[int] = []
 
         def killer() -> None:
             try:
@@ -465,13 +467,15 @@ def run_survey(plan: Plan, work: Path) -> dict[str, object]:
                 while len(rec.acknowledged) < plan.respondents * PAGES_EACH * k / (len(events) + 1):
                     if done.wait(0.05):
                         return
+                retries = rec.retries
                 if what == "worker":
-                    server.kill_worker()
+                    server.kill_worker().retries = rec.retries - retries
                 else:
                     down = time.monotonic()
                     server.kill()
                     server.start()
                     server.restarts.append(time.monotonic() - down)
+                    restart_retries.append(rec.retries - retries)
                     first_workers.update(server.current_workers())
 
         kill_thread = threading.Thread(target=killer, daemon=True)
@@ -495,6 +499,7 @@ def run_survey(plan: Plan, work: Path) -> dict[str, object]:
         "workers": plan.workers,
         "kills": len(server.restarts),
         "restart_seconds": server.restarts,
+        "restart_retries": restart_retries,
         "worker_kills": len(server.worker_kills),
         "worker_kill_events": [vars(k) for k in server.worker_kills],
         # workers the supervisor replaced without being asked (e.g. a failed health check)
@@ -652,14 +657,17 @@ def _print(results: list[dict], bare: dict | None) -> None:
             f"unacknowledged {r['stored_unacknowledged']}; respondents begun by a lost "
             f"answer {r['other_respondents']}"
         )
-        for seconds in r["restart_seconds"]:
-            print(f"  server SIGKILLed: answering again (all workers up) after {seconds:.1f} s")
+        for seconds, retries in zip(r["restart_seconds"], r["restart_retries"], strict=True):
+            print(
+                f"  server SIGKILLed: answering again (all workers up) after {seconds:.1f} s; "
+                f"{retries} requests sent again meanwhile"
+            )
         for k in r["worker_kill_events"]:
             started = "never" if k["started_s"] is None else f"{k['started_s']:.1f} s"
             answered = "never" if k["answered_s"] is None else f"{k['answered_s']:.1f} s"
             print(
                 f"  worker {k['killed']} SIGKILLed: replacement {k['replacement']} started "
-                f"after {started}, answered after {answered}"
+                f"after {started}, answered after {answered}; {k['retries']} requests sent again"
             )
         for error in r["kill_errors"]:
             print(f"  a kill failed: {error}")
