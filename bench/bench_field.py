@@ -132,8 +132,9 @@ def worker_pids(master: int) -> list[int]:
     return sorted(found)
 
 
-def _server_side_inode(port: int, client_port: int) -> int | None:
-    """The socket inode of the server's end of the loopback connection from ``client_port``."""
+def _server_sockets(port: int) -> dict[int, int]:
+    """The server ends of the open connections to ``port``: client port -> socket inode."""
+    found = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -141,28 +142,35 @@ def _server_side_inode(port: int, client_port: int) -> int | None:
             continue
         for line in lines:
             cols = line.split()
-            local, remote, inode = cols[1], cols[2], int(cols[9])
-            if int(local.rsplit(":", 1)[1], 16) == port and (
-                int(remote.rsplit(":", 1)[1], 16) == client_port
-            ):
-                return inode or None
-    return None
+            local, remote, state, inode = cols[1], cols[2], cols[3], int(cols[9])
+            if state == "01" and inode and int(local.rsplit(":", 1)[1], 16) == port:
+                found[int(remote.rsplit(":", 1)[1], 16)] = inode
+    return found
 
 
-def _owner(inode: int, pids: list[int]) -> int | None:
-    target = f"socket:[{inode}]"
+def _socket_owners(pids: list[int]) -> dict[int, int]:
+    """Socket inode -> the process of ``pids`` that holds it."""
+    owners = {}
     for pid in pids:
         try:
             fds = list(Path(f"/proc/{pid}/fd").iterdir())
-        except OSError:
+        except OSError:  # gone
             continue
         for fd in fds:
             try:
-                if os.readlink(fd) == target:
-                    return pid
+                link = os.readlink(fd)
             except OSError:
                 continue
-    return None
+            if link.startswith("socket:["):
+                owners[int(link[8:-1])] = pid
+    return owners
+
+
+def connections_by_worker(port: int, pids: list[int]) -> dict[int, int]:
+    """How many open client connections each of ``pids`` holds."""
+    owners = _socket_owners(pids)
+    held = Counter(owners.get(inode) for inode in _server_sockets(port).values())
+    return {pid: held[pid] for pid in pids}
 
 
 def answering_worker(port: int, pids: list[int]) -> int | None:
@@ -172,8 +180,8 @@ def answering_worker(port: int, pids: list[int]) -> int | None:
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             if not s.recv(4096).startswith(b"HTTP/1.1 200"):
                 return None
-            inode = _server_side_inode(port, s.getsockname()[1])
-            return _owner(inode, pids) if inode else None
+            inode = _server_sockets(port).get(s.getsockname()[1])
+            return _socket_owners(pids).get(inode) if inode else None
     except OSError:
         return None
 
@@ -184,6 +192,7 @@ class WorkerKill:
     """One worker SIGKILLed: which, its replacement, and how long until it answered."""
 
     killed: int
+    connections: dict[int, int]  # open client connections of each worker at the kill
     replacement: int | None = None
     started_s: float | None = None  # the supervisor started the replacement process
     answered_s: float | None = None  # the replacement answered a request itself
@@ -242,9 +251,10 @@ class Server:
         self.process.wait()
 
     def kill_worker(self) -> WorkerKill:
-        """SIGKILL one worker (not the supervisor); wait until a new one answers requests."""
+        """SIGKILL the busiest worker (not the supervisor); wait until a new one answers."""
         before = self.current_workers()
-        event = WorkerKill(killed=before[0])
+        held = connections_by_worker(self.port, before)
+        event = WorkerKill(killed=max(before, key=lambda pid: held[pid]), connections=held)
         t0 = time.monotonic()
         os.kill(event.killed, signal.SIGKILL)
         deadline = t0 + 120
@@ -278,6 +288,7 @@ class Record:
     latencies: list[float] = field(default_factory=list)  # first-try successes only
     acknowledged: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)
     retries: int = 0
+    retry_causes: Counter = field(default_factory=Counter)
     tokens: dict[int, str] = field(default_factory=dict)  # respondent number -> token
     ends: Counter = field(default_factory=Counter)  # how each respondent's survey ended
     resumed: int = 0
@@ -300,11 +311,13 @@ def _request(
                     with rec.lock:
                         rec.latencies.append(time.perf_counter() - start)
                 return r
-        except httpx.TransportError:
-            pass
+            cause = f"HTTP {r.status_code}"
+        except httpx.TransportError as error:
+            cause = type(error).__name__
         first = False
         with rec.lock:
             rec.retries += 1
+            rec.retry_causes[f"{method} {cause}"] += 1
         if time.monotonic() > deadline:
             raise RuntimeError(f"{method} {url}: no answer for 3 minutes")
         time.sleep(0.2)
@@ -455,6 +468,7 @@ def run_survey(plan: Plan, work: Path) -> dict[str, object]:
 
         errors: list[str] = []
         restart_retries: list[int] = []
+        in_survey: list[tuple[str, int]] = []  # each kill, and how many were still answering
 
         def killer() -> None:
             try:
@@ -468,8 +482,11 @@ def run_survey(plan: Plan, work: Path) -> dict[str, object]:
                     if done.wait(0.05):
                         return
                 retries = rec.retries
+                with rec.lock:
+                    in_survey.append((what, plan.respondents - sum(rec.ends.values())))
                 if what == "worker":
-                    server.kill_worker().retries = rec.retries - retries
+                    event = server.kill_worker()
+                    event.retries = rec.retries - retries
                 else:
                     down = time.monotonic()
                     server.kill()
@@ -505,6 +522,8 @@ def run_survey(plan: Plan, work: Path) -> dict[str, object]:
         # workers the supervisor replaced without being asked (e.g. a failed health check)
         "other_worker_replacements": len(server.workers_seen - first_workers - replaced),
         "kill_errors": errors,
+        "planned_kills": events,
+        "in_survey_at_kills": in_survey,
         "acknowledged": len(rec.acknowledged),
         **check,
         "resumable": resumable,
@@ -513,6 +532,7 @@ def run_survey(plan: Plan, work: Path) -> dict[str, object]:
         "left_and_resumed": rec.resumed,
         "resumed_to_stored_page": rec.resumed_to_stored_page,
         "retries": rec.retries,
+        "retry_causes": dict(rec.retry_causes),
         "requests": len(lat),
         "seconds": elapsed,
         "throughput": len(lat) / elapsed,
@@ -657,6 +677,11 @@ def _print(results: list[dict], bare: dict | None) -> None:
             f"unacknowledged {r['stored_unacknowledged']}; respondents begun by a lost "
             f"answer {r['other_respondents']}"
         )
+        print(f"  requests sent again, by cause: {r['retry_causes']}")
+        print(
+            f"  kills (respondents still in the survey): {r['in_survey_at_kills']} "
+            f"of {r['planned_kills']} planned"
+        )
         for seconds, retries in zip(r["restart_seconds"], r["restart_retries"], strict=True):
             print(
                 f"  server SIGKILLed: answering again (all workers up) after {seconds:.1f} s; "
@@ -667,7 +692,8 @@ def _print(results: list[dict], bare: dict | None) -> None:
             answered = "never" if k["answered_s"] is None else f"{k['answered_s']:.1f} s"
             print(
                 f"  worker {k['killed']} SIGKILLed: replacement {k['replacement']} started "
-                f"after {started}, answered after {answered}; {k['retries']} requests sent again"
+                f"after {started}, answered after {answered}; {k['retries']} requests sent again; "
+                f"client connections per worker at the kill {k['connections']}"
             )
         for error in r["kill_errors"]:
             print(f"  a kill failed: {error}")
@@ -693,6 +719,8 @@ def _failed(r: dict) -> bool:
         or r["resumable"] != r["respondents"]
         or unreplaced
         or r["kill_errors"]
+        or len(r["in_survey_at_kills"]) != len(r["planned_kills"])
+        or any(active == 0 for _, active in r["in_survey_at_kills"])
     )
 
 
