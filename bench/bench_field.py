@@ -13,11 +13,12 @@ During the run:
 
 * SQLite (one process): the whole server is SIGKILLed ``--kills`` times (default 3)
   and restarted at once;
-* PostgreSQL (``--workers``, default 2): ONE worker process is SIGKILLed
-  ``--worker-kills`` times (default 3) -- the server must bring up a replacement,
-  which must then answer requests itself (checked by asking until a request is
-  answered by the new process) -- and the whole server is SIGKILLed ``--kills``
-  times (default 1) and restarted.
+* PostgreSQL (``--workers``, default 2): one worker process (the one holding most
+  client connections, never the supervisor) is SIGKILLed ``--worker-kills`` times
+  (default 3) -- the server must bring up a replacement, which must then answer
+  requests itself (checked by asking until a request is answered by the new
+  process) -- and the whole server is SIGKILLed ``--kills`` times (default 1) and
+  restarted.
 
 Every fifth respondent also leaves halfway (closes the browser) and comes back a
 few seconds later: half through the survey link with their cookie, half through
@@ -30,12 +31,14 @@ page submit the server acknowledged (HTTP 303):
 * each acknowledged submit is stored exactly once (lost, duplicated), with the
   answer that was sent (wrong; re-parsed by the survey's own rules);
 * every respondent can resume (their link answers with their page or the end) and
-  has finished (complete, screen-out or over-quota in the database);
+  has finished (complete, screen-out or over-quota in the database).
 
-and reports page latency (p50/p95/p99 of every GET and POST that succeeded at the
-first try), throughput, and the same figures for a bare ASGI page (a Starlette app
-returning a fixed page of the same size) served by the same uvicorn and loaded by
-the same clients, and their ratio. All traffic goes to 127.0.0.1; every loop is
+The run fails, too, when a planned kill was not done or came after every respondent
+had finished, or a killed worker was never replaced. It reports page latency
+(p50/p95/p99 of every GET and POST that succeeded at the first try), throughput,
+and the same figures for a bare ASGI page (a Starlette app returning a fixed page of
+the same size) served by the same uvicorn and loaded by the same clients, and their
+ratio. All traffic goes to 127.0.0.1; every loop is
 bounded; the script stops by itself.
 
     .venv/bin/python bench/bench_field.py                   # both databases, 200 respondents
