@@ -38,8 +38,8 @@ had finished, or a killed worker was never replaced. It reports page latency
 (p50/p95/p99 of every GET and POST that succeeded at the first try), throughput,
 and the same figures for a bare ASGI page (a Starlette app returning a fixed page of
 the same size) served by the same uvicorn and loaded by the same clients, and their
-ratio. All traffic goes to 127.0.0.1; every loop is
-bounded; the script stops by itself.
+ratio. All traffic goes to 127.0.0.1; every loop is bounded; the script stops by
+itself.
 
     .venv/bin/python bench/bench_field.py                   # both databases, 200 respondents
     .venv/bin/python bench/bench_field.py --db postgresql --workers 2 --worker-kills 3 --kills 1
