@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from _respondent import QUALIFY, TINY
-from _server import free_port
+from _server import answering_pid, free_port, worker_pids
 
 from offerlab.field._bot import fill_form, read_form
 
@@ -110,3 +110,36 @@ def test_two_workers_share_one_postgresql(tmp_path, database_url) -> None:
     assert sum(e.endswith("s=complete") for e in ends) == 5
     assert sum(e.endswith("s=overquota") for e in ends) == 7
     assert not (tmp_path / "offerlab.db").exists()
+
+
+def _workers(master: int, n: int, gone: int | None = None) -> list[int]:
+    """The ``n`` live workers of ``master``, once ``gone`` is no longer among them."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        pids = worker_pids(master)
+        if len(pids) == n and gone not in pids:
+            return pids
+        time.sleep(0.1)
+    raise AssertionError(f"{master} has workers {worker_pids(master)}, not {n} without {gone}")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_killed_worker_is_replaced_and_answers(tmp_path, database_url) -> None:
+    env = {**os.environ, "OFFERLAB_DATABASE_URL": database_url}
+    process, base = _start(["--workers", "2"], tmp_path, env)
+    port = int(base.rsplit(":", 1)[1])
+    try:
+        first = _workers(process.pid, 2)
+        os.kill(first[0], signal.SIGKILL)
+        # the other worker answers while the supervisor brings up a replacement
+        assert httpx.get(base + "/healthz", timeout=30).status_code == 200
+        now = _workers(process.pid, 2, gone=first[0])
+        (replacement,) = set(now) - set(first)
+        deadline = time.monotonic() + 120
+        while answering_pid(port, now) != replacement:
+            assert time.monotonic() < deadline, "the replacement worker never answered"
+            time.sleep(0.2)
+        assert process.poll() is None  # the supervisor lives on
+        assert _complete(base, "after-kill").endswith("pid=after-kill&s=complete")
+    finally:
+        _stop(process)
