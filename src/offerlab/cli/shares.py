@@ -13,6 +13,7 @@ from rich.table import Table
 
 from offerlab.cli._choices import Coding, CovType, Dual
 from offerlab.cli.estimate import fit_from_files, wide_console
+from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.models import ConjointCoding
 from offerlab.report import plot_shares
@@ -89,6 +90,6 @@ def shares(
     console.print(shown)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "shares.csv", index=False)
+        write_csv(table, out / "shares.csv")
         plot_shares(table, out / "shares.png", title=title)
         console.print(f"shares.csv and shares.png written to [bold]{escape(str(out))}/[/]")

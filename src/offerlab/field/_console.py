@@ -34,6 +34,7 @@ login form a double-submit token. Pages without a session lead to the login.
 from __future__ import annotations
 
 import io
+import json
 import secrets
 import time
 from collections import Counter
@@ -51,6 +52,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
 from offerlab.field._export import answers_table, choice_data, respondents_table
@@ -63,6 +65,7 @@ from offerlab.field._simulator import (
     starter_market,
 )
 from offerlab.models._by_name import decision_model_title
+from offerlab.report import json_for_html
 from offerlab.store import (
     Membership,
     QuotaCell,
@@ -453,7 +456,7 @@ class Console:
             ready=ready,
             newest=newest,
             can_write=access.write,
-            simulator_json=ready.payload if ready else None,
+            simulator_json=await run_in_threadpool(_page_json, ready.payload) if ready else None,
             simulator_script_src="/console/assets/simulator.js",
             market_text=market_text,
             model=model or (newest.model if newest else "mnl"),
@@ -526,15 +529,19 @@ class Console:
         frame = await run_in_threadpool(makers[what], fielding)
         name = f"{row.name}_{what}"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-        if what.endswith(".parquet"):
+        if what.endswith(".parquet"):  # raw: a typed format no spreadsheet evaluates
             buffer = io.BytesIO()
             frame.to_parquet(buffer, index=False)
             return Response(
                 buffer.getvalue(), media_type="application/vnd.apache.parquet", headers=headers
             )
-        return Response(
-            frame.to_csv(index=False), media_type="text/csv; charset=utf-8", headers=headers
-        )
+        return Response(write_csv(frame), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _page_json(stored: str) -> str:
+    """A simulator's stored data as the page embeds it: re-encoded on every view, so rows
+    stored before the encoding was safe are safe on the page too."""
+    return json_for_html(json.loads(stored))
 
 
 def _when(seconds: float | None) -> str:
