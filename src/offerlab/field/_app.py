@@ -58,21 +58,45 @@ _TEMPLATES = Jinja2Templates(
         Path(__file__).parent.parent / "report" / "templates",
     ]
 )
+_POLICY = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'{targets}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 _HEADERS = [
-    (
-        b"content-security-policy",
-        b"default-src 'self'; style-src 'self' 'unsafe-inline'; "
-        b"img-src 'self' data:; form-action 'self' https: http:; frame-ancestors 'none'",
-    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
 ]
+# A panel's origin as a study's redirect names it (checked by the study's validation).
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+
+
+def _content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+    """The pages' policy: no script but our own files, forms post only to us (and to
+    ``form_targets``), no framing, no <base>, no plugins."""
+    return _POLICY.format(targets="".join(" " + t for t in form_targets))
+
+
+def _panel_origins(fielding: Fielding) -> tuple[str, ...]:
+    """The origins of the study's end redirects. Browsers apply ``form-action`` to the
+    redirect that answers a form, and the last page's submit is answered by a 303 to the
+    panel: without its origin in the survey pages' policy that redirect is blocked."""
+    redirects = fielding.survey.questionnaire.redirects
+    origins = []
+    for url in (redirects.complete, redirects.screenout, redirects.overquota):
+        found = _ORIGIN.match(url or "")
+        if found and url[found.end() : found.end() + 1] in ("", "/", "?", "#"):
+            origins.append(found.group(0).lower())
+    return tuple(dict.fromkeys(origins))
+
+
+_DEFAULT_POLICY = _content_security_policy().encode()
 
 
 class _SecurityHeaders:
-    """Adds security headers to every response (and keeps pages out of caches)."""
+    """Adds security headers to every response (and keeps pages out of caches); a
+    response that sets its own Content-Security-Policy (a survey page) keeps it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -84,8 +108,10 @@ class _SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + _HEADERS
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
+                    headers.append((b"content-security-policy", _DEFAULT_POLICY))
+                message["headers"] = headers + _HEADERS
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -274,7 +300,14 @@ class _App:
             context = {**frame_context(fielding.survey, lang), "message": text}
             return _TEMPLATES.TemplateResponse(request, "message.html", context)
         context = page_context(fielding.survey, snap, f"/r/{snap.token}", errors, form)
-        return _TEMPLATES.TemplateResponse(request, "page.html", context, status_code=status)
+        policy = _content_security_policy(_panel_origins(fielding))
+        return _TEMPLATES.TemplateResponse(
+            request,
+            "page.html",
+            context,
+            status_code=status,
+            headers={"content-security-policy": policy},
+        )
 
     async def submit(self, request: Request) -> Response:
         token = request.path_params["token"]

@@ -54,6 +54,7 @@ from offerlab.exceptions import OfferlabError
 from offerlab.models import MultinomialLogit
 from offerlab.models._matrix import ConjointCoding
 from offerlab.report._json import json_for_html
+from offerlab.report._page_policy import with_content_security_policy
 from offerlab.study import CategoricalAttribute, PriceAttribute, Study
 from offerlab.study._questionnaire import GaborGrangerPage, MultiPage, VanWestendorpPage
 
@@ -1094,6 +1095,6 @@ def write_html(content: ReportContent, path: Path | str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_text(render_html(content), encoding="utf-8")
+    tmp.write_text(with_content_security_policy(render_html(content)), encoding="utf-8")
     tmp.replace(path)
     return path

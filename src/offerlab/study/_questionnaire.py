@@ -40,6 +40,7 @@ The cross-field checks (references, options, languages) are in
 from __future__ import annotations
 
 import difflib
+import re
 import string
 from collections.abc import Callable, Iterator
 from typing import Annotated, Literal, TypeAlias
@@ -605,6 +606,9 @@ def _check_quotas(q: Questionnaire, error: ReportError) -> None:
                 error((*path, "targets", option), f"a target cannot be negative, got {target}")
 
 
+_FIXED_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#]|$)")
+
+
 def _check_redirects(q: Questionnaire, error: ReportError) -> None:
     allowed = [*q.panel_parameters, "respondent", "status"]
     for name in ("complete", "screenout", "overquota"):
@@ -614,6 +618,14 @@ def _check_redirects(q: Questionnaire, error: ReportError) -> None:
         path: FieldPath = ("questionnaire", "redirects", name)
         if not url.startswith(("https://", "http://")):
             error(path, f"a redirect is an http(s) address, got {url!r}")
+            continue
+        if not _FIXED_ORIGIN.match(url):
+            # The survey pages' Content-Security-Policy names the panel's origin, and a
+            # placeholder there would let a link's parameters send respondents anywhere.
+            error(
+                path,
+                f"the panel's host must be written out (placeholders only after it), got {url!r}",
+            )
             continue
         try:
             fields = [f for _, f, _, _ in string.Formatter().parse(url) if f is not None]
