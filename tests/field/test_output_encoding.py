@@ -14,9 +14,11 @@ from _respondent import QUALIFY, TINY, Browser, client, tiny
 from test_console import PASSWORD, _csrf, _login
 
 from offerlab.data import FORMULA_STARTS, ChoiceData, neutralise_formula, write_csv
+from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
 from offerlab.report import json_for_html
 from offerlab.store import StudyRow, StudyShare, User, Venture
+from offerlab.study import parse_study
 
 BREAKOUT = '</script><h1>x</h1><form action="https://evil.example">'
 COMMENT = "Theirs <!--<script>"
@@ -174,9 +176,6 @@ def test_pages_carry_a_policy_that_keeps_forms_and_frames_at_home(tmp_path) -> N
 
 
 def test_a_panel_redirect_must_name_its_host(tmp_path) -> None:
-    from offerlab.exceptions import OfferlabError
-    from offerlab.study import parse_study
-
     text = TINY.read_text(encoding="utf-8").replace(
         "https://panel.test/done?pid={pid}", "https://{pid}.panel.test/done?x=1"
     )
@@ -247,6 +246,51 @@ def test_console_downloads_neutralise_formulas_and_keep_numbers(tmp_path) -> Non
     # Parquet stays raw: the values as they were typed
     raw = analyst.get("/console/studies/tiny/choices.parquet")
     assert raw.status_code == 200 and raw.content.startswith(b"PAR1")
+
+
+def test_the_downloads_feed_estimate_and_report_as_the_readme_says(tmp_path) -> None:
+    """Choice data, answers and respondents downloaded from the console go into
+    ``offerlab estimate`` and ``offerlab report`` as they are. Level names are identifiers
+    (the study's validation refuses a name that starts like a formula), so the choice data
+    never carries a neutralised cell; open answers and panel values that do are read as
+    text and shown as such."""
+    from typer.testing import CliRunner
+
+    from offerlab.cli.main import app
+
+    fielding = _console(CSV_STUDY, tmp_path, "roundtrip.db")
+    for i in range(30):
+        pid, src = PANEL[i % len(PANEL)]
+        b = Browser(client(fielding), seed=i)
+        b.enter(f"/s/tiny?pid={pid}{i}&src={src}")
+        text = FORMULAS[i % len(FORMULAS)]
+        b.finish({**QUALIFY, "band": {"answer": "old"}, "comments": {"text": text}})
+    analyst = client(fielding)
+    _login(analyst, "analyst@a.ch")
+    files = {}
+    for what in ("choices.csv", "answers.csv", "respondents.csv"):
+        files[what] = tmp_path / what
+        files[what].write_bytes(analyst.get(f"/console/studies/tiny/{what}").content)
+    assert "'=HYPERLINK" in files["answers.csv"].read_text(encoding="utf-8")
+    study = tmp_path / "tiny.yaml"
+    study.write_text(CSV_STUDY, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["estimate", str(files["choices.csv"]), "--study", str(study), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "report"
+    result = runner.invoke(app, [
+        "report", str(files["choices.csv"]), "--study", str(study), "--format", "xlsx",
+        "--survey-answers", str(files["answers.csv"]), "--respondents",
+        str(files["respondents.csv"]), "--draws", "20", "--out", str(out),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (out / "report.xlsx").exists()
+    for text in ("-red", "=red", "+red"):  # a level name that starts like a formula: refused
+        broken = CSV_STUDY.replace("{name: red,", f"{{name: '{text}',")
+        with pytest.raises(OfferlabError, match="levels"):
+            parse_study(broken, "tiny.yaml")
 
 
 @pytest.mark.parametrize(
