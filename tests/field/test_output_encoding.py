@@ -111,13 +111,7 @@ def publish_hostile_simulator(tmp_path, name: str = "hostile.db"):
     return fielding
 
 
-def test_offer_names_and_labels_cannot_break_out_of_the_simulator_page_data(tmp_path) -> None:
-    fielding = publish_hostile_simulator(tmp_path)
-    viewer = client(fielding)
-    _login(viewer, "viewer@a.ch")
-    page = viewer.get("/console/studies/tiny/simulator")
-    assert page.status_code == 200
-    html = page.text
+def _check_simulator_page(html: str) -> None:
     start = html.index('<script id="simulator-data" type="application/json">')
     block = html[start : html.index("</script>", start)]
     # (a) the data block holds no markup a parser could act on, and nothing was injected
@@ -136,6 +130,26 @@ def test_offer_names_and_labels_cannot_break_out_of_the_simulator_page_data(tmp_
     assert names == [BREAKOUT, COMMENT, SEPARATOR]
     colour = next(a for a in data["attributes"] if a["name"] == "colour")
     assert colour["labels"] == ["Red </script><h1>y</h1>", "Blue <!--<script>"]
+
+
+def test_offer_names_and_labels_cannot_break_out_of_the_simulator_page_data(tmp_path) -> None:
+    from sqlalchemy.orm import Session
+
+    from offerlab.store import SimulatorRow
+
+    fielding = publish_hostile_simulator(tmp_path)
+    viewer = client(fielding)
+    _login(viewer, "viewer@a.ch")
+    page = viewer.get("/console/studies/tiny/simulator")
+    assert page.status_code == 200
+    _check_simulator_page(page.text)
+    # a simulator stored before the page encoding (plain json.dumps) is safe on the page too
+    with Session(fielding.engine) as s, s.begin():
+        row = s.query(SimulatorRow).one()
+        assert "<" not in row.payload  # stored as the page embeds it
+        row.payload = json.dumps(json.loads(row.payload), ensure_ascii=False)
+        assert "</script><h1>x</h1>" in row.payload
+    _check_simulator_page(viewer.get("/console/studies/tiny/simulator").text)
 
 
 @pytest.mark.parametrize(
