@@ -26,7 +26,8 @@ def test_a_hostile_market_file_is_shown_as_text_and_the_simulator_works(tmp_path
     assert client(fielding).get("/healthz").status_code == 200
     with running(create_app(fielding)) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        for locale, size in [("de-CH", (390, 844)), ("fr-CH", (1280, 800))]:
+        sizes = ((390, 844), (1280, 800))
+        for locale, size in [(lc, sz) for lc in ("de-CH", "fr-CH") for sz in sizes]:
             context = browser.new_context(
                 locale=locale, viewport={"width": size[0], "height": size[1]}
             )
