@@ -68,27 +68,12 @@ _HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
 ]
-# A panel's origin as a study's redirect names it (checked by the study's validation).
-_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 
 
 def _content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
     """The pages' policy: no script but our own files, forms post only to us (and to
     ``form_targets``), no framing, no <base>, no plugins."""
     return _POLICY.format(targets="".join(" " + t for t in form_targets))
-
-
-def _panel_origins(fielding: Fielding) -> tuple[str, ...]:
-    """The origins of the study's end redirects. Browsers apply ``form-action`` to the
-    redirect that answers a form, and the last page's submit is answered by a 303 to the
-    panel: without its origin in the survey pages' policy that redirect is blocked."""
-    redirects = fielding.survey.questionnaire.redirects
-    origins = []
-    for url in (redirects.complete, redirects.screenout, redirects.overquota):
-        found = _ORIGIN.match(url or "")
-        if found and url[found.end() : found.end() + 1] in ("", "/", "?", "#"):
-            origins.append(found.group(0).lower())
-    return tuple(dict.fromkeys(origins))
 
 
 _DEFAULT_POLICY = _content_security_policy().encode()
@@ -300,7 +285,10 @@ class _App:
             context = {**frame_context(fielding.survey, lang), "message": text}
             return _TEMPLATES.TemplateResponse(request, "message.html", context)
         context = page_context(fielding.survey, snap, f"/r/{snap.token}", errors, form)
-        policy = _content_security_policy(_panel_origins(fielding))
+        # Browsers apply form-action to the redirect that answers a form: the last page's
+        # submit is answered by a 303 to the panel, which must be allowed here.
+        redirects = fielding.survey.questionnaire.redirects
+        policy = _content_security_policy(redirects.origins())
         return _TEMPLATES.TemplateResponse(
             request,
             "page.html",

@@ -294,6 +294,21 @@ class Redirects(_Strict):
     screenout: str | None = None
     overquota: str | None = None
 
+    def origins(self) -> tuple[str, ...]:
+        """The panels' origins (``https://host:port``) the redirects go to, each once: the
+        survey pages' Content-Security-Policy lets their forms end there."""
+        found = (_origin(u) for u in (self.complete, self.screenout, self.overquota) if u)
+        return tuple(dict.fromkeys(o for o in found if o))
+
+
+# The scheme, a written-out host and an optional port, then the path, query or the end.
+_ORIGIN = re.compile(r"(https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?)(?:[/?#]|$)")
+
+
+def _origin(url: str) -> str | None:
+    found = _ORIGIN.match(url)
+    return found.group(1).lower() if found else None
+
 
 class Quota(_Strict):
     """Targets of completes per option of a single question (e.g. age band, region)."""
@@ -606,9 +621,6 @@ def _check_quotas(q: Questionnaire, error: ReportError) -> None:
                 error((*path, "targets", option), f"a target cannot be negative, got {target}")
 
 
-_FIXED_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#]|$)")
-
-
 def _check_redirects(q: Questionnaire, error: ReportError) -> None:
     allowed = [*q.panel_parameters, "respondent", "status"]
     for name in ("complete", "screenout", "overquota"):
@@ -619,12 +631,13 @@ def _check_redirects(q: Questionnaire, error: ReportError) -> None:
         if not url.startswith(("https://", "http://")):
             error(path, f"a redirect is an http(s) address, got {url!r}")
             continue
-        if not _FIXED_ORIGIN.match(url):
+        if _origin(url) is None:
             # The survey pages' Content-Security-Policy names the panel's origin, and a
             # placeholder there would let a link's parameters send respondents anywhere.
             error(
                 path,
-                f"the panel's host must be written out (placeholders only after it), got {url!r}",
+                "the panel's host must be written out (ASCII letters, digits, dots, hyphens, "
+                f"an optional :port; placeholders only after it), got {url!r}",
             )
             continue
         try:
