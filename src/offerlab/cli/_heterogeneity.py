@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from offerlab.cli._tables import frame_table, is_default_index
+from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError
 
 __all__ = [
@@ -97,6 +98,6 @@ def write_frames(frames: dict[str, pd.DataFrame], out: Path) -> list[Path]:
     for name, frame in frames.items():
         path = out / f"{name}.csv"
         keep_index = not is_default_index(frame.index)
-        frame.to_csv(path, index=keep_index)
+        write_csv(frame, path, index=keep_index)
         written.append(path)
     return written

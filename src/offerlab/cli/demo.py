@@ -23,7 +23,7 @@ from rich.table import Table
 
 from offerlab.cli._choices import Language
 from offerlab.cli._progress import run_with_progress
-from offerlab.data import ChoiceData
+from offerlab.data import ChoiceData, write_csv
 from offerlab.design import diagnose, make_design
 from offerlab.exceptions import ConvergenceWarning
 from offerlab.models import MultinomialLogit
@@ -89,7 +89,7 @@ def demo(
         step = progress.add_task(f"{respondents} simulated respondents", total=1.0)
         answers = simulate_answers(study, design.to_frame(), population, respondents, rng=seed)
         answers.data.write(out / "answers.csv")
-        answers.truth.to_csv(out / "true_partworths.csv", index=False)
+        write_csv(answers.truth, out / "true_partworths.csv")
         progress.update(step, completed=1.0)
 
         step = progress.add_task("multinomial logit", total=1.0)
@@ -102,12 +102,12 @@ def demo(
         importance = results.importance()
         wtp = results.wtp()
         shares = share_of_preference(results, scenario["offers"], rng=seed)
-        estimates.to_csv(out / "estimates.csv")
-        partworths.to_csv(out / "partworths.csv", index=False)
-        importance.to_csv(out / "importance.csv", index=False)
-        wtp.to_csv(out / "wtp.csv", index=False)
-        shares.to_csv(out / "shares.csv", index=False)
-        diagnostics.to_frame().to_csv(out / "design_diagnostics.csv", index=False)
+        write_csv(estimates, out / "estimates.csv", index=True)
+        write_csv(partworths, out / "partworths.csv")
+        write_csv(importance, out / "importance.csv")
+        write_csv(wtp, out / "wtp.csv")
+        write_csv(shares, out / "shares.csv")
+        write_csv(diagnostics.to_frame(), out / "design_diagnostics.csv")
         currency = study.price_attribute.currency if study.price_attribute else ""
         importance, partworths, wtp = (
             labelled(frame, study, language) for frame in (importance, partworths, wtp)

@@ -31,7 +31,7 @@ from offerlab.cli._heterogeneity import (
 )
 from offerlab.cli._progress import run_with_progress
 from offerlab.cli._tables import frame_table
-from offerlab.data import ChoiceData
+from offerlab.data import ChoiceData, write_csv
 from offerlab.exceptions import OfferlabError
 from offerlab.models import MNLResults, MultinomialLogit, load_spec
 from offerlab.models._hb import HierarchicalBayes
@@ -371,7 +371,7 @@ def write_tables(results: MNLResults, out: Path) -> list[Path]:
     written = []
     for name, table in _tables(results).items():
         path = out / f"{name}.csv"
-        table.to_csv(path, index=False, float_format="%.10g")
+        write_csv(table, path, float_format="%.10g")
         written.append(path)
     return written
 

@@ -24,7 +24,7 @@ from offerlab.cli._choices import Model
 from offerlab.cli._progress import run_with_progress
 from offerlab.cli._tables import frame_table
 from offerlab.cli.estimate import wide_console
-from offerlab.data import ChoiceData
+from offerlab.data import ChoiceData, write_csv
 from offerlab.decide import OptimisationResult, calibrate_scale, simulator_for
 from offerlab.decide._market import RULE_NAMES
 from offerlab.decide._market_file import Objective, format_number, load_market, optimise_market
@@ -231,11 +231,11 @@ def simulate_market_command(
         print_optimisation(console, result, currency, optimise)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out / "shares.csv", index=False)
+        write_csv(frame, out / "shares.csv")
         whole = frame if "segment" not in frame.columns else sim.shares(the_market)
         plot_shares(whole.rename(columns={"alternative": "offer"}), out / "shares.png", title=title)
         written = ["shares.csv", "shares.png"]
         if result is not None:
-            result.table.to_csv(out / "optimisation.csv", index=False)
+            write_csv(result.table, out / "optimisation.csv")
             written.append("optimisation.csv")
         console.print(f"{', '.join(written)} written to [bold]{escape(str(out))}/[/]")

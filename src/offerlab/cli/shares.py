@@ -14,6 +14,7 @@ from rich.table import Table
 
 from offerlab.cli._choices import Coding, CovType, Dual
 from offerlab.cli.estimate import fit_from_files, wide_console
+from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError, OfferlabWarning, StudyError, StudyProblem
 from offerlab.models import ConjointCoding
 from offerlab.report import plot_shares
@@ -210,7 +211,7 @@ def shares(
         console.print(_footnote(read.extrapolated))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "shares.csv", index=False)
+        write_csv(table, out / "shares.csv")
         plot_shares(_marked(table), out / "shares.png", title=_plot_title(title, read))
         console.print(f"shares.csv and shares.png written to [bold]{escape(str(out))}/[/]")
 

@@ -58,12 +58,11 @@ _TEMPLATES = Jinja2Templates(
         Path(__file__).parent.parent / "report" / "templates",
     ]
 )
+_POLICY = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'{targets}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 _HEADERS = [
-    (
-        b"content-security-policy",
-        b"default-src 'self'; style-src 'self' 'unsafe-inline'; "
-        b"img-src 'self' data:; form-action 'self' https: http:; frame-ancestors 'none'",
-    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
@@ -71,8 +70,18 @@ _HEADERS = [
 ]
 
 
+def _content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+    """The pages' policy: no script but our own files, forms post only to us (and to
+    ``form_targets``), no framing, no <base>, no plugins."""
+    return _POLICY.format(targets="".join(" " + t for t in form_targets))
+
+
+_DEFAULT_POLICY = _content_security_policy().encode()
+
+
 class _SecurityHeaders:
-    """Adds security headers to every response (and keeps pages out of caches)."""
+    """Adds security headers to every response (and keeps pages out of caches); a
+    response that sets its own Content-Security-Policy (a survey page) keeps it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -84,8 +93,10 @@ class _SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + _HEADERS
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
+                    headers.append((b"content-security-policy", _DEFAULT_POLICY))
+                message["headers"] = headers + _HEADERS
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -274,7 +285,17 @@ class _App:
             context = {**frame_context(fielding.survey, lang), "message": text}
             return _TEMPLATES.TemplateResponse(request, "message.html", context)
         context = page_context(fielding.survey, snap, f"/r/{snap.token}", errors, form)
-        return _TEMPLATES.TemplateResponse(request, "page.html", context, status_code=status)
+        # Browsers apply form-action to the redirect that answers a form: the last page's
+        # submit is answered by a 303 to the panel, which must be allowed here.
+        redirects = fielding.survey.questionnaire.redirects
+        policy = _content_security_policy(redirects.origins())
+        return _TEMPLATES.TemplateResponse(
+            request,
+            "page.html",
+            context,
+            status_code=status,
+            headers={"content-security-policy": policy},
+        )
 
     async def submit(self, request: Request) -> Response:
         token = request.path_params["token"]

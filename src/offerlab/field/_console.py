@@ -34,6 +34,7 @@ login form a double-submit token. Pages without a session lead to the login.
 from __future__ import annotations
 
 import io
+import json
 import secrets
 import time
 from collections import Counter
@@ -52,6 +53,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
 from offerlab.field._export import answers_table, choice_data, respondents_table
@@ -64,6 +66,7 @@ from offerlab.field._simulator import (
     starter_market,
 )
 from offerlab.models._by_name import decision_model_title
+from offerlab.report import json_for_html
 from offerlab.store import (
     Membership,
     QuotaCell,
@@ -470,7 +473,7 @@ class Console:
             ready=ready,
             newest=newest,
             can_write=access.write,
-            simulator_json=ready.payload if ready else None,
+            simulator_json=await run_in_threadpool(_page_json, ready.payload) if ready else None,
             simulator_script_src="/console/assets/simulator.js",
             market_text=market_text,
             model=model or (newest.model if newest else "mnl"),
@@ -543,15 +546,25 @@ class Console:
         frame = await run_in_threadpool(makers[what], fielding)
         name = f"{row.name}_{what}"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-        if what.endswith(".parquet"):
+        if what.endswith(".parquet"):  # raw: a typed format no spreadsheet evaluates
             buffer = io.BytesIO()
             frame.to_parquet(buffer, index=False)
             return Response(
                 buffer.getvalue(), media_type="application/vnd.apache.parquet", headers=headers
             )
-        return Response(
-            frame.to_csv(index=False), media_type="text/csv; charset=utf-8", headers=headers
-        )
+        return Response(write_csv(frame), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+# What json_for_html never writes (a label reading "NaN" takes the slow path, correctly).
+_UNSAFE_IN_PAGE = ("<", ">", "&", "\u2028", "\u2029", "NaN", "Infinity")
+
+
+def _page_json(stored: str) -> str:
+    """A simulator's stored data as the page embeds it. Rows are stored encoded for the
+    page (:func:`json_for_html`); a row stored before that is re-encoded when viewed."""
+    if not any(text in stored for text in _UNSAFE_IN_PAGE):
+        return stored
+    return json_for_html(json.loads(stored))
 
 
 def _when(seconds: float | None) -> str:

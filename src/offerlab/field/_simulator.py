@@ -11,7 +11,6 @@ open the newest ready simulator; nothing is refitted when they do.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import warnings
@@ -28,6 +27,7 @@ from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.field._export import choice_data
 from offerlab.field._service import Fielding
 from offerlab.models._by_name import DECISION_MODELS, fit_decision_model
+from offerlab.report import json_for_html
 from offerlab.report._html import simulator_data
 from offerlab.simulate._shares import offer_warnings
 from offerlab.store import SimulatorRow
@@ -189,7 +189,7 @@ def _finish(
         row.finished_at = time.time()
         row.message = message
         if payload is not None:
-            row.payload = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            row.payload = json_for_html(payload)  # the page embeds it as it is
 
 
 def published_simulators(

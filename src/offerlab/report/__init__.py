@@ -7,9 +7,11 @@ from offerlab.report._decide_plots import (
     plot_van_westendorp,
 )
 from offerlab.report._hb_plots import plot_hb_trace
+from offerlab.report._json import json_for_html
 from offerlab.report._plots import plot_importance, plot_partworths, plot_shares, plot_wtp
 
 __all__ = [
+    "json_for_html",
     "plot_demand",
     "plot_gabor_granger",
     "plot_hb_trace",

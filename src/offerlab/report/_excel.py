@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from offerlab.data import neutralise_formula
 from offerlab.exceptions import OfferlabError
 from offerlab.report._html import ReportContent
 
@@ -54,7 +55,8 @@ def _cell_value(value: Any) -> Any:
         return None if not np.isfinite(value) else float(value)
     if isinstance(value, float) and not np.isfinite(value):
         return None
-    return value if isinstance(value, int | float | str) or value is None else str(value)
+    text = value if isinstance(value, int | float | str) or value is None else str(value)
+    return neutralise_formula(text)
 
 
 def _frame_sheet(wb: Any, title: str, frame: pd.DataFrame | None, note: str = "") -> None:
@@ -65,10 +67,10 @@ def _frame_sheet(wb: Any, title: str, frame: pd.DataFrame | None, note: str = ""
     ws = wb.create_sheet(title)
     row = 1
     if note:
-        ws.cell(1, 1, note).font = Font(italic=True)
+        ws.cell(1, 1, neutralise_formula(note)).font = Font(italic=True)
         row = 3
     for j, name in enumerate(frame.columns, start=1):
-        c = ws.cell(row, j, str(name))
+        c = ws.cell(row, j, neutralise_formula(str(name)))
         c.font = Font(bold=True)
         c.fill = PatternFill("solid", fgColor=_HEADER_FILL)
         ws.column_dimensions[c.column_letter].width = max(12, min(45, len(str(name)) + 4))
@@ -115,12 +117,14 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
         base.append(position)
         per_level = list(zip(*a["utilities"], strict=True))  # (levels, R)
         for label, value, utilities in zip(a["labels"], a["levels"], per_level, strict=True):
-            lk.append([a["name"], label, value, "", *utilities])
+            lk.append([a["name"], neutralise_formula(label), value, "", *utilities])
             position += 1
     fixed_pos = []
     for f in fixed:
         fixed_pos.append(position)
-        lk.append([f["name"], f["label"], "", "", *f["utilities"]])
+        lk.append(
+            [neutralise_formula(f["name"]), neutralise_formula(f["label"]), "", "", *f["utilities"]]
+        )
         position += 1
     lk.append(["(end)", "", "", "", *([0.0] * R)])
     last_row = 2 + position
@@ -155,7 +159,7 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
     ws.cell(top, 1, "alternative").font = bold
     ws.cell(top + 1, 1, "in market (yes/no)").font = bold
     for i, a in enumerate(attributes):
-        ws.cell(top + 2 + i, 1, a["label"]).font = bold
+        ws.cell(top + 2 + i, 1, neutralise_formula(a["label"])).font = bold
     share_row = top + 3 + A
     ws.cell(share_row, 1, "share of preference").font = bold
     ws.cell(share_row, 3 + J + F, "total").font = bold
@@ -194,7 +198,8 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
         lists.append(dv)
     for j, o in enumerate(offers):
         col = 2 + j
-        ws.cell(top, col, o["name"] + (" (ours)" if o["ours"] else "")).font = bold
+        header = neutralise_formula(o["name"] + (" (ours)" if o["ours"] else ""))
+        ws.cell(top, col, header).font = bold
         c = ws.cell(top + 1, col, "yes")
         yes_no.add(c)
         inputs.append(c)
@@ -208,14 +213,14 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
                     if a["kind"] == "categorical"
                     else [float(v) for v in a["levels"]].index(float(value))
                 )
-                shown = a["labels"][k]
+                shown = neutralise_formula(a["labels"][k])  # as on the Lookup sheet
             c = ws.cell(top + 2 + i, col, shown)
             lists[i].add(c)
             inputs.append(c)
         ws.column_dimensions[_col(col)].width = 30
     for f_i, f in enumerate(fixed):
         col = 2 + J + f_i
-        ws.cell(top, col, f["label"]).font = bold
+        ws.cell(top, col, neutralise_formula(f["label"])).font = bold
         c = ws.cell(top + 1, col, "yes")
         yes_no.add(c)
         inputs.append(c)
@@ -348,7 +353,7 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
     wb = Workbook()
     readme = wb.active
     readme.title = "Read me"
-    readme["A1"] = content.title
+    readme["A1"] = neutralise_formula(content.title)
     readme["A1"].font = Font(bold=True, size=14)
     lines = [
         "",
@@ -360,7 +365,7 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
         *content.method,
     ]
     for i, line in enumerate(lines, start=2):
-        readme.cell(i, 1, line)
+        readme.cell(i, 1, neutralise_formula(line))
     readme.column_dimensions["A"].width = 140
     if content.recommendation:
         rec = pd.DataFrame({"recommendation": content.recommendation})
@@ -370,7 +375,7 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
             start = len(content.recommendation) + 3
             table = content.optimisation.table
             for j, name in enumerate(table.columns, start=1):
-                ws.cell(start, j, str(name)).font = Font(bold=True)
+                ws.cell(start, j, neutralise_formula(str(name))).font = Font(bold=True)
             for i, values in enumerate(table.itertuples(index=False), start=start + 1):
                 for j, value in enumerate(values, start=1):
                     ws.cell(i, j, _cell_value(value))

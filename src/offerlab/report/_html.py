@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 import re
 import tempfile
@@ -54,6 +53,8 @@ from offerlab.decide._pricing import GaborGrangerResult, VanWestendorpResult
 from offerlab.exceptions import OfferlabError
 from offerlab.models import MultinomialLogit
 from offerlab.models._matrix import ConjointCoding
+from offerlab.report._json import json_for_html
+from offerlab.report._page_policy import with_content_security_policy
 from offerlab.study import CategoricalAttribute, PriceAttribute, Study
 from offerlab.study._questionnaire import GaborGrangerPage, MultiPage, VanWestendorpPage
 
@@ -1078,10 +1079,7 @@ def render_html(content: ReportContent) -> str:
     }
     simulator_json = None
     if content.simulator is not None:
-        # </script> cannot appear inside the JSON: escape the slash of every "</".
-        simulator_json = json.dumps(
-            content.simulator, ensure_ascii=False, separators=(",", ":")
-        ).replace("</", "<\\/")
+        simulator_json = json_for_html(content.simulator)
     template = env.get_template("report.html")
     return template.render(
         c=content,
@@ -1097,6 +1095,6 @@ def write_html(content: ReportContent, path: Path | str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_text(render_html(content), encoding="utf-8")
+    tmp.write_text(with_content_security_policy(render_html(content)), encoding="utf-8")
     tmp.replace(path)
     return path

@@ -40,6 +40,7 @@ The cross-field checks (references, options, languages) are in
 from __future__ import annotations
 
 import difflib
+import re
 import string
 from collections.abc import Callable, Iterator
 from typing import Annotated, Literal, TypeAlias
@@ -292,6 +293,21 @@ class Redirects(_Strict):
     complete: str | None = None
     screenout: str | None = None
     overquota: str | None = None
+
+    def origins(self) -> tuple[str, ...]:
+        """The panels' origins (``https://host:port``) the redirects go to, each once: the
+        survey pages' Content-Security-Policy lets their forms end there."""
+        found = (_origin(u) for u in (self.complete, self.screenout, self.overquota) if u)
+        return tuple(dict.fromkeys(o for o in found if o))
+
+
+# The scheme, a written-out host and an optional port, then the path, query or the end.
+_ORIGIN = re.compile(r"(https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?)(?:[/?#]|$)")
+
+
+def _origin(url: str) -> str | None:
+    found = _ORIGIN.match(url)
+    return found.group(1).lower() if found else None
 
 
 class Quota(_Strict):
@@ -614,6 +630,15 @@ def _check_redirects(q: Questionnaire, error: ReportError) -> None:
         path: FieldPath = ("questionnaire", "redirects", name)
         if not url.startswith(("https://", "http://")):
             error(path, f"a redirect is an http(s) address, got {url!r}")
+            continue
+        if _origin(url) is None:
+            # The survey pages' Content-Security-Policy names the panel's origin, and a
+            # placeholder there would let a link's parameters send respondents anywhere.
+            error(
+                path,
+                "the panel's host must be written out (ASCII letters, digits, dots, hyphens, "
+                f"an optional :port; placeholders only after it), got {url!r}",
+            )
             continue
         try:
             fields = [f for _, f, _, _ in string.Formatter().parse(url) if f is not None]
