@@ -27,6 +27,7 @@ import base64
 import gzip
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -434,6 +435,9 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip() for line in gzip.decompress(data).decode().splitlines())
 
 
+_PADDING = re.compile(r"^[\d\W_]+|[\d\W_]+$")
+
+
 def _repeated_common(folded: str) -> bool:
     """Whether the text is a common password said two to four times ("iloveyouiloveyou")."""
     for times in (2, 3, 4):
@@ -447,9 +451,10 @@ def password_problem(password: str, email: str = "") -> str | None:
     """Why ``password`` may not be chosen, or None (NIST SP 800-63B rev. 4, 3.1.1.2).
 
     Length in characters (Unicode code points) from :data:`MIN_PASSWORD` to
-    :data:`MAX_PASSWORD`; not on the list of common passwords (nor one of them said
-    two to four times); not the user's e-mail
-    address, its local part or the service's name; not one character repeated. No
+    :data:`MAX_PASSWORD`; not one character repeated; not on the list of common
+    passwords, nor one of them with digits or symbols added at either end, nor one said
+    two to four times; not the user's e-mail address, its local part or the service's
+    name. No
     composition rules (digits, capitals, symbols): NIST advises against them.
     """
     if len(password) < MIN_PASSWORD:
@@ -457,13 +462,14 @@ def password_problem(password: str, email: str = "") -> str | None:
     if len(password) > MAX_PASSWORD:
         return f"the password may have at most {MAX_PASSWORD} characters"
     folded = password.strip().lower()
-    if folded in common_passwords() or _repeated_common(folded):
+    if len(set(folded)) <= 1:
+        return "the password may not be one character repeated"
+    padded = _PADDING.sub("", folded)  # "Password2024!" is "password" with digits added
+    if folded in common_passwords() or padded in common_passwords() or _repeated_common(folded):
         return "this password is on a list of commonly used passwords: choose another"
     email = email.strip().lower()
     if folded in {email, email.split("@")[0], "offerlab", "offerlab console"}:
         return "the password may not be your e-mail address or the service's name"
-    if len(set(folded)) <= 1:
-        return "the password may not be one character repeated"
     return None
 
 
