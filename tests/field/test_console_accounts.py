@@ -54,9 +54,9 @@ def _from(fielding, address: str) -> TestClient:
 
 # -- finding 6: throttling ---------------------------------------------------------------------
 def test_failures_on_one_account_do_not_lock_out_another_from_the_same_address(
-    tmp_path, clock
+    database_url, clock
 ) -> None:
-    fielding, _ = _setup(f"sqlite:///{tmp_path / 'others.db'}")
+    fielding, _ = _setup(database_url)
     office = _from(fielding, "203.0.113.7")
     for _ in range(5):
         assert _login(office, "analyst@a.ch", "wrong").status_code == 401
@@ -278,8 +278,8 @@ def test_owners_list_and_remove_members_but_not_the_last_owner(tmp_path) -> None
     assert "removed analyst@a.ch (analyst)" in log and "removed viewer@a.ch (viewer)" in log
 
 
-def test_the_owners_audit_log_shows_who_did_what_to_which_study(tmp_path) -> None:
-    fielding, venture = _setup(f"sqlite:///{tmp_path / 'audit.db'}")
+def test_the_owners_audit_log_shows_who_did_what_to_which_study(database_url) -> None:
+    fielding, venture = _setup(database_url)
     analyst = client(fielding)
     _login(analyst, "analyst@a.ch")
     csrf = _csrf(analyst)
@@ -350,8 +350,8 @@ def _owner(fielding) -> tuple[TestClient, str]:
     return owner, _csrf(owner)
 
 
-def test_an_owner_deletes_one_respondent_by_panel_id_and_the_rest_stays(tmp_path) -> None:
-    fielding, _ = _setup(f"sqlite:///{tmp_path / 'delete.db'}")
+def test_an_owner_deletes_one_respondent_by_panel_id_and_the_rest_stays(database_url) -> None:
+    fielding, _ = _setup(database_url)
     for i, pid in enumerate(["keep1", "gone", "keep2"]):
         _complete(fielding, f"/s/tiny?pid={pid}", seed=i)
     owner, csrf = _owner(fielding)
@@ -381,8 +381,8 @@ def test_an_owner_deletes_one_respondent_by_panel_id_and_the_rest_stays(tmp_path
     assert r.status_code == 422
 
 
-def test_an_owner_exports_and_deletes_a_respondent_by_invitation_token(tmp_path) -> None:
-    fielding, _ = _setup(f"sqlite:///{tmp_path / 'invite.db'}")
+def test_an_owner_exports_and_deletes_a_respondent_by_invitation_token(database_url) -> None:
+    fielding, _ = _setup(database_url)
     (token,) = fielding.invite(1, panel={"pid": "inv-7", "region": "north"})
     _complete(fielding, f"/i/{token}")
     owner, csrf = _owner(fielding)
@@ -410,8 +410,8 @@ def test_an_owner_exports_and_deletes_a_respondent_by_invitation_token(tmp_path)
     assert client(fielding).get(f"/i/{token}").status_code == 404
 
 
-def test_a_retention_period_purges_older_answers_now_and_at_every_start(tmp_path) -> None:
-    fielding, venture = _setup(f"sqlite:///{tmp_path / 'retention.db'}")
+def test_a_retention_period_purges_older_answers_now_and_at_every_start(database_url) -> None:
+    fielding, venture = _setup(database_url)
     for i, pid in enumerate(["old", "recent", "older_later"]):
         _complete(fielding, f"/s/tiny?pid={pid}", seed=i)
     day = 86400.0

@@ -42,7 +42,7 @@ def _find(session: Session, study_id: int, by: str, value: str) -> list[Responde
     value = value.strip()
     if by not in FIND_BY:
         raise ValueError(f"find a respondent by {' or '.join(FIND_BY)}, got {by[:40]!r}")
-    if not value or len(value) > 200:
+    if not value or len(value) > 200 or not value.isprintable():
         raise ValueError("give the invitation token or panel ID (at most 200 characters)")
     query = select(Respondent).where(Respondent.study_id == study_id)
     if by == "invitation":
