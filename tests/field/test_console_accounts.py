@@ -241,7 +241,7 @@ def test_wrong_current_passwords_are_throttled_like_logins(tmp_path, clock) -> N
         r = thief.post("/console/account/password", data={**form, "current_password": "guess"})
         assert r.status_code == 422
     r = thief.post("/console/account/password", data={**form, "current_password": PASSWORD})
-    assert r.status_code == 429 and "too many wrong passwords" in r.text
+    assert r.status_code == 429 and "Too many wrong passwords: try again in 30 seconds." in r.text
 
 
 # -- members and the audit log -----------------------------------------------------------------
@@ -316,7 +316,7 @@ def test_the_owners_audit_log_shows_who_did_what_to_which_study(database_url) ->
     page = owner.get(f"/console/ventures/{venture}/audit")
     assert page.status_code == 200
     rows = re.findall(
-        r'<tr data-action="([^"]+)"><td class="nowrap">([^<]+)</td><td>([^<]*)</td>'
+        r'<tr data-action="([^"]+)"><td class="nowrap muted">([^<]+)</td><td>([^<]*)</td>'
         r"<td>([^<]*)</td><td>(?:<a [^>]+>([^<]*)</a>)?</td></tr>",
         page.text,
     )

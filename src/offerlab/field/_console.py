@@ -399,7 +399,12 @@ class Console:
             return PlainTextResponse("only owners add members", status_code=403)
         if problem is not None:
             return await self._members_page(
-                request, user, venture, error=problem, email=form.get("email", "")[:254]
+                request,
+                user,
+                venture,
+                error=problem,
+                email=form.get("email", "")[:254] or " ",
+                role=form.get("role", "viewer"),
             )
         return RedirectResponse(f"/console/ventures/{venture}/members", status_code=303)
 
@@ -425,7 +430,13 @@ class Console:
         return await self._members_page(request, *found)
 
     async def _members_page(
-        self, request: Request, user: Any, venture: int, error: str = "", email: str = ""
+        self,
+        request: Request,
+        user: Any,
+        venture: int,
+        error: str = "",
+        email: str = "",
+        role: str = "viewer",
     ) -> Response:
         def listing() -> tuple[str, list[Any]]:
             with Session(self.engine) as session:
@@ -450,6 +461,7 @@ class Console:
             owners=owners,
             error=error,
             email=email,
+            role=role,
             min_password=_auth.MIN_PASSWORD,
         )
 
@@ -493,7 +505,7 @@ class Console:
                 return name, [
                     {
                         "when": _when(event.at, seconds=True),
-                        "who": event.actor or ("the server" if event.user_id is None else "–"),
+                        "who": event.actor or "offerlab (command line or server)",
                         "what": describe_event(event.action, event.detail or {}),
                         "action": event.action,
                         "study": study_name or (event.detail or {}).get("name", ""),
@@ -908,16 +920,22 @@ _EVENT_TEXT = {
     "member.remove": "removed {email} ({role})",
     "member.role": "made {email} {to} (was {from})",
     "user.password": "changed their password",
-    "respondent.delete": "deleted {count} respondent(s) found by {by}",
-    "respondent.export": "exported {count} respondent(s) found by {by}",
+    "respondent.delete": "deleted {respondents} found by {by}",
+    "respondent.export": "exported the data of {respondents} found by {by}",
     "study.retention": "set the retention period to {to} days (was {from})",
-    "study.retention_purge": "deleted {count} respondent(s) older than {days} days",
+    "study.retention_purge": "deleted {respondents} older than {days} days (retention)",
 }
+
+
+_FOUND_BY = {"invitation": "invitation token", "panel_id": "panel ID"}
 
 
 def describe_event(action: str, detail: dict[str, Any]) -> str:
     """One audit event in words; its raw detail if a field is missing."""
     shown = {k: ("none" if v is None else v) for k, v in detail.items()}
+    if isinstance(detail.get("count"), int):
+        shown["respondents"] = f"{detail['count']} respondent" + "s" * (detail["count"] != 1)
+    shown["by"] = _FOUND_BY.get(detail.get("by"), detail.get("by"))
     if action == "study.retention" and detail.get("to") is None:
         return "removed the retention period (answers are kept)"
     try:

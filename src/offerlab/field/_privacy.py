@@ -10,7 +10,7 @@ let the study overshoot its targets.
 Retention: a study with ``retention_days`` set loses every respondent who started
 longer ago than that. :func:`purge_expired` runs when the server starts (every worker:
 it is one idempotent DELETE per study), when an owner saves the setting, and at most
-once an hour while owners use the console.
+once an hour when someone opens the console's list of studies.
 """
 
 from __future__ import annotations
