@@ -242,3 +242,17 @@ def test_fuzzed_console_requests_never_break_it(tmp_path) -> None:
         assert r.status_code < 500
 
     run()
+
+
+def test_console_numbers_in_other_scripts_are_refused_not_a_crash(tmp_path) -> None:
+    from test_console import _csrf, _login, _setup
+
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'digits.db'}")
+    owner = client(fielding)
+    _login(owner, "owner@a.ch")
+    csrf = _csrf(owner)
+    for n in ("²", "١٢", "½"):  # str.isdigit() says yes to the first two; int() fails on "²"
+        r = owner.post("/console/studies/tiny/simulate", data={"n": n, "csrf": csrf})
+        assert r.status_code == 422, n
+        r = owner.post("/console/studies/tiny/retention", data={"days": n, "csrf": csrf})
+        assert r.status_code == 422, n

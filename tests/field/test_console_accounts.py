@@ -426,7 +426,7 @@ def test_a_retention_period_purges_older_answers_now_and_at_every_start(database
     _login(analyst, "analyst@a.ch")
     r = analyst.post("/console/studies/tiny/retention", data={"days": "30", "csrf": _csrf(analyst)})
     assert r.status_code == 403
-    for bad in ("-1", "0", "abc", "99999999", "3651"):
+    for bad in ("-1", "0", "abc", "99999999", "3651", "²", "١٢"):
         r = owner.post("/console/studies/tiny/retention", data={"days": bad, "csrf": csrf})
         assert r.status_code == 422, bad
     r = owner.post("/console/studies/tiny/retention", data={"days": "30", "csrf": csrf})

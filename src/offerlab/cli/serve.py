@@ -97,7 +97,7 @@ def _join_venture(engine: object, study_id: int, venture: str, owner: str | None
     from sqlalchemy.orm import Session
 
     from offerlab.exceptions import OfferlabError
-    from offerlab.field._auth import add_member
+    from offerlab.field import add_member
     from offerlab.store import StudyRow, User, Venture
 
     with Session(engine) as session, session.begin():  # type: ignore[arg-type]

@@ -138,8 +138,9 @@ class Limit:
         return min(self.first * 2.0 ** (failures - self.free), self.cap)
 
 
-# With the 15-minute cap, one key allows about 100 guesses a day (NIST SP 800-63B asks
-# for at most 100 consecutive failures per account). The client address's limit is higher
+# With the 15-minute cap, one key allows about 100 guesses a day. NIST SP 800-63B caps
+# consecutive failures per account at 100; here a rate does it, not a lock-out, which an
+# attacker could turn against the account's owner. The client address's limit is higher
 # than the account's so that a few colleagues behind one proxy can mistype; it still
 # stops a client trying one password on many accounts.
 LIMITS = (Limit("pair", 5), Limit("account", 20), Limit("client", 30))

@@ -528,7 +528,9 @@ class Console:
         if user is None:
             return RedirectResponse("/console/login", status_code=303)
         changed = request.query_params.get("changed") == "1"
-        return self._account_page(request, user, message="Your password was changed." * changed)
+        return self._account_page(
+            request, user, message="Your password was changed." if changed else ""
+        )
 
     def _account_page(
         self, request: Request, user: Any, error: str = "", message: str = "", status: int = 200
@@ -646,7 +648,7 @@ class Console:
             return checked
         _, form, (fielding, _) = checked
         n = form.get("n", "")
-        if not n.isdigit() or not 1 <= int(n) <= MAX_SIMULATED:
+        if not (n.isascii() and n.isdigit()) or not 1 <= int(n) <= MAX_SIMULATED:
             return PlainTextResponse(f"n is a whole number from 1 to {MAX_SIMULATED}", 422)
         if fielding.status() == "closed":
             return PlainTextResponse("the study is closed", status_code=409)
@@ -765,7 +767,7 @@ class Console:
             return found
         user, form, row = found
         text = form.get("days", "").strip()
-        if text and not (text.isdigit() and len(text) <= 5):
+        if text and not (text.isascii() and text.isdigit() and len(text) <= 5):
             return self._privacy_page(
                 request, user, row, error="Days are a whole number, or empty to keep answers."
             )
