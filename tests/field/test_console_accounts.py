@@ -276,6 +276,16 @@ def test_owners_list_and_remove_members_but_not_the_last_owner(tmp_path) -> None
     assert viewer.get("/console/studies/tiny").status_code == 404
     log = owner.get(f"/console/ventures/{venture}/audit").text
     assert "removed analyst@a.ch (analyst)" in log and "removed viewer@a.ch (viewer)" in log
+    # with a second owner, the first may leave; they land on their own list of studies
+    owner.post(
+        f"/console/ventures/{venture}/members",
+        data={"email": "unshared@a.ch", "role": "owner", "csrf": csrf},
+    )
+    r = owner.post(
+        f"/console/ventures/{venture}/members/{ids['owner@a.ch']}/remove", data={"csrf": csrf}
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/console/"
+    assert owner.get(f"/console/ventures/{venture}/members").status_code == 404
 
 
 def test_the_owners_audit_log_shows_who_did_what_to_which_study(database_url) -> None:
@@ -408,6 +418,14 @@ def test_an_owner_exports_and_deletes_a_respondent_by_invitation_token(database_
         actions = list(s.execute(select(AuditEvent.action)).scalars())
     assert actions.count("respondent.export") == 1 and actions.count("respondent.delete") == 1
     assert client(fielding).get(f"/i/{token}").status_code == 404
+    # an invitation nobody has used yet is deleted when it is named
+    (unused,) = fielding.invite(1, panel={"pid": "inv-8"})
+    r = owner.post(
+        "/console/studies/tiny/privacy/delete",
+        data={"by": "invitation", "value": unused, "confirm": "yes", "csrf": csrf},
+    )
+    assert r.status_code == 200 and "had not been used; it is deleted" in r.text
+    assert client(fielding).get(f"/i/{unused}").status_code == 404
 
 
 def test_a_retention_period_purges_older_answers_now_and_at_every_start(database_url) -> None:

@@ -483,6 +483,8 @@ class Console:
             return PlainTextResponse("only owners remove members", status_code=403)
         if problem is not None:
             return await self._members_page(request, user, venture, error=problem)
+        if member == user.id:  # an owner who left the venture no longer sees its members
+            return RedirectResponse("/console/", status_code=303)
         return RedirectResponse(f"/console/ventures/{venture}/members", status_code=303)
 
     async def audit(self, request: Request) -> Response:
@@ -721,19 +723,21 @@ class Console:
             )
         by, value = form.get("by", ""), form.get("value", "")
         try:
-            count = await run_in_threadpool(
+            count, invitations = await run_in_threadpool(
                 delete_respondent, self.engine, row, by, value, user_id=user.id
             )
         except ValueError as error:
             return self._privacy_page(request, user, row, error=str(error))
-        if count == 0:
+        if count == 0 and invitations == 0:
             return self._privacy_page(
                 request, user, row, error="No respondent of this study has that token or ID."
             )
-        people = "respondent" if count == 1 else "respondents"
-        return self._privacy_page(
-            request, user, row, message=f"Deleted {count} {people} and their answers."
-        )
+        if count == 0:
+            message = "The invitation had not been used; it is deleted."
+        else:
+            people = "respondent" if count == 1 else "respondents"
+            message = f"Deleted {count} {people} and their answers."
+        return self._privacy_page(request, user, row, message=message)
 
     async def export_respondent(self, request: Request) -> Response:
         found = await self._owner_study(request, post=False)

@@ -114,8 +114,14 @@ def export_respondent(
     return {"study": study.name, "found_by": by, "value": value.strip(), "respondents": out}
 
 
-def delete_respondent(engine: Engine, study: StudyRow, by: str, value: str, *, user_id: int) -> int:
-    """Delete the respondent(s) found, their answers and invitation; how many (logged)."""
+def delete_respondent(
+    engine: Engine, study: StudyRow, by: str, value: str, *, user_id: int
+) -> tuple[int, int]:
+    """Delete the respondent(s) found, their answers and invitations (logged).
+
+    Returns how many respondents and how many invitations went: an invitation nobody
+    used yet is deleted too when it is the one named.
+    """
     with Session(engine) as session, session.begin():
         people = _find(session, study.id, by, value)
         invitations = {p.invitation_id for p in people if p.invitation_id is not None}
@@ -136,7 +142,7 @@ def delete_respondent(engine: Engine, study: StudyRow, by: str, value: str, *, u
             study_id=study.id,
             detail={"by": by, "count": len(people), "invitations": len(invitations)},
         )
-    return len(people)
+    return len(people), len(invitations)
 
 
 def set_retention(engine: Engine, study: StudyRow, days: int | None, *, user_id: int) -> int:
