@@ -183,13 +183,26 @@ def test_fuzzed_console_requests_never_break_it(tmp_path) -> None:
         "/console/logout",
         "/console/studies/nope/status",
         "/console/ventures/999/studies",
+        "/console/account/password",
+        f"/console/ventures/{venture}/members/3/remove",
+        f"/console/ventures/{venture}/members/999/remove",
+        "/console/studies/tiny/privacy/delete",
+        "/console/studies/tiny/retention",
     ]
-    names = ["action", "email", "n", "study_yaml", "role", "password", "csrf", "login_csrf"]
+    names = [
+        *("action", "email", "n", "study_yaml", "role", "password", "csrf", "login_csrf"),
+        *("current_password", "new_password", "new_password_again", "by", "value", "confirm"),
+        "days",
+    ]
     values = st.one_of(
         st.sampled_from(
             [
                 "launch",
                 "pause",
+                "panel_id",
+                "invitation",
+                "yes",
+                "3650",
                 "close",
                 "test",
                 "owner",
@@ -223,5 +236,23 @@ def test_fuzzed_console_requests_never_break_it(tmp_path) -> None:
         assert r.status_code < 500
         r = owner.get("/console/studies/tiny/" + quote(get_path, safe=""))
         assert r.status_code < 500
+        r = owner.get("/console/studies/tiny/privacy/export?" + urlencode(data))
+        assert r.status_code < 500
+        r = owner.get(f"/console/ventures/{quote(get_path, safe='')}/audit")
+        assert r.status_code < 500
 
     run()
+
+
+def test_console_numbers_in_other_scripts_are_refused_not_a_crash(tmp_path) -> None:
+    from test_console import _csrf, _login, _setup
+
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'digits.db'}")
+    owner = client(fielding)
+    _login(owner, "owner@a.ch")
+    csrf = _csrf(owner)
+    for n in ("²", "١٢", "½"):  # str.isdigit() says yes to the first two; int() fails on "²"
+        r = owner.post("/console/studies/tiny/simulate", data={"n": n, "csrf": csrf})
+        assert r.status_code == 422, n
+        r = owner.post("/console/studies/tiny/retention", data={"days": n, "csrf": csrf})
+        assert r.status_code == 422, n

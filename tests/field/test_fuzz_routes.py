@@ -14,11 +14,14 @@ from urllib.parse import quote, urlencode
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.routing import Route
 from starlette.testclient import TestClient
 from test_console import _csrf, _login, _setup
 
 from offerlab.field import create_app
+from offerlab.store import Membership
 
 TEXT = st.text(max_size=40) | st.sampled_from(["", ".", "..", "%00", "\x00", "é" * 200, "-1"])
 INT_TEXT = st.sampled_from(["0", "1", "2", "-1", "999999999999999999999", "1e3", "x"])
@@ -89,6 +92,11 @@ def _url(route: Route, values: dict[str, str]) -> str:
     return re.sub(r"{(\w+)(:\w+)?}", lambda m: quote(values[m.group(1)], safe=""), route.path)
 
 
+def _membership_ids(fielding) -> list[int]:
+    with Session(fielding.engine) as session:
+        return list(session.execute(select(Membership.id)).scalars())
+
+
 def test_every_route_survives_fuzzed_requests(tmp_path) -> None:
     fielding, venture = _setup(f"sqlite:///{tmp_path / 'fuzz.db'}")
     app = create_app(fielding)
@@ -104,6 +112,7 @@ def test_every_route_survives_fuzzed_requests(tmp_path) -> None:
         "token": [token],
         "invitation": [token],
         "what": ["answers.csv", "choices.csv", "choices.parquet", "respondents.csv"],
+        "member": [str(i) for i in _membership_ids(fielding)],
     }
     unknown = {p for r in routes for p in r.param_convertors if p not in known}
     assert not unknown, f"give the fuzzer real values for path parameters {unknown}"

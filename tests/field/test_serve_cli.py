@@ -69,16 +69,19 @@ def _complete(base: str, pid: str) -> str:
             assert r.status_code == 303
 
 
+OWNER_PASSWORD = "a long enough owner secret"
+
+
 def test_serve_keeps_answers_in_sqlite_in_the_working_folder(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "OFFERLAB_DATABASE_URL"}
-    env["OFFERLAB_OWNER_PASSWORD"] = "s3cret-enough"
+    env["OFFERLAB_OWNER_PASSWORD"] = OWNER_PASSWORD
     args = ["--invitations", "2", "--venture", "Auto-Abo", "--owner", "lead@example.ch"]
     process, base = _start(args, tmp_path, env)
     try:
         assert _complete(base, "cli-1") == "https://panel.test/done?pid=cli-1&s=complete"
         with httpx.Client(base_url=base, timeout=90) as c:  # the owner sees it in the console
             token = re.search(r'login_csrf" value="([^"]+)', c.get("/console/login").text)[1]
-            form = {"login_csrf": token, "email": "lead@example.ch", "password": "s3cret-enough"}
+            form = {"login_csrf": token, "email": "lead@example.ch", "password": OWNER_PASSWORD}
             assert c.post("/console/login", data=form).status_code == 303
             page = c.get("/console/studies/tiny").text
             assert 'id="completes">1<' in page

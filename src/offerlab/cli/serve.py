@@ -49,7 +49,8 @@ def serve(
         str | None,
         typer.Option(
             help="E-mail of the venture's owner in the console; a new owner's password is read "
-            "from OFFERLAB_OWNER_PASSWORD or asked for."
+            "from OFFERLAB_OWNER_PASSWORD or asked for (at least 15 characters, not a common "
+            "password)."
         ),
     ] = None,
 ) -> None:
@@ -96,18 +97,23 @@ def _join_venture(engine: object, study_id: int, venture: str, owner: str | None
     from sqlalchemy.orm import Session
 
     from offerlab.exceptions import OfferlabError
-    from offerlab.field._auth import add_member
+    from offerlab.field import add_member
     from offerlab.store import StudyRow, User, Venture
 
     with Session(engine) as session, session.begin():  # type: ignore[arg-type]
         if owner is not None:
-            known = session.execute(select(User.id).where(User.email == owner.lower())).first()
+            known = session.execute(
+                select(User.id).where(User.email == owner.strip().lower())
+            ).first()
             password = None
             if known is None:
                 password = os.environ.get("OFFERLAB_OWNER_PASSWORD") or typer.prompt(
                     f"password for {owner}", hide_input=True, confirmation_prompt=True
                 )
-            add_member(session, venture, owner, "owner", password)
+            try:
+                add_member(session, venture, owner, "owner", password)
+            except ValueError as error:  # an e-mail address or password the console refuses
+                raise OfferlabError(f"--owner {owner}: {error}") from None
         row = session.execute(select(Venture).where(Venture.name == venture)).scalar()
         if row is None:
             raise OfferlabError(f"no venture {venture!r} yet: give --owner to make it")

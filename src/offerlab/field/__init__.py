@@ -6,6 +6,7 @@ respondent web app on it; :class:`Survey` is the questionnaire's logic alone.
 """
 
 from offerlab.field._app import create_app
+from offerlab.field._auth import add_member
 from offerlab.field._flow import AnswerError, Survey
 from offerlab.field._service import Fielding, Snapshot, SubmitResult, new_token
 
@@ -15,6 +16,7 @@ __all__ = [
     "Snapshot",
     "SubmitResult",
     "Survey",
+    "add_member",
     "create_app",
     "new_token",
 ]

@@ -41,6 +41,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from offerlab.field._console import console_routes
+from offerlab.field._privacy import purge_expired
 from offerlab.field._render import frame_context, page_context
 from offerlab.field._service import Fielding
 from offerlab.field._texts import LANGUAGE_NAMES, ui
@@ -388,6 +389,7 @@ def create_app(fielding: Fielding, *, secure_cookies: bool = False) -> Starlette
         Send the resume cookie over HTTPS only (set it behind a TLS proxy).
     """
     registry = Registry(fielding.engine, fielding)
+    purge_expired(fielding.engine)  # each study's retention period, at every start
     handlers = _App(registry, secure_cookies)
     routes = [
         Route("/s/{study}", handlers.anonymous, methods=["GET"]),

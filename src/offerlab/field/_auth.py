@@ -1,12 +1,21 @@
-"""Console accounts: scrypt password hashes, sessions with CSRF tokens, a login rate limit, roles.
+"""Console accounts: scrypt password hashes, sessions with CSRF tokens, login throttling, roles.
 
 * Passwords: ``hashlib.scrypt`` (n=2**14, r=8, p=1, 16 random bytes of salt),
-  stored as ``scrypt$n$r$p$salt$hash`` (base64); checked in constant time.
+  stored as ``scrypt$n$r$p$salt$hash`` (base64); checked in constant time. A new
+  password follows NIST SP 800-63B rev. 4 (section 3.1.1.2), see :func:`password_problem`.
+* E-mail addresses of new users are checked by ``email-validator`` (syntax only:
+  no DNS look-up, the server may have no network) and kept lower-case.
 * Sessions: a 256-bit random token in an HttpOnly, SameSite=Strict cookie; the
   database keeps only its SHA-256, with the session's CSRF token (256 bits) and
   an expiry (12 hours).
-* Rate limit: at most :data:`MAX_FAILURES` failed logins per e-mail address and
-  per client address within :data:`WINDOW` seconds; more get HTTP 429.
+* Login throttling (:data:`LIMITS`): failed logins are counted on three keys over
+  :data:`WINDOW`: the account from this client address, the account from anywhere,
+  and the client address across every account. Each key lets a few failures pass,
+  then makes the next attempt wait, twice as long after each further failure, up to a
+  cap. A client's failures on account A never slow down account B's owner, except
+  through the client address's own, much higher, limit against password spraying. A
+  correct password is refused while a wait runs (its check would tell an attacker the
+  password), and taken once the wait is over; success clears the account's counters.
 * Roles per venture: ``owner`` (everything, members included), ``analyst``
   (studies: create, launch, pause, close, test, download, share) and ``viewer``
   (reads the figures of the studies shared with them, nothing else).
@@ -15,12 +24,17 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -32,27 +46,40 @@ from offerlab.store import (
     StudyShare,
     User,
     Venture,
+    record_event,
 )
 
 __all__ = [
-    "MAX_FAILURES",
+    "LIMITS",
+    "MAX_PASSWORD",
+    "MIN_PASSWORD",
     "ROLES",
     "WINDOW",
     "Access",
+    "Limit",
     "add_member",
+    "change_password",
     "check_password",
+    "duration_text",
+    "end_other_sessions",
     "hash_password",
     "login",
+    "login_wait",
     "logout",
-    "rate_limited",
+    "normalise_email",
+    "now",
+    "password_problem",
+    "remove_member",
     "session_user",
     "study_access",
 ]
 
 ROLES = ("owner", "analyst", "viewer")
-MAX_FAILURES = 5
-WINDOW = 15 * 60.0
 SESSION_SECONDS = 12 * 3600.0
+# NIST SP 800-63B rev. 4: at least 15 characters for a password that is the only factor
+# (the console has no second one), and room for at least 64.
+MIN_PASSWORD = 15
+MAX_PASSWORD = 256
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -89,46 +116,101 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def rate_limited(session: Session, keys: list[str], now: float | None = None) -> bool:
-    """Whether any key (e-mail, client address) had too many failed logins lately."""
-    now = time.time() if now is None else now
-    for key in keys:
-        count = session.execute(
-            select(func.count()).where(LoginFailure.key == key, LoginFailure.at > now - WINDOW)
-        ).scalar_one()
-        if count >= MAX_FAILURES:
-            return True
-    return False
+def now() -> float:
+    """The clock of sessions and login throttling (tests replace it)."""
+    return time.time()
 
 
-def login(session: Session, email: str, password: str, client: str) -> tuple[str, str] | None:
+# -- login throttling ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Limit:
+    """Failed logins on one key: ``free`` pass at once, then waits double from ``first``."""
+
+    kind: str  # pair (account from one address), account (from anywhere), client (address)
+    free: int
+    first: float = 30.0
+    cap: float = 15 * 60.0
+
+    def wait(self, failures: int) -> float:
+        """Seconds to wait after the latest of ``failures`` failures."""
+        if failures < self.free:
+            return 0.0
+        return min(self.first * 2.0 ** (failures - self.free), self.cap)
+
+
+# With the 15-minute cap, one key allows about 100 guesses a day. NIST SP 800-63B caps
+# consecutive failures per account at 100; here a rate does it, not a lock-out, which an
+# attacker could turn against the account's owner. The client address's limit is higher
+# than the account's so that a few colleagues behind one proxy can mistype; it still
+# stops a client trying one password on many accounts.
+LIMITS = (Limit("pair", 5), Limit("account", 20), Limit("client", 30))
+WINDOW = 24 * 3600.0
+
+
+def _throttle_keys(email: str, client: str) -> dict[str, str]:
+    email = email.strip().lower()[:254]
+    client = client[:100]
+    pair = hashlib.sha256(f"{email}\n{client}".encode()).hexdigest()[:40]
+    return {"pair": f"pair:{pair}", "account": f"email:{email}", "client": f"client:{client}"}
+
+
+def login_wait(session: Session, email: str, client: str, at: float) -> float:
+    """Seconds until a login for ``email`` from ``client`` is taken (0: now)."""
+    keys = _throttle_keys(email, client)
+    longest = 0.0
+    for limit in LIMITS:
+        count, latest = session.execute(
+            select(func.count(), func.max(LoginFailure.at)).where(
+                LoginFailure.key == keys[limit.kind], LoginFailure.at > at - WINDOW
+            )
+        ).one()
+        if count:
+            longest = max(longest, latest + limit.wait(count) - at)
+    return longest
+
+
+def _record_failure(session: Session, email: str, client: str, at: float) -> None:
+    keys = list(_throttle_keys(email, client).values())
+    session.execute(
+        delete(LoginFailure).where(LoginFailure.key.in_(keys), LoginFailure.at <= at - WINDOW)
+    )
+    session.add_all([LoginFailure(key=key, at=at) for key in keys])
+
+
+def _clear_failures(session: Session, email: str, client: str) -> None:
+    """After a success: the account's counters start again (the address's does not)."""
+    keys = _throttle_keys(email, client)
+    session.execute(
+        delete(LoginFailure).where(LoginFailure.key.in_([keys["pair"], keys["account"]]))
+    )
+
+
+def login(
+    session: Session, email: str, password: str, client: str, at: float | None = None
+) -> tuple[str, str] | None:
     """Check the password; on success a new session (token, CSRF token), else None.
 
-    A failure is recorded against the e-mail address and the client address.
-    The password is hashed even for an unknown address, so timing does not tell
+    The caller checks :func:`login_wait` first. A failure counts on every throttling
+    key; the password is hashed even for an unknown address, so timing does not tell
     which addresses exist.
     """
-    now = time.time()
+    at = now() if at is None else at
     user = session.execute(select(User).where(User.email == email.strip().lower())).scalar()
     stored = user.password_hash if user is not None else _DUMMY_HASH
     ok = check_password(password, stored) and user is not None
     if not ok:
-        session.add_all(
-            [
-                LoginFailure(key=f"email:{email.strip().lower()}", at=now),
-                LoginFailure(key=f"client:{client}", at=now),
-            ]
-        )
+        _record_failure(session, email, client, at)
         return None
     assert user is not None
+    _clear_failures(session, email, client)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now))
+    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < at))
     session.add(
         ConsoleSession(
             token_hash=_token_hash(token),
             user_id=user.id,
             csrf=csrf,
-            expires_at=now + SESSION_SECONDS,
+            expires_at=at + SESSION_SECONDS,
         )
     )
     return token, csrf
@@ -136,6 +218,15 @@ def login(session: Session, email: str, password: str, client: str) -> tuple[str
 
 def logout(session: Session, token: str) -> None:
     session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == _token_hash(token)))
+
+
+def end_other_sessions(session: Session, user_id: int, token: str) -> None:
+    """Log the user out everywhere but in the session of ``token`` (after a new password)."""
+    session.execute(
+        delete(ConsoleSession).where(
+            ConsoleSession.user_id == user_id, ConsoleSession.token_hash != _token_hash(token)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -154,7 +245,7 @@ def session_user(session: Session, token: str) -> SessionUser | None:
         .join(ConsoleSession, ConsoleSession.user_id == User.id)
         .where(
             ConsoleSession.token_hash == _token_hash(token),
-            ConsoleSession.expires_at > time.time(),
+            ConsoleSession.expires_at > now(),
         )
     ).first()
     return SessionUser(row.id, row.email, row.csrf) if row is not None else None
@@ -199,23 +290,43 @@ def venture_role(session: Session, user_id: int, venture_id: int) -> str | None:
 
 
 def add_member(
-    session: Session, venture: str, email: str, role: str, password: str | None = None
+    session: Session,
+    venture: str,
+    email: str,
+    role: str,
+    password: str | None = None,
+    *,
+    by: int | None = None,
 ) -> User:
-    """Make (or find) the venture and the user, and give the user ``role`` in it."""
+    """Make (or find) the venture and the user, and give the user ``role`` in it.
+
+    A new user's e-mail address and password are checked first (:func:`normalise_email`,
+    :func:`password_problem`); ``by`` (the owner adding them) is recorded as
+    ``member.add`` in the audit log.
+
+    Raises
+    ------
+    ValueError
+        An unknown role, an e-mail address that is not one, a weak password, or no
+        password for a new user; the message says which and why.
+    """
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
-    now = time.time()
+    at = now()
     row = session.execute(select(Venture).where(Venture.name == venture)).scalar()
     if row is None:
-        row = Venture(name=venture, created_at=now)
+        row = Venture(name=venture, created_at=at)
         session.add(row)
         session.flush()
-    email = email.strip().lower()
+    email = normalise_email(email)
     user = session.execute(select(User).where(User.email == email)).scalar()
     if user is None:
         if not password:
             raise ValueError(f"no user {email!r} yet: give a password to create one")
-        user = User(email=email, password_hash=hash_password(password), created_at=now)
+        problem = password_problem(password, email)
+        if problem is not None:
+            raise ValueError(problem)
+        user = User(email=email, password_hash=hash_password(password), created_at=at)
         session.add(user)
         session.flush()
     member = session.execute(
@@ -223,9 +334,144 @@ def add_member(
     ).scalar()
     if member is None:
         session.add(Membership(user_id=user.id, venture_id=row.id, role=role))
-    else:
+        record_event(
+            session,
+            "member.add",
+            user_id=by,
+            venture_id=row.id,
+            detail={"email": email, "role": role},
+        )
+    elif member.role != role:
+        record_event(
+            session,
+            "member.role",
+            user_id=by,
+            venture_id=row.id,
+            detail={"email": email, "from": member.role, "to": role},
+        )
         member.role = role
     return user
+
+
+def remove_member(session: Session, venture_id: int, user_id: int, *, by: int) -> str | None:
+    """Take ``user_id`` out of the venture (and its studies' shares); why not, if refused."""
+    member = session.execute(
+        select(Membership).where(Membership.venture_id == venture_id, Membership.user_id == user_id)
+    ).scalar()
+    if member is None:
+        return "no such member"
+    if member.role == "owner":
+        owners = session.execute(
+            select(func.count()).where(
+                Membership.venture_id == venture_id, Membership.role == "owner"
+            )
+        ).scalar_one()
+        if owners <= 1:
+            return "the venture's last owner cannot be removed: make another member owner first"
+    email = session.get_one(User, user_id).email
+    session.delete(member)
+    studies = select(StudyRow.id).where(StudyRow.venture_id == venture_id)
+    session.execute(
+        delete(StudyShare).where(StudyShare.user_id == user_id, StudyShare.study_id.in_(studies))
+    )
+    record_event(
+        session,
+        "member.remove",
+        user_id=by,
+        venture_id=venture_id,
+        detail={"email": email, "role": member.role},
+    )
+    return None
+
+
+def change_password(
+    session: Session, user_id: int, current: str, new: str, client: str, at: float | None = None
+) -> str | None:
+    """Set a new password after checking the current one; why not, if refused.
+
+    The current password is throttled like a login (a stolen session cannot guess it
+    faster), and the user's other sessions end: whoever else was logged in is out.
+    """
+    at = now() if at is None else at
+    user = session.get_one(User, user_id)
+    wait = login_wait(session, user.email, client, at)
+    if wait > 0:
+        return f"too many wrong passwords: try again in {duration_text(wait)}"
+    if not check_password(current[:1024], user.password_hash):
+        _record_failure(session, user.email, client, at)
+        return "the current password is not right"
+    problem = password_problem(new, user.email)
+    if problem is not None:
+        return problem
+    _clear_failures(session, user.email, client)
+    user.password_hash = hash_password(new)
+    record_event(session, "user.password", user_id=user_id)
+    return None
+
+
+def duration_text(seconds: float) -> str:
+    seconds = max(1, int(seconds + 0.999))
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{round(seconds / 60)} minutes"
+
+
+# -- what a new password and e-mail address must be ------------------------------------------
+def normalise_email(email: str) -> str:
+    """The address in lower case, if it is one (syntax only, no DNS); else ValueError."""
+    text = email.strip()
+    if not text or len(text) > 254:
+        raise ValueError("give an e-mail address (at most 254 characters)")
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(f"{text[:80]!r} is not an e-mail address: {error}") from None
+    return checked.normalized.lower()
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The bundled list of common passwords, lower case (see ``data/README.md``)."""
+    data = files("offerlab.field").joinpath("data", "common-passwords.txt.gz").read_bytes()
+    return frozenset(line.strip() for line in gzip.decompress(data).decode().splitlines())
+
+
+_PADDING = re.compile(r"^[\d\W_]+|[\d\W_]+$")
+
+
+def _repeated_common(folded: str) -> bool:
+    """Whether the text is a common password said two to four times ("iloveyouiloveyou")."""
+    for times in (2, 3, 4):
+        part, rest = divmod(len(folded), times)
+        if not rest and folded[:part] * times == folded and folded[:part] in common_passwords():
+            return True
+    return False
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why ``password`` may not be chosen, or None (NIST SP 800-63B rev. 4, 3.1.1.2).
+
+    Length in characters (Unicode code points) from :data:`MIN_PASSWORD` to
+    :data:`MAX_PASSWORD`; not one character repeated; not on the list of common
+    passwords, nor one of them with digits or symbols added at either end, nor one said
+    two to four times; not the user's e-mail address, its local part or the service's
+    name. No
+    composition rules (digits, capitals, symbols): NIST advises against them.
+    """
+    if len(password) < MIN_PASSWORD:
+        return f"the password needs at least {MIN_PASSWORD} characters (a few words are fine)"
+    if len(password) > MAX_PASSWORD:
+        return f"the password may have at most {MAX_PASSWORD} characters"
+    folded = password.strip().lower()
+    if len(set(folded)) <= 1:
+        return "the password may not be one character repeated"
+    padded = _PADDING.sub("", folded)  # "Password2024!" is "password" with digits added
+    if folded in common_passwords() or padded in common_passwords() or _repeated_common(folded):
+        return "this password is on a list of commonly used passwords: choose another"
+    email = email.strip().lower()
+    if folded in {email, email.split("@")[0], "offerlab", "offerlab console"}:
+        return "the password may not be your e-mail address or the service's name"
+    return None
 
 
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))

@@ -6,11 +6,16 @@ Routes (all under ``/console``; one explicit table, :func:`console_routes`):
 route                                              method  who
 =================================================  ======  ===========================
 ``/console/login``                                 GET     anyone
-``/console/login``                                 POST    anyone (rate limited)
+``/console/login``                                 POST    anyone (throttled)
 ``/console/logout``                                POST    logged in
 ``/console/``                                      GET     logged in: visible studies
+``/console/account``                               GET     logged in: change password
+``/console/account/password``                      POST    logged in (current password)
 ``/console/ventures/{venture}/studies``            POST    owner, analyst: create
-``/console/ventures/{venture}/members``            POST    owner
+``/console/ventures/{venture}/members``            GET     owner: the member list
+``/console/ventures/{venture}/members``            POST    owner: add a member
+``/console/ventures/{venture}/members/{id}/remove``  POST  owner (not the last owner)
+``/console/ventures/{venture}/audit``              GET     owner: the audit log
 ``/console/studies/{study}``                       GET     owner, analyst, viewer
                                                            (shared): live figures
 ``/console/studies/{study}/status``                POST    owner, analyst
@@ -24,7 +29,14 @@ route                                              method  who
                                                            ``choices.parquet``)
 ``/console/studies/{study}/answers.csv``           GET     owner, analyst
 ``/console/studies/{study}/respondents.csv``       GET     owner, analyst
+``/console/studies/{study}/privacy``               GET     owner: data protection
+``/console/studies/{study}/privacy/export``        GET     owner: one respondent (JSON)
+``/console/studies/{study}/privacy/delete``        POST    owner: one respondent
+``/console/studies/{study}/retention``             POST    owner: keep answers N days
 =================================================  ======  ===========================
+
+Every change and every download is written to the audit log (``record_event``) in
+the transaction that makes it; owners read the log of their venture.
 
 A study the user may not read is 404 (its existence is not told); one they may
 read but not change is 403. Every POST carries the session's CSRF token; the
@@ -57,6 +69,14 @@ from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
 from offerlab.field._export import answers_table, choice_data, respondents_table
+from offerlab.field._privacy import (
+    FIND_BY,
+    MAX_RETENTION_DAYS,
+    delete_respondent,
+    export_respondent,
+    purge_expired,
+    set_retention,
+)
 from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
     MAX_MARKET_TEXT,
@@ -68,6 +88,7 @@ from offerlab.field._simulator import (
 from offerlab.models._by_name import decision_model_title
 from offerlab.report import json_for_html
 from offerlab.store import (
+    AuditEvent,
     Membership,
     QuotaCell,
     Respondent,
@@ -75,6 +96,7 @@ from offerlab.store import (
     StudyShare,
     User,
     Venture,
+    record_event,
 )
 from offerlab.study import parse_study
 
@@ -102,6 +124,8 @@ COOKIE = "offerlab_console"
 LOGIN_COOKIE = "offerlab_login"
 MAX_STUDY_TEXT = 512 * 1024
 MAX_SIMULATED = 200
+MAX_AUDIT_ROWS = 500
+PURGE_EVERY = 3600.0
 
 
 class Console:
@@ -112,14 +136,23 @@ class Console:
         self.engine: Engine = registry.engine
         self.templates = templates
         self.secure = secure_cookies
+        self.purged_at = 0.0
 
     # -- helpers ------------------------------------------------------------------------
-    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    def page(
+        self,
+        request: Request,
+        name: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **context: Any,
+    ) -> Response:
         return self.templates.TemplateResponse(
             request,
             name,
             {"lang": "en", "title": "offerlab console", **context},
             status_code=status,
+            headers=headers,
         )
 
     def user(self, request: Request) -> _auth.SessionUser | None:
@@ -222,19 +255,23 @@ class Console:
         password = form.get("password", "")[:1024]
         client = request.client.host if request.client else ""
 
-        def attempt() -> tuple[str, str] | str | None:
+        def attempt() -> tuple[str, str] | float | None:
+            at = _auth.now()
             with Session(self.engine) as session, session.begin():
-                keys = [f"email:{email.strip().lower()}", f"client:{client}"]
-                if _auth.rate_limited(session, keys):
-                    return "limited"
-                return _auth.login(session, email, password, client)
+                wait = _auth.login_wait(session, email, client, at)
+                if wait > 0:
+                    return wait  # the password is not even checked: no oracle while waiting
+                return _auth.login(session, email, password, client, at)
 
         result = await run_in_threadpool(attempt)
-        if result == "limited":
-            return PlainTextResponse(
-                "too many failed logins; try again in 15 minutes",
-                status_code=429,
-                headers={"Retry-After": str(int(_auth.WINDOW))},
+        if isinstance(result, float):
+            return self.page(
+                request,
+                "console_login.html",
+                429,
+                login_csrf=cookie,
+                error=f"Too many failed logins: wait {_auth.duration_text(result)} and try again.",
+                headers={"Retry-After": str(max(1, int(result + 0.999)))},
             )
         if result is None:
             return self.page(
@@ -299,6 +336,9 @@ class Console:
                 return out
 
         ventures = await run_in_threadpool(listing)
+        if time.time() - self.purged_at > PURGE_EVERY:  # retention, between server starts
+            self.purged_at = time.time()
+            await run_in_threadpool(purge_expired, self.engine)
         return self.page(request, "console_index.html", user=user, ventures=ventures)
 
     async def create_study(self, request: Request) -> Response:
@@ -330,6 +370,14 @@ class Console:
             fielding = Fielding.open(self.engine, study, text, status="testing")
             with Session(self.engine) as session, session.begin():
                 session.get_one(StudyRow, fielding.study_id).venture_id = venture
+                record_event(
+                    session,
+                    "study.create",
+                    user_id=user.id,
+                    venture_id=venture,
+                    study_id=fielding.study_id,
+                    detail={"name": study.name},
+                )
             self.registry.add(fielding)
             return study.name
 
@@ -348,24 +396,202 @@ class Console:
         user, form = checked
         venture = request.path_params["venture"]
 
-        def add() -> Response:
-            with Session(self.engine) as session, session.begin():
-                if _auth.venture_role(session, user.id, venture) != "owner":
-                    return PlainTextResponse("only owners add members", status_code=403)
-                name = session.get_one(Venture, venture).name
-                try:
+        def add() -> str | None:
+            try:
+                with Session(self.engine) as session, session.begin():
+                    if _auth.venture_role(session, user.id, venture) != "owner":
+                        return "forbidden"
                     _auth.add_member(
                         session,
-                        name,
+                        session.get_one(Venture, venture).name,
                         form.get("email", "")[:254],
                         form.get("role", ""),
-                        form.get("password") or None,
+                        form.get("password", "")[:1024] or None,
+                        by=user.id,
                     )
-                except ValueError as error:
-                    return PlainTextResponse(str(error), status_code=422)
-            return RedirectResponse("/console/", status_code=303)
+            except ValueError as error:  # nothing was stored: the transaction rolled back
+                return str(error)
+            return None
 
-        return await run_in_threadpool(add)
+        problem = await run_in_threadpool(add)
+        if problem == "forbidden":
+            return PlainTextResponse("only owners add members", status_code=403)
+        if problem is not None:
+            return await self._members_page(
+                request,
+                user,
+                venture,
+                error=problem,
+                email=form.get("email", "")[:254] or " ",
+                role=form.get("role", "viewer"),
+            )
+        return RedirectResponse(f"/console/ventures/{venture}/members", status_code=303)
+
+    # -- members, the audit log, the user's own password ------------------------------------
+    async def _owner_of(self, request: Request) -> tuple[Any, int] | Response:
+        """The logged-in owner and the venture of a page only its owners see, or the refusal."""
+        user = await run_in_threadpool(self.user, request)
+        if user is None:
+            return RedirectResponse("/console/login", status_code=303)
+        venture = request.path_params["venture"]
+        with Session(self.engine) as session:
+            role = _auth.venture_role(session, user.id, venture)
+        if role is None:
+            return PlainTextResponse("no such venture", status_code=404)
+        if role != "owner":
+            return PlainTextResponse("only the venture's owners see this page", status_code=403)
+        return user, venture
+
+    async def members(self, request: Request) -> Response:
+        found = await self._owner_of(request)
+        if isinstance(found, Response):
+            return found
+        return await self._members_page(request, *found)
+
+    async def _members_page(
+        self,
+        request: Request,
+        user: Any,
+        venture: int,
+        error: str = "",
+        email: str = "",
+        role: str = "viewer",
+    ) -> Response:
+        def listing() -> tuple[str, list[Any]]:
+            with Session(self.engine) as session:
+                name = session.get_one(Venture, venture).name
+                rows = session.execute(
+                    select(User.id, User.email, Membership.role)
+                    .join(Membership, Membership.user_id == User.id)
+                    .where(Membership.venture_id == venture)
+                    .order_by(Membership.role, User.email)
+                ).all()
+                return name, rows
+
+        name, rows = await run_in_threadpool(listing)
+        owners = sum(1 for r in rows if r.role == "owner")
+        return self.page(
+            request,
+            "console_members.html",
+            422 if error else 200,
+            user=user,
+            venture={"id": venture, "name": name},
+            members=rows,
+            owners=owners,
+            error=error,
+            email=email,
+            role=role,
+            min_password=_auth.MIN_PASSWORD,
+        )
+
+    async def remove_member(self, request: Request) -> Response:
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+        user, _ = checked
+        venture, member = request.path_params["venture"], request.path_params["member"]
+
+        def remove() -> str | None:
+            with Session(self.engine) as session, session.begin():
+                if _auth.venture_role(session, user.id, venture) != "owner":
+                    return "forbidden"
+                return _auth.remove_member(session, venture, member, by=user.id)
+
+        problem = await run_in_threadpool(remove)
+        if problem == "forbidden":
+            return PlainTextResponse("only owners remove members", status_code=403)
+        if problem is not None:
+            return await self._members_page(request, user, venture, error=problem)
+        if member == user.id:  # an owner who left the venture no longer sees its members
+            return RedirectResponse("/console/", status_code=303)
+        return RedirectResponse(f"/console/ventures/{venture}/members", status_code=303)
+
+    async def audit(self, request: Request) -> Response:
+        found = await self._owner_of(request)
+        if isinstance(found, Response):
+            return found
+        user, venture = found
+
+        def events() -> tuple[str, list[dict[str, str]]]:
+            with Session(self.engine) as session:
+                name = session.get_one(Venture, venture).name
+                studies = select(StudyRow.id).where(StudyRow.venture_id == venture)
+                rows = session.execute(
+                    select(AuditEvent, StudyRow.name)
+                    .outerjoin(StudyRow, StudyRow.id == AuditEvent.study_id)
+                    .where((AuditEvent.venture_id == venture) | AuditEvent.study_id.in_(studies))
+                    .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                    .limit(MAX_AUDIT_ROWS)
+                ).all()
+                return name, [
+                    {
+                        "when": _when(event.at, seconds=True),
+                        "who": event.actor or "offerlab (command line or server)",
+                        "what": describe_event(event.action, event.detail or {}),
+                        "action": event.action,
+                        "study": study_name or (event.detail or {}).get("name", ""),
+                    }
+                    for event, study_name in rows
+                ]
+
+        name, rows = await run_in_threadpool(events)
+        return self.page(
+            request,
+            "console_audit.html",
+            user=user,
+            venture={"id": venture, "name": name},
+            events=rows,
+            limit=MAX_AUDIT_ROWS,
+        )
+
+    async def account(self, request: Request) -> Response:
+        user = await run_in_threadpool(self.user, request)
+        if user is None:
+            return RedirectResponse("/console/login", status_code=303)
+        changed = request.query_params.get("changed") == "1"
+        return self._account_page(
+            request, user, message="Your password was changed." if changed else ""
+        )
+
+    def _account_page(
+        self, request: Request, user: Any, error: str = "", message: str = "", status: int = 200
+    ) -> Response:
+        return self.page(
+            request,
+            "console_account.html",
+            status,
+            user=user,
+            error=error,
+            message=message,
+            min_password=_auth.MIN_PASSWORD,
+            max_password=_auth.MAX_PASSWORD,
+        )
+
+    async def change_password(self, request: Request) -> Response:
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+        user, form = checked
+        new, again = form.get("new_password", ""), form.get("new_password_again", "")
+        client = request.client.host if request.client else ""
+        token = request.cookies.get(COOKIE, "")
+
+        def change() -> str | None:
+            if new != again:
+                return "the two new passwords differ"
+            with Session(self.engine) as session, session.begin():
+                problem = _auth.change_password(
+                    session, user.id, form.get("current_password", ""), new, client
+                )
+                if problem is None:
+                    _auth.end_other_sessions(session, user.id, token)
+                return problem
+
+        problem = await run_in_threadpool(change)
+        if problem is not None:
+            status = 429 if problem.startswith("too many") else 422
+            return self._account_page(request, user, error=problem, status=status)
+        return RedirectResponse("/console/account?changed=1", status_code=303)
 
     # -- one study ------------------------------------------------------------------------------
     async def study(self, request: Request) -> Response:
@@ -382,6 +608,7 @@ class Console:
             study=row,
             figures=figures,
             can_write=access.write,
+            is_owner=access.role == "owner",
             link=f"/s/{row.name}",
             test_link=f"/s/{row.name}?offerlab_test={fielding.test_key}" if access.write else "",
         )
@@ -403,7 +630,7 @@ class Console:
         checked = await self._post_for_study(request)
         if isinstance(checked, Response):
             return checked
-        _, form, (_, row) = checked
+        user, form, (_, row) = checked
         email = form.get("email", "").strip().lower()
 
         def add() -> Response:
@@ -424,6 +651,14 @@ class Console:
                 ).first()
                 if exists is None:
                     session.add(StudyShare(study_id=row.id, user_id=viewer))
+                    record_event(
+                        session,
+                        "study.share",
+                        user_id=user.id,
+                        venture_id=row.venture_id,
+                        study_id=row.id,
+                        detail={"email": email},
+                    )
             return RedirectResponse(f"/console/studies/{row.name}", status_code=303)
 
         return await run_in_threadpool(add)
@@ -434,12 +669,145 @@ class Console:
             return checked
         _, form, (fielding, _) = checked
         n = form.get("n", "")
-        if not n.isdigit() or not 1 <= int(n) <= MAX_SIMULATED:
+        if not (n.isascii() and n.isdigit()) or not 1 <= int(n) <= MAX_SIMULATED:
             return PlainTextResponse(f"n is a whole number from 1 to {MAX_SIMULATED}", 422)
         if fielding.status() == "closed":
             return PlainTextResponse("the study is closed", status_code=409)
         await run_in_threadpool(simulate_respondents, fielding, int(n))
         return RedirectResponse(f"/console/studies/{fielding.study.name}", status_code=303)
+
+    # -- data protection ------------------------------------------------------------------------
+    def _record(self, action: str, user_id: int, row: StudyRow, detail: dict[str, Any]) -> None:
+        with Session(self.engine) as session, session.begin():
+            record_event(
+                session,
+                action,
+                user_id=user_id,
+                venture_id=row.venture_id,
+                study_id=row.id,
+                detail=detail,
+            )
+
+    async def _owner_study(
+        self, request: Request, post: bool
+    ) -> tuple[Any, dict[str, str], StudyRow] | Response:
+        """User, form (empty for a GET) and row of a study only its venture's owners handle."""
+        form: dict[str, str] = {}
+        if post:
+            checked = await self._post_user(request)
+            if isinstance(checked, Response):
+                return checked
+            user, form = checked
+        else:
+            user = await run_in_threadpool(self.user, request)
+            if user is None:
+                return RedirectResponse("/console/login", status_code=303)
+        row, access = await run_in_threadpool(self._access, user.id, request.path_params["study"])
+        if row is None or not access.read:
+            return PlainTextResponse("no such study", status_code=404)
+        if access.role != "owner":
+            return PlainTextResponse("only the venture's owners handle personal data", 403)
+        return user, form, row
+
+    async def privacy(self, request: Request) -> Response:
+        found = await self._owner_study(request, post=False)
+        if isinstance(found, Response):
+            return found
+        user, _, row = found
+        return self._privacy_page(request, user, row)
+
+    def _privacy_page(
+        self, request: Request, user: Any, row: StudyRow, *, error: str = "", message: str = ""
+    ) -> Response:
+        return self.page(
+            request,
+            "console_privacy.html",
+            422 if error else 200,
+            user=user,
+            study=row,
+            error=error,
+            message=message,
+            find_by=FIND_BY,
+            max_days=MAX_RETENTION_DAYS,
+        )
+
+    async def delete_respondent(self, request: Request) -> Response:
+        found = await self._owner_study(request, post=True)
+        if isinstance(found, Response):
+            return found
+        user, form, row = found
+        if form.get("confirm") != "yes":
+            return self._privacy_page(
+                request, user, row, error="Tick the box to confirm the deletion."
+            )
+        by, value = form.get("by", ""), form.get("value", "")
+        try:
+            count, invitations = await run_in_threadpool(
+                delete_respondent, self.engine, row, by, value, user_id=user.id
+            )
+        except ValueError as error:
+            return self._privacy_page(request, user, row, error=str(error))
+        if count == 0 and invitations == 0:
+            return self._privacy_page(
+                request, user, row, error="No respondent of this study has that token or ID."
+            )
+        if count == 0:
+            message = "The invitation had not been used; it is deleted."
+        else:
+            people = "respondent" if count == 1 else "respondents"
+            message = f"Deleted {count} {people} and their answers."
+        return self._privacy_page(request, user, row, message=message)
+
+    async def export_respondent(self, request: Request) -> Response:
+        found = await self._owner_study(request, post=False)
+        if isinstance(found, Response):
+            return found
+        user, _, row = found
+        by = request.query_params.get("by", "")
+        value = request.query_params.get("value", "")
+        try:
+            document = await run_in_threadpool(
+                export_respondent, self.engine, row, by, value, user_id=user.id
+            )
+        except ValueError as error:
+            return self._privacy_page(request, user, row, error=str(error))
+        if not document["respondents"]:
+            return self._privacy_page(
+                request, user, row, error="No respondent of this study has that token or ID."
+            )
+        return Response(
+            json.dumps(document, ensure_ascii=False, indent=2),
+            media_type="application/json; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{row.name}_respondent.json"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    async def retention(self, request: Request) -> Response:
+        found = await self._owner_study(request, post=True)
+        if isinstance(found, Response):
+            return found
+        user, form, row = found
+        text = form.get("days", "").strip()
+        if text and not (text.isascii() and text.isdigit() and len(text) <= 5):
+            return self._privacy_page(
+                request, user, row, error="Days are a whole number, or empty to keep answers."
+            )
+        days = int(text) if text else None
+        try:
+            purged = await run_in_threadpool(set_retention, self.engine, row, days, user_id=user.id)
+        except ValueError as error:
+            return self._privacy_page(request, user, row, error=str(error))
+        row = await run_in_threadpool(self._reload, row.id)
+        kept = f"kept {days} days" if days else "kept until you delete them"
+        return self._privacy_page(
+            request, user, row, message=f"Answers are now {kept}; {purged} deleted now."
+        )
+
+    def _reload(self, study_id: int) -> StudyRow:
+        with Session(self.engine) as session:
+            return session.get_one(StudyRow, study_id)
 
     # -- the market simulator ----------------------------------------------------------------
     async def simulator(self, request: Request) -> Response:
@@ -533,7 +901,7 @@ class Console:
         found = await self._get_for_study(request, write=True)
         if isinstance(found, Response):
             return found
-        _, fielding, row = found
+        user, fielding, row = found
         what = request.path_params["what"]
         makers = {
             "choices.csv": choice_data,
@@ -544,6 +912,9 @@ class Console:
         if what not in makers:
             return PlainTextResponse("no such download", status_code=404)
         frame = await run_in_threadpool(makers[what], fielding)
+        await run_in_threadpool(
+            self._record, "study.download", user.id, row, {"what": what, "rows": len(frame)}
+        )
         name = f"{row.name}_{what}"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         if what.endswith(".parquet"):  # raw: a typed format no spreadsheet evaluates
@@ -567,8 +938,45 @@ def _page_json(stored: str) -> str:
     return json_for_html(json.loads(stored))
 
 
-def _when(seconds: float | None) -> str:
-    return "–" if seconds is None else time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
+def _when(at: float | None, seconds: bool = False) -> str:
+    shape = "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
+    return "–" if at is None else time.strftime(shape, time.gmtime(at))
+
+
+_EVENT_TEXT = {
+    "study.create": "created the study",
+    "study.status": "changed the status from {from} to {to}",
+    "study.simulate_tests": "ran {n} simulated test respondents",
+    "study.share": "shared the study with {email}",
+    "study.unshare": "stopped sharing the study with {email}",
+    "study.download": "downloaded {what}",
+    "simulator.publish": "published a market simulator ({model})",
+    "member.add": "added {email} as {role}",
+    "member.remove": "removed {email} ({role})",
+    "member.role": "made {email} {to} (was {from})",
+    "user.password": "changed their password",
+    "respondent.delete": "deleted {respondents} found by {by}",
+    "respondent.export": "exported the data of {respondents} found by {by}",
+    "study.retention": "set the retention period to {to} days (was {from})",
+    "study.retention_purge": "deleted {respondents} older than {days} days (retention)",
+}
+
+
+_FOUND_BY = {"invitation": "invitation token", "panel_id": "panel ID"}
+
+
+def describe_event(action: str, detail: dict[str, Any]) -> str:
+    """One audit event in words; its raw detail if a field is missing."""
+    shown = {k: ("none" if v is None else v) for k, v in detail.items()}
+    if isinstance(detail.get("count"), int):
+        shown["respondents"] = f"{detail['count']} respondent" + "s" * (detail["count"] != 1)
+    shown["by"] = _FOUND_BY.get(detail.get("by"), detail.get("by"))
+    if action == "study.retention" and detail.get("to") is None:
+        return "removed the retention period (answers are kept)"
+    try:
+        return _EVENT_TEXT[action].format(**shown)
+    except (KeyError, IndexError, ValueError):
+        return f"{action} {json.dumps(detail, ensure_ascii=False)[:200]}"
 
 
 def live_figures(fielding: Fielding) -> dict[str, Any]:
@@ -670,8 +1078,17 @@ def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bo
         Route("/console/login", c.login, methods=["POST"]),
         Route("/console/logout", c.logout, methods=["POST"]),
         Route("/console/", c.index, methods=["GET"]),
+        Route("/console/account", c.account, methods=["GET"]),
+        Route("/console/account/password", c.change_password, methods=["POST"]),
         Route("/console/ventures/{venture:id}/studies", c.create_study, methods=["POST"]),
+        Route("/console/ventures/{venture:id}/members", c.members, methods=["GET"]),
         Route("/console/ventures/{venture:id}/members", c.add_member, methods=["POST"]),
+        Route(
+            "/console/ventures/{venture:id}/members/{member:id}/remove",
+            c.remove_member,
+            methods=["POST"],
+        ),
+        Route("/console/ventures/{venture:id}/audit", c.audit, methods=["GET"]),
         Route("/console/studies/{study}", c.study, methods=["GET"]),
         Route("/console/studies/{study}/status", c.set_status, methods=["POST"]),
         Route("/console/studies/{study}/simulate", c.simulate, methods=["POST"]),
@@ -679,5 +1096,9 @@ def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bo
         Route("/console/studies/{study}/simulator", c.simulator, methods=["GET"]),
         Route("/console/studies/{study}/simulator", c.publish, methods=["POST"]),
         Route("/console/assets/simulator.js", c.simulator_script, methods=["GET"]),
+        Route("/console/studies/{study}/privacy", c.privacy, methods=["GET"]),
+        Route("/console/studies/{study}/privacy/export", c.export_respondent, methods=["GET"]),
+        Route("/console/studies/{study}/privacy/delete", c.delete_respondent, methods=["POST"]),
+        Route("/console/studies/{study}/retention", c.retention, methods=["POST"]),
         Route("/console/studies/{study}/{what}", c.download, methods=["GET"]),
     ]

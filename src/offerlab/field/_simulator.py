@@ -30,7 +30,7 @@ from offerlab.models._by_name import DECISION_MODELS, fit_decision_model
 from offerlab.report import json_for_html
 from offerlab.report._html import simulator_data
 from offerlab.simulate._shares import offer_warnings
-from offerlab.store import SimulatorRow
+from offerlab.store import SimulatorRow, StudyRow, record_event
 from offerlab.study import CategoricalAttribute, Study
 
 __all__ = [
@@ -139,6 +139,14 @@ def publish_simulator(
         )
         session.add(row)
         session.flush()
+        record_event(
+            session,
+            "simulator.publish",
+            user_id=user_id,
+            venture_id=session.get_one(StudyRow, fielding.study_id).venture_id,
+            study_id=fielding.study_id,
+            detail={"model": model},
+        )
         return row.id, spec
 
 

@@ -69,6 +69,9 @@ class StudyRow(Base):
     venture_id: Mapped[int | None] = mapped_column(
         ForeignKey("ventures.id", ondelete="SET NULL"), nullable=True
     )
+    retention_days: Mapped[int | None] = mapped_column(
+        Integer, nullable=True, doc="Respondents who started longer ago are deleted; None: kept."
+    )
 
     __table_args__ = (
         CheckConstraint("status IN ('testing', 'live', 'paused', 'closed')", name="status"),
