@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from offerlab.data import ChoiceData
 from offerlab.field import _auth
-from offerlab.store import ConsoleSession, StudyRow, User
+from offerlab.store import AuditEvent, ConsoleSession, StudyRow, User
 from offerlab.study import parse_study
 
 PASSWORD = "correct horse battery staple"
@@ -72,19 +72,39 @@ TABLE = [
     ("GET", "/console/login", None, [200] * 7),
     ("GET", "/console/", None, [303, 303, 200, 200, 200, 200, 200]),
     ("GET", "/console/studies/tiny", None, [303, 303, 200, 404, 200, 200, 404]),
+    # the study is live: simulated tests run; the analyst pauses, the owner then finds it paused
+    ("POST", "/console/studies/tiny/simulate", {"n": "1"}, [403, 403, 403, 404, 303, 303, 404]),
     (
         "POST",
         "/console/studies/tiny/status",
         {"action": "pause"},
-        [403, 403, 403, 404, 303, 303, 404],
+        [403, 403, 403, 404, 303, 409, 404],
+    ),
+    ("POST", "/console/studies/tiny/simulate", {"n": "1"}, [403, 403, 403, 404, 409, 409, 404]),
+    (
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "resume"},
+        [403, 403, 403, 404, 303, 409, 404],
+    ),
+    (  # no launch from live (nor of a closed study: only reopen)
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "launch", "confirm": "yes"},
+        [403, 403, 403, 404, 409, 409, 404],
+    ),
+    (  # close asks to confirm first (a page, 200) and changes nothing
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "close"},
+        [403, 403, 403, 404, 200, 200, 404],
     ),
     (
         "POST",
         "/console/studies/tiny/status",
-        {"action": "launch"},
-        [403, 403, 403, 404, 303, 303, 404],
+        {"action": "nap"},
+        [403, 403, 403, 404, 422, 422, 404],
     ),
-    ("POST", "/console/studies/tiny/simulate", {"n": "1"}, [403, 403, 403, 404, 303, 303, 404]),
     (
         "POST",
         "/console/studies/tiny/share",
@@ -101,6 +121,25 @@ TABLE = [
     ("GET", "/console/assets/simulator.js", None, [200] * 7),
     ("POST", "/console/ventures/{A}/studies", "new-study", [403, 403, 403, 403, 303, 303, 403]),
     ("POST", "/console/ventures/{A}/members", "new-member", [403, 403, 403, 403, 403, 303, 403]),
+    # last, as it ends fielding: the analyst closes; only an owner reopens, confirmed
+    (
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "close", "confirm": "yes"},
+        [403, 403, 403, 404, 303, 409, 404],
+    ),
+    (
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "reopen", "to": "live"},
+        [403, 403, 403, 404, 403, 200, 404],
+    ),
+    (
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "reopen", "to": "paused", "confirm": "yes"},
+        [403, 403, 403, 404, 403, 303, 404],
+    ),
 ]
 
 
@@ -137,6 +176,22 @@ def test_every_console_route_for_every_role(tmp_path) -> None:
     with Session(fielding.engine) as s:  # only the analyst's and the owner's studies were made
         names = set(s.execute(select(StudyRow.name)).scalars())
     assert names == {"tiny", "t_analyst", "t_owner"}
+    assert fielding.status() == "paused"  # reopened by the owner
+    with Session(fielding.engine) as s:  # every move and test run is in the audit log
+        events = s.execute(
+            select(AuditEvent.actor, AuditEvent.action, AuditEvent.detail)
+            .where(AuditEvent.study_id == fielding.study_id)
+            .order_by(AuditEvent.id)
+        ).all()
+    moves = [(a, e["from"], e["to"]) for a, act, e in events if act == "study.status"]
+    assert moves == [
+        ("analyst@a.ch", "live", "paused"),
+        ("analyst@a.ch", "paused", "live"),
+        ("analyst@a.ch", "live", "closed"),
+        ("owner@a.ch", "closed", "paused"),
+    ]
+    tests = [(a, e) for a, act, e in events if act == "study.simulate_tests"]
+    assert tests == [("analyst@a.ch", {"n": 1}), ("owner@a.ch", {"n": 1})]
 
 
 def test_posts_without_the_csrf_token_change_nothing(tmp_path) -> None:
@@ -197,13 +252,16 @@ def test_an_analyst_creates_tests_launches_and_downloads_a_study(tmp_path) -> No
         data={"study_yaml": text.replace("type: consent", "type: konsent"), "csrf": csrf},
     )
     assert broken.status_code == 422 and "konsent" in broken.text
-    assert (
-        c.post("/console/studies/launch_me/simulate", data={"n": "3", "csrf": csrf}).status_code
-        == 303
-    )
+    status = "/console/studies/launch_me/status"
+    simulate = "/console/studies/launch_me/simulate"
+    assert c.post(simulate, data={"n": "3", "csrf": csrf}).status_code == 409  # a draft
+    assert client(fielding).get("/s/launch_me").status_code == 503  # not open yet
+    assert c.post(status, data={"action": "test", "csrf": csrf}).status_code == 303
+    assert c.post(simulate, data={"n": "3", "csrf": csrf}).status_code == 303
     page = c.get("/console/studies/launch_me").text
     assert re.search(r'id="tests">3<', page) and re.search(r'id="completes">0<', page)
-    c.post("/console/studies/launch_me/status", data={"action": "launch", "csrf": csrf})
+    assert client(fielding).get("/s/launch_me").status_code == 503  # tests only
+    c.post(status, data={"action": "launch", "csrf": csrf, "confirm": "yes"})
     for i in range(3):  # real respondents after the launch
         respondent = client(fielding)
         b = Browser(respondent, seed=i)
