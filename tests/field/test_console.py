@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from offerlab.data import ChoiceData
 from offerlab.field import _auth
-from offerlab.store import AuditEvent, ConsoleSession, StudyRow, User
+from offerlab.store import AuditEvent, ConsoleSession, QuotaCell, StudyRow, User
 from offerlab.study import parse_study
 
 PASSWORD = "correct horse battery staple"
@@ -446,3 +446,82 @@ def test_a_latent_class_fit_the_answers_cannot_identify_publishes_without_interv
     assert payload["draws"] is None
     assert "no finite covariance" in page and "shares come without intervals" in page
     assert len(payload["weights"]) == 2  # the two classes, by their shares
+
+
+def _buttons(c, study: str = "tiny") -> list[str]:
+    page = c.get(f"/console/studies/{study}").text
+    return re.findall(r'<button type="submit">([^<]+?)(?: …)?</button>', page)[1:]  # not log out
+
+
+def test_a_closed_study_is_launched_again_only_by_an_owners_confirmed_reopen(tmp_path) -> None:
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'cycle.db'}")
+    analyst, owner = client(fielding), client(fielding)
+    _login(analyst, "analyst@a.ch")
+    _login(owner, "owner@a.ch")
+    a_csrf, o_csrf = _csrf(analyst), _csrf(owner)
+    status = "/console/studies/tiny/status"
+    assert _buttons(analyst)[:2] == ["Pause", "Close"]  # live: only the moves from here
+    # close asks first; the confirmation page is a form that works without JavaScript
+    asked = analyst.post(status, data={"action": "close", "csrf": a_csrf})
+    assert asked.status_code == 200 and 'name="confirm" value="yes"' in asked.text
+    assert fielding.status() == "live"
+    confirm = dict(re.findall(r'name="(\w+)" value="([^"]*)"', asked.text.split("<main>")[1]))
+    assert analyst.post(status, data=confirm).status_code == 303
+    assert fielding.status() == "closed"
+    for move in ("launch", "resume", "test"):  # no way back but reopen
+        r = analyst.post(status, data={"action": move, "confirm": "yes", "csrf": a_csrf})
+        assert r.status_code == 409 and fielding.status() == "closed"
+    assert "Launch" not in _buttons(analyst) and "Reopen (live)" not in _buttons(analyst)
+    r = analyst.post(
+        status, data={"action": "reopen", "to": "live", "confirm": "yes", "csrf": a_csrf}
+    )
+    assert r.status_code == 403 and fielding.status() == "closed"
+    assert _buttons(owner)[:2] == ["Reopen (live)", "Reopen (paused)"]
+    r = owner.post(status, data={"action": "reopen", "to": "live", "csrf": o_csrf})
+    assert r.status_code == 200 and fielding.status() == "closed"  # asked first
+    r = owner.post(
+        status, data={"action": "reopen", "to": "live", "confirm": "yes", "csrf": o_csrf}
+    )
+    assert r.status_code == 303 and fielding.status() == "live"
+    # pausing with "people inside wait": the setting is stored with the move
+    r = owner.post(status, data={"action": "pause", "inside": "stop", "csrf": o_csrf})
+    assert r.status_code == 303 and fielding.state().finish_when_paused is False
+    assert "wait until it resumes" in owner.get("/console/studies/tiny").text
+    with Session(fielding.engine) as s:
+        moves = s.execute(
+            select(AuditEvent.actor, AuditEvent.detail)
+            .where(AuditEvent.action == "study.status")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [(a, d["from"], d["to"]) for a, d in moves] == [
+        ("analyst@a.ch", "live", "closed"),
+        ("owner@a.ch", "closed", "live"),
+        ("owner@a.ch", "live", "paused"),
+    ]
+    assert moves[-1][1]["finish_when_paused"] is False
+
+
+def test_simulated_test_respondents_never_count_toward_quota_cells(tmp_path) -> None:
+    from offerlab.field._console import live_figures, simulate_respondents
+
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'quota.db'}")
+    c = client(fielding)
+    _login(c, "analyst@a.ch")
+    assert c.post("/console/studies/tiny/simulate", data={"n": "10", "csrf": _csrf(c)}).is_redirect
+    simulate_respondents(fielding, 20, seed=3)
+    with Session(fielding.engine) as s:
+        counts = dict(s.execute(select(QuotaCell.option, QuotaCell.count)).all())
+    figures = live_figures(fielding)
+    assert figures["tests"] == 30 and figures["complete"] == 0 and figures["started"] == 0
+    tested = {o: n for _, o, _, _, n in figures["quotas"]}
+    assert tested["young"] + tested["old"] > 0  # some test respondents completed in the cells
+    assert counts == {"young": 0, "old": 0}  # and none of them counted
+    page = c.get("/console/studies/tiny").text
+    assert "Test completes (not counted)" in page
+    # a real complete still counts, in its cell only
+    browser = Browser(client(fielding))
+    browser.enter("/s/tiny?pid=real")
+    browser.finish({**QUALIFY, "band": {"answer": "old"}})
+    with Session(fielding.engine) as s:
+        counts = dict(s.execute(select(QuotaCell.option, QuotaCell.count)).all())
+    assert counts == {"young": 0, "old": 1}
