@@ -151,9 +151,14 @@ def respondent(base: str, i: int, rec: Record, start: threading.Barrier) -> None
     rng = np.random.default_rng(i)
     with httpx.Client(base_url=base, timeout=30, follow_redirects=False) as c:
         start.wait()
-        url = _request(c, "GET", f"/s/car_subscription?psid=b{i}", rec).headers["location"]
+        # the entry form; its POST makes the respondent (a retried POST finds the same one)
+        entry = read_form(_request(c, "GET", f"/s/car_subscription?psid=b{i}", rec).text)
+        fields = fill_form(entry, rng, QUALIFY)
+        r = _request(c, "POST", entry.action, rec, data=dict(_multi(fields)))
+        url = r.headers["location"]
         with rec.lock:
             rec.tokens.append(url.rsplit("/", 1)[1])
+            rec.acknowledged.append((url.rsplit("/", 1)[1], entry.key, fields))
         for _ in range(200):
             r = _request(c, "GET", url, rec)
             if r.status_code == 303:
