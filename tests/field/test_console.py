@@ -517,7 +517,7 @@ def test_simulated_test_respondents_never_count_toward_quota_cells(tmp_path) -> 
     assert tested["young"] + tested["old"] > 0  # some test respondents completed in the cells
     assert counts == {"young": 0, "old": 0}  # and none of them counted
     page = c.get("/console/studies/tiny").text
-    assert "Test completes (not counted)" in page
+    assert "Tests (not counted)" in page
     # a real complete still counts, in its cell only
     browser = Browser(client(fielding))
     browser.enter("/s/tiny?pid=real")

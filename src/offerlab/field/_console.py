@@ -62,6 +62,7 @@ from offerlab.field._lifecycle import (
     STATES,
     LifecycleError,
     Move,
+    admission,
     moves_from,
     transition,
 )
@@ -405,6 +406,8 @@ class Console:
             figures=figures,
             moves=moves if access.write else [],
             state_text=STATE_TEXTS[row.status],
+            can_simulate=admission(row.status, inside=False, test=True, finish_when_paused=True)
+            is None,
             can_write=access.write,
             link=f"/s/{row.name}",
             test_link=f"/s/{row.name}?offerlab_test={fielding.test_key}" if access.write else "",
