@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from _respondent import QUALIFY, TINY, Browser, client, tiny
+from _respondent import QUALIFY, TINY, Browser, client, start, tiny
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,12 @@ EMAILS = {
 }
 # (method, path, form, expected per role in ROLES order)
 TABLE = [
+    # the respondent side: the link's entry form for everyone (the respondent's cookie
+    # leads back to them); its POST makes a respondent (or leads back)
+    ("GET", "/s/tiny", None, [200, 303, 200, 200, 200, 200, 200]),
+    ("POST", "/s/tiny", "entry", [303] * 7),
+    ("GET", "/s/nope", None, [404] * 7),
+    ("POST", "/s/nope", "entry", [404] * 7),
     ("GET", "/console/login", None, [200] * 7),
     ("GET", "/console/", None, [303, 303, 200, 200, 200, 200, 200]),
     ("GET", "/console/studies/tiny", None, [303, 303, 200, 404, 200, 200, 404]),
@@ -149,7 +155,7 @@ def test_every_console_route_for_every_role(tmp_path) -> None:
     for role in ROLES:
         c = client(fielding)
         if role == "respondent":
-            Browser(c).enter("/s/tiny")
+            start(c, "/s/tiny")  # a respondent who answered the first page
         elif role != "anonymous":
             assert _login(c, EMAILS[role]).status_code == 303
         clients[role] = (c, _csrf(c))
@@ -165,6 +171,8 @@ def test_every_console_route_for_every_role(tmp_path) -> None:
                 if form == "new-study":
                     text = TINY.read_text(encoding="utf-8").replace("name: tiny", f"name: t_{role}")
                     data = {"study_yaml": text}
+                elif form == "entry":
+                    data = {"page": "consent", "answer": "agree"}
                 elif form == "market":
                     data = {"model": "mnl", "market_yaml": MARKET}
                 elif form == "new-member":

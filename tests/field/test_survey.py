@@ -340,3 +340,23 @@ def test_people_behind_one_proxy_with_different_panel_ids_are_not_duplicates(
     # without a panel ID or an invitation, address and browser are the weak signal
     assert flags("/s/tiny") == {}
     assert flags("/s/tiny")["duplicate_by"] == "device"
+
+
+def test_an_entry_form_posted_again_from_another_browser_leads_nowhere_near_its_respondent(
+    database_url,
+) -> None:
+    """A double tap finds the respondent its form made; another browser with that form
+    (a forwarded or planted page) gets a fresh entry form, never that respondent's link."""
+    fielding = tiny(database_url)
+    c = client(fielding)
+    page = read_form(c.get("/s/tiny?pid=k").text)
+    fields = fill_form(page, np.random.default_rng(0), QUALIFY)
+    first = post(c, "/s/tiny", fields).headers["location"]
+    c.cookies.clear()
+    assert post(c, "/s/tiny", fields).headers["location"] == first  # the double tap
+    other = client(fielding)
+    other.headers["user-agent"] = "another browser"
+    r = post(other, "/s/tiny", fields)
+    assert r.status_code == 409 and first not in r.text and "location" not in r.headers
+    assert dict(read_form(r.text).hidden)["entry"] != page.nonce  # a fresh key
+    assert _count(fielding, Respondent) == 1
