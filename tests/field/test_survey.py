@@ -360,3 +360,25 @@ def test_an_entry_form_posted_again_from_another_browser_leads_nowhere_near_its_
     assert r.status_code == 409 and first not in r.text and "location" not in r.headers
     assert dict(read_form(r.text).hidden)["entry"] != page.nonce  # a fresh key
     assert _count(fielding, Respondent) == 1
+
+
+def test_a_survey_that_opens_with_a_choice_task_starts_with_a_button(tmp_path) -> None:
+    """The version of a choice task is drawn when the respondent is made: the entry form
+    of such a survey only starts, and the task follows on the respondent's own page."""
+    head, pages = TINY.read_text(encoding="utf-8").split("  pages:\n")
+    task = "    - id: task\n      type: choice_tasks\n"
+    fielding = tiny(
+        f"sqlite:///{tmp_path / 'task_first.db'}",
+        head + "  pages:\n" + task + pages.replace(task, ""),
+    )
+    c = client(fielding)
+    entry = c.get("/s/tiny?pid=t&lang=de")
+    assert entry.status_code == 200 and "Willkommen zur Umfrage." in entry.text
+    assert _count(fielding, Respondent) == 0
+    form = read_form(entry.text)
+    assert form.key == "start" and ("panel_pid", "t") in form.hidden
+    url = post(c, "/s/tiny", fill_form(form, np.random.default_rng(0))).headers["location"]
+    respondent = _respondent(fielding, url.rsplit("/", 1)[1])
+    assert respondent.panel == {"pid": "t"} and respondent.language == "de"
+    assert _count(fielding, Submission) == 0
+    assert read_form(c.get(url).text).key == "task.1"
