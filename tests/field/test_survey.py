@@ -65,6 +65,11 @@ def test_screeners_and_consent_screen_out_with_the_panel_parameters(database_url
         browser.enter("/s/tiny?pid=42")
         end = browser.finish({**QUALIFY, **answers})
         assert end == "https://panel.test/done?pid=42&s=screenout"
+        again = c.get("/s/tiny?pid=42")  # the link again: back to the end, nobody new
+        assert (
+            again.status_code == 303 and c.get(again.headers["location"]).headers["location"] == end
+        )
+    assert _count(fielding, Respondent) == 2
 
 
 def test_display_logic_skips_pages_whose_condition_fails(

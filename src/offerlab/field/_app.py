@@ -202,9 +202,16 @@ class _App:
         return self.message(request, fielding, key, _REFUSAL_STATUS[refusal], lang)
 
     def to_respondent(self, fielding: Fielding, token: str, request: Request) -> Response:
+        """303 to the respondent's page (keeping a ``?lang=`` asked for), with the cookie
+        that leads this browser back to them from the anonymous link."""
         asked = request.query_params.get("lang")
         keep = f"?lang={asked}" if asked in fielding.study.languages else ""
-        response = RedirectResponse(f"/r/{token}{keep}", status_code=303)
+        return self.remember(
+            RedirectResponse(f"/r/{token}{keep}", status_code=303), fielding, token
+        )
+
+    def remember(self, response: Response, fielding: Fielding, token: str) -> Response:
+        """``response`` with the cookie that leads this browser back to the respondent."""
         response.set_cookie(
             f"offerlab_{fielding.study.name}",
             token,
@@ -350,12 +357,11 @@ class _App:
         snap = result.snapshot
         if snap.refusal is not None:
             return self.refusal(request, fielding, snap.refusal, snap.language, inside=True)
-        if snap.key is None and snap.redirect:
-            response = RedirectResponse(snap.redirect, status_code=303)
-        else:
-            response = self.to_respondent(fielding, snap.token, request)
-            response.headers["location"] = f"/r/{snap.token}"
-        return response
+        if snap.key is None and snap.redirect:  # screened out on the first page
+            return self.remember(
+                RedirectResponse(snap.redirect, status_code=303), fielding, snap.token
+            )
+        return self.to_respondent(fielding, snap.token, request)
 
     async def page(self, request: Request) -> Response:
         token = request.path_params["token"]
