@@ -54,23 +54,47 @@ def post(c: TestClient, url: str, fields: list[tuple[str, str]]):
 
 
 class Browser:
-    """One respondent: enters by a link, reads each page's form, answers it."""
+    """One respondent: enters by a link, reads each page's form, answers it.
+
+    The link's entry form is the first page (answering it makes the respondent);
+    after that, ``url`` is the respondent's ``/r/{token}``.
+    """
 
     def __init__(self, c: TestClient, seed: int = 0) -> None:
         self.c = c
         self.rng = np.random.default_rng(seed)
         self.url = ""
+        self.entry: FormPage | None = None
+        self.entry_html = ""
         self.pages: list[str] = []
 
     def enter(self, link: str) -> None:
         r = self.c.get(link)
-        assert r.status_code == 303, r.text
-        location = r.headers["location"]
-        if "?" in location:  # ?lang=…: the first visit sets the language
-            self.c.get(location)
-        self.url = location.split("?")[0]
+        if r.status_code == 303:  # a respondent already started (cookie, used invitation)
+            location = r.headers["location"]
+            if "?" in location:  # ?lang=…: the visit sets the language
+                self.c.get(location)
+            self.url = location.split("?")[0]
+            self.entry = None
+            return
+        assert r.status_code == 200, r.text
+        self.entry_html = r.text
+        self.entry = read_form(r.text)
+        assert self.entry is not None and self.entry.action.startswith(("/s/", "/i/"))
+        self.url = self.entry.action
+
+    @property
+    def token(self) -> str:
+        assert self.url.startswith("/r/"), "not started yet"
+        return self.url.rsplit("/", 1)[1]
+
+    def html(self) -> str:
+        """The current page as the browser shows it."""
+        return self.entry_html if self.entry is not None else self.c.get(self.url).text
 
     def current(self) -> FormPage | None:
+        if self.entry is not None:
+            return self.entry
         r = self.c.get(self.url)
         if r.status_code == 303:
             return None
@@ -84,6 +108,10 @@ class Browser:
         r = post(self.c, self.url, fields)
         assert r.status_code == 303, (page.key, r.status_code, r.text[-2000:])
         self.pages.append(page.key)
+        if self.entry is not None:
+            self.entry = None
+            if r.headers["location"].startswith("/r/"):
+                self.url = r.headers["location"]
         return r
 
     def finish(self, answers: Mapping[str, Mapping[str, object]] | None = None) -> str:
@@ -93,3 +121,12 @@ class Browser:
             if not r.headers["location"].startswith("/r/"):
                 return str(r.headers["location"])
         raise AssertionError("the survey did not end")
+
+
+def start(c: TestClient, link: str, answers: Mapping | None = None) -> str:
+    """Enter by ``link`` and answer its entry page (QUALIFY by default): ``/r/{token}``."""
+    browser = Browser(c)
+    browser.enter(link)
+    if browser.entry is not None:
+        browser.answer(QUALIFY if answers is None else answers)
+    return browser.url

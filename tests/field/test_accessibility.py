@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from _respondent import QUALIFY, Browser, client, open_fielding, post
-
-from offerlab.field._bot import fill_form
+from _respondent import QUALIFY, Browser, client, open_fielding
 
 
 class _Audit(HTMLParser):
@@ -49,7 +47,7 @@ def test_every_page_of_the_example_is_labelled(tmp_path, study, study_text, desi
     answers = {**QUALIFY, "car_now": {"answer": "lease"}, "obstacles": {"answer": ["other"]}}
     seen = 0
     while (page := browser.current()) is not None:
-        html = browser.c.get(browser.url).text
+        html = browser.html()
         audit = _Audit()
         audit.feed(html)
         assert audit.lang == "it"
@@ -58,7 +56,7 @@ def test_every_page_of_the_example_is_labelled(tmp_path, study, study_text, desi
             if kind in ("radio", "checkbox"):
                 assert in_fieldset and audit.legends, (page.key, kind)
         seen += 1
-        post(browser.c, browser.url, fill_form(page, browser.rng, answers))
+        browser.answer(answers)
     assert seen >= 25
 
 

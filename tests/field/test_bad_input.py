@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 import numpy as np
-from _respondent import QUALIFY, client, tiny
+from _respondent import QUALIFY, client, start, tiny
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from offerlab.store import Respondent, Submission
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 OK = {303, 400, 404, 409, 413, 422}
 NAMES = ["page", "nonce", "answer", "choice", "number", "would_buy", "item_x", "open_young", "zz"]
+NAMES += ["entry", "seed", "lang", "panel_pid", "panel_zz", "offerlab_test"]  # entry forms
 VALUES = st.one_of(
     st.sampled_from(
         [
@@ -36,6 +37,10 @@ VALUES = st.one_of(
             "-1",
             "1e9",
             "99999999999999999999",
+            "2147483648",
+            "en",
+            "xx",
+            "A" * 43,
             "",
             " ",
             "task.1",
@@ -88,27 +93,30 @@ def test_fuzzed_forms_never_break_the_app_nor_store_a_bad_answer(tmp_path) -> No
 
     def fresh() -> None:
         c.cookies.clear()
-        state["url"] = c.get("/s/tiny").headers["location"]
+        state["url"] = "/s/tiny"  # the entry form: its POST makes the respondent
+
+    def current():
+        r = c.get(state["url"])
+        if r.status_code == 303 and r.headers["location"].startswith("/r/"):
+            state["url"] = r.headers["location"]  # started: the respondent's pages
+            r = c.get(state["url"])
+        if r.status_code == 303:  # finished: start another respondent
+            fresh()
+            r = c.get(state["url"])
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+        return read_form(r.text)
 
     fresh()
 
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(fields=FORMS, raw=RAW, use_raw=st.booleans())
     def run(fields: list[tuple[str, str]], raw: tuple[str, bytes], use_raw: bool) -> None:
-        r = c.get(state["url"])
-        if r.status_code == 303:  # finished: start another respondent
-            fresh()
-            r = c.get(state["url"])
-        page = read_form(r.text)
+        page = current()
         state["n"] = state.get("n", 0) + 1
         if state["n"] % 3 == 0:  # move on with a right answer, so every page gets fuzzed
             right = fill_form(page, np.random.default_rng(state["n"]), QUALIFY)
             c.post(state["url"], content=urlencode(right).encode(), headers=FORM)
-            r = c.get(state["url"])
-            if r.status_code == 303:
-                fresh()
-                r = c.get(state["url"])
-            page = read_form(r.text)
+            page = current()
         if use_raw:
             kind, body = raw
             r = c.post(state["url"], content=body, headers={"content-type": kind})
@@ -157,13 +165,13 @@ def test_wrong_tokens_and_links_are_404(tmp_path) -> None:
 def test_oversized_bodies_are_413(tmp_path) -> None:
     fielding = tiny(f"sqlite:///{tmp_path / 'big.db'}")
     c = client(fielding)
-    url = c.get("/s/tiny").headers["location"]
-    r = c.post(
-        url,
-        content=b"a=" + b"x" * 70_000,
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    )
-    assert r.status_code == 413
+    for url in ("/s/tiny", start(c, "/s/tiny")):  # the entry form and a respondent's page
+        r = c.post(
+            url,
+            content=b"a=" + b"x" * 70_000,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code == 413
 
 
 def test_fuzzed_console_requests_never_break_it(tmp_path) -> None:

@@ -183,7 +183,7 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(t
     from test_console import _setup
 
     from offerlab.data import ChoiceData
-    from offerlab.field._bot import fill_form, read_form
+    from offerlab.field._bot import _pairs, fill_form, read_form
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'console.db'}")
@@ -197,13 +197,22 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(t
             return page
 
         analyst = log_in("analyst@a.ch")
+        assert analyst.get_by_role("button", name="Close").count() == 0  # not from testing
         analyst.get_by_role("button", name="Launch").click()
+        assert "it will be live" in analyst.content()  # a confirmation first
+        assert fielding.status() == "testing"
+        analyst.get_by_role("button", name="Yes, launch").click()
         assert "(live)" in analyst.locator("h1").inner_text()
+        assert analyst.get_by_role("button", name="Launch").count() == 0
         with httpx.Client(base_url=base, timeout=30) as c:  # a respondent answers
-            url = c.get("/s/tiny?pid=pw").headers["location"]
+            url = "/s/tiny?pid=pw"  # the entry form first, then the respondent's pages
             rng = np.random.default_rng(1)
             while (r := c.get(url)).status_code == 200:
-                c.post(url, data=dict(fill_form(read_form(r.text), rng, QUALIFY)))
+                page = read_form(r.text)
+                sent = c.post(page.action, data=_pairs(fill_form(page, rng, QUALIFY)))
+                url = sent.headers["location"]
+                if not url.startswith("/r/"):  # the panel's address: the end
+                    break
         analyst.reload()
         analyst.screenshot(path=str(ARTIFACTS / "console_analyst.png"), full_page=True)
         with analyst.expect_download() as download:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import httpx
 import numpy as np
-from _respondent import QUALIFY, TINY, tiny
+from _respondent import QUALIFY, TINY, start, tiny
 from _server import running
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 def _to_last_page(base: str, i: int) -> tuple[httpx.Client, str, list[tuple[str, str]]]:
     """A respondent answers every page but the last; returns the last page's form."""
     c = httpx.Client(base_url=base, follow_redirects=False, timeout=60)
-    url = c.get(f"/s/tiny?pid=r{i}").headers["location"]
+    url = start(c, f"/s/tiny?pid=r{i}")
     rng = np.random.default_rng(i)
     while True:
         page = read_form(c.get(url).text)
@@ -81,17 +81,40 @@ def test_many_taps_on_one_page_store_it_once(database_url) -> None:
     assert {p for p, _ in pages} == {"consent", "band", "task.1", "how_many"}
 
 
+def test_many_taps_on_the_entry_form_make_one_respondent(database_url) -> None:
+    fielding = tiny(database_url)
+    with running(create_app(fielding)) as base:
+        with httpx.Client(base_url=base, timeout=60) as c:
+            page = read_form(c.get("/s/tiny?pid=tap").text)
+        fields = fill_form(page, np.random.default_rng(0), QUALIFY)
+        barrier = threading.Barrier(8)
+
+        def tap(_: int) -> tuple[int, str]:
+            with httpx.Client(base_url=base, timeout=60) as own:  # one browser, no cookie yet
+                barrier.wait()
+                r = own.post("/s/tiny", content=urlencode(fields), headers=FORM)
+                return r.status_code, r.headers.get("location", "")
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(tap, range(8)))
+    assert {code for code, _ in answers} == {303}
+    assert len({location for _, location in answers}) == 1  # all to the same respondent
+    with Session(fielding.engine) as s:
+        assert s.scalar(select(func.count()).select_from(Respondent)) == 1
+        assert s.scalar(select(func.count()).select_from(Submission)) == 1
+
+
 def test_versions_stay_balanced_under_concurrent_entries(database_url) -> None:
     fielding = tiny(database_url)
     with running(create_app(fielding)) as base:
 
-        def enter(i: int) -> int:
+        def enter(i: int) -> str:
             with httpx.Client(base_url=base, timeout=60) as c:
-                return c.get(f"/s/tiny?pid=e{i}", follow_redirects=False).status_code
+                return start(c, f"/s/tiny?pid=e{i}")
 
         with ThreadPoolExecutor(12) as pool:
-            codes = list(pool.map(enter, range(30)))
-    assert codes == [303] * 30
+            urls = list(pool.map(enter, range(30)))
+    assert len(set(urls)) == 30 and all(u.startswith("/r/") for u in urls)
     with Session(fielding.engine) as s:
         counts = dict(
             s.execute(select(Respondent.version, func.count()).group_by(Respondent.version)).all()

@@ -8,13 +8,13 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from _respondent import QUALIFY, TINY, Browser, client, tiny
+from _respondent import QUALIFY, TINY, Browser, client, start, tiny
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from offerlab.data import ChoiceData
 from offerlab.field import _auth
-from offerlab.store import ConsoleSession, Respondent, StudyRow, User
+from offerlab.store import AuditEvent, ConsoleSession, QuotaCell, Respondent, StudyRow, User
 from offerlab.study import parse_study
 
 PASSWORD = "correct horse battery staple"
@@ -69,22 +69,48 @@ EMAILS = {
 }
 # (method, path, form, expected per role in ROLES order)
 TABLE = [
+    # the respondent side: the link's entry form for everyone (the respondent's cookie
+    # leads back to them); its POST makes a respondent (or leads back)
+    ("GET", "/s/tiny", None, [200, 303, 200, 200, 200, 200, 200]),
+    ("POST", "/s/tiny", "entry", [303] * 7),
+    ("GET", "/s/nope", None, [404] * 7),
+    ("POST", "/s/nope", "entry", [404] * 7),
     ("GET", "/console/login", None, [200] * 7),
     ("GET", "/console/", None, [303, 303, 200, 200, 200, 200, 200]),
     ("GET", "/console/studies/tiny", None, [303, 303, 200, 404, 200, 200, 404]),
+    # the study is live: simulated tests run; the analyst pauses, the owner then finds it paused
+    ("POST", "/console/studies/tiny/simulate", {"n": "1"}, [403, 403, 403, 404, 303, 303, 404]),
     (
         "POST",
         "/console/studies/tiny/status",
         {"action": "pause"},
-        [403, 403, 403, 404, 303, 303, 404],
+        [403, 403, 403, 404, 303, 409, 404],
+    ),
+    ("POST", "/console/studies/tiny/simulate", {"n": "1"}, [403, 403, 403, 404, 409, 409, 404]),
+    (
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "resume"},
+        [403, 403, 403, 404, 303, 409, 404],
+    ),
+    (  # no launch from live (nor of a closed study: only reopen)
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "launch", "confirm": "yes"},
+        [403, 403, 403, 404, 409, 409, 404],
+    ),
+    (  # close asks to confirm first (a page, 200) and changes nothing
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "close"},
+        [403, 403, 403, 404, 200, 200, 404],
     ),
     (
         "POST",
         "/console/studies/tiny/status",
-        {"action": "launch"},
-        [403, 403, 403, 404, 303, 303, 404],
+        {"action": "nap"},
+        [403, 403, 403, 404, 422, 422, 404],
     ),
-    ("POST", "/console/studies/tiny/simulate", {"n": "1"}, [403, 403, 403, 404, 303, 303, 404]),
     (
         "POST",
         "/console/studies/tiny/share",
@@ -125,12 +151,31 @@ TABLE = [
         {"days": "3650"},
         [403, 403, 403, 404, 403, 200, 404],
     ),
-    # last: the owner removes the member they added above (everyone else is refused first)
+    # the owner removes the member they added above (everyone else is refused first)
     (
         "POST",
         "/console/ventures/{A}/members/{NEW}/remove",
         {},
         [403, 403, 403, 403, 403, 303, 403],
+    ),
+    # last, as it ends fielding: the analyst closes; only an owner reopens, confirmed
+    (
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "close", "confirm": "yes"},
+        [403, 403, 403, 404, 303, 409, 404],
+    ),
+    (
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "reopen", "to": "live"},
+        [403, 403, 403, 404, 403, 200, 404],
+    ),
+    (
+        "POST",
+        "/console/studies/tiny/status",
+        {"action": "reopen", "to": "paused", "confirm": "yes"},
+        [403, 403, 403, 404, 403, 303, 404],
     ),
 ]
 
@@ -145,7 +190,7 @@ def test_every_console_route_for_every_role(tmp_path) -> None:
     for role in ROLES:
         c = client(fielding)
         if role == "respondent":
-            Browser(c).enter("/s/tiny")
+            start(c, "/s/tiny")  # a respondent who answered the first page
         elif role != "anonymous":
             assert _login(c, EMAILS[role]).status_code == 303
         clients[role] = (c, _csrf(c))
@@ -165,6 +210,8 @@ def test_every_console_route_for_every_role(tmp_path) -> None:
                 if form == "new-study":
                     text = TINY.read_text(encoding="utf-8").replace("name: tiny", f"name: t_{role}")
                     data = {"study_yaml": text}
+                elif form == "entry":
+                    data = {"page": "consent", "answer": "agree"}
                 elif form == "market":
                     data = {"model": "mnl", "market_yaml": MARKET}
                 elif form == "new-member":
@@ -186,10 +233,26 @@ def test_every_console_route_for_every_role(tmp_path) -> None:
     assert failures == []
     with Session(fielding.engine) as s:  # only the analyst's and the owner's studies were made
         names = set(s.execute(select(StudyRow.name)).scalars())
-        assert names == {"tiny", "t_analyst", "t_owner"}
         panel_ids = set(s.execute(select(Respondent.panel_id)).scalars())
         assert "exported" in panel_ids and "deleted" not in panel_ids  # only the owner deleted
         assert s.get_one(StudyRow, fielding.study_id).retention_days == 3650
+    assert names == {"tiny", "t_analyst", "t_owner"}
+    assert fielding.status() == "paused"  # reopened by the owner
+    with Session(fielding.engine) as s:  # every move and test run is in the audit log
+        events = s.execute(
+            select(AuditEvent.actor, AuditEvent.action, AuditEvent.detail)
+            .where(AuditEvent.study_id == fielding.study_id)
+            .order_by(AuditEvent.id)
+        ).all()
+    moves = [(a, e["from"], e["to"]) for a, act, e in events if act == "study.status"]
+    assert moves == [
+        ("analyst@a.ch", "live", "paused"),
+        ("analyst@a.ch", "paused", "live"),
+        ("analyst@a.ch", "live", "closed"),
+        ("owner@a.ch", "closed", "paused"),
+    ]
+    tests = [(a, e) for a, act, e in events if act == "study.simulate_tests"]
+    assert tests == [("analyst@a.ch", {"n": 1}), ("owner@a.ch", {"n": 1})]
 
 
 def test_posts_without_the_csrf_token_change_nothing(tmp_path) -> None:
@@ -244,13 +307,16 @@ def test_an_analyst_creates_tests_launches_and_downloads_a_study(tmp_path) -> No
         data={"study_yaml": text.replace("type: consent", "type: konsent"), "csrf": csrf},
     )
     assert broken.status_code == 422 and "konsent" in broken.text
-    assert (
-        c.post("/console/studies/launch_me/simulate", data={"n": "3", "csrf": csrf}).status_code
-        == 303
-    )
+    status = "/console/studies/launch_me/status"
+    simulate = "/console/studies/launch_me/simulate"
+    assert c.post(simulate, data={"n": "3", "csrf": csrf}).status_code == 409  # a draft
+    assert client(fielding).get("/s/launch_me").status_code == 503  # not open yet
+    assert c.post(status, data={"action": "test", "csrf": csrf}).status_code == 303
+    assert c.post(simulate, data={"n": "3", "csrf": csrf}).status_code == 303
     page = c.get("/console/studies/launch_me").text
     assert re.search(r'id="tests">3<', page) and re.search(r'id="completes">0<', page)
-    c.post("/console/studies/launch_me/status", data={"action": "launch", "csrf": csrf})
+    assert client(fielding).get("/s/launch_me").status_code == 503  # tests only
+    c.post(status, data={"action": "launch", "csrf": csrf, "confirm": "yes"})
     for i in range(3):  # real respondents after the launch
         respondent = client(fielding)
         b = Browser(respondent, seed=i)
@@ -435,3 +501,85 @@ def test_a_latent_class_fit_the_answers_cannot_identify_publishes_without_interv
     assert payload["draws"] is None
     assert "no finite covariance" in page and "shares come without intervals" in page
     assert len(payload["weights"]) == 2  # the two classes, by their shares
+
+
+def _buttons(c, study: str = "tiny") -> list[str]:
+    page = c.get(f"/console/studies/{study}").text
+    return re.findall(r'<button type="submit">([^<]+?)(?: …)?</button>', page)[1:]  # not log out
+
+
+def test_a_closed_study_is_launched_again_only_by_an_owners_confirmed_reopen(tmp_path) -> None:
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'cycle.db'}")
+    analyst, owner = client(fielding), client(fielding)
+    _login(analyst, "analyst@a.ch")
+    _login(owner, "owner@a.ch")
+    a_csrf, o_csrf = _csrf(analyst), _csrf(owner)
+    status = "/console/studies/tiny/status"
+    assert _buttons(analyst)[:2] == ["Pause", "Close"]  # live: only the moves from here
+    # close asks first; the confirmation page is a form that works without JavaScript
+    asked = analyst.post(status, data={"action": "close", "csrf": a_csrf})
+    assert asked.status_code == 200 and 'name="confirm" value="yes"' in asked.text
+    assert fielding.status() == "live"
+    confirm = dict(re.findall(r'name="(\w+)" value="([^"]*)"', asked.text.split("<main>")[1]))
+    assert analyst.post(status, data=confirm).status_code == 303
+    assert fielding.status() == "closed"
+    for move in ("launch", "resume", "test"):  # no way back but reopen
+        r = analyst.post(status, data={"action": move, "confirm": "yes", "csrf": a_csrf})
+        assert r.status_code == 409 and fielding.status() == "closed"
+    assert "Launch" not in _buttons(analyst) and "Reopen (live)" not in _buttons(analyst)
+    r = analyst.post(
+        status, data={"action": "reopen", "to": "live", "confirm": "yes", "csrf": a_csrf}
+    )
+    assert r.status_code == 403 and fielding.status() == "closed"
+    assert _buttons(owner)[:2] == ["Reopen (live)", "Reopen (paused)"]
+    r = owner.post(status, data={"action": "reopen", "to": "live", "csrf": o_csrf})
+    assert r.status_code == 200 and fielding.status() == "closed"  # asked first
+    r = owner.post(
+        status, data={"action": "reopen", "to": "live", "confirm": "yes", "csrf": o_csrf}
+    )
+    assert r.status_code == 303 and fielding.status() == "live"
+    # pausing with "people inside wait": the setting is stored with the move
+    r = owner.post(status, data={"action": "pause", "inside": "stop", "csrf": o_csrf})
+    assert r.status_code == 303 and fielding.state().finish_when_paused is False
+    assert "wait until it resumes" in owner.get("/console/studies/tiny").text
+    with Session(fielding.engine) as s:
+        moves = s.execute(
+            select(AuditEvent.actor, AuditEvent.detail)
+            .where(AuditEvent.action == "study.status")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [(a, d["from"], d["to"]) for a, d in moves] == [
+        ("analyst@a.ch", "live", "closed"),
+        ("owner@a.ch", "closed", "live"),
+        ("owner@a.ch", "live", "paused"),
+    ]
+    assert moves[-1][1]["finish_when_paused"] is False
+
+
+def test_simulated_test_respondents_never_count_toward_quota_cells(tmp_path) -> None:
+    from offerlab.field._console import live_figures, simulate_respondents
+
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'quota.db'}")
+    c = client(fielding)
+    _login(c, "analyst@a.ch")
+    assert c.post("/console/studies/tiny/simulate", data={"n": "10", "csrf": _csrf(c)}).is_redirect
+    simulate_respondents(fielding, 20, seed=3)
+    with Session(fielding.engine) as s:
+        counts = dict(s.execute(select(QuotaCell.option, QuotaCell.count)).all())
+    with Session(fielding.engine) as s:  # test respondents completed in the cells...
+        completes = s.execute(select(Respondent.flags).where(Respondent.status == "complete"))
+        assert sum(bool(flags.get("test")) for flags in completes.scalars()) >= 5
+    assert counts == {"young": 0, "old": 0}  # ...and none of them counted
+    figures = live_figures(fielding)
+    assert figures["tests"] == 30 and figures["complete"] == 0 and figures["started"] == 0
+    tested = {o: n for _, o, _, _, n in figures["quotas"]}
+    assert tested["young"] + tested["old"] >= 5  # shown apart
+    page = c.get("/console/studies/tiny").text
+    assert "Tests (not counted)" in page
+    # a real complete still counts, in its cell only
+    browser = Browser(client(fielding))
+    browser.enter("/s/tiny?pid=real")
+    browser.finish({**QUALIFY, "band": {"answer": "old"}})
+    with Session(fielding.engine) as s:
+        counts = dict(s.execute(select(QuotaCell.option, QuotaCell.count)).all())
+    assert counts == {"young": 0, "old": 1}

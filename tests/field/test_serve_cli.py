@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _respondent import QUALIFY, TINY
+from _respondent import QUALIFY, TINY, start
 from _server import answering_pid, free_port, worker_pids
 
 from offerlab.field._bot import fill_form, read_form
@@ -59,7 +59,7 @@ def _complete(base: str, pid: str) -> str:
     import numpy as np
 
     with httpx.Client(base_url=base, timeout=90) as c:
-        url = c.get(f"/s/tiny?pid={pid}").headers["location"]
+        url = start(c, f"/s/tiny?pid={pid}")
         rng = np.random.default_rng(0)
         while True:
             r = c.get(url)

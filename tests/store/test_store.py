@@ -222,3 +222,42 @@ def test_audit_events_outlive_the_user_and_refuse_unknown_actions(database_url) 
         event = session.execute(select(AuditEvent)).scalar_one()
     assert (event.actor, event.user_id, event.action) == ("owner@example.ch", None, "member.add")
     assert event.detail == {"email": "a@example.ch"}
+
+
+def test_the_life_cycle_migration_adds_draft_and_keeps_studies_and_their_keys(
+    database_url,
+) -> None:
+    """0005 changes the state's CHECK (SQLite: by copying the table) and keeps what was."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.exc import IntegrityError
+
+    from offerlab.store import Respondent, Venture
+    from offerlab.store._engine import _MIGRATIONS
+
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO ventures (id, name, created_at) VALUES (1, 'V', 0)"))
+        c.execute(
+            text(
+                "INSERT INTO studies (id, name, study_yaml, design_csv, n_versions, status, "
+                "entries, created_at, venture_id) VALUES (1, 's', 'x', 'y', 1, 'paused', 1, 0, 1)"
+            )
+        )
+    migrate(engine)
+    with Session(engine) as s, s.begin():
+        row = s.get_one(StudyRow, 1)
+        assert (row.status, row.finish_when_paused, row.venture_id) == ("paused", True, 1)
+        row.status = "draft"
+    with pytest.raises(IntegrityError), Session(engine) as s, s.begin():
+        s.get_one(StudyRow, 1).status = "sleeping"
+    with Session(engine) as s, s.begin():  # the venture's key still sets NULL on delete
+        s.delete(s.get_one(Venture, 1))
+    with Session(engine) as s:
+        assert s.get_one(StudyRow, 1).venture_id is None
+        assert s.execute(select(Respondent.entry_key)).all() == []

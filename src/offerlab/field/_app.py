@@ -3,14 +3,24 @@
 Routes (one explicit table, :data:`ROUTES`):
 
 =====================  ======  ==========================================================
-``/s/{study}``         GET     anonymous link: a new respondent, or the one this browser
-                               started (cookie); panel parameters come in the query
-``/i/{invitation}``    GET     personal invitation: its respondent, made on first use
+``/s/{study}``         GET     anonymous link: the entry form (the first page; panel
+                               parameters of the query in hidden fields), or the
+                               respondent this browser started (cookie); makes nobody
+``/s/{study}``         POST    the entry form submitted: the respondent is made and the
+                               first page stored, then 303 to ``/r/{token}``
+``/i/{invitation}``    GET     personal invitation: its respondent once started, else
+                               the entry form
+``/i/{invitation}``    POST    the invitation's entry form submitted: its respondent
 ``/r/{token}``         GET     the respondent's current page (``?lang=fr`` switches);
                                a finished respondent goes to the panel's redirect
 ``/r/{token}``         POST    submit the current page, then 303 to the next one
 ``/healthz``           GET     liveness
 =====================  ======  ==========================================================
+
+Respondents are made on their first POST, never on a GET or HEAD (link previewers
+and mail scanners open links). Every request checks the study's state
+(:mod:`offerlab.field._lifecycle`): paused, closed or not yet open studies answer with
+a polite page in the respondent's language (503, 410, 503) and store nothing.
 
 Bad input never reaches the database: unknown tokens are 404, forms that are not
 forms are 400, bodies over :data:`MAX_BODY` are 413, answers that do not fit the
@@ -23,10 +33,10 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
@@ -43,13 +53,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from offerlab.field._console import console_routes
 from offerlab.field._privacy import purge_expired
 from offerlab.field._render import frame_context, page_context
-from offerlab.field._service import Fielding
+from offerlab.field._service import START_PAGE, Entry, Fielding
 from offerlab.field._texts import LANGUAGE_NAMES, ui
 from offerlab.store import Invitation, Respondent, StudyRow
 
 __all__ = ["MAX_BODY", "Registry", "app_from_env", "create_app"]
 
 MAX_BODY = 64 * 1024
+# The status of the polite page a study's state shows instead of the survey.
+_REFUSAL_STATUS = {"closed": 410, "paused": 503, "not_open": 503}
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 # The console's simulator page includes the report's simulator partial.
@@ -172,21 +184,46 @@ class _App:
         return fielding.study.default_language if fielding is not None else "en"
 
     def message(
-        self, request: Request, fielding: Fielding | None, key: str, status: int
+        self,
+        request: Request,
+        fielding: Fielding | None,
+        key: str,
+        status: int,
+        lang: str | None = None,
+        **extra: Any,
     ) -> Response:
-        lang = self.language(request, fielding)
+        lang = lang or self.language(request, fielding)
         frame = (
             frame_context(fielding.survey, lang)
             if fielding is not None
             else {"lang": lang, "title": "offerlab", "languages": [], "t_language": ""}
         )
-        context = {**frame, "message": ui(key, lang)}
-        return _TEMPLATES.TemplateResponse(request, "message.html", context, status_code=status)
+        context = {**frame, "message": ui(key, lang), **extra}
+        headers = {"Retry-After": "3600"} if status == 503 else None
+        return _TEMPLATES.TemplateResponse(
+            request, "message.html", context, status_code=status, headers=headers
+        )
+
+    def refusal(
+        self, request: Request, fielding: Fielding, refusal: str, lang: str | None, inside: bool
+    ) -> Response:
+        """The polite page of a study whose state refuses the request, in ``lang``."""
+        asked = request.query_params.get("lang")
+        lang = asked if asked in fielding.study.languages else lang
+        key = f"{refusal}_inside" if inside and refusal != "not_open" else refusal
+        return self.message(request, fielding, key, _REFUSAL_STATUS[refusal], lang)
 
     def to_respondent(self, fielding: Fielding, token: str, request: Request) -> Response:
+        """303 to the respondent's page (keeping a ``?lang=`` asked for), with the cookie
+        that leads this browser back to them from the anonymous link."""
         asked = request.query_params.get("lang")
         keep = f"?lang={asked}" if asked in fielding.study.languages else ""
-        response = RedirectResponse(f"/r/{token}{keep}", status_code=303)
+        return self.remember(
+            RedirectResponse(f"/r/{token}{keep}", status_code=303), fielding, token
+        )
+
+    def remember(self, response: Response, fielding: Fielding, token: str) -> Response:
+        """``response`` with the cookie that leads this browser back to the respondent."""
         response.set_cookie(
             f"offerlab_{fielding.study.name}",
             token,
@@ -198,62 +235,145 @@ class _App:
         )
         return response
 
-    def closed(self, request: Request, fielding: Fielding) -> Response | None:
-        status = fielding.status()
-        if status == "paused":
-            return self.message(request, fielding, "paused", 503)
-        if status == "closed":
-            return self.message(request, fielding, "closed", 410)
-        return None
-
     def _fingerprint(self, request: Request, fielding: Fielding) -> str:
         client = request.client.host if request.client else ""
         return fielding.fingerprint(client, request.headers.get("user-agent", "")[:300])
 
+    async def _resumed(self, request: Request, fielding: Fielding) -> Response | None:
+        """The way back to the respondent this browser started (its cookie), if any."""
+        known = request.cookies.get(f"offerlab_{fielding.study.name}", "")
+        if _TOKEN.fullmatch(known) and await run_in_threadpool(fielding.exists, known):
+            return self.to_respondent(fielding, known, request)
+        return None
+
+    def entry(
+        self,
+        request: Request,
+        fielding: Fielding,
+        entry: Entry,
+        action: str,
+        status: int = 200,
+        errors: list[str] | None = None,
+        form: Any = None,
+    ) -> Response:
+        """The entry form: the first page, with what the link said in hidden fields."""
+        snap = fielding.entry_page(entry)
+        hidden = fielding.entry_fields(entry)
+        keep = [(f"panel_{k}", v) for k, v in entry.panel.items()]
+        # the language switch keeps the link's panel parameters (and the test mark)
+        query = [(k[len("panel_") :], v) for k, v in keep]
+        if entry.test:
+            query.append(("offerlab_test", fielding.test_key))
+        keep_query = urlencode(query) + "&" if query else ""
+        if snap.key is None:  # the first page is a choice task: a button starts
+            return self.message(
+                request,
+                fielding,
+                "start",
+                status,
+                entry.language,
+                start_action=action,
+                start_page=START_PAGE,
+                start_label=ui("continue", entry.language),
+                hidden=hidden,
+                keep_query=keep_query,
+            )
+        context = page_context(fielding.survey, snap, action, errors, form)
+        context["hidden"] = [(k, v) for k, v in hidden if k != "nonce"]
+        context["keep_query"] = keep_query
+        return _TEMPLATES.TemplateResponse(request, "page.html", context, status_code=status)
+
     # -- routes ---------------------------------------------------------------------------
     async def anonymous(self, request: Request) -> Response:
+        """GET (and HEAD) of the anonymous link: the entry form; nobody is made here."""
         name = request.path_params["study"]
         fielding = await run_in_threadpool(self.registry.get, name)
         if fielding is None:
             return self.message(request, None, "not_found", 404)
-        known = request.cookies.get(f"offerlab_{fielding.study.name}", "")
-        if _TOKEN.fullmatch(known) and await run_in_threadpool(fielding.exists, known):
-            return self.to_respondent(fielding, known, request)
-        if (stop := await run_in_threadpool(self.closed, request, fielding)) is not None:
-            return stop
-        test = request.query_params.get("offerlab_test", "")
-        token = await run_in_threadpool(
-            lambda: fielding.enter(
-                language=self.language(request, fielding),
-                panel=fielding.panel_from(request.query_params),
-                fingerprint=self._fingerprint(request, fielding),
-                test=bool(test)
-                and secrets.compare_digest(test.encode(), fielding.test_key.encode()),
-            )
+        if (resumed := await self._resumed(request, fielding)) is not None:
+            return resumed
+        entry = fielding.new_entry(
+            language=self.language(request, fielding),
+            panel=fielding.panel_from(request.query_params),
+            test=fielding.is_test_key(request.query_params.get("offerlab_test", "")),
         )
-        assert token is not None
-        return self.to_respondent(fielding, token, request)
+        state = await run_in_threadpool(fielding.state)
+        if (refusal := state.admission(inside=False, test=entry.test)) is not None:
+            return self.refusal(request, fielding, refusal, entry.language, inside=False)
+        return self.entry(request, fielding, entry, f"/s/{fielding.study.name}")
 
     async def invitation(self, request: Request) -> Response:
+        """GET (and HEAD) of a personal link: its respondent if started, else the entry form."""
         code = request.path_params["invitation"]
-        fielding = None
-        if _TOKEN.fullmatch(code):
-            fielding = await run_in_threadpool(self.registry.of_token, code, "invitation")
+        fielding = await self._invited_study(code)
         if fielding is None:
             return self.message(request, None, "not_found", 404)
-        if (stop := await run_in_threadpool(self.closed, request, fielding)) is not None:
-            return stop
-        token = await run_in_threadpool(
-            lambda: fielding.enter(
-                language=self.language(request, fielding),
-                panel=fielding.panel_from(request.query_params),
-                fingerprint=self._fingerprint(request, fielding),
-                invitation=code,
-            )
+        token = await run_in_threadpool(fielding.invited, code)
+        if token is not None:
+            return self.to_respondent(fielding, token, request)
+        entry = fielding.new_entry(
+            language=self.language(request, fielding),
+            panel=fielding.panel_from(request.query_params),
+            invitation=code,
         )
-        if token is None:
-            return self.message(request, fielding, "not_found", 404)
-        return self.to_respondent(fielding, token, request)
+        state = await run_in_threadpool(fielding.state)
+        if (refusal := state.admission(inside=False, test=False)) is not None:
+            return self.refusal(request, fielding, refusal, entry.language, inside=False)
+        return self.entry(request, fielding, entry, f"/i/{code}")
+
+    async def _invited_study(self, code: str) -> Fielding | None:
+        if not _TOKEN.fullmatch(code):
+            return None
+        return await run_in_threadpool(self.registry.of_token, code, "invitation")
+
+    async def start_anonymous(self, request: Request) -> Response:
+        """POST of the anonymous entry form: the respondent is made, the first page stored."""
+        fielding = await run_in_threadpool(self.registry.get, request.path_params["study"])
+        if fielding is None:
+            return self.message(request, None, "not_found", 404)
+        if (too_large := _too_large(request)) is not None:
+            return too_large
+        if (resumed := await self._resumed(request, fielding)) is not None:
+            return resumed  # this browser started already (another tab)
+        return await self._start(request, fielding, None, f"/s/{fielding.study.name}")
+
+    async def start_invited(self, request: Request) -> Response:
+        """POST of a personal link's entry form."""
+        code = request.path_params["invitation"]
+        fielding = await self._invited_study(code)
+        if fielding is None:
+            return self.message(request, None, "not_found", 404)
+        return await self._start(request, fielding, code, f"/i/{code}")
+
+    async def _start(
+        self, request: Request, fielding: Fielding, invitation: str | None, action: str
+    ) -> Response:
+        if (too_large := _too_large(request)) is not None:
+            return too_large
+        form = await _read_form(request)
+        if form is None:
+            return PlainTextResponse("the request is not a valid form", status_code=400)
+        entry = fielding.entry_from_form(form, invitation)
+        fingerprint = self._fingerprint(request, fielding)
+        result = await run_in_threadpool(fielding.start, entry, form, fingerprint)
+        if result is None:
+            return self.message(request, fielding, "not_found", 404, entry.language)
+        if result.outcome == "refused":
+            return self.refusal(request, fielding, result.refusal, entry.language, inside=False)
+        if result.outcome == "invalid":
+            return self.entry(request, fielding, entry, action, 422, result.errors, result.form)
+        if result.outcome == "stale":
+            stale = [ui("err_stale", entry.language)]
+            fresh = fielding.entry_from_form({**form, "entry": [result.snapshot.nonce]}, invitation)
+            return self.entry(request, fielding, fresh, action, 409, stale)
+        snap = result.snapshot
+        if snap.refusal is not None:
+            return self.refusal(request, fielding, snap.refusal, snap.language, inside=True)
+        if snap.key is None and snap.redirect:  # screened out on the first page
+            return self.remember(
+                RedirectResponse(snap.redirect, status_code=303), fielding, snap.token
+            )
+        return self.to_respondent(fielding, snap.token, request)
 
     async def page(self, request: Request) -> Response:
         token = request.path_params["token"]
@@ -266,6 +386,8 @@ class _App:
         snap = await run_in_threadpool(fielding.show, token, asked)
         if snap is None:
             return self.message(request, fielding, "not_found", 404)
+        if snap.refusal is not None:
+            return self.refusal(request, fielding, snap.refusal, snap.language, inside=True)
         return self.render(request, fielding, snap)
 
     def render(
@@ -305,15 +427,17 @@ class _App:
             fielding = await run_in_threadpool(self.registry.of_token, token)
         if fielding is None:
             return PlainTextResponse("unknown respondent", status_code=404)
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return PlainTextResponse("the form is too large", status_code=413)
+        if (too_large := _too_large(request)) is not None:
+            return too_large
         form = await _read_form(request)
         if form is None:
             return PlainTextResponse("the request is not a valid form", status_code=400)
         result = await run_in_threadpool(fielding.submit, token, form)
         if result is None:
             return PlainTextResponse("unknown respondent", status_code=404)
+        if result.outcome == "refused":
+            lang = result.snapshot.language
+            return self.refusal(request, fielding, result.refusal, lang, inside=True)
         if result.outcome == "invalid":
             return self.render(request, fielding, result.snapshot, 422, result.errors, result.form)
         if result.outcome == "stale":
@@ -325,6 +449,14 @@ class _App:
 
     async def health(self, request: Request) -> Response:
         return PlainTextResponse("ok")
+
+
+def _too_large(request: Request) -> Response | None:
+    """413 for a body whose declared length is over :data:`MAX_BODY` (or not a number)."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        return PlainTextResponse("the form is too large", status_code=413)
+    return None
 
 
 async def _read_form(
@@ -393,7 +525,9 @@ def create_app(fielding: Fielding, *, secure_cookies: bool = False) -> Starlette
     handlers = _App(registry, secure_cookies)
     routes = [
         Route("/s/{study}", handlers.anonymous, methods=["GET"]),
+        Route("/s/{study}", handlers.start_anonymous, methods=["POST"]),
         Route("/i/{invitation}", handlers.invitation, methods=["GET"]),
+        Route("/i/{invitation}", handlers.start_invited, methods=["POST"]),
         Route("/r/{token}", handlers.page, methods=["GET"]),
         Route("/r/{token}", handlers.submit, methods=["POST"]),
         Route("/healthz", handlers.health, methods=["GET"]),

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 import numpy as np
 
-__all__ = ["FormPage", "fill_form", "read_form"]
+__all__ = ["FormPage", "answer_survey", "fill_form", "read_form"]
 
 
 @dataclass
@@ -29,6 +30,7 @@ class FormPage:
     checkboxes: dict[str, list[str]] = field(default_factory=dict)
     numbers: list[tuple[str, int, int]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    hidden: list[tuple[str, str]] = field(default_factory=list)  # other hidden fields, as sent
 
 
 class _FormParser(HTMLParser):
@@ -49,6 +51,8 @@ class _FormParser(HTMLParser):
                 page.key = value
             elif kind == "hidden" and name == "nonce":
                 page.nonce = value
+            elif kind == "hidden":  # an entry form's language, panel parameters, key
+                page.hidden.append((name, value))
             elif kind == "radio":
                 page.radios.setdefault(name, []).append(value)
             elif kind == "checkbox":
@@ -68,6 +72,41 @@ def read_form(html: str) -> FormPage | None:
     return parser.page if parser.found and parser.page.key else None
 
 
+def answer_survey(
+    client: Any, link: str, rng: np.random.Generator, max_pages: int = 500
+) -> str | None:
+    """Answer the survey behind ``link`` at random, as a browser would; the last address.
+
+    The link's entry form is answered first (that POST makes the respondent), then each
+    page of ``/r/{token}`` until the survey ends. ``client`` is an HTTP client that
+    does not follow redirects (Starlette's TestClient, httpx).
+    """
+    response = client.get(link)
+    if response.status_code == 303:  # this browser started already
+        url = response.headers["location"].split("?")[0]
+        response = client.get(url)
+    else:
+        url = link
+    for _ in range(max_pages):
+        page = read_form(response.text) if response.status_code == 200 else None
+        if page is None:
+            return url
+        sent = client.post(page.action or url, data=_pairs(fill_form(page, rng)))
+        location = sent.headers.get("location", "")
+        if sent.status_code != 303 or not location.startswith("/r/"):
+            return location or url
+        url = location
+        response = client.get(url)
+    return url
+
+
+def _pairs(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k, v in fields:
+        out.setdefault(k, []).append(v)
+    return out
+
+
 def fill_form(
     page: FormPage,
     rng: np.random.Generator,
@@ -79,7 +118,7 @@ def fill_form(
     Open texts are filled for the options chosen.
     """
     given = dict((answers or {}).get(page.key, {}))
-    fields: list[tuple[str, str]] = [("page", page.key), ("nonce", page.nonce)]
+    fields: list[tuple[str, str]] = [("page", page.key), ("nonce", page.nonce), *page.hidden]
     chosen: list[str] = []
     for name, values in page.radios.items():
         value = given.get(name)

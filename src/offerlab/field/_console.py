@@ -18,7 +18,10 @@ route                                              method  who
 ``/console/ventures/{venture}/audit``              GET     owner: the audit log
 ``/console/studies/{study}``                       GET     owner, analyst, viewer
                                                            (shared): live figures
-``/console/studies/{study}/status``                POST    owner, analyst
+``/console/studies/{study}/status``                POST    owner, analyst: a move of the
+                                                           life cycle (reopen: owner);
+                                                           launch, close, reopen ask to
+                                                           confirm first
 ``/console/studies/{study}/simulate``              POST    owner, analyst
 ``/console/studies/{study}/share``                 POST    owner, analyst
 ``/console/studies/{study}/simulator``             GET     owner, analyst, viewer
@@ -69,6 +72,15 @@ from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
 from offerlab.field._export import answers_table, choice_data, respondents_table
+from offerlab.field._lifecycle import (
+    MOVES,
+    STATES,
+    LifecycleError,
+    Move,
+    admission,
+    moves_from,
+    transition,
+)
 from offerlab.field._privacy import (
     FIND_BY,
     MAX_RETENTION_DAYS,
@@ -94,6 +106,7 @@ from offerlab.store import (
     Respondent,
     StudyRow,
     StudyShare,
+    Submission,
     User,
     Venture,
     record_event,
@@ -126,6 +139,31 @@ MAX_STUDY_TEXT = 512 * 1024
 MAX_SIMULATED = 200
 MAX_AUDIT_ROWS = 500
 PURGE_EVERY = 3600.0
+
+#: The console's button for each move of the life cycle, (move, target) → label.
+MOVE_LABELS = {
+    ("test", "testing"): "Start testing",
+    ("launch", "live"): "Launch",
+    ("pause", "paused"): "Pause",
+    ("resume", "live"): "Resume",
+    ("close", "closed"): "Close",
+    ("reopen", "live"): "Reopen (live)",
+    ("reopen", "paused"): "Reopen (paused)",
+}
+MOVE_WARNINGS = {
+    "launch": "Everyone with the link can take part from now on; their answers count.",
+    "close": "Nothing more is stored, not even for people in the middle of the survey. "
+    "Only an owner can reopen the study.",
+    "reopen": "Respondents can take part again (or continue, once resumed). "
+    "The reopening is recorded in the audit log.",
+}
+STATE_TEXTS = {
+    "draft": "Draft: nobody can take part yet, not even test respondents.",
+    "testing": "Testing: only test respondents (the test link, simulated runs) can take part.",
+    "live": "Live: everyone with the link can take part.",
+    "paused": "Paused: no new respondents.",
+    "closed": "Closed: nothing more is stored.",
+}
 
 
 class Console:
@@ -367,7 +405,7 @@ class Console:
             with Session(self.engine) as session:
                 if self._study(session, study.name) is not None:
                     raise FileExistsError(study.name)
-            fielding = Fielding.open(self.engine, study, text, status="testing")
+            fielding = Fielding.open(self.engine, study, text, status="draft")
             with Session(self.engine) as session, session.begin():
                 session.get_one(StudyRow, fielding.study_id).venture_id = venture
                 record_event(
@@ -601,12 +639,20 @@ class Console:
         user, fielding, row = found
         access = (await run_in_threadpool(self._access, user.id, row.name))[1]
         figures = await run_in_threadpool(live_figures, fielding)
+        moves = [
+            {"name": m.name, "to": m.target, "label": MOVE_LABELS[(m.name, m.target)]}
+            for m in moves_from(row.status, access.role)
+        ]
         return self.page(
             request,
             "console_study.html",
             user=user,
             study=row,
             figures=figures,
+            moves=moves if access.write else [],
+            state_text=STATE_TEXTS[row.status],
+            can_simulate=admission(row.status, inside=False, test=True, finish_when_paused=True)
+            is None,
             can_write=access.write,
             is_owner=access.role == "owner",
             link=f"/s/{row.name}",
@@ -614,17 +660,67 @@ class Console:
         )
 
     async def set_status(self, request: Request) -> Response:
+        """Move the study in its life cycle: only the moves the rules allow the user's role.
+
+        Launch, close and reopen need ``confirm=yes``: without it the answer is a page
+        asking to confirm (a form, so it works without JavaScript) and nothing changes.
+        Every move is recorded in the audit log, in the transaction that makes it.
+        """
         checked = await self._post_for_study(request)
         if isinstance(checked, Response):
             return checked
-        _, form, (fielding, _) = checked
-        status = {"launch": "live", "pause": "paused", "close": "closed", "test": "testing"}.get(
-            form.get("action", "")
+        user, form, (_, row) = checked
+        action, target = form.get("action", ""), form.get("to") or None
+        if action not in {m.name for m in MOVES} or (target is not None and target not in STATES):
+            names = ", ".join(sorted({m.name for m in MOVES}))
+            return PlainTextResponse(f"action is one of {names}", status_code=422)
+
+        def move() -> Move | Response:
+            with Session(self.engine) as session, session.begin():
+                study = self._locked_study(session, row.id)
+                role = _auth.study_access(session, user.id, study).role
+                try:
+                    chosen = transition(study.status, action, role, target)
+                except LifecycleError as refused:
+                    status = 403 if refused.forbidden else 409
+                    return PlainTextResponse(str(refused), status_code=status)
+                if chosen.confirm and form.get("confirm") != "yes":
+                    return chosen  # not yet: the user confirms first
+                detail: dict[str, Any] = {"from": study.status, "to": chosen.target}
+                detail["move"] = chosen.name
+                study.status = chosen.target
+                if chosen.name == "pause":
+                    study.finish_when_paused = form.get("inside", "finish") != "stop"
+                    detail["finish_when_paused"] = study.finish_when_paused
+                record_event(
+                    session,
+                    "study.status",
+                    user_id=user.id,
+                    venture_id=study.venture_id,
+                    study_id=study.id,
+                    detail=detail,
+                )
+            return RedirectResponse(f"/console/studies/{row.name}", status_code=303)
+
+        done = await run_in_threadpool(move)
+        if isinstance(done, Response):
+            return done
+        return self.page(
+            request,
+            "console_confirm.html",
+            user=user,
+            study=row,
+            move=done,
+            label=MOVE_LABELS[(done.name, done.target)],
+            warning=MOVE_WARNINGS.get(done.name, ""),
         )
-        if status is None:
-            return PlainTextResponse("action is launch, pause, close or test", status_code=422)
-        await run_in_threadpool(fielding.set_status, status)
-        return RedirectResponse(f"/console/studies/{fielding.study.name}", status_code=303)
+
+    def _locked_study(self, session: Session, study_id: int) -> StudyRow:
+        """The study's row, locked until the transaction ends (two moves never interleave)."""
+        query = select(StudyRow).where(StudyRow.id == study_id)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        return session.execute(query).scalar_one()
 
     async def share(self, request: Request) -> Response:
         checked = await self._post_for_study(request)
@@ -667,13 +763,30 @@ class Console:
         checked = await self._post_for_study(request)
         if isinstance(checked, Response):
             return checked
-        _, form, (fielding, _) = checked
+        user, form, (fielding, row) = checked
         n = form.get("n", "")
         if not (n.isascii() and n.isdigit()) or not 1 <= int(n) <= MAX_SIMULATED:
             return PlainTextResponse(f"n is a whole number from 1 to {MAX_SIMULATED}", 422)
-        if fielding.status() == "closed":
-            return PlainTextResponse("the study is closed", status_code=409)
+        state = await run_in_threadpool(fielding.state)
+        if state.admission(inside=False, test=True) is not None:
+            return PlainTextResponse(
+                f"the study is {state.status}: test respondents enter while it is testing or live",
+                status_code=409,
+            )
         await run_in_threadpool(simulate_respondents, fielding, int(n))
+
+        def log() -> None:
+            with Session(self.engine) as session, session.begin():
+                record_event(
+                    session,
+                    "study.simulate_tests",
+                    user_id=user.id,
+                    venture_id=row.venture_id,
+                    study_id=row.id,
+                    detail={"n": int(n)},
+                )
+
+        await run_in_threadpool(log)
         return RedirectResponse(f"/console/studies/{fielding.study.name}", status_code=303)
 
     # -- data protection ------------------------------------------------------------------------
@@ -984,6 +1097,7 @@ def live_figures(fielding: Fielding) -> dict[str, Any]:
     with Session(fielding.engine) as session:
         rows = session.execute(
             select(
+                Respondent.id,
                 Respondent.status,
                 Respondent.sequence,
                 Respondent.position,
@@ -997,6 +1111,8 @@ def live_figures(fielding: Fielding) -> dict[str, Any]:
             .where(QuotaCell.study_id == fielding.study_id)
             .order_by(QuotaCell.quota, QuotaCell.option)
         ).all()
+        tested = [r.id for r in rows if (r.flags or {}).get("test") and r.status == "complete"]
+        test_cells = _test_quota_cells(session, fielding, tested)
     real = [r for r in rows if not (r.flags or {}).get("test")]
     status = Counter(r.status for r in real)
     stopped = Counter(
@@ -1007,6 +1123,7 @@ def live_figures(fielding: Fielding) -> dict[str, Any]:
     seconds = [r.finished_at - r.started_at for r in real if r.status == "complete"]
     flag_counts = _flag_counts(fielding, (len(real), *sorted(status.items())))
     return {
+        "started": len(real),
         "complete": status.get("complete", 0),
         "screenout": status.get("screenout", 0),
         "overquota": status.get("overquota", 0),
@@ -1014,10 +1131,29 @@ def live_figures(fielding: Fielding) -> dict[str, Any]:
         "tests": len(rows) - len(real),
         "dropoff": stopped.most_common(10),
         "median_minutes": round(float(np.median(seconds)) / 60, 1) if seconds else None,
-        "quotas": [tuple(q) for q in quotas],
+        "quotas": [(*q, test_cells.get((q.quota, q.option), 0)) for q in quotas],
         "flags": flag_counts,
         "at": time.strftime("%H:%M:%S"),
     }
+
+
+def _test_quota_cells(
+    session: Session, fielding: Fielding, respondent_ids: list[int]
+) -> Counter[tuple[str, str]]:
+    """The quota cells test completes would count in: shown apart, never counted."""
+    questions = [q.question for q in fielding.survey.questionnaire.quotas]
+    if not respondent_ids or not questions:
+        return Counter()
+    answers: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(respondent_ids), 500):  # bounded IN lists
+        for rid, page, answer in session.execute(
+            select(Submission.respondent_id, Submission.page, Submission.answer).where(
+                Submission.respondent_id.in_(respondent_ids[start : start + 500]),
+                Submission.page.in_(questions),
+            )
+        ):
+            answers.setdefault(rid, {})[page] = answer
+    return Counter(cell for a in answers.values() for cell in fielding.survey.quota_cells(a))
 
 
 _FLAG_CACHE: dict[tuple[int, int], tuple[tuple[Any, ...], dict[str, int]]] = {}
@@ -1047,27 +1183,14 @@ def simulate_respondents(fielding: Fielding, n: int, seed: int | None = None) ->
     from starlette.testclient import TestClient
 
     from offerlab.field._app import create_app
-    from offerlab.field._bot import fill_form, read_form
+    from offerlab.field._bot import answer_survey
 
     rng = np.random.default_rng(seed)
     with TestClient(create_app(fielding), follow_redirects=False) as client:
         link = f"/s/{fielding.study.name}?offerlab_test={fielding.test_key}"
         for _ in range(n):
             client.cookies.clear()
-            url = client.get(link).headers["location"].split("?")[0]
-            for _ in range(500):
-                r = client.get(url)
-                page = read_form(r.text) if r.status_code == 200 else None
-                if page is None:
-                    break
-                client.post(url, data=dict(_pairs(fill_form(page, rng))))
-
-
-def _pairs(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for k, v in fields:
-        out.setdefault(k, []).append(v)
-    return out
+            answer_survey(client, link, rng)
 
 
 def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bool) -> list[Route]:

@@ -15,8 +15,9 @@ complete (from 5 completes on). ``speeding_tasks``: more than
 ``quality.min_task_seconds``. ``straightlining``: one rating for every item of a
 scale with three items or more, or the same position chosen in every choice task
 (six tasks or more). ``attention_failed``: a wrong answer to the attention check.
-``duplicate``: the same panel id, or the same (salted, hashed) address and
-browser, as an earlier respondent. ``random_choices``: the respondent's RLH (the
+``duplicate``: the same panel id as an earlier respondent; without a panel id or
+an invitation, the same (salted, hashed) address and browser as an earlier such
+respondent (the rule: :mod:`offerlab.field._service`). ``random_choices``: the respondent's RLH (the
 geometric mean of the probabilities a multinomial logit, fitted on all completes,
 gives their choices) below ``quality.rlh_margin`` times chance. A pooled logit
 also gives a low RLH to consistent respondents with unusual tastes, so the flag

@@ -4,12 +4,38 @@ Every method runs in one short transaction and commits before it returns, so an
 answer is stored before the next page is sent. :meth:`Fielding.submit` is
 idempotent: a page is stored once per respondent (a unique key), a repeated or
 stale submit changes nothing and just leads to the respondent's current page.
+
+**A respondent is made on their first POST** (:meth:`Fielding.start`, the answer to
+the first page, usually the consent), never on a GET or HEAD of a link: link
+previewers and mail scanners open links, they do not submit forms. Until then the
+entry form carries what the link said (language, panel parameters, the test key,
+the seed of the page order) in hidden fields, checked and capped again on the POST,
+and a random entry key: a second submit of the same form (a double tap) finds the
+respondent the first one made, from the same address and browser only.
+
+**The study's state** (:mod:`offerlab.field._lifecycle`) is read in the transaction
+of every start, page switch and submit: a closed study stores nothing, not even for
+people already inside; a paused one takes no new starts and lets people inside
+finish only if its ``finish_when_paused`` setting says so. On PostgreSQL a submit
+holds a share lock on the study's row, so a close waits for the submits in flight
+and every submit after it sees the study closed.
+
+**Duplicates** (``flags.duplicate_of``, with ``flags.duplicate_by``): a panel ID (the
+first declared panel parameter) says who someone is. A respondent with a panel ID is
+a duplicate only of an earlier respondent with the same panel ID; their address and
+browser are not looked at, since two people behind one company proxy with the same
+browser share both. A personal invitation is one person (its token opens one
+respondent only). Only a respondent with neither is compared by the weak signal of
+a salted hash of address and browser, with earlier respondents who had neither;
+the flag is a quality hint for the analyst, nobody is turned away by it. Test
+respondents are never flagged, and never count toward quota cells.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -25,6 +51,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from offerlab.design import Design, make_design
 from offerlab.exceptions import OfferlabError
 from offerlab.field._flow import AnswerError, Survey
+from offerlab.field._lifecycle import admission
 from offerlab.store import (
     Invitation,
     QuotaCell,
@@ -38,13 +65,18 @@ from offerlab.store import (
     take_quota_cells,
 )
 from offerlab.study import Study, parse_study
+from offerlab.study._questionnaire import ChoiceTasksPage
 
-__all__ = ["Fielding", "Snapshot", "SubmitResult", "new_token"]
+__all__ = ["Entry", "Fielding", "Snapshot", "StudyState", "SubmitResult", "new_token"]
 
 #: Bytes of randomness in invitation, respondent and submission tokens (256 bits).
 TOKEN_BYTES = 32
 MAX_PANEL_PARAMETERS = 20
 MAX_PANEL_VALUE = 200
+#: The ``page`` of an entry form that only starts (its first page is a choice task).
+START_PAGE = "start"
+_ENTRY_KEY = re.compile(r"[A-Za-z0-9_-]{43}")
+_SEED = re.compile(r"[0-9]{1,10}")
 
 
 def new_token() -> str:
@@ -68,16 +100,50 @@ class Snapshot:
     answers: dict[str, dict[str, Any]]
     panel: dict[str, str]
     redirect: str | None = None
+    refusal: str | None = None  # the study's state refuses this respondent: its page key
 
 
 @dataclass
 class SubmitResult:
-    """How a submit ended: ``stored``, ``repeat`` (already stored), ``stale``, ``invalid``."""
+    """How a submit ended: ``stored``, ``repeat`` (already stored), ``stale``, ``invalid``,
+    or ``refused`` (the study's state: ``refusal`` is ``closed``, ``paused`` or
+    ``not_open``; nothing was written)."""
 
     outcome: str
     snapshot: Snapshot | None = None
     errors: list[str] = field(default_factory=list)
     form: Mapping[str, list[str]] = field(default_factory=dict)
+    refusal: str | None = None
+
+
+@dataclass(frozen=True)
+class StudyState:
+    """A study's state in its life cycle and its pause setting."""
+
+    status: str
+    finish_when_paused: bool = True
+
+    def admission(self, *, inside: bool, test: bool) -> str | None:
+        return admission(
+            self.status, inside=inside, test=test, finish_when_paused=self.finish_when_paused
+        )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What an entry form carries until the first POST (every field checked and capped).
+
+    ``key`` is the form's random entry key; ``seed`` draws the page order (a respondent
+    could draw another one by opening the link again, so taking it from the form gives
+    nothing away); ``invitation`` is the personal invitation's token, if any.
+    """
+
+    language: str
+    panel: dict[str, str]
+    seed: int
+    key: str
+    test: bool = False
+    invitation: str | None = None
 
 
 class Fielding:
@@ -182,13 +248,29 @@ class Fielding:
         return cls.open(engine, study, text)
 
     def set_status(self, status: str) -> None:
-        """Launch (``live``), ``pause`` or ``close`` fielding."""
+        """Set the study's state directly (set-up and tests; the console moves by the
+        rules of :mod:`offerlab.field._lifecycle` and records each move)."""
         with self.sessions.begin() as session:
             session.get_one(StudyRow, self.study_id).status = status
 
     def status(self) -> str:
-        with self.sessions() as session:
-            return session.get_one(StudyRow, self.study_id).status
+        return self.state().status
+
+    def state(self) -> StudyState:
+        """The study's state and pause setting, as stored now."""
+        with self.readers() as session:
+            return self._state(session)
+
+    def _state(self, session: Session, lock: str | None = None) -> StudyState:
+        """The state, read in ``session``; ``lock`` ("share" or "update") locks the row on
+        PostgreSQL until the transaction ends (SQLite's write transaction holds it anyway)."""
+        query = select(StudyRow.status, StudyRow.finish_when_paused).where(
+            StudyRow.id == self.study_id
+        )
+        if lock is not None and session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(read=lock == "share")
+        row = session.execute(query).one()
+        return StudyState(row.status, bool(row.finish_when_paused))
 
     def invite(self, n: int, panel: Mapping[str, str] | None = None) -> list[str]:
         """Make ``n`` personal invitation tokens."""
@@ -214,9 +296,192 @@ class Fielding:
         """The value of ``?offerlab_test=`` that marks a test respondent (from the study's salt)."""
         return hashlib.sha256(f"{self.salt}|test".encode()).hexdigest()[:24]
 
+    def is_test_key(self, value: str) -> bool:
+        return bool(value) and secrets.compare_digest(value.encode(), self.test_key.encode())
+
     def fingerprint(self, client: str, user_agent: str) -> str:
         """A salted hash of the client's address and browser, to spot duplicate participants."""
         return hashlib.sha256(f"{self.salt}|{client}|{user_agent}".encode()).hexdigest()[:32]
+
+    def new_entry(
+        self,
+        *,
+        language: str,
+        panel: Mapping[str, str],
+        test: bool = False,
+        invitation: str | None = None,
+    ) -> Entry:
+        """A fresh entry form's content (a new key and seed); nothing is stored."""
+        seed = secrets.randbits(31)
+        return Entry(language, dict(panel), seed, new_token(), test, invitation)
+
+    def entry_fields(self, entry: Entry) -> list[tuple[str, str]]:
+        """The hidden fields an entry form carries to the first POST."""
+        fields = [("entry", entry.key), ("seed", str(entry.seed)), ("lang", entry.language)]
+        fields += [(f"panel_{name}", value) for name, value in entry.panel.items()]
+        if entry.test:
+            fields.append(("offerlab_test", self.test_key))
+        return fields
+
+    def entry_from_form(
+        self, form: Mapping[str, list[str]], invitation: str | None = None
+    ) -> Entry:
+        """The entry a submitted entry form describes, every field checked again.
+
+        A missing or malformed key or seed is replaced by a new one, an unknown
+        language by the study's default; only declared panel parameters are kept,
+        capped as from a link; the test mark only with the study's test key.
+        """
+
+        def one(name: str) -> str:
+            return (form.get(name) or [""])[0]
+
+        key = one("entry") if _ENTRY_KEY.fullmatch(one("entry")) else new_token()
+        seed_text = one("seed")
+        seed = int(seed_text) if _SEED.fullmatch(seed_text) else secrets.randbits(31)
+        if seed >= 2**31:
+            seed = secrets.randbits(31)
+        language = one("lang")
+        if language not in self.study.languages:
+            language = self.study.default_language
+        given = {k[len("panel_") :]: v[0] for k, v in form.items() if k.startswith("panel_") and v}
+        panel = self.panel_from(given)
+        return Entry(language, panel, seed, key, self.is_test_key(one("offerlab_test")), invitation)
+
+    def entry_page(self, entry: Entry) -> Snapshot:
+        """What an entry form shows: the first page of the order ``entry.seed`` draws.
+
+        ``key`` is None when that page is a choice task (its design version is drawn
+        on the start): the form then only has a button that starts.
+        """
+        sequence = self.survey.sequence(entry.seed)
+        position = self.survey.next_position(sequence, 0, {})
+        key = str(sequence[position]) if position < len(sequence) else None
+        if key is not None and isinstance(self.survey.page_of(key), ChoiceTasksPage):
+            key = None
+        return Snapshot(
+            token="",
+            status="active",
+            language=entry.language,
+            version=0,
+            seed=entry.seed,
+            key=key,
+            position=position,
+            total=len(sequence),
+            nonce=entry.key,
+            answers={},
+            panel=dict(entry.panel),
+        )
+
+    def start(
+        self, entry: Entry, form: Mapping[str, list[str]], fingerprint: str = ""
+    ) -> SubmitResult | None:
+        """Make the respondent of a submitted entry form and store its first page, at once.
+
+        The form's ``page`` is the entry page's key (:data:`START_PAGE` for a form
+        that only starts). Returns None for an unknown invitation, else a
+        :class:`SubmitResult`:
+        ``stored`` (the respondent is made, ``snapshot.token`` is theirs); ``repeat``
+        (this form or this invitation started a respondent already: theirs);
+        ``stale`` (a form for another page, or whose key started someone from another
+        address or browser: the entry page again, nothing told of that someone);
+        ``invalid`` (the answer does not fit the page: nobody is made); ``refused``
+        (the study's state takes no new starts).
+        """
+        try:
+            with self.sessions.begin() as session:
+                return self._start(session, entry, form, fingerprint)
+        except IntegrityError:  # the same form or invitation submitted twice at once
+            with self.sessions.begin() as session:
+                return self._start(session, entry, form, fingerprint)
+
+    def _start(
+        self, session: Session, entry: Entry, form: Mapping[str, list[str]], fingerprint: str
+    ) -> SubmitResult | None:
+        # The row lock orders starts (the entry counter is taken below anyway), so a
+        # second submit of one form finds the respondent the first one made.
+        state = self._state(session, lock="update")
+        invite = None
+        if entry.invitation is not None:
+            invite = session.execute(
+                select(Invitation).where(
+                    Invitation.token == entry.invitation, Invitation.study_id == self.study_id
+                )
+            ).scalar()
+            if invite is None:
+                return None
+            used = session.execute(
+                select(Respondent).where(Respondent.invitation_id == invite.id)
+            ).scalar()
+            if used is not None:
+                return self._again(session, used, state)
+        earlier = session.execute(
+            select(Respondent).where(Respondent.entry_key == entry.key)
+        ).scalar()
+        shown = self.entry_page(entry)
+        if earlier is not None:
+            if earlier.study_id == self.study_id and secrets.compare_digest(
+                earlier.fingerprint.encode(), fingerprint.encode()
+            ):
+                return self._again(session, earlier, state)
+            fresh = self.new_entry(language=entry.language, panel=entry.panel, test=entry.test)
+            return SubmitResult("stale", self.entry_page(fresh))
+        refusal = state.admission(inside=False, test=entry.test)
+        if refusal is not None:
+            return SubmitResult("refused", shown, refusal=refusal)
+        page = (form.get("page") or [""])[0]
+        if page != (shown.key or START_PAGE):
+            return SubmitResult("stale", shown)
+        answer = None
+        if shown.key is not None:
+            try:
+                answer = self.survey.parse_answer(shown.key, form, entry.language, {})
+            except AnswerError as error:
+                return SubmitResult("invalid", shown, error.messages, form)
+        panel = {**(invite.panel if invite is not None else {}), **entry.panel}
+        respondent = self._new_respondent(
+            session,
+            language=entry.language,
+            panel=panel,
+            fingerprint=fingerprint,
+            invite_id=invite.id if invite is not None else None,
+            test=entry.test,
+            seed=entry.seed,
+            entry_key=entry.key,
+        )
+        answers: dict[str, dict[str, Any]] = {}
+        if shown.key is not None and answer is not None:
+            now = time.time()
+            # The entry page was shown before anyone was made: its time is not known.
+            session.add(
+                Submission(
+                    respondent_id=respondent.id,
+                    page=shown.key,
+                    nonce=entry.key,
+                    answer=answer,
+                    seconds=0.0,
+                    submitted_at=now,
+                )
+            )
+            answers[shown.key] = answer
+            self._advance(session, respondent, shown.key, answer, answers, now)
+        return SubmitResult("stored", self._snapshot(session, respondent, answers))
+
+    def _again(self, session: Session, respondent: Respondent, state: StudyState) -> SubmitResult:
+        """A repeated start: the respondent made before, as they are now."""
+        snapshot = self._snapshot(session, respondent)
+        snapshot.refusal = self._refusal(state, respondent)
+        return SubmitResult("repeat", snapshot)
+
+    @staticmethod
+    def _refusal(state: StudyState, respondent: Respondent) -> str | None:
+        """Why the study's state refuses a respondent already inside (None: it does not).
+
+        Finished respondents are not refused: their end page stays as it was.
+        """
+        if respondent.status != "active":
+            return None
+        return state.admission(inside=True, test=bool((respondent.flags or {}).get("test")))
 
     def enter(
         self,
@@ -227,11 +492,12 @@ class Fielding:
         invitation: str | None = None,
         test: bool = False,
     ) -> str | None:
-        """A new respondent; returns their token (None for an unknown invitation).
+        """A new respondent who has answered nothing yet; returns their token.
 
-        With an invitation already used, returns the token of its respondent.
-        ``test`` marks a test respondent (the team's click-throughs and simulated
-        runs), left out of exports and figures.
+        For scripts and tests: the web survey makes respondents on their first POST
+        (:meth:`start`). None for an unknown invitation; an invitation already used
+        returns the token of its respondent. ``test`` marks a test respondent (the
+        team's click-throughs and simulated runs), left out of exports and figures.
         """
         panel = dict(panel or {})
         with self.sessions.begin() as session:
@@ -248,68 +514,101 @@ class Fielding:
                     select(Respondent.token).where(Respondent.invitation_id == invite.id)
                 ).scalar()
                 if used is not None:
-                    return used
+                    return str(used)
                 invite_id = invite.id
                 panel = {**invite.panel, **panel}
-            version = assign_version(session, self.study_id, self.survey.n_versions)
-            seed = secrets.randbits(31)
-            sequence = self.survey.sequence(seed)
-            flags: dict[str, Any] = {"test": True} if test else {}
-            duplicate = None if test else self._duplicate_of(session, fingerprint, panel)
-            if duplicate is not None:
-                flags["duplicate_of"] = duplicate
-            token = new_token()
-            respondent = Respondent(
-                study_id=self.study_id,
-                token=token,
-                invitation_id=invite_id,
-                version=version,
-                seed=seed,
+            respondent = self._new_respondent(
+                session,
                 language=language,
-                status="active",
-                sequence=sequence,
-                position=self.survey.next_position(sequence, 0, {}),
-                nonce=new_token(),
                 panel=panel,
-                panel_id=self._panel_id(panel),
                 fingerprint=fingerprint,
-                flags=flags,
-                started_at=time.time(),
-                shown_at=time.time(),
+                invite_id=invite_id,
+                test=test,
+                seed=secrets.randbits(31),
+                entry_key=None,
             )
-            session.add(respondent)
-            try:
-                session.flush()
-            except IntegrityError:  # the same invitation opened twice at once
-                session.rollback()
-                return self.enter(language=language, invitation=invitation)
-        return token
+            return respondent.token
+
+    def _new_respondent(
+        self,
+        session: Session,
+        *,
+        language: str,
+        panel: dict[str, str],
+        fingerprint: str,
+        invite_id: int | None,
+        test: bool,
+        seed: int,
+        entry_key: str | None,
+    ) -> Respondent:
+        """A respondent added to ``session`` (flushed, so it has its id)."""
+        version = assign_version(session, self.study_id, self.survey.n_versions)
+        sequence = self.survey.sequence(seed)
+        flags: dict[str, Any] = {"test": True} if test else {}
+        panel_id = self._panel_id(panel)
+        if not test:
+            flags.update(self._duplicate_of(session, fingerprint, panel_id, invite_id is not None))
+        now = time.time()
+        respondent = Respondent(
+            study_id=self.study_id,
+            token=new_token(),
+            invitation_id=invite_id,
+            version=version,
+            seed=seed,
+            language=language,
+            status="active",
+            sequence=sequence,
+            position=self.survey.next_position(sequence, 0, {}),
+            nonce=new_token(),
+            panel=panel,
+            panel_id=panel_id,
+            fingerprint=fingerprint,
+            entry_key=entry_key,
+            flags=flags,
+            started_at=now,
+            shown_at=now,
+        )
+        session.add(respondent)
+        session.flush()
+        return respondent
 
     def _duplicate_of(
-        self, session: Session, fingerprint: str, panel: Mapping[str, str]
-    ) -> int | None:
-        panel_id = self._panel_id(panel)
+        self, session: Session, fingerprint: str, panel_id: str, invited: bool
+    ) -> dict[str, Any]:
+        """The duplicate flags of a new respondent (the rule is in the module's docstring)."""
+        same = Respondent.study_id == self.study_id
         if panel_id:
             rid = session.execute(
-                select(Respondent.id).where(
-                    Respondent.study_id == self.study_id, Respondent.panel_id == panel_id
-                )
+                select(Respondent.id).where(same, Respondent.panel_id == panel_id).limit(1)
             ).scalar()
-            if rid is not None:
-                return int(rid)
-        if fingerprint:
-            rid = session.execute(
-                select(Respondent.id).where(
-                    Respondent.study_id == self.study_id, Respondent.fingerprint == fingerprint
-                )
-            ).scalar()
-            if rid is not None:
-                return int(rid)
-        return None
+            return {} if rid is None else {"duplicate_of": int(rid), "duplicate_by": "panel_id"}
+        if invited or not fingerprint:
+            return {}
+        rid = session.execute(
+            select(Respondent.id)
+            .where(
+                same,
+                Respondent.fingerprint == fingerprint,
+                Respondent.panel_id == "",
+                Respondent.invitation_id.is_(None),
+            )
+            .limit(1)
+        ).scalar()
+        return {} if rid is None else {"duplicate_of": int(rid), "duplicate_by": "device"}
 
     def _panel_id(self, panel: Mapping[str, str]) -> str:
         params = self.survey.questionnaire.panel_parameters
         return str(panel.get(params[0], "")) if params else ""
+
+    def invited(self, invitation: str) -> str | None:
+        """The token of the respondent an invitation started (None: not used yet)."""
+        with self.readers() as session:
+            found = session.execute(
+                select(Respondent.token)
+                .join(Invitation, Invitation.id == Respondent.invitation_id)
+                .where(Invitation.token == invitation, Invitation.study_id == self.study_id)
+            ).scalar()
+        return None if found is None else str(found)
 
     def exists(self, token: str) -> bool:
         with self.sessions() as session:
@@ -333,14 +632,21 @@ class Fielding:
             ).scalar_one_or_none()
             if respondent is None or respondent.study_id != self.study_id:
                 return None
+            refusal = self._refusal(self._state(session), respondent)
             switch = language in self.study.languages and language != respondent.language
-            if not switch:
-                return self._snapshot(session, respondent)
+            if refusal is not None or not switch:
+                snapshot = self._snapshot(session, respondent)
+                snapshot.refusal = refusal
+                return snapshot
         with self.sessions.begin() as session:
             respondent = lock_respondent(session, token)
             assert respondent is not None
-            respondent.language = language  # type: ignore[assignment]
-            return self._snapshot(session, respondent)
+            refusal = self._refusal(self._state(session, lock="share"), respondent)
+            if refusal is None:  # a closed study stores nothing, not even a language
+                respondent.language = language  # type: ignore[assignment]
+            snapshot = self._snapshot(session, respondent)
+            snapshot.refusal = refusal
+            return snapshot
 
     def submit(self, token: str, form: Mapping[str, list[str]]) -> SubmitResult | None:
         """Store the answer of the respondent's current page and move on (None: unknown token).
@@ -356,6 +662,9 @@ class Fielding:
             respondent = lock_respondent(session, token)
             if respondent is None or respondent.study_id != self.study_id:
                 return None
+            refusal = self._refusal(self._state(session, lock="share"), respondent)
+            if refusal is not None:
+                return SubmitResult("refused", self._snapshot(session, respondent), refusal=refusal)
             done = session.execute(
                 select(Submission.id).where(
                     Submission.respondent_id == respondent.id, Submission.page == page
@@ -416,7 +725,8 @@ class Fielding:
         respondent.position = survey.next_position(sequence, respondent.position + 1, answers)
         if respondent.position < len(sequence):
             return
-        if take_quota_cells(session, self.study_id, survey.quota_cells(answers)):
+        test = bool((respondent.flags or {}).get("test"))  # tests never fill quota cells
+        if test or take_quota_cells(session, self.study_id, survey.quota_cells(answers)):
             self._finish(respondent, "complete", now)
         else:  # a cell filled while this respondent answered
             self._finish(respondent, "overquota", now)

@@ -133,6 +133,37 @@ _TEXTS: dict[str, dict[str, str]] = {
         "it": "Il sondaggio è chiuso. Grazie per l'interesse.",
         "en": "The survey has closed. Thank you for your interest.",
     },
+    "paused_inside": {
+        "de": "Die Umfrage ist im Moment pausiert. Ihre bisherigen Antworten sind gespeichert; "
+        "Sie können weitermachen, sobald sie wieder läuft.",
+        "fr": "Le sondage est en pause. Vos réponses sont enregistrées ; vous pourrez "
+        "continuer dès sa reprise.",
+        "it": "Il sondaggio è in pausa. Le vostre risposte sono salvate; potrete "
+        "continuare appena riprende.",
+        "en": "The survey is paused at the moment. Your answers so far are saved; you can "
+        "continue as soon as it resumes.",
+    },
+    "closed_inside": {
+        "de": "Die Umfrage ist abgeschlossen; weitere Antworten werden nicht mehr gespeichert. "
+        "Vielen Dank für Ihre Teilnahme.",
+        "fr": "Le sondage est terminé ; les réponses ne sont plus enregistrées. "
+        "Merci de votre participation.",
+        "it": "Il sondaggio è chiuso; le risposte non vengono più salvate. "
+        "Grazie per la partecipazione.",
+        "en": "The survey has closed; answers are no longer saved. Thank you for taking part.",
+    },
+    "not_open": {
+        "de": "Die Umfrage ist noch nicht geöffnet. Bitte versuchen Sie es später wieder.",
+        "fr": "Le sondage n'est pas encore ouvert. Veuillez réessayer plus tard.",
+        "it": "Il sondaggio non è ancora aperto. Riprovate più tardi.",
+        "en": "The survey is not open yet. Please try again later.",
+    },
+    "start": {
+        "de": "Willkommen zur Umfrage.",
+        "fr": "Bienvenue dans ce sondage.",
+        "it": "Benvenuti al sondaggio.",
+        "en": "Welcome to the survey.",
+    },
     "not_found": {
         "de": "Dieser Link ist ungültig.",
         "fr": "Ce lien n'est pas valable.",

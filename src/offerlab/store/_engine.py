@@ -126,11 +126,30 @@ def _synchronous() -> str:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the database's tables to the newest version (idempotent, safe with many workers)."""
+    """Bring the database's tables to the newest version (idempotent, safe with many workers).
+
+    On SQLite, foreign keys are off while migrations run: a migration in batch mode
+    copies a table and drops the old one, and with them on, dropping ``studies`` would
+    delete every respondent (``ON DELETE CASCADE``). The keys are checked before the
+    migration commits instead (``PRAGMA foreign_key_check``).
+    """
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection
+        if sqlite:  # outside a transaction, or SQLite ignores it
+            driver.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                if not sqlite:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                    )
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("a migration left rows whose foreign keys do not match")
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -64,6 +66,12 @@ class StudyRow(Base):
     design_csv: Mapped[str] = mapped_column(Text)
     n_versions: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="live")
+    finish_when_paused: Mapped[bool] = mapped_column(
+        Boolean,
+        default=True,
+        server_default=true(),
+        doc="While paused, respondents already inside may finish (new starts never can).",
+    )
     entries: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float)
     venture_id: Mapped[int | None] = mapped_column(
@@ -74,7 +82,9 @@ class StudyRow(Base):
     )
 
     __table_args__ = (
-        CheckConstraint("status IN ('testing', 'live', 'paused', 'closed')", name="status"),
+        CheckConstraint(
+            "status IN ('draft', 'testing', 'live', 'paused', 'closed')", name="status"
+        ),
     )
 
 
@@ -114,6 +124,13 @@ class Respondent(Base):
         String(200), default="", doc="The first panel parameter (the panel's respondent id)."
     )
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    entry_key: Mapped[str | None] = mapped_column(
+        String(64),
+        unique=True,
+        nullable=True,
+        doc="The random key of the entry form the respondent started from: a second "
+        "submit of that form (a double tap) finds this respondent instead of making one.",
+    )
     flags: Mapped[dict] = mapped_column(JSON, default=dict)
     started_at: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
