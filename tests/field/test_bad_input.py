@@ -174,6 +174,44 @@ def test_oversized_bodies_are_413(tmp_path) -> None:
         assert r.status_code == 413
 
 
+def test_a_declared_length_that_is_not_a_number_is_400(tmp_path) -> None:
+    """The server in front (h11) refuses such a header; the app must not rely on it."""
+    import asyncio
+
+    from offerlab.field import create_app
+
+    app = create_app(tiny(f"sqlite:///{tmp_path / 'length.db'}"))
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"a=1", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    for length in ("²", "-1", "1e3", " 3"):
+        sent.clear()
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/s/tiny",
+            "raw_path": b"/s/tiny",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"content-length", length.encode("latin-1")),
+            ],
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 80),
+        }
+        asyncio.run(app(scope, receive, send))
+        assert sent[0]["status"] == 400, (length, sent[0]["status"])
+
+
 def test_fuzzed_console_requests_never_break_it(tmp_path) -> None:
     from test_console import _csrf, _login, _setup
 

@@ -452,9 +452,12 @@ class _App:
 
 
 def _too_large(request: Request) -> Response | None:
-    """413 for a body whose declared length is over :data:`MAX_BODY` (or not a number)."""
+    """400 for a declared length that is not a number ('²' is a digit to Python, not to
+    ``int``), 413 for one over :data:`MAX_BODY`."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+    if length is not None and not (length.isascii() and length.isdigit()):
+        return PlainTextResponse("the length of the form is not a number", status_code=400)
+    if length is not None and int(length) > MAX_BODY:
         return PlainTextResponse("the form is too large", status_code=413)
     return None
 
