@@ -281,7 +281,9 @@ class _App:
         context = page_context(fielding.survey, snap, action, errors, form)
         context["hidden"] = [(k, v) for k, v in hidden if k != "nonce"]
         context["keep_query"] = keep_query
-        return _TEMPLATES.TemplateResponse(request, "page.html", context, status_code=status)
+        return _TEMPLATES.TemplateResponse(
+            request, "page.html", context, status_code=status, headers=_survey_policy(fielding)
+        )
 
     # -- routes ---------------------------------------------------------------------------
     async def anonymous(self, request: Request) -> Response:
@@ -408,16 +410,8 @@ class _App:
             context = {**frame_context(fielding.survey, lang), "message": text}
             return _TEMPLATES.TemplateResponse(request, "message.html", context)
         context = page_context(fielding.survey, snap, f"/r/{snap.token}", errors, form)
-        # Browsers apply form-action to the redirect that answers a form: the last page's
-        # submit is answered by a 303 to the panel, which must be allowed here.
-        redirects = fielding.survey.questionnaire.redirects
-        policy = _content_security_policy(redirects.origins())
         return _TEMPLATES.TemplateResponse(
-            request,
-            "page.html",
-            context,
-            status_code=status,
-            headers={"content-security-policy": policy},
+            request, "page.html", context, status_code=status, headers=_survey_policy(fielding)
         )
 
     async def submit(self, request: Request) -> Response:
@@ -449,6 +443,14 @@ class _App:
 
     async def health(self, request: Request) -> Response:
         return PlainTextResponse("ok")
+
+
+def _survey_policy(fielding: Fielding) -> dict[str, str]:
+    """The policy of a page with a survey form. Browsers apply form-action to the redirect
+    that answers a form, and any page's submit (the entry form's declined consent, the
+    last page) may be answered by a 303 to the panel: its origins must be allowed."""
+    origins = fielding.survey.questionnaire.redirects.origins()
+    return {"content-security-policy": _content_security_policy(origins)}
 
 
 def _too_large(request: Request) -> Response | None:
