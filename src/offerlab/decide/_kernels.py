@@ -189,9 +189,9 @@ def _chunk_shares(
         P = _column_shares(V, rule == "first_choice", scale)
     if group is None:
         return (P @ w)[None, :]
-    M = np.zeros((n_groups, B.shape[0]))
-    M[group, np.arange(B.shape[0])] = w
-    return (P @ M.T).T
+    # One weighted sum per group and alternative (a dense group × rows matrix would
+    # take n_groups × CHUNK_ROWS doubles: 0.5 GB for 1,000 uncertainty draws).
+    return np.stack([np.bincount(group, weights=P[j] * w, minlength=n_groups) for j in range(J)], 1)
 
 
 def grouped_shares(

@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from offerlab.decide._market import Market, MarketSimulator
 from offerlab.decide._optimise import OptimisationResult, optimise_offers
@@ -76,6 +76,13 @@ class OptimiseEntry(_Strict):
     prices: list[float] | None = Field(None, min_length=1)
     fixed: dict[str, str | int | float] = Field(default_factory=dict)
     pessimism: float = Field(0.10, gt=0, lt=1)
+    price_only_tiers: StrictBool = Field(
+        False,
+        description=(
+            "Allow tiers that are the same product at different prices (default: tiers "
+            "differ on at least one attribute other than the price)."
+        ),
+    )
 
 
 class MarketFile(_Strict):
@@ -180,6 +187,19 @@ class MarketFile(_Strict):
                     (("optimise", "fixed", key), f"unknown attribute; the study has {attributes}")
                 )
         price = study.price_attribute
+        n_tiers = len(self.optimise.tiers or [o for o in self.offers if o.ours])
+        free = [
+            a for a in attributes
+            if a not in self.optimise.fixed and (price is None or a != price.name)
+        ]  # fmt: skip
+        if n_tiers > 1 and not self.optimise.price_only_tiers and not free:
+            found.append(
+                (
+                    ("optimise", "fixed"),
+                    "every attribute but the price is fixed, so the tiers could differ only "
+                    "in price: free an attribute or set price_only_tiers: true",
+                )
+            )
         if price is not None:
             lo, hi = min(price.values), max(price.values)
             for j, p in enumerate(self.optimise.prices or []):
@@ -334,5 +354,6 @@ def optimise_market(
         prices=spec.price_grid(),
         fixed=dict(spec.file.optimise.fixed),
         pessimism=spec.file.optimise.pessimism,
+        price_only_tiers=spec.file.optimise.price_only_tiers,
         rng=seed,
     )

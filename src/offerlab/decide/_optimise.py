@@ -408,8 +408,10 @@ class _Evaluator:
         else:
             rest = np.full(U.shape[0], -np.inf)
         rest = rest[:, None]
-        shares = _choice(V + F, rest, self.first_choice)
         margin = [self.margin[lineups[:, t]] for t in range(m)] + list(self.fixed_margin)
+        if not self.first_choice:
+            return _logit_values(U, inv, F, rest, margin)
+        shares = _choice(V + F, rest, self.first_choice)
         value = np.zeros((U.shape[0], n))
         share = np.zeros((U.shape[0], n))
         for sh, mg in zip(shares, margin, strict=True):
@@ -458,6 +460,37 @@ class _Evaluator:
                         d, weights=w * share[:, c], minlength=S
                     )
         return value_s / mass[:, None], share_s / mass[:, None]
+
+
+def _logit_values(
+    U: np.ndarray, inv: np.ndarray, F: list[np.ndarray], rest: np.ndarray, margin: list
+) -> tuple[np.ndarray, np.ndarray]:
+    """Logit objective and share (rows, n): exponentials once per unique candidate (not
+    per line-up), relative to each row's best utility, so only sums and one division
+    remain per line-up."""
+    top = np.maximum(U.max(axis=1, keepdims=True), rest)
+    for f in F:
+        top = np.maximum(top, f)
+    EU = np.exp(U - top)
+    denom = np.exp(rest - top) + sum((np.exp(f - top) for f in F), np.zeros_like(top))
+    fixed_value = sum(
+        (np.exp(f - top) * mg for f, mg in zip(F, margin[inv.shape[1] :], strict=True)),
+        np.zeros_like(top),
+    )
+    mine = EU[:, inv[:, 0]]
+    value = mine * margin[0]
+    share = mine.copy()
+    for t in range(1, inv.shape[1]):
+        mine = EU[:, inv[:, t]]
+        value += mine * margin[t]
+        share += mine
+    total = share + denom
+    fixed_share = denom - np.exp(rest - top)
+    value += fixed_value
+    value /= total
+    share += fixed_share
+    share /= total
+    return value, share
 
 
 def _choice(V: list[np.ndarray], rest: np.ndarray, first_choice: bool) -> list[np.ndarray]:
