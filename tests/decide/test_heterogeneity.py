@@ -23,7 +23,7 @@ class _IndividualDraws:
         self.coding = coding()
 
     def population_coefficients(self, n: int = 1000, rng=None):
-        R, m, K = self.individual_draws.shape
+        R, m, _ = self.individual_draws.shape
         pick = np.random.default_rng(rng).integers(0, m, size=R)
         return self.individual_draws[np.arange(R), pick], np.full(R, 1.0 / R)
 
