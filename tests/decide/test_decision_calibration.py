@@ -1,0 +1,25 @@
+"""A small version of ``bench/bench_decisions.py``: recommendations from hierarchical
+Bayes, scored against the known truth they were simulated from."""
+
+from __future__ import annotations
+
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from bench_decisions import one_study
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("seed", [1, 2])
+def test_hb_recommendations_keep_most_of_the_true_optimum(seed: int) -> None:
+    args = Namespace(seed=0, respondents=250, burn_in=300, draws=300, truth=4000, uncertainty=40)
+    rows = {r["path"]: r for r in one_study(seed, args)}
+    hb = rows["HB"]
+    assert hb["regret"] >= 0.95, hb
+    assert not hb["price-only"] and not rows["aggregate"]["price-only"]
+    assert hb["lower"] < hb["claimed"] < hb["upper"]
