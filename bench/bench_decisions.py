@@ -260,12 +260,13 @@ def main() -> None:
     parser.add_argument("--uncertainty", type=int, default=200)
     parser.add_argument("--truth", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--first", type=int, default=0, help="First study (to run in parts).")
     args = parser.parse_args()
     args.paths = ("HB", "aggregate", "aggregate, price-only allowed")
     pd.set_option("display.width", 200)
     rows = []
     start = time.perf_counter()
-    for s in range(args.studies):
+    for s in range(args.first, args.first + args.studies):
         study_rows = one_study(s, args)
         rows += study_rows
         for r in study_rows:

@@ -517,7 +517,13 @@ class MarketSimulator:
             out = flat.reshape(S, G, market.n_alternatives)
         return ShareDraws(market.names, self.segment_labels, point, out)
 
-    def shares(self, market: Market, *, by_segment: bool = False) -> pd.DataFrame:
+    def shares(
+        self,
+        market: Market,
+        *,
+        by_segment: bool = False,
+        costs: Mapping[str, float] | None = None,
+    ) -> pd.DataFrame:
         """Shares of every alternative with intervals; revenue per head where priced.
 
         Returns
@@ -527,7 +533,10 @@ class MarketSimulator:
             ``ours``, ``price``, ``share`` (they sum to 1 in every segment), and with
             uncertainty draws ``lower``, ``upper`` (percentile interval over the draws)
             and ``se`` (their SD); ``revenue`` = price × share (per person in the market)
-            for priced alternatives, with ``revenue_lower``/``revenue_upper``.
+            for priced alternatives, with ``revenue_lower``/``revenue_upper``. With
+            ``costs`` (cost per alternative, e.g. :meth:`MarketSpec.offer_costs`):
+            ``cost``, ``margin`` (price − cost) and ``profit`` = margin × share, with
+            ``profit_lower``/``profit_upper`` from the same draws as the shares.
         """
         sd = self.share_draws(market)
         point, draws = sd.point, sd.draws
@@ -561,6 +570,16 @@ class MarketSimulator:
                 rev = draws[:, g] * market.prices
                 frame["revenue_lower"] = np.quantile(rev, tail, axis=0)
                 frame["revenue_upper"] = np.quantile(rev, 1 - tail, axis=0)
+            if costs is not None:
+                cost = np.array([costs.get(n, np.nan) for n in market.names], dtype=float)
+                margin = market.prices - cost
+                frame["cost"] = cost
+                frame["margin"] = margin
+                frame["profit"] = margin * point[g]
+                if draws is not None:
+                    profit = draws[:, g] * margin
+                    frame["profit_lower"] = np.quantile(profit, tail, axis=0)
+                    frame["profit_upper"] = np.quantile(profit, 1 - tail, axis=0)
             if by_segment:
                 frame.insert(0, "segment", label)
             frames.append(frame)

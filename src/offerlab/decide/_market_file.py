@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from offerlab.decide._market import Market, MarketSimulator
-from offerlab.decide._optimise import OptimisationResult, optimise_offers
+from offerlab.decide._optimise import OptimisationResult, offer_cost, optimise_offers
 from offerlab.exceptions import OfferlabError, StudyError
 from offerlab.models._matrix import NONE_PARAM, ConjointCoding
 from offerlab.simulate._shares import offer_warnings
@@ -288,6 +288,29 @@ class MarketSpec:
     @property
     def has_costs(self) -> bool:
         return bool(self.file.costs) or self.file.base_cost != 0
+
+    def offer_costs(self, market: Market | None = None, which: str = "ours") -> dict[str, float]:
+        """What each offer costs per month from the file's base and level costs.
+
+        The offers of ``market`` (e.g. one the optimiser filled) or of the file; our
+        offers (``which="ours"``) or every offer (``"all"``: a competitor's cost is
+        ours of making the same offer). Empty when the file gives no costs.
+        """
+        if not self.has_costs:
+            return {}
+        if market is None:
+            offers = [(o.name, o.ours, o.levels()) for o in self.file.offers]
+        else:
+            offers = [
+                (n, ours, levels)
+                for n, ours, levels in zip(market.names, market.ours, market.offers, strict=True)
+                if levels is not None
+            ]
+        return {
+            name: offer_cost(levels, self.costs, self.file.base_cost, name)
+            for name, ours, levels in offers
+            if ours or which == "all"
+        }
 
     def price_grid(self) -> list[float] | None:
         """The prices the optimiser searches (None: the studied levels)."""

@@ -45,7 +45,7 @@ from offerlab.decide._market import Market, MarketSimulator, Provenance
 from offerlab.exceptions import OfferlabError
 from offerlab.study import CategoricalAttribute
 
-__all__ = ["OfferSpace", "OptimisationResult", "optimise_offers"]
+__all__ = ["OfferSpace", "OptimisationResult", "offer_cost", "optimise_offers"]
 
 Objective = Literal["share", "revenue", "profit"]
 
@@ -524,7 +524,7 @@ def _choice(V: list[np.ndarray], rest: np.ndarray, first_choice: bool) -> list[n
     return [e / denom for e in E]
 
 
-def _offer_cost(
+def offer_cost(
     offer: Mapping[str, object] | None,
     costs: Mapping[str, Mapping[object, float]] | None,
     base_cost: float,
@@ -659,7 +659,7 @@ def optimise_offers(
                 market.prices[others[k]][None],
                 np.array(
                     [
-                        _offer_cost(
+                        offer_cost(
                             market.offers[others[k]], costs, base_cost, market.names[others[k]]
                         )
                     ]
@@ -730,7 +730,7 @@ def optimise_offers(
     filled = _filled_market(market, slots, best)
     costs_of = {
         n: (float(space.cost[top[0][slots.index(n)]]) if n in slots
-            else _offer_cost(market.offers[j], costs, base_cost, n))
+            else offer_cost(market.offers[j], costs, base_cost, n))
         for j, n in enumerate(market.names) if market.ours[j] or n in slots
     }  # fmt: skip
     shares, sources = _breakdown(sim, filled, slots, costs_of, use_draws)
