@@ -281,7 +281,7 @@ class OptimisationResult:
 WORK_ELEMENTS = 1 << 21
 #: Rows (respondent × draw × RFC draw) the search runs on; the best line-ups are then
 #: scored on every row.
-SEARCH_ROWS = 6_000
+SEARCH_ROWS = 4_000
 #: Rows per chunk (before RFC's error draws).
 CHUNK_ROWS = 2048
 
@@ -571,7 +571,7 @@ def optimise_offers(
     fixed: Mapping[str, object] | None = None,
     method: Literal["auto", "exhaustive", "search"] = "auto",
     max_exhaustive: int = 50_000,
-    restarts: int = 20,
+    restarts: int = 12,
     keep: int = 10,
     pessimism: float = 0.10,
     use_draws: bool = True,

@@ -248,7 +248,8 @@ def decision_population(
     Heterogeneity first: whatever level the fit has is used.
 
     * HB: posterior draws of every respondent; uncertainty: each draw of the population
-      takes one saved posterior draw per respondent.
+      is a bootstrap sample of the respondents with one saved posterior draw each (the
+      posterior alone would leave out that 500 answers are a sample of a market).
     * Latent classes: the class vectors weighted by the class shares, segments = the
       classes; uncertainty: the class coefficients drawn from N(θ̂, Σ) with the class
       sizes held at their estimates.
@@ -298,8 +299,12 @@ def _decision_population(results: Any, *, n: int, seed: int) -> Population:
         R, m, _ = draws.shape
 
         def hb_draws(S: int, rng: np.random.Generator) -> np.ndarray:
+            # A bootstrap sample of the respondents, one posterior draw each: the market
+            # is the population the sample was drawn from, so an interval must carry
+            # which people happened to answer as well as what each of them wants.
+            who = rng.integers(0, R, size=(S, R))
             pick = rng.integers(0, m, size=(S, R))
-            return draws[np.arange(R)[None, :], pick]
+            return draws[who, pick]
 
         pop = population_from_results(results, n=n, rng=seed, uncertainty=hb_draws)
         return replace(pop, model=model, level="individual")
