@@ -17,9 +17,11 @@ from bench_decisions import one_study
 @pytest.mark.filterwarnings("ignore")
 @pytest.mark.parametrize("seed", [1, 2])
 def test_hb_recommendations_keep_most_of_the_true_optimum(seed: int) -> None:
-    args = Namespace(seed=0, respondents=250, burn_in=300, draws=300, truth=4000, uncertainty=40)
-    rows = {r["path"]: r for r in one_study(seed, args)}
-    hb = rows["HB"]
+    args = Namespace(
+        seed=0, respondents=200, burn_in=200, draws=200, truth=3000, uncertainty=30,
+        paths=("HB",),
+    )  # fmt: skip
+    (hb,) = one_study(seed, args)
     assert hb["regret"] >= 0.95, hb
-    assert not hb["price-only"] and not rows["aggregate"]["price-only"]
+    assert not hb["price-only"]
     assert hb["lower"] < hb["claimed"] < hb["upper"]
