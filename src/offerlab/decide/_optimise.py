@@ -674,10 +674,17 @@ def optimise_offers(
     reps = sim.rfc_draws if sim.rule == "rfc" else 1
     # The search ranks in single precision (twice the speed; its ranking is only a short
     # list: the best are re-scored in double precision on every row).
+    # Too few rows left for a sample of the draws once every row is repeated for RFC's
+    # errors (one MNL row x 20,000 draws): search on the population itself instead.
+    n_search = search_rows // reps
+    search_rows_ = (
+        rows.subsample(n_search, rng)
+        if n_search >= sim.population.n_rows or not use_draws
+        else _Rows.of(sim, use_draws=False)
+    )
     search_ev = _Evaluator(
-        sim, market, slots, space, margin, rows.subsample(max(1, search_rows // reps), rng),
-        fixed_ours, fixed_margin, np.float32,
-    )  # fmt: skip
+        sim, market, slots, space, margin, search_rows_, fixed_ours, fixed_margin, np.float32
+    )
     exhaustive = method == "exhaustive" or (method == "auto" and n_candidates <= max_exhaustive)
     scores: dict[tuple[int, ...], float] = {}
     if exhaustive:
