@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from _study import market, population, study
 
-from offerlab.decide import Market, MarketSimulator
+from offerlab.decide import Market, MarketSimulator, Population
 from offerlab.decide._optimise import _offer_space, optimise_offers
 from offerlab.exceptions import OfferlabError
 
@@ -188,3 +188,32 @@ def test_results_carry_cannibalisation_source_of_volume_and_provenance(sim) -> N
     assert res.provenance == sim.provenance
     assert res.provenance.n_draws == 40 and res.provenance.rule == "share of preference"
     assert shares["profit"].sum() == pytest.approx(res.expected, rel=0.05)
+
+
+def test_rfc_objective_agrees_with_the_simulator() -> None:
+    """The optimiser draws RFC's level errors for candidates itself; its profit must be
+    the simulator's (up to Monte Carlo error) for the same offers."""
+    pop = population(spread=0.6, n=2000, seed=3)
+    sim = MarketSimulator(
+        pop, rule="rfc", attribute_error=0.4, product_error=0.3, rfc_draws=60, n_draws=0
+    )
+    res = optimise_offers(sim, market(), costs=COSTS, method="exhaustive", use_draws=False)
+    for row in res.table.head(3).itertuples():
+        offer = {}
+        for part in row.lineup.split(", "):
+            key, value = part.split("=")
+            offer[key] = value if key in ("brand", "km") else float(value)
+        filled = market().with_offer("ours", **offer)
+        share = sim.shares(filled).set_index("alternative").loc["ours", "share"]
+        # Independent error draws on each side: 120,000 draws give about ±1% each.
+        assert row.expected == pytest.approx(share * (offer["price"] - _cost(offer)), rel=0.03)
+
+
+def test_sharp_utilities_do_not_underflow_to_nan() -> None:
+    """Part-worths 300 times too large (or a tiny RFC product error) put utility
+    differences far past exp's range in single precision: no NaN may come out."""
+    pop = population(spread=0.6, n=300, seed=4)
+    sharp = MarketSimulator(Population(300 * pop.B, pop.w, pop.names), n_draws=0)
+    res = optimise_offers(sharp, _two_slot_market(), costs=COSTS, method="exhaustive")
+    assert np.isfinite(res.table[["expected", "share"]].to_numpy()).all()
+    assert np.isfinite(res.shares["share"]).all()

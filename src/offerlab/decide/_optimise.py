@@ -472,19 +472,30 @@ class _Evaluator:
         return value_s / mass[:, None], share_s / mass[:, None]
 
 
+#: Utility differences are clipped to ±this before exponentiating: e^±80 stays inside
+#: single precision, and a choice probability changes by less than e^−80 ≈ 2e−35.
+EXP_CLIP = 80.0
+
+
 def _logit_values(
     U: np.ndarray, inv: np.ndarray, F: list[np.ndarray], rest: np.ndarray, margin: list
 ) -> tuple[np.ndarray, np.ndarray]:
     """Logit objective and share (rows, n): exponentials once per unique candidate (not
-    per line-up), relative to each row's best utility, so only sums and one division
-    remain per line-up."""
-    top = np.maximum(U.max(axis=1, keepdims=True), rest)
-    for f in F:
-        top = np.maximum(top, f)
-    EU = np.exp(U - top)
-    denom = np.exp(rest - top) + sum((np.exp(f - top) for f in F), np.zeros_like(top))
+    per line-up), relative to the rest of the market's utility in each row, so only sums
+    and one division remain per line-up. Relative to the rest (not to the best candidate
+    of the batch) and clipped, so a line-up of unattractive offers cannot underflow to
+    0/0."""
+    top = np.where(np.isfinite(rest), rest, U.max(axis=1, keepdims=True))
+
+    def ex(v: np.ndarray) -> np.ndarray:
+        return np.exp(np.clip(v - top, -EXP_CLIP, EXP_CLIP))
+
+    EU = ex(U)
+    rest_e = np.where(np.isfinite(rest), ex(np.where(np.isfinite(rest), rest, top)), 0.0)
+    fixed_e = [ex(f) for f in F]
+    fixed_share = sum(fixed_e, np.zeros_like(top))
     fixed_value = sum(
-        (np.exp(f - top) * mg for f, mg in zip(F, margin[inv.shape[1] :], strict=True)),
+        (e * mg for e, mg in zip(fixed_e, margin[inv.shape[1] :], strict=True)),
         np.zeros_like(top),
     )
     mine = EU[:, inv[:, 0]]
@@ -494,11 +505,10 @@ def _logit_values(
         mine = EU[:, inv[:, t]]
         value += mine * margin[t]
         share += mine
-    total = share + denom
-    fixed_share = denom - np.exp(rest - top)
+    share += fixed_share
+    total = share + rest_e
     value += fixed_value
     value /= total
-    share += fixed_share
     share /= total
     return value, share
 
