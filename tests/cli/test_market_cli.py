@@ -77,6 +77,8 @@ def test_latent_classes_give_shares_by_segment_first_choice(example, tmp_path) -
         ("    constant: none", "    constant: asc_lease", ":47:", "status_quo[0].constant: "
          "the model has no constant 'asc_lease'"),
         ("price_step: 50", "price_step: -5", ":68:", "optimise.price_step:"),
+        ("price_only_tiers: false", "price_only_tiers: maybe", ":74:",
+         "optimise.price_only_tiers:"),
         ("  insurance: {included: 60, own: 0}", "  insurnce: {included: 60, own: 0}", ":57:",
          "costs.insurnce: unknown attribute"),
     ],

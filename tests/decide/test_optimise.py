@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
 from _study import market, population, study
 
-from offerlab.decide import Market, MarketSimulator
+from offerlab.decide import Market, MarketSimulator, Population
 from offerlab.decide._optimise import _offer_space, optimise_offers
 from offerlab.exceptions import OfferlabError
 
@@ -78,7 +79,11 @@ def test_finds_the_true_best_two_tier_lineup(sim) -> None:
         ],
     )
     offers = [o for o in _all_offers() if o["term"] == 12]
-    pairs = list(itertools.combinations(range(len(offers)), 2))
+    pairs = [
+        (i, j)
+        for i, j in itertools.combinations(range(len(offers)), 2)
+        if {**offers[i], "price": 0} != {**offers[j], "price": 0}  # tiers differ beyond price
+    ]
     truth = _brute(sim, base, [[offers[i], offers[j]] for i, j in pairs])
     i, j = pairs[int(truth.argmax())]
     for method in ("exhaustive", "search"):
@@ -112,3 +117,106 @@ def test_share_objective_without_draws_and_first_choice_rule() -> None:
     assert res.best[0]["price"] == 10.0 and res.best[0]["km"] == "high"
     with pytest.raises(OfferlabError, match="no cost given"):
         optimise_offers(sim, market(), costs={"km": {"low": 1}})
+
+
+def _two_slot_market(extra: list[dict] | None = None) -> Market:
+    base = market()
+    return Market.from_offers(
+        base.coding,
+        [
+            {"name": "ours", "ours": True, **base.offers[0]},
+            {"name": "ours 2", "ours": True, **base.offers[0]},
+            {"name": "rival", **base.offers[1]},
+            *(extra or []),
+        ],
+    )
+
+
+def test_profit_counts_our_offers_outside_the_tiers_at_their_own_cost(sim) -> None:
+    """Our offer that is not a tier stays on sale (here below cost): its share and its
+    loss count, and the tier is optimised knowing it."""
+    legacy = {"name": "legacy", "ours": True, "brand": "beta", "term": 6, "km": "high",
+              "price": 10}  # fmt: skip
+    base = market()
+    with_legacy = Market.from_offers(
+        base.coding,
+        [{"name": "ours", "ours": True, **base.offers[0]}, {"name": "rival", **base.offers[1]},
+         legacy],
+    )  # fmt: skip
+    res = optimise_offers(sim, with_legacy, slots=["ours"], costs=COSTS, method="exhaustive")
+    filled = with_legacy.with_offer("ours", **res.best[0])
+    draws = sim.share_draws(filled).draws[:, 0]
+    legacy_margin = 10 - _cost(legacy)
+    assert legacy_margin < 0
+    margin = np.array([res.best[0]["price"] - _cost(res.best[0]), legacy_margin])
+    idx = [filled.index("ours"), filled.index("legacy")]
+    assert res.expected == pytest.approx(float((draws[:, idx] @ margin).mean()), rel=1e-10)
+    shares = res.shares.set_index("alternative")
+    assert shares.loc["legacy", "cost"] == pytest.approx(_cost(legacy))
+    assert shares.loc["legacy", "profit"] < 0
+
+
+def test_tiers_differ_in_more_than_the_price_unless_allowed(sim) -> None:
+    """The logit's IIA makes one product at two prices look like two products; unless
+    the market says so, tiers must differ in an attribute other than the price."""
+    base = _two_slot_market()
+    kw = {"costs": COSTS, "fixed": {"term": 12, "brand": "beta"}, "rng": 0}
+    allowed = optimise_offers(sim, base, price_only_tiers=True, method="exhaustive", **kw)
+    a, b = ({k: v for k, v in o.items() if k != "price"} for o in allowed.best)
+    assert a == b  # the IIA artefact: the same product twice is what the logit likes best
+    for method in ("exhaustive", "search"):
+        res = optimise_offers(sim, base, method=method, restarts=10, **kw)
+        a, b = ({k: v for k, v in o.items() if k != "price"} for o in res.best)
+        assert a != b, method
+        for lineup in res.table["lineup"]:
+            t1, t2 = (part.rsplit(", price=", 1)[0] for part in lineup.split(" | "))
+            assert t1 != t2, lineup
+
+
+def test_results_carry_cannibalisation_source_of_volume_and_provenance(sim) -> None:
+    res = optimise_offers(sim, _two_slot_market(), costs=COSTS, fixed={"term": 12}, rng=0)
+    sources = res.sources
+    assert set(sources["tier"]) == {"ours", "ours 2"}
+    assert set(sources["source_kind"]) == {"our tier", "competitor", "none"}
+    assert (sources["taken"] > 0).all()  # logit: every tier takes from every alternative
+    assert (sources["lower"] <= sources["taken"]).all()
+    # Each tier's share is what it took from the others (shares sum to one).
+    shares = res.shares.set_index("alternative")
+    for tier in ("ours", "ours 2"):
+        taken = sources.loc[sources["tier"] == tier, "taken"].sum()
+        assert taken == pytest.approx(shares.loc[tier, "share"], abs=1e-12)
+    assert len(res.cannibalisation) == 2
+    assert res.provenance == sim.provenance
+    assert res.provenance.n_draws == 40 and res.provenance.rule == "share of preference"
+    assert shares["profit"].sum() == pytest.approx(res.expected, rel=0.05)
+
+
+def test_rfc_objective_agrees_with_the_simulator() -> None:
+    """The optimiser draws RFC's level errors for candidates itself; its profit must be
+    the simulator's (up to Monte Carlo error) for the same offers."""
+    pop = population(spread=0.6, n=2000, seed=3)
+    sim = MarketSimulator(
+        pop, rule="rfc", attribute_error=0.4, product_error=0.3, rfc_draws=60, n_draws=0
+    )
+    res = optimise_offers(sim, market(), costs=COSTS, method="exhaustive", use_draws=False)
+    for row in res.table.head(3).itertuples():
+        offer = {}
+        for part in row.lineup.split(", "):
+            key, value = part.split("=")
+            offer[key] = value if key in ("brand", "km") else float(value)
+        filled = market().with_offer("ours", **offer)
+        share = sim.shares(filled).set_index("alternative").loc["ours", "share"]
+        # Independent error draws on each side: 120,000 draws give about ±1% each.
+        assert row.expected == pytest.approx(share * (offer["price"] - _cost(offer)), rel=0.03)
+
+
+def test_sharp_utilities_do_not_underflow_to_nan() -> None:
+    """Part-worths 300 times too large (or a tiny RFC product error) put utility
+    differences far past exp's range in single precision: no NaN may come out."""
+    pop = population(spread=0.6, n=300, seed=4)
+    sharp = MarketSimulator(Population(300 * pop.B, pop.w, pop.names), n_draws=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # 0/0 in the search's ranking
+        res = optimise_offers(sharp, _two_slot_market(), costs=COSTS, method="exhaustive")
+    assert np.isfinite(res.table[["expected", "share"]].to_numpy()).all()
+    assert np.isfinite(res.shares["share"]).all()

@@ -82,12 +82,15 @@ def fit_for_decisions(
 
 
 def scale_for(
-    console: Console, results: Any, data: ChoiceData, scale: float, tune: bool
+    console: Console, results: Any, data: ChoiceData, scale: float, tune: bool, rule: str = "sop"
 ) -> tuple[float, str | None]:
-    """``scale``, or with ``tune`` the one the holdout tasks favour (and how it was found)."""
+    """``scale``, or with ``tune`` the one the holdout tasks favour under ``rule`` (and how
+    it was found)."""
     if not tune:
         return scale, None
-    tuned = calibrate_scale(results, data)
+    if rule == "fc":
+        raise OfferlabError("--tune-scale needs a rule with a scale: sop or rfc (not fc)")
+    tuned = calibrate_scale(results, data, rule=rule)
     note = tuned.describe()
     console.print(f"[bold]scale:[/] {escape(note)}")
     return tuned.scale, note
@@ -184,6 +187,14 @@ def simulate_market_command(
     by_segment: Annotated[
         bool, typer.Option("--by-segment", help="Shares per segment (latent classes).")
     ] = False,
+    aggregate: Annotated[
+        bool,
+        typer.Option(
+            "--aggregate",
+            help="Simulate one average consumer (the aggregate view) instead of the "
+            "individuals (hb) or classes (lc) the model estimated.",
+        ),
+    ] = False,
     classes: Annotated[int, typer.Option(min=1, help="Classes for --model lc.")] = 2,
     burn_in: Annotated[int, typer.Option(min=0, help="HB iterations before draws.")] = 2000,
     iterations: Annotated[int, typer.Option(min=4, help="HB draws kept per chain.")] = 2000,
@@ -212,8 +223,8 @@ def simulate_market_command(
         iterations=iterations,
         seed=seed,
     )
-    scale, _ = scale_for(console, results, data, scale, tune_scale)
-    sim = simulator_for(results, rule, scale, n_draws=draws, seed=seed)
+    scale, _ = scale_for(console, results, data, scale, tune_scale, rule)
+    sim = simulator_for(results, rule, scale, n_draws=draws, seed=seed, aggregate=aggregate)
     the_market = spec.market(results.coding)
     frame = sim.shares(the_market, by_segment=by_segment)
     price = the_study.price_attribute
@@ -221,6 +232,7 @@ def simulate_market_command(
     title = f"Shares ({RULE_TITLES[rule]}, {model}"
     title += f", 95% interval from {sim.n_draws} draws)" if sim.n_draws else ", no intervals)"
     console.print(shares_table(frame, title, currency))
+    console.print(f"[dim]From: {escape(sim.provenance.describe())}[/]")
     result = None
     if optimise is not None:
         result = run_with_progress(
@@ -238,4 +250,8 @@ def simulate_market_command(
         if result is not None:
             write_csv(result.table, out / "optimisation.csv")
             written.append("optimisation.csv")
+            if result.shares is not None and result.sources is not None:
+                result.shares.to_csv(out / "recommended_market.csv", index=False)
+                result.sources.to_csv(out / "sources_of_volume.csv", index=False)
+                written += ["recommended_market.csv", "sources_of_volume.csv"]
         console.print(f"{', '.join(written)} written to [bold]{escape(str(out))}/[/]")

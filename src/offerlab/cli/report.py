@@ -102,7 +102,7 @@ def report(
         console, data, the_study, model, classes=classes, burn_in=burn_in,
         iterations=iterations, seed=seed,
     )  # fmt: skip
-    scale, scale_note = scale_for(console, results, data, scale, tune_scale)
+    scale, scale_note = scale_for(console, results, data, scale, tune_scale, rule)
     sim = simulator_for(results, rule, scale, n_draws=draws, seed=seed)
     the_market = spec.market(results.coding) if spec is not None else None
     objective = optimise

@@ -6,7 +6,9 @@ from offerlab.decide._kernels import grouped_shares
 from offerlab.decide._market import (
     Market,
     MarketSimulator,
+    Provenance,
     ShareDraws,
+    rfc_errors,
     simulate_market,
     simulator_for,
 )
@@ -26,7 +28,7 @@ from offerlab.decide._needs import (
     top_obstacles,
     wilson_interval,
 )
-from offerlab.decide._optimise import OfferSpace, OptimisationResult, optimise_offers
+from offerlab.decide._optimise import OfferSpace, OptimisationResult, offer_cost, optimise_offers
 from offerlab.decide._population import (
     Population,
     decision_population,
@@ -61,6 +63,7 @@ __all__ = [
     "OfferSpace",
     "OptimisationResult",
     "Population",
+    "Provenance",
     "ScaleCalibration",
     "ShareDraws",
     "VanWestendorpResult",
@@ -75,12 +78,14 @@ __all__ = [
     "load_market",
     "mnl_population",
     "none_choosers",
+    "offer_cost",
     "optimise_market",
     "optimise_offers",
     "option_frequencies",
     "parse_market",
     "population_from_results",
     "price_elasticity",
+    "rfc_errors",
     "sample_scenarios",
     "scale_means",
     "segments_from",

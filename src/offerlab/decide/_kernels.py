@@ -14,6 +14,7 @@ group : (N,) int in [0, G)  which output row a coefficient vector adds to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from offerlab.exceptions import OfferlabError
 
-__all__ = ["RULES", "Rule", "grouped_shares", "row_shares"]
+__all__ = ["RULES", "Rule", "grouped_shares", "level_ids", "level_matrix", "row_shares"]
 
 Rule = Literal["logit", "first_choice", "rfc"]
 RULES: tuple[str, ...] = ("logit", "first_choice", "rfc")
@@ -67,6 +68,62 @@ def _gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return u
 
 
+EULER_GAMMA = 0.5772156649015329
+
+
+def level_ids(
+    X: np.ndarray, blocks: Sequence[tuple[int, int]] | None, offers: np.ndarray | None = None
+) -> np.ndarray:
+    """The level of every alternative on every attribute, as ids (J, A).
+
+    An attribute's columns are ``blocks[a] = (start, stop)``; offers with the same coded
+    row in a block share the level (and so RFC's attribute error on it). ``offers`` (J,)
+    bool marks the offers: a status-quo or none alternative shares no level with
+    anything (its zero rows would otherwise look like a dummy-coded base level), so it
+    gets a level of its own on every attribute -- an error as large as an offer's, and
+    independent. Without ``blocks`` every column is an attribute.
+    """
+    X = np.asarray(X, dtype=float)
+    J, K = X.shape
+    if blocks is None:
+        blocks = [(k, k + 1) for k in range(K)]
+    ids = np.full((J, len(blocks)), -1, dtype=np.int64)
+    mask = np.ones(J, dtype=bool) if offers is None else np.asarray(offers, dtype=bool)
+    own = np.flatnonzero(~mask)
+    next_id = 0
+    for a, (start, stop) in enumerate(blocks):
+        if mask.any():
+            rows = np.round(X[mask, start:stop], 9)
+            _, inv = np.unique(rows, axis=0, return_inverse=True)
+            ids[mask, a] = next_id + inv.ravel()
+            next_id += int(inv.max()) + 1
+        ids[own, a] = next_id + np.arange(len(own))
+        next_id += len(own)
+    return ids
+
+
+def level_matrix(ids: np.ndarray) -> np.ndarray:
+    """Indicator (J, L) of each alternative's levels (float32), from :func:`level_ids`."""
+    ids = np.asarray(ids, dtype=np.int64)
+    L = int(ids.max()) + 1 if ids.size and ids.max() >= 0 else 0
+    Z = np.zeros((ids.shape[0], L), dtype=np.float32)
+    for a in range(ids.shape[1]):
+        has = ids[:, a] >= 0
+        Z[np.flatnonzero(has), ids[has, a]] += 1.0
+    return Z
+
+
+def attribute_noise(rng: np.random.Generator, Z: np.ndarray, n: int, sigma: float) -> np.ndarray:
+    """RFC's attribute variability (J, n): a mean-zero Gumbel(σ) error on every level
+    for each of n rows, summed over each alternative's levels (``Z`` from
+    :func:`level_matrix`). Alternatives sharing levels share those errors, so near
+    copies are correlated; centring keeps offers level with status-quo options."""
+    E = _gumbel(rng, (Z.shape[1], n))
+    E -= np.float32(EULER_GAMMA)
+    E *= np.float32(sigma)
+    return Z @ E
+
+
 def _column_shares(V: np.ndarray, first_choice: bool, scale: float) -> np.ndarray:
     """Choice probabilities of utilities laid out (J, n), in place.
 
@@ -100,6 +157,7 @@ def _chunk_shares(
     product_error: float,
     rfc_draws: int,
     seed: np.random.SeedSequence | None,
+    Z: np.ndarray,
 ) -> np.ndarray:
     """Weighted share sums (G, J) of one chunk of rows (weights not yet normalised)."""
     J = X.shape[0]
@@ -107,22 +165,20 @@ def _chunk_shares(
     if rule == "rfc":
         rng = np.random.default_rng(seed)
         P = np.zeros((J, B.shape[0]))
+        V0 = X @ B.T
+        V0 += off
+        V0 *= scale
         for _ in range(rfc_draws):
-            # Attribute error: Gumbel noise on every coded coefficient, so alternatives
-            # that share a level share its error (this is what breaks IIA for near
-            # duplicates). λ scales the systematic utility, as in the logit rule.
-            Bd = scale * B
-            if attribute_error > 0:
-                E = _gumbel(rng, B.shape)
-                E *= attribute_error
-                Bd += E
-            V = X @ Bd.T
-            V += scale * off
+            V = V0.copy()
+            if attribute_error > 0 and Z.shape[1]:
+                # Attribute variability: one error per level, shared by every
+                # alternative with that level (this is what breaks IIA for copies).
+                V += attribute_noise(rng, Z, B.shape[0], attribute_error)
             if product_error > 0:
-                # Product error: i.i.d. Gumbel(0, σ_p) on each alternative. Its first
-                # choice, given the attribute error, is exactly a logit with scale 1/σ_p
-                # (Gumbel-max), so it is integrated out analytically: same expectation
-                # as drawing it, lower variance, and shares sum to one exactly.
+                # Product variability: i.i.d. Gumbel(0, σ_p) on each alternative. Its
+                # first choice, given the attribute errors, is exactly a logit with
+                # scale 1/σ_p (Gumbel-max), so it is integrated out analytically: the
+                # same expectation as drawing it, lower variance, shares sum to one.
                 P += _column_shares(V, False, 1.0 / product_error)
             else:
                 P += _column_shares(V, True, 1.0)
@@ -133,9 +189,9 @@ def _chunk_shares(
         P = _column_shares(V, rule == "first_choice", scale)
     if group is None:
         return (P @ w)[None, :]
-    M = np.zeros((n_groups, B.shape[0]))
-    M[group, np.arange(B.shape[0])] = w
-    return (P @ M.T).T
+    # One weighted sum per group and alternative (a dense group × rows matrix would
+    # take n_groups × CHUNK_ROWS doubles: 0.5 GB for 1,000 uncertainty draws).
+    return np.stack([np.bincount(group, weights=P[j] * w, minlength=n_groups) for j in range(J)], 1)
 
 
 def grouped_shares(
@@ -153,6 +209,7 @@ def grouped_shares(
     rfc_draws: int = 1,
     seed: int | np.random.SeedSequence | None = None,
     threads: int = 2,
+    levels: np.ndarray | None = None,
 ) -> np.ndarray:
     """Shares (G, J): the weighted mean of every row's choice probabilities per group.
 
@@ -182,6 +239,10 @@ def grouped_shares(
     threads : int
         Chunks are processed by this many threads (numpy releases the GIL in the
         matrix product, exp and the random draws).
+    levels : ndarray of int, shape (J, A), optional
+        RFC only: the level ids of each alternative (:func:`level_ids`; −1: none).
+        Default: every column of X is an attribute and every distinct value in it a
+        level.
 
     Returns
     -------
@@ -192,11 +253,14 @@ def grouped_shares(
     Notes
     -----
     Randomized first choice (Sawtooth's RFC): each simulated respondent picks the
-    alternative with the highest U_j = λ x_j'(β + ε_a) + λ o_j + ε_pj, with attribute
-    error ε_a ~ Gumbel(0, σ_a) on each coded coefficient and product error
-    ε_pj ~ Gumbel(0, σ_p). The product error is integrated out analytically. With
-    σ_a = 0 and σ_p = 1 RFC equals the logit rule; with σ_p = 0 it is first choice
-    on perturbed coefficients.
+    alternative with the highest U_j = λ (x_j'β + o_j) + Σ_a ε_{a, l_ja} + ε_pj: attribute
+    variability ε_{a,l} (a mean-zero Gumbel(σ_a) error on every level l of every
+    attribute a, drawn per row and draw, shared by all alternatives with that level,
+    so offers alike in many levels have correlated errors and split their share) and
+    product variability ε_pj ~ Gumbel(0, σ_p) per alternative, integrated out
+    analytically. With σ_a = 0 and σ_p = 1 RFC equals the logit rule; with σ_p = 0 it
+    is first choice per draw. An exact copy of an offer shares all its attribute
+    errors: it gains share only through the product error.
     """
     B = np.ascontiguousarray(B, dtype=float)
     X = np.ascontiguousarray(X, dtype=float)
@@ -212,6 +276,13 @@ def grouped_shares(
     offset = np.zeros(J) if offset is None else np.asarray(offset, dtype=float)
     if group is not None:
         group = np.asarray(group, dtype=np.int64)
+    if rule == "rfc":
+        ids = level_ids(X, None) if levels is None else np.asarray(levels, dtype=np.int64)
+        if ids.shape[0] != J:
+            raise OfferlabError(f"levels must have one row per alternative ({J})")
+        Z = level_matrix(ids)
+    else:
+        Z = np.zeros((J, 0), dtype=np.float32)
     starts = list(range(0, N, CHUNK_ROWS))
     if rule == "rfc":
         root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
@@ -225,7 +296,7 @@ def grouped_shares(
         g = None if group is None else group[a:b]
         return _chunk_shares(
             B[a:b], w[a:b], g, n_groups, X, offset, rule, scale,
-            attribute_error, product_error, rfc_draws, seeds[i],
+            attribute_error, product_error, rfc_draws, seeds[i], Z,
         )  # fmt: skip
 
     if threads > 1 and len(starts) > 1:

@@ -22,20 +22,86 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from offerlab.decide._kernels import RULES, Rule, grouped_shares
+from offerlab.decide._kernels import RULES, Rule, grouped_shares, level_ids
 from offerlab.decide._population import Population, decision_population
 from offerlab.exceptions import OfferlabError
 from offerlab.models._matrix import ConjointCoding
 from offerlab.study import PriceAttribute
 
 __all__ = [
+    "RFC_PRODUCT_SHARE",
     "RULE_NAMES",
     "Market",
     "MarketSimulator",
+    "Provenance",
     "ShareDraws",
+    "rfc_errors",
     "simulate_market",
     "simulator_for",
 ]
+
+#: Under RFC, the share of the error variance that belongs to the product (the rest is
+#: spread over the attribute levels). Small, so that an exact copy of an offer gains
+#: little (Sawtooth's RFC rests mostly on the correlated attribute error); not zero,
+#: so that offers alike in every level still differ a little, as real products do.
+RFC_PRODUCT_SHARE = 0.02
+
+
+def rfc_errors(
+    total: float, n_attributes: int, product_share: float = RFC_PRODUCT_SHARE
+) -> tuple[float, float]:
+    """RFC's (attribute error σ_a per level, product error σ_p) of total size ``total``.
+
+    Chosen so that two offers that differ in every attribute have an error difference
+    of the same variance as the logit rule at scale 1 / ``total``:
+    A·σ_a² + σ_p² = total², σ_p² = product_share · total². RFC with ``total`` = 1
+    is then as flat as share of preference for distinct offers, and corrects only for
+    similarity.
+    """
+    if not 0 < product_share <= 1:
+        raise OfferlabError(f"product_share must lie in (0, 1]; got {product_share!r}")
+    A = max(1, int(n_attributes))
+    sigma_p = total * float(np.sqrt(product_share))
+    sigma_a = total * float(np.sqrt((1 - product_share) / A))
+    return sigma_a, sigma_p
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where decision numbers come from: the model, its level, the rule and the draws.
+
+    Attributes
+    ----------
+    model : str
+        The fitted model in words ("hierarchical Bayes", "latent class (3 classes)",
+        "multinomial logit"…).
+    level : {"individual", "classes", "distribution", "aggregate"}
+        Whose coefficients the simulator averages over.
+    rule : str
+        The choice rule in words.
+    n_draws : int
+        Uncertainty draws behind the intervals (0: none).
+    scale : float
+        The scale factor λ.
+    rows : int
+        Coefficient vectors in the population.
+    """
+
+    model: str
+    level: str
+    rule: str
+    n_draws: int
+    scale: float
+    rows: int
+
+    def describe(self) -> str:
+        """One line for a table caption or a terminal."""
+        draws = f"{self.n_draws} draws" if self.n_draws else "no uncertainty draws"
+        return (
+            f"{self.model} ({self.level} level, {self.rows:,} rows), {self.rule}, "
+            f"scale {self.scale:.2f}, {draws}"
+        )
+
 
 NONE_NAME = "none"
 KINDS = ("offer", "status_quo", "none")
@@ -217,6 +283,19 @@ class Market:
 
     # -- variations ------------------------------------------------------------------------
     @property
+    def blocks(self) -> list[tuple[int, int]] | None:
+        """The columns of each attribute (None for a market built from arrays)."""
+        if self.coding is None:
+            return None
+        return [(b.start, b.stop) for b in self.coding.blocks]
+
+    @property
+    def level_ids(self) -> np.ndarray:
+        """Level ids (J, A) (RFC's errors); status quo and none share no level."""
+        offers = np.array([k == "offer" for k in self.kinds])
+        return level_ids(self.X, self.blocks, offers)
+
+    @property
     def n_alternatives(self) -> int:
         return len(self.names)
 
@@ -376,6 +455,19 @@ class MarketSimulator:
             self.segment_labels = tuple(labels.tolist())
             self._codes = codes
 
+    @property
+    def provenance(self) -> Provenance:
+        """Which model, level, rule and draws this simulator's numbers come from."""
+        pop = self.population
+        return Provenance(
+            model=pop.model or "unnamed population",
+            level=pop.level or ("aggregate" if pop.n_rows == 1 else "individual"),
+            rule=RULE_TITLES[self.rule],
+            n_draws=self.n_draws,
+            scale=self.scale,
+            rows=pop.n_rows,
+        )
+
     # -- draws -----------------------------------------------------------------------------
     def uncertainty_draws(self) -> np.ndarray | None:
         """The population's uncertainty draws (S, R_u, K), drawn once."""
@@ -397,12 +489,13 @@ class MarketSimulator:
             raise OfferlabError(f"uncertainty segment {exc} is not a population segment") from None
 
     def _kernel(self, B: np.ndarray, w: np.ndarray, group: np.ndarray | None, n_groups: int,
-                X: np.ndarray, offset: np.ndarray) -> np.ndarray:  # fmt: skip
+                market: Market) -> np.ndarray:  # fmt: skip
         return grouped_shares(
-            B, w, X, offset, group=group, n_groups=n_groups, rule=self.rule, scale=self.scale,
-            attribute_error=self.attribute_error, product_error=self.product_error,
-            rfc_draws=self.rfc_draws, seed=np.random.SeedSequence([self.seed, 2]),
-            threads=self.threads,
+            B, w, market.X, market.offset, group=group, n_groups=n_groups, rule=self.rule,
+            scale=self.scale, attribute_error=self.attribute_error,
+            product_error=self.product_error, rfc_draws=self.rfc_draws,
+            seed=np.random.SeedSequence([self.seed, 2]), threads=self.threads,
+            levels=market.level_ids if self.rule == "rfc" else None,
         )  # fmt: skip
 
     # -- shares ----------------------------------------------------------------------------
@@ -411,7 +504,7 @@ class MarketSimulator:
         self._check(market)
         G = len(self.segment_labels)
         pop = self.population
-        point = self._kernel(pop.B, pop.w, self._codes, G, market.X, market.offset)
+        point = self._kernel(pop.B, pop.w, self._codes, G, market)
         D = self.uncertainty_draws() if draws else None
         out = None
         if D is not None:
@@ -420,11 +513,17 @@ class MarketSimulator:
             codes = self._draw_codes(R_u)
             base = np.zeros(R_u, dtype=np.int64) if codes is None else codes
             group = (np.arange(S)[:, None] * G + base[None, :]).ravel()
-            flat = self._kernel(D.reshape(S * R_u, K), w, group, S * G, market.X, market.offset)
+            flat = self._kernel(D.reshape(S * R_u, K), w, group, S * G, market)
             out = flat.reshape(S, G, market.n_alternatives)
         return ShareDraws(market.names, self.segment_labels, point, out)
 
-    def shares(self, market: Market, *, by_segment: bool = False) -> pd.DataFrame:
+    def shares(
+        self,
+        market: Market,
+        *,
+        by_segment: bool = False,
+        costs: Mapping[str, float] | None = None,
+    ) -> pd.DataFrame:
         """Shares of every alternative with intervals; revenue per head where priced.
 
         Returns
@@ -434,7 +533,10 @@ class MarketSimulator:
             ``ours``, ``price``, ``share`` (they sum to 1 in every segment), and with
             uncertainty draws ``lower``, ``upper`` (percentile interval over the draws)
             and ``se`` (their SD); ``revenue`` = price × share (per person in the market)
-            for priced alternatives, with ``revenue_lower``/``revenue_upper``.
+            for priced alternatives, with ``revenue_lower``/``revenue_upper``. With
+            ``costs`` (cost per alternative, e.g. :meth:`MarketSpec.offer_costs`):
+            ``cost``, ``margin`` (price − cost) and ``profit`` = margin × share, with
+            ``profit_lower``/``profit_upper`` from the same draws as the shares.
         """
         sd = self.share_draws(market)
         point, draws = sd.point, sd.draws
@@ -468,6 +570,16 @@ class MarketSimulator:
                 rev = draws[:, g] * market.prices
                 frame["revenue_lower"] = np.quantile(rev, tail, axis=0)
                 frame["revenue_upper"] = np.quantile(rev, 1 - tail, axis=0)
+            if costs is not None:
+                cost = np.array([costs.get(n, np.nan) for n in market.names], dtype=float)
+                margin = market.prices - cost
+                frame["cost"] = cost
+                frame["margin"] = margin
+                frame["profit"] = margin * point[g]
+                if draws is not None:
+                    profit = draws[:, g] * margin
+                    frame["profit_lower"] = np.quantile(profit, tail, axis=0)
+                    frame["profit_upper"] = np.quantile(profit, 1 - tail, axis=0)
             if by_segment:
                 frame.insert(0, "segment", label)
             frames.append(frame)
@@ -565,6 +677,15 @@ def simulate_market(
 
 #: The rules by their short names (the CLI's ``--rule``, the console's form).
 RULE_NAMES: dict[str, Rule] = {"sop": "logit", "fc": "first_choice", "rfc": "rfc"}
+RULE_TITLES: dict[str, str] = {
+    "logit": "share of preference",
+    "first_choice": "first choice",
+    "rfc": "randomized first choice",
+}
+#: RFC's error draws per population row, at least; a small population (one MNL row, a
+#: few classes) gets more, so every simulation averages over RFC_TOTAL_DRAWS draws.
+RFC_DRAWS = 5
+RFC_TOTAL_DRAWS = 20_000
 
 
 def simulator_for(
@@ -574,20 +695,30 @@ def simulator_for(
     *,
     n_draws: int = 200,
     seed: int = 0,
-    attribute_error: float = 0.0,
+    error: float = 1.0,
+    aggregate: bool = False,
 ) -> MarketSimulator:
     """A market simulator on a fit's population, with its uncertainty and segments.
 
     ``rule`` is ``sop`` (share of preference), ``fc`` (first choice) or ``rfc``
-    (randomized first choice, ``attribute_error`` on the coefficients, 5 draws per row).
-    The population is :func:`~offerlab.decide._population.decision_population`'s.
+    (randomized first choice: level and product errors of total size ``error``, see
+    :func:`rfc_errors`, :data:`RFC_DRAWS` draws per row; as a first choice does not
+    change when utilities and errors are scaled together, ``scale`` alone tunes it).
+    The population is :func:`~offerlab.decide._population.decision_population`'s:
+    individual-level (HB), class-level (latent class) or the estimated distribution
+    (mixed logit) when the fit has it; ``aggregate`` asks for one average consumer
+    instead.
     """
     if rule not in RULE_NAMES:
         raise OfferlabError(f"rule must be sop, fc or rfc; got {rule!r}")
-    population = decision_population(results, seed=seed)
+    population = decision_population(results, seed=seed, aggregate=aggregate)
     extra: dict[str, Any] = {}
     if rule == "rfc":
-        extra = {"attribute_error": attribute_error, "rfc_draws": 5}
+        coding = getattr(results, "coding", None)
+        n_attributes = len(coding.blocks) if coding is not None else len(population.names)
+        sigma_a, sigma_p = rfc_errors(error, n_attributes)
+        per_row = max(RFC_DRAWS, -(-RFC_TOTAL_DRAWS // population.n_rows))
+        extra = {"attribute_error": sigma_a, "product_error": sigma_p, "rfc_draws": per_row}
     return MarketSimulator(
         population, rule=RULE_NAMES[rule], scale=scale, n_draws=n_draws, seed=seed, **extra
     )  # type: ignore[arg-type]

@@ -14,10 +14,10 @@ import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from offerlab.decide._market import Market, MarketSimulator
-from offerlab.decide._optimise import OptimisationResult, optimise_offers
+from offerlab.decide._optimise import OptimisationResult, offer_cost, optimise_offers
 from offerlab.exceptions import OfferlabError, StudyError
 from offerlab.models._matrix import NONE_PARAM, ConjointCoding
 from offerlab.simulate._shares import offer_warnings
@@ -75,6 +75,13 @@ class OptimiseEntry(_Strict):
     prices: list[float] | None = Field(None, min_length=1)
     fixed: dict[str, str | int | float] = Field(default_factory=dict)
     pessimism: float = Field(0.10, gt=0, lt=1)
+    price_only_tiers: StrictBool = Field(
+        False,
+        description=(
+            "Allow tiers that are the same product at different prices (default: tiers "
+            "differ on at least one attribute other than the price)."
+        ),
+    )
 
 
 class MarketFile(_Strict):
@@ -179,6 +186,19 @@ class MarketFile(_Strict):
                     (("optimise", "fixed", key), f"unknown attribute; the study has {attributes}")
                 )
         price = study.price_attribute
+        n_tiers = len(self.optimise.tiers or [o for o in self.offers if o.ours])
+        free = [
+            a for a in attributes
+            if a not in self.optimise.fixed and (price is None or a != price.name)
+        ]  # fmt: skip
+        if n_tiers > 1 and not self.optimise.price_only_tiers and not free:
+            found.append(
+                (
+                    ("optimise", "fixed"),
+                    "every attribute but the price is fixed, so the tiers could differ only "
+                    "in price: free an attribute or set price_only_tiers: true",
+                )
+            )
         if price is not None:
             lo, hi = min(price.values), max(price.values)
             for j, p in enumerate(self.optimise.prices or []):
@@ -268,6 +288,29 @@ class MarketSpec:
     def has_costs(self) -> bool:
         return bool(self.file.costs) or self.file.base_cost != 0
 
+    def offer_costs(self, market: Market | None = None, which: str = "ours") -> dict[str, float]:
+        """What each offer costs per month from the file's base and level costs.
+
+        The offers of ``market`` (e.g. one the optimiser filled) or of the file; our
+        offers (``which="ours"``) or every offer (``"all"``: a competitor's cost is
+        ours of making the same offer). Empty when the file gives no costs.
+        """
+        if not self.has_costs:
+            return {}
+        if market is None:
+            offers = [(o.name, o.ours, o.levels()) for o in self.file.offers]
+        else:
+            offers = [
+                (n, ours, levels)
+                for n, ours, levels in zip(market.names, market.ours, market.offers, strict=True)
+                if levels is not None
+            ]
+        return {
+            name: offer_cost(levels, self.costs, self.file.base_cost, name)
+            for name, ours, levels in offers
+            if ours or which == "all"
+        }
+
     def price_grid(self) -> list[float] | None:
         """The prices the optimiser searches (None: the studied levels)."""
         price = self.study.price_attribute
@@ -333,5 +376,6 @@ def optimise_market(
         prices=spec.price_grid(),
         fixed=dict(spec.file.optimise.fixed),
         pessimism=spec.file.optimise.pessimism,
+        price_only_tiers=spec.file.optimise.price_only_tiers,
         rng=seed,
     )

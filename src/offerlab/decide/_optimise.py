@@ -28,21 +28,24 @@ Search
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from offerlab.decide._kernels import _gumbel
-from offerlab.decide._market import Market, MarketSimulator
+from offerlab.decide._kernels import EULER_GAMMA, _gumbel, level_ids, level_matrix
+from offerlab.decide._market import Market, MarketSimulator, Provenance
 from offerlab.exceptions import OfferlabError
 from offerlab.study import CategoricalAttribute
 
-__all__ = ["OfferSpace", "OptimisationResult", "optimise_offers"]
+__all__ = ["OfferSpace", "OptimisationResult", "offer_cost", "optimise_offers"]
 
 Objective = Literal["share", "revenue", "profit"]
 
@@ -71,6 +74,20 @@ class OfferSpace:
     X: np.ndarray
     price: np.ndarray
     cost: np.ndarray
+    study_price: str | None = None
+
+    @cached_property
+    def price_column(self) -> int | None:
+        """Which attribute is the price (None without one)."""
+        study = self.study_price
+        return self.attributes.index(study) if study in self.attributes else None
+
+    @cached_property
+    def product_id(self) -> np.ndarray:
+        """(C,) one id per product: candidates alike in every attribute but the price."""
+        keep = [a for a in range(len(self.attributes)) if a != self.price_column]
+        _, inv = np.unique(self.index[:, keep], axis=0, return_inverse=True)
+        return inv.ravel()
 
     def offer(self, c: int) -> dict[str, object]:
         """Candidate ``c`` as ``{attribute: level}``."""
@@ -186,7 +203,10 @@ def _offer_space(
                 raise OfferlabError(f"costs: no cost given for {a} = {key}")
             per_value[j] = lookup[str(key)]
         cost += per_value[index[:, ia]]
-    return OfferSpace(attributes, tuple(values), index, X, price, cost)
+    return OfferSpace(
+        attributes, tuple(values), index, X, price, cost,
+        price_attr.name if price_attr is not None else None,
+    )  # fmt: skip
 
 
 def _num(v: object) -> str:
@@ -218,6 +238,20 @@ class OptimisationResult:
         Size of the search space (offers, or line-ups).
     n_evaluated : int
         Candidates whose objective was computed.
+    market : Market or None
+        The market with the recommended offers in the tiers.
+    shares : DataFrame or None
+        That market's alternatives: ``alternative``, ``kind``, ``ours``, ``price``,
+        ``cost``, ``share`` with ``lower``/``upper``, and for our offers ``profit``
+        per person in the market (share × (price − cost)) with its interval.
+    sources : DataFrame or None
+        Where each tier's share comes from: ``tier``, ``source`` (an alternative),
+        ``source_kind`` (``our tier``, ``ours``, ``competitor``, ``status_quo``,
+        ``none``) and ``taken`` (the share the source loses when the tier is added to
+        the market without it) with ``lower``/``upper``. Taken from our own tiers it is
+        cannibalisation; from competitors, the status quo and none, source of volume.
+    provenance : Provenance or None
+        Model, rule and draws the numbers come from.
     """
 
     table: pd.DataFrame
@@ -229,13 +263,63 @@ class OptimisationResult:
     method: str
     n_candidates: int
     n_evaluated: int
+    market: Market | None = None
+    shares: pd.DataFrame | None = None
+    sources: pd.DataFrame | None = None
+    provenance: Provenance | None = None
+
+    @property
+    def cannibalisation(self) -> pd.DataFrame:
+        """The rows of :attr:`sources` taken from our own tiers."""
+        if self.sources is None:
+            return pd.DataFrame()
+        return self.sources[self.sources["source_kind"] == "our tier"].reset_index(drop=True)
+
+
+#: Elements of one (rows × line-ups) work array: 2^21 doubles = 16 MiB, a handful alive
+#: at a time, whatever the number of respondents, draws and candidates.
+WORK_ELEMENTS = 1 << 21
+#: Rows (respondent × draw × RFC draw) the search runs on; the best line-ups are then
+#: scored on every row.
+SEARCH_ROWS = 4_000
+#: Rows per chunk (before RFC's error draws).
+CHUNK_ROWS = 2048
+
+
+class _Rows:
+    """Coefficient rows (N, K) ordered by uncertainty draw, with weights and draw index."""
+
+    def __init__(self, B: np.ndarray, w: np.ndarray, draw: np.ndarray, S: int) -> None:
+        self.B, self.w, self.draw, self.S = B, w, draw, S
+
+    @classmethod
+    def of(cls, sim: MarketSimulator, use_draws: bool) -> _Rows:
+        pop = sim.population
+        D = sim.uncertainty_draws() if use_draws else None
+        if D is None:
+            return cls(pop.B, pop.w.copy(), np.zeros(pop.n_rows, dtype=np.int64), 1)
+        S, R, K = D.shape
+        w = np.tile(pop.draw_weights(R), S) / S  # each draw weighs 1/S in the mean
+        return cls(D.reshape(S * R, K), w, np.arange(S).repeat(R), S)
+
+    def subsample(self, n: int, rng: np.random.Generator) -> _Rows:
+        """At most n rows drawn at random (the weighted mean is kept unbiased)."""
+        N = len(self.w)
+        if n >= N:
+            return self
+        pick = np.sort(rng.choice(N, size=n, replace=False))
+        w = self.w[pick]
+        return _Rows(self.B[pick], w / w.sum(), np.zeros(n, dtype=np.int64), 1)
 
 
 class _Evaluator:
-    """Objective of line-ups of candidates on every (draw, row) of the population.
+    """Objective of line-ups of candidates on every row of a population, streamed.
 
-    The rest of the market is summarised per row by the log-sum-exp of its utilities
-    (logit) or its best utility (first choice), so a line-up costs O(rows × tiers).
+    Rows are processed in chunks and line-ups in batches, so memory is bounded by
+    :data:`WORK_ELEMENTS` whatever the numbers of respondents, draws and candidates.
+    Per row, the alternatives that are not ours are summarised by the log-sum-exp of
+    their utilities (logit) or their best utility (first choice); our offers outside
+    the tiers stay alternatives of their own, because their profit counts too.
     """
 
     def __init__(
@@ -244,107 +328,245 @@ class _Evaluator:
         market: Market,
         slots: Sequence[str],
         space: OfferSpace,
-        objective: Objective,
-        use_draws: bool,
+        margin: np.ndarray,
+        rows: _Rows,
+        fixed_ours: Sequence[int],
+        fixed_margin: np.ndarray,
+        dtype: type = np.float64,
     ) -> None:
-        pop = sim.population
-        D = sim.uncertainty_draws() if use_draws else None
-        if D is None:
-            B = pop.B[None]
-            w = pop.w[None]
-        else:
-            B = D
-            w = np.broadcast_to(pop.draw_weights(D.shape[1]), D.shape[:2])
-        S, R, K = B.shape
-        rest = [j for j, n in enumerate(market.names) if n not in slots]
-        X_rest, o_rest = market.X[rest], market.offset[rest]
-        Bf = B.reshape(S * R, K)
-        wf = np.asarray(w, dtype=float).reshape(S * R)
-        lam = sim.scale
-        # Effective rows and rule (see grouped_shares): RFC's attribute error perturbs
-        # the coefficients once (common random numbers for every candidate), its product
-        # error is a logit with scale 1/σ_p.
-        if sim.rule == "logit":
-            Beff, off, self.first_choice, inner = lam * Bf, lam * o_rest, False, 1.0
-        elif sim.rule == "first_choice":
-            Beff, off, self.first_choice, inner = Bf, o_rest, True, 1.0
-        else:
-            rng = np.random.default_rng(np.random.SeedSequence([sim.seed, 3]))
-            reps = []
-            for _ in range(sim.rfc_draws):
-                Bd = lam * Bf
-                if sim.attribute_error > 0:
-                    Bd = Bd + sim.attribute_error * _gumbel(rng, Bf.shape)
-                reps.append(Bd)
-            Beff = np.concatenate(reps)
-            wf = np.tile(wf, sim.rfc_draws) / sim.rfc_draws
-            S_rows = np.tile(np.arange(S).repeat(R), sim.rfc_draws)
-            off = lam * o_rest
-            self.first_choice = sim.product_error == 0
-            inner = 1.0 / sim.product_error if sim.product_error > 0 else 1.0
-        if sim.rule != "rfc":
-            S_rows = np.arange(S).repeat(R)
-        self.inner = inner
-        self.B = Beff * inner
-        V_rest = (self.B @ X_rest.T) + off * inner
-        if self.first_choice:
-            self.rest = V_rest.max(axis=1) if len(rest) else np.full(len(Beff), -np.inf)
-        else:
-            m = V_rest.max(axis=1)
-            self.rest = (
-                m + np.log(np.exp(V_rest - m[:, None]).sum(axis=1))
-                if len(rest)
-                else np.full(len(Beff), -np.inf)
-            )
-        self.S = S
-        # Weighted sum per draw: M (S, rows) @ values (rows, n).
-        self.M = np.zeros((S, len(Beff)))
-        self.M[S_rows, np.arange(len(Beff))] = wf
-        self.M /= self.M.sum(axis=1, keepdims=True)
+        self.rows = rows
+        self.dtype = dtype
         self.space = space
-        if objective == "share":
-            self.margin = np.ones(len(space.index))
-        elif objective == "revenue":
-            self.margin = space.price
-        else:
-            self.margin = space.price - space.cost
-        if not np.isfinite(self.margin).all():
-            raise OfferlabError(f"objective '{objective}' needs a price attribute")
+        self.margin = margin
+        lam = sim.scale
+        self.rule = sim.rule
+        self.reps = sim.rfc_draws if sim.rule == "rfc" else 1
+        self.sigma_a = sim.attribute_error if sim.rule == "rfc" else 0.0
+        self.first_choice = sim.rule == "first_choice" or (
+            sim.rule == "rfc" and sim.product_error == 0
+        )
+        inner = 1.0 / sim.product_error if sim.rule == "rfc" and sim.product_error > 0 else 1.0
+        if sim.rule == "first_choice":
+            lam = 1.0
+        self.coef = lam * inner  # multiplies x'β
+        self.inner = inner  # multiplies the RFC errors
+        others = [j for j, n in enumerate(market.names) if n not in slots]
+        self.fixed = list(fixed_ours)  # positions in `others` of our non-tier offers
+        self.fixed_margin = np.asarray(fixed_margin, dtype=float)
+        self.rest = [k for k in range(len(others)) if k not in self.fixed]
+        self.X_other = market.X[others]
+        self.o_other = lam * inner * market.offset[others]
+        # One id space for the levels of candidates and of the market's other offers.
+        kinds = np.array([market.kinds[j] == "offer" for j in others])
+        X_all = np.vstack([space.X, self.X_other])
+        is_offer = np.concatenate([np.ones(len(space.X), dtype=bool), kinds])
+        ids = level_ids(X_all, market.blocks, is_offer)
+        Z = level_matrix(ids)
+        self.Z_cand, self.Z_other = Z[: len(space.X)], Z[len(space.X) :]
+        self.seed = sim.seed
         self.n_evaluated = 0
 
-    def evaluate(self, lineups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Objective (S, n) and our combined share (S, n) of line-ups (n, m)."""
+    # -- the rows, chunk by chunk ----------------------------------------------------------
+    def _chunks(self):
+        """(start, stop) of the row chunks: fixed, so that each chunk's RFC errors are the
+        same in every call (they are seeded by the chunk)."""
+        N = len(self.rows.w)
+        for start in range(0, N, CHUNK_ROWS):
+            yield start, min(start + CHUNK_ROWS, N)
+
+    def _row_chunk(self, a: int, b: int, uniq: np.ndarray):
+        """Utilities of the unique candidates (n·reps, u) and of the other alternatives
+        (n·reps, J_o) for rows a:b; RFC errors drawn from a stream fixed per chunk, so
+        every call sees the same errors (common random numbers)."""
+        dt = self.dtype
+        B = self.rows.B[a:b].astype(dt, copy=False)
+        U = (B @ self.space.X[uniq].T.astype(dt)) * dt(self.coef)
+        Uo = (B @ self.X_other.T.astype(dt)) * dt(self.coef) + self.o_other.astype(dt)
+        if self.reps > 1 or self.sigma_a > 0:
+            U = np.tile(U, (self.reps, 1))
+            Uo = np.tile(Uo, (self.reps, 1))
+        if self.sigma_a > 0 and self.Z_cand.shape[1]:
+            rng = np.random.default_rng(np.random.SeedSequence([self.seed, 3, a]))
+            E = _gumbel(rng, (U.shape[0], self.Z_cand.shape[1]))
+            E -= np.float32(EULER_GAMMA)
+            E *= np.float32(self.sigma_a * self.inner)
+            U += E @ self.Z_cand[uniq].T
+            Uo += E @ self.Z_other.T
+        return U, Uo
+
+    def _values(self, lineups: np.ndarray, a: int, b: int):
+        """Per row (rows·reps, n): the objective and our combined share."""
         n, m = lineups.shape
-        self.n_evaluated += n
         uniq, inv = np.unique(lineups, return_inverse=True)
         inv = inv.reshape(n, m)
-        U = self.B @ self.space.X[uniq].T  # (rows, unique candidates): K is small
-        # One (rows, n) array per tier: elementwise work only (reductions over a
-        # length-2 or 3 last axis are slow in numpy).
+        U, Uo = self._row_chunk(a, b, uniq)
         V = [U[:, inv[:, t]] for t in range(m)]
-        margin = [self.margin[lineups[:, t]] for t in range(m)]
-        if self.first_choice:
-            best = np.maximum.reduce(V) if m > 1 else V[0]
-            win = best > self.rest[:, None]
-            share_each = []
-            taken = np.zeros_like(win)
-            for t in range(m):  # the first tier reaching the best utility takes the row
-                mine = win & (V[t] == best) & ~taken
-                taken |= mine
-                share_each.append(mine.astype(float))
+        F = [Uo[:, k][:, None] for k in self.fixed]
+        if self.rest:
+            R = Uo[:, self.rest]
+            if self.first_choice:
+                rest = R.max(axis=1)
+            else:
+                top = R.max(axis=1)
+                rest = top + np.log(np.exp(R - top[:, None]).sum(axis=1))
         else:
-            top = np.maximum.reduce([*V, np.broadcast_to(self.rest[:, None], V[0].shape)])
-            E = [np.exp(v - top) for v in V]
-            denom = np.exp(self.rest[:, None] - top)
-            for e in E:
-                denom += e
-            share_each = [e / denom for e in E]
-        value = share_each[0] * margin[0]
-        share = share_each[0].copy()
-        for t in range(1, m):
-            value += share_each[t] * margin[t]
-            share += share_each[t]
-        return self.M @ value, self.M @ share
+            rest = np.full(U.shape[0], -np.inf)
+        rest = rest[:, None]
+        margin = [self.margin[lineups[:, t]].astype(self.dtype) for t in range(m)]
+        margin += list(self.fixed_margin.astype(self.dtype))
+        if not self.first_choice:
+            return _logit_values(U, inv, F, rest, margin)
+        shares = _choice(V + F, rest, self.first_choice)
+        value = np.zeros((U.shape[0], n))
+        share = np.zeros((U.shape[0], n))
+        for sh, mg in zip(shares, margin, strict=True):
+            value += sh * mg
+            share += sh
+        return value, share
+
+    def _batches(self, lineups: np.ndarray) -> list[np.ndarray]:
+        """Line-ups in batches small enough for (chunk rows × batch) work arrays."""
+        per = max(1, WORK_ELEMENTS // (CHUNK_ROWS * self.reps))
+        return [lineups[i : i + per] for i in range(0, len(lineups), per)]
+
+    def mean(self, lineups: np.ndarray) -> np.ndarray:
+        """The weighted mean objective (n,) over all rows."""
+        self.n_evaluated += len(lineups)
+        out = []
+        chunks = list(self._chunks())
+
+        def one(batch: np.ndarray, a: int, b: int) -> np.ndarray:
+            value, _ = self._values(batch, a, b)
+            w = np.tile(self.rows.w[a:b], self.reps) / self.reps
+            return w @ value
+
+        # Chunks on two threads: numpy releases the GIL in the products and exponentials.
+        with ThreadPoolExecutor(2) as pool:
+            for batch in self._batches(lineups):
+                parts = pool.map(lambda ab, batch=batch: one(batch, *ab), chunks)
+                out.append(np.sum(list(parts), axis=0))
+        return np.concatenate(out)
+
+    def per_draw(self, lineups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Objective and our combined share per uncertainty draw, (S, n) each."""
+        self.n_evaluated += len(lineups)
+        S = self.rows.S
+        value_s = np.zeros((S, len(lineups)))
+        share_s = np.zeros((S, len(lineups)))
+        mass = np.bincount(self.rows.draw, weights=self.rows.w, minlength=S)
+        start = 0
+        for batch in self._batches(lineups):
+            cols = slice(start, start + len(batch))
+            start += len(batch)
+            for a, b in self._chunks():
+                value, share = self._values(batch, a, b)
+                w = np.tile(self.rows.w[a:b], self.reps) / self.reps
+                d = np.tile(self.rows.draw[a:b], self.reps)
+                for c in range(len(batch)):
+                    value_s[:, cols.start + c] += np.bincount(
+                        d, weights=w * value[:, c], minlength=S
+                    )
+                    share_s[:, cols.start + c] += np.bincount(
+                        d, weights=w * share[:, c], minlength=S
+                    )
+        return value_s / mass[:, None], share_s / mass[:, None]
+
+
+#: Utility differences are clipped to ±this before exponentiating: e^±80 stays inside
+#: single precision, and a choice probability changes by less than e^−80 ≈ 2e−35.
+EXP_CLIP = 80.0
+
+
+def _logit_values(
+    U: np.ndarray, inv: np.ndarray, F: list[np.ndarray], rest: np.ndarray, margin: list
+) -> tuple[np.ndarray, np.ndarray]:
+    """Logit objective and share (rows, n): exponentials once per unique candidate (not
+    per line-up), relative to the rest of the market's utility in each row, so only sums
+    and one division remain per line-up. Relative to the rest (not to the best candidate
+    of the batch) and clipped, so a line-up of unattractive offers cannot underflow to
+    0/0."""
+    top = np.where(np.isfinite(rest), rest, U.max(axis=1, keepdims=True))
+
+    def ex(v: np.ndarray) -> np.ndarray:
+        return np.exp(np.clip(v - top, -EXP_CLIP, EXP_CLIP))
+
+    EU = ex(U)
+    rest_e = np.where(np.isfinite(rest), ex(np.where(np.isfinite(rest), rest, top)), 0.0)
+    fixed_e = [ex(f) for f in F]
+    fixed_share = sum(fixed_e, np.zeros_like(top))
+    fixed_value = sum(
+        (e * mg for e, mg in zip(fixed_e, margin[inv.shape[1] :], strict=True)),
+        np.zeros_like(top),
+    )
+    mine = EU[:, inv[:, 0]]
+    value = mine * margin[0]
+    share = mine.copy()
+    for t in range(1, inv.shape[1]):
+        mine = EU[:, inv[:, t]]
+        value += mine * margin[t]
+        share += mine
+    share += fixed_share
+    total = share + rest_e
+    value += fixed_value
+    value /= total
+    share /= total
+    return value, share
+
+
+def _choice(V: list[np.ndarray], rest: np.ndarray, first_choice: bool) -> list[np.ndarray]:
+    """Shares (rows, n) of each of the alternatives V against the rest's summary."""
+    if first_choice:
+        best = np.broadcast_to(
+            functools.reduce(np.maximum, V), np.broadcast_shapes(*[v.shape for v in V])
+        )
+        win = best > rest
+        out, taken = [], np.zeros(best.shape, dtype=bool)
+        for v in V:  # the first alternative reaching the best utility takes the row
+            mine = win & (v == best) & ~taken
+            taken |= mine
+            out.append(mine.astype(float))
+        return out
+    top = functools.reduce(np.maximum, [*V, rest])
+    E = [np.exp(v - top) for v in V]
+    denom = np.exp(rest - top)
+    for e in E:
+        denom = denom + e
+    return [e / denom for e in E]
+
+
+def offer_cost(
+    offer: Mapping[str, object] | None,
+    costs: Mapping[str, Mapping[object, float]] | None,
+    base_cost: float,
+    name: str,
+) -> float:
+    """What one of our offers costs: the base plus the cost of each of its levels."""
+    total = float(base_cost)
+    for attribute, table in (costs or {}).items():
+        if offer is None or attribute not in offer:
+            raise OfferlabError(f"offer '{name}' has no level of {attribute!r} to cost")
+        v = offer[attribute]
+        key = v if isinstance(v, str) else _num(v)
+        lookup = {str(k) if isinstance(k, str) else _num(k): float(c) for k, c in table.items()}
+        if str(key) not in lookup:
+            raise OfferlabError(f"costs: no cost given for {attribute} = {key} (offer '{name}')")
+        total += lookup[str(key)]
+    return total
+
+
+def _distinct_products(space: OfferSpace, lineups: np.ndarray) -> np.ndarray:
+    """Which line-ups (n, m) have tiers that differ on at least one non-price attribute."""
+    price = space.price_column
+    keep = [a for a in range(len(space.attributes)) if a != price]
+    ok = np.ones(len(lineups), dtype=bool)
+    if not keep:
+        return ok
+    product = space.product_id
+    m = lineups.shape[1]
+    for s in range(m):
+        for t in range(s + 1, m):
+            ok &= product[lineups[:, s]] != product[lineups[:, t]]
+    return ok
 
 
 def optimise_offers(
@@ -359,10 +581,12 @@ def optimise_offers(
     fixed: Mapping[str, object] | None = None,
     method: Literal["auto", "exhaustive", "search"] = "auto",
     max_exhaustive: int = 50_000,
-    restarts: int = 20,
+    restarts: int = 12,
     keep: int = 10,
     pessimism: float = 0.10,
     use_draws: bool = True,
+    price_only_tiers: bool = False,
+    search_rows: int = SEARCH_ROWS,
     rng: np.random.Generator | int | None = 0,
 ) -> OptimisationResult:
     """The best offer (or line-up of tiers) for share, revenue or profit.
@@ -373,18 +597,19 @@ def optimise_offers(
         Population, rule and uncertainty draws.
     market : Market
         The competitive scenario; the alternatives named in ``slots`` are placeholders
-        for our offers (their levels are ignored).
+        for our offers (their levels are ignored). Our other offers (``ours`` but not a
+        slot) stay on sale as they are: their share and profit count in the objective.
     slots : list of str, optional
         Default: the market's offers marked ``ours``. Two or three slots optimise a
         line-up: our tiers' shares are summed, so they cannibalise each other.
     objective : {"share", "revenue", "profit"}
-        Per person in the market: Σ over our tiers of share × 1, × price, or
+        Per person in the market: Σ over all our offers of share × 1, × price, or
         × (price − cost).
     costs : mapping, optional
         Cost per level, ``{attribute: {level: cost}}`` (levels by name, numbers for
         numeric attributes), summed over attributes and added to ``base_cost``;
         e.g. ``{"car_class": {"compact": 300, "suv": 450}, "km_per_month": {1000: 20,
-        1500: 35, 2500: 60}}``.
+        1500: 35, 2500: 60}}``. Our offers outside the slots are costed the same way.
     prices : list of float, optional
         The price grid to search (within the studied range; between levels the price
         is interpolated). Default: the studied price levels.
@@ -402,8 +627,14 @@ def optimise_offers(
     use_draws : bool
         Optimise the expected objective over the simulator's uncertainty draws
         (default); False uses the population alone (no uncertainty reported).
+    price_only_tiers : bool
+        Allow tiers that are the same product at different prices (default False:
+        tiers differ on at least one attribute other than the price).
+    search_rows : int
+        The search runs on at most this many rows (respondent × draw) drawn at
+        random; the best ``keep`` line-ups are then scored on every row, streamed.
     rng : Generator or int, optional
-        Random starts.
+        Random starts and the search's rows.
 
     Returns
     -------
@@ -429,31 +660,73 @@ def optimise_offers(
     n_candidates = math.comb(C, m)
     if m > C:
         raise OfferlabError(f"{m} tiers but only {C} feasible offers")
-    ev = _Evaluator(sim, market, slots, space, objective, use_draws)
+    margin = _margin(space.price, space.cost, objective)
+    others = [j for j, n in enumerate(market.names) if n not in slots]
+    fixed_ours = [k for k, j in enumerate(others) if market.ours[j]]
+    fixed_margin = np.array(
+        [
+            _margin(
+                market.prices[others[k]][None],
+                np.array(
+                    [
+                        offer_cost(
+                            market.offers[others[k]], costs, base_cost, market.names[others[k]]
+                        )
+                    ]
+                ),
+                objective,
+            )[0]
+            for k in fixed_ours
+        ]
+    )
     rng = np.random.default_rng(rng)
+    rows = _Rows.of(sim, use_draws)
+    reps = sim.rfc_draws if sim.rule == "rfc" else 1
+    # The search ranks in single precision (twice the speed; its ranking is only a short
+    # list: the best are re-scored in double precision on every row).
+    # Too few rows left for a sample of the draws once every row is repeated for RFC's
+    # errors (one MNL row x 20,000 draws): search on the population itself instead.
+    n_search = search_rows // reps
+    search_rows_ = (
+        rows.subsample(n_search, rng)
+        if n_search >= sim.population.n_rows or not use_draws
+        else _Rows.of(sim, use_draws=False)
+    )
+    search_ev = _Evaluator(
+        sim, market, slots, space, margin, search_rows_, fixed_ours, fixed_margin, np.float32
+    )
     exhaustive = method == "exhaustive" or (method == "auto" and n_candidates <= max_exhaustive)
     scores: dict[tuple[int, ...], float] = {}
     if exhaustive:
-        batch = max(1, (1 << 22) // max(1, ev.B.shape[0] * m))
         combos = itertools.combinations(range(C), m)
         while True:
-            chunk = np.array(list(itertools.islice(combos, batch)), dtype=np.int64)
+            chunk = np.array(list(itertools.islice(combos, 1 << 14)), dtype=np.int64)
             if chunk.size == 0:
                 break
-            value, _ = ev.evaluate(chunk)
-            mean = value.mean(axis=0)
-            for row, v in zip(chunk, mean, strict=True):
+            if m > 1 and not price_only_tiers:
+                chunk = chunk[_distinct_products(space, chunk)]
+                if not len(chunk):
+                    continue
+            for row, v in zip(chunk, search_ev.mean(chunk), strict=True):
                 scores[tuple(int(c) for c in row)] = float(v)
         name = "exhaustive"
     else:
-        _coordinate_ascent(ev, space, m, restarts, rng, scores)
+        _coordinate_ascent(search_ev, space, m, restarts, rng, scores, price_only_tiers)
         name = "coordinate ascent"
-    # Re-evaluate the best `keep` on every draw, and compare them.
-    ranked = sorted(scores, key=scores.get, reverse=True)[: max(keep, 2)]  # type: ignore[arg-type]
+    if not scores:
+        raise OfferlabError(
+            f"no line-up of {m} tiers that differ in more than the price is feasible; "
+            "allow price-only tiers (optimise: price_only_tiers: true) or free an attribute"
+        )
+    # The best `keep` (and a margin of the next ones: the search's rows are a sample) are
+    # scored on every row and draw, streamed.
+    ranked = sorted(scores, key=scores.get, reverse=True)[: max(2 * keep, 2)]  # type: ignore[arg-type]
+    full_ev = _Evaluator(sim, market, slots, space, margin, rows, fixed_ours, fixed_margin)
     top = np.array(ranked, dtype=np.int64)
-    value, share = ev.evaluate(top)
-    expected = value.mean(axis=0)
-    order = np.argsort(-expected, kind="stable")
+    value, share = full_ev.per_draw(top)
+    weights = np.full(rows.S, 1.0 / rows.S)
+    expected = weights @ value
+    order = np.argsort(-expected, kind="stable")[: max(keep, 2)]
     top, value, share, expected = top[order], value[:, order], share[:, order], expected[order]
     tail = (1 - sim.interval) / 2
     best_per_draw = value.argmax(axis=1)
@@ -470,17 +743,110 @@ def optimise_offers(
         }
     )
     p_beats = float((value[:, 0] > value[:, 1]).mean()) if len(top) > 1 else 1.0
+    best = [space.offer(int(c)) for c in top[0]]
+    filled = _filled_market(market, slots, best)
+    costs_of = {
+        n: (float(space.cost[top[0][slots.index(n)]]) if n in slots
+            else offer_cost(market.offers[j], costs, base_cost, n))
+        for j, n in enumerate(market.names) if market.ours[j] or n in slots
+    }  # fmt: skip
+    shares, sources = _breakdown(sim, filled, slots, costs_of, use_draws)
     return OptimisationResult(
         table=table,
-        best=[space.offer(int(c)) for c in top[0]],
+        best=best,
         expected=float(expected[0]),
         pessimistic=float(table["pessimistic"].iloc[0]),
         p_beats_runner_up=p_beats,
         objective=objective,
         method=name,
         n_candidates=n_candidates,
-        n_evaluated=ev.n_evaluated,
+        n_evaluated=search_ev.n_evaluated + full_ev.n_evaluated,
+        market=filled,
+        shares=shares,
+        sources=sources,
+        provenance=sim.provenance,
     )
+
+
+def _margin(price: np.ndarray, cost: np.ndarray, objective: str) -> np.ndarray:
+    if objective == "share":
+        return np.ones(len(price))
+    out = price if objective == "revenue" else price - cost
+    if not np.isfinite(out).all():
+        raise OfferlabError(f"objective '{objective}' needs a price attribute")
+    return np.asarray(out, dtype=float)
+
+
+def _filled_market(market: Market, slots: Sequence[str], best: list[dict[str, object]]) -> Market:
+    """The market with the recommended offers in the slots (for the share tables)."""
+    filled = market
+    for slot, offer in zip(slots, best, strict=True):
+        filled = filled.with_offer(slot, **offer)
+    return filled
+
+
+def _breakdown(
+    sim: MarketSimulator,
+    market: Market,
+    slots: Sequence[str],
+    costs: Mapping[str, float],
+    use_draws: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Shares and profit of every alternative of the recommended market, and where each
+    tier's share comes from (what every other alternative loses when the tier enters)."""
+    tail = (1 - sim.interval) / 2
+    with_all = sim.share_draws(market, draws=use_draws)
+    mass = sim._segment_mass()
+
+    def whole(sd) -> tuple[np.ndarray, np.ndarray | None]:
+        point = mass @ sd.point
+        if sd.draws is None:
+            return point, None
+        return point, np.einsum("g,sgj->sj", sim._draw_mass(), sd.draws)
+
+    point, draws = whole(with_all)
+    cost = np.array([costs.get(n, np.nan) for n in market.names])
+    frame = pd.DataFrame(
+        {
+            "alternative": list(market.names),
+            "kind": list(market.kinds),
+            "ours": list(market.ours),
+            "tier": [n in slots for n in market.names],
+            "price": market.prices,
+            "cost": cost,
+            "share": point,
+        }
+    )
+    margin = np.where(frame["ours"] | frame["tier"], market.prices - cost, np.nan)
+    frame["profit"] = point * margin
+    if draws is not None:
+        frame["lower"] = np.quantile(draws, tail, axis=0)
+        frame["upper"] = np.quantile(draws, 1 - tail, axis=0)
+        frame["profit_lower"] = np.quantile(draws * margin, tail, axis=0)
+        frame["profit_upper"] = np.quantile(draws * margin, 1 - tail, axis=0)
+    rows = []
+    for tier in slots:
+        without = market.without(tier)
+        p0, d0 = whole(sim.share_draws(without, draws=use_draws))
+        for k, name in enumerate(without.names):
+            j = market.index(name)
+            kind = without.kinds[k]
+            if name in slots:
+                label = "our tier"
+            elif market.ours[j]:
+                label = "ours"
+            elif kind == "offer":
+                label = "competitor"
+            else:
+                label = kind
+            row = {"tier": tier, "source": name, "source_kind": label,
+                   "taken": float(p0[k] - point[j])}  # fmt: skip
+            if draws is not None and d0 is not None:
+                taken = d0[:, k] - draws[:, j]
+                row["lower"] = float(np.quantile(taken, tail))
+                row["upper"] = float(np.quantile(taken, 1 - tail))
+            rows.append(row)
+    return frame, pd.DataFrame(rows)
 
 
 def _coordinate_ascent(
@@ -490,20 +856,28 @@ def _coordinate_ascent(
     restarts: int,
     rng: np.random.Generator,
     scores: dict[tuple[int, ...], float],
+    price_only_tiers: bool = False,
     tier_limit: int = 20_000,
 ) -> None:
-    """Coordinate ascent over (tier, attribute) with random restarts; fills ``scores``."""
+    """Coordinate ascent over (tier, attribute) with random restarts; fills ``scores``.
+
+    Without ``price_only_tiers``, line-ups whose tiers are the same product at two
+    prices are never moved to (nor started from)."""
     index = space.index
     C, A = index.shape
     # Candidate lookup: value-index vector → candidate number (feasible ones only).
     lookup = {tuple(int(v) for v in row): c for c, row in enumerate(index)}
     n_values = [len(v) for v in space.values]
 
+    product = space.product_id
+
+    def allowed(lu: tuple[int, ...]) -> bool:
+        return len(set(lu)) == m and (price_only_tiers or len({int(product[c]) for c in lu}) == m)
+
     def score(lineups: list[tuple[int, ...]]) -> np.ndarray:
-        new = [lu for lu in lineups if lu not in scores]
+        new = list(dict.fromkeys(lu for lu in lineups if lu not in scores))
         if new:
-            value, _ = ev.evaluate(np.array(new, dtype=np.int64))
-            for lu, v in zip(new, value.mean(axis=0), strict=True):
+            for lu, v in zip(new, ev.mean(np.array(new, dtype=np.int64)), strict=True):
                 scores[lu] = float(v)
         return np.array([scores[lu] for lu in lineups])
 
@@ -515,7 +889,12 @@ def _coordinate_ascent(
         return (moves[k], float(vals[k])) if vals[k] > best + 1e-12 else None
 
     for _ in range(max(1, restarts)):
-        current = sorted(int(c) for c in rng.choice(C, size=m, replace=False))
+        for _attempt in range(1000):
+            current = sorted(int(c) for c in rng.choice(C, size=m, replace=False))
+            if allowed(tuple(current)):
+                break
+        else:
+            return
         best = float(score([tuple(current)])[0])
         improved = True
         while improved:
@@ -530,9 +909,9 @@ def _coordinate_ascent(
                         c = lookup.get(tuple(base))
                         if c is None:
                             continue  # prohibited
-                        lu = sorted([*current[:tier], c, *current[tier + 1 :]])
-                        if len(set(lu)) == m:
-                            moves.append(tuple(lu))
+                        lu = tuple(sorted([*current[:tier], c, *current[tier + 1 :]]))
+                        if allowed(lu):
+                            moves.append(lu)
                     found = improve(moves, best)
                     if found:
                         current, best, improved = list(found[0]), found[1], True
@@ -541,7 +920,8 @@ def _coordinate_ascent(
                 # when tiers must move together to stop cannibalising each other.
                 if m > 1 and tier_limit >= C:
                     others = [*current[:tier], *current[tier + 1 :]]
-                    moves = [tuple(sorted([*others, c])) for c in range(C) if c not in others]
+                    moves = [tuple(sorted([*others, c])) for c in range(C)]
+                    moves = [lu for lu in moves if allowed(lu)]
                     found = improve(moves, best)
                     if found:
                         current, best, improved = list(found[0]), found[1], True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -53,6 +53,10 @@ class Population:
         equal weights).
     uncertainty_segments : ndarray, shape (R_u,), optional
         Segments of the rows of an uncertainty draw (default: ``segments`` when R_u = R).
+    model : str
+        The model the rows come from, in words (for provenance).
+    level : str
+        ``individual``, ``classes``, ``distribution`` or ``aggregate``.
     """
 
     B: np.ndarray
@@ -62,6 +66,8 @@ class Population:
     uncertainty: UncertaintyDraws | None = None
     uncertainty_weights: np.ndarray | None = None
     uncertainty_segments: np.ndarray | None = None
+    model: str = ""
+    level: str = ""
 
     def __post_init__(self) -> None:
         B = np.asarray(self.B, dtype=float)
@@ -234,25 +240,74 @@ def population_from_results(
     )  # fmt: skip
 
 
-def decision_population(results: Any, *, n: int = 1000, seed: int = 0) -> Population:
+def decision_population(
+    results: Any, *, n: int = 1000, seed: int = 0, aggregate: bool = False
+) -> Population:
     """The population the simulator averages over, with its uncertainty and segments.
 
-    * MNL: the point estimate; uncertainty β ~ N(β̂, Σ).
+    Heterogeneity first: whatever level the fit has is used.
+
+    * HB: posterior draws of every respondent; uncertainty: each draw of the population
+      is a bootstrap sample of the respondents with one saved posterior draw each (the
+      posterior alone would leave out that 500 answers are a sample of a market).
     * Latent classes: the class vectors weighted by the class shares, segments = the
       classes; uncertainty: the class coefficients drawn from N(θ̂, Σ) with the class
       sizes held at their estimates.
-    * HB: posterior draws of every respondent; uncertainty: each draw of the population
-      takes one saved posterior draw per respondent.
+    * Mixed logit: draws from the estimated distribution.
+    * MNL: the point estimate; uncertainty β ~ N(β̂, Σ).
+
+    ``aggregate`` asks for one average consumer instead: the population's weighted
+    mean coefficients (and the mean of each uncertainty draw) -- the aggregate-logit
+    view, which ignores that people differ.
     """
+    pop = _decision_population(results, n=n, seed=seed)
+    if not aggregate or pop.n_rows == 1:
+        return pop
+    mean = pop.w @ pop.B
+    unc = None
+    if pop.uncertainty is not None:
+        source = pop
+
+        def unc(S: int, rng: np.random.Generator) -> np.ndarray:
+            D = source.draws(S, rng)
+            w = source.draw_weights(D.shape[1])
+            return np.einsum("srk,r->sk", D, w)[:, None, :]
+
+    return Population(
+        mean[None, :], np.ones(1), pop.names, uncertainty=unc,
+        model=f"{pop.model} (averaged)", level="aggregate",
+    )  # fmt: skip
+
+
+def _model_title(results: Any) -> str:
+    name = type(results).__name__
+    if hasattr(results, "individual_draws"):
+        return "hierarchical Bayes"
+    if hasattr(results, "cmap") and hasattr(results, "shares"):
+        return f"latent class ({len(results.shares)} classes)"
+    if "Mixed" in name or "MXL" in name.upper():
+        return "mixed logit"
+    if "MNL" in name or hasattr(results, "cov_of"):
+        return "multinomial logit"
+    return name
+
+
+def _decision_population(results: Any, *, n: int, seed: int) -> Population:
+    model = _model_title(results)
     if hasattr(results, "individual_draws"):
         draws = np.asarray(results.individual_draws)  # (R, m, K)
         R, m, _ = draws.shape
 
         def hb_draws(S: int, rng: np.random.Generator) -> np.ndarray:
+            # A bootstrap sample of the respondents, one posterior draw each: the market
+            # is the population the sample was drawn from, so an interval must carry
+            # which people happened to answer as well as what each of them wants.
+            who = rng.integers(0, R, size=(S, R))
             pick = rng.integers(0, m, size=(S, R))
-            return draws[np.arange(R)[None, :], pick]
+            return draws[who, pick]
 
-        return population_from_results(results, n=n, rng=seed, uncertainty=hb_draws)
+        pop = population_from_results(results, n=n, rng=seed, uncertainty=hb_draws)
+        return replace(pop, model=model, level="individual")
     if hasattr(results, "cmap") and hasattr(results, "shares"):
         B, w = results.population_coefficients(n, seed)
         labels = np.array([f"class {c + 1}" for c in range(len(w))])
@@ -272,5 +327,9 @@ def decision_population(results: Any, *, n: int = 1000, seed: int = 0) -> Popula
             uncertainty=lc_draws if usable else None,
             uncertainty_weights=w if usable else None,
             uncertainty_segments=labels if usable else None,
+            model=model,
+            level="classes",
         )
-    return population_from_results(results, n=n, rng=seed)
+    pop = population_from_results(results, n=n, rng=seed)
+    level = "aggregate" if pop.n_rows == 1 else "distribution"
+    return replace(pop, model=model, level=level)

@@ -18,6 +18,7 @@ independent noise.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -496,7 +497,7 @@ def _draw_shares_at_prices(
     w = sim.population.draw_weights(R_u)
     if sim.rule == "rfc":
         return np.array(
-            [sim._kernel(D[s], w, None, 1, X[s], market.offset)[0, j] for s in range(S)]
+            [sim._kernel(D[s], w, None, 1, replace(market, X=X[s]))[0, j] for s in range(S)]
         )
     V = np.einsum("srk,sjk->srj", D, X)
     V += market.offset
