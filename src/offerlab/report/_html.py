@@ -48,8 +48,10 @@ from offerlab.decide import (
     money_text,
     none_choosers,
     optimise_offers,
+    option_frequencies,
     pricing_study,
     recommendation_verdict,
+    scale_means,
     sensitivity,
     top_obstacles,
     tornado,
@@ -58,7 +60,12 @@ from offerlab.exceptions import OfferlabError
 from offerlab.models import MultinomialLogit
 from offerlab.models._matrix import ConjointCoding
 from offerlab.study import CategoricalAttribute, PriceAttribute, Study
-from offerlab.study._questionnaire import GaborGrangerPage, MultiPage, VanWestendorpPage
+from offerlab.study._questionnaire import (
+    GaborGrangerPage,
+    MultiPage,
+    ScalePage,
+    VanWestendorpPage,
+)
 
 #: The pricing page is :class:`offerlab.decide.PricingStudy`: computed in decide, drawn here.
 PricingPage = PricingStudy
@@ -176,6 +183,7 @@ class ReportContent:
     launch: list[str] = field(default_factory=list)
     verdict: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    needs: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     figures: dict[str, bytes] = field(default_factory=dict)
     captions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -672,6 +680,7 @@ def build_report(
             except (OfferlabError, TypeError):
                 obstacles = None
 
+    needs = _needs(study, tidy, language)
     if figures:
         figs["importance"] = _figure(lambda p: plot_importance(importance, p))
         captions["importance"] = (
@@ -698,11 +707,16 @@ def build_report(
             if pricing.demand is not None:
                 figs["demand"] = _figure(
                     lambda p: plot_demand(
-                        pricing.demand, p, title=f"Conjoint demand and revenue of '{pricing.offer}'"
+                        pricing.demand, p, title=f"Demand, revenue, profit: '{pricing.offer}'"
                     )
                 )
                 captions["demand"] = (
-                    "Conjoint: share and revenue per person over the price (95% bands)."
+                    "Conjoint: share and revenue per person over the price (95% bands)"
+                    + (
+                        "; dashed, the profit of all our offers, its best price marked."
+                        if "ours_profit" in pricing.demand.columns
+                        else "."
+                    )
                 )
             if pricing.van_westendorp is not None:
                 figs["van_westendorp"] = _figure(
@@ -764,7 +778,43 @@ def build_report(
         launch=launch,
         verdict=verdict,
         sources=sources,
+        needs=needs,
     )
+
+
+def _needs(
+    study: Study, tidy: pd.DataFrame | None, language: str
+) -> list[tuple[str, pd.DataFrame]]:
+    """Needs and motives (scale questions: mean rating) and every multi question (share
+    choosing each option), from decide's summaries, labelled in ``language``."""
+    if tidy is None or study.questionnaire is None:
+        return []
+    out = []
+    for page in study.questionnaire.pages:
+        if not (tidy["question"] == page.id).any():
+            continue
+        if isinstance(page, ScalePage):
+            frame = scale_means(tidy, page.id)
+            labels = {i.name: study.text(i.label, language) for i in page.items}
+            frame = frame.assign(item=frame["item"].map(labels).fillna(frame["item"]))
+            frame = frame.sort_values("mean", ascending=False)[
+                ["item", "n", "mean", "lower", "upper"]
+            ]
+            out.append(
+                (
+                    study.text(page.text, language),
+                    frame.rename(columns={"mean": f"mean (1–{page.points})"}),
+                )
+            )
+        elif isinstance(page, MultiPage):
+            frame = option_frequencies(tidy, page.id)
+            labels = {o.name: study.text(o.label, language) for o in page.options}
+            frame = frame.assign(option=frame["option"].map(labels).fillna(frame["option"]))
+            frame = frame.sort_values("share", ascending=False)[
+                ["option", "n", "share", "lower", "upper"]
+            ]
+            out.append((study.text(page.text, language), frame))
+    return out
 
 
 def _sources(model: str) -> dict[str, str]:
@@ -917,6 +967,10 @@ def render_html(content: ReportContent) -> str:
         segment_shares = content.segment_shares.pivot_table(
             index="alternative", columns="segment", values="share", sort=False
         ).reset_index()
+    needs = [
+        (title, table_html(frame, ("share", "lower", "upper") if "share" in frame.columns else ()))
+        for title, frame in content.needs
+    ]
     tables = {
         "sample": table_html(content.sample),
         "quality": table_html(content.quality),
@@ -952,6 +1006,7 @@ def render_html(content: ReportContent) -> str:
         images=images,
         tables=tables,
         simulator_json=simulator_json,
+        needs=needs,
         model_words=MODEL_WORDS.get(content.model, content.model),
     )
 
