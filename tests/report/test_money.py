@@ -105,7 +105,7 @@ def test_an_unconverged_hb_fit_is_called_so_next_to_the_recommendation(hb_report
     assert f"predicts {100 * hb.holdout_hit_rate:.0f}% of the holdout choices" in recommendation
 
 
-def test_every_number_names_the_model_it_came_from(hb_report) -> None:
+def test_every_number_names_the_model_it_came_from(hb_report, tmp_path) -> None:
     """Finding 6: importance, part-worths and WTP come from an aggregate logit: the page
     says so where they stand; the fit table is the HB fit the decisions use."""
     content, page, _ = hb_report
@@ -119,6 +119,16 @@ def test_every_number_names_the_model_it_came_from(hb_report) -> None:
     assert set(content.fit["statistic"]) >= {"max R-hat", "holdout hit rate", "converged"}
     market = page[page.index('id="market"') :]
     assert "From the hierarchical Bayes" in market[: market.index("</section>")]
+    from openpyxl import load_workbook
+
+    from offerlab.report._excel import write_excel
+
+    book = load_workbook(write_excel(content, tmp_path / "report.xlsx"), read_only=True)
+    for sheet in ("Importance", "Part-worths", "WTP"):
+        note = str(next(book[sheet].iter_rows(max_row=1, values_only=True))[0])
+        assert "aggregate multinomial logit" in note, sheet
+    fit_note = str(next(book["Fit"].iter_rows(max_row=1, values_only=True))[0])
+    assert "Fit of the hierarchical Bayes" in fit_note
 
 
 def _offer(built) -> dict[str, object]:

@@ -42,10 +42,12 @@ from offerlab.study import Study, example_path, load_study
 
 __all__ = ["demo"]
 
-#: Posterior draws per respondent and chain the simulator averages over, and uncertainty
-#: draws for the intervals: small enough for a two-tier search on a CHF 50 grid in seconds.
+#: Posterior draws per respondent and chain the simulator averages over, uncertainty draws
+#: for the intervals and random starts of the two-tier search: the demo's budget (the
+#: search over two tiers on a CHF 50 grid evaluates every draw of every respondent).
 DEMO_KEEP_DRAWS = 5
-DEMO_DRAWS = 30
+DEMO_DRAWS = 20
+DEMO_RESTARTS = 2
 
 
 def demo(
@@ -270,7 +272,7 @@ def _decide(
     options = {
         "slots": spec.tiers, "costs": spec.costs or None, "base_cost": spec.file.base_cost,
         "prices": spec.price_grid(), "fixed": dict(spec.file.optimise.fixed),
-        "pessimism": spec.file.optimise.pessimism, "rng": seed,
+        "pessimism": spec.file.optimise.pessimism, "rng": seed, "restarts": DEMO_RESTARTS,
     }  # fmt: skip
     content = run_with_progress(
         console,
