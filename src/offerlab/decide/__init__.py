@@ -64,7 +64,7 @@ from offerlab.decide._sensitivity import (
     wtp_by_simulation,
     wtp_ratio,
 )
-from offerlab.decide._trust import model_checks
+from offerlab.decide._trust import holdout_check, model_checks
 
 __all__ = [
     "ConjointPrice",
@@ -92,6 +92,7 @@ __all__ = [
     "gabor_granger_frame",
     "group_open_text",
     "grouped_shares",
+    "holdout_check",
     "load_market",
     "market_money",
     "mnl_population",

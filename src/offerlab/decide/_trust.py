@@ -10,8 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["model_checks"]
+from offerlab.decide._market import Market, MarketSimulator
+
+__all__ = ["holdout_check", "model_checks"]
 
 
 def model_checks(results: Any) -> list[str]:
@@ -36,3 +39,43 @@ def model_checks(results: Any) -> list[str]:
             "(tasks kept out of the estimation) correctly."
         )
     return out
+
+
+def holdout_check(data: Any, sim: MarketSimulator, coding: Any) -> pd.DataFrame | None:
+    """Observed choice shares of each holdout concept beside the simulator's shares.
+
+    Returns ``holdout task``, ``concept``, ``observed``, ``predicted`` (None without
+    holdout tasks in ``data``).
+    """
+    frame = data.frame
+    if "holdout" not in frame.columns or not (frame["holdout"] == 1).any():
+        return None
+    study = coding.study
+    hold = frame[(frame["holdout"] == 1) & (frame["none"] == 0)]
+    rows = []
+    attrs = study.attribute_names
+    # One holdout task is the same concepts for everyone: group by the concepts shown.
+    for _, task in hold.groupby("task", sort=True):
+        first = task[task["respondent"] == task["respondent"].iloc[0]].sort_values("alternative")
+        offers = [
+            {"name": f"concept {int(r.alternative)}", **{a: getattr(r, a) for a in attrs}}
+            for r in first.itertuples()
+        ]
+        same = task.groupby("respondent")["alternative"].count().eq(len(first)).all()
+        if not same:
+            continue
+        market = Market.from_offers(coding, offers, none=False)
+        predicted = sim.shares(market)
+        chosen = task[task["chosen"] == 1]["alternative"].value_counts(normalize=True)
+        for j, r in enumerate(first.itertuples()):
+            rows.append(
+                {
+                    "holdout task": int(r.task),
+                    "concept": int(r.alternative),
+                    "observed": float(chosen.get(r.alternative, 0.0)),
+                    "predicted": float(predicted["share"].iloc[j]),
+                }
+            )
+    if not rows:
+        return None
+    return pd.DataFrame(rows)

@@ -43,6 +43,7 @@ from offerlab.decide import (
     OptimisationResult,
     PricingStudy,
     edge_caution,
+    holdout_check,
     market_money,
     model_checks,
     money_text,
@@ -278,44 +279,6 @@ def _quality(respondents: pd.DataFrame | None) -> pd.DataFrame | None:
         )
     )
     return pd.DataFrame(rows, columns=["flag", "meaning", "respondents", "percent of completes"])
-
-
-def _holdout_check(
-    data: ChoiceData, sim: MarketSimulator, coding: ConjointCoding, language: str
-) -> pd.DataFrame | None:
-    """Observed choice shares of each holdout concept beside the simulator's shares."""
-    frame = data.frame
-    if "holdout" not in frame.columns or not (frame["holdout"] == 1).any():
-        return None
-    study = coding.study
-    hold = frame[(frame["holdout"] == 1) & (frame["none"] == 0)]
-    rows = []
-    attrs = study.attribute_names
-    # One holdout task is the same concepts for everyone: group by the concepts shown.
-    for _, task in hold.groupby("task", sort=True):
-        first = task[task["respondent"] == task["respondent"].iloc[0]].sort_values("alternative")
-        offers = [
-            {"name": f"concept {int(r.alternative)}", **{a: getattr(r, a) for a in attrs}}
-            for r in first.itertuples()
-        ]
-        same = task.groupby("respondent")["alternative"].count().eq(len(first)).all()
-        if not same:
-            continue
-        market = Market.from_offers(coding, offers, none=False)
-        predicted = sim.shares(market)
-        chosen = task[task["chosen"] == 1]["alternative"].value_counts(normalize=True)
-        for j, r in enumerate(first.itertuples()):
-            rows.append(
-                {
-                    "holdout task": int(r.task),
-                    "concept": int(r.alternative),
-                    "observed": float(chosen.get(r.alternative, 0.0)),
-                    "predicted": float(predicted["share"].iloc[j]),
-                }
-            )
-    if not rows:
-        return None
-    return pd.DataFrame(rows)
 
 
 def simulator_data(
@@ -656,7 +619,7 @@ def build_report(
         ours = [n for n, o in zip(market.names, market.ours, strict=True) if o]
         if ours:
             tornado_table = tornado(sensitivity(sim, market, ours[0]))
-    holdouts = _holdout_check(data, sim, coding, language) if sim is not None else None
+    holdouts = holdout_check(data, sim, coding) if sim is not None else None
     pricing = pricing_study(
         study, tidy, sim=sim, market=market, offer=pricing_offer, costs=costs,
         prices=pricing_prices,
