@@ -801,7 +801,7 @@ def _sources(model: str) -> dict[str, str]:
 # -- HTML -----------------------------------------------------------------------------------
 
 
-def _fmt_cell(value: object, percent: bool = False) -> str:
+def _fmt_cell(value: object, percent: bool = False, money: bool = False) -> str:
     """Text of a table cell: percentages for shares, thousands separators, few digits."""
     if isinstance(value, bool | np.bool_):
         return "yes" if value else ""
@@ -813,6 +813,8 @@ def _fmt_cell(value: object, percent: bool = False) -> str:
             return ""
         if percent:
             return f"{100 * v:.1f}%"
+        if money:  # amounts per person: every row to the same two decimals
+            return f"{v:,.2f}"
         if abs(v) >= 100:
             return f"{v:,.0f}"
         return f"{v:.3g}" if abs(v) < 1 else f"{v:.2f}"
@@ -820,7 +822,11 @@ def _fmt_cell(value: object, percent: bool = False) -> str:
     return re.sub(r"(?<=\d)\.0\b", "", str(value))
 
 
-def table_html(frame: pd.DataFrame | None, percent_columns: Sequence[str] = ()) -> str:
+def table_html(
+    frame: pd.DataFrame | None,
+    percent_columns: Sequence[str] = (),
+    money_columns: Sequence[str] = (),
+) -> str:
     """A plain HTML table (escaped), numbers right-aligned."""
     if frame is None or frame.empty:
         return ""
@@ -829,7 +835,7 @@ def table_html(frame: pd.DataFrame | None, percent_columns: Sequence[str] = ()) 
     for row in frame.itertuples(index=False):
         cells = []
         for col, value in zip(frame.columns, row, strict=True):
-            text = _fmt_cell(value, col in percent_columns)
+            text = _fmt_cell(value, col in percent_columns, col in money_columns)
             num = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
                 value, bool
             )
@@ -951,7 +957,7 @@ def render_html(content: ReportContent) -> str:
                 if c != "alternative"
             ],
         ),
-        "shares": table_html(shares, ("share",)),
+        "shares": table_html(shares, ("share",), ("revenue", "margin per sale", "profit")),
         "optimisation": table_html(optimisation, _optimisation_percent(content.objective)),
         "pricing": table_html(content.pricing.table) if content.pricing is not None else "",
         "obstacles": table_html(content.obstacles, ("share", "lower", "upper")),
