@@ -794,10 +794,15 @@ def _compare(
             f"With a cost of {m(cost)} per sale, the conjoint puts the profit-maximising price "
             f"of '{offer}' at {_with_interval(profit_best, currency)}"
         )
-        if cost is not None and revenue_best.price <= cost:
+        if cost is not None and revenue_best.price < cost:
             text += (
                 f"; the revenue-maximising price ({m(revenue_best.price)}) lies below cost "
                 "and would lose money on every sale"
+            )
+        elif cost is not None and revenue_best.price == cost:
+            text += (
+                f"; the revenue-maximising price ({m(revenue_best.price)}) equals the cost "
+                "and would earn nothing on a sale"
             )
         out.append(text + ".")
         if profit_best.edge is not None:
