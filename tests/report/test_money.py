@@ -134,3 +134,34 @@ def test_every_number_names_the_model_it_came_from(hb_report, tmp_path) -> None:
 def _offer(built) -> dict[str, object]:
     market = built.market
     return dict(market.offers[market.index(built.spec.pricing_offer)])
+
+
+def test_simulated_survey_answers_fill_the_needs_and_pricing_pages(example, built) -> None:
+    """Finding 4: the demo's other answers (needs, obstacles, price questions) come from the
+    same simulated people and fill the report's needs and pricing pages."""
+    from offerlab.report._html import build_report, render_html
+    from offerlab.simulate import reservation_prices, simulate_survey_answers
+
+    market = built.market
+    offer = dict(market.offers[market.index(built.spec.pricing_offer)])
+    answers = simulate_survey_answers(example.study, example.truth, offer, rng=5)
+    assert {"motives", "obstacles", "price_sensitivity", "age_band"} <= set(answers["page"])
+    vw = answers[answers["page"] == "price_sensitivity"].pivot(
+        index="respondent", columns="item", values="value"
+    )
+    prices = vw[["too_cheap", "cheap", "expensive", "too_expensive"]].astype(float)
+    assert (prices.diff(axis=1).iloc[:, 1:] > 0).all().all()  # strictly increasing
+    # "too expensive" is an obstacle exactly for those whose reservation price is below
+    # the offer's price
+    reservation = reservation_prices(example.truth, example.study, offer)
+    said_price = set(
+        answers[(answers["page"] == "obstacles") & (answers["item"] == "price")]["respondent"]
+    )
+    assert said_price == set(reservation[reservation < offer["monthly_price"]].index)
+    content = build_report(
+        example.results, example.data, example.study, sim=built.sim, market=market,
+        pricing_offer=built.spec.pricing_offer, answers=answers, figures=False,
+    )  # fmt: skip
+    page = render_html(content)
+    assert 'id="needs"' in page and "Van Westendorp: acceptable range" in page
+    assert content.pricing.gabor_granger is not None and len(content.needs) == 2
