@@ -76,7 +76,7 @@ def plot_demand(curve: pd.DataFrame, path: Path | str, *, title: str = "") -> Pa
     ax.set_xlabel("price")
     ax.set_ylabel("share (%)", color=_BAR)
     ax2 = ax.twinx()
-    ax2.plot(curve["price"], curve["revenue"], color=_ALT, label="revenue per person")
+    ax2.plot(curve["price"], curve["revenue"], color=_ALT, label="revenue per person (this offer)")
     if {"revenue_lower", "revenue_upper"} <= set(curve.columns):
         ax2.fill_between(curve["price"], curve["revenue_lower"], curve["revenue_upper"],
                          color=_ALT, alpha=0.15)  # fmt: skip
