@@ -236,7 +236,7 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     shares = pd.read_csv(out / "shares.csv")
     assert shares["share"].sum() == pytest.approx(1.0, abs=1e-12)
     assert "Willingness to pay" in result.stdout
-    assert "recommendation: CHF" in result.stdout  # the variant and price to launch
+    assert "recommendation: Tier 1: CHF" in result.stdout  # the variants and prices to launch
     page = (out / "report.html").read_text()
     assert "http" not in page  # opens offline
     # The whole decision (issue 13, finding 4): the market file's two tiers and costs, the
