@@ -251,5 +251,15 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     shares = pd.read_csv(out / "shares.csv")
     assert shares["share"].sum() == pytest.approx(1.0, abs=1e-12)
     assert "Willingness to pay" in result.stdout
-    assert "recommendation: CHF" in result.stdout  # the variant and price to launch
-    assert "http" not in (out / "report.html").read_text()  # opens offline
+    assert "recommendation: Tier 1: CHF" in result.stdout  # the variants and prices to launch
+    page = (out / "report.html").read_text()
+    assert "http" not in page  # opens offline
+    # The whole decision (issue 13, finding 4): the market file's two tiers and costs, the
+    # survey's other answers, so every page of the report is filled.
+    assert "Tier 1: " in page and "Tier 2: " in page  # the market file's two tiers
+    assert "profit-maximising price" in page and "Cost per sale" in page
+    for section in ('id="needs"', "Van Westendorp: acceptable range", "Gabor–Granger respondents"):
+        assert section in page, section
+    survey = pd.read_csv(out / "survey_answers.csv")
+    assert {"price_sensitivity", "motives", "obstacles"} <= set(survey["page"])
+    assert "not converged" in page  # the short demo chains say so next to the decision

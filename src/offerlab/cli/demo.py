@@ -2,8 +2,10 @@
 
 efficient design → simulated respondents → multinomial logit (importance, willingness to
 pay, preference shares; CSV and PNG) → hierarchical Bayes (individual part-worths) →
-market simulator against a rival and the status quo → the recommended subscription and
-price, with its uncertainty → the report (HTML, PDF, Excel).
+market simulator against a rival and the status quo → the recommended line-up of the
+example market file (its two tiers, its CHF 50 price steps, its costs), with its
+uncertainty → the survey's other answers simulated from the same people (needs,
+obstacles, Van Westendorp, Gabor–Granger) → the report (HTML, PDF, Excel).
 """
 
 from __future__ import annotations
@@ -23,16 +25,29 @@ from rich.table import Table
 
 from offerlab.cli._choices import Language
 from offerlab.cli._progress import run_with_progress
-from offerlab.data import ChoiceData, write_csv
+from offerlab.data import write_csv
 from offerlab.design import diagnose, make_design
 from offerlab.exceptions import ConvergenceWarning
 from offerlab.models import MultinomialLogit
 from offerlab.models._hb import HBResults, HierarchicalBayes
 from offerlab.report import plot_importance, plot_partworths, plot_shares, plot_wtp
-from offerlab.simulate import load_population, share_of_preference, simulate_answers
+from offerlab.simulate import (
+    SimulatedAnswers,
+    load_population,
+    share_of_preference,
+    simulate_answers,
+    simulate_survey_answers,
+)
 from offerlab.study import Study, example_path, load_study, load_yaml
 
 __all__ = ["demo"]
+
+#: Posterior draws per respondent and chain the simulator averages over, uncertainty draws
+#: for the intervals and random starts of the two-tier search: the demo's budget (the
+#: search over two tiers on a CHF 50 grid evaluates every draw of every respondent).
+DEMO_KEEP_DRAWS = 5
+DEMO_DRAWS = 20
+DEMO_RESTARTS = 2
 
 
 def demo(
@@ -122,7 +137,7 @@ def demo(
 
     _print_summary(console, results, importance, wtp, shares, diagnostics, currency)
     if decide:
-        _decide(console, answers.data, study, out, seed, language)
+        _decide(console, answers, study, out, seed, language)
     elapsed = time.perf_counter() - started
     console.print(
         f"\nTables and plots in [bold]{escape(str(out))}/[/] "
@@ -214,20 +229,30 @@ def _percent(value: float | None) -> str:
 
 
 def _decide(
-    console: Console, data: ChoiceData, study: Study, out: Path, seed: int, language: str
+    console: Console, answers: SimulatedAnswers, study: Study, out: Path, seed: int, language: str
 ) -> None:
-    """HB → market simulator → recommendation → report, on the example market."""
-    from offerlab.decide import calibrate_scale, load_market, simulator_for
+    """HB → market simulator → recommendation → report, on the example market file."""
+    from offerlab.decide import Costs, calibrate_scale, load_market, model_checks, simulator_for
     from offerlab.report._excel import write_excel
     from offerlab.report._html import build_report, write_html
     from offerlab.report._pdf import write_pdf
 
+    data = answers.data
     spec = load_market(example_path("car_subscription_market"), study)
-    console.rule("[bold]Decide[/]: which subscription, at what price?")
-    # Short chains keep the demo under a minute (`offerlab estimate --model hb` runs
-    # 10,000 + 10,000 iterations and checks convergence); 10 kept draws per respondent and
-    # chain are the population the simulator and optimiser average over.
-    model = HierarchicalBayes(burn_in=2000, draws=1000, chains=2, keep_draws=10, seed=seed)
+    console.rule("[bold]Decide[/]: which subscriptions, at what prices?")
+    # The survey's other answers (needs, obstacles, Van Westendorp, Gabor–Granger) from the
+    # same simulated people, so every page of the report has its numbers.
+    priced = next(o for o in spec.offers if o["name"] == spec.pricing_offer)
+    survey = simulate_survey_answers(
+        study, answers.truth, {k: v for k, v in priced.items() if k not in ("name", "ours")},
+        rng=seed,
+    )  # fmt: skip
+    survey.to_csv(out / "survey_answers.csv", index=False)
+    # Short chains keep the demo short (`offerlab estimate --model hb` runs 10,000 + 10,000
+    # iterations and checks convergence); the report says these are not converged.
+    model = HierarchicalBayes(
+        burn_in=2000, draws=1000, chains=2, keep_draws=DEMO_KEEP_DRAWS, seed=seed
+    )
 
     def fit_quietly(progress: Callable[[float], None]) -> HBResults:
         with warnings.catch_warnings():
@@ -235,36 +260,37 @@ def _decide(
             return model.fit(data, study=study, progress=progress)
 
     hb = run_with_progress(console, "hierarchical Bayes, 2 chains x 3,000", fit_quietly)
-    console.print(
-        f"[dim]Hierarchical Bayes: RLH {hb.rlh_overall:.2f}, holdout hit rate "
-        f"{hb.holdout_hit_rate:.0%}; chains this short are not converged (max R-hat "
-        f"{hb.convergence['rhat'].max():.2f}): fine for a demo, not for a decision.[/]"
-    )
+    for line in model_checks(hb):
+        console.print(f"[dim]{escape(line)}[/]")
     # HB under CBC/HB's default prior over-fits 12 tasks a person: its shares come out too
     # sharp. The holdout tasks tell by how much (Sawtooth users tune this "exponent").
     tuned = calibrate_scale(hb, data)
     console.print(f"[dim]{tuned.describe()}[/]")
-    sim = simulator_for(hb, "sop", tuned.scale, n_draws=50, seed=seed)
+    sim = simulator_for(hb, "sop", tuned.scale, n_draws=DEMO_DRAWS, seed=seed)
     market = spec.market(hb.coding)
-    # One tier on the studied prices: an exhaustive search, a few seconds.
+    # The market file as it is: its tiers, its price step, its costs.
     options = {
-        "slots": spec.tiers[:1], "costs": spec.costs, "base_cost": spec.file.base_cost,
-        "prices": None, "fixed": dict(spec.file.optimise.fixed),
-        "pessimism": spec.file.optimise.pessimism, "rng": seed,
+        "slots": spec.tiers, "costs": spec.costs or None, "base_cost": spec.file.base_cost,
+        "prices": spec.price_grid(), "fixed": dict(spec.file.optimise.fixed),
+        "pessimism": spec.file.optimise.pessimism, "rng": seed, "restarts": DEMO_RESTARTS,
     }  # fmt: skip
     content = run_with_progress(
         console,
-        "simulator, optimiser, report",
+        "simulator, optimiser, pricing, report",
         lambda progress: build_report(
             hb, data, study, model="hb", sim=sim, market=market, optimise=options,
-            objective="profit", pricing_offer=spec.pricing_offer, language=language,
-            scale_note=tuned.describe(),
+            objective="profit", pricing_offer=spec.pricing_offer, answers=survey,
+            language=language, scale_note=tuned.describe(), costs=Costs.from_spec(spec),
+            pricing_prices=spec.price_grid(),
         ),
     )  # fmt: skip
     for fmt, write in (("html", write_html), ("pdf", write_pdf), ("xlsx", write_excel)):
         write(content, out / f"report.{fmt}")
     for line in content.recommendation:
         console.print(f"[bold]recommendation:[/] {escape(line)}")
+    if content.pricing is not None:
+        for line in content.pricing.comparison:
+            console.print(f"[bold]pricing:[/] {escape(line)}")
     console.print(
         f"Report: [bold]{escape(str(out / 'report.html'))}[/] (opens offline, with a live "
         "simulator), report.pdf, report.xlsx (a locked simulator sheet)."

@@ -25,7 +25,17 @@ from offerlab.cli._progress import run_with_progress
 from offerlab.cli._tables import frame_table
 from offerlab.cli.estimate import wide_console
 from offerlab.data import ChoiceData, write_csv
-from offerlab.decide import OptimisationResult, calibrate_scale, simulator_for
+from offerlab.decide import (
+    Costs,
+    MarketMoney,
+    OptimisationResult,
+    calibrate_scale,
+    edge_caution,
+    market_money,
+    model_checks,
+    recommendation_verdict,
+    simulator_for,
+)
 from offerlab.decide._market import RULE_NAMES
 from offerlab.decide._market_file import Objective, format_number, load_market, optimise_market
 from offerlab.exceptions import OfferlabError
@@ -103,6 +113,14 @@ def _percent(value: float) -> str:
     return "" if not np.isfinite(value) else f"{100 * value:.1f}%"
 
 
+def _amount(value: float) -> str:
+    return "" if not np.isfinite(value) else f"{value:,.2f}"
+
+
+def _range(lo: float, hi: float, fmt: Any) -> str:
+    return f"[{fmt(lo)}, {fmt(hi)}]" if np.isfinite(lo) and np.isfinite(hi) else ""
+
+
 def shares_table(frame: pd.DataFrame, title: str, currency: str) -> Table:
     """Rich table of :meth:`MarketSimulator.shares` (with segments when present)."""
     table = Table(title=escape(title))
@@ -116,38 +134,108 @@ def shares_table(frame: pd.DataFrame, title: str, currency: str) -> Table:
     has_interval = "lower" in frame.columns
     for row in frame.itertuples():
         cells = [escape(str(row.segment))] if segmented else []
-        interval = f"[{_percent(row.lower)}, {_percent(row.upper)}]" if has_interval else ""
-        revenue = f"{row.revenue:,.2f}" if np.isfinite(row.revenue) else ""
+        interval = _range(row.lower, row.upper, _percent) if has_interval else ""
         cells += [
             escape(str(row.alternative)),
             "yes" if row.ours else "",
             _percent(row.share),
             interval,
-            revenue,
+            _amount(row.revenue),
         ]
         table.add_row(*cells)
     return table
 
 
+def money_table(money: MarketMoney, title: str, currency: str) -> Table:
+    """Rich table of :func:`~offerlab.decide.market_money`: shares, revenue, margin and
+    profit per person in the market with their intervals, and our offers together."""
+    t = money.table
+    with_profit = bool(np.isfinite(t["profit"].to_numpy(float)).any())
+    unit = f" ({currency})" if currency else ""
+    columns = ["alternative", "ours", "share", "95% interval", f"revenue per head{unit}", "95%"]
+    if with_profit:
+        columns += [f"margin per sale{unit}", f"profit per head{unit}", "95% "]
+    table = Table(title=escape(title))
+    for col in columns:
+        table.add_column(escape(col), justify="left" if col == "alternative" else "right")
+    nan = float("nan")
+    for row in t.to_dict("records"):
+        cells = [
+            escape(str(row["alternative"])),
+            "yes" if row["ours"] else "",
+            _percent(row["share"]),
+            _range(row.get("lower", nan), row.get("upper", nan), _percent),
+            _amount(row["revenue"]),
+            _range(row.get("revenue_lower", nan), row.get("revenue_upper", nan), _amount),
+        ]
+        if with_profit:
+            cells += [
+                _amount(row["margin"]),
+                _amount(row["profit"]),
+                _range(row.get("profit_lower", nan), row.get("profit_upper", nan), _amount),
+            ]
+        table.add_row(*cells)
+    total = money.total
+    if np.isfinite(total["share"]):
+        cells = [
+            "[bold]our offers together[/]",
+            "",
+            _percent(total["share"]),
+            _range(total["share_lower"], total["share_upper"], _percent),
+            _amount(total["revenue"]),
+            _range(total["revenue_lower"], total["revenue_upper"], _amount),
+        ]
+        if with_profit:
+            cells += [
+                "",
+                _amount(total["profit"]),
+                _range(total["profit_lower"], total["profit_upper"], _amount),
+            ]
+        table.add_row(*cells)
+    return table
+
+
+#: Columns of the optimiser's table that are shares or probabilities: percentages.
+PERCENT_COLUMNS = ("share", "p_best")
+
+
+def optimisation_frame(result: OptimisationResult) -> pd.DataFrame:
+    """The best candidates as printed: shares and probabilities as percentages (text)."""
+    shown = result.table.drop(columns=["lineup"]).head(5).copy()
+    percent = PERCENT_COLUMNS + (
+        ("expected", "pessimistic", "lower", "upper") if result.objective == "share" else ()
+    )
+    for col in percent:
+        if col in shown.columns:
+            shown[col] = [_percent(float(v)) for v in shown[col]]
+    return shown
+
+
 def print_optimisation(
-    console: Console, result: OptimisationResult, currency: str, objective: str
+    console: Console,
+    result: OptimisationResult,
+    currency: str,
+    objective: str,
+    study: Study | None = None,
+    checks: list[str] | None = None,
 ) -> None:
-    """The best candidates (numbers), then the recommended line-up in words."""
+    """The best candidates (numbers), then the recommended line-up in words, with the
+    cautions the report shows (edge of the studied prices, the model's convergence)."""
     unit = "share" if objective == "share" else f"{objective} per person in the market ({currency})"
-    shown = result.table.drop(columns=["lineup"]).head(5)
     title = f"Best candidates ({result.method} over {result.n_candidates:,} candidates; {unit})"
-    console.print(frame_table(shown, title, index=False))
+    console.print(frame_table(optimisation_frame(result), title, index=False))
     for row in result.table.head(3).itertuples():
         console.print(f"  [dim]#{row.rank}:[/] {escape(str(row.lineup))}")
-    fmt = _percent if objective == "share" else (lambda v: f"{v:,.2f}")
     console.print("[bold]Recommended:[/]")
     for i, offer in enumerate(result.best, start=1):
         console.print(f"  tier {i}: " + escape(describe_offer(offer)))
-    console.print(
-        f"  expected {objective}: {fmt(result.expected)}; pessimistic (10% quantile): "
-        f"{fmt(result.pessimistic)}; it beats the runner-up in "
-        f"{100 * result.p_beats_runner_up:.0f}% of the uncertainty draws"
-    )
+        if study is not None:
+            for line in edge_caution(study, offer):
+                console.print(f"  [yellow]{escape(line)}[/]")
+    for line in recommendation_verdict(result, currency):
+        console.print(f"  {escape(line)}")
+    for line in checks or []:
+        console.print(f"  [yellow]{escape(line)}[/]")
 
 
 def describe_offer(offer: dict[str, object]) -> str:
@@ -231,7 +319,12 @@ def simulate_market_command(
     currency = price.currency if price is not None else ""
     title = f"Shares ({RULE_TITLES[rule]}, {model}"
     title += f", 95% interval from {sim.n_draws} draws)" if sim.n_draws else ", no intervals)"
-    console.print(shares_table(frame, title, currency))
+    if by_segment:
+        console.print(shares_table(frame, title, currency))
+    else:
+        money = market_money(sim, the_market, Costs.from_spec(spec))
+        console.print(money_table(money, title, currency))
+        frame = money.table
     console.print(f"[dim]From: {escape(sim.provenance.describe())}[/]")
     result = None
     if optimise is not None:
@@ -240,7 +333,7 @@ def simulate_market_command(
             f"optimiser ({optimise})",
             lambda progress: optimise_market(sim, the_market, spec, optimise, seed=seed),
         )
-        print_optimisation(console, result, currency, optimise)
+        print_optimisation(console, result, currency, optimise, the_study, model_checks(results))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_csv(frame, out / "shares.csv")

@@ -14,7 +14,7 @@ from offerlab.cli._progress import run_with_progress
 from offerlab.cli.estimate import wide_console
 from offerlab.cli.market import RULE_NAMES, Objective, Rule, fit_for_decisions, scale_for
 from offerlab.data import ChoiceData
-from offerlab.decide import load_market, simulator_for
+from offerlab.decide import Costs, load_market, simulator_for
 from offerlab.exceptions import OfferlabError
 from offerlab.study import load_study
 
@@ -129,6 +129,8 @@ def report(
             optimise=options, objective=objective,
             pricing_offer=spec.pricing_offer if spec is not None else None,
             answers=other, respondents=people, language=language, scale_note=scale_note,
+            costs=Costs.from_spec(spec) if spec is not None else None,
+            pricing_prices=spec.price_grid() if spec is not None else None,
         ),
     )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,15 @@ from offerlab.decide._market_file import (
     optimise_market,
     parse_market,
 )
+from offerlab.decide._money import (
+    Costs,
+    MarketMoney,
+    edge_caution,
+    edge_of_range,
+    market_money,
+    price_edge,
+    recommendation_verdict,
+)
 from offerlab.decide._needs import (
     group_open_text,
     none_choosers,
@@ -36,10 +45,14 @@ from offerlab.decide._population import (
     population_from_results,
 )
 from offerlab.decide._pricing import (
+    ConjointPrice,
     GaborGrangerResult,
+    PricingStudy,
     VanWestendorpResult,
     gabor_granger,
     gabor_granger_frame,
+    money_text,
+    pricing_study,
     van_westendorp,
     van_westendorp_frame,
 )
@@ -53,16 +66,21 @@ from offerlab.decide._sensitivity import (
     wtp_by_simulation,
     wtp_ratio,
 )
+from offerlab.decide._trust import holdout_check, model_checks
 
 __all__ = [
+    "ConjointPrice",
+    "Costs",
     "GaborGrangerResult",
     "Market",
     "MarketFile",
+    "MarketMoney",
     "MarketSimulator",
     "MarketSpec",
     "OfferSpace",
     "OptimisationResult",
     "Population",
+    "PricingStudy",
     "Provenance",
     "ScaleCalibration",
     "ShareDraws",
@@ -71,12 +89,18 @@ __all__ = [
     "calibrate_scale",
     "decision_population",
     "demand_curve",
+    "edge_caution",
+    "edge_of_range",
     "gabor_granger",
     "gabor_granger_frame",
     "group_open_text",
     "grouped_shares",
+    "holdout_check",
     "load_market",
+    "market_money",
     "mnl_population",
+    "model_checks",
+    "money_text",
     "none_choosers",
     "offer_cost",
     "optimise_market",
@@ -84,7 +108,10 @@ __all__ = [
     "option_frequencies",
     "parse_market",
     "population_from_results",
+    "price_edge",
     "price_elasticity",
+    "pricing_study",
+    "recommendation_verdict",
     "rfc_errors",
     "sample_scenarios",
     "scale_means",

@@ -540,15 +540,11 @@ class MarketSimulator:
         """
         sd = self.share_draws(market)
         point, draws = sd.point, sd.draws
+        labels: tuple[object, ...] = sd.segments
         if not by_segment and len(self.segment_labels) > 1:
-            # Whole market: the segments' shares weighted by their population mass.
-            mass = self._segment_mass()
-            point = (mass @ point)[None, :]
-            if draws is not None:
-                draws = np.einsum("g,sgj->sj", self._draw_mass(), draws)[:, None, :]
-            labels: tuple[object, ...] = ("all",)
-        else:
-            labels = sd.segments
+            point, draws = self._whole_market(sd)
+            point, labels = point[None, :], ("all",)
+            draws = None if draws is None else draws[:, None, :]
         frames = []
         tail = (1 - self.interval) / 2
         for g, label in enumerate(labels):
@@ -584,6 +580,17 @@ class MarketSimulator:
                 frame.insert(0, "segment", label)
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
+
+    def whole_market(self, market: Market) -> tuple[np.ndarray, np.ndarray | None]:
+        """Whole-market shares of every alternative: point (J,) and draws (S, J) or None,
+        the segments weighted by their population mass (the same draws as :meth:`shares`)."""
+        return self._whole_market(self.share_draws(market))
+
+    def _whole_market(self, sd: ShareDraws) -> tuple[np.ndarray, np.ndarray | None]:
+        point = self._segment_mass() @ sd.point
+        if sd.draws is None:
+            return point, None
+        return point, np.einsum("g,sgj->sj", self._draw_mass(), sd.draws)
 
     def _segment_mass(self) -> np.ndarray:
         if self._codes is None:

@@ -42,6 +42,7 @@ import pandas as pd
 
 from offerlab.decide._kernels import EULER_GAMMA, _gumbel, level_ids, level_matrix
 from offerlab.decide._market import Market, MarketSimulator, Provenance
+from offerlab.decide._money import Costs
 from offerlab.exceptions import OfferlabError
 from offerlab.study import CategoricalAttribute
 
@@ -540,18 +541,14 @@ def offer_cost(
     base_cost: float,
     name: str,
 ) -> float:
-    """What one of our offers costs: the base plus the cost of each of its levels."""
-    total = float(base_cost)
-    for attribute, table in (costs or {}).items():
-        if offer is None or attribute not in offer:
-            raise OfferlabError(f"offer '{name}' has no level of {attribute!r} to cost")
-        v = offer[attribute]
-        key = v if isinstance(v, str) else _num(v)
-        lookup = {str(k) if isinstance(k, str) else _num(k): float(c) for k, c in table.items()}
-        if str(key) not in lookup:
-            raise OfferlabError(f"costs: no cost given for {attribute} = {key} (offer '{name}')")
-        total += lookup[str(key)]
-    return total
+    """What one of our offers costs: the base plus the cost of each of its levels
+    (:meth:`Costs.of`, the one rule for costs, named after the offer on error)."""
+    if offer is None:
+        raise OfferlabError(f"offer '{name}' has no levels to cost")
+    try:
+        return Costs(base_cost, costs or {}).of(offer)
+    except OfferlabError as exc:
+        raise OfferlabError(f"{exc} (offer '{name}')") from None
 
 
 def _distinct_products(space: OfferSpace, lineups: np.ndarray) -> np.ndarray:

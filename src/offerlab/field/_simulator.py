@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from offerlab.data import ChoiceData
-from offerlab.decide import MarketSpec, parse_market, simulator_for
+from offerlab.decide import Costs, MarketSpec, parse_market, simulator_for
 from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.field._export import choice_data
 from offerlab.field._service import Fielding
@@ -169,7 +169,8 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
             sim = simulator_for(results, "sop", n_draws=UNCERTAINTY_DRAWS, seed=0)
             market = spec.market(results.coding)
             language = "en" if "en" in study.languages else study.languages[0]
-            payload = simulator_data(sim, market, results.coding, language)
+            costs = Costs.from_spec(spec)
+            payload = simulator_data(sim, market, results.coding, language, costs=costs)
         notes = [str(w.message) for w in caught if issubclass(w.category, OfferlabWarning)]
         notes += [
             line for o in spec.file.offers for line in offer_warnings(study, o.name, o.levels())

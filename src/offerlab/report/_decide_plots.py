@@ -76,11 +76,20 @@ def plot_demand(curve: pd.DataFrame, path: Path | str, *, title: str = "") -> Pa
     ax.set_xlabel("price")
     ax.set_ylabel("share (%)", color=_BAR)
     ax2 = ax.twinx()
-    ax2.plot(curve["price"], curve["revenue"], color=_ALT, label="revenue per person")
+    ax2.plot(curve["price"], curve["revenue"], color=_ALT, label="revenue per person (this offer)")
     if {"revenue_lower", "revenue_upper"} <= set(curve.columns):
         ax2.fill_between(curve["price"], curve["revenue_lower"], curve["revenue_upper"],
                          color=_ALT, alpha=0.15)  # fmt: skip
-    ax2.set_ylabel("revenue per person in the market", color=_ALT)
+    if "ours_profit" in curve.columns:  # our offers' profit as this offer's price moves
+        ax2.plot(curve["price"], curve["ours_profit"], color="#2f855a", linestyle="--",
+                 label="profit per person (all our offers)")  # fmt: skip
+        if {"ours_profit_lower", "ours_profit_upper"} <= set(curve.columns):
+            ax2.fill_between(curve["price"], curve["ours_profit_lower"],
+                             curve["ours_profit_upper"], color="#2f855a", alpha=0.12)  # fmt: skip
+        best = curve["price"].iloc[int(curve["ours_profit"].to_numpy().argmax())]
+        ax2.axvline(best, color="#2f855a", linestyle=":", linewidth=1)
+        ax2.legend(loc="upper right", fontsize=8)
+    ax2.set_ylabel("revenue, profit per person in the market", color=_ALT)
     ax.set_title(title or "Demand and revenue over price")
     ax.grid(alpha=0.3)
     return _save(fig, path)

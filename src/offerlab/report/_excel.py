@@ -382,12 +382,20 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
     _frame_sheet(wb, "Sample", content.sample)
     _frame_sheet(wb, "Quality", content.quality)
     _frame_sheet(wb, "Holdouts", content.holdouts)
-    _frame_sheet(wb, "Importance", content.importance)
-    _frame_sheet(wb, "Part-worths", content.partworths)
-    _frame_sheet(wb, "WTP", content.wtp)
+    drivers = content.sources.get("drivers", "")
+    _frame_sheet(wb, "Fit", content.fit, note=content.sources.get("fit", ""))
+    _frame_sheet(wb, "Importance", content.importance, note=drivers)
+    _frame_sheet(wb, "Part-worths", content.partworths, note=drivers)
+    _frame_sheet(wb, "WTP", content.wtp, note=drivers)
     _frame_sheet(wb, "Segments", content.segments)
     _frame_sheet(wb, "Segment importance", content.segment_importance)
-    _frame_sheet(wb, "Shares", content.shares)
+    _frame_sheet(
+        wb,
+        "Shares",
+        content.shares,
+        note=content.sources.get("decisions", "")
+        + " Revenue, margin (price − cost, per sale) and profit are per person in the market.",
+    )
     _frame_sheet(wb, "Segment shares", content.segment_shares)
     if content.pricing is not None:
         note = " ".join(content.pricing.comparison)

@@ -35,28 +35,42 @@ import pandas as pd
 
 from offerlab.data import ChoiceData
 from offerlab.decide import (
+    Costs,
     Market,
+    MarketMoney,
     MarketSimulator,
     OptimisationResult,
-    demand_curve,
-    gabor_granger,
-    gabor_granger_frame,
+    PricingStudy,
+    edge_caution,
+    holdout_check,
+    market_money,
+    model_checks,
+    money_text,
     none_choosers,
     optimise_offers,
+    option_frequencies,
+    pricing_study,
+    recommendation_verdict,
+    scale_means,
     sensitivity,
     top_obstacles,
     tornado,
-    van_westendorp,
-    van_westendorp_frame,
 )
-from offerlab.decide._pricing import GaborGrangerResult, VanWestendorpResult
 from offerlab.exceptions import OfferlabError
 from offerlab.models import MultinomialLogit
 from offerlab.models._matrix import ConjointCoding
 from offerlab.report._json import json_for_html
 from offerlab.report._page_policy import with_content_security_policy
 from offerlab.study import CategoricalAttribute, PriceAttribute, Study
-from offerlab.study._questionnaire import GaborGrangerPage, MultiPage, VanWestendorpPage
+from offerlab.study._questionnaire import (
+    GaborGrangerPage,
+    MultiPage,
+    ScalePage,
+    VanWestendorpPage,
+)
+
+#: The pricing page is :class:`offerlab.decide.PricingStudy`: computed in decide, drawn here.
+PricingPage = PricingStudy
 
 __all__ = [
     "PricingPage",
@@ -141,20 +155,6 @@ def tidy_answers(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
 
 
 @dataclass
-class PricingPage:
-    """Van Westendorp, Gabor–Granger and the conjoint demand curve of the same offer."""
-
-    offer: str | None
-    van_westendorp: VanWestendorpResult | None
-    gabor_granger: GaborGrangerResult | None
-    demand: pd.DataFrame | None
-    conjoint_best_price: float | None
-    conjoint_best_interval: tuple[float, float] | None
-    comparison: list[str]
-    table: pd.DataFrame
-
-
-@dataclass
 class ReportContent:
     """Everything the HTML, PDF and Excel reports show."""
 
@@ -174,13 +174,18 @@ class ReportContent:
     segment_importance: pd.DataFrame | None
     shares: pd.DataFrame | None
     segment_shares: pd.DataFrame | None
-    pricing: PricingPage | None
+    pricing: PricingStudy | None
     optimisation: OptimisationResult | None
     objective: str | None
     recommendation: list[str]
     obstacles: pd.DataFrame | None
     method: list[str]
     simulator: dict[str, Any] | None
+    money: MarketMoney | None = None
+    launch: list[str] = field(default_factory=list)
+    verdict: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    needs: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     figures: dict[str, bytes] = field(default_factory=dict)
     captions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -213,9 +218,7 @@ def _labelled(frame: pd.DataFrame, study: Study, language: str) -> pd.DataFrame:
 
 
 def _money(value: float, currency: str) -> str:
-    if value is None or not np.isfinite(value):
-        return "n/a"
-    return f"{currency} {value:,.0f}".strip()
+    return money_text(value, currency)
 
 
 def _figure(draw: Callable[[Path], object]) -> bytes:
@@ -279,51 +282,14 @@ def _quality(respondents: pd.DataFrame | None) -> pd.DataFrame | None:
     return pd.DataFrame(rows, columns=["flag", "meaning", "respondents", "percent of completes"])
 
 
-def _holdout_check(
-    data: ChoiceData, sim: MarketSimulator, coding: ConjointCoding, language: str
-) -> pd.DataFrame | None:
-    """Observed choice shares of each holdout concept beside the simulator's shares."""
-    frame = data.frame
-    if "holdout" not in frame.columns or not (frame["holdout"] == 1).any():
-        return None
-    study = coding.study
-    hold = frame[(frame["holdout"] == 1) & (frame["none"] == 0)]
-    rows = []
-    attrs = study.attribute_names
-    # One holdout task is the same concepts for everyone: group by the concepts shown.
-    for _, task in hold.groupby("task", sort=True):
-        first = task[task["respondent"] == task["respondent"].iloc[0]].sort_values("alternative")
-        offers = [
-            {"name": f"concept {int(r.alternative)}", **{a: getattr(r, a) for a in attrs}}
-            for r in first.itertuples()
-        ]
-        same = task.groupby("respondent")["alternative"].count().eq(len(first)).all()
-        if not same:
-            continue
-        market = Market.from_offers(coding, offers, none=False)
-        predicted = sim.shares(market)
-        chosen = task[task["chosen"] == 1]["alternative"].value_counts(normalize=True)
-        for j, r in enumerate(first.itertuples()):
-            rows.append(
-                {
-                    "holdout task": int(r.task),
-                    "concept": int(r.alternative),
-                    "observed": float(chosen.get(r.alternative, 0.0)),
-                    "predicted": float(predicted["share"].iloc[j]),
-                }
-            )
-    if not rows:
-        return None
-    return pd.DataFrame(rows)
-
-
 def simulator_data(
     sim: MarketSimulator,
     market: Market,
     coding: ConjointCoding,
     language: str = "en",
-    max_rows: int = 2000,
-    max_draw_rows: int = 10_000,
+    max_rows: int = 10_000,
+    max_draw_rows: int = 50_000,
+    costs: Costs | None = None,
 ) -> dict[str, Any]:
     """The in-browser simulator's data: levels, per-row level utilities, fixed alternatives.
 
@@ -401,6 +367,7 @@ def simulator_data(
         "fixed": fixed,
         "prohibitions": prohibitions,
         "currency": study.price_attribute.currency if study.price_attribute else "",
+        "costs": None if costs is None else costs.to_json(),
         "draws": None
         if draws is None
         else {k: v for k, v in draws.items() if k != "B"} | {"interval": sim.interval},
@@ -448,196 +415,10 @@ def _draw_rows(sim: MarketSimulator, max_rows: int) -> dict[str, Any] | None:
     }
 
 
-def _pricing(
-    study: Study,
-    answers: pd.DataFrame | None,
-    sim: MarketSimulator | None,
-    market: Market | None,
-    offer: str | None,
-    currency: str,
-) -> PricingPage | None:
-    pages = study.questionnaire.pages if study.questionnaire is not None else []
-    vw_page = next((p for p in pages if isinstance(p, VanWestendorpPage)), None)
-    gg_page = next((p for p in pages if isinstance(p, GaborGrangerPage)), None)
-    vw = gg = None
-    notes: list[str] = []
-    if answers is not None and vw_page is not None and (answers["question"] == vw_page.id).any():
-        vw = van_westendorp(van_westendorp_frame(answers, vw_page.id))
-    if answers is not None and gg_page is not None and (answers["question"] == gg_page.id).any():
-        gg = gabor_granger(
-            gabor_granger_frame(answers, gg_page.id), accept_from=gg_page.accept_from
-        )
-    demand = None
-    best = None
-    best_interval = None
-    elasticity_conjoint = None
-    if sim is not None and market is not None and offer is not None and study.price_attribute:
-        price = study.price_attribute
-        lo, hi = min(price.values), max(price.values)
-        grid = np.linspace(lo, hi, 41)
-        demand = demand_curve(sim, market, offer, prices=grid)
-        k = int(demand["revenue"].to_numpy().argmax())
-        best = float(grid[k])
-        markets = [market.with_price(offer, p) for p in grid]
-        _, draws = sim.share_of(markets, offer)
-        if draws is not None:
-            per_draw = grid[(draws * grid).argmax(axis=1)]
-            tail = (1 - sim.interval) / 2
-            best_interval = (
-                float(np.quantile(per_draw, tail)),
-                float(np.quantile(per_draw, 1 - tail)),
-            )
-        if gg is not None:
-            p1, p2 = float(gg.curve["price"].min()), float(gg.curve["price"].max())
-            point, d = sim.share_of(
-                [market.with_price(offer, p1), market.with_price(offer, p2)], offer
-            )
-            drop = 1 - point[1] / point[0]
-            interval = None
-            if d is not None:
-                drops = 1 - d[:, 1] / d[:, 0]
-                interval = tuple(
-                    np.quantile(drops, [(1 - sim.interval) / 2, 1 - (1 - sim.interval) / 2])
-                )
-            elasticity_conjoint = (p1, p2, drop, interval)
-    if vw is None and gg is None and demand is None:
-        return None
-    rows = []
-    if vw is not None:
-        rows += [
-            (
-                "Van Westendorp: acceptable range (PMC to PME)",
-                f"{_money(vw.pmc, currency)} to {_money(vw.pme, currency)}",
-            ),
-            ("Van Westendorp: optimal price point (OPP)", _money(vw.opp, currency)),
-            ("Van Westendorp: indifference price point (IPP)", _money(vw.ipp, currency)),
-        ]
-        if vw.revenue_price is not None:
-            rows.append(
-                (
-                    "Newton–Miller–Smith: revenue-maximising price",
-                    _money(vw.revenue_price, currency),
-                )
-            )
-            rows.append(
-                ("Newton–Miller–Smith: trial-maximising price", _money(vw.trial_price, currency))
-            )
-        rows.append(
-            (
-                "Van Westendorp respondents (inconsistent answers left out)",
-                f"{vw.n_respondents} ({vw.n_inconsistent})",
-            )
-        )
-    if gg is not None:
-        rows.append(
-            ("Gabor–Granger: revenue-maximising tested price", _money(gg.revenue_price, currency))
-        )
-        rows.append(("Gabor–Granger respondents", f"{gg.n_respondents}"))
-    if best is not None:
-        text = _money(best, currency)
-        if best_interval is not None:
-            low, high = (_money(v, currency) for v in best_interval)
-            text += f" (95%: {low} to {high})"
-        rows.append((f"Conjoint: revenue-maximising price of '{offer}' in the market", text))
-    comparison = _compare(vw, gg, best, best_interval, elasticity_conjoint, currency, offer)
-    comparison += notes
-    return PricingPage(
-        offer,
-        vw,
-        gg,
-        demand,
-        best,
-        best_interval,
-        comparison,
-        pd.DataFrame(rows, columns=["measure", "value"]),
-    )
-
-
-def _compare(
-    vw: VanWestendorpResult | None,
-    gg: GaborGrangerResult | None,
-    best: float | None,
-    interval: tuple[float, float] | None,
-    drop: tuple[float, float, float, tuple[float, float] | None] | None,
-    currency: str,
-    offer: str | None,
+def _launch(
+    result: OptimisationResult | None, study: Study, currency: str, language: str
 ) -> list[str]:
-    """Sentences saying where the direct price questions and the conjoint agree or not."""
-    out: list[str] = []
-    m = lambda v: _money(v, currency)  # noqa: E731
-    if best is None:
-        if vw is not None or gg is not None:
-            out.append(
-                "No market file was given, so the conjoint demand curve of the offer the "
-                "price questions describe is not shown beside them."
-            )
-        return out
-    lo, hi = interval if interval is not None else (best, best)
-    if vw is not None and np.isfinite(vw.pmc) and np.isfinite(vw.pme):
-        if best < vw.pmc:
-            where = "below Van Westendorp's acceptable range"
-        elif best > vw.pme:
-            where = "above Van Westendorp's acceptable range"
-        else:
-            where = "inside Van Westendorp's acceptable range"
-        out.append(
-            f"The conjoint puts the revenue-maximising price of '{offer}' at {m(best)}"
-            + (f" (95% interval {m(lo)} to {m(hi)})" if interval is not None else "")
-            + f", {where} ({m(vw.pmc)} to {m(vw.pme)})."
-        )
-    for name, price in (
-        ("Newton–Miller–Smith", vw.revenue_price if vw is not None else None),
-        ("Gabor–Granger", gg.revenue_price if gg is not None else None),
-    ):
-        if price is None or not np.isfinite(price):
-            continue
-        if lo <= price <= hi:
-            out.append(
-                f"{name}'s revenue-maximising price ({m(price)}) lies within the conjoint's "
-                "interval: they agree."
-            )
-        else:
-            side = "lower" if price < lo else "higher"
-            out.append(
-                f"{name}'s revenue-maximising price ({m(price)}) is {side} than the conjoint's "
-                f"({m(best)}; interval {m(lo)} to {m(hi)}): they disagree. The direct question "
-                "asks about the offer alone; the conjoint prices it against the competing "
-                "offers and the status quo, where people can walk away."
-            )
-    if gg is not None and drop is not None:
-        p1, p2, conj, conj_interval = drop
-        curve = gg.curve.set_index("price")["demand"]
-        if curve.loc[p1] > 0:
-            stated = 1 - curve.loc[p2] / curve.loc[p1]
-            text = (
-                f"From {m(p1)} to {m(p2)}, stated demand (Gabor–Granger) falls by "
-                f"{100 * stated:.0f}%; the offer's conjoint share falls by {100 * conj:.0f}%"
-            )
-            if conj_interval is not None:
-                a, b = conj_interval
-                text += f" (95%: {100 * a:.0f}% to {100 * b:.0f}%)"
-                if a <= stated <= b:
-                    text += ": the same price sensitivity."
-                elif stated < a:
-                    text += (
-                        ": people say they are less price sensitive than their choices show "
-                        "(a common bias of direct price questions)."
-                    )
-                else:
-                    text += ": people say they are more price sensitive than their choices show."
-            else:
-                text += "."
-            out.append(text)
-    return out
-
-
-def _recommendation(
-    result: OptimisationResult | None,
-    objective: str | None,
-    study: Study,
-    currency: str,
-    language: str,
-) -> list[str]:
+    """The recommended offers in words (labels of ``language``), each with its caution."""
     if result is None:
         return []
     out = []
@@ -650,50 +431,15 @@ def _recommendation(
         ]
         head = f"Tier {i}: " if len(result.best) > 1 else ""
         out.append(head + ", ".join(parts))
-        out += _edge_of_range(study, offer, currency, head)
-    if objective == "share":
-        fmt: Callable[[float], str] = lambda v: f"{100 * v:.1f}%"  # noqa: E731
-    else:
-        fmt = lambda v: f"{currency} {v:,.2f}".strip()  # noqa: E731
-    what = {
-        "share": "share",
-        "revenue": "revenue per person in the market",
-        "profit": "profit per person in the market",
-    }[objective or "profit"]
-    out.append(
-        f"Expected {what}: {fmt(result.expected)}; pessimistic (in 9 of 10 uncertainty draws "
-        f"at least): {fmt(result.pessimistic)}."
-    )
-    out.append(
-        f"It beats the runner-up in {100 * result.p_beats_runner_up:.0f}% of the uncertainty "
-        f"draws ({result.method} search over {result.n_candidates:,} candidates)."
-        + (
-            " The two are practically tied: choose between them on grounds the model does not see."
-            if result.p_beats_runner_up < 0.7
-            else ""
-        )
-    )
+        out += edge_caution(study, offer, head)
     return out
 
 
 def _edge_of_range(
     study: Study, offer: Mapping[str, object], currency: str, head: str
 ) -> list[str]:
-    """A warning when the recommended price is the highest or lowest one studied: the
-    optimum may lie beyond what respondents saw, where the model cannot tell."""
-    price = study.price_attribute
-    if price is None or price.name not in offer:
-        return []
-    value = float(offer[price.name])  # type: ignore[arg-type]
-    for bound, side, beyond in ((max(price.values), "highest", "above"),
-                                (min(price.values), "lowest", "below")):  # fmt: skip
-        if abs(value - bound) < 1e-9:
-            return [
-                f"{head}Caution: {_money(bound, currency)} is the {side} price studied, so "
-                f"the best price may lie {beyond} it, where the survey did not ask: test "
-                f"prices {beyond} it before settling on this one."
-            ]
-    return []
+    """:func:`offerlab.decide.edge_caution` (kept for callers of the report module)."""
+    return edge_caution(study, offer, head)
 
 
 def _method(
@@ -769,6 +515,8 @@ def build_report(
     mnl: Any = None,
     figures: bool = True,
     scale_note: str | None = None,
+    costs: Costs | None = None,
+    pricing_prices: Sequence[float] | None = None,
 ) -> ReportContent:
     """Compute every table, sentence and figure of the report.
 
@@ -799,6 +547,11 @@ def build_report(
     scale_note : str, optional
         How ``sim``'s scale factor was tuned (:meth:`ScaleCalibration.describe`), for the
         method section.
+    costs : Costs, optional
+        The market file's costs (default: those in ``optimise``): margin and profit of
+        the market table and simulator, the pricing page's profit-maximising price.
+    pricing_prices : list of float, optional
+        The conjoint pricing grid (default: 41 prices over the studied range).
     """
     from offerlab.report import (
         plot_demand,
@@ -823,6 +576,9 @@ def build_report(
     figs: dict[str, bytes] = {}
     captions: dict[str, str] = {}
 
+    if costs is None and optimise is not None and optimise.get("costs") is not None:
+        costs = Costs(float(optimise.get("base_cost", 0.0)), optimise["costs"])
+    sources = _sources(model)
     importance = _labelled(mnl.importance(), study, language)
     partworths = _labelled(mnl.partworths(), study, language)
     wtp = None
@@ -830,7 +586,7 @@ def build_report(
         wtp = _labelled(mnl.wtp(), study, language)
         if wtp.attrs.get("note"):
             notes.append(str(wtp.attrs["note"]))
-    fit = mnl.fit_frame().reset_index(names="statistic")
+    fit = results.fit_frame().reset_index(names="statistic")
     fit.columns = ["statistic", "value"] if fit.shape[1] == 2 else fit.columns
 
     segments = segment_importance = None
@@ -851,11 +607,12 @@ def build_report(
             "respondents; the simulator averages over their posterior draws."
         )
 
-    shares = segment_shares = None
+    shares = segment_shares = money = None
     optimisation = None
     tornado_table = None
     if market is not None and sim is not None:
-        shares = sim.shares(market)
+        money = market_money(sim, market, costs)
+        shares = money.table
         if len(sim.segment_labels) > 1:
             segment_shares = sim.shares(market, by_segment=True)
         if objective is not None:
@@ -863,8 +620,11 @@ def build_report(
         ours = [n for n, o in zip(market.names, market.ours, strict=True) if o]
         if ours:
             tornado_table = tornado(sensitivity(sim, market, ours[0]))
-    holdouts = _holdout_check(data, sim, coding, language) if sim is not None else None
-    pricing = _pricing(study, tidy, sim, market, pricing_offer, currency)
+    holdouts = holdout_check(data, sim, coding) if sim is not None else None
+    pricing = pricing_study(
+        study, tidy, sim=sim, market=market, offer=pricing_offer, costs=costs,
+        prices=pricing_prices,
+    )  # fmt: skip
     obstacles = None
     if tidy is not None and study.questionnaire is not None:
         multi = next(
@@ -884,6 +644,7 @@ def build_report(
             except (OfferlabError, TypeError):
                 obstacles = None
 
+    needs = _needs(study, tidy, language)
     if figures:
         figs["importance"] = _figure(lambda p: plot_importance(importance, p))
         captions["importance"] = (
@@ -910,11 +671,16 @@ def build_report(
             if pricing.demand is not None:
                 figs["demand"] = _figure(
                     lambda p: plot_demand(
-                        pricing.demand, p, title=f"Conjoint demand and revenue of '{pricing.offer}'"
+                        pricing.demand, p, title=f"Demand, revenue, profit: '{pricing.offer}'"
                     )
                 )
                 captions["demand"] = (
-                    "Conjoint: share and revenue per person over the price (95% bands)."
+                    "Conjoint: share and revenue per person over the price (95% bands)"
+                    + (
+                        "; dashed, the profit of all our offers, its best price marked."
+                        if "ours_profit" in pricing.demand.columns
+                        else "."
+                    )
                 )
             if pricing.van_westendorp is not None:
                 figs["van_westendorp"] = _figure(
@@ -932,7 +698,7 @@ def build_report(
                 )
 
     simulator = (
-        simulator_data(sim, market, coding, language)
+        simulator_data(sim, market, coding, language, costs=costs)
         if market is not None and sim is not None
         else None
     )
@@ -942,6 +708,9 @@ def build_report(
             f"the {sim.rule.replace('_', ' ')} rule."
         )
     title = f"{study.text(study.title, language)}: what to launch, at what price"
+    launch = _launch(optimisation, study, currency, language)
+    verdict = recommendation_verdict(optimisation, currency) if optimisation is not None else []
+    verdict += model_checks(results)
     return ReportContent(
         title=title,
         study=study,
@@ -962,20 +731,78 @@ def build_report(
         pricing=pricing,
         optimisation=optimisation,
         objective=objective,
-        recommendation=_recommendation(optimisation, objective, study, currency, language),
+        recommendation=launch + verdict,
         obstacles=obstacles,
         method=_method(model, data, sim, study, market is not None, scale_note),
         simulator=simulator,
         figures=figs,
         captions=captions,
         notes=notes,
+        money=money,
+        launch=launch,
+        verdict=verdict,
+        sources=sources,
+        needs=needs,
     )
+
+
+def _needs(
+    study: Study, tidy: pd.DataFrame | None, language: str
+) -> list[tuple[str, pd.DataFrame]]:
+    """Needs and motives (scale questions: mean rating) and every multi question (share
+    choosing each option), from decide's summaries, labelled in ``language``."""
+    if tidy is None or study.questionnaire is None:
+        return []
+    out = []
+    for page in study.questionnaire.pages:
+        if not (tidy["question"] == page.id).any():
+            continue
+        if isinstance(page, ScalePage):
+            frame = scale_means(tidy, page.id)
+            labels = {i.name: study.text(i.label, language) for i in page.items}
+            frame = frame.assign(item=frame["item"].map(labels).fillna(frame["item"]))
+            frame = frame.sort_values("mean", ascending=False)[
+                ["item", "n", "mean", "lower", "upper"]
+            ]
+            out.append(
+                (
+                    study.text(page.text, language),
+                    frame.rename(columns={"mean": f"mean (1–{page.points})"}),
+                )
+            )
+        elif isinstance(page, MultiPage):
+            frame = option_frequencies(tidy, page.id)
+            labels = {o.name: study.text(o.label, language) for o in page.options}
+            frame = frame.assign(option=frame["option"].map(labels).fillna(frame["option"]))
+            frame = frame.sort_values("share", ascending=False)[
+                ["option", "n", "share", "lower", "upper"]
+            ]
+            out.append((study.text(page.text, language), frame))
+    return out
+
+
+def _sources(model: str) -> dict[str, str]:
+    """Which model each section's numbers come from, in words, for every section."""
+    decisions = MODEL_WORDS.get(model, model)
+    if model == "mnl":
+        drivers = "From the multinomial logit (one set of part-worths for everyone)."
+    else:
+        drivers = (
+            "From an aggregate multinomial logit fitted on the same choices (one set of "
+            f"part-worths for everyone), not from the {decisions.split(' (')[0]} that the "
+            "market, the simulator and the recommendation use."
+        )
+    return {
+        "drivers": drivers,
+        "fit": f"Fit of the {decisions}: the model the market and the recommendation use.",
+        "decisions": f"From the {decisions}.",
+    }
 
 
 # -- HTML -----------------------------------------------------------------------------------
 
 
-def _fmt_cell(value: object, percent: bool = False) -> str:
+def _fmt_cell(value: object, percent: bool = False, money: bool = False) -> str:
     """Text of a table cell: percentages for shares, thousands separators, few digits."""
     if isinstance(value, bool | np.bool_):
         return "yes" if value else ""
@@ -987,6 +814,8 @@ def _fmt_cell(value: object, percent: bool = False) -> str:
             return ""
         if percent:
             return f"{100 * v:.1f}%"
+        if money:  # amounts per person: every row to the same two decimals
+            return f"{v:,.2f}"
         if abs(v) >= 100:
             return f"{v:,.0f}"
         return f"{v:.3g}" if abs(v) < 1 else f"{v:.2f}"
@@ -994,7 +823,11 @@ def _fmt_cell(value: object, percent: bool = False) -> str:
     return re.sub(r"(?<=\d)\.0\b", "", str(value))
 
 
-def table_html(frame: pd.DataFrame | None, percent_columns: Sequence[str] = ()) -> str:
+def table_html(
+    frame: pd.DataFrame | None,
+    percent_columns: Sequence[str] = (),
+    money_columns: Sequence[str] = (),
+) -> str:
     """A plain HTML table (escaped), numbers right-aligned."""
     if frame is None or frame.empty:
         return ""
@@ -1003,13 +836,16 @@ def table_html(frame: pd.DataFrame | None, percent_columns: Sequence[str] = ()) 
     for row in frame.itertuples(index=False):
         cells = []
         for col, value in zip(frame.columns, row, strict=True):
-            text = _fmt_cell(value, col in percent_columns)
+            text = _fmt_cell(value, col in percent_columns, col in money_columns)
             num = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
                 value, bool
             )
             cells.append(f'<td class="{"num" if num else ""}">{html.escape(text)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (
+        f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _optimisation_percent(objective: str | None) -> tuple[str, ...]:
@@ -1017,6 +853,60 @@ def _optimisation_percent(objective: str | None) -> tuple[str, ...]:
     if objective == "share":
         return ("expected", "pessimistic", "lower", "upper", "share", "p_best")
     return ("share", "p_best")
+
+
+def _interval(lo: float, hi: float, percent: bool = False) -> str:
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return ""
+    if percent:
+        return f"{100 * lo:.1f}% to {100 * hi:.1f}%"
+    return f"{lo:,.2f} to {hi:,.2f}"
+
+
+def _money_frame(content: ReportContent) -> pd.DataFrame:
+    """The market table as shown: decide's numbers, intervals written as ranges, and a
+    last row for our offers together (nothing is computed here)."""
+    money = content.money
+    assert money is not None
+    t = money.table
+    nan = np.full(len(t), np.nan)
+
+    def col(name: str) -> Any:
+        return t[name] if name in t.columns else nan
+
+    rows = {
+        "alternative": list(t["alternative"]),
+        "price": list(t["price"]),
+        "share": list(t["share"]),
+        "share 95%": [
+            _interval(a, b, True) for a, b in zip(col("lower"), col("upper"), strict=True)
+        ],
+        "revenue": list(t["revenue"]),
+        "revenue 95%": [
+            _interval(a, b) for a, b in zip(col("revenue_lower"), col("revenue_upper"), strict=True)
+        ],
+        "margin per sale": list(t["margin"]),
+        "profit": list(t["profit"]),
+        "profit 95%": [
+            _interval(a, b) for a, b in zip(col("profit_lower"), col("profit_upper"), strict=True)
+        ],
+    }
+    frame = pd.DataFrame(rows)
+    total = money.total
+    frame.loc[len(frame)] = {
+        "alternative": "our offers together",
+        "price": np.nan,
+        "share": total["share"],
+        "share 95%": _interval(total["share_lower"], total["share_upper"], True),
+        "revenue": total["revenue"],
+        "revenue 95%": _interval(total["revenue_lower"], total["revenue_upper"]),
+        "margin per sale": np.nan,
+        "profit": total["profit"],
+        "profit 95%": _interval(total["profit_lower"], total["profit_upper"]),
+    }
+    if not np.isfinite(frame["profit"].to_numpy(float)).any():
+        frame = frame.drop(columns=["margin per sale", "profit", "profit 95%"])
+    return frame
 
 
 def render_html(content: ReportContent) -> str:
@@ -1031,14 +921,7 @@ def render_html(content: ReportContent) -> str:
         k: "data:image/png;base64," + base64.b64encode(v).decode()
         for k, v in content.figures.items()
     }
-    shares = None
-    if content.shares is not None:
-        cols = [
-            c
-            for c in ("alternative", "ours", "price", "share", "lower", "upper", "revenue")
-            if c in content.shares.columns
-        ]
-        shares = content.shares[cols]
+    shares = _money_frame(content) if content.money is not None else None
     optimisation = None
     if content.optimisation is not None:
         optimisation = content.optimisation.table.drop(columns=["rank"]).head(5)
@@ -1054,6 +937,10 @@ def render_html(content: ReportContent) -> str:
         segment_shares = content.segment_shares.pivot_table(
             index="alternative", columns="segment", values="share", sort=False
         ).reset_index()
+    needs = [
+        (title, table_html(frame, ("share", "lower", "upper") if "share" in frame.columns else ()))
+        for title, frame in content.needs
+    ]
     tables = {
         "sample": table_html(content.sample),
         "quality": table_html(content.quality),
@@ -1071,7 +958,7 @@ def render_html(content: ReportContent) -> str:
                 if c != "alternative"
             ],
         ),
-        "shares": table_html(shares, ("share", "lower", "upper")),
+        "shares": table_html(shares, ("share",), ("revenue", "margin per sale", "profit")),
         "optimisation": table_html(optimisation, _optimisation_percent(content.objective)),
         "pricing": table_html(content.pricing.table) if content.pricing is not None else "",
         "obstacles": table_html(content.obstacles, ("share", "lower", "upper")),
@@ -1086,6 +973,7 @@ def render_html(content: ReportContent) -> str:
         images=images,
         tables=tables,
         simulator_json=simulator_json,
+        needs=needs,
         model_words=MODEL_WORDS.get(content.model, content.model),
     )
 

@@ -111,13 +111,15 @@ def write_pdf(content: ReportContent, path: Path | str) -> Path:
         for name, png in content.figures.items():
             _figure_page(pdf, png, content.captions.get(name, name))
         text = _TextPage(pdf)
+        if content.sources.get("drivers"):
+            text.line(content.sources["drivers"], size=8, gap=0.003)
         text.table(content.importance[["attribute", "importance", "lower", "upper"]],
                    "Importance (%)")  # fmt: skip
         if content.wtp is not None:
             text.table(content.wtp[["attribute", "level", "wtp", "lower", "upper"]],
                        f"Willingness to pay ({content.currency} a month)")  # fmt: skip
         if content.shares is not None:
-            cols = [c for c in ("alternative", "share", "lower", "upper", "revenue")
+            cols = [c for c in ("alternative", "share", "lower", "upper", "revenue", "profit")
                     if c in content.shares.columns]  # fmt: skip
             text.table(content.shares[cols], "Shares of the market", ("share", "lower", "upper"))
         text.table(content.segments, "Segments")

@@ -3,6 +3,7 @@
 from offerlab.simulate._population import Population, Segment, load_population
 from offerlab.simulate._respondents import SimulatedAnswers, simulate_answers
 from offerlab.simulate._shares import Scenario, share_of_preference
+from offerlab.simulate._survey import reservation_prices, simulate_survey_answers
 
 __all__ = [
     "Population",
@@ -10,6 +11,8 @@ __all__ = [
     "Segment",
     "SimulatedAnswers",
     "load_population",
+    "reservation_prices",
     "share_of_preference",
     "simulate_answers",
+    "simulate_survey_answers",
 ]

@@ -47,43 +47,100 @@
     }
     return S;
   }
+  // Cost per sale of an offer from the market file's costs (decide.Costs): a base plus
+  // one amount per level, numbers between two costed levels interpolated.
+  function levelKey(v) { return typeof v === "string" ? v : String(Number(v)); }
+  function costOf(o) {
+    if (!D.costs) { return NaN; }
+    var total = D.costs.base;
+    Object.keys(D.costs.levels).forEach(function (a) {
+      var table = D.costs.levels[a], v = o.levels[a], k = levelKey(v);
+      if (Object.prototype.hasOwnProperty.call(table, k)) { total += table[k]; return; }
+      var xs = Object.keys(table).map(Number).sort(function (x, y) { return x - y; }), x = Number(v), i = 0;
+      if (!xs.length || !(x >= xs[0] && x <= xs[xs.length - 1])) { total = NaN; return; }
+      while (i < xs.length - 2 && x > xs[i + 1]) { i++; }
+      var c0 = table[levelKey(xs[i])], c1 = table[levelKey(xs[i + 1])];
+      total += c0 + (x - xs[i]) / (xs[i + 1] - xs[i]) * (c1 - c0);
+    });
+    return total;
+  }
   function quantile(sorted, q) {
     var h = (sorted.length - 1) * q, lo = Math.floor(h), hi = Math.min(lo + 1, sorted.length - 1);
     return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
   }
   function compute() {
-    var names = [], active = [], prices = [];
+    var names = [], active = [], prices = [], margins = [], ours = [];
     offers.forEach(function (o) {
-      names.push(o.name); active.push(o.on);
-      prices.push(priceAttr ? Number(o.levels[priceAttr.name]) : NaN);
+      names.push(o.name); active.push(o.on); ours.push(o.ours);
+      var p = priceAttr ? Number(o.levels[priceAttr.name]) : NaN;
+      prices.push(p); margins.push(o.ours ? p - costOf(o) : NaN);
     });
     D.fixed.forEach(function (f, k) {
-      names.push(f.label); active.push(fixedOn[k]);
+      names.push(f.label); active.push(fixedOn[k]); ours.push(false); margins.push(NaN);
       prices.push(f.price === null || f.price === undefined ? NaN : f.price);
     });
     var point = sharesOver("utilities", 0, D.weights.length, D.weights);
-    var lower = null, upper = null;
+    // Our offers together, as decide.market_money adds them: share, revenue, profit.
+    function ourTotals(sh) {
+      var t = { share: 0, revenue: 0, profit: 0 };
+      for (var j = 0; j < names.length; j++) {
+        if (!ours[j] || !active[j]) { continue; }
+        t.share += sh[j]; t.revenue += prices[j] * sh[j]; t.profit += margins[j] * sh[j];
+      }
+      return t;
+    }
+    var total = { point: ourTotals(point) };
+    var lower = null, upper = null, plower = null, pupper = null;
     if (W) {
       var J = names.length, byAlt = names.map(function () { return []; }), tail = (1 - W.interval) / 2;
+      var profits = names.map(function () { return []; }), sums = { share: [], revenue: [], profit: [] };
       for (var s = 0; s < W.n; s++) {
         var sh = sharesOver("draw_utilities", s * W.rows, W.rows, W.weights);
-        for (var j = 0; j < J; j++) { byAlt[j].push(sh[j]); }
+        for (var j = 0; j < J; j++) { byAlt[j].push(sh[j]); profits[j].push(margins[j] * sh[j]); }
+        var t = ourTotals(sh);
+        Object.keys(sums).forEach(function (k) { sums[k].push(t[k]); });
       }
-      byAlt.forEach(function (x) { x.sort(function (a, b) { return a - b; }); });
+      function sorted(x) { return x.slice().sort(function (a, b) { return a - b; }); }
+      byAlt = byAlt.map(sorted); profits = profits.map(sorted);
       lower = byAlt.map(function (x) { return quantile(x, tail); });
       upper = byAlt.map(function (x) { return quantile(x, 1 - tail); });
+      plower = profits.map(function (x) { return quantile(x, tail); });
+      pupper = profits.map(function (x) { return quantile(x, 1 - tail); });
+      total.lower = {}; total.upper = {};
+      Object.keys(sums).forEach(function (k) {
+        var x = sorted(sums[k]);
+        total.lower[k] = quantile(x, tail); total.upper[k] = quantile(x, 1 - tail);
+      });
     }
-    return { names: names, active: active, prices: prices, point: point, lower: lower, upper: upper };
+    return { names: names, active: active, prices: prices, margins: margins, point: point,
+             lower: lower, upper: upper, plower: plower, pupper: pupper, total: total };
   }
   function percent(x) { return (100 * x).toFixed(1) + "%"; }
   function money(x) { return (D.currency ? D.currency + " " : "") + x.toFixed(2); }
+  function range(lo, hi, fmt) { return fmt(lo) + " – " + fmt(hi); }
+  function plain(x) { return x.toFixed(2); }
+  // A money cell: the value, and under it its interval (the same draws as the shares').
+  function moneyCell(cls, value, lo, hi) {
+    var cell = document.createElement("span");
+    cell.className = cls;
+    if (!isFinite(value)) { return cell; }
+    cell.textContent = money(value);
+    if (lo !== null && isFinite(lo)) {
+      var small = document.createElement("small");
+      small.textContent = range(lo, hi, plain);
+      cell.appendChild(small);
+    }
+    return cell;
+  }
   function render() {
     var res = compute(), box = document.getElementById("sim-shares"), total = 0;
+    var withCosts = !!D.costs;
     box.innerHTML = "";
     var head = document.createElement("div");
     head.className = "sim-head note";
     head.innerHTML = '<span class="name"></span><span class="track" style="background:none"></span><span class="value">share</span>' +
-      '<span class="interval">' + (W ? Math.round(100 * W.interval) + "% interval" : "") + '</span><span class="revenue">revenue per person</span>';
+      '<span class="interval">' + (W ? Math.round(100 * W.interval) + "% interval" : "") + '</span><span class="revenue">revenue per person</span>' +
+      (withCosts ? '<span class="margin">margin per sale</span><span class="profit">profit per person</span>' : "");
     box.appendChild(head);
     res.names.forEach(function (n, j) {
       var row = document.createElement("div"), p = res.point[j], price = res.prices[j];
@@ -92,7 +149,7 @@
       row.setAttribute("data-alternative", n);
       row.setAttribute("data-share", p.toFixed(12));
       var ours = j < offers.length && offers[j].ours;
-      var whisker = "", interval = "", revenue = "";
+      var whisker = "", interval = "";
       if (!res.active[j]) {
         interval = "not in the market";
       } else if (res.lower) {
@@ -102,23 +159,67 @@
           (100 * (res.upper[j] - res.lower[j])).toFixed(2) + '%"></span>';
         interval = percent(res.lower[j]) + " – " + percent(res.upper[j]);
       }
-      if (isFinite(price) && res.active[j]) {
+      row.innerHTML = '<span class="name"></span><span class="track"><span class="fill' + (ours ? "" : " other") +
+        '" style="display:block;width:' + (100 * p).toFixed(2) + '%"></span>' + whisker + '</span><span class="value">' +
+        percent(p) + '</span><span class="interval">' + interval + '</span>';
+      row.querySelector(".name").textContent = n + (ours ? " (ours)" : "");
+      var priced = isFinite(price) && res.active[j];
+      if (priced) {
         row.setAttribute("data-revenue", (price * p).toFixed(10));
-        revenue = money(price * p);
         if (res.lower) {
           row.setAttribute("data-revenue-lower", (price * res.lower[j]).toFixed(10));
           row.setAttribute("data-revenue-upper", (price * res.upper[j]).toFixed(10));
         }
       }
-      row.innerHTML = '<span class="name"></span><span class="track"><span class="fill' + (ours ? "" : " other") +
-        '" style="display:block;width:' + (100 * p).toFixed(2) + '%"></span>' + whisker + '</span><span class="value">' +
-        percent(p) + '</span><span class="interval">' + interval + '</span><span class="revenue"></span>';
-      row.querySelector(".name").textContent = n + (ours ? " (ours)" : "");
-      var rev = row.querySelector(".revenue");
-      rev.textContent = revenue;
-      if (revenue && res.lower) { rev.title = money(price * res.lower[j]) + " – " + money(price * res.upper[j]); }
+      row.appendChild(moneyCell("revenue", priced ? price * p : NaN,
+        res.lower ? price * res.lower[j] : null, res.lower ? price * res.upper[j] : null));
+      if (withCosts) {
+        var m = res.margins[j], hasProfit = priced && isFinite(m);
+        var mc = document.createElement("span");
+        mc.className = "margin";
+        mc.textContent = hasProfit ? money(m) : "";
+        row.appendChild(mc);
+        if (hasProfit) {
+          row.setAttribute("data-margin", m.toFixed(10));
+          row.setAttribute("data-profit", (m * p).toFixed(10));
+          if (res.plower) {
+            row.setAttribute("data-profit-lower", res.plower[j].toFixed(10));
+            row.setAttribute("data-profit-upper", res.pupper[j].toFixed(10));
+          }
+        }
+        row.appendChild(moneyCell("profit", hasProfit ? m * p : NaN,
+          hasProfit && res.plower ? res.plower[j] : null, hasProfit && res.plower ? res.pupper[j] : null));
+      }
       box.appendChild(row);
     });
+    // Our offers together: the recommendation's numbers, per person in the market.
+    var T = res.total, sum = document.createElement("div");
+    sum.className = "bar sim-ours";
+    var oursBox = document.getElementById("sim-ours");
+    oursBox.innerHTML = "";
+    sum.setAttribute("data-alternative", "(our offers)");
+    sum.setAttribute("data-share", T.point.share.toFixed(12));
+    sum.setAttribute("data-revenue", T.point.revenue.toFixed(10));
+    if (withCosts) { sum.setAttribute("data-profit", T.point.profit.toFixed(10)); }
+    if (T.lower) {
+      sum.setAttribute("data-lower", T.lower.share.toFixed(12));
+      sum.setAttribute("data-upper", T.upper.share.toFixed(12));
+      sum.setAttribute("data-revenue-lower", T.lower.revenue.toFixed(10));
+      sum.setAttribute("data-revenue-upper", T.upper.revenue.toFixed(10));
+      if (withCosts) {
+        sum.setAttribute("data-profit-lower", T.lower.profit.toFixed(10));
+        sum.setAttribute("data-profit-upper", T.upper.profit.toFixed(10));
+      }
+    }
+    sum.innerHTML = '<span class="name">Our offers together</span><span class="track" style="background:none"></span>' +
+      '<span class="value">' + percent(T.point.share) + '</span><span class="interval">' +
+      (T.lower ? range(T.lower.share, T.upper.share, percent) : "") + "</span>";
+    sum.appendChild(moneyCell("revenue", T.point.revenue, T.lower ? T.lower.revenue : null, T.lower ? T.upper.revenue : null));
+    if (withCosts) {
+      var blank = document.createElement("span"); blank.className = "margin"; sum.appendChild(blank);
+      sum.appendChild(moneyCell("profit", T.point.profit, T.lower ? T.lower.profit : null, T.lower ? T.upper.profit : null));
+    }
+    oursBox.appendChild(sum);
     var t = document.getElementById("sim-total");
     t.textContent = (100 * total).toFixed(1) + "%";
     t.setAttribute("data-total", total.toFixed(12));
