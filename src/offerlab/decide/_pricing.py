@@ -44,7 +44,7 @@ reproduced (see that test for the one published figure that differs, and why).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import numpy as np
@@ -573,6 +573,23 @@ class PricingStudy:
     table: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class _Findings:
+    """What the pricing page's table and sentences are written from."""
+
+    vw: VanWestendorpResult | None
+    gg: GaborGrangerResult | None
+    offer: str | None
+    cost: float | None
+    revenue_best: ConjointPrice | None
+    profit_best: ConjointPrice | None
+    currency: str
+
+    def unpacked(self) -> tuple:
+        """The fields in order (shallow: the results stay objects, unlike ``astuple``)."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
 def money_text(value: float | None, currency: str) -> str:
     """``CHF 1,290``; ``n/a`` for a missing number."""
     if value is None or not np.isfinite(value):
@@ -637,8 +654,9 @@ def pricing_study(
             profit_best = _best_price(grid, *values["profit"], studied, sim.interval)
     if vw is None and gg is None and demand is None:
         return None
-    table = _pricing_table(vw, gg, offer, cost, revenue_best, profit_best, currency)
-    comparison = _compare(vw, gg, offer, cost, revenue_best, profit_best, currency)
+    found = _Findings(vw, gg, offer, cost, revenue_best, profit_best, currency)
+    table = _pricing_table(found)
+    comparison = _compare(found)
     if gg is not None and demand is not None:
         comparison += _stated_and_chosen(gg, sim, market, offer, currency)
     return PricingStudy(offer, vw, gg, demand, cost, revenue_best, profit_best, comparison, table)
@@ -708,15 +726,8 @@ def _with_interval(best: ConjointPrice, currency: str) -> str:
     return text
 
 
-def _pricing_table(
-    vw: VanWestendorpResult | None,
-    gg: GaborGrangerResult | None,
-    offer: str | None,
-    cost: float | None,
-    revenue_best: ConjointPrice | None,
-    profit_best: ConjointPrice | None,
-    currency: str,
-) -> pd.DataFrame:
+def _pricing_table(found: _Findings) -> pd.DataFrame:
+    vw, gg, offer, cost, revenue_best, profit_best, currency = found.unpacked()
     m = lambda v: money_text(v, currency)  # noqa: E731
     rows: list[tuple[str, str]] = []
     if vw is not None:
@@ -765,21 +776,14 @@ def _edge_words(best: ConjointPrice, what: str, offer: str | None, currency: str
     )
 
 
-def _compare(
-    vw: VanWestendorpResult | None,
-    gg: GaborGrangerResult | None,
-    offer: str | None,
-    cost: float | None,
-    revenue_best: ConjointPrice | None,
-    profit_best: ConjointPrice | None,
-    currency: str,
-) -> list[str]:
+def _compare(found: _Findings) -> list[str]:
     """Sentences saying where the direct price questions and the conjoint agree or not.
 
     Agreement is claimed only when the optima compared lie inside the ranges tested: two
     methods that both stop at the lowest price asked agree on where the test ended, not
     on the best price.
     """
+    vw, gg, offer, cost, revenue_best, profit_best, currency = found.unpacked()
     out: list[str] = []
     m = lambda v: money_text(v, currency)  # noqa: E731
     if revenue_best is None:
