@@ -76,7 +76,7 @@ class TrueMarket:
             raise OfferlabError(f"the true market scores two-tier line-ups; got {len(slots)}")
         others = [j for j, n in enumerate(market.names) if n not in slots]
         if any(market.ours[j] for j in others):
-            raise OfferlabError("the true market scores line-ups in which each offer of ours is a tier")
+            raise OfferlabError("the true market needs each offer of ours to be a tier")
         space = _offer_space(market, prices, costs, base_cost, dict(fixed or {}))
         B = coded_truth(space, truth, market.coding.none_index)  # type: ignore[union-attr]
         return cls(space, B, market.X[others], market.offset[others])
