@@ -8,10 +8,10 @@ under those true people buying in the market file's market (its rival and status
 where a person's random error belongs to the product, not to its price tag
 (:class:`offerlab.decide.TrueMarket`, the rule of ``bench_decisions.py``).
 
-Rows: the demo's path (HB, scale tuned on the holdout tasks), the same without the
-tuning (scale 1), and the true optimum (coordinate ascent over the same offer space and
-price grid under the truth, started from the best single offers and both
-recommendations). Per row: true profit per person in the market, regret (true profit /
+Rows: the demo's old path (HB, scale tuned on the holdout tasks), the demo's path today
+(the same without the tuning: scale 1), and the true optimum (coordinate ascent over the
+same offer space and price grid under the truth, started from the best single offers and
+both recommendations). Per row: true profit per person in the market, regret (true profit /
 the true optimum's), the claimed expected profit and 95% interval, and whether the
 interval covers the true profit.
 
@@ -86,7 +86,8 @@ def demo_decisions(args) -> tuple[list, object]:
         "pessimism": spec.file.optimise.pessimism, "rng": args.seed, "restarts": args.restarts,
     }  # fmt: skip
     runs = []
-    for path, scale in (("HB, scale tuned (demo)", tuned.scale), ("HB, scale 1", 1.0)):
+    paths = (("HB, tuned scale (old demo)", tuned.scale), ("HB, scale 1 (demo)", 1.0))
+    for path, scale in paths:
         sim = simulator_for(hb, "sop", scale, n_draws=args.uncertainty, seed=args.seed)
         runs.append((path, optimise_offers(sim, market, objective="profit", **options)))
     truth = TrueMarket.from_market(
@@ -133,12 +134,12 @@ def main() -> None:
         starts.append((int(c), int(other)))
     best, optimum = truth.best(starts)
     rows.append(Scored("true optimum", " | ".join(space.describe(c) for c in best), optimum))
-    print(f"\n{'path':<24} {'true':>7} {'regret':>7} {'claimed':>8} {'95% interval':>17} covers")
+    print(f"\n{'path':<28} {'true':>7} {'regret':>7} {'claimed':>8} {'95% interval':>17} covers")
     for r in rows:
         interval = "" if np.isnan(r.lower) else f"[{r.lower:6.2f}, {r.upper:6.2f}]"
         covers = "" if np.isnan(r.lower) else ("yes" if r.covers else "NO")
         print(
-            f"{r.path:<24} {r.true_profit:7.2f} {100 * r.true_profit / optimum:6.1f}% "
+            f"{r.path:<28} {r.true_profit:7.2f} {100 * r.true_profit / optimum:6.1f}% "
             f"{r.claimed:8.2f} {interval:>17} {covers}"
         )
     for r in rows:
