@@ -124,38 +124,6 @@ def field(study, design, coding, B: np.ndarray, rng: np.random.Generator):
     return ChoiceData.from_frame(shell, study, source="bench_decisions")
 
 
-class TrueMarket:
-    """True profit of line-ups: logit over distinct products, price tags of one product
-    perfect substitutes (the cheaper takes the product's share)."""
-
-    def __init__(self, space, B: np.ndarray, X_rest: np.ndarray) -> None:
-        self.space = space
-        self.V = B @ space.X.T  # (N, C)
-        rest = B @ X_rest.T
-        top = rest.max(axis=1)
-        self.rest = top + np.log(np.exp(rest - top[:, None]).sum(axis=1))
-        self.margin = space.price - space.cost
-        self.product = space.product_id
-
-    def profit(self, lineups: np.ndarray) -> np.ndarray:
-        out = np.empty(len(lineups))
-        for i in range(0, len(lineups), 512):
-            lu = lineups[i : i + 512]
-            a, b = lu[:, 0], lu[:, 1]
-            same = self.product[a] == self.product[b]
-            Va, Vb = self.V[:, a], self.V[:, b]
-            top = np.maximum(np.maximum(Va, Vb), self.rest[:, None])
-            ea, eb, er = np.exp(Va - top), np.exp(Vb - top), np.exp(self.rest[:, None] - top)
-            # Same product: only its better price tag is a choice (per person).
-            a_wins = Va >= Vb
-            ea = np.where(same & ~a_wins, 0.0, ea)
-            eb = np.where(same & a_wins, 0.0, eb)
-            denom = ea + eb + er
-            value = (ea * self.margin[a] + eb * self.margin[b]) / denom
-            out[i : i + 512] = value.mean(axis=0)
-        return out
-
-
 def lineup_index(space, best: list[dict]) -> tuple[int, int]:
     found = []
     for offer in best:
@@ -168,7 +136,7 @@ def lineup_index(space, best: list[dict]) -> tuple[int, int]:
 
 def one_study(seed: int, args) -> list[dict]:
     import offerlab as ol
-    from offerlab.decide import Market, optimise_offers, simulator_for
+    from offerlab.decide import Market, TrueMarket, optimise_offers, simulator_for
     from offerlab.decide._optimise import _offer_space
     from offerlab.models import HierarchicalBayes, MultinomialLogit
     from offerlab.models._matrix import ConjointCoding
@@ -210,8 +178,8 @@ def one_study(seed: int, args) -> list[dict]:
         if true_market is None:
             space = _offer_space(market, PRICES, COSTS, BASE_COST, {})
             truth_people = truth.draw(args.truth, np.random.default_rng([args.seed, seed, 99]))
-            X_rest = market.X[[market.index(n) for n in ("rival 1", "rival 2", "keep what I have")]]
-            true_market = TrueMarket(space, truth_people, X_rest)
+            rest = [market.index(n) for n in ("rival 1", "rival 2", "keep what I have")]
+            true_market = TrueMarket(space, truth_people, market.X[rest], market.offset[rest])
             all_pairs = np.array(list(itertools.combinations(range(len(space.index)), 2)))
             true_profit = true_market.profit(all_pairs)
             best_true = all_pairs[int(true_profit.argmax())]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -229,9 +230,14 @@ def test_a_mistyped_option_value_names_the_option_and_the_choices(
     assert message in " ".join(result.stderr.replace("│", " ").split())
 
 
-def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    result = offerlab("demo", "--out", out, "--respondents", "300")
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    return out, offerlab("demo", "--out", out, "--respondents", "300")
+
+
+def test_demo_runs_the_whole_loop(demo_run: tuple[Path, subprocess.CompletedProcess]) -> None:
+    out, result = demo_run
     assert result.returncode == 0, result.stdout + result.stderr
     for name in (
         "design.csv",
@@ -264,3 +270,45 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     survey = pd.read_csv(out / "survey_answers.csv")
     assert {"price_sensitivity", "motives", "obstacles"} <= set(survey["page"])
     assert "not converged" in page  # the short demo chains say so next to the decision
+
+
+def test_demo_advice_holds_against_its_truth(
+    demo_run: tuple[Path, subprocess.CompletedProcess],
+) -> None:
+    """Issue 13, finding 5: the demo's recommended line-up, scored under the people the demo
+    simulated (true_partworths.csv) buying in its market file's market, makes at least 95%
+    of the true optimum's profit, and its 95% interval covers its true profit. (With the
+    scale tuned on the holdout tasks the demo claimed CHF 53.47, 95%: 49.83-58.60, for a
+    line-up whose true profit is CHF 30.78.)"""
+    from offerlab.decide import TrueMarket, load_market
+    from offerlab.models._matrix import ConjointCoding
+    from offerlab.study import load_study
+
+    out, result = demo_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    study = load_study(STUDY)
+    spec = load_market(EXAMPLES / "car_subscription_market.yaml", study)
+    market = spec.market(ConjointCoding.from_study(study, "effects", none=True))  # HB's coding
+    truth = TrueMarket.from_market(
+        market, pd.read_csv(out / "true_partworths.csv"), slots=spec.tiers,
+        prices=spec.price_grid(), costs=spec.costs, base_cost=spec.file.base_cost,
+        fixed=dict(spec.file.optimise.fixed),
+    )  # fmt: skip
+    advice = pd.read_csv(out / "recommendation.csv")
+    assert list(advice["tier"]) == spec.tiers
+    lineup = truth.index(
+        [{a: row[a] for a in truth.space.attributes} for _, row in advice.iterrows()]
+    )
+    true_profit = float(truth.profit(np.array([lineup]))[0])
+    # The true optimum: coordinate ascent under the truth from the advice and the best
+    # single offers (each paired with the best other product).
+    alone = truth.profit(np.column_stack([np.arange(len(truth.space.index))] * 2))
+    order = np.argsort(-alone)
+    starts = [lineup]
+    for c in order[:5]:
+        starts.append((int(c), int(next(d for d in order if truth.product[d] != truth.product[c]))))
+    _, optimum = truth.best(starts)
+    assert true_profit >= 0.95 * optimum, (true_profit, optimum)
+    assert advice["lower"].iloc[0] <= true_profit <= advice["upper"].iloc[0], (
+        true_profit, advice[["expected", "lower", "upper"]].iloc[0].tolist(),
+    )  # fmt: skip

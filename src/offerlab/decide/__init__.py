@@ -67,6 +67,7 @@ from offerlab.decide._sensitivity import (
     wtp_ratio,
 )
 from offerlab.decide._trust import holdout_check, model_checks
+from offerlab.decide._truth import TrueMarket, coded_truth
 
 __all__ = [
     "ConjointPrice",
@@ -84,9 +85,11 @@ __all__ = [
     "Provenance",
     "ScaleCalibration",
     "ShareDraws",
+    "TrueMarket",
     "VanWestendorpResult",
     "arc_elasticity",
     "calibrate_scale",
+    "coded_truth",
     "decision_population",
     "demand_curve",
     "edge_caution",
