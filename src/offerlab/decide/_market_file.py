@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from offerlab.decide._market import Market, MarketSimulator
+from offerlab.decide._money import format_number, level_key
 from offerlab.decide._optimise import OptimisationResult, offer_cost, optimise_offers
 from offerlab.exceptions import OfferlabError, StudyError
 from offerlab.models._matrix import NONE_PARAM, ConjointCoding
@@ -159,7 +160,7 @@ class MarketFile(_Strict):
                 given = [str(k) for k in table]
             else:
                 wanted = [format_number(v) for v in attr.values]
-                given = [format_number(k) if not isinstance(k, str) else k for k in table]
+                given = [level_key(k) for k in table]
             unknown = [g for g in given if g not in wanted]
             if unknown:
                 found.append(
@@ -214,12 +215,6 @@ class MarketFile(_Strict):
         if self.pricing_offer is not None and self.pricing_offer not in offer_names:
             found.append((("pricing_offer",), f"no offer named {self.pricing_offer!r}"))
         return found
-
-
-def format_number(value: object) -> str:
-    """A level number as written in a file: 1500, not 1500.0; 0.5 stays 0.5."""
-    f = float(value)  # type: ignore[arg-type]
-    return str(int(f)) if f == int(f) else f"{f:g}"
 
 
 def _valid_offer(study: Study) -> dict[str, object]:
@@ -282,7 +277,8 @@ class MarketSpec:
 
     @property
     def costs(self) -> dict[str, dict[object, float]]:
-        return {a: {_key(k): float(v) for k, v in t.items()} for a, t in self.file.costs.items()}
+        costs = self.file.costs.items()
+        return {a: {level_key(k): float(v) for k, v in t.items()} for a, t in costs}
 
     @property
     def has_costs(self) -> bool:
@@ -333,10 +329,6 @@ class MarketSpec:
         for o in self.file.offers:
             out += [f"{self.path}: {m}" for m in offer_warnings(self.study, o.name, o.levels())]
         return out
-
-
-def _key(value: object) -> object:
-    return value if isinstance(value, str) else format_number(value)
 
 
 def load_market(path: Path | str, study: Study) -> MarketSpec:

@@ -28,18 +28,23 @@ __all__ = [
     "MarketMoney",
     "edge_caution",
     "edge_of_range",
+    "format_number",
+    "level_key",
     "market_money",
     "price_edge",
     "recommendation_verdict",
 ]
 
 
-def _key(value: object) -> str:
-    """A level as the cost tables key it: names as they are, numbers written plainly."""
-    if isinstance(value, str):
-        return value
+def format_number(value: object) -> str:
+    """A level number as written in a file: 1500, not 1500.0; 0.5 stays 0.5."""
     f = float(value)  # type: ignore[arg-type]
     return str(int(f)) if f == int(f) else f"{f:g}"
+
+
+def level_key(value: object) -> str:
+    """A level as the cost tables key it: names as they are, numbers written plainly."""
+    return value if isinstance(value, str) else format_number(value)
 
 
 @dataclass(frozen=True)
@@ -75,21 +80,21 @@ class Costs:
         return {
             "base": float(self.base),
             "levels": {
-                a: {_key(k): float(v) for k, v in t.items()} for a, t in self.per_level.items()
+                a: {level_key(k): float(v) for k, v in t.items()} for a, t in self.per_level.items()
             },
         }
 
 
 def _level_cost(attribute: str, table: Mapping[object, float], value: object) -> float:
-    lookup = {_key(k): float(v) for k, v in table.items()}
-    if _key(value) in lookup:
-        return lookup[_key(value)]
+    lookup = {level_key(k): float(v) for k, v in table.items()}
+    if level_key(value) in lookup:
+        return lookup[level_key(value)]
     if isinstance(value, str):
         raise OfferlabError(f"costs: no cost given for {attribute} = {value}")
     numeric = sorted((float(k), v) for k, v in lookup.items())
     x = float(value)  # type: ignore[arg-type]
     if not numeric or not numeric[0][0] <= x <= numeric[-1][0]:
-        raise OfferlabError(f"costs: no cost given for {attribute} = {_key(value)}")
+        raise OfferlabError(f"costs: no cost given for {attribute} = {level_key(value)}")
     xs, ys = zip(*numeric, strict=True)
     return float(np.interp(x, xs, ys))
 

@@ -196,23 +196,13 @@ def _offer_space(
         if a not in attributes:
             raise OfferlabError(f"costs name unknown attribute {a!r}")
         ia = attributes.index(a)
-        per_value = np.zeros(len(values[ia]))
-        lookup = {str(k): float(v) for k, v in table.items()}
-        for j, v in enumerate(values[ia]):
-            key = v if isinstance(v, str) else _num(v)
-            if str(key) not in lookup:
-                raise OfferlabError(f"costs: no cost given for {a} = {key}")
-            per_value[j] = lookup[str(key)]
+        # the one rule for costs (Costs.of), level by level
+        per_value = np.array([Costs(0.0, {a: table}).of({a: v}) for v in values[ia]])
         cost += per_value[index[:, ia]]
     return OfferSpace(
         attributes, tuple(values), index, X, price, cost,
         price_attr.name if price_attr is not None else None,
     )  # fmt: skip
-
-
-def _num(v: object) -> str:
-    f = float(v)  # type: ignore[arg-type]
-    return str(int(f)) if f == int(f) else f"{f:g}"
 
 
 @dataclass(frozen=True)
