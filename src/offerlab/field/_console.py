@@ -71,6 +71,7 @@ from starlette.templating import Jinja2Templates
 from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
+from offerlab.field._console_texts import ConsoleTexts, console_language
 from offerlab.field._export import answers_table, choice_data, respondents_table
 from offerlab.field._lifecycle import (
     MOVES,
@@ -185,12 +186,20 @@ class Console:
         headers: dict[str, str] | None = None,
         **context: Any,
     ) -> Response:
+        language = self.language(request)
+        texts = ConsoleTexts(language)
         return self.templates.TemplateResponse(
             request,
             name,
-            {"lang": "en", "title": "offerlab console", **context},
+            {"lang": language, "t": texts, "title": texts("console_title"), **context},
             status_code=status,
             headers=headers,
+        )
+
+    def language(self, request: Request) -> str:
+        """The page's language: the switch, the browser, else English."""
+        return console_language(
+            request.query_params, request.cookies, request.headers.get("accept-language", ""), None
         )
 
     def user(self, request: Request) -> _auth.SessionUser | None:
