@@ -17,6 +17,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	@# axe-core for the accessibility checks of the browser tests (skipped without npm)
+	@if command -v npm >/dev/null; then npm ci --prefix tests/browser-tools --silent --no-audit --no-fund; fi
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -53,3 +53,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'offerlab.db'}"
     return _fresh_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+AXE_SCRIPT = Path(__file__).parent / "browser-tools" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script (``make test`` installs it with npm), to inject into pages."""
+    if not AXE_SCRIPT.exists():
+        reason = f"axe-core not installed ({AXE_SCRIPT}); run `make test` (needs npm)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return AXE_SCRIPT.read_text(encoding="utf-8")
