@@ -68,6 +68,7 @@ from offerlab.decide._sensitivity import (
 )
 from offerlab.decide._trust import holdout_check, model_checks
 from offerlab.decide._truth import TrueMarket, coded_truth
+from offerlab.decide._turf import TurfBundle, TurfResult, reach_from_scores, turf
 
 __all__ = [
     "ConjointPrice",
@@ -86,6 +87,8 @@ __all__ = [
     "ScaleCalibration",
     "ShareDraws",
     "TrueMarket",
+    "TurfBundle",
+    "TurfResult",
     "VanWestendorpResult",
     "arc_elasticity",
     "calibrate_scale",
@@ -114,6 +117,7 @@ __all__ = [
     "price_edge",
     "price_elasticity",
     "pricing_study",
+    "reach_from_scores",
     "recommendation_verdict",
     "rfc_errors",
     "sample_scenarios",
@@ -124,6 +128,7 @@ __all__ = [
     "simulator_for",
     "top_obstacles",
     "tornado",
+    "turf",
     "van_westendorp",
     "van_westendorp_frame",
     "wilson_interval",
