@@ -2,6 +2,13 @@
 and summaries of needs, motives and obstacles."""
 
 from offerlab.decide._calibrate import ScaleCalibration, calibrate_scale
+from offerlab.decide._kano import (
+    KANO_ANSWERS,
+    KANO_CATEGORIES,
+    KanoFeature,
+    kano_category,
+    kano_evaluation,
+)
 from offerlab.decide._kernels import grouped_shares
 from offerlab.decide._market import (
     Market,
@@ -71,9 +78,12 @@ from offerlab.decide._truth import TrueMarket, coded_truth
 from offerlab.decide._turf import TurfBundle, TurfResult, reach_from_scores, turf
 
 __all__ = [
+    "KANO_ANSWERS",
+    "KANO_CATEGORIES",
     "ConjointPrice",
     "Costs",
     "GaborGrangerResult",
+    "KanoFeature",
     "Market",
     "MarketFile",
     "MarketMoney",
@@ -102,6 +112,8 @@ __all__ = [
     "group_open_text",
     "grouped_shares",
     "holdout_check",
+    "kano_category",
+    "kano_evaluation",
     "load_market",
     "market_money",
     "mnl_population",
