@@ -2,6 +2,15 @@
 and summaries of needs, motives and obstacles."""
 
 from offerlab.decide._calibrate import ScaleCalibration, calibrate_scale
+from offerlab.decide._concepts import (
+    DEFAULT_INTENT_WEIGHTS,
+    calibrated_intent,
+    compare_concepts,
+    holm,
+    order_effects,
+    sequential_orders,
+    top_box,
+)
 from offerlab.decide._kano import (
     KANO_ANSWERS,
     KANO_CATEGORIES,
@@ -78,6 +87,7 @@ from offerlab.decide._truth import TrueMarket, coded_truth
 from offerlab.decide._turf import TurfBundle, TurfResult, reach_from_scores, turf
 
 __all__ = [
+    "DEFAULT_INTENT_WEIGHTS",
     "KANO_ANSWERS",
     "KANO_CATEGORIES",
     "ConjointPrice",
@@ -102,7 +112,9 @@ __all__ = [
     "VanWestendorpResult",
     "arc_elasticity",
     "calibrate_scale",
+    "calibrated_intent",
     "coded_truth",
+    "compare_concepts",
     "decision_population",
     "demand_curve",
     "edge_caution",
@@ -112,6 +124,7 @@ __all__ = [
     "group_open_text",
     "grouped_shares",
     "holdout_check",
+    "holm",
     "kano_category",
     "kano_evaluation",
     "load_market",
@@ -124,6 +137,7 @@ __all__ = [
     "optimise_market",
     "optimise_offers",
     "option_frequencies",
+    "order_effects",
     "parse_market",
     "population_from_results",
     "price_edge",
@@ -136,8 +150,10 @@ __all__ = [
     "scale_means",
     "segments_from",
     "sensitivity",
+    "sequential_orders",
     "simulate_market",
     "simulator_for",
+    "top_box",
     "top_obstacles",
     "tornado",
     "turf",
