@@ -10,6 +10,8 @@ from offerlab.models._latent_class import (
 from offerlab.models._matrix import ConjointCoding, ModelMatrix
 from offerlab.models._maxdiff import (
     MaxDiffAnswers,
+    MaxDiffHB,
+    MaxDiffHBResults,
     MaxDiffLogit,
     MaxDiffResults,
     maxdiff_answers,
@@ -30,6 +32,8 @@ __all__ = [
     "LatentClassResults",
     "MNLResults",
     "MaxDiffAnswers",
+    "MaxDiffHB",
+    "MaxDiffHBResults",
     "MaxDiffLogit",
     "MaxDiffResults",
     "MixedLogit",

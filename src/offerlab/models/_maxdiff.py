@@ -27,9 +27,18 @@ import pandas as pd
 from scipy import stats
 
 from offerlab.exceptions import OfferlabError
+from offerlab.models._hb import HBResults, HierarchicalBayes
 from offerlab.numerics import mnl_loglike
 
-__all__ = ["MaxDiffAnswers", "MaxDiffLogit", "MaxDiffResults", "maxdiff_answers", "maxdiff_counts"]
+__all__ = [
+    "MaxDiffAnswers",
+    "MaxDiffHB",
+    "MaxDiffHBResults",
+    "MaxDiffLogit",
+    "MaxDiffResults",
+    "maxdiff_answers",
+    "maxdiff_counts",
+]
 
 _COLUMNS = ("respondent", "task", "item", "best", "worst")
 
@@ -208,6 +217,65 @@ class MaxDiffLogit:
             len(answers.shown),
             len(answers.respondents),
             answers.per_task,
+        )
+
+
+@dataclass(frozen=True)
+class MaxDiffHBResults:
+    """Individual MaxDiff utilities from hierarchical Bayes, with the sampler's diagnostics.
+
+    ``individual``: posterior mean utilities, people × items, centred per person.
+    ``individual_scores``: each person's probability-rescaled scores (sum 100), posterior
+    mean. ``hb``: the underlying :class:`HBResults` (convergence, population covariance).
+    """
+
+    items: tuple[str, ...]
+    individual: pd.DataFrame
+    individual_scores: pd.DataFrame
+    score_draws: np.ndarray
+    hb: HBResults
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.hb.converged)
+
+    def scores(self, interval: float = 0.95) -> pd.DataFrame:
+        """Mean probability-rescaled score over people, with posterior intervals."""
+        tail = (1 - interval) / 2 * 100
+        low, high = np.percentile(self.score_draws, [tail, 100 - tail], axis=0)
+        return pd.DataFrame(
+            {"score": self.individual_scores.mean().to_numpy(), "low": low, "high": high},
+            index=pd.Index(self.items, name="item"),
+        )
+
+
+class MaxDiffHB:
+    """Hierarchical Bayes on best–worst answers: the sequential logit per person.
+
+    ``estimator`` sets the sampler (chains, draws, covariance prior); the default is
+    :class:`HierarchicalBayes` with its defaults.
+    """
+
+    def __init__(self, estimator: HierarchicalBayes | None = None) -> None:
+        self.estimator = estimator if estimator is not None else HierarchicalBayes()
+
+    def fit(self, answers: MaxDiffAnswers) -> MaxDiffHBResults:
+        X, y, available, cluster = _stacked_choices(answers)
+        hb = self.estimator.fit_arrays(
+            X, y, groups=cluster, available=available, names=list(answers.items[:-1])
+        )
+        draws = np.asarray(hb.individual_draws)  # people × draws × (items − 1)
+        full = np.concatenate([draws, np.zeros((*draws.shape[:2], 1))], axis=2)
+        full -= full.mean(axis=2, keepdims=True)
+        people = answers.respondents[np.asarray(hb.individual.index, dtype=np.intp)]
+        scores = _rescaled(full.reshape(-1, full.shape[2]), answers.per_task).reshape(full.shape)
+        columns = pd.Index(answers.items, name="item")
+        return MaxDiffHBResults(
+            answers.items,
+            pd.DataFrame(full.mean(axis=1), index=people, columns=columns),
+            pd.DataFrame(scores.mean(axis=1), index=people, columns=columns),
+            scores.mean(axis=0),
+            hb,
         )
 
 
