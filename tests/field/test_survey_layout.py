@@ -9,6 +9,7 @@ committed): ``{lang}_{page type}_{width}[_200].png``.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,23 @@ class _Audit:
         self.problems: list[str] = []
         self.seen: set[str] = set()
 
+    def focus_ring_on_a_concept(self) -> None:
+        """Tab to a concept as a keyboard user does: its column gets a ring of at least
+        2 px and 3:1 against the white page (WCAG 2.2 focus appearance)."""
+        page = self.page
+        page.locator("legend").first.click()  # start the Tab order inside the form
+        for _ in range(10):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.name") == "choice":
+                break
+        ring = page.evaluate(
+            """() => { const s = getComputedStyle(document.activeElement.closest('.concept'));
+                       return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor]; }"""
+        )
+        style, width, colour = ring
+        if style == "none" or width < 2 or _contrast_on_white(colour) < 3:
+            self.problems.append(f"{self.lang}: the focus ring of a concept is {ring}")
+
     def check(self, name: str) -> None:
         page, where = self.page, f"{self.lang} {name}"
         width = page.viewport_size["width"]
@@ -99,6 +117,14 @@ class _Audit:
             _text_size(self.cdp, NORMAL_TEXT)
 
 
+def _contrast_on_white(rgb: str) -> float:
+    """WCAG contrast of a computed colour ('rgb(26, 26, 26)') against white."""
+    channels = [int(c) / 255 for c in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
 def _walk(page, base: str, study, audit: _Audit, heights: list[tuple[str, int]]) -> None:
     """Answer the survey from its link to its last page, checking each page type once."""
     page.goto(f"{base}/s/car_subscription?psid=L-{audit.lang}&lang={audit.lang}")
@@ -109,6 +135,8 @@ def _walk(page, base: str, study, audit: _Audit, heights: list[tuple[str, int]])
         if kind == "choice_tasks":
             heights.append((key, page.evaluate("document.documentElement.scrollHeight")))
             assert _tops(page) == [_tops(page)[0]] * 3, f"{key}: concepts not side by side"
+            if key == "tasks.1":
+                audit.focus_ring_on_a_concept()
             if key == "tasks.2":  # sent unanswered: the page with its error message
                 page.locator("button[type=submit]").click()
                 page.wait_for_load_state()
@@ -147,6 +175,9 @@ def test_every_page_type_fits_a_phone_at_normal_and_large_text_and_passes_axe(
     assert audit.seen >= kinds | {"nms", "gabor_granger", "choice_tasks_error", "message"}
     assert not audit.problems, "\n".join(audit.problems)
     assert len(heights) == 14
+    (ARTIFACTS / f"{lang}_task_heights.txt").write_text(
+        "".join(f"{key}\t{px}\n" for key, px in heights), encoding="utf-8"
+    )
     tallest = max(heights, key=lambda kh: kh[1])
     assert tallest[1] <= TALLEST_TASK, f"{lang} {tallest[0]}: {tallest[1]} px"
 

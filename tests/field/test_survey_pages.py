@@ -38,7 +38,13 @@ def test_price_questions_show_prices_in_the_format_of_the_tasks(
     fielding = open_fielding(f"sqlite:///{tmp_path / 'price.db'}", study, study_text, design)
     vw = {"too_cheap": "200", "cheap": "450", "expensive": "700", "too_expensive": "950"}
     ladder = {f"price_ladder.{p}": {"likelihood": "2"} for p in (790, 690, 590, 490, 390)}
-    pages = _walk(fielding, lang, {**QUALIFY, "price_sensitivity": vw, **ladder})
+    seen = _walk(fielding, lang, {**QUALIFY, "price_sensitivity": vw, **ladder})
+    # inside a question a price keeps to one line (no break between CHF and 790)
+    assert (
+        study.value_label("monthly_price", 790, lang).replace(" ", "\xa0")
+        in (seen["price_ladder.790"])
+    )
+    pages = {key: html.replace("\xa0", " ") for key, html in seen.items()}
 
     def shown(value: int) -> str:  # what a task shows for this price
         return study.value_label("monthly_price", value, lang)

@@ -36,11 +36,12 @@ def frame_context(survey: Survey, lang: str) -> dict[str, Any]:
 
 
 def _price(survey: Survey, value: int | float, lang: str) -> str:
-    """A price in the study's own format, as the choice tasks show it."""
+    """A price in the study's own format, as the choice tasks show it, kept on one line
+    inside a question ('à CHF' / '450.– / mois' reads badly)."""
     price = survey.study.price_attribute
     if price is None:  # the study's checks ask for a price attribute with price questions
         return str(value)
-    return survey.study.value_label(price.name, value, lang)
+    return survey.study.value_label(price.name, value, lang).replace(" ", "\u00a0")
 
 
 def _price_around(survey: Survey, lang: str) -> tuple[str, str]:
