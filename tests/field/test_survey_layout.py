@@ -216,7 +216,7 @@ def test_a_task_with_a_plain_none_option_fits_and_a_tap_anywhere_in_a_column_cho
         assert height <= TALLEST_TASK, height
         assert _overflow(page) == 0
         # a tap on the last line of the second column (no radio button there) chooses it
-        page.locator(".concept").nth(1).locator(".level").last.tap()
+        page.locator(".concept").nth(1).locator(".cell:not(.same) .level").last.tap()
         assert page.locator("input[name=choice][value='2']").is_checked()
         page.screenshot(path=str(ARTIFACTS / "fr_choice_tasks_plain_none_390.png"), full_page=True)
         page.get_by_text(study.text(study.tasks.none.label, "fr")).tap()
@@ -242,4 +242,47 @@ def test_on_a_desktop_the_concepts_stand_side_by_side(
         audit = _Audit(page, axe_source, lang)
         _walk(page, base, study, audit, [])
         browser.close()
+    assert not audit.problems, "\n".join(audit.problems)
+
+
+def test_the_page_types_the_example_lacks_fit_too(tmp_path, axe_source) -> None:
+    """An info page, a number question and a task of two concepts with a plain none
+    option (the small test study, with an info page added), in German."""
+    _needs_browser()
+    from _respondent import TINY
+    from playwright.sync_api import sync_playwright
+
+    text = TINY.read_text(encoding="utf-8").replace(
+        "    - id: task\n",
+        "    - id: welcome\n      type: info\n"
+        '      text: {en: "Thank you! Now a few offers.", de: "Danke! Nun einige Angebote."}\n'
+        "      help: {en: Pick the one you like best., de: Wählen Sie das beste.}\n"
+        "    - id: task\n",
+        1,
+    )
+    study = parse_study(text, "tiny_study.yaml")
+    fielding = open_fielding(f"sqlite:///{tmp_path / 'tiny.db'}", study, text, make_design(study))
+    fill = {"consent": "input[name=answer][value=agree]", "band": "input[name=answer][value=old]"}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with running(create_app(fielding)) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_context(**PHONE, bypass_csp=True).new_page()
+        audit = _Audit(page, axe_source, "de")
+        page.goto(f"{base}/s/tiny?lang=de&pid=t1")
+        for _ in range(30):
+            key = page.locator("input[name=page]").get_attribute("value", timeout=5000)
+            kind = "tiny_" + _kind(study, key)
+            if kind not in audit.seen:
+                audit.check(kind)
+            if key == "how_many":
+                break
+            if key in fill:
+                page.check(fill[key])
+            elif key.startswith("task."):
+                assert page.locator("input[name=choice]").count() == 3  # two + none
+                page.locator(".concept").first.locator(".cell:not(.same) .level").last.tap()
+            page.locator("button[type=submit]").click()
+            page.wait_for_load_state()
+        browser.close()
+    assert audit.seen >= {"tiny_info", "tiny_choice_tasks", "tiny_number"}
     assert not audit.problems, "\n".join(audit.problems)

@@ -119,3 +119,22 @@ def test_a_choice_task_marks_the_attributes_its_concepts_share(
         browser.answer(QUALIFY)
         page = browser.current()
     assert marked > 0  # the designs repeat a level across a task now and then
+
+
+def test_an_info_page_is_passed_with_its_button(tmp_path) -> None:
+    """An info page has nothing to answer: 'Next' goes on (it used to answer 'That answer
+    is not one of the options' for ever)."""
+    from _respondent import TINY, tiny
+
+    text = TINY.read_text(encoding="utf-8").replace(
+        "    - id: task\n",
+        '    - id: welcome\n      type: info\n      text: {en: "Now a few offers.", de: "Nun."}\n'
+        "    - id: task\n",
+        1,
+    )
+    fielding = tiny(f"sqlite:///{tmp_path / 'info.db'}", text)
+    browser = Browser(client(fielding), seed=1)
+    browser.enter("/s/tiny?pid=i1&lang=en")
+    end = browser.finish({**QUALIFY, "band": {"answer": "old"}})
+    assert "welcome" in browser.pages
+    assert end == "https://panel.test/done?pid=i1&s=complete"

@@ -34,6 +34,7 @@ from offerlab.study._questionnaire import (
     ChoiceTasksPage,
     ConsentPage,
     GaborGrangerPage,
+    InfoPage,
     MultiPage,
     NumberPage,
     Questionnaire,
@@ -258,6 +259,8 @@ class Survey:
         """
         page = self.page_of(key)
         lang = language
+        if isinstance(page, InfoPage):  # nothing to answer: stored as seen
+            return {}
         if isinstance(page, ConsentPage):
             value = _one(form, "answer", lang)
             if value not in ("agree", "decline"):
@@ -314,7 +317,7 @@ class Survey:
             if likelihood is None:
                 raise AnswerError([ui("err_choose", lang)])
             return {"price": int(key.split(".", 1)[1]), "likelihood": likelihood}
-        raise AnswerError([ui("err_unknown", lang)])  # pragma: no cover - info pages
+        raise AnswerError([ui("err_unknown", lang)])  # pragma: no cover - every type above
 
     def _single(self, page: SinglePage, form: Mapping[str, list[str]], lang: str) -> dict[str, Any]:
         value = _one(form, "answer", lang)
