@@ -464,14 +464,14 @@ _W, _H = 640, 260
 _LEFT, _RIGHT, _TOP, _BOTTOM = 62, 12, 34, 56
 
 
-def _nice_top(value: int) -> int:
-    """The y axis' top: 1, 2, 2.5 or 5 times a power of ten, at least ``value``."""
+def _ticks(most: int) -> list[int]:
+    """Whole-number ticks of the y axis, 0 up to at least ``most``, a round step apart,
+    at most five of them."""
     step = 1
     while True:
-        for factor in (1, 2, 2.5, 5):
-            top = int(step * factor)
-            if top >= max(value, 1) and top * 10 % 10 == 0:
-                return top
+        for nice in (step, 2 * step, 5 * step):
+            if -(-max(most, 1) // nice) <= 4:
+                return list(range(0, nice * -(-max(most, 1) // nice) + 1, nice))
         step *= 10
 
 
@@ -482,7 +482,8 @@ def completes_chart(days: list[tuple[date, int]], texts: ConsoleTexts, zone: str
     screens (a media query in the SVG) so they stay readable on a phone.
     """
     lang = texts.language
-    top = _nice_top(max(n for _, n in days))
+    ticks = _ticks(max(n for _, n in days))
+    top = ticks[-1]
     width = _W - _LEFT - _RIGHT
     height = _H - _TOP - _BOTTOM
     slot = width / len(days)
@@ -499,12 +500,12 @@ def completes_chart(days: list[tuple[date, int]], texts: ConsoleTexts, zone: str
         ".chart .bar{fill:#0b57d0}.chart .grid{stroke:#ddd}.chart .axis{stroke:#777}"
         "@media (max-width:40rem){.chart text{font-size:20px}}</style>",
     ]
-    for tick in (0, top / 2, top):
+    for tick in ticks:
         y = _TOP + height - tick / top * height
-        label = count_text(int(tick), lang) if tick == int(tick) else f"{tick:g}"
         parts.append(
             f'<line class="grid" x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
-            f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>'
+            f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{count_text(tick, lang)}</text>"
         )
     for i, (day, n) in enumerate(days):
         h = n / top * height
@@ -561,7 +562,17 @@ class Dashboard:
         return count_text(value, self.texts.language)
 
     def share(self, part: int, whole: int) -> str:
-        return "–" if whole == 0 else f"{round(100 * part / whole)} %"
+        """A percentage; one decimal below 10 % (one in 400 is not 0 %)."""
+        if whole == 0:
+            return "–"
+        percent = 100 * part / whole
+        text = f"{percent:.1f}" if 0 < percent < 9.95 else f"{percent:.0f}"
+        return (text.replace(".", ",") if self.texts.language == "fr" else text) + "\u00a0%"
+
+    @property
+    def colon(self) -> str:
+        """A label's colon: French sets a space before it."""
+        return "\u00a0: " if self.texts.language == "fr" else ": "
 
 
 def dashboard_view(
@@ -569,15 +580,17 @@ def dashboard_view(
     lang: str,
     max_age: float = FRESH_SECONDS,
     wait_for_flags: float = 0.0,
+    figures: FieldFigures | None = None,
 ) -> Dashboard:
     """The dashboard of ``fielding`` in ``lang``: labels from the study, local dates.
 
     Figures up to ``max_age`` seconds old are shared between viewers (a page load asks
     for 0: it shows what was just done); the quality flags' first check is waited for
     up to ``wait_for_flags`` seconds, after that the page says it is running.
+    ``figures``: these instead (a test's, at its own time).
     """
     texts = ConsoleTexts(lang)
-    figures = FRESH.get(fielding, max_age)
+    figures = figures or FRESH.get(fielding, max_age)
     zone = ZoneInfo(figures.zone)
     counts, checked = QUALITY.counts(fielding, (figures.complete, figures.started), wait_for_flags)
     flags = None
@@ -591,6 +604,7 @@ def dashboard_view(
         flags_at=_clock(checked, zone)[:5] if counts is not None else "",
         updated=texts("dash_updated", time=_clock(figures.at, zone)),
     )
+    most_left = max([1] + [stop.left for stop in figures.dropoff])
     for stop in figures.dropoff:
         view.dropoff.append(
             {
@@ -598,17 +612,20 @@ def dashboard_view(
                 "in_progress": stop.in_progress,
                 "left": stop.left,
                 "share": view.share(stop.left, figures.started),
+                "bar": round(100 * stop.left / most_left),
             }
         )
     for q in figures.quotas:
         question, option = _quota_labels(fielding, q.quota, q.option, lang)
-        view.quotas.append(
+        if not view.quotas or view.quotas[-1]["quota"] != q.quota:
+            view.quotas.append({"quota": q.quota, "question": question, "cells": []})
+        view.quotas[-1]["cells"].append(
             {
-                "question": question,
                 "option": option,
                 "count": q.count,
                 "target": q.target,
                 "tests": q.tests,
+                "full": q.count >= q.target,
                 "percent": min(100, round(100 * q.count / q.target)) if q.target else 0,
             }
         )
@@ -624,7 +641,7 @@ def dashboard_view(
         view.days = [(date_text(d, lang), n) for d, n in figures.per_day]
     if figures.median_seconds is not None:
         minutes, seconds = divmod(round(figures.median_seconds), 60)
-        view.median = texts("dash_minutes_seconds", m=minutes, s=seconds)
+        view.median = f"{minutes}:{seconds:02}"
     return view
 
 
