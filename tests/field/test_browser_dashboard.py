@@ -146,6 +146,7 @@ def _example_in_the_field(url: str, study, study_text: str, design):
                     nonce="n",
                     panel={},
                     flags={"test": True} if i % 60 == 0 else {},
+                    is_test=i % 60 == 0,
                     started_at=started,
                     finished_at=finished,
                     shown_at=now - rng.uniform(30, 900) if i % 9 == 0 else started + 90,

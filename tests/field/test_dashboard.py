@@ -38,7 +38,8 @@ def _at(text: str) -> float:
 
 def _add(fielding, status: str, *, started: float, finished: float | None = None, **extra):
     """One hand-made respondent; ``test=True`` marks a test respondent."""
-    flags = {"test": True} if extra.pop("test", False) else {}
+    test = extra.pop("test", False)
+    flags = {"test": True} if test else {}
     with Session(fielding.engine) as s, s.begin():
         row = Respondent(
             study_id=fielding.study_id,
@@ -52,6 +53,7 @@ def _add(fielding, status: str, *, started: float, finished: float | None = None
             nonce="n",
             panel={},
             flags=flags,
+            is_test=test,
             started_at=started,
             finished_at=finished,
             shown_at=extra.pop("shown", finished or started),
@@ -293,3 +295,65 @@ def test_only_owners_and_analysts_read_the_figures(tmp_path, email, status) -> N
     if email == "viewer@a.ch":  # the viewer's study page has no dashboard either
         page = c.get("/console/studies/tiny").text
         assert 'id="dashboard"' not in page and "dashboard.js" not in page
+
+
+def test_the_dashboard_migration_marks_earlier_test_respondents(database_url) -> None:
+    """0009_dashboard copies ``flags.test`` of the respondents so far into ``is_test``."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import select, text
+
+    from offerlab.store import make_engine, migrate
+    from offerlab.store._engine import _MIGRATIONS
+
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO studies (id, name, study_yaml, design_csv, n_versions, status, "
+                "entries, created_at) VALUES (1, 's', 'x', 'y', 1, 'live', 2, 0)"
+            )
+        )
+        for rid, flags in ((1, '{"test": true}'), (2, "{}"), (3, '{"duplicate_of": 2}')):
+            c.execute(
+                text(
+                    "INSERT INTO respondents (id, study_id, token, version, seed, language, "
+                    "status, sequence, position, nonce, panel, panel_id, fingerprint, flags, "
+                    "started_at) VALUES (:id, 1, :token, 1, 0, 'en', 'complete', '[]', 0, 'n', "
+                    "'{}', '', '', :flags, 0)"
+                ),
+                {"id": rid, "token": f"t{rid}", "flags": flags},
+            )
+    migrate(engine)
+    with Session(engine) as s:
+        marked = dict(s.execute(select(Respondent.id, Respondent.is_test)).all())
+    assert marked == {1: True, 2: False, 3: False}
+
+
+def test_pages_of_dropped_out_respondents_are_counted_again_when_their_number_changes(
+    tmp_path,
+) -> None:
+    from offerlab.field._dashboard import LEFT_PAGES_SECONDS, LeftPages
+
+    fielding = tiny(f"sqlite:///{tmp_path / 'left.db'}")
+    kept = LeftPages()
+    quiet = NOW - IDLE_SECONDS - 60
+
+    def left() -> list[tuple[str, int]]:
+        figures = live_figures(fielding, now=NOW, zone=ZURICH, left_pages=kept)
+        return [(s.key, s.left) for s in figures.dropoff if s.left]
+
+    first = _add(fielding, "active", started=quiet, position=1)
+    assert left() == [("band", 1)]
+    _add(fielding, "active", started=quiet, position=3)  # one more left: counted again
+    assert left() == [("band", 1), ("how_many", 1)]
+    with Session(fielding.engine) as s, s.begin():  # one moves on, unseen: the same number
+        s.execute(update(Respondent).where(Respondent.id == first).values(position=2))
+    assert left() == [("band", 1), ("how_many", 1)]
+    later = live_figures(fielding, now=NOW + LEFT_PAGES_SECONDS, zone=ZURICH, left_pages=kept)
+    assert [(s.key, s.left) for s in later.dropoff] == [("task.1", 1), ("how_many", 1)]

@@ -34,6 +34,7 @@ import threading
 import time
 import weakref
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -41,7 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, String, case, cast, false, func, literal, select
+from sqlalchemy import Integer, String, case, cast, false, func, literal, select, true
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -72,6 +73,8 @@ POLL_SECONDS = 3
 FRESH_SECONDS = 1.0
 #: The shortest time between two quality checks of a study.
 RECHECK_SECONDS = 60.0
+#: The longest time the pages where respondents dropped out are kept unchanged.
+LEFT_PAGES_SECONDS = 300.0
 #: Completes are counted per quarter hour, then per local date.
 QUARTER_HOUR = 900
 #: The plot shows at most the last this many days.
@@ -145,11 +148,6 @@ class FieldFigures:
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
-def _is_test() -> Any:
-    """1/true for a test respondent, 0/false otherwise (``flags.test`` in the JSON column)."""
-    return func.coalesce(Respondent.flags["test"].as_boolean(), false())
-
-
 def _current_page(dialect: str) -> Any:
     """The key of the respondent's current page: ``sequence[position]`` in the JSON list."""
     if dialect == "postgresql":
@@ -174,32 +172,45 @@ def _grouped(session: Session, where: list[Any], **columns: Any) -> list[Any]:
 
 
 def live_figures(
-    fielding: Fielding, now: float | None = None, zone: ZoneInfo | None = None
+    fielding: Fielding,
+    now: float | None = None,
+    zone: ZoneInfo | None = None,
+    left_pages: LeftPages | None = None,
 ) -> FieldFigures:
-    """The study's figures, each an aggregate query (see the module's docstring)."""
+    """The study's figures, each an aggregate query (see the module's docstring).
+
+    ``left_pages`` keeps the pages where respondents dropped out between calls (reading
+    every dropped-out respondent's page list is the one cost that grows with the study).
+    """
     now = time.time() if now is None else now
     zone = zone or console_zone()
     dialect = fielding.engine.dialect.name
     ours = Respondent.study_id == fielding.study_id
-    real = _is_test() == false()
+    real = Respondent.is_test == false()
     last_seen = func.coalesce(Respondent.shown_at, Respondent.started_at)
     quiet = case((last_seen < now - IDLE_SECONDS, 1), else_=0)
     with Session(fielding.engine) as session:
         status: Counter[tuple[str, bool, int]] = Counter()
         active_quiet = case((Respondent.status == "active", quiet), else_=0)
         for name, test, idle, n in _grouped(
-            session, [ours], status=Respondent.status, test=_is_test(), idle=active_quiet
+            session, [ours], status=Respondent.status, test=Respondent.is_test, idle=active_quiet
         ):
             status[(name, bool(test), int(idle))] += int(n)
+        active = [ours, Respondent.status == "active", real]
+        page = _current_page(dialect)
+        here = _grouped(session, [*active, last_seen >= now - IDLE_SECONDS], page=page)
+        left_count = sum(n for (s, t, q), n in status.items() if s == "active" and not t and q)
+        left = (left_pages or LeftPages()).get(
+            fielding,
+            left_count,
+            now,
+            lambda: _grouped(session, [*active, last_seen < now - IDLE_SECONDS], page=page),
+        )
         stops: dict[str, list[int]] = {}
-        for key, idle, n in _grouped(
-            session,
-            [ours, Respondent.status == "active", real],
-            page=_current_page(dialect),
-            idle=quiet,
-        ):
-            if key is not None:
-                stops.setdefault(str(key), [0, 0])[int(idle)] += int(n)
+        for rows, idle in ((here, 0), (left, 1)):
+            for key, n in rows:
+                if key is not None:
+                    stops.setdefault(str(key), [0, 0])[idle] += int(n)
         complete = sum(n for (s, test, _), n in status.items() if s == "complete" and not test)
         median = _median_duration(session, ours, real, complete)
         quarters = _grouped(
@@ -229,6 +240,30 @@ def live_figures(
         at=now,
         zone=zone.key,
     )
+
+
+class LeftPages:
+    """Where dropped-out respondents stopped, per study, counted again only when their
+    number changed or after :data:`LEFT_PAGES_SECONDS` (one who returns and one who
+    leaves in the same minute would otherwise go unseen)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: weakref.WeakKeyDictionary[Fielding, tuple[int, float, list[Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(
+        self, fielding: Fielding, count: int, now: float, compute: Callable[[], list[Any]]
+    ) -> list[Any]:
+        with self._lock:
+            kept = self._kept.get(fielding)
+        if kept is not None and kept[0] == count and now - kept[1] < LEFT_PAGES_SECONDS:
+            return kept[2]
+        rows = compute()
+        with self._lock:
+            self._kept[fielding] = (count, now, rows)
+        return rows
 
 
 def _median_duration(session: Session, ours: Any, real: Any, n: int) -> float | None:
@@ -295,7 +330,7 @@ def _quota_figures(session: Session, fielding: Fielding) -> list[QuotaFigure]:
         select(Respondent.id).where(
             Respondent.study_id == fielding.study_id,
             Respondent.status == "complete",
-            _is_test() != false(),
+            Respondent.is_test == true(),
         )
     ).scalars()
     tests = _test_quota_cells(session, fielding, [int(r) for r in tested])
@@ -374,20 +409,27 @@ class QualityChecks:
 
 
 class _FreshFigures:
-    """Figures of each study kept for :data:`FRESH_SECONDS`, for every viewer."""
+    """Figures of each study kept for :data:`FRESH_SECONDS` (or twice the time they took,
+    on a study so big that they take longer), for every viewer."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._kept: weakref.WeakKeyDictionary[Fielding, FieldFigures] = weakref.WeakKeyDictionary()
+        self._kept: weakref.WeakKeyDictionary[Fielding, tuple[FieldFigures, float]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._left = LeftPages()
 
     def get(self, fielding: Fielding, max_age: float = FRESH_SECONDS) -> FieldFigures:
         with self._lock:
             kept = self._kept.get(fielding)
-        if kept is not None and time.time() - kept.at < max_age:
-            return kept
-        figures = live_figures(fielding)
+        if kept is not None and time.time() - kept[0].at < max(max_age, 2 * kept[1]) * (
+            max_age > 0
+        ):
+            return kept[0]
+        began = time.perf_counter()
+        figures = live_figures(fielding, left_pages=self._left)
         with self._lock:
-            self._kept[fielding] = figures
+            self._kept[fielding] = (figures, time.perf_counter() - began)
         return figures
 
 
