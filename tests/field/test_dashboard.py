@@ -357,3 +357,17 @@ def test_pages_of_dropped_out_respondents_are_counted_again_when_their_number_ch
     assert left() == [("band", 1), ("how_many", 1)]
     later = live_figures(fielding, now=NOW + LEFT_PAGES_SECONDS, zone=ZURICH, left_pages=kept)
     assert [(s.key, s.left) for s in later.dropoff] == [("task.1", 1), ("how_many", 1)]
+
+
+def test_the_console_time_zone_comes_from_the_environment_and_a_bad_one_is_ignored(
+    monkeypatch,
+) -> None:
+    from offerlab.field._dashboard import console_zone
+
+    monkeypatch.delenv("OFFERLAB_TIMEZONE", raising=False)
+    assert console_zone().key == "Europe/Zurich"
+    monkeypatch.setenv("OFFERLAB_TIMEZONE", "America/New_York")
+    assert console_zone().key == "America/New_York"
+    for bad in ("Mars/Olympus", "../../etc/passwd", "Europe", "UTC; DROP"):
+        monkeypatch.setenv("OFFERLAB_TIMEZONE", bad)
+        assert console_zone().key == "Europe/Zurich"

@@ -9,10 +9,15 @@ left out of every figure.
 **Bounded cost.** Every figure but the quality flags is one aggregate query on the
 respondents of the study (grouped counts, one ``ORDER BY … OFFSET`` for the median,
 completes per quarter hour for the days); no row of a respondent is loaded into
-Python. A quarter hour maps to exactly one local date (time zones move by multiples of
-15 minutes), so the days follow the console's time zone across daylight-saving changes
-without any time-zone arithmetic in SQL. Figures are shared by every viewer of a study
-for :data:`FRESH_SECONDS`, so ten people polling cost what one does.
+Python. The counts, the median and the days read the index ``ix_respondents_figures``
+alone (``is_test`` is a column for it, not only a key of the flags' JSON). The page a
+respondent is on is read from their page list, so the pages where respondents dropped
+out (a number that grows with the study) are counted again only when that number
+changes (:class:`LeftPages`); the ones in progress are few. A quarter hour maps to
+exactly one local date (time zones move by multiples of 15 minutes), so the days
+follow the console's time zone across daylight-saving changes without any time-zone
+arithmetic in SQL. Figures are shared by every viewer of a study for
+:data:`FRESH_SECONDS`, so ten people polling cost what one does.
 
 The quality flags need every answer and a logit fit (:func:`~offerlab.field._export.quality_flags`):
 they are computed in a background thread, never on a poll, and again only when
@@ -57,10 +62,14 @@ from offerlab.store import QuotaCell, Respondent, Submission
 __all__ = [
     "Dashboard",
     "FieldFigures",
+    "LeftPages",
+    "completes_chart",
+    "completes_per_day",
     "console_zone",
     "dashboard_routes",
     "dashboard_view",
     "live_figures",
+    "page_title",
 ]
 
 log = logging.getLogger(__name__)
@@ -90,7 +99,7 @@ def console_zone() -> ZoneInfo:
     name = os.environ.get("OFFERLAB_TIMEZONE", "").strip() or DEFAULT_ZONE
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         log.warning("OFFERLAB_TIMEZONE=%r is no time zone; using %s", name, DEFAULT_ZONE)
         return ZoneInfo(DEFAULT_ZONE)
 
