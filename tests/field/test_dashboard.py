@@ -371,3 +371,28 @@ def test_the_console_time_zone_comes_from_the_environment_and_a_bad_one_is_ignor
     for bad in ("Mars/Olympus", "../../etc/passwd", "Europe", "UTC; DROP"):
         monkeypatch.setenv("OFFERLAB_TIMEZONE", bad)
         assert console_zone().key == "Europe/Zurich"
+
+
+def test_the_figures_and_the_quality_check_take_no_write_lock(tmp_path) -> None:
+    """On SQLite a session of the engine begins IMMEDIATE (the write lock): the dashboard
+    and the quality check only read, and must not hold up respondents' submits."""
+    from sqlalchemy import event
+
+    from offerlab.field._export import quality_flags
+
+    fielding = tiny(f"sqlite:///{tmp_path / 'locks.db'}")
+    browser = Browser(client(fielding))
+    browser.enter("/s/tiny?pid=one")
+    browser.finish(QUALIFY)
+    begun: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        begun.append(statement)
+
+    event.listen(fielding.engine, "before_cursor_execute", seen)
+    try:
+        live_figures(fielding)
+        quality_flags(fielding)
+    finally:
+        event.remove(fielding.engine, "before_cursor_execute", seen)
+    assert begun and not any("IMMEDIATE" in s for s in begun), begun

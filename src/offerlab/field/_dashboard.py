@@ -198,7 +198,7 @@ def live_figures(
     real = Respondent.is_test == false()
     last_seen = func.coalesce(Respondent.shown_at, Respondent.started_at)
     quiet = case((last_seen < now - IDLE_SECONDS, 1), else_=0)
-    with Session(fielding.engine) as session:
+    with fielding.readers() as session:  # no write lock: submits go on meanwhile
         status: Counter[tuple[str, bool, int]] = Counter()
         active_quiet = case((Respondent.status == "active", quiet), else_=0)
         for name, test, idle, n in _grouped(
