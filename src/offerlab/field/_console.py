@@ -93,12 +93,15 @@ from offerlab.field._privacy import (
 from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
     MAX_MARKET_TEXT,
+    model_label,
+    page_texts,
     publish_simulator,
     published_simulators,
     run_simulator_fit,
+    scenario_routes,
     starter_market,
+    when_text,
 )
-from offerlab.models._by_name import decision_model_title
 from offerlab.report import json_for_html
 from offerlab.store import (
     AuditEvent,
@@ -954,6 +957,17 @@ class Console:
         viewers = await run_in_threadpool(self._viewers, row.id) if access.write else []
         if market_text is None:
             market_text = newest.market_yaml if newest else starter_market(fielding.study)
+        t = ConsoleTexts(self.language(request))
+        texts = None
+        if ready is not None:
+            texts = await run_in_threadpool(
+                page_texts,
+                fielding.study,
+                ready.payload,
+                t,
+                csrf=user.csrf,
+                api=f"/console/studies/{row.name}/scenarios",
+            )
         return self.page(
             request,
             "console_simulator.html",
@@ -967,9 +981,11 @@ class Console:
             simulator_script_src="/console/assets/simulator.js",
             market_text=market_text,
             model=model or (newest.model if newest else "mnl"),
-            models=[(m, decision_model_title(m)) for m in ("mnl", "lc", "hb")],
-            title_of=decision_model_title,
-            when=_when,
+            models=[(m, model_label(t, m)) for m in ("mnl", "lc", "hb")],
+            title_of=lambda m: model_label(t, m),
+            when=lambda at: when_text(at, t.language),
+            simulator_texts=texts,
+            study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
             error=error,
             viewers=viewers,
         )
@@ -1228,6 +1244,7 @@ def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bo
         Route("/console/studies/{study}/simulator", c.simulator, methods=["GET"]),
         Route("/console/studies/{study}/simulator", c.publish, methods=["POST"]),
         Route("/console/assets/simulator.js", c.simulator_script, methods=["GET"]),
+        *scenario_routes(c),
         Route("/console/studies/{study}/privacy", c.privacy, methods=["GET"]),
         Route("/console/studies/{study}/privacy/export", c.export_respondent, methods=["GET"]),
         Route("/console/studies/{study}/privacy/delete", c.delete_respondent, methods=["POST"]),
