@@ -28,6 +28,11 @@ route                                              method  who
                                                            (shared): the market simulator
 ``/console/studies/{study}/simulator``             POST    owner, analyst: publish one
 ``/console/assets/simulator.js``                   GET     anyone: the simulator's script
+``/console/studies/{study}/scenarios…``            GET/POST  readers: saved scenarios
+                                                           (field/_simulator.py)
+``/console/studies/{study}/report…``               GET     readers: the published report;
+                                                   POST    owner, analyst: publish a version
+                                                           (field/_publications.py)
 ``/console/studies/{study}/choices.csv``           GET     owner, analyst (also
                                                            ``choices.parquet``)
 ``/console/studies/{study}/answers.csv``           GET     owner, analyst
@@ -90,6 +95,7 @@ from offerlab.field._privacy import (
     purge_expired,
     set_retention,
 )
+from offerlab.field._publications import publication_routes
 from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
     MAX_MARKET_TEXT,
@@ -1245,6 +1251,7 @@ def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bo
         Route("/console/studies/{study}/simulator", c.publish, methods=["POST"]),
         Route("/console/assets/simulator.js", c.simulator_script, methods=["GET"]),
         *scenario_routes(c),
+        *publication_routes(c),
         Route("/console/studies/{study}/privacy", c.privacy, methods=["GET"]),
         Route("/console/studies/{study}/privacy/export", c.export_respondent, methods=["GET"]),
         Route("/console/studies/{study}/privacy/delete", c.delete_respondent, methods=["POST"]),
