@@ -54,12 +54,14 @@ from offerlab.store import PublicationFile, PublicationRow, StudyRow, User, reco
 __all__ = [
     "FORMATS",
     "Publication",
+    "Wording",
     "build_publication",
     "differences",
     "publication_file",
     "publication_routes",
     "publications_of",
     "start_publication",
+    "wording",
 ]
 
 FORMATS = {
@@ -347,10 +349,37 @@ def publication_file(
         ).scalar()
 
 
-def differences(new: Publication, old: Publication | None, t: ConsoleTexts) -> list[str]:
-    """What changed from ``old`` to ``new``, one short sentence each, in ``t``'s language."""
+@dataclass(frozen=True)
+class Wording:
+    """How a difference names things: the reader's language, the alternatives' names as
+    people read them (the none option's label), the currency of prices and profit."""
+
+    t: ConsoleTexts
+    names: dict[str, str]
+    currency: str
+
+    def name(self, alternative: str) -> str:
+        return self.names.get(alternative, alternative)
+
+    def money(self, x: float) -> str:
+        return f"{self.currency} {_amount(x)}".strip()
+
+
+def wording(study: Any, t: ConsoleTexts) -> Wording:
+    """The :class:`Wording` of a study's differences in ``t``'s language."""
+    none = study.tasks.none
+    names = {"none": study.text(none.label, t.language)} if none is not None else {}
+    price = study.price_attribute
+    return Wording(t, names, price.currency if price is not None else "")
+
+
+def differences(new: Publication, old: Publication | None, words: Wording) -> list[str]:
+    """What changed from ``old`` to ``new``, one short sentence each, in the reader's
+    language: model, data, recommendation (its headline), our share and profit, each
+    alternative's price and share."""
     if old is None:
         return []
+    t = words.t
     out: list[str] = []
     percent = _percent_format(t.language)
     if new.model != old.model:
@@ -364,7 +393,7 @@ def differences(new: Publication, old: Publication | None, t: ConsoleTexts) -> l
     before = old.summary.get("recommendation", {}).get(t.language)
     after = new.summary.get("recommendation", {}).get(t.language)
     if before is not None and after is not None and before != after:
-        out.append(t("pub_diff_recommendation", text=" ".join(after) or "–"))
+        out.append(t("pub_diff_recommendation", text=after[0] if after else "–"))
     if old.summary.get("recommended") != new.summary.get("recommended") and new.summary.get(
         "recommended"
     ):
@@ -377,29 +406,22 @@ def differences(new: Publication, old: Publication | None, t: ConsoleTexts) -> l
         if key == "share" and abs(b - a) >= SHARE_STEP:
             out.append(t("pub_diff_our_share", old=percent(a), new=percent(b)))
         if key == "profit" and abs(b - a) >= MONEY_STEP:
-            out.append(t("pub_diff_our_profit", old=_amount(a), new=_amount(b)))
+            out.append(t("pub_diff_our_profit", old=words.money(a), new=words.money(b)))
     alts_old = old.summary.get("alternatives", {})
     for name, now in new.summary.get("alternatives", {}).items():
-        was = alts_old.get(name)
+        was, shown = alts_old.get(name), words.name(name)
         if was is None:
-            out.append(t("pub_diff_new_alternative", name=name))
+            out.append(t("pub_diff_new_alternative", name=shown))
             continue
         if _moved(was.get("price"), now.get("price"), MONEY_STEP):
-            out.append(
-                t("pub_diff_price", name=name, old=_amount(was["price"]), new=_amount(now["price"]))
-            )
+            before, after = words.money(was["price"]), words.money(now["price"])
+            out.append(t("pub_diff_price", name=shown, old=before, new=after))
         if _moved(was.get("share"), now.get("share"), SHARE_STEP):
-            out.append(
-                t(
-                    "pub_diff_share",
-                    name=name,
-                    old=percent(was["share"]),
-                    new=percent(now["share"]),
-                )
-            )
+            before, after = percent(was["share"]), percent(now["share"])
+            out.append(t("pub_diff_share", name=shown, old=before, new=after))
     for name in alts_old:
         if name not in new.summary.get("alternatives", {}):
-            out.append(t("pub_diff_gone_alternative", name=name))
+            out.append(t("pub_diff_gone_alternative", name=words.name(name)))
     return out or [t("pub_diff_none")]
 
 
@@ -488,7 +510,7 @@ def publication_routes(console: Any) -> list[Route]:
             study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
             current=current,
             previous=previous,
-            changes=differences(current, previous, t) if current else [],
+            changes=differences(current, previous, wording(fielding.study, t)) if current else [],
             versions=[v for v in versions if v.status == "ready"],
             building=building if building and not building.stale else None,
             stale=building if building and building.stale else None,
