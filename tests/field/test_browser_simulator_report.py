@@ -274,6 +274,7 @@ def test_a_viewer_saves_a_scenario_reloads_compares_with_the_base_and_exports(
         with page.expect_download() as download:
             page.locator("#sim-export-png").click()
         assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        download.value.save_as(ARTIFACTS / "console_simulator_export_de.png")
         for lang, size in [("de", PHONE), ("fr", PHONE), ("fr", WIDE)]:
             other = _log_in(browser, base, "viewer@a.ch", problems, locale=f"{lang}-CH", **size)
             other.goto(f"{base}/console/studies/tiny/simulator")
