@@ -256,8 +256,8 @@ def test_a_viewer_saves_a_scenario_reloads_compares_with_the_base_and_exports(
             assert delta[name_de] == pytest.approx(dearer[name_de] - published[name_de], abs=1e-9)
         # the change is shown with its sign, in percentage points (random answers: either way)
         cell = page.locator("#sim-shares .bar[data-alternative='Ours'] .delta-share").inner_text()
-        sign = "+" if delta["Ours"] > 0 else "−"
-        assert re.fullmatch(re.escape(sign) + r"\d+\.\d Pp\.", cell), cell
+        sign = r"\+" if delta["Ours"] > 0 else "[−-]"  # the locale's minus sign
+        assert re.fullmatch(sign + r"\d+\.\d Pp\.", cell), cell
         assert abs(float(cell[1:-4])) == pytest.approx(100 * abs(delta["Ours"]), abs=0.051)
         _shots(page, "console_simulator_compare_de_1280")
         with page.expect_download() as download:

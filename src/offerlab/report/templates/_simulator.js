@@ -428,7 +428,8 @@
   }
   function drawPng() {
     var rows = document.querySelectorAll("#sim-shares .bar, #sim-ours .bar"), scale = 2;
-    var width = 900, rowH = 34, top = 70, height = top + rowH * rows.length + 30;
+    var width = 1000, rowH = 34, top = 90, height = top + rowH * rows.length + 30;
+    var moneyKey = D.costs ? "profit" : "revenue";
     var canvas = document.createElement("canvas");
     canvas.width = width * scale; canvas.height = height * scale;
     var g = canvas.getContext("2d");
@@ -437,7 +438,10 @@
     g.fillStyle = "#1a202c"; g.font = "bold 18px sans-serif";
     g.fillText(T.title || "", 16, 30);
     g.font = "13px sans-serif"; g.fillStyle = "#4a5568";
-    g.fillText(T.scenario_label || "", 16, 52);
+    g.fillText((T.scenario_label || "") + (baseState ? "  –  " + (T.compare_label || "") : ""), 16, 52);
+    g.fillText(T.share, 630, 80);
+    g.fillText(D.costs ? T.profit : T.revenue, 720, 80);
+    if (baseState) { g.fillText("±", 880, 80); }
     rows.forEach(function (row, i) {
       var y = top + i * rowH, share = Number(row.getAttribute("data-share"));
       var name = row.querySelector(".name").textContent;
@@ -450,8 +454,10 @@
       if (lo !== null) { g.fillStyle = "#1a202c"; g.fillRect(260 + 360 * Number(lo), y + 14, 360 * (Number(hi) - Number(lo)), 2); }
       g.fillStyle = "#1a202c"; g.font = "14px sans-serif";
       g.fillText(percent(share), 630, y + 20);
-      var profit = row.getAttribute("data-profit") || row.getAttribute("data-revenue");
-      if (profit !== null) { g.fillText(money(Number(profit)), 720, y + 20); }
+      var amount = row.getAttribute("data-" + moneyKey);
+      if (amount !== null) { g.fillText(money(Number(amount)), 720, y + 20); }
+      var ds = row.getAttribute("data-delta-share");
+      if (ds !== null) { g.fillText(points(Number(ds)), 880, y + 20); }
     });
     return canvas;
   }
@@ -550,6 +556,7 @@
     });
     document.getElementById("sim-compare").addEventListener("change", function (event) {
       baseState = stateOf(event.target.value);
+      T.compare_label = event.target.options[event.target.selectedIndex].textContent;
       render();
     });
     loadList();
