@@ -33,8 +33,8 @@ def _publish(c, market: str = MARKET, model: str = "mnl"):
     )
 
 
-def test_an_analyst_publishes_versions_a_shared_viewer_reads_in_german(tmp_path) -> None:
-    fielding, _ = _setup(f"sqlite:///{tmp_path / 'publish.db'}")
+def test_an_analyst_publishes_versions_a_shared_viewer_reads_in_german(database_url) -> None:
+    fielding, _ = _setup(database_url)  # SQLite and PostgreSQL (the files are bytea there)
     _complete(fielding, 0, 30)
     analyst = client(fielding)
     _login(analyst, "analyst@a.ch")
@@ -113,8 +113,8 @@ def _simulator_published(fielding, c) -> None:
     assert r.status_code == 303
 
 
-def test_scenarios_are_saved_per_study_checked_and_exported_formula_safe(tmp_path) -> None:
-    fielding, _ = _setup(f"sqlite:///{tmp_path / 'scenarios.db'}")
+def test_scenarios_are_saved_per_study_checked_and_exported_formula_safe(database_url) -> None:
+    fielding, _ = _setup(database_url)
     _complete(fielding, 0, 20)
     analyst = client(fielding)
     _login(analyst, "analyst@a.ch")

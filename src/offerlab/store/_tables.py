@@ -324,7 +324,7 @@ class PublicationFile(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
     language: Mapped[str] = mapped_column(String(2))
-    format: Mapped[str] = mapped_column(String(8))
+    format: Mapped[str] = mapped_column(String(16))
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (

@@ -70,7 +70,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("publication_id", sa.Integer(), nullable=False),
         sa.Column("language", sa.String(length=2), nullable=False),
-        sa.Column("format", sa.String(length=8), nullable=False),
+        sa.Column("format", sa.String(length=16), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["publication_id"], ["publications.id"],
