@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -78,6 +79,9 @@ SHARE_STEP = 0.0005
 MONEY_STEP = 0.005
 
 log = logging.getLogger("offerlab.console")
+#: One build at a time per process: a build fits models and draws figures, and the
+#: server's cores answer respondents too. Later builds wait (their page says "building").
+_ONE_BUILD = threading.Lock()
 
 
 class PublicationError(OfferlabError):
@@ -172,6 +176,11 @@ def start_publication(
 
 def build_publication(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> None:
     """Fit, build the report in every console language and store it (or why not)."""
+    with _ONE_BUILD:
+        _build(fielding, row_id, model, spec)
+
+
+def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> None:
     from offerlab.report._excel import write_excel
     from offerlab.report._html import build_report, write_html
     from offerlab.report._pdf import write_pdf
