@@ -6,6 +6,8 @@ Screenshots (390x844 and 1280x800, de and fr browsers) go to tests/artifacts/bro
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from _respondent import client
 from _server import running
@@ -13,6 +15,7 @@ from test_browser import ARGS, ARTIFACTS, CHROMIUM, _needs_browser, _open_tiny_i
 from test_output_encoding import BREAKOUT, COMMENT, SEPARATOR, publish_hostile_simulator
 
 from offerlab.field import create_app
+from offerlab.field._console_texts import console_catalogue
 
 pytestmark = pytest.mark.browser
 
@@ -61,12 +64,18 @@ def test_a_hostile_market_file_is_shown_as_text_and_the_simulator_works(tmp_path
             bars = page.locator("#sim-shares .bar")
             shown = [bars.nth(i).get_attribute("data-alternative") for i in range(bars.count())]
             assert shown[:3] == [BREAKOUT, COMMENT, SEPARATOR]
+            ours = console_catalogue()["sim_js_ours"][locale[:2]]  # " (unser Angebot)"
             names = page.locator("#sim-shares .bar .name").all_inner_texts()
-            assert names[0] == BREAKOUT + " (ours)"
+            assert names[0] == BREAKOUT + ours
             cards = page.locator("#sim-offers .sim-offer h3").all_inner_texts()
-            assert cards[0].strip() == BREAKOUT + " (ours)" and cards[1].strip() == COMMENT
+            assert cards[0].strip() == BREAKOUT + ours and cards[1].strip() == COMMENT
             labels = page.locator("#sim-offers .sim-offer").first.locator("option")
-            assert labels.all_inner_texts() == ["Red </script><h1>y</h1>", "Blue <!--<script>"]
+            # the study's labels in the page's language (French: the hostile English ones)
+            study, lang = fielding.study, locale[:2]
+            expected = [study.level_label("colour", i, lang) for i in range(2)]
+            assert labels.all_inner_texts() == expected
+            if lang == "fr":
+                assert expected == ["Red </script><h1>y</h1>", "Blue <!--<script>"]
             # the simulator still reacts (random respondents: the direction is the fit's)
             before = float(bars.first.get_attribute("data-share"))
             price = page.locator("#sim-offers .sim-offer").first.locator("input[type=number]")
@@ -75,7 +84,7 @@ def test_a_hostile_market_file_is_shown_as_text_and_the_simulator_works(tmp_path
             after = float(page.locator("#sim-shares .bar").first.get_attribute("data-share"))
             assert abs(after - before) > 1e-6
             total = page.locator("#sim-total").inner_text()
-            assert total == "100.0%"
+            assert re.fullmatch(r"100[.,]0\s?%", total), total  # de-CH 100.0%, fr-CH 100,0 %
             page.screenshot(
                 path=str(ARTIFACTS / f"hostile_simulator_{locale}_{size[0]}.png"), full_page=True
             )

@@ -484,7 +484,7 @@ def _published(fielding, model: str, respondents: int = 30) -> tuple[str, dict]:
 def test_an_hb_simulator_carries_every_respondent_in_every_uncertainty_draw(tmp_path) -> None:
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'hb.db'}")
     page, payload = _published(fielding, "hb")
-    assert "Hierarchical Bayes: 2 chains x 4000 iterations on the 30 completed" in page
+    assert "Hierarchical Bayes model (individual) on the 30 completed" in page
     draws = payload["draws"]
     assert (draws["n"], draws["rows"]) == (200, 30)  # 6,000 rows: no subsample needed
     assert abs(sum(draws["weights"]) - 1) < 1e-12 and abs(sum(payload["weights"]) - 1) < 1e-12

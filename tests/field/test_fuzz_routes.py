@@ -113,6 +113,10 @@ def test_every_route_survives_fuzzed_requests(tmp_path) -> None:
         "invitation": [token],
         "what": ["answers.csv", "choices.csv", "choices.parquet", "respondents.csv"],
         "member": [str(i) for i in _membership_ids(fielding)],
+        "scenario": ["1"],
+        "version": ["1"],
+        "language": ["de", "fr", "it", "en"],
+        "file": ["report.html", "report.pdf", "report.xlsx"],
     }
     unknown = {p for r in routes for p in r.param_convertors if p not in known}
     assert not unknown, f"give the fuzzer real values for path parameters {unknown}"

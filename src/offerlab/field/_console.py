@@ -30,6 +30,11 @@ route                                              method  who
 ``/console/assets/simulator.js``                   GET     anyone: the simulator's script
 ``/console/studies/{study}/dashboard.json``        GET     owner, analyst: live figures
 ``/console/assets/dashboard.js``                   GET     anyone: the dashboard's script
+``/console/studies/{study}/scenarios…``            GET/POST  readers: saved scenarios
+                                                           (field/_simulator.py)
+``/console/studies/{study}/report…``               GET     readers: the published report;
+                                                   POST    owner, analyst: publish a version
+                                                           (field/_publications.py)
 ``/console/studies/{study}/choices.csv``           GET     owner, analyst (also
                                                            ``choices.parquet``)
 ``/console/studies/{study}/answers.csv``           GET     owner, analyst
@@ -91,15 +96,19 @@ from offerlab.field._privacy import (
     purge_expired,
     set_retention,
 )
+from offerlab.field._publications import publication_routes
 from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
     MAX_MARKET_TEXT,
+    model_label,
+    page_texts,
     publish_simulator,
     published_simulators,
     run_simulator_fit,
+    scenario_routes,
     starter_market,
+    when_text,
 )
-from offerlab.models._by_name import decision_model_title
 from offerlab.report import json_for_html
 from offerlab.store import (
     AuditEvent,
@@ -958,6 +967,17 @@ class Console:
         viewers = await run_in_threadpool(self._viewers, row.id) if access.write else []
         if market_text is None:
             market_text = newest.market_yaml if newest else starter_market(fielding.study)
+        t = ConsoleTexts(self.language(request))
+        texts = None
+        if ready is not None:
+            texts = await run_in_threadpool(
+                page_texts,
+                fielding.study,
+                ready.payload,
+                t,
+                csrf=user.csrf,
+                api=f"/console/studies/{row.name}/scenarios",
+            )
         return self.page(
             request,
             "console_simulator.html",
@@ -971,9 +991,11 @@ class Console:
             simulator_script_src="/console/assets/simulator.js",
             market_text=market_text,
             model=model or (newest.model if newest else "mnl"),
-            models=[(m, decision_model_title(m)) for m in ("mnl", "lc", "hb")],
-            title_of=decision_model_title,
-            when=_when,
+            models=[(m, model_label(t, m)) for m in ("mnl", "lc", "hb")],
+            title_of=lambda m: model_label(t, m),
+            when=lambda at: when_text(at, t.language),
+            simulator_texts=texts,
+            study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
             error=error,
             viewers=viewers,
         )
@@ -1146,6 +1168,8 @@ def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bo
         Route("/console/studies/{study}/simulator", c.simulator, methods=["GET"]),
         Route("/console/studies/{study}/simulator", c.publish, methods=["POST"]),
         Route("/console/assets/simulator.js", c.simulator_script, methods=["GET"]),
+        *scenario_routes(c),
+        *publication_routes(c),
         Route("/console/studies/{study}/privacy", c.privacy, methods=["GET"]),
         Route("/console/studies/{study}/privacy/export", c.export_respondent, methods=["GET"]),
         Route("/console/studies/{study}/privacy/delete", c.delete_respondent, methods=["POST"]),

@@ -7,39 +7,64 @@ status quo). The fit runs after the response (a background task); its row in the
 :func:`~offerlab.report._html.simulator_data` the HTML report embeds, with the
 intervals' draws) or to ``failed`` with the reason. Viewers the study is shared with
 open the newest ready simulator; nothing is refitted when they do.
+
+On the page, anyone who may read the study saves named scenarios (which offers are in
+the market, with which levels, and the segment looked at), compares the offers on screen
+with a base case, and exports the table as CSV (written here, formula-safe) or PNG.
+The page's words and the study's labels come in the reader's language
+(:func:`page_texts`); the script's numbers do not depend on it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import time
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import yaml
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
 
-from offerlab.data import ChoiceData
+from offerlab.data import ChoiceData, write_csv
 from offerlab.decide import Costs, MarketSpec, parse_market, simulator_for
 from offerlab.exceptions import OfferlabError, OfferlabWarning
+from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._export import choice_data
 from offerlab.field._service import Fielding
 from offerlab.models._by_name import DECISION_MODELS, fit_decision_model
 from offerlab.report import json_for_html
 from offerlab.report._html import simulator_data
 from offerlab.simulate._shares import offer_warnings
-from offerlab.store import SimulatorRow, StudyRow, record_event
+from offerlab.store import ScenarioRow, SimulatorRow, StudyRow, User, record_event
 from offerlab.study import CategoricalAttribute, Study
 
 __all__ = [
+    "LOCALES",
     "MAX_MARKET_TEXT",
     "PublishedSimulator",
+    "ScenarioError",
+    "delete_scenario",
+    "model_label",
+    "page_texts",
     "publish_simulator",
     "published_simulators",
     "run_simulator_fit",
+    "save_scenario",
+    "scenario_csv",
+    "scenario_routes",
+    "scenarios_of",
     "starter_market",
+    "when_text",
 ]
 
 MAX_MARKET_TEXT = 64 * 1024
@@ -49,6 +74,13 @@ STALE_AFTER = 3600.0
 #: threaded server process).
 HB_OPTIONS = {"burn_in": 2000, "iterations": 2000, "chains": 2, "n_jobs": 1}
 UNCERTAINTY_DRAWS = 200
+MAX_SCENARIO_NAME = 80
+MAX_SCENARIO_TEXT = 16 * 1024
+MAX_SCENARIOS = 200
+MAX_EXPORT_TEXT = 64 * 1024
+MAX_EXPORT_ROWS = 100
+#: Locale of the page's numbers per console language (Swiss conventions).
+LOCALES = {"de": "de-CH", "fr": "fr-CH", "it": "it-CH", "en": "en-GB"}
 
 log = logging.getLogger("offerlab.console")
 
@@ -171,6 +203,7 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
             language = "en" if "en" in study.languages else study.languages[0]
             costs = Costs.from_spec(spec)
             payload = simulator_data(sim, market, results.coding, language, costs=costs)
+            payload["segments"] = segment_rows(sim, payload)
         notes = [str(w.message) for w in caught if issubclass(w.category, OfferlabWarning)]
         notes += [
             line for o in spec.file.offers for line in offer_warnings(study, o.name, o.levels())
@@ -229,3 +262,431 @@ def published_simulators(
                 ready = item
                 break
         return ready, newest
+
+
+def segment_rows(sim: Any, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The segment of each row of the page's data (latent classes), or None.
+
+    The page's segment filter keeps one segment's rows and renormalises their weights,
+    as :meth:`~offerlab.decide.MarketSimulator.shares` does with ``by_segment``; so the
+    codes are given only when the page has every population row and the draws' rows
+    carry their segments too (otherwise the intervals would be the whole market's)."""
+    population = sim.population
+    if population.segments is None or len(payload["weights"]) != population.n_rows:
+        return None
+    labels = [str(label) for label in sim.segment_labels]
+    code = {label: g for g, label in enumerate(labels)}
+    draw_rows = None
+    draws = payload.get("draws")
+    if draws is not None:
+        try:
+            segments = population.draw_segments(int(draws["rows"]))
+        except OfferlabError:
+            return None
+        if segments is None:
+            return None
+        draw_rows = [code[str(s)] for s in segments.tolist()]
+    return {
+        "labels": labels,
+        "rows": [code[str(s)] for s in population.segments.tolist()],
+        "draw_rows": draw_rows,
+    }
+
+
+# -- the page in the reader's language ------------------------------------------------------
+
+#: Dates as people in each language write them, in the team's time zone.
+_DATE_SHAPES = {
+    "de": "%d.%m.%Y, %H:%M",
+    "fr": "%d/%m/%Y %H:%M",
+    "it": "%d/%m/%Y, %H:%M",
+    "en": "%d %b %Y, %H:%M",
+}
+_ZONE = "Europe/Zurich"
+
+
+def when_text(at: float | None, language: str) -> str:
+    """A moment as a local date and time (Swiss time), "–" for none."""
+    if at is None:
+        return "–"
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromtimestamp(at, ZoneInfo(_ZONE))
+    return moment.strftime(_DATE_SHAPES.get(language, _DATE_SHAPES["en"]))
+
+
+def model_label(t: ConsoleTexts, model: str) -> str:
+    """The model in words a business unit reads."""
+    return t(f"sim_model_{model}") if model in DECISION_MODELS else model
+
+
+def page_texts(study: Study, payload: str, t: ConsoleTexts, **extra: str) -> str:
+    """The script's words and the study's labels in ``t``'s language, as page JSON.
+
+    The labels follow the order of the stored page data (numeric levels sorted by
+    value); ``extra`` adds the console's endpoints and the form token."""
+    language = t.language
+    data = json.loads(payload)
+    attributes = {}
+    for entry in data["attributes"]:
+        attr = study.attribute(entry["name"])
+        values = [study.level_value(attr.name, i) for i in range(len(attr.level_names))]
+        order = (
+            list(range(len(values)))
+            if isinstance(attr, CategoricalAttribute)
+            else [int(i) for i in np.argsort(np.asarray(values, dtype=float))]
+        )
+        attributes[attr.name] = {
+            "label": study.text(attr.label, language),
+            "labels": [study.level_label(attr.name, i, language) for i in order],
+        }
+    fixed = {}
+    none = study.tasks.none
+    for entry in data["fixed"]:
+        if none is not None and entry["name"] == "none":  # a market's name of "none of these"
+            fixed[entry["name"]] = study.text(none.label, language)
+    words = {
+        key[len("sim_js_") :]: t(key)
+        for key in (
+            "sim_js_share", "sim_js_interval", "sim_js_interval_note", "sim_js_revenue",
+            "sim_js_margin", "sim_js_profit", "sim_js_ours", "sim_js_not_in_market",
+            "sim_js_together", "sim_js_in_market", "sim_js_never_shown", "sim_js_point_only",
+            "sim_js_slider", "sim_js_delta_share", "sim_js_delta_money", "sim_js_delta_revenue",
+            "sim_js_points", "sim_js_whole_market", "sim_js_segment", "sim_js_scenario_saved",
+            "sim_js_scenario_loaded", "sim_js_scenario_deleted", "sim_js_scenario_needs_name",
+            "sim_js_scenario_failed",
+        )
+    }  # fmt: skip
+    return json_for_html(
+        {
+            **words,
+            "locale": LOCALES.get(language, "en-GB"),
+            "no_comparison": t("sim_no_comparison"),
+            "published_market": t("sim_published_market"),
+            "title": f"{t('sim_title')}: {study.text(study.title, language) or study.name}",
+            "attributes": attributes,
+            "fixed": fixed,
+            **extra,
+        }
+    )
+
+
+# -- named scenarios ------------------------------------------------------------------------
+
+
+class ScenarioError(OfferlabError):
+    """A scenario refused: ``key`` and ``values`` of its message in the console catalogue."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+    def text(self, t: ConsoleTexts) -> str:
+        return t(self.key, **self.values)
+
+
+def scenarios_of(engine: Engine, study_id: int) -> list[dict[str, Any]]:
+    """The study's saved scenarios, oldest first: id, name, state, who saved it and when."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(ScenarioRow, User.email)
+            .outerjoin(User, User.id == ScenarioRow.created_by)
+            .where(ScenarioRow.study_id == study_id)
+            .order_by(ScenarioRow.created_at, ScenarioRow.id)
+        ).all()
+        return [
+            {
+                "id": row.id,
+                "name": row.name,
+                "state": json.loads(row.state),
+                "by": email or "",
+                "at": row.created_at,
+            }
+            for row, email in rows
+        ]
+
+
+def checked_state(text: str, payload: str) -> dict[str, Any]:
+    """A scenario's state from the page, checked against the published simulator's data.
+
+    Raises
+    ------
+    ScenarioError
+        Not JSON, too long, or an offer, attribute, level or segment the simulator
+        does not have (the message names it).
+    """
+
+    def refuse(problem: str) -> ScenarioError:
+        return ScenarioError("sim_err_state", problem=problem[:200])
+
+    if len(text) > MAX_SCENARIO_TEXT:
+        raise refuse(f"longer than {MAX_SCENARIO_TEXT // 1024} KiB")
+    try:
+        state = json.loads(text)
+    except ValueError:
+        raise refuse("not JSON") from None
+    if not isinstance(state, dict):
+        raise refuse("not an object")
+    data = json.loads(payload)
+    attributes = {a["name"]: a for a in data["attributes"]}
+    offers = {o["name"] for o in data["offers"]}
+    fixed = {f["name"] for f in data["fixed"]}
+    segments = (data.get("segments") or {}).get("labels") or []
+    out: dict[str, Any] = {"offers": {}, "fixed": {}, "segment": None}
+    given = state.get("offers", {})
+    if not isinstance(given, dict):
+        raise refuse("offers is not an object")
+    for name, offer in given.items():
+        if name not in offers or not isinstance(offer, dict):
+            raise refuse(f"no offer named {name!r}")
+        levels = offer.get("levels", {})
+        if not isinstance(levels, dict):
+            raise refuse(f"{name}: levels is not an object")
+        out["offers"][name] = {"on": offer.get("on") is not False, "levels": {}}
+        for attribute, value in levels.items():
+            entry = attributes.get(attribute)
+            if entry is None:
+                raise refuse(f"{name}: no attribute named {attribute!r}")
+            out["offers"][name]["levels"][attribute] = _level(name, entry, value, refuse)
+    given_fixed = state.get("fixed", {})
+    if not isinstance(given_fixed, dict) or not set(given_fixed) <= fixed:
+        raise refuse("fixed names an alternative the simulator does not have")
+    out["fixed"] = {name: on is not False for name, on in given_fixed.items()}
+    segment = state.get("segment")
+    if segment is not None and segment not in segments:
+        raise refuse(f"no segment {str(segment)[:40]!r}")
+    out["segment"] = segment
+    return out
+
+
+def _level(offer: str, entry: dict[str, Any], value: object, refuse: Any) -> object:
+    if entry["kind"] == "categorical":
+        if value not in entry["levels"]:
+            raise refuse(f"{offer}: {entry['name']} has no level {str(value)[:40]!r}")
+        return value
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    low, high = min(entry["levels"]), max(entry["levels"])
+    if number is None or not math.isfinite(number) or not low <= number <= high:
+        raise refuse(f"{offer}: {entry['name']} must be a number from {low:g} to {high:g}")
+    return number
+
+
+def save_scenario(
+    engine: Engine, study_id: int, user_id: int, name: str, state: dict[str, Any]
+) -> int:
+    """Store a checked scenario under ``name`` (a new name, or one the user saved: then it
+    is replaced); its id."""
+    name = " ".join(name.split())
+    if not 0 < len(name) <= MAX_SCENARIO_NAME:
+        raise ScenarioError("sim_err_name")
+    with Session(engine) as session, session.begin():
+        row = session.execute(
+            select(ScenarioRow).where(ScenarioRow.study_id == study_id, ScenarioRow.name == name)
+        ).scalar()
+        if row is not None and row.created_by != user_id:
+            raise ScenarioError("sim_err_taken", name=name)
+        if row is None:
+            count = session.execute(
+                select(func.count()).where(ScenarioRow.study_id == study_id)
+            ).scalar_one()
+            if count >= MAX_SCENARIOS:
+                raise ScenarioError("sim_err_too_many", n=count)
+            row = ScenarioRow(study_id=study_id, name=name, created_by=user_id)
+            session.add(row)
+        row.created_at = time.time()
+        row.state = json.dumps(state, ensure_ascii=False, sort_keys=True)
+        session.flush()
+        record_event(
+            session,
+            "scenario.save",
+            user_id=user_id,
+            venture_id=session.get_one(StudyRow, study_id).venture_id,
+            study_id=study_id,
+            detail={"name": name},
+        )
+        return row.id
+
+
+def delete_scenario(
+    engine: Engine, study_id: int, scenario_id: int, user_id: int, may_write: bool
+) -> bool:
+    """Delete a scenario (its author, or an owner or analyst of the study); False if the
+    study has no such scenario."""
+    with Session(engine) as session, session.begin():
+        row = session.get(ScenarioRow, scenario_id)
+        if row is None or row.study_id != study_id:
+            return False
+        if row.created_by != user_id and not may_write:
+            raise ScenarioError("sim_err_not_yours")
+        record_event(
+            session,
+            "scenario.delete",
+            user_id=user_id,
+            venture_id=session.get_one(StudyRow, study_id).venture_id,
+            study_id=study_id,
+            detail={"name": row.name},
+        )
+        session.delete(row)
+        return True
+
+
+#: The page's row fields an export carries, and the catalogue key of each column.
+_EXPORT_COLUMNS = (
+    ("share", "sim_js_share", None),
+    ("lower", "sim_js_share", "sim_csv_lower"),
+    ("upper", "sim_js_share", "sim_csv_upper"),
+    ("revenue", "sim_js_revenue", None),
+    ("revenue_lower", "sim_js_revenue", "sim_csv_lower"),
+    ("revenue_upper", "sim_js_revenue", "sim_csv_upper"),
+    ("margin", "sim_js_margin", None),
+    ("profit", "sim_js_profit", None),
+    ("profit_lower", "sim_js_profit", "sim_csv_lower"),
+    ("profit_upper", "sim_js_profit", "sim_csv_upper"),
+    ("delta_share", "sim_js_delta_share", None),
+    ("delta_profit", "sim_js_delta_money", None),
+    ("delta_revenue", "sim_js_delta_revenue", None),
+)
+
+
+def scenario_csv(rows_text: str, scenario: str, t: ConsoleTexts) -> str:
+    """The simulator's table as the page shows it, as a CSV for people (column names in
+    ``t``'s language, every text cell formula-safe, empty columns left out).
+
+    Raises
+    ------
+    OfferlabError
+        Rows that are not a list of at most 100 objects with a name and numbers.
+    """
+    if len(rows_text) > MAX_EXPORT_TEXT:
+        raise OfferlabError(f"the table is longer than {MAX_EXPORT_TEXT // 1024} KiB")
+    try:
+        rows = json.loads(rows_text)
+    except ValueError:
+        raise OfferlabError("the table is not JSON") from None
+    if not isinstance(rows, list) or not 0 < len(rows) <= MAX_EXPORT_ROWS:
+        raise OfferlabError(f"the table has 1 to {MAX_EXPORT_ROWS} rows")
+    records = []
+    for row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("alternative"), str):
+            raise OfferlabError("every row names its alternative")
+        record: dict[str, Any] = {"alternative": row["alternative"][:200]}
+        for field, _, _ in _EXPORT_COLUMNS:
+            value = row.get(field)
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if value is not None and not (ok and math.isfinite(value)):
+                raise OfferlabError(f"{field} is not a number")
+            record[field] = value
+        records.append(record)
+    frame = pd.DataFrame.from_records(records).dropna(axis=1, how="all")
+    frame["alternative"] = frame["alternative"].replace("(our offers)", t("sim_js_together"))
+    names = {"alternative": t("sim_csv_alternative")}
+    for field, key, bound in _EXPORT_COLUMNS:
+        names[field] = t(bound, what=t(key)) if bound else t(key)
+    frame = frame.rename(columns=names)
+    frame.insert(0, t("sim_csv_scenario"), scenario[:MAX_SCENARIO_NAME])
+    return write_csv(frame) or ""
+
+
+# -- the scenario endpoints (the console registers them) -------------------------------------
+
+
+def scenario_routes(console: Any) -> list[Route]:
+    """``/console/studies/{study}/scenarios``: GET the list (JSON), POST a new one (name,
+    state; JSON answer), ``…/{id}/delete`` POST, ``…/export.csv`` POST (the table on
+    screen). Anyone who may read the study; every POST carries the session's CSRF token."""
+    base = "/console/studies/{study}/scenarios"
+
+    async def reader(request: Request) -> tuple[Any, Fielding, StudyRow] | Response:
+        found = await console._get_for_study(request, write=False)
+        if isinstance(found, RedirectResponse):
+            return JSONResponse({"error": "log in first"}, status_code=403)
+        return found
+
+    async def poster(request: Request) -> tuple[Any, dict[str, str], Fielding, StudyRow] | Response:
+        checked = await console._post_user(request, max_body=MAX_EXPORT_TEXT + 8 * 1024)
+        if isinstance(checked, Response):
+            return checked
+        user, form = checked
+        found = await console._study_for(request, user, write=False)
+        if isinstance(found, Response):
+            return found
+        return user, form, *found
+
+    async def listing(request: Request) -> Response:
+        found = await reader(request)
+        if isinstance(found, Response):
+            return found
+        _, _, row = found
+        items = await run_in_threadpool(scenarios_of, console.engine, row.id)
+        return JSONResponse({"scenarios": items})
+
+    async def save(request: Request) -> Response:
+        found = await poster(request)
+        if isinstance(found, Response):
+            return found
+        user, form, _, row = found
+        t = ConsoleTexts(console.language(request))
+        ready, _ = await run_in_threadpool(published_simulators, console.engine, row.id)
+        if ready is None:
+            return JSONResponse({"error": t("sim_none")}, status_code=409)
+
+        def store() -> int:
+            state = checked_state(form.get("state", ""), ready.payload)
+            return save_scenario(console.engine, row.id, user.id, form.get("name", ""), state)
+
+        try:
+            scenario_id = await run_in_threadpool(store)
+        except ScenarioError as error:
+            return JSONResponse({"error": error.text(t)}, status_code=422)
+        return JSONResponse({"id": scenario_id})
+
+    async def delete(request: Request) -> Response:
+        found = await poster(request)
+        if isinstance(found, Response):
+            return found
+        user, _, _, row = found
+        t = ConsoleTexts(console.language(request))
+        access = (await run_in_threadpool(console._access, user.id, row.name))[1]
+        try:
+            done = await run_in_threadpool(
+                delete_scenario,
+                console.engine,
+                row.id,
+                request.path_params["scenario"],
+                user.id,
+                access.write,
+            )
+        except ScenarioError as error:
+            return JSONResponse({"error": error.text(t)}, status_code=403)
+        if not done:
+            return JSONResponse({"error": "no such scenario"}, status_code=404)
+        return JSONResponse({"deleted": True})
+
+    async def export(request: Request) -> Response:
+        found = await poster(request)
+        if isinstance(found, Response):
+            return found
+        user, form, _, row = found
+        t = ConsoleTexts(console.language(request))
+        try:
+            text = scenario_csv(form.get("rows", ""), form.get("name", ""), t)
+        except OfferlabError as error:
+            return PlainTextResponse(str(error), status_code=422)
+        await run_in_threadpool(
+            console._record, "study.download", user.id, row, {"what": "scenario.csv"}
+        )
+        name = f"{row.name}_scenario.csv"
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    return [
+        Route(base, listing, methods=["GET"]),
+        Route(base, save, methods=["POST"]),
+        Route(base + "/export.csv", export, methods=["POST"]),
+        Route(base + "/{scenario:id}/delete", delete, methods=["POST"]),
+    ]

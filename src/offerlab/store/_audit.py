@@ -27,6 +27,9 @@ AUDIT_ACTIONS = frozenset(
         "study.unshare",
         "study.download",  # detail: {"what": "answers.csv"}
         "simulator.publish",
+        "report.publish",  # detail: {"version": n, "model": ...}
+        "scenario.save",  # detail: {"name": ...}
+        "scenario.delete",
         "member.add",
         "member.remove",
         "member.role",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -32,8 +33,11 @@ __all__ = [
     "Invitation",
     "LoginFailure",
     "Membership",
+    "PublicationFile",
+    "PublicationRow",
     "QuotaCell",
     "Respondent",
+    "ScenarioRow",
     "SimulatorRow",
     "StudyRow",
     "StudyShare",
@@ -277,6 +281,72 @@ class SimulatorRow(Base):
         CheckConstraint("status IN ('fitting', 'ready', 'failed')", name="status"),
         CheckConstraint("model IN ('mnl', 'lc', 'hb')", name="model"),
         Index("ix_simulators_study_id_created_at", "study_id", "created_at"),
+    )
+
+
+class ScenarioRow(Base):
+    """A named scenario of a study's simulator: which offers are in the market, with which
+    levels, and the segment looked at (``state``, JSON). Names are unique per study."""
+
+    __tablename__ = "scenarios"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    state: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("study_id", "name", name="uq_scenarios_name"),)
+
+
+class PublicationRow(Base):
+    """One published version of a study's decision report, and what it was built from.
+
+    Written as ``building`` (``step`` says how far), then ``ready`` (its files in
+    ``publication_files``, its key figures in ``summary``) or ``failed`` (``message``).
+    """
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    model: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    step: Mapped[str] = mapped_column(String(40), default="")
+    market_yaml: Mapped[str] = mapped_column(Text)
+    respondents: Mapped[int] = mapped_column(Integer, default=0)
+    data_hash: Mapped[str] = mapped_column(String(64), default="")
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        CheckConstraint("status IN ('building', 'ready', 'failed')", name="status"),
+        UniqueConstraint("study_id", "version", name="uq_publications_version"),
+    )
+
+
+class PublicationFile(Base):
+    """A file of a publication: the report in one language as html, pdf or xlsx."""
+
+    __tablename__ = "publication_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(2))
+    format: Mapped[str] = mapped_column(String(16))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        UniqueConstraint("publication_id", "language", "format", name="uq_publication_files_file"),
     )
 
 

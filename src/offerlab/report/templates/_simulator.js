@@ -7,9 +7,45 @@
   // (numpy's default linear quantile), as MarketSimulator.shares does.
   var D = JSON.parse(document.getElementById("simulator-data").textContent);
   var W = D.draws || null;
+  // The page's words and the study's labels in the reader's language (the console writes
+  // them into #simulator-texts); English defaults where a page has none.
+  var T = {
+    locale: "en", share: "share", interval: "{p}% interval", revenue: "revenue per person",
+    margin: "margin per sale", profit: "profit per person", ours: " (ours)",
+    not_in_market: "not in the market", together: "Our offers together", in_market: "in the market",
+    never_shown: "The study never showed this combination: a guess from main effects.",
+    point_only: "Point estimates (the fit gives no uncertainty draws).", slider: "(slider)",
+    revenue_short: "revenue", margin_short: "margin", profit_short: "profit",
+    delta_share: "± share vs. base", delta_money: "± profit vs. base",
+    delta_revenue: "± revenue vs. base", points: "{d} pts", whole_market: "Whole market",
+    segment: "Segment {n} ({share} of the market)", attributes: {}, fixed: {}
+  };
+  var given = document.getElementById("simulator-texts");
+  if (given) { Object.assign(T, JSON.parse(given.textContent)); }
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (m, k) { return Object.prototype.hasOwnProperty.call(values, k) ? values[k] : m; });
+  }
+  D.attributes.forEach(function (a) {
+    var own = T.attributes[a.name];
+    if (own) { a.label = own.label || a.label; if (own.labels && own.labels.length === a.labels.length) { a.labels = own.labels; } }
+  });
+  D.fixed.forEach(function (f) { if (T.fixed[f.name]) { f.label = T.fixed[f.name]; } });
   function normalised(w) { var t = w.reduce(function (a, b) { return a + b; }, 0); return w.map(function (x) { return x / t; }); }
   D.weights = normalised(D.weights);  // shares then sum to 1 whatever rounding the file saw
   if (W) { W.weights = normalised(W.weights); }
+  // Segments (latent classes): a segment's shares are those of its rows, their weights
+  // renormalised, as MarketSimulator.shares(by_segment=True) computes them.
+  var SEG = D.segments || null, segment = -1;
+  var allWeights = { rows: D.weights, draws: W ? W.weights : null };
+  function masked(weights, codes) {
+    if (segment < 0 || !codes) { return weights; }
+    return normalised(weights.map(function (w, i) { return codes[i] === segment ? w : 0; }));
+  }
+  function setSegment(g) {
+    segment = SEG && g >= 0 && g < SEG.labels.length ? g : -1;
+    D.weights = masked(allWeights.rows, SEG ? SEG.rows : null);
+    if (W) { W.weights = masked(allWeights.draws, SEG ? SEG.draw_rows : null); }
+  }
   var priceAttr = D.attributes.filter(function (a) { return a.kind === "price"; })[0] || null;
   var offers = D.offers.map(function (o) { return { name: o.name, ours: o.ours, on: true, levels: Object.assign({}, o.levels) }; });
   var fixedOn = D.fixed.map(function () { return true; });
@@ -115,10 +151,16 @@
     return { names: names, active: active, prices: prices, margins: margins, point: point,
              lower: lower, upper: upper, plower: plower, pupper: pupper, total: total };
   }
-  function percent(x) { return (100 * x).toFixed(1) + "%"; }
-  function money(x) { return (D.currency ? D.currency + " " : "") + x.toFixed(2); }
+  var pctFormat = new Intl.NumberFormat(T.locale, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  var numFormat = new Intl.NumberFormat(T.locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  var ptsFormat = new Intl.NumberFormat(T.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1, signDisplay: "exceptZero" });
+  var signedFormat = new Intl.NumberFormat(T.locale, { minimumFractionDigits: 2, maximumFractionDigits: 2, signDisplay: "exceptZero" });
+  function percent(x) { return pctFormat.format(x); }
+  function money(x) { return (D.currency ? D.currency + " " : "") + numFormat.format(x); }
   function range(lo, hi, fmt) { return fmt(lo) + " – " + fmt(hi); }
-  function plain(x) { return x.toFixed(2); }
+  function plain(x) { return numFormat.format(x); }
+  function points(d) { return fill(T.points, { d: ptsFormat.format(100 * d) }); }
+  function signedMoney(d) { return (D.currency ? D.currency + " " : "") + signedFormat.format(d); }
   // A money cell: the value, and under it its interval (the same draws as the shares').
   function moneyCell(cls, value, lo, hi) {
     var cell = document.createElement("span");
@@ -132,15 +174,58 @@
     }
     return cell;
   }
+  // -- scenarios: the offers' levels, who is in the market, the segment -----------------
+  function getState() {
+    var state = { offers: {}, fixed: {}, segment: segment >= 0 ? SEG.labels[segment] : null };
+    offers.forEach(function (o) { state.offers[o.name] = { on: o.on, levels: Object.assign({}, o.levels) }; });
+    D.fixed.forEach(function (f, k) { state.fixed[f.name] = fixedOn[k]; });
+    return state;
+  }
+  function setState(state) {
+    offers.forEach(function (o, j) {
+      var saved = state.offers && state.offers[o.name];
+      o.on = saved ? saved.on !== false : true;
+      o.levels = Object.assign({}, D.offers[j].levels);
+      if (!saved || !saved.levels) { return; }
+      D.attributes.forEach(function (a) {
+        var v = saved.levels[a.name];
+        if (v === undefined) { return; }
+        if (a.kind === "categorical") { if (a.levels.indexOf(String(v)) >= 0) { o.levels[a.name] = String(v); } return; }
+        var x = Number(v), lo = a.levels[0], hi = a.levels[a.levels.length - 1];
+        if (isFinite(x)) { o.levels[a.name] = Math.min(hi, Math.max(lo, x)); }
+      });
+    });
+    D.fixed.forEach(function (f, k) { fixedOn[k] = !(state.fixed && state.fixed[f.name] === false); });
+    setSegment(SEG && state.segment !== null && state.segment !== undefined ? SEG.labels.indexOf(state.segment) : -1);
+  }
+  var published = getState(), baseState = null;
+  function computeFor(state) {
+    var now = getState();
+    setState(state);
+    var res = compute();
+    setState(now);
+    return res;
+  }
+  function deltaCell(cls, text, value) {
+    var cell = document.createElement("span");
+    cell.className = "delta " + cls + (value > 0 ? " up" : value < 0 ? " down" : "");
+    cell.textContent = text;
+    return cell;
+  }
   function render() {
     var res = compute(), box = document.getElementById("sim-shares"), total = 0;
-    var withCosts = !!D.costs;
+    var withCosts = !!D.costs, base = baseState ? computeFor(baseState) : null;
+    var moneyKey = withCosts ? "profit" : "revenue";
     box.innerHTML = "";
     var head = document.createElement("div");
     head.className = "sim-head note";
-    head.innerHTML = '<span class="name"></span><span class="track" style="background:none"></span><span class="value">share</span>' +
-      '<span class="interval">' + (W ? Math.round(100 * W.interval) + "% interval" : "") + '</span><span class="revenue">revenue per person</span>' +
-      (withCosts ? '<span class="margin">margin per sale</span><span class="profit">profit per person</span>' : "");
+    function headCell(cls, text) { var s = document.createElement("span"); s.className = cls; s.textContent = text; head.appendChild(s); }
+    headCell("name", ""); headCell("track", ""); head.lastChild.style.background = "none";
+    headCell("value", T.share);
+    headCell("interval", W ? fill(T.interval, { p: Math.round(100 * W.interval) }) : "");
+    headCell("revenue", T.revenue);
+    if (withCosts) { headCell("margin", T.margin); headCell("profit", T.profit); }
+    if (base) { headCell("delta", T.delta_share); headCell("delta", withCosts ? T.delta_money : T.delta_revenue); }
     box.appendChild(head);
     res.names.forEach(function (n, j) {
       var row = document.createElement("div"), p = res.point[j], price = res.prices[j];
@@ -151,7 +236,7 @@
       var ours = j < offers.length && offers[j].ours;
       var whisker = "", interval = "";
       if (!res.active[j]) {
-        interval = "not in the market";
+        interval = T.not_in_market;
       } else if (res.lower) {
         row.setAttribute("data-lower", res.lower[j].toFixed(12));
         row.setAttribute("data-upper", res.upper[j].toFixed(12));
@@ -160,9 +245,10 @@
         interval = percent(res.lower[j]) + " – " + percent(res.upper[j]);
       }
       row.innerHTML = '<span class="name"></span><span class="track"><span class="fill' + (ours ? "" : " other") +
-        '" style="display:block;width:' + (100 * p).toFixed(2) + '%"></span>' + whisker + '</span><span class="value">' +
-        percent(p) + '</span><span class="interval">' + interval + '</span>';
-      row.querySelector(".name").textContent = n + (ours ? " (ours)" : "");
+        '" style="display:block;width:' + (100 * p).toFixed(2) + '%"></span>' + whisker + '</span><span class="value"></span><span class="interval"></span>';
+      row.querySelector(".value").textContent = percent(p);
+      row.querySelector(".interval").textContent = interval;
+      row.querySelector(".name").textContent = n + (ours ? T.ours : "");
       var priced = isFinite(price) && res.active[j];
       if (priced) {
         row.setAttribute("data-revenue", (price * p).toFixed(10));
@@ -173,8 +259,8 @@
       }
       row.appendChild(moneyCell("revenue", priced ? price * p : NaN,
         res.lower ? price * res.lower[j] : null, res.lower ? price * res.upper[j] : null));
+      var m = res.margins[j], hasProfit = priced && isFinite(m);
       if (withCosts) {
-        var m = res.margins[j], hasProfit = priced && isFinite(m);
         var mc = document.createElement("span");
         mc.className = "margin";
         mc.textContent = hasProfit ? money(m) : "";
@@ -190,42 +276,65 @@
         row.appendChild(moneyCell("profit", hasProfit ? m * p : NaN,
           hasProfit && res.plower ? res.plower[j] : null, hasProfit && res.plower ? res.pupper[j] : null));
       }
+      if (base) {  // the change against the base case, share in points and money per person
+        var ds = p - base.point[j];
+        row.setAttribute("data-delta-share", ds.toFixed(12));
+        row.appendChild(deltaCell("delta-share", points(ds), ds));
+        var now = withCosts ? (hasProfit ? m * p : NaN) : (priced ? price * p : NaN);
+        var bm = withCosts ? base.margins[j] * base.point[j] : base.prices[j] * base.point[j];
+        var shown = isFinite(now) || (base.active[j] && isFinite(bm));
+        if (!base.active[j] || !isFinite(bm)) { bm = 0; }
+        if (!isFinite(now)) { now = 0; }
+        var dm = now - bm;
+        if (shown) { row.setAttribute("data-delta-" + moneyKey, dm.toFixed(10)); }
+        row.appendChild(deltaCell("delta-money", shown ? signedMoney(dm) : "", shown ? dm : 0));
+      }
       box.appendChild(row);
     });
     // Our offers together: the recommendation's numbers, per person in the market.
-    var T = res.total, sum = document.createElement("div");
+    var Tt = res.total, sum = document.createElement("div");
     sum.className = "bar sim-ours";
     var oursBox = document.getElementById("sim-ours");
     oursBox.innerHTML = "";
     sum.setAttribute("data-alternative", "(our offers)");
-    sum.setAttribute("data-share", T.point.share.toFixed(12));
-    sum.setAttribute("data-revenue", T.point.revenue.toFixed(10));
-    if (withCosts) { sum.setAttribute("data-profit", T.point.profit.toFixed(10)); }
-    if (T.lower) {
-      sum.setAttribute("data-lower", T.lower.share.toFixed(12));
-      sum.setAttribute("data-upper", T.upper.share.toFixed(12));
-      sum.setAttribute("data-revenue-lower", T.lower.revenue.toFixed(10));
-      sum.setAttribute("data-revenue-upper", T.upper.revenue.toFixed(10));
+    sum.setAttribute("data-share", Tt.point.share.toFixed(12));
+    sum.setAttribute("data-revenue", Tt.point.revenue.toFixed(10));
+    if (withCosts) { sum.setAttribute("data-profit", Tt.point.profit.toFixed(10)); }
+    if (Tt.lower) {
+      sum.setAttribute("data-lower", Tt.lower.share.toFixed(12));
+      sum.setAttribute("data-upper", Tt.upper.share.toFixed(12));
+      sum.setAttribute("data-revenue-lower", Tt.lower.revenue.toFixed(10));
+      sum.setAttribute("data-revenue-upper", Tt.upper.revenue.toFixed(10));
       if (withCosts) {
-        sum.setAttribute("data-profit-lower", T.lower.profit.toFixed(10));
-        sum.setAttribute("data-profit-upper", T.upper.profit.toFixed(10));
+        sum.setAttribute("data-profit-lower", Tt.lower.profit.toFixed(10));
+        sum.setAttribute("data-profit-upper", Tt.upper.profit.toFixed(10));
       }
     }
-    sum.innerHTML = '<span class="name">Our offers together</span><span class="track" style="background:none"></span>' +
-      '<span class="value">' + percent(T.point.share) + '</span><span class="interval">' +
-      (T.lower ? range(T.lower.share, T.upper.share, percent) : "") + "</span>";
-    sum.appendChild(moneyCell("revenue", T.point.revenue, T.lower ? T.lower.revenue : null, T.lower ? T.upper.revenue : null));
+    sum.innerHTML = '<span class="name"></span><span class="track" style="background:none"></span>' +
+      '<span class="value"></span><span class="interval"></span>';
+    sum.querySelector(".name").textContent = T.together;
+    sum.querySelector(".value").textContent = percent(Tt.point.share);
+    sum.querySelector(".interval").textContent = Tt.lower ? range(Tt.lower.share, Tt.upper.share, percent) : "";
+    sum.appendChild(moneyCell("revenue", Tt.point.revenue, Tt.lower ? Tt.lower.revenue : null, Tt.lower ? Tt.upper.revenue : null));
     if (withCosts) {
       var blank = document.createElement("span"); blank.className = "margin"; sum.appendChild(blank);
-      sum.appendChild(moneyCell("profit", T.point.profit, T.lower ? T.lower.profit : null, T.lower ? T.upper.profit : null));
+      sum.appendChild(moneyCell("profit", Tt.point.profit, Tt.lower ? Tt.lower.profit : null, Tt.lower ? Tt.upper.profit : null));
+    }
+    if (base) {
+      var dShare = Tt.point.share - base.total.point.share;
+      var dMoney = Tt.point[moneyKey] - base.total.point[moneyKey];
+      sum.setAttribute("data-delta-share", dShare.toFixed(12));
+      sum.setAttribute("data-delta-" + moneyKey, dMoney.toFixed(10));
+      sum.appendChild(deltaCell("delta-share", points(dShare), dShare));
+      sum.appendChild(deltaCell("delta-money", signedMoney(dMoney), dMoney));
     }
     oursBox.appendChild(sum);
     var t = document.getElementById("sim-total");
-    t.textContent = (100 * total).toFixed(1) + "%";
+    t.textContent = percent(total);
     t.setAttribute("data-total", total.toFixed(12));
     offers.forEach(function (o) {
       var w = document.getElementById(idx(o.name) + "-warn");
-      if (w) { w.textContent = prohibited(o) ? "The study never showed this combination: a guess from main effects." : ""; }
+      if (w) { w.textContent = prohibited(o) ? T.never_shown : ""; }
     });
   }
   function control(o, a, card) {
@@ -234,16 +343,16 @@
     card.appendChild(lab);
     if (a.kind === "price") {
       var lo = a.levels[0], hi = a.levels[a.levels.length - 1];
-      var range = document.createElement("input"), num = document.createElement("input");
-      range.type = "range"; range.min = lo; range.max = hi; range.step = 1; range.value = o.levels[a.name];
-      range.id = id + "-slider"; range.setAttribute("aria-label", a.label + " (slider)");
+      var slider = document.createElement("input"), num = document.createElement("input");
+      slider.type = "range"; slider.min = lo; slider.max = hi; slider.step = 1; slider.value = o.levels[a.name];
+      slider.id = id + "-slider"; slider.setAttribute("aria-label", a.label + " " + T.slider);
       num.type = "number"; num.min = lo; num.max = hi; num.step = 1; num.value = o.levels[a.name]; num.id = id;
-      range.addEventListener("input", function () { num.value = range.value; o.levels[a.name] = Number(range.value); render(); });
+      slider.addEventListener("input", function () { num.value = slider.value; o.levels[a.name] = Number(slider.value); render(); });
       num.addEventListener("change", function () {
         var v = Math.min(hi, Math.max(lo, Number(num.value) || lo));
-        num.value = v; range.value = v; o.levels[a.name] = v; render();
+        num.value = v; slider.value = v; o.levels[a.name] = v; render();
       });
-      card.appendChild(range); card.appendChild(num);
+      card.appendChild(slider); card.appendChild(num);
       return;
     }
     var sel = document.createElement("select");
@@ -257,30 +366,204 @@
     sel.addEventListener("change", function () { o.levels[a.name] = a.kind === "categorical" ? sel.value : Number(sel.value); render(); });
     card.appendChild(sel);
   }
-  var holder = document.getElementById("sim-offers");
-  offers.forEach(function (o) {
-    var card = document.createElement("div");
-    card.className = "sim-offer" + (o.ours ? " ours" : "");
-    card.id = idx(o.name);
-    var head = document.createElement("h3"), on = document.createElement("input");
-    on.type = "checkbox"; on.checked = true; on.id = idx(o.name) + "-on"; on.setAttribute("aria-label", "in the market");
-    on.addEventListener("change", function () { o.on = on.checked; render(); });
-    head.appendChild(on); head.appendChild(document.createTextNode(" " + o.name + (o.ours ? " (ours)" : "")));
-    card.appendChild(head);
-    D.attributes.forEach(function (a) { control(o, a, card); });
-    var warn = document.createElement("div"); warn.className = "warn"; warn.id = idx(o.name) + "-warn";
-    card.appendChild(warn);
-    holder.appendChild(card);
-  });
-  var fx = document.getElementById("sim-fixed");
-  D.fixed.forEach(function (f, i) {
-    var lab = document.createElement("label"), box = document.createElement("input");
-    box.type = "checkbox"; box.checked = true; box.id = idx(f.name) + "-on";
-    box.addEventListener("change", function () { fixedOn[i] = box.checked; render(); });
-    lab.appendChild(box); lab.appendChild(document.createTextNode(" " + f.label + "  "));
-    fx.appendChild(lab);
-  });
+  function buildControls() {
+    var holder = document.getElementById("sim-offers");
+    holder.innerHTML = "";
+    offers.forEach(function (o) {
+      var card = document.createElement("div");
+      card.className = "sim-offer" + (o.ours ? " ours" : "");
+      card.id = idx(o.name);
+      var head = document.createElement("h3"), on = document.createElement("input"), onLabel = document.createElement("label");
+      on.type = "checkbox"; on.checked = o.on; on.id = idx(o.name) + "-on"; on.setAttribute("aria-label", T.in_market);
+      on.addEventListener("change", function () { o.on = on.checked; render(); });
+      onLabel.htmlFor = on.id; onLabel.className = "sim-offer-name"; onLabel.textContent = o.name + (o.ours ? T.ours : "");
+      head.appendChild(on); head.appendChild(document.createTextNode(" ")); head.appendChild(onLabel);
+      card.appendChild(head);
+      D.attributes.forEach(function (a) { control(o, a, card); });
+      var warn = document.createElement("div"); warn.className = "warn"; warn.id = idx(o.name) + "-warn";
+      card.appendChild(warn);
+      holder.appendChild(card);
+    });
+    var fx = document.getElementById("sim-fixed");
+    fx.innerHTML = "";
+    D.fixed.forEach(function (f, i) {
+      var lab = document.createElement("label"), box = document.createElement("input");
+      box.type = "checkbox"; box.checked = fixedOn[i]; box.id = idx(f.name) + "-on";
+      box.addEventListener("change", function () { fixedOn[i] = box.checked; render(); });
+      lab.appendChild(box); lab.appendChild(document.createTextNode(" " + f.label + "  "));
+      fx.appendChild(lab);
+    });
+    var segSelect = document.getElementById("sim-segment");
+    if (segSelect) { segSelect.value = String(segment); }
+  }
+  // -- the segment filter (latent classes) -----------------------------------------------
+  var segBox = document.getElementById("sim-segment-box");
+  if (segBox && SEG && SEG.labels.length > 1) {
+    var segSelect = document.getElementById("sim-segment");
+    var mass = SEG.labels.map(function () { return 0; });
+    allWeights.rows.forEach(function (w, i) { mass[SEG.rows[i]] += w; });
+    var all = document.createElement("option"); all.value = "-1"; all.textContent = T.whole_market;
+    segSelect.appendChild(all);
+    SEG.labels.forEach(function (label, g) {
+      var op = document.createElement("option"); op.value = String(g);
+      op.textContent = fill(T.segment, { n: g + 1, share: percent(mass[g]) });
+      segSelect.appendChild(op);
+    });
+    segSelect.addEventListener("change", function () { setSegment(Number(segSelect.value)); render(); });
+    segBox.hidden = false;
+  }
+  // -- export: the table as CSV (the server writes it, formula-safe) and as a PNG ---------
+  function exportRows() {
+    var rows = [];
+    document.querySelectorAll("#sim-shares .bar, #sim-ours .bar").forEach(function (row) {
+      var out = { alternative: row.getAttribute("data-alternative") };
+      ["share", "lower", "upper", "revenue", "revenue-lower", "revenue-upper", "margin", "profit",
+       "profit-lower", "profit-upper", "delta-share", "delta-profit", "delta-revenue"].forEach(function (k) {
+        var v = row.getAttribute("data-" + k);
+        out[k.replace(/-/g, "_")] = v === null ? null : Number(v);
+      });
+      rows.push(out);
+    });
+    return rows;
+  }
+  function drawPng() {
+    var rows = document.querySelectorAll("#sim-shares .bar, #sim-ours .bar"), scale = 2;
+    var width = 1000, rowH = 34, top = 90, height = top + rowH * rows.length + 30;
+    var moneyKey = D.costs ? "profit" : "revenue";
+    var canvas = document.createElement("canvas");
+    canvas.width = width * scale; canvas.height = height * scale;
+    var g = canvas.getContext("2d");
+    g.scale(scale, scale);
+    g.fillStyle = "#ffffff"; g.fillRect(0, 0, width, height);
+    g.fillStyle = "#1a202c"; g.font = "bold 18px sans-serif";
+    g.fillText(T.title || "", 16, 30);
+    g.font = "13px sans-serif"; g.fillStyle = "#4a5568";
+    g.fillText((T.scenario_label || "") + (baseState ? "  –  " + (T.compare_label || "") : ""), 16, 52);
+    g.fillText(T.share, 630, 80);
+    g.fillText(D.costs ? T.profit : T.revenue, 720, 80);
+    if (baseState) { g.fillText("±", 880, 80); }
+    rows.forEach(function (row, i) {
+      var y = top + i * rowH, share = Number(row.getAttribute("data-share"));
+      var name = row.querySelector(".name").textContent;
+      g.fillStyle = "#1a202c"; g.font = (row.classList.contains("sim-ours") ? "bold " : "") + "14px sans-serif";
+      g.fillText(name.length > 30 ? name.slice(0, 29) + "…" : name, 16, y + 20);
+      g.fillStyle = "#edf2f7"; g.fillRect(260, y + 6, 360, 18);
+      g.fillStyle = row.querySelector(".fill.other") ? "#a0aec0" : "#2b6cb0";
+      g.fillRect(260, y + 6, 360 * Math.max(0, Math.min(1, share)), 18);
+      var lo = row.getAttribute("data-lower"), hi = row.getAttribute("data-upper");
+      if (lo !== null) { g.fillStyle = "#1a202c"; g.fillRect(260 + 360 * Number(lo), y + 14, 360 * (Number(hi) - Number(lo)), 2); }
+      g.fillStyle = "#1a202c"; g.font = "14px sans-serif";
+      g.fillText(percent(share), 630, y + 20);
+      var amount = row.getAttribute("data-" + moneyKey);
+      if (amount !== null) { g.fillText(money(Number(amount)), 720, y + 20); }
+      var ds = row.getAttribute("data-delta-share");
+      if (ds !== null) { g.fillText(points(Number(ds)), 880, y + 20); }
+    });
+    return canvas;
+  }
+  function download(href, name) {
+    var a = document.createElement("a");
+    a.href = href; a.download = name; document.body.appendChild(a); a.click(); a.remove();
+  }
+  var pngButton = document.getElementById("sim-export-png");
+  if (pngButton) {
+    pngButton.addEventListener("click", function () {
+      drawPng().toBlob(function (blob) {
+        var url = URL.createObjectURL(blob);
+        download(url, (T.file_name || "scenario") + ".png");
+        setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+      }, "image/png");
+    });
+  }
+  var csvForm = document.getElementById("sim-export-form");
+  if (csvForm) {
+    csvForm.addEventListener("submit", function () {
+      csvForm.elements.rows.value = JSON.stringify(exportRows());
+      csvForm.elements.name.value = T.scenario_label || "";
+    });
+  }
+  // -- saved scenarios (the console: a list per study, saved and read over fetch) --------
+  var scen = document.getElementById("sim-scenarios"), saved = [];
+  var status = document.getElementById("sim-scenario-status");
+  function say(text) { if (status) { status.textContent = text; } }
+  function fillLists() {
+    var list = document.getElementById("sim-scenario-list"), compare = document.getElementById("sim-compare");
+    var keepList = list.value, keepCompare = compare.value;
+    list.innerHTML = ""; compare.innerHTML = "";
+    var none = document.createElement("option"); none.value = ""; none.textContent = T.no_comparison;
+    compare.appendChild(none);
+    var pub = document.createElement("option"); pub.value = "published"; pub.textContent = T.published_market;
+    compare.appendChild(pub);
+    var start = document.createElement("option"); start.value = "published"; start.textContent = T.published_market;
+    list.appendChild(start);
+    saved.forEach(function (s) {
+      var a = document.createElement("option"); a.value = String(s.id); a.textContent = s.name; list.appendChild(a);
+      var b = document.createElement("option"); b.value = String(s.id); b.textContent = s.name; compare.appendChild(b);
+    });
+    if (keepList && list.querySelector('option[value="' + keepList + '"]')) { list.value = keepList; }
+    if (compare.querySelector('option[value="' + keepCompare + '"]')) { compare.value = keepCompare; }
+  }
+  function stateOf(value) {
+    if (value === "published") { return published; }
+    var found = saved.filter(function (s) { return String(s.id) === value; })[0];
+    return found ? found.state : null;
+  }
+  function loadList(then) {
+    fetch(T.api, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (body) { saved = body.scenarios; fillLists(); if (then) { then(); } })
+      .catch(function () { say(T.scenario_failed); });
+  }
+  function post(url, fields) {
+    var body = new URLSearchParams();
+    body.set("csrf", T.csrf);
+    Object.keys(fields).forEach(function (k) { body.set(k, fields[k]); });
+    return fetch(url, { method: "POST", credentials: "same-origin", body: body,
+                        headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json().then(function (b) { return r.ok ? b : Promise.reject(b.error || T.scenario_failed); }); });
+  }
+  if (scen && T.api) {
+    var current = T.published_market;
+    T.scenario_label = current;
+    document.getElementById("sim-scenario-load").addEventListener("click", function () {
+      var list = document.getElementById("sim-scenario-list"), state = stateOf(list.value);
+      if (!state) { return; }
+      setState(state); buildControls(); render();
+      current = list.options[list.selectedIndex].textContent;
+      T.scenario_label = current;
+      document.getElementById("sim-scenario-name").value = list.value === "published" ? "" : current;
+      say(fill(T.scenario_loaded, { name: current }));
+    });
+    document.getElementById("sim-scenario-save").addEventListener("click", function (event) {
+      event.preventDefault();
+      var name = document.getElementById("sim-scenario-name").value.trim();
+      if (!name) { say(T.scenario_needs_name); document.getElementById("sim-scenario-name").focus(); return; }
+      post(T.api, { name: name, state: JSON.stringify(getState()) })
+        .then(function (body) {
+          T.scenario_label = name;
+          loadList(function () { document.getElementById("sim-scenario-list").value = String(body.id); });
+          say(fill(T.scenario_saved, { name: name }));
+        })
+        .catch(function (error) { say(String(error)); });
+    });
+    document.getElementById("sim-scenario-delete").addEventListener("click", function () {
+      var list = document.getElementById("sim-scenario-list");
+      if (list.value === "published" || !list.value) { return; }
+      var name = list.options[list.selectedIndex].textContent;
+      post(T.api + "/" + list.value + "/delete", {})
+        .then(function () { loadList(); say(fill(T.scenario_deleted, { name: name })); })
+        .catch(function (error) { say(String(error)); });
+    });
+    document.getElementById("sim-compare").addEventListener("change", function (event) {
+      baseState = stateOf(event.target.value);
+      T.compare_label = event.target.options[event.target.selectedIndex].textContent;
+      render();
+    });
+    loadList();
+  }
   var note = document.getElementById("sim-interval-note");
-  if (note) { note.textContent = W ? W.note : "Point estimates (the fit gives no uncertainty draws)."; }
+  if (note) { note.textContent = W ? (T.interval_note ? fill(T.interval_note, { p: Math.round(100 * W.interval), n: W.n }) : W.note) : T.point_only; }
+  setSegment(-1);
+  buildControls();
   render();
 }());

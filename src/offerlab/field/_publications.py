@@ -1,0 +1,617 @@
+"""The decision report published in the console: dated versions for the study's viewers.
+
+An owner or analyst publishes the study's report (recommendation, pricing, needs and
+obstacles, simulator) from the completes so far. The build fits the model once and
+writes the report — :func:`~offerlab.report._html.build_report`, the same builder
+``offerlab report`` uses — in German, French, Italian and English, each as HTML, PDF and
+Excel, in a worker thread after the response (``building``, with the step it is at);
+the files and the key figures are stored with the version, which names the model, the
+number of respondents and a fingerprint of the choice data it used. Viewers the study is
+shared with open the newest version in their language, download its PDF and Excel, and
+read what changed since the version before: recommendation, prices, shares, profit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from offerlab.data import ChoiceData
+from offerlab.decide import Costs, MarketSpec, parse_market, simulator_for
+from offerlab.exceptions import OfferlabError, OfferlabWarning
+from offerlab.field._console_texts import CONSOLE_LANGUAGES, ConsoleTexts
+from offerlab.field._export import answers_table, choice_data, respondents_table
+from offerlab.field._service import Fielding
+from offerlab.field._simulator import (
+    HB_OPTIONS,
+    MAX_MARKET_TEXT,
+    UNCERTAINTY_DRAWS,
+    model_label,
+    published_simulators,
+    starter_market,
+    when_text,
+)
+from offerlab.models._by_name import DECISION_MODELS, fit_decision_model
+from offerlab.store import PublicationFile, PublicationRow, StudyRow, User, record_event
+
+__all__ = [
+    "FORMATS",
+    "Publication",
+    "Wording",
+    "build_publication",
+    "differences",
+    "publication_file",
+    "publication_routes",
+    "publications_of",
+    "start_publication",
+    "wording",
+]
+
+FORMATS = {
+    "report.html": "text/html; charset=utf-8",
+    "report.pdf": "application/pdf",
+    "report.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+#: A build still "building" after this long died with its server.
+STALE_AFTER = 3600.0
+#: Versions listed on the page (all are kept).
+SHOWN_VERSIONS = 20
+#: A share or price change smaller than this is not a change worth a line.
+SHARE_STEP = 0.0005
+MONEY_STEP = 0.005
+
+log = logging.getLogger("offerlab.console")
+#: One build at a time per process: a build fits models and draws figures, and the
+#: server's cores answer respondents too. Later builds wait (their page says "building").
+_ONE_BUILD = threading.Lock()
+
+
+class PublicationError(OfferlabError):
+    """A publication refused: the catalogue key of its message."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One published version, as the page shows it."""
+
+    id: int
+    version: int
+    status: str
+    step: str
+    model: str
+    created_at: float
+    finished_at: float | None
+    respondents: int
+    data_hash: str
+    message: str
+    by: str
+    summary: dict[str, Any]
+
+    @property
+    def stale(self) -> bool:
+        return self.status == "building" and time.time() - self.created_at > STALE_AFTER
+
+
+# -- publishing ------------------------------------------------------------------------------
+
+
+def start_publication(
+    fielding: Fielding, user_id: int, model: str, market_text: str
+) -> tuple[int, MarketSpec]:
+    """Check the request and write the ``building`` row of the next version.
+
+    Raises
+    ------
+    OfferlabError
+        A model that is not mnl, lc or hb, a market file that does not fit the study
+        (its line and field named); :class:`PublicationError` while another version of
+        the study is being built.
+    """
+    if model not in DECISION_MODELS:
+        raise OfferlabError(f"the model is mnl, lc or hb; got {model!r}")
+    if len(market_text) > MAX_MARKET_TEXT:
+        raise OfferlabError(f"the market file is longer than {MAX_MARKET_TEXT // 1024} KiB")
+    spec = parse_market(market_text, fielding.study, "market file")
+    with Session(fielding.engine) as session, session.begin():
+        study = session.get_one(StudyRow, fielding.study_id, with_for_update=True)
+        running = session.execute(
+            select(PublicationRow.created_at).where(
+                PublicationRow.study_id == study.id, PublicationRow.status == "building"
+            )
+        ).scalars()
+        if any(time.time() - at < STALE_AFTER for at in running):
+            raise PublicationError("pub_err_running")
+        last = session.execute(
+            select(func.max(PublicationRow.version)).where(PublicationRow.study_id == study.id)
+        ).scalar()
+        row = PublicationRow(
+            study_id=study.id,
+            version=(last or 0) + 1,
+            created_at=time.time(),
+            created_by=user_id,
+            model=model,
+            status="building",
+            step="data",
+            market_yaml=market_text,
+            respondents=0,
+            data_hash="",
+            message="",
+            summary="",
+        )
+        session.add(row)
+        session.flush()
+        record_event(
+            session,
+            "report.publish",
+            user_id=user_id,
+            venture_id=study.venture_id,
+            study_id=study.id,
+            detail={"version": row.version, "model": model},
+        )
+        return row.id, spec
+
+
+def build_publication(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> None:
+    """Fit, build the report in every console language and store it (or why not)."""
+    with _ONE_BUILD:
+        _build(fielding, row_id, model, spec)
+
+
+def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> None:
+    from offerlab.report._excel import write_excel
+    from offerlab.report._html import build_report, write_html
+    from offerlab.report._pdf import write_pdf
+
+    study = fielding.study
+    engine = fielding.engine
+    try:
+        frame = choice_data(fielding)
+        respondents = int(frame["respondent"].nunique()) if len(frame) else 0
+        if respondents == 0:
+            raise OfferlabError("no completed respondent yet: nothing to fit")
+        fingerprint = hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
+        _update(engine, row_id, step="fit", respondents=respondents, data_hash=fingerprint)
+        data = ChoiceData.from_frame(frame, study=study)
+        options = HB_OPTIONS if model == "hb" else {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OfferlabWarning)  # the report lists its notes
+            results = fit_decision_model(model, data, study, seed=0, **options)  # type: ignore[arg-type]
+            mnl = results if model == "mnl" else fit_decision_model("mnl", data, study)
+            sim = simulator_for(results, "sop", n_draws=UNCERTAINTY_DRAWS, seed=0)
+            inputs = _report_inputs(spec, results)
+            answers, people = answers_table(fielding), respondents_table(fielding)
+            files: dict[tuple[str, str], bytes] = {}
+            summary: dict[str, Any] = {"recommendation": {}}
+            with tempfile.TemporaryDirectory(prefix="offerlab-report-") as folder:
+                for language in CONSOLE_LANGUAGES:
+                    _update(engine, row_id, step=f"report:{language}")
+                    content = build_report(
+                        results, data, study, model=model, sim=sim, answers=answers,
+                        respondents=people, language=language, mnl=mnl, **inputs,
+                    )  # fmt: skip
+                    for name, write in (
+                        ("report.html", write_html),
+                        ("report.pdf", write_pdf),
+                        ("report.xlsx", write_excel),
+                    ):
+                        path = Path(folder) / f"{language}-{name}"
+                        write(content, path)
+                        files[(language, name)] = path.read_bytes()
+                    summary["recommendation"][language] = list(content.recommendation)
+                    if language == "en":
+                        summary.update(key_figures(content, study))
+        _store(engine, row_id, files, summary)
+    except Exception as exc:  # the row must not stay "building"; the page says why
+        message = str(exc) if isinstance(exc, OfferlabError | ValueError) else repr(exc)
+        _update(engine, row_id, status="failed", message=message, finished_at=time.time())
+        if not isinstance(exc, OfferlabError):
+            log.exception("report publication %s of study %s failed", row_id, study.name)
+
+
+def _report_inputs(spec: MarketSpec, results: Any) -> dict[str, Any]:
+    """The market, optimiser and pricing arguments of the report, as ``offerlab report``
+    derives them from a market file (profit with costs, else revenue)."""
+    inputs: dict[str, Any] = {
+        "market": spec.market(results.coding),
+        "pricing_offer": spec.pricing_offer,
+        "costs": Costs.from_spec(spec),
+        "pricing_prices": spec.price_grid(),
+    }
+    if spec.tiers:
+        inputs["objective"] = "profit" if spec.has_costs else "revenue"
+        inputs["optimise"] = {
+            "slots": spec.tiers, "costs": spec.costs or None, "base_cost": spec.file.base_cost,
+            "prices": spec.price_grid(), "fixed": dict(spec.file.optimise.fixed),
+            "pessimism": spec.file.optimise.pessimism, "rng": 0,
+        }  # fmt: skip
+    return inputs
+
+
+def key_figures(content: Any, study: Any) -> dict[str, Any]:
+    """What a viewer compares between versions: each alternative's share, price, revenue
+    and profit, our offers together, and the optimiser's recommended offers."""
+    figures: dict[str, Any] = {"alternatives": {}, "ours": None, "recommended": None}
+    money = getattr(content, "money", None)
+    if money is not None:
+        for row in money.table.to_dict("records"):
+            figures["alternatives"][str(row["alternative"])] = {
+                "ours": bool(row.get("ours")),
+                "share": _number(row.get("share")),
+                "price": _number(row.get("price")),
+                "revenue": _number(row.get("revenue")),
+                "profit": _number(row.get("profit")),
+            }
+        figures["ours"] = {k: _number(money.total.get(k)) for k in ("share", "revenue", "profit")}
+    best = getattr(getattr(content, "optimisation", None), "best", None)
+    if best:
+        figures["recommended"] = [
+            {str(k): (v if isinstance(v, str) else _number(v)) for k, v in offer.items()}
+            for offer in best
+        ]
+    return figures
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _update(engine: Engine, row_id: int, **values: Any) -> None:
+    with Session(engine) as session, session.begin():
+        row = session.get_one(PublicationRow, row_id)
+        for key, value in values.items():
+            setattr(row, key, value)
+
+
+def _store(
+    engine: Engine, row_id: int, files: dict[tuple[str, str], bytes], summary: dict[str, Any]
+) -> None:
+    with Session(engine) as session, session.begin():
+        row = session.get_one(PublicationRow, row_id)
+        for (language, name), content in files.items():
+            session.add(
+                PublicationFile(
+                    publication_id=row_id, language=language, format=name, content=content
+                )
+            )
+        row.summary = json.dumps(summary, ensure_ascii=False)
+        row.status = "ready"
+        row.step = ""
+        row.finished_at = time.time()
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def publications_of(
+    engine: Engine, study_id: int, limit: int = SHOWN_VERSIONS
+) -> list[Publication]:
+    """The study's versions, newest first (at most ``limit``)."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(PublicationRow, User.email)
+            .outerjoin(User, User.id == PublicationRow.created_by)
+            .where(PublicationRow.study_id == study_id)
+            .order_by(PublicationRow.version.desc())
+            .limit(limit)
+        ).all()
+        return [
+            Publication(
+                id=row.id,
+                version=row.version,
+                status=row.status,
+                step=row.step,
+                model=row.model,
+                created_at=row.created_at,
+                finished_at=row.finished_at,
+                respondents=row.respondents,
+                data_hash=row.data_hash,
+                message=row.message,
+                by=email or "",
+                summary=json.loads(row.summary) if row.summary else {},
+            )
+            for row, email in rows
+        ]
+
+
+def publication_file(
+    engine: Engine, study_id: int, version: int, language: str, name: str
+) -> bytes | None:
+    """A ready version's file, or None."""
+    with Session(engine) as session:
+        return session.execute(
+            select(PublicationFile.content)
+            .join(PublicationRow, PublicationRow.id == PublicationFile.publication_id)
+            .where(
+                PublicationRow.study_id == study_id,
+                PublicationRow.version == version,
+                PublicationRow.status == "ready",
+                PublicationFile.language == language,
+                PublicationFile.format == name,
+            )
+        ).scalar()
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a difference names things: the reader's language, the alternatives' names as
+    people read them (the none option's label), the currency of prices and profit."""
+
+    t: ConsoleTexts
+    names: dict[str, str]
+    currency: str
+
+    def name(self, alternative: str) -> str:
+        return self.names.get(alternative, alternative)
+
+    def money(self, x: float) -> str:
+        return f"{self.currency} {_amount(x)}".strip()
+
+
+def wording(study: Any, t: ConsoleTexts) -> Wording:
+    """The :class:`Wording` of a study's differences in ``t``'s language."""
+    none = study.tasks.none
+    names = {"none": study.text(none.label, t.language)} if none is not None else {}
+    price = study.price_attribute
+    return Wording(t, names, price.currency if price is not None else "")
+
+
+def differences(new: Publication, old: Publication | None, words: Wording) -> list[str]:
+    """What changed from ``old`` to ``new``, one short sentence each, in the reader's
+    language: model, data, recommendation (its headline), our share and profit, each
+    alternative's price and share."""
+    if old is None:
+        return []
+    t = words.t
+    out: list[str] = []
+    percent = _percent_format(t.language)
+    if new.model != old.model:
+        out.append(
+            t("pub_diff_model", old=model_label(t, old.model), new=model_label(t, new.model))
+        )
+    if new.respondents != old.respondents:
+        out.append(t("pub_diff_respondents", old=old.respondents, new=new.respondents))
+    elif new.data_hash != old.data_hash:
+        out.append(t("pub_diff_data"))
+    before = old.summary.get("recommendation", {}).get(t.language)
+    after = new.summary.get("recommendation", {}).get(t.language)
+    if before is not None and after is not None and before != after:
+        out.append(t("pub_diff_recommendation", text=after[0] if after else "–"))
+    if old.summary.get("recommended") != new.summary.get("recommended") and new.summary.get(
+        "recommended"
+    ):
+        out.append(t("pub_diff_recommended"))
+    ours_old, ours_new = old.summary.get("ours") or {}, new.summary.get("ours") or {}
+    for key in ("share", "profit"):
+        a, b = ours_old.get(key), ours_new.get(key)
+        if a is None or b is None:
+            continue
+        if key == "share" and abs(b - a) >= SHARE_STEP:
+            out.append(t("pub_diff_our_share", old=percent(a), new=percent(b)))
+        if key == "profit" and abs(b - a) >= MONEY_STEP:
+            out.append(t("pub_diff_our_profit", old=words.money(a), new=words.money(b)))
+    alts_old = old.summary.get("alternatives", {})
+    for name, now in new.summary.get("alternatives", {}).items():
+        was, shown = alts_old.get(name), words.name(name)
+        if was is None:
+            out.append(t("pub_diff_new_alternative", name=shown))
+            continue
+        if _moved(was.get("price"), now.get("price"), MONEY_STEP):
+            before, after = words.money(was["price"]), words.money(now["price"])
+            out.append(t("pub_diff_price", name=shown, old=before, new=after))
+        if _moved(was.get("share"), now.get("share"), SHARE_STEP):
+            before, after = percent(was["share"]), percent(now["share"])
+            out.append(t("pub_diff_share", name=shown, old=before, new=after))
+    for name in alts_old:
+        if name not in new.summary.get("alternatives", {}):
+            out.append(t("pub_diff_gone_alternative", name=words.name(name)))
+    return out or [t("pub_diff_none")]
+
+
+def _moved(a: float | None, b: float | None, step: float) -> bool:
+    return a is not None and b is not None and abs(b - a) >= step
+
+
+def _percent_format(language: str) -> Any:
+    space = "\u00a0" if language in ("de", "fr") else ""
+    comma = language in ("fr", "it")
+
+    def percent(x: float) -> str:
+        text = f"{100 * x:.1f}"
+        return (text.replace(".", ",") if comma else text) + space + "%"
+
+    return percent
+
+
+def _amount(x: float) -> str:
+    return f"{x:,.2f}".replace(",", "\u2019")
+
+
+# -- the pages (the console registers them) --------------------------------------------------
+
+_INLINE_SCRIPT = re.compile(rb"<script(?:\s[^>]*)?>(.*?)</script>", re.S | re.I)
+
+
+def report_policy(html: bytes) -> str:
+    """The Content-Security-Policy of a stored report: its own inline scripts (by their
+    hashes) and styles, images from data: URIs, nothing else (no requests at all)."""
+    hashes = " ".join(
+        "'sha256-" + _b64(hashlib.sha256(body).digest()) + "'"
+        for body in _INLINE_SCRIPT.findall(html)
+    )
+    scripts = hashes or "'none'"
+    return (
+        f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; "
+        "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+def _b64(digest: bytes) -> str:
+    import base64
+
+    return base64.b64encode(digest).decode("ascii")
+
+
+def publication_routes(console: Any) -> list[Route]:
+    """``/console/studies/{study}/report``: GET the page (anyone who may read the study),
+    POST a new version (owners, analysts); ``…/report/{version}/{language}/{file}`` GET
+    the version's report.html, report.pdf or report.xlsx."""
+    base = "/console/studies/{study}/report"
+
+    async def page(
+        request: Request,
+        user: Any,
+        fielding: Fielding,
+        row: StudyRow,
+        *,
+        error: str = "",
+        market_text: str | None = None,
+        model: str | None = None,
+    ) -> Response:
+        t = ConsoleTexts(console.language(request))
+        access = (await run_in_threadpool(console._access, user.id, row.name))[1]
+        versions = await run_in_threadpool(publications_of, console.engine, row.id)
+        ready = [v for v in versions if v.status == "ready"]
+        current = ready[0] if ready else None
+        previous = ready[1] if len(ready) > 1 else None
+        building = versions[0] if versions and versions[0].status == "building" else None
+        failed = versions[0] if versions and versions[0].status == "failed" else None
+        if access.write and market_text is None:
+            simulator, newest = await run_in_threadpool(
+                published_simulators, console.engine, row.id
+            )
+            source = simulator or newest
+            market_text = source.market_yaml if source else starter_market(fielding.study)
+            model = model or (source.model if source else "mnl")
+        viewers = await run_in_threadpool(console._viewers, row.id) if access.write else []
+        return console.page(
+            request,
+            "console_report.html",
+            status=422 if error else 200,
+            user=user,
+            study=row,
+            study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
+            current=current,
+            previous=previous,
+            changes=differences(current, previous, wording(fielding.study, t)) if current else [],
+            versions=[v for v in versions if v.status == "ready"],
+            building=building if building and not building.stale else None,
+            stale=building if building and building.stale else None,
+            failed=failed,
+            step=_step_text(building, t) if building else "",
+            can_write=access.write,
+            viewers=viewers,
+            error=error,
+            market_text=market_text or "",
+            model=model or "mnl",
+            models=[(m, model_label(t, m)) for m in DECISION_MODELS],
+            model_of=lambda m: model_label(t, m),
+            when=lambda at: when_text(at, t.language),
+        )
+
+    async def show(request: Request) -> Response:
+        found = await console._get_for_study(request, write=False)
+        if isinstance(found, Response):
+            return found
+        return await page(request, *found)
+
+    async def publish(request: Request) -> Response:
+        checked = await console._post_for_study(request, max_body=MAX_MARKET_TEXT + 16 * 1024)
+        if isinstance(checked, Response):
+            return checked
+        user, form, (fielding, row) = checked
+        model = form.get("model", "mnl")
+        text = form.get("market_yaml", "")
+        t = ConsoleTexts(console.language(request))
+        try:
+            row_id, spec = await run_in_threadpool(
+                start_publication, fielding, user.id, model, text
+            )
+        except PublicationError as error:
+            return await page(
+                request, user, fielding, row, error=t(error.key), market_text=text, model=model
+            )
+        except OfferlabError as error:
+            return await page(
+                request, user, fielding, row, error=str(error), market_text=text, model=model
+            )
+        # The build runs in a worker thread after the redirect; the page says how far it is.
+        return RedirectResponse(
+            f"/console/studies/{row.name}/report",
+            status_code=303,
+            background=BackgroundTask(build_publication, fielding, row_id, model, spec),
+        )
+
+    async def download(request: Request) -> Response:
+        found = await console._get_for_study(request, write=False)
+        if isinstance(found, Response):
+            return found
+        user, _, row = found
+        language, name = request.path_params["language"], request.path_params["file"]
+        if language not in CONSOLE_LANGUAGES or name not in FORMATS:
+            return PlainTextResponse("no such file", status_code=404)
+        version = request.path_params["version"]
+        content = await run_in_threadpool(
+            publication_file, console.engine, row.id, version, language, name
+        )
+        if content is None:
+            return PlainTextResponse("no such version", status_code=404)
+        if name == "report.html":
+            return Response(
+                content,
+                media_type=FORMATS[name],
+                headers={"Content-Security-Policy": report_policy(content)},
+            )
+        await run_in_threadpool(
+            console._record,
+            "study.download",
+            user.id,
+            row,
+            {"what": f"report v{version} {language} {name}"},
+        )
+        suffix = name.rsplit(".", 1)[1]
+        filename = f"{row.name}_report_v{version}_{language}.{suffix}"
+        return Response(
+            content,
+            media_type=FORMATS[name],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    return [
+        Route(base, show, methods=["GET"]),
+        Route(base, publish, methods=["POST"]),
+        Route(base + "/{version:id}/{language}/{file}", download, methods=["GET"]),
+    ]
+
+
+def _step_text(building: Publication, t: ConsoleTexts) -> str:
+    """How far a build is, in words: the data, the fit, then the report per language."""
+    steps = ["data", "fit", *(f"report:{code}" for code in CONSOLE_LANGUAGES)]
+    at = steps.index(building.step) + 1 if building.step in steps else 1
+    return t("pub_step", at=at, of=len(steps))

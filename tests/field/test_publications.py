@@ -1,0 +1,183 @@
+"""The decision report published in the console, and the simulator's saved scenarios.
+
+Analysts publish dated versions of the report; viewers the study is shared with read the
+newest in their language, download its PDF and Excel, and see what changed since the
+version before. Anyone who reads the study saves named scenarios of the simulator and
+exports its table as a formula-safe CSV.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from _respondent import QUALIFY, Browser, client
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from test_console import MARKET, _csrf, _login, _setup
+
+from offerlab.store import AuditEvent
+
+
+def _complete(fielding, start: int, stop: int) -> None:
+    for i in range(start, stop):
+        b = Browser(client(fielding), seed=i)
+        b.enter(f"/s/tiny?pid=p{i}")
+        b.finish({**QUALIFY, "band": {"answer": "old"}})
+
+
+def _publish(c, market: str = MARKET, model: str = "mnl"):
+    return c.post(
+        "/console/studies/tiny/report",
+        data={"model": model, "market_yaml": market, "csrf": _csrf(c)},
+    )
+
+
+def test_an_analyst_publishes_versions_a_shared_viewer_reads_in_german(database_url) -> None:
+    fielding, _ = _setup(database_url)  # SQLite and PostgreSQL (the files are bytea there)
+    _complete(fielding, 0, 30)
+    analyst = client(fielding)
+    _login(analyst, "analyst@a.ch")
+    assert _publish(analyst).status_code == 303  # the build runs after the response
+    page = analyst.get("/console/studies/tiny/report").text
+    assert 'data-version="1"' in page and "report-failed" not in page, page
+    viewer = client(fielding)
+    viewer.headers["Accept-Language"] = "de-CH,de;q=0.9"
+    _login(viewer, "viewer@a.ch")
+    page = viewer.get("/console/studies/tiny/report").text
+    assert '<html lang="de">' in page and "Entscheidungsbericht" in page
+    assert "Dies ist die erste veröffentlichte Version." in page
+    assert "Multinomiales Logit-Modell, 30 abgeschlossene Befragte" in page
+    assert "Bericht veröffentlichen" not in page  # viewers read, they do not publish
+    pdf = viewer.get("/console/studies/tiny/report/1/de/report.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert "tiny_report_v1_de.pdf" in pdf.headers["content-disposition"]
+    xlsx = viewer.get("/console/studies/tiny/report/1/de/report.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    html = viewer.get("/console/studies/tiny/report/1/de/report.html")
+    policy = html.headers["content-security-policy"]
+    assert "'sha256-" in policy and "unsafe-inline" not in policy.split("style-src")[0]
+    # a second version on more answers and a dearer offer: the viewer sees what changed
+    _complete(fielding, 30, 40)
+    assert _publish(analyst, MARKET.replace("price: 15", "price: 25")).status_code == 303
+    page = viewer.get("/console/studies/tiny/report").text
+    assert 'data-version="2"' in page
+    changes = re.search(r'<ul class="changes" id="report-changes">(.*?)</ul>', page, re.S)[1]
+    assert "Befragte: 30 → 40" in changes
+    assert "Preis von Ours: CHF 15.00 → CHF 25.00" in changes
+    assert "Anteil von Keines:" in changes and "none" not in changes  # the label, not the code
+    assert "Anteil von Ours:" in changes
+    # every version is kept; the first one still downloads
+    assert viewer.get("/console/studies/tiny/report/1/de/report.pdf").status_code == 200
+    with Session(fielding.engine) as s:
+        events = s.execute(
+            select(AuditEvent.detail).where(AuditEvent.action == "report.publish")
+        ).scalars()
+        assert [e["version"] for e in events] == [1, 2]
+
+
+def test_only_owners_and_analysts_publish_and_only_shared_viewers_read(tmp_path) -> None:
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'roles.db'}")
+    viewer = client(fielding)
+    _login(viewer, "viewer@a.ch")
+    assert _publish(viewer).status_code == 403
+    unshared = client(fielding)
+    _login(unshared, "unshared@a.ch")
+    assert unshared.get("/console/studies/tiny/report").status_code == 404
+    assert unshared.get("/console/studies/tiny/report/1/en/report.pdf").status_code == 404
+    assert viewer.get("/console/studies/tiny/report/1/en/report.pdf").status_code == 404
+    assert viewer.get("/console/studies/tiny/report/1/xx/report.pdf").status_code == 404
+    assert viewer.get("/console/studies/tiny/report/1/en/secret.txt").status_code == 404
+
+
+def test_a_market_file_that_does_not_fit_is_refused_with_its_line(tmp_path) -> None:
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'bad.db'}")
+    analyst = client(fielding)
+    _login(analyst, "analyst@a.ch")
+    r = _publish(analyst, MARKET.replace("colour: red", "colour: green"))
+    assert r.status_code == 422 and 'id="report-error"' in r.text
+    assert "line" in r.text and "green" in r.text
+    r = _publish(analyst, model="probit")
+    assert r.status_code == 422 and "mnl, lc or hb" in r.text
+    # no completes yet: the version fails with the reason, the page says so
+    assert _publish(analyst).status_code == 303
+    page = analyst.get("/console/studies/tiny/report").text
+    assert "report-failed" in page and "no completed respondent yet" in page
+
+
+def _simulator_published(fielding, c) -> None:
+    r = c.post(
+        "/console/studies/tiny/simulator",
+        data={"model": "mnl", "market_yaml": MARKET, "csrf": _csrf(c)},
+    )
+    assert r.status_code == 303
+
+
+def test_scenarios_are_saved_per_study_checked_and_exported_formula_safe(database_url) -> None:
+    fielding, _ = _setup(database_url)
+    _complete(fielding, 0, 20)
+    analyst = client(fielding)
+    _login(analyst, "analyst@a.ch")
+    _simulator_published(fielding, analyst)
+    viewer = client(fielding)
+    _login(viewer, "viewer@a.ch")
+    token = _csrf(viewer)
+    state = {"offers": {"Ours": {"on": True, "levels": {"price": 25, "colour": "blue"}}}}
+    r = viewer.post(
+        "/console/studies/tiny/scenarios",
+        data={"csrf": token, "name": "Dearer blue", "state": json.dumps(state)},
+    )
+    assert r.status_code == 200, r.text
+    listed = viewer.get("/console/studies/tiny/scenarios").json()["scenarios"]
+    assert [(s["name"], s["state"]["offers"]["Ours"]["levels"]) for s in listed] == [
+        ("Dearer blue", {"price": 25, "colour": "blue"})
+    ]
+    # what the simulator does not have is refused, naming it
+    for bad, why in [
+        ({"offers": {"Nobody": {"levels": {}}}}, "Nobody"),
+        ({"offers": {"Ours": {"levels": {"price": 99}}}}, "from 10 to 30"),
+        ({"offers": {"Ours": {"levels": {"colour": "green"}}}}, "green"),
+        ({"segment": "class 9"}, "class 9"),
+    ]:
+        r = viewer.post(
+            "/console/studies/tiny/scenarios",
+            data={"csrf": token, "name": "Bad", "state": json.dumps(bad)},
+        )
+        assert r.status_code == 422 and why in r.json()["error"], (bad, r.text)
+    r = viewer.post(
+        "/console/studies/tiny/scenarios", data={"csrf": "wrong", "name": "x", "state": "{}"}
+    )
+    assert r.status_code == 403
+    # someone else's name is not overwritten; the author or an analyst deletes
+    r = analyst.post(
+        "/console/studies/tiny/scenarios",
+        data={"csrf": _csrf(analyst), "name": "Dearer blue", "state": "{}"},
+    )
+    assert r.status_code == 422
+    scenario = listed[0]["id"]
+    r = analyst.post(
+        f"/console/studies/tiny/scenarios/{scenario}/delete", data={"csrf": _csrf(analyst)}
+    )
+    assert r.status_code == 200 and viewer.get("/console/studies/tiny/scenarios").json() == {
+        "scenarios": []
+    }
+    # the export: the table on screen, column names in the reader's language, no formulas
+    rows = [
+        {"alternative": '=HYPERLINK("http://x")', "share": 0.4, "profit": 2.5},
+        {"alternative": "(our offers)", "share": 0.4, "profit": 2.5},
+    ]
+    viewer.headers["Accept-Language"] = "fr-CH"
+    r = viewer.post(
+        "/console/studies/tiny/scenarios/export.csv",
+        data={"csrf": token, "rows": json.dumps(rows), "name": "Base"},
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.text.splitlines()
+    assert lines[0] == "Scénario,Offre,Part,Bénéfice par personne"
+    assert lines[1].startswith("Base,\"'=HYPERLINK")  # quoted, and not a formula
+    assert lines[2] == "Base,Nos offres ensemble,0.4,2.5"
+    r = viewer.post(
+        "/console/studies/tiny/scenarios/export.csv",
+        data={"csrf": token, "rows": json.dumps([{"alternative": "x", "share": "1e999"}])},
+    )
+    assert r.status_code == 422
