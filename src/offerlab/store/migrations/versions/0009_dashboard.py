@@ -1,7 +1,7 @@
 """The live dashboard's figures from an index: respondents.is_test and ix_respondents_figures.
 
 Revision ID: 0009_dashboard
-Revises: 0006
+Revises: 0008_scenarios_publications
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_dashboard"
-down_revision = "0006"
+down_revision = "0008_scenarios_publications"
 branch_labels = None
 depends_on = None
 
