@@ -170,7 +170,7 @@ def _line_of(text: str, needle: str) -> int:
     ("old", "new", "field", "needle"),
     [
         ("B_TIME: {variable: time}", "B_TIME: {variable: time, distribution: gumbel}",
-         "utility.B_TIME.distribution", "'normal'"),
+         "utility.B_TIME.distribution", "one of normal, lognormal"),
         ("B_COST: {variable: cost}", "B_COST: {variable: cost, fixed: -1, distribution: normal}",
          "utility.B_COST.distribution", "either fixed or random"),
     ],

@@ -4,13 +4,14 @@ Also the one safe YAML reader (:func:`parse_yaml`, :func:`load_yaml`) every file
 gives offerlab goes through: study, population, market, scenario and model spec files.
 """
 
-from offerlab.study._checks import count_allowed_concepts
+from offerlab.study._checks import FieldPath, count_allowed_concepts
 from offerlab.study._load import (
     example_path,
     load_study,
     load_yaml_model,
     parse_study,
     parse_yaml_model,
+    parse_yaml_model_located,
 )
 from offerlab.study._model import (
     Attribute,
@@ -26,6 +27,7 @@ from offerlab.study._model import (
     TaskRules,
     TaskSettings,
 )
+from offerlab.study._strict import StrictModel
 from offerlab.study._yaml import (
     YAML_LIMITS,
     YamlDocument,
@@ -40,12 +42,14 @@ __all__ = [
     "Attribute",
     "CategoricalAttribute",
     "DesignSettings",
+    "FieldPath",
     "HoldoutTask",
     "Level",
     "NoneOption",
     "NumericAttribute",
     "PriceAttribute",
     "PriorSpec",
+    "StrictModel",
     "Study",
     "TaskRules",
     "TaskSettings",
@@ -59,5 +63,6 @@ __all__ = [
     "parse_study",
     "parse_yaml",
     "parse_yaml_model",
+    "parse_yaml_model_located",
     "read_text",
 ]

@@ -14,9 +14,10 @@ from functools import cached_property
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import Discriminator, Field, StringConstraints, Tag
 
 from offerlab.study._questionnaire import Questionnaire
+from offerlab.study._strict import StrictModel
 
 __all__ = [
     "Attribute",
@@ -43,21 +44,14 @@ Label = str | dict[Language, str]
 Order = Literal["none", "increasing", "decreasing"]
 
 
-class _Strict(BaseModel):
-    # No NaN or infinity: every number in a study is a level, a bound or a prior.
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
-    )
-
-
-class Level(_Strict):
+class Level(StrictModel):
     """One level of a categorical attribute."""
 
     name: Identifier
     label: Label
 
 
-class _AttributeBase(_Strict):
+class _AttributeBase(StrictModel):
     name: Identifier
     label: Label
     order: Order = Field(
@@ -116,7 +110,7 @@ Attribute = Annotated[
 ]
 
 
-class NoneOption(_Strict):
+class NoneOption(StrictModel):
     """A 'none of these' option, plain or dual response."""
 
     type: Literal["plain", "dual"] = "plain"
@@ -133,7 +127,7 @@ class NoneOption(_Strict):
     )
 
 
-class HoldoutTask(_Strict):
+class HoldoutTask(StrictModel):
     """A fixed task shown to every respondent, kept out of estimation to test prediction."""
 
     name: Identifier
@@ -141,14 +135,14 @@ class HoldoutTask(_Strict):
     position: int | None = Field(None, ge=1, description="Task position; default: after the design")
 
 
-class TaskRules(_Strict):
+class TaskRules(StrictModel):
     """Rules across the concepts of one task."""
 
     identical_concepts: Literal["forbid"] = "forbid"
     dominated_concepts: Literal["allow", "forbid"] = "allow"
 
 
-class TaskSettings(_Strict):
+class TaskSettings(StrictModel):
     alternatives: int = Field(3, ge=2, le=8, description="Concepts per task (none option excluded)")
     per_respondent: int = Field(12, ge=1, le=50, description="Random/design tasks per respondent")
     none: NoneOption | None = None
@@ -156,7 +150,7 @@ class TaskSettings(_Strict):
     rules: TaskRules = Field(default_factory=TaskRules)
 
 
-class PriorSpec(_Strict):
+class PriorSpec(StrictModel):
     """A Bayesian prior for D-efficient designs, in part-worth terms.
 
     ``mean`` maps a categorical attribute to one part-worth per level, and a
@@ -169,7 +163,7 @@ class PriorSpec(_Strict):
     draws: int = Field(64, ge=1, le=10_000)
 
 
-class DesignSettings(_Strict):
+class DesignSettings(StrictModel):
     method: Literal["efficient", "balanced", "random"] = "efficient"
     versions: int = Field(10, ge=1, le=10_000)
     seed: int | None = None
@@ -181,7 +175,7 @@ class DesignSettings(_Strict):
     seconds: float = Field(8.0, gt=0, le=3600, description="Time budget of the efficient search")
 
 
-class Study(_Strict):
+class Study(StrictModel):
     """A conjoint study: the offer's attributes, the tasks, prohibitions and design settings."""
 
     name: Identifier
