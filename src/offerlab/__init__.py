@@ -45,8 +45,8 @@ if TYPE_CHECKING:
         load_spec,
     )
     from offerlab.simulate import (
-        Population,
         Scenario,
+        SimulatedPopulation,
         load_population,
         share_of_preference,
         simulate_answers,
@@ -68,8 +68,8 @@ __all__ = [
     "MultinomialLogit",
     "OfferlabError",
     "OfferlabWarning",
-    "Population",
     "Scenario",
+    "SimulatedPopulation",
     "Study",
     "__version__",
     "decide",
@@ -114,7 +114,7 @@ _HOMES = {
     "MultinomialLogit": "offerlab.models",
     "latent_class_table": "offerlab.models",
     "load_spec": "offerlab.models",
-    "Population": "offerlab.simulate",
+    "SimulatedPopulation": "offerlab.simulate",
     "Scenario": "offerlab.simulate",
     "load_population": "offerlab.simulate",
     "share_of_preference": "offerlab.simulate",

@@ -31,7 +31,7 @@ import pandas as pd
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ChoiceDataError
-from offerlab.simulate._population import Population
+from offerlab.simulate._population import SimulatedPopulation
 from offerlab.study import CategoricalAttribute, Study
 
 __all__ = ["SimulatedAnswers", "simulate_answers"]
@@ -58,7 +58,7 @@ class SimulatedAnswers:
 def simulate_answers(
     study: Study,
     design_frame: pd.DataFrame,
-    population: Population,
+    population: SimulatedPopulation,
     n_respondents: int,
     *,
     rng: np.random.Generator | int | None = None,
@@ -72,7 +72,7 @@ def simulate_answers(
     design_frame : DataFrame
         The tidy design (``version, task, alternative``, one column per
         attribute, optional ``holdout``), as written by ``offerlab design``.
-    population : Population
+    population : SimulatedPopulation
     n_respondents : int
     rng : numpy Generator or seed
     dual_errors : {"fresh", "same"}, default "fresh"
@@ -213,7 +213,7 @@ def _truth_frame(
     segment: np.ndarray,
     partworths: list[np.ndarray],
     none_utility: np.ndarray,
-    population: Population,
+    population: SimulatedPopulation,
 ) -> pd.DataFrame:
     truth = {
         "respondent": np.arange(1, len(segment) + 1),
