@@ -33,11 +33,16 @@ from offerlab.cli._progress import run_with_progress
 from offerlab.cli._tables import frame_table
 from offerlab.data import ChoiceData, write_csv
 from offerlab.exceptions import OfferlabError
-from offerlab.models import MNLResults, MultinomialLogit, load_spec
-from offerlab.models._hb import HierarchicalBayes
-from offerlab.models._latent_class import LatentClassLogit, latent_class_table
-from offerlab.models._mxl import MixedLogit
-from offerlab.report._hb_plots import plot_hb_trace
+from offerlab.models import (
+    HierarchicalBayes,
+    LatentClassLogit,
+    MixedLogit,
+    MNLResults,
+    MultinomialLogit,
+    latent_class_table,
+    load_spec,
+)
+from offerlab.report import plot_hb_trace
 from offerlab.study import load_study
 
 __all__ = ["estimate", "fit_from_files", "print_results", "wide_console", "write_tables"]

@@ -26,20 +26,23 @@ from offerlab.cli._tables import frame_table
 from offerlab.cli.estimate import wide_console
 from offerlab.data import ChoiceData, write_csv
 from offerlab.decide import (
+    RULE_NAMES,
     Costs,
     MarketMoney,
+    Objective,
     OptimisationResult,
     calibrate_scale,
     edge_caution,
+    format_number,
+    load_market,
     market_money,
     model_checks,
+    optimise_market,
     recommendation_verdict,
     simulator_for,
 )
-from offerlab.decide._market import RULE_NAMES
-from offerlab.decide._market_file import Objective, format_number, load_market, optimise_market
 from offerlab.exceptions import OfferlabError
-from offerlab.models._by_name import DECISION_MODELS, decision_model_title, fit_decision_model
+from offerlab.models import DECISION_MODELS, decision_model_title, fit_decision_model
 from offerlab.report import plot_shares
 from offerlab.study import Study, load_study
 

@@ -18,7 +18,7 @@ from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError, OfferlabWarning, StudyError, StudyProblem
 from offerlab.models import ConjointCoding
 from offerlab.report import plot_shares
-from offerlab.simulate._shares import NONE_NAME, Scenario, offer_warnings, share_of_preference
+from offerlab.simulate import NONE_NAME, Scenario, offer_warnings, share_of_preference
 from offerlab.study import CategoricalAttribute, Study, YamlDocument, load_study, load_yaml
 
 __all__ = ["ScenarioFile", "read_scenario", "shares"]

@@ -4,6 +4,7 @@ and summaries of needs, motives and obstacles."""
 from offerlab.decide._calibrate import ScaleCalibration, calibrate_scale
 from offerlab.decide._kernels import grouped_shares
 from offerlab.decide._market import (
+    RULE_NAMES,
     Market,
     MarketSimulator,
     Provenance,
@@ -15,6 +16,7 @@ from offerlab.decide._market import (
 from offerlab.decide._market_file import (
     MarketFile,
     MarketSpec,
+    Objective,
     load_market,
     optimise_market,
     parse_market,
@@ -24,6 +26,7 @@ from offerlab.decide._money import (
     MarketMoney,
     edge_caution,
     edge_of_range,
+    format_number,
     market_money,
     price_edge,
     recommendation_verdict,
@@ -70,6 +73,7 @@ from offerlab.decide._trust import holdout_check, model_checks
 from offerlab.decide._truth import TrueMarket, coded_truth
 
 __all__ = [
+    "RULE_NAMES",
     "ConjointPrice",
     "Costs",
     "GaborGrangerResult",
@@ -78,6 +82,7 @@ __all__ = [
     "MarketMoney",
     "MarketSimulator",
     "MarketSpec",
+    "Objective",
     "OfferSpace",
     "OptimisationResult",
     "Population",
@@ -94,6 +99,7 @@ __all__ = [
     "demand_curve",
     "edge_caution",
     "edge_of_range",
+    "format_number",
     "gabor_granger",
     "gabor_granger_frame",
     "group_open_text",

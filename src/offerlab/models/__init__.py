@@ -1,5 +1,6 @@
 """Choice models: multinomial, latent class and mixed logit, hierarchical Bayes; results; specs."""
 
+from offerlab.models._by_name import DECISION_MODELS, decision_model_title, fit_decision_model
 from offerlab.models._hb import HBResults, HierarchicalBayes
 from offerlab.models._latent_class import (
     ClassCountTable,
@@ -7,7 +8,7 @@ from offerlab.models._latent_class import (
     LatentClassResults,
     latent_class_table,
 )
-from offerlab.models._matrix import ConjointCoding, ModelMatrix
+from offerlab.models._matrix import NONE_PARAM, ConjointCoding, ModelMatrix, build_model_matrix
 from offerlab.models._mnl import MultinomialLogit
 from offerlab.models._mxl import MixedLogit
 from offerlab.models._mxl_results import MixedLogitResults
@@ -15,6 +16,8 @@ from offerlab.models._results import MNLResults, Summary
 from offerlab.models._spec import ModelSpec, load_spec, parse_spec
 
 __all__ = [
+    "DECISION_MODELS",
+    "NONE_PARAM",
     "ClassCountTable",
     "ConjointCoding",
     "HBResults",
@@ -28,6 +31,9 @@ __all__ = [
     "ModelSpec",
     "MultinomialLogit",
     "Summary",
+    "build_model_matrix",
+    "decision_model_title",
+    "fit_decision_model",
     "latent_class_table",
     "load_spec",
     "parse_spec",

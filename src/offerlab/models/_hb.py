@@ -28,12 +28,14 @@ from offerlab.models._matrix import ConjointCoding, ModelMatrix, build_model_mat
 from offerlab.models._mnl import MultinomialLogit
 from offerlab.models._results import Summary
 from offerlab.models._spec import ModelSpec, spec_matrix
-from offerlab.numerics import Scheme
-from offerlab.numerics._convergence import ESS_MIN, RHAT_MAX, diagnose
-from offerlab.numerics._hb import (
+from offerlab.numerics import (
+    ESS_MIN,
+    RHAT_MAX,
     HBLayout,
     HBPrior,
     HBSettings,
+    Scheme,
+    diagnose,
     hb_layout,
     hb_prior_covariance,
     respondent_information,

@@ -36,16 +36,17 @@ from offerlab.models._results import (
     WaldInference,
 )
 from offerlab.models._spec import ModelSpec, load_spec, spec_matrix
-from offerlab.numerics import Scheme, mnl_null_loglike
-from offerlab.numerics._latent_class import (
+from offerlab.numerics import (
     ClassMap,
     LCData,
     LCFit,
+    Scheme,
     lc_data,
     lc_fit,
     lc_loglike,
     lc_probabilities,
     log_class_shares,
+    mnl_null_loglike,
 )
 from offerlab.study import Study
 

@@ -24,6 +24,7 @@ from offerlab.numerics import Scheme, level_coding_matrix
 from offerlab.study import CategoricalAttribute, NumericAttribute, PriceAttribute, Study
 
 __all__ = [
+    "NONE_PARAM",
     "AttributeBlock",
     "ConjointCoding",
     "ModelMatrix",

@@ -27,16 +27,21 @@ from offerlab.models._mnl import newton
 from offerlab.models._mxl_results import MixedLogitResults, mxl_param_names
 from offerlab.models._results import CovKind
 from offerlab.models._spec import ModelSpec, spec_random
-from offerlab.numerics import MNLTerms, Scheme, mnl_loglike, mnl_null_loglike
-from offerlab.numerics._draws import DRAW_KINDS, DrawKind, standard_draws
-from offerlab.numerics._mxl import (
+from offerlab.numerics import (
     DISTRIBUTIONS,
+    DRAW_KINDS,
+    DrawKind,
+    MNLTerms,
     MXLProblem,
     MXLTerms,
+    Scheme,
     draw_shape,
+    mnl_loglike,
+    mnl_null_loglike,
     mxl_conditional_means,
     mxl_loglike,
     prepare_mxl,
+    standard_draws,
 )
 from offerlab.study import Study
 

@@ -13,8 +13,7 @@ from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabErr
 from offerlab.models._matrix import ModelMatrix, build_model_matrix, task_layout
 from offerlab.models._results import CovKind, MNLResults, Summary
 from offerlab.models._spec import spec_matrix
-from offerlab.numerics._draws import standard_draws
-from offerlab.numerics._mxl import MXLProblem, draw_shape
+from offerlab.numerics import MXLProblem, draw_shape, standard_draws
 
 __all__ = ["MixedLogitResults", "mxl_param_names"]
 

@@ -66,6 +66,7 @@ __all__ = [
     "Distribution",
     "MXLProblem",
     "MXLTerms",
+    "draw_shape",
     "mxl_conditional_means",
     "mxl_loglike",
     "prepare_mxl",

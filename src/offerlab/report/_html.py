@@ -553,16 +553,13 @@ def build_report(
     pricing_prices : list of float, optional
         The conjoint pricing grid (default: 41 prices over the studied range).
     """
-    from offerlab.report import (
+    from offerlab.report._decide_plots import (
         plot_demand,
         plot_gabor_granger,
-        plot_importance,
-        plot_partworths,
-        plot_shares,
         plot_tornado,
         plot_van_westendorp,
-        plot_wtp,
     )
+    from offerlab.report._plots import plot_importance, plot_partworths, plot_shares, plot_wtp
 
     coding = results.coding
     if coding is None:

@@ -2,15 +2,17 @@
 
 from offerlab.simulate._population import Segment, SimulatedPopulation, load_population
 from offerlab.simulate._respondents import SimulatedAnswers, simulate_answers
-from offerlab.simulate._shares import Scenario, share_of_preference
+from offerlab.simulate._shares import NONE_NAME, Scenario, offer_warnings, share_of_preference
 from offerlab.simulate._survey import reservation_prices, simulate_survey_answers
 
 __all__ = [
+    "NONE_NAME",
     "Scenario",
     "Segment",
     "SimulatedAnswers",
     "SimulatedPopulation",
     "load_population",
+    "offer_warnings",
     "reservation_prices",
     "share_of_preference",
     "simulate_answers",

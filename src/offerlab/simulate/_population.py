@@ -30,8 +30,7 @@ import numpy as np
 from pydantic import Field
 
 from offerlab.exceptions import StudyError, StudyProblem
-from offerlab.study import CategoricalAttribute, StrictModel, Study, load_yaml_model
-from offerlab.study._checks import field_path
+from offerlab.study import CategoricalAttribute, StrictModel, Study, field_path, load_yaml_model
 
 __all__ = ["Segment", "SimulatedPopulation", "load_population"]
 

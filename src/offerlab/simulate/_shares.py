@@ -19,7 +19,7 @@ from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.models import MNLResults
 from offerlab.study import CategoricalAttribute, Study
 
-__all__ = ["Scenario", "offer_warnings", "share_of_preference"]
+__all__ = ["NONE_NAME", "Scenario", "offer_warnings", "share_of_preference"]
 
 NONE_NAME = "none"
 

@@ -4,7 +4,7 @@ Also the one safe YAML reader (:func:`parse_yaml`, :func:`load_yaml`) every file
 gives offerlab goes through: study, population, market, scenario and model spec files.
 """
 
-from offerlab.study._checks import FieldPath, count_allowed_concepts
+from offerlab.study._checks import FieldPath, count_allowed_concepts, field_path
 from offerlab.study._load import (
     example_path,
     load_study,
@@ -27,6 +27,30 @@ from offerlab.study._model import (
     TaskRules,
     TaskSettings,
 )
+from offerlab.study._questionnaire import (
+    PAGE_TYPES,
+    AnyPage,
+    AttentionCheck,
+    ChoiceTasksPage,
+    ConsentPage,
+    EndTexts,
+    GaborGrangerPage,
+    InfoPage,
+    MultiPage,
+    NumberPage,
+    Option,
+    Page,
+    Quality,
+    Questionnaire,
+    Quota,
+    Range,
+    Redirects,
+    ScaleItem,
+    ScalePage,
+    SinglePage,
+    TextPage,
+    VanWestendorpPage,
+)
 from offerlab.study._strict import StrictModel
 from offerlab.study._yaml import (
     YAML_LIMITS,
@@ -38,25 +62,48 @@ from offerlab.study._yaml import (
 )
 
 __all__ = [
+    "PAGE_TYPES",
     "YAML_LIMITS",
+    "AnyPage",
+    "AttentionCheck",
     "Attribute",
     "CategoricalAttribute",
+    "ChoiceTasksPage",
+    "ConsentPage",
     "DesignSettings",
+    "EndTexts",
     "FieldPath",
+    "GaborGrangerPage",
     "HoldoutTask",
+    "InfoPage",
     "Level",
+    "MultiPage",
     "NoneOption",
+    "NumberPage",
     "NumericAttribute",
+    "Option",
+    "Page",
     "PriceAttribute",
     "PriorSpec",
+    "Quality",
+    "Questionnaire",
+    "Quota",
+    "Range",
+    "Redirects",
+    "ScaleItem",
+    "ScalePage",
+    "SinglePage",
     "StrictModel",
     "Study",
     "TaskRules",
     "TaskSettings",
+    "TextPage",
+    "VanWestendorpPage",
     "YamlDocument",
     "YamlLimits",
     "count_allowed_concepts",
     "example_path",
+    "field_path",
     "load_study",
     "load_yaml",
     "load_yaml_model",

@@ -51,6 +51,7 @@ from offerlab.study._strict import StrictModel
 
 __all__ = [
     "PAGE_TYPES",
+    "AnyPage",
     "AttentionCheck",
     "ChoiceTasksPage",
     "ConsentPage",
@@ -64,6 +65,7 @@ __all__ = [
     "Quality",
     "Questionnaire",
     "Quota",
+    "Range",
     "Redirects",
     "ScaleItem",
     "ScalePage",
