@@ -166,18 +166,8 @@ class ConjointCoding:
 
     def _levels_of(self, frame: pd.DataFrame, block: AttributeBlock) -> np.ndarray:
         """Level index of every row for one attribute (rows,), −1 where none matches."""
-        attr = self.study.attribute(block.attribute)
-        col = frame[block.attribute]
-        if isinstance(attr, CategoricalAttribute):
-            codes, uniques = pd.factorize(col)  # hashes each row once, keeps dtype
-            lookup = {name: i for i, name in enumerate(attr.level_names)}
-            index = np.array([lookup.get(str(u), -1) for u in uniques] + [-1], dtype=np.int32)
-            return index[codes]  # code −1 (missing) → the appended −1
-        values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-        out = np.full(len(values), -1, dtype=np.int32)
-        for i, v in enumerate(np.asarray(attr.values, dtype=float)):
-            out[np.abs(values - v) <= 1e-9] = i
-        return out
+        levels = self.study.level_indices(block.attribute, frame[block.attribute])
+        return levels.astype(np.int32)  # a column per attribute of millions of rows
 
     def code_rows(self, frame: pd.DataFrame, out: np.ndarray | None = None) -> np.ndarray:
         """Columns of every long-format row, shape (rows, K); none rows get the constant only.

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from scipy.linalg import cho_solve
 
 from offerlab.data import ChoiceData
-from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
+from offerlab.exceptions import EstimationError, OfferlabError
 from offerlab.models._fit_input import fit_input
 from offerlab.models._matrix import ModelMatrix, arrays_matrix
 from offerlab.models._results import CovKind, MNLResults, fit_statistics
 from offerlab.models._spec import ModelSpec
-from offerlab.numerics import MNLTerms, Scheme, mnl_loglike
+from offerlab.numerics import MNLTerms, Scheme, mnl_loglike, newton
 from offerlab.study import Study
 
-__all__ = ["MultinomialLogit", "newton"]
+__all__ = ["MultinomialLogit"]
 
 _COV_TYPES = ("classic", "robust", "cluster")
 
@@ -210,126 +208,3 @@ class MultinomialLogit:
             loglike, beta0, design.names, tol=self.tol, max_iter=self.max_iter
         )
         return fit_statistics(design, beta, final, n_iter, converged, self.cov_type)
-
-
-def newton(
-    loglike: Callable[..., MNLTerms],
-    beta0: np.ndarray,
-    names: Sequence[str],
-    *,
-    tol: float = 1e-10,
-    max_iter: int = 100,
-) -> tuple[np.ndarray, MNLTerms, int, bool]:
-    """Maximise a concave log-likelihood by Newton's method with step halving.
-
-    Parameters
-    ----------
-    loglike : callable
-        ``loglike(beta, derivatives: bool) -> MNLTerms`` (gradient and Hessian
-        when ``derivatives``).
-    beta0 : ndarray, shape (K,)
-    names : sequence of str
-        Coefficient names, for error messages.
-    tol : float
-        Stop when the Newton decrement g'(−H)⁻¹g < ``tol``.
-    max_iter : int
-
-    Returns
-    -------
-    beta, terms at beta, n_iter, converged
-
-    Notes
-    -----
-    Direction d = (−H)⁻¹g, solved by Cholesky on the Jacobi-scaled matrix
-    D(−H)D with D = diag(−H)^(−1/2), which makes the solve insensitive to the
-    units of the variables (a price in francs next to a 0/1 constant). The
-    step t ∈ {1, ½, ¼, …} is the first meeting Armijo's condition
-    ℓ(β + t d) ≥ ℓ(β) + 10⁻⁴ t g'd. The decrement g'd is invariant to
-    linear reparametrisation, so centring variables would not change the path.
-    """
-    beta = np.array(beta0, dtype=float)
-    terms = loglike(beta, True)
-    if not np.isfinite(terms.value):
-        raise EstimationError(
-            "the log-likelihood is not finite at the starting values; check for infinite "
-            "or missing values in the data"
-        )
-    for it in range(1, max_iter + 1):
-        step = solve_newton(-terms.hessian, terms.gradient, names)
-        decrement = float(terms.gradient @ step)
-        if decrement < tol:
-            return beta, terms, it - 1, True
-        t = 1.0
-        while True:
-            trial = loglike(beta + t * step, True)
-            if np.isfinite(trial.value) and trial.value >= terms.value + 1e-4 * t * decrement:
-                break
-            t /= 2
-            if t < 1e-12:
-                # The trial overwrote a shared scores buffer: re-evaluate at beta.
-                terms = loglike(beta, True)
-                # No ascent possible in floating point: we are at the optimum's precision.
-                converged = decrement < max(tol, 1e-6)
-                if not converged:
-                    warnings.warn(
-                        f"Newton's method stalled with decrement {decrement:.3g} > tol {tol:g}",
-                        ConvergenceWarning,
-                        stacklevel=3,
-                    )
-                return beta, terms, it, converged
-        beta = beta + t * step
-        terms = trial
-    warnings.warn(
-        f"Newton's method did not converge in {max_iter} iterations; estimates may be "
-        "unreliable (perfect separation makes some coefficients run off to infinity)",
-        ConvergenceWarning,
-        stacklevel=3,
-    )
-    return beta, terms, max_iter, False
-
-
-def solve_newton(
-    neg_hessian: np.ndarray, rhs: np.ndarray, names: Sequence[str], *, rcond: float = 1e-12
-) -> np.ndarray:
-    """Solve (−H) x = rhs for a symmetric positive definite −H, or explain why not.
-
-    Raises
-    ------
-    EstimationError
-        When −H is singular: names the coefficients that cannot be identified.
-    """
-    diag = np.diag(neg_hessian).copy()
-    flat = [names[k] for k in np.flatnonzero(~(diag > 0))]
-    if flat:
-        raise EstimationError(
-            f"singular Hessian: coefficient(s) {flat} are not identified: their variable "
-            "never differs between the alternatives of a task (e.g. a constant on every "
-            "alternative, or a respondent characteristic without alternative-specific "
-            "coefficients)"
-        )
-    d = 1.0 / np.sqrt(diag)
-    M = neg_hessian * np.outer(d, d)
-    rhs = np.asarray(rhs)
-    try:
-        L = np.linalg.cholesky(M)
-        ok = np.min(np.diag(L)) ** 2 > rcond
-    except np.linalg.LinAlgError:
-        ok = False
-    if not ok:
-        vals, vecs = np.linalg.eigh(M)
-        small = vecs[:, vals < max(rcond, 1e-10) * max(vals.max(), 1.0)]
-        if small.size == 0:
-            small = vecs[:, :1]
-        load = np.abs(small).max(axis=1)
-        culprits = [names[k] for k in np.flatnonzero(load > 0.1)]
-        combo = " + ".join(
-            f"{small[k, 0]:.2f}·{names[k]}" for k in np.flatnonzero(np.abs(small[:, 0]) > 0.1)
-        )
-        raise EstimationError(
-            f"singular Hessian: coefficients {culprits} are not identified (collinear: "
-            f"{combo} ≈ 0 in every task). Typical causes: a level or constant that also "
-            "appears as another coefficient, a constant on every alternative, dummies of "
-            "every level, or an attribute that never varies within a task"
-        )
-    scale = d if rhs.ndim == 1 else d[:, None]
-    return scale * cho_solve((L, True), rhs * scale)

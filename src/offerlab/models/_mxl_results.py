@@ -13,7 +13,7 @@ from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabErr
 from offerlab.models._matrix import ModelMatrix, build_model_matrix, task_layout
 from offerlab.models._results import CovKind, MNLResults, Summary
 from offerlab.models._spec import spec_matrix
-from offerlab.numerics import MXLProblem, draw_shape, standard_draws
+from offerlab.numerics import MXLProblem, draw_shape, solve_newton, standard_draws
 
 __all__ = ["MixedLogitResults", "mxl_param_names"]
 
@@ -114,8 +114,6 @@ class MixedLogitResults(MNLResults):
         settings: dict,
     ) -> MixedLogitResults:
         """Covariances and statistics at the estimates (after the sign convention)."""
-        from offerlab.models._mnl import solve_newton
-
         K = problem.n_coef
         flip = np.ones(len(theta))
         L = problem.cholesky(theta)

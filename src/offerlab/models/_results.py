@@ -12,9 +12,10 @@ from scipy import stats
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
+from offerlab.models._conjoint import importance, partworths, wtp
 from offerlab.models._matrix import ConjointCoding, ModelMatrix, build_model_matrix, task_layout
 from offerlab.models._spec import ModelSpec, spec_matrix
-from offerlab.numerics import MNLTerms, mnl_null_loglike, mnl_probabilities
+from offerlab.numerics import MNLTerms, mnl_null_loglike, mnl_probabilities, solve_newton
 
 __all__ = ["CovKind", "MNLResults", "Summary", "fit_statistics"]
 
@@ -331,20 +332,14 @@ class MNLResults(WaldInference, FitStatistics):
 
     def partworths(self, kind: CovKind | None = None) -> pd.DataFrame:
         """Part-worth of every level (tidy), see :func:`~offerlab.models._conjoint.partworths`."""
-        from offerlab.models._conjoint import partworths
-
         return partworths(self, self._conjoint(), kind)
 
     def importance(self, kind: CovKind | None = None, alpha: float = 0.05) -> pd.DataFrame:
         """Attribute importance in percent, see :func:`~offerlab.models._conjoint.importance`."""
-        from offerlab.models._conjoint import importance
-
         return importance(self, self._conjoint(), kind, alpha)
 
     def wtp(self, kind: CovKind | None = None, alpha: float = 0.05) -> pd.DataFrame:
         """Willingness to pay, see :func:`~offerlab.models._conjoint.wtp`."""
-        from offerlab.models._conjoint import wtp
-
         return wtp(self, self._conjoint(), kind, alpha)
 
 
@@ -357,8 +352,6 @@ def fit_statistics(
     cov_type: CovKind,
 ) -> MNLResults:
     """Covariances and fit statistics at the estimates."""
-    from offerlab.models._mnl import solve_newton
-
     names = list(design.names)
     K = len(names)
     cov = solve_newton(-final.hessian, np.eye(K), names)

@@ -63,6 +63,13 @@ from offerlab.numerics._mxl import (
     mxl_loglike,
     prepare_mxl,
 )
+from offerlab.numerics._optimise import (
+    bfgs,
+    bhhh_inverse,
+    newton,
+    numerical_hessian,
+    solve_newton,
+)
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -83,6 +90,8 @@ __all__ = [
     "MXLTerms",
     "Scheme",
     "StandardShape",
+    "bfgs",
+    "bhhh_inverse",
     "code_levels",
     "diagnose",
     "draw_shape",
@@ -102,6 +111,8 @@ __all__ = [
     "mnl_probabilities",
     "mxl_conditional_means",
     "mxl_loglike",
+    "newton",
+    "numerical_hessian",
     "partworths_from_coded",
     "prepare_mxl",
     "rank_normalize",
@@ -110,6 +121,7 @@ __all__ = [
     "respondent_modes",
     "rhat",
     "run_hb_chain",
+    "solve_newton",
     "split_chains",
     "standard_draws",
     "transform_coefficients",
