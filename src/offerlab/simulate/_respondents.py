@@ -32,7 +32,7 @@ import pandas as pd
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ChoiceDataError
 from offerlab.simulate._population import SimulatedPopulation
-from offerlab.study import CategoricalAttribute, Study
+from offerlab.study import Attribute, CategoricalAttribute, Study
 
 __all__ = ["SimulatedAnswers", "simulate_answers"]
 
@@ -193,19 +193,12 @@ def _check_design_columns(study: Study, frame: pd.DataFrame) -> None:
         )
 
 
-def _level_indices(study: Study, attr: object, column: pd.Series) -> np.ndarray:
-    names = attr.level_names  # type: ignore[attr-defined]
-    if isinstance(attr, CategoricalAttribute):
-        lookup = {n: i for i, n in enumerate(names)}
-        idx = column.astype(str).map(lookup)
-    else:
-        idx = pd.to_numeric(column, errors="coerce").map(
-            lambda v: study.level_index(attr.name, v) if pd.notna(v) else -1  # type: ignore[attr-defined]
-        )
-    if idx.isna().any():
-        bad = sorted(set(column[idx.isna()].astype(str)))[:5]
-        raise ChoiceDataError(f"design column '{attr.name}' holds unknown levels {bad}")  # type: ignore[attr-defined]
-    return idx.to_numpy(dtype=np.int64)
+def _level_indices(study: Study, attr: Attribute, column: pd.Series) -> np.ndarray:
+    idx = study.level_indices(attr.name, column)
+    if (idx < 0).any():
+        bad = sorted(set(column[idx < 0].astype(str)))[:5]
+        raise ChoiceDataError(f"design column '{attr.name}' holds unknown levels {bad}")
+    return idx
 
 
 def _truth_frame(

@@ -14,6 +14,7 @@ from offerlab.study._load import (
     parse_yaml_model_located,
 )
 from offerlab.study._model import (
+    LEVEL_TOLERANCE,
     Attribute,
     CategoricalAttribute,
     DesignSettings,
@@ -62,6 +63,7 @@ from offerlab.study._yaml import (
 )
 
 __all__ = [
+    "LEVEL_TOLERANCE",
     "PAGE_TYPES",
     "YAML_LIMITS",
     "AnyPage",

@@ -10,6 +10,7 @@ reports each problem with the path of the field it concerns.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -20,6 +21,7 @@ from offerlab.study._questionnaire import Questionnaire
 from offerlab.study._strict import StrictModel
 
 __all__ = [
+    "LEVEL_TOLERANCE",
     "Attribute",
     "CategoricalAttribute",
     "DesignSettings",
@@ -33,6 +35,10 @@ __all__ = [
     "TaskRules",
     "TaskSettings",
 ]
+
+#: Two numbers are the same level when they differ by at most this, relative to the level
+#: (absolute up to 1): one rule for answers, designs, model matrices and simulations.
+LEVEL_TOLERANCE = 1e-9
 
 Language = Literal["de", "fr", "it", "en"]
 LANGUAGES: tuple[str, ...] = ("de", "fr", "it", "en")
@@ -84,6 +90,20 @@ class NumericAttribute(_AttributeBase):
     @property
     def level_names(self) -> list[str]:
         return [_number_name(v) for v in self.values]
+
+    @property
+    def studied_range(self) -> tuple[float, float]:
+        """The lowest and the highest value studied; the estimates hold between them."""
+        return float(min(self.values)), float(max(self.values))
+
+    def in_studied_range(self, value: float) -> bool:
+        """Whether ``value`` lies within :attr:`studied_range` (to :data:`LEVEL_TOLERANCE`)."""
+        lo, hi = self.studied_range
+        return (
+            lo - LEVEL_TOLERANCE * max(1.0, abs(lo))
+            <= value
+            <= hi + LEVEL_TOLERANCE * max(1.0, abs(hi))
+        )
 
 
 class PriceAttribute(NumericAttribute):
@@ -215,6 +235,46 @@ class Study(StrictModel):
             if isinstance(a, PriceAttribute):
                 return a
         return None
+
+    @property
+    def price_range(self) -> tuple[float, float] | None:
+        """The lowest and the highest price studied, or None for a study without a price."""
+        price = self.price_attribute
+        return None if price is None else price.studied_range
+
+    def level_indices(self, attribute: str, values: Iterable[object]) -> np.ndarray:
+        """Index of each value's level within ``attribute``; −1 where no level matches.
+
+        A categorical level matches by its name (``2`` matches the level named "2"); a
+        numeric or price level by its value within :data:`LEVEL_TOLERANCE`. Missing
+        values and text in a numeric column match nothing.
+
+        Parameters
+        ----------
+        attribute : str
+            The attribute's name.
+        values : sequence or array
+            One value per row (a data frame column, a design column, uniques).
+
+        Returns
+        -------
+        ndarray of int64, shape (len(values),)
+        """
+        import pandas as pd  # the study itself loads without pandas (a quick command line)
+
+        attr = self.attribute(attribute)
+        column = values if isinstance(values, pd.Series) else pd.Series(list(values))
+        if isinstance(attr, CategoricalAttribute):
+            codes, uniques = pd.factorize(column)  # each distinct value looked up once
+            lookup = {name: i for i, name in enumerate(attr.level_names)}
+            index = [lookup.get(str(u), -1) for u in uniques]
+            return np.array([*index, -1], dtype=np.int64)[codes]  # code −1: missing
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+        out = np.full(len(numbers), -1, dtype=np.int64)
+        for i, level in enumerate(attr.values):
+            tolerance = LEVEL_TOLERANCE * max(1.0, abs(level))
+            out[np.abs(numbers - level) <= tolerance] = i
+        return out
 
     def level_index(self, attribute: str, level: str | float) -> int:
         """Index of ``level`` (a level name, or a numeric value) within ``attribute``."""
