@@ -79,7 +79,7 @@ def fit_from_files(
 ) -> MNLResults:
     """Read the files and fit a multinomial logit; exactly one of ``study`` and ``spec``."""
     inputs = read_inputs(data, study, spec)
-    model = MultinomialLogit(coding=coding, cov_type=cov_type, dual=dual)  # type: ignore[arg-type]
+    model = MultinomialLogit(level_coding=coding, cov_type=cov_type, dual=dual)  # type: ignore[arg-type]
     return model.fit(**inputs)
 
 
@@ -231,7 +231,7 @@ def estimate(
     console = wide_console()
     inputs = read_inputs(data, study, spec)
     if model == "mnl":
-        mnl = MultinomialLogit(coding=coding, cov_type=cov, dual=dual)
+        mnl = MultinomialLogit(level_coding=coding, cov_type=cov, dual=dual)
         results = mnl.fit(**inputs)
         print_results(console, results)
         if out is not None:
@@ -239,7 +239,7 @@ def estimate(
             names = ", ".join(p.name for p in written)
             console.print(f"Tables written to [bold]{escape(str(out))}/[/]: {names}")
         return
-    common = {"coding": coding, "dual": dual}
+    common = {"level_coding": coding, "dual": dual}
     if model == "lc":
         lc_options = {
             **common,

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import EstimationError, OfferlabError
+from offerlab.models._constraints import (
+    COV_TYPES,
+    FIT_CONSTRAINTS,
+    POSITIVE,
+    Constraint,
+    check_parameters,
+    one_of,
+    optional,
+    whole,
+)
+from offerlab.models._contract import ARRAYS, DesignSource
 from offerlab.models._fit_input import fit_input
 from offerlab.models._matrix import ModelMatrix, arrays_matrix
 from offerlab.models._results import CovKind, MNLResults, fit_statistics
@@ -19,16 +30,14 @@ from offerlab.study import Study
 
 __all__ = ["MultinomialLogit"]
 
-_COV_TYPES = ("classic", "robust", "cluster")
-
 
 class MultinomialLogit:
     """Multinomial (conditional) logit with linear-in-parameters utility.
 
     Parameters
     ----------
-    coding : {"effects", "dummy"}, default "effects"
-        Coding of categorical attributes (conjoint fits).
+    level_coding : {"effects", "dummy"}, default "effects"
+        Coding of categorical attributes' levels (conjoint fits).
     cov_type : {"classic", "robust", "cluster"}, default "classic"
         Covariance behind ``tvalues``, ``pvalues``, ``conf_int`` and the intervals of
         importance, WTP and shares. All three are always computed.
@@ -52,49 +61,34 @@ class MultinomialLogit:
     -5331.252
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        **FIT_CONSTRAINTS,
+        "cov_type": one_of(*COV_TYPES),
+        "tol": POSITIVE,
+        "max_iter": whole(1),
+        "chunk_size": optional(whole(1)),
+    }
+
     def __init__(
         self,
         *,
-        coding: Scheme = "effects",
+        level_coding: Scheme = "effects",
         cov_type: CovKind = "classic",
         tol: float = 1e-10,
         max_iter: int = 100,
         chunk_size: int | None = None,
         dual: Literal["sawtooth", "joint"] = "sawtooth",
     ) -> None:
-        self.coding = coding
+        self.level_coding = level_coding
         self.dual = dual
         self.cov_type = cov_type
         self.tol = tol
         self.max_iter = max_iter
         self.chunk_size = chunk_size
 
-    def _validate(self) -> None:
-        if self.coding not in ("effects", "dummy"):
-            raise OfferlabError(
-                f"The 'coding' parameter of MultinomialLogit must be 'effects' or 'dummy'. "
-                f"Got {self.coding!r} instead."
-            )
-        if self.dual not in ("sawtooth", "joint"):
-            raise OfferlabError(
-                f"The 'dual' parameter of MultinomialLogit must be 'sawtooth' or 'joint'. "
-                f"Got {self.dual!r} instead."
-            )
-        if self.cov_type not in _COV_TYPES:
-            raise OfferlabError(
-                f"The 'cov_type' parameter of MultinomialLogit must be one of {_COV_TYPES}. "
-                f"Got {self.cov_type!r} instead."
-            )
-        if not (isinstance(self.tol, float | int) and self.tol > 0):
-            raise OfferlabError(
-                f"The 'tol' parameter of MultinomialLogit must be a positive number. "
-                f"Got {self.tol!r} instead."
-            )
-        if not (isinstance(self.max_iter, int) and self.max_iter >= 1):
-            raise OfferlabError(
-                f"The 'max_iter' parameter of MultinomialLogit must be an int >= 1. "
-                f"Got {self.max_iter!r} instead."
-            )
+    def check(self) -> None:
+        """Raise :class:`OfferlabError` for a parameter out of its constraint."""
+        check_parameters(self, self._parameter_constraints)
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(
@@ -133,17 +127,8 @@ class MultinomialLogit:
         per task, the binary choice between the chosen concept and none, as in
         Sawtooth's dual-response none (see :func:`~offerlab.models._matrix.build_model_matrix`).
         """
-        self._validate()
-        given = fit_input(
-            "MultinomialLogit",
-            data,
-            study=study,
-            spec=spec,
-            coding=self.coding,
-            dual_model=self.dual,
-        )
-        self.results_ = given.label(self._fit_matrix(given.design, start))
-        return self.results_
+        given = fit_input(self, data, study=study, spec=spec)
+        return self._fit_matrix(given.design, start, given.source)
 
     def fit_arrays(
         self,
@@ -171,14 +156,15 @@ class MultinomialLogit:
             Coefficient names (default ``x0``, ``x1``…).
         start : sequence of float, optional
         """
-        self._validate()
+        self.check()
         design = arrays_matrix(
             X, y, available=available, weights=weights, groups=groups, names=names
         )
-        self.results_ = self._fit_matrix(design, start)
-        return self.results_
+        return self._fit_matrix(design, start, ARRAYS)
 
-    def _fit_matrix(self, design: ModelMatrix, start: Sequence[float] | None) -> MNLResults:
+    def _fit_matrix(
+        self, design: ModelMatrix, start: Sequence[float] | None, source: DesignSource = ARRAYS
+    ) -> MNLResults:
         K = design.X.shape[2]
         if K == 0:
             raise EstimationError("the model has no free coefficient to estimate")
@@ -207,4 +193,4 @@ class MultinomialLogit:
         beta, final, n_iter, converged = newton(
             loglike, beta0, design.names, tol=self.tol, max_iter=self.max_iter
         )
-        return fit_statistics(design, beta, final, n_iter, converged, self.cov_type)
+        return fit_statistics(design, beta, final, n_iter, converged, self.cov_type, source)

@@ -14,13 +14,24 @@ import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
+from offerlab.models._constraints import (
+    COV_TYPES,
+    FIT_CONSTRAINTS,
+    POSITIVE,
+    Constraint,
+    check_parameters,
+    one_of,
+    optional,
+    whole,
+)
+from offerlab.models._contract import ARRAYS, DesignSource
 from offerlab.models._fit_input import fit_input
 from offerlab.models._matrix import ModelMatrix, arrays_matrix
 from offerlab.models._mxl_results import MixedLogitResults, mxl_param_names
@@ -49,7 +60,6 @@ from offerlab.study import Study
 
 __all__ = ["MixedLogit"]
 
-_COV_TYPES = ("classic", "robust", "cluster")
 RandomSpec = Mapping[str, str] | Sequence[str] | Literal["all"] | None
 
 
@@ -96,7 +106,7 @@ class MixedLogit:
         problems stay single-threaded. On a machine busy with other work, 1 is faster.
     chunk_bytes : int, optional
         Size of the kernel's per-chunk temporaries (default about 1 MiB).
-    coding : {"effects", "dummy"}, default "effects"
+    level_coding : {"effects", "dummy"}, default "effects"
         Coding of categorical attributes (conjoint fits).
     dual : {"sawtooth", "joint"}, default "sawtooth"
         Likelihood of dual-response answers (see MultinomialLogit).
@@ -106,6 +116,17 @@ class MixedLogit:
     >>> from offerlab.models._mxl import MixedLogit
     >>> res = MixedLogit(n_draws=600).fit(spec="examples/swissmetro_mxl.yaml")  # doctest: +SKIP
     """
+
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "n_draws": optional(whole(1)),
+        "draws": optional(one_of(*DRAW_KINDS)),
+        "cov_type": one_of(*COV_TYPES),
+        "hessian": one_of("numerical", "bhhh"),
+        "tol": POSITIVE,
+        "max_iter": whole(1),
+        "n_threads": optional(whole(1)),
+        **FIT_CONSTRAINTS,
+    }
 
     def __init__(
         self,
@@ -122,7 +143,7 @@ class MixedLogit:
         max_iter: int = 1000,
         n_threads: int | None = None,
         chunk_bytes: int | None = None,
-        coding: Scheme = "effects",
+        level_coding: Scheme = "effects",
         dual: Literal["sawtooth", "joint"] = "sawtooth",
     ) -> None:
         self.random = random
@@ -137,38 +158,12 @@ class MixedLogit:
         self.max_iter = max_iter
         self.n_threads = n_threads
         self.chunk_bytes = chunk_bytes
-        self.coding = coding
+        self.level_coding = level_coding
         self.dual = dual
 
-    def _fail(self, name: str, expected: str) -> OfferlabError:
-        return OfferlabError(
-            f"The '{name}' parameter of MixedLogit must be {expected}. "
-            f"Got {getattr(self, name)!r} instead."
-        )
-
-    def _validate(self) -> None:
-        if self.n_draws is not None and not (
-            isinstance(self.n_draws, int | np.integer) and self.n_draws >= 1
-        ):
-            raise self._fail("n_draws", "an int >= 1")
-        if self.draws is not None and self.draws not in DRAW_KINDS:
-            raise self._fail("draws", f"one of {DRAW_KINDS}")
-        if self.cov_type not in _COV_TYPES:
-            raise self._fail("cov_type", f"one of {_COV_TYPES}")
-        if self.hessian not in ("numerical", "bhhh"):
-            raise self._fail("hessian", "'numerical' or 'bhhh'")
-        if not (isinstance(self.tol, float | int) and self.tol > 0):
-            raise self._fail("tol", "a positive number")
-        if not (isinstance(self.max_iter, int) and self.max_iter >= 1):
-            raise self._fail("max_iter", "an int >= 1")
-        if self.n_threads is not None and not (
-            isinstance(self.n_threads, int) and self.n_threads >= 1
-        ):
-            raise self._fail("n_threads", "an int >= 1")
-        if self.coding not in ("effects", "dummy"):
-            raise self._fail("coding", "'effects' or 'dummy'")
-        if self.dual not in ("sawtooth", "joint"):
-            raise self._fail("dual", "'sawtooth' or 'joint'")
+    def check(self) -> None:
+        """Raise :class:`OfferlabError` for a parameter out of its constraint."""
+        check_parameters(self, self._parameter_constraints)
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(
@@ -202,18 +197,13 @@ class MixedLogit:
         -------
         MixedLogitResults
         """
-        self._validate()
-        given = fit_input(
-            "MixedLogit", data, study=study, spec=spec, coding=self.coding, dual_model=self.dual
-        )
+        given = fit_input(self, data, study=study, spec=spec)
         design = given.design
         if given.spec is None:
             coding = given.coding
             groups = {b.attribute: list(coding.names[b.start : b.stop]) for b in coding.blocks}
             random = "all" if self.random is None else self.random
-            results = self._fit_matrix(design, random, groups, start, progress)
-            self.results_ = given.label(results)
-            return self.results_
+            return self._fit_matrix(design, random, groups, start, progress, given.source)
         spec = given.spec
         groups = {
             name: [c for c in design.names if c.startswith(f"{name}[")]
@@ -229,20 +219,19 @@ class MixedLogit:
                     "(e.g. B_TIME: {variable: time, distribution: normal}) or pass random="
                 )
         mixed = spec.mixed
-        results = self._fit_matrix(
+        return self._fit_matrix(
             design,
             random,
             groups,
             start,
             progress,
+            given.source,
             n_draws=mixed.n_draws if mixed else None,
             draws=mixed.draws if mixed else None,
             panel=mixed.panel if mixed else None,
             correlated=mixed.correlated if mixed else None,
             seed=mixed.seed if mixed else None,
         )
-        self.results_ = given.label(results)
-        return self.results_
 
     def fit_arrays(
         self,
@@ -273,13 +262,12 @@ class MixedLogit:
         start, progress
             As in :meth:`fit`.
         """
-        self._validate()
+        self.check()
         design = arrays_matrix(
             X, y, available=available, weights=weights, groups=groups, names=names
         )
         random = "all" if self.random is None else self.random
-        self.results_ = self._fit_matrix(design, random, {}, start, progress)
-        return self.results_
+        return self._fit_matrix(design, random, {}, start, progress, ARRAYS)
 
     # -- the fit ----------------------------------------------------------------------------
     def _fit_matrix(
@@ -289,6 +277,7 @@ class MixedLogit:
         groups: dict[str, list[str]],
         start: Sequence[float] | None,
         progress: Callable[[float], None] | None,
+        source: DesignSource,
         **spec_defaults,
     ) -> MixedLogitResults:
         def setting(name: str, default):
@@ -394,6 +383,7 @@ class MixedLogit:
                 "seed": seed,
                 "hessian": self.hessian,
             },
+            source=source,
         )
         results._individual = (individual, np.asarray(unit_ids), panel)
         return results
