@@ -90,8 +90,8 @@ def test_same_draws_same_likelihood_at_xlogits_estimates() -> None:
     """The simulated LL at xlogit's published estimates is xlogit's LL (flat optimum)."""
     from offerlab.models._fit_input import estimation_rows
     from offerlab.models._spec import spec_matrix
+    from offerlab.numerics import mxl_loglike, prepare_mxl
     from offerlab.numerics._draws import standard_draws
-    from offerlab.numerics._mxl import mxl_loglike, prepare_mxl
 
     spec = electricity_spec()
     design, _ = spec_matrix(spec, estimation_rows(spec.load_data()))

@@ -31,8 +31,8 @@ import pytest
 from offerlab.models._fit_input import estimation_rows
 from offerlab.models._mxl import MixedLogit
 from offerlab.models._spec import load_spec, spec_matrix
+from offerlab.numerics import mxl_loglike, prepare_mxl
 from offerlab.numerics._draws import standard_draws
-from offerlab.numerics._mxl import mxl_loglike, prepare_mxl
 
 ROOT = Path(__file__).parents[2]
 SPEC = ROOT / "examples" / "swissmetro_mxl.yaml"

@@ -372,7 +372,27 @@ def build_model_matrix(
     if dual_model == "joint":
         args = (X, y, available, forced_av, none_pos, would, has_dual, weights, groups)
         return _joint_dual(*args, offset, names, fixed, layout.n_obs)
-    # (ii) binary choice between the chosen concept and none.
+    args = (X, y, forced_av, none_pos, would, has_dual, weights, groups)
+    return _sawtooth_dual(*args, offset, names, fixed, layout.n_obs)
+
+
+def _sawtooth_dual(
+    X: np.ndarray,
+    y: np.ndarray,
+    forced_av: np.ndarray,
+    none_pos: np.ndarray,
+    would: np.ndarray,
+    has_dual: np.ndarray,
+    weights: np.ndarray,
+    groups: np.ndarray,
+    offset: np.ndarray | None,
+    names: list[str],
+    fixed: dict[str, float] | None,
+    n_tasks: int,
+) -> ModelMatrix:
+    """Sawtooth's dual response: the forced choice, then per answered task the binary
+    choice between the chosen concept and none (see :func:`build_model_matrix`)."""
+    J = X.shape[1]
     d = np.flatnonzero(has_dual)
     buy = np.asarray(would[d], dtype=float) == 1
     bin_av = np.zeros((d.size, J), dtype=bool)
@@ -389,7 +409,7 @@ def build_model_matrix(
         names=names,
         offset=None if offset is None else np.concatenate([offset, offset[d]]),
         fixed=dict(fixed or {}),
-        n_tasks=layout.n_obs,
+        n_tasks=n_tasks,
     )
 
 

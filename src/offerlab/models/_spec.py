@@ -415,34 +415,13 @@ def spec_matrix(
             )
             continue
         if coef.coding is not None:
-            coded_levels = given.get(name) or coef.levels
-            if coded_levels is None:
-                coded_levels = sorted(pd.unique(values[applies & available]), key=str)
-            levels_of[name] = list(coded_levels)
-            lookup = {str(lv): i for i, lv in enumerate(coded_levels)}
-            idx = pd.Series(values).astype(str).map(lookup)
-            miss = applies & available & idx.isna().to_numpy()
-            if miss.any():
-                shown = sorted({str(v) for v in np.asarray(values)[miss]})[:5]
-                problems.append(
-                    spec.problem(
-                        f"values {shown} of '{coef.variable}' are not among the levels "
-                        f"{coded_levels}",
-                        "utility",
-                        name,
-                        "levels",
-                    )
-                )
+            coded = _coded_columns(spec, name, coef, values, applies & available, given.get(name))
+            if isinstance(coded, SpecError):
+                problems.append(coded)
                 continue
-            if len(coded_levels) < 2:
-                problems.append(spec.problem("a coded variable needs 2+ levels", "utility", name))
-                continue
-            C = level_coding_matrix(len(coded_levels), coef.coding)
-            coded = np.zeros((len(frame), len(coded_levels) - 1))
-            ok = applies & ~idx.isna().to_numpy()
-            coded[ok] = C[idx[ok].astype(int).to_numpy()]
-            kept = coded_levels[:-1] if coef.coding == "effects" else coded_levels[1:]
-            columns += list(coded.T)
+            levels_of[name], kept, block = coded
+            block[~applies] = 0.0
+            columns += list(block.T)
             names += [f"{name}[{lv}]" for lv in kept]
             continue
         numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
@@ -482,6 +461,45 @@ def spec_matrix(
         fixed=fixed,
     )
     return design, levels_of
+
+
+def _coded_columns(
+    spec: ModelSpec,
+    name: str,
+    coef: CoefficientSpec,
+    values: np.ndarray,
+    used: np.ndarray,
+    given: list | None,
+) -> tuple[list, list, np.ndarray] | SpecError:
+    """A categorical variable coded into one column per level but one.
+
+    ``used`` marks the rows the coefficient applies to on available alternatives; the
+    levels are ``given`` (a fit's, to code new data alike), the spec's, or those seen.
+    Returns (levels, the levels kept as columns, the (rows, levels − 1) columns), or the
+    problem found.
+    """
+    coded_levels = given or coef.levels
+    if coded_levels is None:
+        coded_levels = sorted(pd.unique(values[used]), key=str)
+    lookup = {str(lv): i for i, lv in enumerate(coded_levels)}
+    idx = pd.Series(values).astype(str).map(lookup)
+    miss = used & idx.isna().to_numpy()
+    if miss.any():
+        shown = sorted({str(v) for v in np.asarray(values)[miss]})[:5]
+        return spec.problem(
+            f"values {shown} of '{coef.variable}' are not among the levels {coded_levels}",
+            "utility",
+            name,
+            "levels",
+        )
+    if len(coded_levels) < 2:
+        return spec.problem("a coded variable needs 2+ levels", "utility", name)
+    C = level_coding_matrix(len(coded_levels), coef.coding)
+    coded = np.zeros((len(values), len(coded_levels) - 1))
+    ok = ~idx.isna().to_numpy()
+    coded[ok] = C[idx[ok].astype(int).to_numpy()]
+    kept = coded_levels[:-1] if coef.coding == "effects" else coded_levels[1:]
+    return list(coded_levels), list(kept), coded
 
 
 def spec_random(spec: ModelSpec, names: list[str]) -> dict[str, str]:

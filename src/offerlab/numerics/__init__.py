@@ -53,14 +53,12 @@ from offerlab.numerics._mnl import (
     mnl_null_loglike,
     mnl_probabilities,
 )
-from offerlab.numerics._mxl import (
+from offerlab.numerics._mxl import MXLTerms, mxl_conditional_means, mxl_loglike
+from offerlab.numerics._mxl_layout import (
     DISTRIBUTIONS,
     Distribution,
     MXLProblem,
-    MXLTerms,
     draw_shape,
-    mxl_conditional_means,
-    mxl_loglike,
     prepare_mxl,
 )
 from offerlab.numerics._optimise import (

@@ -84,41 +84,8 @@ def simulate_answers(
     if n_respondents < 1:
         raise ValueError(f"n_respondents must be at least 1, got {n_respondents}")
     rng = np.random.default_rng(rng)
-    _check_design_columns(study, design_frame)
-    frame = design_frame.sort_values(["version", "task", "alternative"]).reset_index(drop=True)
-    versions = np.sort(frame["version"].unique())
-    n_tasks = frame.groupby("version")["task"].nunique().to_numpy()
-    n_alts = frame.groupby(["version", "task"])["alternative"].nunique().to_numpy()
-    if len(set(n_tasks)) != 1 or len(set(n_alts)) != 1:
-        raise ChoiceDataError(
-            "design: every version needs the same number of tasks and alternatives"
-        )
-    V, T, J, A = len(versions), int(n_tasks[0]), int(n_alts[0]), len(study.attributes)
-    if len(frame) != V * T * J:
-        raise ChoiceDataError(
-            f"design: expected {V * T * J} rows ({V} versions x {T} tasks x {J} alternatives), "
-            f"got {len(frame)}; is a (version, task, alternative) row repeated?"
-        )
-
-    # Utility contributions per attribute, shape (V, T, J): level indices or values.
-    levels = np.stack(
-        [_level_indices(study, a, frame[a.name]) for a in study.attributes], axis=-1
-    ).reshape(V, T, J, A)
-    values = np.stack(
-        [
-            pd.to_numeric(frame[a.name], errors="coerce").to_numpy(dtype=float)
-            if not isinstance(a, CategoricalAttribute)
-            else np.zeros(len(frame))
-            for a in study.attributes
-        ],
-        axis=-1,
-    ).reshape(V, T, J, A)
-    holdout = (
-        frame["holdout"].to_numpy(dtype=bool).reshape(V, T, J)[0, :, 0]
-        if "holdout" in frame.columns
-        else np.zeros(T, dtype=bool)
-    )
-
+    frame, levels, values, holdout = _design_arrays(study, design_frame)
+    V, T, J, A = levels.shape
     segment, partworths, none_utility, scale = population.draw(study, n_respondents, rng)
     version_of = np.arange(n_respondents) % V
     utility = np.zeros((n_respondents, T, J))
@@ -180,6 +147,49 @@ def simulate_answers(
     return SimulatedAnswers(
         data=data, truth=_truth_frame(study, segment, partworths, none_utility, population)
     )
+
+
+def _design_arrays(
+    study: Study, design_frame: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """The design sorted, its level indices and numeric values (V, T, J, A), and which
+    of the T tasks are holdouts."""
+    _check_design_columns(study, design_frame)
+    frame = design_frame.sort_values(["version", "task", "alternative"]).reset_index(drop=True)
+    versions = np.sort(frame["version"].unique())
+    n_tasks = frame.groupby("version")["task"].nunique().to_numpy()
+    n_alts = frame.groupby(["version", "task"])["alternative"].nunique().to_numpy()
+    if len(set(n_tasks)) != 1 or len(set(n_alts)) != 1:
+        raise ChoiceDataError(
+            "design: every version needs the same number of tasks and alternatives"
+        )
+    V, T, J, A = len(versions), int(n_tasks[0]), int(n_alts[0]), len(study.attributes)
+    if len(frame) != V * T * J:
+        raise ChoiceDataError(
+            f"design: expected {V * T * J} rows ({V} versions x {T} tasks x {J} alternatives), "
+            f"got {len(frame)}; is a (version, task, alternative) row repeated?"
+        )
+
+    # Utility contributions per attribute, shape (V, T, J): level indices or values.
+    levels = np.stack(
+        [_level_indices(study, a, frame[a.name]) for a in study.attributes], axis=-1
+    ).reshape(V, T, J, A)
+    values = np.stack(
+        [
+            pd.to_numeric(frame[a.name], errors="coerce").to_numpy(dtype=float)
+            if not isinstance(a, CategoricalAttribute)
+            else np.zeros(len(frame))
+            for a in study.attributes
+        ],
+        axis=-1,
+    ).reshape(V, T, J, A)
+    holdout = (
+        frame["holdout"].to_numpy(dtype=bool).reshape(V, T, J)[0, :, 0]
+        if "holdout" in frame.columns
+        else np.zeros(T, dtype=bool)
+    )
+
+    return frame, levels, values, holdout
 
 
 def _check_design_columns(study: Study, frame: pd.DataFrame) -> None:
