@@ -183,10 +183,10 @@ def estimate(
     hessian: Annotated[
         HessianKind,
         typer.Option(
-            help="Classic SEs from the numerical Hessian of the analytic gradient, or BHHH.",
+            help="Classic SEs from BHHH (the scores' outer product) or the numerical Hessian.",
             rich_help_panel=_MXL,
         ),
-    ] = "numerical",
+    ] = "bhhh",
     burn_in: Annotated[
         int, typer.Option(min=0, help="Iterations before draws are kept.", rich_help_panel=_HB)
     ] = 10_000,
