@@ -46,6 +46,11 @@ def test_start_imports_no_heavy_library(args: tuple[str, ...]) -> None:
     assert heavy == [], f"offerlab {args[0]} imports {heavy}"
 
 
+def test_check_needs_no_numpy() -> None:
+    # The example has prohibitions; counting their concepts is a small loop, not numpy.
+    assert "numpy" not in _imported_modules("check", str(EXAMPLE))
+
+
 def test_help_answers_quickly() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     start = time.perf_counter()

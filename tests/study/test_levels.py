@@ -66,3 +66,27 @@ def test_answers_designs_and_model_matrices_read_levels_alike() -> None:
     price = STUDY.attribute_names.index("monthly_price")
     concepts = data.frame["none"].to_numpy() == 0
     assert (answer_levels[concepts, price] >= 0).all()
+
+
+def test_concept_space_counts_alike_with_and_without_numpy(monkeypatch) -> None:
+    # Small grids are enumerated in a loop (check starts without numpy), large ones with
+    # numpy: both give the same count and the same levels that survive the prohibitions.
+    from offerlab.study import _checks
+
+    rng = np.random.default_rng(3)
+    n_levels = [4, 5, 3, 6, 2]
+    for _ in range(20):
+        patterns = [
+            {int(a): int(rng.integers(n_levels[a])) for a in rng.choice(5, 2, replace=False)}
+            for _ in range(int(rng.integers(1, 6)))
+        ]
+        small = _checks._concept_space(n_levels, patterns)
+        monkeypatch.setattr(_checks, "_SMALL_GRID", 0)
+        large = _checks._concept_space(n_levels, patterns)
+        monkeypatch.undo()
+        assert small is not None and large is not None
+        assert (small.count, small.involved, small.seen) == (
+            large.count,
+            large.involved,
+            large.seen,
+        )

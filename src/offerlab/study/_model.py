@@ -12,13 +12,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import numpy as np
 from pydantic import Discriminator, Field, StringConstraints, Tag
 
 from offerlab.study._questionnaire import Questionnaire
 from offerlab.study._strict import StrictModel
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "LEVEL_TOLERANCE",
@@ -260,7 +262,8 @@ class Study(StrictModel):
         -------
         ndarray of int64, shape (len(values),)
         """
-        import pandas as pd  # the study itself loads without pandas (a quick command line)
+        import numpy as np  # the study loads without numpy or pandas (a quick command line)
+        import pandas as pd
 
         attr = self.attribute(attribute)
         column = values if isinstance(values, pd.Series) else pd.Series(list(values))
@@ -296,6 +299,8 @@ class Study(StrictModel):
 
     def allowed(self, concepts: np.ndarray) -> np.ndarray:
         """Whether each concept (last axis: one level index per attribute) is allowed."""
+        import numpy as np  # the study loads without numpy (a quick command line)
+
         concepts = np.asarray(concepts)
         ok = np.ones(concepts.shape[:-1], dtype=bool)
         for pattern in self.prohibited_patterns:
@@ -308,6 +313,8 @@ class Study(StrictModel):
     @cached_property
     def allowed_concepts(self) -> np.ndarray:
         """Every allowed concept, shape (n_allowed, n_attributes), in lexicographic order."""
+        import numpy as np  # the study loads without numpy (a quick command line)
+
         grid = np.array(list(itertools.product(*[range(n) for n in self.n_levels])), dtype=np.int64)
         return grid[self.allowed(grid)]
 
@@ -323,6 +330,8 @@ class Study(StrictModel):
         A concept is dominated when another concept is at least as good on every
         ordered attribute, strictly better on one, and equal on the unordered ones.
         """
+        import numpy as np  # the study loads without numpy (a quick command line)
+
         task = np.asarray(task)
         ordered = self.ordered_attributes
         if not ordered:
