@@ -42,7 +42,12 @@ from offerlab.decide import (
     simulator_for,
 )
 from offerlab.exceptions import OfferlabError
-from offerlab.models import DECISION_MODELS, decision_model_title, fit_decision_model
+from offerlab.models import (
+    DECISION_MODELS,
+    ChoiceResults,
+    decision_model_title,
+    fit_decision_model,
+)
 from offerlab.report import plot_shares
 from offerlab.study import Study, load_study
 
@@ -77,7 +82,7 @@ def fit_for_decisions(
     iterations: int = 2000,
     chains: int = 2,
     seed: int = 0,
-) -> Any:
+) -> ChoiceResults:
     """Fit the model the decisions rest on (mnl, lc or hb), with a progress bar."""
     if model not in DECISION_MODELS:
         raise OfferlabError(f"--model must be mnl, lc or hb; got {model!r}")
@@ -95,7 +100,12 @@ def fit_for_decisions(
 
 
 def scale_for(
-    console: Console, results: Any, data: ChoiceData, scale: float, tune: bool, rule: str = "sop"
+    console: Console,
+    results: ChoiceResults,
+    data: ChoiceData,
+    scale: float,
+    tune: bool,
+    rule: str = "sop",
 ) -> tuple[float, str | None]:
     """``scale``, or with ``tune`` the one the holdout tasks favour under ``rule`` (and how
     it was found)."""
