@@ -110,7 +110,7 @@ class HierarchicalBayes:
     shift_moves : bool, default True
         Add a joint shift of α and all θ_r each iteration (see Notes). False gives
         exactly the CBC/HB / bayesm sampler.
-    coding : {"effects", "dummy"}, default "effects"
+    level_coding : {"effects", "dummy"}, default "effects"
     dual : {"sawtooth", "joint"}, default "sawtooth"
         Likelihood of dual-response answers (see MultinomialLogit).
     covariance : {"full", "diagonal"}, default "full"

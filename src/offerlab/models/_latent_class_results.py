@@ -51,8 +51,8 @@ class LatentClassResults(WaldInference, FitStatistics, ChoiceResults):
         Log-likelihood reached by every start.
     starts : DataFrame
         Per start: ``llf``, ``em_steps``, ``newton_steps``, ``converged``.
-    coding : ConjointCoding or None
-    spec : ModelSpec or None
+    source : DesignSource
+        The study's coding or the spec, given at construction (``coding``, ``spec``).
     """
 
     converged: bool = True
