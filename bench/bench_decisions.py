@@ -100,9 +100,9 @@ def make_truth(names: list[str], rng: np.random.Generator) -> Truth:
 def field(study, design, coding, B: np.ndarray, rng: np.random.Generator):
     """Answers of len(B) people to the design by the logit rule (their own part-worths)."""
     from offerlab.data import ChoiceData
-    from offerlab.simulate import Population, simulate_answers
+    from offerlab.simulate import SimulatedPopulation, simulate_answers
 
-    blank = Population.model_validate(
+    blank = SimulatedPopulation.model_validate(
         {"segments": [{"partworths": {"brand": [0, 0, 0], "feature": [0, 0, 0],
                                       "service": [0, 0], "price": 0.0}}]}
     )  # fmt: skip

@@ -23,31 +23,35 @@ Example
 'car_subscription'
 """
 
-from offerlab import decide
-from offerlab.data import ChoiceData, wide_to_long
-from offerlab.decide import gabor_granger, optimise_offers, simulate_market, van_westendorp
-from offerlab.design import Design, diagnose, make_design
-from offerlab.exceptions import OfferlabError, OfferlabWarning
-from offerlab.models import (
-    HBResults,
-    HierarchicalBayes,
-    LatentClassLogit,
-    LatentClassResults,
-    MixedLogit,
-    MixedLogitResults,
-    MNLResults,
-    MultinomialLogit,
-    latent_class_table,
-    load_spec,
-)
-from offerlab.simulate import (
-    Population,
-    Scenario,
-    load_population,
-    share_of_preference,
-    simulate_answers,
-)
-from offerlab.study import Study, example_path, load_study
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from offerlab import decide
+    from offerlab.data import ChoiceData, wide_to_long
+    from offerlab.decide import gabor_granger, optimise_offers, simulate_market, van_westendorp
+    from offerlab.design import Design, diagnose, make_design
+    from offerlab.exceptions import OfferlabError, OfferlabWarning
+    from offerlab.models import (
+        HBResults,
+        HierarchicalBayes,
+        LatentClassLogit,
+        LatentClassResults,
+        MixedLogit,
+        MixedLogitResults,
+        MNLResults,
+        MultinomialLogit,
+        latent_class_table,
+        load_spec,
+    )
+    from offerlab.simulate import (
+        Scenario,
+        SimulatedPopulation,
+        load_population,
+        share_of_preference,
+        simulate_answers,
+    )
+    from offerlab.study import Study, example_path, load_study
 
 __version__ = "0.1.0"
 
@@ -64,8 +68,8 @@ __all__ = [
     "MultinomialLogit",
     "OfferlabError",
     "OfferlabWarning",
-    "Population",
     "Scenario",
+    "SimulatedPopulation",
     "Study",
     "__version__",
     "decide",
@@ -84,3 +88,53 @@ __all__ = [
     "van_westendorp",
     "wide_to_long",
 ]
+
+# Where each public name lives. Importing ``offerlab`` loads none of them: the command line
+# starts without pandas, scipy or the models, and ``ol.MultinomialLogit`` loads its package
+# on first use (PEP 562).
+_HOMES = {
+    "ChoiceData": "offerlab.data",
+    "wide_to_long": "offerlab.data",
+    "gabor_granger": "offerlab.decide",
+    "optimise_offers": "offerlab.decide",
+    "simulate_market": "offerlab.decide",
+    "van_westendorp": "offerlab.decide",
+    "Design": "offerlab.design",
+    "diagnose": "offerlab.design",
+    "make_design": "offerlab.design",
+    "OfferlabError": "offerlab.exceptions",
+    "OfferlabWarning": "offerlab.exceptions",
+    "HBResults": "offerlab.models",
+    "HierarchicalBayes": "offerlab.models",
+    "LatentClassLogit": "offerlab.models",
+    "LatentClassResults": "offerlab.models",
+    "MixedLogit": "offerlab.models",
+    "MixedLogitResults": "offerlab.models",
+    "MNLResults": "offerlab.models",
+    "MultinomialLogit": "offerlab.models",
+    "latent_class_table": "offerlab.models",
+    "load_spec": "offerlab.models",
+    "SimulatedPopulation": "offerlab.simulate",
+    "Scenario": "offerlab.simulate",
+    "load_population": "offerlab.simulate",
+    "share_of_preference": "offerlab.simulate",
+    "simulate_answers": "offerlab.simulate",
+    "Study": "offerlab.study",
+    "example_path": "offerlab.study",
+    "load_study": "offerlab.study",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "decide":
+        return import_module("offerlab.decide")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'offerlab' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -11,9 +11,9 @@ import yaml
 from offerlab.decide import calibrate_scale
 from offerlab.design import make_design
 from offerlab.exceptions import OfferlabError
-from offerlab.models import MultinomialLogit
+from offerlab.models import ARRAYS, MultinomialLogit
+from offerlab.simulate import SimulatedPopulation as Respondents
 from offerlab.simulate import simulate_answers
-from offerlab.simulate._population import Population as Respondents
 from offerlab.study import example_path, load_study
 
 
@@ -57,7 +57,7 @@ def test_without_holdouts_or_a_conjoint_fit_it_says_what_is_missing(homogeneous)
     with pytest.raises(OfferlabError, match="no holdout tasks"):
         calibrate_scale(mnl, no_holdouts)
     bare = copy.copy(mnl)
-    bare.coding = None
+    bare.source = ARRAYS  # the same fit, as if made from bare arrays
     with pytest.raises(OfferlabError, match="conjoint fit"):
         calibrate_scale(bare, data)
     assert np.isfinite(calibrate_scale(mnl, data).se)

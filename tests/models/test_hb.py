@@ -16,7 +16,7 @@ from offerlab.models._hb import HierarchicalBayes, _coded_blocks
 from offerlab.models._matrix import ConjointCoding
 from offerlab.numerics._hb import hb_prior_covariance
 from offerlab.report._hb_plots import plot_hb_trace
-from offerlab.simulate import Population, Segment, simulate_answers
+from offerlab.simulate import Segment, SimulatedPopulation, simulate_answers
 from offerlab.study import Study
 
 COLOUR = [0.0, 1.0, -0.5]
@@ -63,7 +63,7 @@ def mini_study() -> Study:
 def conjoint():
     study = mini_study()
     design = make_design(study)
-    population = Population(
+    population = SimulatedPopulation(
         segments=[
             Segment(
                 partworths={"colour": COLOUR, "price": PRICE},

@@ -13,7 +13,7 @@ import pytest
 
 from offerlab.design import make_design
 from offerlab.models._latent_class import LatentClassLogit
-from offerlab.simulate import Population, Segment, simulate_answers
+from offerlab.simulate import Segment, SimulatedPopulation, simulate_answers
 from offerlab.study import Study
 
 # Segment "bargain" (share 0.65): blue, very price sensitive; "premium" (0.35): red.
@@ -56,7 +56,7 @@ def _truth(colour: np.ndarray, price: float) -> dict[str, float]:
 def fitted():
     study = _study()
     design = make_design(study)
-    population = Population(
+    population = SimulatedPopulation(
         segments=[
             Segment(name=name, share=share, partworths={"colour": list(colour), "price": price})
             for name, (share, colour, price) in SEGMENTS.items()
@@ -113,7 +113,7 @@ def test_class_partworths_use_the_study_coding(fitted) -> None:
 def test_same_seed_same_fit_and_progress_reaches_one() -> None:
     study = _study()
     design = make_design(study)
-    population = Population(
+    population = SimulatedPopulation(
         segments=[
             Segment(name=name, share=share, partworths={"colour": list(colour), "price": price})
             for name, (share, colour, price) in SEGMENTS.items()

@@ -78,7 +78,9 @@ def test_a_broken_spec_is_reported_not_a_traceback(tmp_path: Path) -> None:
     bad.write_text("utility:\n  B: {variable: x, alternative: [a]}\n")
     run = CliRunner().invoke(app, ["estimate", "--spec", str(bad)])
     assert isinstance(run.exception, SpecError)
-    assert f"{bad}:2:" in str(run.exception) and "unknown field 'alternative'" in str(run.exception)
+    message = str(run.exception)  # the study loader's words, with the likely fix
+    assert f"{bad}:2:" in message and "unknown key 'alternative'" in message
+    assert "did you mean 'alternatives'?" in message
 
 
 def test_shares_command_prints_each_offer_and_none(files, tmp_path: Path) -> None:

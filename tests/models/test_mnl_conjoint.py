@@ -21,8 +21,8 @@ def data() -> ChoiceData:
 @pytest.fixture(scope="module")
 def fits(data):
     study = make_study("plain")
-    effects = MultinomialLogit(coding="effects").fit(data, study=study)
-    dummy = MultinomialLogit(coding="dummy").fit(data, study=study)
+    effects = MultinomialLogit(level_coding="effects").fit(data, study=study)
+    dummy = MultinomialLogit(level_coding="dummy").fit(data, study=study)
     return effects, dummy
 
 
@@ -179,7 +179,7 @@ def test_unidentified_coefficients_are_named() -> None:
 
 
 def test_options_are_checked_with_clear_messages(data) -> None:
-    with pytest.raises(OfferlabError, match=r"'coding' parameter .* Got 'orthogonal'"):
-        MultinomialLogit(coding="orthogonal").fit(data, study=make_study("plain"))
+    with pytest.raises(OfferlabError, match=r"'level_coding' parameter .* Got 'orthogonal'"):
+        MultinomialLogit(level_coding="orthogonal").fit(data, study=make_study("plain"))
     with pytest.raises(OfferlabError, match="exactly one of 'study' and 'spec'"):
         MultinomialLogit().fit(data)

@@ -62,7 +62,9 @@ def test_unknown_field_is_an_error_not_ignored(tmp_path: Path) -> None:
         load_spec(path)
     problem = err.value.problems[0]
     assert problem.line == _line_of(text, "B_TIME")
-    assert problem.field == "utility.B_TIME.generic" and "unknown field" in problem.message
+    assert problem.field == "utility.B_TIME.generic"
+    # the study loader's wording: the key and the keys allowed there
+    assert "unknown key 'generic'" in problem.message and "distribution" in problem.message
 
 
 def test_wrong_type_and_every_problem_reported(tmp_path: Path) -> None:
@@ -159,7 +161,8 @@ def test_union_errors_are_merged_and_a_coefficient_may_be_called_none() -> None:
         parse_spec(text, "m.yaml")
     (problem,) = err.value.problems
     assert problem.field == "utility.none.variable" and problem.line == 2
-    assert problem.message == "Input should be a valid string or a valid number (got [1, 2])"
+    # one plain sentence for the union, in the study loader's words
+    assert problem.message == "expected a text or a number, got a list"
 
 
 def test_a_key_given_twice_is_an_error_not_silently_overwritten() -> None:
@@ -189,3 +192,78 @@ def test_every_estimator_refuses_data_that_are_all_holdouts(estimator: str, tmp_
     }[estimator]
     with pytest.raises(OfferlabError, match="no estimation tasks: every task is a holdout"):
         model.fit(holdouts, spec=spec)
+
+
+def test_integer_alternative_codes_need_no_quotes(tmp_path: Path) -> None:
+    # Long data codes alternatives 1, 2, 3: a constant for alternative 2 is written as
+    # users write it, without quotes, and means the same as the quoted code.
+    frame = pd.read_csv(DATA / "electricity.csv.gz")
+    frame.to_csv(tmp_path / "elec.csv", index=False)
+    head = (
+        "data: {path: elec.csv, format: long, respondent: id, task: chid, alternative: alt,"
+        " choice: choice}\nutility:\n  pf: {variable: pf}\n  tod: {variable: tod}\n"
+    )
+    unquoted = tmp_path / "unquoted.yaml"
+    unquoted.write_text(head + "  ASC_2: {alternatives: [2]}\n  ASC_3: {alternatives: [3]}\n")
+    quoted = tmp_path / "quoted.yaml"
+    quoted.write_text(head + "  ASC_2: {alternatives: ['2']}\n  ASC_3: {alternatives: ['3']}\n")
+    assert load_spec(unquoted).utility["ASC_2"].alternatives == ["2"]
+    res = MultinomialLogit().fit(spec=unquoted)
+    same = MultinomialLogit().fit(spec=quoted)
+    assert res.llf == same.llf
+    assert res.params.to_dict() == same.params.to_dict()
+    # an unknown code is still named, at its line
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(head + "  ASC_9: {alternatives: [9]}\n")
+    with pytest.raises(SpecError) as err:
+        MultinomialLogit().fit(spec=bad)
+    assert "utility.ASC_9.alternatives[0]" in str(err.value) and "'9'" in str(err.value)
+    assert err.value.problems[0].line == 5
+
+
+def test_a_boolean_is_not_an_alternative_code() -> None:
+    text = "utility:\n  ASC: {alternatives: [true]}\n"
+    with pytest.raises(SpecError) as err:
+        parse_spec(text, "m.yaml")
+    assert err.value.problems[0].field == "utility.ASC.alternatives[0]"
+
+
+@pytest.mark.parametrize("data_format", ["long", "wide"])
+def test_cross_section_respondent_and_task_in_one_column(tmp_path: Path, data_format: str) -> None:
+    # Cross-section data: each person answers one task, so one column is both the
+    # respondent and the task; the spec names it twice instead of inventing a column.
+    long = pd.read_csv(DATA / "electricity.csv.gz")
+    long = long.rename(columns={"chid": "person"}).drop(columns="id")
+    utility = "utility:\n  pf: {variable: pf}\n  cl: {variable: cl}\n  tod: {variable: tod}\n"
+    if data_format == "long":
+        long.to_csv(tmp_path / "cross.csv", index=False)
+        data = (
+            "data: {path: cross.csv, format: long, respondent: person, task: person,"
+            " alternative: alt, choice: choice}\n"
+        )
+    else:
+        wide = long.pivot(index="person", columns="alt", values=["pf", "cl", "tod", "choice"])
+        wide.columns = [f"{var}_{alt}" for var, alt in wide.columns]
+        wide["chosen_alt"] = sum(alt * wide[f"choice_{alt}"] for alt in range(1, 5))
+        wide.reset_index().to_csv(tmp_path / "cross.csv", index=False)
+        alts = "".join(
+            f"    a{alt}: {{code: {alt}, variables: "
+            f"{{pf: pf_{alt}, cl: cl_{alt}, tod: tod_{alt}}}}}\n"
+            for alt in range(1, 5)
+        )
+        data = (
+            "data:\n  path: cross.csv\n  format: wide\n  respondent: person\n  task: person\n"
+            f"  choice: chosen_alt\n  alternatives:\n{alts}"
+        )
+    (tmp_path / "cross.yaml").write_text(data + utility)
+    res = MultinomialLogit().fit(spec=tmp_path / "cross.yaml")
+    # every task its own respondent: 4,308 of each
+    assert res.nobs == 4308 and res.n_respondents == 4308
+    # The same tasks as the panel file: the MNL log-likelihood ignores the grouping.
+    panel = tmp_path / "panel.yaml"
+    pd.read_csv(DATA / "electricity.csv.gz").to_csv(tmp_path / "panel.csv", index=False)
+    panel.write_text(
+        "data: {path: panel.csv, format: long, respondent: id, task: chid, alternative: alt,"
+        " choice: choice}\n" + utility
+    )
+    assert res.llf == pytest.approx(MultinomialLogit().fit(spec=panel).llf, abs=1e-8)

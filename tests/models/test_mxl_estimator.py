@@ -154,7 +154,7 @@ def test_spec_declares_random_coefficients(tmp_path: Path) -> None:
     res = MixedLogit().fit(spec=spec)
     assert res.random == {"B_TIME": "normal"}
     assert res.settings == {"n_draws": 64, "draws": "sobol", "panel": False, "correlated": [],
-                            "seed": 3, "hessian": "numerical"}  # fmt: skip
+                            "seed": 3, "hessian": "bhhh"}  # fmt: skip
     # constructor arguments override the spec's settings
     res2 = MixedLogit(n_draws=32, hessian="bhhh").fit(spec=spec)
     assert res2.settings["n_draws"] == 32
@@ -170,7 +170,7 @@ def _line_of(text: str, needle: str) -> int:
     ("old", "new", "field", "needle"),
     [
         ("B_TIME: {variable: time}", "B_TIME: {variable: time, distribution: gumbel}",
-         "utility.B_TIME.distribution", "'normal'"),
+         "utility.B_TIME.distribution", "one of normal, lognormal"),
         ("B_COST: {variable: cost}", "B_COST: {variable: cost, fixed: -1, distribution: normal}",
          "utility.B_COST.distribution", "either fixed or random"),
     ],

@@ -7,8 +7,8 @@ import pytest
 from scipy.special import logsumexp
 from scipy.stats import qmc
 
+from offerlab.numerics import mxl_loglike, prepare_mxl
 from offerlab.numerics._draws import halton_sequence, standard_draws, uniform_draws
-from offerlab.numerics._mxl import mxl_loglike, prepare_mxl
 
 DISTS = ["normal", "lognormal", "negative_lognormal", "triangular"]
 
@@ -89,7 +89,7 @@ def test_value_and_gradient_match_loops_and_finite_differences(
     correlated, chunk_bytes, augment, monkeypatch
 ) -> None:
     if not augment:  # draws too large for a row of ones: base utility added separately
-        monkeypatch.setattr("offerlab.numerics._mxl.AUGMENT_BYTES", 0)
+        monkeypatch.setattr("offerlab.numerics._mxl_layout.AUGMENT_BYTES", 0)
     X, y, units, avail, offset, weights = _problem_data()
     ridx = [0, 2, 3, 4]
     z = standard_draws(units.max() + 1, 7, ["normal"] * 3 + ["triangular"], "pseudo", rng=1)

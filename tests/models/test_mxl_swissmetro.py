@@ -31,8 +31,8 @@ import pytest
 from offerlab.models._fit_input import estimation_rows
 from offerlab.models._mxl import MixedLogit
 from offerlab.models._spec import load_spec, spec_matrix
+from offerlab.numerics import mxl_loglike, prepare_mxl
 from offerlab.numerics._draws import standard_draws
-from offerlab.numerics._mxl import mxl_loglike, prepare_mxl
 
 ROOT = Path(__file__).parents[2]
 SPEC = ROOT / "examples" / "swissmetro_mxl.yaml"
@@ -110,7 +110,8 @@ def test_simulated_loglike_converges_to_the_exact_integral(design) -> None:
 @pytest.fixture(scope="module")
 def sobol_fit(design):
     spec, data, _ = design
-    return MixedLogit().fit(data, spec=spec)  # the example: 1024 scrambled Sobol draws
+    # the example: 1024 scrambled Sobol draws; Hessian SEs, as biogeme publishes
+    return MixedLogit(hessian="numerical").fit(data, spec=spec)
 
 
 def test_example_fit_lands_on_the_exact_integral(design, sobol_fit) -> None:

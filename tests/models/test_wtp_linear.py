@@ -6,7 +6,7 @@ import pytest
 
 from offerlab.design import make_design
 from offerlab.models import MultinomialLogit
-from offerlab.simulate import Population, Segment, simulate_answers
+from offerlab.simulate import Segment, SimulatedPopulation, simulate_answers
 from offerlab.study import Study
 
 
@@ -28,7 +28,7 @@ def test_wtp_per_value_is_the_per_unit_wtp_times_the_distance() -> None:
             "design": {"method": "random", "versions": 5, "seed": 1},
         }
     )
-    population = Population(segments=[Segment(partworths={"km": 0.001, "price": -0.01})])
+    population = SimulatedPopulation(segments=[Segment(partworths={"km": 0.001, "price": -0.01})])
     answers = simulate_answers(study, make_design(study).to_frame(), population, 1500, rng=2)
     wtp = MultinomialLogit().fit(answers.data, study=study).wtp().set_index("level")
     assert list(wtp.index) == ["per km", 1500, 2500]

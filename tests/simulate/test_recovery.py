@@ -7,7 +7,7 @@ import pytest
 
 from offerlab.design import make_design
 from offerlab.models import MultinomialLogit
-from offerlab.simulate import Population, Segment, simulate_answers
+from offerlab.simulate import Segment, SimulatedPopulation, simulate_answers
 from offerlab.study import Study
 
 COLOUR = np.array([0.0, 1.0, -0.5])
@@ -45,7 +45,7 @@ def study(none: str) -> Study:
 def test_default_mnl_recovers_what_the_simulator_was_given(none: str) -> None:
     s = study(none)
     design = make_design(s)
-    population = Population(
+    population = SimulatedPopulation(
         segments=[Segment(partworths={"colour": list(COLOUR), "price": PRICE}, none=NONE)]
     )
     answers = simulate_answers(s, design.to_frame(), population, 3000, rng=11)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from offerlab.exceptions import ChoiceDataError
-from offerlab.simulate import Population, Segment, simulate_answers
+from offerlab.simulate import Segment, SimulatedPopulation, simulate_answers
 from offerlab.study import Study
 from offerlab.study._checks import field_path
 
@@ -47,7 +47,7 @@ def one_version_design() -> pd.DataFrame:
     )
 
 
-POP = Population(
+POP = SimulatedPopulation(
     segments=[Segment(partworths={"colour": [0.0, 1.0, -0.5], "price": -0.05}, none=-0.2)]
 )
 
@@ -111,7 +111,7 @@ def test_dual_response_with_the_same_errors_buys_when_the_best_concept_beats_non
 
 
 def test_respondents_differ_when_there_is_spread_and_seeds_reproduce() -> None:
-    pop = Population(
+    pop = SimulatedPopulation(
         segments=[
             Segment(
                 name="a",
@@ -143,7 +143,7 @@ def test_versions_are_spread_over_respondents() -> None:
 def test_unknown_attribute_in_population_is_reported() -> None:
     from offerlab.exceptions import StudyError
 
-    bad = Population(segments=[Segment(partworths={"colour": [0, 1], "size": 1.0})])
+    bad = SimulatedPopulation(segments=[Segment(partworths={"colour": [0, 1], "size": 1.0})])
     with pytest.raises(StudyError) as err:
         simulate_answers(make_study(), one_version_design(), bad, 10, rng=0)
     message = str(err.value)
@@ -181,7 +181,7 @@ def test_a_repeated_design_row_is_reported() -> None:
 def test_population_that_would_mislead_is_refused(
     population: dict, where: str, message: str
 ) -> None:
-    problems = Population(segments=[Segment(**population)]).problems(make_study())
+    problems = SimulatedPopulation(segments=[Segment(**population)]).problems(make_study())
     assert len(problems) == 1, problems
     ((at, text),) = problems
     assert field_path(at) == where and message in text
@@ -189,7 +189,7 @@ def test_population_that_would_mislead_is_refused(
 
 def test_segment_shares_must_sum_to_one() -> None:
     full = {"partworths": {"colour": [0, 1, 2], "price": -0.1}}
-    population = Population(
+    population = SimulatedPopulation(
         segments=[Segment(name="a", share=0.6, **full), Segment(name="b", share=0.5, **full)]
     )
     assert population.problems(make_study()) == [

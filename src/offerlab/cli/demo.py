@@ -28,8 +28,7 @@ from offerlab.cli._progress import run_with_progress
 from offerlab.data import write_csv
 from offerlab.design import diagnose, make_design
 from offerlab.exceptions import ConvergenceWarning
-from offerlab.models import MultinomialLogit
-from offerlab.models._hb import HBResults, HierarchicalBayes
+from offerlab.models import HBResults, HierarchicalBayes, MultinomialLogit
 from offerlab.report import plot_importance, plot_partworths, plot_shares, plot_wtp
 from offerlab.simulate import (
     SimulatedAnswers,
@@ -249,9 +248,7 @@ def _decide(
 ) -> None:
     """HB → market simulator → recommendation → report, on the example market file."""
     from offerlab.decide import Costs, load_market, model_checks, simulator_for
-    from offerlab.report._excel import write_excel
-    from offerlab.report._html import build_report, write_html
-    from offerlab.report._pdf import write_pdf
+    from offerlab.report import build_report, write_excel, write_html, write_pdf
 
     data = answers.data
     spec = load_market(example_path("car_subscription_market"), study)

@@ -33,11 +33,16 @@ from offerlab.cli._progress import run_with_progress
 from offerlab.cli._tables import frame_table
 from offerlab.data import ChoiceData, write_csv
 from offerlab.exceptions import OfferlabError
-from offerlab.models import MNLResults, MultinomialLogit, load_spec
-from offerlab.models._hb import HierarchicalBayes
-from offerlab.models._latent_class import LatentClassLogit, latent_class_table
-from offerlab.models._mxl import MixedLogit
-from offerlab.report._hb_plots import plot_hb_trace
+from offerlab.models import (
+    HierarchicalBayes,
+    LatentClassLogit,
+    MixedLogit,
+    MNLResults,
+    MultinomialLogit,
+    latent_class_table,
+    load_spec,
+)
+from offerlab.report import plot_hb_trace
 from offerlab.study import load_study
 
 __all__ = ["estimate", "fit_from_files", "print_results", "wide_console", "write_tables"]
@@ -74,7 +79,7 @@ def fit_from_files(
 ) -> MNLResults:
     """Read the files and fit a multinomial logit; exactly one of ``study`` and ``spec``."""
     inputs = read_inputs(data, study, spec)
-    model = MultinomialLogit(coding=coding, cov_type=cov_type, dual=dual)  # type: ignore[arg-type]
+    model = MultinomialLogit(level_coding=coding, cov_type=cov_type, dual=dual)  # type: ignore[arg-type]
     return model.fit(**inputs)
 
 
@@ -178,10 +183,10 @@ def estimate(
     hessian: Annotated[
         HessianKind,
         typer.Option(
-            help="Classic SEs from the numerical Hessian of the analytic gradient, or BHHH.",
+            help="Classic SEs from BHHH (the scores' outer product) or the numerical Hessian.",
             rich_help_panel=_MXL,
         ),
-    ] = "numerical",
+    ] = "bhhh",
     burn_in: Annotated[
         int, typer.Option(min=0, help="Iterations before draws are kept.", rich_help_panel=_HB)
     ] = 10_000,
@@ -226,7 +231,7 @@ def estimate(
     console = wide_console()
     inputs = read_inputs(data, study, spec)
     if model == "mnl":
-        mnl = MultinomialLogit(coding=coding, cov_type=cov, dual=dual)
+        mnl = MultinomialLogit(level_coding=coding, cov_type=cov, dual=dual)
         results = mnl.fit(**inputs)
         print_results(console, results)
         if out is not None:
@@ -234,7 +239,7 @@ def estimate(
             names = ", ".join(p.name for p in written)
             console.print(f"Tables written to [bold]{escape(str(out))}/[/]: {names}")
         return
-    common = {"coding": coding, "dual": dual}
+    common = {"level_coding": coding, "dual": dual}
     if model == "lc":
         lc_options = {
             **common,

@@ -26,20 +26,28 @@ from offerlab.cli._tables import frame_table
 from offerlab.cli.estimate import wide_console
 from offerlab.data import ChoiceData, write_csv
 from offerlab.decide import (
+    RULE_NAMES,
     Costs,
     MarketMoney,
+    Objective,
     OptimisationResult,
     calibrate_scale,
     edge_caution,
+    format_number,
+    load_market,
     market_money,
     model_checks,
+    optimise_market,
     recommendation_verdict,
     simulator_for,
 )
-from offerlab.decide._market import RULE_NAMES
-from offerlab.decide._market_file import Objective, format_number, load_market, optimise_market
 from offerlab.exceptions import OfferlabError
-from offerlab.models._by_name import DECISION_MODELS, decision_model_title, fit_decision_model
+from offerlab.models import (
+    DECISION_MODELS,
+    ChoiceResults,
+    decision_model_title,
+    fit_decision_model,
+)
 from offerlab.report import plot_shares
 from offerlab.study import Study, load_study
 
@@ -74,7 +82,7 @@ def fit_for_decisions(
     iterations: int = 2000,
     chains: int = 2,
     seed: int = 0,
-) -> Any:
+) -> ChoiceResults:
     """Fit the model the decisions rest on (mnl, lc or hb), with a progress bar."""
     if model not in DECISION_MODELS:
         raise OfferlabError(f"--model must be mnl, lc or hb; got {model!r}")
@@ -92,7 +100,12 @@ def fit_for_decisions(
 
 
 def scale_for(
-    console: Console, results: Any, data: ChoiceData, scale: float, tune: bool, rule: str = "sop"
+    console: Console,
+    results: ChoiceResults,
+    data: ChoiceData,
+    scale: float,
+    tune: bool,
+    rule: str = "sop",
 ) -> tuple[float, str | None]:
     """``scale``, or with ``tune`` the one the holdout tasks favour under ``rule`` (and how
     it was found)."""

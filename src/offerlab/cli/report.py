@@ -79,9 +79,7 @@ def report(
     seed: Annotated[int, typer.Option(help="Seed of draws and searches.")] = 0,
 ) -> None:
     """Write one self-contained HTML report (opens offline), a PDF and an Excel workbook."""
-    from offerlab.report._excel import write_excel
-    from offerlab.report._html import build_report, write_html
-    from offerlab.report._pdf import write_pdf
+    from offerlab.report import build_report, write_excel, write_html, write_pdf
 
     console = wide_console()
     wanted = list(formats or FORMATS)

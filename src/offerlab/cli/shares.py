@@ -18,7 +18,7 @@ from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError, OfferlabWarning, StudyError, StudyProblem
 from offerlab.models import ConjointCoding
 from offerlab.report import plot_shares
-from offerlab.simulate._shares import NONE_NAME, Scenario, offer_warnings, share_of_preference
+from offerlab.simulate import NONE_NAME, Scenario, offer_warnings, share_of_preference
 from offerlab.study import CategoricalAttribute, Study, YamlDocument, load_study, load_yaml
 
 __all__ = ["ScenarioFile", "read_scenario", "shares"]
@@ -138,10 +138,10 @@ class _OfferChecker:
         attr = self.study.attribute(str(key))
         if isinstance(attr, CategoricalAttribute):
             return
-        lo, hi = min(attr.values), max(attr.values)
         number = float(value)  # type: ignore[arg-type]
-        if lo - 1e-9 <= number <= hi + 1e-9:
+        if attr.in_studied_range(number):
             return
+        lo, hi = attr.studied_range
         outside = f"{number:g} lies outside the studied range [{lo:g}, {hi:g}]"
         if self.extrapolate:
             self.extrapolated.setdefault(name, []).append(f"{key} = {outside}")

@@ -214,15 +214,7 @@ class ChoiceData:
         """
         out = np.full((len(self.frame), len(study.attributes)), -1, dtype=np.int64)
         for a, attr in enumerate(study.attributes):
-            col = self.frame[attr.name]
-            if isinstance(attr, CategoricalAttribute):
-                lookup = {name: i for i, name in enumerate(attr.level_names)}
-                out[:, a] = col.map(lambda v, lk=lookup: lk.get(str(v), -1)).to_numpy()
-            else:
-                values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-                grid = np.asarray(attr.values, dtype=float)
-                hit = np.isclose(values[:, None], grid[None, :], rtol=0, atol=1e-9)
-                out[:, a] = np.where(hit.any(1), hit.argmax(1), -1)
+            out[:, a] = study.level_indices(attr.name, self.frame[attr.name])
         return out
 
 

@@ -20,6 +20,7 @@ from offerlab.decide._kano import (
 )
 from offerlab.decide._kernels import grouped_shares
 from offerlab.decide._market import (
+    RULE_NAMES,
     Market,
     MarketSimulator,
     Provenance,
@@ -31,6 +32,7 @@ from offerlab.decide._market import (
 from offerlab.decide._market_file import (
     MarketFile,
     MarketSpec,
+    Objective,
     load_market,
     optimise_market,
     parse_market,
@@ -40,6 +42,7 @@ from offerlab.decide._money import (
     MarketMoney,
     edge_caution,
     edge_of_range,
+    format_number,
     market_money,
     price_edge,
     recommendation_verdict,
@@ -90,6 +93,7 @@ __all__ = [
     "DEFAULT_INTENT_WEIGHTS",
     "KANO_ANSWERS",
     "KANO_CATEGORIES",
+    "RULE_NAMES",
     "ConjointPrice",
     "Costs",
     "GaborGrangerResult",
@@ -99,6 +103,7 @@ __all__ = [
     "MarketMoney",
     "MarketSimulator",
     "MarketSpec",
+    "Objective",
     "OfferSpace",
     "OptimisationResult",
     "Population",
@@ -119,6 +124,7 @@ __all__ = [
     "demand_curve",
     "edge_caution",
     "edge_of_range",
+    "format_number",
     "gabor_granger",
     "gabor_granger_frame",
     "group_open_text",

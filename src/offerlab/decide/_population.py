@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from offerlab.exceptions import OfferlabError, OfferlabWarning
+from offerlab.models import ChoiceResults, MNLResults
 
 __all__ = [
     "Population",
@@ -147,7 +148,7 @@ class Population:
         )
 
 
-def mnl_population(results: Any, kind: str | None = None) -> Population:
+def mnl_population(results: MNLResults, kind: str | None = None) -> Population:
     """Adapter for :class:`~offerlab.models.MNLResults`: one row, the point estimate.
 
     Its uncertainty is β ~ N(β̂, Σ) with Σ of ``kind`` (default the fit's ``cov_type``),
@@ -182,7 +183,7 @@ def _usable_covariance(cov: np.ndarray, model: str) -> bool:
 
 
 def population_from_results(
-    results: Any,
+    results: ChoiceResults,
     *,
     n: int = 1000,
     rng: np.random.Generator | int | None = None,
@@ -193,10 +194,9 @@ def population_from_results(
 
     Parameters
     ----------
-    results : MNLResults, HBResults, LatentClassResults, MixedLogitResults…
-        Anything with ``population_coefficients(n, rng)`` (and a ``coding`` or
-        ``params`` naming the columns); an MNLResults without it goes through
-        :func:`mnl_population`.
+    results : ChoiceResults
+        Any fit: its ``population_coefficients(n, rng)`` in the columns of its coding
+        (or its ``coefficient_names``); an MNLResults goes through :func:`mnl_population`.
     n : int
         Rows asked of ``population_coefficients``.
     rng : Generator or int, optional
@@ -210,30 +210,19 @@ def population_from_results(
     -------
     Population
     """
-    if not hasattr(results, "population_coefficients"):
-        if hasattr(results, "params") and hasattr(results, "cov_of"):
-            pop = mnl_population(results)
-            if segments is not None:
-                raise OfferlabError(
-                    "an MNL population has one row (the point estimate): it has no segments; "
-                    "simulate each segment's own fit instead"
-                )
-            if uncertainty is not None:
-                pop = Population(pop.B, pop.w, pop.names, uncertainty=uncertainty)
-            return pop
-        raise OfferlabError(
-            f"{type(results).__name__} has no population_coefficients(n, rng); cannot simulate it"
-        )
+    if isinstance(results, MNLResults):  # the point estimate, with N(β̂, Σ) uncertainty
+        pop = mnl_population(results)
+        if segments is not None:
+            raise OfferlabError(
+                "an MNL population has one row (the point estimate): it has no segments; "
+                "simulate each segment's own fit instead"
+            )
+        if uncertainty is not None:
+            pop = Population(pop.B, pop.w, pop.names, uncertainty=uncertainty)
+        return pop
     B, w = results.population_coefficients(n, rng)
-    coding = getattr(results, "coding", None)
-    if coding is not None:
-        names: tuple[str, ...] = tuple(coding.names)
-    elif hasattr(results, "coefficient_names"):
-        names = tuple(results.coefficient_names)
-    else:
-        names = tuple(f"b{k}" for k in range(np.asarray(B).shape[1]))
-    if uncertainty is None:
-        uncertainty = getattr(results, "uncertainty_draws", None)
+    coding = results.coding
+    names = tuple(coding.names) if coding is not None else tuple(results.coefficient_names)
     return Population(
         B, w, names, segments=None if segments is None else np.asarray(segments),
         uncertainty=uncertainty,

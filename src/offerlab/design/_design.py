@@ -294,22 +294,13 @@ def _rows(index: pd.Index) -> str:
 
 def _level_indices(study: Study, name: str, column: pd.Series, source: str) -> np.ndarray:
     """Level indices of one attribute column; unknown levels name their rows."""
-    attr = study.attribute(name)
-    if isinstance(attr, CategoricalAttribute):
-        lookup = {lv: i for i, lv in enumerate(attr.level_names)}
-        idx = column.map(lambda x: lookup.get(str(x)) if pd.notna(x) else None)
-    else:
-        values = np.asarray(attr.values, dtype=float)
-        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-        hit = np.isclose(numbers[:, None], values[None, :], rtol=1e-9, atol=1e-12)
-        found = hit.any(axis=1)
-        idx = pd.Series(np.where(found, hit.argmax(axis=1), -1), index=column.index)
-        idx = idx.where(found, None)
-    bad = idx.isna()
+    idx = study.level_indices(name, column)
+    bad = idx < 0
     if bad.any():
         shown = sorted({str(v) for v in column[bad]})[:_MAX_REPORTED]
         raise DesignError(
             f"{source}, {_rows(column.index[bad])}: attribute {name!r} has no level "
-            f"{', '.join(repr(s) for s in shown)}; its levels are {attr.level_names}"
+            f"{', '.join(repr(s) for s in shown)}; its levels are "
+            f"{study.attribute(name).level_names}"
         )
-    return idx.to_numpy(dtype=np.int64)
+    return idx

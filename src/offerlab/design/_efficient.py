@@ -202,6 +202,34 @@ def _perturb(study: Study, designs: np.ndarray, rng: np.random.Generator) -> np.
     return out
 
 
+def _warm(
+    starts: np.ndarray, study: Study, space: DesignSpace, rng: np.random.Generator, clock: Clock
+) -> None:
+    """Replace the first starts by the best distinct designs of a zero-prior search."""
+    n_starts = len(starts)
+    warm = _Pool(space)
+    z, logdet = exchange_zero(space, _starts(study, max(64, 2 * n_starts), rng), rng, clock=clock)
+    warm.add(z, np.exp(-logdet / space.P))
+    best = warm.best(n_starts)
+    starts[: len(best)] = np.stack([warm.levels[i] for i in best])
+
+
+def _time_report(report: SearchReport, clock: Clock, seconds: float, rounds: int) -> None:
+    """Record the search's time; warn when the budget, not the plan, ended it."""
+    report.seconds = clock.elapsed()
+    report.timed_out = clock.expired
+    if not report.timed_out:
+        return
+    warnings.warn(
+        f"the efficient search reached its time budget of {seconds:g} s before finishing "
+        f"its fixed plan ({report.rounds_done} of {rounds} rounds); the design is "
+        "valid but depends on this machine's speed. Raise design.seconds for a result "
+        "that depends on the seed alone.",
+        OfferlabWarning,
+        stacklevel=4,
+    )
+
+
 def efficient_design(
     study: Study,
     versions: int,
@@ -285,13 +313,7 @@ def efficient_design(
     if bayes:
         # Warm starts: the best distinct designs of a zero-prior search, which the
         # (far costlier) Bayesian exchange then only has to adapt to the prior.
-        warm = _Pool(space)
-        z, logdet = exchange_zero(
-            space, _starts(study, max(64, 2 * n_starts), rng), rng, clock=clock
-        )
-        warm.add(z, np.exp(-logdet / space.P))
-        best = warm.best(n_starts)
-        starts[: len(best)] = np.stack([warm.levels[i] for i in best])
+        _warm(starts, study, space, rng, clock)
         tick(warm_share)
     pool = _Pool(space)
     pool.add(*improve(starts, share))
@@ -321,21 +343,10 @@ def efficient_design(
     else:
         report.stopped_at_optimum = at_optimum()
 
-    chosen = pool.best(versions)
-    report.seconds = clock.elapsed()
-    report.timed_out = clock.expired
-    if report.timed_out:
-        warnings.warn(
-            f"the efficient search reached its time budget of {seconds:g} s before finishing "
-            f"its fixed plan ({report.rounds_done} of {plan.rounds} rounds); the design is "
-            "valid but depends on this machine's speed. Raise design.seconds for a result "
-            "that depends on the seed alone.",
-            OfferlabWarning,
-            stacklevel=3,
-        )
-    if len(chosen) < versions:
-        # Fewer distinct designs than versions (a tiny design space): repeat the best ones.
-        chosen = [chosen[i % len(chosen)] for i in range(versions)]
+    _time_report(report, clock, seconds, plan.rounds)
+    # Fewer distinct designs than versions (a tiny design space): repeat the best ones.
+    best = pool.best(versions)
+    chosen = [best[i % len(best)] for i in range(versions)]
     report.d_errors = [pool.errors[i] for i in chosen]
     tick(1.0)
     return np.stack([pool.levels[i] for i in chosen]), report

@@ -43,7 +43,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -51,6 +50,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from offerlab.field._console import console_routes
+from offerlab.field._forms import MAX_BODY, read_form
 from offerlab.field._privacy import purge_expired
 from offerlab.field._render import frame_context, page_context
 from offerlab.field._service import START_PAGE, Entry, Fielding
@@ -59,7 +59,6 @@ from offerlab.store import Invitation, Respondent, StudyRow
 
 __all__ = ["MAX_BODY", "Registry", "app_from_env", "create_app"]
 
-MAX_BODY = 64 * 1024
 # The status of the polite page a study's state shows instead of the survey.
 _REFUSAL_STATUS = {"closed": 410, "paused": 503, "not_open": 503}
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -352,7 +351,7 @@ class _App:
     ) -> Response:
         if (too_large := _too_large(request)) is not None:
             return too_large
-        form = await _read_form(request)
+        form = await read_form(request)
         if form is None:
             return PlainTextResponse("the request is not a valid form", status_code=400)
         entry = fielding.entry_from_form(form, invitation)
@@ -423,7 +422,7 @@ class _App:
             return PlainTextResponse("unknown respondent", status_code=404)
         if (too_large := _too_large(request)) is not None:
             return too_large
-        form = await _read_form(request)
+        form = await read_form(request)
         if form is None:
             return PlainTextResponse("the request is not a valid form", status_code=400)
         result = await run_in_threadpool(fielding.submit, token, form)
@@ -462,50 +461,6 @@ def _too_large(request: Request) -> Response | None:
     if length is not None and int(length) > MAX_BODY:
         return PlainTextResponse("the form is too large", status_code=413)
     return None
-
-
-async def _read_form(
-    request: Request, *, max_body: int = MAX_BODY, file_fields: tuple[str, ...] = ()
-) -> dict[str, list[str]] | None:
-    """Every field of a form as lists of text; None for anything that is not a small form.
-
-    Files are refused, except in ``file_fields`` (a study file uploaded to the console):
-    their UTF-8 text is the field's value, their name is kept as ``<field>:filename``.
-    """
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return None
-    size = 0
-    chunks = []
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_body:
-            return None
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    request._body = body  # the form parser reads the body we already took
-    try:
-        form = await request.form(
-            max_files=len(file_fields), max_fields=200, max_part_size=max_body
-        )
-    except Exception:  # any parser error: the input is not a form we take
-        return None
-    fields: dict[str, list[str]] = {}
-    for name, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            if name not in file_fields:
-                return None
-            text = (await value.read()).decode("utf-8")  # the whole body decoded above
-            fields.setdefault(f"{name}:filename", []).append(value.filename or "")
-            value = text
-        if len(name) > 100 or "\x00" in value:
-            return None
-        fields.setdefault(name, []).append(value)
-    return fields
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:

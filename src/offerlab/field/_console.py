@@ -79,6 +79,7 @@ from offerlab.field import _auth
 from offerlab.field._console_texts import ConsoleTexts, console_language
 from offerlab.field._dashboard import dashboard_routes, dashboard_view
 from offerlab.field._export import answers_table, choice_data, respondents_table
+from offerlab.field._forms import read_form
 from offerlab.field._lifecycle import (
     MOVES,
     STATES,
@@ -214,9 +215,7 @@ class Console:
             return _auth.session_user(session, request.cookies.get(COOKIE, ""))
 
     async def _form(self, request: Request, **limits: Any) -> dict[str, str] | None:
-        from offerlab.field._app import _read_form
-
-        form = await _read_form(request, **limits)
+        form = await read_form(request, **limits)
         if form is None:
             return None
         return {k: v[0] for k, v in form.items()}

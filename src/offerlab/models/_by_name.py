@@ -7,10 +7,12 @@ this kind of model on these choices"; this is that one place.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
+from offerlab.models._contract import ChoiceResults
+from offerlab.models._hb import HierarchicalBayes
+from offerlab.models._latent_class import LatentClassLogit
 from offerlab.models._mnl import MultinomialLogit
 from offerlab.study import Study
 
@@ -42,7 +44,7 @@ def fit_decision_model(
     n_jobs: int | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
-) -> Any:
+) -> ChoiceResults:
     """Fit ``mnl``, ``lc`` (``classes`` classes, 5 starts) or ``hb`` on conjoint choices.
 
     ``burn_in``, ``iterations`` (draws kept per chain), ``chains`` and ``n_jobs`` (worker
@@ -52,13 +54,9 @@ def fit_decision_model(
     if model == "mnl":
         return MultinomialLogit().fit(data, study=study)
     if model == "lc":
-        from offerlab.models._latent_class import LatentClassLogit
-
         lc = LatentClassLogit(classes, n_starts=5, seed=seed)
         return lc.fit(data, study=study, progress=progress)
     if model == "hb":
-        from offerlab.models._hb import HierarchicalBayes
-
         hb = HierarchicalBayes(
             burn_in=burn_in, draws=iterations, chains=chains, n_jobs=n_jobs, seed=seed
         )

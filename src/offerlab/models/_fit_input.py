@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Protocol
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
+from offerlab.models._contract import DesignSource
 from offerlab.models._matrix import ConjointCoding, ModelMatrix, conjoint_matrix
 from offerlab.models._spec import ModelSpec, load_spec, spec_matrix
+from offerlab.numerics import Scheme
 from offerlab.study import Study
 
-__all__ = ["FitInput", "estimation_rows", "fit_input"]
+__all__ = ["Estimator", "FitInput", "estimation_rows", "fit_input"]
 
 
 def estimation_rows(data: ChoiceData) -> ChoiceData:
@@ -52,50 +54,55 @@ class FitInput:
     spec_levels: dict[str, list] | None = None
     coding: ConjointCoding | None = None
 
-    def label(self, results: Any) -> Any:
-        """Attach the spec or the coding to ``results`` (so they can predict new data)."""
+    @property
+    def source(self) -> DesignSource:
+        """Where the fit's columns come from, given to its results at construction."""
         if self.spec is not None:
-            results.spec = self.spec
-            results.spec_levels = self.spec_levels
-        else:
-            results.coding = self.coding
-        return results
+            return DesignSource(spec=self.spec, spec_levels=self.spec_levels)
+        return DesignSource(coding=self.coding)
+
+
+class Estimator(Protocol):
+    """What the front reads of an estimator: its checked parameters."""
+
+    level_coding: Scheme
+    dual: str
+
+    def check(self) -> None: ...
 
 
 def fit_input(
-    estimator: str,
+    estimator: Estimator,
     data: ChoiceData | None,
     *,
     study: Study | None,
     spec: ModelSpec | Path | str | None,
-    coding: Literal["effects", "dummy"],
-    dual_model: str,
 ) -> FitInput:
-    """The design matrix of a conjoint fit (``study``) or a spec fit (``spec``).
+    """Check the estimator's parameters, then build the design matrix of a conjoint fit
+    (``study``) or a spec fit (``spec``).
 
     Parameters
     ----------
-    estimator : str
-        The estimator's name, for the messages (e.g. ``"MultinomialLogit"``).
+    estimator : MultinomialLogit, LatentClassLogit, MixedLogit or HierarchicalBayes
+        Its ``level_coding`` codes a conjoint fit's attribute levels; its ``dual``
+        models dual-response none answers.
     data : ChoiceData, optional
         The answers; with a spec it may be omitted when the spec's ``data`` section
         names a file.
     study, spec :
         Exactly one of them.
-    coding : {"effects", "dummy"}
-        How a conjoint fit codes attribute levels.
-    dual_model : str
-        How a conjoint fit models dual-response none answers.
     """
+    estimator.check()
+    name = type(estimator).__name__
     if (study is None) == (spec is None):
-        raise OfferlabError(f"{estimator}.fit needs exactly one of 'study' and 'spec'")
+        raise OfferlabError(f"{name}.fit needs exactly one of 'study' and 'spec'")
     if spec is not None:
         if not isinstance(spec, ModelSpec):
             spec = load_spec(spec)
         if data is None:
             data = spec.load_data()
     elif data is None:
-        raise OfferlabError(f"{estimator}.fit(study=...) needs choice data")
+        raise OfferlabError(f"{name}.fit(study=...) needs choice data")
     estimation = estimation_rows(data)
     if estimation.frame.empty:
         raise OfferlabError("no estimation tasks: every task is a holdout")
@@ -103,6 +110,8 @@ def fit_input(
         design, levels = spec_matrix(spec, estimation)
         return FitInput(design, data, spec=spec, spec_levels=levels)
     dual = estimation.dual_response
-    conjoint = ConjointCoding.from_study(study, coding, none=estimation.has_none or dual)
-    design = conjoint_matrix(estimation, conjoint, dual=dual, dual_model=dual_model)
+    conjoint = ConjointCoding.from_study(
+        study, estimator.level_coding, none=estimation.has_none or dual
+    )
+    design = conjoint_matrix(estimation, conjoint, dual=dual, dual_model=estimator.dual)
     return FitInput(design, data, coding=conjoint)

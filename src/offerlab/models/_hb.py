@@ -16,24 +16,36 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError, OfferlabWarning
+from offerlab.models._constraints import (
+    FIT_CONSTRAINTS,
+    POSITIVE,
+    Constraint,
+    check_parameters,
+    one_of,
+    optional,
+    whole,
+)
+from offerlab.models._contract import ARRAYS, ChoiceResults, DesignSource
 from offerlab.models._fit_input import fit_input
-from offerlab.models._matrix import ConjointCoding, ModelMatrix, build_model_matrix
+from offerlab.models._matrix import ConjointCoding, ModelMatrix
 from offerlab.models._mnl import MultinomialLogit
 from offerlab.models._results import Summary
-from offerlab.models._spec import ModelSpec, spec_matrix
-from offerlab.numerics import Scheme
-from offerlab.numerics._convergence import ESS_MIN, RHAT_MAX, diagnose
-from offerlab.numerics._hb import (
+from offerlab.models._spec import ModelSpec
+from offerlab.numerics import (
+    ESS_MIN,
+    RHAT_MAX,
     HBLayout,
     HBPrior,
     HBSettings,
+    Scheme,
+    diagnose,
     hb_layout,
     hb_prior_covariance,
     respondent_information,
@@ -98,7 +110,7 @@ class HierarchicalBayes:
     shift_moves : bool, default True
         Add a joint shift of α and all θ_r each iteration (see Notes). False gives
         exactly the CBC/HB / bayesm sampler.
-    coding : {"effects", "dummy"}, default "effects"
+    level_coding : {"effects", "dummy"}, default "effects"
     dual : {"sawtooth", "joint"}, default "sawtooth"
         Likelihood of dual-response answers (see MultinomialLogit).
     covariance : {"full", "diagonal"}, default "full"
@@ -151,6 +163,24 @@ class HierarchicalBayes:
     ordered this way.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "burn_in": whole(0),
+        "draws": whole(4),
+        "thin": whole(1),
+        "chains": whole(1),
+        "n_jobs": optional(whole(1)),
+        "prior_variance": POSITIVE,
+        "prior_df": POSITIVE,
+        "target_acceptance": Constraint(
+            "a float in (0, 1)", lambda v: isinstance(v, float) and 0 < v < 1
+        ),
+        "keep_draws": whole(1),
+        **FIT_CONSTRAINTS,
+        "covariance": one_of("full", "diagonal"),
+        "covariance_prior": one_of("inverse-wishart", "huang-wand"),
+        "prior_sd_scale": POSITIVE,
+    }
+
     def __init__(
         self,
         *,
@@ -165,7 +195,7 @@ class HierarchicalBayes:
         target_acceptance: float = TARGET_ACCEPTANCE,
         keep_draws: int = 100,
         shift_moves: bool = True,
-        coding: Scheme = "effects",
+        level_coding: Scheme = "effects",
         dual: Literal["sawtooth", "joint"] = "sawtooth",
         seed: int | None = None,
         covariance: Literal["full", "diagonal"] = "full",
@@ -186,45 +216,13 @@ class HierarchicalBayes:
         self.target_acceptance = target_acceptance
         self.keep_draws = keep_draws
         self.shift_moves = shift_moves
-        self.coding = coding
+        self.level_coding = level_coding
         self.dual = dual
         self.seed = seed
 
-    def _validate(self) -> None:
-        def bad(name: str, what: str) -> OfferlabError:
-            return OfferlabError(
-                f"The '{name}' parameter of HierarchicalBayes must be {what}. "
-                f"Got {getattr(self, name)!r} instead."
-            )
-
-        for name, low in (("burn_in", 0), ("draws", 4), ("thin", 1), ("chains", 1)):
-            value = getattr(self, name)
-            if not (isinstance(value, int | np.integer) and value >= low):
-                raise bad(name, f"an int >= {low}")
-        if self.n_jobs is not None and not (isinstance(self.n_jobs, int) and self.n_jobs >= 1):
-            raise bad("n_jobs", "None or an int >= 1")
-        if not (isinstance(self.prior_variance, float | int) and self.prior_variance > 0):
-            raise bad("prior_variance", "a positive number")
-        if not (isinstance(self.prior_df, float | int) and self.prior_df > 0):
-            raise bad("prior_df", "a positive number")
-        if not (isinstance(self.target_acceptance, float) and 0 < self.target_acceptance < 1):
-            raise bad("target_acceptance", "a float in (0, 1)")
-        if not (isinstance(self.keep_draws, int) and self.keep_draws >= 1):
-            raise bad("keep_draws", "an int >= 1")
-        if self.coding not in ("effects", "dummy"):
-            raise bad("coding", "'effects' or 'dummy'")
-        if self.dual not in ("sawtooth", "joint"):
-            raise bad("dual", "'sawtooth' or 'joint'")
-        if self.covariance not in ("full", "diagonal"):
-            raise bad("covariance", "'full' or 'diagonal'")
-        if self.covariance_prior not in ("inverse-wishart", "huang-wand"):
-            raise bad("covariance_prior", "'inverse-wishart' or 'huang-wand'")
-        if not (
-            isinstance(self.prior_sd_scale, float | int)
-            and np.isfinite(self.prior_sd_scale)
-            and self.prior_sd_scale > 0
-        ):
-            raise bad("prior_sd_scale", "a positive number")
+    def check(self) -> None:
+        """Raise :class:`OfferlabError` for a parameter out of its constraint."""
+        check_parameters(self, self._parameter_constraints)
         if self.covariance_prior == "huang-wand" and self.covariance != "full":
             raise OfferlabError(
                 "covariance_prior='huang-wand' is a prior of a full covariance matrix; "
@@ -247,21 +245,13 @@ class HierarchicalBayes:
 
         Holdout tasks are left out of estimation; the hit rate on them is reported.
         """
-        self._validate()
-        given = fit_input(
-            "HierarchicalBayes",
-            data,
-            study=study,
-            spec=spec,
-            coding=self.coding,
-            dual_model=self.dual,
-        )
+        given = fit_input(self, data, study=study, spec=spec)
         blocks = None if given.coding is None else _coded_blocks(given.coding)
-        results = given.label(self._fit_matrix(given.design, progress, blocks=blocks))
+        results = self._fit_matrix(given.design, progress, blocks=blocks)
+        results.source = given.source  # the sampler builds the results; the front labels them
         holdouts = given.data.holdouts()
         if not holdouts.frame.empty:
             results.holdout_hit_rate, results.holdout_probability = results.hit_rate(holdouts)
-        self.results_ = results
         return results
 
     def fit_arrays(
@@ -276,7 +266,7 @@ class HierarchicalBayes:
         progress: Callable[[float], None] | None = None,
     ) -> HBResults:
         """Estimate from arrays: X (N, J, K), y (N,), groups (N,) = respondent of each row."""
-        self._validate()
+        self.check()
         X = np.asarray(X, dtype=float)
         if X.ndim != 3:
             raise OfferlabError(f"X must be an array (N, J, K); got shape {X.shape}")
@@ -304,8 +294,7 @@ class HierarchicalBayes:
         )
         if len(design.names) != K:
             raise OfferlabError(f"names has {len(design.names)} entries; X has K = {K}")
-        self.results_ = self._fit_matrix(design, progress, blocks=None)
-        return self.results_
+        return self._fit_matrix(design, progress, blocks=None)
 
     # -- the work ---------------------------------------------------------------------------
     def _fit_matrix(
@@ -574,7 +563,8 @@ def _run_chains(
 # -- results ----------------------------------------------------------------------------------
 
 
-class HBResults:
+@dataclass(kw_only=True, eq=False, repr=False)
+class HBResults(ChoiceResults):
     """A fitted hierarchical Bayes MNL.
 
     Attributes
@@ -615,17 +605,53 @@ class HBResults:
         (α_k and D_kl, l ≤ k).
     converged : bool
         True when every R-hat < 1.01 and every ESS > 400.
-    coding : ConjointCoding or None
+    source : DesignSource
+        The coding (conjoint fits) or the spec the columns come from.
     """
 
-    coding: ConjointCoding | None = None
-    spec: ModelSpec | None = None
-    spec_levels: dict[str, list] | None = None
+    names: list[str]
+    signs: pd.Series
+    params: pd.Series
+    population_sd: pd.Series
+    population_mean_draws: np.ndarray
+    population_sd_draws: np.ndarray
+    theta_mean: pd.Series
+    population_cov: pd.DataFrame
+    alpha_draws: np.ndarray
+    cov_draws: np.ndarray
+    individual: pd.DataFrame
+    individual_sd: pd.DataFrame
+    individual_theta: pd.DataFrame
+    individual_draws: np.ndarray
+    rlh: pd.Series
+    pct_cert: pd.Series
+    rlh_overall: float
+    pct_cert_overall: float
+    llf_individual: float
+    llnull: float
+    convergence: pd.DataFrame
+    converged: bool
+    alpha_trace: np.ndarray
+    sd_trace: np.ndarray
+    acceptance_trace: np.ndarray
+    loglike_trace: np.ndarray
+    acceptance: float
+    nobs: int
+    n_tasks: int
+    n_respondents: int
+    n_chains: int
+    n_draws: int
+    settings: HBSettings
+    prior_variance: float
+    prior_df: float
+    prior: HBPrior
+    seed: int
+    elapsed: float
+    fixed_params: pd.Series
+    llf: float = float("nan")  # the population model's, simulated once the draws are in
     holdout_hit_rate: float | None = None
     holdout_probability: float | None = None
-
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
+    source: DesignSource = ARRAYS
 
     @classmethod
     def _from_chains(
@@ -747,14 +773,9 @@ class HBResults:
         return K + K * (K + 1) // 2
 
     @property
-    def aic(self) -> float:
-        """2k − 2·llf with k = K + K(K+1)/2 (the mixed logit's parameters)."""
-        return 2 * self.k - 2 * self.llf
-
-    @property
-    def bic(self) -> float:
-        """k log(respondents) − 2·llf (respondents are the independent units)."""
-        return self.k * np.log(self.n_respondents) - 2 * self.llf
+    def n_bic(self) -> int:
+        """Respondents: the independent units of the BIC."""
+        return self.n_respondents
 
     def _warn_convergence(self) -> None:
         if self.converged:
@@ -915,16 +936,6 @@ class HBResults:
         )
 
     # -- prediction -------------------------------------------------------------------------
-    def _design_of(self, data: ChoiceData) -> ModelMatrix:
-        if self.coding is not None:
-            return build_model_matrix(
-                data, self.coding.n_params, list(self.coding.names), self.coding.code_rows
-            )
-        if self.spec is not None:
-            design, _ = spec_matrix(self.spec, data, levels=self.spec_levels)
-            return design
-        raise OfferlabError("prediction needs a conjoint or spec fit; this fit used arrays")
-
     def hit_rate(self, holdouts: ChoiceData) -> tuple[float, float]:
         """Hit rate and mean probability of the chosen alternative on holdout tasks.
 
@@ -939,7 +950,7 @@ class HBResults:
             holdouts = ChoiceData(
                 frame[frame["none"] == 0].reset_index(drop=True), holdouts.variables
             )
-        design = self._design_of(holdouts)
+        design = self.design_of(holdouts)
         index = pd.Index(self.individual.index)
         rows = index.get_indexer(pd.Index(design.groups))
         keep = rows >= 0
@@ -956,6 +967,16 @@ class HBResults:
         P = np.exp(V)
         P /= P.sum(axis=1, keepdims=True)
         return float(hits.mean()), float(P[np.arange(len(y)), y].mean())
+
+    def predict(self, data: ChoiceData, n: int = 1000, rng: int = 0) -> pd.Series:
+        """Choice probability of every row of long ``data``, averaged over the population.
+
+        The logit probabilities averaged over the saved posterior draws of
+        :meth:`population_coefficients` (seeded by ``rng``, so repeated calls agree);
+        :meth:`hit_rate` predicts known respondents with their own coefficients instead.
+        """
+        B, w = self.population_coefficients(n, rng)
+        return self._mixture_predict(data, B, w)
 
     def population_coefficients(
         self, n: int = 1000, rng: np.random.Generator | int | None = None

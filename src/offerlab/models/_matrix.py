@@ -24,6 +24,7 @@ from offerlab.numerics import Scheme, level_coding_matrix
 from offerlab.study import CategoricalAttribute, NumericAttribute, PriceAttribute, Study
 
 __all__ = [
+    "NONE_PARAM",
     "AttributeBlock",
     "ConjointCoding",
     "ModelMatrix",
@@ -165,18 +166,8 @@ class ConjointCoding:
 
     def _levels_of(self, frame: pd.DataFrame, block: AttributeBlock) -> np.ndarray:
         """Level index of every row for one attribute (rows,), −1 where none matches."""
-        attr = self.study.attribute(block.attribute)
-        col = frame[block.attribute]
-        if isinstance(attr, CategoricalAttribute):
-            codes, uniques = pd.factorize(col)  # hashes each row once, keeps dtype
-            lookup = {name: i for i, name in enumerate(attr.level_names)}
-            index = np.array([lookup.get(str(u), -1) for u in uniques] + [-1], dtype=np.int32)
-            return index[codes]  # code −1 (missing) → the appended −1
-        values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-        out = np.full(len(values), -1, dtype=np.int32)
-        for i, v in enumerate(np.asarray(attr.values, dtype=float)):
-            out[np.abs(values - v) <= 1e-9] = i
-        return out
+        levels = self.study.level_indices(block.attribute, frame[block.attribute])
+        return levels.astype(np.int32)  # a column per attribute of millions of rows
 
     def code_rows(self, frame: pd.DataFrame, out: np.ndarray | None = None) -> np.ndarray:
         """Columns of every long-format row, shape (rows, K); none rows get the constant only.
@@ -381,7 +372,27 @@ def build_model_matrix(
     if dual_model == "joint":
         args = (X, y, available, forced_av, none_pos, would, has_dual, weights, groups)
         return _joint_dual(*args, offset, names, fixed, layout.n_obs)
-    # (ii) binary choice between the chosen concept and none.
+    args = (X, y, forced_av, none_pos, would, has_dual, weights, groups)
+    return _sawtooth_dual(*args, offset, names, fixed, layout.n_obs)
+
+
+def _sawtooth_dual(
+    X: np.ndarray,
+    y: np.ndarray,
+    forced_av: np.ndarray,
+    none_pos: np.ndarray,
+    would: np.ndarray,
+    has_dual: np.ndarray,
+    weights: np.ndarray,
+    groups: np.ndarray,
+    offset: np.ndarray | None,
+    names: list[str],
+    fixed: dict[str, float] | None,
+    n_tasks: int,
+) -> ModelMatrix:
+    """Sawtooth's dual response: the forced choice, then per answered task the binary
+    choice between the chosen concept and none (see :func:`build_model_matrix`)."""
+    J = X.shape[1]
     d = np.flatnonzero(has_dual)
     buy = np.asarray(would[d], dtype=float) == 1
     bin_av = np.zeros((d.size, J), dtype=bool)
@@ -398,7 +409,7 @@ def build_model_matrix(
         names=names,
         offset=None if offset is None else np.concatenate([offset, offset[d]]),
         fixed=dict(fixed or {}),
-        n_tasks=layout.n_obs,
+        n_tasks=n_tasks,
     )
 
 

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
-from scipy.linalg import cho_solve
 
 from offerlab.data import ChoiceData
-from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
+from offerlab.exceptions import EstimationError, OfferlabError
+from offerlab.models._constraints import (
+    COV_TYPES,
+    FIT_CONSTRAINTS,
+    POSITIVE,
+    Constraint,
+    check_parameters,
+    one_of,
+    optional,
+    whole,
+)
+from offerlab.models._contract import ARRAYS, DesignSource
 from offerlab.models._fit_input import fit_input
 from offerlab.models._matrix import ModelMatrix, arrays_matrix
 from offerlab.models._results import CovKind, MNLResults, fit_statistics
 from offerlab.models._spec import ModelSpec
-from offerlab.numerics import MNLTerms, Scheme, mnl_loglike
+from offerlab.numerics import MNLTerms, Scheme, mnl_loglike, newton
 from offerlab.study import Study
 
-__all__ = ["MultinomialLogit", "newton"]
-
-_COV_TYPES = ("classic", "robust", "cluster")
+__all__ = ["MultinomialLogit"]
 
 
 class MultinomialLogit:
@@ -29,8 +36,8 @@ class MultinomialLogit:
 
     Parameters
     ----------
-    coding : {"effects", "dummy"}, default "effects"
-        Coding of categorical attributes (conjoint fits).
+    level_coding : {"effects", "dummy"}, default "effects"
+        Coding of categorical attributes' levels (conjoint fits).
     cov_type : {"classic", "robust", "cluster"}, default "classic"
         Covariance behind ``tvalues``, ``pvalues``, ``conf_int`` and the intervals of
         importance, WTP and shares. All three are always computed.
@@ -54,49 +61,34 @@ class MultinomialLogit:
     -5331.252
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        **FIT_CONSTRAINTS,
+        "cov_type": one_of(*COV_TYPES),
+        "tol": POSITIVE,
+        "max_iter": whole(1),
+        "chunk_size": optional(whole(1)),
+    }
+
     def __init__(
         self,
         *,
-        coding: Scheme = "effects",
+        level_coding: Scheme = "effects",
         cov_type: CovKind = "classic",
         tol: float = 1e-10,
         max_iter: int = 100,
         chunk_size: int | None = None,
         dual: Literal["sawtooth", "joint"] = "sawtooth",
     ) -> None:
-        self.coding = coding
+        self.level_coding = level_coding
         self.dual = dual
         self.cov_type = cov_type
         self.tol = tol
         self.max_iter = max_iter
         self.chunk_size = chunk_size
 
-    def _validate(self) -> None:
-        if self.coding not in ("effects", "dummy"):
-            raise OfferlabError(
-                f"The 'coding' parameter of MultinomialLogit must be 'effects' or 'dummy'. "
-                f"Got {self.coding!r} instead."
-            )
-        if self.dual not in ("sawtooth", "joint"):
-            raise OfferlabError(
-                f"The 'dual' parameter of MultinomialLogit must be 'sawtooth' or 'joint'. "
-                f"Got {self.dual!r} instead."
-            )
-        if self.cov_type not in _COV_TYPES:
-            raise OfferlabError(
-                f"The 'cov_type' parameter of MultinomialLogit must be one of {_COV_TYPES}. "
-                f"Got {self.cov_type!r} instead."
-            )
-        if not (isinstance(self.tol, float | int) and self.tol > 0):
-            raise OfferlabError(
-                f"The 'tol' parameter of MultinomialLogit must be a positive number. "
-                f"Got {self.tol!r} instead."
-            )
-        if not (isinstance(self.max_iter, int) and self.max_iter >= 1):
-            raise OfferlabError(
-                f"The 'max_iter' parameter of MultinomialLogit must be an int >= 1. "
-                f"Got {self.max_iter!r} instead."
-            )
+    def check(self) -> None:
+        """Raise :class:`OfferlabError` for a parameter out of its constraint."""
+        check_parameters(self, self._parameter_constraints)
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(
@@ -135,17 +127,8 @@ class MultinomialLogit:
         per task, the binary choice between the chosen concept and none, as in
         Sawtooth's dual-response none (see :func:`~offerlab.models._matrix.build_model_matrix`).
         """
-        self._validate()
-        given = fit_input(
-            "MultinomialLogit",
-            data,
-            study=study,
-            spec=spec,
-            coding=self.coding,
-            dual_model=self.dual,
-        )
-        self.results_ = given.label(self._fit_matrix(given.design, start))
-        return self.results_
+        given = fit_input(self, data, study=study, spec=spec)
+        return self._fit_matrix(given.design, start, given.source)
 
     def fit_arrays(
         self,
@@ -173,14 +156,15 @@ class MultinomialLogit:
             Coefficient names (default ``x0``, ``x1``…).
         start : sequence of float, optional
         """
-        self._validate()
+        self.check()
         design = arrays_matrix(
             X, y, available=available, weights=weights, groups=groups, names=names
         )
-        self.results_ = self._fit_matrix(design, start)
-        return self.results_
+        return self._fit_matrix(design, start, ARRAYS)
 
-    def _fit_matrix(self, design: ModelMatrix, start: Sequence[float] | None) -> MNLResults:
+    def _fit_matrix(
+        self, design: ModelMatrix, start: Sequence[float] | None, source: DesignSource = ARRAYS
+    ) -> MNLResults:
         K = design.X.shape[2]
         if K == 0:
             raise EstimationError("the model has no free coefficient to estimate")
@@ -209,127 +193,4 @@ class MultinomialLogit:
         beta, final, n_iter, converged = newton(
             loglike, beta0, design.names, tol=self.tol, max_iter=self.max_iter
         )
-        return fit_statistics(design, beta, final, n_iter, converged, self.cov_type)
-
-
-def newton(
-    loglike: Callable[..., MNLTerms],
-    beta0: np.ndarray,
-    names: Sequence[str],
-    *,
-    tol: float = 1e-10,
-    max_iter: int = 100,
-) -> tuple[np.ndarray, MNLTerms, int, bool]:
-    """Maximise a concave log-likelihood by Newton's method with step halving.
-
-    Parameters
-    ----------
-    loglike : callable
-        ``loglike(beta, derivatives: bool) -> MNLTerms`` (gradient and Hessian
-        when ``derivatives``).
-    beta0 : ndarray, shape (K,)
-    names : sequence of str
-        Coefficient names, for error messages.
-    tol : float
-        Stop when the Newton decrement g'(−H)⁻¹g < ``tol``.
-    max_iter : int
-
-    Returns
-    -------
-    beta, terms at beta, n_iter, converged
-
-    Notes
-    -----
-    Direction d = (−H)⁻¹g, solved by Cholesky on the Jacobi-scaled matrix
-    D(−H)D with D = diag(−H)^(−1/2), which makes the solve insensitive to the
-    units of the variables (a price in francs next to a 0/1 constant). The
-    step t ∈ {1, ½, ¼, …} is the first meeting Armijo's condition
-    ℓ(β + t d) ≥ ℓ(β) + 10⁻⁴ t g'd. The decrement g'd is invariant to
-    linear reparametrisation, so centring variables would not change the path.
-    """
-    beta = np.array(beta0, dtype=float)
-    terms = loglike(beta, True)
-    if not np.isfinite(terms.value):
-        raise EstimationError(
-            "the log-likelihood is not finite at the starting values; check for infinite "
-            "or missing values in the data"
-        )
-    for it in range(1, max_iter + 1):
-        step = solve_newton(-terms.hessian, terms.gradient, names)
-        decrement = float(terms.gradient @ step)
-        if decrement < tol:
-            return beta, terms, it - 1, True
-        t = 1.0
-        while True:
-            trial = loglike(beta + t * step, True)
-            if np.isfinite(trial.value) and trial.value >= terms.value + 1e-4 * t * decrement:
-                break
-            t /= 2
-            if t < 1e-12:
-                # The trial overwrote a shared scores buffer: re-evaluate at beta.
-                terms = loglike(beta, True)
-                # No ascent possible in floating point: we are at the optimum's precision.
-                converged = decrement < max(tol, 1e-6)
-                if not converged:
-                    warnings.warn(
-                        f"Newton's method stalled with decrement {decrement:.3g} > tol {tol:g}",
-                        ConvergenceWarning,
-                        stacklevel=3,
-                    )
-                return beta, terms, it, converged
-        beta = beta + t * step
-        terms = trial
-    warnings.warn(
-        f"Newton's method did not converge in {max_iter} iterations; estimates may be "
-        "unreliable (perfect separation makes some coefficients run off to infinity)",
-        ConvergenceWarning,
-        stacklevel=3,
-    )
-    return beta, terms, max_iter, False
-
-
-def solve_newton(
-    neg_hessian: np.ndarray, rhs: np.ndarray, names: Sequence[str], *, rcond: float = 1e-12
-) -> np.ndarray:
-    """Solve (−H) x = rhs for a symmetric positive definite −H, or explain why not.
-
-    Raises
-    ------
-    EstimationError
-        When −H is singular: names the coefficients that cannot be identified.
-    """
-    diag = np.diag(neg_hessian).copy()
-    flat = [names[k] for k in np.flatnonzero(~(diag > 0))]
-    if flat:
-        raise EstimationError(
-            f"singular Hessian: coefficient(s) {flat} are not identified: their variable "
-            "never differs between the alternatives of a task (e.g. a constant on every "
-            "alternative, or a respondent characteristic without alternative-specific "
-            "coefficients)"
-        )
-    d = 1.0 / np.sqrt(diag)
-    M = neg_hessian * np.outer(d, d)
-    rhs = np.asarray(rhs)
-    try:
-        L = np.linalg.cholesky(M)
-        ok = np.min(np.diag(L)) ** 2 > rcond
-    except np.linalg.LinAlgError:
-        ok = False
-    if not ok:
-        vals, vecs = np.linalg.eigh(M)
-        small = vecs[:, vals < max(rcond, 1e-10) * max(vals.max(), 1.0)]
-        if small.size == 0:
-            small = vecs[:, :1]
-        load = np.abs(small).max(axis=1)
-        culprits = [names[k] for k in np.flatnonzero(load > 0.1)]
-        combo = " + ".join(
-            f"{small[k, 0]:.2f}·{names[k]}" for k in np.flatnonzero(np.abs(small[:, 0]) > 0.1)
-        )
-        raise EstimationError(
-            f"singular Hessian: coefficients {culprits} are not identified (collinear: "
-            f"{combo} ≈ 0 in every task). Typical causes: a level or constant that also "
-            "appears as another coefficient, a constant on every alternative, dummies of "
-            "every level, or an attribute that never varies within a task"
-        )
-    scale = d if rhs.ndim == 1 else d[:, None]
-    return scale * cho_solve((L, True), rhs * scale)
+        return fit_statistics(design, beta, final, n_iter, converged, self.cov_type, source)

@@ -14,35 +14,52 @@ import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
+from offerlab.models._constraints import (
+    COV_TYPES,
+    FIT_CONSTRAINTS,
+    POSITIVE,
+    Constraint,
+    check_parameters,
+    one_of,
+    optional,
+    whole,
+)
+from offerlab.models._contract import ARRAYS, DesignSource
 from offerlab.models._fit_input import fit_input
 from offerlab.models._matrix import ModelMatrix, arrays_matrix
-from offerlab.models._mnl import newton
 from offerlab.models._mxl_results import MixedLogitResults, mxl_param_names
 from offerlab.models._results import CovKind
 from offerlab.models._spec import ModelSpec, spec_random
-from offerlab.numerics import MNLTerms, Scheme, mnl_loglike, mnl_null_loglike
-from offerlab.numerics._draws import DRAW_KINDS, DrawKind, standard_draws
-from offerlab.numerics._mxl import (
+from offerlab.numerics import (
     DISTRIBUTIONS,
+    DRAW_KINDS,
+    DrawKind,
+    MNLTerms,
     MXLProblem,
     MXLTerms,
+    Scheme,
+    bfgs,
     draw_shape,
+    mnl_loglike,
+    mnl_null_loglike,
     mxl_conditional_means,
     mxl_loglike,
+    newton,
+    numerical_hessian,
     prepare_mxl,
+    standard_draws,
 )
 from offerlab.study import Study
 
-__all__ = ["MixedLogit", "bfgs"]
+__all__ = ["MixedLogit"]
 
-_COV_TYPES = ("classic", "robust", "cluster")
 RandomSpec = Mapping[str, str] | Sequence[str] | Literal["all"] | None
 
 
@@ -74,10 +91,13 @@ class MixedLogit:
         Randomness of scrambled and pseudo-random draws.
     cov_type : {"classic", "robust", "cluster"}, default "classic"
         Covariance behind t-values, p-values and intervals (all are computed).
-    hessian : {"numerical", "bhhh"}, default "numerical"
-        The classic covariance: inverse of the Hessian from finite differences of
-        the analytic gradient (P more gradient evaluations), or the inverse outer
-        product of the respondents' scores (BHHH, free; what xlogit reports).
+    hessian : {"numerical", "bhhh"}, default "bhhh"
+        The classic covariance: the inverse outer product of the respondents' scores
+        (BHHH: free, the scores come with the last gradient; what xlogit reports), or
+        the inverse of the Hessian from finite differences of the analytic gradient
+        (P more gradient evaluations: on the Electricity panel it more than doubles
+        the time of the fit, bench/README.md). The estimates and the log-likelihood
+        are the same either way; robust and clustered SEs use the chosen matrix.
     tol : float, default 1e-6
         Stop when the quasi-Newton decrement g'H⁻¹g (about twice the log-likelihood
         still to gain) falls below ``tol``: the estimates are then within about
@@ -89,7 +109,7 @@ class MixedLogit:
         problems stay single-threaded. On a machine busy with other work, 1 is faster.
     chunk_bytes : int, optional
         Size of the kernel's per-chunk temporaries (default about 1 MiB).
-    coding : {"effects", "dummy"}, default "effects"
+    level_coding : {"effects", "dummy"}, default "effects"
         Coding of categorical attributes (conjoint fits).
     dual : {"sawtooth", "joint"}, default "sawtooth"
         Likelihood of dual-response answers (see MultinomialLogit).
@@ -99,6 +119,17 @@ class MixedLogit:
     >>> from offerlab.models._mxl import MixedLogit
     >>> res = MixedLogit(n_draws=600).fit(spec="examples/swissmetro_mxl.yaml")  # doctest: +SKIP
     """
+
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "n_draws": optional(whole(1)),
+        "draws": optional(one_of(*DRAW_KINDS)),
+        "cov_type": one_of(*COV_TYPES),
+        "hessian": one_of("numerical", "bhhh"),
+        "tol": POSITIVE,
+        "max_iter": whole(1),
+        "n_threads": optional(whole(1)),
+        **FIT_CONSTRAINTS,
+    }
 
     def __init__(
         self,
@@ -110,12 +141,12 @@ class MixedLogit:
         correlated: bool | Sequence[str] | None = None,
         seed: int | None = None,
         cov_type: CovKind = "classic",
-        hessian: Literal["numerical", "bhhh"] = "numerical",
+        hessian: Literal["numerical", "bhhh"] = "bhhh",
         tol: float = 1e-6,
         max_iter: int = 1000,
         n_threads: int | None = None,
         chunk_bytes: int | None = None,
-        coding: Scheme = "effects",
+        level_coding: Scheme = "effects",
         dual: Literal["sawtooth", "joint"] = "sawtooth",
     ) -> None:
         self.random = random
@@ -130,38 +161,12 @@ class MixedLogit:
         self.max_iter = max_iter
         self.n_threads = n_threads
         self.chunk_bytes = chunk_bytes
-        self.coding = coding
+        self.level_coding = level_coding
         self.dual = dual
 
-    def _fail(self, name: str, expected: str) -> OfferlabError:
-        return OfferlabError(
-            f"The '{name}' parameter of MixedLogit must be {expected}. "
-            f"Got {getattr(self, name)!r} instead."
-        )
-
-    def _validate(self) -> None:
-        if self.n_draws is not None and not (
-            isinstance(self.n_draws, int | np.integer) and self.n_draws >= 1
-        ):
-            raise self._fail("n_draws", "an int >= 1")
-        if self.draws is not None and self.draws not in DRAW_KINDS:
-            raise self._fail("draws", f"one of {DRAW_KINDS}")
-        if self.cov_type not in _COV_TYPES:
-            raise self._fail("cov_type", f"one of {_COV_TYPES}")
-        if self.hessian not in ("numerical", "bhhh"):
-            raise self._fail("hessian", "'numerical' or 'bhhh'")
-        if not (isinstance(self.tol, float | int) and self.tol > 0):
-            raise self._fail("tol", "a positive number")
-        if not (isinstance(self.max_iter, int) and self.max_iter >= 1):
-            raise self._fail("max_iter", "an int >= 1")
-        if self.n_threads is not None and not (
-            isinstance(self.n_threads, int) and self.n_threads >= 1
-        ):
-            raise self._fail("n_threads", "an int >= 1")
-        if self.coding not in ("effects", "dummy"):
-            raise self._fail("coding", "'effects' or 'dummy'")
-        if self.dual not in ("sawtooth", "joint"):
-            raise self._fail("dual", "'sawtooth' or 'joint'")
+    def check(self) -> None:
+        """Raise :class:`OfferlabError` for a parameter out of its constraint."""
+        check_parameters(self, self._parameter_constraints)
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(
@@ -195,18 +200,13 @@ class MixedLogit:
         -------
         MixedLogitResults
         """
-        self._validate()
-        given = fit_input(
-            "MixedLogit", data, study=study, spec=spec, coding=self.coding, dual_model=self.dual
-        )
+        given = fit_input(self, data, study=study, spec=spec)
         design = given.design
         if given.spec is None:
             coding = given.coding
             groups = {b.attribute: list(coding.names[b.start : b.stop]) for b in coding.blocks}
             random = "all" if self.random is None else self.random
-            results = self._fit_matrix(design, random, groups, start, progress)
-            self.results_ = given.label(results)
-            return self.results_
+            return self._fit_matrix(design, random, groups, start, progress, given.source)
         spec = given.spec
         groups = {
             name: [c for c in design.names if c.startswith(f"{name}[")]
@@ -222,20 +222,19 @@ class MixedLogit:
                     "(e.g. B_TIME: {variable: time, distribution: normal}) or pass random="
                 )
         mixed = spec.mixed
-        results = self._fit_matrix(
+        return self._fit_matrix(
             design,
             random,
             groups,
             start,
             progress,
+            given.source,
             n_draws=mixed.n_draws if mixed else None,
             draws=mixed.draws if mixed else None,
             panel=mixed.panel if mixed else None,
             correlated=mixed.correlated if mixed else None,
             seed=mixed.seed if mixed else None,
         )
-        self.results_ = given.label(results)
-        return self.results_
 
     def fit_arrays(
         self,
@@ -266,13 +265,12 @@ class MixedLogit:
         start, progress
             As in :meth:`fit`.
         """
-        self._validate()
+        self.check()
         design = arrays_matrix(
             X, y, available=available, weights=weights, groups=groups, names=names
         )
         random = "all" if self.random is None else self.random
-        self.results_ = self._fit_matrix(design, random, {}, start, progress)
-        return self.results_
+        return self._fit_matrix(design, random, {}, start, progress, ARRAYS)
 
     # -- the fit ----------------------------------------------------------------------------
     def _fit_matrix(
@@ -282,6 +280,7 @@ class MixedLogit:
         groups: dict[str, list[str]],
         start: Sequence[float] | None,
         progress: Callable[[float], None] | None,
+        source: DesignSource,
         **spec_defaults,
     ) -> MixedLogitResults:
         def setting(name: str, default):
@@ -387,6 +386,7 @@ class MixedLogit:
                 "seed": seed,
                 "hessian": self.hessian,
             },
+            source=source,
         )
         results._individual = (individual, np.asarray(unit_ids), panel)
         return results
@@ -532,169 +532,3 @@ class _Progress:
 
     def done(self) -> None:
         self._emit(1.0)
-
-
-def bfgs(
-    loglike: Callable[[np.ndarray, bool], MXLTerms],
-    theta0: np.ndarray,
-    names: Sequence[str],
-    *,
-    tol: float = 1e-6,
-    max_iter: int = 1000,
-    bhhh_until: float = 1.0,
-    progress: Callable[[float, float], None] | None = None,
-) -> tuple[np.ndarray, MXLTerms, int, bool]:
-    """Maximise a log-likelihood by BHHH steps, then BFGS from the last BHHH matrix.
-
-    Parameters
-    ----------
-    loglike : callable
-        ``loglike(theta, derivatives) -> MXLTerms``: with ``derivatives`` the
-        gradient and the per-unit ``scores``.
-    theta0 : ndarray, shape (P,)
-    names : sequence of str
-        Parameter names, for error messages.
-    tol : float
-        Stop when the decrement g'Hg (H the inverse-Hessian approximation) < ``tol``.
-    max_iter : int
-    bhhh_until : float
-        Take BHHH steps while their decrement exceeds this, then switch to BFGS.
-    progress : callable, optional
-        ``progress(decrement, tol)`` after every iteration.
-
-    Returns
-    -------
-    theta, terms at theta (with scores), n_iter, converged
-
-    Notes
-    -----
-    Far from the maximum, H = (Σ_n s_n s_n')⁻¹ from the current scores (BHHH): it
-    is fresh at every step, costs nothing (the scores come with the gradient) and
-    gets the scale of every parameter right. Once its decrement g'Hg falls below
-    ``bhhh_until`` (less than about half a log-likelihood unit to gain), BFGS
-    updates take over from that matrix and converge superlinearly, where BHHH only
-    converges linearly. On the Electricity panel this takes 14 iterations; BFGS
-    from the first BHHH matrix alone took 38 (xlogit, which does that with its
-    own line search, 25). A full step is
-    tried first, with the gradient; when it fails Armijo's condition
-    ℓ(θ + t d) ≥ ℓ(θ) + 10⁻⁴ t g'd, the step is cut by quadratic interpolation on
-    value-only evaluations. H is updated only when the curvature s'y < 0 holds
-    (ascent: y = g_new − g), so it stays negative definite.
-    """
-    theta = np.array(theta0, dtype=float)
-    terms = loglike(theta, True)
-    if not np.isfinite(terms.value):
-        raise EstimationError(
-            "the simulated log-likelihood is not finite at the starting values; check the "
-            "data for infinite or missing values"
-        )
-    H = _bhhh_inverse(terms.scores, names)
-    g = terms.gradient
-    use_bhhh = True
-    for it in range(1, max_iter + 1):
-        if use_bhhh:
-            H = _bhhh_inverse(terms.scores, names)
-        d = H @ g
-        decrement = float(g @ d)
-        if progress is not None:
-            progress(decrement, tol)
-        if decrement < tol:
-            return theta, terms, it - 1, True
-        if decrement < 0:  # H lost definiteness: back to BHHH
-            use_bhhh = True
-            continue
-        if use_bhhh and decrement < bhhh_until:
-            use_bhhh = False
-        slope = decrement  # directional derivative g'd at t = 0
-        t = 1.0
-        trial = loglike(theta + d, True)
-        while not (np.isfinite(trial.value) and trial.value >= terms.value + 1e-4 * t * slope):
-            # Quadratic through ℓ(0), ℓ'(0) and ℓ(t), safeguarded to [t/10, t/2].
-            drop = terms.value + slope * t - trial.value if np.isfinite(trial.value) else np.inf
-            t_new = slope * t * t / (2 * drop) if np.isfinite(drop) and drop > 0 else t / 10
-            t = float(np.clip(t_new, t / 10, t / 2))
-            if t < 1e-10:
-                terms = loglike(theta, True)  # refresh the shared scores buffer
-                converged = decrement < max(tol, 1e-5)
-                if not converged:
-                    warnings.warn(
-                        f"BFGS stalled with decrement {decrement:.3g} > tol {tol:g}; the "
-                        "estimates may not be at the maximum (try more draws or another start)",
-                        ConvergenceWarning,
-                        stacklevel=3,
-                    )
-                return theta, terms, it, converged
-            trial = loglike(theta + t * d, False)
-        if trial.gradient is None:
-            trial = loglike(theta + t * d, True)
-        s = t * d
-        yv = trial.gradient - g
-        theta = theta + s
-        terms = trial
-        g = trial.gradient
-        sy = float(s @ yv)
-        if not use_bhhh and sy < -1e-12 * np.linalg.norm(s) * np.linalg.norm(yv):
-            # BFGS update of H ≈ (−∇²ℓ)⁻¹: the textbook formula for f = −ℓ, whose
-            # gradient change is −y, so ρ = 1/(−y)'s and the cross terms change sign.
-            rho = -1.0 / sy
-            Hy = H @ yv
-            H = (
-                H
-                + rho * (np.outer(s, Hy) + np.outer(Hy, s))
-                + (rho * rho * float(yv @ Hy) + rho) * np.outer(s, s)
-            )
-    warnings.warn(
-        f"BFGS did not converge in {max_iter} iterations; estimates may be unreliable",
-        ConvergenceWarning,
-        stacklevel=3,
-    )
-    return theta, terms, max_iter, False
-
-
-def _bhhh_inverse(scores: np.ndarray, names: Sequence[str]) -> np.ndarray:
-    """(Σ_n s_n s_n')⁻¹, or the pseudo-inverse with a note of unidentified parameters."""
-    B = scores.T @ scores
-    diag = np.diag(B)
-    flat = [names[k] for k in np.flatnonzero(~(diag > 0))]
-    if flat:
-        raise EstimationError(
-            f"parameter(s) {flat} do not move the simulated log-likelihood at the start: "
-            "their variable never differs between the alternatives of a task"
-        )
-    d = 1.0 / np.sqrt(diag)
-    return np.linalg.pinv(B * np.outer(d, d)) * np.outer(d, d)
-
-
-def numerical_hessian(
-    gradient: Callable[[np.ndarray], np.ndarray],
-    theta: np.ndarray,
-    g0: np.ndarray,
-    *,
-    progress: Callable[[float], None] | None = None,
-) -> np.ndarray:
-    """Hessian by forward differences of an analytic gradient, symmetrised.
-
-    Parameters
-    ----------
-    gradient : callable
-        θ → ∇ℓ(θ).
-    theta : ndarray, shape (P,)
-    g0 : ndarray, shape (P,)
-        ∇ℓ(θ), already known.
-
-    Notes
-    -----
-    Steps h_p = 10⁻⁵ max(1, |θ_p|): the truncation error O(h) is then about 10⁻⁵
-    relative, plenty for standard errors, at P gradient evaluations (central
-    differences would take 2P).
-    """
-    P = len(theta)
-    H = np.empty((P, P))
-    for p in range(P):
-        h = 1e-5 * max(1.0, abs(theta[p]))
-        up = theta.copy()
-        up[p] += h
-        H[:, p] = (gradient(up) - g0) / h
-        if progress is not None:
-            progress((p + 1) / P)
-    return (H + H.T) / 2

@@ -10,11 +10,11 @@ import pandas as pd
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
-from offerlab.models._matrix import ModelMatrix, build_model_matrix, task_layout
-from offerlab.models._results import CovKind, MNLResults, Summary
-from offerlab.models._spec import spec_matrix
-from offerlab.numerics._draws import standard_draws
-from offerlab.numerics._mxl import MXLProblem, draw_shape
+from offerlab.models._conjoint import importance, partworths, wtp
+from offerlab.models._contract import ARRAYS, DesignSource
+from offerlab.models._matrix import ModelMatrix
+from offerlab.models._results import CovKind, LogitResults, Summary
+from offerlab.numerics import MXLProblem, draw_shape, solve_newton, standard_draws
 
 __all__ = ["MixedLogitResults", "mxl_param_names"]
 
@@ -56,7 +56,7 @@ class _MeanCoefficients:
         return self._covs[kind or self.cov_type]
 
 
-class MixedLogitResults(MNLResults):
+class MixedLogitResults(LogitResults):
     """A fitted mixed logit.
 
     θ holds the K coefficients in the model's column order (fixed coefficients and
@@ -70,7 +70,7 @@ class MixedLogitResults(MNLResults):
     ----------
     params, cov, cov_robust, cov_cluster, llf, llnull, nobs, n_tasks, n_respondents,
     converged, n_iter, cov_type, fixed_params, coding, spec
-        As :class:`~offerlab.models._results.MNLResults`. ``cov`` is the inverse of
+        As :class:`~offerlab.models.MNLResults`. ``cov`` is the inverse of
         the numerical Hessian of the simulated log-likelihood (or the BHHH inverse,
         see ``hessian``); ``cov_robust`` the sandwich over the units that own draws
         (respondents in a panel, tasks in a cross-section); ``cov_cluster`` the
@@ -113,10 +113,9 @@ class MixedLogitResults(MNLResults):
         converged: bool,
         cov_type: CovKind,
         settings: dict,
+        source: DesignSource = ARRAYS,
     ) -> MixedLogitResults:
         """Covariances and statistics at the estimates (after the sign convention)."""
-        from offerlab.models._mnl import solve_newton
-
         K = problem.n_coef
         flip = np.ones(len(theta))
         L = problem.cholesky(theta)
@@ -167,6 +166,7 @@ class MixedLogitResults(MNLResults):
             cov_type=cov_type,
             fixed_params=pd.Series(design.fixed, dtype=float),
             gradient=gradient,
+            source=source,
         )
         results.cov_bhhh = frame((cov_bhhh + cov_bhhh.T) / 2)
         results.random = dict(random)
@@ -349,14 +349,8 @@ class MixedLogitResults(MNLResults):
             "respondents × G/(G−1).",
             "sd. and spread. are reported positive (the sign of a Cholesky column is "
             "not identified).",
+            *self._fit_notes(),
         ]
-        if not self.converged:
-            notes.append("the optimiser did NOT converge: do not trust these estimates")
-        if len(self.fixed_params):
-            notes.append(
-                "fixed (not estimated): "
-                + ", ".join(f"{k} = {v:g}" for k, v in self.fixed_params.items())
-            )
         return Summary(
             "Mixed logit (maximum simulated likelihood)",
             {
@@ -383,41 +377,15 @@ class MixedLogitResults(MNLResults):
         ``n`` coefficient vectors of :meth:`population_coefficients` (seeded by
         ``rng``, so repeated calls agree).
         """
-        if self.coding is not None:
-            design = build_model_matrix(
-                data, self.coding.n_params, list(self.coding.names), self.coding.code_rows
-            )
-        elif self.spec is not None:
-            design, _ = spec_matrix(self.spec, data, levels=self.spec_levels)
-        else:
-            raise OfferlabError("predict needs a conjoint or spec fit; this fit used arrays")
         B, w = self.population_coefficients(n, rng)
-        N, J, _ = design.X.shape
-        P = np.zeros((N, J))
-        step = max(1, (1 << 22) // max(J * n, 1))
-        for start in range(0, N, step):
-            stop = min(start + step, N)
-            V = design.X[start:stop] @ B.T  # (m, J, n)
-            if design.offset is not None:
-                V += design.offset[start:stop, :, None]
-            V[~design.available[start:stop]] = -np.inf
-            V -= V.max(axis=1, keepdims=True)
-            np.exp(V, out=V)
-            V /= V.sum(axis=1, keepdims=True)
-            P[start:stop] = V @ w
-        layout = task_layout(data.frame)
-        return pd.Series(P[layout.obs, layout.pos], index=data.frame.index, name="probability")
+        return self._mixture_predict(data, B, w)
 
     def partworths(self, kind: CovKind | None = None) -> pd.DataFrame:
         """Part-worths of the average respondent (population means), delta-method SEs."""
-        from offerlab.models._conjoint import partworths
-
         return partworths(self._mean_fit(kind), self._conjoint(), kind)
 
     def importance(self, kind: CovKind | None = None, alpha: float = 0.05) -> pd.DataFrame:
         """Attribute importance from the population-mean part-worths."""
-        from offerlab.models._conjoint import importance
-
         return importance(self._mean_fit(kind), self._conjoint(), kind, alpha)
 
     def wtp(self, kind: CovKind | None = None, alpha: float = 0.05) -> pd.DataFrame:
@@ -427,6 +395,4 @@ class MixedLogitResults(MNLResults):
         coefficient it is the mean of the WTP distribution; with a random one it is
         the usual summary (the mean of a ratio with a normal denominator does not exist).
         """
-        from offerlab.models._conjoint import wtp
-
         return wtp(self._mean_fit(kind), self._conjoint(), kind, alpha)

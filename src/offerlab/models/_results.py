@@ -12,11 +12,12 @@ from scipy import stats
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
-from offerlab.models._matrix import ConjointCoding, ModelMatrix, build_model_matrix, task_layout
-from offerlab.models._spec import ModelSpec, spec_matrix
-from offerlab.numerics import MNLTerms, mnl_null_loglike, mnl_probabilities
+from offerlab.models._conjoint import importance, partworths, wtp
+from offerlab.models._contract import ARRAYS, ChoiceResults, DesignSource
+from offerlab.models._matrix import ModelMatrix, task_layout
+from offerlab.numerics import MNLTerms, mnl_null_loglike, mnl_probabilities, solve_newton
 
-__all__ = ["CovKind", "MNLResults", "Summary", "fit_statistics"]
+__all__ = ["CovKind", "LogitResults", "MNLResults", "Summary", "fit_statistics"]
 
 CovKind = Literal["classic", "robust", "cluster"]
 
@@ -121,7 +122,7 @@ class WaldInference:
 
 
 class FitStatistics:
-    """ρ², AIC and BIC from ``llf``, ``llnull``, ``params`` and the BIC's sample size."""
+    """K and ρ² from ``llf``, ``llnull`` and ``params`` (AIC and BIC: :class:`ChoiceResults`)."""
 
     params: pd.Series
     llf: float
@@ -134,11 +135,6 @@ class FitStatistics:
         return len(self.params)
 
     @property
-    def n_bic(self) -> int:
-        """Sample size in the BIC (here the choice observations)."""
-        return self.nobs
-
-    @property
     def rho2(self) -> float:
         """McFadden's ρ² = 1 − ℓ/ℓ₀."""
         return 1.0 - self.llf / self.llnull
@@ -148,55 +144,10 @@ class FitStatistics:
         """Adjusted ρ̄² = 1 − (ℓ − K)/ℓ₀ (biogeme's rho-square-bar)."""
         return 1.0 - (self.llf - self.k) / self.llnull
 
-    @property
-    def aic(self) -> float:
-        return 2 * self.k - 2 * self.llf
 
-    @property
-    def bic(self) -> float:
-        """K log(n) − 2ℓ with n = :attr:`n_bic`."""
-        return self.k * np.log(self.n_bic) - 2 * self.llf
-
-
-class MNLResults(WaldInference, FitStatistics):
-    """A fitted multinomial logit.
-
-    Attributes
-    ----------
-    params : Series
-        Estimates by coefficient name.
-    cov, cov_robust, cov_cluster : DataFrame
-        Classic (−H)⁻¹, observation-level sandwich H⁻¹BH⁻¹ (biogeme's "robust"),
-        and sandwich clustered by respondent with the factor G/(G−1).
-    llf, llnull : float
-        Log-likelihood at the estimates and with equal shares over the available
-        alternatives.
-    nobs : int
-        Choice observations (a dual-response task counts twice).
-    n_tasks, n_respondents : int
-    converged : bool
-    n_iter : int
-    cov_type : {"classic", "robust", "cluster"}
-        Covariance used by ``tvalues``, ``pvalues``, ``conf_int`` and the
-        conjoint summaries unless told otherwise.
-    fixed_params : Series
-        Coefficients fixed by a spec (not estimated).
-    coding : ConjointCoding or None
-        Set by conjoint fits.
-    spec : ModelSpec or None
-        Set by spec fits.
-
-    Notes
-    -----
-    With scores s_n = w_n (x_n,y_n − x̄_n), B = Σ_n s_n s_n' and, clustered,
-    B_c = G/(G−1) Σ_g (Σ_{n∈g} s_n)(Σ_{n∈g} s_n)' over the G respondents:
-    cov_robust = H⁻¹ B H⁻¹ (as biogeme), cov_cluster = H⁻¹ B_c H⁻¹ (the G/(G−1)
-    factor of Stata's and statsmodels' cluster covariance, without their (N−1)/(N−K)).
-    """
-
-    coding: ConjointCoding | None = None
-    spec: ModelSpec | None = None
-    spec_levels: dict[str, list] | None = None
+class LogitResults(WaldInference, FitStatistics, ChoiceResults):
+    """What the multinomial and the mixed logit's results share: one vector of estimates
+    with three covariances, fit statistics and the estimates table."""
 
     def __init__(
         self,
@@ -215,6 +166,7 @@ class MNLResults(WaldInference, FitStatistics):
         cov_type: CovKind = "classic",
         fixed_params: pd.Series | None = None,
         gradient: np.ndarray | None = None,
+        source: DesignSource = ARRAYS,
     ) -> None:
         self.params = params
         self.cov = cov
@@ -230,6 +182,7 @@ class MNLResults(WaldInference, FitStatistics):
         self.cov_type = cov_type
         self.fixed_params = fixed_params if fixed_params is not None else pd.Series(dtype=float)
         self.gradient = gradient
+        self.source = source
 
     # -- fit statistics: FitStatistics ------------------------------------------------------
     def fit_frame(self) -> pd.DataFrame:
@@ -277,13 +230,8 @@ class MNLResults(WaldInference, FitStatistics):
         frame.index.name = "parameter"
         return frame
 
-    def summary(self, alpha: float = 0.05) -> Summary:
-        """Fit statistics and the estimates as a :class:`Summary` (it does not print)."""
-        notes = [
-            f"t, p and the {100 * (1 - alpha):g}% interval use the {self.cov_type} SE; "
-            "robust = sandwich over observations, cluster = sandwich over respondents "
-            "× G/(G−1)."
-        ]
+    def _fit_notes(self) -> list[str]:
+        notes = []
         if not self.converged:
             notes.append("the optimiser did NOT converge: do not trust these estimates")
         if len(self.fixed_params):
@@ -291,6 +239,52 @@ class MNLResults(WaldInference, FitStatistics):
                 "fixed (not estimated): "
                 + ", ".join(f"{k} = {v:g}" for k, v in self.fixed_params.items())
             )
+        return notes
+
+
+class MNLResults(LogitResults):
+    """A fitted multinomial logit.
+
+    Attributes
+    ----------
+    params : Series
+        Estimates by coefficient name.
+    cov, cov_robust, cov_cluster : DataFrame
+        Classic (−H)⁻¹, observation-level sandwich H⁻¹BH⁻¹ (biogeme's "robust"),
+        and sandwich clustered by respondent with the factor G/(G−1).
+    llf, llnull : float
+        Log-likelihood at the estimates and with equal shares over the available
+        alternatives.
+    nobs : int
+        Choice observations (a dual-response task counts twice).
+    n_tasks, n_respondents : int
+    converged : bool
+    n_iter : int
+    cov_type : {"classic", "robust", "cluster"}
+        Covariance used by ``tvalues``, ``pvalues``, ``conf_int`` and the
+        conjoint summaries unless told otherwise.
+    fixed_params : Series
+        Coefficients fixed by a spec (not estimated).
+    source : DesignSource
+        The study's coding (conjoint fits) or the spec (spec fits), given at
+        construction; ``coding``, ``spec`` and ``spec_levels`` read it.
+
+    Notes
+    -----
+    With scores s_n = w_n (x_n,y_n − x̄_n), B = Σ_n s_n s_n' and, clustered,
+    B_c = G/(G−1) Σ_g (Σ_{n∈g} s_n)(Σ_{n∈g} s_n)' over the G respondents:
+    cov_robust = H⁻¹ B H⁻¹ (as biogeme), cov_cluster = H⁻¹ B_c H⁻¹ (the G/(G−1)
+    factor of Stata's and statsmodels' cluster covariance, without their (N−1)/(N−K)).
+    """
+
+    def summary(self, alpha: float = 0.05) -> Summary:
+        """Fit statistics and the estimates as a :class:`Summary` (it does not print)."""
+        notes = [
+            f"t, p and the {100 * (1 - alpha):g}% interval use the {self.cov_type} SE; "
+            "robust = sandwich over observations, cluster = sandwich over respondents "
+            "× G/(G−1).",
+            *self._fit_notes(),
+        ]
         return Summary(
             "Multinomial logit",
             {"fit": self.fit_frame(), "estimates": self.to_frame(alpha)},
@@ -310,41 +304,31 @@ class MNLResults(WaldInference, FitStatistics):
         Every available alternative of a task competes, the none row included
         (for dual-response data: the probability of the plain choice with none).
         """
-        if self.coding is not None:
-            design = build_model_matrix(
-                data, self.coding.n_params, list(self.coding.names), self.coding.code_rows
-            )
-        elif self.spec is not None:
-            design, _ = spec_matrix(self.spec, data, levels=self.spec_levels)
-        else:
-            raise OfferlabError("predict needs a conjoint or spec fit; this fit used arrays")
+        design = self.design_of(data)
         P = mnl_probabilities(self.params.to_numpy(), design.X, design.available, design.offset)
         layout = task_layout(data.frame)
         return pd.Series(P[layout.obs, layout.pos], index=data.frame.index, name="probability")
 
-    def _conjoint(self) -> ConjointCoding:
-        if self.coding is None:
-            raise OfferlabError(
-                "part-worths, importance and WTP need a conjoint fit (fit(data, study=...))"
-            )
-        return self.coding
+    def population_coefficients(
+        self, n: int = 1000, rng: np.random.Generator | int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The population as one consumer: the estimates, weight 1 (``n``, ``rng`` unused).
+
+        The market simulator adds the estimates' uncertainty itself (β ~ N(β̂, Σ)).
+        """
+        del n, rng
+        return self.params.to_numpy()[None, :], np.ones(1)
 
     def partworths(self, kind: CovKind | None = None) -> pd.DataFrame:
         """Part-worth of every level (tidy), see :func:`~offerlab.models._conjoint.partworths`."""
-        from offerlab.models._conjoint import partworths
-
         return partworths(self, self._conjoint(), kind)
 
     def importance(self, kind: CovKind | None = None, alpha: float = 0.05) -> pd.DataFrame:
         """Attribute importance in percent, see :func:`~offerlab.models._conjoint.importance`."""
-        from offerlab.models._conjoint import importance
-
         return importance(self, self._conjoint(), kind, alpha)
 
     def wtp(self, kind: CovKind | None = None, alpha: float = 0.05) -> pd.DataFrame:
         """Willingness to pay, see :func:`~offerlab.models._conjoint.wtp`."""
-        from offerlab.models._conjoint import wtp
-
         return wtp(self, self._conjoint(), kind, alpha)
 
 
@@ -355,10 +339,9 @@ def fit_statistics(
     n_iter: int,
     converged: bool,
     cov_type: CovKind,
+    source: DesignSource = ARRAYS,
 ) -> MNLResults:
     """Covariances and fit statistics at the estimates."""
-    from offerlab.models._mnl import solve_newton
-
     names = list(design.names)
     K = len(names)
     cov = solve_newton(-final.hessian, np.eye(K), names)
@@ -388,4 +371,5 @@ def fit_statistics(
         cov_type=cov_type,
         fixed_params=pd.Series(design.fixed, dtype=float),
         gradient=final.gradient,
+        source=source,
     )

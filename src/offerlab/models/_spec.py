@@ -54,17 +54,23 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BeforeValidator, Field, PrivateAttr
 
 from offerlab.data import ChoiceData, WideAlternative, evaluate, read_table, wide_to_long
-from offerlab.exceptions import ChoiceDataError, SpecError, StudyProblem
+from offerlab.exceptions import ChoiceDataError, SpecError
 from offerlab.models._matrix import ModelMatrix, build_model_matrix
 from offerlab.numerics import level_coding_matrix
-from offerlab.study import parse_yaml, read_text
+from offerlab.study import (
+    FieldPath,
+    StrictModel,
+    YamlDocument,
+    parse_yaml_model_located,
+    read_text,
+)
 
 __all__ = [
     "AlternativeSpec",
@@ -81,11 +87,19 @@ __all__ = [
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _alternative_text(value: object) -> object:
+    # Data files code alternatives as numbers (1, 2, 3): ``alternatives: [2]`` names the
+    # alternative whose code is 2, compared as text with the data's alternative column.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
-class AlternativeSpec(_Strict):
+#: An alternative as a spec names it: its name, or its whole-number code in the data.
+AlternativeName = Annotated[str, BeforeValidator(_alternative_text)]
+
+
+class AlternativeSpec(StrictModel):
     """One alternative of wide data: its code in the choice column, availability, variables."""
 
     code: int | str
@@ -93,7 +107,7 @@ class AlternativeSpec(_Strict):
     variables: dict[str, str | float] = Field(default_factory=dict)
 
 
-class DataSpec(_Strict):
+class DataSpec(StrictModel):
     """Where the data is and, for wide data, how to read each alternative."""
 
     path: str
@@ -104,21 +118,21 @@ class DataSpec(_Strict):
     alternative: str | None = Field(None, description="long data: the alternative column")
     weight: str | None = None
     filter: str | None = None
-    alternatives: dict[str, AlternativeSpec] | None = None
+    alternatives: dict[AlternativeName, AlternativeSpec] | None = None
 
 
-class CoefficientSpec(_Strict):
+class CoefficientSpec(StrictModel):
     """One coefficient: a constant, a generic or alternative-specific variable, or fixed."""
 
     variable: str | float | None = None
-    alternatives: list[str] | None = None
+    alternatives: list[AlternativeName] | None = None
     fixed: float | None = None
     coding: Literal["effects", "dummy"] | None = None
     levels: list[str | float] | None = None
     distribution: Literal["normal", "lognormal", "negative_lognormal", "triangular"] | None = None
 
 
-class MixedSpec(_Strict):
+class MixedSpec(StrictModel):
     """Simulation settings of a mixed logit (see the module notes)."""
 
     panel: bool = True
@@ -128,14 +142,14 @@ class MixedSpec(_Strict):
     correlated: bool | list[str] = False
 
 
-class ModelSpec(_Strict):
+class ModelSpec(StrictModel):
     """A model specification: data, utility functions and, for mixed logit, simulation."""
 
     data: DataSpec | None = None
     utility: dict[str, CoefficientSpec] = Field(min_length=1)
     mixed: MixedSpec | None = None
     _path: Path | None = PrivateAttr(None)
-    _positions: dict[tuple[str | int, ...], tuple[int, int]] = PrivateAttr(default_factory=dict)
+    _document: YamlDocument | None = PrivateAttr(None)
 
     @property
     def path(self) -> Path | None:
@@ -144,9 +158,8 @@ class ModelSpec(_Strict):
 
     def problem(self, message: str, *loc: str | int) -> SpecError:
         """A :class:`SpecError` about the field at ``loc``, with its line in the file."""
-        line, col = _locate(self._positions, tuple(loc))
-        field = _dotted(loc)
-        return SpecError([StudyProblem(message, field, line, col)], self._path)
+        document = self._document or YamlDocument(data=None)
+        return SpecError([document.problem(tuple(loc), message)], self._path)
 
     def load_data(self) -> ChoiceData:
         """Read the data the spec names, converting wide data to the long format."""
@@ -160,25 +173,7 @@ class ModelSpec(_Strict):
             raise self.problem(f"no such data file: {path}", "data", "path")
         frame = read_table(path)
         if spec.format == "long":
-            renames = {
-                getattr(spec, key): target
-                for key, target in (
-                    ("respondent", "respondent"),
-                    ("task", "task"),
-                    ("alternative", "alternative"),
-                    ("choice", "chosen"),
-                    ("weight", "weight"),
-                )
-                if getattr(spec, key) and getattr(spec, key) != target
-            }
-            missing = [c for c in renames if c not in frame.columns]
-            if missing:
-                raise self.problem(
-                    f"no column(s) {missing} in {path.name} (columns: {list(frame.columns)[:20]})",
-                    "data",
-                )
-            frame = frame.drop(columns=[c for c in renames.values() if c in frame.columns])
-            frame = frame.rename(columns=renames)
+            frame = self._long_columns(frame, path)
             if spec.filter:
                 try:
                     frame = frame[evaluate(frame, spec.filter, what="filter").astype(bool)]
@@ -203,6 +198,37 @@ class ModelSpec(_Strict):
         except ChoiceDataError as exc:
             raise self.problem(str(exc), "data") from None
 
+    def _long_columns(self, frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+        """The long data with the columns the spec names copied to offerlab's names.
+
+        Columns are copied, not renamed, so one column may serve twice: in cross-section
+        data each row group is its own respondent and ``respondent`` and ``task`` name the
+        same column.
+        """
+        spec = self.data
+        assert spec is not None
+        sources = {
+            target: getattr(spec, key)
+            for key, target in (
+                ("respondent", "respondent"),
+                ("task", "task"),
+                ("alternative", "alternative"),
+                ("choice", "chosen"),
+                ("weight", "weight"),
+            )
+            if getattr(spec, key) and getattr(spec, key) != target
+        }
+        missing = list(dict.fromkeys(c for c in sources.values() if c not in frame.columns))
+        if missing:
+            raise self.problem(
+                f"no column(s) {missing} in {path.name} (columns: {list(frame.columns)[:20]})",
+                "data",
+            )
+        copies = {target: frame[source] for target, source in sources.items()}
+        used = set(sources.values()) - set(sources)
+        kept = frame.drop(columns=[c for c in [*sources, *used] if c in frame.columns])
+        return kept.assign(**copies)
+
 
 def _strs(variables: dict[str, str | float]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else repr(float(v)) for k, v in variables.items()}
@@ -224,174 +250,109 @@ def load_spec(path: Path | str) -> ModelSpec:
 def parse_spec(text: str, path: Path | str | None = None) -> ModelSpec:
     """Validate spec YAML text (``path`` is used in messages and for the data path).
 
-    The text is read like a study file (:func:`offerlab.study.parse_yaml`): within
-    size, depth and alias limits, with YAML 1.2 booleans (``yes`` stays text).
+    The text is read like a study file (:func:`offerlab.study.parse_yaml_model`): within
+    size, depth and alias limits, with YAML 1.2 booleans (``yes`` stays text), and with
+    the same plain messages at the line of the field they concern.
     """
     path = Path(path) if path is not None else None
-    doc = parse_yaml(text, path, SpecError)
-    if doc.problems:  # duplicate keys: YAML would keep the last one silently
-        raise SpecError(doc.problems, path)
-    positions = {loc: (m.line + 1, m.column + 1) for loc, m in doc.value_marks.items()}
-    positions |= {loc: (m.line + 1, m.column + 1) for loc, m in doc.key_marks.items()}
-    raw = doc.data
-    if not isinstance(raw, dict):
-        raise SpecError(
-            [StudyProblem("a spec is a mapping with 'data' and 'utility' sections", "", 1, 1)],
-            path,
-        )
-    try:
-        spec = ModelSpec.model_validate(raw)
-    except ValidationError as exc:
-        by_field: dict[tuple, list[str]] = {}
-        for err in exc.errors():
-            loc = list(err["loc"])
-            while len(loc) > 1 and _is_union_tag(loc[-1]):  # "str", "float": union members
-                loc.pop()
-            message = err["msg"]
-            if err["type"] == "extra_forbidden":
-                message = f"unknown field '{loc[-1]}'"
-            elif "input" in err and err["type"] != "missing":
-                message += f" (got {err['input']!r})"
-            by_field.setdefault(tuple(loc), []).append(message)
-        problems = []
-        for loc, messages in by_field.items():
-            line, col = _locate(positions, loc)
-            problems.append(StudyProblem(_join(messages), _dotted(loc), line, col))
-        raise SpecError(problems, path) from None
+    spec, document = parse_yaml_model_located(ModelSpec, text, path, SpecError, _static_problems)
     spec._path = path
-    spec._positions = positions
-    _check_static(spec)
+    spec._document = document
     return spec
 
 
-def _join(messages: list[str]) -> str:
-    """One message for the members of a union: 'Input should be a or b (got …)'."""
-    if len(messages) == 1:
-        return messages[0]
-    head = "Input should be "
-    got = messages[0][messages[0].rfind(" (got ") :] if " (got " in messages[0] else ""
-    parts = [m.removeprefix(head).removesuffix(got) for m in messages]
-    return head + " or ".join(dict.fromkeys(parts)) + got
-
-
-def _is_union_tag(part: str | int) -> bool:
-    return isinstance(part, str) and (
-        part in {"str", "int", "float", "none"} or part.startswith(("list[", "dict["))
-    )
-
-
-def _locate(positions: dict, loc: tuple) -> tuple[int | None, int | None]:
-    for n in range(len(loc), -1, -1):
-        if loc[:n] in positions:
-            return positions[loc[:n]]
-    return None, None
-
-
-def _dotted(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _check_static(spec: ModelSpec) -> None:
+def _static_problems(spec: ModelSpec) -> list[tuple[FieldPath, str]]:
     """Checks that need no data: names, alternatives and variables of wide data."""
-    problems: list[SpecError] = []
-    data = spec.data
-    wide = data is not None and data.format == "wide"
-    if data is not None:
-        if wide:
-            for key in ("respondent", "choice", "alternatives"):
-                if not getattr(data, key):
-                    problems.append(spec.problem(f"wide data needs '{key}'", "data", key))
-        elif data.alternatives is not None:
-            problems.append(
-                spec.problem(
-                    "'alternatives' describes wide data; long data names them in the "
-                    "'alternative' column (set format: wide)",
-                    "data",
-                    "alternatives",
-                )
-            )
-    if spec.mixed is not None and isinstance(spec.mixed.correlated, list):
-        random = {n for n, c in spec.utility.items() if c.distribution is not None}
-        for i, name in enumerate(spec.mixed.correlated):
-            if name not in random:
-                problems.append(
-                    spec.problem(
-                        f"'{name}' is not a random coefficient (one with a 'distribution'); "
-                        f"random ones: {sorted(random)}",
-                        "mixed",
-                        "correlated",
-                        i,
-                    )
-                )
-    alt_names = list(data.alternatives) if wide and data.alternatives else None
-    for name, coef in spec.utility.items():
-        if not _NAME.match(name):
-            problems.append(
-                spec.problem(f"'{name}' is not a valid coefficient name", "utility", name)
-            )
-        if coef.variable is None and coef.fixed is None and not coef.alternatives:
-            problems.append(
-                spec.problem(
-                    "a constant needs 'alternatives' (the alternatives it applies to); "
-                    "or give a 'variable'",
-                    "utility",
-                    name,
-                )
-            )
-        if coef.coding is not None and (coef.variable is None or coef.fixed is not None):
-            problems.append(
-                spec.problem("'coding' needs a 'variable' and no 'fixed'", "utility", name)
-            )
-        if coef.distribution is not None and coef.fixed is not None:
-            problems.append(
-                spec.problem(
-                    "a coefficient is either fixed or random: drop 'fixed' or 'distribution'",
-                    "utility",
-                    name,
-                    "distribution",
-                )
-            )
-        if alt_names is None:
-            continue
-        for i, alt in enumerate(coef.alternatives or []):
-            if alt not in alt_names:
-                problems.append(
-                    spec.problem(
-                        f"unknown alternative '{alt}'; the data defines {alt_names}",
-                        "utility",
-                        name,
-                        "alternatives",
-                        i,
-                    )
-                )
-        if isinstance(coef.variable, str):
-            applies = [a for a in (coef.alternatives or alt_names) if a in alt_names]
-            lacking = [a for a in applies if coef.variable not in data.alternatives[a].variables]
-            if len(lacking) == len(applies):
-                known = sorted({v for a in data.alternatives.values() for v in a.variables})
-                problems.append(
-                    spec.problem(
-                        f"unknown variable '{coef.variable}'; the alternatives define {known}",
-                        "utility",
-                        name,
-                        "variable",
-                    )
-                )
-            elif lacking:
-                problems.append(
-                    spec.problem(
-                        f"variable '{coef.variable}' is not defined for {lacking}; define it "
-                        "there or list the alternatives it applies to",
-                        "utility",
-                        name,
-                        "variable",
-                    )
-                )
-    if problems:
-        raise SpecError([p for e in problems for p in e.problems], spec.path)
+    problems = _data_problems(spec.data) + _correlated_problems(spec)
+    wide = spec.data is not None and spec.data.format == "wide"
+    alternatives = spec.data.alternatives if wide and spec.data is not None else None
+    for name, coefficient in spec.utility.items():
+        problems += [
+            (("utility", name, *at), message)
+            for at, message in _coefficient_problems(name, coefficient, alternatives)
+        ]
+    return problems
+
+
+def _data_problems(data: DataSpec | None) -> list[tuple[FieldPath, str]]:
+    if data is None:
+        return []
+    if data.format == "wide":
+        return [
+            (("data", key), f"wide data needs '{key}'")
+            for key in ("respondent", "choice", "alternatives")
+            if not getattr(data, key)
+        ]
+    if data.alternatives is not None:
+        message = (
+            "'alternatives' describes wide data; long data names them in the "
+            "'alternative' column (set format: wide)"
+        )
+        return [(("data", "alternatives"), message)]
+    return []
+
+
+def _correlated_problems(spec: ModelSpec) -> list[tuple[FieldPath, str]]:
+    if spec.mixed is None or not isinstance(spec.mixed.correlated, list):
+        return []
+    random = {n for n, c in spec.utility.items() if c.distribution is not None}
+    return [
+        (
+            ("mixed", "correlated", i),
+            f"'{name}' is not a random coefficient (one with a 'distribution'); "
+            f"random ones: {sorted(random)}",
+        )
+        for i, name in enumerate(spec.mixed.correlated)
+        if name not in random
+    ]
+
+
+def _coefficient_problems(
+    name: str, coef: CoefficientSpec, alternatives: dict[str, AlternativeSpec] | None
+) -> list[tuple[FieldPath, str]]:
+    """Problems of one coefficient, at paths below ``utility.NAME``."""
+    problems: list[tuple[FieldPath, str]] = []
+    if not _NAME.match(name):
+        problems.append(((), f"'{name}' is not a valid coefficient name"))
+    if coef.variable is None and coef.fixed is None and not coef.alternatives:
+        message = (
+            "a constant needs 'alternatives' (the alternatives it applies to); or give a 'variable'"
+        )
+        problems.append(((), message))
+    if coef.coding is not None and (coef.variable is None or coef.fixed is not None):
+        problems.append(((), "'coding' needs a 'variable' and no 'fixed'"))
+    if coef.distribution is not None and coef.fixed is not None:
+        message = "a coefficient is either fixed or random: drop 'fixed' or 'distribution'"
+        problems.append((("distribution",), message))
+    if alternatives is None:
+        return problems
+    names = list(alternatives)
+    problems += [
+        (("alternatives", i), f"unknown alternative '{alt}'; the data defines {names}")
+        for i, alt in enumerate(coef.alternatives or [])
+        if alt not in names
+    ]
+    if isinstance(coef.variable, str):
+        problems += _wide_variable_problems(coef, alternatives)
+    return problems
+
+
+def _wide_variable_problems(
+    coef: CoefficientSpec, alternatives: dict[str, AlternativeSpec]
+) -> list[tuple[FieldPath, str]]:
+    applies = [a for a in (coef.alternatives or list(alternatives)) if a in alternatives]
+    lacking = [a for a in applies if coef.variable not in alternatives[a].variables]
+    if len(lacking) == len(applies):
+        known = sorted({v for a in alternatives.values() for v in a.variables})
+        message = f"unknown variable '{coef.variable}'; the alternatives define {known}"
+        return [(("variable",), message)]
+    if lacking:
+        message = (
+            f"variable '{coef.variable}' is not defined for {lacking}; define it "
+            "there or list the alternatives it applies to"
+        )
+        return [(("variable",), message)]
+    return []
 
 
 # -- the design ----------------------------------------------------------------------------
@@ -454,34 +415,13 @@ def spec_matrix(
             )
             continue
         if coef.coding is not None:
-            coded_levels = given.get(name) or coef.levels
-            if coded_levels is None:
-                coded_levels = sorted(pd.unique(values[applies & available]), key=str)
-            levels_of[name] = list(coded_levels)
-            lookup = {str(lv): i for i, lv in enumerate(coded_levels)}
-            idx = pd.Series(values).astype(str).map(lookup)
-            miss = applies & available & idx.isna().to_numpy()
-            if miss.any():
-                shown = sorted({str(v) for v in np.asarray(values)[miss]})[:5]
-                problems.append(
-                    spec.problem(
-                        f"values {shown} of '{coef.variable}' are not among the levels "
-                        f"{coded_levels}",
-                        "utility",
-                        name,
-                        "levels",
-                    )
-                )
+            coded = _coded_columns(spec, name, coef, values, applies & available, given.get(name))
+            if isinstance(coded, SpecError):
+                problems.append(coded)
                 continue
-            if len(coded_levels) < 2:
-                problems.append(spec.problem("a coded variable needs 2+ levels", "utility", name))
-                continue
-            C = level_coding_matrix(len(coded_levels), coef.coding)
-            coded = np.zeros((len(frame), len(coded_levels) - 1))
-            ok = applies & ~idx.isna().to_numpy()
-            coded[ok] = C[idx[ok].astype(int).to_numpy()]
-            kept = coded_levels[:-1] if coef.coding == "effects" else coded_levels[1:]
-            columns += list(coded.T)
+            levels_of[name], kept, block = coded
+            block[~applies] = 0.0
+            columns += list(block.T)
             names += [f"{name}[{lv}]" for lv in kept]
             continue
         numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
@@ -521,6 +461,45 @@ def spec_matrix(
         fixed=fixed,
     )
     return design, levels_of
+
+
+def _coded_columns(
+    spec: ModelSpec,
+    name: str,
+    coef: CoefficientSpec,
+    values: np.ndarray,
+    used: np.ndarray,
+    given: list | None,
+) -> tuple[list, list, np.ndarray] | SpecError:
+    """A categorical variable coded into one column per level but one.
+
+    ``used`` marks the rows the coefficient applies to on available alternatives; the
+    levels are ``given`` (a fit's, to code new data alike), the spec's, or those seen.
+    Returns (levels, the levels kept as columns, the (rows, levels − 1) columns), or the
+    problem found.
+    """
+    coded_levels = given or coef.levels
+    if coded_levels is None:
+        coded_levels = sorted(pd.unique(values[used]), key=str)
+    lookup = {str(lv): i for i, lv in enumerate(coded_levels)}
+    idx = pd.Series(values).astype(str).map(lookup)
+    miss = used & idx.isna().to_numpy()
+    if miss.any():
+        shown = sorted({str(v) for v in np.asarray(values)[miss]})[:5]
+        return spec.problem(
+            f"values {shown} of '{coef.variable}' are not among the levels {coded_levels}",
+            "utility",
+            name,
+            "levels",
+        )
+    if len(coded_levels) < 2:
+        return spec.problem("a coded variable needs 2+ levels", "utility", name)
+    C = level_coding_matrix(len(coded_levels), coef.coding)
+    coded = np.zeros((len(values), len(coded_levels) - 1))
+    ok = ~idx.isna().to_numpy()
+    coded[ok] = C[idx[ok].astype(int).to_numpy()]
+    kept = coded_levels[:-1] if coef.coding == "effects" else coded_levels[1:]
+    return list(coded_levels), list(kept), coded
 
 
 def spec_random(spec: ModelSpec, names: list[str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Pure array kernels: codings, likelihoods, gradients. No I/O, no state, rng passed in."""
+"""Pure array kernels: codings, likelihoods, gradients, MCMC. No I/O, no state; rng passed in."""
 
 from offerlab.numerics._coding import (
     Scheme,
@@ -6,14 +6,122 @@ from offerlab.numerics._coding import (
     level_coding_matrix,
     partworths_from_coded,
 )
-
-__all__ = ["Scheme", "code_levels", "level_coding_matrix", "partworths_from_coded"]
-
+from offerlab.numerics._convergence import (
+    ESS_MIN,
+    RHAT_MAX,
+    diagnose,
+    ess_bulk,
+    ess_tail,
+    rank_normalize,
+    rhat,
+    split_chains,
+)
+from offerlab.numerics._draws import (
+    DRAW_KINDS,
+    DrawKind,
+    StandardShape,
+    halton_sequence,
+    standard_draws,
+    uniform_draws,
+)
+from offerlab.numerics._hb import (
+    HBLayout,
+    HBPrior,
+    HBSettings,
+    hb_layout,
+    hb_prior_covariance,
+    respondent_information,
+    respondent_loglike,
+    respondent_modes,
+    run_hb_chain,
+    transform_coefficients,
+)
+from offerlab.numerics._latent_class import (
+    ClassMap,
+    LCData,
+    LCFit,
+    LCTerms,
+    lc_data,
+    lc_fit,
+    lc_loglike,
+    lc_probabilities,
+    log_class_shares,
+)
 from offerlab.numerics._mnl import (
     MNLTerms,
     mnl_loglike,
     mnl_null_loglike,
     mnl_probabilities,
 )
+from offerlab.numerics._mxl import MXLTerms, mxl_conditional_means, mxl_loglike
+from offerlab.numerics._mxl_layout import (
+    DISTRIBUTIONS,
+    Distribution,
+    MXLProblem,
+    draw_shape,
+    prepare_mxl,
+)
+from offerlab.numerics._optimise import (
+    bfgs,
+    bhhh_inverse,
+    newton,
+    numerical_hessian,
+    solve_newton,
+)
 
-__all__ += ["MNLTerms", "mnl_loglike", "mnl_null_loglike", "mnl_probabilities"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "DRAW_KINDS",
+    "ESS_MIN",
+    "RHAT_MAX",
+    "ClassMap",
+    "Distribution",
+    "DrawKind",
+    "HBLayout",
+    "HBPrior",
+    "HBSettings",
+    "LCData",
+    "LCFit",
+    "LCTerms",
+    "MNLTerms",
+    "MXLProblem",
+    "MXLTerms",
+    "Scheme",
+    "StandardShape",
+    "bfgs",
+    "bhhh_inverse",
+    "code_levels",
+    "diagnose",
+    "draw_shape",
+    "ess_bulk",
+    "ess_tail",
+    "halton_sequence",
+    "hb_layout",
+    "hb_prior_covariance",
+    "lc_data",
+    "lc_fit",
+    "lc_loglike",
+    "lc_probabilities",
+    "level_coding_matrix",
+    "log_class_shares",
+    "mnl_loglike",
+    "mnl_null_loglike",
+    "mnl_probabilities",
+    "mxl_conditional_means",
+    "mxl_loglike",
+    "newton",
+    "numerical_hessian",
+    "partworths_from_coded",
+    "prepare_mxl",
+    "rank_normalize",
+    "respondent_information",
+    "respondent_loglike",
+    "respondent_modes",
+    "rhat",
+    "run_hb_chain",
+    "solve_newton",
+    "split_chains",
+    "standard_draws",
+    "transform_coefficients",
+    "uniform_draws",
+]

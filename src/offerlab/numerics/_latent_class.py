@@ -459,6 +459,60 @@ def _em_direction(neg_h: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return vecs[:, keep] @ ((vecs[:, keep].T @ rhs) / vals[keep])
 
 
+def _armijo(
+    theta: np.ndarray,
+    step: np.ndarray,
+    decrement: float,
+    value: float,
+    data: LCData,
+    cmap: ClassMap,
+    chunk_size: int | None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first θ + t·step, t ∈ {1, ½, …}, that meets Armijo's rule, with its per-observation
+    log-likelihoods; None when none does."""
+    t = 1.0
+    while t > 1e-10:
+        trial = theta + t * step
+        L = _loglikeobs(trial, data, cmap, chunk_size)
+        trial_value, _, _ = _posterior(trial, L, data, cmap.n_classes)
+        if np.isfinite(trial_value) and trial_value >= value + 1e-4 * t * decrement:
+            return trial, L
+        t /= 2
+    return None
+
+
+def _em_step(
+    theta: np.ndarray, terms: LCTerms, data: LCData, cmap: ClassMap, chunk_size: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One EM step: shares from the posteriors, the coefficients by a halved Newton step
+    on Q (see :func:`lc_fit`). Returns θ and its per-observation log-likelihoods."""
+    C = cmap.n_classes
+    new = theta.copy()
+    h = terms.posterior
+    counts = h.sum(axis=0) if data.unit_weights is None else data.unit_weights @ h
+    pi_new = np.maximum(counts / counts.sum(), 1e-300)
+    new[: C - 1] = np.log(pi_new[1:] / pi_new[0])
+    free = np.arange(C - 1, cmap.n_params)
+    if not free.size:
+        return new, terms.loglikeobs
+    g = terms.gradient
+    direction = _em_direction(-terms.em_hessian[np.ix_(free, free)], g[free])
+    slope = float(g[free] @ direction)
+    t = 1.0
+    hw = h[data.unit] if data.obs_weights is None else h[data.unit] * data.obs_weights[:, None]
+    while True:
+        new[free] = theta[free] + t * direction
+        L = _loglikeobs(new, data, cmap, chunk_size)
+        q = float(np.sum(hw * L))
+        if q >= terms.em_value + 1e-4 * t * slope or t < 1e-10:
+            break
+        t /= 2
+    if t < 1e-10:
+        new[free] = theta[free]
+        L = terms.loglikeobs
+    return new, L
+
+
 def lc_fit(
     theta0: np.ndarray,
     data: LCData,
@@ -500,7 +554,6 @@ def lc_fit(
     one Newton step on Q(β) = Σ_c Σ_t w h_tc log P_t(β_c), halved until Q increases,
     which by the EM inequality increases ℓ.
     """
-    C = cmap.n_classes
     theta = np.array(theta0, dtype=float)
     scores = np.empty((data.X.shape[0], cmap.n_coefficients))
     terms = lc_loglike(theta, data, cmap, chunk_size=chunk_size, scores_buffer=scores)
@@ -521,15 +574,7 @@ def lc_fit(
             if decrement < tol:
                 converged = True
                 break
-            t, accepted = 1.0, None
-            while t > 1e-10:
-                trial = theta + t * step
-                L = _loglikeobs(trial, data, cmap, chunk_size)
-                value, _, _ = _posterior(trial, L, data, C)
-                if np.isfinite(value) and value >= terms.value + 1e-4 * t * decrement:
-                    accepted = (trial, L)
-                    break
-                t /= 2
+            accepted = _armijo(theta, step, decrement, terms.value, data, cmap, chunk_size)
             if accepted is not None:
                 theta = accepted[0]
                 terms = lc_loglike(
@@ -547,35 +592,7 @@ def lc_fit(
                 # No ascent left in floating point: the optimum to machine precision.
                 converged = True
                 break
-        # EM step.
-        new = theta.copy()
-        h = terms.posterior
-        w_unit = None if data.unit_weights is None else data.unit_weights
-        counts = h.sum(axis=0) if w_unit is None else w_unit @ h
-        pi_new = np.maximum(counts / counts.sum(), 1e-300)
-        new[: C - 1] = np.log(pi_new[1:] / pi_new[0])
-        free = np.arange(C - 1, cmap.n_params)
-        if free.size:
-            direction = _em_direction(-terms.em_hessian[np.ix_(free, free)], g[free])
-            slope = float(g[free] @ direction)
-            t = 1.0
-            hw = (
-                h[data.unit]
-                if data.obs_weights is None
-                else h[data.unit] * data.obs_weights[:, None]
-            )
-            while True:
-                new[free] = theta[free] + t * direction
-                L = _loglikeobs(new, data, cmap, chunk_size)
-                q = float(np.sum(hw * L))
-                if q >= terms.em_value + 1e-4 * t * slope or t < 1e-10:
-                    break
-                t /= 2
-            if t < 1e-10:
-                new[free] = theta[free]
-                L = terms.loglikeobs
-        else:
-            L = terms.loglikeobs
+        new, L = _em_step(theta, terms, data, cmap, chunk_size)
         old_value = terms.value
         theta = new
         terms = lc_loglike(

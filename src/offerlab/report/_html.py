@@ -57,8 +57,14 @@ from offerlab.decide import (
     tornado,
 )
 from offerlab.exceptions import OfferlabError
-from offerlab.models import MultinomialLogit
-from offerlab.models._matrix import ConjointCoding
+from offerlab.models import (
+    ChoiceResults,
+    ConjointCoding,
+    HBResults,
+    LatentClassResults,
+    MNLResults,
+    MultinomialLogit,
+)
 from offerlab.report._json import json_for_html
 from offerlab.report._page_policy import with_content_security_policy
 from offerlab.study import CategoricalAttribute, PriceAttribute, Study
@@ -499,7 +505,7 @@ def _method(
 
 
 def build_report(
-    results: Any,
+    results: ChoiceResults,
     data: ChoiceData,
     study: Study,
     *,
@@ -512,7 +518,7 @@ def build_report(
     answers: pd.DataFrame | None = None,
     respondents: pd.DataFrame | None = None,
     language: str = "en",
-    mnl: Any = None,
+    mnl: MNLResults | None = None,
     figures: bool = True,
     scale_note: str | None = None,
     costs: Costs | None = None,
@@ -553,16 +559,13 @@ def build_report(
     pricing_prices : list of float, optional
         The conjoint pricing grid (default: 41 prices over the studied range).
     """
-    from offerlab.report import (
+    from offerlab.report._decide_plots import (
         plot_demand,
         plot_gabor_granger,
-        plot_importance,
-        plot_partworths,
-        plot_shares,
         plot_tornado,
         plot_van_westendorp,
-        plot_wtp,
     )
+    from offerlab.report._plots import plot_importance, plot_partworths, plot_shares, plot_wtp
 
     coding = results.coding
     if coding is None:
@@ -590,7 +593,7 @@ def build_report(
     fit.columns = ["statistic", "value"] if fit.shape[1] == 2 else fit.columns
 
     segments = segment_importance = None
-    if model == "lc" and hasattr(results, "class_shares"):
+    if model == "lc" and isinstance(results, LatentClassResults):
         segments = results.class_shares.copy()
         frames = []
         for c in range(1, results.n_classes + 1):
@@ -601,7 +604,7 @@ def build_report(
             .pivot_table(index="attribute", columns="segment", values="importance", sort=False)
             .reset_index()
         )
-    if model == "hb" and hasattr(results, "individual"):
+    if model == "hb" and isinstance(results, HBResults):
         notes.append(
             f"Hierarchical Bayes: part-worths for each of {len(results.individual):,} "
             "respondents; the simulator averages over their posterior draws."

@@ -27,20 +27,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from offerlab.exceptions import StudyError, StudyProblem
-from offerlab.study import CategoricalAttribute, Study, load_yaml_model
-from offerlab.study._checks import field_path
+from offerlab.study import CategoricalAttribute, StrictModel, Study, field_path, load_yaml_model
 
-__all__ = ["Population", "Segment", "load_population"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+__all__ = ["Segment", "SimulatedPopulation", "load_population"]
 
 
-class Segment(_Strict):
+class Segment(StrictModel):
     """One segment of respondents with its mean part-worths and spread."""
 
     name: str = "all"
@@ -52,7 +47,7 @@ class Segment(_Strict):
     scale: float = Field(1.0, gt=0, description="Logit scale: larger means less noisy choices")
 
 
-class Population(_Strict):
+class SimulatedPopulation(StrictModel):
     """Segments of simulated respondents."""
 
     segments: list[Segment] = Field(min_length=1)
@@ -143,10 +138,10 @@ class Population(_Strict):
         return segment, partworths, none, scale
 
 
-def load_population(path: Path | str, study: Study | None = None) -> Population:
+def load_population(path: Path | str, study: Study | None = None) -> SimulatedPopulation:
     """Read a population file (YAML); with a ``study``, check that it fits.
 
     Errors name the file, the line and the field.
     """
     check = None if study is None else (lambda population: population.problems(study))
-    return load_yaml_model(Population, path, check=check)
+    return load_yaml_model(SimulatedPopulation, path, check=check)

@@ -31,8 +31,8 @@ import pandas as pd
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ChoiceDataError
-from offerlab.simulate._population import Population
-from offerlab.study import CategoricalAttribute, Study
+from offerlab.simulate._population import SimulatedPopulation
+from offerlab.study import Attribute, CategoricalAttribute, Study
 
 __all__ = ["SimulatedAnswers", "simulate_answers"]
 
@@ -58,7 +58,7 @@ class SimulatedAnswers:
 def simulate_answers(
     study: Study,
     design_frame: pd.DataFrame,
-    population: Population,
+    population: SimulatedPopulation,
     n_respondents: int,
     *,
     rng: np.random.Generator | int | None = None,
@@ -72,7 +72,7 @@ def simulate_answers(
     design_frame : DataFrame
         The tidy design (``version, task, alternative``, one column per
         attribute, optional ``holdout``), as written by ``offerlab design``.
-    population : Population
+    population : SimulatedPopulation
     n_respondents : int
     rng : numpy Generator or seed
     dual_errors : {"fresh", "same"}, default "fresh"
@@ -84,41 +84,8 @@ def simulate_answers(
     if n_respondents < 1:
         raise ValueError(f"n_respondents must be at least 1, got {n_respondents}")
     rng = np.random.default_rng(rng)
-    _check_design_columns(study, design_frame)
-    frame = design_frame.sort_values(["version", "task", "alternative"]).reset_index(drop=True)
-    versions = np.sort(frame["version"].unique())
-    n_tasks = frame.groupby("version")["task"].nunique().to_numpy()
-    n_alts = frame.groupby(["version", "task"])["alternative"].nunique().to_numpy()
-    if len(set(n_tasks)) != 1 or len(set(n_alts)) != 1:
-        raise ChoiceDataError(
-            "design: every version needs the same number of tasks and alternatives"
-        )
-    V, T, J, A = len(versions), int(n_tasks[0]), int(n_alts[0]), len(study.attributes)
-    if len(frame) != V * T * J:
-        raise ChoiceDataError(
-            f"design: expected {V * T * J} rows ({V} versions x {T} tasks x {J} alternatives), "
-            f"got {len(frame)}; is a (version, task, alternative) row repeated?"
-        )
-
-    # Utility contributions per attribute, shape (V, T, J): level indices or values.
-    levels = np.stack(
-        [_level_indices(study, a, frame[a.name]) for a in study.attributes], axis=-1
-    ).reshape(V, T, J, A)
-    values = np.stack(
-        [
-            pd.to_numeric(frame[a.name], errors="coerce").to_numpy(dtype=float)
-            if not isinstance(a, CategoricalAttribute)
-            else np.zeros(len(frame))
-            for a in study.attributes
-        ],
-        axis=-1,
-    ).reshape(V, T, J, A)
-    holdout = (
-        frame["holdout"].to_numpy(dtype=bool).reshape(V, T, J)[0, :, 0]
-        if "holdout" in frame.columns
-        else np.zeros(T, dtype=bool)
-    )
-
+    frame, levels, values, holdout = _design_arrays(study, design_frame)
+    V, T, J, A = levels.shape
     segment, partworths, none_utility, scale = population.draw(study, n_respondents, rng)
     version_of = np.arange(n_respondents) % V
     utility = np.zeros((n_respondents, T, J))
@@ -182,6 +149,49 @@ def simulate_answers(
     )
 
 
+def _design_arrays(
+    study: Study, design_frame: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """The design sorted, its level indices and numeric values (V, T, J, A), and which
+    of the T tasks are holdouts."""
+    _check_design_columns(study, design_frame)
+    frame = design_frame.sort_values(["version", "task", "alternative"]).reset_index(drop=True)
+    versions = np.sort(frame["version"].unique())
+    n_tasks = frame.groupby("version")["task"].nunique().to_numpy()
+    n_alts = frame.groupby(["version", "task"])["alternative"].nunique().to_numpy()
+    if len(set(n_tasks)) != 1 or len(set(n_alts)) != 1:
+        raise ChoiceDataError(
+            "design: every version needs the same number of tasks and alternatives"
+        )
+    V, T, J, A = len(versions), int(n_tasks[0]), int(n_alts[0]), len(study.attributes)
+    if len(frame) != V * T * J:
+        raise ChoiceDataError(
+            f"design: expected {V * T * J} rows ({V} versions x {T} tasks x {J} alternatives), "
+            f"got {len(frame)}; is a (version, task, alternative) row repeated?"
+        )
+
+    # Utility contributions per attribute, shape (V, T, J): level indices or values.
+    levels = np.stack(
+        [_level_indices(study, a, frame[a.name]) for a in study.attributes], axis=-1
+    ).reshape(V, T, J, A)
+    values = np.stack(
+        [
+            pd.to_numeric(frame[a.name], errors="coerce").to_numpy(dtype=float)
+            if not isinstance(a, CategoricalAttribute)
+            else np.zeros(len(frame))
+            for a in study.attributes
+        ],
+        axis=-1,
+    ).reshape(V, T, J, A)
+    holdout = (
+        frame["holdout"].to_numpy(dtype=bool).reshape(V, T, J)[0, :, 0]
+        if "holdout" in frame.columns
+        else np.zeros(T, dtype=bool)
+    )
+
+    return frame, levels, values, holdout
+
+
 def _check_design_columns(study: Study, frame: pd.DataFrame) -> None:
     """Name the missing columns instead of failing on the first one deep inside."""
     needed = ["version", "task", "alternative", *(a.name for a in study.attributes)]
@@ -193,19 +203,12 @@ def _check_design_columns(study: Study, frame: pd.DataFrame) -> None:
         )
 
 
-def _level_indices(study: Study, attr: object, column: pd.Series) -> np.ndarray:
-    names = attr.level_names  # type: ignore[attr-defined]
-    if isinstance(attr, CategoricalAttribute):
-        lookup = {n: i for i, n in enumerate(names)}
-        idx = column.astype(str).map(lookup)
-    else:
-        idx = pd.to_numeric(column, errors="coerce").map(
-            lambda v: study.level_index(attr.name, v) if pd.notna(v) else -1  # type: ignore[attr-defined]
-        )
-    if idx.isna().any():
-        bad = sorted(set(column[idx.isna()].astype(str)))[:5]
-        raise ChoiceDataError(f"design column '{attr.name}' holds unknown levels {bad}")  # type: ignore[attr-defined]
-    return idx.to_numpy(dtype=np.int64)
+def _level_indices(study: Study, attr: Attribute, column: pd.Series) -> np.ndarray:
+    idx = study.level_indices(attr.name, column)
+    if (idx < 0).any():
+        bad = sorted(set(column[idx < 0].astype(str)))[:5]
+        raise ChoiceDataError(f"design column '{attr.name}' holds unknown levels {bad}")
+    return idx
 
 
 def _truth_frame(
@@ -213,7 +216,7 @@ def _truth_frame(
     segment: np.ndarray,
     partworths: list[np.ndarray],
     none_utility: np.ndarray,
-    population: Population,
+    population: SimulatedPopulation,
 ) -> pd.DataFrame:
     truth = {
         "respondent": np.arange(1, len(segment) + 1),

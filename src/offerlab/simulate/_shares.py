@@ -19,7 +19,7 @@ from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.models import MNLResults
 from offerlab.study import CategoricalAttribute, Study
 
-__all__ = ["Scenario", "offer_warnings", "share_of_preference"]
+__all__ = ["NONE_NAME", "Scenario", "offer_warnings", "share_of_preference"]
 
 NONE_NAME = "none"
 
@@ -101,23 +101,21 @@ def offer_warnings(study: Study, name: str, offer: Mapping[str, object]) -> list
         value = offer.get(attr.name)
         if value is None:
             continue
+        level = int(study.level_indices(attr.name, [value])[0])
+        if level >= 0:
+            chosen[attr.name] = level
         if isinstance(attr, CategoricalAttribute):
-            if str(value) in attr.level_names:
-                chosen[attr.name] = attr.level_names.index(str(value))
             continue
         try:
             number = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             continue
-        lo, hi = min(attr.values), max(attr.values)
-        if not lo - 1e-9 <= number <= hi + 1e-9:
+        if not attr.in_studied_range(number):
+            lo, hi = attr.studied_range
             messages.append(
                 f"offer '{name}': {attr.name} = {number:g} lies outside the studied range "
                 f"[{lo:g}, {hi:g}]; its share extrapolates beyond what respondents saw"
             )
-        matches = [i for i, v in enumerate(attr.values) if abs(float(v) - number) <= 1e-9]
-        if matches:
-            chosen[attr.name] = matches[0]
     for rule in study.prohibitions:
         if all(
             a in chosen and chosen[a] == study.level_index(a, level) for a, level in rule.items()

@@ -38,12 +38,11 @@ back as a note, which the loader issues as an :class:`~offerlab.exceptions.Offer
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import string
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypeAlias
-
-import numpy as np
 
 from offerlab.exceptions import StudyProblem
 from offerlab.study._model import (
@@ -63,6 +62,8 @@ Locate: TypeAlias = Callable[[FieldPath], tuple[int | None, int | None]]
 
 # Enumerate prohibitions on at most this many combinations of the attributes they name.
 _MAX_GRID = 1_000_000
+# Up to this many combinations a plain loop is quicker than loading numpy.
+_SMALL_GRID = 20_000
 _AnyAttribute: TypeAlias = CategoricalAttribute | NumericAttribute | PriceAttribute
 
 
@@ -405,11 +406,10 @@ def _check_prohibitions(study: Study, report: _Report) -> list[dict[int, int]] |
 class _Space:
     """The allowed concepts, enumerated on the attributes prohibitions name."""
 
-    def __init__(self, count: int, involved: list[int], grid: np.ndarray, ok: np.ndarray) -> None:
+    def __init__(self, count: int, involved: list[int], seen: list[set[int]]) -> None:
         self.count = count
-        self.involved = involved  # attribute indices, the columns of grid
-        self.grid = grid  # (n_combinations, len(involved)) level indices
-        self.ok = ok  # (n_combinations,) allowed
+        self.involved = involved  # attribute indices
+        self.seen = seen  # per involved attribute: the levels some allowed concept has
 
 
 def _concept_space(n_levels: list[int], patterns: list[dict[int, int]]) -> _Space | None:
@@ -418,15 +418,34 @@ def _concept_space(n_levels: list[int], patterns: list[dict[int, int]]) -> _Spac
     if math.prod(sizes) > _MAX_GRID:
         return None
     others = math.prod(n for a, n in enumerate(n_levels) if a not in involved)
-    grid = np.indices(sizes).reshape(len(sizes), -1).T if sizes else np.zeros((1, 0), int)
-    ok = np.ones(grid.shape[0], dtype=bool)
     column = {a: c for c, a in enumerate(involved)}
-    for pattern in patterns:
+    rules = [[(column[a], level) for a, level in pattern.items()] for pattern in patterns]
+    if math.prod(sizes) > _SMALL_GRID:
+        return _large_concept_space(sizes, rules, others, involved)
+    allowed = [
+        combo
+        for combo in itertools.product(*map(range, sizes))
+        if not any(all(combo[c] == level for c, level in rule) for rule in rules)
+    ]
+    seen = [{combo[c] for combo in allowed} for c in range(len(involved))]
+    return _Space(len(allowed) * others, involved, seen)
+
+
+def _large_concept_space(
+    sizes: list[int], rules: list[list[tuple[int, int]]], others: int, involved: list[int]
+) -> _Space:
+    """:func:`_concept_space` on a grid too large for a loop, with numpy."""
+    import numpy as np  # only here: checking a study file starts without numpy
+
+    grid = np.indices(sizes).reshape(len(sizes), -1).T
+    ok = np.ones(grid.shape[0], dtype=bool)
+    for rule in rules:
         hit = np.ones_like(ok)
-        for a, level in pattern.items():
-            hit &= grid[:, column[a]] == level
+        for c, level in rule:
+            hit &= grid[:, c] == level
         ok &= ~hit
-    return _Space(int(ok.sum()) * others, involved, grid, ok)
+    seen = [set(np.unique(grid[ok, c]).tolist()) for c in range(len(involved))]
+    return _Space(int(ok.sum()) * others, involved, seen)
 
 
 def _check_concept_space(study: Study, patterns: list[dict[int, int]], report: _Report) -> None:
@@ -454,7 +473,7 @@ def _check_concept_space(study: Study, patterns: list[dict[int, int]], report: _
     for c, a in enumerate(space.involved):
         attr = study.attributes[a]
         for level in range(study.n_levels[a]):
-            if not space.ok[space.grid[:, c] == level].any():
+            if level not in space.seen[c]:
                 name = attr.level_names[level]
                 path: FieldPath = ("attributes", a, _levels_field(attr), level)
                 report.note(

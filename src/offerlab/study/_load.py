@@ -36,7 +36,14 @@ from offerlab.study._checks import FieldPath, check_study
 from offerlab.study._model import LANGUAGES, Study
 from offerlab.study._yaml import YamlDocument, parse_yaml, read_text
 
-__all__ = ["example_path", "load_study", "load_yaml_model", "parse_study", "parse_yaml_model"]
+__all__ = [
+    "example_path",
+    "load_study",
+    "load_yaml_model",
+    "parse_study",
+    "parse_yaml_model",
+    "parse_yaml_model_located",
+]
 
 _M = TypeVar("_M", bound=BaseModel)
 _EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -149,6 +156,21 @@ def parse_yaml_model(
     check: Callable[[_M], list[tuple[FieldPath, str]]] | None = None,
 ) -> _M:
     """:func:`load_yaml_model` on text (an upload, a form field); ``path`` names it in messages."""
+    return parse_yaml_model_located(model, text, path, error, check)[0]
+
+
+def parse_yaml_model_located(
+    model: type[_M],
+    text: str,
+    path: Path | str | None = None,
+    error: type[StudyError] = StudyError,
+    check: Callable[[_M], list[tuple[FieldPath, str]]] | None = None,
+) -> tuple[_M, YamlDocument]:
+    """:func:`parse_yaml_model`, also returning the document, to place later problems.
+
+    A model spec, for one, finds problems only once its data is read; the document's
+    :meth:`~offerlab.study.YamlDocument.problem` places them at their line.
+    """
     doc = _read_yaml(text, path, model, error)
     try:
         instance = model.model_validate(doc.data, strict=True)
@@ -158,7 +180,7 @@ def parse_yaml_model(
     problems = doc.problems + [doc.problem(at, message) for at, message in found]
     if problems:
         raise error(_in_file_order(problems), path)
-    return instance
+    return instance, doc
 
 
 def _none(_: object) -> list[tuple[FieldPath, str]]:

@@ -10,15 +10,20 @@ reports each problem with the path of the field it concerns.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import Discriminator, Field, StringConstraints, Tag
 
 from offerlab.study._questionnaire import Questionnaire
+from offerlab.study._strict import StrictModel
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
+    "LEVEL_TOLERANCE",
     "Attribute",
     "CategoricalAttribute",
     "DesignSettings",
@@ -33,6 +38,10 @@ __all__ = [
     "TaskSettings",
 ]
 
+#: Two numbers are the same level when they differ by at most this, relative to the level
+#: (absolute up to 1): one rule for answers, designs, model matrices and simulations.
+LEVEL_TOLERANCE = 1e-9
+
 Language = Literal["de", "fr", "it", "en"]
 LANGUAGES: tuple[str, ...] = ("de", "fr", "it", "en")
 Identifier = Annotated[
@@ -43,21 +52,14 @@ Label = str | dict[Language, str]
 Order = Literal["none", "increasing", "decreasing"]
 
 
-class _Strict(BaseModel):
-    # No NaN or infinity: every number in a study is a level, a bound or a prior.
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
-    )
-
-
-class Level(_Strict):
+class Level(StrictModel):
     """One level of a categorical attribute."""
 
     name: Identifier
     label: Label
 
 
-class _AttributeBase(_Strict):
+class _AttributeBase(StrictModel):
     name: Identifier
     label: Label
     order: Order = Field(
@@ -91,6 +93,20 @@ class NumericAttribute(_AttributeBase):
     def level_names(self) -> list[str]:
         return [_number_name(v) for v in self.values]
 
+    @property
+    def studied_range(self) -> tuple[float, float]:
+        """The lowest and the highest value studied; the estimates hold between them."""
+        return float(min(self.values)), float(max(self.values))
+
+    def in_studied_range(self, value: float) -> bool:
+        """Whether ``value`` lies within :attr:`studied_range` (to :data:`LEVEL_TOLERANCE`)."""
+        lo, hi = self.studied_range
+        return (
+            lo - LEVEL_TOLERANCE * max(1.0, abs(lo))
+            <= value
+            <= hi + LEVEL_TOLERANCE * max(1.0, abs(hi))
+        )
+
 
 class PriceAttribute(NumericAttribute):
     """The price of the offer: numeric, with a currency and a display format."""
@@ -116,7 +132,7 @@ Attribute = Annotated[
 ]
 
 
-class NoneOption(_Strict):
+class NoneOption(StrictModel):
     """A 'none of these' option, plain or dual response."""
 
     type: Literal["plain", "dual"] = "plain"
@@ -133,7 +149,7 @@ class NoneOption(_Strict):
     )
 
 
-class HoldoutTask(_Strict):
+class HoldoutTask(StrictModel):
     """A fixed task shown to every respondent, kept out of estimation to test prediction."""
 
     name: Identifier
@@ -141,14 +157,14 @@ class HoldoutTask(_Strict):
     position: int | None = Field(None, ge=1, description="Task position; default: after the design")
 
 
-class TaskRules(_Strict):
+class TaskRules(StrictModel):
     """Rules across the concepts of one task."""
 
     identical_concepts: Literal["forbid"] = "forbid"
     dominated_concepts: Literal["allow", "forbid"] = "allow"
 
 
-class TaskSettings(_Strict):
+class TaskSettings(StrictModel):
     alternatives: int = Field(3, ge=2, le=8, description="Concepts per task (none option excluded)")
     per_respondent: int = Field(12, ge=1, le=50, description="Random/design tasks per respondent")
     none: NoneOption | None = None
@@ -156,7 +172,7 @@ class TaskSettings(_Strict):
     rules: TaskRules = Field(default_factory=TaskRules)
 
 
-class PriorSpec(_Strict):
+class PriorSpec(StrictModel):
     """A Bayesian prior for D-efficient designs, in part-worth terms.
 
     ``mean`` maps a categorical attribute to one part-worth per level, and a
@@ -169,7 +185,7 @@ class PriorSpec(_Strict):
     draws: int = Field(64, ge=1, le=10_000)
 
 
-class DesignSettings(_Strict):
+class DesignSettings(StrictModel):
     method: Literal["efficient", "balanced", "random"] = "efficient"
     versions: int = Field(10, ge=1, le=10_000)
     seed: int | None = None
@@ -181,7 +197,7 @@ class DesignSettings(_Strict):
     seconds: float = Field(8.0, gt=0, le=3600, description="Time budget of the efficient search")
 
 
-class Study(_Strict):
+class Study(StrictModel):
     """A conjoint study: the offer's attributes, the tasks, prohibitions and design settings."""
 
     name: Identifier
@@ -222,6 +238,47 @@ class Study(_Strict):
                 return a
         return None
 
+    @property
+    def price_range(self) -> tuple[float, float] | None:
+        """The lowest and the highest price studied, or None for a study without a price."""
+        price = self.price_attribute
+        return None if price is None else price.studied_range
+
+    def level_indices(self, attribute: str, values: Iterable[object]) -> np.ndarray:
+        """Index of each value's level within ``attribute``; −1 where no level matches.
+
+        A categorical level matches by its name (``2`` matches the level named "2"); a
+        numeric or price level by its value within :data:`LEVEL_TOLERANCE`. Missing
+        values and text in a numeric column match nothing.
+
+        Parameters
+        ----------
+        attribute : str
+            The attribute's name.
+        values : sequence or array
+            One value per row (a data frame column, a design column, uniques).
+
+        Returns
+        -------
+        ndarray of int64, shape (len(values),)
+        """
+        import numpy as np  # the study loads without numpy or pandas (a quick command line)
+        import pandas as pd
+
+        attr = self.attribute(attribute)
+        column = values if isinstance(values, pd.Series) else pd.Series(list(values))
+        if isinstance(attr, CategoricalAttribute):
+            codes, uniques = pd.factorize(column)  # each distinct value looked up once
+            lookup = {name: i for i, name in enumerate(attr.level_names)}
+            index = [lookup.get(str(u), -1) for u in uniques]
+            return np.array([*index, -1], dtype=np.int64)[codes]  # code −1: missing
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+        out = np.full(len(numbers), -1, dtype=np.int64)
+        for i, level in enumerate(attr.values):
+            tolerance = LEVEL_TOLERANCE * max(1.0, abs(level))
+            out[np.abs(numbers - level) <= tolerance] = i
+        return out
+
     def level_index(self, attribute: str, level: str | float) -> int:
         """Index of ``level`` (a level name, or a numeric value) within ``attribute``."""
         names = self.attribute(attribute).level_names
@@ -242,6 +299,8 @@ class Study(_Strict):
 
     def allowed(self, concepts: np.ndarray) -> np.ndarray:
         """Whether each concept (last axis: one level index per attribute) is allowed."""
+        import numpy as np  # the study loads without numpy (a quick command line)
+
         concepts = np.asarray(concepts)
         ok = np.ones(concepts.shape[:-1], dtype=bool)
         for pattern in self.prohibited_patterns:
@@ -254,6 +313,8 @@ class Study(_Strict):
     @cached_property
     def allowed_concepts(self) -> np.ndarray:
         """Every allowed concept, shape (n_allowed, n_attributes), in lexicographic order."""
+        import numpy as np  # the study loads without numpy (a quick command line)
+
         grid = np.array(list(itertools.product(*[range(n) for n in self.n_levels])), dtype=np.int64)
         return grid[self.allowed(grid)]
 
@@ -269,6 +330,8 @@ class Study(_Strict):
         A concept is dominated when another concept is at least as good on every
         ordered attribute, strictly better on one, and equal on the unordered ones.
         """
+        import numpy as np  # the study loads without numpy (a quick command line)
+
         task = np.asarray(task)
         ordered = self.ordered_attributes
         if not ordered:

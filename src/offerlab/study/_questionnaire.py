@@ -47,8 +47,11 @@ from typing import Annotated, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
+from offerlab.study._strict import StrictModel
+
 __all__ = [
     "PAGE_TYPES",
+    "AnyPage",
     "AttentionCheck",
     "ChoiceTasksPage",
     "ConsentPage",
@@ -62,6 +65,7 @@ __all__ = [
     "Quality",
     "Questionnaire",
     "Quota",
+    "Range",
     "Redirects",
     "ScaleItem",
     "ScalePage",
@@ -97,14 +101,8 @@ PAGE_TYPES = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
-    )
-
-
 # A condition on an earlier answer: the options (any of them) or a number range.
-class Range(_Strict):
+class Range(StrictModel):
     min: float | None = None
     max: float | None = None
 
@@ -112,7 +110,7 @@ class Range(_Strict):
 Condition = list[Identifier] | Range
 
 
-class _PageBase(_Strict):
+class _PageBase(StrictModel):
     id: Identifier
     text: Label = Field(description="The question or the page's text.")
     help: Label | None = Field(None, description="A smaller line under the text.")
@@ -134,7 +132,7 @@ class InfoPage(_PageBase):
     type: Literal["info"]
 
 
-class Option(_Strict):
+class Option(StrictModel):
     """One answer option of a single or multi question."""
 
     name: Identifier
@@ -153,7 +151,7 @@ class _ChoiceQuestion(_PageBase):
     )
 
 
-class AttentionCheck(_Strict):
+class AttentionCheck(StrictModel):
     correct: Identifier
 
 
@@ -172,7 +170,7 @@ class MultiPage(_ChoiceQuestion):
     max_choices: int | None = Field(None, ge=1)
 
 
-class ScaleItem(_Strict):
+class ScaleItem(StrictModel):
     name: Identifier
     label: Label
 
@@ -287,7 +285,7 @@ AnyPage: TypeAlias = (
 )
 
 
-class Redirects(_Strict):
+class Redirects(StrictModel):
     """Where respondents go at the end (panel links); ``{param}`` places a panel parameter."""
 
     complete: str | None = None
@@ -310,7 +308,7 @@ def _origin(url: str) -> str | None:
     return found.group(1).lower() if found else None
 
 
-class Quota(_Strict):
+class Quota(StrictModel):
     """Targets of completes per option of a single question (e.g. age band, region)."""
 
     name: Identifier
@@ -318,7 +316,7 @@ class Quota(_Strict):
     targets: dict[str, int]
 
 
-class EndTexts(_Strict):
+class EndTexts(StrictModel):
     complete: Label = Field(
         default_factory=lambda: {
             "de": "Vielen Dank für Ihre Teilnahme!",
@@ -345,7 +343,7 @@ class EndTexts(_Strict):
     )
 
 
-class Quality(_Strict):
+class Quality(StrictModel):
     """Thresholds of the quality flags."""
 
     speeding_fraction: float = Field(
@@ -362,7 +360,7 @@ class Quality(_Strict):
     )
 
 
-class Questionnaire(_Strict):
+class Questionnaire(StrictModel):
     """The pages around the choice tasks, and how fielding hands respondents back."""
 
     pages: list[Page] = Field(min_length=1)
