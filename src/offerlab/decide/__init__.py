@@ -2,6 +2,7 @@
 and summaries of needs, motives and obstacles."""
 
 from offerlab.decide._calibrate import ScaleCalibration, calibrate_scale
+from offerlab.decide._importance import Drivers, choice_drivers, drivers_of
 from offerlab.decide._kernels import grouped_shares
 from offerlab.decide._market import (
     Market,
@@ -72,6 +73,7 @@ from offerlab.decide._truth import TrueMarket, coded_truth
 __all__ = [
     "ConjointPrice",
     "Costs",
+    "Drivers",
     "GaborGrangerResult",
     "Market",
     "MarketFile",
@@ -89,9 +91,11 @@ __all__ = [
     "VanWestendorpResult",
     "arc_elasticity",
     "calibrate_scale",
+    "choice_drivers",
     "coded_truth",
     "decision_population",
     "demand_curve",
+    "drivers_of",
     "edge_caution",
     "edge_of_range",
     "gabor_granger",
