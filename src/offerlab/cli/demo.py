@@ -249,9 +249,7 @@ def _decide(
 ) -> None:
     """HB → market simulator → recommendation → report, on the example market file."""
     from offerlab.decide import Costs, load_market, model_checks, simulator_for
-    from offerlab.report._excel import write_excel
-    from offerlab.report._html import build_report, write_html
-    from offerlab.report._pdf import write_pdf
+    from offerlab.report import build_report, write_excel, write_html, write_pdf
 
     data = answers.data
     spec = load_market(example_path("car_subscription_market"), study)

@@ -38,7 +38,7 @@ import pandas as pd
 
 from offerlab.data import neutralise_formula
 from offerlab.exceptions import OfferlabError
-from offerlab.report._html import ReportContent
+from offerlab.report._content import ReportContent
 
 __all__ = ["write_excel"]
 
@@ -386,7 +386,7 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
     _frame_sheet(wb, "Fit", content.fit, note=content.sources.get("fit", ""))
     _frame_sheet(wb, "Importance", content.importance, note=drivers)
     _frame_sheet(wb, "Part-worths", content.partworths, note=drivers)
-    _frame_sheet(wb, "WTP", content.wtp, note=drivers)
+    _frame_sheet(wb, "WTP", content.wtp, note=content.sources.get("wtp", drivers))
     _frame_sheet(wb, "Segments", content.segments)
     _frame_sheet(wb, "Segment importance", content.segment_importance)
     _frame_sheet(
