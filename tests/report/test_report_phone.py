@@ -13,8 +13,9 @@ pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 #: Every element whose right edge passes the screen's (first few), and the page's width.
-OVERFLOW = """() => {
-  const width = document.documentElement.clientWidth;
+#: The screen's width is the one asked for: a phone widens its layout viewport to fit a
+#: page that overflows, so clientWidth would grow with the fault.
+OVERFLOW = """(width) => {
   const wide = [...document.querySelectorAll('body *')]
     .filter(e => e.getBoundingClientRect().right > width + 0.5)
     .slice(0, 5)
@@ -43,7 +44,7 @@ def test_the_report_does_not_scroll_sideways_on_a_phone(built, german, language,
                 page.wait_for_function("document.querySelector('#sim-shares .bar') !== null")
                 page.screenshot(path=str(ARTIFACTS / f"report-{language}-{name}.png"),
                                 full_page=True)  # fmt: skip
-                measured = page.evaluate(OVERFLOW)
+                measured = page.evaluate(OVERFLOW, size["viewport"]["width"])
                 context.close()
                 assert measured["scroll"] <= measured["width"], (name, measured)
                 assert not measured["wide"], (name, measured)

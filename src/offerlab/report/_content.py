@@ -421,7 +421,7 @@ def _launch(result: OptimisationResult | None, inputs: _Inputs) -> list[str]:
     t, study = inputs.t, inputs.study
     out = []
     for i, offer in enumerate(result.best, start=1):
-        head = t("tier", i=i) + ": " if len(result.best) > 1 else ""
+        head = t("tier_head", i=i) if len(result.best) > 1 else ""
         out.append(head + ", ".join(offer_parts(study, offer, t)))
         out += edge_caution(study, offer, head)
     return out

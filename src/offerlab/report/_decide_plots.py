@@ -58,12 +58,14 @@ def plot_tornado(
     base = frame["base"].dropna()
     if len(base):
         ax.axvline(k * base.iloc[0], color="black", linewidth=1)
+    ends = []
     for y, (_, row) in enumerate(frame.iterrows()):
-        ax.text(k * row["low"], y, f"{row.get('low_level', '')} ", ha="right", va="center",
-                fontsize=8)  # fmt: skip
-        ax.text(k * row["high"], y, f" {row.get('high_level', '')}", ha="left", va="center",
-                fontsize=8)  # fmt: skip
-    ax.margins(x=0.12)
+        ends.append(ax.text(k * row["low"], y, f"{row.get('low_level', '')} ", ha="right",
+                            va="center", fontsize=8))  # fmt: skip
+        ends.append(ax.text(k * row["high"], y, f" {row.get('high_level', '')}", ha="left",
+                            va="center", fontsize=8))  # fmt: skip
+    ax.margins(x=0.05)
+    _make_room(fig, ax, ends)
     ax.set_xlabel(xlabel or ("share (%)" if percent else "value"))
     if title is not None:
         ax.set_title(title or "What moves the offer's share: each attribute over its levels")
@@ -74,6 +76,22 @@ def plot_tornado(
 def _words(labels: Mapping[str, str] | None, defaults: dict[str, str]) -> dict[str, str]:
     """The plot's words: ``labels`` (a report's language) over the English defaults."""
     return {**defaults, **{k: v for k, v in (labels or {}).items() if v}}
+
+
+def _make_room(fig: plt.Figure, ax: plt.Axes, texts: list) -> None:
+    """Widen the x-axis until every text drawn at a bar's end lies inside the axes (the
+    level names beside a tornado's bars would otherwise run over the attribute names)."""
+    for _ in range(6):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        left = max([ax.bbox.x0 - b.x0 for b in boxes] + [0.0])
+        right = max([b.x1 - ax.bbox.x1 for b in boxes] + [0.0])
+        if left <= 1 and right <= 1:
+            return
+        x0, x1 = ax.get_xlim()
+        per_pixel = (x1 - x0) / ax.bbox.width
+        ax.set_xlim(x0 - 1.2 * left * per_pixel, x1 + 1.2 * right * per_pixel)
 
 
 def plot_demand(

@@ -121,7 +121,7 @@ def candidate_lines(lineups: list[str], study: Study, texts: ReportTexts) -> lis
         if n == 0:
             out.append(
                 "; ".join(
-                    (texts("tier", i=i + 1) + ": " if head else "")
+                    (texts("tier_head", i=i + 1) if head else "")
                     + ", ".join(offer_parts(study, offer, texts))
                     for i, offer in enumerate(tiers)
                 )
@@ -132,7 +132,7 @@ def candidate_lines(lineups: list[str], study: Study, texts: ReportTexts) -> lis
             first = parsed[0][i] if i < len(parsed[0]) else {}
             diff = {a: v for a, v in offer.items() if first.get(a) != v}
             if diff:
-                prefix = texts("tier", i=i + 1) + ": " if head else ""
+                prefix = texts("tier_head", i=i + 1) if head else ""
                 changes.append(prefix + ", ".join(offer_parts(study, diff, texts)))
         out.append(
             texts("like_first") + " " + "; ".join(changes) if changes else texts("same_as_first")

@@ -60,7 +60,8 @@ def _fit(content: ReportContent, c: Cells) -> Table:
 
 
 def _importance(content: ReportContent, c: Cells) -> Table:
-    t, imp = c.t, content.importance
+    t = c.t
+    imp = content.importance.sort_values("importance", ascending=False, kind="stable")
     fmt = lambda v: c.fixed(v, 1)  # noqa: E731
     frame = pd.DataFrame(
         {t("col_attribute"): imp["attribute"],
@@ -85,14 +86,16 @@ def _wtp(content: ReportContent, c: Cells) -> Table | None:
     if content.wtp is None:
         return None
     t, w = c.t, content.wtp
-
-    def fmt(v: float) -> str:
-        return c.fixed(v, 2) if abs(v) < 10 else c.whole(v)
-
+    per_unit = w["per_unit"].astype(bool) if "per_unit" in w.columns else [False] * len(w)
+    # whole francs; a rate per unit (per km) in cents
+    fmts = [(lambda v: c.fixed(v, 2)) if unit else c.whole for unit in per_unit]
     frame = pd.DataFrame(
         {t("col_attribute"): w["attribute"], t("col_level"): w["level"],
-         t("col_wtp", currency=content.currency): c.column(w["wtp"], fmt),
-         t("col_interval", pct=_pct_label(content)): c.intervals(w["lower"], w["upper"], fmt)}
+         t("col_wtp", currency=content.currency): [
+             f(v) for f, v in zip(fmts, w["wtp"], strict=True)],
+         t("col_interval", pct=_pct_label(content)): [
+             c.interval(lo, hi, f) for f, lo, hi in zip(fmts, w["lower"], w["upper"],
+                                                        strict=True)]}
     )  # fmt: skip
     return Table("", frame, tuple(frame.columns[2:]))
 

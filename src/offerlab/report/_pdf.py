@@ -116,7 +116,7 @@ class _Flow:
         self.y += gap
 
     def heading(self, text: str, size: float = 14) -> None:
-        self._room(size * POINT * 4)  # never alone at the foot of a page
+        self._room(2.0)  # never alone at the foot of a page: with room for what follows
         self.y += 0.1
         self.paragraph(text, size=size, bold=True, gap=0.06)
 

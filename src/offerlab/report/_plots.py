@@ -6,6 +6,7 @@ Matplotlib runs on the non-interactive Agg backend, so no screen is needed.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +21,11 @@ __all__ = ["plot_importance", "plot_partworths", "plot_shares", "plot_wtp"]
 
 _BAR = "#2b6cb0"
 _ERR = "#1a202c"
+
+
+def _label(text: str, width: int = 60) -> str:
+    """A long axis label on two lines rather than cut at the figure's edge."""
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def _save(fig: plt.Figure, path: Path | str) -> Path:
@@ -101,7 +107,7 @@ def plot_partworths(
         ax.text(0.0, y_head, text, transform=ax.get_yaxis_transform(), ha="right", va="center",
                 fontsize=9, fontweight="bold")  # fmt: skip
     ax.set_ylim(y - 0.2, -1)
-    ax.set_xlabel(xlabel or "part-worth utility")
+    ax.set_xlabel(_label(xlabel or "part-worth utility"))
     ax.grid(axis="x", alpha=0.3)
     if title is not None:
         ax.set_title(title or "Part-worth utilities (95% intervals)")
@@ -137,9 +143,11 @@ def plot_wtp(
     )
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_xlabel(
-        xlabel
-        or f"willingness to pay{' (' + currency + ')' if currency else ''}, "
-        "compared with the attribute's first level"
+        _label(
+            xlabel
+            or f"willingness to pay{' (' + currency + ')' if currency else ''}, "
+            "compared with the attribute's first level"
+        )
     )
     if title is not None:
         ax.set_title(title or "Willingness to pay (95% CI)")

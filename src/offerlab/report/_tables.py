@@ -36,7 +36,7 @@ class Table:
     @property
     def wide(self) -> bool:
         """More columns than a phone shows side by side: one card per row there."""
-        return self.frame.shape[1] > 4
+        return self.frame.shape[1] > 3
 
     @property
     def empty(self) -> bool:
