@@ -82,6 +82,7 @@ def _make_room(fig: plt.Figure, ax: plt.Axes, texts: list) -> None:
     """Widen the x-axis until every text drawn at a bar's end lies inside the axes (the
     level names beside a tornado's bars would otherwise run over the attribute names)."""
     for _ in range(6):
+        fig.tight_layout()  # as the saved figure will be laid out
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
         boxes = [t.get_window_extent(renderer) for t in texts]

@@ -4,6 +4,7 @@ decimals. Nothing is computed here but the layout."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 
 from offerlab.report._labels import candidate_lines
 from offerlab.report._tables import Cells, Table
+from offerlab.report._texts import report_catalogue
 
 if TYPE_CHECKING:
     from offerlab.report._content import ReportContent
@@ -53,10 +55,18 @@ def _pct_label(content: ReportContent) -> int:
 def _fit(content: ReportContent, c: Cells) -> Table:
     t = c.t
     frame = pd.DataFrame(
-        {t("col_statistic"): content.fit["statistic"].astype(str),
-         t("col_value"): [c.auto(v) for v in content.fit["value"]]}
+        {t("col_statistic"): [_statistic(str(s), t) for s in content.fit["statistic"]],
+         t("col_value"): [str(v) if s == "seed" else c.auto(v)
+                          for s, v in zip(content.fit["statistic"], content.fit["value"],
+                                          strict=True)]}
     )  # fmt: skip
     return Table("", frame, (t("col_value"),))
+
+
+def _statistic(name: str, t: Any) -> str:
+    """A model's fit statistic by its name in the report's language (when it has one)."""
+    key = "stat_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return t(key) if key in report_catalogue() else name
 
 
 def _importance(content: ReportContent, c: Cells) -> Table:
@@ -213,7 +223,7 @@ def _obstacles(content: ReportContent, c: Cells) -> Table | None:
         return None
     t = c.t
     data = {}
-    if "segment" in o.columns:
+    if "segment" in o.columns and o["segment"].nunique() > 1:
         data[t("col_segment")] = o["segment"].astype(str)
     data[t("col_option")] = o["option"].astype(str)
     if "n" in o.columns:
@@ -224,7 +234,7 @@ def _obstacles(content: ReportContent, c: Cells) -> Table | None:
     if {"lower", "upper"} <= set(o.columns):
         data[t("col_interval", pct=95)] = c.intervals(o["lower"], o["upper"], c.percent)
     frame = pd.DataFrame(data)
-    first = 2 if "segment" in o.columns else 1
+    first = 2 if t("col_segment") in data else 1
     return Table(t("h_obstacles"), frame, tuple(frame.columns[first:]))
 
 

@@ -120,6 +120,10 @@ class _Flow:
         self.y += 0.1
         self.paragraph(text, size=size, bold=True, gap=0.06)
 
+    def subheading(self, text: str) -> None:
+        self._room(2.0)  # kept with what follows
+        self.paragraph(text, size=11, bold=True, gap=0.03)
+
     def figure(self, png: bytes, caption: str) -> None:
         image = plt.imread(io.BytesIO(png), format="png")
         h, w = image.shape[:2]
@@ -273,18 +277,18 @@ def _write(flow: _Flow, c: ReportContent) -> None:
 
     flow.heading(t("h_sample"))
     flow.table(tables.get("sample"))
-    flow.paragraph(t("h_quality"), size=11, bold=True, gap=0.03)
+    flow.subheading(t("h_quality"))
     if not empty("quality"):
         flow.paragraph(t("quality_note"), size=8.5, color=GREY)
         flow.table(tables.get("quality"))
-    flow.paragraph(t("h_holdouts"), size=11, bold=True, gap=0.03)
+    flow.subheading(t("h_holdouts"))
     if not empty("holdouts"):
         for line in c.holdout_lines:
             flow.paragraph(line, gap=0.05)
         if "holdouts" in tables:
             flow.paragraph(t("holdout_note"), size=8.5, color=GREY)
             flow.table(tables["holdouts"])
-    flow.paragraph(t("h_fit"), size=11, bold=True, gap=0.03)
+    flow.subheading(t("h_fit"))
     flow.paragraph(c.sources.get("fit", ""), size=8.5, color=GREY)
     flow.table(tables.get("fit"))
 
@@ -292,7 +296,7 @@ def _write(flow: _Flow, c: ReportContent) -> None:
     flow.paragraph(c.sources.get("drivers", ""), size=8.5, color=GREY)
     figure("importance")
     flow.table(tables.get("importance"))
-    flow.paragraph(t("h_partworths"), size=11, bold=True, gap=0.03)
+    flow.subheading(t("h_partworths"))
     figure("partworths")
     flow.table(tables.get("partworths"))
 
