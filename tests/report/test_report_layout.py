@@ -159,3 +159,32 @@ def test_the_german_workbook_names_its_columns_in_german(german, tmp_path) -> No
     assert "Angebot" in shares and "Gewinn (CHF)" in shares and "Marge pro Verkauf (CHF)" in shares
     readme = [r[0] for r in book["Read me"].iter_rows(values_only=True)]
     assert any(str(line).startswith("Simulator: Ändern Sie") for line in readme)
+
+
+def test_a_table_too_wide_for_a_page_goes_landscape_and_splits_whole(tmp_path) -> None:
+    """Twelve columns of long words fit no A4 page without cutting a word: the table goes
+    on landscape pages, split by columns (the first column in each part), every cell whole."""
+    import pandas as pd
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from offerlab.report._pdf import _Flow
+    from offerlab.report._tables import Table
+
+    columns = [f"Zahlungsbereitschaftsintervall{j}" for j in range(12)]
+    frame = pd.DataFrame(
+        [[f"Servicepauschalenvereinbarung{i}{j}" for j in range(12)] for i in range(30)],
+        columns=columns,
+    )
+    table = Table("Eine sehr breite Tabelle", frame, ())
+    path = tmp_path / "wide.pdf"
+    with PdfPages(path) as pdf:
+        flow = _Flow(pdf)
+        flow.paragraph("Vorher")
+        flow.table(table)
+        flow.close()
+    text = _pdf_text(path)
+    assert all(_normal(cell) in text for cell in table.cells())
+    info = subprocess.run(["pdfinfo", "-l", "9", str(path)], capture_output=True, text=True)
+    sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info.stdout)
+    assert any(float(w) > float(h) for w, h in sizes), sizes  # a landscape page
+    assert float(sizes[0][0]) < float(sizes[0][1])  # the text before it stays portrait

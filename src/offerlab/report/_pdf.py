@@ -145,13 +145,20 @@ class _Flow:
         if table is None or table.empty:
             return
         layout = _layout(table, self.text_width)
+        if layout is None:  # too wide for a portrait page: a landscape page of its own
+            wide = (PORTRAIT[1] - 2 * MARGIN) / POINT
+            layout = _layout(table, wide, smallest=5.5)
+            if layout is None:  # too wide even so: split by columns, the first in each
+                parts = _split(table, wide)
+                if len(parts) > 1:
+                    for part in parts:
+                        self.table(part)
+                    return
+                layout = _squeezed(table, wide)  # two columns of words wider than a page
+            self._page((PORTRAIT[1], PORTRAIT[0]))
         if table.title:  # kept with the header and the first rows
             self._room(0.3 + 6 * 1.3 * 8 * POINT)
             self.paragraph(table.title, size=11, bold=True, gap=0.03)
-        if layout is None:  # too wide for a portrait page: a landscape page of its own
-            self._page((PORTRAIT[1], PORTRAIT[0]))
-            layout = _layout(table, self.text_width, smallest=5.5)
-            assert layout is not None
         size, widths = layout
         line_height = 1.3 * size * POINT
         header = [_wrap(str(c).strip(), w - 2 * PAD, size, True)
@@ -214,6 +221,40 @@ def _layout(
             return size, [m + spare * w / total for m, w in zip(minimum, want, strict=True)]
         size -= 0.5
     return None
+
+
+def _squeezed(table: Table, available: float) -> tuple[float, list[float]]:
+    """The last resort: the smallest font, columns in proportion to their longest word."""
+    size = 5.5
+    longest = [
+        max([_width(w, size) for v in table.frame.iloc[:, j] for w in str(v).split(" ")] + [1.0])
+        for j in range(table.frame.shape[1])
+    ]
+    total = sum(longest)
+    return size, [available * x / total for x in longest]
+
+
+def _split(table: Table, available: float) -> list[Table]:
+    """The table as several, each with the first column and as many of the next ones as
+    fit ``available`` points (a column that fits with none other stands alone, cut words
+    and all)."""
+    columns = list(table.frame.columns)
+    groups: list[list[int]] = []
+    group = [0]
+    for j in range(1, len(columns)):
+        trial = table.frame.iloc[:, [*group, j]]
+        if len(group) > 1 and _layout(Table("", trial), available, smallest=5.5) is None:
+            groups.append(group)
+            group = [0]
+        group.append(j)
+    groups.append(group)
+    parts = []
+    for n, cols in enumerate(groups, start=1):
+        frame = table.frame.iloc[:, cols]
+        numeric = tuple(c for c in frame.columns if c in table.numeric)
+        title = f"{table.title} ({n}/{len(groups)})" if table.title else f"({n}/{len(groups)})"
+        parts.append(Table(title, frame, numeric))
+    return parts
 
 
 def write_pdf(content: ReportContent, path: Path | str) -> Path:
