@@ -43,13 +43,7 @@ from offerlab.decide import (
 )
 from offerlab.exceptions import OfferlabError
 from offerlab.models import ConjointCoding
-from offerlab.report._labels import (
-    attribute_label,
-    candidate_lines,
-    labelled,
-    level_label,
-    offer_parts,
-)
+from offerlab.report._labels import labelled, offer_parts
 from offerlab.report._texts import ReportTexts, report_texts
 from offerlab.study import Study
 from offerlab.study._questionnaire import GaborGrangerPage, MultiPage, ScalePage, VanWestendorpPage
@@ -636,16 +630,3 @@ def figure_png(draw: Callable[[Path], object]) -> bytes:
         path = Path(tmp) / "figure.png"
         draw(path)
         return path.read_bytes()
-
-
-def level_text(study: Study, attribute: str, level: object, t: ReportTexts) -> str:
-    """A level's label (for the figures and the layout)."""
-    return level_label(study, attribute, level, t.language)
-
-
-def attribute_text(study: Study, attribute: str, t: ReportTexts) -> str:
-    return attribute_label(study, attribute, t)
-
-
-def candidate_texts(result: OptimisationResult, study: Study, t: ReportTexts) -> list[str]:
-    return candidate_lines(list(result.table["lineup"]), study, t)

@@ -313,6 +313,9 @@ def _write(flow: _Flow, c: ReportContent) -> None:
         for line in c.pricing.comparison:
             flow.paragraph(line, gap=0.05)
         flow.table(tables.get("pricing"))
+        if c.pricing.demand is not None:
+            flow.paragraph(t("source_conjoint", source=c.sources.get("decisions", "")), size=8.5,
+                           color=GREY)  # fmt: skip
         for name in ("demand", "van_westendorp", "gabor_granger"):
             figure(name)
 
