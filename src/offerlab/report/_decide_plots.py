@@ -184,6 +184,12 @@ def plot_van_westendorp(
     ax.set_xlabel(w["price"])
     ax.set_ylabel(w["respondents"])
     ax.set_ylim(0, 108)
+    # a few answers far above the rest would squeeze the curves into a corner: stop a
+    # little after nearly everyone calls the price too expensive
+    settled = curves["price"][curves["too_expensive"] >= 0.99 * curves["too_expensive"].max()]
+    if len(settled):
+        top = min(float(curves["price"].max()), 1.15 * float(settled.iloc[0]))
+        ax.set_xlim(float(curves["price"].min()), max(top, *(v for v in (hi,) if pd.notna(v))))
     ax.legend(fontsize=8, loc="center right")
     if title is not None:
         ax.set_title(title or "Van Westendorp price sensitivity")
