@@ -293,8 +293,9 @@ def _write(flow: _Flow, c: ReportContent) -> None:
         flow.paragraph(t("launch"), bold=True, gap=0.02)
         for line in c.launch:
             flow.paragraph("• " + line, gap=0.03)
-        for line in c.verdict:
-            flow.paragraph(line, gap=0.05)
+        for line in c.verdict:  # an unconverged fit stands out, as on the page
+            alarm = "not converged" in line
+            flow.paragraph(line, bold=alarm, color="#9b2c2c" if alarm else INK, gap=0.05)
         flow.paragraph(c.sources.get("decisions", ""), size=8.5, color=GREY)
         flow.table(tables.get("candidates"))
         objective = t(f"objective_{c.objective}") if c.objective else ""
