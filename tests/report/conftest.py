@@ -36,3 +36,20 @@ def built(example: SimpleNamespace) -> SimpleNamespace:
         respondents=example.respondents,
     )  # fmt: skip
     return SimpleNamespace(content=content, sim=sim, market=market, spec=spec)
+
+
+@pytest.fixture(scope="session")
+def german(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
+    """The example's report in German (same simulator, market and answers as ``built``)."""
+    from offerlab.report import build_report, render_html
+
+    spec = built.spec
+    content = build_report(
+        example.results, example.data, example.study, model="mnl", sim=built.sim,
+        market=built.market, objective="profit",
+        optimise={"slots": spec.tiers, "costs": spec.costs, "base_cost": spec.file.base_cost,
+                  "prices": spec.price_grid(), "pessimism": 0.1},
+        pricing_offer=spec.pricing_offer, answers=example.survey,
+        respondents=example.respondents, language="de",
+    )  # fmt: skip
+    return SimpleNamespace(content=content, html=render_html(content))

@@ -63,8 +63,9 @@ def test_the_market_table_shows_revenue_margin_and_profit_with_intervals(built) 
     from offerlab.report._html import render_html
 
     page = render_html(built.content)
-    assert "profit 95%" in page and "our offers together" in page
-    assert f"{money.total['profit_lower']:,.2f} to {money.total['profit_upper']:,.2f}" in page
+    assert "profit (CHF)" in page and "95% interval" in page and "our offers together" in page
+    low, high = money.total["profit_lower"], money.total["profit_upper"]
+    assert f"{low:,.2f}\u00a0to\u00a0{high:,.2f}" in page  # an interval never wraps
     assert built.content.simulator["costs"] == Costs.from_spec(built.spec).to_json()
 
 
@@ -105,15 +106,20 @@ def test_an_unconverged_hb_fit_is_called_so_next_to_the_recommendation(hb_report
     assert f"predicts {100 * hb.holdout_hit_rate:.0f}% of the holdout choices" in recommendation
 
 
-def test_every_number_names_the_model_it_came_from(hb_report, tmp_path) -> None:
-    """Finding 6: importance, part-worths and WTP come from an aggregate logit: the page
-    says so where they stand; the fit table is the HB fit the decisions use."""
+def test_every_number_names_the_model_it_came_from(hb_report, example, tmp_path) -> None:
+    """Finding 6: importance, part-worths and WTP come from the model the decisions use
+    (HB: per person and draw, averaged), and every section says which model that is."""
     content, page, _ = hb_report
     drivers = page[page.index('id="drivers"') : page.index('id="wtp"')]
     wtp = page[page.index('id="wtp"') :]
     for section in (drivers, wtp[: wtp.index("</section>")]):
-        assert "aggregate multinomial logit" in section
-        assert "not from the hierarchical Bayes" in section
+        assert "From the hierarchical Bayes" in section
+        assert "averaged over" in section and "aggregate" not in section
+    assert content.drivers.model == "hierarchical Bayes" and content.drivers.level == "individual"
+    # not the aggregate logit's numbers any more
+    mnl = example.results.importance().set_index("attribute")["importance"]
+    hb_imp = content.drivers.importance.set_index("attribute")["importance"]
+    assert (hb_imp - mnl.reindex(hb_imp.index)).abs().max() > 0.5
     sample = page[page.index('id="sample"') : page.index('id="drivers"')]
     assert "Fit of the hierarchical Bayes" in sample
     assert set(content.fit["statistic"]) >= {"max R-hat", "holdout hit rate", "converged"}
@@ -121,12 +127,12 @@ def test_every_number_names_the_model_it_came_from(hb_report, tmp_path) -> None:
     assert "From the hierarchical Bayes" in market[: market.index("</section>")]
     from openpyxl import load_workbook
 
-    from offerlab.report._excel import write_excel
+    from offerlab.report import write_excel
 
     book = load_workbook(write_excel(content, tmp_path / "report.xlsx"), read_only=True)
     for sheet in ("Importance", "Part-worths", "WTP"):
         note = str(next(book[sheet].iter_rows(max_row=1, values_only=True))[0])
-        assert "aggregate multinomial logit" in note, sheet
+        assert "From the hierarchical Bayes" in note, sheet
     fit_note = str(next(book["Fit"].iter_rows(max_row=1, values_only=True))[0])
     assert "Fit of the hierarchical Bayes" in fit_note
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -14,7 +14,7 @@ from offerlab.cli._progress import run_with_progress
 from offerlab.cli.estimate import wide_console
 from offerlab.cli.market import RULE_NAMES, Objective, Rule, fit_for_decisions, scale_for
 from offerlab.data import ChoiceData
-from offerlab.decide import Costs, load_market, simulator_for
+from offerlab.decide import Costs, MarketSpec, load_market, simulator_for
 from offerlab.exceptions import OfferlabError
 from offerlab.study import load_study
 
@@ -30,6 +30,32 @@ def _read_table(path: Path, what: str) -> pd.DataFrame:
         return pd.read_csv(path)
     except (OSError, ValueError) as exc:
         raise OfferlabError(f"{path}: cannot read the {what}: {exc}") from None
+
+
+def _objective(spec: MarketSpec | None, asked: str | None) -> str | None:
+    """What the recommendation optimises: as asked, else profit with costs, else revenue;
+    nothing without tiers to optimise."""
+    if spec is None:
+        if asked is not None:
+            raise OfferlabError("--optimise needs a --market file (competitors, costs)")
+        return None
+    if not spec.tiers:
+        return None
+    objective = asked or ("profit" if spec.has_costs else "revenue")
+    if objective == "profit" and not spec.has_costs:
+        raise OfferlabError(f"{spec.path}: a profit recommendation needs costs")
+    return objective
+
+
+def _optimiser_options(spec: MarketSpec | None, seed: int) -> dict[str, Any] | None:
+    """The market file's search: tiers, costs, price grid, fixed levels, pessimism."""
+    if spec is None:
+        return None
+    return {
+        "slots": spec.tiers, "costs": spec.costs or None, "base_cost": spec.file.base_cost,
+        "prices": spec.price_grid(), "fixed": dict(spec.file.optimise.fixed),
+        "pessimism": spec.file.optimise.pessimism, "rng": seed,
+    }  # fmt: skip
 
 
 def report(
@@ -79,7 +105,7 @@ def report(
     seed: Annotated[int, typer.Option(help="Seed of draws and searches.")] = 0,
 ) -> None:
     """Write one self-contained HTML report (opens offline), a PDF and an Excel workbook."""
-    from offerlab.report import build_report, write_excel, write_html, write_pdf
+    from offerlab.report import ReportOptions, build_report, write_excel, write_html, write_pdf
 
     console = wide_console()
     wanted = list(formats or FORMATS)
@@ -91,6 +117,7 @@ def report(
     if spec is not None:
         for message in spec.warnings():
             console.print(f"[yellow]warning:[/] {escape(message)}")
+    objective = _objective(spec, optimise)
     other = _read_table(survey_answers, "survey answers") if survey_answers else None
     people = _read_table(respondents, "respondents table") if respondents else None
     if scale <= 0:
@@ -102,35 +129,19 @@ def report(
     )  # fmt: skip
     scale, scale_note = scale_for(console, results, data, scale, tune_scale, rule)
     sim = simulator_for(results, rule, scale, n_draws=draws, seed=seed)
-    the_market = spec.market(results.coding) if spec is not None else None
-    objective = optimise
-    options = None
-    if spec is not None:
-        if objective is None and spec.tiers:
-            objective = "profit" if spec.has_costs else "revenue"
-        if objective == "profit" and not spec.has_costs:
-            raise OfferlabError(f"{spec.path}: a profit recommendation needs costs")
-        if not spec.tiers:
-            objective = None
-        options = {
-            "slots": spec.tiers, "costs": spec.costs or None, "base_cost": spec.file.base_cost,
-            "prices": spec.price_grid(), "fixed": dict(spec.file.optimise.fixed),
-            "pessimism": spec.file.optimise.pessimism, "rng": seed,
-        }  # fmt: skip
-    elif objective is not None:
-        raise OfferlabError("--optimise needs a --market file (competitors, costs)")
+    options = ReportOptions(
+        model=model, sim=sim, market=spec.market(results.coding) if spec is not None else None,
+        objective=objective, optimise=_optimiser_options(spec, seed),
+        pricing_offer=spec.pricing_offer if spec is not None else None,
+        pricing_prices=spec.price_grid() if spec is not None else None,
+        costs=Costs.from_spec(spec) if spec is not None else None,
+        answers=other, respondents=people, language=language, scale_note=scale_note,
+    )  # fmt: skip
     content = run_with_progress(
         console,
         "report: tables, optimiser, pricing, figures",
-        lambda progress: build_report(
-            results, data, the_study, model=model, sim=sim, market=the_market,
-            optimise=options, objective=objective,
-            pricing_offer=spec.pricing_offer if spec is not None else None,
-            answers=other, respondents=people, language=language, scale_note=scale_note,
-            costs=Costs.from_spec(spec) if spec is not None else None,
-            pricing_prices=spec.price_grid() if spec is not None else None,
-        ),
-    )  # fmt: skip
+        lambda progress: build_report(results, data, the_study, options),
+    )
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in dict.fromkeys(wanted):

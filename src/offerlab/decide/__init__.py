@@ -11,6 +11,7 @@ from offerlab.decide._concepts import (
     sequential_orders,
     top_box,
 )
+from offerlab.decide._importance import Drivers, choice_drivers, drivers_of
 from offerlab.decide._kano import (
     KANO_ANSWERS,
     KANO_CATEGORIES,
@@ -96,6 +97,7 @@ __all__ = [
     "RULE_NAMES",
     "ConjointPrice",
     "Costs",
+    "Drivers",
     "GaborGrangerResult",
     "KanoFeature",
     "Market",
@@ -118,10 +120,12 @@ __all__ = [
     "arc_elasticity",
     "calibrate_scale",
     "calibrated_intent",
+    "choice_drivers",
     "coded_truth",
     "compare_concepts",
     "decision_population",
     "demand_curve",
+    "drivers_of",
     "edge_caution",
     "edge_of_range",
     "format_number",

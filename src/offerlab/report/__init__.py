@@ -1,4 +1,11 @@
-"""Reports: tables and plots from results."""
+"""Reports: the decision report (HTML, PDF, Excel), and tables and plots from results.
+
+:func:`build_report` computes the report once (options as :class:`ReportOptions` or by
+keyword); :func:`write_html`, :func:`write_pdf` and :func:`write_excel` write it. They
+are loaded on first use, so importing a plot does not load the whole report.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from offerlab.report._decide_plots import (
     plot_demand,
@@ -6,14 +13,20 @@ from offerlab.report._decide_plots import (
     plot_tornado,
     plot_van_westendorp,
 )
-from offerlab.report._excel import write_excel
 from offerlab.report._hb_plots import plot_hb_trace
-from offerlab.report._html import build_report, simulator_data, write_html
 from offerlab.report._json import json_for_html
-from offerlab.report._pdf import write_pdf
 from offerlab.report._plots import plot_importance, plot_partworths, plot_shares, plot_wtp
 
+if TYPE_CHECKING:
+    from offerlab.report._content import ReportContent, ReportOptions, build_report
+    from offerlab.report._excel import write_excel
+    from offerlab.report._html import render_html, write_html
+    from offerlab.report._pdf import write_pdf
+    from offerlab.report._simulator_data import simulator_data
+
 __all__ = [
+    "ReportContent",
+    "ReportOptions",
     "build_report",
     "json_for_html",
     "plot_demand",
@@ -25,8 +38,29 @@ __all__ = [
     "plot_tornado",
     "plot_van_westendorp",
     "plot_wtp",
+    "render_html",
     "simulator_data",
     "write_excel",
     "write_html",
     "write_pdf",
 ]
+
+_LAZY = {
+    "ReportContent": "offerlab.report._content",
+    "ReportOptions": "offerlab.report._content",
+    "build_report": "offerlab.report._content",
+    "render_html": "offerlab.report._html",
+    "write_html": "offerlab.report._html",
+    "write_pdf": "offerlab.report._pdf",
+    "write_excel": "offerlab.report._excel",
+    "simulator_data": "offerlab.report._simulator_data",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The report's builders and writers, imported when first asked for."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'offerlab.report' has no attribute {name!r}")

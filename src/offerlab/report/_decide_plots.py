@@ -6,6 +6,7 @@ Each function takes the tidy table the decide functions return and writes a PNG
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -39,7 +40,12 @@ def _need(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
 
 
 def plot_tornado(
-    table: pd.DataFrame, path: Path | str, *, title: str = "", percent: bool = True
+    table: pd.DataFrame,
+    path: Path | str,
+    *,
+    title: str | None = "",
+    percent: bool = True,
+    xlabel: str = "",
 ) -> Path:
     """Tornado chart from :func:`~offerlab.decide.tornado`: one bar per attribute from
     its lowest to its highest value, the offer's own value as a line, widest on top."""
@@ -52,99 +58,172 @@ def plot_tornado(
     base = frame["base"].dropna()
     if len(base):
         ax.axvline(k * base.iloc[0], color="black", linewidth=1)
+    ends = []
     for y, (_, row) in enumerate(frame.iterrows()):
-        ax.text(k * row["low"], y, f"{row.get('low_level', '')} ", ha="right", va="center",
-                fontsize=8)  # fmt: skip
-        ax.text(k * row["high"], y, f" {row.get('high_level', '')}", ha="left", va="center",
-                fontsize=8)  # fmt: skip
-    ax.margins(x=0.12)
-    ax.set_xlabel("share (%)" if percent else "value")
-    ax.set_title(title or "What moves the offer's share: each attribute over its levels")
+        ends.append(ax.text(k * row["low"], y, f"{row.get('low_level', '')} ", ha="right",
+                            va="center", fontsize=8))  # fmt: skip
+        ends.append(ax.text(k * row["high"], y, f" {row.get('high_level', '')}", ha="left",
+                            va="center", fontsize=8))  # fmt: skip
+    ax.margins(x=0.05)
+    _make_room(fig, ax, ends)
+    ax.set_xlabel(xlabel or ("share (%)" if percent else "value"))
+    if title is not None:
+        ax.set_title(title or "What moves the offer's share: each attribute over its levels")
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
 
 
-def plot_demand(curve: pd.DataFrame, path: Path | str, *, title: str = "") -> Path:
+def _words(labels: Mapping[str, str] | None, defaults: dict[str, str]) -> dict[str, str]:
+    """The plot's words: ``labels`` (a report's language) over the English defaults."""
+    return {**defaults, **{k: v for k, v in (labels or {}).items() if v}}
+
+
+def _make_room(fig: plt.Figure, ax: plt.Axes, texts: list) -> None:
+    """Widen the x-axis until every text drawn at a bar's end lies inside the axes (the
+    level names beside a tornado's bars would otherwise run over the attribute names)."""
+    for _ in range(6):
+        fig.tight_layout()  # as the saved figure will be laid out
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        left = max([ax.bbox.x0 - b.x0 for b in boxes] + [0.0])
+        right = max([b.x1 - ax.bbox.x1 for b in boxes] + [0.0])
+        if left <= 1 and right <= 1:
+            return
+        x0, x1 = ax.get_xlim()
+        per_pixel = (x1 - x0) / ax.bbox.width
+        ax.set_xlim(x0 - 1.2 * left * per_pixel, x1 + 1.2 * right * per_pixel)
+
+
+def plot_demand(
+    curve: pd.DataFrame,
+    path: Path | str,
+    *,
+    title: str | None = "",
+    labels: Mapping[str, str] | None = None,
+) -> Path:
     """Demand (share) and revenue over price from :func:`~offerlab.decide.demand_curve`,
-    with their intervals when present."""
+    with their intervals when present.
+
+    ``labels`` may replace the words: ``price``, ``share``, ``money`` (the right axis),
+    ``revenue`` and ``profit`` (the legend)."""
+    w = _words(labels, {
+        "price": "price", "share": "share (%)",
+        "money": "revenue, profit per person in the market",
+        "revenue": "revenue per person (this offer)",
+        "profit": "profit per person (all our offers)",
+    })  # fmt: skip
     _need(curve, ("price", "share", "revenue"), "plot_demand")
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(curve["price"], 100 * curve["share"], color=_BAR, label="share")
     if {"share_lower", "share_upper"} <= set(curve.columns):
         ax.fill_between(curve["price"], 100 * curve["share_lower"], 100 * curve["share_upper"],
                         color=_BAR, alpha=0.2)  # fmt: skip
-    ax.set_xlabel("price")
-    ax.set_ylabel("share (%)", color=_BAR)
+    ax.set_xlabel(w["price"])
+    ax.set_ylabel(w["share"], color=_BAR)
     ax2 = ax.twinx()
-    ax2.plot(curve["price"], curve["revenue"], color=_ALT, label="revenue per person (this offer)")
+    ax2.plot(curve["price"], curve["revenue"], color=_ALT, label=w["revenue"])
     if {"revenue_lower", "revenue_upper"} <= set(curve.columns):
         ax2.fill_between(curve["price"], curve["revenue_lower"], curve["revenue_upper"],
                          color=_ALT, alpha=0.15)  # fmt: skip
     if "ours_profit" in curve.columns:  # our offers' profit as this offer's price moves
         ax2.plot(curve["price"], curve["ours_profit"], color="#2f855a", linestyle="--",
-                 label="profit per person (all our offers)")  # fmt: skip
+                 label=w["profit"])  # fmt: skip
         if {"ours_profit_lower", "ours_profit_upper"} <= set(curve.columns):
             ax2.fill_between(curve["price"], curve["ours_profit_lower"],
                              curve["ours_profit_upper"], color="#2f855a", alpha=0.12)  # fmt: skip
         best = curve["price"].iloc[int(curve["ours_profit"].to_numpy().argmax())]
         ax2.axvline(best, color="#2f855a", linestyle=":", linewidth=1)
         ax2.legend(loc="upper right", fontsize=8)
-    ax2.set_ylabel("revenue, profit per person in the market", color=_ALT)
-    ax.set_title(title or "Demand and revenue over price")
+    ax2.set_ylabel(w["money"], color=_ALT)
+    if title is not None:
+        ax.set_title(title or "Demand and revenue over price")
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
 
-def plot_van_westendorp(result: object, path: Path | str, *, title: str = "") -> Path:
+def plot_van_westendorp(
+    result: object,
+    path: Path | str,
+    *,
+    title: str | None = "",
+    labels: Mapping[str, str] | None = None,
+) -> Path:
     """The four Van Westendorp curves (with "not cheap" and "not expensive"), the price
-    points and the acceptable range, from a :class:`VanWestendorpResult`."""
+    points and the acceptable range, from a :class:`VanWestendorpResult`.
+
+    ``labels`` may replace the words: each curve's name (``too_cheap``…), ``acceptable``,
+    ``price`` and ``respondents``."""
     curves = getattr(result, "curves", None)
     if not isinstance(curves, pd.DataFrame):
         raise OfferlabError("plot_van_westendorp needs the result of van_westendorp()")
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    w = _words(labels, {
+        "too_cheap": "too cheap", "not_cheap": "not cheap", "expensive": "expensive",
+        "not_expensive": "not expensive", "cheap": "cheap", "too_expensive": "too expensive",
+        "acceptable": "acceptable range", "price": "price", "respondents": "respondents (%)",
+    })  # fmt: skip
     styles = {
-        "too_cheap": ("too cheap", "#2f855a", "-"),
-        "not_cheap": ("not cheap", "#2f855a", "--"),
-        "expensive": ("expensive", "#c05621", "-"),
-        "not_expensive": ("not expensive", "#c05621", "--"),
-        "cheap": ("cheap", "#2b6cb0", "-"),
-        "too_expensive": ("too expensive", "#9b2c2c", "-"),
+        "too_cheap": (w["too_cheap"], "#2f855a", "-"),
+        "not_cheap": (w["not_cheap"], "#2f855a", "--"),
+        "expensive": (w["expensive"], "#c05621", "-"),
+        "not_expensive": (w["not_expensive"], "#c05621", "--"),
+        "cheap": (w["cheap"], "#2b6cb0", "-"),
+        "too_expensive": (w["too_expensive"], "#9b2c2c", "-"),
     }
     for col, (label, color, ls) in styles.items():
         ax.plot(curves["price"], 100 * curves[col], color=color, linestyle=ls, label=label)
     lo, hi = result.acceptable_range  # type: ignore[attr-defined]
     if pd.notna(lo) and pd.notna(hi):
-        ax.axvspan(lo, hi, color="#718096", alpha=0.12, label="acceptable range")
+        ax.axvspan(lo, hi, color="#718096", alpha=0.12, label=w["acceptable"])
     for name, align in (("opp", "right"), ("ipp", "left")):
         value = getattr(result, name)
         if pd.notna(value):
             ax.axvline(value, color="black", linewidth=0.8, linestyle=":")
             ax.text(value, 102, f" {name.upper()} {value:.2f} ", ha=align, fontsize=8)
-    ax.set_xlabel("price")
-    ax.set_ylabel("respondents (%)")
+    ax.set_xlabel(w["price"])
+    ax.set_ylabel(w["respondents"])
     ax.set_ylim(0, 108)
+    # a few answers far above the rest would squeeze the curves into a corner: stop a
+    # little after nearly everyone calls the price too expensive
+    settled = curves["price"][curves["too_expensive"] >= 0.99 * curves["too_expensive"].max()]
+    if len(settled):
+        top = min(float(curves["price"].max()), 1.15 * float(settled.iloc[0]))
+        ax.set_xlim(float(curves["price"].min()), max(top, *(v for v in (hi,) if pd.notna(v))))
     ax.legend(fontsize=8, loc="center right")
-    ax.set_title(title or "Van Westendorp price sensitivity")
+    if title is not None:
+        ax.set_title(title or "Van Westendorp price sensitivity")
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
 
-def plot_gabor_granger(result: object, path: Path | str, *, title: str = "") -> Path:
-    """Gabor–Granger demand (with its interval) and revenue per tested price."""
+def plot_gabor_granger(
+    result: object,
+    path: Path | str,
+    *,
+    title: str | None = "",
+    labels: Mapping[str, str] | None = None,
+) -> Path:
+    """Gabor–Granger demand (with its interval) and revenue per tested price.
+
+    ``labels`` may replace the words: ``price``, ``would_buy``, ``revenue``."""
+    w = _words(labels, {"price": "price", "would_buy": "would buy (%)",
+                        "revenue": "revenue per respondent"})  # fmt: skip
     curve = getattr(result, "curve", None)
     if not isinstance(curve, pd.DataFrame):
         raise OfferlabError("plot_gabor_granger needs the result of gabor_granger()")
     fig, ax = plt.subplots(figsize=(7, 4.5))
     err = [100 * (curve["demand"] - curve["lower"]), 100 * (curve["upper"] - curve["demand"])]
     ax.errorbar(curve["price"], 100 * curve["demand"], yerr=err, color=_BAR, marker="o",
-                capsize=3, label="would buy")  # fmt: skip
-    ax.set_xlabel("price")
-    ax.set_ylabel("would buy (%)", color=_BAR)
+                capsize=3, label=w["would_buy"])  # fmt: skip
+    ax.set_xlabel(w["price"])
+    ax.set_ylabel(w["would_buy"], color=_BAR)
     ax2 = ax.twinx()
-    ax2.plot(curve["price"], curve["revenue"], color=_ALT, marker="s", label="revenue")
-    ax2.set_ylabel("revenue per respondent", color=_ALT)
+    ax2.plot(curve["price"], curve["revenue"], color=_ALT, marker="s", label=w["revenue"])
+    ax2.set_ylabel(w["revenue"], color=_ALT)
     best = result.revenue_price  # type: ignore[attr-defined]
     ax2.axvline(best, color=_ALT, linestyle=":", linewidth=1)
-    ax.set_title(title or f"Gabor–Granger: revenue peaks at {best:g}")
+    if title is not None:
+        ax.set_title(title or f"Gabor–Granger: revenue peaks at {best:g}")
     ax.grid(alpha=0.3)
     return _save(fig, path)

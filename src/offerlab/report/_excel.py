@@ -38,7 +38,7 @@ import pandas as pd
 
 from offerlab.data import neutralise_formula
 from offerlab.exceptions import OfferlabError
-from offerlab.report._html import ReportContent
+from offerlab.report._content import ReportContent
 
 __all__ = ["write_excel"]
 
@@ -78,6 +78,30 @@ def _frame_sheet(wb: Any, title: str, frame: pd.DataFrame | None, note: str = ""
         for j, value in enumerate(values, start=1):
             ws.cell(i, j, _cell_value(value))
     ws.freeze_panes = ws.cell(row + 1, 1)
+
+
+def _headed(frame: pd.DataFrame | None, content: ReportContent) -> pd.DataFrame | None:
+    """Column names in the report's language (English keeps the library's names)."""
+    if frame is None or content.language == "en":
+        return frame
+    t, cur = content.t, content.currency
+    words = {
+        "attribute": t("col_attribute"), "level": t("col_level"),
+        "importance": t("col_importance"), "utility": t("col_utility"),
+        "wtp": t("col_wtp", currency=cur), "per_unit": t("col_per_unit"),
+        "lower": t("col_lower"), "upper": t("col_upper"), "alternative": t("col_offer"),
+        "kind": t("col_kind"), "ours": t("col_ours"), "price": t("col_price", currency=cur),
+        "share": t("col_share"), "revenue": t("col_revenue", currency=cur),
+        "cost": t("col_cost", currency=cur), "margin": t("col_margin", currency=cur),
+        "profit": t("col_profit", currency=cur), "statistic": t("col_statistic"),
+        "value": t("col_value"), "holdout task": t("col_holdout_task"),
+        "concept": t("col_concept"), "observed": t("col_observed"),
+        "predicted": t("col_predicted"), "segment": t("col_segment"),
+    }  # fmt: skip
+    for what in ("share", "revenue", "profit"):
+        for end in ("lower", "upper"):
+            words[f"{what}_{end}"] = f"{words[what]}: {words[end]}"
+    return frame.rename(columns={c: words.get(str(c), c) for c in frame.columns})
 
 
 def _number(value: Any) -> str:
@@ -357,11 +381,10 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
     readme["A1"].font = Font(bold=True, size=14)
     lines = [
         "",
-        "Simulator: change the yellow cells to try offers; the shares follow (share of "
-        "preference). The part-worths behind it are on the protected Lookup sheet.",
-        "The other sheets hold the report's tables; intervals are 95%.",
+        content.t("xl_readme_simulator"),
+        content.t("xl_readme_tables"),
         "",
-        "The method in plain words:",
+        content.t("h_method") + ":",
         *content.method,
     ]
     for i, line in enumerate(lines, start=2):
@@ -381,20 +404,19 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
                     ws.cell(i, j, _cell_value(value))
     _frame_sheet(wb, "Sample", content.sample)
     _frame_sheet(wb, "Quality", content.quality)
-    _frame_sheet(wb, "Holdouts", content.holdouts)
+    _frame_sheet(wb, "Holdouts", _headed(content.holdouts, content))
     drivers = content.sources.get("drivers", "")
-    _frame_sheet(wb, "Fit", content.fit, note=content.sources.get("fit", ""))
-    _frame_sheet(wb, "Importance", content.importance, note=drivers)
-    _frame_sheet(wb, "Part-worths", content.partworths, note=drivers)
-    _frame_sheet(wb, "WTP", content.wtp, note=drivers)
+    _frame_sheet(wb, "Fit", _headed(content.fit, content), note=content.sources.get("fit", ""))
+    _frame_sheet(wb, "Importance", _headed(content.importance, content), note=drivers)
+    _frame_sheet(wb, "Part-worths", _headed(content.partworths, content), note=drivers)
+    _frame_sheet(wb, "WTP", _headed(content.wtp, content), note=content.sources.get("wtp", drivers))
     _frame_sheet(wb, "Segments", content.segments)
     _frame_sheet(wb, "Segment importance", content.segment_importance)
     _frame_sheet(
         wb,
         "Shares",
-        content.shares,
-        note=content.sources.get("decisions", "")
-        + " Revenue, margin (price − cost, per sale) and profit are per person in the market.",
+        _headed(content.shares, content),
+        note=content.sources.get("decisions", "") + " " + content.t("market_note"),
     )
     _frame_sheet(wb, "Segment shares", content.segment_shares)
     if content.pricing is not None:

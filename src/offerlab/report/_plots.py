@@ -6,6 +6,7 @@ Matplotlib runs on the non-interactive Agg backend, so no screen is needed.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +21,11 @@ __all__ = ["plot_importance", "plot_partworths", "plot_shares", "plot_wtp"]
 
 _BAR = "#2b6cb0"
 _ERR = "#1a202c"
+
+
+def _label(text: str, width: int = 60) -> str:
+    """A long axis label on two lines rather than cut at the figure's edge."""
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def _save(fig: plt.Figure, path: Path | str) -> Path:
@@ -38,7 +44,9 @@ def _interval(frame: pd.DataFrame, centre: str) -> np.ndarray | None:
     return None
 
 
-def plot_importance(importance: pd.DataFrame, path: Path | str, *, title: str = "") -> Path:
+def plot_importance(
+    importance: pd.DataFrame, path: Path | str, *, title: str | None = "", xlabel: str = ""
+) -> Path:
     """Horizontal bars of attribute importance (percent), largest on top.
 
     ``importance`` has columns ``attribute``, ``importance`` and optionally
@@ -53,44 +61,67 @@ def plot_importance(importance: pd.DataFrame, path: Path | str, *, title: str = 
         xerr=_interval(frame, "importance"),
         error_kw={"ecolor": _ERR, "capsize": 3},
     )
-    ax.set_xlabel("importance (%)")
-    ax.set_title(title or "What drives the choice: attribute importance")
+    ax.set_xlabel(xlabel or "importance (%)")
+    if title is not None:
+        ax.set_title(title or "What drives the choice: attribute importance")
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
 
 
-def plot_partworths(partworths: pd.DataFrame, path: Path | str, *, title: str = "") -> Path:
-    """One panel per attribute with the utility of each level (±1.96 SE if ``se`` is given).
+def plot_partworths(
+    partworths: pd.DataFrame, path: Path | str, *, title: str | None = "", xlabel: str = ""
+) -> Path:
+    """Every level's utility on one common scale, grouped by attribute, with intervals.
 
-    ``partworths`` has columns ``attribute``, ``level``, ``utility`` and optionally ``se``.
+    ``partworths`` has columns ``attribute``, ``level``, ``utility`` and either
+    ``lower``/``upper`` (an interval) or ``se`` (±1.96 SE is drawn). One axis for all
+    attributes, so the spread of each -- what makes it important -- compares at a glance.
     """
     attributes = list(dict.fromkeys(partworths["attribute"]))
-    cols = min(3, len(attributes))
-    rows = int(np.ceil(len(attributes) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
-    for ax, attribute in zip(axes.flat, attributes, strict=False):
+    labels: list[str] = []
+    ys: list[float] = []
+    heads: list[tuple[float, str]] = []
+    y = 0.0
+    for attribute in attributes:
         part = partworths[partworths["attribute"] == attribute]
-        err = 1.96 * part["se"] if "se" in part.columns else None
-        ax.errorbar(
-            part["level"].astype(str),
-            part["utility"],
-            yerr=err,
-            marker="o",
-            color=_BAR,
-            ecolor=_ERR,
-            capsize=3,
-        )
-        ax.axhline(0, color="grey", lw=0.8)
-        ax.set_title(str(attribute))
-        ax.tick_params(axis="x", labelrotation=30)
-        ax.grid(axis="y", alpha=0.3)
-    for ax in list(axes.flat)[len(attributes) :]:
-        ax.set_visible(False)
-    fig.suptitle(title or "Part-worth utilities (95% intervals)")
+        heads.append((y, str(attribute)))
+        y += 1
+        for level in part["level"]:
+            labels.append(str(level))
+            ys.append(y)
+            y += 1
+        y += 0.4
+    frame = partworths.reset_index(drop=True)
+    if {"lower", "upper"} <= set(frame.columns) and frame["lower"].notna().any():
+        err = np.vstack([frame["utility"] - frame["lower"], frame["upper"] - frame["utility"]])
+    elif "se" in frame.columns:
+        err = 1.96 * frame["se"].to_numpy()
+    else:
+        err = None
+    fig, ax = plt.subplots(figsize=(7, 0.26 * y + 1.2))
+    ax.errorbar(frame["utility"], ys, xerr=err, fmt="o", color=_BAR, ecolor=_ERR, capsize=2,
+                markersize=4)  # fmt: skip
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(ys, labels, fontsize=8)
+    for y_head, text in heads:
+        ax.text(0.0, y_head, text, transform=ax.get_yaxis_transform(), ha="right", va="center",
+                fontsize=9, fontweight="bold")  # fmt: skip
+    ax.set_ylim(y - 0.2, -1)
+    ax.set_xlabel(_label(xlabel or "part-worth utility"))
+    ax.grid(axis="x", alpha=0.3)
+    if title is not None:
+        ax.set_title(title or "Part-worth utilities (95% intervals)")
     return _save(fig, path)
 
 
-def plot_wtp(wtp: pd.DataFrame, path: Path | str, *, currency: str = "", title: str = "") -> Path:
+def plot_wtp(
+    wtp: pd.DataFrame,
+    path: Path | str,
+    *,
+    currency: str = "",
+    title: str | None = "",
+    xlabel: str = "",
+) -> Path:
     """Willingness to pay per level with its interval.
 
     ``wtp`` has columns ``attribute``, ``level``, ``wtp`` and optionally ``lower``/``upper``
@@ -112,15 +143,21 @@ def plot_wtp(wtp: pd.DataFrame, path: Path | str, *, currency: str = "", title: 
     )
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_xlabel(
-        f"willingness to pay{' (' + currency + ')' if currency else ''}, "
-        "compared with the attribute's first level"
+        _label(
+            xlabel
+            or f"willingness to pay{' (' + currency + ')' if currency else ''}, "
+            "compared with the attribute's first level"
+        )
     )
-    ax.set_title(title or "Willingness to pay (95% CI)")
+    if title is not None:
+        ax.set_title(title or "Willingness to pay (95% CI)")
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
 
 
-def plot_shares(shares: pd.DataFrame, path: Path | str, *, title: str = "") -> Path:
+def plot_shares(
+    shares: pd.DataFrame, path: Path | str, *, title: str | None = "", xlabel: str = ""
+) -> Path:
     """Bars of preference shares (percent) per offer, with intervals.
 
     ``shares`` has columns ``offer``, ``share`` (0–1) and optionally ``lower``/``upper``.
@@ -137,7 +174,8 @@ def plot_shares(shares: pd.DataFrame, path: Path | str, *, title: str = "") -> P
         xerr=None if _interval(frame, "share") is None else _interval(frame, "share")[:, ::-1],
         error_kw={"ecolor": _ERR, "capsize": 3},
     )
-    ax.set_xlabel("share of preference (%)")
-    ax.set_title(title or "Preference shares (95% intervals)")
+    ax.set_xlabel(xlabel or "share of preference (%)")
+    if title is not None:
+        ax.set_title(title or "Preference shares (95% intervals)")
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)

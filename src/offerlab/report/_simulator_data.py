@@ -1,0 +1,154 @@
+"""The in-browser (and Excel) simulator's data: per population row, the utility of every
+level with the fit's own coding, the fixed alternatives, the uncertainty draws.
+
+For every population row r (the MNL point estimate, the latent classes, or HB posterior
+draws) and attribute a it holds u[r][a][l] = β_r · x(a, l) with x the fit's own coding of
+that level (so effects or dummy coding cannot be mis-applied); a number between two
+levels gets the linear interpolation of their utilities, which is what
+:meth:`ConjointCoding.code_offer` does; shares are Σ_r w_r exp(λV_rj) / Σ_k exp(λV_rk).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from offerlab.decide import Costs, Market, MarketSimulator
+from offerlab.models import ConjointCoding
+from offerlab.study import CategoricalAttribute, PriceAttribute
+
+__all__ = ["simulator_data"]
+
+
+def simulator_data(
+    sim: MarketSimulator,
+    market: Market,
+    coding: ConjointCoding,
+    language: str = "en",
+    max_rows: int = 10_000,
+    max_draw_rows: int = 50_000,
+    costs: Costs | None = None,
+) -> dict[str, Any]:
+    """The in-browser simulator's data: levels, per-row level utilities, fixed alternatives.
+
+    Besides the population rows (at most ``max_rows``, evenly picked) it carries the
+    simulator's uncertainty draws for the intervals: every draw when S draws × R_u rows
+    fit in ``max_draw_rows`` (MNL: R_u = 1; latent classes: one row per class), so the
+    page's intervals are the library's; otherwise (HB: a posterior draw of every
+    respondent per draw) the first min(S, 100) draws of an even subsample of the
+    respondents, which the page says. The population rows keep full precision (the Excel
+    simulator sheet reproduces the library's shares from them); the draws' utilities are
+    rounded to 7 significant digits to keep the page small (intervals to about 1e-6).
+    """
+    study = coding.study
+    pop = sim.population
+    B, w = _even_rows(pop.B, pop.w, max_rows)
+    draws = _draw_rows(sim, max_draw_rows)
+    base = {a: study.level_value(a, 0) for a in study.attribute_names}
+    attributes = []
+    for block in coding.blocks:
+        attr = study.attribute(block.attribute)
+        n = len(attr.level_names)
+        values = [study.level_value(attr.name, i) for i in range(n)]
+        X = np.array([coding.code_offer({**base, attr.name: v}) for v in values])
+        cols = slice(block.start, block.stop)
+        U = B[:, cols] @ X[:, cols].T  # (R, L)
+        draw_u = None if draws is None else draws["B"][:, cols] @ X[:, cols].T
+        order = (
+            list(range(n))
+            if isinstance(attr, CategoricalAttribute)
+            else list(np.argsort(np.asarray(values, dtype=float)))
+        )
+        attributes.append(
+            {
+                "name": attr.name,
+                "label": study.text(attr.label, language),
+                "kind": "categorical"
+                if isinstance(attr, CategoricalAttribute)
+                else ("price" if isinstance(attr, PriceAttribute) else "numeric"),
+                "levels": [
+                    v if isinstance(v, str) else float(v) for v in (values[i] for i in order)
+                ],
+                "labels": [study.level_label(attr.name, i, language) for i in order],
+                "utilities": U[:, order].tolist(),
+                **({} if draw_u is None else {"draw_utilities": _rounded(draw_u[:, order])}),
+            }
+        )
+    offers, fixed = [], []
+    for j, name in enumerate(market.names):
+        if market.kinds[j] == "offer" and market.offers[j] is not None:
+            levels = {
+                a: (v if isinstance(v, str) else float(v))  # type: ignore[arg-type]
+                for a, v in market.offers[j].items()  # type: ignore[union-attr]
+            }
+            offers.append({"name": name, "ours": bool(market.ours[j]), "levels": levels})
+        else:
+            V = B @ market.X[j] + market.offset[j]
+            label = name
+            if market.kinds[j] == "none" and study.tasks.none is not None:
+                label = study.text(study.tasks.none.label, language)
+            entry: dict[str, Any] = {"name": name, "label": label, "utilities": V.tolist()}
+            if draws is not None:
+                entry["draw_utilities"] = _rounded(draws["B"] @ market.X[j] + market.offset[j])
+            price = float(market.prices[j])
+            entry["price"] = price if np.isfinite(price) else None
+            fixed.append(entry)
+    prohibitions = [
+        {k: (v if isinstance(v, str) else float(v)) for k, v in p.items()}
+        for p in (getattr(study, "prohibitions", None) or [])
+    ]
+    return {
+        "scale": sim.scale,
+        "weights": w.tolist(),
+        "attributes": attributes,
+        "offers": offers,
+        "fixed": fixed,
+        "prohibitions": prohibitions,
+        "currency": study.price_attribute.currency if study.price_attribute else "",
+        "costs": None if costs is None else costs.to_json(),
+        "draws": None
+        if draws is None
+        else {k: v for k, v in draws.items() if k != "B"} | {"interval": sim.interval},
+    }
+
+
+def _rounded(values: np.ndarray) -> list[Any]:
+    """7 significant digits, as JSON numbers (rows of a matrix, or a vector): the draws."""
+    return np.vectorize(lambda u: float(f"{u:.7g}"), otypes=[float])(values).tolist()
+
+
+def _even_rows(B: np.ndarray, w: np.ndarray, max_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_rows`` rows, evenly spaced, their weights renormalised."""
+    if B.shape[0] <= max_rows:
+        return B, w
+    pick = np.linspace(0, B.shape[0] - 1, max_rows).round().astype(int)
+    return B[pick], w[pick] / w[pick].sum()
+
+
+def _draw_rows(sim: MarketSimulator, max_rows: int) -> dict[str, Any] | None:
+    """The uncertainty draws the page computes intervals from (see :func:`simulator_data`)."""
+    D = sim.uncertainty_draws()
+    if D is None:
+        return None
+    S, R_u, K = D.shape
+    w = sim.population.draw_weights(R_u)
+    note = f"Intervals: {round(100 * sim.interval)}% of {S} draws from the estimates' uncertainty."
+    if S * R_u > max_rows:
+        S_kept = min(S, 100)
+        R_kept = max(1, min(R_u, max_rows // S_kept))
+        pick = np.linspace(0, R_u - 1, R_kept).round().astype(int)
+        D, w = D[:S_kept, pick], w[pick] / w[pick].sum()
+        note = (
+            f"Intervals: {round(100 * sim.interval)}% of {S_kept} posterior draws of "
+            f"{R_kept} of the {R_u:,} respondents (kept small for the page; the report's "
+            "tables use every respondent)."
+        )
+        S, R_u = S_kept, R_kept
+    return {
+        "B": D.reshape(S * R_u, K),
+        "n": S,
+        "rows": R_u,
+        "weights": w.tolist(),
+        "note": note,
+    }

@@ -1,0 +1,52 @@
+"""The report on a phone (390 x 844, Debian's Chromium): nothing wider than the screen,
+in English and German; screenshots at 390 x 844 and 1280 x 800 go to tests/artifacts/report/."""
+
+from __future__ import annotations
+
+import pytest
+from test_browser_report import ARGS, ARTIFACTS, CHROMIUM, _needs_browser
+
+from offerlab.report import write_html
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+#: Every element whose right edge passes the screen's (first few), and the page's width.
+#: The screen's width is the one asked for: a phone widens its layout viewport to fit a
+#: page that overflows, so clientWidth would grow with the fault.
+OVERFLOW = """(width) => {
+  const wide = [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > width + 0.5)
+    .slice(0, 5)
+    .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`);
+  return {width, scroll: document.documentElement.scrollWidth, wide};
+}"""
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_report_does_not_scroll_sideways_on_a_phone(built, german, language, tmp_path):
+    _needs_browser()
+    from playwright.sync_api import sync_playwright
+
+    content = built.content if language == "en" else german.content
+    path = write_html(content, tmp_path / "report.html")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for name, size in (("phone", PHONE), ("desktop", DESKTOP)):
+                context = browser.new_context(**size)
+                page = context.new_page()
+                page.route("**/*", lambda route: route.continue_()
+                           if route.request.url.startswith("file:") else route.abort())  # fmt: skip
+                page.goto(path.as_uri())
+                page.wait_for_function("document.querySelector('#sim-shares .bar') !== null")
+                page.screenshot(path=str(ARTIFACTS / f"report-{language}-{name}.png"),
+                                full_page=True)  # fmt: skip
+                measured = page.evaluate(OVERFLOW, size["viewport"]["width"])
+                context.close()
+                assert measured["scroll"] <= measured["width"], (name, measured)
+                assert not measured["wide"], (name, measured)
+        finally:
+            browser.close()
