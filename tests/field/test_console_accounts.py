@@ -448,7 +448,7 @@ def test_a_retention_period_purges_older_answers_now_and_at_every_start(database
         r = owner.post("/console/studies/tiny/retention", data={"days": bad, "csrf": csrf})
         assert r.status_code == 422, bad
     r = owner.post("/console/studies/tiny/retention", data={"days": "30", "csrf": csrf})
-    assert r.status_code == 200 and "kept 30 days; 1 deleted now" in r.text
+    assert r.status_code == 200 and "kept 30 days; 1 respondent deleted now" in r.text
     with Session(fielding.engine) as s, s.begin():
         pids = set(s.execute(select(Respondent.panel_id)).scalars())
         assert pids == {"recent", "older_later"}

@@ -111,7 +111,14 @@ def test_every_route_survives_fuzzed_requests(tmp_path) -> None:
         "venture": [str(venture)],
         "token": [token],
         "invitation": [token],
-        "what": ["answers.csv", "choices.csv", "choices.parquet", "respondents.csv"],
+        "what": [
+            "answers.csv",
+            "choices.csv",
+            "choices.parquet",
+            "respondents.csv",
+            "invitations.csv",
+        ],
+        "rest": ["no/such/page"],
         "member": [str(i) for i in _membership_ids(fielding)],
     }
     unknown = {p for r in routes for p in r.param_convertors if p not in known}
