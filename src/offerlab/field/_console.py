@@ -1066,6 +1066,7 @@ class Console:
             "console_confirm.html",
             user=user,
             study=row,
+            study_title=self._study_title(row, self.language(request, user)),
             move=done,
             label=MOVE_LABELS[(done.name, done.target)],
             yes_label=MOVE_LABELS[(done.name, done.target)] + "_yes",
