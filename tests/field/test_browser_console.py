@@ -22,6 +22,7 @@ SHOTS = ARTIFACTS / "console"
 
 
 def _slug(name: str) -> str:
+    name = re.sub(r"/console/join/.*", "join", name)  # not the token: a stable file name
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:60] or "index"
 
 

@@ -126,7 +126,9 @@ def test_the_invitation_forms_are_owners_only_and_carry_the_csrf_token(tmp_path)
     refused = analyst.post(url, data={**form, "csrf": _csrf(analyst)})
     assert refused.status_code == 403 and "<html" in refused.text  # a page, not plain text
     assert owner.post(url, data={**form, "role": "king", "csrf": csrf}).status_code == 422
-    token = _invite(owner, csrf, venture, "x@a.ch")
+    first = _invite(owner, csrf, venture, "x@a.ch")
+    token = _invite(owner, csrf, venture, "x@a.ch")  # a new link replaces the open one
+    assert _join(client(fielding), first)[0].status_code == 404
     with Session(fielding.engine) as s:
         pending = s.execute(select(MemberInvitation.id)).scalar_one()
     revoke = f"/console/ventures/{venture}/invitations/{pending}/revoke"

@@ -530,6 +530,14 @@ def invite_member(
             detail={"email": email, "role": role},
         )
         return None
+    # A new link for the same person replaces their open one: only the newest works.
+    session.execute(
+        delete(MemberInvitation).where(
+            MemberInvitation.venture_id == venture_id,
+            MemberInvitation.email == email,
+            MemberInvitation.used_at.is_(None),
+        )
+    )
     token = secrets.token_urlsafe(32)
     session.add(
         MemberInvitation(

@@ -15,6 +15,13 @@ route                                              method  who
 ``/console/ventures/{venture}/members``            GET     owner: the member list
 ``/console/ventures/{venture}/members``            POST    owner: add a member
 ``/console/ventures/{venture}/members/{id}/remove``  POST  owner (not the last owner)
+``/console/ventures/{venture}/members/{id}/role``  POST    owner (not the last owner's)
+``/console/ventures/{venture}/invitations``        POST    owner: a single-use link to join
+``/console/ventures/{venture}/invitations/{id}/revoke``  POST  owner: withdraw an open one
+``/console/join/{token}``                          GET     anyone with the link: set a
+                                                           password (404/410 if unknown,
+                                                           used or expired)
+``/console/join/{token}``                          POST    anyone with the link (once)
 ``/console/ventures/{venture}/audit``              GET     owner: the audit log
 ``/console/studies/{study}``                       GET     owner, analyst, viewer
                                                            (shared): live figures
@@ -24,6 +31,9 @@ route                                              method  who
                                                            confirm first
 ``/console/studies/{study}/simulate``              POST    owner, analyst
 ``/console/studies/{study}/share``                 POST    owner, analyst
+``/console/studies/{study}/invitations``           POST    owner, analyst: N personal
+                                                           respondent links, as CSV
+``/console/studies/{study}/invitations.csv``       GET     owner, analyst: all of them
 ``/console/studies/{study}/simulator``             GET     owner, analyst, viewer
                                                            (shared): the market simulator
 ``/console/studies/{study}/simulator``             POST    owner, analyst: publish one
@@ -40,6 +50,12 @@ route                                              method  who
 
 Every change and every download is written to the audit log (``record_event``) in
 the transaction that makes it; owners read the log of their venture.
+
+Every page and message is in the member's language (``?lang=`` switch, remembered on
+the user; else the switch's cookie, else the browser's): templates call ``t("key")``
+on the catalogue (``data/console_texts/*.yaml``), and the Python code returns a
+:class:`~offerlab.field._console_texts.Message` (a key and its values) that the page
+translates. Other addresses under ``/console`` get a 404 page in that language.
 
 A study the user may not read is 404 (its existence is not told); one they may
 read but not change is 403. Every POST carries the session's CSRF token; the
@@ -245,7 +261,13 @@ class Console:
         )
 
     def refuse(
-        self, request: Request, status: int, problem: Message, user: Any = None, back: str = ""
+        self,
+        request: Request,
+        status: int,
+        problem: Message,
+        user: Any = None,
+        back: str = "",
+        back_label: str = "back",
     ) -> Response:
         """A 4xx page in the page's language: what went wrong and a way back."""
         heading = {
@@ -265,6 +287,7 @@ class Console:
             heading=heading.get(status, "error_400"),
             problem=problem,
             back=back,
+            back_label=back_label,
         )
 
     def user(self, request: Request) -> _auth.SessionUser | None:
@@ -726,7 +749,7 @@ class Console:
 
     def _refuse_invitation(self, request: Request, problem: Message) -> Response:
         status = 404 if problem.key == "invite_unknown" else 410
-        return self.refuse(request, status, problem, back="/console/login")
+        return self.refuse(request, status, problem, back="/console/login", back_label="log_in")
 
     def _join_page(
         self, request: Request, token: str, found: tuple[str, str, str], csrf: str, **more: Any
