@@ -83,3 +83,18 @@ def test_text_colours_meet_wcag_aa_contrast() -> None:
     for fg, bg in pairs:
         assert _contrast(var[fg], var[bg]) >= 4.5, (fg, bg)
     assert _contrast("#ffffff", var["accent"]) >= 4.5  # button text
+
+
+def test_the_focus_ring_has_3_to_1_contrast_on_white_and_on_a_chosen_option() -> None:
+    """WCAG 2.2 focus appearance: the ring stands out from the page and from the blue of a
+    chosen option (the amber ring before had 1.8:1 on white)."""
+    import re
+    from pathlib import Path
+
+    import offerlab.field
+
+    css = (Path(offerlab.field.__file__).parent / "templates" / "base.html").read_text()
+    var = dict(re.findall(r"--([a-z]+): (#[0-9a-f]{6})", css))
+    assert ":focus-visible { outline: 3px solid var(--focus)" in css
+    for background in ("bg", "soft", "column"):
+        assert _contrast(var["focus"], var[background]) >= 3, background

@@ -557,7 +557,8 @@ def test_a_closed_study_is_launched_again_only_by_an_owners_confirmed_reopen(tmp
 
 
 def test_simulated_test_respondents_never_count_toward_quota_cells(tmp_path) -> None:
-    from offerlab.field._console import live_figures, simulate_respondents
+    from offerlab.field._console import simulate_respondents
+    from offerlab.field._dashboard import live_figures
 
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'quota.db'}")
     c = client(fielding)
@@ -571,8 +572,8 @@ def test_simulated_test_respondents_never_count_toward_quota_cells(tmp_path) -> 
         assert sum(bool(flags.get("test")) for flags in completes.scalars()) >= 5
     assert counts == {"young": 0, "old": 0}  # ...and none of them counted
     figures = live_figures(fielding)
-    assert figures["tests"] == 30 and figures["complete"] == 0 and figures["started"] == 0
-    tested = {o: n for _, o, _, _, n in figures["quotas"]}
+    assert figures.tests == 30 and figures.complete == 0 and figures.started == 0
+    tested = {q.option: q.tests for q in figures.quotas}
     assert tested["young"] + tested["old"] >= 5  # shown apart
     page = c.get("/console/studies/tiny").text
     assert "Tests (not counted)" in page

@@ -182,7 +182,7 @@ def test_respondent_invitation_links_are_made_and_downloaded_from_the_console(tm
     assert list(frame.columns) == ["link", "token", "created_at", "created", "used"]
     assert frame["link"].str.fullmatch(r"http://testserver/i/[\w-]{40,}").all()
     assert frame["created_at"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()
-    assert frame["created"].str.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d UTC").all()
+    assert frame["created"].str.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d CES?T").all()
     with Session(fielding.engine) as s:
         assert set(s.execute(select(Invitation.token)).scalars()) == set(frame["token"])
     _complete(fielding, frame["link"][0].removeprefix("http://testserver"))  # one is used
@@ -208,7 +208,7 @@ def test_downloads_have_iso_times_and_human_columns_instead_of_epoch_seconds(tmp
         io.StringIO(analyst.get("/console/studies/tiny/respondents.csv", headers=de).text)
     )
     assert people["started_at"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()
-    assert people["started"].str.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d UTC").all()
+    assert people["started"].str.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d CES?T").all()
     assert list(people["status_label"]) == ["vollständig"]
     raw = analyst.get("/console/studies/tiny/respondents.csv").text
     assert not re.search(r"\b1[6-9]\d{8}\.\d", raw)  # no seconds since 1970 left
@@ -241,11 +241,14 @@ def test_a_member_s_language_is_remembered_and_the_browser_s_is_the_default(tmp_
     assert '<html lang="fr">' in anonymous.get("/console/login", headers=german).text  # cookie
 
 
-def test_dates_and_numbers_as_each_language_writes_them() -> None:
-    at = 1796566500.0  # 2026-12-06 14:15 UTC
-    assert format_when(at, "de") == "06.12.2026 14:15 UTC"
-    assert format_when(at, "fr") == "06/12/2026 14:15 UTC"
-    assert format_when(at, "it") == "06/12/2026 14:15 UTC"
+def test_dates_and_numbers_as_each_language_writes_them(monkeypatch) -> None:
+    at = 1796566500.0  # 2026-12-06 14:15 UTC, 15:15 in Zurich (the default zone)
+    monkeypatch.delenv("OFFERLAB_TIMEZONE", raising=False)
+    assert format_when(at, "de") == "06.12.2026 15:15 CET"
+    assert format_when(at, "fr") == "06/12/2026 15:15 CET"
+    assert format_when(at, "it") == "06/12/2026 15:15 CET"
+    assert format_when(at + 183 * 86400, "de") == "07.06.2027 16:15 CEST"  # summer time
+    monkeypatch.setenv("OFFERLAB_TIMEZONE", "UTC")
     assert format_when(at, "en", seconds=True) == "2026-12-06 14:15:00 UTC"
     assert format_when(None, "de") == "–"
     assert format_number(1234.5, "de") == "1’234.5"
@@ -256,12 +259,11 @@ def test_dates_and_numbers_as_each_language_writes_them() -> None:
 def test_the_study_page_shows_the_study_s_labels_not_its_codes(tmp_path) -> None:
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'c.db'}")
     _complete(fielding, "/s/tiny?pid=a")
-    viewer = client(fielding)
-    _login(viewer, "viewer@a.ch")
-    page = viewer.get("/console/studies/tiny", headers={"Accept-Language": "de"}).text
-    quotas = page[page.index('id="quotas"') :]
-    assert "Unter 40" in quotas and "Ihr Alter?" in quotas
-    assert not re.search(r"<td>(young|old|band)</td>", quotas)
+    analyst = client(fielding)
+    _login(analyst, "analyst@a.ch")
+    page = analyst.get("/console/studies/tiny", headers={"Accept-Language": "de"}).text
+    assert "40 oder mehr" in page and "Ihr Alter?" in page
+    assert not re.search(r">\s*(young|old|band)\s*<", page)
 
 
 def test_the_team_migration_adds_the_language_and_the_invitations_and_keeps_users(
@@ -278,7 +280,7 @@ def test_the_team_migration_adds_the_language_and_the_invitations_and_keeps_user
     config.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0006")
+        command.upgrade(config, "0009_dashboard")
     with engine.begin() as c:
         c.execute(
             text(
@@ -292,7 +294,7 @@ def test_the_team_migration_adds_the_language_and_the_invitations_and_keeps_user
         s.get_one(User, 1).language = "fr"
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0006")
+        command.downgrade(config, "0009_dashboard")
     with engine.begin() as c:
         assert c.execute(text("SELECT email FROM users")).scalar() == "a@b.ch"
     migrate(engine)

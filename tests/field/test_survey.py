@@ -233,7 +233,7 @@ def _count(fielding, what) -> int:
 
 def test_gets_and_heads_of_links_make_no_respondent(database_url) -> None:
     """Link previewers and mail scanners open links: nobody is made until the first POST."""
-    from offerlab.field._console import live_figures
+    from offerlab.field._dashboard import live_figures
 
     fielding = tiny(database_url)
     (invitation,) = fielding.invite(1, panel={"pid": "inv-1"})
@@ -245,7 +245,7 @@ def test_gets_and_heads_of_links_make_no_respondent(database_url) -> None:
         assert c.get(f"/i/{invitation}").status_code == 200
     assert _count(fielding, Respondent) == 0
     figures = live_figures(fielding)
-    assert figures["started"] == figures["active"] == 0
+    assert figures.started == figures.active == 0
     # the panel parameters of the link travel in the entry form to the first POST,
     # declared ones only, capped; a forged hidden field adds nothing
     page = read_form(c.get("/s/tiny?pid=P%201&junk=x").text)
@@ -261,7 +261,7 @@ def test_gets_and_heads_of_links_make_no_respondent(database_url) -> None:
     invited = start(client(fielding), f"/i/{invitation}")
     assert _respondent(fielding, invited.rsplit("/", 1)[1]).panel == {"pid": "inv-1"}
     assert _count(fielding, Respondent) == 2
-    assert live_figures(fielding)["started"] == 2
+    assert live_figures(fielding).started == 2
     # a refused entry answer makes nobody either
     c.cookies.clear()
     page = read_form(c.get("/s/tiny").text)

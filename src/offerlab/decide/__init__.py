@@ -2,6 +2,22 @@
 and summaries of needs, motives and obstacles."""
 
 from offerlab.decide._calibrate import ScaleCalibration, calibrate_scale
+from offerlab.decide._concepts import (
+    DEFAULT_INTENT_WEIGHTS,
+    calibrated_intent,
+    compare_concepts,
+    holm,
+    order_effects,
+    sequential_orders,
+    top_box,
+)
+from offerlab.decide._kano import (
+    KANO_ANSWERS,
+    KANO_CATEGORIES,
+    KanoFeature,
+    kano_category,
+    kano_evaluation,
+)
 from offerlab.decide._kernels import grouped_shares
 from offerlab.decide._market import (
     Market,
@@ -68,11 +84,16 @@ from offerlab.decide._sensitivity import (
 )
 from offerlab.decide._trust import holdout_check, model_checks
 from offerlab.decide._truth import TrueMarket, coded_truth
+from offerlab.decide._turf import TurfBundle, TurfResult, reach_from_scores, turf
 
 __all__ = [
+    "DEFAULT_INTENT_WEIGHTS",
+    "KANO_ANSWERS",
+    "KANO_CATEGORIES",
     "ConjointPrice",
     "Costs",
     "GaborGrangerResult",
+    "KanoFeature",
     "Market",
     "MarketFile",
     "MarketMoney",
@@ -86,10 +107,14 @@ __all__ = [
     "ScaleCalibration",
     "ShareDraws",
     "TrueMarket",
+    "TurfBundle",
+    "TurfResult",
     "VanWestendorpResult",
     "arc_elasticity",
     "calibrate_scale",
+    "calibrated_intent",
     "coded_truth",
+    "compare_concepts",
     "decision_population",
     "demand_curve",
     "edge_caution",
@@ -99,6 +124,9 @@ __all__ = [
     "group_open_text",
     "grouped_shares",
     "holdout_check",
+    "holm",
+    "kano_category",
+    "kano_evaluation",
     "load_market",
     "market_money",
     "mnl_population",
@@ -109,21 +137,26 @@ __all__ = [
     "optimise_market",
     "optimise_offers",
     "option_frequencies",
+    "order_effects",
     "parse_market",
     "population_from_results",
     "price_edge",
     "price_elasticity",
     "pricing_study",
+    "reach_from_scores",
     "recommendation_verdict",
     "rfc_errors",
     "sample_scenarios",
     "scale_means",
     "segments_from",
     "sensitivity",
+    "sequential_orders",
     "simulate_market",
     "simulator_for",
+    "top_box",
     "top_obstacles",
     "tornado",
+    "turf",
     "van_westendorp",
     "van_westendorp_frame",
     "wilson_interval",

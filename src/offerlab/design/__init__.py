@@ -11,14 +11,24 @@ from offerlab.design._design import Design
 from offerlab.design._diagnostics import DesignDiagnostics, diagnose
 from offerlab.design._information import d_error, information_matrix
 from offerlab.design._make import METHODS, make_design
+from offerlab.design._maxdiff import (
+    MaxDiffDesign,
+    MaxDiffDiagnostics,
+    make_maxdiff_design,
+    maxdiff_d_error,
+)
 
 __all__ = [
     "METHODS",
     "Design",
     "DesignDiagnostics",
+    "MaxDiffDesign",
+    "MaxDiffDiagnostics",
     "d_error",
     "diagnose",
     "information_matrix",
     "make_design",
+    "make_maxdiff_design",
+    "maxdiff_d_error",
     "street_burgess_bound",
 ]

@@ -38,6 +38,8 @@ route                                              method  who
                                                            (shared): the market simulator
 ``/console/studies/{study}/simulator``             POST    owner, analyst: publish one
 ``/console/assets/simulator.js``                   GET     anyone: the simulator's script
+``/console/studies/{study}/dashboard.json``        GET     owner, analyst: live figures
+``/console/assets/dashboard.js``                   GET     anyone: the dashboard's script
 ``/console/studies/{study}/choices.csv``           GET     owner, analyst (also
                                                            ``choices.parquet``)
 ``/console/studies/{study}/answers.csv``           GET     owner, analyst
@@ -69,12 +71,10 @@ import io
 import json
 import secrets
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -96,13 +96,13 @@ from offerlab.field._console_texts import (
     console_language,
 )
 from offerlab.field._console_views import (
-    CONSOLE_ZONE,
     StudyLabels,
     format_number,
     format_when,
     invitations_table,
     readable_table,
 )
+from offerlab.field._dashboard import console_zone, dashboard_routes, dashboard_view
 from offerlab.field._export import answers_table, choice_data, respondents_table
 from offerlab.field._lifecycle import (
     MOVES,
@@ -137,11 +137,9 @@ from offerlab.store import (
     Invitation,
     MemberInvitation,
     Membership,
-    QuotaCell,
     Respondent,
     StudyRow,
     StudyShare,
-    Submission,
     User,
     Venture,
     record_event,
@@ -949,7 +947,7 @@ class Console:
             venture={"id": venture, "name": name},
             events=rows,
             limit=MAX_AUDIT_ROWS,
-            zone=CONSOLE_ZONE,
+            zone=console_zone().key,
         )
 
     async def account(self, request: Request) -> Response:
@@ -1008,9 +1006,15 @@ class Console:
             return found
         user, fielding, row = found
         access = (await run_in_threadpool(self._access, user.id, row.name))[1]
-        figures = await run_in_threadpool(live_figures, fielding)
         invitations = await run_in_threadpool(self._invitation_counts, row.id)
         language = self.language(request, user)
+        dashboard = (
+            await run_in_threadpool(
+                dashboard_view, fielding, language, max_age=0, wait_for_flags=2.0
+            )
+            if access.write
+            else None
+        )
         moves = [
             {"name": m.name, "to": m.target, "label": MOVE_LABELS[(m.name, m.target)]}
             for m in moves_from(row.status, access.role)
@@ -1021,10 +1025,9 @@ class Console:
             user=user,
             study=row,
             study_title=self._study_title(row, language),
-            labels=StudyLabels(fielding.study, language),
             invitations=invitations,
             max_invitations=MAX_INVITATIONS,
-            figures=figures,
+            dashboard=dashboard,
             moves=moves if access.write else [],
             state_text=STATE_TEXTS[row.status],
             can_simulate=admission(row.status, inside=False, test=True, finish_when_paused=True)
@@ -1495,92 +1498,6 @@ def describe_event(action: str, detail: dict[str, Any]) -> Message:
         return raw
 
 
-def live_figures(fielding: Fielding) -> dict[str, Any]:
-    """Completes, screen-outs, over-quota, active, drop-off by page, median time, quotas, flags."""
-    with Session(fielding.engine) as session:
-        rows = session.execute(
-            select(
-                Respondent.id,
-                Respondent.status,
-                Respondent.sequence,
-                Respondent.position,
-                Respondent.flags,
-                Respondent.started_at,
-                Respondent.finished_at,
-            ).where(Respondent.study_id == fielding.study_id)
-        ).all()
-        quotas = session.execute(
-            select(QuotaCell.quota, QuotaCell.option, QuotaCell.count, QuotaCell.target)
-            .where(QuotaCell.study_id == fielding.study_id)
-            .order_by(QuotaCell.quota, QuotaCell.option)
-        ).all()
-        tested = [r.id for r in rows if (r.flags or {}).get("test") and r.status == "complete"]
-        test_cells = _test_quota_cells(session, fielding, tested)
-    real = [r for r in rows if not (r.flags or {}).get("test")]
-    status = Counter(r.status for r in real)
-    stopped = Counter(
-        r.sequence[r.position]
-        for r in real
-        if r.status == "active" and r.position < len(r.sequence)
-    )
-    seconds = [r.finished_at - r.started_at for r in real if r.status == "complete"]
-    flag_counts = _flag_counts(fielding, (len(real), *sorted(status.items())))
-    return {
-        "started": len(real),
-        "complete": status.get("complete", 0),
-        "screenout": status.get("screenout", 0),
-        "overquota": status.get("overquota", 0),
-        "active": status.get("active", 0),
-        "tests": len(rows) - len(real),
-        "dropoff": stopped.most_common(10),
-        "median_minutes": round(float(np.median(seconds)) / 60, 1) if seconds else None,
-        "quotas": [(*q, test_cells.get((q.quota, q.option), 0)) for q in quotas],
-        "flags": flag_counts,
-        "at": time.strftime("%H:%M:%S"),  # the server's clock: a "last updated" mark
-    }
-
-
-def _test_quota_cells(
-    session: Session, fielding: Fielding, respondent_ids: list[int]
-) -> Counter[tuple[str, str]]:
-    """The quota cells test completes would count in: shown apart, never counted."""
-    questions = [q.question for q in fielding.survey.questionnaire.quotas]
-    if not respondent_ids or not questions:
-        return Counter()
-    answers: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(respondent_ids), 500):  # bounded IN lists
-        for rid, page, answer in session.execute(
-            select(Submission.respondent_id, Submission.page, Submission.answer).where(
-                Submission.respondent_id.in_(respondent_ids[start : start + 500]),
-                Submission.page.in_(questions),
-            )
-        ):
-            answers.setdefault(rid, {})[page] = answer
-    return Counter(cell for a in answers.values() for cell in fielding.survey.quota_cells(a))
-
-
-_FLAG_CACHE: dict[tuple[int, int], tuple[tuple[Any, ...], dict[str, int]]] = {}
-
-
-def _flag_counts(fielding: Fielding, key: tuple[Any, ...]) -> dict[str, int]:
-    """Respondents per quality flag; recomputed (a logit fit) only when the counts changed."""
-    cached = _FLAG_CACHE.get((id(fielding), fielding.study_id))
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    flags = respondents_table(fielding) if key[0] else pd.DataFrame()  # key[0]: respondents
-    names = [
-        "speeding",
-        "speeding_tasks",
-        "straightlining",
-        "attention_failed",
-        "duplicate",
-        "random_choices",
-    ]
-    counts = {name: int(flags[name].sum()) for name in names} if len(flags) else {}
-    _FLAG_CACHE[(id(fielding), fielding.study_id)] = (key, counts)
-    return counts
-
-
 def simulate_respondents(fielding: Fielding, n: int, seed: int | None = None) -> None:
     """``n`` test respondents answer at random through the real web flow (in-process HTTP)."""
     from starlette.testclient import TestClient
@@ -1640,6 +1557,7 @@ def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bo
         Route("/console/studies/{study}/privacy/export", c.export_respondent, methods=["GET"]),
         Route("/console/studies/{study}/privacy/delete", c.delete_respondent, methods=["POST"]),
         Route("/console/studies/{study}/retention", c.retention, methods=["POST"]),
+        *dashboard_routes(c),
         Route("/console/studies/{study}/{what}", c.download, methods=["GET"]),
         Route("/console/{rest:path}", c.not_found, methods=["GET"]),
     ]

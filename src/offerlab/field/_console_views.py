@@ -4,8 +4,8 @@
   labels in the page's language (``35–54 anni``, not ``age_35_54``; the question, not
   ``car_now``; "Choice task 3", not ``tasks.3``).
 * :func:`format_when`, :func:`format_number`: dates and numbers as each language writes
-  them in Switzerland (de ``06.12.2026 14:05``, fr/it ``06/12/2026 14:05``; ``4.5`` and
-  ``4,5``).
+  them in Switzerland (de ``06.12.2026 14:05 CET``, fr/it ``06/12/2026 14:05 CET``;
+  ``4.5`` and ``4,5``), in the console's time zone.
 * :func:`readable_table`: a download with human columns beside the machine ones.
 
 Downloads keep their machine columns unchanged in meaning, so that scripts and
@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
 from offerlab.field._console_texts import ConsoleTexts
+from offerlab.field._dashboard import console_zone
 from offerlab.study import Study
 
 __all__ = [
@@ -37,9 +39,10 @@ __all__ = [
     "readable_table",
 ]
 
-#: The console shows times in UTC (the server's zone is not the team's, and UTC is the
-#: same for every member); the zone is named next to every time.
-CONSOLE_ZONE = "UTC"
+#: The console shows times in the team's zone, the dashboard's (``OFFERLAB_TIMEZONE``,
+#: else Europe/Zurich), named next to every time ("CET", "CEST"); downloads keep UTC in
+#: their ISO columns.
+CONSOLE_ZONE = "OFFERLAB_TIMEZONE"
 
 _DATE_SHAPES = {
     "de": "%d.%m.%Y %H:%M",
@@ -57,7 +60,7 @@ def format_when(at: float | None, language: str, seconds: bool = False) -> str:
     if at is None:
         return "–"
     shape = _DATE_SHAPES.get(language, _DATE_SHAPES["en"]) + (":%S" if seconds else "")
-    return f"{time.strftime(shape, time.gmtime(at))} {CONSOLE_ZONE}"
+    return datetime.fromtimestamp(float(at), console_zone()).strftime(shape + " %Z")
 
 
 def iso_utc(at: float | None) -> str:

@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from offerlab.field._service import Fielding
 from offerlab.store import Respondent, Submission
@@ -52,7 +51,7 @@ FLAGS = (
 
 def _load(fielding: Fielding, with_tests: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Respondents and their submissions; test respondents only when ``with_tests``."""
-    with Session(fielding.engine) as session:
+    with fielding.readers() as session:  # no write lock: submits go on meanwhile
         people = session.execute(
             select(
                 Respondent.id,

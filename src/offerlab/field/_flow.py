@@ -34,6 +34,7 @@ from offerlab.study._questionnaire import (
     ChoiceTasksPage,
     ConsentPage,
     GaborGrangerPage,
+    InfoPage,
     MultiPage,
     NumberPage,
     Questionnaire,
@@ -184,6 +185,34 @@ class Survey:
                 return position
         return len(sequence)
 
+    def progress(self, sequence: Sequence[str], position: int, answers: Answers) -> int:
+        """How far a respondent is, in percent: the pages answered over those answered, the
+        current one and those sure to come.
+
+        A page whose showing is still open (its condition rests on an answer not given yet,
+        the next step down a price ladder) counts only once it is sure: counting it before
+        and dropping it later made the figure leap (the ladder's four skipped prices took
+        it from 81 % to 97 % in one step). So each answer moves it by about one page.
+        """
+        done = sum(1 for key in sequence[:position] if key in answers)
+        current = 1 if position < len(sequence) else 0
+        coming = sum(1 for key in sequence[position + 1 :] if self._sure_to_show(key, answers))
+        total = done + current + coming
+        return round(100 * done / total) if total else 100
+
+    def _sure_to_show(self, key: str, answers: Answers) -> bool:
+        """Whether page ``key`` will be shown whatever the answers still to come."""
+        page = self.page_of(key)
+        if any(ref not in answers for ref in page.show_if or {}):
+            return False
+        if isinstance(page, GaborGrangerPage):
+            price = int(key.split(".", 1)[1])
+            if any(p > price and f"{page.id}.{p}" not in answers for p in page.prices):
+                return False
+        if isinstance(page, VanWestendorpPage):
+            key = page.id  # the follow-ups come with the price questions
+        return self.is_shown(key, answers)
+
     def screens_out(self, key: str, answer: Mapping[str, Any]) -> bool:
         """Whether this answer ends the survey as a screen-out."""
         page = self.page_of(key)
@@ -230,6 +259,8 @@ class Survey:
         """
         page = self.page_of(key)
         lang = language
+        if isinstance(page, InfoPage):  # nothing to answer: stored as seen
+            return {}
         if isinstance(page, ConsentPage):
             value = _one(form, "answer", lang)
             if value not in ("agree", "decline"):
@@ -286,7 +317,7 @@ class Survey:
             if likelihood is None:
                 raise AnswerError([ui("err_choose", lang)])
             return {"price": int(key.split(".", 1)[1]), "likelihood": likelihood}
-        raise AnswerError([ui("err_unknown", lang)])  # pragma: no cover - info pages
+        raise AnswerError([ui("err_unknown", lang)])  # pragma: no cover - every type above
 
     def _single(self, page: SinglePage, form: Mapping[str, list[str]], lang: str) -> dict[str, Any]:
         value = _one(form, "answer", lang)

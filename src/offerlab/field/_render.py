@@ -36,9 +36,23 @@ def frame_context(survey: Survey, lang: str) -> dict[str, Any]:
 
 
 def _price(survey: Survey, value: int | float, lang: str) -> str:
+    """A price in the study's own format, as the choice tasks show it, kept on one line
+    inside a question ('à CHF' / '450.– / mois' reads badly)."""
     price = survey.study.price_attribute
-    currency = price.currency if price is not None else ""
-    return f"{currency} {int(value):,}".replace(",", "'").strip()
+    if price is None:  # the study's checks ask for a price attribute with price questions
+        return str(value)
+    return survey.study.value_label(price.name, value, lang).replace(" ", "\u00a0")
+
+
+def _price_around(survey: Survey, lang: str) -> tuple[str, str]:
+    """What the study's price format puts before and after the number ('CHF', '.– / Monat'),
+    to frame a price field the way the tasks show prices."""
+    price = survey.study.price_attribute
+    if price is None:
+        return "", ""
+    marker = "\x00"
+    before, _, after = survey.study.value_label(price.name, marker, lang).partition(marker)
+    return before.strip(), after.strip()
 
 
 def page_context(
@@ -62,7 +76,7 @@ def page_context(
     def given(name: str) -> list[str]:
         return list(form.get(name, []))
 
-    percent = round(100 * snap.position / max(snap.total, 1))
+    percent = survey.progress(survey.sequence(snap.seed), snap.position, snap.answers)
     last = snap.position >= snap.total - 1
     context: dict[str, Any] = {
         **frame_context(survey, lang),
@@ -164,10 +178,11 @@ def page_context(
                 ],
             )
         else:
-            price = study.price_attribute
+            before, after = _price_around(survey, lang)
             context.update(
                 kind="prices",
-                currency=price.currency if price is not None else "",
+                price_before=before,
+                price_after=after,
                 min=page.min,
                 max=page.max,
                 price_fields=[
@@ -198,25 +213,26 @@ def _task_context(
     task = int(key.rsplit(".", 1)[1])
     levels = survey.task_levels(snap.version, task)
     chosen = given("choice")
-    concepts = []
-    for j, row in enumerate(levels, start=1):
-        concepts.append(
-            {
-                "value": str(j),
-                "title": ui("option", lang, n=j),
-                "checked": str(j) in chosen,
-                "rows": [
-                    (study.text(attr.label, lang), study.level_label(attr.name, int(level), lang))
-                    for attr, level in zip(study.attributes, row, strict=True)
-                ],
-            }
-        )
+    shown = [
+        [study.level_label(attr.name, int(level), lang) for level in levels[:, a]]
+        for a, attr in enumerate(study.attributes)
+    ]
+    rows = [
+        {"label": study.text(attr.label, lang), "levels": labels, "same": len(set(labels)) == 1}
+        for attr, labels in zip(study.attributes, shown, strict=True)
+    ]
+    concepts = [
+        {"value": str(j), "title": ui("option", lang, n=j), "checked": str(j) in chosen}
+        for j in range(1, len(levels) + 1)
+    ]
     none = study.tasks.none
     return {
         "kind": "task",
         "intro": study.text(page.intro, lang) if page.intro is not None and task == 1 else "",
         "task_of": ui("task_of", lang, n=task, total=survey.n_tasks),
         "concepts": concepts,
+        "rows": rows,
+        "same_for_all": ui("same_for_all", lang),
         "none_plain": study.text(none.label, lang)
         if none is not None and none.type == "plain"
         else "",

@@ -565,6 +565,7 @@ class Fielding:
             fingerprint=fingerprint,
             entry_key=entry_key,
             flags=flags,
+            is_test=test,
             started_at=now,
             shown_at=now,
         )

@@ -29,6 +29,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "it": "Scegli questa",
         "en": "Choose this",
     },
+    "same_for_all": {
+        "de": "bei allen gleich",
+        "fr": "identique partout",
+        "it": "uguale per tutte",
+        "en": "same for all",
+    },
     "yes": {"de": "Ja", "fr": "Oui", "it": "Sì", "en": "Yes"},
     "no": {"de": "Nein", "fr": "Non", "it": "No", "en": "No"},
     "please_specify": {

@@ -8,6 +8,15 @@ from offerlab.models._latent_class import (
     latent_class_table,
 )
 from offerlab.models._matrix import ConjointCoding, ModelMatrix
+from offerlab.models._maxdiff import (
+    MaxDiffAnswers,
+    MaxDiffHB,
+    MaxDiffHBResults,
+    MaxDiffLogit,
+    MaxDiffResults,
+    maxdiff_answers,
+    maxdiff_counts,
+)
 from offerlab.models._mnl import MultinomialLogit
 from offerlab.models._mxl import MixedLogit
 from offerlab.models._mxl_results import MixedLogitResults
@@ -22,6 +31,11 @@ __all__ = [
     "LatentClassLogit",
     "LatentClassResults",
     "MNLResults",
+    "MaxDiffAnswers",
+    "MaxDiffHB",
+    "MaxDiffHBResults",
+    "MaxDiffLogit",
+    "MaxDiffResults",
     "MixedLogit",
     "MixedLogitResults",
     "ModelMatrix",
@@ -30,5 +44,7 @@ __all__ = [
     "Summary",
     "latent_class_table",
     "load_spec",
+    "maxdiff_answers",
+    "maxdiff_counts",
     "parse_spec",
 ]

@@ -295,10 +295,19 @@ class Study(_Strict):
         attr = self.attribute(attribute)
         if isinstance(attr, CategoricalAttribute):
             return self.text(attr.levels[level_index].label, language)
-        value = _number_name(attr.values[level_index])
+        return self.value_label(attribute, attr.values[level_index], language)
+
+    def value_label(self, attribute: str, value: float | str, language: str | None = None) -> str:
+        """Any number of a numeric attribute in its format, as its levels are shown
+        (a price asked about in a price question looks like the prices in the tasks)."""
+        attr = self.attribute(attribute)
+        if isinstance(attr, CategoricalAttribute):
+            raise ValueError(f"attribute {attribute!r} is categorical: it has no number format")
         fmt = self.text(attr.format, language)
         extra = {"currency": attr.currency} if isinstance(attr, PriceAttribute) else {}
-        return fmt.format(value=value, unit=self.text(attr.unit, language), **extra).strip()
+        return fmt.format(
+            value=_number_name(value), unit=self.text(attr.unit, language), **extra
+        ).strip()
 
     def level_value(self, attribute: str, level_index: int) -> str | float:
         """The value a tidy table holds for a level: its name, or its number."""

@@ -1,7 +1,7 @@
 """The console's team: a member's language, and invitations of new members by link.
 
 Revision ID: 0007_console_team
-Revises: 0006
+Revises: 0009_dashboard (after the dashboard merged on main)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_console_team"
-down_revision = "0006"
+down_revision = "0009_dashboard"
 branch_labels = None
 depends_on = None
 
