@@ -299,3 +299,18 @@ def test_the_team_migration_adds_the_language_and_the_invitations_and_keeps_user
         assert c.execute(text("SELECT email FROM users")).scalar() == "a@b.ch"
     migrate(engine)
     assert PASSWORD  # the shared fixtures' password, used by _setup
+
+
+def test_every_key_the_console_uses_is_in_the_catalogue() -> None:
+    """A key typed in a template or a Message but missing from the YAML would be a 500."""
+    from pathlib import Path
+
+    from offerlab.field._console_texts import console_catalogue
+
+    field = Path(__file__).resolve().parents[2] / "src" / "offerlab" / "field"
+    templates = "".join(p.read_text() for p in (field / "templates").glob("console_*.html"))
+    code = "".join(p.read_text() for p in field.glob("*.py"))
+    used = set(re.findall(r"\bt\(\s*[\"']([a-z][a-z0-9_]*)[\"']\s*[,)]", templates))
+    used |= set(re.findall(r"Message\(\s*\"([a-z][a-z0-9_]*)\"\s*[,)]", code))
+    assert len(used) > 100
+    assert sorted(used - set(console_catalogue())) == []
