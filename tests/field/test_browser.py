@@ -165,10 +165,10 @@ def _open_tiny_in_the_console(page, base: str, email: str) -> None:
     """Log in through the form as a person does, and open the study 'tiny'."""
     from test_console import PASSWORD
 
-    page.goto(f"{base}/console/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{base}/console/login")  # in the browser's language: fields by their ids
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form[action='/console/login'] button[type=submit]").click()
     page.wait_for_url(f"{base}/console/")
     page.get_by_role("link", name="tiny").click()
 

@@ -35,12 +35,14 @@ from functools import cache
 from importlib.resources import files
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from offerlab.field._console_texts import Message
 from offerlab.store import (
     ConsoleSession,
     LoginFailure,
+    MemberInvitation,
     Membership,
     StudyRow,
     StudyShare,
@@ -57,20 +59,27 @@ __all__ = [
     "WINDOW",
     "Access",
     "Limit",
+    "accept_invitation",
     "add_member",
     "change_password",
     "check_password",
     "duration_text",
     "end_other_sessions",
     "hash_password",
+    "invitation_for",
+    "invite_member",
     "login",
     "login_wait",
     "logout",
+    "new_session",
     "normalise_email",
     "now",
     "password_problem",
     "remove_member",
+    "revoke_invitation",
     "session_user",
+    "set_language",
+    "set_role",
     "study_access",
 ]
 
@@ -203,12 +212,17 @@ def login(
         return None
     assert user is not None
     _clear_failures(session, email, client)
+    return new_session(session, user.id, at)
+
+
+def new_session(session: Session, user_id: int, at: float) -> tuple[str, str]:
+    """A new logged-in session of the user: (token for the cookie, CSRF token)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < at))
     session.add(
         ConsoleSession(
             token_hash=_token_hash(token),
-            user_id=user.id,
+            user_id=user_id,
             csrf=csrf,
             expires_at=at + SESSION_SECONDS,
         )
@@ -234,6 +248,7 @@ class SessionUser:
     id: int
     email: str
     csrf: str
+    language: str | None = None
 
 
 def session_user(session: Session, token: str) -> SessionUser | None:
@@ -241,14 +256,14 @@ def session_user(session: Session, token: str) -> SessionUser | None:
     if not token or len(token) > 100:
         return None
     row = session.execute(
-        select(User.id, User.email, ConsoleSession.csrf)
+        select(User.id, User.email, User.language, ConsoleSession.csrf)
         .join(ConsoleSession, ConsoleSession.user_id == User.id)
         .where(
             ConsoleSession.token_hash == _token_hash(token),
             ConsoleSession.expires_at > now(),
         )
     ).first()
-    return SessionUser(row.id, row.email, row.csrf) if row is not None else None
+    return SessionUser(row.id, row.email, row.csrf, row.language) if row is not None else None
 
 
 @dataclass(frozen=True)
@@ -311,7 +326,7 @@ def add_member(
         password for a new user; the message says which and why.
     """
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        raise ValueError(Message("role_unknown", roles=", ".join(ROLES), role=role[:40]))
     at = now()
     row = session.execute(select(Venture).where(Venture.name == venture)).scalar()
     if row is None:
@@ -322,7 +337,7 @@ def add_member(
     user = session.execute(select(User).where(User.email == email)).scalar()
     if user is None:
         if not password:
-            raise ValueError(f"no user {email!r} yet: give a password to create one")
+            raise ValueError(Message("member_needs_password", email=email))
         problem = password_problem(password, email)
         if problem is not None:
             raise ValueError(problem)
@@ -353,13 +368,13 @@ def add_member(
     return user
 
 
-def remove_member(session: Session, venture_id: int, user_id: int, *, by: int) -> str | None:
+def remove_member(session: Session, venture_id: int, user_id: int, *, by: int) -> Message | None:
     """Take ``user_id`` out of the venture (and its studies' shares); why not, if refused."""
     member = session.execute(
         select(Membership).where(Membership.venture_id == venture_id, Membership.user_id == user_id)
     ).scalar()
     if member is None:
-        return "no such member"
+        return Message("member_unknown")
     if member.role == "owner":
         owners = session.execute(
             select(func.count()).where(
@@ -367,7 +382,7 @@ def remove_member(session: Session, venture_id: int, user_id: int, *, by: int) -
             )
         ).scalar_one()
         if owners <= 1:
-            return "the venture's last owner cannot be removed: make another member owner first"
+            return Message("member_last_owner")
     email = session.get_one(User, user_id).email
     session.delete(member)
     studies = select(StudyRow.id).where(StudyRow.venture_id == venture_id)
@@ -386,7 +401,7 @@ def remove_member(session: Session, venture_id: int, user_id: int, *, by: int) -
 
 def change_password(
     session: Session, user_id: int, current: str, new: str, client: str, at: float | None = None
-) -> str | None:
+) -> Message | None:
     """Set a new password after checking the current one; why not, if refused.
 
     The current password is throttled like a login (a stolen session cannot guess it
@@ -396,10 +411,10 @@ def change_password(
     user = session.get_one(User, user_id)
     wait = login_wait(session, user.email, client, at)
     if wait > 0:
-        return f"too many wrong passwords: try again in {duration_text(wait)}"
+        return Message("password_wait", wait=duration_text(wait))
     if not check_password(current[:1024], user.password_hash):
         _record_failure(session, user.email, client, at)
-        return "the current password is not right"
+        return Message("password_current_wrong")
     problem = password_problem(new, user.email)
     if problem is not None:
         return problem
@@ -409,11 +424,11 @@ def change_password(
     return None
 
 
-def duration_text(seconds: float) -> str:
+def duration_text(seconds: float) -> Message:
     seconds = max(1, int(seconds + 0.999))
     if seconds < 90:
-        return f"{seconds} seconds"
-    return f"{round(seconds / 60)} minutes"
+        return Message("duration_seconds", n=seconds)
+    return Message("duration_minutes", n=round(seconds / 60))
 
 
 # -- what a new password and e-mail address must be ------------------------------------------
@@ -421,11 +436,11 @@ def normalise_email(email: str) -> str:
     """The address in lower case, if it is one (syntax only, no DNS); else ValueError."""
     text = email.strip()
     if not text or len(text) > 254:
-        raise ValueError("give an e-mail address (at most 254 characters)")
+        raise ValueError(Message("email_missing"))
     try:
         checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError as error:
-        raise ValueError(f"{text[:80]!r} is not an e-mail address: {error}") from None
+        raise ValueError(Message("email_invalid", email=text[:80], reason=str(error))) from None
     return checked.normalized.lower()
 
 
@@ -448,7 +463,7 @@ def _repeated_common(folded: str) -> bool:
     return False
 
 
-def password_problem(password: str, email: str = "") -> str | None:
+def password_problem(password: str, email: str = "") -> Message | None:
     """Why ``password`` may not be chosen, or None (NIST SP 800-63B rev. 4, 3.1.1.2).
 
     Length in characters (Unicode code points) from :data:`MIN_PASSWORD` to
@@ -459,19 +474,206 @@ def password_problem(password: str, email: str = "") -> str | None:
     composition rules (digits, capitals, symbols): NIST advises against them.
     """
     if len(password) < MIN_PASSWORD:
-        return f"the password needs at least {MIN_PASSWORD} characters (a few words are fine)"
+        return Message("password_too_short", n=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        return f"the password may have at most {MAX_PASSWORD} characters"
+        return Message("password_too_long", n=MAX_PASSWORD)
     folded = password.strip().lower()
     if len(set(folded)) <= 1:
-        return "the password may not be one character repeated"
+        return Message("password_one_character")
     padded = _PADDING.sub("", folded)  # "Password2024!" is "password" with digits added
     if folded in common_passwords() or padded in common_passwords() or _repeated_common(folded):
-        return "this password is on a list of commonly used passwords: choose another"
+        return Message("password_common")
     email = email.strip().lower()
     if folded in {email, email.split("@")[0], "offerlab", "offerlab console"}:
-        return "the password may not be your e-mail address or the service's name"
+        return Message("password_is_email")
     return None
+
+
+# -- invitations of new members ----------------------------------------------------------
+INVITATION_DAYS = 7
+
+
+def _owners(session: Session, venture_id: int) -> int:
+    return session.execute(
+        select(func.count()).where(Membership.venture_id == venture_id, Membership.role == "owner")
+    ).scalar_one()
+
+
+def invite_member(
+    session: Session, venture_id: int, email: str, role: str, *, by: int, at: float | None = None
+) -> str | None:
+    """Invite ``email`` into the venture as ``role``: the single-use link's token.
+
+    Someone who has an account already (in another venture) is made a member at once,
+    and None is returned: an invitation must never let its holder set the password of an
+    existing account. The token (256 bits) is given once; only its SHA-256 is stored.
+
+    Raises
+    ------
+    ValueError
+        An unknown role, an address that is not one, or a member already.
+    """
+    if role not in ROLES:
+        raise ValueError(Message("role_unknown", roles=", ".join(ROLES), role=role[:40]))
+    email = normalise_email(email)
+    at = now() if at is None else at
+    user = session.execute(select(User).where(User.email == email)).scalar()
+    if user is not None:
+        if venture_role(session, user.id, venture_id) is not None:
+            raise ValueError(Message("member_exists", email=email))
+        session.add(Membership(user_id=user.id, venture_id=venture_id, role=role))
+        record_event(
+            session,
+            "member.add",
+            user_id=by,
+            venture_id=venture_id,
+            detail={"email": email, "role": role},
+        )
+        return None
+    # A new link for the same person replaces their open one: only the newest works.
+    session.execute(
+        delete(MemberInvitation).where(
+            MemberInvitation.venture_id == venture_id,
+            MemberInvitation.email == email,
+            MemberInvitation.used_at.is_(None),
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    session.add(
+        MemberInvitation(
+            venture_id=venture_id,
+            email=email,
+            role=role,
+            token_hash=_token_hash(token),
+            created_at=at,
+            expires_at=at + INVITATION_DAYS * 86400.0,
+            created_by=by,
+        )
+    )
+    record_event(
+        session,
+        "member.invite",
+        user_id=by,
+        venture_id=venture_id,
+        detail={"email": email, "role": role, "days": INVITATION_DAYS},
+    )
+    return token
+
+
+def invitation_for(
+    session: Session, token: str, at: float | None = None
+) -> MemberInvitation | Message:
+    """The open invitation of a link's token, or why it cannot be used (a Message)."""
+    at = now() if at is None else at
+    found = None
+    if token and len(token) <= 100:
+        found = session.execute(
+            select(MemberInvitation).where(MemberInvitation.token_hash == _token_hash(token))
+        ).scalar()
+    if found is None:
+        return Message("invite_unknown")
+    if found.used_at is not None:
+        return Message("invite_used")
+    if found.expires_at <= at:
+        return Message("invite_expired")
+    return found
+
+
+def accept_invitation(
+    session: Session, token: str, password: str, again: str, at: float | None = None
+) -> tuple[int, tuple[str, str]] | Message:
+    """Make the invited person's account with their password, once: (user id, session).
+
+    The invitation is spent by one conditional UPDATE, so two submissions of the same
+    link at once make one account, and the other is told the link was used.
+    """
+    at = now() if at is None else at
+    invitation = invitation_for(session, token, at)
+    if isinstance(invitation, Message):
+        return invitation
+    if password != again:
+        return Message("password_differ")
+    problem = password_problem(password, invitation.email)
+    if problem is not None:
+        return problem
+    spent = session.execute(
+        update(MemberInvitation)
+        .where(
+            MemberInvitation.id == invitation.id,
+            MemberInvitation.used_at.is_(None),
+            MemberInvitation.expires_at > at,
+        )
+        .values(used_at=at)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        return Message("invite_used")
+    if session.execute(select(User.id).where(User.email == invitation.email)).first():
+        return Message("invite_account_exists")
+    user = User(email=invitation.email, password_hash=hash_password(password), created_at=at)
+    session.add(user)
+    session.flush()
+    session.add(Membership(user_id=user.id, venture_id=invitation.venture_id, role=invitation.role))
+    record_event(
+        session,
+        "member.join",
+        user_id=user.id,
+        venture_id=invitation.venture_id,
+        detail={"email": invitation.email, "role": invitation.role},
+    )
+    return user.id, new_session(session, user.id, at)
+
+
+def revoke_invitation(
+    session: Session, venture_id: int, invitation_id: int, *, by: int
+) -> Message | None:
+    """Withdraw an unused invitation of the venture; why not, if refused."""
+    found = session.execute(
+        select(MemberInvitation).where(
+            MemberInvitation.id == invitation_id, MemberInvitation.venture_id == venture_id
+        )
+    ).scalar()
+    if found is None or found.used_at is not None:
+        return Message("invite_unknown")
+    session.delete(found)
+    record_event(
+        session,
+        "member.invite_revoke",
+        user_id=by,
+        venture_id=venture_id,
+        detail={"email": found.email, "role": found.role},
+    )
+    return None
+
+
+def set_role(
+    session: Session, venture_id: int, user_id: int, role: str, *, by: int
+) -> Message | None:
+    """Give a member another role (never the last owner's away); why not, if refused."""
+    if role not in ROLES:
+        return Message("role_unknown", roles=", ".join(ROLES), role=role[:40])
+    member = session.execute(
+        select(Membership).where(Membership.venture_id == venture_id, Membership.user_id == user_id)
+    ).scalar()
+    if member is None:
+        return Message("member_unknown")
+    if member.role == role:
+        return None
+    if member.role == "owner" and _owners(session, venture_id) <= 1:
+        return Message("member_last_owner_role")
+    record_event(
+        session,
+        "member.role",
+        user_id=by,
+        venture_id=venture_id,
+        detail={"email": session.get_one(User, user_id).email, "from": member.role, "to": role},
+    )
+    member.role = role
+    return None
+
+
+def set_language(session: Session, user_id: int, language: str) -> None:
+    """Remember the console language the user chose."""
+    session.execute(update(User).where(User.id == user_id).values(language=language))
 
 
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))

@@ -15,6 +15,13 @@ route                                              method  who
 ``/console/ventures/{venture}/members``            GET     owner: the member list
 ``/console/ventures/{venture}/members``            POST    owner: add a member
 ``/console/ventures/{venture}/members/{id}/remove``  POST  owner (not the last owner)
+``/console/ventures/{venture}/members/{id}/role``  POST    owner (not the last owner's)
+``/console/ventures/{venture}/invitations``        POST    owner: a single-use link to join
+``/console/ventures/{venture}/invitations/{id}/revoke``  POST  owner: withdraw an open one
+``/console/join/{token}``                          GET     anyone with the link: set a
+                                                           password (404/410 if unknown,
+                                                           used or expired)
+``/console/join/{token}``                          POST    anyone with the link (once)
 ``/console/ventures/{venture}/audit``              GET     owner: the audit log
 ``/console/studies/{study}``                       GET     owner, analyst, viewer
                                                            (shared): live figures
@@ -24,6 +31,9 @@ route                                              method  who
                                                            confirm first
 ``/console/studies/{study}/simulate``              POST    owner, analyst
 ``/console/studies/{study}/share``                 POST    owner, analyst
+``/console/studies/{study}/invitations``           POST    owner, analyst: N personal
+                                                           respondent links, as CSV
+``/console/studies/{study}/invitations.csv``       GET     owner, analyst: all of them
 ``/console/studies/{study}/simulator``             GET     owner, analyst, viewer
                                                            (shared): the market simulator
 ``/console/studies/{study}/simulator``             POST    owner, analyst: publish one
@@ -48,6 +58,12 @@ route                                              method  who
 Every change and every download is written to the audit log (``record_event``) in
 the transaction that makes it; owners read the log of their venture.
 
+Every page and message is in the member's language (``?lang=`` switch, remembered on
+the user; else the switch's cookie, else the browser's): templates call ``t("key")``
+on the catalogue (``data/console_texts/*.yaml``), and the Python code returns a
+:class:`~offerlab.field._console_texts.Message` (a key and its values) that the page
+translates. Other addresses under ``/console`` get a 404 page in that language.
+
 A study the user may not read is 404 (its existence is not told); one they may
 read but not change is 403. Every POST carries the session's CSRF token; the
 login form a double-submit token. Pages without a session lead to the login.
@@ -55,6 +71,7 @@ login form a double-submit token. Pages without a session lead to the login.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import secrets
@@ -63,21 +80,34 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
-from offerlab.field._console_texts import ConsoleTexts, console_language
-from offerlab.field._dashboard import dashboard_routes, dashboard_view
+from offerlab.field._console_texts import (
+    CONSOLE_LANGUAGES,
+    LANGUAGE_COOKIE,
+    ConsoleTexts,
+    Message,
+    console_language,
+)
+from offerlab.field._console_views import (
+    StudyLabels,
+    format_number,
+    format_when,
+    invitations_table,
+    readable_table,
+)
+from offerlab.field._dashboard import console_zone, dashboard_routes, dashboard_view
 from offerlab.field._export import answers_table, choice_data, respondents_table
 from offerlab.field._forms import read_form
 from offerlab.field._lifecycle import (
@@ -112,8 +142,12 @@ from offerlab.field._simulator import (
 )
 from offerlab.report import json_for_html
 from offerlab.store import (
+    AUDIT_ACTIONS,
     AuditEvent,
+    Invitation,
+    MemberInvitation,
     Membership,
+    Respondent,
     StudyRow,
     StudyShare,
     User,
@@ -142,6 +176,9 @@ _SIMULATOR_JS = Path(__file__).resolve().parent.parent / "report" / "templates" 
 
 __all__ = ["console_routes"]
 
+#: Each language by its own name, for the switch (the same on every page).
+LANGUAGE_NAMES = {"de": "Deutsch", "fr": "Français", "it": "Italiano", "en": "English"}
+
 COOKIE = "offerlab_console"
 LOGIN_COOKIE = "offerlab_login"
 MAX_STUDY_TEXT = 512 * 1024
@@ -149,30 +186,26 @@ MAX_SIMULATED = 200
 MAX_AUDIT_ROWS = 500
 PURGE_EVERY = 3600.0
 
-#: The console's button for each move of the life cycle, (move, target) → label.
+MAX_INVITATIONS = 10_000
+
+#: The console's button for each move of the life cycle, (move, target) → catalogue key
+#: (console.yaml), and the key of its confirming button.
 MOVE_LABELS = {
-    ("test", "testing"): "Start testing",
-    ("launch", "live"): "Launch",
-    ("pause", "paused"): "Pause",
-    ("resume", "live"): "Resume",
-    ("close", "closed"): "Close",
-    ("reopen", "live"): "Reopen (live)",
-    ("reopen", "paused"): "Reopen (paused)",
+    ("test", "testing"): "move_test",
+    ("launch", "live"): "move_launch",
+    ("pause", "paused"): "move_pause",
+    ("resume", "live"): "move_resume",
+    ("close", "closed"): "move_close",
+    ("reopen", "live"): "move_reopen_live",
+    ("reopen", "paused"): "move_reopen_paused",
 }
 MOVE_WARNINGS = {
-    "launch": "Everyone with the link can take part from now on; their answers count.",
-    "close": "Nothing more is stored, not even for people in the middle of the survey. "
-    "Only an owner can reopen the study.",
-    "reopen": "Respondents can take part again (or continue, once resumed). "
-    "The reopening is recorded in the audit log.",
+    "launch": "move_warning_launch",
+    "close": "move_warning_close",
+    "reopen": "move_warning_reopen",
 }
-STATE_TEXTS = {
-    "draft": "Draft: nobody can take part yet, not even test respondents.",
-    "testing": "Testing: only test respondents (the test link, simulated runs) can take part.",
-    "live": "Live: everyone with the link can take part.",
-    "paused": "Paused: no new respondents.",
-    "closed": "Closed: nothing more is stored.",
-}
+#: What each state means, as a catalogue key.
+STATE_TEXTS = {state: f"state_text_{state}" for state in STATES}
 
 
 class Console:
@@ -194,25 +227,91 @@ class Console:
         headers: dict[str, str] | None = None,
         **context: Any,
     ) -> Response:
-        language = self.language(request)
+        user = context.get("user")
+        language = self.language(request, user)
         texts = ConsoleTexts(language)
-        return self.templates.TemplateResponse(
+        # The switch leads to the same page, or to the studies from a page a form posted.
+        switch_path = request.url.path if request.method == "GET" else "/console/"
+        response = self.templates.TemplateResponse(
             request,
             name,
-            {"lang": language, "t": texts, "title": texts("console_title"), **context},
+            {
+                "lang": language,
+                "t": texts,
+                "title": texts("console_title"),
+                "languages": [(code, LANGUAGE_NAMES[code]) for code in CONSOLE_LANGUAGES],
+                "switch_path": switch_path,
+                "when": lambda at, seconds=False: format_when(at, language, seconds),
+                "number": lambda value: format_number(value, language),
+                **context,
+            },
             status_code=status,
             headers=headers,
         )
+        if request.query_params.get("lang") in CONSOLE_LANGUAGES:
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                language,
+                max_age=365 * 86400,
+                samesite="lax",
+                secure=self.secure,
+                path="/console",
+            )
+        return response
 
-    def language(self, request: Request) -> str:
-        """The page's language: the switch, the browser, else English."""
+    def language(self, request: Request, user: Any = None) -> str:
+        """The page's language: the switch, the member's choice, the cookie, the browser."""
         return console_language(
-            request.query_params, request.cookies, request.headers.get("accept-language", ""), None
+            request.query_params,
+            request.cookies,
+            request.headers.get("accept-language", ""),
+            getattr(user, "language", None),
+        )
+
+    def refuse(
+        self,
+        request: Request,
+        status: int,
+        problem: Message,
+        user: Any = None,
+        back: str = "",
+        back_label: str = "back",
+    ) -> Response:
+        """A 4xx page in the page's language: what went wrong and a way back."""
+        heading = {
+            400: "error_400",
+            403: "error_403",
+            404: "error_404",
+            409: "error_409",
+            410: "error_410",
+            413: "error_400",
+            429: "error_429",
+        }
+        return self.page(
+            request,
+            "console_error.html",
+            status,
+            user=user,
+            heading=heading.get(status, "error_400"),
+            problem=problem,
+            back=back,
+            back_label=back_label,
         )
 
     def user(self, request: Request) -> _auth.SessionUser | None:
+        """The logged-in user; a language switch (``?lang=``) is remembered as their choice.
+
+        The switch is a link (a GET) so that it works on every page and without a form;
+        the session cookie is SameSite=Strict, so another site cannot make the change.
+        """
         with Session(self.engine) as session:
-            return _auth.session_user(session, request.cookies.get(COOKIE, ""))
+            user = _auth.session_user(session, request.cookies.get(COOKIE, ""))
+        asked = request.query_params.get("lang")
+        if user is not None and asked in CONSOLE_LANGUAGES and asked != user.language:
+            with Session(self.engine) as session, session.begin():
+                _auth.set_language(session, user.id, asked)
+            user = dataclasses.replace(user, language=asked)
+        return user
 
     async def _form(self, request: Request, **limits: Any) -> dict[str, str] | None:
         form = await read_form(request, **limits)
@@ -226,12 +325,12 @@ class Console:
         """The logged-in user and the form of a POST, or the response refusing it."""
         user = await run_in_threadpool(self.user, request)
         if user is None:
-            return PlainTextResponse("log in first", status_code=403)
+            return self.refuse(request, 403, Message("refuse_log_in"))
         form = await self._form(request, **limits)
         if form is None:
-            return PlainTextResponse("the request is not a valid form", status_code=400)
+            return self.refuse(request, 400, Message("refuse_form"), user)
         if not secrets.compare_digest(form.get("csrf", "").encode(), user.csrf.encode()):
-            return PlainTextResponse("missing or wrong CSRF token", status_code=403)
+            return self.refuse(request, 403, Message("refuse_csrf"), user)
         return user, form
 
     async def _post_for_study(
@@ -263,9 +362,9 @@ class Console:
         name = request.path_params["study"]
         row, access = await run_in_threadpool(self._access, user.id, name)
         if row is None or not access.read:
-            return PlainTextResponse("no such study", status_code=404)
+            return self.refuse(request, 404, Message("refuse_no_study"), user)
         if write and not access.write:
-            return PlainTextResponse("your role may only read this study", status_code=403)
+            return self.refuse(request, 403, Message("refuse_read_only"), user)
         fielding = await run_in_threadpool(self.registry.get, name)
         return fielding, row
 
@@ -303,7 +402,7 @@ class Console:
             or not cookie
             or not secrets.compare_digest(form.get("login_csrf", "").encode(), cookie.encode())
         ):
-            return PlainTextResponse("missing or wrong login token", status_code=403)
+            return self.refuse(request, 403, Message("refuse_login_token"), back="/console/login")
         email = form.get("email", "")[:254]
         password = form.get("password", "")[:1024]
         client = request.client.host if request.client else ""
@@ -323,7 +422,7 @@ class Console:
                 "console_login.html",
                 429,
                 login_csrf=cookie,
-                error=f"Too many failed logins: wait {_auth.duration_text(result)} and try again.",
+                error=Message("login_wait", wait=_auth.duration_text(result)),
                 headers={"Retry-After": str(max(1, int(result + 0.999)))},
             )
         if result is None:
@@ -332,7 +431,7 @@ class Console:
                 "console_login.html",
                 401,
                 login_csrf=cookie,
-                error="Wrong e-mail address or password.",
+                error=Message("login_wrong"),
             )
         token, _ = result  # type: ignore[misc]
         response = RedirectResponse("/console/", status_code=303)
@@ -367,6 +466,8 @@ class Console:
         if user is None:
             return RedirectResponse("/console/login", status_code=303)
 
+        lang = self.language(request, user)
+
         def listing() -> list[dict[str, Any]]:
             with Session(self.engine) as session:
                 ventures = session.execute(
@@ -381,14 +482,21 @@ class Console:
                         select(StudyRow).where(StudyRow.venture_id == vid).order_by(StudyRow.name)
                     ).scalars()
                     visible = [
-                        {"name": s.name, "status": s.status}
+                        {"name": s.name, "status": s.status, "row": s}
                         for s in studies
                         if _auth.study_access(session, user.id, s).read
                     ]
                     out.append({"id": vid, "name": vname, "role": role, "studies": visible})
                 return out
 
+        def titled(ventures: list[dict[str, Any]]) -> None:
+            # after the listing's session: opening a study may write (never inside a read)
+            for venture in ventures:
+                for study in venture["studies"]:
+                    study["title"] = self._study_title(study.pop("row"), lang)
+
         ventures = await run_in_threadpool(listing)
+        await run_in_threadpool(titled, ventures)
         if time.time() - self.purged_at > PURGE_EVERY:  # retention, between server starts
             self.purged_at = time.time()
             await run_in_threadpool(purge_expired, self.engine)
@@ -406,14 +514,12 @@ class Console:
         with Session(self.engine) as session:
             role = _auth.venture_role(session, user.id, venture)
         if role not in ("owner", "analyst"):
-            return PlainTextResponse("only owners and analysts create studies", status_code=403)
+            return self.refuse(request, 403, Message("refuse_create"), user)
         uploaded = form.get("study_file", "")
         text = uploaded if uploaded.strip() else form.get("study_yaml", "")
         source = (form.get("study_file:filename") if uploaded.strip() else "") or "study file"
         if not text.strip() or len(text) > MAX_STUDY_TEXT:
-            return PlainTextResponse(
-                "upload or paste a study file (at most 512 KiB)", status_code=422
-            )
+            return self.refuse(request, 422, Message("refuse_study_text"), user)
 
         def create() -> str:
             study = parse_study(text, source)
@@ -437,9 +543,9 @@ class Console:
         try:
             name = await run_in_threadpool(create)
         except FileExistsError as exists:
-            return PlainTextResponse(f"a study named {exists} exists already", status_code=409)
+            return self.refuse(request, 409, Message("refuse_study_exists", name=str(exists)), user)
         except OfferlabError as error:
-            return PlainTextResponse(str(error), status_code=422)
+            return self.refuse(request, 422, Message("refuse_study_file", detail=str(error)), user)
         return RedirectResponse(f"/console/studies/{name}", status_code=303)
 
     async def add_member(self, request: Request) -> Response:
@@ -449,11 +555,11 @@ class Console:
         user, form = checked
         venture = request.path_params["venture"]
 
-        def add() -> str | None:
+        def add() -> Message | None:
             try:
                 with Session(self.engine) as session, session.begin():
                     if _auth.venture_role(session, user.id, venture) != "owner":
-                        return "forbidden"
+                        return Message("refuse_owners_only")
                     _auth.add_member(
                         session,
                         session.get_one(Venture, venture).name,
@@ -463,12 +569,12 @@ class Console:
                         by=user.id,
                     )
             except ValueError as error:  # nothing was stored: the transaction rolled back
-                return str(error)
+                return _problem(error)
             return None
 
         problem = await run_in_threadpool(add)
-        if problem == "forbidden":
-            return PlainTextResponse("only owners add members", status_code=403)
+        if problem is not None and problem.key == "refuse_owners_only":
+            return self.refuse(request, 403, problem, user)
         if problem is not None:
             return await self._members_page(
                 request,
@@ -490,9 +596,9 @@ class Console:
         with Session(self.engine) as session:
             role = _auth.venture_role(session, user.id, venture)
         if role is None:
-            return PlainTextResponse("no such venture", status_code=404)
+            return self.refuse(request, 404, Message("refuse_no_venture"), user)
         if role != "owner":
-            return PlainTextResponse("only the venture's owners see this page", status_code=403)
+            return self.refuse(request, 403, Message("refuse_owners_only"), user)
         return user, venture
 
     async def members(self, request: Request) -> Response:
@@ -506,11 +612,15 @@ class Console:
         request: Request,
         user: Any,
         venture: int,
-        error: str = "",
+        error: Message | str = "",
         email: str = "",
         role: str = "viewer",
+        **shown: Any,
     ) -> Response:
-        def listing() -> tuple[str, list[Any]]:
+        language = self.language(request, user)
+
+        def listing() -> tuple[str, list[Any], list[dict[str, Any]]]:
+            at = _auth.now()
             with Session(self.engine) as session:
                 name = session.get_one(Venture, venture).name
                 rows = session.execute(
@@ -519,23 +629,272 @@ class Console:
                     .where(Membership.venture_id == venture)
                     .order_by(Membership.role, User.email)
                 ).all()
-                return name, rows
+                pending = session.execute(
+                    select(MemberInvitation)
+                    .where(
+                        MemberInvitation.venture_id == venture,
+                        MemberInvitation.used_at.is_(None),
+                        MemberInvitation.expires_at > at,
+                    )
+                    .order_by(MemberInvitation.created_at)
+                ).scalars()
+                waiting = [
+                    {
+                        "id": i.id,
+                        "email": i.email,
+                        "role": i.role,
+                        "expires": format_when(i.expires_at, language),
+                    }
+                    for i in pending
+                ]
+                return name, rows, waiting
 
-        name, rows = await run_in_threadpool(listing)
+        name, rows, pending = await run_in_threadpool(listing)
         owners = sum(1 for r in rows if r.role == "owner")
         return self.page(
             request,
             "console_members.html",
             422 if error else 200,
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
             user=user,
             venture={"id": venture, "name": name},
             members=rows,
             owners=owners,
+            pending=pending,
+            roles=_auth.ROLES,
+            days=_auth.INVITATION_DAYS,
             error=error,
             email=email,
             role=role,
             min_password=_auth.MIN_PASSWORD,
+            **shown,
         )
+
+    async def invite(self, request: Request) -> Response:
+        """An owner invites a member: the single-use link is shown once, on this page."""
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+        user, form = checked
+        venture = request.path_params["venture"]
+        email, role = form.get("email", "")[:254], form.get("role", "")
+
+        def make() -> str | Message | None:
+            try:
+                with Session(self.engine) as session, session.begin():
+                    if _auth.venture_role(session, user.id, venture) != "owner":
+                        return Message("refuse_owners_only")
+                    return _auth.invite_member(session, venture, email, role, by=user.id)
+            except ValueError as error:  # nothing was stored: the transaction rolled back
+                return _problem(error)
+
+        made = await run_in_threadpool(make)
+        if isinstance(made, Message):
+            if made.key == "refuse_owners_only":
+                return self.refuse(request, 403, made, user)
+            return await self._members_page(
+                request, user, venture, error=made, email=email or " ", role=role
+            )
+        shown = email.strip().lower()
+        if made is None:  # an existing account: a member at once
+            message = Message("member_added", email=shown)
+            return await self._members_page(request, user, venture, message=message)
+        link = f"{str(request.base_url).rstrip('/')}/console/join/{made}"
+        return await self._members_page(request, user, venture, link=link, invited=shown)
+
+    async def revoke_invitation(self, request: Request) -> Response:
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+        user, _ = checked
+        venture, invitation = request.path_params["venture"], request.path_params["invitation"]
+
+        def revoke() -> Message | None:
+            with Session(self.engine) as session, session.begin():
+                if _auth.venture_role(session, user.id, venture) != "owner":
+                    return Message("refuse_owners_only")
+                return _auth.revoke_invitation(session, venture, invitation, by=user.id)
+
+        problem = await run_in_threadpool(revoke)
+        if problem is not None and problem.key == "refuse_owners_only":
+            return self.refuse(request, 403, problem, user)
+        if problem is not None:
+            return await self._members_page(request, user, venture, error=problem)
+        return RedirectResponse(f"/console/ventures/{venture}/members", status_code=303)
+
+    async def change_role(self, request: Request) -> Response:
+        checked = await self._post_user(request)
+        if isinstance(checked, Response):
+            return checked
+        user, form = checked
+        venture, member = request.path_params["venture"], request.path_params["member"]
+
+        def change() -> Message | None:
+            with Session(self.engine) as session, session.begin():
+                if _auth.venture_role(session, user.id, venture) != "owner":
+                    return Message("refuse_owners_only")
+                return _auth.set_role(session, venture, member, form.get("role", ""), by=user.id)
+
+        problem = await run_in_threadpool(change)
+        if problem is not None and problem.key == "refuse_owners_only":
+            return self.refuse(request, 403, problem, user)
+        if problem is not None:
+            return await self._members_page(request, user, venture, error=problem)
+        if member == user.id:  # an owner who gave up the role no longer sees the members
+            return RedirectResponse("/console/", status_code=303)
+        return RedirectResponse(f"/console/ventures/{venture}/members", status_code=303)
+
+    # -- joining by an invitation ----------------------------------------------------------
+    def _invitation(self, token: str) -> tuple[str, str, str] | Message:
+        """(e-mail, role, venture) of an open invitation, or why it cannot be used."""
+        with Session(self.engine) as session:
+            found = _auth.invitation_for(session, token)
+            if isinstance(found, Message):
+                return found
+            return found.email, found.role, session.get_one(Venture, found.venture_id).name
+
+    def _refuse_invitation(self, request: Request, problem: Message) -> Response:
+        status = 404 if problem.key == "invite_unknown" else 410
+        return self.refuse(request, status, problem, back="/console/login", back_label="log_in")
+
+    def _join_page(
+        self, request: Request, token: str, found: tuple[str, str, str], csrf: str, **more: Any
+    ) -> Response:
+        email, role, venture = found
+        response = self.page(
+            request,
+            "console_join.html",
+            422 if more.get("error") else 200,
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+            token=token,
+            email=email,
+            role=role,
+            venture=venture,
+            login_csrf=csrf,
+            min_password=_auth.MIN_PASSWORD,
+            max_password=_auth.MAX_PASSWORD,
+            **more,
+        )
+        response.set_cookie(
+            LOGIN_COOKIE,
+            csrf,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+            path="/console",
+        )
+        return response
+
+    async def join_form(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        found = await run_in_threadpool(self._invitation, token)
+        if isinstance(found, Message):
+            return self._refuse_invitation(request, found)
+        csrf = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+        return self._join_page(request, token, found, csrf)
+
+    async def join(self, request: Request) -> Response:
+        """The invited person sets their password: the account, the membership, a session."""
+        token = request.path_params["token"]
+        form = await self._form(request)
+        cookie = request.cookies.get(LOGIN_COOKIE, "")
+        if (
+            form is None
+            or not cookie
+            or not secrets.compare_digest(form.get("login_csrf", "").encode(), cookie.encode())
+        ):
+            return self.refuse(request, 403, Message("refuse_login_token"), back=request.url.path)
+        password = form.get("new_password", "")[:1024]
+        again = form.get("new_password_again", "")[:1024]
+
+        def accept() -> tuple[int, tuple[str, str]] | Message:
+            with Session(self.engine) as session, session.begin():
+                return _auth.accept_invitation(session, token, password, again)
+
+        done = await run_in_threadpool(accept)
+        if isinstance(done, Message):
+            if done.key.startswith("invite_"):
+                return self._refuse_invitation(request, done)
+            found = await run_in_threadpool(self._invitation, token)
+            if isinstance(found, Message):
+                return self._refuse_invitation(request, found)
+            return self._join_page(request, token, found, cookie, error=done)
+        _, (session_token, _) = done
+        response = RedirectResponse("/console/?joined=1", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            session_token,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+            path="/console",
+            max_age=int(_auth.SESSION_SECONDS),
+        )
+        return response
+
+    # -- respondents' personal invitation links ---------------------------------------------
+    def _invitation_counts(self, study_id: int) -> dict[str, int]:
+        with Session(self.engine) as session:
+            made = session.execute(
+                select(func.count()).where(Invitation.study_id == study_id)
+            ).scalar_one()
+            used = session.execute(
+                select(func.count())
+                .select_from(Respondent)
+                .where(Respondent.study_id == study_id, Respondent.invitation_id.is_not(None))
+            ).scalar_one()
+        return {"made": made, "used": used}
+
+    def _invitation_rows(self, study_id: int, tokens: list[str] | None = None) -> list[Any]:
+        with Session(self.engine) as session:
+            query = (
+                select(
+                    Invitation.token,
+                    Invitation.created_at,
+                    Respondent.id.is_not(None).label("used"),
+                )
+                .outerjoin(Respondent, Respondent.invitation_id == Invitation.id)
+                .where(Invitation.study_id == study_id)
+                .order_by(Invitation.id)
+            )
+            if tokens is not None:
+                query = query.where(Invitation.token.in_(tokens))
+            return list(session.execute(query).all())
+
+    def _invitations_csv(
+        self, request: Request, user: Any, fielding: Fielding, row: StudyRow, rows: list[Any]
+    ) -> Response:
+        labels = StudyLabels(fielding.study, self.language(request, user))
+        frame = invitations_table(rows, str(request.base_url), labels)
+        return Response(
+            write_csv(frame),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{row.name}_invitations.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    async def make_invitations(self, request: Request) -> Response:
+        """Owners and analysts make N personal respondent links; the CSV of them comes back."""
+        checked = await self._post_for_study(request)
+        if isinstance(checked, Response):
+            return checked
+        user, form, (fielding, row) = checked
+        n = form.get("n", "").strip()
+        if not (n.isascii() and n.isdigit() and len(n) <= 6) or not 1 <= int(n) <= MAX_INVITATIONS:
+            back = f"/console/studies/{row.name}"
+            return self.refuse(
+                request, 422, Message("refuse_n", n=MAX_INVITATIONS), user, back=back
+            )
+        tokens = await run_in_threadpool(fielding.invite, int(n))
+        await run_in_threadpool(self._record, "study.invitations", user.id, row, {"n": int(n)})
+        made = []
+        for start in range(0, len(tokens), 500):  # bounded IN lists
+            made += await run_in_threadpool(
+                self._invitation_rows, row.id, tokens[start : start + 500]
+            )
+        return self._invitations_csv(request, user, fielding, row, made)
 
     async def remove_member(self, request: Request) -> Response:
         checked = await self._post_user(request)
@@ -552,7 +911,7 @@ class Console:
 
         problem = await run_in_threadpool(remove)
         if problem == "forbidden":
-            return PlainTextResponse("only owners remove members", status_code=403)
+            return self.refuse(request, 403, Message("refuse_owners_only"), user)
         if problem is not None:
             return await self._members_page(request, user, venture, error=problem)
         if member == user.id:  # an owner who left the venture no longer sees its members
@@ -564,8 +923,9 @@ class Console:
         if isinstance(found, Response):
             return found
         user, venture = found
+        language = self.language(request, user)
 
-        def events() -> tuple[str, list[dict[str, str]]]:
+        def events() -> tuple[str, list[dict[str, Any]]]:
             with Session(self.engine) as session:
                 name = session.get_one(Venture, venture).name
                 studies = select(StudyRow.id).where(StudyRow.venture_id == venture)
@@ -578,8 +938,8 @@ class Console:
                 ).all()
                 return name, [
                     {
-                        "when": _when(event.at, seconds=True),
-                        "who": event.actor or "offerlab (command line or server)",
+                        "when": format_when(event.at, language, seconds=True),
+                        "who": event.actor,
                         "what": describe_event(event.action, event.detail or {}),
                         "action": event.action,
                         "study": study_name or (event.detail or {}).get("name", ""),
@@ -595,6 +955,7 @@ class Console:
             venture={"id": venture, "name": name},
             events=rows,
             limit=MAX_AUDIT_ROWS,
+            zone=console_zone().key,
         )
 
     async def account(self, request: Request) -> Response:
@@ -603,7 +964,7 @@ class Console:
             return RedirectResponse("/console/login", status_code=303)
         changed = request.query_params.get("changed") == "1"
         return self._account_page(
-            request, user, message="Your password was changed." if changed else ""
+            request, user, message=Message("password_changed") if changed else ""
         )
 
     def _account_page(
@@ -629,9 +990,9 @@ class Console:
         client = request.client.host if request.client else ""
         token = request.cookies.get(COOKIE, "")
 
-        def change() -> str | None:
+        def change() -> Message | None:
             if new != again:
-                return "the two new passwords differ"
+                return Message("password_differ")
             with Session(self.engine) as session, session.begin():
                 problem = _auth.change_password(
                     session, user.id, form.get("current_password", ""), new, client
@@ -642,7 +1003,7 @@ class Console:
 
         problem = await run_in_threadpool(change)
         if problem is not None:
-            status = 429 if problem.startswith("too many") else 422
+            status = 429 if problem.key == "password_wait" else 422
             return self._account_page(request, user, error=problem, status=status)
         return RedirectResponse("/console/account?changed=1", status_code=303)
 
@@ -653,9 +1014,11 @@ class Console:
             return found
         user, fielding, row = found
         access = (await run_in_threadpool(self._access, user.id, row.name))[1]
+        invitations = await run_in_threadpool(self._invitation_counts, row.id)
+        language = self.language(request, user)
         dashboard = (
             await run_in_threadpool(
-                dashboard_view, fielding, self.language(request), max_age=0, wait_for_flags=2.0
+                dashboard_view, fielding, language, max_age=0, wait_for_flags=2.0
             )
             if access.write
             else None
@@ -669,6 +1032,9 @@ class Console:
             "console_study.html",
             user=user,
             study=row,
+            study_title=self._study_title(row, language),
+            invitations=invitations,
+            max_invitations=MAX_INVITATIONS,
             dashboard=dashboard,
             moves=moves if access.write else [],
             state_text=STATE_TEXTS[row.status],
@@ -694,9 +1060,9 @@ class Console:
         action, target = form.get("action", ""), form.get("to") or None
         if action not in {m.name for m in MOVES} or (target is not None and target not in STATES):
             names = ", ".join(sorted({m.name for m in MOVES}))
-            return PlainTextResponse(f"action is one of {names}", status_code=422)
+            return self.refuse(request, 422, Message("refuse_action", names=names), user)
 
-        def move() -> Move | Response:
+        def move() -> Move | Response | tuple[int, Message]:
             with Session(self.engine) as session, session.begin():
                 study = self._locked_study(session, row.id)
                 role = _auth.study_access(session, user.id, study).role
@@ -704,7 +1070,7 @@ class Console:
                     chosen = transition(study.status, action, role, target)
                 except LifecycleError as refused:
                     status = 403 if refused.forbidden else 409
-                    return PlainTextResponse(str(refused), status_code=status)
+                    return status, refused.message
                 if chosen.confirm and form.get("confirm") != "yes":
                     return chosen  # not yet: the user confirms first
                 detail: dict[str, Any] = {"from": study.status, "to": chosen.target}
@@ -726,13 +1092,18 @@ class Console:
         done = await run_in_threadpool(move)
         if isinstance(done, Response):
             return done
+        if isinstance(done, tuple):
+            back = f"/console/studies/{row.name}"
+            return self.refuse(request, done[0], done[1], user, back=back)
         return self.page(
             request,
             "console_confirm.html",
             user=user,
             study=row,
+            study_title=self._study_title(row, self.language(request, user)),
             move=done,
             label=MOVE_LABELS[(done.name, done.target)],
+            yes_label=MOVE_LABELS[(done.name, done.target)] + "_yes",
             warning=MOVE_WARNINGS.get(done.name, ""),
         )
 
@@ -750,7 +1121,7 @@ class Console:
         user, form, (_, row) = checked
         email = form.get("email", "").strip().lower()
 
-        def add() -> Response:
+        def add() -> Response | None:
             with Session(self.engine) as session, session.begin():
                 viewer = session.execute(
                     select(User.id)
@@ -758,9 +1129,7 @@ class Console:
                     .where(User.email == email, Membership.venture_id == row.venture_id)
                 ).scalar()
                 if viewer is None:
-                    return PlainTextResponse(
-                        "share with a member of the study's venture", status_code=422
-                    )
+                    return None
                 exists = session.execute(
                     select(StudyShare.id).where(
                         StudyShare.study_id == row.id, StudyShare.user_id == viewer
@@ -778,7 +1147,11 @@ class Console:
                     )
             return RedirectResponse(f"/console/studies/{row.name}", status_code=303)
 
-        return await run_in_threadpool(add)
+        shared = await run_in_threadpool(add)
+        if shared is None:
+            back = f"/console/studies/{row.name}"
+            return self.refuse(request, 422, Message("refuse_share"), user, back=back)
+        return shared
 
     async def simulate(self, request: Request) -> Response:
         checked = await self._post_for_study(request)
@@ -787,13 +1160,12 @@ class Console:
         user, form, (fielding, row) = checked
         n = form.get("n", "")
         if not (n.isascii() and n.isdigit()) or not 1 <= int(n) <= MAX_SIMULATED:
-            return PlainTextResponse(f"n is a whole number from 1 to {MAX_SIMULATED}", 422)
+            back = f"/console/studies/{row.name}"
+            return self.refuse(request, 422, Message("refuse_n", n=MAX_SIMULATED), user, back=back)
         state = await run_in_threadpool(fielding.state)
         if state.admission(inside=False, test=True) is not None:
-            return PlainTextResponse(
-                f"the study is {state.status}: test respondents enter while it is testing or live",
-                status_code=409,
-            )
+            problem = Message("refuse_simulate_state", state=Message(f"state_{state.status}"))
+            return self.refuse(request, 409, problem, user, back=f"/console/studies/{row.name}")
         await run_in_threadpool(simulate_respondents, fielding, int(n))
 
         def log() -> None:
@@ -838,9 +1210,9 @@ class Console:
                 return RedirectResponse("/console/login", status_code=303)
         row, access = await run_in_threadpool(self._access, user.id, request.path_params["study"])
         if row is None or not access.read:
-            return PlainTextResponse("no such study", status_code=404)
+            return self.refuse(request, 404, Message("refuse_no_study"), user)
         if access.role != "owner":
-            return PlainTextResponse("only the venture's owners handle personal data", 403)
+            return self.refuse(request, 403, Message("refuse_privacy_owners"), user)
         return user, form, row
 
     async def privacy(self, request: Request) -> Response:
@@ -859,6 +1231,7 @@ class Console:
             422 if error else 200,
             user=user,
             study=row,
+            study_title=self._study_title(row, self.language(request, user)),
             error=error,
             message=message,
             find_by=FIND_BY,
@@ -871,25 +1244,20 @@ class Console:
             return found
         user, form, row = found
         if form.get("confirm") != "yes":
-            return self._privacy_page(
-                request, user, row, error="Tick the box to confirm the deletion."
-            )
+            return self._privacy_page(request, user, row, error=Message("privacy_tick"))
         by, value = form.get("by", ""), form.get("value", "")
         try:
             count, invitations = await run_in_threadpool(
                 delete_respondent, self.engine, row, by, value, user_id=user.id
             )
         except ValueError as error:
-            return self._privacy_page(request, user, row, error=str(error))
+            return self._privacy_page(request, user, row, error=_problem(error))
         if count == 0 and invitations == 0:
-            return self._privacy_page(
-                request, user, row, error="No respondent of this study has that token or ID."
-            )
+            return self._privacy_page(request, user, row, error=Message("privacy_not_found"))
         if count == 0:
-            message = "The invitation had not been used; it is deleted."
+            message = Message("privacy_invitation_deleted")
         else:
-            people = "respondent" if count == 1 else "respondents"
-            message = f"Deleted {count} {people} and their answers."
+            message = Message("privacy_deleted", respondents=_respondents(count))
         return self._privacy_page(request, user, row, message=message)
 
     async def export_respondent(self, request: Request) -> Response:
@@ -904,11 +1272,9 @@ class Console:
                 export_respondent, self.engine, row, by, value, user_id=user.id
             )
         except ValueError as error:
-            return self._privacy_page(request, user, row, error=str(error))
+            return self._privacy_page(request, user, row, error=_problem(error))
         if not document["respondents"]:
-            return self._privacy_page(
-                request, user, row, error="No respondent of this study has that token or ID."
-            )
+            return self._privacy_page(request, user, row, error=Message("privacy_not_found"))
         return Response(
             json.dumps(document, ensure_ascii=False, indent=2),
             media_type="application/json; charset=utf-8",
@@ -925,19 +1291,26 @@ class Console:
         user, form, row = found
         text = form.get("days", "").strip()
         if text and not (text.isascii() and text.isdigit() and len(text) <= 5):
-            return self._privacy_page(
-                request, user, row, error="Days are a whole number, or empty to keep answers."
-            )
+            return self._privacy_page(request, user, row, error=Message("retention_whole"))
         days = int(text) if text else None
         try:
             purged = await run_in_threadpool(set_retention, self.engine, row, days, user_id=user.id)
         except ValueError as error:
-            return self._privacy_page(request, user, row, error=str(error))
+            return self._privacy_page(request, user, row, error=_problem(error))
         row = await run_in_threadpool(self._reload, row.id)
-        kept = f"kept {days} days" if days else "kept until you delete them"
-        return self._privacy_page(
-            request, user, row, message=f"Answers are now {kept}; {purged} deleted now."
-        )
+        kept = Message("retention_kept_days", n=days) if days else Message("retention_kept_ever")
+        message = Message("retention_saved", kept=kept, purged=_respondents(purged))
+        return self._privacy_page(request, user, row, message=message)
+
+    def _study_title(self, row: StudyRow, language: str) -> str:
+        """The study's title in the page's language (its name if it has none)."""
+        try:
+            fielding = self.registry.get(row.name)
+        except OfferlabError:  # a study file this version cannot read: the name will do
+            return row.name
+        if fielding is None:
+            return row.name
+        return fielding.study.text(fielding.study.title, language) or row.name
 
     def _reload(self, study_id: int) -> StudyRow:
         with Session(self.engine) as session:
@@ -1037,6 +1410,11 @@ class Console:
             background=BackgroundTask(run_simulator_fit, fielding, row_id, model, spec),
         )
 
+    async def not_found(self, request: Request) -> Response:
+        """Any other console address: a 404 page in the reader's language."""
+        user = await run_in_threadpool(self.user, request)
+        return self.refuse(request, 404, Message("refuse_not_found"), user)
+
     async def simulator_script(self, request: Request) -> Response:
         return Response(
             _SIMULATOR_JS.read_text(encoding="utf-8"),
@@ -1050,6 +1428,12 @@ class Console:
             return found
         user, fielding, row = found
         what = request.path_params["what"]
+        if what == "invitations.csv":
+            rows = await run_in_threadpool(self._invitation_rows, row.id)
+            await run_in_threadpool(
+                self._record, "study.download", user.id, row, {"what": what, "rows": len(rows)}
+            )
+            return self._invitations_csv(request, user, fielding, row, rows)
         makers = {
             "choices.csv": choice_data,
             "choices.parquet": choice_data,
@@ -1057,8 +1441,10 @@ class Console:
             "respondents.csv": respondents_table,
         }
         if what not in makers:
-            return PlainTextResponse("no such download", status_code=404)
+            return self.refuse(request, 404, Message("refuse_no_download"), user)
         frame = await run_in_threadpool(makers[what], fielding)
+        labels = StudyLabels(fielding.study, self.language(request, user))
+        frame = await run_in_threadpool(readable_table, what, frame, labels)
         await run_in_threadpool(
             self._record, "study.download", user.id, row, {"what": what, "rows": len(frame)}
         )
@@ -1086,44 +1472,51 @@ def _page_json(stored: str) -> str:
 
 
 def _when(at: float | None, seconds: bool = False) -> str:
-    shape = "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
-    return "–" if at is None else time.strftime(shape, time.gmtime(at))
+    """A time in English (kept for callers without a page language)."""
+    return format_when(at, "en", seconds)
 
 
-_EVENT_TEXT = {
-    "study.create": "created the study",
-    "study.status": "changed the status from {from} to {to}",
-    "study.simulate_tests": "ran {n} simulated test respondents",
-    "study.share": "shared the study with {email}",
-    "study.unshare": "stopped sharing the study with {email}",
-    "study.download": "downloaded {what}",
-    "simulator.publish": "published a market simulator ({model})",
-    "member.add": "added {email} as {role}",
-    "member.remove": "removed {email} ({role})",
-    "member.role": "made {email} {to} (was {from})",
-    "user.password": "changed their password",
-    "respondent.delete": "deleted {respondents} found by {by}",
-    "respondent.export": "exported the data of {respondents} found by {by}",
-    "study.retention": "set the retention period to {to} days (was {from})",
-    "study.retention_purge": "deleted {respondents} older than {days} days (retention)",
-}
+#: Each audit action in words: a catalogue key (console.yaml, ``event_…``).
+_EVENT_TEXT = {action: "event_" + action.replace(".", "_") for action in AUDIT_ACTIONS}
 
 
-_FOUND_BY = {"invitation": "invitation token", "panel_id": "panel ID"}
+def _respondents(count: int) -> Message:
+    return Message("respondents_one" if count == 1 else "respondents_n", n=count)
 
 
-def describe_event(action: str, detail: dict[str, Any]) -> str:
-    """One audit event in words; its raw detail if a field is missing."""
-    shown = {k: ("none" if v is None else v) for k, v in detail.items()}
+def _problem(error: Exception) -> Message:
+    """The message of a refusal raised by the console's own code (else its text, as is)."""
+    found = error.args[0] if error.args else ""
+    return found if isinstance(found, Message) else Message("problem_text", text=str(error))
+
+
+def _role_or_state(value: Any) -> Any:
+    """A role or a state in words (a Message), anything else as it is."""
+    if value in _auth.ROLES:
+        return Message(f"role_{value}")
+    if value in STATES:
+        return Message(f"state_{value}")
+    return value
+
+
+def describe_event(action: str, detail: dict[str, Any]) -> Message:
+    """One audit event in words, a Message; its raw detail if a field is missing."""
+    shown: dict[str, Any] = {
+        k: Message("none") if v is None else _role_or_state(v) for k, v in detail.items()
+    }
     if isinstance(detail.get("count"), int):
-        shown["respondents"] = f"{detail['count']} respondent" + "s" * (detail["count"] != 1)
-    shown["by"] = _FOUND_BY.get(detail.get("by"), detail.get("by"))
+        shown["respondents"] = _respondents(detail["count"])
+    if detail.get("by") in FIND_BY:
+        shown["by"] = Message(f"by_{detail['by']}")
     if action == "study.retention" and detail.get("to") is None:
-        return "removed the retention period (answers are kept)"
+        return Message("event_study_retention_removed")
+    raw = Message("event_raw", action=action, detail=json.dumps(detail, ensure_ascii=False)[:200])
+    if action not in _EVENT_TEXT:
+        return raw
     try:
-        return _EVENT_TEXT[action].format(**shown)
+        return Message(_EVENT_TEXT[action], **shown)
     except (KeyError, IndexError, ValueError):
-        return f"{action} {json.dumps(detail, ensure_ascii=False)[:200]}"
+        return raw
 
 
 def simulate_respondents(fielding: Fielding, n: int, seed: int | None = None) -> None:
@@ -1159,11 +1552,25 @@ def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bo
             c.remove_member,
             methods=["POST"],
         ),
+        Route(
+            "/console/ventures/{venture:id}/members/{member:id}/role",
+            c.change_role,
+            methods=["POST"],
+        ),
+        Route("/console/ventures/{venture:id}/invitations", c.invite, methods=["POST"]),
+        Route(
+            "/console/ventures/{venture:id}/invitations/{invitation:id}/revoke",
+            c.revoke_invitation,
+            methods=["POST"],
+        ),
+        Route("/console/join/{token}", c.join_form, methods=["GET"]),
+        Route("/console/join/{token}", c.join, methods=["POST"]),
         Route("/console/ventures/{venture:id}/audit", c.audit, methods=["GET"]),
         Route("/console/studies/{study}", c.study, methods=["GET"]),
         Route("/console/studies/{study}/status", c.set_status, methods=["POST"]),
         Route("/console/studies/{study}/simulate", c.simulate, methods=["POST"]),
         Route("/console/studies/{study}/share", c.share, methods=["POST"]),
+        Route("/console/studies/{study}/invitations", c.make_invitations, methods=["POST"]),
         Route("/console/studies/{study}/simulator", c.simulator, methods=["GET"]),
         Route("/console/studies/{study}/simulator", c.publish, methods=["POST"]),
         Route("/console/assets/simulator.js", c.simulator_script, methods=["GET"]),
@@ -1175,4 +1582,5 @@ def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bo
         Route("/console/studies/{study}/retention", c.retention, methods=["POST"]),
         *dashboard_routes(c),
         Route("/console/studies/{study}/{what}", c.download, methods=["GET"]),
+        Route("/console/{rest:path}", c.not_found, methods=["GET"]),
     ]

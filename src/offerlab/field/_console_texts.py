@@ -12,10 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from offerlab.study import parse_yaml
 
-__all__ = ["CONSOLE_LANGUAGES", "ConsoleTexts", "console_catalogue", "console_language"]
+__all__ = [
+    "CONSOLE_LANGUAGES",
+    "ConsoleTexts",
+    "Message",
+    "console_catalogue",
+    "console_language",
+]
 
 CONSOLE_LANGUAGES = ("de", "fr", "it", "en")
 LANGUAGE_COOKIE = "offerlab_console_lang"
@@ -40,15 +47,43 @@ def console_catalogue() -> dict[str, dict[str, str]]:
     return catalogue
 
 
+class Message(str):
+    """A message the console's Python code produces (an error, a confirmation): a catalogue
+    key and its values, shown in the page's language by ``t(message)``. As a ``str`` it is
+    the English text (logs, the command line, exceptions). A value may itself be a
+    Message (a duration, a role), translated with it.
+    """
+
+    key: str
+    values: dict[str, Any]
+
+    def __new__(cls, key: str, **values: Any) -> Message:
+        message = super().__new__(cls, ConsoleTexts("en")(key, **values))
+        message.key, message.values = key, values
+        return message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # str's own would lose the key
+        return (_message, (self.key, self.values))
+
+
+def _message(key: str, values: dict[str, Any]) -> Message:
+    return Message(key, **values)
+
+
 class ConsoleTexts:
-    """The catalogue in one language; templates call it as ``t("key", n=3)``."""
+    """The catalogue in one language; templates call it as ``t("key", n=3)`` or ``t(message)``."""
 
     def __init__(self, language: str) -> None:
         self.language = language if language in CONSOLE_LANGUAGES else "en"
 
-    def __call__(self, key: str, **values: object) -> str:
+    def __call__(self, key: str | Message, **values: object) -> str:
+        if isinstance(key, Message):
+            key, values = key.key, {**key.values, **values}
         text = console_catalogue()[key][self.language]
-        return text.format(**values) if values else text
+        if not values:
+            return text
+        shown = {k: self(v) if isinstance(v, Message) else v for k, v in values.items()}
+        return text.format(**shown)
 
 
 def console_language(

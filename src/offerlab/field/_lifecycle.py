@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from offerlab.field._console_texts import Message
+
 __all__ = [
     "MOVES",
     "STATES",
@@ -70,8 +72,9 @@ MOVES: tuple[Move, ...] = (
 class LifecycleError(Exception):
     """A move that is not allowed; ``forbidden`` when the state allows it but the role not."""
 
-    def __init__(self, message: str, *, forbidden: bool = False) -> None:
+    def __init__(self, message: Message, *, forbidden: bool = False) -> None:
         super().__init__(message)
+        self.message = message
         self.forbidden = forbidden
 
 
@@ -93,15 +96,33 @@ def transition(state: str, move: str, role: str | None, target: str | None = Non
     if target is not None:
         candidates = [m for m in candidates if m.target == target]
     if not candidates:
-        raise LifecycleError(f"a study that is {state} cannot {move}" + _to(target))
+        raise LifecycleError(
+            Message("move_not_from", state=_state(state), move=_verb(move), to=_to(target))
+        )
     allowed = [m for m in candidates if role in m.roles]
     if not allowed:
-        raise LifecycleError(f"your role ({role}) may not {move} a study", forbidden=True)
+        raise LifecycleError(
+            Message("move_not_role", role=_role(role), move=_verb(move)), forbidden=True
+        )
     return allowed[0]
 
 
-def _to(target: str | None) -> str:
-    return f" to {target}" if target else ""
+def _to(target: str | None) -> Message | str:
+    return Message("move_to", state=_state(target)) if target in STATES else ""
+
+
+# The words of the refusals, for the console's catalogue (a name is shown as it is if
+# it is not one of ours: the refusal must never fail).
+def _state(state: str | None) -> Message | str:
+    return Message(f"state_{state}") if state in STATES else str(state)[:40]
+
+
+def _verb(move: str) -> Message | str:
+    return Message(f"verb_{move}") if move in {m.name for m in MOVES} else move[:40]
+
+
+def _role(role: str | None) -> Message | str:
+    return Message(f"role_{role}") if role in ("owner", "analyst", "viewer") else str(role)
 
 
 def admission(state: str, *, inside: bool, test: bool, finish_when_paused: bool) -> str | None:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from offerlab.field._console_texts import Message
 from offerlab.store import Invitation, Respondent, StudyRow, Submission, record_event
 
 __all__ = [
@@ -41,9 +42,9 @@ def _find(session: Session, study_id: int, by: str, value: str) -> list[Responde
     """The study's respondents with this invitation token or panel ID (ValueError if bad)."""
     value = value.strip()
     if by not in FIND_BY:
-        raise ValueError(f"find a respondent by {' or '.join(FIND_BY)}, got {by[:40]!r}")
+        raise ValueError(Message("privacy_find_by", ways=" or ".join(FIND_BY), by=by[:40]))
     if not value or len(value) > 200 or not value.isprintable():
-        raise ValueError("give the invitation token or panel ID (at most 200 characters)")
+        raise ValueError(Message("privacy_value_missing"))
     query = select(Respondent).where(Respondent.study_id == study_id)
     if by == "invitation":
         query = query.join(Invitation, Invitation.id == Respondent.invitation_id).where(
@@ -148,7 +149,7 @@ def delete_respondent(
 def set_retention(engine: Engine, study: StudyRow, days: int | None, *, user_id: int) -> int:
     """Keep the study's answers ``days`` days (None: for good); purge now; how many went."""
     if days is not None and not 1 <= days <= MAX_RETENTION_DAYS:
-        raise ValueError(f"keep answers from 1 to {MAX_RETENTION_DAYS} days, or leave it empty")
+        raise ValueError(Message("retention_range", n=MAX_RETENTION_DAYS))
     with Session(engine) as session, session.begin():
         row = session.get_one(StudyRow, study.id)
         before = row.retention_days

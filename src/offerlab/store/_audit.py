@@ -33,6 +33,10 @@ AUDIT_ACTIONS = frozenset(
         "member.add",
         "member.remove",
         "member.role",
+        "member.invite",  # detail: {"email": ..., "role": ..., "days": n}
+        "member.invite_revoke",
+        "member.join",  # the invited person set their password: {"email", "role"}
+        "study.invitations",  # respondent invitation links made: {"n": n}
         "user.password",
         "respondent.delete",  # detail: {"by": "token" | "panel_id", "count": n}
         "respondent.export",

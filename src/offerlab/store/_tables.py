@@ -32,6 +32,7 @@ __all__ = [
     "ConsoleSession",
     "Invitation",
     "LoginFailure",
+    "MemberInvitation",
     "Membership",
     "PublicationFile",
     "PublicationRow",
@@ -223,6 +224,9 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[float] = mapped_column(Float)
+    language: Mapped[str | None] = mapped_column(
+        String(2), nullable=True, doc="The console's language the user chose (None: browser's)."
+    )
 
 
 class Membership(Base):
@@ -239,6 +243,32 @@ class Membership(Base):
         UniqueConstraint("user_id", "venture_id", name="uq_memberships_member"),
         CheckConstraint("role IN ('owner', 'analyst', 'viewer')", name="role"),
     )
+
+
+class MemberInvitation(Base):
+    """An invitation to join a venture: a single-use link, kept as the SHA-256 of its token.
+
+    The invited person sets their own password on the link's page; ``used_at`` marks it
+    spent, ``expires_at`` ends it unused.
+    """
+
+    __tablename__ = "member_invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    venture_id: Mapped[int] = mapped_column(
+        ForeignKey("ventures.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    used_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+    __table_args__ = (CheckConstraint("role IN ('owner', 'analyst', 'viewer')", name="role"),)
 
 
 class StudyShare(Base):
