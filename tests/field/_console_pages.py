@@ -107,7 +107,7 @@ def console_pages(app: Any, console: Console) -> list[str]:
         if "GET" not in (route.methods or ()):
             continue
         names = set(route.param_convertors)
-        if "what" in names:  # the downloads: files, not pages
+        if names & {"what", "file"}:  # downloads and published files, not pages
             continue
         missing = names - set(values)
         assert not missing, f"give the console page tests a value for {missing} ({route.path})"
@@ -209,7 +209,10 @@ def rendered(
 
 # -- what a reader sees --------------------------------------------------------------------
 class VisibleText(HTMLParser):
-    """The text a person reads or hears: text nodes, labels of controls, alternative text."""
+    """The text a person reads or hears: text nodes, labels of controls, alternative text.
+
+    A textarea's content is the user's own text (a market file), not the console's words.
+    """
 
     SPOKEN = ("aria-label", "title", "placeholder", "alt")
 
@@ -219,7 +222,7 @@ class VisibleText(HTMLParser):
         self.hidden = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template"):
+        if tag in ("script", "style", "template", "textarea"):
             self.hidden += 1
         a = dict(attrs)
         self.parts += [a[k] or "" for k in self.SPOKEN if a.get(k)]
@@ -227,7 +230,7 @@ class VisibleText(HTMLParser):
             self.parts.append(a["value"] or "")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template"):
+        if tag in ("script", "style", "template", "textarea"):
             self.hidden -= 1
 
     def handle_data(self, data: str) -> None:
