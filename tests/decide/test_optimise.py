@@ -239,7 +239,7 @@ def test_rfc_errors_per_uncertainty_draw_not_per_row(monkeypatch) -> None:
 
     monkeypatch.setattr(optimise, "_gumbel", counting)
     monkeypatch.setattr(kernels, "_gumbel", counting)
-    S, R, per_row = 40, 400, 20
+    S, R, per_row = 20, 1000, 20
     pop = population(spread=0.6, n=R, seed=3, sd=0.1)
     sim = MarketSimulator(
         pop, rule="rfc", attribute_error=0.4, product_error=0.3, rfc_draws=per_row, n_draws=S
@@ -251,7 +251,7 @@ def test_rfc_errors_per_uncertainty_draw_not_per_row(monkeypatch) -> None:
     ).Z_cand.shape[1]  # fmt: skip
     # The search's sample, the best line-ups on every draw, and the recommended market
     # with and without the tier (each: the population's rows and every draw's).
-    per_draw_row = -(-2_000 // R)  # about 2,000 error draws per uncertainty draw
+    per_draw_row = -(-5_000 // R)  # about 5,000 error draws per uncertainty draw
     bound = optimise.SEARCH_ROWS + S * R * per_draw_row
     bound += 2 * (R * per_row + S * R * per_draw_row)
     assert sum(drawn) <= bound * levels
