@@ -8,7 +8,8 @@ For each of ``--studies`` simulated studies with a known heterogeneous truth:
   alternative: "keep what I have"); costs per level.
 * **fielding**: ``--respondents`` simulated people answer the study's own design
   (12 tasks of 3 concepts + none, 10 versions) by the logit rule.
-* **decisions**: hierarchical Bayes (individual level; share of preference) and the
+* **decisions**: hierarchical Bayes (individual level; share of preference; under
+  CBC/HB's inverse-Wishart prior and under the Huang-Wand prior, the demo's) and the
   aggregate multinomial logit each recommend a two-tier line-up for profit on a
   CHF 5 price grid, with tiers that must differ in more than the price (the engine's
   default); the aggregate logit is also run with price-only tiers allowed (the old
@@ -65,6 +66,9 @@ COSTS = {
 BASE_COST = 4.0
 PRICES = [float(p) for p in range(20, 61, 5)]
 INTERVAL = 0.90
+#: HB under CBC/HB's inverse-Wishart prior and under the Huang-Wand prior (the demo's),
+#: the aggregate logit, and the aggregate logit with price-only tiers allowed.
+PATHS = ("HB", "HB, Huang-Wand", "aggregate", "aggregate, price-only allowed")
 
 
 @dataclass
@@ -150,12 +154,17 @@ def one_study(seed: int, args) -> list[dict]:
     design = ol.make_design(study, method="random", versions=10, seed=seed)
     people = truth.draw(args.respondents, rng)
     data = field(study, design, coding, people, rng)
-    t0 = time.perf_counter()
-    hb = HierarchicalBayes(
-        burn_in=args.burn_in, draws=args.draws, chains=2, n_jobs=1, seed=seed
-    ).fit(data, study=study)
-    t_hb = time.perf_counter() - t0
-    mnl = MultinomialLogit().fit(data, study=study) if "aggregate" in args.paths else None
+    fits, t_hb = {}, {}
+    for path, prior in (("HB", "inverse-wishart"), ("HB, Huang-Wand", "huang-wand")):
+        if path not in args.paths:
+            continue
+        t0 = time.perf_counter()
+        fits[path] = HierarchicalBayes(
+            burn_in=args.burn_in, draws=args.draws, chains=2, n_jobs=1, seed=seed,
+            covariance_prior=prior,
+        ).fit(data, study=study)  # fmt: skip
+        t_hb[path] = time.perf_counter() - t0
+    mnl = MultinomialLogit().fit(data, study=study)
     # The market: our two tiers, two competitors (random products at mid prices).
     levels = {a.name: a.level_names for a in study.attributes if a.name != "price"}
     rivals = []
@@ -169,7 +178,8 @@ def one_study(seed: int, args) -> list[dict]:
     rows = []
     true_market = None
     paths = [
-        ("HB", hb, False),
+        ("HB", fits.get("HB"), False),
+        ("HB, Huang-Wand", fits.get("HB, Huang-Wand"), False),
         ("aggregate", mnl, False),
         ("aggregate, price-only allowed", mnl, True),
     ]
@@ -211,7 +221,7 @@ def one_study(seed: int, args) -> list[dict]:
                 "covers": bool(top["lower"] <= true_rec <= top["upper"]),
                 "price-only": bool(space.product_id[rec[0, 0]] == space.product_id[rec[0, 1]]),
                 "truth price-only": truth_price_only,
-                "hb s": t_hb,
+                "hb s": t_hb.get(path, 0.0),
                 "opt s": t_opt,
                 "lineup": str(top["lineup"]),
             }
@@ -229,8 +239,14 @@ def main() -> None:
     parser.add_argument("--truth", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--first", type=int, default=0, help="First study (to run in parts).")
+    parser.add_argument(
+        "--paths",
+        nargs="+",
+        default=list(PATHS),
+        choices=list(PATHS),
+        help="decision paths to run (default: all)",
+    )
     args = parser.parse_args()
-    args.paths = ("HB", "aggregate", "aggregate, price-only allowed")
     pd.set_option("display.width", 200)
     rows = []
     start = time.perf_counter()

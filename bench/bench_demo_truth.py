@@ -76,7 +76,7 @@ def demo_decisions(args) -> tuple[list, object, object]:
         warnings.simplefilter("ignore", ConvergenceWarning)
         hb = HierarchicalBayes(
             burn_in=args.burn_in, draws=args.draws, chains=2, keep_draws=args.keep_draws,
-            seed=args.seed,
+            seed=args.seed, covariance_prior=args.covariance_prior,
         ).fit(answers.data, study=study)  # fmt: skip
     print(f"HB {args.burn_in} + {args.draws} x 2 chains: {time.perf_counter() - t0:.0f} s")
     tuned = calibrate_scale(hb, answers.data)
@@ -97,7 +97,10 @@ def demo_decisions(args) -> tuple[list, object, object]:
         costs=spec.costs or None, base_cost=spec.file.base_cost,
         fixed=dict(spec.file.optimise.fixed),
     )  # fmt: skip
-    fit = {"hb": hb, "data": answers.data, "scale": tuned.scale, "market": market}
+    fit = {
+        "hb": hb, "data": answers.data, "scale": tuned.scale, "market": market,
+        "truth": answers.truth,
+    }  # fmt: skip
     return runs, truth, fit
 
 
@@ -128,6 +131,34 @@ def holdout_shrinkage(hb, data) -> float:
     return float(minimize_scalar(lambda k: -loglik(k), bounds=(0.05, 2.0), method="bounded").x)
 
 
+def print_scale_of_estimates(fit, truth) -> None:
+    """How large the posterior's part-worths are against the truth's: the mean over people
+    (and draws) of each coefficient, and the least-squares slope of the posterior's means
+    on the truth's over all coefficients but the none constant (1: the right scale)."""
+    from offerlab.decide import coded_truth
+
+    hb = fit["hb"]
+    coding = hb.coding
+    true_b = coded_truth(truth.space, fit["truth"], coding.none_index)
+    true_mean = true_b.mean(axis=0)
+    draws = np.asarray(hb.individual_draws)
+    post_mean = draws.mean(axis=(0, 1))
+    keep = [k for k in range(len(coding.names)) if k != coding.none_index]
+    slope = float(post_mean[keep] @ true_mean[keep] / (true_mean[keep] @ true_mean[keep]))
+    spread_truth = true_b.std(axis=0)
+    spread_post = draws.reshape(-1, draws.shape[-1]).std(axis=0)
+    spread_means = draws.mean(axis=1).std(axis=0)
+    print("\nPart-worths, posterior against truth (mean over people; SD over people):")
+    print(f"  {'coefficient':<28} {'truth':>9} {'posterior':>9}   {'SD truth':>9} "
+          f"{'SD draws':>9} {'SD means':>9}")  # fmt: skip
+    for k, name in enumerate(coding.names):
+        print(
+            f"  {name:<28} {true_mean[k]:9.4f} {post_mean[k]:9.4f}   {spread_truth[k]:9.4f} "
+            f"{spread_post[k]:9.4f} {spread_means[k]:9.4f}"
+        )
+    print(f"  slope of posterior means on true means (none left out): {slope:.2f}")
+
+
 def claimed_profit(fit, truth, lineup, transform) -> float:
     """Expected profit of ``lineup`` under the fit's posterior rows (all draws of every
     person) after ``transform``, by the simulator's logit rule."""
@@ -151,6 +182,12 @@ def main() -> None:
     parser.add_argument("--keep-draws", type=int, default=5)
     parser.add_argument("--uncertainty", type=int, default=20)
     parser.add_argument("--restarts", type=int, default=2)
+    parser.add_argument(
+        "--covariance-prior",
+        default="huang-wand",
+        choices=["inverse-wishart", "huang-wand"],
+        help="the population covariance's prior (the demo's: huang-wand)",
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     runs, truth, fit = demo_decisions(args)
@@ -190,6 +227,7 @@ def main() -> None:
         print(f"  {r.path}: {r.lineup}")
     # What each calibration claims for the true optimum's line-up (distinct products, so
     # the logit rule is the truth's rule): which one the truth rewards.
+    print_scale_of_estimates(fit, truth)
     kappa = holdout_shrinkage(fit["hb"], fit["data"])
     mean = np.asarray(fit["hb"].individual_draws).mean(axis=(0, 1))
     calibrations = {

@@ -75,6 +75,15 @@ def main() -> None:
     parser.add_argument("--respondents", type=int, default=1000)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--rule", default="sop", choices=["sop", "rfc"])
+    parser.add_argument(
+        "--rfc-accuracy",
+        type=int,
+        default=0,
+        metavar="S",
+        help="after an RFC run: the recommended market's profit and interval on S "
+        "uncertainty draws with the default RFC error draws and with rfc_draws per row "
+        "(the old way), side by side",
+    )
     args = parser.parse_args()
 
     import offerlab as ol
@@ -118,6 +127,44 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f}",
         flush=True,
     )
+    if args.rule == "rfc" and args.rfc_accuracy:
+        rfc_accuracy(hb, sim, result, spec, args.rfc_accuracy)
+
+
+def rfc_accuracy(hb, sim, result, spec, n_draws: int) -> None:
+    """Our offers' profit in the recommended market, each uncertainty draw's RFC errors
+    spread as the simulator does (rfc_draw_errors in all) against rfc_draws per row."""
+    from offerlab.decide import MarketSimulator
+
+    market = result.market
+    costs = spec.offer_costs(market)
+    ours = np.array(market.ours)
+    margin = (market.prices - np.array([costs.get(n, 0.0) for n in market.names]))[ours]
+    R = hb.individual_draws.shape[0]
+    print(f"\nRFC error draws per uncertainty draw, {n_draws} draws of {R:,} respondents:")
+    reference = None
+    for label, errors in (
+        (f"{sim.rfc_draws} per row (old)", sim.rfc_draws * R),
+        (f"{sim.rfc_draw_errors:,} per draw (default)", sim.rfc_draw_errors),
+    ):
+        other = MarketSimulator(
+            sim.population, rule="rfc", attribute_error=sim.attribute_error,
+            product_error=sim.product_error, rfc_draws=sim.rfc_draws, rfc_draw_errors=errors,
+            n_draws=n_draws, seed=sim.seed,
+        )  # fmt: skip
+        start = time.perf_counter()
+        _, draws = other.whole_market(market)
+        profit = draws[:, ours] @ margin
+        lo, hi = np.quantile(profit, [0.025, 0.975])
+        line = (
+            f"  {label:<26} profit {profit.mean():7.3f}  95% [{lo:7.3f}, {hi:7.3f}]  "
+            f"SD over draws {profit.std(ddof=1):.3f}  ({time.perf_counter() - start:.1f} s)"
+        )
+        if reference is not None:
+            diff = profit - reference
+            line += f"  per-draw difference: mean {diff.mean():+.3f}, SD {diff.std(ddof=1):.3f}"
+        reference = profit
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -278,20 +278,24 @@ CHUNK_ROWS = 2048
 
 
 class _Rows:
-    """Coefficient rows (N, K) ordered by uncertainty draw, with weights and draw index."""
+    """Coefficient rows (N, K) ordered by uncertainty draw, with weights and draw index,
+    and how many RFC error draws each row gets (``reps``)."""
 
-    def __init__(self, B: np.ndarray, w: np.ndarray, draw: np.ndarray, S: int) -> None:
-        self.B, self.w, self.draw, self.S = B, w, draw, S
+    def __init__(
+        self, B: np.ndarray, w: np.ndarray, draw: np.ndarray, S: int, reps: int = 1
+    ) -> None:
+        self.B, self.w, self.draw, self.S, self.reps = B, w, draw, S, reps
 
     @classmethod
     def of(cls, sim: MarketSimulator, use_draws: bool) -> _Rows:
         pop = sim.population
         D = sim.uncertainty_draws() if use_draws else None
         if D is None:
-            return cls(pop.B, pop.w.copy(), np.zeros(pop.n_rows, dtype=np.int64), 1)
+            reps = sim.rfc_draws if sim.rule == "rfc" else 1
+            return cls(pop.B, pop.w.copy(), np.zeros(pop.n_rows, dtype=np.int64), 1, reps)
         S, R, K = D.shape
         w = np.tile(pop.draw_weights(R), S) / S  # each draw weighs 1/S in the mean
-        return cls(D.reshape(S * R, K), w, np.arange(S).repeat(R), S)
+        return cls(D.reshape(S * R, K), w, np.arange(S).repeat(R), S, sim.uncertainty_rfc_draws(R))
 
     def subsample(self, n: int, rng: np.random.Generator) -> _Rows:
         """At most n rows drawn at random (the weighted mean is kept unbiased)."""
@@ -300,7 +304,15 @@ class _Rows:
             return self
         pick = np.sort(rng.choice(N, size=n, replace=False))
         w = self.w[pick]
-        return _Rows(self.B[pick], w / w.sum(), np.zeros(n, dtype=np.int64), 1)
+        return _Rows(self.B[pick], w / w.sum(), np.zeros(n, dtype=np.int64), 1, self.reps)
+
+    def for_search(self, n: int, rfc: bool, rng: np.random.Generator) -> _Rows:
+        """The search's rows: at most n row-draws in all. Under RFC each row gets as many
+        error draws as fill n (one, when there are n rows or more to sample from)."""
+        if not rfc:
+            return self.subsample(n, rng)
+        rows = self.subsample(n, rng)
+        return _Rows(rows.B, rows.w, rows.draw, rows.S, max(1, -(-n // len(rows.w))))
 
 
 class _Evaluator:
@@ -331,7 +343,7 @@ class _Evaluator:
         self.margin = margin
         lam = sim.scale
         self.rule = sim.rule
-        self.reps = sim.rfc_draws if sim.rule == "rfc" else 1
+        self.reps = rows.reps if sim.rule == "rfc" else 1
         self.sigma_a = sim.attribute_error if sim.rule == "rfc" else 0.0
         self.first_choice = sim.rule == "first_choice" or (
             sim.rule == "rfc" and sim.product_error == 0
@@ -356,6 +368,10 @@ class _Evaluator:
         self.Z_cand, self.Z_other = Z[: len(space.X)], Z[len(space.X) :]
         self.seed = sim.seed
         self.n_evaluated = 0
+        # The search calls the evaluator thousands of times on the same few rows: their
+        # RFC errors are drawn once (the same draws as a fresh stream would give).
+        self._errors: dict[int, np.ndarray] = {}
+        self._cache_errors = len(rows.w) * self.reps * Z.shape[1] <= WORK_ELEMENTS
 
     # -- the rows, chunk by chunk ----------------------------------------------------------
     def _chunks(self):
@@ -377,13 +393,22 @@ class _Evaluator:
             U = np.tile(U, (self.reps, 1))
             Uo = np.tile(Uo, (self.reps, 1))
         if self.sigma_a > 0 and self.Z_cand.shape[1]:
-            rng = np.random.default_rng(np.random.SeedSequence([self.seed, 3, a]))
-            E = _gumbel(rng, (U.shape[0], self.Z_cand.shape[1]))
-            E -= np.float32(EULER_GAMMA)
-            E *= np.float32(self.sigma_a * self.inner)
+            E = self._level_errors(a, U.shape[0])
             U += E @ self.Z_cand[uniq].T
             Uo += E @ self.Z_other.T
         return U, Uo
+
+    def _level_errors(self, a: int, n: int) -> np.ndarray:
+        """RFC's level errors (n, L) of the chunk starting at row a, scaled."""
+        E = self._errors.get(a)
+        if E is None:
+            rng = np.random.default_rng(np.random.SeedSequence([self.seed, 3, a]))
+            E = _gumbel(rng, (n, self.Z_cand.shape[1]))
+            E -= np.float32(EULER_GAMMA)
+            E *= np.float32(self.sigma_a * self.inner)
+            if self._cache_errors:
+                self._errors[a] = E
+        return E
 
     def _values(self, lineups: np.ndarray, a: int, b: int):
         """Per row (rows·reps, n): the objective and our combined share."""
@@ -668,17 +693,15 @@ def optimise_offers(
     )
     rng = np.random.default_rng(rng)
     rows = _Rows.of(sim, use_draws)
-    reps = sim.rfc_draws if sim.rule == "rfc" else 1
-    # The search ranks in single precision (twice the speed; its ranking is only a short
-    # list: the best are re-scored in double precision on every row).
-    # Too few rows left for a sample of the draws once every row is repeated for RFC's
-    # errors (one MNL row x 20,000 draws): search on the population itself instead.
-    n_search = search_rows // reps
-    search_rows_ = (
-        rows.subsample(n_search, rng)
-        if n_search >= sim.population.n_rows or not use_draws
-        else _Rows.of(sim, use_draws=False)
-    )
+    # The search ranks on a sample of the rows in single precision (twice the speed; its
+    # ranking is only a short list: the best are re-scored in double precision on every
+    # row). Under RFC the sample counts row-draws: one error draw per sampled row, or as
+    # many as fill it when the rows are few (one MNL row per uncertainty draw).
+    if search_rows >= sim.population.n_rows or not use_draws:
+        search_rows_ = rows.for_search(search_rows, sim.rule == "rfc", rng)
+    else:  # a population larger than the sample: search on all of it, one error draw a row
+        population = _Rows.of(sim, use_draws=False)
+        search_rows_ = _Rows(population.B, population.w, population.draw, 1, 1)
     search_ev = _Evaluator(
         sim, market, slots, space, margin, search_rows_, fixed_ours, fixed_margin, np.float32
     )
