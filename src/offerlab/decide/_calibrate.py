@@ -34,7 +34,7 @@ from offerlab.decide._kernels import EULER_GAMMA, _gumbel, level_ids
 from offerlab.decide._market import rfc_errors
 from offerlab.decide._population import decision_population
 from offerlab.exceptions import OfferlabError
-from offerlab.models._matrix import build_model_matrix
+from offerlab.models import build_model_matrix
 
 __all__ = ["ScaleCalibration", "calibrate_scale"]
 

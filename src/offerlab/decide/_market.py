@@ -25,7 +25,7 @@ import pandas as pd
 from offerlab.decide._kernels import RULES, Rule, grouped_shares, level_ids
 from offerlab.decide._population import Population, decision_population
 from offerlab.exceptions import OfferlabError
-from offerlab.models._matrix import ConjointCoding
+from offerlab.models import ConjointCoding
 from offerlab.study import PriceAttribute
 
 __all__ = [

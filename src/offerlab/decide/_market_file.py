@@ -20,8 +20,8 @@ from offerlab.decide._market import Market, MarketSimulator
 from offerlab.decide._money import format_number, level_key
 from offerlab.decide._optimise import OptimisationResult, offer_cost, optimise_offers
 from offerlab.exceptions import OfferlabError, StudyError
-from offerlab.models._matrix import NONE_PARAM, ConjointCoding
-from offerlab.simulate._shares import offer_warnings
+from offerlab.models import NONE_PARAM, ConjointCoding
+from offerlab.simulate import offer_warnings
 from offerlab.study import CategoricalAttribute, Study, load_yaml_model, parse_yaml_model
 
 __all__ = [

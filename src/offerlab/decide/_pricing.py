@@ -625,7 +625,7 @@ def pricing_study(
 
     Returns None when there is nothing to show.
     """
-    from offerlab.study._questionnaire import GaborGrangerPage, VanWestendorpPage
+    from offerlab.study import GaborGrangerPage, VanWestendorpPage
 
     pages = study.questionnaire.pages if study.questionnaire is not None else []
     vw_page = next((p for p in pages if isinstance(p, VanWestendorpPage)), None)

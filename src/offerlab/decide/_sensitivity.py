@@ -26,7 +26,7 @@ import pandas as pd
 from offerlab.decide._kernels import row_shares
 from offerlab.decide._market import Market, MarketSimulator
 from offerlab.exceptions import OfferlabError
-from offerlab.models._matrix import ConjointCoding
+from offerlab.models import ConjointCoding
 from offerlab.study import CategoricalAttribute, Study
 
 __all__ = [

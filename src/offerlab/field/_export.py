@@ -35,7 +35,7 @@ from sqlalchemy import select
 
 from offerlab.field._service import Fielding
 from offerlab.store import Respondent, Submission
-from offerlab.study._questionnaire import ScalePage, SinglePage
+from offerlab.study import ScalePage, SinglePage
 
 __all__ = ["answers_table", "choice_data", "quality_flags", "respondents_table"]
 

@@ -28,8 +28,7 @@ import numpy as np
 
 from offerlab.design import Design
 from offerlab.field._texts import ui
-from offerlab.study import Study
-from offerlab.study._questionnaire import (
+from offerlab.study import (
     AnyPage,
     ChoiceTasksPage,
     ConsentPage,
@@ -41,6 +40,7 @@ from offerlab.study._questionnaire import (
     Range,
     ScalePage,
     SinglePage,
+    Study,
     TextPage,
     VanWestendorpPage,
 )

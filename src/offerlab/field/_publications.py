@@ -49,7 +49,7 @@ from offerlab.field._simulator import (
     starter_market,
     when_text,
 )
-from offerlab.models._by_name import DECISION_MODELS, fit_decision_model
+from offerlab.models import DECISION_MODELS, fit_decision_model
 from offerlab.store import PublicationFile, PublicationRow, StudyRow, User, record_event
 
 __all__ = [
@@ -181,9 +181,7 @@ def build_publication(fielding: Fielding, row_id: int, model: str, spec: MarketS
 
 
 def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> None:
-    from offerlab.report._excel import write_excel
-    from offerlab.report._html import build_report, write_html
-    from offerlab.report._pdf import write_pdf
+    from offerlab.report import build_report, write_excel, write_html, write_pdf
 
     study = fielding.study
     engine = fielding.engine

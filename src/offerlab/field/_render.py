@@ -8,7 +8,7 @@ from typing import Any
 from offerlab.field._flow import VW_FIELDS, Survey
 from offerlab.field._service import Snapshot
 from offerlab.field._texts import LANGUAGE_NAMES, ui
-from offerlab.study._questionnaire import (
+from offerlab.study import (
     ChoiceTasksPage,
     ConsentPage,
     GaborGrangerPage,

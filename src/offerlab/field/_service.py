@@ -64,8 +64,7 @@ from offerlab.store import (
     migrate,
     take_quota_cells,
 )
-from offerlab.study import Study, parse_study
-from offerlab.study._questionnaire import ChoiceTasksPage
+from offerlab.study import ChoiceTasksPage, Study, parse_study
 
 __all__ = ["Entry", "Fielding", "Snapshot", "StudyState", "SubmitResult", "new_token"]
 

@@ -41,10 +41,9 @@ from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._export import choice_data
 from offerlab.field._service import Fielding
-from offerlab.models._by_name import DECISION_MODELS, fit_decision_model
-from offerlab.report import json_for_html
-from offerlab.report._html import simulator_data
-from offerlab.simulate._shares import offer_warnings
+from offerlab.models import DECISION_MODELS, fit_decision_model
+from offerlab.report import json_for_html, simulator_data
+from offerlab.simulate import offer_warnings
 from offerlab.store import ScenarioRow, SimulatorRow, StudyRow, User, record_event
 from offerlab.study import CategoricalAttribute, Study
 

@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from offerlab.exceptions import OfferlabError
-from offerlab.study import Study
-from offerlab.study._questionnaire import (
+from offerlab.study import (
     GaborGrangerPage,
     MultiPage,
     NumberPage,
     ScalePage,
     SinglePage,
+    Study,
     VanWestendorpPage,
 )
 
