@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.routing import Route
 
 from offerlab.field import _auth
-from offerlab.field._console import simulate_respondents
+from offerlab.field._bot import simulate_respondents
 from offerlab.field._console_texts import CONSOLE_LANGUAGES, console_catalogue
 from offerlab.store import StudyRow, StudyShare, User, Venture
 
@@ -59,7 +59,7 @@ def populated_console(url: str, study: Any, text: str, design: Any) -> Console:
         owner = s.execute(select(User.id).where(User.email == PEOPLE["owner"])).scalar_one()
         join = _auth.invite_member(s, venture, "new.analyst@a.ch", "analyst", by=owner)
         expired = _auth.invite_member(s, venture, "late@a.ch", "viewer", by=owner, at=0.0)
-    simulate_respondents(fielding, 2, seed=3)  # tests: counted apart
+    simulate_respondents(create_app(fielding), fielding, 2, seed=3)  # tests: counted apart
     rng = np.random.default_rng(7)
     with TestClient(create_app(fielding), follow_redirects=False) as c:
         for i, pages in enumerate([500] * 6 + [3, 5]):  # six qualify and finish, two stop

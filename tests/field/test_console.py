@@ -557,14 +557,15 @@ def test_a_closed_study_is_launched_again_only_by_an_owners_confirmed_reopen(tmp
 
 
 def test_simulated_test_respondents_never_count_toward_quota_cells(tmp_path) -> None:
-    from offerlab.field._console import simulate_respondents
+    from offerlab.field._app import create_app
+    from offerlab.field._bot import simulate_respondents
     from offerlab.field._dashboard import live_figures
 
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'quota.db'}")
     c = client(fielding)
     _login(c, "analyst@a.ch")
     assert c.post("/console/studies/tiny/simulate", data={"n": "10", "csrf": _csrf(c)}).is_redirect
-    simulate_respondents(fielding, 20, seed=3)
+    simulate_respondents(create_app(fielding), fielding, 20, seed=3)
     with Session(fielding.engine) as s:
         counts = dict(s.execute(select(QuotaCell.option, QuotaCell.count)).all())
     with Session(fielding.engine) as s:  # test respondents completed in the cells...

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FormPage", "answer_survey", "fill_form", "read_form"]
+__all__ = ["FormPage", "answer_survey", "fill_form", "read_form", "simulate_respondents"]
 
 
 @dataclass
@@ -145,3 +145,19 @@ def fill_form(
         text = given.get(name)
         fields.append((name, text if isinstance(text, str) else "simulated answer"))
     return fields
+
+
+def simulate_respondents(app: Any, fielding: Any, n: int, seed: int | None = None) -> None:
+    """``n`` test respondents answer at random through the real web flow (in-process HTTP).
+
+    ``app`` is the running application (the console passes its own), so the bot goes
+    through the same routes, checks and storage as a person would.
+    """
+    from starlette.testclient import TestClient
+
+    rng = np.random.default_rng(seed)
+    with TestClient(app, follow_redirects=False) as client:
+        link = f"/s/{fielding.study.name}?offerlab_test={fielding.test_key}"
+        for _ in range(n):
+            client.cookies.clear()
+            answer_survey(client, link, rng)

@@ -79,7 +79,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -93,6 +92,7 @@ from starlette.templating import Jinja2Templates
 from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
+from offerlab.field._bot import simulate_respondents
 from offerlab.field._console_texts import (
     CONSOLE_LANGUAGES,
     LANGUAGE_COOKIE,
@@ -1166,7 +1166,7 @@ class Console:
         if state.admission(inside=False, test=True) is not None:
             problem = Message("refuse_simulate_state", state=Message(f"state_{state.status}"))
             return self.refuse(request, 409, problem, user, back=f"/console/studies/{row.name}")
-        await run_in_threadpool(simulate_respondents, fielding, int(n))
+        await run_in_threadpool(simulate_respondents, request.app, fielding, int(n))
 
         def log() -> None:
             with Session(self.engine) as session, session.begin():
@@ -1517,21 +1517,6 @@ def describe_event(action: str, detail: dict[str, Any]) -> Message:
         return Message(_EVENT_TEXT[action], **shown)
     except (KeyError, IndexError, ValueError):
         return raw
-
-
-def simulate_respondents(fielding: Fielding, n: int, seed: int | None = None) -> None:
-    """``n`` test respondents answer at random through the real web flow (in-process HTTP)."""
-    from starlette.testclient import TestClient
-
-    from offerlab.field._app import create_app
-    from offerlab.field._bot import answer_survey
-
-    rng = np.random.default_rng(seed)
-    with TestClient(create_app(fielding), follow_redirects=False) as client:
-        link = f"/s/{fielding.study.name}?offerlab_test={fielding.test_key}"
-        for _ in range(n):
-            client.cookies.clear()
-            answer_survey(client, link, rng)
 
 
 def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bool) -> list[Route]:

@@ -7,10 +7,8 @@ labels them in the report's language, lays them out as tables and draws the figu
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -621,11 +619,3 @@ def _empty_sections(content: ReportContent, inputs: _Inputs) -> dict[str, str]:
     if content.wtp is None:
         empty["wtp"] = t("no_wtp")
     return empty
-
-
-def figure_png(draw: Callable[[Path], object]) -> bytes:
-    """PNG bytes of a plot function that writes to a path."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "figure.png"
-        draw(path)
-        return path.read_bytes()

@@ -3,6 +3,9 @@ plot functions draw decide's tables with the study's labels and the report's wor
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -26,8 +29,6 @@ def report_figures(
     content: ReportContent, decisions: Any
 ) -> tuple[dict[str, bytes], dict[str, str]]:
     """Every figure of the report (name -> PNG) and its caption."""
-    from offerlab.report._content import figure_png
-
     t, cur = content.t, content.currency
     pct = round(100 * content.drivers.interval) if content.drivers is not None else 95
     figs: dict[str, bytes] = {}
@@ -93,8 +94,6 @@ def _labelled_tornado(content: ReportContent, table: pd.DataFrame) -> pd.DataFra
 
 
 def _pricing_figures(content: ReportContent, caps: dict[str, str]) -> dict[str, bytes]:
-    from offerlab.report._content import figure_png
-
     pricing, t, cur = content.pricing, content.t, content.currency
     figs: dict[str, bytes] = {}
     if pricing is None:
@@ -132,3 +131,11 @@ def _pricing_figures(content: ReportContent, caps: dict[str, str]) -> dict[str, 
         )
         caps["gabor_granger"] = t("cap_gabor_granger")
     return figs
+
+
+def figure_png(draw: Callable[[Path], object]) -> bytes:
+    """PNG bytes of a plot function that writes to a path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "figure.png"
+        draw(path)
+        return path.read_bytes()
