@@ -241,3 +241,46 @@ def test_a_broken_new_page_names_file_line_and_field(text, old, new, message) ->
     assert re.search(r"pages\.yaml:\d+:\d+: questionnaire\." + message, str(info.value)), str(
         info.value
     )
+
+
+def test_the_console_downloads_the_new_answers(tmp_path, text) -> None:
+    """An analyst uploads the study, people answer it, the downloads feed the analyses;
+    a study without such a page has no such download (404, not a 500)."""
+    import io
+
+    import pandas as pd
+    from test_console import _csrf, _login, _setup
+
+    fielding, venture = _setup(f"sqlite:///{tmp_path / 'console.db'}")
+    c = client(fielding)
+    _login(c, "analyst@a.ch")
+    csrf = _csrf(c)
+    r = c.post(f"/console/ventures/{venture}/studies", data={"study_yaml": text, "csrf": csrf})
+    assert r.headers["location"] == "/console/studies/page_types"
+    status = "/console/studies/page_types/status"
+    c.post(status, data={"action": "test", "csrf": csrf})
+    c.post(status, data={"action": "launch", "csrf": csrf, "confirm": "yes"})
+    from offerlab.field import Fielding
+
+    live = Fielding.open(fielding.engine, parse_study(text, STUDY.name), text)
+    for seed in range(4):
+        person = Browser(client(live), seed)
+        person.enter("/s/page_types")
+        for _ in range(20):
+            if person.url.startswith("/r/") and read_form(person.html()) is None:
+                break
+            person.answer()
+
+    def download(name: str) -> pd.DataFrame:
+        r = c.get(f"/console/studies/page_types/{name}")
+        assert r.status_code == 200, r.text
+        return pd.read_csv(io.StringIO(r.text))
+
+    maxdiff = download("maxdiff.csv")
+    assert maxdiff["respondent"].nunique() == 4
+    maxdiff_counts(maxdiff_answers(maxdiff))
+    assert len(kano_evaluation(download("kano.csv"))) == 2
+    concepts = download("concepts.csv").rename(columns={"intent": "rating"})
+    assert top_box(concepts)["n"].tolist() == [4, 4]
+    none = c.get("/console/studies/tiny/kano.csv")
+    assert (none.status_code, none.text) == (404, "no such download")

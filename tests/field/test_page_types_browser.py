@@ -76,6 +76,8 @@ def test_a_respondent_completes_maxdiff_kano_and_concepts(
             key = field.get_attribute("value")
             kind = study.questionnaire.page(key.split(".")[0]).type
             seen.append(key)
+            # the header keeps the study's name (a concept's title once took its place)
+            assert page.locator(".study-title").inner_text() == study.name
             if key == "needs.1":  # sent with one row in both columns: refused, said why
                 row = page.locator("input[name=best]").first.get_attribute("value")
                 page.check(f"input[name=best][value={row}]")

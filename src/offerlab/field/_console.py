@@ -72,7 +72,14 @@ from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
 from offerlab.field._console_texts import ConsoleTexts, console_language
-from offerlab.field._export import answers_table, choice_data, respondents_table
+from offerlab.field._export import (
+    answers_table,
+    choice_data,
+    concept_data,
+    kano_data,
+    maxdiff_data,
+    respondents_table,
+)
 from offerlab.field._lifecycle import (
     MOVES,
     STATES,
@@ -1030,10 +1037,16 @@ class Console:
             "choices.parquet": choice_data,
             "answers.csv": answers_table,
             "respondents.csv": respondents_table,
+            "maxdiff.csv": maxdiff_data,
+            "kano.csv": kano_data,
+            "concepts.csv": concept_data,
         }
         if what not in makers:
             return PlainTextResponse("no such download", status_code=404)
-        frame = await run_in_threadpool(makers[what], fielding)
+        try:
+            frame = await run_in_threadpool(makers[what], fielding)
+        except ValueError:  # the questionnaire has no (single) page of that type
+            return PlainTextResponse("no such download", status_code=404)
         await run_in_threadpool(
             self._record, "study.download", user.id, row, {"what": what, "rows": len(frame)}
         )

@@ -237,7 +237,7 @@ def page_context(
             concept_of=ui("concept_of", lang, n=position, total=len(order))
             if len(order) > 1
             else "",
-            title=t(concept.title),
+            concept_title=t(concept.title),
             body=t(concept.text),
             questions=[
                 {
