@@ -284,3 +284,16 @@ def test_the_console_downloads_the_new_answers(tmp_path, text) -> None:
     assert top_box(concepts)["n"].tolist() == [4, 4]
     none = c.get("/console/studies/tiny/kano.csv")
     assert (none.status_code, none.text) == (404, "no such download")
+
+
+def test_prohibited_pairs_no_design_can_keep_apart_are_refused_with_a_reason(text) -> None:
+    """Six items, 4 per screen, 4 screens: each item shows 2-3 times in 4 screens, so two
+    items shown 3 times each must meet; the study is refused, not fielded with the pair."""
+    from offerlab.exceptions import OfferlabError
+
+    tight = text.replace("per_task: 3", "per_task: 4").replace(
+        "prohibited: [[cheap, premium]]", "prohibited: [[cheap, premium], [cheap, flexible]]"
+    )
+    study = parse_study(tight, STUDY.name)
+    with pytest.raises(OfferlabError, match=r"MaxDiff page 'needs': no design .* prohibited"):
+        Survey(study, make_design(study))
