@@ -89,6 +89,9 @@ def _answer(page, key: str, step: int) -> None:
     elif base == "new_offers":  # concept test: every question on 4 of 5
         for radio in page.locator("input[type=radio][value='4']").all():
             radio.check()
+    elif base == "perks":  # Kano: glad to have it, would mind its absence
+        page.check("input[name=functional][value=like]")
+        page.check("input[name=dysfunctional][value=dislike]")
     elif base in ("obstacles_more", "comments"):
         page.fill("#text", "Günstiger und flexibler wäre gut.")
     else:
