@@ -226,6 +226,17 @@ BROKEN = [
         r"pages\[2\]\.features\[1\]\.name: 'charging' is used twice",
     ),
     ("      type: kano", "      type: kanoo", r"pages\[2\]\.type: expected one of .*kano"),
+    ("fr: Prix bas, ", "", r"pages\[0\]\.items\[0\]\.label: missing the text in fr"),
+    (
+        "fr: vous pouvez changer de modèle, ",
+        "",
+        r"pages\[2\]\.features\[1\]\.label: missing the text in fr",
+    ),
+    (
+        "fr: Abonnement d'essai, ",
+        "",
+        r"pages\[3\]\.concepts\[1\]\.title: missing the text in fr",
+    ),
 ]
 
 
