@@ -27,7 +27,8 @@ A study's ``questionnaire:`` lists its pages in order, one question per page:
   ``prohibited`` pairs never shown together;
 * ``kano``: per feature a functional and a dysfunctional question with the five standard
   answers (like, expect, neutral, tolerate, dislike), one screen a feature;
-* ``concept_test``: concept cards (title, text, optional image from the study folder)
+* ``concept_test``: concept cards (title, text; an ``image`` path inside the study folder
+  is checked, showing it is still to come)
   each followed by the standard questions (appeal, purchase intent, uniqueness,
   believability, value for money on five points, "what would you change?" open);
   ``monadic`` (one concept a person) or ``sequential`` (all, in balanced orders); the
@@ -61,7 +62,6 @@ from typing import Annotated, Any, Literal, TypeAlias
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
 __all__ = [
-    "CONCEPT_IMAGE_BYTES",
     "CONCEPT_IMAGE_TYPES",
     "CONCEPT_QUESTIONS",
     "PAGE_TYPES",
@@ -129,7 +129,6 @@ CONCEPT_IMAGE_TYPES = {
     ".jpeg": "image/jpeg",
     ".webp": "image/webp",
 }
-CONCEPT_IMAGE_BYTES = 1_000_000
 #: The standard questions of a concept test, in the order asked (each on five points).
 CONCEPT_QUESTIONS = ("appeal", "intent", "uniqueness", "believability", "value")
 
@@ -351,7 +350,8 @@ class Concept(_Strict):
     title: Label
     text: Label
     image: str | None = Field(
-        None, description="A png, jpg or webp file in the study's folder (≤ 1 MB)."
+        None,
+        description="A png, jpg or webp file in the study's folder (checked; not shown yet).",
     )
     alt: Label | None = Field(None, description="What the image shows, for screen readers.")
 
