@@ -83,6 +83,15 @@ def _answer(page, key: str, step: int) -> None:
         page.check("input[name=at_expensive][value='2']")
     elif base == "price_ladder":
         page.check("input[name=likelihood][value='4']")
+    elif base == "trade_offs":  # MaxDiff: most important first row, least the last
+        page.locator("input[name=best]").first.check()
+        page.locator("input[name=worst]").last.check()
+    elif base == "new_offers":  # concept test: every question on 4 of 5
+        for radio in page.locator("input[type=radio][value='4']").all():
+            radio.check()
+    elif base == "perks":  # Kano: glad to have it, would mind its absence
+        page.check("input[name=functional][value=like]")
+        page.check("input[name=dysfunctional][value=dislike]")
     elif base in ("obstacles_more", "comments"):
         page.fill("#text", "Günstiger und flexibler wäre gut.")
     else:

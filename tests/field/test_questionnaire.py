@@ -77,11 +77,11 @@ BROKEN = [
         "type: info\n      text:",
         r"questionnaire\.pages: the questionnaire needs exactly one page of type choice_tasks",
     ),
-    ("id: comments", "id: consent", r"pages\[13\]\.id: page id 'consent' is used twice"),
+    ("id: comments", "id: consent", r"pages\[16\]\.id: page id 'consent' is used twice"),
     (
         "prices: [390, 490, 590, 690, 790]",
         "prices: [490, 390]",
-        r"pages\[12\]\.prices: list the prices once each, from low to high",
+        r"pages\[15\]\.prices: list the prices once each, from low to high",
     ),
     (
         "random_group: attitudes\n      text:\n        de: Was",

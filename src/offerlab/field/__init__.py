@@ -7,6 +7,7 @@ respondent web app on it; :class:`Survey` is the questionnaire's logic alone.
 
 from offerlab.field._app import create_app
 from offerlab.field._auth import add_member
+from offerlab.field._export import concept_data, concept_ratings, kano_data, maxdiff_data
 from offerlab.field._flow import AnswerError, Survey
 from offerlab.field._service import Fielding, Snapshot, SubmitResult, new_token
 
@@ -17,6 +18,10 @@ __all__ = [
     "SubmitResult",
     "Survey",
     "add_member",
+    "concept_data",
+    "concept_ratings",
     "create_app",
+    "kano_data",
+    "maxdiff_data",
     "new_token",
 ]

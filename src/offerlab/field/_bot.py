@@ -122,6 +122,9 @@ def fill_form(
     chosen: list[str] = []
     for name, values in page.radios.items():
         value = given.get(name)
+        if name == "worst" and "best" in page.radios and len(values) > 1:
+            # a MaxDiff screen: the least important is another item than the most
+            values = [v for v in values if v != dict(fields).get("best")]
         value = value if isinstance(value, str) else values[int(rng.integers(len(values)))]
         fields.append((name, value))
         chosen.append(value)

@@ -108,7 +108,14 @@ from offerlab.field._console_views import (
     readable_table,
 )
 from offerlab.field._dashboard import console_zone, dashboard_routes, dashboard_view
-from offerlab.field._export import answers_table, choice_data, respondents_table
+from offerlab.field._export import (
+    answers_table,
+    choice_data,
+    concept_data,
+    kano_data,
+    maxdiff_data,
+    respondents_table,
+)
 from offerlab.field._forms import read_form
 from offerlab.field._lifecycle import (
     MOVES,
@@ -1439,10 +1446,16 @@ class Console:
             "choices.parquet": choice_data,
             "answers.csv": answers_table,
             "respondents.csv": respondents_table,
+            "maxdiff.csv": maxdiff_data,
+            "kano.csv": kano_data,
+            "concepts.csv": concept_data,
         }
         if what not in makers:
             return self.refuse(request, 404, Message("refuse_no_download"), user)
-        frame = await run_in_threadpool(makers[what], fielding)
+        try:
+            frame = await run_in_threadpool(makers[what], fielding)
+        except ValueError:  # the questionnaire has no (single) page of that type
+            return self.refuse(request, 404, Message("refuse_no_download"), user)
         labels = StudyLabels(fielding.study, self.language(request, user))
         frame = await run_in_threadpool(readable_table, what, frame, labels)
         await run_in_threadpool(

@@ -3,6 +3,15 @@
 * :func:`choice_data`: the choice tasks in offerlab's long format (one row per
   alternative shown, the none row, ``would_buy`` for dual response, ``holdout``),
   which ``offerlab estimate answers.csv --study STUDY.yaml`` reads as it is;
+* :func:`maxdiff_data`: a MaxDiff page's screens in the long format
+  ``respondent, task, position, item, best, worst`` (one row per item shown), which
+  :func:`offerlab.models.maxdiff_answers` reads as it is;
+* :func:`kano_data`: a Kano page's pairs, ``respondent, feature, functional,
+  dysfunctional``, for :func:`offerlab.decide.kano_evaluation`;
+* :func:`concept_data`: a concept test's answers, one row per person and concept seen
+  (``position`` 1 = first), and :func:`concept_ratings`, one question of it as
+  ``respondent, concept, rating, position`` for :func:`offerlab.decide.top_box` and
+  :func:`offerlab.decide.compare_concepts`;
 * :func:`answers_table`: every other answer, one row per value (tidy);
 * :func:`respondents_table`: one row per respondent with status, version,
   language, panel parameters, times and the quality flags of :func:`quality_flags`.
@@ -35,9 +44,26 @@ from sqlalchemy import select
 
 from offerlab.field._service import Fielding
 from offerlab.store import Respondent, Submission
-from offerlab.study import ScalePage, SinglePage
+from offerlab.study import (
+    CONCEPT_QUESTIONS,
+    AnyPage,
+    ConceptTestPage,
+    KanoPage,
+    MaxDiffPage,
+    ScalePage,
+    SinglePage,
+)
 
-__all__ = ["answers_table", "choice_data", "quality_flags", "respondents_table"]
+__all__ = [
+    "answers_table",
+    "choice_data",
+    "concept_data",
+    "concept_ratings",
+    "kano_data",
+    "maxdiff_data",
+    "quality_flags",
+    "respondents_table",
+]
 
 FLAGS = (
     "speeding",
@@ -143,6 +169,110 @@ def _choice_frame(
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["respondent", "task", "alternative"], kind="stable").reset_index(
         drop=True
+    )
+
+
+def _page_of_type(fielding: Fielding, kind: type, page_id: str | None) -> AnyPage:
+    """The page ``page_id`` of type ``kind``, or the questionnaire's only one of that type."""
+    pages = [p for p in fielding.survey.questionnaire.pages if isinstance(p, kind)]
+    if page_id is not None:
+        pages = [p for p in pages if p.id == page_id]
+    if len(pages) != 1:
+        what = f"page {page_id!r} of type" if page_id else "exactly one page of type"
+        found = ", ".join(p.id for p in pages) or "none"
+        raise ValueError(f"the questionnaire needs {what} {kind.__name__} (found: {found})")
+    return pages[0]  # type: ignore[no-any-return]
+
+
+def _answers_of(
+    fielding: Fielding, page: AnyPage, statuses: tuple[str, ...]
+) -> list[tuple[int, int, dict[str, Any]]]:
+    """(respondent, conjoint version, answer) of every screen of ``page``, in order."""
+    respondents, submissions = _load(fielding)
+    keep = respondents.loc[respondents["status"].isin(statuses)]
+    version_of = dict(zip(keep["respondent"], keep["version"], strict=True))
+    prefix = page.id + "."
+    return [
+        (int(rid), int(version_of[rid]), answer)
+        for rid, key, answer in submissions[["respondent", "page", "answer"]].itertuples(
+            index=False
+        )
+        if rid in version_of and key.startswith(prefix)
+    ]
+
+
+def maxdiff_data(
+    fielding: Fielding, page_id: str | None = None, statuses: tuple[str, ...] = ("complete",)
+) -> pd.DataFrame:
+    """A MaxDiff page's answers, one row per item shown (see the module's description).
+
+    Columns: ``respondent``, ``version`` (the MaxDiff version), ``task``, ``position``
+    (from 1, as shown), ``item``, ``best`` and ``worst`` (1 for the item picked, else 0).
+    """
+    page = _page_of_type(fielding, MaxDiffPage, page_id)
+    survey = fielding.survey
+    rows = []
+    for rid, version, answer in _answers_of(fielding, page, statuses):
+        task = int(answer["task"])
+        shown = survey.maxdiff_items(f"{page.id}.{task}", version)
+        md_version = survey.maxdiff_version(page.id, version)
+        for position, item in enumerate(shown, start=1):
+            best, worst = int(item == answer["best"]), int(item == answer["worst"])
+            rows.append((rid, md_version, task, position, item, best, worst))
+    columns = ["respondent", "version", "task", "position", "item", "best", "worst"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["respondent", "task", "position"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def kano_data(
+    fielding: Fielding, page_id: str | None = None, statuses: tuple[str, ...] = ("complete",)
+) -> pd.DataFrame:
+    """A Kano page's answers: ``respondent, feature, functional, dysfunctional`` (answers
+    ``like``, ``expect``, ``neutral``, ``tolerate``, ``dislike``), features in the file's order."""
+    page = _page_of_type(fielding, KanoPage, page_id)
+    rows = [
+        (rid, a["feature"], a["functional"], a["dysfunctional"])
+        for rid, _, a in _answers_of(fielding, page, statuses)
+    ]
+    frame = pd.DataFrame(rows, columns=["respondent", "feature", "functional", "dysfunctional"])
+    order = {f.name: k for k, f in enumerate(page.features)}  # type: ignore[attr-defined]
+    frame = frame.assign(_order=frame["feature"].map(order))
+    frame = frame.sort_values(["_order", "respondent"], kind="stable").drop(columns="_order")
+    return frame.reset_index(drop=True)
+
+
+def concept_data(
+    fielding: Fielding, page_id: str | None = None, statuses: tuple[str, ...] = ("complete",)
+) -> pd.DataFrame:
+    """A concept test's answers, one row per person and concept seen.
+
+    Columns: ``respondent``, ``concept``, ``position`` (1: seen first), the five-point
+    ratings ``appeal``, ``intent`` (purchase intent, 5 = definitely), ``uniqueness``,
+    ``believability``, ``value`` (value for money), and ``change`` (the open answer).
+    """
+    page = _page_of_type(fielding, ConceptTestPage, page_id)
+    columns = ["respondent", "concept", "position", *CONCEPT_QUESTIONS, "change"]
+    rows = [
+        [rid, *(a[c] for c in columns[1:])] for rid, _, a in _answers_of(fielding, page, statuses)
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["respondent", "position"], kind="stable").reset_index(drop=True)
+
+
+def concept_ratings(
+    fielding: Fielding,
+    question: str = "intent",
+    page_id: str | None = None,
+    statuses: tuple[str, ...] = ("complete",),
+) -> pd.DataFrame:
+    """One question of a concept test as ``respondent, concept, rating, position``."""
+    if question not in CONCEPT_QUESTIONS:
+        raise ValueError(f"question is one of {', '.join(CONCEPT_QUESTIONS)}, got {question!r}")
+    frame = concept_data(fielding, page_id, statuses)
+    return frame[["respondent", "concept", question, "position"]].rename(
+        columns={question: "rating"}
     )
 
 

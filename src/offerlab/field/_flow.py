@@ -8,7 +8,14 @@ decided on the way, from earlier answers (``show_if``, the Gabor–Granger stop)
 Page keys: a page's id; ``tasks.3`` for the third choice task of a
 ``choice_tasks`` page with id ``tasks``; ``price.nms`` for the Newton–Miller–
 Smith follow-ups of a Van Westendorp page ``price``; ``ladder.590`` for one
-price of a Gabor–Granger page ``ladder``.
+price of a Gabor–Granger page ``ladder``; ``motives.2`` for the second screen of a
+MaxDiff page ``motives``, the second feature of a Kano page or the concept in the
+second position of a concept test.
+
+The MaxDiff design and the concept orders are made from the study's seed (and the
+page's id), so they are the same every time the study is loaded; a respondent's
+MaxDiff version and concept order follow their conjoint version (round-robin over
+entries), which makes them stable and balanced.
 
 :func:`parse_answer` turns a submitted form into the answer stored (a small
 JSON document), or raises :class:`AnswerError` with messages in the
@@ -20,20 +27,28 @@ texts against their length.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from offerlab.design import Design
+from offerlab.decide import KANO_ANSWERS, sequential_orders
+from offerlab.design import Design, MaxDiffDesign, make_maxdiff_design
+from offerlab.exceptions import OfferlabError
 from offerlab.field._texts import ui
 from offerlab.study import (
+    CONCEPT_QUESTIONS,
     AnyPage,
     ChoiceTasksPage,
+    ConceptTestPage,
     ConsentPage,
     GaborGrangerPage,
     InfoPage,
+    KanoPage,
+    MaxDiffPage,
     MultiPage,
     NumberPage,
     Questionnaire,
@@ -94,6 +109,69 @@ class Survey:
         # (versions, tasks incl. holdouts, alternatives, attributes) level indices
         object.__setattr__(self, "_levels", index.reshape(V, T, J, len(names)))
         object.__setattr__(self, "_holdout", frame["holdout"].to_numpy().reshape(V, T, J)[..., 0])
+        pages = self.questionnaire.pages
+        maxdiff = {p.id: self._maxdiff_design(p) for p in pages if isinstance(p, MaxDiffPage)}
+        object.__setattr__(self, "_maxdiff", maxdiff)
+        orders = {p.id: self._concept_orders(p) for p in pages if isinstance(p, ConceptTestPage)}
+        object.__setattr__(self, "_orders", orders)
+
+    def _page_seed(self, page_id: str) -> int:
+        """A seed fixed by the study (its design seed, else its name) and the page."""
+        base = self.study.design.seed
+        text = f"{self.study.name}/{page_id}/{'' if base is None else base}"
+        return zlib.crc32(text.encode())
+
+    def _maxdiff_design(self, page: MaxDiffPage) -> MaxDiffDesign:
+        design = _cached_maxdiff(
+            tuple(i.name for i in page.items),
+            page.per_task,
+            page.tasks,
+            page.versions,
+            tuple((a, b) for a, b in page.prohibited),
+            self._page_seed(page.id),
+        )
+        kept = [p for p in design.diagnostics.problems if "prohibited" in p]
+        if kept:
+            raise OfferlabError(
+                f"MaxDiff page {page.id!r}: no design of {page.tasks} tasks × {page.per_task} "
+                f"items keeps the prohibited pairs apart ({'; '.join(kept)}): use more tasks "
+                "or fewer items per task, or drop a pair"
+            )
+        return design
+
+    def _concept_orders(self, page: ConceptTestPage) -> list[tuple[int, ...]]:
+        """The concepts (indices) each group of respondents sees, in order."""
+        n = len(page.concepts)
+        if page.mode == "monadic" or n == 1:
+            return [(j,) for j in range(n)]
+        names = [str(j) for j in range(n)]
+        deck = sequential_orders(names, n if n % 2 == 0 else 2 * n, seed=self._page_seed(page.id))
+        return [tuple(int(j) for j in order) for order in deck]
+
+    # -- MaxDiff and concept tests ---------------------------------------------------
+    def needs_version(self, key: str) -> bool:
+        """Whether page ``key`` shows what the respondent's design version decides."""
+        return isinstance(self.page_of(key), ChoiceTasksPage | MaxDiffPage | ConceptTestPage)
+
+    def maxdiff_design(self, page_id: str) -> MaxDiffDesign:
+        """The MaxDiff design of a page."""
+        return self._maxdiff[page_id]  # type: ignore[attr-defined,no-any-return]
+
+    def maxdiff_version(self, page_id: str, version: int) -> int:
+        """The MaxDiff version (from 1) a respondent of conjoint ``version`` answers."""
+        return (version - 1) % self.maxdiff_design(page_id).sets.shape[0] + 1
+
+    def maxdiff_items(self, key: str, version: int) -> list[str]:
+        """The item names of a MaxDiff screen (key ``page.task``), in the order shown."""
+        page_id, task = key.rsplit(".", 1)
+        design = self.maxdiff_design(page_id)
+        shown = design.sets[self.maxdiff_version(page_id, version) - 1, int(task) - 1]
+        return [design.items[int(j)] for j in shown]
+
+    def concept_order(self, page_id: str, version: int) -> tuple[int, ...]:
+        """The concepts (indices into the page's list) a respondent sees, in order."""
+        orders = self._orders[page_id]  # type: ignore[attr-defined]
+        return orders[(version - 1) % len(orders)]  # type: ignore[no-any-return]
 
     # -- structure ------------------------------------------------------------------
     @property
@@ -147,6 +225,8 @@ class Survey:
                     keys.append(f"{page.id}.nms")
             elif isinstance(page, GaborGrangerPage):
                 keys += [f"{page.id}.{p}" for p in sorted(page.prices, reverse=True)]
+            elif isinstance(page, MaxDiffPage | KanoPage | ConceptTestPage):
+                keys += [f"{page.id}.{k}" for k in range(1, _screens(page) + 1)]
             else:
                 keys.append(page.id)
         return keys
@@ -237,7 +317,12 @@ class Survey:
 
     # -- answers ----------------------------------------------------------------------------
     def parse_answer(
-        self, key: str, form: Mapping[str, list[str]], language: str, answers: Answers
+        self,
+        key: str,
+        form: Mapping[str, list[str]],
+        language: str,
+        answers: Answers,
+        version: int = 1,
     ) -> dict[str, Any]:
         """The answer to store for page ``key`` from a submitted form.
 
@@ -251,6 +336,8 @@ class Survey:
             The respondent's language, for the messages.
         answers : mapping
             Earlier answers (the NMS follow-ups need the Van Westendorp prices).
+        version : int
+            The respondent's design version (which MaxDiff items and concept they saw).
 
         Raises
         ------
@@ -317,7 +404,50 @@ class Survey:
             if likelihood is None:
                 raise AnswerError([ui("err_choose", lang)])
             return {"price": int(key.split(".", 1)[1]), "likelihood": likelihood}
+        if isinstance(page, MaxDiffPage):
+            return self._maxdiff_answer(key, form, lang, version)
+        if isinstance(page, KanoPage):
+            return _kano_answer(page, key, form, lang)
+        if isinstance(page, ConceptTestPage):
+            return self._concept_answer(page, key, form, lang, version)
         raise AnswerError([ui("err_unknown", lang)])  # pragma: no cover - every type above
+
+    def _maxdiff_answer(
+        self, key: str, form: Mapping[str, list[str]], lang: str, version: int
+    ) -> dict[str, Any]:
+        """The items picked most and least important (names of items shown on the screen)."""
+        shown = self.maxdiff_items(key, version)
+        best, worst = _first(form, "best"), _first(form, "worst")
+        if best is None or worst is None:
+            raise AnswerError([ui("err_maxdiff_both", lang)])
+        if (
+            best not in shown
+            or worst not in shown
+            or len(form.get("best", [])) != 1
+            or len(form.get("worst", [])) != 1
+        ):
+            raise AnswerError([ui("err_unknown", lang)])
+        if best == worst:
+            raise AnswerError([ui("err_maxdiff_same", lang)])
+        return {"task": int(key.rsplit(".", 1)[1]), "best": best, "worst": worst}
+
+    def _concept_answer(
+        self,
+        page: ConceptTestPage,
+        key: str,
+        form: Mapping[str, list[str]],
+        lang: str,
+        version: int,
+    ) -> dict[str, Any]:
+        position = int(key.rsplit(".", 1)[1])
+        concept = page.concepts[self.concept_order(page.id, version)[position - 1]]
+        ratings = {name: _int_in(_first(form, name), 1, 5) for name in CONCEPT_QUESTIONS}
+        if any(v is None for v in ratings.values()):
+            raise AnswerError([ui("err_items", lang)])
+        change = (_first(form, "change") or "").strip()
+        if len(change) > 2000:
+            raise AnswerError([ui("err_too_long", lang, n=2000)])
+        return {"concept": concept.name, "position": position, **ratings, "change": change}
 
     def _single(self, page: SinglePage, form: Mapping[str, list[str]], lang: str) -> dict[str, Any]:
         value = _one(form, "answer", lang)
@@ -375,6 +505,43 @@ class Survey:
                 raise AnswerError([ui("err_would_buy", lang)])
             answer["would_buy"] = int(would_buy)
         return answer
+
+
+@lru_cache(maxsize=32)
+def _cached_maxdiff(
+    items: tuple[str, ...],
+    per_task: int,
+    tasks: int,
+    versions: int,
+    prohibited: tuple[tuple[str, str], ...],
+    seed: int,
+) -> MaxDiffDesign:
+    # A few thousand swaps reach the balance of the default 30,000 on survey-sized designs
+    # in a tenth of the time; the number is part of what fixes the design, so it stays.
+    return make_maxdiff_design(
+        items, per_task, tasks, versions=versions, prohibited=prohibited, seed=seed, steps=3000
+    )
+
+
+def _screens(page: MaxDiffPage | KanoPage | ConceptTestPage) -> int:
+    """How many screens a MaxDiff, Kano or concept-test page takes."""
+    if isinstance(page, MaxDiffPage):
+        return page.tasks
+    if isinstance(page, KanoPage):
+        return len(page.features)
+    return 1 if page.mode == "monadic" else len(page.concepts)
+
+
+def _kano_answer(
+    page: KanoPage, key: str, form: Mapping[str, list[str]], lang: str
+) -> dict[str, Any]:
+    feature = page.features[int(key.rsplit(".", 1)[1]) - 1]
+    pair = {name: _first(form, name) for name in ("functional", "dysfunctional")}
+    if any(v is None for v in pair.values()):
+        raise AnswerError([ui("err_items", lang)])
+    if any(v not in KANO_ANSWERS for v in pair.values()):
+        raise AnswerError([ui("err_unknown", lang)])
+    return {"feature": feature.name, **pair}
 
 
 def _holds(page: AnyPage, condition: list[str] | Range, answer: Mapping[str, Any] | None) -> bool:

@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from offerlab.decide import KANO_ANSWERS
 from offerlab.field._flow import VW_FIELDS, Survey
 from offerlab.field._service import Snapshot
 from offerlab.field._texts import LANGUAGE_NAMES, ui
 from offerlab.study import (
+    CONCEPT_QUESTIONS,
     ChoiceTasksPage,
+    ConceptTestPage,
     ConsentPage,
     GaborGrangerPage,
     InfoPage,
+    KanoPage,
+    MaxDiffPage,
     MultiPage,
     NumberPage,
     ScalePage,
@@ -202,7 +207,79 @@ def page_context(
                 for v, label in enumerate(page.answers, start=1)
             ],
         )
+    elif isinstance(page, MaxDiffPage):
+        context.update(_maxdiff_context(survey, snap, page, given))
+    elif isinstance(page, KanoPage):
+        feature = page.features[int(key.rsplit(".", 1)[1]) - 1]
+        label = t(feature.label)
+        context.update(
+            kind="kano",
+            text=t(page.text).replace("{feature}", label),
+            screen_of=ui("screen_of", lang, n=key.rsplit(".", 1)[1], total=len(page.features)),
+            questions=[
+                {
+                    "name": name,
+                    "text": t(getattr(page, name)).replace("{feature}", label),
+                    "options": [
+                        {"value": a, "label": ui(f"kano_{a}", lang), "checked": a in given(name)}
+                        for a in KANO_ANSWERS
+                    ],
+                }
+                for name in ("functional", "dysfunctional")
+            ],
+        )
+    elif isinstance(page, ConceptTestPage):
+        position = int(key.rsplit(".", 1)[1])
+        order = survey.concept_order(page.id, snap.version)
+        concept = page.concepts[order[position - 1]]
+        context.update(
+            kind="concept",
+            concept_of=ui("concept_of", lang, n=position, total=len(order))
+            if len(order) > 1
+            else "",
+            concept_title=t(concept.title),
+            body=t(concept.text),
+            questions=[
+                {
+                    "name": name,
+                    "text": ui(f"concept_{name}", lang),
+                    "low": ui(f"concept_{name}_low", lang),
+                    "high": ui(f"concept_{name}_high", lang),
+                    "value": (given(name) or [""])[0],
+                }
+                for name in CONCEPT_QUESTIONS
+            ],
+            points=list(range(1, 6)),
+            change_label=ui("concept_change", lang),
+            change=(given("change") or [""])[0][:2000],
+        )
     return context
+
+
+def _maxdiff_context(
+    survey: Survey, snap: Snapshot, page: MaxDiffPage, given: Any
+) -> dict[str, Any]:
+    study = survey.study
+    lang = snap.language
+    key = snap.key
+    assert key is not None
+    labels = {item.name: study.text(item.label, lang) for item in page.items}
+    best, worst = given("best"), given("worst")
+    return {
+        "kind": "maxdiff",
+        "screen_of": ui("screen_of", lang, n=key.rsplit(".", 1)[1], total=page.tasks),
+        "best_label": study.text(page.best, lang),
+        "worst_label": study.text(page.worst, lang),
+        "items": [
+            {
+                "name": name,
+                "label": labels[name],
+                "best": name in best,
+                "worst": name in worst,
+            }
+            for name in survey.maxdiff_items(key, snap.version)
+        ],
+    }
 
 
 def _task_context(

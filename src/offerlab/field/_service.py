@@ -64,7 +64,7 @@ from offerlab.store import (
     migrate,
     take_quota_cells,
 )
-from offerlab.study import ChoiceTasksPage, Study, parse_study
+from offerlab.study import Study, parse_study
 
 __all__ = ["Entry", "Fielding", "Snapshot", "StudyState", "SubmitResult", "new_token"]
 
@@ -350,13 +350,14 @@ class Fielding:
     def entry_page(self, entry: Entry) -> Snapshot:
         """What an entry form shows: the first page of the order ``entry.seed`` draws.
 
-        ``key`` is None when that page is a choice task (its design version is drawn
-        on the start): the form then only has a button that starts.
+        ``key`` is None when that page is a choice task, a MaxDiff screen or a concept
+        (its design version is drawn on the start): the form then only has a button that
+        starts.
         """
         sequence = self.survey.sequence(entry.seed)
         position = self.survey.next_position(sequence, 0, {})
         key = str(sequence[position]) if position < len(sequence) else None
-        if key is not None and isinstance(self.survey.page_of(key), ChoiceTasksPage):
+        if key is not None and self.survey.needs_version(key):
             key = None
         return Snapshot(
             token="",
@@ -682,7 +683,9 @@ class Fielding:
                 return SubmitResult("stale", self._snapshot(session, respondent))
             answers = self._answers(session, respondent.id)
             try:
-                answer = self.survey.parse_answer(page, form, respondent.language, answers)
+                answer = self.survey.parse_answer(
+                    page, form, respondent.language, answers, respondent.version
+                )
             except AnswerError as error:
                 snapshot = self._snapshot(session, respondent, answers)
                 return SubmitResult("invalid", snapshot, error.messages, form)

@@ -29,14 +29,18 @@ from offerlab.study._model import (
     TaskSettings,
 )
 from offerlab.study._questionnaire import (
+    CONCEPT_QUESTIONS,
     PAGE_TYPES,
     AnyPage,
     AttentionCheck,
     ChoiceTasksPage,
+    ConceptTestPage,
     ConsentPage,
     EndTexts,
     GaborGrangerPage,
     InfoPage,
+    KanoPage,
+    MaxDiffPage,
     MultiPage,
     NumberPage,
     Option,
@@ -63,6 +67,7 @@ from offerlab.study._yaml import (
 )
 
 __all__ = [
+    "CONCEPT_QUESTIONS",
     "LEVEL_TOLERANCE",
     "PAGE_TYPES",
     "YAML_LIMITS",
@@ -71,6 +76,7 @@ __all__ = [
     "Attribute",
     "CategoricalAttribute",
     "ChoiceTasksPage",
+    "ConceptTestPage",
     "ConsentPage",
     "DesignSettings",
     "EndTexts",
@@ -78,7 +84,9 @@ __all__ = [
     "GaborGrangerPage",
     "HoldoutTask",
     "InfoPage",
+    "KanoPage",
     "Level",
+    "MaxDiffPage",
     "MultiPage",
     "NoneOption",
     "NumberPage",

@@ -148,6 +148,7 @@ def check_study(study: Study, locate: Locate) -> tuple[list[StudyProblem], list[
             report.error,
             has_none=study.tasks.none is not None,
             currency=price.currency if price is not None else None,
+            design_versions=study.design.versions,
         )
     return report.errors, report.notes
 

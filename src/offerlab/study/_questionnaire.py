@@ -19,7 +19,20 @@ A study's ``questionnaire:`` lists its pages in order, one question per page:
   at one's own "bargain" and "getting expensive" prices);
 * ``gabor_granger``: purchase likelihood at a list of prices, one page each,
   from the highest down; once a price is accepted the lower ones are not asked;
-* ``info``: a text only.
+* ``info``: a text only;
+* ``maxdiff``: best–worst scaling of ``items``, ``per_task`` items a screen, ``tasks``
+  screens, from a design of ``versions`` versions (made from the study's seed, so a
+  respondent's version is stable; versions spread over respondents with the conjoint's
+  versions, so the study's ``design.versions`` must be a multiple of them); optional
+  ``prohibited`` pairs never shown together;
+* ``kano``: per feature a functional and a dysfunctional question with the five standard
+  answers (like, expect, neutral, tolerate, dislike), one screen a feature;
+* ``concept_test``: concept cards (title, text; an ``image`` path inside the study folder
+  is checked, showing it is still to come)
+  each followed by the standard questions (appeal, purchase intent, uniqueness,
+  believability, value for money on five points, "what would you change?" open);
+  ``monadic`` (one concept a person) or ``sequential`` (all, in balanced orders); the
+  assignment, like the MaxDiff versions, follows the conjoint's versions.
 
 Any page may have ``show_if`` (display logic on earlier answers: ``{question:
 [options]}``, or ``{question: {min: …, max: …}}`` for a number; all conditions
@@ -43,21 +56,30 @@ import difflib
 import re
 import string
 from collections.abc import Callable, Iterator
-from typing import Annotated, Literal, TypeAlias
+from pathlib import PurePosixPath
+from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
 from offerlab.study._strict import StrictModel
 
 __all__ = [
+    "CONCEPT_IMAGE_TYPES",
+    "CONCEPT_QUESTIONS",
     "PAGE_TYPES",
     "AnyPage",
     "AttentionCheck",
     "ChoiceTasksPage",
+    "Concept",
+    "ConceptTestPage",
     "ConsentPage",
     "EndTexts",
     "GaborGrangerPage",
     "InfoPage",
+    "KanoFeature",
+    "KanoPage",
+    "MaxDiffItem",
+    "MaxDiffPage",
     "MultiPage",
     "NumberPage",
     "Option",
@@ -73,6 +95,7 @@ __all__ = [
     "TextPage",
     "VanWestendorpPage",
     "check_questionnaire",
+    "concept_cells",
     "questionnaire_labels",
 ]
 
@@ -98,7 +121,20 @@ PAGE_TYPES = (
     "choice_tasks",
     "van_westendorp",
     "gabor_granger",
+    "maxdiff",
+    "kano",
+    "concept_test",
 )
+
+#: Image files a concept card may show, and their largest size in bytes.
+CONCEPT_IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+#: The standard questions of a concept test, in the order asked (each on five points).
+CONCEPT_QUESTIONS = ("appeal", "intent", "uniqueness", "believability", "value")
 
 
 # A condition on an earlier answer: the options (any of them) or a number range.
@@ -245,6 +281,93 @@ class GaborGrangerPage(_PageBase):
     accept_from: int = Field(4, ge=1, le=5, description="Answers from this one on accept.")
 
 
+def _words(de: str, fr: str, it: str, en: str) -> Any:
+    return Field(default_factory=lambda: {"de": de, "fr": fr, "it": it, "en": en})
+
+
+class MaxDiffItem(StrictModel):
+    name: Identifier
+    label: Label
+
+
+class MaxDiffPage(_PageBase):
+    """Best–worst scaling: each screen shows some items; the most and least important."""
+
+    type: Literal["maxdiff"]
+    text: Label = _words(
+        "Was ist Ihnen hier am wichtigsten, was am wenigsten wichtig?",
+        "Qu'est-ce qui compte le plus pour vous ici, et le moins ?",
+        "Che cosa conta di più per voi qui, e che cosa di meno?",
+        "Which of these matters most to you, and which least?",
+    )
+    items: list[MaxDiffItem] = Field(min_length=3)
+    per_task: int = Field(4, ge=3, description="Items on one screen.")
+    tasks: int = Field(ge=1, le=60, description="Screens per respondent.")
+    versions: int = Field(1, ge=1, le=1000)
+    prohibited: list[Annotated[list[Identifier], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list, description="Pairs of items never shown together."
+    )
+    best: Label = _words("Am wichtigsten", "Le plus important", "Il più importante", "Most")
+    worst: Label = _words(
+        "Am wenigsten wichtig", "Le moins important", "Il meno importante", "Least"
+    )
+
+
+class KanoFeature(StrictModel):
+    name: Identifier
+    label: Label = Field(description="The feature, placed as {feature} in the questions.")
+
+
+class KanoPage(_PageBase):
+    """Kano pairs: how one feels with and without each feature (one screen a feature)."""
+
+    type: Literal["kano"]
+    text: Label = _words(
+        "Stellen Sie sich vor: {feature}",
+        "Imaginez : {feature}",
+        "Immaginate: {feature}",
+        "Imagine: {feature}",
+    )
+    features: list[KanoFeature] = Field(min_length=1)
+    functional: Label = _words(
+        "Wie fänden Sie es, wenn das Angebot das hat?",
+        "Que penseriez-vous si l'offre le proposait ?",
+        "Che cosa ne pensereste se l'offerta lo prevedesse?",
+        "How would you feel if the offer had this?",
+    )
+    dysfunctional: Label = _words(
+        "Wie fänden Sie es, wenn das Angebot das nicht hat?",
+        "Que penseriez-vous si l'offre ne le proposait pas ?",
+        "Che cosa ne pensereste se l'offerta non lo prevedesse?",
+        "How would you feel if the offer did not have this?",
+    )
+
+
+class Concept(StrictModel):
+    name: Identifier
+    title: Label
+    text: Label
+    image: str | None = Field(
+        None,
+        description="A png, jpg or webp file in the study's folder (checked; not shown yet).",
+    )
+    alt: Label | None = Field(None, description="What the image shows, for screen readers.")
+
+
+class ConceptTestPage(_PageBase):
+    """Concept cards, each followed by the standard concept-test questions."""
+
+    type: Literal["concept_test"]
+    text: Label = _words(
+        "Bitte lesen Sie diese Beschreibung eines neuen Angebots.",
+        "Veuillez lire la description de cette nouvelle offre.",
+        "Leggete la descrizione di questa nuova offerta.",
+        "Please read this description of a new offer.",
+    )
+    concepts: list[Concept] = Field(min_length=1)
+    mode: Literal["monadic", "sequential"] = "sequential"
+
+
 class _UnknownPage(BaseModel):
     """Takes a page whose type is unknown, so that the message is about 'type' alone."""
 
@@ -268,6 +391,9 @@ Page = Annotated[
     | Annotated[ChoiceTasksPage, Tag("choice_tasks")]
     | Annotated[VanWestendorpPage, Tag("van_westendorp")]
     | Annotated[GaborGrangerPage, Tag("gabor_granger")]
+    | Annotated[MaxDiffPage, Tag("maxdiff")]
+    | Annotated[KanoPage, Tag("kano")]
+    | Annotated[ConceptTestPage, Tag("concept_test")]
     | Annotated[_UnknownPage, Tag("unknown")],
     Discriminator(_page_type),
 ]
@@ -282,6 +408,9 @@ AnyPage: TypeAlias = (
     | ChoiceTasksPage
     | VanWestendorpPage
     | GaborGrangerPage
+    | MaxDiffPage
+    | KanoPage
+    | ConceptTestPage
 )
 
 
@@ -395,7 +524,20 @@ def questionnaire_labels(q: Questionnaire) -> Iterator[tuple[FieldPath, object, 
         for name in type(page).model_fields:
             value = getattr(page, name)
             explicit = name in page.model_fields_set
-            if name in ("text", "help", "agree", "decline", "low", "high", "unit", "intro"):
+            if name in (
+                "text",
+                "help",
+                "agree",
+                "decline",
+                "low",
+                "high",
+                "unit",
+                "intro",
+                "best",
+                "worst",
+                "functional",
+                "dysfunctional",
+            ):
                 if value is not None:
                     yield (*path, name), value, explicit
             elif name in ("too_cheap", "cheap", "expensive", "too_expensive") or (
@@ -405,9 +547,14 @@ def questionnaire_labels(q: Questionnaire) -> Iterator[tuple[FieldPath, object, 
             elif name in ("likelihood_points", "answers") and value is not None:
                 for j, label in enumerate(value):
                     yield (*path, name, j), label, True
-            elif name in ("options", "items"):
+            elif name in ("options", "items", "features"):
                 for j, option in enumerate(value):
                     yield (*path, name, j, "label"), option.label, True
+            elif name == "concepts":
+                for j, concept in enumerate(value):
+                    for part in ("title", "text", "alt"):
+                        if getattr(concept, part) is not None:
+                            yield (*path, name, j, part), getattr(concept, part), True
     for name in ("complete", "screenout", "overquota"):
         yield (*root, "end", name), getattr(q.end, name), name in q.end.model_fields_set
 
@@ -423,13 +570,40 @@ def _suggest(word: str, choices: list[str]) -> str:
 def _names(page: AnyPage) -> list[str]:
     if isinstance(page, SinglePage | MultiPage):
         return [o.name for o in page.options]
-    if isinstance(page, ScalePage):
+    if isinstance(page, ScalePage | MaxDiffPage):
         return [o.name for o in page.items]
+    if isinstance(page, KanoPage):
+        return [f.name for f in page.features]
+    if isinstance(page, ConceptTestPage):
+        return [c.name for c in page.concepts]
     return []
 
 
+def _list_field(page: AnyPage) -> str:
+    if isinstance(page, KanoPage):
+        return "features"
+    if isinstance(page, ConceptTestPage):
+        return "concepts"
+    return "items" if isinstance(page, ScalePage | MaxDiffPage) else "options"
+
+
+def concept_cells(page: ConceptTestPage) -> int:
+    """How many groups a concept test spreads respondents over: one per concept when each
+    sees one; one per order of the balanced orders (a Williams square: as many orders as
+    concepts when their number is even, twice as many when odd) when each sees all."""
+    n = len(page.concepts)
+    if page.mode == "monadic" or n == 1:
+        return n
+    return n if n % 2 == 0 else 2 * n
+
+
 def check_questionnaire(
-    q: Questionnaire, error: ReportError, *, has_none: bool, currency: str | None
+    q: Questionnaire,
+    error: ReportError,
+    *,
+    has_none: bool,
+    currency: str | None,
+    design_versions: int | None = None,
 ) -> None:
     """Check references, options, quotas and redirects of a questionnaire.
 
@@ -443,6 +617,9 @@ def check_questionnaire(
         Whether the study's tasks have a none option (unused now; kept for rules on it).
     currency : str or None
         The study's currency (price questions need a price attribute), None without one.
+    design_versions : int or None
+        The conjoint design's versions: MaxDiff versions and concept-test groups follow
+        them, so they must divide it (None: not checked).
     """
     root: FieldPath = ("questionnaire",)
     seen: dict[str, int] = {}
@@ -490,6 +667,10 @@ def check_questionnaire(
                 error((*path, "prices"), "a price cannot be negative")
         if isinstance(page, NumberPage) and page.min >= page.max:
             error((*path, "max"), f"max ({page.max}) must be above min ({page.min})")
+        if isinstance(page, MaxDiffPage):
+            _check_maxdiff(page, path, error, design_versions)
+        if isinstance(page, ConceptTestPage):
+            _check_concepts(page, path, error, design_versions)
     if len(choice_pages) != 1:
         where = (*root, "pages", choice_pages[1]) if len(choice_pages) > 1 else (*root, "pages")
         error(
@@ -501,9 +682,71 @@ def check_questionnaire(
     _check_redirects(q, error)
 
 
+def _check_maxdiff(
+    page: MaxDiffPage, path: FieldPath, error: ReportError, design_versions: int | None
+) -> None:
+    names = _names(page)
+    n = len(names)
+    if page.per_task > n:
+        error((*path, "per_task"), f"per_task ({page.per_task}) cannot exceed the {n} items")
+    elif page.per_task * page.tasks < n:
+        need = -(-n // page.per_task)
+        error(
+            (*path, "tasks"),
+            f"{page.tasks} tasks × {page.per_task} items do not show each of the {n} items "
+            f"once: use at least {need} tasks",
+        )
+    for k, pair in enumerate(page.prohibited):
+        for m, name in enumerate(pair):
+            if name not in names:
+                error(
+                    (*path, "prohibited", k, m),
+                    f"unknown item {name!r}{_suggest(name, names)}; items are {', '.join(names)}",
+                )
+        if pair[0] == pair[1]:
+            error(
+                (*path, "prohibited", k),
+                f"a prohibited pair names two items, got {pair[0]!r} twice",
+            )
+    if design_versions is not None and design_versions % page.versions:
+        error(
+            (*path, "versions"),
+            f"the MaxDiff versions ({page.versions}) must divide the design's versions "
+            f"({design_versions}), so that each is shown equally often",
+        )
+
+
+def _check_concepts(
+    page: ConceptTestPage, path: FieldPath, error: ReportError, design_versions: int | None
+) -> None:
+    for j, concept in enumerate(page.concepts):
+        if concept.image is None:
+            continue
+        image = PurePosixPath(concept.image.replace("\\", "/"))
+        if image.is_absolute() or ".." in image.parts or ":" in concept.image:
+            error(
+                (*path, "concepts", j, "image"),
+                "an image is a file inside the study's folder, named relative to it "
+                f"(no '..', no absolute path), got {concept.image!r}",
+            )
+        elif image.suffix.lower() not in CONCEPT_IMAGE_TYPES:
+            error(
+                (*path, "concepts", j, "image"),
+                f"an image is a {', '.join(CONCEPT_IMAGE_TYPES)} file, got {concept.image!r}",
+            )
+    cells = concept_cells(page)
+    if design_versions is not None and design_versions % cells:
+        how = "concepts" if page.mode == "monadic" else "balanced orders of the concepts"
+        error(
+            (*path, "concepts"),
+            f"the {cells} {how} must divide the design's versions ({design_versions}), so "
+            "that each is shown equally often",
+        )
+
+
 def _check_options(page: AnyPage, path: FieldPath, error: ReportError) -> None:
     names = _names(page)
-    field = "items" if isinstance(page, ScalePage) else "options"
+    field = _list_field(page)
     first: dict[str, int] = {}
     for j, name in enumerate(names):
         if name in first:
