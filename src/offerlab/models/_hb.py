@@ -138,6 +138,9 @@ class HierarchicalBayes:
         says why the run stopped and what fell short.
     max_draws, max_seconds, check_every :
         The caps and the segment length of ``until_converged``.
+    stop_on_individual : bool, default True
+        Whether the respondents' coefficients must pass too (they are diagnosed and
+        reported either way).
 
     Notes
     -----
@@ -194,7 +197,9 @@ class HierarchicalBayes:
         max_draws: int = DEFAULT_MAX_DRAWS,
         max_seconds: float | None = None,
         check_every: int = DEFAULT_CHECK_EVERY,
+        stop_on_individual: bool = True,
     ) -> None:
+        self.stop_on_individual = stop_on_individual
         self.interweave = interweave
         self.individual_steps = individual_steps
         self.until_converged = until_converged
@@ -435,6 +440,7 @@ class HierarchicalBayes:
             check_every=int(self.check_every),
             max_draws=int(self.max_draws),
             max_seconds=self.max_seconds,
+            individual=bool(self.stop_on_individual),
         )
 
 

@@ -124,11 +124,11 @@ def check_convergence(
     alpha = np.stack([s.alpha for s in segments])
     D = np.stack([s.D for s in segments])
     table = convergence_table(alpha, D, names)
-    individual = None
-    if rule.individual:
-        individual = individual_diagnostics(
-            np.stack([s.individual for s in segments]), segments[0].individual_every
-        )
+    # The individual summary is always computed (for the report); it stops the run only
+    # when the rule asks for it.
+    individual = individual_diagnostics(
+        np.stack([s.individual for s in segments]), segments[0].individual_every
+    )
     check = ConvergenceCheck(table, individual, rule)
     K = len(names)
     groups = {"population means": table.iloc[:K], "covariance entries": table.iloc[K:]}

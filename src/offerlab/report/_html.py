@@ -606,6 +606,9 @@ def build_report(
             f"Hierarchical Bayes: part-worths for each of {len(results.individual):,} "
             "respondents; the simulator averages over their posterior draws."
         )
+        from offerlab.report._hb_plots import hb_diagnostics_note  # matplotlib only for HB
+
+        notes.append(hb_diagnostics_note(results, language))
 
     shares = segment_shares = money = None
     optimisation = None
