@@ -20,23 +20,26 @@ import pandas as pd
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError, OfferlabWarning
 from offerlab.models._fit_input import fit_input
-from offerlab.models._hb_run import ChainJob, ChainRun, StopRule, convergence_table, run_chains
+from offerlab.models._hb_fit import (
+    chain_jobs,
+    coded_blocks,
+    pooled_start,
+    theta_scale_map,
+)
+from offerlab.models._hb_fit import coded_blocks as _coded_blocks  # noqa: F401  (tests)
+from offerlab.models._hb_run import ChainRun, StopRule, convergence_table, run_chains
 from offerlab.models._matrix import ConjointCoding, ModelMatrix, build_model_matrix
-from offerlab.models._mnl import MultinomialLogit
 from offerlab.models._results import Summary
 from offerlab.models._spec import ModelSpec, spec_matrix
 from offerlab.numerics import Scheme
 from offerlab.numerics._convergence import ESS_MIN, RHAT_MAX
 from offerlab.numerics._hb import (
-    HBChainSetup,
     HBLayout,
     HBPrior,
     HBSettings,
     hb_layout,
     hb_prior_covariance,
-    respondent_information,
     respondent_loglike,
-    respondent_modes,
     transform_coefficients,
 )
 from offerlab.study import Study
@@ -61,7 +64,7 @@ DEFAULT_PRIOR_SD_SCALE = 2.5
 DEFAULT_DRAWS = 10_000
 TARGET_ACCEPTANCE = 0.3
 # Random-walk steps of every respondent per iteration and the stopping rule's defaults
-# (see bench/README.md, "HB: effective samples per second", for the measurements).
+# (bench/README.md, "Hierarchical Bayes until converged", has the measurements).
 DEFAULT_INDIVIDUAL_STEPS = 5
 DEFAULT_MAX_DRAWS = 10_000
 DEFAULT_CHECK_EVERY = 500
@@ -298,7 +301,7 @@ class HierarchicalBayes:
             coding=self.coding,
             dual_model=self.dual,
         )
-        blocks = None if given.coding is None else _coded_blocks(given.coding)
+        blocks = None if given.coding is None else coded_blocks(given.coding)
         results = given.label(self._fit_matrix(given.design, progress, blocks=blocks))
         holdouts = given.data.holdouts()
         if not holdouts.frame.empty:
@@ -367,17 +370,17 @@ class HierarchicalBayes:
                 stacklevel=3,
             )
         signs = self._sign_vector(names)
-        start = _pooled_start(design, blocks, signs)
+        start = pooled_start(design, blocks, signs)
         prior = self._prior(len(names), blocks)
         settings = self._settings()
         seed = self.seed
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
-        jobs = _chain_jobs(start, prior, settings, signs, seed, self.chains)
+        jobs = chain_jobs(start, prior, settings, signs, seed, self.chains)
         run = run_chains(jobs, names, self._stop_rule(), n_jobs=self.n_jobs, progress=progress)
         chains, layout = run.chains, start.layout
         if start.sampled_x is not design.X:
-            chains = [_theta_scale_map(signs, start.scales).unscale(c) for c in chains]
+            chains = [theta_scale_map(signs, start.scales).unscale(c) for c in chains]
             layout = hb_layout(design.X, design.y, design.available, design.groups, design.offset)
         return HBResults._from_chains(
             chains,
@@ -442,152 +445,6 @@ class HierarchicalBayes:
             max_seconds=self.max_seconds,
             individual=bool(self.stop_on_individual),
         )
-
-
-@dataclass(frozen=True)
-class _PooledStart:
-    """What every chain starts from: the sampled data, the pooled MNL, the information."""
-
-    layout: HBLayout
-    sampled_x: np.ndarray
-    scales: np.ndarray
-    theta: np.ndarray  # pooled MNL on the sampled θ scale
-    information: np.ndarray  # (R, K, K) on the θ scale
-
-
-def _pooled_start(
-    design: ModelMatrix, blocks: list[tuple[int, int, np.ndarray]] | None, signs: np.ndarray
-) -> _PooledStart:
-    """Pooled MNL: start values and the information behind the proposals."""
-    mnl = MultinomialLogit(max_iter=200)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        pooled = mnl._fit_matrix(design, None)
-    beta_mnl = pooled.params.to_numpy()
-    # The sampler works on numeric columns divided by their SD (a price in CHF, km), so
-    # that the prior's unit variance means "per SD of x" as it means "per level step"
-    # for coded columns; on the raw scale a prior SD of 1 per CHF lets individual price
-    # coefficients spread absurdly and overflow. Results are mapped back (_unscale).
-    scales = _column_scales(design, blocks)
-    sampled_X = design.X / scales if np.any(scales != 1.0) else design.X
-    layout = hb_layout(sampled_X, design.y, design.available, design.groups, design.offset)
-    if layout.Xd.shape[0] < 2:
-        raise EstimationError("hierarchical Bayes needs at least two respondents")
-    theta_mnl = _theta_scale_map(signs, scales).to_sampled(_to_theta(beta_mnl, signs))
-    info = respondent_information(transform_coefficients(theta_mnl, signs), layout)
-    jac = np.where(signs != 0, transform_coefficients(theta_mnl, signs), 1.0)
-    info = info * jac[None, :, None] * jac[None, None, :]  # θ scale: J' H J
-    return _PooledStart(layout, sampled_X, scales, theta_mnl, info)
-
-
-def _chain_jobs(
-    start: _PooledStart,
-    prior: HBPrior,
-    settings: HBSettings,
-    signs: np.ndarray,
-    seed: int,
-    n_chains: int,
-) -> list[ChainJob]:
-    """Start values and random streams of every chain."""
-    K = start.theta.size
-    streams = np.random.SeedSequence(seed).spawn(n_chains)
-    sd0 = np.sqrt(np.diag(prior.V0))
-    setup = HBChainSetup(
-        start.layout, prior, settings, start.information, None if not signs.any() else signs
-    )
-    jobs = []
-    for c, stream in enumerate(streams):
-        # SFC64: the same statistical quality as the default PCG64 for this use, and
-        # its normals (15,000 an iteration here) come about 20% faster.
-        rng = np.random.Generator(np.random.SFC64(stream))
-        # Chains start apart (MNL ± half a prior SD) so that R-hat can see them meet,
-        # every respondent at its posterior mode under N(start, V₀): near the bulk.
-        alpha0 = start.theta + (0.0 if c == 0 else 0.5 * sd0 * rng.standard_normal(K))
-        modes = respondent_modes(
-            start.layout, transform_coefficients(alpha0, signs), np.linalg.inv(prior.V0)
-        )
-        jobs.append(ChainJob(setup, _to_theta(modes, signs), alpha0, rng))
-    return jobs
-
-
-def _column_scales(
-    design: ModelMatrix, blocks: list[tuple[int, int, np.ndarray]] | None
-) -> np.ndarray:
-    """SD of every numeric column over the shown alternatives; 1 for level-coded columns,
-    constants and any column holding only −1, 0 and 1."""
-    K = design.X.shape[2]
-    scales = np.ones(K)
-    coded = np.zeros(K, dtype=bool)
-    for start, stop, _ in blocks or []:
-        coded[start:stop] = True
-    shown = design.X[design.available]  # (rows, K)
-    for k in np.flatnonzero(~coded):
-        column = shown[:, k]
-        if np.isin(column, (-1.0, 0.0, 1.0)).all():
-            continue
-        sd = float(column.std())
-        if sd > 0 and np.isfinite(sd):
-            scales[k] = sd
-    return scales
-
-
-@dataclass(frozen=True)
-class _ThetaScaleMap:
-    """θ (original) = a θ' + b for the sampler's θ' on columns divided by ``scales``.
-
-    Unconstrained: β = θ, β' = s β, so a = 1/s, b = 0. Sign-constrained: β = ±exp(θ) and
-    β' = s β, so θ' = θ + log s: a = 1, b = −log s. Covariances map as A D' A.
-    """
-
-    a: np.ndarray
-    b: np.ndarray
-    scales: np.ndarray
-
-    def to_sampled(self, theta: np.ndarray) -> np.ndarray:
-        return (theta - self.b) / self.a
-
-    def unscale(self, chain: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        a, b, s = self.a, self.b, self.scales
-        out = dict(chain)
-        for key in ("alpha", "alpha_trace", "theta_mean"):
-            out[key] = chain[key] * a + b
-        out["D"] = chain["D"] * a[:, None] * a[None, :]
-        out["sd_trace"] = chain["sd_trace"] * a
-        out["beta_mean"] = chain["beta_mean"] / s
-        out["beta_sq"] = chain["beta_sq"] / s**2
-        out["beta_draws"] = chain["beta_draws"] / s
-        return out
-
-
-def _theta_scale_map(signs: np.ndarray, scales: np.ndarray) -> _ThetaScaleMap:
-    constrained = signs != 0
-    a = np.where(constrained, 1.0, 1.0 / scales)
-    b = np.where(constrained, -np.log(scales), 0.0)
-    return _ThetaScaleMap(a=a, b=b, scales=scales)
-
-
-def _to_theta(beta: np.ndarray, signs: np.ndarray) -> np.ndarray:
-    """θ with g(θ) ≈ β: log(s β) for sign-constrained coefficients (floored at 10⁻³)."""
-    theta = np.array(beta, dtype=float)
-    k = np.flatnonzero(signs)
-    theta[..., k] = np.log(np.maximum(signs[k] * theta[..., k], 1e-3))
-    return theta
-
-
-def _coded_blocks(coding: ConjointCoding) -> list[tuple[int, int, np.ndarray]]:
-    """(start, stop, A) of every level-coded attribute: b = A p, p the level part-worths."""
-    blocks = []
-    for block in coding.blocks:
-        if block.kind != "levels" or block.coding is None:
-            continue
-        C = block.coding  # (L, L−1): level l's coded columns
-        # Part-worths p (L,) are C b up to a constant: p = C b + c 1. [C 1] is
-        # invertible for effects and dummy coding, and its first L−1 rows map p to b
-        # (b_j = p_j − p̄ for effects, p_j − p_first for dummy).
-        L = C.shape[0]
-        A = np.linalg.inv(np.column_stack([C, np.ones(L)]))[: L - 1]
-        blocks.append((block.start, block.stop, A))
-    return blocks
 
 
 # -- results ----------------------------------------------------------------------------------

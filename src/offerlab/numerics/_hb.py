@@ -17,8 +17,8 @@ Each iteration draws, in CBC/HB's order,
 
 1. α | θ, D ~ N(θ̄, D / R);
 2. D | θ, α ~ IW(ν + R, ν V₀ + Σ_r (θ_r − α)(θ_r − α)');
-3. every θ_r | α, D, data by one random-walk Metropolis step, all respondents at
-   once: θ*_r = θ_r + s_r L_r z_r with L_r L_r' = (H_r + D⁻¹)⁻¹, H_r the
+3. every θ_r | α, D, data by ``individual_steps`` random-walk Metropolis steps, all
+   respondents at once: θ*_r = θ_r + s_r L_r z_r with L_r L_r' = (H_r + D⁻¹)⁻¹, H_r the
    respondent's logit information at the pooled MNL estimate (bayesm's
    ``rhierMnlRwMixture`` proposal), accepted with probability
    min(1, exp(ℓ_r(θ*) − ℓ_r(θ) − ½ q_r(θ*) + ½ q_r(θ))), q_r the Mahalanobis
@@ -30,6 +30,10 @@ During burn-in, every respondent's scale s_r moves towards an acceptance rate of
 (CBC/HB 5 does the same: "the jump size does not change after burn-in
 iterations are completed"), so the saved draws come from a fixed,
 valid Metropolis-within-Gibbs kernel.
+
+With ``interweave`` each iteration ends with a non-centred HMC move of α and the
+Cholesky factor of D (:mod:`offerlab.numerics._hb_chain`, which runs the iteration);
+it is what makes the population covariance mix.
 
 Data layout: the respondents' tasks are padded to (R, T, A, K), A = J − 1: the
 attributes of every non-chosen alternative minus those of the chosen one, so
@@ -393,8 +397,7 @@ class HBSettings:
     adapt_every: int = 100
     keep_individual: int = 100
     shift_moves: bool = True
-    # Off by default: on the 1,000-respondent study it raised the worst variance ESS
-    # only from 4.9 to 6.0 (3,000 + 3,000 iterations, 2 chains) for 15% more time.
+    # Off by default: it bought little for its time (bench/README.md, HB).
     scale_moves: bool = False
     # The utilities of the current draws are updated by the proposals' increments; they
     # are recomputed from θ this often so that rounding cannot accumulate.
@@ -459,7 +462,8 @@ def run_hb_chain(
     Notes
     -----
     The iteration is :class:`offerlab.numerics._hb_chain.HBChain`'s. Where the time
-    goes and why utilities are kept in single precision: bench/README.md, "HB sampler".
+    goes and why utilities are kept in single precision: bench/README.md, "Hierarchical
+    Bayes".
     """
     setup = HBChainSetup(layout, prior, settings, information, _signs(signs))
     chain = HBChain(setup, theta0, alpha0, rng)
