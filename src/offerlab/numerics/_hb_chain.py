@@ -362,7 +362,8 @@ class HBChain:
         S0 = self.prior_scale()
         # IW(df, S₀) prior of D = ΛΛ', the Jacobian of Λ ↦ D (Π Λ_kk^(K−k), 0-based k)
         # and of the log-diagonal: −(df + k) log Λ_kk − ½ tr(S₀ Λ'⁻¹ Λ⁻¹).
-        power = self.df_prior + np.arange(K)
+        # (a diagonal D: K independent IW₁(df, S₀_kk), no Cholesky Jacobian: −df log λ_k)
+        power = self.df_prior + (np.zeros(K) if self.setup.prior.diagonal else np.arange(K))
         logp = ll.sum() - power @ np.log(diag) - 0.5 * np.sum(S0 * (B.T @ B))
         if not np.isfinite(logp):
             return -np.inf, np.zeros_like(u), ll, theta
