@@ -15,6 +15,7 @@ import pytest
 
 from offerlab.exceptions import ConvergenceWarning
 from offerlab.models._hb import HierarchicalBayes
+from offerlab.report._hb_plots import hb_diagnostics, hb_diagnostics_note
 
 
 def small_panel(respondents: int = 120, tasks: int = 10, seed: int = 4):
@@ -58,6 +59,8 @@ def test_it_stops_when_every_diagnostic_passes(converged) -> None:
     assert (conv["rhat"] < 1.01).all() and (conv[["ess_bulk", "ess_tail"]] > 400).all().all()
     ind = res.convergence_individual
     assert ind["rhat"] < 1.01 and min(ind["ess_bulk"], ind["ess_tail"]) > 400
+    assert hb_diagnostics(res)["passes"].all()
+    assert "FAILS" not in hb_diagnostics_note(res) and "passes" in hb_diagnostics_note(res)
 
 
 def test_the_draw_cap_names_what_fell_short(panel) -> None:
@@ -71,6 +74,16 @@ def test_the_draw_cap_names_what_fell_short(panel) -> None:
     assert "individual means" in str(caught[0].message)
     assert "NOT converged" in res.summary().as_text()
     assert res.fit_frame().loc["stopped by", "value"] == "draws"
+    # The report's line beside the HB numbers: every group with its worst value, failing.
+    table = hb_diagnostics(res)
+    assert list(table.index) == [
+        "population means",
+        "covariance entries",
+        "individual part-worths",
+    ]
+    assert not table.loc["covariance entries", "passes"]
+    assert "Kovarianzen: R-hat ≤" in hb_diagnostics_note(res, "de")
+    assert "NICHT erfüllt" in hb_diagnostics_note(res, "de")
 
 
 def test_the_time_cap_stops_a_run(panel) -> None:

@@ -91,7 +91,7 @@ def hb_diagnostics_note(results: HBResults, language: str = "en") -> str:
         rhat = f"{row['max R-hat']:.3f}".replace(".", decimal)
         ess = min(row["min bulk ESS"], row["min tail ESS"])
         verdict = ok if row["passes"] else fails
-        parts.append(f"{labels[str(name)]}: R-hat ≤ {rhat}, ESS ≥ {ess:,.0f} – {verdict}")
+        parts.append(f"{labels[str(name)]}: R-hat ≤ {rhat}, ESS ≥ {ess:.0f} – {verdict}")
     return f"{lead}: " + "; ".join(parts) + "."
 
 _MAX_POINTS = 2000  # per chain and line: enough to see trends, small PNG
