@@ -15,21 +15,23 @@ import pytest
 
 from offerlab.exceptions import ConvergenceWarning
 from offerlab.models._hb import HierarchicalBayes
+from offerlab.numerics._hb import hb_layout, respondent_modes
 from offerlab.report._hb_plots import hb_diagnostics, hb_diagnostics_note
+
+MEAN = np.array([0.8, -0.5, 0.3])
+COV = np.array([[0.6, 0.2, 0.0], [0.2, 0.4, 0.1], [0.0, 0.1, 0.3]])
 
 
 def small_panel(respondents: int = 120, tasks: int = 10, seed: int = 4):
     """β_r ~ N(μ, Σ) with K = 3, 3 alternatives, Gumbel errors."""
     rng = np.random.default_rng(seed)
-    mean = np.array([0.8, -0.5, 0.3])
-    cov = np.array([[0.6, 0.2, 0.0], [0.2, 0.4, 0.1], [0.0, 0.1, 0.3]])
-    beta = rng.multivariate_normal(mean, cov, size=respondents)
+    beta = rng.multivariate_normal(MEAN, COV, size=respondents)
     N = respondents * tasks
     X = rng.normal(size=(N, 3, 3))
     groups = np.repeat(np.arange(respondents), tasks)
     V = np.einsum("njk,nk->nj", X, beta[groups])
     y = np.argmax(V + rng.gumbel(size=V.shape), axis=1)
-    return X, y, groups, beta, cov
+    return X, y, groups, beta, COV
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +95,16 @@ def test_the_time_cap_stops_a_run(panel) -> None:
 
 
 def test_a_converged_run_recovers_the_simulated_respondents(panel, converged) -> None:
-    _, _, _, beta, _ = panel
+    X, y, groups, beta, cov = panel
     res = converged
-    corr = [np.corrcoef(res.individual.to_numpy()[:, k], beta[:, k])[0, 1] for k in range(3)]
-    assert min(corr) > 0.8, corr
-    # Σ to within the sampling error of 120 respondents' part-worths.
-    S = np.cov(beta.T)
-    assert np.linalg.norm(res.population_cov.to_numpy() - S) / np.linalg.norm(S) < 0.35
+    # The best an individual estimate can do: each respondent's posterior mode under the
+    # TRUE population N(μ, Σ) (HB has to learn μ and Σ too, so it can only come close).
+    layout = hb_layout(X, y, None, groups)
+    oracle = respondent_modes(layout, MEAN, np.linalg.inv(cov))
+    for k in range(3):
+        ours = np.corrcoef(res.individual.to_numpy()[:, k], beta[:, k])[0, 1]
+        best = np.corrcoef(oracle[:, k], beta[:, k])[0, 1]
+        assert ours > best - 0.03, (k, ours, best)
+    # (Σ is not checked against the truth here: with 120 respondents CBC/HB's default
+    # prior, IW(K + 5, (K + 5) I), sets much of its scale; the sampler's Σ is checked
+    # against the exact posterior in test_hb_exact.py, its recovery in test_hb_recovery.)
