@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -40,25 +41,31 @@ def pooled_start(
     design: ModelMatrix, blocks: list[tuple[int, int, np.ndarray]] | None, signs: np.ndarray
 ) -> PooledStart:
     """Pooled MNL: start values and the information behind the proposals."""
-    mnl = MultinomialLogit(max_iter=200)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        pooled = mnl._fit_matrix(design, None)
-    beta_mnl = pooled.params.to_numpy()
     # The sampler works on numeric columns divided by their SD (a price in CHF, km), so
     # that the prior's unit variance means "per SD of x" as it means "per level step"
     # for coded columns; on the raw scale a prior SD of 1 per CHF lets individual price
     # coefficients spread absurdly and overflow. Results are mapped back (_unscale).
     scales = _column_scales(design, blocks)
-    sampled_X = design.X / scales if np.any(scales != 1.0) else design.X
-    layout = hb_layout(sampled_X, design.y, design.available, design.groups, design.offset)
+    sampled = design
+    if np.any(scales != 1.0):
+        # On single precision's grid (the likelihood's precision anyway): a price in CHF
+        # and in hundreds of CHF then give the very same numbers, start values and chain.
+        # Chains are chaotic: two started an ulp apart part ways within a few hundred
+        # iterations, and the fit would depend on the currency unit.
+        sampled_x = (design.X / scales).astype(np.float32).astype(float)
+        sampled = dataclasses.replace(design, X=sampled_x)
+    mnl = MultinomialLogit(max_iter=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pooled = mnl._fit_matrix(sampled, None)
+    layout = hb_layout(sampled.X, design.y, design.available, design.groups, design.offset)
     if layout.Xd.shape[0] < 2:
         raise EstimationError("hierarchical Bayes needs at least two respondents")
-    theta_mnl = theta_scale_map(signs, scales).to_sampled(_to_theta(beta_mnl, signs))
+    theta_mnl = _to_theta(pooled.params.to_numpy(), signs)
     info = respondent_information(transform_coefficients(theta_mnl, signs), layout)
     jac = np.where(signs != 0, transform_coefficients(theta_mnl, signs), 1.0)
     info = info * jac[None, :, None] * jac[None, None, :]  # θ scale: J' H J
-    return PooledStart(layout, sampled_X, scales, theta_mnl, info)
+    return PooledStart(layout, sampled.X, scales, theta_mnl, info)
 
 
 def chain_jobs(

@@ -354,10 +354,14 @@ class HBChain:
     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
         """log p(α, Λ | z, y) up to a constant, its gradient in u, ℓ_r and θ."""
         Lam, alpha = self._unpack(u)
+        diag = np.diag(Lam)
+        if not (np.all(np.isfinite(u)) and np.all(diag > 1e-100) and np.all(diag < 1e100)):
+            # A trajectory that left every plausible covariance (early in burn-in, when
+            # the step size is still large): rejected like any −inf proposal.
+            return -np.inf, np.zeros_like(u), self.ll, self.theta
         theta = alpha + z @ Lam.T
         ll, grad_theta = self._loglike_gradient(theta, V)
         K = self.K
-        diag = np.diag(Lam)
         B = lower_inverse(Lam)
         S0 = self.prior_scale()
         # IW(df, S₀) prior of D = ΛΛ', the Jacobian of Λ ↦ D (Π Λ_kk^(K−k), 0-based k)
