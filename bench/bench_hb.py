@@ -334,13 +334,13 @@ def worker_main(argv: list[str]) -> None:
     args = parse(argv)
     problem = load(args.problem)
     if args.side == "offerlab":
-        result = fit_offerlab(problem, args, chains=2)
+        result = fit_offerlab(problem, args, chains=args.chains)
     elif args.side == "offerlab_1":
         result = fit_offerlab(problem, args, chains=1)
     elif args.side == "offerlab_v01":
-        result = fit_offerlab(problem, args, chains=2, prior_variance=0.1)
+        result = fit_offerlab(problem, args, chains=args.chains, prior_variance=0.1)
     elif args.side == "offerlab_hw":
-        result = fit_offerlab(problem, args, chains=2, huang_wand=True)
+        result = fit_offerlab(problem, args, chains=args.chains, huang_wand=True)
     elif args.side == "numpyro":
         result = fit_numpyro(problem, args)
     else:
@@ -368,6 +368,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "burn-in + saved iterations",
     )
     p.add_argument("--burn-in", type=int, default=1_000, help="offerlab burn-in per chain")
+    p.add_argument("--chains", type=int, default=4, help="offerlab chains (2 processes)")
     p.add_argument("--nuts-warmup", type=int, default=500)
     p.add_argument("--nuts-draws", type=int, default=500)
     p.add_argument("--seed", type=int, default=1)
@@ -460,6 +461,8 @@ def main(argv: list[str]) -> None:
             str(a.iterations),
             "--burn-in",
             str(a.burn_in),
+            "--chains",
+            str(a.chains),
             "--nuts-warmup",
             str(a.nuts_warmup),
             "--nuts-draws",

@@ -97,21 +97,32 @@ def convergence_table(alpha: np.ndarray, D: np.ndarray, names: list[str]) -> pd.
     )
 
 
+_RESPONDENTS_PER_CHUNK = 100
+
+
 def individual_diagnostics(draws: np.ndarray, every: int) -> dict[str, float] | None:
     """Worst R-hat and smallest bulk/tail ESS over all respondents' coefficients.
 
     ``draws`` (C, R, m, K) are every ``every``-th saved draw; the ESS is scaled back to
     saved draws (a lower bound: thinning only loses information).
     """
-    C, R, m, K = draws.shape
+    C, R, m, _ = draws.shape
     if m < 8:
         return None
-    x = draws.transpose(0, 2, 1, 3).reshape(C, m, R * K).astype(float)
-    r_hat, bulk, tail = diagnose(x)
+    # A few hundred respondents at a time: the ranks and autocorrelations of all 15,000
+    # coefficients at once took 2 GiB on the 1,000-respondent bench.
+    worst_rhat, worst_bulk, worst_tail = -np.inf, np.inf, np.inf
+    for start in range(0, R, _RESPONDENTS_PER_CHUNK):
+        block = draws[:, start : start + _RESPONDENTS_PER_CHUNK]
+        x = block.transpose(0, 2, 1, 3).reshape(C, m, -1).astype(float)
+        r_hat, bulk, tail = diagnose(x)
+        worst_rhat = max(worst_rhat, float(np.nanmax(r_hat)))
+        worst_bulk = min(worst_bulk, float(np.nanmin(bulk)))
+        worst_tail = min(worst_tail, float(np.nanmin(tail)))
     return {
-        "rhat": float(np.nanmax(r_hat)),
-        "ess_bulk": float(np.nanmin(bulk)),
-        "ess_tail": float(np.nanmin(tail)),
+        "rhat": worst_rhat,
+        "ess_bulk": worst_bulk,
+        "ess_tail": worst_tail,
         "stored_draws": float(C * m),
         "every": float(every),
     }
