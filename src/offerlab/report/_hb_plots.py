@@ -94,6 +94,7 @@ def hb_diagnostics_note(results: HBResults, language: str = "en") -> str:
         parts.append(f"{labels[str(name)]}: R-hat ≤ {rhat}, ESS ≥ {ess:.0f} – {verdict}")
     return f"{lead}: " + "; ".join(parts) + "."
 
+
 _MAX_POINTS = 2000  # per chain and line: enough to see trends, small PNG
 
 
