@@ -9,9 +9,13 @@ taste factors); Gumbel errors; seed 20261128. Generated once by the driver.
 
 Sides (each in its own child process and interpreter; see _common.py)
 ---------------------------------------------------------------------
-offerlab      HierarchicalBayes: 2 chains × (10,000 burn-in + 10,000 saved) = 20,000
-              iterations per chain, the chains in 2 processes (bench/.venv).
-offerlab_1    the same, one chain of 20,000 iterations in one process.
+offerlab      HierarchicalBayes until converged: 4 chains in 2 processes, --burn-in
+              iterations each (default 1,000), then saved draws in segments of 250 per
+              chain until R-hat < 1.01 and bulk/tail ESS > 400 hold for every population
+              mean and covariance entry (the respondents' coefficients are diagnosed and
+              reported, not waited for), at most --iterations draws per chain
+              (bench/.venv).
+offerlab_1    the fixed-length run of before: 1 chain, --iterations/2 burn-in + saved.
 offerlab_v01  as offerlab with prior variance 0.1 instead of Sawtooth's 1: the inverse-
               Wishart prior then centres each variance (mean 5v) inside the true range
               0.2–1.6 instead of at 5 (see tests/models/test_hb_recovery.py).
@@ -26,12 +30,15 @@ pymc          PyMC NUTS on the same model, 2 chains on 2 cores, same iterations.
 
 NUTS draws are far more expensive and far less autocorrelated than random-walk
 Metropolis draws, so equal iteration counts mean nothing across the two kinds of
-sampler. The comparison is time at a recovery: every side reports the correlation of
-its individual posterior means with the true β_r (mean over the 15 parameters) and
-the relative error of its population covariance against the sample covariance of the
-true β_r; the ratio is printed with both.
+sampler. The comparison is effective samples per second at a recovery: every side
+reports the bulk ESS of its worst population mean and worst covariance entry (the same
+rank-normalised estimator, offerlab.numerics._convergence, on every side's draws),
+divided by the side's wall time and by its CPU time; and the correlation of its
+individual posterior means with the true β_r (mean over the 15 parameters) and the
+relative error of its population covariance against the sample covariance of the true
+β_r.
 
-Run:  bench/.venv/bin/python bench/bench_hb.py [--sides offerlab numpyro] [--quick]
+Run:  bench/.venv/bin/python bench/bench_hb.py [--sides offerlab offerlab_hw numpyro] [--quick]
       (--quick: 2,000 + 2,000 offerlab iterations and 200 + 200 NUTS iterations)
 """
 
@@ -126,9 +133,10 @@ def fit_offerlab(
 
     from offerlab.models._hb import HierarchicalBayes
 
+    until = chains > 1
     total = args.iterations
-    burn = total // 2
-    draws = total - burn
+    burn = args.burn_in if until else total // 2
+    draws = total if until else total - burn
     rss_before = cm.rss_now_kib()
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -137,9 +145,14 @@ def fit_offerlab(
             burn_in=burn,
             draws=draws,
             chains=chains,
-            n_jobs=chains,
+            n_jobs=min(chains, 2),
             seed=args.seed,
             prior_variance=prior_variance,
+            until_converged=until,
+            max_draws=draws,
+            check_every=250,
+            # The bar is on the population; the individual diagnostics are reported.
+            stop_on_individual=False,
             **(
                 {"covariance_prior": "huang-wand", "prior_sd_scale": args.hw_scale}
                 if huang_wand
@@ -153,6 +166,7 @@ def fit_offerlab(
         )
     elapsed = time.perf_counter() - t0
     conv = res.convergence
+    K = len(res.names)
     return {
         "side": "offerlab"
         + ("" if chains > 1 else " (1 chain)")
@@ -161,14 +175,20 @@ def fit_offerlab(
         "version": version("offerlab"),
         "times": [elapsed],
         "sampler_s": res.elapsed,
-        "iterations": f"{chains}×({burn}+{draws})",
+        "iterations": f"{chains}×({burn}+{res.n_draws})",
+        "stopped_by": res.stop.reason,
+        "shortfalls": res.stop.shortfalls,
         "rss_before_fit_mib": rss_before / 1024,
         # The chains run in forked children: their own high-water RSS (which counts the
         # pages they share with this parent) is the larger of the two processes' peaks.
         "children_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "max_rhat": float(conv["rhat"].max()),
         "min_ess_bulk": float(conv["ess_bulk"].min()),
-        "warnings": [str(w.message)[:200] for w in caught],
+        "ess_mean": float(conv["ess_bulk"].iloc[:K].min()),
+        "ess_cov": float(conv["ess_bulk"].iloc[K:].min()),
+        "ess_tail_min": float(conv["ess_tail"].min()),
+        "individual": res.convergence_individual,
+        "warnings": [str(w.message)[:300] for w in caught],
         **recovery(res.individual.to_numpy(), res.population_cov.to_numpy(), problem),
     }
 
@@ -228,6 +248,13 @@ def fit_numpyro(problem: dict[str, Any], args: argparse.Namespace) -> dict:
 
     pooled = posterior_means(mcmc.get_samples())
     elapsed = time.perf_counter() - t0
+    grouped = mcmc.get_samples(group_by_chain=True)
+    L_by_chain = np.asarray(grouped["tau"])[..., :, None] * np.asarray(grouped["L_omega"])
+    cov_draws = np.einsum("cskl,csml->cskm", L_by_chain, L_by_chain)
+    low = np.tril_indices(K)
+    np.savez(
+        args.out + ".draws.npz", mean=np.asarray(grouped["mu"]), cov=cov_draws[:, :, low[0], low[1]]
+    )
     # Per chain: a chain that fails to adapt (tiny steps, long trajectories, poor
     # recovery) would otherwise be averaged into the pooled figures unseen.
     by_chain = mcmc.get_samples(group_by_chain=True)
@@ -307,13 +334,13 @@ def worker_main(argv: list[str]) -> None:
     args = parse(argv)
     problem = load(args.problem)
     if args.side == "offerlab":
-        result = fit_offerlab(problem, args, chains=2)
+        result = fit_offerlab(problem, args, chains=args.chains)
     elif args.side == "offerlab_1":
         result = fit_offerlab(problem, args, chains=1)
     elif args.side == "offerlab_v01":
-        result = fit_offerlab(problem, args, chains=2, prior_variance=0.1)
+        result = fit_offerlab(problem, args, chains=args.chains, prior_variance=0.1)
     elif args.side == "offerlab_hw":
-        result = fit_offerlab(problem, args, chains=2, huang_wand=True)
+        result = fit_offerlab(problem, args, chains=args.chains, huang_wand=True)
     elif args.side == "numpyro":
         result = fit_numpyro(problem, args)
     else:
@@ -333,7 +360,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--problem", default="", help=argparse.SUPPRESS)
     p.add_argument("--out", default="", help=argparse.SUPPRESS)
     p.add_argument("--sides", nargs="+", default=list(SIDES), choices=SIDES)
-    p.add_argument("--iterations", type=int, default=20_000, help="offerlab iterations per chain")
+    p.add_argument(
+        "--iterations",
+        type=int,
+        default=10_000,
+        help="offerlab: the most saved draws per chain (until converged); offerlab_1: "
+        "burn-in + saved iterations",
+    )
+    p.add_argument("--burn-in", type=int, default=1_000, help="offerlab burn-in per chain")
+    p.add_argument("--chains", type=int, default=4, help="offerlab chains (2 processes)")
     p.add_argument("--nuts-warmup", type=int, default=500)
     p.add_argument("--nuts-draws", type=int, default=500)
     p.add_argument("--seed", type=int, default=1)
@@ -362,8 +397,37 @@ COLUMNS = [
     ("peak", "peak MiB"),
     ("extra", "fit +MiB"),
     ("conv", "R-hat / ESS"),
+    ("ess_mean_s", "ESS mean/s"),
+    ("ess_cov_s", "ESS cov/s"),
+    ("ess_cov_cpu", "ESS cov/CPU s"),
     ("status", "status"),
 ]
+
+
+def nuts_diagnostics(path: Path) -> dict[str, float]:
+    """The same R-hat and bulk ESS as offerlab's, on a NUTS side's saved draws."""
+    import numpy as np
+
+    from offerlab.numerics._convergence import diagnose
+
+    with np.load(path) as z:
+        mean, cov = z["mean"], z["cov"]
+    r_mean, ess_mean, tail_mean = diagnose(mean)
+    r_cov, ess_cov, tail_cov = diagnose(cov)
+    return {
+        "max_rhat": float(max(r_mean.max(), r_cov.max())),
+        "min_ess_bulk": float(min(ess_mean.min(), ess_cov.min())),
+        "ess_mean": float(ess_mean.min()),
+        "ess_cov": float(ess_cov.min()),
+        "ess_tail_min": float(min(tail_mean.min(), tail_cov.min())),
+    }
+
+
+def ess_per_second(r: dict[str, Any], key: str, clock: str) -> float | None:
+    seconds = min(r["times"]) if clock == "wall" else r.get("cpu_s")
+    if r.get(key) is None or not seconds:
+        return None
+    return r[key] / seconds
 
 
 def main(argv: list[str]) -> None:
@@ -395,6 +459,10 @@ def main(argv: list[str]) -> None:
             str(path),
             "--iterations",
             str(a.iterations),
+            "--burn-in",
+            str(a.burn_in),
+            "--chains",
+            str(a.chains),
             "--nuts-warmup",
             str(a.nuts_warmup),
             "--nuts-draws",
@@ -407,6 +475,9 @@ def main(argv: list[str]) -> None:
         print(f"running {side} …", flush=True)
         r = cm.run_worker(python, script, args, timeout=a.timeout, log=work / f"{side}.log")
         r["side_key"] = side
+        draws = work / f"{side}.json.draws.npz"
+        if r["status"] == "ok" and draws.exists():
+            r.update(nuts_diagnostics(draws))
         runs.append(r)
     base = next(
         (r for r in runs if r["side_key"].startswith("offerlab") and r["status"] == "ok"),
@@ -434,6 +505,9 @@ def main(argv: list[str]) -> None:
                 ),
                 "extra": cm.fmt(r["peak_rss_mib"] - r["rss_before_fit_mib"] if ok else None, ".0f"),
                 "conv": conv,
+                "ess_mean_s": cm.fmt(ess_per_second(r, "ess_mean", "wall") if ok else None, ".1f"),
+                "ess_cov_s": cm.fmt(ess_per_second(r, "ess_cov", "wall") if ok else None, ".2f"),
+                "ess_cov_cpu": cm.fmt(ess_per_second(r, "ess_cov", "cpu") if ok else None, ".2f"),
                 "status": r["status"],
             }
         )
@@ -454,8 +528,24 @@ def main(argv: list[str]) -> None:
         "the true β_r; Σ rel.err = ‖Σ̂ − S‖_F / ‖S‖_F, S the sample covariance of the true "
         "β_r; var ratio = mean of Σ̂_kk / S_kk. peak = VmHWM of the side's process (for "
         "offerlab: the larger of the parent's and the chain processes' peaks); R-hat / ESS: "
-        "worst over all 135 population parameters (offerlab only)."
+        "worst over all 135 population parameters (NUTS: on its draws of μ and Σ). ESS "
+        "mean/s, ESS cov/s: bulk ESS of the worst population mean and of the worst "
+        "covariance entry per wall second; ESS cov/CPU s per CPU second."
     )
+    nuts = next((r for r in runs if r["side_key"] == "numpyro" and r["status"] == "ok"), None)
+    for r in runs:
+        if nuts is None or not r["side_key"].startswith("offerlab") or r["status"] != "ok":
+            continue
+        ratios = []
+        for key in ("ess_cov", "ess_mean"):
+            for clock in ("wall", "cpu"):
+                ours, theirs = ess_per_second(r, key, clock), ess_per_second(nuts, key, clock)
+                if ours is not None and theirs:
+                    ratios.append(f"{key} per {clock} s {ours / theirs:.1f}x")
+        print(f"{r.get('side', r['side_key'])} vs NUTS: " + ", ".join(ratios))
+    for r in runs:
+        if r.get("shortfalls"):
+            print(f"{r.get('side', r['side_key'])}: short of the targets: {r['shortfalls']}")
     for r in runs:
         if r["status"] != "ok":
             print(f"{r['side_key']}: {r['status']}\n{r.get('error', '')}")

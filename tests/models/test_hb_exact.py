@@ -6,7 +6,7 @@ default prior for K = 1) is computed on a grid, integrating every respondent's
 coefficient out numerically. The sampler's posterior means
 must match within 4 Monte Carlo standard errors (posterior SD / √ESS, ESS from the
 chain itself): a check of the whole Metropolis-within-Gibbs kernel, with and without the
-shift and scale (parameter-expansion) moves.
+shift and scale (parameter-expansion) moves and the interweaving (non-centred HMC) move.
 
 The same for the Huang–Wand prior (d | a ~ IW₁(ν, 2ν/a), a ~ IG(1/2, 1/A²), ν = 2,
 A = 1), whose marginal for √d is half-t(ν, A): on the grid
@@ -73,11 +73,21 @@ def problem():
     return layout, nu, v, exact_posterior_means(layout.Xd[:, :, 0, 0], nu, v)
 
 
-@pytest.mark.parametrize("moves", [(False, False), (True, True)], ids=["plain", "expanded"])
-def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool]) -> None:
+@pytest.mark.parametrize(
+    "moves",
+    [(False, False, False), (True, True, False), (True, False, True)],
+    ids=["plain", "expanded", "interweaved"],
+)
+def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool, bool]) -> None:
     layout, nu, v, (alpha_exact, d_exact) = problem
     R = layout.Xd.shape[0]
-    settings = HBSettings(burn_in=500, draws=8000, shift_moves=moves[0], scale_moves=moves[1])
+    settings = HBSettings(
+        burn_in=500,
+        draws=8000,
+        shift_moves=moves[0],
+        scale_moves=moves[1],
+        interweave=moves[2],
+    )
     info = respondent_information(np.array([0.5]), layout)
     out = run_hb_chain(
         layout,
@@ -93,7 +103,10 @@ def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool]) 
         assert abs(draws.mean() - exact) < 4 * mcse, (draws.mean(), exact, mcse)
 
 
-def test_sampler_matches_the_exact_posterior_under_the_huang_wand_prior(problem) -> None:
+@pytest.mark.parametrize("interweave", [False, True], ids=["gibbs", "interweaved"])
+def test_sampler_matches_the_exact_posterior_under_the_huang_wand_prior(
+    problem, interweave: bool
+) -> None:
     layout = problem[0]
     nu, A = 2.0, 1.0
 
@@ -107,7 +120,7 @@ def test_sampler_matches_the_exact_posterior_under_the_huang_wand_prior(problem)
     out = run_hb_chain(
         layout,
         HBPrior(np.eye(1), nu, kind="huang-wand", scale=np.array([A])),
-        HBSettings(burn_in=500, draws=8000),
+        HBSettings(burn_in=500, draws=8000, interweave=interweave),
         np.zeros((R, 1)),
         np.zeros(1),
         respondent_information(np.array([0.5]), layout),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -87,232 +88,387 @@ _LC = "Latent class (--model lc)"
 _MXL = "Mixed logit (--model mxl)"
 _HB = "Hierarchical Bayes (--model hb)"
 
+# The command's options, declared once; the command packs them into the typed option
+# groups below and hands each model its own group.
+DataArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Choice data in the long format (CSV or Parquet). Optional with --spec "
+        "when the spec names its data."
+    ),
+]
+StudyOpt = Annotated[
+    Path | None, typer.Option(help="Study file: estimate the conjoint part-worths.")
+]
+SpecOpt = Annotated[
+    Path | None, typer.Option(help="Model spec file (YAML): utility functions and data.")
+]
+ModelOpt = Annotated[
+    Model,
+    typer.Option(
+        help="mnl: multinomial logit; lc: latent classes; mxl: mixed logit "
+        "(random coefficients); hb: hierarchical Bayes (individual part-worths)."
+    ),
+]
+CodingOpt = Annotated[Coding, typer.Option(help="Coding of categorical attributes.")]
+CovOpt = Annotated[CovType, typer.Option(help="SE behind t, p and intervals.")]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(help="Folder for CSV tables (estimates, fit; importance and WTP too)."),
+]
+DualOpt = Annotated[
+    Dual,
+    typer.Option(
+        help="Dual-response none: sawtooth (extra binary task) or joint (would buy = "
+        "the chosen concept beats none)."
+    ),
+]
+SeedOpt = Annotated[int | None, typer.Option(help="Seed of random starts and draws (lc, mxl, hb).")]
+CrossSectionOpt = Annotated[
+    bool,
+    typer.Option(
+        "--cross-section",
+        help="lc, mxl: the class or the random coefficients vary per task, not once "
+        "per respondent (panel, the default).",
+    ),
+]
+ClassesOpt = Annotated[
+    str,
+    typer.Option(
+        help="Number of classes, or a range such as 1-4: then every count is fitted, "
+        "tabulated with AIC/BIC/CAIC, and the best by --criterion is reported.",
+        rich_help_panel=_LC,
+    ),
+]
+CriterionOpt = Annotated[
+    Criterion, typer.Option(help="Picks the class count.", rich_help_panel=_LC)
+]
+StartsOpt = Annotated[int, typer.Option(min=1, help="Random starts per fit.", rich_help_panel=_LC)]
+SharedOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="A coefficient common to all classes (repeat).", rich_help_panel=_LC),
+]
+FixOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="CLASS:COEFFICIENT=VALUE, e.g. 1:B_TIME=0 (repeat).", rich_help_panel=_LC),
+]
+RandomOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="NAME or NAME=DIST (normal, lognormal, negative_lognormal, triangular), "
+        "repeat; an attribute stands for all its columns. Default: the spec's "
+        "distributions, or every coefficient normal for a study.",
+        rich_help_panel=_MXL,
+    ),
+]
+DrawsOpt = Annotated[
+    DrawType | None, typer.Option(help="Kind of draws (default halton).", rich_help_panel=_MXL)
+]
+NDrawsOpt = Annotated[
+    int | None,
+    typer.Option(min=1, help="Draws per respondent (default 1000).", rich_help_panel=_MXL),
+]
+CorrelatedOpt = Annotated[
+    bool,
+    typer.Option("--correlated", help="Correlate the random coefficients.", rich_help_panel=_MXL),
+]
+HessianOpt = Annotated[
+    HessianKind,
+    typer.Option(
+        help="Classic SEs from BHHH (the scores' outer product) or the numerical Hessian.",
+        rich_help_panel=_MXL,
+    ),
+]
+BurnInOpt = Annotated[
+    int,
+    typer.Option(min=0, help="Iterations per chain before draws are kept.", rich_help_panel=_HB),
+]
+IterationsOpt = Annotated[
+    int,
+    typer.Option(
+        min=8,
+        help="Draws kept per chain: the most the run may take until the chains have "
+        "converged, or exactly this many with --fixed.",
+        rich_help_panel=_HB,
+    ),
+]
+ChainsOpt = Annotated[
+    int, typer.Option(min=1, help="Chains (2 processes share them).", rich_help_panel=_HB)
+]
+MaxMinutesOpt = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        help="Stop after this many minutes of sampling even if the chains have not "
+        "converged (0: no time limit).",
+        rich_help_panel=_HB,
+    ),
+]
+FixedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fixed",
+        help="Keep exactly --iterations draws per chain instead of running until R-hat "
+        "< 1.01 and bulk/tail ESS > 400 for every population mean, covariance entry "
+        "and individual mean.",
+        rich_help_panel=_HB,
+    ),
+]
+PriorVarianceOpt = Annotated[
+    float, typer.Option(min=0.0, help="Prior variance (CBC/HB: 1).", rich_help_panel=_HB)
+]
+PriorDfOpt = Annotated[
+    int,
+    typer.Option(min=1, help="Prior degrees of freedom beyond K (CBC/HB: 5).", rich_help_panel=_HB),
+]
+SignOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Sign constraint for every respondent, e.g. monthly_price=- (repeat).",
+        rich_help_panel=_HB,
+    ),
+]
+CovariancePriorOpt = Annotated[
+    CovariancePrior,
+    typer.Option(
+        help="Prior of the population covariance: CBC/HB's inverse-Wishart, or "
+        "Huang-Wand (uniform correlations, half-t SDs; recovers the covariance "
+        "when respondents have few tasks).",
+        rich_help_panel=_HB,
+    ),
+]
+PriorSdScaleOpt = Annotated[
+    float,
+    typer.Option(
+        help="Huang-Wand: scale of the half-t prior of every population SD (> 0).",
+        rich_help_panel=_HB,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class CommonOptions:
+    """What every model reads: the coding, dual response, SEs, seed, panel."""
+
+    coding: str
+    dual: str
+    cov: str
+    seed: int | None
+    cross_section: bool
+
+
+@dataclass(frozen=True)
+class LatentClassOptions:
+    classes: str
+    criterion: str
+    starts: int
+    shared: list[str]
+    fix: list[str]
+
+
+@dataclass(frozen=True)
+class MixedLogitOptions:
+    random: list[str]
+    draws: str | None
+    n_draws: int | None
+    correlated: bool
+    hessian: str
+
+
+@dataclass(frozen=True)
+class HBOptions:
+    """The sampler and its stopping rule, and the prior."""
+
+    burn_in: int
+    iterations: int
+    chains: int
+    max_minutes: float
+    fixed: bool
+    prior_variance: float
+    prior_df: int
+    sign: list[str]
+    covariance_prior: str
+    prior_sd_scale: float
+
 
 def estimate(
-    data: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Choice data in the long format (CSV or Parquet). Optional with --spec "
-            "when the spec names its data."
-        ),
-    ] = None,
-    study: Annotated[
-        Path | None, typer.Option(help="Study file: estimate the conjoint part-worths.")
-    ] = None,
-    spec: Annotated[
-        Path | None, typer.Option(help="Model spec file (YAML): utility functions and data.")
-    ] = None,
-    model: Annotated[
-        Model,
-        typer.Option(
-            help="mnl: multinomial logit; lc: latent classes; mxl: mixed logit "
-            "(random coefficients); hb: hierarchical Bayes (individual part-worths)."
-        ),
-    ] = "mnl",
-    coding: Annotated[Coding, typer.Option(help="Coding of categorical attributes.")] = "effects",
-    cov: Annotated[CovType, typer.Option(help="SE behind t, p and intervals.")] = "classic",
-    out: Annotated[
-        Path | None,
-        typer.Option(help="Folder for CSV tables (estimates, fit; importance and WTP too)."),
-    ] = None,
-    dual: Annotated[
-        Dual,
-        typer.Option(
-            help="Dual-response none: sawtooth (extra binary task) or joint (would buy = "
-            "the chosen concept beats none)."
-        ),
-    ] = "sawtooth",
-    seed: Annotated[
-        int | None, typer.Option(help="Seed of random starts and draws (lc, mxl, hb).")
-    ] = None,
-    cross_section: Annotated[
-        bool,
-        typer.Option(
-            "--cross-section",
-            help="lc, mxl: the class or the random coefficients vary per task, not once "
-            "per respondent (panel, the default).",
-        ),
-    ] = False,
-    classes: Annotated[
-        str,
-        typer.Option(
-            help="Number of classes, or a range such as 1-4: then every count is fitted, "
-            "tabulated with AIC/BIC/CAIC, and the best by --criterion is reported.",
-            rich_help_panel=_LC,
-        ),
-    ] = "2",
-    criterion: Annotated[
-        Criterion, typer.Option(help="Picks the class count.", rich_help_panel=_LC)
-    ] = "bic",
-    starts: Annotated[
-        int, typer.Option(min=1, help="Random starts per fit.", rich_help_panel=_LC)
-    ] = 10,
-    shared: Annotated[
-        list[str] | None,
-        typer.Option(help="A coefficient common to all classes (repeat).", rich_help_panel=_LC),
-    ] = None,
-    fix: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="CLASS:COEFFICIENT=VALUE, e.g. 1:B_TIME=0 (repeat).", rich_help_panel=_LC
-        ),
-    ] = None,
-    random: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="NAME or NAME=DIST (normal, lognormal, negative_lognormal, triangular), "
-            "repeat; an attribute stands for all its columns. Default: the spec's "
-            "distributions, or every coefficient normal for a study.",
-            rich_help_panel=_MXL,
-        ),
-    ] = None,
-    draws: Annotated[
-        DrawType | None,
-        typer.Option(help="Kind of draws (default halton).", rich_help_panel=_MXL),
-    ] = None,
-    n_draws: Annotated[
-        int | None,
-        typer.Option(min=1, help="Draws per respondent (default 1000).", rich_help_panel=_MXL),
-    ] = None,
-    correlated: Annotated[
-        bool,
-        typer.Option(
-            "--correlated", help="Correlate the random coefficients.", rich_help_panel=_MXL
-        ),
-    ] = False,
-    hessian: Annotated[
-        HessianKind,
-        typer.Option(
-            help="Classic SEs from BHHH (the scores' outer product) or the numerical Hessian.",
-            rich_help_panel=_MXL,
-        ),
-    ] = "bhhh",
-    burn_in: Annotated[
-        int, typer.Option(min=0, help="Iterations before draws are kept.", rich_help_panel=_HB)
-    ] = 10_000,
-    iterations: Annotated[
-        int, typer.Option(min=4, help="Draws kept per chain.", rich_help_panel=_HB)
-    ] = 10_000,
-    chains: Annotated[int, typer.Option(min=1, help="Chains.", rich_help_panel=_HB)] = 2,
-    prior_variance: Annotated[
-        float, typer.Option(min=0.0, help="Prior variance (CBC/HB: 1).", rich_help_panel=_HB)
-    ] = 1.0,
-    prior_df: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Prior degrees of freedom beyond K (CBC/HB: 5).", rich_help_panel=_HB
-        ),
-    ] = 5,
-    sign: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Sign constraint for every respondent, e.g. monthly_price=- (repeat).",
-            rich_help_panel=_HB,
-        ),
-    ] = None,
-    covariance_prior: Annotated[
-        CovariancePrior,
-        typer.Option(
-            help="Prior of the population covariance: CBC/HB's inverse-Wishart, or "
-            "Huang-Wand (uniform correlations, half-t SDs; recovers the covariance "
-            "when respondents have few tasks).",
-            rich_help_panel=_HB,
-        ),
-    ] = "inverse-wishart",
-    prior_sd_scale: Annotated[
-        float,
-        typer.Option(
-            help="Huang-Wand: scale of the half-t prior of every population SD (> 0).",
-            rich_help_panel=_HB,
-        ),
-    ] = 2.5,
+    data: DataArg = None,
+    study: StudyOpt = None,
+    spec: SpecOpt = None,
+    model: ModelOpt = "mnl",
+    coding: CodingOpt = "effects",
+    cov: CovOpt = "classic",
+    out: OutOpt = None,
+    dual: DualOpt = "sawtooth",
+    seed: SeedOpt = None,
+    cross_section: CrossSectionOpt = False,
+    classes: ClassesOpt = "2",
+    criterion: CriterionOpt = "bic",
+    starts: StartsOpt = 10,
+    shared: SharedOpt = None,
+    fix: FixOpt = None,
+    random: RandomOpt = None,
+    draws: DrawsOpt = None,
+    n_draws: NDrawsOpt = None,
+    correlated: CorrelatedOpt = False,
+    hessian: HessianOpt = "bhhh",
+    burn_in: BurnInOpt = 2_000,
+    iterations: IterationsOpt = 10_000,
+    chains: ChainsOpt = 4,
+    max_minutes: MaxMinutesOpt = 10.0,
+    fixed: FixedOpt = False,
+    prior_variance: PriorVarianceOpt = 1.0,
+    prior_df: PriorDfOpt = 5,
+    sign: SignOpt = None,
+    covariance_prior: CovariancePriorOpt = "inverse-wishart",
+    prior_sd_scale: PriorSdScaleOpt = 2.5,
 ) -> None:
     """Estimate a choice model and print the estimates and fit statistics."""
     console = wide_console()
     inputs = read_inputs(data, study, spec)
+    common = CommonOptions(coding, dual, cov, seed, cross_section)
     if model == "mnl":
-        mnl = MultinomialLogit(level_coding=coding, cov_type=cov, dual=dual)
-        results = mnl.fit(**inputs)
-        print_results(console, results)
-        if out is not None:
-            written = write_tables(results, out)
-            names = ", ".join(p.name for p in written)
-            console.print(f"Tables written to [bold]{escape(str(out))}/[/]: {names}")
+        estimate_mnl(console, inputs, common, out)
         return
-    common = {"level_coding": coding, "dual": dual}
     if model == "lc":
-        lc_options = {
-            **common,
-            "panel": not cross_section,
-            "shared": list(shared or []),
-            "n_starts": starts,
-            "seed": 0 if seed is None else seed,
-            "cov_type": cov,
-        }
-        frames = fit_latent_class(
-            console,
-            inputs,
-            parse_class_counts(classes),
-            criterion,
-            parse_restrictions(fix or []),
-            lc_options,
+        options = LatentClassOptions(
+            classes, criterion, starts, list(shared or []), list(fix or [])
         )
+        frames = estimate_latent_class(console, inputs, common, options)
     elif model == "mxl":
-        mxl = MixedLogit(
-            parse_random(random or []),
-            n_draws=n_draws,
-            draws=draws,
-            panel=False if cross_section else None,
-            correlated=correlated or None,
-            seed=seed,
-            cov_type=cov,
-            hessian=hessian,
-            **common,
-        )
-        results = run_with_progress(
-            console, "mixed logit", lambda progress: mxl.fit(**inputs, progress=progress)
-        )
-        print_summary(console, results.summary())
-        frames = {
-            "estimates": results.to_frame(),
-            "fit": results.fit_frame(),
-            "random_coefficients": results.distribution(),
-        }
-        if out is not None:
-            frames["individual"] = results.individual_coefficients()
+        mxl = MixedLogitOptions(list(random or []), draws, n_draws, correlated, hessian)
+        frames = estimate_mixed_logit(console, inputs, common, mxl, individual=out is not None)
     else:
-        hb = HierarchicalBayes(
-            **common,
-            burn_in=burn_in,
-            draws=iterations,
-            chains=chains,
-            prior_variance=prior_variance,
-            prior_df=prior_df,
-            covariance_prior=covariance_prior,
-            prior_sd_scale=prior_sd_scale,
-            signs=parse_signs(sign or []),
-            seed=seed,
-        )
-        results = run_with_progress(
-            console,
-            f"hierarchical Bayes: {chains} chains x {burn_in + iterations} iterations",
-            lambda progress: hb.fit(**inputs, progress=progress),
-        )
-        print_summary(console, results.summary())
-        frames = {
-            "population": results.to_frame(),
-            "fit": results.fit_frame(),
-            "convergence": results.convergence,
-            # individual part-worths (posterior means) beside each respondent's fit
-            "individual": results.individual.assign(rlh=results.rlh, pct_cert=results.pct_cert),
-        }
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            plot_hb_trace(results, out / "trace.png")
+        hb = HBOptions(
+            burn_in, iterations, chains, max_minutes, fixed, prior_variance, prior_df,
+            list(sign or []), covariance_prior, prior_sd_scale,
+        )  # fmt: skip
+        frames = estimate_hb(console, inputs, common, hb, out)
     if out is not None:
         written = write_frames(frames, out)
         names = ", ".join(p.name for p in written)
         console.print(f"Tables written to [bold]{escape(str(out))}/[/]: {names}")
+
+
+def estimate_mnl(
+    console: Console, inputs: dict[str, Any], common: CommonOptions, out: Path | None
+) -> None:
+    """Fit, print and (with ``out``) write a multinomial logit."""
+    mnl = MultinomialLogit(level_coding=common.coding, cov_type=common.cov, dual=common.dual)  # type: ignore[arg-type]
+    results = mnl.fit(**inputs)
+    print_results(console, results)
+    if out is not None:
+        written = write_tables(results, out)
+        names = ", ".join(p.name for p in written)
+        console.print(f"Tables written to [bold]{escape(str(out))}/[/]: {names}")
+
+
+def estimate_latent_class(
+    console: Console, inputs: dict[str, Any], common: CommonOptions, options: LatentClassOptions
+) -> dict[str, pd.DataFrame]:
+    lc_options = {
+        "level_coding": common.coding,
+        "dual": common.dual,
+        "panel": not common.cross_section,
+        "shared": options.shared,
+        "n_starts": options.starts,
+        "seed": 0 if common.seed is None else common.seed,
+        "cov_type": common.cov,
+    }
+    return fit_latent_class(
+        console,
+        inputs,
+        parse_class_counts(options.classes),
+        options.criterion,
+        parse_restrictions(options.fix),
+        lc_options,
+    )
+
+
+def estimate_mixed_logit(
+    console: Console,
+    inputs: dict[str, Any],
+    common: CommonOptions,
+    options: MixedLogitOptions,
+    *,
+    individual: bool,
+) -> dict[str, pd.DataFrame]:
+    mxl = MixedLogit(
+        parse_random(options.random),
+        n_draws=options.n_draws,
+        draws=options.draws,  # type: ignore[arg-type]
+        panel=False if common.cross_section else None,
+        correlated=options.correlated or None,
+        seed=common.seed,
+        cov_type=common.cov,  # type: ignore[arg-type]
+        hessian=options.hessian,  # type: ignore[arg-type]
+        level_coding=common.coding,  # type: ignore[arg-type]
+        dual=common.dual,  # type: ignore[arg-type]
+    )
+    results = run_with_progress(
+        console, "mixed logit", lambda progress: mxl.fit(**inputs, progress=progress)
+    )
+    print_summary(console, results.summary())
+    frames = {
+        "estimates": results.to_frame(),
+        "fit": results.fit_frame(),
+        "random_coefficients": results.distribution(),
+    }
+    if individual:
+        frames["individual"] = results.individual_coefficients()
+    return frames
+
+
+def hb_estimator(common: CommonOptions, options: HBOptions) -> HierarchicalBayes:
+    """The sampler the options describe: until converged (capped) unless ``fixed``."""
+    return HierarchicalBayes(
+        level_coding=common.coding,  # type: ignore[arg-type]
+        dual=common.dual,  # type: ignore[arg-type]
+        burn_in=options.burn_in,
+        draws=options.iterations,
+        chains=options.chains,
+        prior_variance=options.prior_variance,
+        prior_df=options.prior_df,
+        covariance_prior=options.covariance_prior,  # type: ignore[arg-type]
+        prior_sd_scale=options.prior_sd_scale,
+        signs=parse_signs(options.sign),
+        seed=common.seed,
+        until_converged=not options.fixed,
+        max_draws=options.iterations,
+        max_seconds=60.0 * options.max_minutes if options.max_minutes > 0 else None,
+    )
+
+
+def estimate_hb(
+    console: Console,
+    inputs: dict[str, Any],
+    common: CommonOptions,
+    options: HBOptions,
+    out: Path | None,
+) -> dict[str, pd.DataFrame]:
+    hb = hb_estimator(common, options)
+    what = (
+        f"{options.iterations:,} draws"
+        if options.fixed
+        else f"until converged (at most {options.iterations:,} draws)"
+    )
+    results = run_with_progress(
+        console,
+        f"hierarchical Bayes: {options.chains} chains x {options.burn_in:,} burn-in, {what}",
+        lambda progress: hb.fit(**inputs, progress=progress),
+    )
+    print_summary(console, results.summary())
+    frames = {
+        "population": results.to_frame(),
+        "fit": results.fit_frame(),
+        "convergence": results.convergence,
+        # individual part-worths (posterior means) beside each respondent's fit
+        "individual": results.individual.assign(rlh=results.rlh, pct_cert=results.pct_cert),
+    }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        plot_hb_trace(results, out / "trace.png")
+    return frames
 
 
 def fit_latent_class(

@@ -8,12 +8,8 @@ draws into an :class:`HBResults`.
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -34,8 +30,15 @@ from offerlab.models._constraints import (
 )
 from offerlab.models._contract import ARRAYS, ChoiceResults, DesignSource
 from offerlab.models._fit_input import fit_input
-from offerlab.models._matrix import ConjointCoding, ModelMatrix
-from offerlab.models._mnl import MultinomialLogit
+from offerlab.models._hb_fit import (
+    chain_jobs,
+    coded_blocks,
+    pooled_start,
+    theta_scale_map,
+)
+from offerlab.models._hb_fit import coded_blocks as _coded_blocks  # noqa: F401  (tests)
+from offerlab.models._hb_run import ChainRun, StopRule, convergence_table, run_chains
+from offerlab.models._matrix import ModelMatrix
 from offerlab.models._results import Summary
 from offerlab.models._spec import ModelSpec
 from offerlab.numerics import (
@@ -45,13 +48,9 @@ from offerlab.numerics import (
     HBPrior,
     HBSettings,
     Scheme,
-    diagnose,
     hb_layout,
     hb_prior_covariance,
-    respondent_information,
     respondent_loglike,
-    respondent_modes,
-    run_hb_chain,
     transform_coefficients,
 )
 from offerlab.study import Study
@@ -75,6 +74,11 @@ HUANG_WAND_DF = 2.0
 DEFAULT_PRIOR_SD_SCALE = 2.5
 DEFAULT_DRAWS = 10_000
 TARGET_ACCEPTANCE = 0.3
+# Random-walk steps of every respondent per iteration and the stopping rule's defaults
+# (bench/README.md, "Hierarchical Bayes until converged", has the measurements).
+DEFAULT_INDIVIDUAL_STEPS = 5
+DEFAULT_MAX_DRAWS = 10_000
+DEFAULT_CHECK_EVERY = 500
 
 
 class HierarchicalBayes:
@@ -133,6 +137,24 @@ class HierarchicalBayes:
     seed : int, optional
         Seed of the random streams; the same seed gives the same draws whatever
         ``n_jobs`` is. Default: fresh entropy, recorded in ``results.seed``.
+    interweave : bool, default True
+        Add the interweaving move: α and the Cholesky factor of D moved by HMC with
+        the respondents' standardised deviations held fixed (non-centred), which mixes
+        the population covariance where the Gibbs steps crawl (see
+        :mod:`offerlab.numerics._hb_chain`).
+    individual_steps : int, default 5
+        Random-walk Metropolis steps of every respondent per iteration.
+    until_converged : bool, default False
+        Save draws in segments of ``check_every`` per chain until R-hat < 1.01 and
+        bulk and tail ESS > 400 hold for every population mean, covariance entry and
+        every respondent's coefficients, or until ``max_draws`` per chain or
+        ``max_seconds`` have passed; ``draws`` is then not used. ``results.stop``
+        says why the run stopped and what fell short.
+    max_draws, max_seconds, check_every :
+        The caps and the segment length of ``until_converged``.
+    stop_on_individual : bool, default True
+        Whether the respondents' coefficients must pass too (they are diagnosed and
+        reported either way).
 
     Notes
     -----
@@ -179,6 +201,13 @@ class HierarchicalBayes:
         "covariance": one_of("full", "diagonal"),
         "covariance_prior": one_of("inverse-wishart", "huang-wand"),
         "prior_sd_scale": POSITIVE,
+        "interweave": Constraint("True or False", lambda v: isinstance(v, bool)),
+        "individual_steps": whole(1),
+        "until_converged": Constraint("True or False", lambda v: isinstance(v, bool)),
+        "max_draws": whole(8),
+        "max_seconds": optional(POSITIVE),
+        "check_every": whole(8),
+        "stop_on_individual": Constraint("True or False", lambda v: isinstance(v, bool)),
     }
 
     def __init__(
@@ -201,7 +230,21 @@ class HierarchicalBayes:
         covariance: Literal["full", "diagonal"] = "full",
         covariance_prior: Literal["inverse-wishart", "huang-wand"] = "inverse-wishart",
         prior_sd_scale: float = DEFAULT_PRIOR_SD_SCALE,
+        interweave: bool = True,
+        individual_steps: int = DEFAULT_INDIVIDUAL_STEPS,
+        until_converged: bool = False,
+        max_draws: int = DEFAULT_MAX_DRAWS,
+        max_seconds: float | None = None,
+        check_every: int = DEFAULT_CHECK_EVERY,
+        stop_on_individual: bool = True,
     ) -> None:
+        self.stop_on_individual = stop_on_individual
+        self.interweave = interweave
+        self.individual_steps = individual_steps
+        self.until_converged = until_converged
+        self.max_draws = max_draws
+        self.max_seconds = max_seconds
+        self.check_every = check_every
         self.covariance = covariance
         self.covariance_prior = covariance_prior
         self.prior_sd_scale = prior_sd_scale
@@ -246,7 +289,7 @@ class HierarchicalBayes:
         Holdout tasks are left out of estimation; the hit rate on them is reported.
         """
         given = fit_input(self, data, study=study, spec=spec)
-        blocks = None if given.coding is None else _coded_blocks(given.coding)
+        blocks = None if given.coding is None else coded_blocks(given.coding)
         results = self._fit_matrix(given.design, progress, blocks=blocks)
         results.source = given.source  # the sampler builds the results; the front labels them
         holdouts = given.data.holdouts()
@@ -304,8 +347,7 @@ class HierarchicalBayes:
         blocks: list[tuple[int, int, np.ndarray]] | None,
     ) -> HBResults:
         names = list(design.names)
-        K = len(names)
-        if K == 0:
+        if not names:
             raise EstimationError("the model has no free coefficient to estimate")
         if design.weights is not None:
             warnings.warn(
@@ -314,83 +356,18 @@ class HierarchicalBayes:
                 OfferlabWarning,
                 stacklevel=3,
             )
-        signs = np.zeros(K)
-        for name, sign in self.signs.items():
-            if name not in names:
-                raise OfferlabError(
-                    f"signs: no coefficient named {name!r}; sign constraints apply to single "
-                    f"coefficients (a linear price, a spec coefficient): {names}"
-                )
-            signs[names.index(name)] = sign
-
-        # Pooled MNL: start values and the information behind the proposals.
-        mnl = MultinomialLogit(max_iter=200)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            pooled = mnl._fit_matrix(design, None)
-        beta_mnl = pooled.params.to_numpy()
-        # The sampler works on numeric columns divided by their SD (a price in CHF, km), so
-        # that the prior's unit variance means "per SD of x" as it means "per level step"
-        # for coded columns; on the raw scale a prior SD of 1 per CHF lets individual price
-        # coefficients spread absurdly and overflow. Results are mapped back (_unscale).
-        scales = _column_scales(design, blocks)
-        sampled_X = design.X / scales if np.any(scales != 1.0) else design.X
-        layout = hb_layout(sampled_X, design.y, design.available, design.groups, design.offset)
-        R = layout.Xd.shape[0]
-        if R < 2:
-            raise EstimationError("hierarchical Bayes needs at least two respondents")
-        theta_mnl = _theta_scale_map(signs, scales).to_sampled(_to_theta(beta_mnl, signs))
-        info = respondent_information(transform_coefficients(theta_mnl, signs), layout)
-        jac = np.where(signs != 0, transform_coefficients(theta_mnl, signs), 1.0)
-        info = info * jac[None, :, None] * jac[None, None, :]  # θ scale: J' H J
-
-        V0 = hb_prior_covariance(K, float(self.prior_variance), blocks)
-        diagonal = self.covariance == "diagonal"
-        if diagonal:
-            V0 = np.diag(np.diag(V0))
-        if self.covariance_prior == "huang-wand":
-            prior = HBPrior(
-                V0=V0,
-                df=HUANG_WAND_DF,
-                kind="huang-wand",
-                scale=np.full(K, float(self.prior_sd_scale)),
-            )
-        else:
-            prior = HBPrior(
-                V0=V0, df=(1 if diagonal else K) + float(self.prior_df), diagonal=diagonal
-            )
-        settings = HBSettings(
-            burn_in=int(self.burn_in),
-            draws=int(self.draws),
-            thin=int(self.thin),
-            target_acceptance=float(self.target_acceptance),
-            keep_individual=int(self.keep_draws),
-            shift_moves=bool(self.shift_moves),
-        )
+        signs = self._sign_vector(names)
+        start = pooled_start(design, blocks, signs)
+        prior = self._prior(len(names), blocks)
+        settings = self._settings()
         seed = self.seed
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
-        streams = np.random.SeedSequence(seed).spawn(self.chains)
-        jobs = []
-        sd0 = np.sqrt(np.diag(V0))
-        for c, stream in enumerate(streams):
-            # SFC64: the same statistical quality as the default PCG64 for this use, and
-            # its normals (15,000 an iteration here) come about 20% faster.
-            rng = np.random.Generator(np.random.SFC64(stream))
-            # Chains start apart (MNL ± half a prior SD) so that R-hat can see them meet,
-            # every respondent at its posterior mode under N(start, V₀): near the bulk.
-            alpha0 = theta_mnl + (0.0 if c == 0 else 0.5 * sd0 * rng.standard_normal(K))
-            modes = respondent_modes(
-                layout, transform_coefficients(alpha0, signs), np.linalg.inv(prior.V0)
-            )
-            theta0 = _to_theta(modes, signs)
-            jobs.append((layout, prior, settings, theta0, alpha0, info, rng, signs))
-
-        t0 = time.perf_counter()
-        chains = _run_chains(jobs, self.n_jobs, progress, settings)
-        elapsed = time.perf_counter() - t0
-        if sampled_X is not design.X:
-            chains = [_theta_scale_map(signs, scales).unscale(c) for c in chains]
+        jobs = chain_jobs(start, prior, settings, signs, seed, self.chains)
+        run = run_chains(jobs, names, self._stop_rule(), n_jobs=self.n_jobs, progress=progress)
+        chains, layout = run.chains, start.layout
+        if start.sampled_x is not design.X:
+            chains = [theta_scale_map(signs, start.scales).unscale(c) for c in chains]
             layout = hb_layout(design.X, design.y, design.available, design.groups, design.offset)
         return HBResults._from_chains(
             chains,
@@ -401,166 +378,87 @@ class HierarchicalBayes:
             prior=prior,
             settings=settings,
             seed=seed,
-            elapsed=elapsed,
+            elapsed=run.seconds,
             prior_variance=float(self.prior_variance),
             prior_df=float(self.prior_df),
+            run=run,
+        )
+
+    def _sign_vector(self, names: list[str]) -> np.ndarray:
+        signs = np.zeros(len(names))
+        for name, sign in self.signs.items():
+            if name not in names:
+                raise OfferlabError(
+                    f"signs: no coefficient named {name!r}; sign constraints apply to single "
+                    f"coefficients (a linear price, a spec coefficient): {names}"
+                )
+            signs[names.index(name)] = sign
+        return signs
+
+    def _prior(self, K: int, blocks: list[tuple[int, int, np.ndarray]] | None) -> HBPrior:
+        V0 = hb_prior_covariance(K, float(self.prior_variance), blocks)
+        diagonal = self.covariance == "diagonal"
+        if diagonal:
+            V0 = np.diag(np.diag(V0))
+        if self.covariance_prior == "huang-wand":
+            return HBPrior(
+                V0=V0,
+                df=HUANG_WAND_DF,
+                kind="huang-wand",
+                scale=np.full(K, float(self.prior_sd_scale)),
+            )
+        return HBPrior(V0=V0, df=(1 if diagonal else K) + float(self.prior_df), diagonal=diagonal)
+
+    def _settings(self) -> HBSettings:
+        cap = self.max_draws if self.until_converged else self.draws
+        return HBSettings(
+            burn_in=int(self.burn_in),
+            draws=int(self.draws),
+            thin=int(self.thin),
+            target_acceptance=float(self.target_acceptance),
+            keep_individual=int(self.keep_draws),
+            shift_moves=bool(self.shift_moves),
+            interweave=bool(self.interweave),
+            individual_steps=int(self.individual_steps),
+            # about 1,000 stored individual draws per chain at most (memory: R·K each)
+            individual_every=max(1, -(-int(cap) // 1000)),
+        )
+
+    def _stop_rule(self) -> StopRule:
+        return StopRule(
+            until_converged=bool(self.until_converged),
+            check_every=int(self.check_every),
+            max_draws=int(self.max_draws),
+            max_seconds=self.max_seconds,
+            individual=bool(self.stop_on_individual),
         )
 
 
-def _column_scales(
-    design: ModelMatrix, blocks: list[tuple[int, int, np.ndarray]] | None
-) -> np.ndarray:
-    """SD of every numeric column over the shown alternatives; 1 for level-coded columns,
-    constants and any column holding only −1, 0 and 1."""
-    K = design.X.shape[2]
-    scales = np.ones(K)
-    coded = np.zeros(K, dtype=bool)
-    for start, stop, _ in blocks or []:
-        coded[start:stop] = True
-    shown = design.X[design.available]  # (rows, K)
-    for k in np.flatnonzero(~coded):
-        column = shown[:, k]
-        if np.isin(column, (-1.0, 0.0, 1.0)).all():
-            continue
-        sd = float(column.std())
-        if sd > 0 and np.isfinite(sd):
-            scales[k] = sd
-    return scales
+# -- results ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _ThetaScaleMap:
-    """θ (original) = a θ' + b for the sampler's θ' on columns divided by ``scales``.
+class HBStop:
+    """Why a run stopped: ``reason`` is "diagnostics" (every check passed), "draws" or
+    "time" (a cap of ``until_converged``) or "fixed" (the given number of draws);
+    ``shortfalls`` names the quantities that failed R-hat < 1.01 or ESS > 400."""
 
-    Unconstrained: β = θ, β' = s β, so a = 1/s, b = 0. Sign-constrained: β = ±exp(θ) and
-    β' = s β, so θ' = θ + log s: a = 1, b = −log s. Covariances map as A D' A.
-    """
+    reason: str
+    draws_per_chain: int
+    shortfalls: list[str]
 
-    a: np.ndarray
-    b: np.ndarray
-    scales: np.ndarray
-
-    def to_sampled(self, theta: np.ndarray) -> np.ndarray:
-        return (theta - self.b) / self.a
-
-    def unscale(self, chain: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        a, b, s = self.a, self.b, self.scales
-        out = dict(chain)
-        for key in ("alpha", "alpha_trace", "theta_mean"):
-            out[key] = chain[key] * a + b
-        out["D"] = chain["D"] * a[:, None] * a[None, :]
-        out["sd_trace"] = chain["sd_trace"] * a
-        out["beta_mean"] = chain["beta_mean"] / s
-        out["beta_sq"] = chain["beta_sq"] / s**2
-        out["beta_draws"] = chain["beta_draws"] / s
-        return out
-
-
-def _theta_scale_map(signs: np.ndarray, scales: np.ndarray) -> _ThetaScaleMap:
-    constrained = signs != 0
-    a = np.where(constrained, 1.0, 1.0 / scales)
-    b = np.where(constrained, -np.log(scales), 0.0)
-    return _ThetaScaleMap(a=a, b=b, scales=scales)
-
-
-def _to_theta(beta: np.ndarray, signs: np.ndarray) -> np.ndarray:
-    """θ with g(θ) ≈ β: log(s β) for sign-constrained coefficients (floored at 10⁻³)."""
-    theta = np.array(beta, dtype=float)
-    k = np.flatnonzero(signs)
-    theta[..., k] = np.log(np.maximum(signs[k] * theta[..., k], 1e-3))
-    return theta
-
-
-def _coded_blocks(coding: ConjointCoding) -> list[tuple[int, int, np.ndarray]]:
-    """(start, stop, A) of every level-coded attribute: b = A p, p the level part-worths."""
-    blocks = []
-    for block in coding.blocks:
-        if block.kind != "levels" or block.coding is None:
-            continue
-        C = block.coding  # (L, L−1): level l's coded columns
-        # Part-worths p (L,) are C b up to a constant: p = C b + c 1. [C 1] is
-        # invertible for effects and dummy coding, and its first L−1 rows map p to b
-        # (b_j = p_j − p̄ for effects, p_j − p_first for dummy).
-        L = C.shape[0]
-        A = np.linalg.inv(np.column_stack([C, np.ones(L)]))[: L - 1]
-        blocks.append((block.start, block.stop, A))
-    return blocks
-
-
-# -- running chains ---------------------------------------------------------------------------
-
-_JOBS: list[tuple] = []
-_COUNTER: Any = None
-
-
-def _init_worker(counter: Any) -> None:
-    global _COUNTER
-    _COUNTER = counter
-
-
-def _run_job(c: int) -> dict[str, np.ndarray]:
-    layout, prior, settings, theta0, alpha0, info, rng, signs = _JOBS[c]
-    counter = _COUNTER
-
-    def tick(done: int) -> None:
-        if counter is not None:
-            counter[c] = done
-
-    return run_hb_chain(layout, prior, settings, theta0, alpha0, info, rng, signs=signs, tick=tick)
-
-
-def _run_chains(
-    jobs: list[tuple],
-    n_jobs: int | None,
-    progress: Callable[[float], None] | None,
-    settings: HBSettings,
-) -> list[dict[str, np.ndarray]]:
-    """Run the chains, in forked worker processes when there is more than one core."""
-    global _JOBS
-    n_iter = settings.burn_in + settings.draws * settings.thin
-    total = n_iter * len(jobs)
-    workers = min(len(jobs), n_jobs or os.cpu_count() or 1)
-    can_fork = "fork" in mp.get_all_start_methods()
-    if workers <= 1 or not can_fork:
-        out = []
-        for c, job in enumerate(jobs):
-            layout, prior, sett, theta0, alpha0, info, rng, signs = job
-
-            def tick(done: int, c: int = c) -> None:
-                if progress is not None:
-                    progress((c * n_iter + done) / total)
-
-            out.append(
-                run_hb_chain(layout, prior, sett, theta0, alpha0, info, rng, signs=signs, tick=tick)
+    def describe(self) -> str:
+        if not self.shortfalls:
+            return (
+                f"converged: every population mean, covariance entry and individual mean "
+                f"passes R-hat < {RHAT_MAX} and bulk/tail ESS > {ESS_MIN:.0f} "
+                f"({self.draws_per_chain:,} draws per chain)"
             )
-        return out
-    ctx = mp.get_context("fork")
-    counter = ctx.Array("q", len(jobs), lock=False)
-    _JOBS = jobs  # inherited by the forked workers: no pickling of the data
-    executor = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(counter,)
-    )
-    try:
-        futures = [executor.submit(_run_job, c) for c in range(len(jobs))]
-        pending = set(futures)
-        while pending:
-            _, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-            if progress is not None:
-                progress(min(sum(counter) / total, 1.0))
-        results = [f.result() for f in futures]
-    except BaseException:
-        # Ctrl-C or a failed chain: stop every worker now, leave nothing half done.
-        for proc in list(getattr(executor, "_processes", {}).values()):
-            proc.terminate()
-        executor.shutdown(wait=True, cancel_futures=True)
-        raise
-    finally:
-        _JOBS = []
-    executor.shutdown(wait=True)
-    return results
-
-
-# -- results ----------------------------------------------------------------------------------
+        cap = {"draws": " at the draw cap", "time": " at the time cap"}.get(self.reason, "")
+        return (
+            f"NOT converged: stopped{cap} after {self.draws_per_chain:,} draws per chain; "
+            f"short of R-hat < {RHAT_MAX} and ESS > {ESS_MIN:.0f}: " + "; ".join(self.shortfalls)
+        )
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
@@ -603,8 +501,13 @@ class HBResults(ChoiceResults):
     convergence : DataFrame
         Rank-normalised split R-hat, bulk and tail ESS of every population parameter
         (α_k and D_kl, l ≤ k).
+    convergence_individual : dict or None
+        Worst R-hat and smallest bulk/tail ESS over every respondent's coefficients
+        (from the stored individual draws).
     converged : bool
-        True when every R-hat < 1.01 and every ESS > 400.
+        True when every R-hat < 1.01 and every ESS > 400 (population and individual).
+    stop : HBStop
+        Why the run stopped and which quantities fell short.
     source : DesignSource
         The coding (conjoint fits) or the spec the columns come from.
     """
@@ -630,6 +533,8 @@ class HBResults(ChoiceResults):
     llf_individual: float
     llnull: float
     convergence: pd.DataFrame
+    convergence_individual: dict[str, Any] | None
+    stop: HBStop
     converged: bool
     alpha_trace: np.ndarray
     sd_trace: np.ndarray
@@ -668,6 +573,7 @@ class HBResults(ChoiceResults):
         elapsed: float,
         prior_variance: float,
         prior_df: float,
+        run: ChainRun,
     ) -> HBResults:
         alpha = np.stack([c["alpha"] for c in chains])  # (C, S, K)
         D = np.stack([c["D"] for c in chains])  # (C, S, K, K)
@@ -690,7 +596,7 @@ class HBResults(ChoiceResults):
         T_r = layout.n_obs
         index = pd.Index(respondents, name="respondent")
         frame = lambda m: pd.DataFrame(m, index=index, columns=names)  # noqa: E731
-        conv = _convergence_table(alpha, D, names)
+        conv = convergence_table(alpha, D, names)
         D_mean = D.mean(axis=(0, 1))
         res = cls(
             names=names,
@@ -714,11 +620,13 @@ class HBResults(ChoiceResults):
             llf_individual=float(ll_r.sum()),
             llnull=float(ll0_r.sum()),
             convergence=conv,
-            converged=bool(
-                (conv["rhat"] < RHAT_MAX).all()
-                and (conv["ess_bulk"] > ESS_MIN).all()
-                and (conv["ess_tail"] > ESS_MIN).all()
+            convergence_individual=run.check.individual,
+            stop=HBStop(
+                reason=run.stopped_by,
+                draws_per_chain=run.draws_per_chain,
+                shortfalls=list(run.check.shortfalls),
             ),
+            converged=not run.check.shortfalls,
             alpha_trace=np.stack([c["alpha_trace"] for c in chains]),
             sd_trace=np.stack([c["sd_trace"] for c in chains]),
             acceptance_trace=np.stack([c["acceptance"] for c in chains]),
@@ -780,21 +688,10 @@ class HBResults(ChoiceResults):
     def _warn_convergence(self) -> None:
         if self.converged:
             return
-        conv = self.convergence
-        bad = conv[
-            (conv["rhat"] >= RHAT_MAX)
-            | (conv["ess_bulk"] <= ESS_MIN)
-            | (conv["ess_tail"] <= ESS_MIN)
-        ]
-        worst = ", ".join(
-            f"{name} (R-hat {row.rhat:.3f}, ESS {min(row.ess_bulk, row.ess_tail):.0f})"
-            for name, row in bad.sort_values("ess_bulk").head(5).iterrows()
-        )
         warnings.warn(
-            f"hierarchical Bayes: {len(bad)} of {len(conv)} population parameters fail "
-            f"R-hat < {RHAT_MAX} or bulk/tail ESS > {ESS_MIN:.0f} (Vehtari et al. 2021): "
-            f"{worst}. Run longer (burn_in, draws) or more chains before trusting "
-            "intervals and population (co)variances.",
+            f"hierarchical Bayes (Vehtari et al. 2021 criteria): {self.stop.describe()}. "
+            "Run longer (until_converged, max_draws, max_seconds) or more chains before "
+            "trusting intervals and population (co)variances.",
             ConvergenceWarning,
             stacklevel=4,
         )
@@ -881,11 +778,23 @@ class HBResults(ChoiceResults):
             "max R-hat": float(self.convergence["rhat"].max()),
             "min bulk ESS": float(self.convergence["ess_bulk"].min()),
             "min tail ESS": float(self.convergence["ess_tail"].min()),
+            **self._individual_rows(),
             "converged": self.converged,
+            "stopped by": self.stop.reason,
             "seconds": self.elapsed,
             "seed": self.seed,
         }
         return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
+
+    def _individual_rows(self) -> dict[str, Any]:
+        ind = self.convergence_individual
+        if ind is None:
+            return {}
+        return {
+            "max R-hat (individual)": ind["rhat"],
+            "min bulk ESS (individual)": ind["ess_bulk"],
+            "min tail ESS (individual)": ind["ess_tail"],
+        }
 
     def _prior_rows(self) -> dict[str, Any]:
         prior = self.prior
@@ -908,12 +817,10 @@ class HBResults(ChoiceResults):
             f"lower/upper and sd_lower/sd_upper: equal-tailed {100 * (1 - alpha):g}% "
             "credible intervals; sd = population standard deviation.",
             f"convergence: rank-normalised split R-hat < {RHAT_MAX} and bulk/tail ESS > "
-            f"{ESS_MIN:.0f} for every population parameter (Vehtari et al. 2021).",
+            f"{ESS_MIN:.0f} for every population parameter and every respondent's "
+            "coefficients (Vehtari et al. 2021).",
         ]
-        if not self.converged:
-            notes.append(
-                "the chains have NOT converged by these criteria: run longer or more chains"
-            )
+        notes.append(self.stop.describe())
         constrained = [n for n, s in self.signs.items() if s != 0]
         if constrained:
             notes.append(
@@ -996,18 +903,3 @@ class HBResults(ChoiceResults):
         pick = rng.integers(0, saved, size=(R, m))
         B = draws[np.arange(R)[:, None], pick].reshape(R * m, K)
         return B, np.full(R * m, 1.0 / (R * m))
-
-
-def _convergence_table(alpha: np.ndarray, D: np.ndarray, names: list[str]) -> pd.DataFrame:
-    """R-hat and ESS of α_k and D_kl (l ≤ k) from (C, S, K) and (C, S, K, K) draws."""
-    K = len(names)
-    low_k, low_l = np.tril_indices(K)
-    params = np.concatenate([alpha, D[:, :, low_k, low_l]], axis=2)
-    labels = [f"mean[{n}]" for n in names] + [
-        f"cov[{names[k]},{names[j]}]" for k, j in zip(low_k, low_l, strict=True)
-    ]
-    r_hat, bulk, tail = diagnose(params)
-    return pd.DataFrame(
-        {"rhat": r_hat, "ess_bulk": bulk, "ess_tail": tail},
-        index=pd.Index(labels, name="parameter"),
-    )

@@ -17,8 +17,8 @@ Each iteration draws, in CBC/HB's order,
 
 1. α | θ, D ~ N(θ̄, D / R);
 2. D | θ, α ~ IW(ν + R, ν V₀ + Σ_r (θ_r − α)(θ_r − α)');
-3. every θ_r | α, D, data by one random-walk Metropolis step, all respondents at
-   once: θ*_r = θ_r + s_r L_r z_r with L_r L_r' = (H_r + D⁻¹)⁻¹, H_r the
+3. every θ_r | α, D, data by ``individual_steps`` random-walk Metropolis steps, all
+   respondents at once: θ*_r = θ_r + s_r L_r z_r with L_r L_r' = (H_r + D⁻¹)⁻¹, H_r the
    respondent's logit information at the pooled MNL estimate (bayesm's
    ``rhierMnlRwMixture`` proposal), accepted with probability
    min(1, exp(ℓ_r(θ*) − ℓ_r(θ) − ½ q_r(θ*) + ½ q_r(θ))), q_r the Mahalanobis
@@ -31,6 +31,10 @@ During burn-in, every respondent's scale s_r moves towards an acceptance rate of
 iterations are completed"), so the saved draws come from a fixed,
 valid Metropolis-within-Gibbs kernel.
 
+With ``interweave`` each iteration ends with a non-centred HMC move of α and the
+Cholesky factor of D (:mod:`offerlab.numerics._hb_chain`, which runs the iteration);
+it is what makes the population covariance mix.
+
 Data layout: the respondents' tasks are padded to (R, T, A, K), A = J − 1: the
 attributes of every non-chosen alternative minus those of the chosen one, so
 that ℓ_rt = −log(1 + Σ_a exp(x̃_rta' β_r + b_rta)), where b holds −∞ for
@@ -42,16 +46,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
-from scipy.linalg.lapack import dpotrf as _dpotrf
-from scipy.linalg.lapack import dtrtri as _dtrtri
 
-# The dtype of the sampler's utilities and likelihoods (see run_hb_chain's Notes).
-_WORK = np.float32
+from offerlab.numerics._hb_chain import HBChain, HBChainSetup
+from offerlab.numerics._hb_kernels import huang_wand_scales as _huang_wand_scales  # noqa: F401
+from offerlab.numerics._hb_kernels import lower_inverse as _lower_inverse  # noqa: F401
+from offerlab.numerics._hb_kernels import (  # noqa: F401  (tests reach them here)
+    wishart_precision_root as _wishart_precision_root,
+)
+from offerlab.numerics._hb_segment import ChainSegment
 
 __all__ = [
+    "HBChain",
+    "HBChainSetup",
     "HBLayout",
     "HBPrior",
     "HBSettings",
@@ -388,8 +397,7 @@ class HBSettings:
     adapt_every: int = 100
     keep_individual: int = 100
     shift_moves: bool = True
-    # Off by default: on the 1,000-respondent study it raised the worst variance ESS
-    # only from 4.9 to 6.0 (3,000 + 3,000 iterations, 2 chains) for 15% more time.
+    # Off by default: it bought little for its time (bench/README.md, HB).
     scale_moves: bool = False
     # The utilities of the current draws are updated by the proposals' increments; they
     # are recomputed from θ this often so that rounding cannot accumulate.
@@ -397,90 +405,15 @@ class HBSettings:
     # Iterations whose proposals (steps, shifts and their products with the data) are
     # drawn at once: one batched product for the block instead of one per iteration.
     block: int = 20
-
-
-def _lower_inverse(L: np.ndarray) -> np.ndarray:
-    """L⁻¹ of a lower-triangular matrix (LAPACK trtri)."""
-    inv, info = _dtrtri(L, lower=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"singular triangular matrix (trtri info {info})")
-    return inv
-
-
-def _inverse_root_lower(S: np.ndarray) -> np.ndarray:
-    """C lower-triangular with C C' = S⁻¹, S symmetric positive definite.
-
-    With J the reversal permutation and J S J = L L' (Cholesky), S⁻¹ = C C' for
-    C = J L'⁻¹ J, which is lower-triangular: one Cholesky factor and one triangular
-    inverse instead of a full inverse followed by a second factorisation.
-    """
-    L, info = _dpotrf(S[::-1, ::-1], lower=1, clean=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"matrix not positive definite (potrf info {info})")
-    return np.ascontiguousarray(_lower_inverse(L).T[::-1, ::-1])
-
-
-@lru_cache(maxsize=8)
-def _triangle_indices(
-    K: int,
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Below-diagonal and diagonal indices of a K × K matrix (cached: built once per K)."""
-    return np.tril_indices(K, -1), np.diag_indices(K)
-
-
-def _wishart_precision_root(
-    S: np.ndarray, normals: np.ndarray, chisq: np.ndarray, work: np.ndarray
-) -> np.ndarray:
-    """M lower-triangular with M M' ~ Wishart(df, S⁻¹): the draw of D⁻¹ when D ~ IW(df, S).
-
-    Bartlett: M = C A with C C' = S⁻¹ (C lower-triangular), A lower-triangular with
-    A_ij ~ N(0, 1) below the diagonal (``normals``, K(K − 1)/2 of them) and
-    A_ii = √χ²(df − i) (``chisq``, i = 0…K−1). ``work`` is a (K, K) buffer, zero above
-    the diagonal.
-    """
-    below, diagonal = _triangle_indices(S.shape[0])
-    work[below] = normals
-    work[diagonal] = np.sqrt(chisq)
-    return _inverse_root_lower(S) @ work
-
-
-def _huang_wand_scales(
-    M: np.ndarray, nu: float, inv_A2: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    """Draw a | D of the Huang–Wand prior, D⁻¹ = M M'.
-
-    Prior: D | a ~ IW(ν + K − 1, 2ν diag(1/a)), a_k ~ IG(1/2, 1/A_k²) independently.
-    The a_k-dependent part of the IW density is a_k^(−(ν+K−1)/2) exp(−ν (D⁻¹)_kk / a_k)
-    (from |2ν diag(1/a)|^((ν+K−1)/2) and exp(−½ tr(2ν diag(1/a) D⁻¹))); times the
-    prior a_k^(−1/2−1) exp(−1/(A_k² a_k)) the full conditional is
-    a_k | D ~ IG((ν + K)/2, ν (D⁻¹)_kk + 1/A_k²) (Huang & Wand 2013, section 4), drawn
-    as scale / Gamma(shape, 1).
-    """
-    K = M.shape[0]
-    precision_diag = np.square(M).sum(axis=1)  # (M M')_kk
-    return (nu * precision_diag + inv_A2) / rng.standard_gamma(0.5 * (nu + K), size=K)
-
-
-def _loglike_from_utilities(
-    V: np.ndarray, E: np.ndarray, s: np.ndarray, neg_ones: np.ndarray, out: np.ndarray
-) -> np.ndarray:
-    """ℓ_r = −Σ_t log(1 + Σ_a exp(V_rat)) from utilities V (R, A·T), alternatives first.
-
-    ``E`` (A, R, T) and ``s`` (R, T) are work buffers; ``neg_ones`` is −1 of shape (T,).
-    The exponentials are written alternative-major so that the sum over alternatives
-    adds contiguous (R, T) slabs. log(1 + s) rather than log1p: numpy's log is
-    vectorised, and the absolute error (what a Metropolis ratio sees) is a rounding
-    error either way.
-    """
-    A, R, T = E.shape
-    # exp overflows only for absurd proposals: their ℓ = −inf and they are rejected
-    # (the caller silences the overflow warning).
-    np.exp(V.reshape(R, A, T), out=E.transpose(1, 0, 2))
-    np.add(E[0], 1.0, out=s)
-    for a in range(1, A):
-        s += E[a]
-    np.log(s, out=s)
-    return np.matmul(s, neg_ones, out=out)
+    # The interweaving move (non-centred HMC on α and the Cholesky factor of D, see
+    # offerlab.numerics._hb_chain) and its leapfrog steps per iteration.
+    interweave: bool = False
+    interweave_leapfrog: int = 6
+    # Random-walk steps of every θ_r per iteration (cheap: the proposals come in blocks).
+    individual_steps: int = 1
+    # Every how many saved draws an individual draw is stored (for the decisions'
+    # resampling and the individual diagnostics).
+    individual_every: int = 10
 
 
 def run_hb_chain(
@@ -495,7 +428,7 @@ def run_hb_chain(
     signs: np.ndarray | None = None,
     tick: Callable[[int], None] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run one chain of the hierarchical Bayes MNL sampler.
+    """Run one chain of the hierarchical Bayes MNL sampler: burn-in, then saved draws.
 
     Parameters
     ----------
@@ -520,7 +453,7 @@ def run_hb_chain(
         ``alpha`` (S, K) and ``D`` (S, K, K) saved population draws (θ scale);
         ``beta_mean`` and ``beta_sq`` (R, K): mean and mean square of the saved
         individual β draws; ``theta_mean`` (R, K); ``beta_draws`` (R, m, K): m evenly
-        spaced saved individual draws; ``alpha_trace`` (I, K) and ``sd_trace`` (I, K)
+        spaced stored individual draws; ``alpha_trace`` (I, K) and ``sd_trace`` (I, K)
         every iteration (burn-in included); ``acceptance`` (I,) mean acceptance rate;
         ``loglike`` (I,) Σ_r ℓ_r at the current draws; ``scale`` (R,) final s_r;
         ``acceptance_saved`` (R,) acceptance rate of every respondent after burn-in;
@@ -528,314 +461,24 @@ def run_hb_chain(
 
     Notes
     -----
-    Where the time goes (1,000 respondents × 36 utilities × 15 coefficients): the
-    products of the data with the proposals, the normals and the exponentials. A
-    step is s_r L_r z_r, and only the scalar s_r changes between adaptations of L_r;
-    a shift is c W z with only the scalar c changing. So the unscaled steps L_r z_r
-    and shifts W z of ``settings.block`` iterations are drawn at once (z independent
-    of the chain's state, a block never spanning an adaptation): one batched product
-    per block instead of one per iteration, each 10x cheaper per row. Without sign
-    constraints β = θ, and the utilities move by s_r X_r L_r z_r and c X_r W z: those
-    products come per block too (with G_r = L_r' X_r'), the current utilities are
-    kept and refreshed from θ every ``settings.refresh_every`` iterations. With sign
-    constraints β = g(θ) is not linear, and every proposal's utilities are computed
-    from its β. The draws are those of the same kernel either way.
-
-    Utilities and each respondent's log-likelihood are computed in single precision
-    (θ, α, D, the Metropolis ratios and every sum over respondents in double): numpy's
-    float32 ``exp`` and ``log`` are SIMD-vectorised where the float64 ones are not
-    (AVX2 machines): the likelihood, most of an iteration, is about 1.7× cheaper and
-    a chain about 1.3× faster (6,000 iterations of the bench study: 13.4 s → 10.1 s
-    on the 2-core CI machine). The rounding, ~1e-6 on a respondent's log-likelihood,
-    is far below what a Metropolis ratio resolves (NumPyro samples in float32 by
-    default too); the exact-posterior tests in tests/models/test_hb_exact.py hold. A
-    utility difference above ~88 overflows to ℓ = −∞ and its proposal is rejected, as
-    it would almost surely be in double precision.
+    The iteration is :class:`offerlab.numerics._hb_chain.HBChain`'s. Where the time
+    goes and why utilities are kept in single precision: bench/README.md, "Hierarchical
+    Bayes".
     """
-    R, T, A, K = layout.Xd.shape
-    AT = A * T
-    burn, n_draws, thin = settings.burn_in, settings.draws, settings.thin
-    n_iter = burn + n_draws * thin
-    signs = None if signs is None or not np.any(signs) else np.asarray(signs, dtype=float)
-    linear = signs is None
-    huang_wand = prior.kind == "huang-wand"
-    if huang_wand and prior.diagonal:
-        raise ValueError("the Huang–Wand prior is a prior of a full covariance matrix")
-    shift_moves, scale_moves = settings.shift_moves, settings.scale_moves
+    setup = HBChainSetup(layout, prior, settings, information, _signs(signs))
+    chain = HBChain(setup, theta0, alpha0, rng)
+    burn = chain.burn(settings.burn_in, tick)
+    offset = settings.burn_in
 
-    # Data (R, K, A·T): a respondent's utilities are a (rows, K) @ (K, A·T) product.
-    # Utilities and likelihoods in single precision (see Notes); parameters in double.
-    XT = layout.xd_k_major.astype(_WORK)
-    base = layout.base_alt_major
-    base = None if base is None else base.reshape(R, AT).astype(_WORK)
-    # Proposals are drawn for a block of iterations at once (see Notes), stored
-    # iteration-major so that every iteration's slice is contiguous.
-    B = max(1, settings.block)
-    U_block = np.empty((B, R, K))  # unscaled steps L_r z_r
-    XS_block = np.empty((B, R, AT), _WORK) if linear else None  # X_r L_r z_r
-    XD_block = np.empty((B, R, AT), _WORK) if (linear and shift_moves) else None  # X_r δ_b
-    W_block = np.empty((B, K))  # unscaled shifts shift_root z_b
-    V = np.empty((R, AT), _WORK)  # utilities of the current draws
-    V_new = np.empty((R, AT), _WORK)
-    E = np.empty((A, R, T), _WORK)
-    s_work = np.empty((R, T), _WORK)
-    neg_ones = -np.ones(T, _WORK)
+    def tick_after_burn(done: int) -> None:
+        if tick is not None:
+            tick(offset + done)
 
-    def utilities(beta: np.ndarray, out: np.ndarray) -> np.ndarray:
-        np.matmul(beta.astype(_WORK)[:, None, :], XT, out=out[:, None, :])
-        if base is not None:
-            out += base
-        return out
-
-    def loglike(Vx: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return _loglike_from_utilities(Vx, E, s_work, neg_ones, out)
-
-    theta = np.array(theta0, dtype=float)
-    alpha = np.array(alpha0, dtype=float)
-    ll = np.empty(R)
-    ll_new = np.empty(R)
-    loglike(utilities(transform_coefficients(theta, signs), V), ll)
-    if not np.all(np.isfinite(ll)):
-        raise FloatingPointError("the log-likelihood is not finite at the starting values")
-
-    # Prior pieces: D ~ IW(df_prior, S0) (given a, for Huang–Wand).
-    if huang_wand:
-        nu_hw = float(prior.df)
-        hw_inv_A2 = 1.0 / np.square(np.asarray(prior.scale, dtype=float))
-        df_prior = nu_hw + K - 1
-        a_hw = 1.0 / hw_inv_A2  # start at a_k = A_k² (the IG(1/2, 1/A²) scale)
-        S0_diag = 2.0 * nu_hw / a_hw
-        S0 = np.diag(S0_diag)
-        hw_saved = np.empty((n_draws, K))
-    else:
-        df_prior = float(prior.df)
-        S0 = prior.df * prior.V0
-        S0_diag = np.diag(S0).copy()
-    nu_post = df_prior + R
-    chi_df = nu_post - np.arange(K)  # Bartlett's diagonal degrees of freedom
-    # D starts at the prior's centre V₀: M M' = D⁻¹, Minv = M⁻¹ (D = Minv' Minv).
-    M = np.linalg.cholesky(np.linalg.inv(prior.V0))
-    Minv = _lower_inverse(M)
-    scale = np.full(R, 2.38 / np.sqrt(K))  # optimal RW scale for a Gaussian target
-    roots_t = _proposal_roots(information, M)  # L_r' (R, K, K): step_r' = z_r' L_r'
-    shift_root = np.linalg.cholesky(np.linalg.inv(information.sum(axis=0)))
-    shift_scale = 2.38 / np.sqrt(K)
-    scale_step = 0.1 / np.sqrt(K)
-    n_low = K * (K - 1) // 2
-    diag = np.diag_indices(K)
-    bartlett = np.zeros((K, K))  # A of Bartlett's D⁻¹ = C A A' C' (above the diagonal: 0)
-    mean_weights = np.full(R, 1.0 / R)
-
-    keep = max(0, min(settings.keep_individual, n_draws))
-    keep_at = set(np.linspace(0, n_draws - 1, keep).round().astype(int).tolist()) if keep else set()
-    alpha_saved = np.empty((n_draws, K))
-    D_saved = np.empty((n_draws, K, K))
-    beta_sum = np.zeros((R, K))
-    beta_sq = np.zeros((R, K))
-    theta_sum = np.zeros((R, K)) if not linear else beta_sum
-    beta_draws = np.empty((R, keep, K))
-    accepted_saved = np.zeros(R)
-    alpha_trace = np.empty((n_iter, K))
-    sd_trace = np.empty((n_iter, K))
-    acc_trace = np.empty(n_iter)
-    ll_trace = np.empty(n_iter)
-    saved = kept = 0
-    sqrt_r = np.sqrt(R)
-    dev = np.empty((R, K))
-    step = np.empty((R, K))
-    scale_col = scale[:, None]
-    scale_work = scale_col.astype(_WORK)
-    # G_r = L_r' X_r' (K, A·T): X_r L_r z_r = (z_r' G_r)' without forming the step first.
-    G = np.matmul(roots_t.astype(_WORK), XT) if linear else None
-    block_len = b = 0
-    proposal = np.empty((R, K))
-    work_rk = np.empty((R, K))
-    # The normals of one iteration in one call: individual steps, α, Bartlett's
-    # below-diagonal entries, the shift and the scale move.
-    n_normal = K + n_low + K
-    # exp overflows only for absurd proposals (ℓ = −inf: rejected); no warning for them.
-    with np.errstate(over="ignore"):
-        for it in range(n_iter):
-            normals = rng.standard_normal(n_normal)
-            z_alpha = normals[:K]
-            z_low = normals[K : K + n_low]
-            z_scale = normals[K + n_low :]
-            uniforms = rng.random(R + 2)
-
-            # 1. α | θ, D ~ N(θ̄, D/R); D = Minv' Minv, so D^½ z = Minv' z.
-            alpha = mean_weights @ theta + (z_alpha @ Minv) / sqrt_r
-            # 2. D | θ, α ~ IW(df + R, S₀ + Σ dev dev'): draw D⁻¹ ~ Wishart(df + R, S⁻¹).
-            np.subtract(theta, alpha, out=dev)
-            if prior.diagonal:
-                # Independent inverse-gamma (1×1 inverse-Wishart) variances.
-                ss = S0_diag + np.einsum("rk,rk->k", dev, dev)
-                precision = rng.chisquare(nu_post, size=K) / ss
-                M = np.diag(np.sqrt(precision))
-                Minv = np.diag(1.0 / np.sqrt(precision))
-            else:
-                S = dev.T @ dev
-                S[diag] += S0_diag
-                M = _wishart_precision_root(S, z_low, rng.chisquare(chi_df), bartlett)
-                Minv = _lower_inverse(M)
-                if huang_wand:
-                    # 2b. a | D (Huang & Wand 2013): one inverse gamma per coefficient.
-                    a_hw = _huang_wand_scales(M, nu_hw, hw_inv_A2, rng)
-                    S0_diag = 2.0 * nu_hw / a_hw
-                    S0 = np.diag(S0_diag)
-            # 3. θ_r | α, D: one random-walk Metropolis step for every respondent.
-            adapting = it < burn and it % settings.adapt_every == 0 and it > 0
-            if adapting:
-                roots_t = _proposal_roots(information, M)
-                if linear:
-                    np.matmul(roots_t.astype(_WORK), XT, out=G)
-            if b == block_len or adapting:
-                # The next block of proposals: it never spans an adaptation of L_r.
-                block_len = min(B, n_iter - it)
-                if it < burn:
-                    block_len = min(block_len, settings.adapt_every - it % settings.adapt_every)
-                b = 0
-                Z = rng.standard_normal((R, block_len, K))
-                np.matmul(Z, roots_t, out=U_block[:block_len].transpose(1, 0, 2))
-                W = rng.standard_normal((block_len, K)) @ shift_root.T
-                W_block[:block_len] = W
-                if linear:
-                    np.matmul(Z.astype(_WORK), G, out=XS_block[:block_len].transpose(1, 0, 2))
-                    if shift_moves:
-                        np.matmul(
-                            W.astype(_WORK)[None], XT, out=XD_block[:block_len].transpose(1, 0, 2)
-                        )
-            np.multiply(U_block[b], scale_col, out=step)  # s_r L_r z_r
-            np.add(theta, step, out=proposal)
-            delta = shift_scale * W_block[b]
-            if linear:
-                np.multiply(XS_block[b], scale_work, out=V_new)
-                V_new += V
-            else:
-                utilities(transform_coefficients(proposal, signs), V_new)
-            loglike(V_new, ll_new)
-            # q(θ*) − q(θ) = step' D⁻¹ (step + 2 (θ − α)), D⁻¹ = M M'.
-            np.multiply(dev, 2.0, out=work_rk)
-            work_rk += step
-            dq = np.einsum("rk,rk->r", step @ (M @ M.T), work_rk)
-            log_ratio = ll_new - ll - 0.5 * dq
-            accept = np.log(uniforms[:R]) < log_ratio  # NaN (−inf − −inf) never accepts
-            moved = np.flatnonzero(accept)
-            theta[moved] = proposal[moved]
-            ll[moved] = ll_new[moved]
-            V[moved] = V_new[moved]
-            rate = moved.size / R
-            if it < burn:
-                # Robbins–Monro: a step that shrinks so the scales settle before burn-in ends.
-                gain = 0.5 / np.sqrt(1.0 + it / 10.0)
-                scale *= np.exp(gain * (accept - settings.target_acceptance))
-                scale_work[:, 0] = scale
-            alpha_trace[it] = alpha
-            sd_trace[it] = np.sqrt(np.square(Minv).sum(axis=0))  # diag(Minv' Minv)
-            acc_trace[it] = rate
-            ll_trace[it] = ll.sum()
-            if it >= burn and (it - burn) % thin == thin - 1:
-                alpha_saved[saved] = alpha
-                np.matmul(Minv.T, Minv, out=D_saved[saved])
-                if huang_wand:
-                    hw_saved[saved] = a_hw
-                beta = transform_coefficients(theta, signs)
-                beta_sum += beta
-                np.square(beta, out=work_rk)
-                beta_sq += work_rk
-                if not linear:
-                    theta_sum += theta
-                if saved in keep_at:
-                    beta_draws[:, kept] = beta
-                    kept += 1
-                saved += 1
-            if it >= burn:
-                accepted_saved += accept
-            if shift_moves:
-                # 4. Joint shift (θ_r, α) → (θ_r + δ, α + δ): the prior of θ − α and the
-                #    flat prior of α are unchanged, so only the likelihood enters the ratio.
-                #    It moves α along the direction the individual steps explore slowly.
-                if linear:
-                    np.multiply(XD_block[b], shift_scale, out=V_new)
-                    V_new += V
-                else:
-                    utilities(transform_coefficients(theta + delta, signs), V_new)
-                loglike(V_new, ll_new)
-                ok = np.log(uniforms[R]) < ll_new.sum() - ll.sum()
-                if ok:
-                    theta += delta
-                    alpha = alpha + delta
-                    ll, ll_new = ll_new, ll
-                    V, V_new = V_new, V
-                if it < burn:
-                    gain = 0.5 / np.sqrt(1.0 + it / 10.0)
-                    shift_scale *= np.exp(gain * (ok - settings.target_acceptance))
-            if scale_moves:
-                # 5. Joint rescaling (parameter expansion): θ_r − α → G(θ_r − α), D → G D G
-                #    with G = diag(g), log g ~ N(0, s² I). The population density of θ is
-                #    unchanged up to |G|^−R, which the Jacobian cancels; with the
-                #    inverse-Wishart prior IW(df, S₀) the log ratio is
-                #    Δℓ − df Σ log g_k − ½ tr(S₀ (G⁻¹ D⁻¹ G⁻¹ − D⁻¹)).
-                #    When 12 tasks say little about each respondent, D and the spread of
-                #    the θ_r can only drift together one small Gibbs step at a time; this
-                #    move takes them along that ridge in one step.
-                log_g = scale_step * z_scale
-                g = np.exp(log_g)
-                scaled = alpha + (theta - alpha) * g
-                utilities(transform_coefficients(scaled, signs), V_new)
-                loglike(V_new, ll_new)
-                M_new = M / g[:, None]  # (G⁻¹ M)(G⁻¹ M)' = G⁻¹ D⁻¹ G⁻¹, still lower-triangular
-                log_r = (
-                    ll_new.sum()
-                    - ll.sum()
-                    - df_prior * log_g.sum()
-                    - 0.5 * (np.sum(S0 * (M_new @ M_new.T)) - np.sum(S0 * (M @ M.T)))
-                )
-                ok = np.log(uniforms[R + 1]) < log_r
-                if ok:
-                    theta = scaled
-                    M = M_new
-                    Minv = Minv * g[None, :]
-                    ll, ll_new = ll_new, ll
-                    V, V_new = V_new, V
-                if it < burn:
-                    gain = 0.5 / np.sqrt(1.0 + it / 10.0)
-                    scale_step *= np.exp(gain * (ok - settings.target_acceptance))
-            if linear and (it + 1) % settings.refresh_every == 0:
-                # Utilities from θ afresh (the increments' rounding cannot pile up).
-                utilities(theta, V)
-                loglike(V, ll)
-            b += 1
-            if tick is not None and (it + 1) % 100 == 0:
-                tick(it + 1)
+    draws = chain.sample(settings.draws, settings.thin, tick_after_burn)
     if tick is not None:
-        tick(n_iter)
-    n_after = max(n_iter - burn, 1)
-    out = {
-        "alpha": alpha_saved,
-        "D": D_saved,
-        "beta_mean": beta_sum / n_draws,
-        "beta_sq": beta_sq / n_draws,
-        "theta_mean": theta_sum / n_draws,
-        "beta_draws": beta_draws[:, :kept],
-        "alpha_trace": alpha_trace,
-        "sd_trace": sd_trace,
-        "acceptance": acc_trace,
-        "loglike": ll_trace,
-        "scale": scale,
-        "acceptance_saved": accepted_saved / n_after,
-    }
-    if huang_wand:
-        out["hw_a"] = hw_saved
-    return out
+        tick(settings.burn_in + settings.draws * settings.thin)
+    return ChainSegment.concat([burn, draws]).as_dict(settings.keep_individual, chain.scale)
 
 
-def _proposal_roots(information: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """L_r' for every respondent, L_r L_r' = (H_r + D⁻¹)⁻¹, D⁻¹ = M M'.
-
-    Returned transposed, (R, K, K): a step is the row z_r' L_r'.
-    """
-    precision = information + (M @ M.T)[None]
-    chol = np.linalg.cholesky(precision)  # P = C C' → P⁻¹ = C'⁻¹ C⁻¹
-    K = M.shape[0]
-    eye = np.broadcast_to(np.eye(K), precision.shape)
-    return np.linalg.solve(chol, eye)  # C⁻¹ = L_r'
+def _signs(signs: np.ndarray | None) -> np.ndarray | None:
+    return None if signs is None or not np.any(signs) else np.asarray(signs, dtype=float)

@@ -40,7 +40,7 @@ from offerlab.decide import (
     tornado,
 )
 from offerlab.exceptions import OfferlabError
-from offerlab.models import ConjointCoding
+from offerlab.models import ConjointCoding, HBResults
 from offerlab.report._labels import labelled, offer_parts
 from offerlab.report._texts import ReportTexts, report_texts
 from offerlab.study import GaborGrangerPage, MultiPage, ScalePage, Study, VanWestendorpPage
@@ -446,6 +446,10 @@ def _notes(inputs: _Inputs) -> list[str]:
     individual = getattr(inputs.results, "individual", None)
     if inputs.options.model == "hb" and individual is not None:
         notes.append(t("hb_note", n=t.number(len(individual))))
+        if isinstance(inputs.results, HBResults):
+            from offerlab.report._hb_plots import hb_diagnostics_note  # matplotlib only for HB
+
+            notes.append(hb_diagnostics_note(inputs.results, inputs.options.language))
     if inputs.market is not None and sim is not None and sim.rule != "logit":
         notes.append(t("simulator_rule_note", rule=t(f"rule_{sim.rule}")))
     return notes

@@ -18,11 +18,82 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:
     from offerlab.models._hb import HBResults
 
-__all__ = ["plot_hb_trace"]
+__all__ = ["hb_diagnostics", "hb_diagnostics_note", "plot_hb_trace"]
+
+# Vehtari et al. (2021): trust a posterior summary when R-hat < 1.01 and ESS > 400.
+_RHAT_MAX = 1.01
+_ESS_MIN = 400.0
+
+_GROUPS = {
+    "en": ("population means", "covariance entries", "individual part-worths"),
+    "de": ("Mittelwerte der Population", "Kovarianzen", "individuelle Teilnutzen"),
+    "fr": ("moyennes de la population", "covariances", "utilités individuelles"),
+    "it": ("medie della popolazione", "covarianze", "utilità individuali"),
+}
+_SENTENCE = {
+    "en": ("Hierarchical Bayes convergence (R-hat < 1.01, ESS > 400)", "passes", "FAILS"),
+    "de": ("Konvergenz des hierarchischen Bayes (R-hat < 1,01, ESS > 400)", "erfüllt",
+           "NICHT erfüllt"),
+    "fr": ("Convergence du Bayes hiérarchique (R-hat < 1,01, ESS > 400)", "atteinte",
+           "NON atteinte"),
+    "it": ("Convergenza del Bayes gerarchico (R-hat < 1,01, ESS > 400)", "raggiunta",
+           "NON raggiunta"),
+}  # fmt: skip
+
+
+def hb_diagnostics(results: HBResults) -> pd.DataFrame:
+    """Worst R-hat and smallest bulk/tail ESS of each group of quantities of a fit.
+
+    Rows: population means, covariance entries and (when diagnosed) the individual
+    part-worths whose means the decisions use; ``passes`` is R-hat < 1.01 and both
+    ESS > 400.
+    """
+    conv = results.convergence
+    K = len(results.names)
+    rows = {
+        "population means": conv.iloc[:K],
+        "covariance entries": conv.iloc[K:],
+    }
+    out = {
+        label: (float(t["rhat"].max()), float(t["ess_bulk"].min()), float(t["ess_tail"].min()))
+        for label, t in rows.items()
+    }
+    individual = getattr(results, "convergence_individual", None)
+    if individual is not None:
+        out["individual part-worths"] = (
+            individual["rhat"],
+            individual["ess_bulk"],
+            individual["ess_tail"],
+        )
+    frame = pd.DataFrame.from_dict(
+        out, orient="index", columns=["max R-hat", "min bulk ESS", "min tail ESS"]
+    )
+    frame["passes"] = (frame["max R-hat"] < _RHAT_MAX) & (
+        frame[["min bulk ESS", "min tail ESS"]].min(axis=1) > _ESS_MIN
+    )
+    frame.index.name = "quantities"
+    return frame
+
+
+def hb_diagnostics_note(results: HBResults, language: str = "en") -> str:
+    """One sentence for the report: each group's worst R-hat and smallest ESS, pass or fail."""
+    table = hb_diagnostics(results)
+    lead, ok, fails = _SENTENCE.get(language, _SENTENCE["en"])
+    labels = dict(zip(_GROUPS["en"], _GROUPS.get(language, _GROUPS["en"]), strict=True))
+    decimal = "," if language in ("de", "fr", "it") else "."
+    parts = []
+    for name, row in table.iterrows():
+        rhat = f"{row['max R-hat']:.3f}".replace(".", decimal)
+        ess = min(row["min bulk ESS"], row["min tail ESS"])
+        verdict = ok if row["passes"] else fails
+        parts.append(f"{labels[str(name)]}: R-hat ≤ {rhat}, ESS ≥ {ess:.0f} – {verdict}")
+    return f"{lead}: " + "; ".join(parts) + "."
+
 
 _MAX_POINTS = 2000  # per chain and line: enough to see trends, small PNG
 

@@ -1,0 +1,487 @@
+"""One chain of the hierarchical Bayes MNL sampler, resumable segment by segment.
+
+The model and the Gibbs sweep are described in :mod:`offerlab.numerics._hb`. A chain
+is an :class:`HBChain`: its state (θ, α, D, the proposal scales) lives between calls of
+:meth:`HBChain.advance`, so a driver can run a chain in pieces and stop it when the
+convergence diagnostics of all chains pass (see ``offerlab.models._hb_run``).
+
+Each iteration is, in this order,
+
+1. α | θ, D (normal) and D | θ, α (inverse-Wishart; Huang–Wand: then a | D);
+2. every θ_r by one random-walk Metropolis step (proposal s_r² (H_r + D⁻¹)⁻¹);
+3. optionally the joint shift (θ_r, α) → (θ_r + δ, α + δ) and the joint rescaling;
+4. optionally the **interweaving move** (Yu & Meng 2011, "To centre or not to centre:
+   that is not the question", JCGS 20(3)): with z_r = Λ⁻¹(θ_r − α) held fixed, D = ΛΛ'
+   (Λ lower-triangular) and α are moved together by Hamiltonian Monte Carlo on the
+   non-centred posterior p(α, Λ | z, y) ∝ p(Λ) Π_r L_r(α + Λ z_r).
+
+Why the last move. With 12 tasks for 15 coefficients each respondent's data say little,
+θ_r | D is mostly prior, and D | θ is the spread of those θ_r: the centred Gibbs steps
+can move D only as far as the θ_r follow, one step at a time (the worst covariance
+entry had an effective sample size of 7 in 40,000 iterations). In the non-centred
+parameters the weakly identified directions are exactly the ones where the likelihood
+barely depends on Λ, so a move of Λ given z is large there; alternating the two
+parameterisations ("ASIS") mixes well wherever either one does. The non-centred
+conditional is smooth and log-concave in (α, Λ) up to the prior, and its gradient is
+Σ_r g_r z_r' with g_r the analytic logit gradient: HMC with a few leapfrog steps and a
+diagonal mass matrix adapted during burn-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from offerlab.numerics._hb_kernels import (
+    WORK_DTYPE,
+    LoglikeBuffers,
+    huang_wand_scales,
+    lower_inverse,
+    proposal_roots,
+    wishart_precision_root,
+)
+from offerlab.numerics._hb_segment import ChainSegment
+
+__all__ = ["HBChain", "HBChainSetup", "NonCentredHMC"]
+
+
+@dataclass(frozen=True)
+class HBChainSetup:
+    """Everything a chain needs that does not change while it runs."""
+
+    layout: object  # HBLayout
+    prior: object  # HBPrior
+    settings: object  # HBSettings
+    information: np.ndarray  # (R, K, K) H_r on the θ scale
+    signs: np.ndarray | None
+
+
+@dataclass
+class NonCentredHMC:
+    """Tuning of the interweaving move: step size and inverse mass (diagonal)."""
+
+    step: float
+    inverse_mass: np.ndarray
+    leapfrog: int
+    history: list[np.ndarray] = field(default_factory=list)
+    accepted: float = 0.0
+    tried: int = 0
+
+
+def _transform(theta: np.ndarray, signs: np.ndarray | None) -> np.ndarray:
+    if signs is None:
+        return theta
+    beta = theta.copy()
+    k = np.flatnonzero(signs)
+    beta[..., k] = signs[k] * np.exp(theta[..., k])
+    return beta
+
+
+class HBChain:
+    """A running chain: call :meth:`advance` for burn-in, then for saved draws."""
+
+    def __init__(
+        self,
+        setup: HBChainSetup,
+        theta0: np.ndarray,
+        alpha0: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
+        layout, prior = setup.layout, setup.prior
+        self.setup = setup
+        self.rng = rng
+        R, T, A, K = layout.Xd.shape
+        self.R, self.K, self.AT = R, K, A * T
+        self.signs = setup.signs
+        self.linear = setup.signs is None
+        self.huang_wand = prior.kind == "huang-wand"
+        if self.huang_wand and prior.diagonal:
+            raise ValueError("the Huang–Wand prior is a prior of a full covariance matrix")
+        # Utilities and likelihoods in single precision (see run_hb_chain's Notes).
+        self.XT = layout.xd_k_major.astype(WORK_DTYPE)
+        base = layout.base_alt_major
+        self.base = None if base is None else base.reshape(R, A * T).astype(WORK_DTYPE)
+        self.buffers = LoglikeBuffers.empty(R, A, T)
+        self.theta = np.array(theta0, dtype=float)
+        self.alpha = np.array(alpha0, dtype=float)
+        self.V = np.empty((R, A * T), WORK_DTYPE)
+        self.V_new = np.empty((R, A * T), WORK_DTYPE)
+        self.ll = np.empty(R)
+        self.ll_new = np.empty(R)
+        self._loglike(self._utilities(_transform(self.theta, self.signs), self.V), self.ll)
+        if not np.all(np.isfinite(self.ll)):
+            raise FloatingPointError("the log-likelihood is not finite at the starting values")
+        self._init_prior()
+        self._init_proposals()
+        self.iteration = 0
+        self.burn_in_done = 0
+
+    # -- set-up ------------------------------------------------------------------------------
+    def _init_prior(self) -> None:
+        prior, K, R = self.setup.prior, self.K, self.R
+        if self.huang_wand:
+            self.nu_hw = float(prior.df)
+            self.hw_inv_A2 = 1.0 / np.square(np.asarray(prior.scale, dtype=float))
+            self.df_prior = self.nu_hw + K - 1
+            self.a_hw = 1.0 / self.hw_inv_A2  # start at a_k = A_k²
+            self.S0_diag = 2.0 * self.nu_hw / self.a_hw
+        else:
+            self.df_prior = float(prior.df)
+            self.S0_diag = np.diag(prior.df * prior.V0).copy()
+        self.S0_full = None if self.huang_wand else prior.df * prior.V0
+        self.nu_post = self.df_prior + R
+        self.chi_df = self.nu_post - np.arange(K)  # Bartlett's diagonal degrees of freedom
+        # D starts at the prior's centre V₀: M M' = D⁻¹, Minv = M⁻¹ (D = Minv' Minv).
+        self.M = np.linalg.cholesky(np.linalg.inv(prior.V0))
+        self.Minv = lower_inverse(self.M)
+        self.bartlett = np.zeros((K, K))
+
+    def prior_scale(self) -> np.ndarray:
+        """Scale matrix of the inverse-Wishart prior (given a, for Huang–Wand)."""
+        return np.diag(self.S0_diag) if self.S0_full is None else self.S0_full
+
+    def _init_proposals(self) -> None:
+        settings, K, R = self.setup.settings, self.K, self.R
+        self.scale = np.full(R, 2.38 / np.sqrt(K))  # optimal RW scale for a Gaussian target
+        self.roots_t = proposal_roots(self.setup.information, self.M)
+        self.shift_root = np.linalg.cholesky(np.linalg.inv(self.setup.information.sum(axis=0)))
+        self.shift_scale = 2.38 / np.sqrt(K)
+        self.scale_step = 0.1 / np.sqrt(K)
+        B = max(1, settings.block)
+        self.U_block = np.empty((B, R, K))  # unscaled steps L_r z_r
+        self.XS_block = np.empty((B, R, self.AT), WORK_DTYPE) if self.linear else None
+        self.XD_block = (
+            np.empty((B, R, self.AT), WORK_DTYPE) if self.linear and settings.shift_moves else None
+        )
+        self.W_block = np.empty((B, K))
+        self.G = np.matmul(self.roots_t.astype(WORK_DTYPE), self.XT) if self.linear else None
+        self.block_len = self.block_pos = 0
+        self.hmc = None
+        if settings.interweave:
+            self.hmc = NonCentredHMC(
+                step=0.1,
+                inverse_mass=self._gauss_newton_inverse_mass(),
+                leapfrog=settings.interweave_leapfrog,
+            )
+
+    # -- likelihood ---------------------------------------------------------------------------
+    def _utilities(self, beta: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.matmul(beta.astype(WORK_DTYPE)[:, None, :], self.XT, out=out[:, None, :])
+        if self.base is not None:
+            out += self.base
+        return out
+
+    def _loglike(self, V: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return self.buffers.loglike(V, out)
+
+    def _loglike_gradient(self, theta: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every ℓ_r and ∂ℓ_r/∂θ_r at θ (R, K); the utilities are written into V."""
+        beta = _transform(theta, self.signs)
+        self._utilities(beta, V)
+        ll = np.empty(self.R)
+        P = self.buffers.probabilities(V, ll)  # (R, A·T), alternatives first
+        grad = -np.matmul(self.XT, P[:, :, None])[:, :, 0].astype(float)
+        if not self.linear:
+            grad *= np.where(self.signs != 0, beta, 1.0)
+        return ll, grad
+
+    # -- one iteration ------------------------------------------------------------------------
+    def _draw_population(self, normals: np.ndarray) -> None:
+        """α | θ, D; D | θ, α (and a | D under Huang–Wand)."""
+        K, rng = self.K, self.rng
+        self.alpha = self.theta.mean(axis=0) + (normals[:K] @ self.Minv) / np.sqrt(self.R)
+        dev = self.theta - self.alpha
+        if self.setup.prior.diagonal:
+            ss = self.S0_diag + np.einsum("rk,rk->k", dev, dev)
+            precision = rng.chisquare(self.nu_post, size=K) / ss
+            self.M = np.diag(np.sqrt(precision))
+            self.Minv = np.diag(1.0 / np.sqrt(precision))
+            return
+        S = dev.T @ dev + self.prior_scale()
+        self.M = wishart_precision_root(S, normals[K:], rng.chisquare(self.chi_df), self.bartlett)
+        self.Minv = lower_inverse(self.M)
+        if self.huang_wand:
+            self.a_hw = huang_wand_scales(self.M, self.nu_hw, self.hw_inv_A2, rng)
+            self.S0_diag = 2.0 * self.nu_hw / self.a_hw
+
+    def _next_block(self, burning: bool) -> None:
+        """Draw the unscaled steps (and their products with the data) of a block."""
+        settings, rng = self.setup.settings, self.rng
+        n = max(1, settings.block)
+        if burning:
+            n = min(n, settings.adapt_every - self.iteration % settings.adapt_every)
+        self.block_len, self.block_pos = n, 0
+        Z = rng.standard_normal((self.R, n, self.K))
+        np.matmul(Z, self.roots_t, out=self.U_block[:n].transpose(1, 0, 2))
+        W = rng.standard_normal((n, self.K)) @ self.shift_root.T
+        self.W_block[:n] = W
+        if self.linear:
+            np.matmul(Z.astype(WORK_DTYPE), self.G, out=self.XS_block[:n].transpose(1, 0, 2))
+            if self.XD_block is not None:
+                np.matmul(
+                    W.astype(WORK_DTYPE)[None], self.XT, out=self.XD_block[:n].transpose(1, 0, 2)
+                )
+
+    def _individual_step(self, uniforms: np.ndarray, burning: bool) -> np.ndarray:
+        """One random-walk Metropolis step for every θ_r; returns who moved."""
+        b = self.block_pos
+        step = self.U_block[b] * self.scale[:, None]  # s_r L_r z_r
+        proposal = self.theta + step
+        if self.linear:
+            np.multiply(self.XS_block[b], self.scale[:, None].astype(WORK_DTYPE), out=self.V_new)
+            self.V_new += self.V
+        else:
+            self._utilities(_transform(proposal, self.signs), self.V_new)
+        self._loglike(self.V_new, self.ll_new)
+        # q(θ*) − q(θ) = step' D⁻¹ (step + 2 (θ − α)), D⁻¹ = M M'.
+        towards = step + 2.0 * (self.theta - self.alpha)
+        dq = np.einsum("rk,rk->r", step @ (self.M @ self.M.T), towards)
+        accept = np.log(uniforms) < self.ll_new - self.ll - 0.5 * dq  # NaN never accepts
+        moved = np.flatnonzero(accept)
+        self.theta[moved] = proposal[moved]
+        self.ll[moved] = self.ll_new[moved]
+        self.V[moved] = self.V_new[moved]
+        if burning:
+            # Robbins–Monro: a step that shrinks so the scales settle before burn-in ends.
+            gain = 0.5 / np.sqrt(1.0 + self.iteration / 10.0)
+            self.scale *= np.exp(gain * (accept - self.setup.settings.target_acceptance))
+        return accept
+
+    def _individual_steps(self, uniforms: np.ndarray, burning: bool, adapting: bool) -> np.ndarray:
+        """``settings.individual_steps`` random-walk steps; the mean acceptance per θ_r."""
+        steps = max(1, self.setup.settings.individual_steps)
+        accepted = np.zeros(self.R)
+        for j in range(steps):
+            if j > 0:
+                self.block_pos += 1
+                uniforms = self.rng.random(self.R)
+            if self.block_pos >= self.block_len or (adapting and j == 0):
+                self._next_block(burning)
+            accepted += self._individual_step(uniforms, burning)
+        return accepted / steps
+
+    def _accept_swap(self) -> None:
+        self.ll, self.ll_new = self.ll_new, self.ll
+        self.V, self.V_new = self.V_new, self.V
+
+    def _shift_step(self, u: float, burning: bool) -> None:
+        """(θ_r, α) → (θ_r + δ, α + δ): only the likelihood enters the ratio."""
+        delta = self.shift_scale * self.W_block[self.block_pos]
+        if self.linear:
+            np.multiply(self.XD_block[self.block_pos], self.shift_scale, out=self.V_new)
+            self.V_new += self.V
+        else:
+            self._utilities(_transform(self.theta + delta, self.signs), self.V_new)
+        self._loglike(self.V_new, self.ll_new)
+        ok = np.log(u) < self.ll_new.sum() - self.ll.sum()
+        if ok:
+            self.theta += delta
+            self.alpha = self.alpha + delta
+            self._accept_swap()
+        if burning:
+            gain = 0.5 / np.sqrt(1.0 + self.iteration / 10.0)
+            self.shift_scale *= np.exp(gain * (ok - self.setup.settings.target_acceptance))
+
+    def _scale_step(self, normals: np.ndarray, u: float, burning: bool) -> None:
+        """Joint rescaling θ_r − α → G(θ_r − α), D → G D G (parameter expansion).
+
+        The population density of θ is unchanged up to |G|^−R, which the Jacobian
+        cancels; with the prior IW(df, S₀) the log ratio is
+        Δℓ − df Σ log g_k − ½ tr(S₀ (G⁻¹ D⁻¹ G⁻¹ − D⁻¹)).
+        """
+        log_g = self.scale_step * normals
+        g = np.exp(log_g)
+        scaled = self.alpha + (self.theta - self.alpha) * g
+        self._utilities(_transform(scaled, self.signs), self.V_new)
+        self._loglike(self.V_new, self.ll_new)
+        M_new = self.M / g[:, None]
+        S0 = self.prior_scale()
+        log_r = (
+            self.ll_new.sum()
+            - self.ll.sum()
+            - self.df_prior * log_g.sum()
+            - 0.5 * (np.sum(S0 * (M_new @ M_new.T)) - np.sum(S0 * (self.M @ self.M.T)))
+        )
+        ok = np.log(u) < log_r
+        if ok:
+            self.theta = scaled
+            self.M = M_new
+            self.Minv = self.Minv * g[None, :]
+            self._accept_swap()
+        if burning:
+            gain = 0.5 / np.sqrt(1.0 + self.iteration / 10.0)
+            self.scale_step *= np.exp(gain * (ok - self.setup.settings.target_acceptance))
+
+    # -- the interweaving (non-centred) move ---------------------------------------------------
+    def _free_lower(self) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of Λ's free below-diagonal entries (none for a diagonal D)."""
+        if self.setup.prior.diagonal:
+            empty = np.array([], dtype=np.int64)
+            return empty, empty
+        return np.tril_indices(self.K, -1)
+
+    def _cholesky_of_cov(self) -> np.ndarray:
+        return np.linalg.cholesky(self.Minv.T @ self.Minv)
+
+    def _pack(self, Lam: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        below = self._free_lower()
+        return np.concatenate([Lam[below], np.log(np.diag(Lam)), alpha])
+
+    def _unpack(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        below = self._free_lower()
+        n, K = below[0].size, self.K
+        Lam = np.zeros((K, K))
+        Lam[below] = u[:n]
+        Lam[np.diag_indices(K)] = np.exp(u[n : n + K])
+        return Lam, u[n + K :]
+
+    def _gauss_newton_inverse_mass(self) -> np.ndarray:
+        """Start of the mass matrix: the likelihood's curvature along each coordinate."""
+        Lam = self._cholesky_of_cov()
+        z = np.linalg.solve(Lam, (self.theta - self.alpha).T).T
+        h_diag = np.einsum("rkk->rk", self.setup.information)  # (R, K)
+        h = h_diag.T @ np.square(z)  # (K, K): Σ_r H_r,kk z_rl²
+        below = self._free_lower()
+        curvature = np.concatenate(
+            [h[below], np.diag(h) * np.square(np.diag(Lam)), h_diag.sum(axis=0)]
+        )
+        return 1.0 / (curvature + 1.0)
+
+    def _non_centred_logp(
+        self, u: np.ndarray, z: np.ndarray, V: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+        """log p(α, Λ | z, y) up to a constant, its gradient in u, ℓ_r and θ."""
+        Lam, alpha = self._unpack(u)
+        diag = np.diag(Lam)
+        if not (np.all(np.isfinite(u)) and np.all(diag > 1e-100) and np.all(diag < 1e100)):
+            # A trajectory that left every plausible covariance (early in burn-in, when
+            # the step size is still large): rejected like any −inf proposal.
+            return -np.inf, np.zeros_like(u), self.ll, self.theta
+        theta = alpha + z @ Lam.T
+        ll, grad_theta = self._loglike_gradient(theta, V)
+        K = self.K
+        B = lower_inverse(Lam)
+        S0 = self.prior_scale()
+        # IW(df, S₀) prior of D = ΛΛ', the Jacobian of Λ ↦ D (Π Λ_kk^(K−k), 0-based k)
+        # and of the log-diagonal: −(df + k) log Λ_kk − ½ tr(S₀ Λ'⁻¹ Λ⁻¹).
+        # (a diagonal D: K independent IW₁(df, S₀_kk), no Cholesky Jacobian: −df log λ_k)
+        power = self.df_prior + (np.zeros(K) if self.setup.prior.diagonal else np.arange(K))
+        logp = ll.sum() - power @ np.log(diag) - 0.5 * np.sum(S0 * (B.T @ B))
+        if not np.isfinite(logp):
+            return -np.inf, np.zeros_like(u), ll, theta
+        grad_L = grad_theta.T @ z + B.T @ B @ S0 @ B.T
+        below = self._free_lower()
+        grad = np.concatenate(
+            [grad_L[below], np.diag(grad_L) * diag - power, grad_theta.sum(axis=0)]
+        )
+        return float(logp), grad, ll, theta
+
+    def _interweave_step(self, burning: bool) -> None:
+        """HMC on (α, Λ) with z_r = Λ⁻¹(θ_r − α) fixed (see the module docstring)."""
+        hmc, rng = self.hmc, self.rng
+        Lam = self._cholesky_of_cov()
+        z = np.linalg.solve(Lam, (self.theta - self.alpha).T).T
+        u0 = self._pack(Lam, self.alpha)
+        logp0, grad, _, _ = self._non_centred_logp(u0, z, self.V_new)
+        minv = hmc.inverse_mass
+        p = rng.standard_normal(u0.size) / np.sqrt(minv)
+        h0 = logp0 - 0.5 * np.sum(p * p * minv)
+        eps = hmc.step * np.exp(rng.uniform(-0.1, 0.1))  # jitter: no resonant trajectories
+        u = u0.copy()
+        logp, ll, theta = logp0, None, None
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for _ in range(hmc.leapfrog):
+                p = p + 0.5 * eps * grad
+                u = u + eps * minv * p
+                logp, grad, ll, theta = self._non_centred_logp(u, z, self.V_new)
+                if not np.isfinite(logp):
+                    break
+                p = p + 0.5 * eps * grad
+            h1 = logp - 0.5 * np.sum(p * p * minv)
+        log_a = h1 - h0 if np.isfinite(h1) else -np.inf
+        accept_prob = float(np.exp(min(0.0, log_a)))
+        if rng.random() < accept_prob:
+            Lam_new, self.alpha = self._unpack(u)
+            self.theta = theta
+            self.M = lower_inverse(Lam_new).T  # D⁻¹ = Λ'⁻¹ Λ⁻¹ = M M'
+            self.Minv = Lam_new.T
+            self.ll = ll
+            self._swap_utilities()
+        if burning:
+            self._adapt_hmc(accept_prob, u0 if accept_prob == 0.0 else u)
+
+    def _swap_utilities(self) -> None:
+        self.V, self.V_new = self.V_new, self.V
+
+    def _adapt_hmc(self, accept_prob: float, u: np.ndarray) -> None:
+        """Robbins–Monro on the step size (target 0.7); the mass from burn-in's spread."""
+        hmc, settings = self.hmc, self.setup.settings
+        gain = 0.5 / np.sqrt(1.0 + self.iteration / 10.0)
+        hmc.step *= np.exp(gain * (accept_prob - 0.7))
+        burn = max(settings.burn_in, 1)
+        if self.iteration >= burn // 4:
+            hmc.history.append(self._pack(self._cholesky_of_cov(), self.alpha))
+        if self.iteration in (burn // 2, (3 * burn) // 4) and len(hmc.history) >= 20:
+            spread = np.var(np.asarray(hmc.history), axis=0)
+            hmc.inverse_mass = np.maximum(spread, 1e-8)
+            hmc.history = []
+
+    # -- driving ----------------------------------------------------------------------------
+    def _iterate(self, burning: bool) -> float:
+        """One sweep; returns the acceptance rate of the individual steps."""
+        settings, K, R = self.setup.settings, self.K, self.R
+        n_low = K * (K - 1) // 2
+        normals = self.rng.standard_normal(K + n_low + K)
+        uniforms = self.rng.random(R + 2)
+        self._draw_population(normals[: K + n_low])
+        it = self.iteration
+        adapting = burning and it > 0 and it % settings.adapt_every == 0
+        if adapting:
+            self.roots_t = proposal_roots(self.setup.information, self.M)
+            if self.linear:
+                np.matmul(self.roots_t.astype(WORK_DTYPE), self.XT, out=self.G)
+        accept = self._individual_steps(uniforms[:R], burning, adapting)
+        if settings.shift_moves:
+            self._shift_step(uniforms[R], burning)
+        if settings.scale_moves:
+            self._scale_step(normals[K + n_low :], uniforms[R + 1], burning)
+        if self.hmc is not None:
+            self._interweave_step(burning)
+        if self.linear and (it + 1) % settings.refresh_every == 0:
+            # Utilities from θ afresh (the increments' rounding cannot pile up).
+            self._utilities(self.theta, self.V)
+            self._loglike(self.V, self.ll)
+        self.block_pos += 1
+        self.iteration += 1
+        self.last_accept = accept
+        return accept.mean()
+
+    def burn(self, n_iter: int, tick: Callable[[int], None] | None = None) -> ChainSegment:
+        """Run ``n_iter`` adapting iterations; the segment holds their traces only."""
+        segment = ChainSegment.empty(n_iter, 0, self)
+        with np.errstate(over="ignore"):
+            for i in range(n_iter):
+                rate = self._iterate(burning=True)
+                segment.record_trace(i, self, rate)
+                self.burn_in_done += 1
+                if tick is not None and (i + 1) % 100 == 0:
+                    tick(i + 1)
+        self.block_pos = self.block_len  # the next block uses the final proposal scales
+        return segment
+
+    def sample(
+        self, n_draws: int, thin: int = 1, tick: Callable[[int], None] | None = None
+    ) -> ChainSegment:
+        """Run ``n_draws · thin`` iterations with the frozen kernel; return the segment."""
+        segment = ChainSegment.empty(n_draws * thin, n_draws, self)
+        with np.errstate(over="ignore"):
+            for i in range(n_draws * thin):
+                rate = self._iterate(burning=False)
+                segment.record_trace(i, self, rate)
+                if i % thin == thin - 1:
+                    segment.record_draw(i // thin, self)
+                if tick is not None and (i + 1) % 100 == 0:
+                    tick(i + 1)
+        return segment

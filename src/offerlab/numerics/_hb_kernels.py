@@ -1,0 +1,147 @@
+"""Small kernels of the hierarchical Bayes sampler: likelihood buffers and matrix draws."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy.linalg.lapack import dpotrf as _dpotrf
+from scipy.linalg.lapack import dtrtri as _dtrtri
+
+# The dtype of the sampler's utilities and likelihoods (see run_hb_chain's Notes).
+WORK_DTYPE = np.float32
+
+__all__ = [
+    "WORK_DTYPE",
+    "LoglikeBuffers",
+    "huang_wand_scales",
+    "inverse_root_lower",
+    "lower_inverse",
+    "proposal_roots",
+    "wishart_precision_root",
+]
+
+
+@dataclass
+class LoglikeBuffers:
+    """Work buffers for ℓ_r from utilities V (R, A·T), alternatives first."""
+
+    E: np.ndarray  # (A, R, T)
+    s: np.ndarray  # (R, T)
+    neg_ones: np.ndarray  # (T,) of −1
+
+    @classmethod
+    def empty(cls, R: int, A: int, T: int) -> LoglikeBuffers:
+        return cls(
+            np.empty((A, R, T), WORK_DTYPE),
+            np.empty((R, T), WORK_DTYPE),
+            -np.ones(T, WORK_DTYPE),
+        )
+
+    def loglike(self, V: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """ℓ_r = −Σ_t log(1 + Σ_a exp(V_rat)).
+
+        The exponentials are written alternative-major so that the sum over
+        alternatives adds contiguous (R, T) slabs. log(1 + s) rather than log1p:
+        numpy's log is vectorised, and the absolute error (what a Metropolis ratio
+        sees) is a rounding error either way. exp overflows only for absurd proposals:
+        their ℓ = −inf and they are rejected (the caller silences the warning).
+        """
+        E, s = self.E, self.s
+        A, R, T = E.shape
+        np.exp(V.reshape(R, A, T), out=E.transpose(1, 0, 2))
+        np.add(E[0], 1.0, out=s)
+        for a in range(1, A):
+            s += E[a]
+        np.log(s, out=s)
+        return np.matmul(s, self.neg_ones, out=out)
+
+    def probabilities(self, V: np.ndarray, ll: np.ndarray) -> np.ndarray:
+        """ℓ_r into ``ll`` and the choice probabilities of the non-chosen alternatives.
+
+        Returns P (R, A·T) in V's layout: exp(V) / (1 + Σ_a exp(V)) per task.
+        """
+        E, s = self.E, self.s
+        A, R, T = E.shape
+        np.exp(V.reshape(R, A, T), out=E.transpose(1, 0, 2))
+        np.add(E[0], 1.0, out=s)
+        for a in range(1, A):
+            s += E[a]
+        P = (E / s[None]).transpose(1, 0, 2).reshape(R, A * T)
+        np.matmul(np.log(s), self.neg_ones, out=ll)
+        return P
+
+
+def lower_inverse(L: np.ndarray) -> np.ndarray:
+    """L⁻¹ of a lower-triangular matrix (LAPACK trtri)."""
+    inv, info = _dtrtri(L, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"singular triangular matrix (trtri info {info})")
+    return inv
+
+
+def inverse_root_lower(S: np.ndarray) -> np.ndarray:
+    """C lower-triangular with C C' = S⁻¹, S symmetric positive definite.
+
+    With J the reversal permutation and J S J = L L' (Cholesky), S⁻¹ = C C' for
+    C = J L'⁻¹ J, which is lower-triangular: one Cholesky factor and one triangular
+    inverse instead of a full inverse followed by a second factorisation.
+    """
+    L, info = _dpotrf(S[::-1, ::-1], lower=1, clean=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"matrix not positive definite (potrf info {info})")
+    return np.ascontiguousarray(lower_inverse(L).T[::-1, ::-1])
+
+
+@lru_cache(maxsize=8)
+def _triangle_indices(
+    K: int,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Below-diagonal and diagonal indices of a K × K matrix (cached: built once per K)."""
+    return np.tril_indices(K, -1), np.diag_indices(K)
+
+
+def wishart_precision_root(
+    S: np.ndarray, normals: np.ndarray, chisq: np.ndarray, work: np.ndarray
+) -> np.ndarray:
+    """M lower-triangular with M M' ~ Wishart(df, S⁻¹): the draw of D⁻¹ when D ~ IW(df, S).
+
+    Bartlett: M = C A with C C' = S⁻¹ (C lower-triangular), A lower-triangular with
+    A_ij ~ N(0, 1) below the diagonal (``normals``, K(K − 1)/2 of them) and
+    A_ii = √χ²(df − i) (``chisq``, i = 0…K−1). ``work`` is a (K, K) buffer, zero above
+    the diagonal.
+    """
+    below, diagonal = _triangle_indices(S.shape[0])
+    work[below] = normals
+    work[diagonal] = np.sqrt(chisq)
+    return inverse_root_lower(S) @ work
+
+
+def huang_wand_scales(
+    M: np.ndarray, nu: float, inv_A2: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw a | D of the Huang–Wand prior, D⁻¹ = M M'.
+
+    Prior: D | a ~ IW(ν + K − 1, 2ν diag(1/a)), a_k ~ IG(1/2, 1/A_k²) independently.
+    The a_k-dependent part of the IW density is a_k^(−(ν+K−1)/2) exp(−ν (D⁻¹)_kk / a_k)
+    (from |2ν diag(1/a)|^((ν+K−1)/2) and exp(−½ tr(2ν diag(1/a) D⁻¹))); times the
+    prior a_k^(−1/2−1) exp(−1/(A_k² a_k)) the full conditional is
+    a_k | D ~ IG((ν + K)/2, ν (D⁻¹)_kk + 1/A_k²) (Huang & Wand 2013, section 4), drawn
+    as scale / Gamma(shape, 1).
+    """
+    K = M.shape[0]
+    precision_diag = np.square(M).sum(axis=1)  # (M M')_kk
+    return (nu * precision_diag + inv_A2) / rng.standard_gamma(0.5 * (nu + K), size=K)
+
+
+def proposal_roots(information: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """L_r' for every respondent, L_r L_r' = (H_r + D⁻¹)⁻¹, D⁻¹ = M M'.
+
+    Returned transposed, (R, K, K): a step is the row z_r' L_r'.
+    """
+    precision = information + (M @ M.T)[None]
+    chol = np.linalg.cholesky(precision)  # P = C C' → P⁻¹ = C'⁻¹ C⁻¹
+    K = M.shape[0]
+    eye = np.broadcast_to(np.eye(K), precision.shape)
+    return np.linalg.solve(chol, eye)  # C⁻¹ = L_r'
