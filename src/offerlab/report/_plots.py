@@ -38,9 +38,16 @@ def _save(fig: plt.Figure, path: Path | str) -> Path:
 
 
 def _interval(frame: pd.DataFrame, centre: str) -> np.ndarray | None:
-    """Asymmetric error bars (2, n) from ``lower``/``upper`` columns, if present."""
+    """Asymmetric error bars (2, n) from ``lower``/``upper`` columns, if present.
+
+    A percentile interval of resampled draws can leave the full-sample point just
+    outside it (a skewed or biased resample); the bar then reaches the point, as error
+    bars cannot point inwards. The tables print the interval as computed.
+    """
     if {"lower", "upper"} <= set(frame.columns):
-        return np.vstack([frame[centre] - frame["lower"], frame["upper"] - frame[centre]])
+        below = (frame[centre] - frame["lower"]).to_numpy(dtype=float)
+        above = (frame["upper"] - frame[centre]).to_numpy(dtype=float)
+        return np.clip(np.vstack([below, above]), 0.0, None)
     return None
 
 
@@ -93,7 +100,7 @@ def plot_partworths(
         y += 0.4
     frame = partworths.reset_index(drop=True)
     if {"lower", "upper"} <= set(frame.columns) and frame["lower"].notna().any():
-        err = np.vstack([frame["utility"] - frame["lower"], frame["upper"] - frame["utility"]])
+        err = _interval(frame, "utility")
     elif "se" in frame.columns:
         err = 1.96 * frame["se"].to_numpy()
     else:
