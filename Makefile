@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	@# axe-core for the accessibility checks of the browser tests (skipped without npm)
 	@if command -v npm >/dev/null; then npm ci --prefix tests/browser-tools --silent --no-audit --no-fund; fi
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

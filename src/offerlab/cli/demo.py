@@ -50,7 +50,7 @@ __all__ = ["demo"]
 DEMO_KEEP_DRAWS = 5
 DEMO_DRAWS = 20
 DEMO_RESTARTS = 2
-DEMO_MAX_HB_DRAWS = 5000
+DEMO_MAX_HB_DRAWS = 2000
 
 
 def demo_model(seed: int) -> HierarchicalBayes:

@@ -12,7 +12,7 @@ from offerlab.exceptions import ConvergenceWarning, EstimationError
 from offerlab.models._hb_run import ChainJob
 from offerlab.models._matrix import ConjointCoding, ModelMatrix
 from offerlab.models._mnl import MultinomialLogit
-from offerlab.numerics._hb import (
+from offerlab.numerics import (
     HBChainSetup,
     HBLayout,
     HBPrior,

@@ -25,9 +25,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from offerlab.numerics._convergence import ESS_MIN, RHAT_MAX, diagnose
-from offerlab.numerics._hb import HBChain, HBChainSetup, HBSettings
-from offerlab.numerics._hb_segment import ChainSegment
+from offerlab.numerics import (
+    ESS_MIN,
+    RHAT_MAX,
+    ChainSegment,
+    HBChain,
+    HBChainSetup,
+    HBSettings,
+    diagnose,
+)
 
 __all__ = [
     "ChainJob",

@@ -25,6 +25,8 @@ from offerlab.numerics._draws import (
     uniform_draws,
 )
 from offerlab.numerics._hb import (
+    HBChain,
+    HBChainSetup,
     HBLayout,
     HBPrior,
     HBSettings,
@@ -36,6 +38,7 @@ from offerlab.numerics._hb import (
     run_hb_chain,
     transform_coefficients,
 )
+from offerlab.numerics._hb_segment import ChainSegment
 from offerlab.numerics._latent_class import (
     ClassMap,
     LCData,
@@ -74,9 +77,12 @@ __all__ = [
     "DRAW_KINDS",
     "ESS_MIN",
     "RHAT_MAX",
+    "ChainSegment",
     "ClassMap",
     "Distribution",
     "DrawKind",
+    "HBChain",
+    "HBChainSetup",
     "HBLayout",
     "HBPrior",
     "HBSettings",
