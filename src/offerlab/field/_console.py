@@ -76,6 +76,7 @@ import io
 import json
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -709,24 +710,46 @@ class Console:
         link = f"{str(request.base_url).rstrip('/')}/console/join/{made}"
         return await self._members_page(request, user, venture, link=link, invited=shown)
 
+    async def _as_owner(
+        self,
+        request: Request,
+        user: _auth.SessionUser,
+        venture: int,
+        change: Callable[[Session], Message | None],
+    ) -> Response | None:
+        """Make an owner's change to a venture's team in one transaction.
+
+        None when it is made; else a 403 for someone who is not an owner, or the members
+        page with the problem ``change`` returned (nothing is stored then).
+        """
+
+        def run() -> Message | None:
+            with Session(self.engine) as session, session.begin():
+                if _auth.venture_role(session, user.id, venture) != "owner":
+                    return Message("refuse_owners_only")
+                return change(session)
+
+        problem = await run_in_threadpool(run)
+        if problem is None:
+            return None
+        if problem.key == "refuse_owners_only":
+            return self.refuse(request, 403, problem, user)
+        return await self._members_page(request, user, venture, error=problem)
+
     async def revoke_invitation(self, request: Request) -> Response:
         checked = await self._post_user(request)
         if isinstance(checked, Response):
             return checked
         user, _ = checked
         venture, invitation = request.path_params["venture"], request.path_params["invitation"]
-
-        def revoke() -> Message | None:
-            with Session(self.engine) as session, session.begin():
-                if _auth.venture_role(session, user.id, venture) != "owner":
-                    return Message("refuse_owners_only")
-                return _auth.revoke_invitation(session, venture, invitation, by=user.id)
-
-        problem = await run_in_threadpool(revoke)
-        if problem is not None and problem.key == "refuse_owners_only":
-            return self.refuse(request, 403, problem, user)
-        if problem is not None:
-            return await self._members_page(request, user, venture, error=problem)
+        refused = await self._as_owner(
+            request,
+            user,
+            venture,
+            lambda session: _auth.revoke_invitation(session, venture, invitation, by=user.id),
+        )
+        if refused is not None:
+            return refused
         return RedirectResponse(f"/console/ventures/{venture}/members", status_code=303)
 
     async def change_role(self, request: Request) -> Response:
@@ -735,18 +758,15 @@ class Console:
             return checked
         user, form = checked
         venture, member = request.path_params["venture"], request.path_params["member"]
-
-        def change() -> Message | None:
-            with Session(self.engine) as session, session.begin():
-                if _auth.venture_role(session, user.id, venture) != "owner":
-                    return Message("refuse_owners_only")
-                return _auth.set_role(session, venture, member, form.get("role", ""), by=user.id)
-
-        problem = await run_in_threadpool(change)
-        if problem is not None and problem.key == "refuse_owners_only":
-            return self.refuse(request, 403, problem, user)
-        if problem is not None:
-            return await self._members_page(request, user, venture, error=problem)
+        role = form.get("role", "")
+        refused = await self._as_owner(
+            request,
+            user,
+            venture,
+            lambda session: _auth.set_role(session, venture, member, role, by=user.id),
+        )
+        if refused is not None:
+            return refused
         if member == user.id:  # an owner who gave up the role no longer sees the members
             return RedirectResponse("/console/", status_code=303)
         return RedirectResponse(f"/console/ventures/{venture}/members", status_code=303)
