@@ -9,105 +9,79 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from offerlab.store.migrations._columns import NewTable, created_at, optional, required
+
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-
-    op.create_table(
-        "studies",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("study_yaml", sa.Text(), nullable=False),
-        sa.Column("design_csv", sa.Text(), nullable=False),
-        sa.Column("n_versions", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("entries", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.Float(), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('testing', 'live', 'paused', 'closed')", name=op.f("ck_studies_status")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_studies")),
-        sa.UniqueConstraint("name", name=op.f("uq_studies_name")),
+    studies = NewTable("studies")
+    studies.create(
+        required("name", sa.String(length=64)),
+        required("study_yaml", sa.Text()),
+        required("design_csv", sa.Text()),
+        required("n_versions", sa.Integer()),
+        required("status", sa.String(length=16)),
+        required("entries", sa.Integer()),
+        created_at(),
+        studies.one_of("status", ("testing", "live", "paused", "closed")),
+        studies.unique("name"),
     )
-    op.create_table(
-        "invitations",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("study_id", sa.Integer(), nullable=False),
-        sa.Column("token", sa.String(length=64), nullable=False),
-        sa.Column("panel", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["study_id"],
-            ["studies.id"],
-            name=op.f("fk_invitations_study_id_studies"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_invitations")),
-        sa.UniqueConstraint("token", name=op.f("uq_invitations_token")),
+    invitations = NewTable("invitations")
+    invitations.create(
+        invitations.study_key(),
+        required("token", sa.String(length=64)),
+        required("panel", sa.JSON()),
+        created_at(),
+        invitations.unique("token"),
     )
-    op.create_table(
-        "quota_cells",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("study_id", sa.Integer(), nullable=False),
-        sa.Column("quota", sa.String(length=64), nullable=False),
-        sa.Column("option", sa.String(length=64), nullable=False),
-        sa.Column("target", sa.Integer(), nullable=False),
-        sa.Column("count", sa.Integer(), nullable=False),
-        sa.CheckConstraint(
-            "count >= 0 AND count <= target", name=op.f("ck_quota_cells_within_target")
-        ),
-        sa.ForeignKeyConstraint(
-            ["study_id"],
-            ["studies.id"],
-            name=op.f("fk_quota_cells_study_id_studies"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_quota_cells")),
+    cells = NewTable("quota_cells")
+    cells.create(
+        cells.study_key(),
+        required("quota", sa.String(length=64)),
+        required("option", sa.String(length=64)),
+        required("target", sa.Integer()),
+        required("count", sa.Integer()),
+        cells.check("within_target", "count >= 0 AND count <= target"),
         sa.UniqueConstraint("study_id", "quota", "option", name="uq_quota_cells_cell"),
     )
-    op.create_table(
-        "respondents",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("study_id", sa.Integer(), nullable=False),
-        sa.Column("token", sa.String(length=64), nullable=False),
-        sa.Column("invitation_id", sa.Integer(), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("seed", sa.Integer(), nullable=False),
-        sa.Column("language", sa.String(length=2), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("sequence", sa.JSON(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("nonce", sa.String(length=64), nullable=False),
-        sa.Column("shown_at", sa.Float(), nullable=True),
-        sa.Column("panel", sa.JSON(), nullable=False),
-        sa.Column("panel_id", sa.String(length=200), nullable=False),
-        sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("flags", sa.JSON(), nullable=False),
-        sa.Column("started_at", sa.Float(), nullable=False),
-        sa.Column("finished_at", sa.Float(), nullable=True),
-        sa.CheckConstraint(
-            "status IN ('active', 'complete', 'screenout', 'overquota')",
-            name=op.f("ck_respondents_status"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["invitation_id"],
-            ["invitations.id"],
-            name=op.f("fk_respondents_invitation_id_invitations"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["study_id"],
-            ["studies.id"],
-            name=op.f("fk_respondents_study_id_studies"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_respondents")),
-        sa.UniqueConstraint("invitation_id", name=op.f("uq_respondents_invitation_id")),
-        sa.UniqueConstraint("token", name=op.f("uq_respondents_token")),
+    _create_respondents()
+    submissions = NewTable("submissions")
+    submissions.create(
+        submissions.key("respondent_id", "respondents", ondelete="CASCADE"),
+        required("page", sa.String(length=160)),
+        required("nonce", sa.String(length=64)),
+        required("answer", sa.JSON()),
+        required("seconds", sa.Float()),
+        required("submitted_at", sa.Float()),
+        sa.UniqueConstraint("respondent_id", "page", name="uq_submissions_page"),
+    )
+
+
+def _create_respondents() -> None:
+    respondents = NewTable("respondents")
+    respondents.create(
+        respondents.study_key(),
+        required("token", sa.String(length=64)),
+        respondents.key("invitation_id", "invitations", ondelete="SET NULL", nullable=True),
+        required("version", sa.Integer()),
+        required("seed", sa.Integer()),
+        required("language", sa.String(length=2)),
+        required("status", sa.String(length=16)),
+        required("sequence", sa.JSON()),
+        required("position", sa.Integer()),
+        required("nonce", sa.String(length=64)),
+        optional("shown_at", sa.Float()),
+        required("panel", sa.JSON()),
+        required("panel_id", sa.String(length=200)),
+        required("fingerprint", sa.String(length=64)),
+        required("flags", sa.JSON()),
+        required("started_at", sa.Float()),
+        optional("finished_at", sa.Float()),
+        respondents.one_of("status", ("active", "complete", "screenout", "overquota")),
+        respondents.unique("invitation_id"),
+        respondents.unique("token"),
     )
     with op.batch_alter_table("respondents", schema=None) as batch_op:
         batch_op.create_index(
@@ -116,28 +90,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_respondents_panel_id", ["study_id", "panel_id"], unique=False)
         batch_op.create_index("ix_respondents_study_status", ["study_id", "status"], unique=False)
 
-    op.create_table(
-        "submissions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("respondent_id", sa.Integer(), nullable=False),
-        sa.Column("page", sa.String(length=160), nullable=False),
-        sa.Column("nonce", sa.String(length=64), nullable=False),
-        sa.Column("answer", sa.JSON(), nullable=False),
-        sa.Column("seconds", sa.Float(), nullable=False),
-        sa.Column("submitted_at", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["respondent_id"],
-            ["respondents.id"],
-            name=op.f("fk_submissions_respondent_id_respondents"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_submissions")),
-        sa.UniqueConstraint("respondent_id", "page", name="uq_submissions_page"),
-    )
-
 
 def downgrade() -> None:
-
     op.drop_table("submissions")
     with op.batch_alter_table("respondents", schema=None) as batch_op:
         batch_op.drop_index("ix_respondents_study_status")

@@ -9,97 +9,59 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from offerlab.store.migrations._columns import NewTable, created_at, required
+
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "login_failures",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=300), nullable=False),
-        sa.Column("at", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
+    NewTable("login_failures").create(
+        required("key", sa.String(length=300)),
+        required("at", sa.Float()),
     )
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
         batch_op.create_index("ix_login_failures_key_at", ["key", "at"], unique=False)
 
-    op.create_table(
-        "users",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("email", sa.String(length=254), nullable=False),
-        sa.Column("password_hash", sa.String(length=200), nullable=False),
-        sa.Column("created_at", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
-        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+    users = NewTable("users")
+    users.create(
+        required("email", sa.String(length=254)),
+        required("password_hash", sa.String(length=200)),
+        created_at(),
+        users.unique("email"),
     )
-    op.create_table(
-        "ventures",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("created_at", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ventures")),
-        sa.UniqueConstraint("name", name=op.f("uq_ventures_name")),
+    ventures = NewTable("ventures")
+    ventures.create(
+        required("name", sa.String(length=100)),
+        created_at(),
+        ventures.unique("name"),
     )
-    op.create_table(
-        "console_sessions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("csrf", sa.String(length=64), nullable=False),
-        sa.Column("expires_at", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_console_sessions_user_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_console_sessions")),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_console_sessions_token_hash")),
+    sessions = NewTable("console_sessions")
+    sessions.create(
+        required("token_hash", sa.String(length=64)),
+        sessions.key("user_id", "users", ondelete="CASCADE"),
+        required("csrf", sa.String(length=64)),
+        required("expires_at", sa.Float()),
+        sessions.unique("token_hash"),
     )
-    op.create_table(
-        "memberships",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("venture_id", sa.Integer(), nullable=False),
-        sa.Column("role", sa.String(length=16), nullable=False),
-        sa.CheckConstraint(
-            "role IN ('owner', 'analyst', 'viewer')", name=op.f("ck_memberships_role")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_memberships_user_id_users"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["venture_id"],
-            ["ventures.id"],
-            name=op.f("fk_memberships_venture_id_ventures"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_memberships")),
+    memberships = NewTable("memberships")
+    memberships.create(
+        memberships.key("user_id", "users", ondelete="CASCADE"),
+        memberships.key("venture_id", "ventures", ondelete="CASCADE"),
+        required("role", sa.String(length=16)),
+        memberships.one_of("role", ("owner", "analyst", "viewer")),
         sa.UniqueConstraint("user_id", "venture_id", name="uq_memberships_member"),
     )
-    op.create_table(
-        "study_shares",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("study_id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["study_id"],
-            ["studies.id"],
-            name=op.f("fk_study_shares_study_id_studies"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_study_shares_user_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_study_shares")),
+    shares = NewTable("study_shares")
+    shares.create(
+        shares.study_key(),
+        shares.key("user_id", "users", ondelete="CASCADE"),
         sa.UniqueConstraint("study_id", "user_id", name="uq_study_shares_share"),
     )
+    _add_studies_venture()
+
+
+def _add_studies_venture() -> None:
     # A plain ADD COLUMN (no table copy): SQLite's batch mode would recreate 'studies',
     # and dropping the old table with foreign keys on would cascade to the respondents.
     if op.get_bind().dialect.name == "sqlite":

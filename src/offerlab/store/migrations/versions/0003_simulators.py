@@ -9,43 +9,27 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from offerlab.store.migrations._columns import NewTable, created_at, optional, required
+
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "simulators",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("study_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.Float(), nullable=False),
-        sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column("model", sa.String(length=8), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("market_yaml", sa.Text(), nullable=False),
-        sa.Column("respondents", sa.Integer(), nullable=False),
-        sa.Column("finished_at", sa.Float(), nullable=True),
-        sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('fitting', 'ready', 'failed')", name=op.f("ck_simulators_status")
-        ),
-        sa.CheckConstraint("model IN ('mnl', 'lc', 'hb')", name=op.f("ck_simulators_model")),
-        sa.ForeignKeyConstraint(
-            ["study_id"],
-            ["studies.id"],
-            name=op.f("fk_simulators_study_id_studies"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["created_by"],
-            ["users.id"],
-            name=op.f("fk_simulators_created_by_users"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_simulators")),
+    simulators = NewTable("simulators")
+    simulators.create(
+        simulators.study_key(),
+        created_at(),
+        simulators.creator_key(),
+        required("model", sa.String(length=8)),
+        required("status", sa.String(length=16)),
+        required("market_yaml", sa.Text()),
+        required("respondents", sa.Integer()),
+        optional("finished_at", sa.Float()),
+        required("message", sa.Text()),
+        required("payload", sa.Text()),
+        simulators.one_of("status", ("fitting", "ready", "failed")),
+        simulators.one_of("model", ("mnl", "lc", "hb")),
     )
     op.create_index(
         "ix_simulators_study_id_created_at", "simulators", ["study_id", "created_at"], unique=False

@@ -9,42 +9,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from offerlab.store.migrations._columns import NewTable, required
+
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "audit_events",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", sa.Float(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("actor", sa.String(length=254), nullable=False),
-        sa.Column("venture_id", sa.Integer(), nullable=True),
-        sa.Column("study_id", sa.Integer(), nullable=True),
-        sa.Column("action", sa.String(length=40), nullable=False),
-        sa.Column("detail", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_audit_events_user_id_users"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["venture_id"],
-            ["ventures.id"],
-            name=op.f("fk_audit_events_venture_id_ventures"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["study_id"],
-            ["studies.id"],
-            name=op.f("fk_audit_events_study_id_studies"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
+    events = NewTable("audit_events")
+    events.create(
+        required("at", sa.Float()),
+        events.key("user_id", "users", ondelete="SET NULL", nullable=True),
+        required("actor", sa.String(length=254)),
+        events.key("venture_id", "ventures", ondelete="SET NULL", nullable=True),
+        events.key("study_id", "studies", ondelete="SET NULL", nullable=True),
+        required("action", sa.String(length=40)),
+        required("detail", sa.JSON()),
     )
     op.create_index(
         "ix_audit_events_venture_id_at", "audit_events", ["venture_id", "at"], unique=False

@@ -11,8 +11,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 _OLD = "status IN ('testing', 'live', 'paused', 'closed')"
 _NEW = "status IN ('draft', 'testing', 'live', 'paused', 'closed')"

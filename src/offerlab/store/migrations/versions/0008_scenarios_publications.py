@@ -9,78 +9,50 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from offerlab.store.migrations._columns import NewTable, created_at, optional, required
+
 revision = "0008_scenarios_publications"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "scenarios",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("study_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=80), nullable=False),
-        sa.Column("created_at", sa.Float(), nullable=False),
-        sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column("state", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["study_id"], ["studies.id"], name=op.f("fk_scenarios_study_id_studies"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["created_by"], ["users.id"], name=op.f("fk_scenarios_created_by_users"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_scenarios")),
+    scenarios = NewTable("scenarios")
+    scenarios.create(
+        scenarios.study_key(),
+        required("name", sa.String(length=80)),
+        created_at(),
+        scenarios.creator_key(),
+        required("state", sa.Text()),
         sa.UniqueConstraint("study_id", "name", name="uq_scenarios_name"),
-    )  # fmt: skip
-    op.create_table(
-        "publications",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("study_id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.Float(), nullable=False),
-        sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column("model", sa.String(length=8), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("step", sa.String(length=40), nullable=False),
-        sa.Column("market_yaml", sa.Text(), nullable=False),
-        sa.Column("respondents", sa.Integer(), nullable=False),
-        sa.Column("data_hash", sa.String(length=64), nullable=False),
-        sa.Column("finished_at", sa.Float(), nullable=True),
-        sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("summary", sa.Text(), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('building', 'ready', 'failed')", name=op.f("ck_publications_status")
-        ),
-        sa.ForeignKeyConstraint(
-            ["study_id"], ["studies.id"], name=op.f("fk_publications_study_id_studies"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["created_by"], ["users.id"], name=op.f("fk_publications_created_by_users"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_publications")),
+    )
+    publications = NewTable("publications")
+    publications.create(
+        publications.study_key(),
+        required("version", sa.Integer()),
+        created_at(),
+        publications.creator_key(),
+        required("model", sa.String(length=8)),
+        required("status", sa.String(length=16)),
+        required("step", sa.String(length=40)),
+        required("market_yaml", sa.Text()),
+        required("respondents", sa.Integer()),
+        required("data_hash", sa.String(length=64)),
+        optional("finished_at", sa.Float()),
+        required("message", sa.Text()),
+        required("summary", sa.Text()),
+        publications.one_of("status", ("building", "ready", "failed")),
         sa.UniqueConstraint("study_id", "version", name="uq_publications_version"),
-    )  # fmt: skip
-    op.create_table(
-        "publication_files",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("publication_id", sa.Integer(), nullable=False),
-        sa.Column("language", sa.String(length=2), nullable=False),
-        sa.Column("format", sa.String(length=16), nullable=False),
-        sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["publication_id"], ["publications.id"],
-            name=op.f("fk_publication_files_publication_id_publications"), ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_publication_files")),
+    )
+    files = NewTable("publication_files")
+    files.create(
+        files.key("publication_id", "publications", ondelete="CASCADE"),
+        required("language", sa.String(length=2)),
+        required("format", sa.String(length=16)),
+        required("content", sa.LargeBinary()),
         sa.UniqueConstraint(
             "publication_id", "language", "format", name="uq_publication_files_file"
         ),
-    )  # fmt: skip
+    )
 
 
 def downgrade() -> None:

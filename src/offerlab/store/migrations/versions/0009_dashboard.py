@@ -11,8 +11,6 @@ from alembic import op
 
 revision = "0009_dashboard"
 down_revision = "0008_scenarios_publications"
-branch_labels = None
-depends_on = None
 
 _COLUMNS = ["study_id", "is_test", "status", "finished_at", "started_at", "shown_at"]
 
