@@ -232,7 +232,6 @@ STILL_LONG = {
     "field": "_console.py (1,600 lines), _service.py, page_context, publication_routes",
     "models": "_hb.py (the HB results class)",
     "report": "_excel._simulator (249 lines)",
-    "study": "_questionnaire.py with the MaxDiff, Kano and concept pages",
 }
 
 

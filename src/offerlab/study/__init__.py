@@ -13,6 +13,12 @@ from offerlab.study._load import (
     parse_yaml_model,
     parse_yaml_model_located,
 )
+from offerlab.study._maxdiff_kano_concept import (
+    CONCEPT_QUESTIONS,
+    ConceptTestPage,
+    KanoPage,
+    MaxDiffPage,
+)
 from offerlab.study._model import (
     LEVEL_TOLERANCE,
     Attribute,
@@ -29,18 +35,14 @@ from offerlab.study._model import (
     TaskSettings,
 )
 from offerlab.study._questionnaire import (
-    CONCEPT_QUESTIONS,
     PAGE_TYPES,
     AnyPage,
     AttentionCheck,
     ChoiceTasksPage,
-    ConceptTestPage,
     ConsentPage,
     EndTexts,
     GaborGrangerPage,
     InfoPage,
-    KanoPage,
-    MaxDiffPage,
     MultiPage,
     NumberPage,
     Option,

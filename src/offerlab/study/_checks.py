@@ -37,7 +37,6 @@ back as a note, which the loader issues as an :class:`~offerlab.exceptions.Offer
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 import string
@@ -52,11 +51,11 @@ from offerlab.study._model import (
     Study,
     _number_name,
 )
+from offerlab.study._primitives import FieldPath, suggest, unknown_name
 from offerlab.study._questionnaire import check_questionnaire, questionnaire_labels
 
 __all__ = ["FieldPath", "Locate", "check_study", "count_allowed_concepts", "field_path"]
 
-FieldPath: TypeAlias = tuple[str | int, ...]
 #: Maps a field path to its (line, column) in the study file, 1-based, or (None, None).
 Locate: TypeAlias = Callable[[FieldPath], tuple[int | None, int | None]]
 
@@ -179,11 +178,6 @@ def _listing(items: list[str]) -> str:
     return ", ".join(items) if items else "(none)"
 
 
-def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _level_key(value: str | float) -> str:
     """The level name a prohibition or holdout value refers to (numbers by value)."""
     return _number_name(value) if isinstance(value, int | float) else str(value)
@@ -204,7 +198,7 @@ def _level_index(attr: _AnyAttribute) -> dict[str, int]:
 def _unknown_level(attr: _AnyAttribute, value: str | float) -> str:
     names = attr.level_names
     if isinstance(attr, CategoricalAttribute):
-        hint = _suggest(_level_key(value), names)
+        hint = suggest(_level_key(value), names)
         return (
             f"attribute {attr.name!r} has no level {_level_key(value)!r}{hint}; "
             f"its levels are {_listing(names)}"
@@ -368,7 +362,7 @@ def _check_format(i: int, attr: NumericAttribute, report: _Report) -> None:
                 report.error(
                     path,
                     f"unknown placeholder {{{name}}} in format {text!r}"
-                    f"{_suggest(name, allowed)}; use {shown}",
+                    f"{suggest(name, allowed)}; use {shown}",
                 )
         if unknown:
             continue
@@ -533,11 +527,7 @@ def _resolve_levels(
     resolved: dict[int, int] | None = {}
     for name, value in mapping.items():
         if name not in names:
-            report.error(
-                (*path, name),
-                f"unknown attribute {name!r}{_suggest(name, names)}; "
-                f"attributes are {_listing(names)}",
-            )
+            report.error((*path, name), unknown_name("attribute", name, names))
             resolved = None
             continue
         attr = study.attribute(name)
@@ -604,11 +594,7 @@ def _check_prior(study: Study, report: _Report) -> None:
         for name, value in values.items():
             path: FieldPath = ("design", "prior", part, name)
             if name not in names:
-                report.error(
-                    path,
-                    f"unknown attribute {name!r}{_suggest(name, names)}; "
-                    f"attributes are {_listing(names)}",
-                )
+                report.error(path, unknown_name("attribute", name, names))
                 continue
             attr = study.attribute(name)
             linear = isinstance(attr, NumericAttribute) and attr.coding == "linear"

@@ -33,7 +33,8 @@ from pydantic import BaseModel, ValidationError
 
 from offerlab.exceptions import OfferlabWarning, StudyError, StudyProblem
 from offerlab.study._checks import FieldPath, check_study
-from offerlab.study._model import LANGUAGES, Study
+from offerlab.study._model import Study
+from offerlab.study._primitives import LANGUAGES
 from offerlab.study._yaml import YamlDocument, parse_yaml, read_text
 
 __all__ = [

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Discriminator, Field, StringConstraints, Tag
+from pydantic import Discriminator, Field, Tag
 
+from offerlab.study._primitives import Identifier, Label, Language
 from offerlab.study._questionnaire import Questionnaire
 from offerlab.study._strict import StrictModel
 
@@ -42,13 +43,6 @@ __all__ = [
 #: (absolute up to 1): one rule for answers, designs, model matrices and simulations.
 LEVEL_TOLERANCE = 1e-9
 
-Language = Literal["de", "fr", "it", "en"]
-LANGUAGES: tuple[str, ...] = ("de", "fr", "it", "en")
-Identifier = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", min_length=1, max_length=64)
-]
-# A label is either one string (a study in one language) or one text per language.
-Label = str | dict[Language, str]
 Order = Literal["none", "increasing", "decreasing"]
 
 

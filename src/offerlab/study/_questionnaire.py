@@ -52,34 +52,42 @@ The cross-field checks (references, options, languages) are in
 
 from __future__ import annotations
 
-import difflib
 import re
 import string
-from collections.abc import Callable, Iterator
-from pathlib import PurePosixPath
-from typing import Annotated, Any, Literal, TypeAlias
+from collections.abc import Iterator
+from typing import Annotated, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from offerlab.study._maxdiff_kano_concept import (
+    ConceptTestPage,
+    KanoPage,
+    MaxDiffPage,
+    check_concepts,
+    check_maxdiff,
+)
+from offerlab.study._primitives import (
+    FieldPath,
+    Identifier,
+    Label,
+    PageBase,
+    Range,
+    ReportError,
+    in_four_languages,
+    suggest,
+    unknown_name,
+)
 from offerlab.study._strict import StrictModel
 
 __all__ = [
-    "CONCEPT_IMAGE_TYPES",
-    "CONCEPT_QUESTIONS",
     "PAGE_TYPES",
     "AnyPage",
     "AttentionCheck",
     "ChoiceTasksPage",
-    "Concept",
-    "ConceptTestPage",
     "ConsentPage",
     "EndTexts",
     "GaborGrangerPage",
     "InfoPage",
-    "KanoFeature",
-    "KanoPage",
-    "MaxDiffItem",
-    "MaxDiffPage",
     "MultiPage",
     "NumberPage",
     "Option",
@@ -95,20 +103,8 @@ __all__ = [
     "TextPage",
     "VanWestendorpPage",
     "check_questionnaire",
-    "concept_cells",
     "questionnaire_labels",
 ]
-
-# The same primitives as offerlab.study._model (which imports this module, so they
-# are repeated here rather than imported).
-Language = Literal["de", "fr", "it", "en"]
-Identifier = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", min_length=1, max_length=64)
-]
-Label = str | dict[Language, str]
-FieldPath: TypeAlias = tuple[str | int, ...]
-#: Records an error at a field path of the study file.
-ReportError: TypeAlias = Callable[[FieldPath, str], None]
 
 PAGE_TYPES = (
     "consent",
@@ -126,35 +122,8 @@ PAGE_TYPES = (
     "concept_test",
 )
 
-#: Image files a concept card may show, and their largest size in bytes.
-CONCEPT_IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-}
-#: The standard questions of a concept test, in the order asked (each on five points).
-CONCEPT_QUESTIONS = ("appeal", "intent", "uniqueness", "believability", "value")
 
-
-# A condition on an earlier answer: the options (any of them) or a number range.
-class Range(StrictModel):
-    min: float | None = None
-    max: float | None = None
-
-
-Condition = list[Identifier] | Range
-
-
-class _PageBase(StrictModel):
-    id: Identifier
-    text: Label = Field(description="The question or the page's text.")
-    help: Label | None = Field(None, description="A smaller line under the text.")
-    show_if: dict[str, Condition] | None = None
-    random_group: Identifier | None = None
-
-
-class ConsentPage(_PageBase):
+class ConsentPage(PageBase):
     """Consent: declining ends the survey as a screen-out."""
 
     type: Literal["consent"]
@@ -162,7 +131,7 @@ class ConsentPage(_PageBase):
     decline: Label = Field(description="The label of the 'I do not agree' choice.")
 
 
-class InfoPage(_PageBase):
+class InfoPage(PageBase):
     """A page of text only (an introduction, a transition)."""
 
     type: Literal["info"]
@@ -179,7 +148,7 @@ class Option(StrictModel):
     fixed: bool = Field(False, description="Keep in place when the options are shuffled.")
 
 
-class _ChoiceQuestion(_PageBase):
+class _ChoiceQuestion(PageBase):
     options: list[Option] = Field(min_length=2)
     shuffle_options: bool = False
     qualify: list[Identifier] | None = Field(
@@ -211,7 +180,7 @@ class ScaleItem(StrictModel):
     label: Label
 
 
-class ScalePage(_PageBase):
+class ScalePage(PageBase):
     """Items rated on one scale (a grid on a desktop, stacked on a phone)."""
 
     type: Literal["scale"]
@@ -222,7 +191,7 @@ class ScalePage(_PageBase):
     shuffle_options: bool = False
 
 
-class TextPage(_PageBase):
+class TextPage(PageBase):
     """An open answer."""
 
     type: Literal["text"]
@@ -230,7 +199,7 @@ class TextPage(_PageBase):
     max_length: int = Field(2000, ge=1, le=10_000)
 
 
-class NumberPage(_PageBase):
+class NumberPage(PageBase):
     """A whole number within bounds."""
 
     type: Literal["number"]
@@ -239,22 +208,20 @@ class NumberPage(_PageBase):
     unit: Label = ""
 
 
-class ChoiceTasksPage(_PageBase):
+class ChoiceTasksPage(PageBase):
     """Where the choice tasks of the design go, one page per task."""
 
     type: Literal["choice_tasks"]
-    text: Label = Field(
-        default_factory=lambda: {
-            "de": "Welches dieser Angebote würden Sie wählen?",
-            "fr": "Laquelle de ces offres choisiriez-vous ?",
-            "it": "Quale di queste offerte scegliereste?",
-            "en": "Which of these offers would you choose?",
-        }
+    text: Label = in_four_languages(
+        "Welches dieser Angebote würden Sie wählen?",
+        "Laquelle de ces offres choisiriez-vous ?",
+        "Quale di queste offerte scegliereste?",
+        "Which of these offers would you choose?",
     )
     intro: Label | None = Field(None, description="Shown above the first task.")
 
 
-class VanWestendorpPage(_PageBase):
+class VanWestendorpPage(PageBase):
     """Van Westendorp's four price questions (and the NMS purchase likelihood)."""
 
     type: Literal["van_westendorp"]
@@ -270,7 +237,7 @@ class VanWestendorpPage(_PageBase):
     likelihood_points: list[Label] | None = Field(None, min_length=5, max_length=5)
 
 
-class GaborGrangerPage(_PageBase):
+class GaborGrangerPage(PageBase):
     """Purchase likelihood at each price, from the highest down ('{price}' in the text)."""
 
     type: Literal["gabor_granger"]
@@ -279,93 +246,6 @@ class GaborGrangerPage(_PageBase):
         min_length=5, max_length=5, description="Five answers, 'definitely not' first."
     )
     accept_from: int = Field(4, ge=1, le=5, description="Answers from this one on accept.")
-
-
-def _words(de: str, fr: str, it: str, en: str) -> Any:
-    return Field(default_factory=lambda: {"de": de, "fr": fr, "it": it, "en": en})
-
-
-class MaxDiffItem(StrictModel):
-    name: Identifier
-    label: Label
-
-
-class MaxDiffPage(_PageBase):
-    """Best–worst scaling: each screen shows some items; the most and least important."""
-
-    type: Literal["maxdiff"]
-    text: Label = _words(
-        "Was ist Ihnen hier am wichtigsten, was am wenigsten wichtig?",
-        "Qu'est-ce qui compte le plus pour vous ici, et le moins ?",
-        "Che cosa conta di più per voi qui, e che cosa di meno?",
-        "Which of these matters most to you, and which least?",
-    )
-    items: list[MaxDiffItem] = Field(min_length=3)
-    per_task: int = Field(4, ge=3, description="Items on one screen.")
-    tasks: int = Field(ge=1, le=60, description="Screens per respondent.")
-    versions: int = Field(1, ge=1, le=1000)
-    prohibited: list[Annotated[list[Identifier], Field(min_length=2, max_length=2)]] = Field(
-        default_factory=list, description="Pairs of items never shown together."
-    )
-    best: Label = _words("Am wichtigsten", "Le plus important", "Il più importante", "Most")
-    worst: Label = _words(
-        "Am wenigsten wichtig", "Le moins important", "Il meno importante", "Least"
-    )
-
-
-class KanoFeature(StrictModel):
-    name: Identifier
-    label: Label = Field(description="The feature, placed as {feature} in the questions.")
-
-
-class KanoPage(_PageBase):
-    """Kano pairs: how one feels with and without each feature (one screen a feature)."""
-
-    type: Literal["kano"]
-    text: Label = _words(
-        "Stellen Sie sich vor: {feature}",
-        "Imaginez : {feature}",
-        "Immaginate: {feature}",
-        "Imagine: {feature}",
-    )
-    features: list[KanoFeature] = Field(min_length=1)
-    functional: Label = _words(
-        "Wie fänden Sie es, wenn das Angebot das hat?",
-        "Que penseriez-vous si l'offre le proposait ?",
-        "Che cosa ne pensereste se l'offerta lo prevedesse?",
-        "How would you feel if the offer had this?",
-    )
-    dysfunctional: Label = _words(
-        "Wie fänden Sie es, wenn das Angebot das nicht hat?",
-        "Que penseriez-vous si l'offre ne le proposait pas ?",
-        "Che cosa ne pensereste se l'offerta non lo prevedesse?",
-        "How would you feel if the offer did not have this?",
-    )
-
-
-class Concept(StrictModel):
-    name: Identifier
-    title: Label
-    text: Label
-    image: str | None = Field(
-        None,
-        description="A png, jpg or webp file in the study's folder (checked; not shown yet).",
-    )
-    alt: Label | None = Field(None, description="What the image shows, for screen readers.")
-
-
-class ConceptTestPage(_PageBase):
-    """Concept cards, each followed by the standard concept-test questions."""
-
-    type: Literal["concept_test"]
-    text: Label = _words(
-        "Bitte lesen Sie diese Beschreibung eines neuen Angebots.",
-        "Veuillez lire la description de cette nouvelle offre.",
-        "Leggete la descrizione di questa nuova offerta.",
-        "Please read this description of a new offer.",
-    )
-    concepts: list[Concept] = Field(min_length=1)
-    mode: Literal["monadic", "sequential"] = "sequential"
 
 
 class _UnknownPage(BaseModel):
@@ -446,29 +326,23 @@ class Quota(StrictModel):
 
 
 class EndTexts(StrictModel):
-    complete: Label = Field(
-        default_factory=lambda: {
-            "de": "Vielen Dank für Ihre Teilnahme!",
-            "fr": "Merci de votre participation !",
-            "it": "Grazie per la vostra partecipazione!",
-            "en": "Thank you for taking part!",
-        }
+    complete: Label = in_four_languages(
+        "Vielen Dank für Ihre Teilnahme!",
+        "Merci de votre participation !",
+        "Grazie per la vostra partecipazione!",
+        "Thank you for taking part!",
     )
-    screenout: Label = Field(
-        default_factory=lambda: {
-            "de": "Vielen Dank. Diese Umfrage richtet sich an eine andere Zielgruppe.",
-            "fr": "Merci. Ce sondage s'adresse à un autre public.",
-            "it": "Grazie. Questo sondaggio si rivolge a un altro pubblico.",
-            "en": "Thank you. This survey is meant for a different group of people.",
-        }
+    screenout: Label = in_four_languages(
+        "Vielen Dank. Diese Umfrage richtet sich an eine andere Zielgruppe.",
+        "Merci. Ce sondage s'adresse à un autre public.",
+        "Grazie. Questo sondaggio si rivolge a un altro pubblico.",
+        "Thank you. This survey is meant for a different group of people.",
     )
-    overquota: Label = Field(
-        default_factory=lambda: {
-            "de": "Vielen Dank. Für Ihre Gruppe haben wir bereits genug Antworten.",
-            "fr": "Merci. Nous avons déjà assez de réponses pour votre groupe.",
-            "it": "Grazie. Abbiamo già abbastanza risposte per il vostro gruppo.",
-            "en": "Thank you. We already have enough answers from your group.",
-        }
+    overquota: Label = in_four_languages(
+        "Vielen Dank. Für Ihre Gruppe haben wir bereits genug Antworten.",
+        "Merci. Nous avons déjà assez de réponses pour votre groupe.",
+        "Grazie. Abbiamo già abbastanza risposte per il vostro gruppo.",
+        "Thank you. We already have enough answers from your group.",
     )
 
 
@@ -562,11 +436,6 @@ def questionnaire_labels(q: Questionnaire) -> Iterator[tuple[FieldPath, object, 
 # -- cross-field checks ------------------------------------------------------------------
 
 
-def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _names(page: AnyPage) -> list[str]:
     if isinstance(page, SinglePage | MultiPage):
         return [o.name for o in page.options]
@@ -585,16 +454,6 @@ def _list_field(page: AnyPage) -> str:
     if isinstance(page, ConceptTestPage):
         return "concepts"
     return "items" if isinstance(page, ScalePage | MaxDiffPage) else "options"
-
-
-def concept_cells(page: ConceptTestPage) -> int:
-    """How many groups a concept test spreads respondents over: one per concept when each
-    sees one; one per order of the balanced orders (a Williams square: as many orders as
-    concepts when their number is even, twice as many when odd) when each sees all."""
-    n = len(page.concepts)
-    if page.mode == "monadic" or n == 1:
-        return n
-    return n if n % 2 == 0 else 2 * n
 
 
 def check_questionnaire(
@@ -668,9 +527,9 @@ def check_questionnaire(
         if isinstance(page, NumberPage) and page.min >= page.max:
             error((*path, "max"), f"max ({page.max}) must be above min ({page.min})")
         if isinstance(page, MaxDiffPage):
-            _check_maxdiff(page, path, error, design_versions)
+            check_maxdiff(page, path, error, design_versions)
         if isinstance(page, ConceptTestPage):
-            _check_concepts(page, path, error, design_versions)
+            check_concepts(page, path, error, design_versions)
     if len(choice_pages) != 1:
         where = (*root, "pages", choice_pages[1]) if len(choice_pages) > 1 else (*root, "pages")
         error(
@@ -680,68 +539,6 @@ def check_questionnaire(
         )
     _check_quotas(q, error)
     _check_redirects(q, error)
-
-
-def _check_maxdiff(
-    page: MaxDiffPage, path: FieldPath, error: ReportError, design_versions: int | None
-) -> None:
-    names = _names(page)
-    n = len(names)
-    if page.per_task > n:
-        error((*path, "per_task"), f"per_task ({page.per_task}) cannot exceed the {n} items")
-    elif page.per_task * page.tasks < n:
-        need = -(-n // page.per_task)
-        error(
-            (*path, "tasks"),
-            f"{page.tasks} tasks × {page.per_task} items do not show each of the {n} items "
-            f"once: use at least {need} tasks",
-        )
-    for k, pair in enumerate(page.prohibited):
-        for m, name in enumerate(pair):
-            if name not in names:
-                error(
-                    (*path, "prohibited", k, m),
-                    f"unknown item {name!r}{_suggest(name, names)}; items are {', '.join(names)}",
-                )
-        if pair[0] == pair[1]:
-            error(
-                (*path, "prohibited", k),
-                f"a prohibited pair names two items, got {pair[0]!r} twice",
-            )
-    if design_versions is not None and design_versions % page.versions:
-        error(
-            (*path, "versions"),
-            f"the MaxDiff versions ({page.versions}) must divide the design's versions "
-            f"({design_versions}), so that each is shown equally often",
-        )
-
-
-def _check_concepts(
-    page: ConceptTestPage, path: FieldPath, error: ReportError, design_versions: int | None
-) -> None:
-    for j, concept in enumerate(page.concepts):
-        if concept.image is None:
-            continue
-        image = PurePosixPath(concept.image.replace("\\", "/"))
-        if image.is_absolute() or ".." in image.parts or ":" in concept.image:
-            error(
-                (*path, "concepts", j, "image"),
-                "an image is a file inside the study's folder, named relative to it "
-                f"(no '..', no absolute path), got {concept.image!r}",
-            )
-        elif image.suffix.lower() not in CONCEPT_IMAGE_TYPES:
-            error(
-                (*path, "concepts", j, "image"),
-                f"an image is a {', '.join(CONCEPT_IMAGE_TYPES)} file, got {concept.image!r}",
-            )
-    cells = concept_cells(page)
-    if design_versions is not None and design_versions % cells:
-        how = "concepts" if page.mode == "monadic" else "balanced orders of the concepts"
-        error(
-            (*path, "concepts"),
-            f"the {cells} {how} must divide the design's versions ({design_versions}), so "
-            "that each is shown equally often",
-        )
 
 
 def _check_options(page: AnyPage, path: FieldPath, error: ReportError) -> None:
@@ -759,11 +556,7 @@ def _check_options(page: AnyPage, path: FieldPath, error: ReportError) -> None:
             chosen = getattr(page, option_list)
             for name in chosen or []:
                 if name not in names:
-                    error(
-                        (*path, option_list),
-                        f"unknown option {name!r}{_suggest(name, names)}; options are "
-                        f"{', '.join(names)}",
-                    )
+                    error((*path, option_list), unknown_name("option", name, names))
         if page.qualify is not None and any(o.screen_out for o in page.options):
             error(
                 (*path, "qualify"),
@@ -779,11 +572,7 @@ def _check_options(page: AnyPage, path: FieldPath, error: ReportError) -> None:
         if isinstance(page, SinglePage) and page.attention_check is not None:
             correct = page.attention_check.correct
             if correct not in names:
-                error(
-                    (*path, "attention_check", "correct"),
-                    f"unknown option {correct!r}{_suggest(correct, names)}; options are "
-                    f"{', '.join(names)}",
-                )
+                error((*path, "attention_check", "correct"), unknown_name("option", correct, names))
         if isinstance(page, MultiPage):
             top = page.max_choices if page.max_choices is not None else len(names)
             if page.min_choices > top or top > len(names):
@@ -806,7 +595,7 @@ def _check_show_if(
         earlier = [p for p in list(seen) if seen[p] < i]
         if ref not in earlier:
             known = ref in [p.id for p in q.pages]
-            why = "comes later" if known else f"is unknown{_suggest(ref, earlier)}"
+            why = "comes later" if known else f"is unknown{suggest(ref, earlier)}"
             error(at, f"show_if refers to page {ref!r}, which {why}; it needs an earlier question")
             continue
         target = q.page(ref)
@@ -819,7 +608,7 @@ def _check_show_if(
                 if name not in names:
                     error(
                         at,
-                        f"page {ref!r} has no option {name!r}{_suggest(name, names)}; options "
+                        f"page {ref!r} has no option {name!r}{suggest(name, names)}; options "
                         f"are {', '.join(names)}",
                     )
         elif isinstance(target, ConsentPage):
@@ -841,7 +630,7 @@ def _check_quotas(q: Questionnaire, error: ReportError) -> None:
         if quota.question not in ids:
             error(
                 (*path, "question"),
-                f"unknown page {quota.question!r}{_suggest(quota.question, ids)}",
+                f"unknown page {quota.question!r}{suggest(quota.question, ids)}",
             )
             continue
         page = q.page(quota.question)
@@ -856,7 +645,7 @@ def _check_quotas(q: Questionnaire, error: ReportError) -> None:
                 error(
                     (*path, "targets", option),
                     f"page {quota.question!r} has no option {option!r}"
-                    f"{_suggest(option, options)}; options are {', '.join(options)}",
+                    f"{suggest(option, options)}; options are {', '.join(options)}",
                 )
             if target < 0:
                 error((*path, "targets", option), f"a target cannot be negative, got {target}")
@@ -890,7 +679,7 @@ def _check_redirects(q: Questionnaire, error: ReportError) -> None:
             if field not in allowed:
                 error(
                     path,
-                    f"unknown placeholder {{{field}}}{_suggest(field, allowed)}; use panel "
+                    f"unknown placeholder {{{field}}}{suggest(field, allowed)}; use panel "
                     f"parameters ({', '.join(q.panel_parameters) or 'none declared'}), "
                     "{respondent} or {status}",
                 )
