@@ -231,7 +231,6 @@ STILL_LONG = {
     "decide": "_optimise.py (937 lines, optimise_offers 195), _pricing.py (901)",
     "field": "_console.py (1,600 lines), _service.py, page_context, publication_routes",
     "models": "_hb.py (the HB results class)",
-    "report": "_excel._simulator (249 lines)",
 }
 
 

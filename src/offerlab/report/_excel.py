@@ -30,6 +30,7 @@ evaluator the tests use.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -115,78 +116,167 @@ def _col(n: int) -> str:
     return get_column_letter(n)
 
 
+#: The Simulator sheet's row of offer names; the "in market" row and the attributes follow.
+_TOP = 5
+_GREY = "808080"
+
+
+@dataclass
+class _Parts:
+    """The simulator's content and where its rows go on the Simulator sheet."""
+
+    attributes: list[dict[str, Any]]
+    offers: list[dict[str, Any]]
+    fixed: list[dict[str, Any]]
+    weights: list[float]
+    typed: list[bool] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Typed (with interpolation): the price, and a numeric attribute some offer sets
+        # between two levels; every other attribute is picked from its levels.
+        self.typed = [
+            a["kind"] == "price"
+            or (
+                a["kind"] == "numeric"
+                and any(
+                    float(o["levels"][a["name"]]) not in [float(v) for v in a["levels"]]
+                    for o in self.offers
+                )
+            )
+            for a in self.attributes
+        ]
+
+    @property
+    def rows(self) -> int:
+        """Population rows."""
+        return len(self.weights)
+
+    @property
+    def n_alternatives(self) -> int:
+        return len(self.offers) + len(self.fixed)
+
+    @property
+    def share_row(self) -> int:
+        return _TOP + 3 + len(self.attributes)
+
+    @property
+    def k_rows(self) -> dict[int, int]:
+        """Per attribute the helper row of its level position k (its weight t is below)."""
+        return {i: self.share_row + 3 + 2 * i for i in range(len(self.attributes))}
+
+    @property
+    def scale_row(self) -> int:
+        return self.share_row + 3 + 2 * len(self.attributes)
+
+
+@dataclass
+class _Lookup:
+    """Where the Lookup sheet holds the utilities T, the row weights and the levels."""
+
+    sheet: Any
+    table: str
+    weights: str
+    base: list[int]  # 1-based position in T of each attribute's first level
+    fixed_positions: list[int]
+    n_levels: list[int]
+
+    def labels(self, i: int) -> str:
+        start = 2 + self.base[i]
+        return f"Lookup!$B${start}:$B${start + self.n_levels[i] - 1}"
+
+    def values(self, i: int) -> str:
+        start = 2 + self.base[i]
+        return f"Lookup!$C${start}:$C${start + self.n_levels[i] - 1}"
+
+    def value_cell(self, i: int, k: int) -> str:
+        """The Lookup cell of attribute i's k-th level value (0-based k)."""
+        return f"Lookup!$C${2 + self.base[i] + k}"
+
+
 def _simulator(wb: Any, sim: dict[str, Any]) -> None:
     """The Lookup, Calc and Simulator sheets (see the module docstring)."""
-    from openpyxl.styles import Font, PatternFill, Protection
-    from openpyxl.worksheet.datavalidation import DataValidation
+    parts = _Parts(sim["attributes"], sim["offers"], sim["fixed"], sim["weights"])
+    lookup = _lookup_sheet(wb, sim, parts)
+    ws = wb.create_sheet("Simulator", 0)
+    _simulator_labels(ws, sim, parts)
+    _simulator_inputs(ws, parts, lookup)
+    scale = _level_positions(ws, parts, lookup)
+    calc = _calc_sheet(wb, parts, lookup, scale)
+    _shares(ws, parts, scale)
+    for sheet in (ws, lookup.sheet, calc):
+        sheet.protection.sheet = True  # unprotect deliberately (Review ▸ Unprotect) to change
+    lookup.sheet.sheet_properties.tabColor = "A0AEC0"
+    calc.sheet_properties.tabColor = "A0AEC0"
 
-    attributes = sim["attributes"]
-    offers = sim["offers"]
-    fixed = sim["fixed"]
-    R = len(sim["weights"])
-    J, F, A = len(offers), len(fixed), len(attributes)
-    bold = Font(bold=True)
 
-    # -- Lookup: rows 3.. hold the utilities T (one row per level, then the fixed
-    # alternatives, then a zero row so that INDEX(T, k + 1) exists for the last level).
+def _lookup_sheet(wb: Any, sim: dict[str, Any], parts: _Parts) -> _Lookup:
+    """Rows 3.. hold the utilities T (one row per level, then the fixed alternatives, then
+    a zero row so that INDEX(T, k + 1) exists for the last level)."""
+    from openpyxl.styles import Font
+
+    R = parts.rows
     lk = wb.create_sheet("Lookup")
     lk.append(["attribute", "level (as shown)", "value", "", *[f"row {r + 1}" for r in range(R)]])
     lk.append(["weight", "", "", "", *sim["weights"]])
     for c in lk[1]:
-        c.font = bold
+        c.font = Font(bold=True)
     first_col, last_col = _col(5), _col(4 + R)
-    base: list[int] = []  # 1-based position in T of each attribute's first level
+    base: list[int] = []
     position = 1
-    for a in attributes:
+    for a in parts.attributes:
         base.append(position)
         per_level = list(zip(*a["utilities"], strict=True))  # (levels, R)
         for label, value, utilities in zip(a["labels"], a["levels"], per_level, strict=True):
             lk.append([a["name"], neutralise_formula(label), value, "", *utilities])
             position += 1
-    fixed_pos = []
-    for f in fixed:
-        fixed_pos.append(position)
+    fixed_positions = []
+    for f in parts.fixed:
+        fixed_positions.append(position)
         lk.append(
             [neutralise_formula(f["name"]), neutralise_formula(f["label"]), "", "", *f["utilities"]]
         )
         position += 1
     lk.append(["(end)", "", "", "", *([0.0] * R)])
     last_row = 2 + position
-    T = f"Lookup!${first_col}$3:${last_col}${last_row}"
-    weights = f"Lookup!${first_col}$2:${last_col}$2"
+    return _Lookup(
+        sheet=lk,
+        table=f"Lookup!${first_col}$3:${last_col}${last_row}",
+        weights=f"Lookup!${first_col}$2:${last_col}$2",
+        base=base,
+        fixed_positions=fixed_positions,
+        n_levels=[len(a["levels"]) for a in parts.attributes],
+    )
 
-    def labels_range(i: int) -> str:
-        start = 2 + base[i]
-        return f"Lookup!$B${start}:$B${start + len(attributes[i]['levels']) - 1}"
 
-    def values_range(i: int) -> str:
-        start = 2 + base[i]
-        return f"Lookup!$C${start}:$C${start + len(attributes[i]['levels']) - 1}"
+def _simulator_labels(ws: Any, sim: dict[str, Any], parts: _Parts) -> None:
+    """The title, the scale factor, the instructions and the row labels."""
+    from openpyxl.styles import Font
 
-    def value_cell(i: int, k: int) -> str:
-        """The Lookup cell of attribute i's k-th level value (0-based k)."""
-        return f"Lookup!$C${2 + base[i] + k}"
-
-    # -- Simulator
-    ws = wb.create_sheet("Simulator", 0)
+    bold = Font(bold=True)
     ws["A1"] = "Market simulator (share of preference)"
     ws["A1"].font = Font(bold=True, size=14)
     ws["A2"] = "Scale factor (1 = as estimated; below 1 flattens the shares)"
     ws["B2"] = float(sim["scale"])
-    inputs = [ws["B2"]]
     ws["A3"] = (
         "Yellow cells are the only ones you can change: pick levels from the lists, type "
         f"prices within the tested range ({sim['currency']}). The shares follow; #N/A in "
         "them means an input is not allowed, and the inputs row under them says which column."
     )
-    top = 5
-    ws.cell(top, 1, "alternative").font = bold
-    ws.cell(top + 1, 1, "in market (yes/no)").font = bold
-    for i, a in enumerate(attributes):
-        ws.cell(top + 2 + i, 1, neutralise_formula(a["label"])).font = bold
-    share_row = top + 3 + A
-    ws.cell(share_row, 1, "share of preference").font = bold
-    ws.cell(share_row, 3 + J + F, "total").font = bold
+    ws.cell(_TOP, 1, "alternative").font = bold
+    ws.cell(_TOP + 1, 1, "in market (yes/no)").font = bold
+    for i, a in enumerate(parts.attributes):
+        ws.cell(_TOP + 2 + i, 1, neutralise_formula(a["label"])).font = bold
+    ws.cell(parts.share_row, 1, "share of preference").font = bold
+    ws.cell(parts.share_row, 3 + parts.n_alternatives, "total").font = bold
+
+
+def _simulator_inputs(ws: Any, parts: _Parts, lookup: _Lookup) -> None:
+    """The input cells (scale factor, offers' levels, in market): validated, unlocked."""
+    from openpyxl.styles import Font, PatternFill, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    bold = Font(bold=True)
+    inputs = [ws["B2"]]
     yes_no = DataValidation(type="list", formula1='"yes,no"', allow_blank=False)
     yes_no.error, yes_no.showErrorMessage = "Type yes or no.", True
     ws.add_data_validation(yes_no)
@@ -194,58 +284,24 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
     scale_ok.showErrorMessage = True
     ws.add_data_validation(scale_ok)
     scale_ok.add("B2")
-    # Typed (with interpolation): the price, and a numeric attribute some offer sets
-    # between two levels; every other attribute is picked from its levels.
-    typed = [
-        a["kind"] == "price"
-        or (
-            a["kind"] == "numeric"
-            and any(
-                float(o["levels"][a["name"]]) not in [float(v) for v in a["levels"]] for o in offers
-            )
-        )
-        for a in attributes
-    ]
-    lists = []
-    for i, a in enumerate(attributes):
-        if typed[i]:
-            low, high = _number(a["levels"][0]), _number(a["levels"][-1])
-            dv = DataValidation(type="decimal", operator="between", formula1=low, formula2=high)
-            dv.error = f"Type a number from {a['levels'][0]:g} to {a['levels'][-1]:g}."
-        else:
-            # The formula text of a validation has no leading "=" in the file (ECMA-376
-            # ST_Formula, as Excel and LibreOffice write it).
-            dv = DataValidation(type="list", formula1=labels_range(i), allow_blank=False)
-            dv.error = "Pick a level from the list."
-        dv.showErrorMessage = True
-        ws.add_data_validation(dv)
-        lists.append(dv)
-    for j, o in enumerate(offers):
+    lists = _level_validations(ws, parts, lookup)
+    J = len(parts.offers)
+    for j, o in enumerate(parts.offers):
         col = 2 + j
         header = neutralise_formula(o["name"] + (" (ours)" if o["ours"] else ""))
-        ws.cell(top, col, header).font = bold
-        c = ws.cell(top + 1, col, "yes")
+        ws.cell(_TOP, col, header).font = bold
+        c = ws.cell(_TOP + 1, col, "yes")
         yes_no.add(c)
         inputs.append(c)
-        for i, a in enumerate(attributes):
-            value = o["levels"][a["name"]]
-            if typed[i]:
-                shown: Any = float(value)
-            else:
-                k = (
-                    [str(v) for v in a["levels"]].index(str(value))
-                    if a["kind"] == "categorical"
-                    else [float(v) for v in a["levels"]].index(float(value))
-                )
-                shown = neutralise_formula(a["labels"][k])  # as on the Lookup sheet
-            c = ws.cell(top + 2 + i, col, shown)
+        for i, a in enumerate(parts.attributes):
+            c = ws.cell(_TOP + 2 + i, col, _shown_level(a, o["levels"][a["name"]], parts.typed[i]))
             lists[i].add(c)
             inputs.append(c)
         ws.column_dimensions[_col(col)].width = 30
-    for f_i, f in enumerate(fixed):
+    for f_i, f in enumerate(parts.fixed):
         col = 2 + J + f_i
-        ws.cell(top, col, neutralise_formula(f["label"])).font = bold
-        c = ws.cell(top + 1, col, "yes")
+        ws.cell(_TOP, col, neutralise_formula(f["label"])).font = bold
+        c = ws.cell(_TOP + 1, col, "yes")
         yes_no.add(c)
         inputs.append(c)
         ws.column_dimensions[_col(col)].width = 18
@@ -253,81 +309,116 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
     for c in inputs:
         c.protection = Protection(locked=False)
         c.fill = PatternFill("solid", fgColor=_INPUT_FILL)
-    # Helper rows (k = level position, t = interpolation weight), below the shares.
-    helper = share_row + 3
-    ws.cell(helper - 1, 1, "(helper: level position k and interpolation weight t)").font = Font(
-        italic=True, color="808080"
+
+
+def _level_validations(ws: Any, parts: _Parts, lookup: _Lookup) -> list[Any]:
+    """Per attribute: a number within the studied range (typed) or one of the level labels."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    lists = []
+    for i, a in enumerate(parts.attributes):
+        if parts.typed[i]:
+            low, high = _number(a["levels"][0]), _number(a["levels"][-1])
+            dv = DataValidation(type="decimal", operator="between", formula1=low, formula2=high)
+            dv.error = f"Type a number from {a['levels'][0]:g} to {a['levels'][-1]:g}."
+        else:
+            # The formula text of a validation has no leading "=" in the file (ECMA-376
+            # ST_Formula, as Excel and LibreOffice write it).
+            dv = DataValidation(type="list", formula1=lookup.labels(i), allow_blank=False)
+            dv.error = "Pick a level from the list."
+        dv.showErrorMessage = True
+        ws.add_data_validation(dv)
+        lists.append(dv)
+    return lists
+
+
+def _shown_level(attribute: dict[str, Any], value: Any, typed: bool) -> Any:
+    """An offer's level as its input cell shows it: a number, or the level's label."""
+    if typed:
+        return float(value)
+    k = (
+        [str(v) for v in attribute["levels"]].index(str(value))
+        if attribute["kind"] == "categorical"
+        else [float(v) for v in attribute["levels"]].index(float(value))
     )
-    k_row = {i: helper + 2 * i for i in range(A)}
+    return neutralise_formula(attribute["labels"][k])  # as on the Lookup sheet
+
+
+def _level_positions(ws: Any, parts: _Parts, lookup: _Lookup) -> str:
+    """Helper rows below the shares: per offer and attribute the level position k and the
+    interpolation weight t; the checked scale factor. Returns the scale factor's cell."""
+    from openpyxl.styles import Font
+
+    k_rows = parts.k_rows
+    ws.cell(
+        parts.share_row + 2, 1, "(helper: level position k and interpolation weight t)"
+    ).font = Font(italic=True, color=_GREY)
     # The scale factor the formulas use: #N/A unless it is a number above 0 (0 would make
     # every share equal, a negative one would reverse the preferences).
-    scale_row = helper + 2 * A
-    ws.cell(scale_row, 1, "scale factor (checked)").font = Font(color="808080")
-    ws.cell(scale_row, 2, "=IF(ISNUMBER($B$2),IF($B$2>0,$B$2,NA()),NA())")
-    scale = f"Simulator!$B${scale_row}"
-    for j in range(J):
+    ws.cell(parts.scale_row, 1, "scale factor (checked)").font = Font(color=_GREY)
+    ws.cell(parts.scale_row, 2, "=IF(ISNUMBER($B$2),IF($B$2>0,$B$2,NA()),NA())")
+    for j in range(len(parts.offers)):
         col = _col(2 + j)
-        for i, a in enumerate(attributes):
-            choice = f"{col}${top + 2 + i}"
-            n = len(a["levels"])
-            kr, tr = k_row[i], k_row[i] + 1
-            if typed[i]:
-                # Outside the studied range: #N/A, not an extrapolation (MATCH already
-                # gives #N/A below the first level and for text).
-                vals = values_range(i)
-                ws[f"{col}{kr}"] = (
-                    f"=IF({choice}>{value_cell(i, n - 1)},NA(),"
-                    f"MIN(MATCH({choice},{vals},1),{n - 1}))"
-                )
-                ws[f"{col}{tr}"] = (
-                    f"=({choice}-INDEX({vals},{col}{kr}))/"
-                    f"(INDEX({vals},{col}{kr}+1)-INDEX({vals},{col}{kr}))"
-                )
-            else:
-                # MATCH(…, 0) takes * and ? as wildcards ("*" would match the first
-                # level): the label found must equal the entry.
-                labels = labels_range(i)
-                found = f"MATCH({choice},{labels},0)"
-                ws[f"{col}{kr}"] = f"=IF(INDEX({labels},{found})={choice},{found},NA())"
-                ws[f"{col}{tr}"] = "=0"
-        for i in range(A):
-            ws.cell(k_row[i], 1, f"k: {attributes[i]['name']}").font = Font(color="808080")
-            ws.cell(k_row[i] + 1, 1, f"t: {attributes[i]['name']}").font = Font(color="808080")
+        for i in range(len(parts.attributes)):
+            choice = f"{col}${_TOP + 2 + i}"
+            k_formula, t_formula = _position_formulas(choice, f"{col}{k_rows[i]}", i, parts, lookup)
+            ws[f"{col}{k_rows[i]}"] = k_formula
+            ws[f"{col}{k_rows[i] + 1}"] = t_formula
+    for i, a in enumerate(parts.attributes):
+        ws.cell(k_rows[i], 1, f"k: {a['name']}").font = Font(color=_GREY)
+        ws.cell(k_rows[i] + 1, 1, f"t: {a['name']}").font = Font(color=_GREY)
+    return f"Simulator!$B${parts.scale_row}"
 
-    # -- Calc: one row per population row.
+
+def _position_formulas(
+    choice: str, k_cell: str, i: int, parts: _Parts, lookup: _Lookup
+) -> tuple[str, str]:
+    """The formulas of k (level position of the entry in ``choice``) and t (its weight)."""
+    if parts.typed[i]:
+        # Outside the studied range: #N/A, not an extrapolation (MATCH already gives #N/A
+        # below the first level and for text).
+        n = lookup.n_levels[i]
+        vals = lookup.values(i)
+        last = lookup.value_cell(i, n - 1)
+        k = f"=IF({choice}>{last},NA(),MIN(MATCH({choice},{vals},1),{n - 1}))"
+        t = f"=({choice}-INDEX({vals},{k_cell}))/(INDEX({vals},{k_cell}+1)-INDEX({vals},{k_cell}))"
+        return k, t
+    # MATCH(…, 0) takes * and ? as wildcards ("*" would match the first level): the label
+    # found must equal the entry.
+    labels = lookup.labels(i)
+    found = f"MATCH({choice},{labels},0)"
+    return f"=IF(INDEX({labels},{found})={choice},{found},NA())", "=0"
+
+
+def _calc_sheet(wb: Any, parts: _Parts, lookup: _Lookup, scale: str) -> Any:
+    """Per population row: weight, utilities V, exp(λV), denominator, weighted shares."""
+    offers, fixed = parts.offers, parts.fixed
+    J, n_alt = len(offers), parts.n_alternatives
     calc = wb.create_sheet("Calc")
     head = ["row", "weight"]
     head += [f"V {o['name']}" for o in offers] + [f"V {f['name']}" for f in fixed]
     head += [f"e {o['name']}" for o in offers] + [f"e {f['name']}" for f in fixed]
     head += ["denominator"] + [f"p {o['name']}" for o in offers] + [f"p {f['name']}" for f in fixed]
     calc.append(head)
-    n_alt = J + F
     V0, E0 = 3, 3 + n_alt  # first V and first e column
     D = E0 + n_alt
     P0 = D + 1
-    for r in range(1, R + 1):
+    T = lookup.table
+    for r in range(1, parts.rows + 1):
         row = r + 1
         calc.cell(row, 1, r)
         # Normalised here: the stored weights are rounded (9 digits), and 900 rows of
         # 0.00111111111 would make the shares sum to 99.9999999%.
-        calc.cell(row, 2, f"=INDEX({weights},1,A{row})/SUM({weights})")
+        calc.cell(row, 2, f"=INDEX({lookup.weights},1,A{row})/SUM({lookup.weights})")
         for j in range(J):
-            sc = _col(2 + j)
-            terms = []
-            for i in range(A):
-                k = f"Simulator!${sc}${k_row[i]}"
-                t = f"Simulator!${sc}${k_row[i] + 1}"
-                terms.append(
-                    f"(1-{t})*INDEX({T},{base[i] - 1}+{k},$A{row})"
-                    f"+{t}*INDEX({T},{base[i]}+{k},$A{row})"
-                )
-            calc.cell(row, V0 + j, f"={scale}*(" + "+".join(terms) + ")")
-        for f_i in range(F):
-            calc.cell(row, V0 + J + f_i, f"={scale}*INDEX({T},{fixed_pos[f_i]},$A{row})")
+            calc.cell(row, V0 + j, f"={scale}*(" + _offer_utility(j, row, parts, lookup) + ")")
+        for f_i in range(len(fixed)):
+            position = lookup.fixed_positions[f_i]
+            calc.cell(row, V0 + J + f_i, f"={scale}*INDEX({T},{position},$A{row})")
         for m in range(n_alt):
             # "in market" is yes or no; anything else (blank, "y", "ja") is #N/A rather
             # than silently out of the market.
-            flag = f"Simulator!${_col(2 + m)}${top + 1}"
+            flag = f"Simulator!${_col(2 + m)}${_TOP + 1}"
             calc.cell(
                 row,
                 E0 + m,
@@ -336,6 +427,32 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
         calc.cell(row, D, f"=SUM({_col(E0)}{row}:{_col(E0 + n_alt - 1)}{row})")
         for m in range(n_alt):
             calc.cell(row, P0 + m, f"=B{row}*{_col(E0 + m)}{row}/{_col(D)}{row}")
+    return calc
+
+
+def _offer_utility(j: int, row: int, parts: _Parts, lookup: _Lookup) -> str:
+    """Offer j's utility for the population row in Calc's ``row``: per attribute the
+    utilities of levels k and k + 1 weighted by 1 - t and t."""
+    sc = _col(2 + j)
+    T = lookup.table
+    terms = []
+    for i in range(len(parts.attributes)):
+        k = f"Simulator!${sc}${parts.k_rows[i]}"
+        t = f"Simulator!${sc}${parts.k_rows[i] + 1}"
+        terms.append(
+            f"(1-{t})*INDEX({T},{lookup.base[i] - 1}+{k},$A{row})"
+            f"+{t}*INDEX({T},{lookup.base[i]}+{k},$A{row})"
+        )
+    return "+".join(terms)
+
+
+def _shares(ws: Any, parts: _Parts, scale: str) -> None:
+    """The shares, their total, and the inputs row that names a column to fix."""
+    from openpyxl.styles import Font
+
+    R, J, n_alt, share_row = parts.rows, len(parts.offers), parts.n_alternatives, parts.share_row
+    P0 = 3 + 2 * n_alt + 1  # Calc's first p column
+    E0 = 3 + n_alt  # Calc's first e column
     for m in range(n_alt):
         col = _col(P0 + m)
         c = ws.cell(share_row, 2 + m, f"=SUM(Calc!{col}2:{col}{R + 1})")
@@ -343,13 +460,13 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
     # Which column to fix when the shares are #N/A (an error anywhere makes them all #N/A).
     ws.cell(share_row + 1, 1, "inputs").font = Font(italic=True)
     ws["C2"] = f'=IF(ISNUMBER({scale}),"","← type a number above 0")'
+    ranges = [
+        f"{a['label']} {a['levels'][0]:g} to {a['levels'][-1]:g}"
+        for i, a in enumerate(parts.attributes)
+        if parts.typed[i]
+    ]
     for m in range(n_alt):
         if m < J:
-            ranges = [
-                f"{a['label']} {a['levels'][0]:g} to {a['levels'][-1]:g}"
-                for i, a in enumerate(attributes)
-                if typed[i]
-            ]
             fix = "check: levels from the lists, " + ", ".join([*ranges, "in market yes or no"])
         else:
             fix = "check: in market yes or no"
@@ -357,13 +474,9 @@ def _simulator(wb: Any, sim: dict[str, Any]) -> None:
         fix = fix.replace('"', '""')  # a quote inside a formula's text is doubled
         ws.cell(share_row + 1, 2 + m, f'=IF(ISNUMBER(SUM({e})),"ok","{fix}")')
     total = ws.cell(
-        share_row, 3 + J + F + 1, f"=SUM({_col(2)}{share_row}:{_col(1 + n_alt)}{share_row})"
+        share_row, 3 + n_alt + 1, f"=SUM({_col(2)}{share_row}:{_col(1 + n_alt)}{share_row})"
     )
     total.number_format = "0.0%"
-    for sheet in (ws, lk, calc):
-        sheet.protection.sheet = True  # unprotect deliberately (Review ▸ Unprotect) to change
-    lk.sheet_properties.tabColor = "A0AEC0"
-    calc.sheet_properties.tabColor = "A0AEC0"
 
 
 def write_excel(content: ReportContent, path: Path | str) -> Path:
