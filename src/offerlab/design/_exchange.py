@@ -201,18 +201,10 @@ def exchange_bayes(
 
     Parameters
     ----------
-    space : DesignSpace
-        Codings and validity checks of the study.
-    levels : ndarray of int, shape (B, T, m, A)
-        Valid starting designs; they are not modified.
+    space, levels, rng, max_passes, clock
+        As in :func:`exchange_zero`.
     betas : ndarray, shape (D, P)
         Prior draws of the coded coefficients (one row for a point prior).
-    rng : numpy.random.Generator
-        Orders the cells of every pass.
-    max_passes : int, default 100
-        Upper limit on passes over all cells.
-    clock : Clock, optional
-        Time cap; the search stops early once it has passed.
     progress : callable, optional
         Called with the number of designs finished after every chunk.
 
