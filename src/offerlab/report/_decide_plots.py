@@ -17,20 +17,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from offerlab.exceptions import OfferlabError
+from offerlab.report._png import finish_plot
 
 __all__ = ["plot_demand", "plot_gabor_granger", "plot_tornado", "plot_van_westendorp"]
 
 _BAR = "#2b6cb0"
 _ALT = "#c05621"
-
-
-def _save(fig: plt.Figure, path: Path | str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=144)
-    plt.close(fig)
-    return path
 
 
 def _need(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -67,10 +59,14 @@ def plot_tornado(
     ax.margins(x=0.05)
     _make_room(fig, ax, ends)
     ax.set_xlabel(xlabel or ("share (%)" if percent else "value"))
-    if title is not None:
-        ax.set_title(title or "What moves the offer's share: each attribute over its levels")
-    ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return finish_plot(
+        fig,
+        ax,
+        path,
+        title,
+        "What moves the offer's share: each attribute over its levels",
+        grid="x",
+    )
 
 
 def _words(labels: Mapping[str, str] | None, defaults: dict[str, str]) -> dict[str, str]:
@@ -136,10 +132,7 @@ def plot_demand(
         ax2.axvline(best, color="#2f855a", linestyle=":", linewidth=1)
         ax2.legend(loc="upper right", fontsize=8)
     ax2.set_ylabel(w["money"], color=_ALT)
-    if title is not None:
-        ax.set_title(title or "Demand and revenue over price")
-    ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return finish_plot(fig, ax, path, title, "Demand and revenue over price")
 
 
 def plot_van_westendorp(
@@ -191,10 +184,7 @@ def plot_van_westendorp(
         top = min(float(curves["price"].max()), 1.15 * float(settled.iloc[0]))
         ax.set_xlim(float(curves["price"].min()), max(top, *(v for v in (hi,) if pd.notna(v))))
     ax.legend(fontsize=8, loc="center right")
-    if title is not None:
-        ax.set_title(title or "Van Westendorp price sensitivity")
-    ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return finish_plot(fig, ax, path, title, "Van Westendorp price sensitivity")
 
 
 def plot_gabor_granger(
@@ -223,7 +213,4 @@ def plot_gabor_granger(
     ax2.set_ylabel(w["revenue"], color=_ALT)
     best = result.revenue_price  # type: ignore[attr-defined]
     ax2.axvline(best, color=_ALT, linestyle=":", linewidth=1)
-    if title is not None:
-        ax.set_title(title or f"Gabor–Granger: revenue peaks at {best:g}")
-    ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return finish_plot(fig, ax, path, title, f"Gabor–Granger: revenue peaks at {best:g}")

@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from offerlab.report._png import save_figure
+
 if TYPE_CHECKING:
     from offerlab.models._hb import HBResults
 
@@ -162,9 +164,4 @@ def plot_hb_trace(
         extra.set_visible(False)
     flat[0].legend(fontsize=6, loc="best")
     fig.suptitle(title or "Hierarchical Bayes: population means (solid) and SDs (dotted)")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)

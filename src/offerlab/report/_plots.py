@@ -17,6 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from offerlab.report._png import finish_plot
+
 __all__ = ["plot_importance", "plot_partworths", "plot_shares", "plot_wtp"]
 
 _BAR = "#2b6cb0"
@@ -26,15 +28,6 @@ _ERR = "#1a202c"
 def _label(text: str, width: int = 60) -> str:
     """A long axis label on two lines rather than cut at the figure's edge."""
     return "\n".join(textwrap.wrap(text, width)) or text
-
-
-def _save(fig: plt.Figure, path: Path | str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=144)
-    plt.close(fig)
-    return path
 
 
 def _interval(frame: pd.DataFrame, centre: str) -> np.ndarray | None:
@@ -69,10 +62,9 @@ def plot_importance(
         error_kw={"ecolor": _ERR, "capsize": 3},
     )
     ax.set_xlabel(xlabel or "importance (%)")
-    if title is not None:
-        ax.set_title(title or "What drives the choice: attribute importance")
-    ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return finish_plot(
+        fig, ax, path, title, "What drives the choice: attribute importance", grid="x"
+    )
 
 
 def plot_partworths(
@@ -116,9 +108,7 @@ def plot_partworths(
     ax.set_ylim(y - 0.2, -1)
     ax.set_xlabel(_label(xlabel or "part-worth utility"))
     ax.grid(axis="x", alpha=0.3)
-    if title is not None:
-        ax.set_title(title or "Part-worth utilities (95% intervals)")
-    return _save(fig, path)
+    return finish_plot(fig, ax, path, title, "Part-worth utilities (95% intervals)", grid=None)
 
 
 def plot_wtp(
@@ -156,10 +146,7 @@ def plot_wtp(
             "compared with the attribute's first level"
         )
     )
-    if title is not None:
-        ax.set_title(title or "Willingness to pay (95% CI)")
-    ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return finish_plot(fig, ax, path, title, "Willingness to pay (95% CI)", grid="x")
 
 
 def plot_shares(
@@ -182,7 +169,4 @@ def plot_shares(
         error_kw={"ecolor": _ERR, "capsize": 3},
     )
     ax.set_xlabel(xlabel or "share of preference (%)")
-    if title is not None:
-        ax.set_title(title or "Preference shares (95% intervals)")
-    ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return finish_plot(fig, ax, path, title, "Preference shares (95% intervals)", grid="x")
