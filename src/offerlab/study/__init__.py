@@ -36,6 +36,7 @@ from offerlab.study._model import (
 )
 from offerlab.study._questionnaire import (
     PAGE_TYPES,
+    QUALITY_FLAGS,
     AnyPage,
     AttentionCheck,
     ChoiceTasksPage,
@@ -72,6 +73,7 @@ __all__ = [
     "CONCEPT_QUESTIONS",
     "LEVEL_TOLERANCE",
     "PAGE_TYPES",
+    "QUALITY_FLAGS",
     "YAML_LIMITS",
     "AnyPage",
     "AttentionCheck",

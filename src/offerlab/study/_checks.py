@@ -51,7 +51,7 @@ from offerlab.study._model import (
     Study,
     _number_name,
 )
-from offerlab.study._primitives import FieldPath, suggest, unknown_name
+from offerlab.study._primitives import FieldPath, earlier_place, suggest, unknown_name
 from offerlab.study._questionnaire import check_questionnaire, questionnaire_labels
 
 __all__ = ["FieldPath", "Locate", "check_study", "count_allowed_concepts", "field_path"]
@@ -288,13 +288,12 @@ def _check_attributes(study: Study, report: _Report) -> bool:
     first: dict[str, int] = {}
     price_at: int | None = None
     for i, attr in enumerate(study.attributes):
-        if attr.name in first:
+        if (earlier := earlier_place(first, attr.name, i)) is not None:
             report.error(
                 ("attributes", i, "name"),
-                f"attribute name {attr.name!r} is used twice (also attributes[{first[attr.name]}])",
+                f"attribute name {attr.name!r} is used twice (also attributes[{earlier}])",
             )
             ok = False
-        first.setdefault(attr.name, i)
         ok &= _check_levels(i, attr, report)
         if isinstance(attr, PriceAttribute):
             if price_at is not None:
@@ -322,7 +321,7 @@ def _check_levels(i: int, attr: _AnyAttribute, report: _Report) -> bool:
     ok = True
     field = _levels_field(attr)
     for j, name in enumerate(attr.level_names):
-        if name in seen:
+        if (earlier := earlier_place(seen, name, j)) is not None:
             what = "level" if field == "levels" else "value"
             path: FieldPath = ("attributes", i, field, j)
             if field == "levels":
@@ -330,10 +329,9 @@ def _check_levels(i: int, attr: _AnyAttribute, report: _Report) -> bool:
             report.error(
                 path,
                 f"{what} {name!r} appears twice in attribute {attr.name!r} "
-                f"(also {field}[{seen[name]}])",
+                f"(also {field}[{earlier}])",
             )
             ok = False
-        seen.setdefault(name, j)
     return ok
 
 
@@ -488,13 +486,11 @@ def _check_holdouts(study: Study, patterns: list[dict[int, int]] | None, report:
     positions: dict[int, int] = {}
     for h, holdout in enumerate(tasks.holdouts):
         path: FieldPath = ("tasks", "holdouts", h)
-        if holdout.name in names:
-            first = names[holdout.name]
+        if (first := earlier_place(names, holdout.name, h)) is not None:
             report.error(
                 (*path, "name"),
                 f"holdout name {holdout.name!r} is used twice (also holdouts[{first}])",
             )
-        names.setdefault(holdout.name, h)
         if holdout.position is not None:
             if holdout.position > total:
                 report.error(
@@ -503,13 +499,11 @@ def _check_holdouts(study: Study, patterns: list[dict[int, int]] | None, report:
                     f"{total} tasks ({tasks.per_respondent} from the design and "
                     f"{len(tasks.holdouts)} holdout{'s' if len(tasks.holdouts) > 1 else ''})",
                 )
-            elif holdout.position in positions:
-                other = positions[holdout.position]
+            elif (other := earlier_place(positions, holdout.position, h)) is not None:
                 report.error(
                     (*path, "position"),
                     f"position {holdout.position} is taken by holdouts[{other}]",
                 )
-            positions.setdefault(holdout.position, h)
         if len(holdout.concepts) != tasks.alternatives:
             report.error(
                 (*path, "concepts"),
@@ -557,9 +551,8 @@ def _check_holdout_concepts(
         if levels is None or missing:
             continue
         row = tuple(levels[a] for a in range(len(names)))
-        if row in seen:
-            report.error(path, f"this concept is identical to concepts[{seen[row]}]")
-        seen.setdefault(row, c)
+        if (earlier := earlier_place(seen, row, c)) is not None:
+            report.error(path, f"this concept is identical to concepts[{earlier}]")
         if patterns is not None:
             for p, pattern in enumerate(patterns):
                 if all(row[a] == level for a, level in pattern.items()):

@@ -83,24 +83,10 @@ def parse_study(text: str, path: Path | str | None = None) -> Study:
 
 
 def load_study(path: Path | str) -> Study:
-    """Read and validate a study file.
+    """Read a study file (YAML in UTF-8) and validate it as :func:`parse_study` does.
 
-    Parameters
-    ----------
-    path : path-like
-        The study file, YAML in UTF-8.
-
-    Returns
-    -------
-    Study
-        The validated study.
-
-    Raises
-    ------
-    StudyError
-        If the file cannot be read (missing, a directory, not UTF-8) or the
-        study is broken; the message names the file, the line and the field
-        of every problem.
+    A file that cannot be read (missing, a directory, not UTF-8) is a
+    :class:`StudyError` too, naming the file.
 
     Examples
     --------

@@ -220,17 +220,14 @@ class Study(StrictModel):
         return tuple(len(a.level_names) for a in self.attributes)
 
     def attribute(self, name: str) -> CategoricalAttribute | NumericAttribute | PriceAttribute:
-        for a in self.attributes:
-            if a.name == name:
-                return a
-        raise KeyError(f"no attribute named {name!r}; the study has {self.attribute_names}")
+        found = next((a for a in self.attributes if a.name == name), None)
+        if found is None:
+            raise KeyError(f"no attribute named {name!r}; the study has {self.attribute_names}")
+        return found
 
     @property
     def price_attribute(self) -> PriceAttribute | None:
-        for a in self.attributes:
-            if isinstance(a, PriceAttribute):
-                return a
-        return None
+        return next((a for a in self.attributes if isinstance(a, PriceAttribute)), None)
 
     @property
     def price_range(self) -> tuple[float, float] | None:

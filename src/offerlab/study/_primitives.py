@@ -24,6 +24,7 @@ __all__ = [
     "PageBase",
     "Range",
     "ReportError",
+    "earlier_place",
     "in_four_languages",
     "suggest",
     "unknown_name",
@@ -56,6 +57,13 @@ def unknown_name(what: str, name: str, names: list[str]) -> str:
     """The message for a name that is not among ``names`` (the known ones of ``what``)."""
     known = ", ".join(names) or "(none)"
     return f"unknown {what} {name!r}{suggest(name, names)}; {what}s are {known}"
+
+
+def earlier_place(first: dict[Any, int], key: Any, index: int) -> int | None:
+    """Where ``key`` stood before ``index``, or None the first time (``first`` remembers
+    every key's first place: the one a "used twice (also ...)" message names)."""
+    place = first.setdefault(key, index)
+    return None if place == index else place
 
 
 # A condition on an earlier answer: the options (any of them) or a number range.

@@ -73,6 +73,7 @@ from offerlab.study._primitives import (
     PageBase,
     Range,
     ReportError,
+    earlier_place,
     in_four_languages,
     suggest,
     unknown_name,
@@ -81,6 +82,7 @@ from offerlab.study._strict import StrictModel
 
 __all__ = [
     "PAGE_TYPES",
+    "QUALITY_FLAGS",
     "AnyPage",
     "AttentionCheck",
     "ChoiceTasksPage",
@@ -346,8 +348,21 @@ class EndTexts(StrictModel):
     )
 
 
+#: The quality flags of a respondent, as fielding raises them and the report counts them:
+#: a fast complete, speeded choice tasks, a straight-lined scale, a failed attention check,
+#: a second entry of the same person, choices no better than chance (RLH).
+QUALITY_FLAGS = (
+    "speeding",
+    "speeding_tasks",
+    "straightlining",
+    "attention_failed",
+    "duplicate",
+    "random_choices",
+)
+
+
 class Quality(StrictModel):
-    """Thresholds of the quality flags."""
+    """Thresholds of the quality flags (:data:`QUALITY_FLAGS`)."""
 
     speeding_fraction: float = Field(
         0.4, gt=0, lt=1, description="Flag a complete faster than this fraction of the median."
@@ -374,17 +389,14 @@ class Questionnaire(StrictModel):
     quality: Quality = Field(default_factory=Quality)
 
     def page(self, page_id: str) -> AnyPage:
-        for p in self.pages:
-            if p.id == page_id:
-                return p  # type: ignore[return-value]
-        raise KeyError(f"no page {page_id!r}")
+        found = next((p for p in self.pages if p.id == page_id), None)
+        if found is None:
+            raise KeyError(f"no page {page_id!r}")
+        return found  # type: ignore[return-value]
 
     @property
     def choice_page(self) -> ChoiceTasksPage | None:
-        for p in self.pages:
-            if isinstance(p, ChoiceTasksPage):
-                return p
-        return None
+        return next((p for p in self.pages if isinstance(p, ChoiceTasksPage)), None)
 
 
 # -- labels ------------------------------------------------------------------------
@@ -489,9 +501,8 @@ def check_questionnaire(
         path: FieldPath = (*root, "pages", i)
         if isinstance(page, _UnknownPage):  # pragma: no cover - pydantic rejects it first
             continue
-        if page.id in seen:
-            error((*path, "id"), f"page id {page.id!r} is used twice (also pages[{seen[page.id]}])")
-        seen.setdefault(page.id, i)
+        if (earlier := earlier_place(seen, page.id, i)) is not None:
+            error((*path, "id"), f"page id {page.id!r} is used twice (also pages[{earlier}])")
         if isinstance(page, ChoiceTasksPage):
             choice_pages.append(i)
         _check_options(page, path, error)
@@ -546,11 +557,8 @@ def _check_options(page: AnyPage, path: FieldPath, error: ReportError) -> None:
     field = _list_field(page)
     first: dict[str, int] = {}
     for j, name in enumerate(names):
-        if name in first:
-            error(
-                (*path, field, j, "name"), f"{name!r} is used twice (also {field}[{first[name]}])"
-            )
-        first.setdefault(name, j)
+        if (earlier := earlier_place(first, name, j)) is not None:
+            error((*path, field, j, "name"), f"{name!r} is used twice (also {field}[{earlier}])")
     if isinstance(page, SinglePage | MultiPage):
         for option_list in ("qualify",):
             chosen = getattr(page, option_list)
