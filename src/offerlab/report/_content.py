@@ -43,18 +43,16 @@ from offerlab.exceptions import OfferlabError
 from offerlab.models import ConjointCoding, HBResults
 from offerlab.report._labels import labelled, offer_parts
 from offerlab.report._texts import ReportTexts, report_texts
-from offerlab.study import GaborGrangerPage, MultiPage, ScalePage, Study, VanWestendorpPage
+from offerlab.study import (
+    QUALITY_FLAGS,
+    GaborGrangerPage,
+    MultiPage,
+    ScalePage,
+    Study,
+    VanWestendorpPage,
+)
 
 __all__ = ["ReportContent", "ReportOptions", "build_report", "tidy_answers"]
-
-QUALITY_FLAGS = (
-    "speeding",
-    "speeding_tasks",
-    "straightlining",
-    "attention_failed",
-    "duplicate",
-    "random_choices",
-)
 
 
 @dataclass(frozen=True)
@@ -558,22 +556,22 @@ def _needs(inputs: _Inputs) -> list[tuple[str, pd.DataFrame]]:
         if not (tidy["question"] == page.id).any():
             continue
         if isinstance(page, ScalePage):
-            frame = scale_means(tidy, page.id)
             labels = {i.name: study.text(i.label, lang) for i in page.items}
-            frame = frame.assign(item=frame["item"].map(labels).fillna(frame["item"]))
-            frame = frame.sort_values("mean", ascending=False)[
-                ["item", "n", "mean", "lower", "upper"]
-            ]
+            frame = _largest_first(scale_means(tidy, page.id), "item", labels, "mean")
             out.append((study.text(page.text, lang), frame.assign(points=page.points)))
         elif isinstance(page, MultiPage):
-            frame = option_frequencies(tidy, page.id)
             labels = {o.name: study.text(o.label, lang) for o in page.options}
-            frame = frame.assign(option=frame["option"].map(labels).fillna(frame["option"]))
-            frame = frame.sort_values("share", ascending=False)[
-                ["option", "n", "share", "lower", "upper"]
-            ]
+            frame = _largest_first(option_frequencies(tidy, page.id), "option", labels, "share")
             out.append((study.text(page.text, lang), frame))
     return out
+
+
+def _largest_first(
+    frame: pd.DataFrame, name: str, labels: Mapping[str, str], value: str
+) -> pd.DataFrame:
+    """The rows by ``value``, largest first, with their labels in column ``name``."""
+    frame = frame.assign(**{name: frame[name].map(labels).fillna(frame[name])})
+    return frame.sort_values(value, ascending=False)[[name, "n", value, "lower", "upper"]]
 
 
 def _method(inputs: _Inputs) -> list[str]:
