@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from offerlab.cli._advice import print_advice
 from offerlab.cli._choices import Language
 from offerlab.cli._progress import run_with_progress
 from offerlab.data import write_csv
@@ -320,11 +321,7 @@ def _decide(
     if content.optimisation is not None:
         advice = recommendation_frame(content.optimisation, spec.tiers)
         write_csv(advice, out / "recommendation.csv")
-    for line in content.recommendation:
-        console.print(f"[bold]recommendation:[/] {escape(line)}")
-    if content.pricing is not None:
-        for line in content.pricing.comparison:
-            console.print(f"[bold]pricing:[/] {escape(line)}")
+    print_advice(console, content)
     console.print(
         f"Report: [bold]{escape(str(out / 'report.html'))}[/] (opens offline, with a live "
         "simulator), report.pdf, report.xlsx (a locked simulator sheet)."

@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 from rich.markup import escape
 
+from offerlab.cli._advice import print_advice
 from offerlab.cli._choices import Language, Model
 from offerlab.cli._progress import run_with_progress
 from offerlab.cli.estimate import wide_console
@@ -148,11 +149,7 @@ def report(
         path = out / f"report.{fmt}"
         {"html": write_html, "pdf": write_pdf, "xlsx": write_excel}[fmt](content, path)
         written.append(path.name)
-    for line in content.recommendation:
-        console.print(f"[bold]recommendation:[/] {escape(line)}")
-    if content.pricing is not None:
-        for line in content.pricing.comparison:
-            console.print(f"[bold]pricing:[/] {escape(line)}")
+    print_advice(console, content)
     console.print(
         f"{', '.join(written)} written to [bold]{escape(str(out))}/[/] "
         f"({RULE_NAMES[rule].replace('_', ' ')} rule, model {model})"
