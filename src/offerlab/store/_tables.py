@@ -8,6 +8,8 @@ double tap, the back button or a retry can never store it twice or change it.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -57,6 +59,16 @@ _NAMING = {
 }
 
 
+#: The integer key of every table.
+Key = Annotated[int, mapped_column(Integer, primary_key=True)]
+#: The study a row belongs to; the row goes with it.
+StudyKey = Annotated[int, mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))]
+#: The console user who made the row; NULL once the user is gone.
+CreatorKey = Annotated[
+    int | None, mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+]
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=_NAMING)
 
@@ -66,7 +78,7 @@ class StudyRow(Base):
 
     __tablename__ = "studies"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[Key]
     name: Mapped[str] = mapped_column(String(64), unique=True)
     study_yaml: Mapped[str] = mapped_column(Text)
     design_csv: Mapped[str] = mapped_column(Text)
@@ -99,8 +111,8 @@ class Invitation(Base):
 
     __tablename__ = "invitations"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    id: Mapped[Key]
+    study_id: Mapped[StudyKey]
     token: Mapped[str] = mapped_column(String(64), unique=True)
     panel: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[float] = mapped_column(Float)
@@ -111,8 +123,8 @@ class Respondent(Base):
 
     __tablename__ = "respondents"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    id: Mapped[Key]
+    study_id: Mapped[StudyKey]
     token: Mapped[str] = mapped_column(String(64), unique=True)
     invitation_id: Mapped[int | None] = mapped_column(
         ForeignKey("invitations.id", ondelete="SET NULL"), unique=True, nullable=True
@@ -173,7 +185,7 @@ class Submission(Base):
 
     __tablename__ = "submissions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[Key]
     respondent_id: Mapped[int] = mapped_column(ForeignKey("respondents.id", ondelete="CASCADE"))
     page: Mapped[str] = mapped_column(String(160))
     nonce: Mapped[str] = mapped_column(String(64))
@@ -189,8 +201,8 @@ class QuotaCell(Base):
 
     __tablename__ = "quota_cells"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    id: Mapped[Key]
+    study_id: Mapped[StudyKey]
     quota: Mapped[str] = mapped_column(String(64))
     option: Mapped[str] = mapped_column(String(64))
     target: Mapped[int] = mapped_column(Integer)
@@ -210,7 +222,7 @@ class Venture(Base):
 
     __tablename__ = "ventures"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[Key]
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[float] = mapped_column(Float)
 
@@ -220,7 +232,7 @@ class User(Base):
 
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[Key]
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[float] = mapped_column(Float)
@@ -234,7 +246,7 @@ class Membership(Base):
 
     __tablename__ = "memberships"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[Key]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     venture_id: Mapped[int] = mapped_column(ForeignKey("ventures.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(16))
@@ -254,7 +266,7 @@ class MemberInvitation(Base):
 
     __tablename__ = "member_invitations"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[Key]
     venture_id: Mapped[int] = mapped_column(
         ForeignKey("ventures.id", ondelete="CASCADE"), index=True
     )
@@ -264,9 +276,7 @@ class MemberInvitation(Base):
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)
     used_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-    created_by: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
+    created_by: Mapped[CreatorKey]
 
     __table_args__ = (CheckConstraint("role IN ('owner', 'analyst', 'viewer')", name="role"),)
 
@@ -276,8 +286,8 @@ class StudyShare(Base):
 
     __tablename__ = "study_shares"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    id: Mapped[Key]
+    study_id: Mapped[StudyKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
 
     __table_args__ = (UniqueConstraint("study_id", "user_id", name="uq_study_shares_share"),)
@@ -293,12 +303,10 @@ class SimulatorRow(Base):
 
     __tablename__ = "simulators"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    id: Mapped[Key]
+    study_id: Mapped[StudyKey]
     created_at: Mapped[float] = mapped_column(Float)
-    created_by: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
+    created_by: Mapped[CreatorKey]
     model: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
     market_yaml: Mapped[str] = mapped_column(Text)
@@ -320,13 +328,11 @@ class ScenarioRow(Base):
 
     __tablename__ = "scenarios"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    id: Mapped[Key]
+    study_id: Mapped[StudyKey]
     name: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[float] = mapped_column(Float)
-    created_by: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
+    created_by: Mapped[CreatorKey]
     state: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("study_id", "name", name="uq_scenarios_name"),)
@@ -341,13 +347,11 @@ class PublicationRow(Base):
 
     __tablename__ = "publications"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    id: Mapped[Key]
+    study_id: Mapped[StudyKey]
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[float] = mapped_column(Float)
-    created_by: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
+    created_by: Mapped[CreatorKey]
     model: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
     step: Mapped[str] = mapped_column(String(40), default="")
@@ -369,7 +373,7 @@ class PublicationFile(Base):
 
     __tablename__ = "publication_files"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[Key]
     publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
     language: Mapped[str] = mapped_column(String(2))
     format: Mapped[str] = mapped_column(String(16))
@@ -385,7 +389,7 @@ class ConsoleSession(Base):
 
     __tablename__ = "console_sessions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[Key]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     csrf: Mapped[str] = mapped_column(String(64))
@@ -397,7 +401,7 @@ class LoginFailure(Base):
 
     __tablename__ = "login_failures"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[Key]
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[float] = mapped_column(Float)
 
@@ -413,7 +417,7 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[Key]
     at: Mapped[float] = mapped_column(Float)
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
