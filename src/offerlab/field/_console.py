@@ -120,6 +120,7 @@ from offerlab.field._export import (
     respondents_table,
 )
 from offerlab.field._forms import read_form
+from offerlab.field._hb_view import hb_diagnostics_view, stored_hb_diagnostics
 from offerlab.field._lifecycle import (
     MOVES,
     STATES,
@@ -1397,6 +1398,7 @@ class Console:
             title_of=lambda m: model_label(t, m),
             when=lambda at: when_text(at, t.language),
             simulator_texts=texts,
+            hb=hb_diagnostics_view(stored_hb_diagnostics(ready.payload if ready else None), t),
             study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
             error=error,
             viewers=viewers,
