@@ -138,8 +138,8 @@ def test_the_page_shows_the_maxdiff_models_scores_under_the_study_labels(fielded
     scores = MaxDiffLogit().fit(maxdiff_answers(frame, items)).scores()
     rows = re.findall(
         r'<tr>\s*<td>([^<]+?)(?: <span class="visually-hidden">[^<]*</span>)?\s*<svg class="bar"'
-        r'.*?</svg></td>\s*<td class="num">([^<]+)</td><td class="num">([^<]+)</td>',
-        html.split('class="maxdiff-scores"')[1].split("</table>")[0],
+        r'.*?</svg></td>\s*<td class="num"[^>]*>([^<]+)</td><td class="num"[^>]*>([^<]+)</td>',
+        html.split('class="maxdiff-scores cards"')[1].split("</table>")[0],
         re.S,
     )
     labels = {
@@ -186,22 +186,24 @@ def test_kano_and_the_concept_test_in_french_with_escaped_open_answers(fielded) 
     html = login(fielded, "owner@a.ch", "fr").get(URL).text
     assert '<html lang="fr">' in html
     # Kano: everyone answered like/neutral → attractive, better 1, worse 0.
-    kano = html.split('class="kano"')[1].split("</table>")[0]
+    kano = html.split('class="kano cards"')[1].split("</table>")[0]
     assert "une carte de recharge est incluse" in kano and "Attractive (A)" in kano
     assert "100 %" in kano
     # Concepts: top-2-box of purchase intent, the package's numbers, paired and Holm.
     ratings = concept_ratings(fielded)
     shares = top_box(ratings)
     assert shares.loc["flex", "share"] == 1.0 and shares.loc["trial", "share"] == 0.25
-    top2 = html.split('class="concept-top2"')[1].split("</table>")[0]
+    top2 = html.split('class="concept-top2 cards"')[1].split("</table>")[0]
     assert "Flex" in top2 and "Abonnement d&#39;essai" in top2 and "100 %" in top2
     low, high = (f"{100 * shares.loc['trial', c]:.0f} %" for c in ("low", "high"))
-    assert f'<td class="num">25 %</td><td class="num">{low} – {high}</td>' in top2
+    assert re.search(
+        f'<td class="num"[^>]*>25 %</td><td class="num"[^>]*>{low} – {high}</td>', top2
+    )
     # Flex ahead by 75 points; 18 discordant pairs, all one way: McNemar z = 18 / √18.
     pairs = compare_concepts(ratings, paired=True)
     assert np.isclose(pairs["p_value"].iloc[0], 2 * stats.norm.sf(18 / np.sqrt(18)))
-    row = html.split('class="concept-pairs"')[1].split("</table>")[0]
-    assert "Flex par rapport à Abonnement d&#39;essai" in row and ">75 %<" in row
+    row = html.split('class="concept-pairs cards"')[1].split("</table>")[0]
+    assert "Flex par rapport à Abonnement d&#39;essai" in row and ">75 points de %<" in row
     assert "&lt; 0,001" in row  # p = 2.2e-5 (one comparison: Holm changes nothing)
     assert "test apparié (McNemar)" in html and "significatif" in html
     # The respondent's HTML is shown as text, never as markup.
@@ -246,7 +248,7 @@ def test_sections_without_answers_say_so_and_a_study_without_them_too(tmp_path) 
     page = login(fielding, "owner@a.ch").get(URL)
     assert page.status_code == 200
     assert "Das Best-Worst-Logit lässt sich aus diesen Antworten noch nicht schätzen" in page.text
-    assert 'class="maxdiff-counts"' in page.text
+    assert 'class="maxdiff-counts cards"' in page.text
 
 
 def test_a_study_without_needs_pages_says_so(tmp_path) -> None:

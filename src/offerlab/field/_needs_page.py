@@ -186,6 +186,15 @@ class _Labels:
             return "< " + format_number(0.001, self.language, 3)
         return format_number(round(float(p), 3), self.language, 3)
 
+    def points_number(self, difference: float) -> str:
+        """A difference of two shares in percentage points, a number alone."""
+        if difference is None or not math.isfinite(difference):
+            return "–"
+        return format_number(round(100 * float(difference)), self.language, 0)
+
+    def points(self, difference: float) -> str:
+        return self.t("needs_points", n=self.points_number(difference))
+
     def percent(self, share: float, decimals: int = 0) -> str:
         if share is None or not math.isfinite(share):
             return "–"
@@ -300,7 +309,7 @@ def _turf(
 
 def _reach_points(steps: list[dict[str, Any]]) -> dict[str, Any]:
     """Coordinates of the incremental-reach chart (a 0–100 % axis, one step per item)."""
-    width, height, left, top, bottom = 320, 180, 40, 12, 30
+    width, height, left, top, bottom = 320, 190, 40, 22, 30
     inner_w, inner_h = width - left - 10, height - top - bottom
     slot = inner_w / max(len(steps), 1)
     points = []
@@ -391,9 +400,10 @@ def _concepts(
             {
                 "a": title_of.get(pair["concept_a"], pair["concept_a"]),
                 "b": title_of.get(pair["concept_b"], pair["concept_b"]),
-                "difference": labels.percent(pair["difference"]),
-                "interval_text": (
-                    f"{labels.percent(pair['low'])} – {labels.percent(pair['high'])}"
+                "difference": labels.points(pair["difference"]),
+                "interval_text": labels.t(
+                    "needs_points",
+                    n=f"{labels.points_number(pair['low'])} – {labels.points_number(pair['high'])}",
                 ),
                 "p": labels.p_value(pair["p_value"]),
                 "p_holm": labels.p_value(pair["p_holm"]),
@@ -441,7 +451,7 @@ def needs_routes(console: Any) -> list[Route]:
             study=row,
             study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
             view=view,
-            kano_columns=[t(f"needs_kano_{KANO_CATEGORIES[c]}") for c in KANO_ORDER],
+            kano_columns=[(c, t(f"needs_kano_{KANO_CATEGORIES[c]}")) for c in KANO_ORDER],
         )
 
     return [Route("/console/studies/{study}/needs", show, methods=["GET"])]
