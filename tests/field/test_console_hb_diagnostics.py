@@ -64,7 +64,7 @@ def test_the_hb_simulator_and_report_show_the_fits_own_convergence(tmp_path) -> 
     assert verdict[1] == ("ok" if converged else "error")
     assert verdict[2].startswith("Konvergiert" if converged else "NICHT konvergiert nach")
     if not converged:  # the sampler's own list of what fell short, marked as English
-        assert '<ul id="hb-shortfalls" lang="en">' in page
+        assert '<details id="hb-shortfalls">' in page and '<ul lang="en">' in page
     # A viewer the study is shared with sees them too, in French.
     viewer = client(fielding)
     viewer.headers["Accept-Language"] = "fr"

@@ -262,3 +262,13 @@ def test_a_study_without_needs_pages_says_so(tmp_path) -> None:
     assert "n’a pas de page MaxDiff, Kano ou test de concept." in html
     study_page = c.get("/console/studies/tiny").text
     assert 'href="/console/studies/tiny/needs"' in study_page
+
+
+def test_a_large_turf_search_says_how_far_from_the_optimum_it_can_be(fielded, monkeypatch) -> None:
+    """Beyond the page's exhaustive limit the search is greedy plus swaps, with its gap."""
+    import offerlab.field._needs_page as needs_page
+
+    monkeypatch.setattr(needs_page, "EXACT_ON_PAGE", 1)
+    html = login(fielded, "owner@a.ch").get(URL + "?k=2").text
+    assert "Schrittweise gesucht; das Optimum erreicht höchstens" in html
+    assert "Alle Bündel durchsucht" not in html

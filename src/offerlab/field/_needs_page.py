@@ -58,8 +58,11 @@ __all__ = ["NeedsOptions", "needs_options", "needs_routes", "needs_view"]
 
 #: Top-2-box of five points; intervals at 95 %.
 POINTS, BOXES = 5, 2
-#: Open answers shown per concept (the newest first is not known; the file's order).
+#: Open answers shown per concept (in the order of the answers; all are in concepts.csv).
 MAX_OPEN_ANSWERS = 200
+#: Bundles the page searches exhaustively; beyond, greedy plus swaps with its gap, so a
+#: large ``k`` of many items answers in a second, not a minute.
+EXACT_ON_PAGE = 100_000
 #: Kano categories in the order a reader weighs them (must-bes first).
 KANO_ORDER = ("M", "O", "A", "I", "R", "Q")
 _ALLOWED = {"k", "top", "question", "lang"}
@@ -98,6 +101,8 @@ def needs_options(query: QueryParams) -> NeedsOptions | Message:
 
 @dataclass
 class MaxDiffView:
+    """One MaxDiff page: rows by score (counts alone when the logit cannot be fitted yet)."""
+
     page_id: str
     question: str
     respondents: int
@@ -112,6 +117,8 @@ class MaxDiffView:
 
 @dataclass
 class KanoView:
+    """One Kano page: a row per feature with its category shares, better and worse."""
+
     page_id: str
     respondents: int
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -119,6 +126,8 @@ class KanoView:
 
 @dataclass
 class ConceptView:
+    """One concept test: top-2-box per concept, the pairs, the open answers."""
+
     page_id: str
     respondents: int
     paired: bool
@@ -130,6 +139,8 @@ class ConceptView:
 
 @dataclass
 class NeedsView:
+    """Every section of the page, with the options it was computed for."""
+
     maxdiff: list[MaxDiffView]
     kano: list[KanoView]
     concepts: list[ConceptView]
@@ -275,7 +286,7 @@ def _turf(
     k = options.k if options.k is not None else min(3, len(names))
     try:
         reached = reach_from_scores(_person_counts(frame, names), top=options.top)
-        found = turf(reached, k)
+        found = turf(reached, k, max_exact=EXACT_ON_PAGE)
     except OfferlabError:
         return None, labels.t("needs_turf_problem")
     steps = []
