@@ -45,6 +45,8 @@ route                                              method  who
 ``/console/studies/{study}/report…``               GET     readers: the published report;
                                                    POST    owner, analyst: publish a version
                                                            (field/_publications.py)
+``/console/studies/{study}/needs``                 GET     readers: MaxDiff, TURF, Kano,
+                                                           concept tests (field/_needs_page.py)
 ``/console/studies/{study}/choices.csv``           GET     owner, analyst (also
                                                            ``choices.parquet``)
 ``/console/studies/{study}/answers.csv``           GET     owner, analyst
@@ -118,6 +120,7 @@ from offerlab.field._export import (
     respondents_table,
 )
 from offerlab.field._forms import read_form
+from offerlab.field._hb_view import hb_diagnostics_view, stored_hb_diagnostics
 from offerlab.field._lifecycle import (
     MOVES,
     STATES,
@@ -127,6 +130,7 @@ from offerlab.field._lifecycle import (
     moves_from,
     transition,
 )
+from offerlab.field._needs_page import needs_routes
 from offerlab.field._privacy import (
     FIND_BY,
     MAX_RETENTION_DAYS,
@@ -1394,6 +1398,7 @@ class Console:
             title_of=lambda m: model_label(t, m),
             when=lambda at: when_text(at, t.language),
             simulator_texts=texts,
+            hb=hb_diagnostics_view(stored_hb_diagnostics(ready.payload if ready else None), t),
             study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
             error=error,
             viewers=viewers,
@@ -1599,6 +1604,7 @@ def console_routes(registry: Any, templates: Jinja2Templates, secure_cookies: bo
         Route("/console/studies/{study}/privacy/delete", c.delete_respondent, methods=["POST"]),
         Route("/console/studies/{study}/retention", c.retention, methods=["POST"]),
         *dashboard_routes(c),
+        *needs_routes(c),
         Route("/console/studies/{study}/{what}", c.download, methods=["GET"]),
         Route("/console/{rest:path}", c.not_found, methods=["GET"]),
     ]

@@ -39,6 +39,11 @@ from offerlab.decide import Costs, MarketSpec, parse_market, simulator_for
 from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.field._console_texts import CONSOLE_LANGUAGES, ConsoleTexts
 from offerlab.field._export import answers_table, choice_data, respondents_table
+from offerlab.field._hb_view import (
+    hb_diagnostics_record,
+    hb_diagnostics_view,
+    stored_hb_diagnostics,
+)
 from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
     HB_OPTIONS,
@@ -202,7 +207,10 @@ def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> Non
             inputs = _report_inputs(spec, results)
             answers, people = answers_table(fielding), respondents_table(fielding)
             files: dict[tuple[str, str], bytes] = {}
-            summary: dict[str, Any] = {"recommendation": {}}
+            summary: dict[str, Any] = {
+                "recommendation": {},
+                "hb_diagnostics": hb_diagnostics_record(results),
+            }
             with tempfile.TemporaryDirectory(prefix="offerlab-report-") as folder:
                 for language in CONSOLE_LANGUAGES:
                     _update(engine, row_id, step=f"report:{language}")
@@ -518,6 +526,7 @@ def publication_routes(console: Any) -> list[Route]:
             current=current,
             previous=previous,
             changes=differences(current, previous, wording(fielding.study, t)) if current else [],
+            hb=hb_diagnostics_view(stored_hb_diagnostics(current.summary if current else None), t),
             versions=[v for v in versions if v.status == "ready"],
             building=building if building and not building.stale else None,
             stale=building if building and building.stale else None,

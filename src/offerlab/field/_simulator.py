@@ -40,6 +40,7 @@ from offerlab.decide import Costs, MarketSpec, parse_market, simulator_for
 from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._export import choice_data
+from offerlab.field._hb_view import hb_diagnostics_record
 from offerlab.field._service import Fielding
 from offerlab.models import DECISION_MODELS, fit_decision_model
 from offerlab.report import json_for_html, simulator_data
@@ -203,6 +204,7 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
             costs = Costs.from_spec(spec)
             payload = simulator_data(sim, market, results.coding, language, costs=costs)
             payload["segments"] = segment_rows(sim, payload)
+            payload["hb_diagnostics"] = hb_diagnostics_record(results)
         notes = [str(w.message) for w in caught if issubclass(w.category, OfferlabWarning)]
         notes += [
             line for o in spec.file.offers for line in offer_warnings(study, o.name, o.levels())

@@ -13,7 +13,7 @@ from offerlab.report._decide_plots import (
     plot_tornado,
     plot_van_westendorp,
 )
-from offerlab.report._hb_plots import plot_hb_trace
+from offerlab.report._hb_plots import hb_diagnostics, plot_hb_trace
 from offerlab.report._json import json_for_html
 from offerlab.report._plots import plot_importance, plot_partworths, plot_shares, plot_wtp
 
@@ -28,6 +28,7 @@ __all__ = [
     "ReportContent",
     "ReportOptions",
     "build_report",
+    "hb_diagnostics",
     "json_for_html",
     "plot_demand",
     "plot_gabor_granger",

@@ -1,0 +1,92 @@
+"""HB convergence next to the console's HB-based numbers: the simulator and the published report.
+
+The console keeps, with an HB fit's page data, the fit's own diagnostics — the table the
+report's sentence is made of (``offerlab.report.hb_diagnostics``) and the sampler's
+verdict — and shows them in the reader's language; a model that is not HB shows none.
+"""
+
+from __future__ import annotations
+
+import re
+
+from _respondent import client
+from test_console import MARKET, _csrf, _login, _published, _setup
+
+from offerlab.data import ChoiceData
+from offerlab.field._export import choice_data
+from offerlab.field._simulator import HB_OPTIONS
+from offerlab.models import fit_decision_model
+from offerlab.report import hb_diagnostics
+
+GROUPS_DE = {
+    "population means": "Mittelwerte der Population",
+    "covariance entries": "Kovarianzen",
+    "individual part-worths": "Individuelle Teilnutzen",
+}
+
+
+def _table(page: str) -> list[list[str]]:
+    body = re.search(r'<table id="hb-table">.*?<tbody>(.*?)</tbody>', page, re.S)[1]
+    return [
+        re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)
+    ]
+
+
+def _expected_rows(fielding) -> tuple[list[list[str]], bool]:
+    """The rows the fit's own diagnostics give, refitted as the console fits (seed 0)."""
+    study = fielding.study
+    data = ChoiceData.from_frame(choice_data(fielding), study=study)
+    results = fit_decision_model("hb", data, study, seed=0, **HB_OPTIONS)
+    rows = [
+        [
+            GROUPS_DE[str(name)],
+            f"{row['max R-hat']:.3f}",
+            f"{row['min bulk ESS']:,.0f}".replace(",", "’"),
+            f"{row['min tail ESS']:,.0f}".replace(",", "’"),
+            "erfüllt" if row["passes"] else "NICHT erfüllt",
+        ]
+        for name, row in hb_diagnostics(results).iterrows()
+    ]
+    return rows, bool(results.converged)
+
+
+def test_the_hb_simulator_and_report_show_the_fits_own_convergence(tmp_path) -> None:
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'hb.db'}")
+    _published(fielding, "hb")  # 30 completes; an HB simulator fitted and ready
+    owner = client(fielding)
+    owner.headers["Accept-Language"] = "de"
+    _login(owner, "owner@a.ch")
+    page = owner.get("/console/studies/tiny/simulator").text
+    expected, converged = _expected_rows(fielding)
+    assert _table(page) == expected
+    assert len(expected) == 3  # population means, covariances, individual part-worths
+    verdict = re.search(r'<p id="hb-verdict" class="(\w+)">([^<]+)</p>', page)
+    assert verdict[1] == ("ok" if converged else "error")
+    assert verdict[2].startswith("Konvergiert" if converged else "NICHT konvergiert nach")
+    if not converged:  # the sampler's own list of what fell short, marked as English
+        assert '<details id="hb-shortfalls">' in page and '<ul lang="en">' in page
+    # A viewer the study is shared with sees them too, in French.
+    viewer = client(fielding)
+    viewer.headers["Accept-Language"] = "fr"
+    _login(viewer, "viewer@a.ch")
+    shared = viewer.get("/console/studies/tiny/simulator").text
+    assert "Convergence du Bayes hiérarchique" in shared and 'id="hb-table"' in shared
+    # The published report: the console's page and the report's own sentence agree.
+    r = owner.post(
+        "/console/studies/tiny/report",
+        data={"model": "hb", "market_yaml": MARKET, "csrf": _csrf(owner)},
+    )
+    assert r.status_code == 303
+    report_page = owner.get("/console/studies/tiny/report").text
+    assert 'data-version="1"' in report_page, report_page[-1500:]
+    assert _table(report_page) == expected
+    report = owner.get("/console/studies/tiny/report/1/de/report.html").text
+    for row in expected:  # "Mittelwerte der Population: R-hat ≤ 1,004, ESS ≥ 812 – erfüllt"
+        assert f"R-hat ≤ {row[1].replace('.', ',')}" in report
+
+
+def test_a_simulator_that_is_not_hb_shows_no_hb_diagnostics(tmp_path) -> None:
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'mnl.db'}")
+    page, payload = _published(fielding, "mnl")
+    assert payload["hb_diagnostics"] is None
+    assert 'id="hb-diagnostics"' not in page and 'id="simulator-data"' in page
