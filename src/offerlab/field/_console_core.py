@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
@@ -41,6 +42,8 @@ __all__ = [
     "COOKIE",
     "LOGIN_COOKIE",
     "Console",
+    "after_response",
+    "attachment",
     "problem_message",
     "record_study_event",
     "respondents_message",
@@ -87,6 +90,18 @@ Form = dict[str, str]
 def see_other(path: str) -> RedirectResponse:
     """303 to ``path``: where a form's answer (or a page without a session) leads."""
     return RedirectResponse(path, status_code=303)
+
+
+def attachment(content: bytes | str, media_type: str, filename: str, **headers: str) -> Response:
+    """A file to save, named ``filename``."""
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(content, media_type=media_type, headers={**disposition, **headers})
+
+
+def after_response(path: str, work: Callable[..., Any], *args: Any) -> RedirectResponse:
+    """303 to ``path``; ``work(*args)`` runs in a worker thread after the response is sent
+    (a fit, a report build: the page says how far it is)."""
+    return RedirectResponse(path, status_code=303, background=BackgroundTask(work, *args))
 
 
 def problem_message(error: Exception) -> Message:
@@ -343,14 +358,7 @@ class Console:
         self, handler: Callable[[Request, Any, Form], Awaitable[Response]], **limits: Any
     ) -> Endpoint:
         """A form of the logged-in user, with the session's CSRF token."""
-
-        async def endpoint(request: Request) -> Response:
-            checked = await self._post_user(request, **limits)
-            if isinstance(checked, Response):
-                return checked
-            return await handler(request, *checked)
-
-        return endpoint
+        return _checked(lambda request: self._post_user(request, **limits), handler)
 
     def study_page(
         self,
@@ -359,14 +367,7 @@ class Console:
         write: bool = False,
     ) -> Endpoint:
         """A page (GET) of a study the user may read (``write``: change)."""
-
-        async def endpoint(request: Request) -> Response:
-            found = await self._get_for_study(request, write=write)
-            if isinstance(found, Response):
-                return found
-            return await handler(request, *found)
-
-        return endpoint
+        return _checked(lambda request: self._get_for_study(request, write=write), handler)
 
     def study_post(
         self,
@@ -375,14 +376,30 @@ class Console:
     ) -> Endpoint:
         """A form (POST, CSRF checked) that changes a study the user may change."""
 
-        async def endpoint(request: Request) -> Response:
+        async def check(request: Request) -> tuple[Any, ...] | Response:
             checked = await self._post_for_study(request, **limits)
             if isinstance(checked, Response):
                 return checked
             user, form, (fielding, row) = checked
-            return await handler(request, user, form, fielding, row)
+            return user, form, fielding, row
 
-        return endpoint
+        return _checked(check, handler)
+
+
+def _checked(
+    check: Callable[[Request], Awaitable[tuple[Any, ...] | Response]],
+    handler: Callable[..., Awaitable[Response]],
+) -> Endpoint:
+    """An endpoint that runs ``check`` and answers its refusal, or calls ``handler`` with the
+    request and what ``check`` found."""
+
+    async def endpoint(request: Request) -> Response:
+        found = await check(request)
+        if isinstance(found, Response):
+            return found
+        return await handler(request, *found)
+
+    return endpoint
 
 
 def record_study_event(

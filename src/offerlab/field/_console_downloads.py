@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from offerlab.data import write_csv
-from offerlab.field._console_core import Console, Form
+from offerlab.field._console_core import Console, Form, attachment
 from offerlab.field._console_texts import Message
 from offerlab.field._console_views import StudyLabels, invitations_table, readable_table
 from offerlab.field._export import (
@@ -36,7 +36,6 @@ from offerlab.store import Invitation, Respondent, StudyRow
 
 __all__ = [
     "MAX_INVITATIONS",
-    "attachment",
     "download_routes",
     "invitation_counts",
     "invitation_routes",
@@ -54,12 +53,6 @@ _MAKERS = {
     "kano.csv": kano_data,
     "concepts.csv": concept_data,
 }
-
-
-def attachment(content: bytes | str, media_type: str, filename: str, **headers: str) -> Response:
-    """A file to save, named ``filename``."""
-    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    return Response(content, media_type=media_type, headers={**disposition, **headers})
 
 
 def invitation_counts(engine: Engine, study_id: int) -> dict[str, int]:

@@ -18,11 +18,11 @@ from starlette.routing import Route
 from offerlab.field._console_core import (
     Console,
     Form,
+    attachment,
     problem_message,
     respondents_message,
     see_other,
 )
-from offerlab.field._console_downloads import attachment
 from offerlab.field._console_texts import Message
 from offerlab.field._privacy import (
     FIND_BY,

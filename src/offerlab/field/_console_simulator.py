@@ -10,14 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from offerlab.exceptions import OfferlabError
-from offerlab.field._console_core import Console, Form
+from offerlab.field._console_core import Console, Form, after_response
 from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
@@ -125,11 +124,8 @@ class _Simulator:
                 request, user, fielding, row, error=str(error), market_text=text, model=model
             )
         # The fit runs after the redirect is sent: the page says "fitting" until it is done.
-        return RedirectResponse(
-            f"/console/studies/{row.name}/simulator",
-            status_code=303,
-            background=BackgroundTask(run_simulator_fit, fielding, row_id, model, spec),
-        )
+        page = f"/console/studies/{row.name}/simulator"
+        return after_response(page, run_simulator_fit, fielding, row_id, model, spec)
 
 
 async def _script(request: Request) -> Response:

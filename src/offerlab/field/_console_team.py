@@ -202,39 +202,39 @@ class _Team:
         link = f"{str(request.base_url).rstrip('/')}/console/join/{made}"
         return await self._members_page(request, user, venture, link=link, invited=shown)
 
-    async def revoke_invitation(self, request: Request, user: Any, form: Form) -> Response:
-        venture, invitation = request.path_params["venture"], request.path_params["invitation"]
-        problem = await self._as_owner(
-            user,
-            venture,
-            lambda session: _auth.revoke_invitation(session, venture, invitation, by=user.id),
-        )
+    async def _change(
+        self,
+        request: Request,
+        user: Any,
+        change: Callable[[Session], Message | None],
+        member: int | None = None,
+    ) -> Response:
+        """Make an owner's change that names a member (or an invitation), then back to the
+        members; an owner who left the venture or gave up the role goes to the studies."""
+        venture = request.path_params["venture"]
+        problem = await self._as_owner(user, venture, change)
         if problem is not None:
             return await self._refused(request, user, venture, problem)
-        return self._done(venture)
+        return self._done(venture, member, user)
+
+    async def revoke_invitation(self, request: Request, user: Any, form: Form) -> Response:
+        venture, invitation = request.path_params["venture"], request.path_params["invitation"]
+        return await self._change(
+            request, user, lambda s: _auth.revoke_invitation(s, venture, invitation, by=user.id)
+        )
 
     async def change_role(self, request: Request, user: Any, form: Form) -> Response:
         venture, member = request.path_params["venture"], request.path_params["member"]
         role = form.get("role", "")
-        problem = await self._as_owner(
-            user,
-            venture,
-            lambda session: _auth.set_role(session, venture, member, role, by=user.id),
+        return await self._change(
+            request, user, lambda s: _auth.set_role(s, venture, member, role, by=user.id), member
         )
-        if problem is not None:
-            return await self._refused(request, user, venture, problem)
-        return self._done(venture, member, user)  # an owner who gave up the role: studies
 
     async def remove_member(self, request: Request, user: Any, form: Form) -> Response:
         venture, member = request.path_params["venture"], request.path_params["member"]
-        problem = await self._as_owner(
-            user,
-            venture,
-            lambda session: _auth.remove_member(session, venture, member, by=user.id),
+        return await self._change(
+            request, user, lambda s: _auth.remove_member(s, venture, member, by=user.id), member
         )
-        if problem is not None:
-            return await self._refused(request, user, venture, problem)
-        return self._done(venture, member, user)  # an owner who left: the studies
 
     # -- the audit log ------------------------------------------------------------------------
     def _events(self, venture: int, language: str) -> tuple[str, list[dict[str, Any]]]:
