@@ -337,6 +337,12 @@ class Console:
                 ).scalars()
             )
 
+    async def _access_and_viewers(self, user: Any, row: StudyRow) -> tuple[_auth.Access, list[str]]:
+        """The user's access to the study and, for those who may change it, its viewers."""
+        access = (await run_in_threadpool(self._access, user.id, row.name))[1]
+        viewers = await run_in_threadpool(self._viewers, row.id) if access.write else []
+        return access, viewers
+
     def _record(self, action: str, user_id: int, row: StudyRow, detail: dict[str, Any]) -> None:
         """Write one event on the study to the audit log, in a transaction of its own."""
         with Session(self.engine) as session, session.begin():

@@ -21,6 +21,8 @@ from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
     MAX_MARKET_TEXT,
+    NOTHING_POSTED,
+    MarketForm,
     model_label,
     page_texts,
     publish_simulator,
@@ -53,26 +55,18 @@ class _Simulator:
         self.console = console
         self.engine = console.engine
 
-    async def show(
-        self, request: Request, user: Any, fielding: Fielding, row: StudyRow
-    ) -> Response:
-        return await self._page(request, user, fielding, row)
-
-    async def _page(
+    async def page(
         self,
         request: Request,
         user: Any,
         fielding: Fielding,
         row: StudyRow,
-        *,
-        error: str = "",
-        market_text: str | None = None,
-        model: str | None = None,
+        posted: MarketForm = NOTHING_POSTED,
     ) -> Response:
         c = self.console
-        access = (await run_in_threadpool(c._access, user.id, row.name))[1]
+        access, viewers = await c._access_and_viewers(user, row)
         ready, newest = await run_in_threadpool(published_simulators, self.engine, row.id)
-        viewers = await run_in_threadpool(c._viewers, row.id) if access.write else []
+        market_text = posted.text
         if market_text is None:
             market_text = newest.market_yaml if newest else starter_market(fielding.study)
         t = ConsoleTexts(c.language(request))
@@ -89,7 +83,7 @@ class _Simulator:
         return c.page(
             request,
             "console_simulator.html",
-            status=422 if error else 200,
+            status=422 if posted.error else 200,
             user=user,
             study=row,
             ready=ready,
@@ -98,13 +92,13 @@ class _Simulator:
             simulator_json=await run_in_threadpool(_page_json, ready.payload) if ready else None,
             simulator_script_src="/console/assets/simulator.js",
             market_text=market_text,
-            model=model or (newest.model if newest else "mnl"),
+            model=posted.model or (newest.model if newest else "mnl"),
             models=[(m, model_label(t, m)) for m in ("mnl", "lc", "hb")],
             title_of=lambda m: model_label(t, m),
             when=lambda at: when_text(at, t.language),
             simulator_texts=texts,
             study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
-            error=error,
+            error=posted.error,
             viewers=viewers,
         )
 
@@ -120,9 +114,8 @@ class _Simulator:
                 publish_simulator, fielding, user.id, model, text, source
             )
         except OfferlabError as error:
-            return await self._page(
-                request, user, fielding, row, error=str(error), market_text=text, model=model
-            )
+            posted = MarketForm(str(error), text, model)
+            return await self.page(request, user, fielding, row, posted)
         # The fit runs after the redirect is sent: the page says "fitting" until it is done.
         page = f"/console/studies/{row.name}/simulator"
         return after_response(page, run_simulator_fit, fielding, row_id, model, spec)
@@ -142,7 +135,7 @@ def simulator_routes(console: Console) -> list[Route]:
     page = "/console/studies/{study}/simulator"
     upload = {"max_body": MAX_MARKET_TEXT + 16 * 1024, "file_fields": ("market_file",)}
     return [
-        Route(page, console.study_page(s.show), methods=["GET"]),
+        Route(page, console.study_page(s.page), methods=["GET"]),
         Route(page, console.study_post(s.publish, **upload), methods=["POST"]),
         Route("/console/assets/simulator.js", _script, methods=["GET"]),
     ]

@@ -43,7 +43,9 @@ from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
     HB_OPTIONS,
     MAX_MARKET_TEXT,
+    NOTHING_POSTED,
     UNCERTAINTY_DRAWS,
+    MarketForm,
     model_label,
     published_simulators,
     starter_market,
@@ -484,7 +486,7 @@ def publication_routes(console: Console) -> list[Route]:
     reports = _Reports(console)
     publish = console.study_post(reports.publish, max_body=MAX_MARKET_TEXT + 16 * 1024)
     return [
-        Route(base, console.study_page(reports.show), methods=["GET"]),
+        Route(base, console.study_page(reports.page), methods=["GET"]),
         Route(base, publish, methods=["POST"]),
         Route(
             base + "/{version:id}/{language}/{file}",
@@ -536,29 +538,26 @@ class _Reports:
         market_text = source.market_yaml if source else starter_market(fielding.study)
         return market_text, model or (source.model if source else "mnl")
 
-    async def _page(
+    async def page(
         self,
         request: Request,
         user: Any,
         fielding: Fielding,
         row: StudyRow,
-        *,
-        error: str = "",
-        market_text: str | None = None,
-        model: str | None = None,
+        posted: MarketForm = NOTHING_POSTED,
     ) -> Response:
         c = self.console
         t = ConsoleTexts(c.language(request))
-        access = (await run_in_threadpool(c._access, user.id, row.name))[1]
+        access, viewers = await c._access_and_viewers(user, row)
         versions = _Versions.of(await run_in_threadpool(publications_of, self.engine, row.id))
         current, previous, building = versions.current, versions.previous, versions.building
+        market_text, model = posted.text, posted.model
         if access.write and market_text is None:
             market_text, model = await self._market(fielding, row, model)
-        viewers = await run_in_threadpool(c._viewers, row.id) if access.write else []
         return c.page(
             request,
             "console_report.html",
-            status=422 if error else 200,
+            status=422 if posted.error else 200,
             user=user,
             study=row,
             study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
@@ -572,18 +571,13 @@ class _Reports:
             step=_step_text(building, t) if building else "",
             can_write=access.write,
             viewers=viewers,
-            error=error,
+            error=posted.error,
             market_text=market_text or "",
             model=model or "mnl",
             models=[(m, model_label(t, m)) for m in DECISION_MODELS],
             model_of=lambda m: model_label(t, m),
             when=lambda at: when_text(at, t.language),
         )
-
-    async def show(
-        self, request: Request, user: Any, fielding: Fielding, row: StudyRow
-    ) -> Response:
-        return await self._page(request, user, fielding, row)
 
     async def publish(
         self, request: Request, user: Any, form: dict[str, str], fielding: Fielding, row: StudyRow
@@ -597,9 +591,7 @@ class _Reports:
             )
         except OfferlabError as error:
             problem = t(error.key) if isinstance(error, PublicationError) else str(error)
-            return await self._page(
-                request, user, fielding, row, error=problem, market_text=text, model=model
-            )
+            return await self.page(request, user, fielding, row, MarketForm(problem, text, model))
         # The build runs in a worker thread after the redirect; the page says how far it is.
         page = f"/console/studies/{row.name}/report"
         return after_response(page, build_publication, fielding, row_id, model, spec)

@@ -52,6 +52,8 @@ from offerlab.study import CategoricalAttribute, Study
 __all__ = [
     "LOCALES",
     "MAX_MARKET_TEXT",
+    "NOTHING_POSTED",
+    "MarketForm",
     "PublishedSimulator",
     "ScenarioError",
     "delete_scenario",
@@ -67,6 +69,20 @@ __all__ = [
     "starter_market",
     "when_text",
 ]
+
+
+@dataclass(frozen=True)
+class MarketForm:
+    """A market file form as a page shows it again: what was posted and why it was refused
+    (all empty on a GET: the page starts from the newest market file)."""
+
+    error: str = ""
+    text: str | None = None
+    model: str | None = None
+
+
+NOTHING_POSTED = MarketForm()
+
 
 MAX_MARKET_TEXT = 64 * 1024
 #: A fit still "fitting" after this long died with its server (or never will finish).
@@ -409,6 +425,17 @@ def scenarios_of(engine: Engine, study_id: int) -> list[dict[str, Any]]:
         ]
 
 
+def _json_within(text: str, limit: int, refuse: Callable[[str], Exception]) -> Any:
+    """JSON text from the page of at most ``limit`` characters, parsed; else ``refuse``'s
+    error ("longer than … KiB", "not JSON")."""
+    if len(text) > limit:
+        raise refuse(f"longer than {limit // 1024} KiB")
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise refuse("not JSON") from None
+
+
 def checked_state(text: str, payload: str) -> dict[str, Any]:
     """A scenario's state from the page, checked against the published simulator's data.
 
@@ -422,12 +449,7 @@ def checked_state(text: str, payload: str) -> dict[str, Any]:
     def refuse(problem: str) -> ScenarioError:
         return ScenarioError("sim_err_state", problem=problem[:200])
 
-    if len(text) > MAX_SCENARIO_TEXT:
-        raise refuse(f"longer than {MAX_SCENARIO_TEXT // 1024} KiB")
-    try:
-        state = json.loads(text)
-    except ValueError:
-        raise refuse("not JSON") from None
+    state = _json_within(text, MAX_SCENARIO_TEXT, refuse)
     if not isinstance(state, dict):
         raise refuse("not an object")
     data = json.loads(payload)
@@ -560,12 +582,9 @@ def scenario_csv(rows_text: str, scenario: str, t: ConsoleTexts) -> str:
     OfferlabError
         Rows that are not a list of at most 100 objects with a name and numbers.
     """
-    if len(rows_text) > MAX_EXPORT_TEXT:
-        raise OfferlabError(f"the table is longer than {MAX_EXPORT_TEXT // 1024} KiB")
-    try:
-        rows = json.loads(rows_text)
-    except ValueError:
-        raise OfferlabError("the table is not JSON") from None
+    rows = _json_within(
+        rows_text, MAX_EXPORT_TEXT, lambda problem: OfferlabError(f"the table is {problem}")
+    )
     if not isinstance(rows, list) or not 0 < len(rows) <= MAX_EXPORT_ROWS:
         raise OfferlabError(f"the table has 1 to {MAX_EXPORT_ROWS} rows")
     records = []
