@@ -26,6 +26,7 @@ from starlette.templating import Jinja2Templates
 
 from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
+from offerlab.field._audit import record_study_event
 from offerlab.field._console_texts import (
     CONSOLE_LANGUAGES,
     LANGUAGE_COOKIE,
@@ -36,7 +37,7 @@ from offerlab.field._console_texts import (
 from offerlab.field._console_views import format_number, format_when
 from offerlab.field._forms import read_form
 from offerlab.field._service import Fielding
-from offerlab.store import StudyRow, StudyShare, User, record_event
+from offerlab.store import StudyRow, StudyShare, User
 
 __all__ = [
     "COOKIE",
@@ -406,17 +407,3 @@ def _checked(
         return await handler(request, *found)
 
     return endpoint
-
-
-def record_study_event(
-    session: Session, action: str, user_id: int, row: StudyRow, detail: dict[str, Any]
-) -> None:
-    """Write one event on the study to the audit log, in ``session``'s transaction."""
-    record_event(
-        session,
-        action,
-        user_id=user_id,
-        venture_id=row.venture_id,
-        study_id=row.id,
-        detail=detail,
-    )

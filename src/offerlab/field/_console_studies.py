@@ -18,8 +18,9 @@ from starlette.routing import Route
 
 from offerlab.exceptions import OfferlabError
 from offerlab.field import _auth
+from offerlab.field._audit import record_study_event
 from offerlab.field._bot import simulate_respondents
-from offerlab.field._console_core import Console, Form, record_study_event, see_other
+from offerlab.field._console_core import Console, Form, see_other
 from offerlab.field._console_downloads import MAX_INVITATIONS, invitation_counts
 from offerlab.field._console_texts import Message
 from offerlab.field._dashboard import dashboard_view

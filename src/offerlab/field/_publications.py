@@ -36,6 +36,7 @@ from starlette.routing import Route
 from offerlab.data import ChoiceData
 from offerlab.decide import Costs, MarketSpec, parse_market, simulator_for
 from offerlab.exceptions import OfferlabError, OfferlabWarning
+from offerlab.field._audit import record_study_event
 from offerlab.field._console_core import Console, after_response, attachment
 from offerlab.field._console_texts import CONSOLE_LANGUAGES, ConsoleTexts
 from offerlab.field._export import answers_table, choice_data, respondents_table
@@ -52,7 +53,7 @@ from offerlab.field._simulator import (
     when_text,
 )
 from offerlab.models import DECISION_MODELS, fit_decision_model
-from offerlab.store import PublicationFile, PublicationRow, StudyRow, User, record_event
+from offerlab.store import PublicationFile, PublicationRow, StudyRow, User
 
 __all__ = [
     "FORMATS",
@@ -165,13 +166,8 @@ def start_publication(
         )
         session.add(row)
         session.flush()
-        record_event(
-            session,
-            "report.publish",
-            user_id=user_id,
-            venture_id=study.venture_id,
-            study_id=study.id,
-            detail={"version": row.version, "model": model},
+        record_study_event(
+            session, "report.publish", user_id, study, {"version": row.version, "model": model}
         )
         return row.id, spec
 

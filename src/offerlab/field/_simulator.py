@@ -39,6 +39,7 @@ from starlette.routing import Route
 from offerlab.data import ChoiceData, write_csv
 from offerlab.decide import Costs, MarketSpec, parse_market, simulator_for
 from offerlab.exceptions import OfferlabError, OfferlabWarning
+from offerlab.field._audit import record_study_event
 from offerlab.field._console_core import Console
 from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._export import choice_data
@@ -46,7 +47,7 @@ from offerlab.field._service import Fielding
 from offerlab.models import DECISION_MODELS, fit_decision_model
 from offerlab.report import json_for_html, simulator_data
 from offerlab.simulate import offer_warnings
-from offerlab.store import ScenarioRow, SimulatorRow, StudyRow, User, record_event
+from offerlab.store import ScenarioRow, SimulatorRow, StudyRow, User
 from offerlab.study import CategoricalAttribute, Study
 
 __all__ = [
@@ -188,13 +189,12 @@ def publish_simulator(
         )
         session.add(row)
         session.flush()
-        record_event(
+        record_study_event(
             session,
             "simulator.publish",
-            user_id=user_id,
-            venture_id=session.get_one(StudyRow, fielding.study_id).venture_id,
-            study_id=fielding.study_id,
-            detail={"model": model},
+            user_id,
+            session.get_one(StudyRow, fielding.study_id),
+            {"model": model},
         )
         return row.id, spec
 
@@ -521,13 +521,8 @@ def save_scenario(
         row.created_at = time.time()
         row.state = json.dumps(state, ensure_ascii=False, sort_keys=True)
         session.flush()
-        record_event(
-            session,
-            "scenario.save",
-            user_id=user_id,
-            venture_id=session.get_one(StudyRow, study_id).venture_id,
-            study_id=study_id,
-            detail={"name": name},
+        record_study_event(
+            session, "scenario.save", user_id, session.get_one(StudyRow, study_id), {"name": name}
         )
         return row.id
 
@@ -543,13 +538,12 @@ def delete_scenario(
             return False
         if row.created_by != user_id and not may_write:
             raise ScenarioError("sim_err_not_yours")
-        record_event(
+        record_study_event(
             session,
             "scenario.delete",
-            user_id=user_id,
-            venture_id=session.get_one(StudyRow, study_id).venture_id,
-            study_id=study_id,
-            detail={"name": row.name},
+            user_id,
+            session.get_one(StudyRow, study_id),
+            {"name": row.name},
         )
         session.delete(row)
         return True
