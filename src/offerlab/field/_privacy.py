@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from offerlab.field._audit import record_study_event
 from offerlab.field._console_texts import Message
-from offerlab.store import Invitation, Respondent, StudyRow, Submission, record_event
+from offerlab.store import Invitation, Respondent, StudyRow, Submission
 
 __all__ = [
     "FIND_BY",
@@ -104,13 +105,8 @@ def export_respondent(
                     ],
                 }
             )
-        record_event(
-            session,
-            "respondent.export",
-            user_id=user_id,
-            venture_id=study.venture_id,
-            study_id=study.id,
-            detail={"by": by, "count": len(out)},
+        record_study_event(
+            session, "respondent.export", user_id, study, {"by": by, "count": len(out)}
         )
     return {"study": study.name, "found_by": by, "value": value.strip(), "respondents": out}
 
@@ -135,13 +131,12 @@ def delete_respondent(
         session.flush()
         if invitations:
             session.execute(delete(Invitation).where(Invitation.id.in_(invitations)))
-        record_event(
+        record_study_event(
             session,
             "respondent.delete",
-            user_id=user_id,
-            venture_id=study.venture_id,
-            study_id=study.id,
-            detail={"by": by, "count": len(people), "invitations": len(invitations)},
+            user_id,
+            study,
+            {"by": by, "count": len(people), "invitations": len(invitations)},
         )
     return len(people), len(invitations)
 
@@ -154,14 +149,7 @@ def set_retention(engine: Engine, study: StudyRow, days: int | None, *, user_id:
         row = session.get_one(StudyRow, study.id)
         before = row.retention_days
         row.retention_days = days
-        record_event(
-            session,
-            "study.retention",
-            user_id=user_id,
-            venture_id=row.venture_id,
-            study_id=row.id,
-            detail={"from": before, "to": days},
-        )
+        record_study_event(session, "study.retention", user_id, row, {"from": before, "to": days})
     return purge_expired(engine, study_id=study.id).get(study.id, 0)
 
 
@@ -192,13 +180,12 @@ def purge_expired(
                 session.execute(delete(Invitation).where(Invitation.id.in_(invitations)))
             if count:
                 purged[study.id] = count
-                record_event(
+                record_study_event(
                     session,
                     "study.retention_purge",
-                    user_id=None,
-                    venture_id=study.venture_id,
-                    study_id=study.id,
-                    detail={"count": count, "days": study.retention_days},
+                    None,
+                    study,
+                    {"count": count, "days": study.retention_days},
                 )
     return purged
 

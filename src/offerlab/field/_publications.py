@@ -28,15 +28,16 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from offerlab.data import ChoiceData
 from offerlab.decide import Costs, MarketSpec, parse_market, simulator_for
 from offerlab.exceptions import OfferlabError, OfferlabWarning
+from offerlab.field._audit import record_study_event
+from offerlab.field._console_core import Console, after_response, attachment
 from offerlab.field._console_texts import CONSOLE_LANGUAGES, ConsoleTexts
 from offerlab.field._export import answers_table, choice_data, respondents_table
 from offerlab.field._hb_view import (
@@ -48,14 +49,16 @@ from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
     HB_OPTIONS,
     MAX_MARKET_TEXT,
+    NOTHING_POSTED,
     UNCERTAINTY_DRAWS,
+    MarketForm,
     model_label,
     published_simulators,
     starter_market,
     when_text,
 )
 from offerlab.models import DECISION_MODELS, fit_decision_model
-from offerlab.store import PublicationFile, PublicationRow, StudyRow, User, record_event
+from offerlab.store import PublicationFile, PublicationRow, StudyRow, User
 
 __all__ = [
     "FORMATS",
@@ -168,13 +171,8 @@ def start_publication(
         )
         session.add(row)
         session.flush()
-        record_event(
-            session,
-            "report.publish",
-            user_id=user_id,
-            venture_id=study.venture_id,
-            study_id=study.id,
-            detail={"version": row.version, "model": model},
+        record_study_event(
+            session, "report.publish", user_id, study, {"version": row.version, "model": model}
         )
         return row.id, spec
 
@@ -484,42 +482,86 @@ def _b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def publication_routes(console: Any) -> list[Route]:
+def publication_routes(console: Console) -> list[Route]:
     """``/console/studies/{study}/report``: GET the page (anyone who may read the study),
     POST a new version (owners, analysts); ``…/report/{version}/{language}/{file}`` GET
     the version's report.html, report.pdf or report.xlsx."""
     base = "/console/studies/{study}/report"
+    reports = _Reports(console)
+    publish = console.study_post(reports.publish, max_body=MAX_MARKET_TEXT + 16 * 1024)
+    return [
+        Route(base, console.study_page(reports.page), methods=["GET"]),
+        Route(base, publish, methods=["POST"]),
+        Route(
+            base + "/{version:id}/{language}/{file}",
+            console.study_page(reports.download),
+            methods=["GET"],
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class _Versions:
+    """The versions of a study's report as its page shows them."""
+
+    ready: list[Publication]
+    building: Publication | None
+    failed: Publication | None
+
+    @classmethod
+    def of(cls, versions: list[Publication]) -> _Versions:
+        newest = versions[0] if versions else None
+        return cls(
+            ready=[v for v in versions if v.status == "ready"],
+            building=newest if newest and newest.status == "building" else None,
+            failed=newest if newest and newest.status == "failed" else None,
+        )
+
+    @property
+    def current(self) -> Publication | None:
+        return self.ready[0] if self.ready else None
+
+    @property
+    def previous(self) -> Publication | None:
+        return self.ready[1] if len(self.ready) > 1 else None
+
+
+class _Reports:
+    """The report's page, a new version, a version's files."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.engine = console.engine
+
+    async def _market(
+        self, fielding: Fielding, row: StudyRow, model: str | None
+    ) -> tuple[str, str | None]:
+        """The market file and model a new version starts from: the simulator's."""
+        simulator, newest = await run_in_threadpool(published_simulators, self.engine, row.id)
+        source = simulator or newest
+        market_text = source.market_yaml if source else starter_market(fielding.study)
+        return market_text, model or (source.model if source else "mnl")
 
     async def page(
+        self,
         request: Request,
         user: Any,
         fielding: Fielding,
         row: StudyRow,
-        *,
-        error: str = "",
-        market_text: str | None = None,
-        model: str | None = None,
+        posted: MarketForm = NOTHING_POSTED,
     ) -> Response:
-        t = ConsoleTexts(console.language(request))
-        access = (await run_in_threadpool(console._access, user.id, row.name))[1]
-        versions = await run_in_threadpool(publications_of, console.engine, row.id)
-        ready = [v for v in versions if v.status == "ready"]
-        current = ready[0] if ready else None
-        previous = ready[1] if len(ready) > 1 else None
-        building = versions[0] if versions and versions[0].status == "building" else None
-        failed = versions[0] if versions and versions[0].status == "failed" else None
+        c = self.console
+        t = ConsoleTexts(c.language(request))
+        access, viewers = await c._access_and_viewers(user, row)
+        versions = _Versions.of(await run_in_threadpool(publications_of, self.engine, row.id))
+        current, previous, building = versions.current, versions.previous, versions.building
+        market_text, model = posted.text, posted.model
         if access.write and market_text is None:
-            simulator, newest = await run_in_threadpool(
-                published_simulators, console.engine, row.id
-            )
-            source = simulator or newest
-            market_text = source.market_yaml if source else starter_market(fielding.study)
-            model = model or (source.model if source else "mnl")
-        viewers = await run_in_threadpool(console._viewers, row.id) if access.write else []
-        return console.page(
+            market_text, model = await self._market(fielding, row, model)
+        return c.page(
             request,
             "console_report.html",
-            status=422 if error else 200,
+            status=422 if posted.error else 200,
             user=user,
             study=row,
             study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
@@ -527,14 +569,14 @@ def publication_routes(console: Any) -> list[Route]:
             previous=previous,
             changes=differences(current, previous, wording(fielding.study, t)) if current else [],
             hb=hb_diagnostics_view(stored_hb_diagnostics(current.summary if current else None), t),
-            versions=[v for v in versions if v.status == "ready"],
+            versions=versions.ready,
             building=building if building and not building.stale else None,
             stale=building if building and building.stale else None,
-            failed=failed,
+            failed=versions.failed,
             step=_step_text(building, t) if building else "",
             can_write=access.write,
             viewers=viewers,
-            error=error,
+            error=posted.error,
             market_text=market_text or "",
             model=model or "mnl",
             models=[(m, model_label(t, m)) for m in DECISION_MODELS],
@@ -542,50 +584,32 @@ def publication_routes(console: Any) -> list[Route]:
             when=lambda at: when_text(at, t.language),
         )
 
-    async def show(request: Request) -> Response:
-        found = await console._get_for_study(request, write=False)
-        if isinstance(found, Response):
-            return found
-        return await page(request, *found)
-
-    async def publish(request: Request) -> Response:
-        checked = await console._post_for_study(request, max_body=MAX_MARKET_TEXT + 16 * 1024)
-        if isinstance(checked, Response):
-            return checked
-        user, form, (fielding, row) = checked
+    async def publish(
+        self, request: Request, user: Any, form: dict[str, str], fielding: Fielding, row: StudyRow
+    ) -> Response:
         model = form.get("model", "mnl")
         text = form.get("market_yaml", "")
-        t = ConsoleTexts(console.language(request))
+        t = ConsoleTexts(self.console.language(request))
         try:
             row_id, spec = await run_in_threadpool(
                 start_publication, fielding, user.id, model, text
             )
-        except PublicationError as error:
-            return await page(
-                request, user, fielding, row, error=t(error.key), market_text=text, model=model
-            )
         except OfferlabError as error:
-            return await page(
-                request, user, fielding, row, error=str(error), market_text=text, model=model
-            )
+            problem = t(error.key) if isinstance(error, PublicationError) else str(error)
+            return await self.page(request, user, fielding, row, MarketForm(problem, text, model))
         # The build runs in a worker thread after the redirect; the page says how far it is.
-        return RedirectResponse(
-            f"/console/studies/{row.name}/report",
-            status_code=303,
-            background=BackgroundTask(build_publication, fielding, row_id, model, spec),
-        )
+        page = f"/console/studies/{row.name}/report"
+        return after_response(page, build_publication, fielding, row_id, model, spec)
 
-    async def download(request: Request) -> Response:
-        found = await console._get_for_study(request, write=False)
-        if isinstance(found, Response):
-            return found
-        user, _, row = found
+    async def download(
+        self, request: Request, user: Any, fielding: Fielding, row: StudyRow
+    ) -> Response:
         language, name = request.path_params["language"], request.path_params["file"]
         if language not in CONSOLE_LANGUAGES or name not in FORMATS:
             return PlainTextResponse("no such file", status_code=404)
         version = request.path_params["version"]
         content = await run_in_threadpool(
-            publication_file, console.engine, row.id, version, language, name
+            publication_file, self.engine, row.id, version, language, name
         )
         if content is None:
             return PlainTextResponse("no such version", status_code=404)
@@ -595,26 +619,11 @@ def publication_routes(console: Any) -> list[Route]:
                 media_type=FORMATS[name],
                 headers={"Content-Security-Policy": report_policy(content)},
             )
-        await run_in_threadpool(
-            console._record,
-            "study.download",
-            user.id,
-            row,
-            {"what": f"report v{version} {language} {name}"},
-        )
+        detail = {"what": f"report v{version} {language} {name}"}
+        await run_in_threadpool(self.console._record, "study.download", user.id, row, detail)
         suffix = name.rsplit(".", 1)[1]
         filename = f"{row.name}_report_v{version}_{language}.{suffix}"
-        return Response(
-            content,
-            media_type=FORMATS[name],
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
-
-    return [
-        Route(base, show, methods=["GET"]),
-        Route(base, publish, methods=["POST"]),
-        Route(base + "/{version:id}/{language}/{file}", download, methods=["GET"]),
-    ]
+        return attachment(content, FORMATS[name], filename)
 
 
 def _step_text(building: Publication, t: ConsoleTexts) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from offerlab.decide import KANO_ANSWERS
@@ -15,7 +16,6 @@ from offerlab.study import (
     ConceptTestPage,
     ConsentPage,
     GaborGrangerPage,
-    InfoPage,
     KanoPage,
     MaxDiffPage,
     MultiPage,
@@ -60,6 +60,58 @@ def _price_around(survey: Survey, lang: str) -> tuple[str, str]:
     return before.strip(), after.strip()
 
 
+@dataclass(frozen=True)
+class _View:
+    """What a page's builder reads: the survey, the respondent's state, the page, the form
+    sent back (a 422 shows the answers given again)."""
+
+    survey: Survey
+    snap: Snapshot
+    page: Any
+    form: Mapping[str, list[str]]
+
+    @property
+    def study(self) -> Any:
+        return self.survey.study
+
+    @property
+    def lang(self) -> str:
+        return self.snap.language
+
+    @property
+    def key(self) -> str:
+        assert self.snap.key is not None
+        return self.snap.key
+
+    @property
+    def screen(self) -> int:
+        """The number after the page's id in its key (``tasks.3`` → 3)."""
+        return int(self.key.rsplit(".", 1)[1])
+
+    def t(self, label: Any) -> str:
+        """A label of the study in the respondent's language ("" for none)."""
+        return self.study.text(label, self.lang) if label is not None else ""
+
+    def ui(self, key: str, **values: Any) -> str:
+        """One of the survey's own texts in the respondent's language."""
+        return ui(key, self.lang, **values)
+
+    def given(self, name: str) -> list[str]:
+        return list(self.form.get(name, []))
+
+    def first(self, name: str, limit: int | None = None) -> str:
+        """The first value given for ``name`` (at most ``limit`` characters), else ""."""
+        return (self.given(name) or [""])[0][:limit]
+
+    def choices(self, name: str, labels: Any) -> list[dict[str, Any]]:
+        """Options numbered from 1 (a likelihood scale), ticked as the form had them."""
+        chosen = self.given(name)
+        return [
+            {"value": str(v), "label": self.t(label), "checked": str(v) in chosen}
+            for v, label in enumerate(labels, start=1)
+        ]
+
+
 def page_context(
     survey: Survey,
     snap: Snapshot,
@@ -67,257 +119,271 @@ def page_context(
     errors: list[str] | None = None,
     form: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """The template context of the respondent's current page (``snap.key``)."""
+    """The template context of the respondent's current page (``snap.key``): what every
+    page has, and what its type's builder adds."""
     assert snap.key is not None
-    study = survey.study
+    view = _View(survey, snap, survey.page_of(snap.key), form or {})
     lang = snap.language
-    key = snap.key
-    page = survey.page_of(key)
-    form = form or {}
-
-    def t(label: Any) -> str:
-        return study.text(label, lang) if label is not None else ""
-
-    def given(name: str) -> list[str]:
-        return list(form.get(name, []))
-
     percent = survey.progress(survey.sequence(snap.seed), snap.position, snap.answers)
     last = snap.position >= snap.total - 1
     context: dict[str, Any] = {
         **frame_context(survey, lang),
         "action": action,
-        "key": key,
+        "key": snap.key,
         "nonce": snap.nonce,
         "errors": errors or [],
         "percent": percent,
         "progress_text": ui("progress", lang, percent=percent),
-        "text": t(page.text),
-        "help": t(page.help),
+        "text": view.t(view.page.text),
+        "help": view.t(view.page.help),
         "button": ui("finish" if last else "next", lang),
         "please_specify": ui("please_specify", lang),
     }
-    if isinstance(page, InfoPage):
-        context["kind"] = "info"
-    elif isinstance(page, ConsentPage):
-        chosen = given("answer")
-        context.update(
-            kind="consent",
-            field="answer",
-            options=[
-                {"value": v, "label": t(label), "checked": v in chosen}
-                for v, label in (("agree", page.agree), ("decline", page.decline))
-            ],
-        )
-    elif isinstance(page, SinglePage | MultiPage):
-        chosen = given("answer")
-        order = survey.option_order(
-            key, snap.seed, len(page.options), [o.fixed for o in page.options]
-        )
-        options = []
-        for i in order:
-            o = page.options[i]
-            options.append(
-                {
-                    "value": o.name,
-                    "label": t(o.label),
-                    "checked": o.name in chosen,
-                    "open": o.open,
-                    "open_value": (given(f"open_{o.name}") or [""])[0][:500],
-                }
-            )
-        context.update(
-            kind="multi" if isinstance(page, MultiPage) else "single",
-            field="answer",
-            options=options,
-        )
-    elif isinstance(page, ScalePage):
-        order = survey.option_order(key, snap.seed, len(page.items), [False] * len(page.items))
-        context.update(
-            kind="scale",
-            points=list(range(1, page.points + 1)),
-            low=t(page.low),
-            high=t(page.high),
-            items=[
-                {
-                    "name": page.items[i].name,
-                    "label": t(page.items[i].label),
-                    "value": (given(f"item_{page.items[i].name}") or [""])[0],
-                }
-                for i in order
-            ],
-        )
-    elif isinstance(page, TextPage):
-        context.update(
-            kind="text",
-            max_length=page.max_length,
-            value=(given("text") or [""])[0][: page.max_length],
-        )
-    elif isinstance(page, NumberPage):
-        context.update(
-            kind="number",
-            min=page.min,
-            max=page.max,
-            unit=t(page.unit),
-            value=(given("number") or [""])[0][:12],
-        )
-    elif isinstance(page, ChoiceTasksPage):
-        context.update(_task_context(survey, snap, page, key, given))
-    elif isinstance(page, VanWestendorpPage):
-        if key.endswith(".nms"):
-            prices = snap.answers.get(page.id, {})
-            points = page.likelihood_points or []
-            context.update(
-                kind="nms",
-                nms=[
-                    {
-                        "name": name,
-                        "text": t(page.purchase_likelihood).format(
-                            price=_price(survey, prices.get(which, 0), lang)
-                        ),
-                        "options": [
-                            {"value": str(v), "label": t(label), "checked": str(v) in given(name)}
-                            for v, label in enumerate(points, start=1)
-                        ],
-                    }
-                    for name, which in (("at_cheap", "cheap"), ("at_expensive", "expensive"))
-                ],
-            )
-        else:
-            before, after = _price_around(survey, lang)
-            context.update(
-                kind="prices",
-                price_before=before,
-                price_after=after,
-                min=page.min,
-                max=page.max,
-                price_fields=[
-                    {"name": n, "label": t(getattr(page, n)), "value": (given(n) or [""])[0][:12]}
-                    for n in VW_FIELDS
-                ],
-            )
-    elif isinstance(page, GaborGrangerPage):
-        price = int(key.split(".", 1)[1])
-        chosen = given("likelihood")
-        context.update(
-            kind="likelihood",
-            field="likelihood",
-            text=t(page.text).format(price=_price(survey, price, lang)),
-            options=[
-                {"value": str(v), "label": t(label), "checked": str(v) in chosen}
-                for v, label in enumerate(page.answers, start=1)
-            ],
-        )
-    elif isinstance(page, MaxDiffPage):
-        context.update(_maxdiff_context(survey, snap, page, given))
-    elif isinstance(page, KanoPage):
-        feature = page.features[int(key.rsplit(".", 1)[1]) - 1]
-        label = t(feature.label)
-        context.update(
-            kind="kano",
-            text=t(page.text).replace("{feature}", label),
-            screen_of=ui("screen_of", lang, n=key.rsplit(".", 1)[1], total=len(page.features)),
-            questions=[
-                {
-                    "name": name,
-                    "text": t(getattr(page, name)).replace("{feature}", label),
-                    "options": [
-                        {"value": a, "label": ui(f"kano_{a}", lang), "checked": a in given(name)}
-                        for a in KANO_ANSWERS
-                    ],
-                }
-                for name in ("functional", "dysfunctional")
-            ],
-        )
-    elif isinstance(page, ConceptTestPage):
-        position = int(key.rsplit(".", 1)[1])
-        order = survey.concept_order(page.id, snap.version)
-        concept = page.concepts[order[position - 1]]
-        context.update(
-            kind="concept",
-            concept_of=ui("concept_of", lang, n=position, total=len(order))
-            if len(order) > 1
-            else "",
-            concept_title=t(concept.title),
-            body=t(concept.text),
-            questions=[
-                {
-                    "name": name,
-                    "text": ui(f"concept_{name}", lang),
-                    "low": ui(f"concept_{name}_low", lang),
-                    "high": ui(f"concept_{name}_high", lang),
-                    "value": (given(name) or [""])[0],
-                }
-                for name in CONCEPT_QUESTIONS
-            ],
-            points=list(range(1, 6)),
-            change_label=ui("concept_change", lang),
-            change=(given("change") or [""])[0][:2000],
-        )
+    builder = _BUILDERS.get(view.page.type)
+    if builder is not None:
+        context.update(builder(view))
     return context
 
 
-def _maxdiff_context(
-    survey: Survey, snap: Snapshot, page: MaxDiffPage, given: Any
-) -> dict[str, Any]:
-    study = survey.study
-    lang = snap.language
-    key = snap.key
-    assert key is not None
-    labels = {item.name: study.text(item.label, lang) for item in page.items}
-    best, worst = given("best"), given("worst")
+def _info(view: _View) -> dict[str, Any]:
+    return {"kind": "info"}
+
+
+def _consent(view: _View) -> dict[str, Any]:
+    page: ConsentPage = view.page
+    chosen = view.given("answer")
     return {
-        "kind": "maxdiff",
-        "screen_of": ui("screen_of", lang, n=key.rsplit(".", 1)[1], total=page.tasks),
-        "best_label": study.text(page.best, lang),
-        "worst_label": study.text(page.worst, lang),
-        "items": [
-            {
-                "name": name,
-                "label": labels[name],
-                "best": name in best,
-                "worst": name in worst,
-            }
-            for name in survey.maxdiff_items(key, snap.version)
+        "kind": "consent",
+        "field": "answer",
+        "options": [
+            {"value": v, "label": view.t(label), "checked": v in chosen}
+            for v, label in (("agree", page.agree), ("decline", page.decline))
         ],
     }
 
 
-def _task_context(
-    survey: Survey, snap: Snapshot, page: ChoiceTasksPage, key: str, given: Any
-) -> dict[str, Any]:
-    study = survey.study
-    lang = snap.language
-    task = int(key.rsplit(".", 1)[1])
-    levels = survey.task_levels(snap.version, task)
-    chosen = given("choice")
+def _options(view: _View) -> dict[str, Any]:
+    page: SinglePage | MultiPage = view.page
+    chosen = view.given("answer")
+    order = view.survey.option_order(
+        view.key, view.snap.seed, len(page.options), [o.fixed for o in page.options]
+    )
+    options = [
+        {
+            "value": o.name,
+            "label": view.t(o.label),
+            "checked": o.name in chosen,
+            "open": o.open,
+            "open_value": view.first(f"open_{o.name}", 500),
+        }
+        for o in (page.options[i] for i in order)
+    ]
+    return {"kind": page.type, "field": "answer", "options": options}
+
+
+def _scale(view: _View) -> dict[str, Any]:
+    page: ScalePage = view.page
+    n = len(page.items)
+    order = view.survey.option_order(view.key, view.snap.seed, n, [False] * n)
+    return {
+        "kind": "scale",
+        "points": list(range(1, page.points + 1)),
+        "low": view.t(page.low),
+        "high": view.t(page.high),
+        "items": [
+            {
+                "name": page.items[i].name,
+                "label": view.t(page.items[i].label),
+                "value": view.first(f"item_{page.items[i].name}"),
+            }
+            for i in order
+        ],
+    }
+
+
+def _text(view: _View) -> dict[str, Any]:
+    page: TextPage = view.page
+    return {
+        "kind": "text",
+        "max_length": page.max_length,
+        "value": view.first("text", page.max_length),
+    }
+
+
+def _number(view: _View) -> dict[str, Any]:
+    page: NumberPage = view.page
+    return {
+        "kind": "number",
+        "min": page.min,
+        "max": page.max,
+        "unit": view.t(page.unit),
+        "value": view.first("number", 12),
+    }
+
+
+def _van_westendorp(view: _View) -> dict[str, Any]:
+    """The four price questions, or (``price.nms``) the two purchase likelihoods at the
+    prices the respondent gave."""
+    page: VanWestendorpPage = view.page
+    if view.key.endswith(".nms"):
+        prices = view.snap.answers.get(page.id, {})
+        asked = view.t(page.purchase_likelihood)
+
+        def at(which: str) -> str:
+            return asked.format(price=_price(view.survey, prices.get(which, 0), view.lang))
+
+        return {
+            "kind": "nms",
+            "nms": [
+                {
+                    "name": name,
+                    "text": asked.format(
+                        price=_price(view.survey, prices.get(which, 0), view.lang)
+                    ),
+                    "options": view.choices(name, page.likelihood_points or []),
+                }
+                for name, which in (("at_cheap", "cheap"), ("at_expensive", "expensive"))
+            ],
+        }
+    before, after = _price_around(view.survey, view.lang)
+    return {
+        "kind": "prices",
+        "price_before": before,
+        "price_after": after,
+        "min": page.min,
+        "max": page.max,
+        "price_fields": [
+            {"name": n, "label": view.t(getattr(page, n)), "value": view.first(n, 12)}
+            for n in VW_FIELDS
+        ],
+    }
+
+
+def _gabor_granger(view: _View) -> dict[str, Any]:
+    page: GaborGrangerPage = view.page
+    price = _price(view.survey, view.screen, view.lang)
+    return {
+        "kind": "likelihood",
+        "field": "likelihood",
+        "text": view.t(page.text).format(price=price),
+        "options": view.choices("likelihood", page.answers),
+    }
+
+
+def _kano(view: _View) -> dict[str, Any]:
+    page: KanoPage = view.page
+    label = view.t(page.features[view.screen - 1].label)
+    return {
+        "kind": "kano",
+        "text": view.t(page.text).replace("{feature}", label),
+        "screen_of": view.ui("screen_of", n=view.screen, total=len(page.features)),
+        "questions": [
+            {
+                "name": name,
+                "text": view.t(getattr(page, name)).replace("{feature}", label),
+                "options": [
+                    {"value": a, "label": view.ui(f"kano_{a}"), "checked": a in view.given(name)}
+                    for a in KANO_ANSWERS
+                ],
+            }
+            for name in ("functional", "dysfunctional")
+        ],
+    }
+
+
+def _concept(view: _View) -> dict[str, Any]:
+    page: ConceptTestPage = view.page
+    order = view.survey.concept_order(page.id, view.snap.version)
+    concept = page.concepts[order[view.screen - 1]]
+    many = len(order) > 1
+    return {
+        "kind": "concept",
+        "concept_of": view.ui("concept_of", n=view.screen, total=len(order)) if many else "",
+        "concept_title": view.t(concept.title),
+        "body": view.t(concept.text),
+        "questions": [
+            {
+                "name": name,
+                "text": view.ui(f"concept_{name}"),
+                "low": view.ui(f"concept_{name}_low"),
+                "high": view.ui(f"concept_{name}_high"),
+                "value": view.first(name),
+            }
+            for name in CONCEPT_QUESTIONS
+        ],
+        "points": list(range(1, 6)),
+        "change_label": view.ui("concept_change"),
+        "change": view.first("change", 2000),
+    }
+
+
+def _maxdiff(view: _View) -> dict[str, Any]:
+    page: MaxDiffPage = view.page
+    labels = {item.name: view.t(item.label) for item in page.items}
+    best, worst = view.given("best"), view.given("worst")
+    return {
+        "kind": "maxdiff",
+        "screen_of": view.ui("screen_of", n=view.screen, total=page.tasks),
+        "best_label": view.t(page.best),
+        "worst_label": view.t(page.worst),
+        "items": [
+            {"name": name, "label": labels[name], "best": name in best, "worst": name in worst}
+            for name in view.survey.maxdiff_items(view.key, view.snap.version)
+        ],
+    }
+
+
+def _tasks(view: _View) -> dict[str, Any]:
+    """One choice task: the concepts side by side, attribute by attribute, and the none
+    option (a plain one to choose, or the dual-response question)."""
+    page: ChoiceTasksPage = view.page
+    study, lang, task = view.study, view.lang, view.screen
+    levels = view.survey.task_levels(view.snap.version, task)
+    chosen = view.given("choice")
     shown = [
         [study.level_label(attr.name, int(level), lang) for level in levels[:, a]]
         for a, attr in enumerate(study.attributes)
     ]
     rows = [
-        {"label": study.text(attr.label, lang), "levels": labels, "same": len(set(labels)) == 1}
+        {"label": view.t(attr.label), "levels": labels, "same": len(set(labels)) == 1}
         for attr, labels in zip(study.attributes, shown, strict=True)
     ]
     concepts = [
-        {"value": str(j), "title": ui("option", lang, n=j), "checked": str(j) in chosen}
+        {"value": str(j), "title": view.ui("option", n=j), "checked": str(j) in chosen}
         for j in range(1, len(levels) + 1)
     ]
     none = study.tasks.none
+    plain = none is not None and none.type == "plain"
+    dual = none is not None and none.type == "dual" and none.question
     return {
         "kind": "task",
-        "intro": study.text(page.intro, lang) if page.intro is not None and task == 1 else "",
-        "task_of": ui("task_of", lang, n=task, total=survey.n_tasks),
+        "intro": view.t(page.intro) if task == 1 else "",
+        "task_of": view.ui("task_of", n=task, total=view.survey.n_tasks),
         "concepts": concepts,
         "rows": rows,
-        "same_for_all": ui("same_for_all", lang),
-        "none_plain": study.text(none.label, lang)
-        if none is not None and none.type == "plain"
-        else "",
+        "same_for_all": view.ui("same_for_all"),
+        "none_plain": view.t(none.label) if plain else "",  # type: ignore[union-attr]
         "none_checked": "0" in chosen,
-        "dual": study.text(none.question, lang)
-        if none is not None and none.type == "dual" and none.question
-        else "",
-        "would_buy": (given("would_buy") or [""])[0],
-        "yes": ui("yes", lang),
-        "no": ui("no", lang),
+        "dual": view.t(none.question) if dual else "",  # type: ignore[union-attr]
+        "would_buy": view.first("would_buy"),
+        "yes": view.ui("yes"),
+        "no": view.ui("no"),
     }
+
+
+#: Each page type's builder of what its page adds to the context.
+_BUILDERS: dict[str, Callable[[_View], dict[str, Any]]] = {
+    "info": _info,
+    "consent": _consent,
+    "single": _options,
+    "multi": _options,
+    "scale": _scale,
+    "text": _text,
+    "number": _number,
+    "choice_tasks": _tasks,
+    "van_westendorp": _van_westendorp,
+    "gabor_granger": _gabor_granger,
+    "maxdiff": _maxdiff,
+    "kano": _kano,
+    "concept_test": _concept,
+}

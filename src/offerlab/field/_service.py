@@ -34,7 +34,6 @@ respondents are never flagged, and never count toward quota cells.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import secrets
 import time
@@ -43,25 +42,23 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from offerlab.design import Design, make_design
+from offerlab.design import Design
 from offerlab.exceptions import OfferlabError
 from offerlab.field._flow import AnswerError, Survey
 from offerlab.field._lifecycle import admission
+from offerlab.field._registration import register_study
 from offerlab.store import (
     Invitation,
-    QuotaCell,
     Respondent,
     StudyRow,
     Submission,
     assign_version,
     cell_is_full,
     lock_respondent,
-    migrate,
     take_quota_cells,
 )
 from offerlab.study import Study, parse_study
@@ -193,45 +190,7 @@ class Fielding:
                 f"study {study.name!r} has no questionnaire: add 'questionnaire:' with its "
                 "pages to field it (see examples/car_subscription.yaml)"
             )
-        migrate(engine)
-        sessions = sessionmaker(engine, expire_on_commit=False)
-        with sessions.begin() as session:
-            row = session.execute(select(StudyRow).where(StudyRow.name == study.name)).scalar()
-            if row is None:
-                design = design or make_design(study)
-                buffer = io.StringIO()
-                design.to_frame().to_csv(buffer, index=False)
-                row = StudyRow(
-                    name=study.name,
-                    study_yaml=study_text,
-                    design_csv=buffer.getvalue(),
-                    n_versions=design.n_versions,
-                    status=status,
-                    entries=0,
-                    created_at=time.time(),
-                )
-                session.add(row)
-                session.flush()
-            else:
-                stored = Design.from_frame(study, pd.read_csv(io.StringIO(row.design_csv)))
-                if design is not None and not _same_design(stored, design):
-                    raise OfferlabError(
-                        f"study {study.name!r} is already fielded with another design; "
-                        "leave out --design to use the stored one, or give the study a new name"
-                    )
-                design = stored
-                if row.study_yaml != study_text:
-                    started = session.execute(
-                        select(Respondent.id).where(Respondent.study_id == row.id).limit(1)
-                    ).first()
-                    if started is not None:
-                        raise OfferlabError(
-                            f"the study file of {study.name!r} changed after respondents "
-                            "entered; field the new file under a new name"
-                        )
-                    row.study_yaml = study_text
-            _sync_quota_cells(session, row.id, study)
-            study_id = row.id
+        design, study_id = register_study(engine, study, study_text, design, status)
         salt = hashlib.sha256(f"offerlab:{study.name}:{study_id}".encode()).hexdigest()
         return cls(engine, Survey(study, design), study_id, salt)
 
@@ -788,27 +747,3 @@ class Fielding:
         values["respondent"] = quote(respondent.token, safe="")
         values["status"] = respondent.status
         return template.format(**values)
-
-
-def _same_design(a: Design, b: Design) -> bool:
-    return a.levels.shape == b.levels.shape and bool((a.levels == b.levels).all())
-
-
-def _sync_quota_cells(session: Session, study_id: int, study: Study) -> None:
-    """One row per (quota, option) with a target; targets follow the study file, counts stay."""
-    assert study.questionnaire is not None
-    existing = {
-        (c.quota, c.option): c
-        for c in session.execute(select(QuotaCell).where(QuotaCell.study_id == study_id)).scalars()
-    }
-    for quota in study.questionnaire.quotas:
-        for option, target in quota.targets.items():
-            cell = existing.get((quota.name, option))
-            if cell is None:
-                session.add(
-                    QuotaCell(
-                        study_id=study_id, quota=quota.name, option=option, target=target, count=0
-                    )
-                )
-            else:
-                cell.target = max(target, cell.count)

@@ -22,6 +22,7 @@ import logging
 import math
 import time
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,8 @@ from starlette.routing import Route
 from offerlab.data import ChoiceData, write_csv
 from offerlab.decide import Costs, MarketSpec, parse_market, simulator_for
 from offerlab.exceptions import OfferlabError, OfferlabWarning
+from offerlab.field._audit import record_study_event
+from offerlab.field._console_core import Console
 from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._export import choice_data
 from offerlab.field._hb_view import hb_diagnostics_record
@@ -45,12 +48,14 @@ from offerlab.field._service import Fielding
 from offerlab.models import DECISION_MODELS, fit_decision_model
 from offerlab.report import json_for_html, simulator_data
 from offerlab.simulate import offer_warnings
-from offerlab.store import ScenarioRow, SimulatorRow, StudyRow, User, record_event
+from offerlab.store import ScenarioRow, SimulatorRow, StudyRow, User
 from offerlab.study import CategoricalAttribute, Study
 
 __all__ = [
     "LOCALES",
     "MAX_MARKET_TEXT",
+    "NOTHING_POSTED",
+    "MarketForm",
     "PublishedSimulator",
     "ScenarioError",
     "delete_scenario",
@@ -66,6 +71,20 @@ __all__ = [
     "starter_market",
     "when_text",
 ]
+
+
+@dataclass(frozen=True)
+class MarketForm:
+    """A market file form as a page shows it again: what was posted and why it was refused
+    (all empty on a GET: the page starts from the newest market file)."""
+
+    error: str = ""
+    text: str | None = None
+    model: str | None = None
+
+
+NOTHING_POSTED = MarketForm()
+
 
 MAX_MARKET_TEXT = 64 * 1024
 #: A fit still "fitting" after this long died with its server (or never will finish).
@@ -171,13 +190,12 @@ def publish_simulator(
         )
         session.add(row)
         session.flush()
-        record_event(
+        record_study_event(
             session,
             "simulator.publish",
-            user_id=user_id,
-            venture_id=session.get_one(StudyRow, fielding.study_id).venture_id,
-            study_id=fielding.study_id,
-            detail={"model": model},
+            user_id,
+            session.get_one(StudyRow, fielding.study_id),
+            {"model": model},
         )
         return row.id, spec
 
@@ -409,6 +427,17 @@ def scenarios_of(engine: Engine, study_id: int) -> list[dict[str, Any]]:
         ]
 
 
+def _json_within(text: str, limit: int, refuse: Callable[[str], Exception]) -> Any:
+    """JSON text from the page of at most ``limit`` characters, parsed; else ``refuse``'s
+    error ("longer than … KiB", "not JSON")."""
+    if len(text) > limit:
+        raise refuse(f"longer than {limit // 1024} KiB")
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise refuse("not JSON") from None
+
+
 def checked_state(text: str, payload: str) -> dict[str, Any]:
     """A scenario's state from the page, checked against the published simulator's data.
 
@@ -422,12 +451,7 @@ def checked_state(text: str, payload: str) -> dict[str, Any]:
     def refuse(problem: str) -> ScenarioError:
         return ScenarioError("sim_err_state", problem=problem[:200])
 
-    if len(text) > MAX_SCENARIO_TEXT:
-        raise refuse(f"longer than {MAX_SCENARIO_TEXT // 1024} KiB")
-    try:
-        state = json.loads(text)
-    except ValueError:
-        raise refuse("not JSON") from None
+    state = _json_within(text, MAX_SCENARIO_TEXT, refuse)
     if not isinstance(state, dict):
         raise refuse("not an object")
     data = json.loads(payload)
@@ -499,13 +523,8 @@ def save_scenario(
         row.created_at = time.time()
         row.state = json.dumps(state, ensure_ascii=False, sort_keys=True)
         session.flush()
-        record_event(
-            session,
-            "scenario.save",
-            user_id=user_id,
-            venture_id=session.get_one(StudyRow, study_id).venture_id,
-            study_id=study_id,
-            detail={"name": name},
+        record_study_event(
+            session, "scenario.save", user_id, session.get_one(StudyRow, study_id), {"name": name}
         )
         return row.id
 
@@ -521,13 +540,12 @@ def delete_scenario(
             return False
         if row.created_by != user_id and not may_write:
             raise ScenarioError("sim_err_not_yours")
-        record_event(
+        record_study_event(
             session,
             "scenario.delete",
-            user_id=user_id,
-            venture_id=session.get_one(StudyRow, study_id).venture_id,
-            study_id=study_id,
-            detail={"name": row.name},
+            user_id,
+            session.get_one(StudyRow, study_id),
+            {"name": row.name},
         )
         session.delete(row)
         return True
@@ -560,12 +578,9 @@ def scenario_csv(rows_text: str, scenario: str, t: ConsoleTexts) -> str:
     OfferlabError
         Rows that are not a list of at most 100 objects with a name and numbers.
     """
-    if len(rows_text) > MAX_EXPORT_TEXT:
-        raise OfferlabError(f"the table is longer than {MAX_EXPORT_TEXT // 1024} KiB")
-    try:
-        rows = json.loads(rows_text)
-    except ValueError:
-        raise OfferlabError("the table is not JSON") from None
+    rows = _json_within(
+        rows_text, MAX_EXPORT_TEXT, lambda problem: OfferlabError(f"the table is {problem}")
+    )
     if not isinstance(rows, list) or not 0 < len(rows) <= MAX_EXPORT_ROWS:
         raise OfferlabError(f"the table has 1 to {MAX_EXPORT_ROWS} rows")
     records = []
@@ -593,49 +608,66 @@ def scenario_csv(rows_text: str, scenario: str, t: ConsoleTexts) -> str:
 # -- the scenario endpoints (the console registers them) -------------------------------------
 
 
-def scenario_routes(console: Any) -> list[Route]:
+def scenario_routes(console: Console) -> list[Route]:
     """``/console/studies/{study}/scenarios``: GET the list (JSON), POST a new one (name,
     state; JSON answer), ``…/{id}/delete`` POST, ``…/export.csv`` POST (the table on
     screen). Anyone who may read the study; every POST carries the session's CSRF token."""
     base = "/console/studies/{study}/scenarios"
+    scenarios = _Scenarios(console)
+    return [
+        Route(base, scenarios.listing, methods=["GET"]),
+        Route(base, scenarios.posted(scenarios.save), methods=["POST"]),
+        Route(base + "/export.csv", scenarios.posted(scenarios.export), methods=["POST"]),
+        Route(base + "/{scenario:id}/delete", scenarios.posted(scenarios.delete), methods=["POST"]),
+    ]
 
-    async def reader(request: Request) -> tuple[Any, Fielding, StudyRow] | Response:
-        found = await console._get_for_study(request, write=False)
+
+_Posted = Callable[[Request, Any, dict[str, str], StudyRow, ConsoleTexts], Awaitable[Response]]
+
+
+class _Scenarios:
+    """The scenario endpoints, on the console's checks."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.engine = console.engine
+
+    def posted(self, handler: _Posted) -> Callable[[Request], Awaitable[Response]]:
+        """A POST of someone who may read the study (CSRF checked): ``handler`` gets the
+        user, the form, the study's row and the texts in the page's language."""
+
+        async def endpoint(request: Request) -> Response:
+            checked = await self.console._post_for_study(
+                request, write=False, max_body=MAX_EXPORT_TEXT + 8 * 1024
+            )
+            if isinstance(checked, Response):
+                return checked
+            user, form, (_, row) = checked
+            t = ConsoleTexts(self.console.language(request))
+            return await handler(request, user, form, row, t)
+
+        return endpoint
+
+    async def listing(self, request: Request) -> Response:
+        found = await self.console._get_for_study(request, write=False)
         if isinstance(found, RedirectResponse):
             return JSONResponse({"error": "log in first"}, status_code=403)
-        return found
-
-    async def poster(request: Request) -> tuple[Any, dict[str, str], Fielding, StudyRow] | Response:
-        checked = await console._post_user(request, max_body=MAX_EXPORT_TEXT + 8 * 1024)
-        if isinstance(checked, Response):
-            return checked
-        user, form = checked
-        found = await console._study_for(request, user, write=False)
-        if isinstance(found, Response):
-            return found
-        return user, form, *found
-
-    async def listing(request: Request) -> Response:
-        found = await reader(request)
         if isinstance(found, Response):
             return found
         _, _, row = found
-        items = await run_in_threadpool(scenarios_of, console.engine, row.id)
+        items = await run_in_threadpool(scenarios_of, self.engine, row.id)
         return JSONResponse({"scenarios": items})
 
-    async def save(request: Request) -> Response:
-        found = await poster(request)
-        if isinstance(found, Response):
-            return found
-        user, form, _, row = found
-        t = ConsoleTexts(console.language(request))
-        ready, _ = await run_in_threadpool(published_simulators, console.engine, row.id)
+    async def save(
+        self, request: Request, user: Any, form: dict[str, str], row: StudyRow, t: ConsoleTexts
+    ) -> Response:
+        ready, _ = await run_in_threadpool(published_simulators, self.engine, row.id)
         if ready is None:
             return JSONResponse({"error": t("sim_none")}, status_code=409)
 
         def store() -> int:
             state = checked_state(form.get("state", ""), ready.payload)
-            return save_scenario(console.engine, row.id, user.id, form.get("name", ""), state)
+            return save_scenario(self.engine, row.id, user.id, form.get("name", ""), state)
 
         try:
             scenario_id = await run_in_threadpool(store)
@@ -643,21 +675,14 @@ def scenario_routes(console: Any) -> list[Route]:
             return JSONResponse({"error": error.text(t)}, status_code=422)
         return JSONResponse({"id": scenario_id})
 
-    async def delete(request: Request) -> Response:
-        found = await poster(request)
-        if isinstance(found, Response):
-            return found
-        user, _, _, row = found
-        t = ConsoleTexts(console.language(request))
-        access = (await run_in_threadpool(console._access, user.id, row.name))[1]
+    async def delete(
+        self, request: Request, user: Any, form: dict[str, str], row: StudyRow, t: ConsoleTexts
+    ) -> Response:
+        access = (await run_in_threadpool(self.console._access, user.id, row.name))[1]
+        scenario = request.path_params["scenario"]
         try:
             done = await run_in_threadpool(
-                delete_scenario,
-                console.engine,
-                row.id,
-                request.path_params["scenario"],
-                user.id,
-                access.write,
+                delete_scenario, self.engine, row.id, scenario, user.id, access.write
             )
         except ScenarioError as error:
             return JSONResponse({"error": error.text(t)}, status_code=403)
@@ -665,18 +690,15 @@ def scenario_routes(console: Any) -> list[Route]:
             return JSONResponse({"error": "no such scenario"}, status_code=404)
         return JSONResponse({"deleted": True})
 
-    async def export(request: Request) -> Response:
-        found = await poster(request)
-        if isinstance(found, Response):
-            return found
-        user, form, _, row = found
-        t = ConsoleTexts(console.language(request))
+    async def export(
+        self, request: Request, user: Any, form: dict[str, str], row: StudyRow, t: ConsoleTexts
+    ) -> Response:
         try:
             text = scenario_csv(form.get("rows", ""), form.get("name", ""), t)
         except OfferlabError as error:
             return PlainTextResponse(str(error), status_code=422)
         await run_in_threadpool(
-            console._record, "study.download", user.id, row, {"what": "scenario.csv"}
+            self.console._record, "study.download", user.id, row, {"what": "scenario.csv"}
         )
         name = f"{row.name}_scenario.csv"
         return Response(
@@ -684,10 +706,3 @@ def scenario_routes(console: Any) -> list[Route]:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-
-    return [
-        Route(base, listing, methods=["GET"]),
-        Route(base, save, methods=["POST"]),
-        Route(base + "/export.csv", export, methods=["POST"]),
-        Route(base + "/{scenario:id}/delete", delete, methods=["POST"]),
-    ]
