@@ -57,7 +57,8 @@ from offerlab.decide._needs import (
     top_obstacles,
     wilson_interval,
 )
-from offerlab.decide._optimise import OfferSpace, OptimisationResult, offer_cost, optimise_offers
+from offerlab.decide._offer_space import OfferSpace, offer_cost
+from offerlab.decide._optimise import optimise_offers
 from offerlab.decide._population import (
     Population,
     decision_population,
@@ -76,6 +77,7 @@ from offerlab.decide._pricing import (
     van_westendorp,
     van_westendorp_frame,
 )
+from offerlab.decide._recommendation import OptimisationResult
 from offerlab.decide._sensitivity import (
     arc_elasticity,
     demand_curve,
