@@ -24,6 +24,7 @@ from offerlab.decide._kano import (
 from offerlab.decide._kernels import grouped_shares
 from offerlab.decide._market import (
     RULE_NAMES,
+    RULE_TITLES,
     Market,
     MarketSimulator,
     Provenance,
@@ -93,6 +94,7 @@ __all__ = [
     "KANO_ANSWERS",
     "KANO_CATEGORIES",
     "RULE_NAMES",
+    "RULE_TITLES",
     "ConjointPrice",
     "Costs",
     "Drivers",

@@ -31,6 +31,7 @@ from offerlab.study import PriceAttribute
 __all__ = [
     "RFC_PRODUCT_SHARE",
     "RULE_NAMES",
+    "RULE_TITLES",
     "Market",
     "MarketSimulator",
     "Provenance",
