@@ -36,26 +36,8 @@ Method = Literal["auto", "exhaustive", "search"]
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """How the optimiser searches and what it reports (see :func:`optimise_offers`).
-
-    Attributes
-    ----------
-    method : {"auto", "exhaustive", "search"}
-        ``auto``: exhaustive when the space has at most ``max_exhaustive`` candidates.
-    max_exhaustive : int
-    restarts : int
-        Random starts of the coordinate ascent.
-    keep : int
-        Candidates reported (and compared on all draws).
-    pessimism : float
-        Quantile of the objective reported as ``pessimistic``.
-    use_draws : bool
-        Optimise over the simulator's uncertainty draws (False: the population alone).
-    price_only_tiers : bool
-        Allow tiers that are the same product at different prices.
-    search_rows : int
-        The search runs on at most this many rows (respondent × draw).
-    """
+    """How the optimiser searches and what it reports: the keyword options of the same
+    names of :func:`~offerlab.decide.optimise_offers`, where each is explained."""
 
     method: Method = "auto"
     max_exhaustive: int = 50_000

@@ -94,16 +94,7 @@ def share_breakdown(
     """Shares and profit of every alternative of the recommended market, and where each
     tier's share comes from (what every other alternative loses when the tier enters)."""
     tail = (1 - sim.interval) / 2
-    with_all = sim.share_draws(market, draws=use_draws)
-    mass = sim._segment_mass()
-
-    def whole(sd) -> tuple[np.ndarray, np.ndarray | None]:
-        point = mass @ sd.point
-        if sd.draws is None:
-            return point, None
-        return point, np.einsum("g,sgj->sj", sim._draw_mass(), sd.draws)
-
-    point, draws = whole(with_all)
+    point, draws = sim.whole_market(market, draws=use_draws)
     cost = np.array([costs.get(n, np.nan) for n in market.names])
     frame = pd.DataFrame(
         {
@@ -126,7 +117,7 @@ def share_breakdown(
     rows = []
     for tier in slots:
         without = market.without(tier)
-        p0, d0 = whole(sim.share_draws(without, draws=use_draws))
+        p0, d0 = sim.whole_market(without, draws=use_draws)
         for k, name in enumerate(without.names):
             j = market.index(name)
             kind = without.kinds[k]
