@@ -1,11 +1,11 @@
 """``offerlab simulate-market``: shares of a market of offers, and the best offer to launch.
 
-The market file (YAML; :mod:`offerlab.decide._market_file`) names our offers, the
+The market file (YAML; :func:`offerlab.decide.load_market`) names our offers, the
 competitors', status-quo options and whether the none option competes, the costs per
 level, and what the optimiser may change; it is read like a study file: every problem
 comes back with the file, line and field. :func:`fit_for_decisions` (a progress bar
-around :func:`~offerlab.models._by_name.fit_decision_model`) is shared with
-``offerlab report``.
+around :func:`offerlab.models.fit_decision_model`), :func:`load_market_file` and the
+option types of the fit are shared with ``offerlab report``.
 """
 
 from __future__ import annotations
