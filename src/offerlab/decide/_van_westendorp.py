@@ -134,6 +134,25 @@ def _weights(frame: pd.DataFrame, weights: str | None) -> np.ndarray:
     return w
 
 
+def _consistent_answers(
+    answers: pd.DataFrame, weights: str | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The four prices (n, 4) and weights of the respondents whose answers are too cheap <
+    cheap < expensive < too expensive, and which rows those are."""
+    missing = [c for c in VW_COLUMNS if c not in answers.columns]
+    if missing:
+        raise OfferlabError(
+            f"Van Westendorp needs the columns {list(VW_COLUMNS)}; missing {missing}"
+        )
+    P = answers[list(VW_COLUMNS)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    w_all = _weights(answers, weights)
+    ok = np.isfinite(P).all(axis=1) & (np.diff(P, axis=1) > 0).all(axis=1)
+    P, w = P[ok], w_all[ok]
+    if len(P) == 0 or w.sum() <= 0:
+        raise OfferlabError("no respondent answered too cheap < cheap < expensive < too expensive")
+    return P, w, ok
+
+
 def _crossing(price: np.ndarray, falling: np.ndarray, rising: np.ndarray) -> float:
     """First price where the polyline ``falling`` meets ``rising`` (NaN when never)."""
     d = falling - rising
@@ -218,17 +237,7 @@ def van_westendorp(
         raise OfferlabError(
             f"between_prices must be 'interpolate' or 'none', not {between_prices!r}"
         )
-    missing = [c for c in VW_COLUMNS if c not in answers.columns]
-    if missing:
-        raise OfferlabError(
-            f"Van Westendorp needs the columns {list(VW_COLUMNS)}; missing {missing}"
-        )
-    P = answers[list(VW_COLUMNS)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
-    w_all = _weights(answers, weights)
-    ok = np.isfinite(P).all(axis=1) & (np.diff(P, axis=1) > 0).all(axis=1)
-    P, w = P[ok], w_all[ok]
-    if len(P) == 0 or w.sum() <= 0:
-        raise OfferlabError("no respondent answered too cheap < cheap < expensive < too expensive")
+    P, w, ok = _consistent_answers(answers, weights)
     total = w.sum()
     price = np.unique(P)
     tc, ch, ex, te = P.T
