@@ -141,7 +141,7 @@ def lineup_index(space, best: list[dict]) -> tuple[int, int]:
 def one_study(seed: int, args) -> list[dict]:
     import offerlab as ol
     from offerlab.decide import Market, TrueMarket, optimise_offers, simulator_for
-    from offerlab.decide._optimise import _offer_space
+    from offerlab.decide._offer_space import offer_space
     from offerlab.models import HierarchicalBayes, MultinomialLogit
     from offerlab.models._matrix import ConjointCoding
     from offerlab.study import Study
@@ -186,7 +186,7 @@ def one_study(seed: int, args) -> list[dict]:
     for path, results, price_only in [p for p in paths if p[0] in args.paths]:
         market = Market.from_offers(results.coding, offers, status_quo=status_quo, none=False)
         if true_market is None:
-            space = _offer_space(market, PRICES, COSTS, BASE_COST, {})
+            space = offer_space(market, PRICES, COSTS, BASE_COST, {})
             truth_people = truth.draw(args.truth, np.random.default_rng([args.seed, seed, 99]))
             rest = [market.index(n) for n in ("rival 1", "rival 2", "keep what I have")]
             true_market = TrueMarket(space, truth_people, market.X[rest], market.offset[rest])

@@ -10,7 +10,8 @@ import pytest
 from _study import market, population, study
 
 from offerlab.decide import Market, MarketSimulator, Population
-from offerlab.decide._optimise import _offer_space, optimise_offers
+from offerlab.decide._offer_space import offer_space
+from offerlab.decide._optimise import optimise_offers
 from offerlab.exceptions import OfferlabError
 
 COSTS = {
@@ -99,7 +100,7 @@ def test_finds_the_true_best_two_tier_lineup(sim) -> None:
 
 
 def test_price_grid_between_levels_and_prohibitions() -> None:
-    space = _offer_space(market(), [10, 15, 20, 25, 30, 40], None, 0.0, {})
+    space = offer_space(market(), [10, 15, 20, 25, 30, 40], None, 0.0, {})
     described = [space.offer(c) for c in range(len(space.index))]
     # alpha is prohibited at 10, so (conservatively) at 15 too; allowed from 20 on.
     assert not any(o["brand"] == "alpha" and o["price"] in (10.0, 15.0) for o in described)
@@ -107,7 +108,7 @@ def test_price_grid_between_levels_and_prohibitions() -> None:
     assert any(o["brand"] == "beta" and o["price"] == 15.0 for o in described)
     np.testing.assert_allclose(space.X[5], market().coding.code_offer(space.offer(5)), atol=1e-15)
     with pytest.raises(OfferlabError, match="studied range"):
-        _offer_space(market(), [5, 20], None, 0.0, {})
+        offer_space(market(), [5, 20], None, 0.0, {})
 
 
 def test_share_objective_without_draws_and_first_choice_rule() -> None:
@@ -228,7 +229,7 @@ def test_rfc_errors_per_uncertainty_draw_not_per_row(monkeypatch) -> None:
     already vary the people (20 per row made the 1,000 x 1,000 HB case take 386 s), and the
     search draws its rows' errors once, not in every call."""
     import offerlab.decide._kernels as kernels
-    import offerlab.decide._optimise as optimise
+    import offerlab.decide._lineup_scoring as scoring
 
     drawn = []
     gumbel = kernels._gumbel
@@ -237,7 +238,7 @@ def test_rfc_errors_per_uncertainty_draw_not_per_row(monkeypatch) -> None:
         drawn.append(int(np.prod(shape)))
         return gumbel(rng, shape)
 
-    monkeypatch.setattr(optimise, "_gumbel", counting)
+    monkeypatch.setattr(scoring, "_gumbel", counting)
     monkeypatch.setattr(kernels, "_gumbel", counting)
     S, R, per_row = 20, 1000, 20
     pop = population(spread=0.6, n=R, seed=3, sd=0.1)
@@ -245,14 +246,14 @@ def test_rfc_errors_per_uncertainty_draw_not_per_row(monkeypatch) -> None:
         pop, rule="rfc", attribute_error=0.4, product_error=0.3, rfc_draws=per_row, n_draws=S
     )
     res = optimise_offers(sim, market(), costs=COSTS, method="exhaustive", rng=1)
-    levels = optimise._Evaluator(
-        sim, market(), ["ours"], _offer_space(market(), None, COSTS, 0.0, {}),
-        np.ones(1), optimise._Rows.of(sim, False), [], np.zeros(0),
-    ).Z_cand.shape[1]  # fmt: skip
+    space = offer_space(market(), None, COSTS, 0.0, {})
+    problem = scoring.LineupProblem(market(), ("ours",), space, np.ones(1), (), np.zeros(0))
+    rows = scoring.CoefficientRows.of(sim, False)
+    levels = scoring.LineupEvaluator(sim, problem, rows).Z_cand.shape[1]
     # The search's sample, the best line-ups on every draw, and the recommended market
     # with and without the tier (each: the population's rows and every draw's).
     per_draw_row = -(-5_000 // R)  # about 5,000 error draws per uncertainty draw
-    bound = optimise.SEARCH_ROWS + S * R * per_draw_row
+    bound = scoring.SEARCH_ROWS + S * R * per_draw_row
     bound += 2 * (R * per_row + S * R * per_draw_row)
     assert sum(drawn) <= bound * levels
     assert sim.uncertainty_rfc_draws(R) == per_draw_row < per_row

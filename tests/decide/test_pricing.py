@@ -1,7 +1,7 @@
 """Van Westendorp (with Newton–Miller–Smith) and Gabor–Granger on worked examples.
 
 The examples here are constructed from first principles, every expected number computed
-by hand as the comments show, from the conventions in offerlab.decide._pricing (the
+by hand as the comments show, from the conventions in offerlab.decide._van_westendorp (the
 defaults: inclusive cheap curves, exact crossings between prices). Van Westendorp and
 NMS are also checked against a published worked example with its 1,000 raw answers in
 test_pricing_published.py, and Gabor–Granger against a consultancy's published demand
@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from offerlab.decide._pricing import (
+from offerlab.decide import (
     gabor_granger,
     gabor_granger_frame,
     van_westendorp,

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from offerlab.decide._pricing import gabor_granger, van_westendorp
+from offerlab.decide import gabor_granger, van_westendorp
 from offerlab.exceptions import OfferlabError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "psm_product_x.csv"

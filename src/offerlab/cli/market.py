@@ -1,11 +1,11 @@
 """``offerlab simulate-market``: shares of a market of offers, and the best offer to launch.
 
-The market file (YAML; :mod:`offerlab.decide._market_file`) names our offers, the
+The market file (YAML; :func:`offerlab.decide.load_market`) names our offers, the
 competitors', status-quo options and whether the none option competes, the costs per
 level, and what the optimiser may change; it is read like a study file: every problem
 comes back with the file, line and field. :func:`fit_for_decisions` (a progress bar
-around :func:`~offerlab.models._by_name.fit_decision_model`) is shared with
-``offerlab report``.
+around :func:`offerlab.models.fit_decision_model`), :func:`load_market_file` and the
+option types of the fit are shared with ``offerlab report``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ from offerlab.cli.estimate import wide_console
 from offerlab.data import ChoiceData, write_csv
 from offerlab.decide import (
     RULE_NAMES,
+    RULE_TITLES,
     Costs,
     MarketMoney,
+    MarketSpec,
     Objective,
     OptimisationResult,
     calibrate_scale,
@@ -53,22 +55,46 @@ from offerlab.study import Study, load_study
 
 __all__ = [
     "RULE_NAMES",
+    "BurnInOpt",
+    "ClassesOpt",
+    "DrawsOpt",
+    "IterationsOpt",
     "Objective",
     "Rule",
+    "SeedOpt",
+    "TuneScaleOpt",
     "fit_for_decisions",
+    "load_market_file",
     "scale_for",
     "simulate_market_command",
 ]
 
 Rule = Literal["sop", "fc", "rfc"]
-RULE_TITLES = {
-    "sop": "share of preference",
-    "fc": "first choice",
-    "rfc": "randomized first choice",
-}
+
+# The options of every command that fits a decision model and simulates a market
+# (``simulate-market``, ``report``): one definition, so their names, limits and help agree.
+TuneScaleOpt = Annotated[
+    bool,
+    typer.Option(
+        "--tune-scale", help="Tune the scale factor on the holdout tasks (overrides --scale)."
+    ),
+]
+ClassesOpt = Annotated[int, typer.Option(min=1, help="Classes for --model lc.")]
+BurnInOpt = Annotated[int, typer.Option(min=0, help="HB iterations before draws.")]
+IterationsOpt = Annotated[int, typer.Option(min=4, help="HB draws kept per chain.")]
+DrawsOpt = Annotated[int, typer.Option(min=0, help="Uncertainty draws for intervals.")]
+SeedOpt = Annotated[int, typer.Option(help="Seed of draws and searches.")]
 
 
 # -- fitting and simulating -----------------------------------------------------------------
+
+
+def load_market_file(console: Console, path: Path, study: Study) -> MarketSpec:
+    """The market file, checked against the study, its warnings printed."""
+    spec = load_market(path, study)
+    for message in spec.warnings():
+        console.print(f"[yellow]warning:[/] {escape(message)}")
+    return spec
 
 
 def fit_for_decisions(
@@ -275,12 +301,7 @@ def simulate_market_command(
     scale: Annotated[
         float, typer.Option(min=0.0, help="Scale factor on utilities (sop, rfc): <1 flattens.")
     ] = 1.0,
-    tune_scale: Annotated[
-        bool,
-        typer.Option(
-            "--tune-scale", help="Tune the scale factor on the holdout tasks (overrides --scale)."
-        ),
-    ] = False,
+    tune_scale: TuneScaleOpt = False,
     optimise: Annotated[
         Objective | None,
         typer.Option(help="Search the study's offers for the best share, revenue or profit."),
@@ -296,11 +317,11 @@ def simulate_market_command(
             "individuals (hb) or classes (lc) the model estimated.",
         ),
     ] = False,
-    classes: Annotated[int, typer.Option(min=1, help="Classes for --model lc.")] = 2,
-    burn_in: Annotated[int, typer.Option(min=0, help="HB iterations before draws.")] = 2000,
-    iterations: Annotated[int, typer.Option(min=4, help="HB draws kept per chain.")] = 2000,
-    draws: Annotated[int, typer.Option(min=0, help="Uncertainty draws for intervals.")] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of draws and searches.")] = 0,
+    classes: ClassesOpt = 2,
+    burn_in: BurnInOpt = 2000,
+    iterations: IterationsOpt = 2000,
+    draws: DrawsOpt = 200,
+    seed: SeedOpt = 0,
     out: Annotated[
         Path | None, typer.Option(help="Folder for shares.csv, shares.png, optimisation.csv.")
     ] = None,
@@ -308,9 +329,7 @@ def simulate_market_command(
     """Shares of a market of offers with intervals; optionally the best offer or line-up."""
     console = wide_console()
     the_study = load_study(study)
-    spec = load_market(market, the_study)  # checked before the (possibly long) fit
-    for message in spec.warnings():
-        console.print(f"[yellow]warning:[/] {escape(message)}")
+    spec = load_market_file(console, market, the_study)  # checked before the (long) fit
     if scale <= 0:
         raise OfferlabError("--scale must be positive")
     data = ChoiceData.read(answers, the_study)
@@ -330,7 +349,7 @@ def simulate_market_command(
     frame = sim.shares(the_market, by_segment=by_segment)
     price = the_study.price_attribute
     currency = price.currency if price is not None else ""
-    title = f"Shares ({RULE_TITLES[rule]}, {model}"
+    title = f"Shares ({RULE_TITLES[RULE_NAMES[rule]]}, {model}"
     title += f", 95% interval from {sim.n_draws} draws)" if sim.n_draws else ", no intervals)"
     if by_segment:
         console.print(shares_table(frame, title, currency))

@@ -13,9 +13,22 @@ from offerlab.cli._advice import print_advice
 from offerlab.cli._choices import Language, Model
 from offerlab.cli._progress import run_with_progress
 from offerlab.cli.estimate import wide_console
-from offerlab.cli.market import RULE_NAMES, Objective, Rule, fit_for_decisions, scale_for
+from offerlab.cli.market import (
+    RULE_NAMES,
+    BurnInOpt,
+    ClassesOpt,
+    DrawsOpt,
+    IterationsOpt,
+    Objective,
+    Rule,
+    SeedOpt,
+    TuneScaleOpt,
+    fit_for_decisions,
+    load_market_file,
+    scale_for,
+)
 from offerlab.data import ChoiceData
-from offerlab.decide import Costs, MarketSpec, load_market, simulator_for
+from offerlab.decide import Costs, MarketSpec, simulator_for
 from offerlab.exceptions import OfferlabError
 from offerlab.study import load_study
 
@@ -72,12 +85,7 @@ def report(
     ] = "mnl",
     rule: Annotated[Rule, typer.Option(help="Choice rule of the market tables.")] = "sop",
     scale: Annotated[float, typer.Option(min=0.0, help="Scale factor on utilities.")] = 1.0,
-    tune_scale: Annotated[
-        bool,
-        typer.Option(
-            "--tune-scale", help="Tune the scale factor on the holdout tasks (overrides --scale)."
-        ),
-    ] = False,
+    tune_scale: TuneScaleOpt = False,
     optimise: Annotated[
         Objective | None,
         typer.Option(
@@ -99,11 +107,11 @@ def report(
         list[str] | None, typer.Option("--format", help="html, pdf, xlsx (repeat; default all).")
     ] = None,
     language: Annotated[Language, typer.Option(help="Language of labels.")] = "en",
-    classes: Annotated[int, typer.Option(min=1, help="Classes for --model lc.")] = 2,
-    burn_in: Annotated[int, typer.Option(min=0, help="HB iterations before draws.")] = 2000,
-    iterations: Annotated[int, typer.Option(min=4, help="HB draws kept per chain.")] = 2000,
-    draws: Annotated[int, typer.Option(min=0, help="Uncertainty draws for intervals.")] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of draws and searches.")] = 0,
+    classes: ClassesOpt = 2,
+    burn_in: BurnInOpt = 2000,
+    iterations: IterationsOpt = 2000,
+    draws: DrawsOpt = 200,
+    seed: SeedOpt = 0,
 ) -> None:
     """Write one self-contained HTML report (opens offline), a PDF and an Excel workbook."""
     from offerlab.report import ReportOptions, build_report, write_excel, write_html, write_pdf
@@ -114,10 +122,7 @@ def report(
     if unknown:
         raise OfferlabError(f"--format takes html, pdf or xlsx; got {unknown}")
     the_study = load_study(study)
-    spec = load_market(market, the_study) if market is not None else None
-    if spec is not None:
-        for message in spec.warnings():
-            console.print(f"[yellow]warning:[/] {escape(message)}")
+    spec = load_market_file(console, market, the_study) if market is not None else None
     objective = _objective(spec, optimise)
     other = _read_table(survey_answers, "survey answers") if survey_answers else None
     people = _read_table(respondents, "respondents table") if respondents else None

@@ -11,6 +11,8 @@ from offerlab.decide._concepts import (
     sequential_orders,
     top_box,
 )
+from offerlab.decide._conjoint_price import ConjointPrice
+from offerlab.decide._gabor_granger import GaborGrangerResult, gabor_granger, gabor_granger_frame
 from offerlab.decide._importance import Drivers, choice_drivers, drivers_of
 from offerlab.decide._kano import (
     KANO_ANSWERS,
@@ -22,6 +24,7 @@ from offerlab.decide._kano import (
 from offerlab.decide._kernels import grouped_shares
 from offerlab.decide._market import (
     RULE_NAMES,
+    RULE_TITLES,
     Market,
     MarketSimulator,
     Provenance,
@@ -57,25 +60,16 @@ from offerlab.decide._needs import (
     top_obstacles,
     wilson_interval,
 )
-from offerlab.decide._optimise import OfferSpace, OptimisationResult, offer_cost, optimise_offers
+from offerlab.decide._offer_space import OfferSpace, offer_cost
+from offerlab.decide._optimise import optimise_offers
 from offerlab.decide._population import (
     Population,
     decision_population,
     mnl_population,
     population_from_results,
 )
-from offerlab.decide._pricing import (
-    ConjointPrice,
-    GaborGrangerResult,
-    PricingStudy,
-    VanWestendorpResult,
-    gabor_granger,
-    gabor_granger_frame,
-    money_text,
-    pricing_study,
-    van_westendorp,
-    van_westendorp_frame,
-)
+from offerlab.decide._pricing_study import PricingStudy, money_text, pricing_study
+from offerlab.decide._recommendation import OptimisationResult
 from offerlab.decide._sensitivity import (
     arc_elasticity,
     demand_curve,
@@ -89,12 +83,18 @@ from offerlab.decide._sensitivity import (
 from offerlab.decide._trust import holdout_check, model_checks
 from offerlab.decide._truth import TrueMarket, coded_truth
 from offerlab.decide._turf import TurfBundle, TurfResult, reach_from_scores, turf
+from offerlab.decide._van_westendorp import (
+    VanWestendorpResult,
+    van_westendorp,
+    van_westendorp_frame,
+)
 
 __all__ = [
     "DEFAULT_INTENT_WEIGHTS",
     "KANO_ANSWERS",
     "KANO_CATEGORIES",
     "RULE_NAMES",
+    "RULE_TITLES",
     "ConjointPrice",
     "Costs",
     "Drivers",

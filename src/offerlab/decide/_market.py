@@ -31,6 +31,7 @@ from offerlab.study import PriceAttribute
 __all__ = [
     "RFC_PRODUCT_SHARE",
     "RULE_NAMES",
+    "RULE_TITLES",
     "Market",
     "MarketSimulator",
     "Provenance",
@@ -612,10 +613,13 @@ class MarketSimulator:
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
-    def whole_market(self, market: Market) -> tuple[np.ndarray, np.ndarray | None]:
+    def whole_market(
+        self, market: Market, *, draws: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Whole-market shares of every alternative: point (J,) and draws (S, J) or None,
-        the segments weighted by their population mass (the same draws as :meth:`shares`)."""
-        return self._whole_market(self.share_draws(market))
+        the segments weighted by their population mass (the same draws as :meth:`shares`;
+        none with ``draws=False``)."""
+        return self._whole_market(self.share_draws(market, draws=draws))
 
     def _whole_market(self, sd: ShareDraws) -> tuple[np.ndarray, np.ndarray | None]:
         point = self._segment_mass() @ sd.point

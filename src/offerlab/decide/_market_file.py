@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from offerlab.decide._market import Market, MarketSimulator
 from offerlab.decide._money import format_number, level_key
-from offerlab.decide._optimise import OptimisationResult, offer_cost, optimise_offers
+from offerlab.decide._offer_space import offer_cost
+from offerlab.decide._optimise import optimise_offers
+from offerlab.decide._recommendation import OptimisationResult
 from offerlab.exceptions import OfferlabError, StudyError
 from offerlab.models import NONE_PARAM, ConjointCoding
 from offerlab.simulate import offer_warnings

@@ -39,9 +39,11 @@ __all__ = [
     "group_open_text",
     "none_choosers",
     "option_frequencies",
+    "question_rows",
     "scale_means",
     "segments_from",
     "top_obstacles",
+    "wilson_bounds",
     "wilson_interval",
 ]
 
@@ -57,7 +59,8 @@ def _check(answers: pd.DataFrame) -> None:
         )
 
 
-def _question(answers: pd.DataFrame, question: str) -> pd.DataFrame:
+def question_rows(answers: pd.DataFrame, question: str) -> pd.DataFrame:
+    """The tidy answers to one question (an error when there are none)."""
     _check(answers)
     rows = answers[answers["question"] == question]
     if rows.empty:
@@ -78,9 +81,18 @@ def wilson_interval(
         raise OfferlabError(f"interval must lie in (0, 1); got {interval!r}")
     x = np.asarray(successes, dtype=float)
     n = np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + interval / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = x / n
+    return wilson_bounds(p, n, interval)
+
+
+def wilson_bounds(
+    p: np.ndarray | float, n: np.ndarray | float, interval: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of proportions ``p`` (weighted shares too) out of ``n``."""
+    z = stats.norm.ppf(0.5 + interval / 2)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
         centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
     return centre - half, centre + half
@@ -88,7 +100,7 @@ def wilson_interval(
 
 def segments_from(answers: pd.DataFrame, question: str) -> pd.Series:
     """Segment of every respondent from a single-answer question (respondent → option)."""
-    rows = _question(answers, question)
+    rows = question_rows(answers, question)
     rows = rows[_no_item(rows)]
     if rows["respondent"].duplicated().any():
         raise OfferlabError(f"question {question!r} has several answers per respondent")
@@ -134,7 +146,7 @@ def option_frequencies(
         ``upper`` (Wilson interval). For a multi question the shares add up to more
         than 1.
     """
-    rows = _question(answers, question)
+    rows = question_rows(answers, question)
     rows = rows[_no_item(rows)]
     if respondents is not None:
         keep = set(respondents)
@@ -178,7 +190,7 @@ def scale_means(
     """
     if not 0 < interval < 1:
         raise OfferlabError(f"interval must lie in (0, 1); got {interval!r}")
-    rows = _question(answers, question)
+    rows = question_rows(answers, question)
     values = pd.to_numeric(rows["answer"], errors="coerce")
     if values.isna().any():
         raise OfferlabError(f"question {question!r} has answers that are not numbers")
@@ -283,7 +295,7 @@ def group_open_text(
     assignments : DataFrame
         ``respondent``, ``text``, ``groups`` (list of str): how every text was grouped.
     """
-    rows = _question(answers, question)
+    rows = question_rows(answers, question)
     rows = rows[rows["item"].astype(str) == item] if item is not None else rows[_no_item(rows)]
     texts = rows["answer"].astype(str).str.strip()
     keep = texts != ""

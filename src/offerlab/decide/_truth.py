@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from offerlab.decide._market import Market
-from offerlab.decide._optimise import OfferSpace, _offer_space
+from offerlab.decide._offer_space import OfferSpace, offer_space
 from offerlab.exceptions import OfferlabError
 
 __all__ = ["TrueMarket", "coded_truth"]
@@ -77,7 +77,7 @@ class TrueMarket:
         others = [j for j, n in enumerate(market.names) if n not in slots]
         if any(market.ours[j] for j in others):
             raise OfferlabError("the true market needs each offer of ours to be a tier")
-        space = _offer_space(market, prices, costs, base_cost, dict(fixed or {}))
+        space = offer_space(market, prices, costs, base_cost, dict(fixed or {}))
         B = coded_truth(space, truth, market.coding.none_index)  # type: ignore[union-attr]
         return cls(space, B, market.X[others], market.offset[others])
 

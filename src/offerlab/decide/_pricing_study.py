@@ -1,0 +1,329 @@
+"""The pricing page: the survey's direct price questions (Van Westendorp, Gabor–Granger)
+beside the conjoint's demand, revenue and profit of the same offer, with costs, and
+sentences saying where they agree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from offerlab.decide._conjoint_price import ConjointPrice, best_price, conjoint_demand
+from offerlab.decide._gabor_granger import GaborGrangerResult, gabor_granger, gabor_granger_frame
+from offerlab.decide._money import price_edge
+from offerlab.decide._van_westendorp import (
+    VanWestendorpResult,
+    van_westendorp,
+    van_westendorp_frame,
+)
+
+__all__ = ["PricingStudy", "money_text", "pricing_study"]
+
+
+@dataclass(frozen=True)
+class PricingStudy:
+    """Van Westendorp, Gabor–Granger and the conjoint demand of the same offer, with costs.
+
+    Attributes
+    ----------
+    offer : str or None
+        The offer the survey's price questions describe.
+    van_westendorp, gabor_granger : result or None
+    demand : DataFrame or None
+        :func:`~offerlab.decide.demand_curve` of the offer (share, revenue and profit of
+        the offer itself), plus ``ours_revenue`` and ``ours_profit`` (with bounds): all
+        our offers together while this one's price moves (it takes from its siblings).
+    cost : float or None
+        The offer's cost per sale from the market file.
+    revenue_best, profit_best : ConjointPrice or None
+        The prices that maximise our offers' revenue and profit per person in the market.
+    comparison : list of str
+        Sentences: where the methods agree, and when they cannot tell.
+    table : DataFrame
+        ``measure``, ``value``: the price points in words and money.
+    """
+
+    offer: str | None
+    van_westendorp: VanWestendorpResult | None
+    gabor_granger: GaborGrangerResult | None
+    demand: pd.DataFrame | None
+    cost: float | None
+    revenue_best: ConjointPrice | None
+    profit_best: ConjointPrice | None
+    comparison: list[str]
+    table: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _Findings:
+    """What the pricing page's table and sentences are written from."""
+
+    vw: VanWestendorpResult | None
+    gg: GaborGrangerResult | None
+    offer: str | None
+    cost: float | None
+    revenue_best: ConjointPrice | None
+    profit_best: ConjointPrice | None
+    currency: str
+
+    def unpacked(self) -> tuple:
+        """The fields in order (shallow: the results stay objects, unlike ``astuple``)."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
+def money_text(value: float | None, currency: str) -> str:
+    """``CHF 1,290``; ``n/a`` for a missing number."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return f"{currency} {value:,.0f}".strip()
+
+
+def pricing_study(
+    study: Any,
+    answers: pd.DataFrame | None,
+    *,
+    sim: Any = None,
+    market: Any = None,
+    offer: str | None = None,
+    costs: Any = None,
+    prices: Sequence[float] | None = None,
+) -> PricingStudy | None:
+    """The pricing page: the survey's price questions and the conjoint, with costs.
+
+    Parameters
+    ----------
+    study : Study
+    answers : DataFrame, optional
+        Tidy answers (respondent, question, item, answer) of the survey's other questions.
+    sim, market : MarketSimulator, Market, optional
+        For the conjoint demand, revenue and profit of ``offer`` in the market.
+    offer : str, optional
+        The offer the price questions describe (the market file's ``pricing_offer``).
+    costs : Costs, optional
+        The market file's costs: the profit-maximising price needs them.
+    prices : list of float, optional
+        The conjoint's price grid (default: 41 prices over the studied range).
+
+    Returns None when there is nothing to show.
+    """
+    from offerlab.study import GaborGrangerPage, VanWestendorpPage
+
+    pages = study.questionnaire.pages if study.questionnaire is not None else []
+    vw_page = next((p for p in pages if isinstance(p, VanWestendorpPage)), None)
+    gg_page = next((p for p in pages if isinstance(p, GaborGrangerPage)), None)
+    vw = gg = None
+    if answers is not None and vw_page is not None and (answers["question"] == vw_page.id).any():
+        vw = van_westendorp(van_westendorp_frame(answers, vw_page.id))
+    if answers is not None and gg_page is not None and (answers["question"] == gg_page.id).any():
+        gg = gabor_granger(
+            gabor_granger_frame(answers, gg_page.id), accept_from=gg_page.accept_from
+        )
+    price_attr = study.price_attribute
+    currency = price_attr.currency if price_attr is not None else ""
+    demand = cost = revenue_best = profit_best = None
+    if sim is not None and market is not None and offer is not None and price_attr is not None:
+        studied = [float(v) for v in price_attr.values]
+        grid = np.asarray(
+            sorted(prices) if prices is not None else np.linspace(min(studied), max(studied), 41),
+            dtype=float,
+        )
+        if costs is not None:
+            cost = costs.of(market.offers[market.index(offer)])
+        demand, values = conjoint_demand(sim, market, offer, grid, costs, cost)
+        revenue_best = best_price(grid, *values["revenue"], studied, sim.interval)
+        if costs is not None:
+            profit_best = best_price(grid, *values["profit"], studied, sim.interval)
+    if vw is None and gg is None and demand is None:
+        return None
+    found = _Findings(vw, gg, offer, cost, revenue_best, profit_best, currency)
+    table = _pricing_table(found)
+    comparison = _compare(found)
+    if gg is not None and demand is not None:
+        comparison += _stated_and_chosen(gg, sim, market, offer, currency)
+    return PricingStudy(offer, vw, gg, demand, cost, revenue_best, profit_best, comparison, table)
+
+
+def _with_interval(best: ConjointPrice, currency: str) -> str:
+    text = money_text(best.price, currency)
+    if best.interval is not None:
+        low, high = (money_text(v, currency) for v in best.interval)
+        text += f" (95%: {low} to {high})"
+    return text
+
+
+def _pricing_table(found: _Findings) -> pd.DataFrame:
+    vw, gg, offer, cost, revenue_best, profit_best, currency = found.unpacked()
+    m = lambda v: money_text(v, currency)  # noqa: E731
+    rows: list[tuple[str, str]] = []
+    if vw is not None:
+        rows += [
+            ("Van Westendorp: acceptable range (PMC to PME)", f"{m(vw.pmc)} to {m(vw.pme)}"),
+            ("Van Westendorp: optimal price point (OPP)", m(vw.opp)),
+            ("Van Westendorp: indifference price point (IPP)", m(vw.ipp)),
+        ]
+        if vw.revenue_price is not None:
+            rows.append(("Newton–Miller–Smith: revenue-maximising price", m(vw.revenue_price)))
+            rows.append(("Newton–Miller–Smith: trial-maximising price", m(vw.trial_price)))
+        rows.append(
+            (
+                "Van Westendorp respondents (inconsistent answers left out)",
+                f"{vw.n_respondents} ({vw.n_inconsistent})",
+            )
+        )
+    if gg is not None:
+        rows.append(("Gabor–Granger: revenue-maximising tested price", m(gg.revenue_price)))
+        rows.append(("Gabor–Granger respondents", f"{gg.n_respondents}"))
+    if cost is not None:
+        rows.append((f"Cost per sale of '{offer}' (market file)", m(cost)))
+    if profit_best is not None:
+        rows.append(
+            (
+                f"Conjoint: profit-maximising price of '{offer}' (all our offers' profit)",
+                _with_interval(profit_best, currency),
+            )
+        )
+    if revenue_best is not None:
+        rows.append(
+            (
+                f"Conjoint: revenue-maximising price of '{offer}' (all our offers' revenue)",
+                _with_interval(revenue_best, currency),
+            )
+        )
+    return pd.DataFrame(rows, columns=["measure", "value"])
+
+
+def _edge_words(best: ConjointPrice, what: str, offer: str | None, currency: str) -> str:
+    beyond = "above" if best.edge == "highest" else "below"
+    return (
+        f"Caution: the conjoint's {what}-maximising price of '{offer}' "
+        f"({money_text(best.price, currency)}) is the {best.edge} price studied, so the best "
+        f"price may lie {beyond} it, where the survey did not ask."
+    )
+
+
+def _compare(found: _Findings) -> list[str]:
+    """Sentences saying where the direct price questions and the conjoint agree or not.
+
+    Agreement is claimed only when the optima compared lie inside the ranges tested: two
+    methods that both stop at the lowest price asked agree on where the test ended, not
+    on the best price.
+    """
+    vw, gg, offer, cost, revenue_best, profit_best, currency = found.unpacked()
+    out: list[str] = []
+    m = lambda v: money_text(v, currency)  # noqa: E731
+    if revenue_best is None:
+        if vw is not None or gg is not None:
+            out.append(
+                "No market file was given, so the conjoint demand curve of the offer the "
+                "price questions describe is not shown beside them."
+            )
+        return out
+    if profit_best is not None:
+        text = (
+            f"With a cost of {m(cost)} per sale, the conjoint puts the profit-maximising price "
+            f"of '{offer}' at {_with_interval(profit_best, currency)}"
+        )
+        if cost is not None and revenue_best.price < cost:
+            text += (
+                f"; the revenue-maximising price ({m(revenue_best.price)}) lies below cost "
+                "and would lose money on every sale"
+            )
+        elif cost is not None and revenue_best.price == cost:
+            text += (
+                f"; the revenue-maximising price ({m(revenue_best.price)}) equals the cost "
+                "and would earn nothing on a sale"
+            )
+        out.append(text + ".")
+        if profit_best.edge is not None:
+            out.append(_edge_words(profit_best, "profit", offer, currency))
+    else:
+        out.append(
+            "The market file gives no costs, so the page shows revenue, not profit: the "
+            "revenue-maximising price can lie below cost."
+        )
+    best = revenue_best.price
+    lo, hi = revenue_best.interval if revenue_best.interval is not None else (best, best)
+    if vw is not None and np.isfinite(vw.pmc) and np.isfinite(vw.pme):
+        if best < vw.pmc:
+            where = "below Van Westendorp's acceptable range"
+        elif best > vw.pme:
+            where = "above Van Westendorp's acceptable range"
+        else:
+            where = "inside Van Westendorp's acceptable range"
+        out.append(
+            f"The conjoint puts the revenue-maximising price of '{offer}' at {m(best)}"
+            + (f" (95% interval {m(lo)} to {m(hi)})" if revenue_best.interval is not None else "")
+            + f", {where} ({m(vw.pmc)} to {m(vw.pme)})."
+        )
+    if revenue_best.edge is not None:
+        out.append(_edge_words(revenue_best, "revenue", offer, currency))
+    direct = [
+        ("Newton–Miller–Smith", vw.revenue_price if vw is not None else None, None),
+        (
+            "Gabor–Granger",
+            gg.revenue_price if gg is not None else None,
+            gg.curve["price"].to_numpy(float) if gg is not None else None,
+        ),
+    ]
+    for name, price, tested in direct:
+        if price is None or not np.isfinite(price):
+            continue
+        edge = price_edge(price, tested) if tested is not None else None
+        if edge is not None or revenue_best.edge is not None:
+            where = [f"{name}'s at the {edge} price it asked" if edge else None]
+            if revenue_best.edge is not None:
+                where.append(f"the conjoint's at the {revenue_best.edge} price studied")
+            out.append(
+                f"{name}'s revenue-maximising price ({m(price)}) and the conjoint's ({m(best)}) "
+                "cannot be compared: " + " and ".join(w for w in where if w) + ". Both "
+                "may lie beyond the range tested; test prices beyond it before calling "
+                "them in agreement."
+            )
+        elif lo <= price <= hi:
+            out.append(
+                f"{name}'s revenue-maximising price ({m(price)}) lies within the conjoint's "
+                "interval, both inside the prices tested: they agree."
+            )
+        else:
+            side = "lower" if price < lo else "higher"
+            out.append(
+                f"{name}'s revenue-maximising price ({m(price)}) is {side} than the conjoint's "
+                f"({m(best)}; interval {m(lo)} to {m(hi)}): they disagree. The direct question "
+                "asks about the offer alone; the conjoint prices it against the competing "
+                "offers and the status quo, where people can walk away."
+            )
+    return out
+
+
+def _stated_and_chosen(
+    gg: GaborGrangerResult, sim: Any, market: Any, offer: str | None, currency: str
+) -> list[str]:
+    """How far demand falls over the Gabor–Granger ladder: stated, and in the conjoint."""
+    p1, p2 = float(gg.curve["price"].min()), float(gg.curve["price"].max())
+    curve = gg.curve.set_index("price")["demand"]
+    if curve.loc[p1] <= 0 or p1 == p2:
+        return []
+    point, draws = sim.share_of([market.with_price(offer, p1), market.with_price(offer, p2)], offer)
+    chosen = 1 - point[1] / point[0]
+    stated = 1 - curve.loc[p2] / curve.loc[p1]
+    m = lambda v: money_text(v, currency)  # noqa: E731
+    text = (
+        f"From {m(p1)} to {m(p2)}, stated demand (Gabor–Granger) falls by "
+        f"{100 * stated:.0f}%; the offer's conjoint share falls by {100 * chosen:.0f}%"
+    )
+    if draws is None:
+        return [text + "."]
+    tail = (1 - sim.interval) / 2
+    a, b = np.quantile(1 - draws[:, 1] / draws[:, 0], [tail, 1 - tail])
+    text += f" (95%: {100 * a:.0f}% to {100 * b:.0f}%)"
+    if a <= stated <= b:
+        return [text + ": the same price sensitivity."]
+    if stated < a:
+        return [
+            text + ": people say they are less price sensitive than their choices show "
+            "(a common bias of direct price questions)."
+        ]
+    return [text + ": people say they are more price sensitive than their choices show."]
