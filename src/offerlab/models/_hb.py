@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
-from offerlab.data import ChoiceData
+
 from offerlab.exceptions import EstimationError, OfferlabError, OfferlabWarning
 from offerlab.models._constraints import (
     FIT_CONSTRAINTS,
     POSITIVE,
     Constraint,
-    check_parameters,
     one_of,
     optional,
     whole,
 )
-from offerlab.models._fit_input import fit_input
+from offerlab.models._estimator import ChoiceEstimator, FitRun, Progress
+from offerlab.models._fit_input import FitInput
 from offerlab.models._hb_fit import (
     chain_jobs,
     coded_blocks,
@@ -35,16 +35,13 @@ from offerlab.models._hb_fit import (
 from offerlab.models._hb_fit import coded_blocks as _coded_blocks  # noqa: F401  (tests)
 from offerlab.models._hb_results import HBResults, HBStop
 from offerlab.models._hb_run import StopRule, run_chains
-from offerlab.models._matrix import ModelMatrix
-from offerlab.models._spec import ModelSpec
+from offerlab.models._matrix import ModelMatrix, arrays_matrix
 from offerlab.numerics import (
     HBPrior,
     HBSettings,
-    Scheme,
     hb_layout,
     hb_prior_covariance,
 )
-from offerlab.study import Study
 
 __all__ = ["HBResults", "HBStop", "HierarchicalBayes"]
 
@@ -72,7 +69,8 @@ DEFAULT_MAX_DRAWS = 10_000
 DEFAULT_CHECK_EVERY = 500
 
 
-class HierarchicalBayes:
+@dataclass(kw_only=True, eq=False)
+class HierarchicalBayes(ChoiceEstimator[HBResults]):
     """Hierarchical Bayes MNL: individual part-worths drawn from a normal population.
 
     Parameters
@@ -201,62 +199,35 @@ class HierarchicalBayes:
         "stop_on_individual": Constraint("True or False", lambda v: isinstance(v, bool)),
     }
 
-    def __init__(
-        self,
-        *,
-        burn_in: int = DEFAULT_BURN_IN,
-        draws: int = DEFAULT_DRAWS,
-        thin: int = 1,
-        chains: int = 2,
-        n_jobs: int | None = None,
-        prior_variance: float = DEFAULT_PRIOR_VARIANCE,
-        prior_df: int = DEFAULT_PRIOR_DF,
-        signs: Mapping[str, int] | None = None,
-        target_acceptance: float = TARGET_ACCEPTANCE,
-        keep_draws: int = 100,
-        shift_moves: bool = True,
-        level_coding: Scheme = "effects",
-        dual: Literal["sawtooth", "joint"] = "sawtooth",
-        seed: int | None = None,
-        covariance: Literal["full", "diagonal"] = "full",
-        covariance_prior: Literal["inverse-wishart", "huang-wand"] = "inverse-wishart",
-        prior_sd_scale: float = DEFAULT_PRIOR_SD_SCALE,
-        interweave: bool = True,
-        individual_steps: int = DEFAULT_INDIVIDUAL_STEPS,
-        until_converged: bool = False,
-        max_draws: int = DEFAULT_MAX_DRAWS,
-        max_seconds: float | None = None,
-        check_every: int = DEFAULT_CHECK_EVERY,
-        stop_on_individual: bool = True,
-    ) -> None:
-        self.stop_on_individual = stop_on_individual
-        self.interweave = interweave
-        self.individual_steps = individual_steps
-        self.until_converged = until_converged
-        self.max_draws = max_draws
-        self.max_seconds = max_seconds
-        self.check_every = check_every
-        self.covariance = covariance
-        self.covariance_prior = covariance_prior
-        self.prior_sd_scale = prior_sd_scale
-        self.burn_in = burn_in
-        self.draws = draws
-        self.thin = thin
-        self.chains = chains
-        self.n_jobs = n_jobs
-        self.prior_variance = prior_variance
-        self.prior_df = prior_df
-        self.signs = dict(signs or {})
-        self.target_acceptance = target_acceptance
-        self.keep_draws = keep_draws
-        self.shift_moves = shift_moves
-        self.level_coding = level_coding
-        self.dual = dual
-        self.seed = seed
+    burn_in: int = DEFAULT_BURN_IN
+    draws: int = DEFAULT_DRAWS
+    thin: int = 1
+    chains: int = 2
+    n_jobs: int | None = None
+    prior_variance: float = DEFAULT_PRIOR_VARIANCE
+    prior_df: int = DEFAULT_PRIOR_DF
+    signs: Mapping[str, int] | None = None
+    target_acceptance: float = TARGET_ACCEPTANCE
+    keep_draws: int = 100
+    shift_moves: bool = True
+    seed: int | None = None
+    covariance: Literal["full", "diagonal"] = "full"
+    covariance_prior: Literal["inverse-wishart", "huang-wand"] = "inverse-wishart"
+    prior_sd_scale: float = DEFAULT_PRIOR_SD_SCALE
+    interweave: bool = True
+    individual_steps: int = DEFAULT_INDIVIDUAL_STEPS
+    until_converged: bool = False
+    max_draws: int = DEFAULT_MAX_DRAWS
+    max_seconds: float | None = None
+    check_every: int = DEFAULT_CHECK_EVERY
+    stop_on_individual: bool = True
+
+    def __post_init__(self) -> None:
+        self.signs = dict(self.signs or {})
 
     def check(self) -> None:
         """Raise :class:`OfferlabError` for a parameter out of its constraint."""
-        check_parameters(self, self._parameter_constraints)
+        super().check()
         if self.covariance_prior == "huang-wand" and self.covariance != "full":
             raise OfferlabError(
                 "covariance_prior='huang-wand' is a prior of a full covariance matrix; "
@@ -267,28 +238,22 @@ class HierarchicalBayes:
                 raise OfferlabError(f"signs[{name!r}] must be -1 or +1; got {sign!r}")
 
     # -- fitting ----------------------------------------------------------------------------
-    def fit(
-        self,
-        data: ChoiceData | None = None,
-        *,
-        study: Study | None = None,
-        spec: ModelSpec | Path | str | None = None,
-        progress: Callable[[float], None] | None = None,
-    ) -> HBResults:
-        """Estimate from long-format choice data (conjoint ``study`` or ``spec`` fit).
-
-        Holdout tasks are left out of estimation; the hit rate on them is reported.
-        """
-        given = fit_input(self, data, study=study, spec=spec)
+    def _fit_given(self, given: FitInput, run: FitRun) -> HBResults:
+        """The conjoint attributes' blocks shape the prior; the holdouts' hit rate is
+        reported."""
+        if run.start is not None:
+            raise OfferlabError(
+                "HierarchicalBayes starts every chain from the pooled MNL; it takes no start"
+            )
         blocks = None if given.coding is None else coded_blocks(given.coding)
-        results = self._fit_matrix(given.design, progress, blocks=blocks)
+        results = self._fit_matrix(given.design, run.progress, blocks=blocks)
         results.source = given.source  # the sampler builds the results; the front labels them
         holdouts = given.data.holdouts()
         if not holdouts.frame.empty:
             results.holdout_hit_rate, results.holdout_probability = results.hit_rate(holdouts)
         return results
 
-    def fit_arrays(
+    def fit_arrays(  # type: ignore[override]  # respondents are required, weights are not used
         self,
         X: np.ndarray,
         y: np.ndarray,
@@ -297,37 +262,12 @@ class HierarchicalBayes:
         available: np.ndarray | None = None,
         names: Sequence[str] | None = None,
         offset: np.ndarray | None = None,
-        progress: Callable[[float], None] | None = None,
+        progress: Progress | None = None,
     ) -> HBResults:
         """Estimate from arrays: X (N, J, K), y (N,), groups (N,) = respondent of each row."""
         self.check()
         X = np.asarray(X, dtype=float)
-        if X.ndim != 3:
-            raise OfferlabError(f"X must be an array (N, J, K); got shape {X.shape}")
-        N, J, K = X.shape
-        y = np.asarray(y, dtype=np.int64)
-        if y.shape != (N,) or (y < 0).any() or (y >= J).any():
-            raise OfferlabError(f"y must hold N = {N} indices in [0, {J}); got shape {y.shape}")
-        groups = np.asarray(groups)
-        if groups.shape != (N,):
-            raise OfferlabError(f"groups must have shape ({N},); got {groups.shape}")
-        if available is None:
-            available = np.ones((N, J), dtype=bool)
-        available = np.asarray(available, dtype=bool)
-        if available.shape != (N, J) or not available[np.arange(N), y].all():
-            raise OfferlabError("available must be (N, J) and true on every chosen alternative")
-        design = ModelMatrix(
-            X=X,
-            y=y,
-            available=available,
-            weights=None,
-            groups=groups,
-            names=list(names) if names is not None else [f"x{k}" for k in range(K)],
-            offset=offset,
-            n_tasks=N,
-        )
-        if len(design.names) != K:
-            raise OfferlabError(f"names has {len(design.names)} entries; X has K = {K}")
+        design = arrays_matrix(X, y, available=available, groups=groups, names=names, offset=offset)
         return self._fit_matrix(design, progress, blocks=None)
 
     # -- the work ---------------------------------------------------------------------------
