@@ -19,11 +19,9 @@ import pandas as pd
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
 from offerlab.models._constraints import (
-    COV_TYPES,
     FIT_CONSTRAINTS,
-    POSITIVE,
+    ML_CONSTRAINTS,
     Constraint,
-    one_of,
     whole,
 )
 from offerlab.models._contract import DesignSource
@@ -204,9 +202,7 @@ class LatentClassLogit(ChoiceEstimator[LatentClassResults]):
         ),
         "n_starts": whole(1),
         **FIT_CONSTRAINTS,
-        "cov_type": one_of(*COV_TYPES),
-        "tol": POSITIVE,
-        "max_iter": whole(1),
+        **ML_CONSTRAINTS,
     }
 
     n_classes: int = 2

@@ -10,11 +10,9 @@ import numpy as np
 
 from offerlab.exceptions import EstimationError, OfferlabError
 from offerlab.models._constraints import (
-    COV_TYPES,
     FIT_CONSTRAINTS,
-    POSITIVE,
+    ML_CONSTRAINTS,
     Constraint,
-    one_of,
     optional,
     whole,
 )
@@ -59,9 +57,7 @@ class MultinomialLogit(ChoiceEstimator[MNLResults]):
 
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         **FIT_CONSTRAINTS,
-        "cov_type": one_of(*COV_TYPES),
-        "tol": POSITIVE,
-        "max_iter": whole(1),
+        **ML_CONSTRAINTS,
         "chunk_size": optional(whole(1)),
     }
 

@@ -21,9 +21,8 @@ import pandas as pd
 
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
 from offerlab.models._constraints import (
-    COV_TYPES,
     FIT_CONSTRAINTS,
-    POSITIVE,
+    ML_CONSTRAINTS,
     Constraint,
     one_of,
     optional,
@@ -119,11 +118,9 @@ class MixedLogit(ChoiceEstimator[MixedLogitResults]):
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "n_draws": optional(whole(1)),
         "draws": optional(one_of(*DRAW_KINDS)),
-        "cov_type": one_of(*COV_TYPES),
         "hessian": one_of("numerical", "bhhh"),
-        "tol": POSITIVE,
-        "max_iter": whole(1),
         "n_threads": optional(whole(1)),
+        **ML_CONSTRAINTS,
         **FIT_CONSTRAINTS,
     }
 
