@@ -17,15 +17,21 @@ from typing import ClassVar, Generic, Literal, TypeVar
 import numpy as np
 
 from offerlab.data import ChoiceData
-from offerlab.models._constraints import FIT_CONSTRAINTS, Constraint, check_parameters
+from offerlab.models._constraints import (
+    FIT_CONSTRAINTS,
+    ML_CONSTRAINTS,
+    Constraint,
+    check_parameters,
+)
 from offerlab.models._contract import ARRAYS, ChoiceResults, DesignSource
 from offerlab.models._fit_input import FitInput, fit_input
 from offerlab.models._matrix import ModelMatrix, arrays_matrix
+from offerlab.models._results import CovKind
 from offerlab.models._spec import ModelSpec
 from offerlab.numerics import Scheme
 from offerlab.study import Study
 
-__all__ = ["ChoiceEstimator", "FitRun", "Progress"]
+__all__ = ["ChoiceEstimator", "FitRun", "MLEstimator", "Progress"]
 
 Results = TypeVar("Results", bound=ChoiceResults)
 Progress = Callable[[float], None]
@@ -143,3 +149,19 @@ class ChoiceEstimator(Generic[Results]):
 
     def _fit_design(self, design: ModelMatrix, run: FitRun) -> Results:
         raise NotImplementedError
+
+
+@dataclass(kw_only=True, eq=False)
+class MLEstimator(ChoiceEstimator[Results]):
+    """An estimator by maximum (simulated) likelihood: the covariance behind its tests
+    and intervals (``cov_type``; all three are computed), and when its optimiser stops
+    (``tol`` on the decrement, ``max_iter`` steps)."""
+
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        **FIT_CONSTRAINTS,
+        **ML_CONSTRAINTS,
+    }
+
+    cov_type: CovKind = "classic"
+    tol: float = 1e-10
+    max_iter: int = 1000

@@ -25,7 +25,7 @@ from offerlab.models._constraints import (
     whole,
 )
 from offerlab.models._contract import DesignSource
-from offerlab.models._estimator import ChoiceEstimator, FitRun
+from offerlab.models._estimator import FitRun, MLEstimator
 from offerlab.models._latent_class_results import LatentClassResults
 from offerlab.models._matrix import (
     ModelMatrix,
@@ -127,7 +127,7 @@ def _class_map(
 
 
 @dataclass(eq=False)
-class LatentClassLogit(ChoiceEstimator[LatentClassResults]):
+class LatentClassLogit(MLEstimator[LatentClassResults]):
     """Latent class multinomial logit (a discrete mixture of MNLs).
 
     Parameters
@@ -212,9 +212,6 @@ class LatentClassLogit(ChoiceEstimator[LatentClassResults]):
     restrictions: Restrictions | None = None
     n_starts: int = 10
     seed: int | np.random.Generator | None = 0
-    cov_type: CovKind = "classic"
-    tol: float = 1e-10
-    max_iter: int = 1000
     chunk_size: int | None = None
 
     # -- the work ---------------------------------------------------------------------------

@@ -16,16 +16,16 @@ from offerlab.models._constraints import (
     optional,
     whole,
 )
-from offerlab.models._estimator import ChoiceEstimator, FitRun
+from offerlab.models._estimator import FitRun, MLEstimator
 from offerlab.models._matrix import ModelMatrix
-from offerlab.models._results import CovKind, MNLResults, fit_statistics
+from offerlab.models._results import MNLResults, fit_statistics
 from offerlab.numerics import MNLTerms, mnl_loglike, newton
 
 __all__ = ["MultinomialLogit", "design_loglike"]
 
 
 @dataclass(kw_only=True, eq=False)
-class MultinomialLogit(ChoiceEstimator[MNLResults]):
+class MultinomialLogit(MLEstimator[MNLResults]):
     """Multinomial (conditional) logit with linear-in-parameters utility.
 
     Parameters
@@ -61,8 +61,6 @@ class MultinomialLogit(ChoiceEstimator[MNLResults]):
         "chunk_size": optional(whole(1)),
     }
 
-    cov_type: CovKind = "classic"
-    tol: float = 1e-10
     max_iter: int = 100
     chunk_size: int | None = None
 

@@ -28,12 +28,11 @@ from offerlab.models._constraints import (
     optional,
     whole,
 )
-from offerlab.models._estimator import ChoiceEstimator, FitRun
+from offerlab.models._estimator import FitRun, MLEstimator
 from offerlab.models._fit_input import FitInput
 from offerlab.models._matrix import ModelMatrix
 from offerlab.models._mnl import design_loglike
 from offerlab.models._mxl_results import MixedLogitResults, mxl_param_names
-from offerlab.models._results import CovKind
 from offerlab.models._spec import spec_random
 from offerlab.numerics import (
     DISTRIBUTIONS,
@@ -58,7 +57,7 @@ RandomSpec = Mapping[str, str] | Sequence[str] | Literal["all"] | None
 
 
 @dataclass(eq=False)
-class MixedLogit(ChoiceEstimator[MixedLogitResults]):
+class MixedLogit(MLEstimator[MixedLogitResults]):
     """Mixed (random-coefficients) logit by maximum simulated likelihood.
 
     Parameters
@@ -131,10 +130,8 @@ class MixedLogit(ChoiceEstimator[MixedLogitResults]):
     panel: bool | None = None
     correlated: bool | Sequence[str] | None = None
     seed: int | None = None
-    cov_type: CovKind = "classic"
     hessian: Literal["numerical", "bhhh"] = "bhhh"
     tol: float = 1e-6
-    max_iter: int = 1000
     n_threads: int | None = None
     chunk_bytes: int | None = None
 
