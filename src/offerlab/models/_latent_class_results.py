@@ -10,9 +10,7 @@ from scipy import stats
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
-from offerlab.models._matrix import (
-    task_layout,
-)
+from offerlab.models._contract import row_probabilities
 from offerlab.models._results import CovKind, MNLResults, Summary, WaldResults
 from offerlab.numerics import (
     ClassMap,
@@ -357,5 +355,4 @@ class LatentClassResults(WaldResults):
         P = lc_probabilities(
             self.params.to_numpy(), design.X, self.cmap, design.available, design.offset
         )
-        layout = task_layout(data.frame)
-        return pd.Series(P[layout.obs, layout.pos], index=data.frame.index, name="probability")
+        return row_probabilities(data, P)

@@ -13,8 +13,8 @@ from scipy import stats
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
 from offerlab.models._conjoint import importance, partworths, wtp
-from offerlab.models._contract import ARRAYS, ChoiceResults, DesignSource
-from offerlab.models._matrix import ModelMatrix, task_layout
+from offerlab.models._contract import ARRAYS, ChoiceResults, DesignSource, row_probabilities
+from offerlab.models._matrix import ModelMatrix
 from offerlab.numerics import MNLTerms, mnl_null_loglike, mnl_probabilities, solve_newton
 
 __all__ = [
@@ -337,8 +337,7 @@ class MNLResults(LogitResults):
         """
         design = self.design_of(data)
         P = mnl_probabilities(self.params.to_numpy(), design.X, design.available, design.offset)
-        layout = task_layout(data.frame)
-        return pd.Series(P[layout.obs, layout.pos], index=data.frame.index, name="probability")
+        return row_probabilities(data, P)
 
     def population_coefficients(
         self, n: int = 1000, rng: np.random.Generator | int | None = None
