@@ -1,6 +1,11 @@
 """Choice models: multinomial, latent class and mixed logit, hierarchical Bayes; results; specs."""
 
-from offerlab.models._by_name import DECISION_MODELS, decision_model_title, fit_decision_model
+from offerlab.models._by_name import (
+    DECISION_MODELS,
+    converging_hb,
+    decision_model_title,
+    fit_decision_model,
+)
 from offerlab.models._contract import ARRAYS, ChoiceResults, DesignSource
 from offerlab.models._hb import HBResults, HierarchicalBayes
 from offerlab.models._latent_class import ClassCountTable, LatentClassLogit, latent_class_table
@@ -47,6 +52,7 @@ __all__ = [
     "MultinomialLogit",
     "Summary",
     "build_model_matrix",
+    "converging_hb",
     "decision_model_title",
     "fit_decision_model",
     "latent_class_table",

@@ -1,7 +1,10 @@
 """Fit the model decisions rest on by its short name: ``mnl``, ``lc`` or ``hb``.
 
 The market simulator, the report and the console's simulator page all start from "fit
-this kind of model on these choices"; this is that one place.
+this kind of model on these choices"; this is that one place. Hierarchical Bayes runs as
+``offerlab estimate --model hb`` does: until R-hat < 1.01 and bulk and tail ESS > 400
+hold for every population mean, covariance entry and individual mean, or until its cap
+of draws per chain or of seconds, so that every HB number comes from the same rule.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from offerlab.models._latent_class import LatentClassLogit
 from offerlab.models._mnl import MultinomialLogit
 from offerlab.study import Study
 
-__all__ = ["DECISION_MODELS", "decision_model_title", "fit_decision_model"]
+__all__ = ["DECISION_MODELS", "converging_hb", "decision_model_title", "fit_decision_model"]
 
 DECISION_MODELS = ("mnl", "lc", "hb")
 
@@ -28,8 +31,32 @@ def decision_model_title(
     return {
         "mnl": "multinomial logit",
         "lc": f"latent class, {classes} classes",
-        "hb": f"hierarchical Bayes: {chains} chains x {burn_in + iterations} iterations",
+        "hb": f"hierarchical Bayes: {chains} chains x {burn_in:,} burn-in, "
+        f"until converged (at most {iterations:,} draws)",
     }.get(model, model)
+
+
+def converging_hb(
+    *,
+    burn_in: int,
+    max_draws: int,
+    chains: int,
+    max_seconds: float | None = None,
+    n_jobs: int | None = None,
+    seed: int | None = None,
+) -> HierarchicalBayes:
+    """The sampler that runs until its diagnostics pass (``until_converged``), at most
+    ``max_draws`` saved draws per chain or ``max_seconds`` of sampling."""
+    return HierarchicalBayes(
+        burn_in=burn_in,
+        draws=max_draws,
+        chains=chains,
+        n_jobs=n_jobs,
+        seed=seed,
+        until_converged=True,
+        max_draws=max_draws,
+        max_seconds=max_seconds,
+    )
 
 
 def fit_decision_model(
@@ -42,14 +69,16 @@ def fit_decision_model(
     iterations: int = 2000,
     chains: int = 2,
     n_jobs: int | None = None,
+    max_seconds: float | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
 ) -> ChoiceResults:
     """Fit ``mnl``, ``lc`` (``classes`` classes, 5 starts) or ``hb`` on conjoint choices.
 
-    ``burn_in``, ``iterations`` (draws kept per chain), ``chains`` and ``n_jobs`` (worker
-    processes; 1 runs the chains in this process) are HB's;
-    ``progress`` receives the fraction done of the long fits (lc, hb).
+    ``burn_in``, ``iterations`` (the cap of saved draws per chain: the run stops earlier
+    when the chains have converged), ``max_seconds`` (the time cap, none by default),
+    ``chains`` and ``n_jobs`` (worker processes; 1 runs the chains in this process) are
+    HB's; ``progress`` receives the fraction done of the long fits (lc, hb).
     """
     if model == "mnl":
         return MultinomialLogit().fit(data, study=study)
@@ -57,8 +86,13 @@ def fit_decision_model(
         lc = LatentClassLogit(classes, n_starts=5, seed=seed)
         return lc.fit(data, study=study, progress=progress)
     if model == "hb":
-        hb = HierarchicalBayes(
-            burn_in=burn_in, draws=iterations, chains=chains, n_jobs=n_jobs, seed=seed
+        hb = converging_hb(
+            burn_in=burn_in,
+            max_draws=iterations,
+            chains=chains,
+            max_seconds=max_seconds,
+            n_jobs=n_jobs,
+            seed=seed,
         )
         return hb.fit(data, study=study, progress=progress)
     raise OfferlabError(f"the model is mnl, lc or hb; got {model!r}")

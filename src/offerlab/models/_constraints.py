@@ -16,6 +16,7 @@ from offerlab.exceptions import OfferlabError
 __all__ = [
     "COV_TYPES",
     "FIT_CONSTRAINTS",
+    "ML_CONSTRAINTS",
     "POSITIVE",
     "Constraint",
     "check_parameters",
@@ -69,6 +70,15 @@ POSITIVE = Constraint(
 FIT_CONSTRAINTS: dict[str, Constraint] = {
     "level_coding": one_of("effects", "dummy"),
     "dual": one_of("sawtooth", "joint"),
+}
+
+
+#: The maximum-likelihood estimators' (MNL, latent class, mixed logit): the covariance
+#: behind their tests and intervals, and when their optimiser stops.
+ML_CONSTRAINTS: dict[str, Constraint] = {
+    "cov_type": one_of(*COV_TYPES),
+    "tol": POSITIVE,
+    "max_iter": whole(1),
 }
 
 

@@ -23,7 +23,7 @@ from offerlab.models._spec import ModelSpec, spec_matrix
 if TYPE_CHECKING:
     from offerlab.models._results import Summary
 
-__all__ = ["ARRAYS", "ChoiceResults", "DesignSource"]
+__all__ = ["ARRAYS", "ChoiceResults", "DesignSource", "row_probabilities"]
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,7 @@ class ChoiceResults(ABC):
             np.exp(V, out=V)
             V /= V.sum(axis=1, keepdims=True)
             P[start:stop] = V @ w
-        layout = task_layout(data.frame)
-        return pd.Series(P[layout.obs, layout.pos], index=data.frame.index, name="probability")
+        return row_probabilities(data, P)
 
     def _conjoint(self) -> ConjointCoding:
         if self.coding is None:
@@ -176,3 +175,9 @@ class ChoiceResults(ABC):
     def bic(self) -> float:
         """k log(n) − 2ℓ with n = :attr:`n_bic`."""
         return self.k * np.log(self.n_bic) - 2 * self.llf
+
+
+def row_probabilities(data: ChoiceData, P: np.ndarray) -> pd.Series:
+    """Choice probabilities ``P`` (tasks, alternatives) on the rows of long ``data``."""
+    layout = task_layout(data.frame)
+    return pd.Series(P[layout.obs, layout.pos], index=data.frame.index, name="probability")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from offerlab.exceptions import ConvergenceWarning, EstimationError
+from offerlab.models._estimator import FitRun
 from offerlab.models._hb_run import ChainJob
 from offerlab.models._matrix import ConjointCoding, ModelMatrix
 from offerlab.models._mnl import MultinomialLogit
@@ -57,7 +58,7 @@ def pooled_start(
     mnl = MultinomialLogit(max_iter=200)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        pooled = mnl._fit_matrix(sampled, None)
+        pooled = mnl._fit_design(sampled, FitRun())
     layout = hb_layout(sampled.X, design.y, design.available, design.groups, design.offset)
     if layout.Xd.shape[0] < 2:
         raise EstimationError("hierarchical Bayes needs at least two respondents")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -19,36 +19,28 @@ import pandas as pd
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
 from offerlab.models._constraints import (
-    COV_TYPES,
     FIT_CONSTRAINTS,
-    POSITIVE,
+    ML_CONSTRAINTS,
     Constraint,
-    check_parameters,
-    one_of,
     whole,
 )
-from offerlab.models._contract import ARRAYS, DesignSource
-from offerlab.models._fit_input import fit_input
+from offerlab.models._contract import DesignSource
+from offerlab.models._estimator import FitRun, MLEstimator
 from offerlab.models._latent_class_results import LatentClassResults
 from offerlab.models._matrix import (
     ModelMatrix,
-    arrays_matrix,
 )
 from offerlab.models._mnl import MultinomialLogit
-from offerlab.models._results import (
-    CovKind,
-)
+from offerlab.models._results import CovKind, clustered, wald_fields
 from offerlab.models._spec import ModelSpec, load_spec
 from offerlab.numerics import (
     ClassMap,
     LCData,
     LCFit,
-    Scheme,
     lc_data,
     lc_fit,
     lc_loglike,
     log_class_shares,
-    mnl_null_loglike,
 )
 from offerlab.study import Study
 
@@ -134,7 +126,8 @@ def _class_map(
 # -- estimator ----------------------------------------------------------------------------
 
 
-class LatentClassLogit:
+@dataclass(eq=False)
+class LatentClassLogit(MLEstimator[LatentClassResults]):
     """Latent class multinomial logit (a discrete mixture of MNLs).
 
     Parameters
@@ -209,121 +202,21 @@ class LatentClassLogit:
         ),
         "n_starts": whole(1),
         **FIT_CONSTRAINTS,
-        "cov_type": one_of(*COV_TYPES),
-        "tol": POSITIVE,
-        "max_iter": whole(1),
+        **ML_CONSTRAINTS,
     }
 
-    def __init__(
-        self,
-        n_classes: int = 2,
-        *,
-        panel: bool = True,
-        shared: Sequence[str] = (),
-        restrictions: Restrictions | None = None,
-        n_starts: int = 10,
-        seed: int | np.random.Generator | None = 0,
-        level_coding: Scheme = "effects",
-        dual: Literal["sawtooth", "joint"] = "sawtooth",
-        cov_type: CovKind = "classic",
-        tol: float = 1e-10,
-        max_iter: int = 1000,
-        chunk_size: int | None = None,
-    ) -> None:
-        self.n_classes = n_classes
-        self.panel = panel
-        self.shared = shared
-        self.restrictions = restrictions
-        self.n_starts = n_starts
-        self.seed = seed
-        self.level_coding = level_coding
-        self.dual = dual
-        self.cov_type = cov_type
-        self.tol = tol
-        self.max_iter = max_iter
-        self.chunk_size = chunk_size
-
-    def check(self) -> None:
-        """Raise :class:`OfferlabError` for a parameter out of its constraint."""
-        check_parameters(self, self._parameter_constraints)
-
-    # -- fitting ----------------------------------------------------------------------------
-    def fit(
-        self,
-        data: ChoiceData | None = None,
-        *,
-        study: Study | None = None,
-        spec: ModelSpec | Path | str | None = None,
-        start: Sequence[float] | None = None,
-        progress: Callable[[float], None] | None = None,
-    ) -> LatentClassResults:
-        """Estimate the model from long-format choice data.
-
-        Parameters
-        ----------
-        data : ChoiceData, optional
-            The answers (holdout tasks are left out). May be omitted with a spec whose
-            ``data`` section names a file.
-        study : Study, optional
-            Conjoint fit: columns from the study's attributes, as
-            :meth:`MultinomialLogit.fit`.
-        spec : ModelSpec or path, optional
-            Fit the utility functions of a spec file. Exactly one of ``study``, ``spec``.
-        start : sequence of float, optional
-            θ to start from (class constants, then the coefficients in the order of
-            ``LatentClassResults.params``); it replaces the first random start.
-        progress : callable, optional
-            Called with the fraction done (0..1).
-
-        Returns
-        -------
-        LatentClassResults
-        """
-        given = fit_input(self, data, study=study, spec=spec)
-        return self._fit_matrix(given.design, start, progress, given.source)
-
-    def fit_arrays(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        available: np.ndarray | None = None,
-        weights: np.ndarray | None = None,
-        groups: np.ndarray | None = None,
-        names: Sequence[str] | None = None,
-        start: Sequence[float] | None = None,
-        progress: Callable[[float], None] | None = None,
-    ) -> LatentClassResults:
-        """Estimate from arrays already in memory (no copy of ``X`` is made).
-
-        Parameters
-        ----------
-        X : ndarray, shape (N, J, K), float64
-        y : ndarray of int, shape (N,)
-        available : ndarray of bool, shape (N, J), optional
-        weights : ndarray, shape (N,), optional
-        groups : ndarray, shape (N,), optional
-            Respondent of each observation. Default: each observation its own
-            respondent (then ``panel`` makes no difference).
-        names : sequence of str, optional
-            Coefficient names (default ``x0``, ``x1``…).
-        start, progress
-            As for :meth:`fit`.
-        """
-        self.check()
-        design = arrays_matrix(
-            X, y, available=available, weights=weights, groups=groups, names=names
-        )
-        return self._fit_matrix(design, start, progress, ARRAYS)
+    n_classes: int = 2
+    _: KW_ONLY
+    panel: bool = True
+    shared: Sequence[str] = ()
+    restrictions: Restrictions | None = None
+    n_starts: int = 10
+    seed: int | np.random.Generator | None = 0
+    chunk_size: int | None = None
 
     # -- the work ---------------------------------------------------------------------------
-    def _fit_matrix(
-        self,
-        design: ModelMatrix,
-        start: Sequence[float] | None,
-        progress: Callable[[float], None] | None,
-        source: DesignSource,
-    ) -> LatentClassResults:
+    def _fit_design(self, design: ModelMatrix, run: FitRun) -> LatentClassResults:
+        start, progress, source = run.start, run.progress, run.source
         K = design.X.shape[2]
         if K == 0:
             raise EstimationError("the model has no free coefficient to estimate")
@@ -345,7 +238,7 @@ class LatentClassLogit:
         rng = np.random.default_rng(self.seed)
 
         # Start values: the MNL estimates (one class, same data).
-        mnl = MultinomialLogit(chunk_size=self.chunk_size)._fit_matrix(design, None)
+        mnl = MultinomialLogit(chunk_size=self.chunk_size)._fit_design(design, FitRun())
         starts = _random_starts(mnl.params.to_numpy(), design, par, int(self.n_starts), rng)
         if start is not None:
             first = np.asarray(start, dtype=float)
@@ -493,27 +386,14 @@ def _results(
             stacklevel=4,
         )
     U = terms.unit_scores
-    B = U.T @ U
-    codes, uniques = pd.factorize(design.groups)
-    G = len(uniques)
+    codes = pd.factorize(design.groups)[0]
     # Panel: the units are the respondents. Cross-section: sum the tasks' scores by respondent.
     Uc = U if panel else pd.DataFrame(U).groupby(codes, sort=False).sum().to_numpy()
-    Bc = Uc.T @ Uc * (G / (G - 1) if G > 1 else 1.0)
-
-    def frame(m: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame(m, index=names, columns=names)
-
     unit_ids = np.unique(design.groups) if panel else design.groups
     return LatentClassResults(
-        params=pd.Series(theta, index=names, name="estimate"),
-        cov=frame(cov),
-        cov_robust=frame(cov @ B @ cov),
-        cov_cluster=frame(cov @ Bc @ cov),
+        **wald_fields(design, names, theta, cov, U.T @ U),
+        cov_cluster=clustered(cov, names, Uc),
         llf=terms.value,
-        llnull=mnl_null_loglike(design.available, design.weights),
-        nobs=int(design.X.shape[0]),
-        n_tasks=int(design.n_tasks),
-        n_respondents=G,
         cmap=par.cmap,
         coef_names=par.coef_names,
         status=par.status,
@@ -521,7 +401,6 @@ def _results(
         unit_ids=unit_ids,
         panel=panel,
         cov_type=cov_type,
-        fixed_params=pd.Series(design.fixed, dtype=float),
         gradient=terms.gradient,
         source=source,
     )

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
-from offerlab.models._contract import ARRAYS, ChoiceResults, DesignSource
-from offerlab.models._matrix import (
-    task_layout,
-)
-from offerlab.models._results import (
-    CovKind,
-    FitStatistics,
-    MNLResults,
-    Summary,
-    WaldInference,
-)
+from offerlab.models._contract import row_probabilities
+from offerlab.models._results import CovKind, MNLResults, Summary, WaldResults
 from offerlab.numerics import (
     ClassMap,
     lc_probabilities,
@@ -28,7 +21,7 @@ from offerlab.numerics import (
 __all__ = ["LatentClassResults"]
 
 
-class LatentClassResults(WaldInference, FitStatistics, ChoiceResults):
+class LatentClassResults(WaldResults):
     """A fitted latent class logit.
 
     Attributes
@@ -63,46 +56,23 @@ class LatentClassResults(WaldInference, FitStatistics, ChoiceResults):
     def __init__(
         self,
         *,
-        params: pd.Series,
-        cov: pd.DataFrame,
-        cov_robust: pd.DataFrame,
-        cov_cluster: pd.DataFrame,
-        llf: float,
-        llnull: float,
-        nobs: int,
-        n_tasks: int,
-        n_respondents: int,
         cmap: ClassMap,
         coef_names: list[str],
         status: np.ndarray,
         posterior: np.ndarray,
         unit_ids: np.ndarray,
         panel: bool,
-        cov_type: CovKind = "classic",
-        fixed_params: pd.Series | None = None,
-        gradient: np.ndarray | None = None,
-        source: DesignSource = ARRAYS,
+        **estimates: Any,
     ) -> None:
-        self.source = source
-        self.params = params
-        self.cov = cov
-        self.cov_robust = cov_robust
-        self.cov_cluster = cov_cluster
-        self.llf = llf
-        self.llnull = llnull
-        self.nobs = nobs
-        self.n_tasks = n_tasks
-        self.n_respondents = n_respondents
+        """``estimates``: those of :class:`WaldResults` (params, the covariances, the fit)."""
+        super().__init__(**estimates)
         self.cmap = cmap
         self.coef_names = list(coef_names)
         self.status = status
         self.posterior = posterior
         self.unit_ids = unit_ids
         self.panel = panel
-        self.cov_type = cov_type
-        self.fixed_params = fixed_params if fixed_params is not None else pd.Series(dtype=float)
-        self.gradient = gradient
-        self.start_llf = np.array([llf])
+        self.start_llf = np.array([self.llf])
         self.starts: pd.DataFrame | None = None
 
     # -- basic quantities ------------------------------------------------------------------
@@ -385,5 +355,4 @@ class LatentClassResults(WaldInference, FitStatistics, ChoiceResults):
         P = lc_probabilities(
             self.params.to_numpy(), design.X, self.cmap, design.available, design.offset
         )
-        layout = task_layout(data.frame)
-        return pd.Series(P[layout.obs, layout.pos], index=data.frame.index, name="probability")
+        return row_probabilities(data, P)

@@ -13,7 +13,7 @@ part-worth attributes between adjacent levels.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -345,18 +345,10 @@ def build_model_matrix(
     y[layout.obs[chosen]] = layout.pos[chosen]
     weights = frame["weight"].to_numpy(float)[layout.first_row]
     groups = frame["respondent"].to_numpy()[layout.first_row]
+    fixed = dict(fixed or {})
+    tasks = ModelMatrix(X, y, available, weights, groups, names, offset, fixed, layout.n_obs)
     if not dual:
-        return ModelMatrix(
-            X,
-            y,
-            available,
-            None if np.all(weights == 1) else weights,
-            groups,
-            names,
-            offset,
-            dict(fixed or {}),
-            layout.n_obs,
-        )
+        return replace(tasks, weights=None if np.all(weights == 1) else weights)
 
     would = frame["would_buy"].to_numpy()[layout.first_row]
     has_dual = ~pd.isna(would)
@@ -369,29 +361,30 @@ def build_model_matrix(
     # (i) forced choice: none unavailable.
     forced_av = available.copy()
     forced_av[np.arange(layout.n_obs), none_pos] = False
-    if dual_model == "joint":
-        args = (X, y, available, forced_av, none_pos, would, has_dual, weights, groups)
-        return _joint_dual(*args, offset, names, fixed, layout.n_obs)
-    args = (X, y, forced_av, none_pos, would, has_dual, weights, groups)
-    return _sawtooth_dual(*args, offset, names, fixed, layout.n_obs)
+    dual_tasks = _DualTasks(tasks, forced_av, none_pos, would, has_dual)
+    return _joint_dual(dual_tasks) if dual_model == "joint" else _sawtooth_dual(dual_tasks)
 
 
-def _sawtooth_dual(
-    X: np.ndarray,
-    y: np.ndarray,
-    forced_av: np.ndarray,
-    none_pos: np.ndarray,
-    would: np.ndarray,
-    has_dual: np.ndarray,
-    weights: np.ndarray,
-    groups: np.ndarray,
-    offset: np.ndarray | None,
-    names: list[str],
-    fixed: dict[str, float] | None,
-    n_tasks: int,
-) -> ModelMatrix:
+@dataclass(frozen=True)
+class _DualTasks:
+    """The tasks of a dual-response design before the second question is laid out:
+    ``tasks`` (its ``available`` with none, its ``weights`` an array), the forced
+    choice's availability, where none stands, and the would-buy answers (``has_dual``:
+    answered)."""
+
+    tasks: ModelMatrix
+    forced_av: np.ndarray
+    none_pos: np.ndarray
+    would: np.ndarray
+    has_dual: np.ndarray
+
+
+def _sawtooth_dual(dual: _DualTasks) -> ModelMatrix:
     """Sawtooth's dual response: the forced choice, then per answered task the binary
     choice between the chosen concept and none (see :func:`build_model_matrix`)."""
+    t = dual.tasks
+    X, y, weights, groups, offset = t.X, t.y, t.weights, t.groups, t.offset
+    none_pos, would, has_dual = dual.none_pos, dual.would, dual.has_dual
     J = X.shape[1]
     d = np.flatnonzero(has_dual)
     buy = np.asarray(would[d], dtype=float) == 1
@@ -403,32 +396,21 @@ def _sawtooth_dual(
     return ModelMatrix(
         X=np.concatenate([X, X[d]]),
         y=np.concatenate([y, bin_y]),
-        available=np.concatenate([forced_av, bin_av]),
+        available=np.concatenate([dual.forced_av, bin_av]),
         weights=w,
         groups=np.concatenate([groups, groups[d]]),
-        names=names,
+        names=t.names,
         offset=None if offset is None else np.concatenate([offset, offset[d]]),
-        fixed=dict(fixed or {}),
-        n_tasks=n_tasks,
+        fixed=t.fixed,
+        n_tasks=t.n_tasks,
     )
 
 
-def _joint_dual(
-    X: np.ndarray,
-    y: np.ndarray,
-    available: np.ndarray,
-    forced_av: np.ndarray,
-    none_pos: np.ndarray,
-    would: np.ndarray,
-    has_dual: np.ndarray,
-    weights: np.ndarray,
-    groups: np.ndarray,
-    offset: np.ndarray | None,
-    names: list[str],
-    fixed: dict[str, float] | None,
-    n_tasks: int,
-) -> ModelMatrix:
+def _joint_dual(dual: _DualTasks) -> ModelMatrix:
     """Dual response when would-buy means "the best concept beats none" (see build_model_matrix)."""
+    t = dual.tasks
+    X, y, available, weights, groups, offset = t.X, t.y, t.available, t.weights, t.groups, t.offset
+    none_pos, would, has_dual = dual.none_pos, dual.would, dual.has_dual
     n = len(y)
     buy = np.zeros(n, dtype=bool)
     buy[has_dual] = np.asarray(would[has_dual], dtype=float) == 1
@@ -442,13 +424,13 @@ def _joint_dual(
     return ModelMatrix(
         X=X[order],
         y=np.concatenate([y[forced], plain_y]),
-        available=np.concatenate([forced_av[forced], plain_av]),
+        available=np.concatenate([dual.forced_av[forced], plain_av]),
         weights=w,
         groups=groups[order],
-        names=names,
+        names=t.names,
         offset=None if offset is None else offset[order],
-        fixed=dict(fixed or {}),
-        n_tasks=n_tasks,
+        fixed=t.fixed,
+        n_tasks=t.n_tasks,
     )
 
 

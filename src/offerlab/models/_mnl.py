@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import ClassVar, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from offerlab.data import ChoiceData
 from offerlab.exceptions import EstimationError, OfferlabError
 from offerlab.models._constraints import (
-    COV_TYPES,
     FIT_CONSTRAINTS,
-    POSITIVE,
+    ML_CONSTRAINTS,
     Constraint,
-    check_parameters,
-    one_of,
     optional,
     whole,
 )
-from offerlab.models._contract import ARRAYS, DesignSource
-from offerlab.models._fit_input import fit_input
-from offerlab.models._matrix import ModelMatrix, arrays_matrix
-from offerlab.models._results import CovKind, MNLResults, fit_statistics
-from offerlab.models._spec import ModelSpec
-from offerlab.numerics import MNLTerms, Scheme, mnl_loglike, newton
-from offerlab.study import Study
+from offerlab.models._estimator import FitRun, MLEstimator
+from offerlab.models._matrix import ModelMatrix
+from offerlab.models._results import MNLResults, fit_statistics
+from offerlab.numerics import MNLTerms, mnl_loglike, newton
 
-__all__ = ["MultinomialLogit"]
+__all__ = ["MultinomialLogit", "design_loglike"]
 
 
-class MultinomialLogit:
+@dataclass(kw_only=True, eq=False)
+class MultinomialLogit(MLEstimator[MNLResults]):
     """Multinomial (conditional) logit with linear-in-parameters utility.
 
     Parameters
@@ -63,108 +57,15 @@ class MultinomialLogit:
 
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         **FIT_CONSTRAINTS,
-        "cov_type": one_of(*COV_TYPES),
-        "tol": POSITIVE,
-        "max_iter": whole(1),
+        **ML_CONSTRAINTS,
         "chunk_size": optional(whole(1)),
     }
 
-    def __init__(
-        self,
-        *,
-        level_coding: Scheme = "effects",
-        cov_type: CovKind = "classic",
-        tol: float = 1e-10,
-        max_iter: int = 100,
-        chunk_size: int | None = None,
-        dual: Literal["sawtooth", "joint"] = "sawtooth",
-    ) -> None:
-        self.level_coding = level_coding
-        self.dual = dual
-        self.cov_type = cov_type
-        self.tol = tol
-        self.max_iter = max_iter
-        self.chunk_size = chunk_size
+    max_iter: int = 100
+    chunk_size: int | None = None
 
-    def check(self) -> None:
-        """Raise :class:`OfferlabError` for a parameter out of its constraint."""
-        check_parameters(self, self._parameter_constraints)
-
-    # -- fitting ----------------------------------------------------------------------------
-    def fit(
-        self,
-        data: ChoiceData | None = None,
-        *,
-        study: Study | None = None,
-        spec: ModelSpec | Path | str | None = None,
-        start: Sequence[float] | None = None,
-    ) -> MNLResults:
-        """Estimate the model from long-format choice data.
-
-        Parameters
-        ----------
-        data : ChoiceData, optional
-            The answers. Holdout tasks are left out. With a ``spec`` whose ``data``
-            section names a file, ``data`` may be omitted.
-        study : Study, optional
-            Conjoint fit: columns from the study's attributes (see Notes).
-        spec : ModelSpec or path, optional
-            Fit the utility functions of a spec file instead. Exactly one of
-            ``study`` and ``spec``.
-        start : sequence of float, optional
-            Starting values (default zeros).
-
-        Returns
-        -------
-        MNLResults
-
-        Notes
-        -----
-        Conjoint columns: effects (or dummy) coding of categorical attributes and of
-        numeric attributes with ``coding: partworth``; the raw value for numeric and
-        price attributes with ``coding: linear``; a constant ``none`` on the none
-        option when the data has one. Dual response (a ``would_buy`` column) adds,
-        per task, the binary choice between the chosen concept and none, as in
-        Sawtooth's dual-response none (see :func:`~offerlab.models._matrix.build_model_matrix`).
-        """
-        given = fit_input(self, data, study=study, spec=spec)
-        return self._fit_matrix(given.design, start, given.source)
-
-    def fit_arrays(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        available: np.ndarray | None = None,
-        weights: np.ndarray | None = None,
-        groups: np.ndarray | None = None,
-        names: Sequence[str] | None = None,
-        start: Sequence[float] | None = None,
-    ) -> MNLResults:
-        """Estimate from arrays already in memory (no copy of ``X`` is made).
-
-        Parameters
-        ----------
-        X : ndarray, shape (N, J, K), float64
-        y : ndarray of int, shape (N,)
-            Index of the chosen alternative.
-        available : ndarray of bool, shape (N, J), optional
-        weights : ndarray, shape (N,), optional
-        groups : ndarray, shape (N,), optional
-            Respondent of each observation (clusters). Default: each its own.
-        names : sequence of str, optional
-            Coefficient names (default ``x0``, ``x1``…).
-        start : sequence of float, optional
-        """
-        self.check()
-        design = arrays_matrix(
-            X, y, available=available, weights=weights, groups=groups, names=names
-        )
-        return self._fit_matrix(design, start, ARRAYS)
-
-    def _fit_matrix(
-        self, design: ModelMatrix, start: Sequence[float] | None, source: DesignSource = ARRAYS
-    ) -> MNLResults:
+    def _fit_design(self, design: ModelMatrix, run: FitRun) -> MNLResults:
+        start, progress, source = run.start, run.progress, run.source
         K = design.X.shape[2]
         if K == 0:
             raise EstimationError("the model has no free coefficient to estimate")
@@ -176,21 +77,36 @@ class MultinomialLogit:
         # scores are there at the end, with no extra pass over X and no extra copy.
         buffer = np.empty((design.X.shape[0], K))
 
-        def loglike(beta: np.ndarray, derivatives: bool) -> MNLTerms:
-            return mnl_loglike(
-                beta,
-                design.X,
-                design.y,
-                design.available,
-                design.weights,
-                design.offset,
-                gradient=derivatives,
-                hessian=derivatives,
-                scores_out=buffer if derivatives else None,
-                chunk_size=self.chunk_size,
-            )
-
+        loglike = design_loglike(design, scores_out=buffer, chunk_size=self.chunk_size)
         beta, final, n_iter, converged = newton(
             loglike, beta0, design.names, tol=self.tol, max_iter=self.max_iter
         )
+        if progress is not None:
+            progress(1.0)  # Newton's few steps: done when it returns
         return fit_statistics(design, beta, final, n_iter, converged, self.cov_type, source)
+
+
+def design_loglike(
+    design: ModelMatrix, *, scores_out: np.ndarray | None = None, chunk_size: int | None = None
+) -> Callable[[np.ndarray, bool], MNLTerms]:
+    """The MNL log-likelihood of ``design`` as Newton calls it: (β, derivatives) → terms.
+
+    With ``scores_out`` every evaluation with derivatives writes its scores there, so the
+    accepted point's are there at the end.
+    """
+
+    def loglike(beta: np.ndarray, derivatives: bool) -> MNLTerms:
+        return mnl_loglike(
+            beta,
+            design.X,
+            design.y,
+            design.available,
+            design.weights,
+            design.offset,
+            gradient=derivatives,
+            hessian=derivatives,
+            scores_out=scores_out if derivatives else None,
+            chunk_size=chunk_size,
+        )
+
+    return loglike

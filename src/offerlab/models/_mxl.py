@@ -13,41 +13,35 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
-from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
 from offerlab.models._constraints import (
-    COV_TYPES,
     FIT_CONSTRAINTS,
-    POSITIVE,
+    ML_CONSTRAINTS,
     Constraint,
-    check_parameters,
     one_of,
     optional,
     whole,
 )
-from offerlab.models._contract import ARRAYS, DesignSource
-from offerlab.models._fit_input import fit_input
-from offerlab.models._matrix import ModelMatrix, arrays_matrix
+from offerlab.models._estimator import FitRun, MLEstimator
+from offerlab.models._fit_input import FitInput
+from offerlab.models._matrix import ModelMatrix
+from offerlab.models._mnl import design_loglike
 from offerlab.models._mxl_results import MixedLogitResults, mxl_param_names
-from offerlab.models._results import CovKind
-from offerlab.models._spec import ModelSpec, spec_random
+from offerlab.models._spec import spec_random
 from offerlab.numerics import (
     DISTRIBUTIONS,
     DRAW_KINDS,
     DrawKind,
-    MNLTerms,
     MXLProblem,
     MXLTerms,
-    Scheme,
     bfgs,
     draw_shape,
-    mnl_loglike,
     mnl_null_loglike,
     mxl_conditional_means,
     mxl_loglike,
@@ -56,14 +50,14 @@ from offerlab.numerics import (
     prepare_mxl,
     standard_draws,
 )
-from offerlab.study import Study
 
 __all__ = ["MixedLogit"]
 
 RandomSpec = Mapping[str, str] | Sequence[str] | Literal["all"] | None
 
 
-class MixedLogit:
+@dataclass(eq=False)
+class MixedLogit(MLEstimator[MixedLogitResults]):
     """Mixed (random-coefficients) logit by maximum simulated likelihood.
 
     Parameters
@@ -123,90 +117,34 @@ class MixedLogit:
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "n_draws": optional(whole(1)),
         "draws": optional(one_of(*DRAW_KINDS)),
-        "cov_type": one_of(*COV_TYPES),
         "hessian": one_of("numerical", "bhhh"),
-        "tol": POSITIVE,
-        "max_iter": whole(1),
         "n_threads": optional(whole(1)),
+        **ML_CONSTRAINTS,
         **FIT_CONSTRAINTS,
     }
 
-    def __init__(
-        self,
-        random: RandomSpec = None,
-        *,
-        n_draws: int | None = None,
-        draws: DrawKind | None = None,
-        panel: bool | None = None,
-        correlated: bool | Sequence[str] | None = None,
-        seed: int | None = None,
-        cov_type: CovKind = "classic",
-        hessian: Literal["numerical", "bhhh"] = "bhhh",
-        tol: float = 1e-6,
-        max_iter: int = 1000,
-        n_threads: int | None = None,
-        chunk_bytes: int | None = None,
-        level_coding: Scheme = "effects",
-        dual: Literal["sawtooth", "joint"] = "sawtooth",
-    ) -> None:
-        self.random = random
-        self.n_draws = n_draws
-        self.draws = draws
-        self.panel = panel
-        self.correlated = correlated
-        self.seed = seed
-        self.cov_type = cov_type
-        self.hessian = hessian
-        self.tol = tol
-        self.max_iter = max_iter
-        self.n_threads = n_threads
-        self.chunk_bytes = chunk_bytes
-        self.level_coding = level_coding
-        self.dual = dual
-
-    def check(self) -> None:
-        """Raise :class:`OfferlabError` for a parameter out of its constraint."""
-        check_parameters(self, self._parameter_constraints)
+    random: RandomSpec = None
+    _: KW_ONLY
+    n_draws: int | None = None
+    draws: DrawKind | None = None
+    panel: bool | None = None
+    correlated: bool | Sequence[str] | None = None
+    seed: int | None = None
+    hessian: Literal["numerical", "bhhh"] = "bhhh"
+    tol: float = 1e-6
+    n_threads: int | None = None
+    chunk_bytes: int | None = None
 
     # -- fitting ----------------------------------------------------------------------------
-    def fit(
-        self,
-        data: ChoiceData | None = None,
-        *,
-        study: Study | None = None,
-        spec: ModelSpec | Path | str | None = None,
-        start: Sequence[float] | None = None,
-        progress: Callable[[float], None] | None = None,
-    ) -> MixedLogitResults:
-        """Estimate the model from long-format choice data.
-
-        Parameters
-        ----------
-        data : ChoiceData, optional
-            The answers (holdout tasks are left out). May be omitted with a spec
-            whose ``data`` section names a file.
-        study : Study, optional
-            Conjoint fit: columns from the study's attributes, as MultinomialLogit.
-        spec : ModelSpec or path, optional
-            Fit a spec's utility functions; its ``distribution`` entries and
-            ``mixed`` section give the defaults of ``random`` and the simulation.
-        start : sequence of float, optional
-            Starting θ (means, then Cholesky entries; see ``MixedLogitResults``).
-            Default: the MNL estimates and spreads of 0.1.
-        progress : callable, optional
-            Called with the fraction done (0…1) as the fit proceeds.
-
-        Returns
-        -------
-        MixedLogitResults
-        """
-        given = fit_input(self, data, study=study, spec=spec)
+    def _fit_given(self, given: FitInput, run: FitRun) -> MixedLogitResults:
+        """A conjoint fit's random coefficients are whole attributes; a spec's come from
+        its ``distribution`` entries and its ``mixed`` section sets the simulation."""
         design = given.design
         if given.spec is None:
             coding = given.coding
             groups = {b.attribute: list(coding.names[b.start : b.stop]) for b in coding.blocks}
             random = "all" if self.random is None else self.random
-            return self._fit_matrix(design, random, groups, start, progress, given.source)
+            return self._fit_matrix(design, random, groups, run)
         spec = given.spec
         groups = {
             name: [c for c in design.names if c.startswith(f"{name}[")]
@@ -226,9 +164,7 @@ class MixedLogit:
             design,
             random,
             groups,
-            start,
-            progress,
-            given.source,
+            run,
             n_draws=mixed.n_draws if mixed else None,
             draws=mixed.draws if mixed else None,
             panel=mixed.panel if mixed else None,
@@ -236,41 +172,9 @@ class MixedLogit:
             seed=mixed.seed if mixed else None,
         )
 
-    def fit_arrays(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        available: np.ndarray | None = None,
-        weights: np.ndarray | None = None,
-        groups: np.ndarray | None = None,
-        names: Sequence[str] | None = None,
-        start: Sequence[float] | None = None,
-        progress: Callable[[float], None] | None = None,
-    ) -> MixedLogitResults:
-        """Estimate from arrays already in memory.
-
-        Parameters
-        ----------
-        X : ndarray, shape (N, J, K), float64
-        y : ndarray of int, shape (N,)
-        available : ndarray of bool, shape (N, J), optional
-        weights : ndarray, shape (N,), optional
-            Equal within a respondent in a panel.
-        groups : ndarray, shape (N,), optional
-            Respondent of each observation: the panel, and the clusters. Default:
-            each observation its own respondent.
-        names : sequence of str, optional
-            Column names (default ``x0``, ``x1``…).
-        start, progress
-            As in :meth:`fit`.
-        """
-        self.check()
-        design = arrays_matrix(
-            X, y, available=available, weights=weights, groups=groups, names=names
-        )
+    def _fit_design(self, design: ModelMatrix, run: FitRun) -> MixedLogitResults:
         random = "all" if self.random is None else self.random
-        return self._fit_matrix(design, random, {}, start, progress, ARRAYS)
+        return self._fit_matrix(design, random, {}, run)
 
     # -- the fit ----------------------------------------------------------------------------
     def _fit_matrix(
@@ -278,11 +182,11 @@ class MixedLogit:
         design: ModelMatrix,
         random: RandomSpec,
         groups: dict[str, list[str]],
-        start: Sequence[float] | None,
-        progress: Callable[[float], None] | None,
-        source: DesignSource,
+        run: FitRun,
         **spec_defaults,
     ) -> MixedLogitResults:
+        start, progress, source = run.start, run.progress, run.source
+
         def setting(name: str, default):
             own = getattr(self, name)
             if own is not None:
@@ -408,18 +312,7 @@ class MixedLogit:
             return theta0
         K = problem.n_coef
 
-        def loglike(beta: np.ndarray, derivatives: bool) -> MNLTerms:
-            return mnl_loglike(
-                beta,
-                design.X,
-                design.y,
-                design.available,
-                design.weights,
-                design.offset,
-                gradient=derivatives,
-                hessian=derivatives,
-            )
-
+        loglike = design_loglike(design)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             beta, *_ = newton(loglike, np.zeros(K), design.names, tol=1e-8, max_iter=100)

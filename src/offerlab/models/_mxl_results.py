@@ -13,7 +13,7 @@ from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabErr
 from offerlab.models._conjoint import importance, partworths, wtp
 from offerlab.models._contract import ARRAYS, DesignSource
 from offerlab.models._matrix import ModelMatrix
-from offerlab.models._results import CovKind, LogitResults, Summary
+from offerlab.models._results import CovKind, LogitResults, Summary, clustered, wald_fields
 from offerlab.numerics import MXLProblem, draw_shape, solve_newton, standard_draws
 
 __all__ = ["MixedLogitResults", "mxl_param_names"]
@@ -146,29 +146,18 @@ class MixedLogitResults(LogitResults):
         G = int(problem.unit_groups.max()) + 1
         Sg = np.zeros((G, P))
         np.add.at(Sg, problem.unit_groups, scores)
-        Bc = Sg.T @ Sg * (G / (G - 1) if G > 1 else 1.0)
-
-        def frame(m: np.ndarray) -> pd.DataFrame:
-            return pd.DataFrame(m, index=param_names, columns=param_names)
-
         results = cls(
-            params=pd.Series(theta, index=param_names, name="estimate"),
-            cov=frame(cov),
-            cov_robust=frame(cov @ B @ cov),
-            cov_cluster=frame(cov @ Bc @ cov),
+            **{**wald_fields(design, param_names, theta, cov, B), "llnull": llnull},
+            cov_cluster=clustered(cov, param_names, Sg),
             llf=value,
-            llnull=llnull,
-            nobs=int(design.X.shape[0]),
-            n_tasks=int(design.n_tasks),
-            n_respondents=len(pd.unique(design.groups)),
             converged=converged,
             n_iter=n_iter,
             cov_type=cov_type,
-            fixed_params=pd.Series(design.fixed, dtype=float),
             gradient=gradient,
             source=source,
         )
-        results.cov_bhhh = frame((cov_bhhh + cov_bhhh.T) / 2)
+        symmetric = (cov_bhhh + cov_bhhh.T) / 2
+        results.cov_bhhh = pd.DataFrame(symmetric, index=param_names, columns=param_names)
         results.random = dict(random)
         results.settings = dict(settings)
         results._names = list(design.names)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -13,11 +13,20 @@ from scipy import stats
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
 from offerlab.models._conjoint import importance, partworths, wtp
-from offerlab.models._contract import ARRAYS, ChoiceResults, DesignSource
-from offerlab.models._matrix import ModelMatrix, task_layout
+from offerlab.models._contract import ARRAYS, ChoiceResults, DesignSource, row_probabilities
+from offerlab.models._matrix import ModelMatrix
 from offerlab.numerics import MNLTerms, mnl_null_loglike, mnl_probabilities, solve_newton
 
-__all__ = ["CovKind", "LogitResults", "MNLResults", "Summary", "fit_statistics"]
+__all__ = [
+    "CovKind",
+    "LogitResults",
+    "MNLResults",
+    "Summary",
+    "WaldResults",
+    "clustered",
+    "fit_statistics",
+    "wald_fields",
+]
 
 CovKind = Literal["classic", "robust", "cluster"]
 
@@ -145,44 +154,66 @@ class FitStatistics:
         return 1.0 - (self.llf - self.k) / self.llnull
 
 
-class LogitResults(WaldInference, FitStatistics, ChoiceResults):
+@dataclass(kw_only=True, eq=False, repr=False)
+class WaldResults(WaldInference, FitStatistics, ChoiceResults):
+    """Results with one vector of maximum-likelihood estimates: the classic covariance and
+    its two sandwiches (over the likelihood's units, and over respondents), the fit and
+    the design's sizes (multinomial, mixed and latent class logit)."""
+
+    params: pd.Series
+    cov: pd.DataFrame
+    cov_robust: pd.DataFrame
+    cov_cluster: pd.DataFrame
+    llf: float
+    llnull: float
+    nobs: int
+    n_tasks: int
+    n_respondents: int
+    converged: bool = True
+    n_iter: int = 0
+    cov_type: CovKind = "classic"
+    fixed_params: pd.Series | None = None
+    gradient: np.ndarray | None = None
+    source: DesignSource = ARRAYS
+
+    def __post_init__(self) -> None:
+        if self.fixed_params is None:
+            self.fixed_params = pd.Series(dtype=float)
+
+
+def wald_fields(
+    design: ModelMatrix, names: list[str], theta: np.ndarray, cov: np.ndarray, meat: np.ndarray
+) -> dict[str, Any]:
+    """What a :class:`WaldResults` is built from, besides the fit: the estimates, the
+    classic covariance ``cov``, its sandwich with ``meat`` (the outer product of the
+    likelihood's units' scores), and the design's sizes."""
+
+    def frame(m: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(m, index=names, columns=names)
+
+    return {
+        "params": pd.Series(theta, index=names, name="estimate"),
+        "cov": frame(cov),
+        "cov_robust": frame(cov @ meat @ cov),
+        "llnull": mnl_null_loglike(design.available, design.weights),
+        "nobs": int(design.X.shape[0]),
+        "n_tasks": int(design.n_tasks),
+        "n_respondents": len(pd.unique(design.groups)),
+        "fixed_params": pd.Series(design.fixed, dtype=float),
+    }
+
+
+def clustered(cov: np.ndarray, names: list[str], by_respondent: np.ndarray) -> pd.DataFrame:
+    """The sandwich clustered by respondent: ``by_respondent`` (G, P) holds every
+    respondent's summed scores; small-sample factor G/(G−1)."""
+    G = by_respondent.shape[0]
+    Bc = by_respondent.T @ by_respondent * (G / (G - 1) if G > 1 else 1.0)
+    return pd.DataFrame(cov @ Bc @ cov, index=names, columns=names)
+
+
+class LogitResults(WaldResults):
     """What the multinomial and the mixed logit's results share: one vector of estimates
     with three covariances, fit statistics and the estimates table."""
-
-    def __init__(
-        self,
-        *,
-        params: pd.Series,
-        cov: pd.DataFrame,
-        cov_robust: pd.DataFrame,
-        cov_cluster: pd.DataFrame,
-        llf: float,
-        llnull: float,
-        nobs: int,
-        n_tasks: int,
-        n_respondents: int,
-        converged: bool,
-        n_iter: int,
-        cov_type: CovKind = "classic",
-        fixed_params: pd.Series | None = None,
-        gradient: np.ndarray | None = None,
-        source: DesignSource = ARRAYS,
-    ) -> None:
-        self.params = params
-        self.cov = cov
-        self.cov_robust = cov_robust
-        self.cov_cluster = cov_cluster
-        self.llf = llf
-        self.llnull = llnull
-        self.nobs = nobs
-        self.n_tasks = n_tasks
-        self.n_respondents = n_respondents
-        self.converged = converged
-        self.n_iter = n_iter
-        self.cov_type = cov_type
-        self.fixed_params = fixed_params if fixed_params is not None else pd.Series(dtype=float)
-        self.gradient = gradient
-        self.source = source
 
     # -- fit statistics: FitStatistics ------------------------------------------------------
     def fit_frame(self) -> pd.DataFrame:
@@ -306,8 +337,7 @@ class MNLResults(LogitResults):
         """
         design = self.design_of(data)
         P = mnl_probabilities(self.params.to_numpy(), design.X, design.available, design.offset)
-        layout = task_layout(data.frame)
-        return pd.Series(P[layout.obs, layout.pos], index=data.frame.index, name="probability")
+        return row_probabilities(data, P)
 
     def population_coefficients(
         self, n: int = 1000, rng: np.random.Generator | int | None = None
@@ -347,29 +377,16 @@ def fit_statistics(
     cov = solve_newton(-final.hessian, np.eye(K), names)
     cov = (cov + cov.T) / 2
     S = final.scores
-    B = S.T @ S
     codes, uniques = pd.factorize(design.groups)
     G = len(uniques)
     Sg = np.column_stack([np.bincount(codes, weights=S[:, k], minlength=G) for k in range(K)])
-    Bc = Sg.T @ Sg * (G / (G - 1) if G > 1 else 1.0)
-
-    def frame(m: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame(m, index=names, columns=names)
-
     return MNLResults(
-        params=pd.Series(beta, index=names, name="estimate"),
-        cov=frame(cov),
-        cov_robust=frame(cov @ B @ cov),
-        cov_cluster=frame(cov @ Bc @ cov),
+        **wald_fields(design, names, beta, cov, S.T @ S),
+        cov_cluster=clustered(cov, names, Sg),
         llf=final.value,
-        llnull=mnl_null_loglike(design.available, design.weights),
-        nobs=int(design.X.shape[0]),
-        n_tasks=int(design.n_tasks),
-        n_respondents=G,
         converged=converged,
         n_iter=n_iter,
         cov_type=cov_type,
-        fixed_params=pd.Series(design.fixed, dtype=float),
         gradient=final.gradient,
         source=source,
     )

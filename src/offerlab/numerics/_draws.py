@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from scipy.special import ndtri
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 DrawKind = Literal["halton", "scrambled_halton", "sobol", "pseudo"]
-DRAW_KINDS: tuple[str, ...] = ("halton", "scrambled_halton", "sobol", "pseudo")
+DRAW_KINDS: tuple[str, ...] = get_args(DrawKind)
 StandardShape = Literal["normal", "triangular"]
 
 HALTON_DROP = 100

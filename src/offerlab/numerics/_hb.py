@@ -53,6 +53,7 @@ import numpy as np
 from offerlab.numerics._hb_chain import HBChain, HBChainSetup
 from offerlab.numerics._hb_kernels import huang_wand_scales as _huang_wand_scales  # noqa: F401
 from offerlab.numerics._hb_kernels import lower_inverse as _lower_inverse  # noqa: F401
+from offerlab.numerics._hb_kernels import transform_coefficients
 from offerlab.numerics._hb_kernels import (  # noqa: F401  (tests reach them here)
     wishart_precision_root as _wishart_precision_root,
 )
@@ -191,16 +192,6 @@ def _factorize(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     remap = np.empty(len(labels), dtype=np.int64)
     remap[order] = np.arange(len(labels))
     return remap[codes.reshape(-1)], labels[order]
-
-
-def transform_coefficients(theta: np.ndarray, signs: np.ndarray | None) -> np.ndarray:
-    """β = g(θ): identity, except β_k = s_k exp(θ_k) where ``signs[k]`` = s_k ≠ 0."""
-    if signs is None or not np.any(signs):
-        return theta
-    beta = theta.copy()
-    k = np.flatnonzero(signs)
-    beta[..., k] = signs[k] * np.exp(theta[..., k])
-    return beta
 
 
 def respondent_loglike(

@@ -40,6 +40,7 @@ from offerlab.numerics._hb_kernels import (
     huang_wand_scales,
     lower_inverse,
     proposal_roots,
+    transform_coefficients,
     wishart_precision_root,
 )
 from offerlab.numerics._hb_segment import ChainSegment
@@ -68,15 +69,6 @@ class NonCentredHMC:
     history: list[np.ndarray] = field(default_factory=list)
     accepted: float = 0.0
     tried: int = 0
-
-
-def _transform(theta: np.ndarray, signs: np.ndarray | None) -> np.ndarray:
-    if signs is None:
-        return theta
-    beta = theta.copy()
-    k = np.flatnonzero(signs)
-    beta[..., k] = signs[k] * np.exp(theta[..., k])
-    return beta
 
 
 class HBChain:
@@ -110,7 +102,9 @@ class HBChain:
         self.V_new = np.empty((R, A * T), WORK_DTYPE)
         self.ll = np.empty(R)
         self.ll_new = np.empty(R)
-        self._loglike(self._utilities(_transform(self.theta, self.signs), self.V), self.ll)
+        self._loglike(
+            self._utilities(transform_coefficients(self.theta, self.signs), self.V), self.ll
+        )
         if not np.all(np.isfinite(self.ll)):
             raise FloatingPointError("the log-likelihood is not finite at the starting values")
         self._init_prior()
@@ -178,7 +172,7 @@ class HBChain:
 
     def _loglike_gradient(self, theta: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every ℓ_r and ∂ℓ_r/∂θ_r at θ (R, K); the utilities are written into V."""
-        beta = _transform(theta, self.signs)
+        beta = transform_coefficients(theta, self.signs)
         self._utilities(beta, V)
         ll = np.empty(self.R)
         P = self.buffers.probabilities(V, ll)  # (R, A·T), alternatives first
@@ -233,7 +227,7 @@ class HBChain:
             np.multiply(self.XS_block[b], self.scale[:, None].astype(WORK_DTYPE), out=self.V_new)
             self.V_new += self.V
         else:
-            self._utilities(_transform(proposal, self.signs), self.V_new)
+            self._utilities(transform_coefficients(proposal, self.signs), self.V_new)
         self._loglike(self.V_new, self.ll_new)
         # q(θ*) − q(θ) = step' D⁻¹ (step + 2 (θ − α)), D⁻¹ = M M'.
         towards = step + 2.0 * (self.theta - self.alpha)
@@ -273,7 +267,7 @@ class HBChain:
             np.multiply(self.XD_block[self.block_pos], self.shift_scale, out=self.V_new)
             self.V_new += self.V
         else:
-            self._utilities(_transform(self.theta + delta, self.signs), self.V_new)
+            self._utilities(transform_coefficients(self.theta + delta, self.signs), self.V_new)
         self._loglike(self.V_new, self.ll_new)
         ok = np.log(u) < self.ll_new.sum() - self.ll.sum()
         if ok:
@@ -294,7 +288,7 @@ class HBChain:
         log_g = self.scale_step * normals
         g = np.exp(log_g)
         scaled = self.alpha + (self.theta - self.alpha) * g
-        self._utilities(_transform(scaled, self.signs), self.V_new)
+        self._utilities(transform_coefficients(scaled, self.signs), self.V_new)
         self._loglike(self.V_new, self.ll_new)
         M_new = self.M / g[:, None]
         S0 = self.prior_scale()

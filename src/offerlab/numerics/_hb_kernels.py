@@ -19,6 +19,7 @@ __all__ = [
     "inverse_root_lower",
     "lower_inverse",
     "proposal_roots",
+    "transform_coefficients",
     "wishart_precision_root",
 ]
 
@@ -48,26 +49,28 @@ class LoglikeBuffers:
         sees) is a rounding error either way. exp overflows only for absurd proposals:
         their ℓ = −inf and they are rejected (the caller silences the warning).
         """
+        s = self._denominators(V)
+        np.log(s, out=s)
+        return np.matmul(s, self.neg_ones, out=out)
+
+    def _denominators(self, V: np.ndarray) -> np.ndarray:
+        """exp(V) into ``E`` (alternative-major) and 1 + Σ_a exp(V_rat) into ``s``."""
         E, s = self.E, self.s
         A, R, T = E.shape
         np.exp(V.reshape(R, A, T), out=E.transpose(1, 0, 2))
         np.add(E[0], 1.0, out=s)
         for a in range(1, A):
             s += E[a]
-        np.log(s, out=s)
-        return np.matmul(s, self.neg_ones, out=out)
+        return s
 
     def probabilities(self, V: np.ndarray, ll: np.ndarray) -> np.ndarray:
         """ℓ_r into ``ll`` and the choice probabilities of the non-chosen alternatives.
 
         Returns P (R, A·T) in V's layout: exp(V) / (1 + Σ_a exp(V)) per task.
         """
-        E, s = self.E, self.s
+        s = self._denominators(V)
+        E = self.E
         A, R, T = E.shape
-        np.exp(V.reshape(R, A, T), out=E.transpose(1, 0, 2))
-        np.add(E[0], 1.0, out=s)
-        for a in range(1, A):
-            s += E[a]
         P = (E / s[None]).transpose(1, 0, 2).reshape(R, A * T)
         np.matmul(np.log(s), self.neg_ones, out=ll)
         return P
@@ -145,3 +148,13 @@ def proposal_roots(information: np.ndarray, M: np.ndarray) -> np.ndarray:
     K = M.shape[0]
     eye = np.broadcast_to(np.eye(K), precision.shape)
     return np.linalg.solve(chol, eye)  # C⁻¹ = L_r'
+
+
+def transform_coefficients(theta: np.ndarray, signs: np.ndarray | None) -> np.ndarray:
+    """β = g(θ): identity, except β_k = s_k exp(θ_k) where ``signs[k]`` = s_k ≠ 0."""
+    if signs is None or not np.any(signs):
+        return theta
+    beta = theta.copy()
+    k = np.flatnonzero(signs)
+    beta[..., k] = signs[k] * np.exp(theta[..., k])
+    return beta

@@ -6,16 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from offerlab.numerics._hb_kernels import transform_coefficients
+
 __all__ = ["ChainSegment"]
-
-
-def _transform(theta: np.ndarray, signs: np.ndarray | None) -> np.ndarray:
-    if signs is None:
-        return theta
-    beta = theta.copy()
-    k = np.flatnonzero(signs)
-    beta[..., k] = signs[k] * np.exp(theta[..., k])
-    return beta
 
 
 @dataclass
@@ -79,7 +72,7 @@ class ChainSegment:
         np.matmul(chain.Minv.T, chain.Minv, out=self.D[s])
         if self.hw_a is not None:
             self.hw_a[s] = chain.a_hw
-        beta = _transform(chain.theta, chain.signs)
+        beta = transform_coefficients(chain.theta, chain.signs)
         self.beta_sum += beta
         self.beta_sq += np.square(beta)
         self.theta_sum += chain.theta

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 Distribution = Literal["normal", "lognormal", "negative_lognormal", "triangular"]
-DISTRIBUTIONS: tuple[str, ...] = ("normal", "lognormal", "negative_lognormal", "triangular")
+DISTRIBUTIONS: tuple[str, ...] = get_args(Distribution)
 
 # Temporaries per chunk: V (n, T·J', R) floats. About 1 MiB keeps them in the L2
 # cache of this machine's cores (on the Electricity panel, 16 MiB chunks were about

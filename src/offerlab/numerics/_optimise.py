@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 from scipy.linalg import cho_solve
@@ -19,7 +20,21 @@ from offerlab.exceptions import ConvergenceWarning, EstimationError
 from offerlab.numerics._mnl import MNLTerms
 from offerlab.numerics._mxl import MXLTerms
 
+Terms = TypeVar("Terms", MNLTerms, MXLTerms)
+
 __all__ = ["bfgs", "bhhh_inverse", "newton", "numerical_hessian", "solve_newton"]
+
+
+def _start(loglike: Callable[..., Terms], x0: np.ndarray, what: str) -> tuple[np.ndarray, Terms]:
+    """The starting point (a float copy) and its terms, which must be finite."""
+    x = np.array(x0, dtype=float)
+    terms = loglike(x, True)
+    if not np.isfinite(terms.value):
+        raise EstimationError(
+            f"{what} is not finite at the starting values; check the data for infinite "
+            "or missing values"
+        )
+    return x, terms
 
 
 def newton(
@@ -57,13 +72,7 @@ def newton(
     ℓ(β + t d) ≥ ℓ(β) + 10⁻⁴ t g'd. The decrement g'd is invariant to
     linear reparametrisation, so centring variables would not change the path.
     """
-    beta = np.array(beta0, dtype=float)
-    terms = loglike(beta, True)
-    if not np.isfinite(terms.value):
-        raise EstimationError(
-            "the log-likelihood is not finite at the starting values; check for infinite "
-            "or missing values in the data"
-        )
+    beta, terms = _start(loglike, beta0, "the log-likelihood")
     for it in range(1, max_iter + 1):
         step = solve_newton(-terms.hessian, terms.gradient, names)
         decrement = float(terms.gradient @ step)
@@ -192,13 +201,7 @@ def bfgs(
     value-only evaluations. H is updated only when the curvature s'y < 0 holds
     (ascent: y = g_new − g), so it stays negative definite.
     """
-    theta = np.array(theta0, dtype=float)
-    terms = loglike(theta, True)
-    if not np.isfinite(terms.value):
-        raise EstimationError(
-            "the simulated log-likelihood is not finite at the starting values; check the "
-            "data for infinite or missing values"
-        )
+    theta, terms = _start(loglike, theta0, "the simulated log-likelihood")
     H = bhhh_inverse(terms.scores, names)
     g = terms.gradient
     use_bhhh = True
