@@ -65,6 +65,18 @@ def test_the_pair_bound_in_the_note_holds_by_hand() -> None:
         if h2 >= 0 and 105 - h0 - h2 - h3 - h4 >= 0 and h2 + 3 * h3 + 6 * h4 >= 24
     )
     assert fewest == 3
+    # 3 needs pairs shown in all 4 tasks of both items; with no pair shown 4 times the fewest
+    # is 9 (h2 + 3 h3 >= 24 and h0 = h2 + 2 h3 - 15 give h0 + h3 >= 9), which this design has
+    fewest_without_fours = min(
+        h0 + h3
+        for h0, h3 in itertools.product(range(20), repeat=2)
+        for h2 in [15 + h0 - 2 * h3]
+        if h2 >= 0 and 105 - h0 - h2 - h3 >= 0 and h2 + 3 * h3 >= 24
+    )
+    assert fewest_without_fours == 9
+    mean = 12 * 10 / 105
+    outside = sum(abs(counts.get(p, 0) - mean) > 1 for p in itertools.combinations(range(15), 2))
+    assert outside == 9
 
 
 def test_with_enough_tasks_every_pair_is_within_one_of_its_mean() -> None:
