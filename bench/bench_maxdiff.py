@@ -32,7 +32,8 @@ and over the individual means, why the run stopped (offerlab), and recovery: the
 over people of the correlation between each person's centred true utilities and their
 posterior mean.
 
-Run:  bench/.venv/bin/python bench/bench_maxdiff.py [--sides offerlab numpyro] [--quick]
+Run:  bench/.venv/bin/python bench/bench_maxdiff.py [--sides offerlab numpyro maxdiff_pypi]
+      [--chains 4 --burn-in 1000 --draws 1000 | --until-converged --max-draws 6000] [--quick]
 """
 
 from __future__ import annotations
