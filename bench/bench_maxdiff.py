@@ -9,18 +9,31 @@ Gumbel on −u); seed 20261206. Generated once by the driver.
 
 Sides (each in its own child process; see _common.py)
 -----------------------------------------------------
-offerlab          MaxDiffHB with HierarchicalBayes' defaults, 2 chains in 2 processes.
+offerlab          MaxDiffHB: --chains chains (default 4) in 2 processes, --burn-in
+                  iterations (default 1,000), then either --draws saved draws per chain
+                  (default 1,000) or, with --until-converged, segments of 250 draws until
+                  every population mean, covariance entry and individual mean passes
+                  R-hat < 1.01 and bulk/tail ESS > 400, or --max-draws per chain.
 offerlab_logit    the aggregate best–worst logit (one utility vector for everybody).
 numpyro           NumPyro NUTS on the non-centred hierarchical model (μ ~ N(0, 5²),
                   Σ = diag(τ) Ω diag(τ), τ ~ half-normal(2), Ω ~ LKJ(2)), the best and
                   the worst choices as two categorical likelihoods; 2 chains in parallel,
                   --nuts-warmup + --nuts-draws iterations (default 500 + 500), bench/.venv-hb.
+maxdiff_pypi      the PyPI package maxdiff 3.0.3, HierarchicalBayesMaxDiff: NumPyro NUTS on
+                  its own model (one scalar spread σ for every item instead of a full Σ;
+                  worst chosen from all shown items, not from those left after the best);
+                  2 chains one after the other (as the package runs them), the same
+                  --nuts-warmup + --nuts-draws; its fit() timed whole (its data preparation
+                  included), bench/.venv-maxdiff.
 
-Reported: wall and CPU time, worst R-hat and lowest bulk ESS over the population
-parameters (offerlab), and recovery: the mean over people of the correlation between
-each person's centred true utilities and their posterior mean.
+Reported: wall and CPU time (user + system of the side's processes: on a shared machine
+compare CPU, not wall), worst R-hat and lowest bulk ESS over the population parameters
+and over the individual means, why the run stopped (offerlab), and recovery: the mean
+over people of the correlation between each person's centred true utilities and their
+posterior mean.
 
-Run:  bench/.venv/bin/python bench/bench_maxdiff.py [--sides offerlab numpyro] [--quick]
+Run:  bench/.venv/bin/python bench/bench_maxdiff.py [--sides offerlab numpyro maxdiff_pypi]
+      [--chains 4 --burn-in 1000 --draws 1000 | --until-converged --max-draws 6000] [--quick]
 """
 
 from __future__ import annotations
@@ -35,9 +48,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as cm
 
 cm.VENVS.setdefault("hb", cm.BENCH / ".venv-hb")
+cm.VENVS.setdefault("maxdiff", cm.BENCH / ".venv-maxdiff")
 
-SIDES = ("offerlab", "offerlab_logit", "numpyro")
-VENV_OF = {"offerlab": "driver", "offerlab_logit": "driver", "numpyro": "hb"}
+SIDES = ("offerlab", "offerlab_logit", "numpyro", "maxdiff_pypi")
+VENV_OF = {
+    "offerlab": "driver",
+    "offerlab_logit": "driver",
+    "numpyro": "hb",
+    "maxdiff_pypi": "maxdiff",
+}
 ITEMS = 20
 PER_TASK = 5
 TASKS = 12
@@ -104,7 +123,7 @@ def recovery(individual: Any, problem: dict[str, Any]) -> dict[str, float]:
     return {"corr_mean": float(np.mean(corr)), "corr_min": float(np.min(corr))}
 
 
-def fit_offerlab(problem: dict[str, Any], aggregate: bool) -> dict:
+def fit_offerlab(problem: dict[str, Any], aggregate: bool, args: argparse.Namespace) -> dict:
     import warnings
     from importlib.metadata import version
 
@@ -119,7 +138,17 @@ def fit_offerlab(problem: dict[str, Any], aggregate: bool) -> dict:
             result = MaxDiffLogit().fit(answers)
             individual, conv = result.utilities, None
         else:
-            result = MaxDiffHB(HierarchicalBayes(seed=1, n_jobs=2)).fit(answers)
+            estimator = HierarchicalBayes(
+                seed=args.seed,
+                n_jobs=2,
+                chains=args.chains,
+                burn_in=args.burn_in,
+                draws=args.draws,
+                until_converged=args.until_converged,
+                max_draws=args.max_draws,
+                check_every=250,
+            )
+            result = MaxDiffHB(estimator).fit(answers)
             individual = result.individual.loc[answers.respondents].to_numpy()
             conv = result.hb.convergence
     elapsed = time.perf_counter() - t0
@@ -134,6 +163,10 @@ def fit_offerlab(problem: dict[str, Any], aggregate: bool) -> dict:
     if conv is not None:
         out["max_rhat"] = float(conv["rhat"].max())
         out["min_ess_bulk"] = float(conv["ess_bulk"].min())
+        out["stop"] = result.hb.stop.describe()
+        out["draws_per_chain"] = result.hb.stop.draws_per_chain
+        people = result.hb.convergence_individual or {}
+        out["individual"] = {k: v for k, v in people.items() if isinstance(v, int | float)}
     return out
 
 
@@ -213,13 +246,55 @@ def fit_numpyro(problem: dict[str, Any], args: argparse.Namespace) -> dict:
     }
 
 
+def fit_maxdiff_pypi(problem: dict[str, Any], args: argparse.Namespace) -> dict:
+    import os
+
+    os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+    from importlib.metadata import version
+
+    import numpy as np
+    import pandas as pd
+    from maxdiff import HierarchicalBayesMaxDiff
+
+    items = np.array([str(i) for i in problem["items"]])
+    shown, rows = problem["shown"], np.arange(len(problem["shown"]))
+    frame = pd.DataFrame(
+        {"Response ID": problem["respondent"]}
+        | {f"Attribute{p + 1}": items[shown[:, p]] for p in range(shown.shape[1])}
+        | {
+            "Best": items[shown[rows, problem["best"]]],
+            "Worst": items[shown[rows, problem["worst"]]],
+        }
+    )
+    columns = [f"Attribute{p + 1}" for p in range(shown.shape[1])]
+    rss_before = cm.rss_now_kib()
+    t0 = time.perf_counter()
+    model = HierarchicalBayesMaxDiff(
+        n_iterations=args.nuts_draws, n_warmup=args.nuts_warmup, n_chains=2
+    )
+    model.fit(frame, columns, "Best", "Worst")
+    individual = model.get_individual_utilities()
+    elapsed = time.perf_counter() - t0
+    people = individual.loc[np.arange(problem["truth"].shape[0]), items].to_numpy()
+    return {
+        "side": "maxdiff (PyPI) HB, NUTS",
+        "version": version("maxdiff"),
+        "times": [elapsed],
+        "iterations": f"2×({args.nuts_warmup}+{args.nuts_draws})",
+        "rss_before_fit_mib": rss_before / 1024,
+        **recovery(people, problem),
+    }
+
+
 def worker_main(argv: list[str]) -> None:
     args = parse(argv)
     problem = load(args.problem)
     if args.side == "numpyro":
         result = fit_numpyro(problem, args)
+    elif args.side == "maxdiff_pypi":
+        result = fit_maxdiff_pypi(problem, args)
     else:
-        result = fit_offerlab(problem, aggregate=args.side == "offerlab_logit")
+        result = fit_offerlab(problem, aggregate=args.side == "offerlab_logit", args=args)
     cm.write_worker_result(args.out, result)
 
 
@@ -234,6 +309,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--nuts-warmup", type=int, default=500)
     p.add_argument("--nuts-draws", type=int, default=500)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--burn-in", type=int, default=1000)
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--until-converged", action="store_true")
+    p.add_argument("--max-draws", type=int, default=6000)
     p.add_argument("--quick", action="store_true", help="200 + 200 NUTS iterations")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per side")
     a = p.parse_args(argv)
@@ -248,6 +328,7 @@ COLUMNS = [
     ("time", "time s"),
     ("cpu", "CPU s"),
     ("ratio", "ratio"),
+    ("cpu_ratio", "CPU ratio"),
     ("corr", "corr(û,u)"),
     ("corr_min", "min corr"),
     ("conv", "R-hat / ESS"),
@@ -274,14 +355,18 @@ def main(argv: list[str]) -> None:
     runs = []
     for side in a.sides:
         python = cm.venv_python("driver") if VENV_OF[side] == "driver" else None
-        if VENV_OF[side] == "hb":
-            candidate = cm.VENVS["hb"] / "bin" / "python"
+        if VENV_OF[side] in ("hb", "maxdiff"):
+            candidate = cm.VENVS[VENV_OF[side]] / "bin" / "python"
             python = candidate if candidate.exists() else None
         if python is None:
             print(f"{side}: SKIPPED (venv missing: run bash bench/setup.sh)")
             continue
         args = ["--side", side, "--problem", str(path), "--seed", str(a.seed),
-                "--nuts-warmup", str(a.nuts_warmup), "--nuts-draws", str(a.nuts_draws)]  # fmt: skip
+                "--nuts-warmup", str(a.nuts_warmup), "--nuts-draws", str(a.nuts_draws),
+                "--chains", str(a.chains), "--burn-in", str(a.burn_in),
+                "--draws", str(a.draws), "--max-draws", str(a.max_draws)]  # fmt: skip
+        if a.until_converged:
+            args.append("--until-converged")
         print(f"running {side} …", flush=True)
         r = cm.run_worker(python, Path(__file__).resolve(), args, timeout=a.timeout,
                           log=work / f"{side}.log")  # fmt: skip
@@ -299,6 +384,7 @@ def main(argv: list[str]) -> None:
                 "time": cm.fmt(t, ".1f"),
                 "cpu": cm.fmt(r.get("cpu_s"), ".0f"),
                 "ratio": cm.fmt(t / min(base["times"]), ".1f") if ok and base else "—",
+                "cpu_ratio": cm.fmt(r["cpu_s"] / base["cpu_s"], ".1f") if ok and base else "—",
                 "corr": cm.fmt(r.get("corr_mean"), ".4f"),
                 "corr_min": cm.fmt(r.get("corr_min"), ".3f"),
                 "conv": f"{r['max_rhat']:.3f} / {r['min_ess_bulk']:.0f}"
@@ -310,8 +396,12 @@ def main(argv: list[str]) -> None:
         )
     print()
     print(cm.table(rows, COLUMNS))
+    for r in runs:
+        if "stop" in r:
+            print(f"{r['side']}: {r['stop']}; individual means {r.get('individual')}")
     print(
-        "ratio = side time / offerlab MaxDiff HB's time (>1: offerlab faster); corr(û,u) = mean "
+        "ratio = side time / offerlab MaxDiff HB's time (>1: offerlab faster), CPU ratio the "
+        "same on CPU seconds (the fair one on a shared machine); corr(û,u) = mean "
         "over people of the correlation of their centred true utilities with the estimate "
         "(the aggregate logit gives everybody the same vector); R-hat / ESS: worst over the "
         "population parameters (offerlab HB only)."

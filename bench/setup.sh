@@ -8,6 +8,8 @@
 #                           (it pins numpy<2, pandas<2 and pulls biogeme 3.2.13).
 #   bench/.venv-hb          Python 3.11: the Python hierarchical-Bayes peers for bench_hb.py,
 #                           NumPyro (JAX, NUTS) and PyMC (PyTensor, NUTS); ArviZ comes with PyMC.
+#   bench/.venv-maxdiff     Python 3.11: the PyPI package maxdiff (MaxDiff HB by NumPyro NUTS)
+#                           for bench_maxdiff.py; it needs pandas < 3, so not in .venv-hb.
 #   bench/.venv-py312       Python 3.12, only if a python3.12 is found: choicedesign 1.1.0
 #                           (the version DESIGN_BOUNDS.md measured) and biogeme 3.3.5, the
 #                           newest releases, both Python >= 3.12 only.
@@ -35,6 +37,7 @@ THREADPOOLCTL=3.8.0
 NUMPYRO=0.22.0
 JAX=0.10.2
 PYMC=5.28.5
+MAXDIFF=3.0.3
 
 PY311="${PYTHON:-python3}"
 if ! "$PY311" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
@@ -94,7 +97,12 @@ make_venv "$BENCH/.venv-hb" "$PY311" "numpyro==$NUMPYRO jax==$JAX pymc==$PYMC nu
     "numpyro==$NUMPYRO" "jax==$JAX" "jaxlib==$JAX" "pymc==$PYMC" "numpy==$NUMPY" \
     "threadpoolctl==$THREADPOOLCTL"
 
-# 5. The newest peers need Python >= 3.12: built only where a python3.12 exists.
+# 5. The PyPI MaxDiff package's HB (NumPyro NUTS), with the driver's numpy and the same JAX.
+make_venv "$BENCH/.venv-maxdiff" "$PY311" "maxdiff==$MAXDIFF numpyro==$NUMPYRO jax==$JAX numpy==$NUMPY" \
+    "maxdiff[hb]==$MAXDIFF" "numpyro==$NUMPYRO" "jax==$JAX" "jaxlib==$JAX" "numpy==$NUMPY" \
+    "pandas<3" "threadpoolctl==$THREADPOOLCTL"
+
+# 6. The newest peers need Python >= 3.12: built only where a python3.12 exists.
 #    biogeme 3.3.5 also fixes 3.3.2's per-observation Python loop in the BHHH matrix
 #    computed after every estimation, which makes 3.3.2 crawl on large data.
 PY312="$(find_py312 || true)"
@@ -108,13 +116,13 @@ else
 fi
 
 echo "== installed:"
-for v in .venv .venv-biogeme .venv-choicedesign .venv-hb .venv-py312; do
+for v in .venv .venv-biogeme .venv-choicedesign .venv-hb .venv-maxdiff .venv-py312; do
     [ -x "$BENCH/$v/bin/python" ] || continue
     printf '  %-20s %s: ' "$v" "$("$BENCH/$v/bin/python" --version 2>&1)"
     "$BENCH/$v/bin/python" - <<'EOF'
 from importlib.metadata import PackageNotFoundError, version
 out = []
-for name in ("offerlab", "xlogit", "biogeme", "choicedesign", "numpyro", "pymc", "numpy", "pandas",
+for name in ("offerlab", "xlogit", "biogeme", "choicedesign", "numpyro", "pymc", "maxdiff", "numpy", "pandas",
              "scipy", "jax"):
     try:
         out.append(f"{name} {version(name)}")

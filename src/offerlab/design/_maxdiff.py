@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from offerlab.exceptions import OfferlabError
 
@@ -332,7 +333,8 @@ def _diagnose(sets: np.ndarray, n: int, banned: set) -> MaxDiffDiagnostics:
         position=(int(positions.min()), int(positions.max()), float(positions.mean())),
         pairs=(int(pairs.min()), int(pairs.max()), float(mean_pairs)),
         d_error=float(np.mean([maxdiff_d_error(version, n) for version in sets])),
-        problems=_shortfalls(n, per_task, tasks, pairs, mean_pairs) + together,
+        problems=_shortfalls(n, per_task, tasks, pairs, mean_pairs, shown[0], len(banned))
+        + together,
     )
 
 
@@ -341,7 +343,13 @@ def _shows_banned(task: np.ndarray, banned: set) -> bool:
 
 
 def _shortfalls(
-    n: int, per_task: int, tasks: int, pairs: np.ndarray, mean_pairs: float
+    n: int,
+    per_task: int,
+    tasks: int,
+    pairs: np.ndarray,
+    mean_pairs: float,
+    frequencies: np.ndarray,
+    n_banned: int,
 ) -> list[str]:
     """Bars the design misses, and why where a bound proves no design can meet them."""
     problems = []
@@ -353,12 +361,24 @@ def _shortfalls(
     if pairs.min() >= mean_pairs - 1 and pairs.max() <= mean_pairs + 1:
         return problems
     never = int((pairs == 0).sum(axis=1).max())
-    needed = math.ceil(n / per_task * math.ceil((n - 1) / (per_task - 1)))
+    outside = int((np.abs(pairs - mean_pairs) > 1).sum(axis=1).max())
     text = (
         f"pair counts {pairs.min()}–{pairs.max()} are not all within ±1 of their mean "
-        f"{mean_pairs:.2f}; up to {never} pair(s) per version are never shown together. "
+        f"{mean_pairs:.2f}: {outside} pair(s) per version fall outside, up to {never} of "
+        "them never shown together. "
     )
-    if never and tasks < needed:
+    bound = _fewest_pairs_outside(n, per_task, tasks, frequencies)
+    needed = math.ceil(n / per_task * math.ceil((n - 1) / (per_task - 1)))
+    if bound.outside - n_banned > 0:
+        text += (
+            f"No design showing the items this often can meet this bar: its "
+            f"{math.comb(tasks, 2)} pairs of tasks share {bound.shared} item places "
+            f"(Σ C(frequency, 2)), so the item pairs' repeated showings, Σ C(count, 2), "
+            f"add up to at least {bound.repeats}, which leaves at least "
+            f"{bound.outside - n_banned} pair(s) outside ±1 in any such design; "
+            "add tasks or items per task."
+        )
+    elif never and tasks < needed:
         text += (
             f"Showing every pair together needs at least {needed} tasks of {per_task} "
             f"(Schönheim's bound); this design has {tasks}."
@@ -371,3 +391,40 @@ def _shortfalls(
         )
     problems.append(text)
     return problems
+
+
+@dataclass(frozen=True)
+class _PairBound:
+    shared: int  # Σ over pairs of tasks of the items they share
+    repeats: int  # fewest Σ over item pairs of C(count, 2) those shared items force
+    outside: int  # fewest item pairs whose count is more than 1 from the mean
+
+
+def _fewest_pairs_outside(n: int, per_task: int, tasks: int, frequencies: np.ndarray) -> _PairBound:
+    """A lower bound on the pairs shown together more than ±1 from the mean.
+
+    Two counts hold in every design with these item frequencies f: the pairs of tasks
+    share Σ C(f, 2) items (each item shown f times puts itself in C(f, 2) pairs of tasks),
+    and Σ over pairs of tasks of C(shared, 2) equals Σ over item pairs of C(count, 2)
+    (both count an item pair together with two tasks that show it). Spreading the shared
+    items as evenly as the integers allow gives the least Σ C(shared, 2). The fewest item
+    pairs outside ±1 then follows from a small integer programme over how many pairs are
+    shown c times: they number C(n, 2), show tasks · C(per_task, 2) pairs in all, and
+    reach at least that Σ C(c, 2).
+    """
+    n_pairs, slots = math.comb(n, 2), tasks * math.comb(per_task, 2)
+    mean = slots / n_pairs
+    shared = int(sum(math.comb(int(f), 2) for f in frequencies))
+    task_pairs = math.comb(tasks, 2)
+    q, r = divmod(shared, task_pairs)
+    repeats = (task_pairs - r) * math.comb(q, 2) + r * math.comb(q + 1, 2)
+    counts = np.arange(int(np.max(frequencies)) + 1, dtype=float)
+    rows = np.vstack([np.ones_like(counts), counts, counts * (counts - 1) / 2])
+    result = milp(
+        (np.abs(counts - mean) > 1).astype(float),
+        constraints=LinearConstraint(rows, [n_pairs, slots, repeats], [n_pairs, slots, np.inf]),
+        integrality=np.ones_like(counts),
+        bounds=Bounds(0, n_pairs),
+    )
+    outside = round(result.fun) if result.success else 0
+    return _PairBound(shared, repeats, outside)
