@@ -208,16 +208,16 @@ def _turf_block(
     steps = pd.DataFrame(
         {t("col_added_item"): list(ladder["label"]),
          t("col_reach"): c.column(ladder["reach"], c.percent),
-         t("col_added_reach"): c.column(ladder["added_reach"], c.percent),
-         t("col_frequency"): c.column(ladder["frequency"], lambda v: c.fixed(v, 2))}
+         t("col_added_reach"): c.column(ladder["added_reach"], c.percent)}
     )  # fmt: skip
     block.tables.append(Table("", steps, tuple(steps.columns[1:])))
     sizes = pd.DataFrame(
         {t("col_bundle_size"): c.column(curve["size"], c.whole),
          t("col_reach"): c.column(curve["reach"], c.percent),
+         t("col_added_reach"): c.column(curve["reach"].diff().fillna(curve["reach"]), c.percent),
          t("col_bundle"): [", ".join(labels.item(i) for i in items) for items in curve["items"]]}
     )  # fmt: skip
-    block.tables.append(Table(t("h_reach_curve"), sizes, tuple(sizes.columns[:2])))
+    block.tables.append(Table(t("h_reach_curve"), sizes, tuple(sizes.columns[:3])))
     sheets.append(("TURF bundle", ladder, block.notes[0]))
     sheets.append(("TURF by size", curve.assign(items=curve["items"].map(", ".join)), ""))
     if figures:
@@ -286,15 +286,10 @@ def _concept_page(
     )
     first = PageBlock(t("col_top2"))
     first.lines.append(
-        t("cp_lead", n=t.number(result.respondents), k=len(result.concepts), mode=mode)
+        t("cp_lead", n=t.number(result.respondents), k=len(result.concepts), mode=mode, pct=pct)
     )
-    frame = pd.DataFrame(
-        {t("col_question"): box["question"], t("col_concept"): box["concept"],
-         t("col_raters"): c.column(box["n"], c.whole),
-         t("col_top2"): c.column(box["share"], c.percent),
-         t("col_interval", pct=pct): c.intervals(box["low"], box["high"], c.percent)}
-    )  # fmt: skip
-    first.tables.append(Table("", frame, tuple(frame.columns[2:])))
+    frame = _by_concept(box, c)
+    first.tables.append(Table("", frame, ()))  # text columns: they wrap on a phone
     page.sheets.append(("Concepts top-2-box", box, ""))
     if figures:
         figs["concepts"] = figure_png(lambda p: plot_concept_top_box(box, p, xlabel=t("ax_top2")))
@@ -306,6 +301,22 @@ def _concept_page(
     page.blocks.append(_take_up_block(result, names, c))
     page.blocks.append(_open_block(result, names, c, page.sheets))
     return page
+
+
+def _by_concept(box: pd.DataFrame, c: Cells) -> pd.DataFrame:
+    """One row per concept (its name and n), one column per question: "share (interval)"
+    -- six columns, so a phone shows one card per concept."""
+    t = c.t
+    rows = []
+    for concept, part in box.groupby("concept", sort=False):
+        n = t.number(float(part["n"].max()))
+        row = {t("col_concept"): t("col_concept_top2", concept=concept, n=n)}
+        for question, share, lo, hi in zip(
+            part["question"], part["share"], part["low"], part["high"], strict=True
+        ):
+            row[question] = f"{c.percent(share)} ({c.interval(lo, hi, c.percent)})"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _p_text(c: Cells, p: float) -> str:
@@ -349,13 +360,16 @@ def _order_block(result: ConceptResults, c: Cells, sheets: list[Any]) -> PageBlo
         block.empty = t("cp_no_order")
         return block
     block.notes.append(t("cp_order_note"))
-    frame = pd.DataFrame(
-        {t("col_question"): order["question"].map(lambda q: t(f"q_{q}")),
-         t("col_position"): c.column(order["position"], c.whole),
-         t("col_raters"): c.column(order["n"], c.whole),
-         t("col_top2"): c.column(order["share"], c.percent),
-         t("col_p"): [_p_text(c, p) if pd.notna(p) else "" for p in order["p_value"]]}
-    )  # fmt: skip
+    data: dict[str, list[str]] = {
+        t("col_question"): [t(f"q_{q}") for q in dict.fromkeys(order["question"])]
+    }
+    for position, part in order.groupby("position", sort=True):
+        data[t("col_top2_at", position=int(position))] = c.column(part["share"], c.percent)
+    data[t("col_p")] = [
+        _p_text(c, p) if pd.notna(p) else "" for p in order.groupby("question", sort=False)
+        ["p_value"].first()
+    ]  # fmt: skip
+    frame = pd.DataFrame(data)
     block.tables.append(Table("", frame, tuple(frame.columns[1:])))
     sheets.append(("Concept order effects", order, t("cp_order_note")))
     return block
@@ -396,10 +410,10 @@ def _open_block(
             block.lines.append(title)
             continue
         frame = pd.DataFrame(
-            {t("col_answer"): mine["text"].astype(str).tolist(),
-             t("col_times"): c.column(mine["n"], c.whole)}
+            {t("col_answer_times"): [f"{c.whole(n)}× {text}" for text, n in
+                                     zip(mine["text"].astype(str), mine["n"], strict=True)]}
         )  # fmt: skip
-        block.tables.append(Table(title, frame, (t("col_times"),)))
+        block.tables.append(Table(title, frame, ()))
     sheets.append(("Concept open answers", texts.assign(concept=texts["concept"].map(names)), ""))
     return block
 

@@ -27,7 +27,7 @@ KANO_COLOURS = ("#009E73", "#0072B2", "#D55E00", "#BBBBBB", "#CC79A7", "#F0E442"
 _CONCEPT_COLOURS = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#718096")
 
 
-def _wrapped(labels: list[str], width: int = 26) -> list[str]:
+def _wrapped(labels: list[str], width: int = 22) -> list[str]:
     return ["\n".join(textwrap.wrap(str(x), width)) or str(x) for x in labels]
 
 
@@ -50,7 +50,7 @@ def plot_maxdiff_scores(
     frame = scores.iloc[::-1]
     labels = _wrapped(list(frame["label"]))
     height = 0.42 * sum(1 + lab.count("\n") * 0.6 for lab in labels) + 1.6
-    fig, ax = plt.subplots(figsize=(7, height))
+    fig, ax = plt.subplots(figsize=(5.6, height))
     err = np.clip(
         np.vstack([frame["score"] - frame["low"], frame["high"] - frame["score"]]), 0, None
     )
@@ -61,7 +61,7 @@ def plot_maxdiff_scores(
     for y, value in enumerate(frame["score"]):
         ax.text(0.4, y, f"{value:.0f}", va="center", ha="left", color="white", fontsize=9,
                 fontweight="bold")  # fmt: skip
-    ax.set_xlabel("\n".join(textwrap.wrap(xlabel, 60)))
+    ax.set_xlabel("\n".join(textwrap.wrap(xlabel, 50)))
     ax.set_xlim(0, max(float(frame["high"].max()), line) * 1.08)
     ax.legend(loc="lower right", fontsize=9, frameon=True)
     ax.grid(axis="x", alpha=0.3)
@@ -74,7 +74,7 @@ def plot_turf_ladder(ladder: pd.DataFrame, path: Path | str, *, xlabel: str) -> 
     labels = _wrapped(list(ladder["label"]))[::-1]
     reach = 100 * ladder["reach"].to_numpy()[::-1]
     added = 100 * ladder["added_reach"].to_numpy()[::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.55 * len(labels) + 1.6))
+    fig, ax = plt.subplots(figsize=(5.6, 0.55 * len(labels) + 1.6))
     ax.barh(labels, reach - added, color="#e2e8f0")
     ax.barh(labels, added, left=reach - added, color=_BAR)
     for y, (total, plus) in enumerate(zip(reach, added, strict=True)):
@@ -93,7 +93,7 @@ def plot_kano_shares(
     category (columns A O M I R Q, shares 0–1); ``names`` the categories' words."""
     frame = shares.iloc[::-1]
     labels = _wrapped(list(frame.index), 30)
-    fig, ax = plt.subplots(figsize=(7, 0.75 * len(labels) + 2.0))
+    fig, ax = plt.subplots(figsize=(5.6, 0.75 * len(labels) + 2.0))
     left = np.zeros(len(frame))
     for column, name, colour in zip(frame.columns, names, KANO_COLOURS, strict=False):
         values = 100 * frame[column].to_numpy(dtype=float)
@@ -118,7 +118,7 @@ def plot_concept_top_box(frame: pd.DataFrame, path: Path | str, *, xlabel: str) 
     concepts = list(dict.fromkeys(frame["concept"]))
     k = len(concepts)
     width = 0.8 / k
-    fig, ax = plt.subplots(figsize=(7, (0.32 * k + 0.35) * len(questions) + 1.8))
+    fig, ax = plt.subplots(figsize=(5.6, (0.32 * k + 0.35) * len(questions) + 1.8))
     for j, concept in enumerate(concepts):
         part = frame[frame["concept"] == concept].set_index("question").reindex(questions)
         y = np.arange(len(questions))[::-1] + (k - 1) / 2 * width - j * width
