@@ -270,6 +270,23 @@ def test_demo_runs_the_whole_loop(demo_run: tuple[Path, subprocess.CompletedProc
     survey = pd.read_csv(out / "survey_answers.csv")
     assert {"price_sensitivity", "motives", "obstacles"} <= set(survey["page"])
     assert "not converged" in page  # the short demo chains say so next to the decision
+    # Issue 16: the simulated people also answer the MaxDiff, Kano and concept-test pages,
+    # so the needs page and the concept page are filled: scores, bundle, Kano, concepts.
+    for name in ("maxdiff.csv", "kano.csv", "concepts.csv", "maxdiff_truth.csv"):
+        assert (out / name).stat().st_size > 0, name
+    maxdiff = pd.read_csv(out / "maxdiff.csv")
+    assert maxdiff["respondent"].nunique() == 300
+    for section in ('id="needs-page"', 'id="concepts"', "What matters most (MaxDiff)",
+                    "The bundle that reaches the most people (TURF)",
+                    "Expected, pleasing or indifferent? (Kano)", "Differences between concepts",
+                    "Order effects", "What would you change? (open answers)"):  # fmt: skip
+        assert section in page, section
+    needs = page.split('id="needs-page"')[1].split("</section>")[0]
+    concepts = page.split('id="concepts"')[1].split("</section>")[0]
+    assert 'class="empty"' not in needs and 'class="empty"' not in concepts
+    assert needs.count("data:image/png;base64,") == 3  # scores, reach, Kano
+    assert concepts.count("data:image/png;base64,") == 1
+    assert "Staying flexible" in needs and "Flex Plus" in concepts  # labels, not names
 
 
 def test_demo_advice_holds_against_its_truth(

@@ -33,9 +33,11 @@ from offerlab.models import HBResults, HierarchicalBayes, MultinomialLogit
 from offerlab.report import plot_importance, plot_partworths, plot_shares, plot_wtp
 from offerlab.simulate import (
     SimulatedAnswers,
+    SimulatedNeeds,
     load_population,
     share_of_preference,
     simulate_answers,
+    simulate_needs_answers,
     simulate_survey_answers,
 )
 from offerlab.study import Study, example_path, load_study, load_yaml
@@ -72,6 +74,25 @@ def demo_model(seed: int) -> HierarchicalBayes:
         burn_in=1000, chains=4, keep_draws=DEMO_KEEP_DRAWS, seed=seed,
         covariance_prior="huang-wand", until_converged=True, max_draws=DEMO_MAX_HB_DRAWS,
     )  # fmt: skip
+
+
+def demo_maxdiff_model(seed: int) -> HierarchicalBayes:
+    """The individual MaxDiff scores behind the demo's TURF bundle: a bounded run (two
+    chains, 1,000 + 1,000 draws; about 4 CPU seconds on 500 people), not until converged
+    -- the report says so next to the reach figures. The scores themselves come from the
+    best-worst logit."""
+    return HierarchicalBayes(burn_in=1000, draws=1000, chains=2, keep_draws=20, seed=seed)
+
+
+def _write_needs(needs: SimulatedNeeds, out: Path) -> None:
+    """The simulated MaxDiff, Kano and concept answers as the console exports them, and
+    their truth."""
+    for name, frame in (("maxdiff", needs.maxdiff), ("kano", needs.kano),
+                        ("concepts", needs.concepts)):  # fmt: skip
+        if frame is not None:
+            write_csv(frame, out / f"{name}.csv")
+    if needs.truth.maxdiff is not None:
+        write_csv(needs.truth.maxdiff, out / "maxdiff_truth.csv", index=True)
 
 
 def demo(
@@ -269,7 +290,7 @@ def _decide(
     console: Console, answers: SimulatedAnswers, study: Study, out: Path, seed: int, language: str
 ) -> None:
     """HB → market simulator → recommendation → report, on the example market file."""
-    from offerlab.decide import Costs, load_market, model_checks, simulator_for
+    from offerlab.decide import Costs, NeedsOptions, load_market, model_checks, simulator_for
     from offerlab.report import build_report, write_excel, write_html, write_pdf
 
     data = answers.data
@@ -283,6 +304,10 @@ def _decide(
         rng=seed,
     )  # fmt: skip
     survey.to_csv(out / "survey_answers.csv", index=False)
+    # The MaxDiff, Kano and concept-test pages answered by the same people, from a truth of
+    # their own (needs_truth.csv…), for the report's needs page and concept page.
+    needs = simulate_needs_answers(study, answers.truth["respondent"], language=language, rng=seed)
+    _write_needs(needs, out)
     model = demo_model(seed)
 
     def fit_quietly(progress: Callable[[float], None]) -> HBResults:
@@ -313,7 +338,8 @@ def _decide(
             hb, data, study, model="hb", sim=sim, market=market, optimise=options,
             objective="profit", pricing_offer=spec.pricing_offer, answers=survey,
             language=language, costs=Costs.from_spec(spec),
-            pricing_prices=spec.price_grid(),
+            pricing_prices=spec.price_grid(), maxdiff=needs.maxdiff, kano=needs.kano,
+            concepts=needs.concepts, needs=NeedsOptions(hb=demo_maxdiff_model(seed)),
         ),
     )  # fmt: skip
     for fmt, write in (("html", write_html), ("pdf", write_pdf), ("xlsx", write_excel)):

@@ -103,6 +103,16 @@ def report(
         Path | None,
         typer.Option(help="The fielding export's respondents table (status, quality flags)."),
     ] = None,
+    maxdiff: Annotated[
+        Path | None, typer.Option(help="The MaxDiff page's export (maxdiff.csv): the needs page.")
+    ] = None,
+    kano: Annotated[
+        Path | None, typer.Option(help="The Kano page's export (kano.csv): the needs page.")
+    ] = None,
+    concepts: Annotated[
+        Path | None,
+        typer.Option(help="The concept test's export (concepts.csv): the concept page."),
+    ] = None,
     formats: Annotated[
         list[str] | None, typer.Option("--format", help="html, pdf, xlsx (repeat; default all).")
     ] = None,
@@ -142,6 +152,9 @@ def report(
         pricing_prices=spec.price_grid() if spec is not None else None,
         costs=Costs.from_spec(spec) if spec is not None else None,
         answers=other, respondents=people, language=language, scale_note=scale_note,
+        maxdiff=_read_table(maxdiff, "MaxDiff answers") if maxdiff else None,
+        kano=_read_table(kano, "Kano answers") if kano else None,
+        concepts=_read_table(concepts, "concept-test answers") if concepts else None,
     )  # fmt: skip
     content = run_with_progress(
         console,

@@ -60,6 +60,13 @@ from offerlab.decide._needs import (
     top_obstacles,
     wilson_interval,
 )
+from offerlab.decide._needs_results import (
+    ConceptResults,
+    NeedsOptions,
+    NeedsResults,
+    concept_results,
+    needs_results,
+)
 from offerlab.decide._offer_space import OfferSpace, offer_cost
 from offerlab.decide._optimise import optimise_offers
 from offerlab.decide._population import (
@@ -95,6 +102,7 @@ __all__ = [
     "KANO_CATEGORIES",
     "RULE_NAMES",
     "RULE_TITLES",
+    "ConceptResults",
     "ConjointPrice",
     "Costs",
     "Drivers",
@@ -105,6 +113,8 @@ __all__ = [
     "MarketMoney",
     "MarketSimulator",
     "MarketSpec",
+    "NeedsOptions",
+    "NeedsResults",
     "Objective",
     "OfferSpace",
     "OptimisationResult",
@@ -123,6 +133,7 @@ __all__ = [
     "choice_drivers",
     "coded_truth",
     "compare_concepts",
+    "concept_results",
     "decision_population",
     "demand_curve",
     "drivers_of",
@@ -142,6 +153,7 @@ __all__ = [
     "mnl_population",
     "model_checks",
     "money_text",
+    "needs_results",
     "none_choosers",
     "offer_cost",
     "optimise_market",

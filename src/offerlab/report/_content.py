@@ -21,6 +21,7 @@ from offerlab.decide import (
     Market,
     MarketMoney,
     MarketSimulator,
+    NeedsOptions,
     OptimisationResult,
     PricingStudy,
     choice_drivers,
@@ -42,6 +43,7 @@ from offerlab.decide import (
 from offerlab.exceptions import OfferlabError
 from offerlab.models import ConjointCoding, HBResults
 from offerlab.report._labels import labelled, offer_parts
+from offerlab.report._needs_pages import ExtraPage, PageInputs, needs_and_concept_pages
 from offerlab.report._texts import ReportTexts, report_texts
 from offerlab.study import (
     QUALITY_FLAGS,
@@ -88,6 +90,11 @@ class ReportOptions:
         Draw the figures (PNG).
     scale_note : str
         How ``sim``'s scale factor was tuned, for the method section.
+    maxdiff, kano, concepts : DataFrame
+        The exports of the survey's MaxDiff, Kano and concept-test pages (the needs
+        page and the concept page; :mod:`offerlab.report._needs_pages`).
+    needs : NeedsOptions
+        How the needs page weighs items and searches bundles.
     mnl : object
         Ignored (importance, part-worths and WTP now come from ``sim``'s model); kept so
         that older callers still run.
@@ -107,6 +114,10 @@ class ReportOptions:
     figures: bool = True
     scale_note: str | None = None
     mnl: Any = None
+    maxdiff: pd.DataFrame | None = None
+    kano: pd.DataFrame | None = None
+    concepts: pd.DataFrame | None = None
+    needs: NeedsOptions | None = None
 
 
 @dataclass
@@ -155,6 +166,7 @@ class ReportContent:
     empty: dict[str, str] = field(default_factory=dict)
     holdout_lines: list[str] = field(default_factory=list)
     model_words: str = ""
+    pages: list[ExtraPage] = field(default_factory=list)
 
     @property
     def t(self) -> ReportTexts:
@@ -311,6 +323,12 @@ def build_report(
         from offerlab.report._figures import report_figures
 
         content.figures, content.captions = report_figures(content, decisions)
+    content.pages, figures, captions = needs_and_concept_pages(
+        study, PageInputs(inputs.options.maxdiff, inputs.options.kano, inputs.options.concepts,
+                          inputs.options.needs), t, figures=inputs.options.figures,
+    )  # fmt: skip
+    content.figures.update(figures)
+    content.captions.update(captions)
     return content
 
 

@@ -40,6 +40,7 @@ import pandas as pd
 from offerlab.data import neutralise_formula
 from offerlab.exceptions import OfferlabError
 from offerlab.report._content import ReportContent
+from offerlab.report._needs_pages import page_sheets
 
 __all__ = ["write_excel"]
 
@@ -537,6 +538,8 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
         _frame_sheet(wb, "Pricing", content.pricing.table, note=note)
         if content.pricing.demand is not None:
             _frame_sheet(wb, "Demand curve", content.pricing.demand)
+    for name, frame, note in page_sheets(content.pages):
+        _frame_sheet(wb, name, frame, note=note)
     if content.simulator is not None:
         _simulator(wb, content.simulator)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -85,6 +85,7 @@ def render_html(content: ReportContent) -> str:
         simulator_json=simulator_json,
         needs=needs,
         model_words=content.model_words,
+        table_html=table_html,
     )
 
 

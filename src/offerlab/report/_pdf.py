@@ -24,6 +24,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
 from offerlab.report._content import ReportContent
+from offerlab.report._needs_pages import write_pages
 from offerlab.report._tables import Table
 
 __all__ = ["write_pdf"]
@@ -372,6 +373,8 @@ def _write(flow: _Flow, c: ReportContent) -> None:
             flow.paragraph(t("needs_note"), size=8.5, color=GREY)
         for table in c.needs_tables:
             flow.table(table)
+
+    write_pages(flow, c.pages, figs, caps, GREY)
 
     flow.heading(t("h_method"))
     for paragraph in c.method:

@@ -1,0 +1,334 @@
+"""The needs-and-obstacles page and the concept page, computed once for the report.
+
+:func:`needs_results` weighs the items of a MaxDiff page (the best–worst logit's
+probability-rescaled scores with intervals, the counts beside them), finds the bundle of
+items that reaches the most people (TURF on each person's top items, from individual
+hierarchical-Bayes scores), and evaluates Kano pairs. :func:`concept_results` gives a
+concept test's top-2-box shares, the differences between concepts with Holm's correction,
+order effects and the open answers per concept. ``report/`` only draws these objects.
+
+Anchoring: a MaxDiff says which items matter *more*; whether an item matters *at all*
+needs an anchoring question. Without one ``anchor`` is None and the report says so; the
+reference line it draws is then the average item (100 / number of items).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from offerlab.decide._concepts import (
+    DEFAULT_INTENT_WEIGHTS,
+    calibrated_intent,
+    compare_concepts,
+    order_effects,
+    top_box,
+)
+from offerlab.decide._kano import KanoFeature, kano_evaluation
+from offerlab.decide._turf import TurfResult, reach_from_scores, turf
+from offerlab.exceptions import ConvergenceWarning, OfferlabError
+from offerlab.models import (
+    HierarchicalBayes,
+    MaxDiffHB,
+    MaxDiffLogit,
+    maxdiff_answers,
+    maxdiff_counts,
+)
+from offerlab.study import CONCEPT_QUESTIONS
+
+__all__ = [
+    "ConceptResults",
+    "NeedsOptions",
+    "NeedsResults",
+    "concept_results",
+    "needs_results",
+]
+
+
+@dataclass(frozen=True)
+class NeedsOptions:
+    """How the needs page is computed.
+
+    Attributes
+    ----------
+    bundle : int
+        Items in the TURF bundle the page recommends.
+    top : int
+        A person is reached by an item among their ``top`` highest individual scores.
+    largest_bundle : int
+        The reach curve runs over bundles of 1 … this many items.
+    hb : HierarchicalBayes, optional
+        The sampler of the individual scores TURF uses. Default: a bounded run (2 chains,
+        1,000 burn-in and 1,000 kept draws), seconds on a survey of a few hundred people;
+        its convergence is reported with the page.
+    interval : float
+    seed : int
+    """
+
+    bundle: int = 3
+    top: int = 2
+    largest_bundle: int = 6
+    hb: HierarchicalBayes | None = None
+    interval: float = 0.95
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class NeedsResults:
+    """What the needs-and-obstacles page shows (every part None/empty without its data).
+
+    Attributes
+    ----------
+    scores : DataFrame or None
+        Index item (name), best first: ``score`` (probability-rescaled, all items sum to
+        100), ``low``, ``high`` (interval), ``utility``, ``std_error`` (the logit's, robust),
+        ``shown``, ``best``, ``worst`` (counts), ``best_share``, ``worst_share`` (of times
+        shown).
+    respondents : int
+        People with MaxDiff answers.
+    anchor : float or None
+        The anchor's score on the scores' scale (None: the study did not anchor).
+    average : float
+        The score of an average item, 100 / number of items.
+    turf : TurfResult or None
+        The recommended bundle (``options.bundle`` items) and its incremental reach.
+    reach_curve : DataFrame or None
+        ``size``, ``reach``, ``frequency``, ``items`` (tuple): the best bundle of every size.
+    top : int
+        Items per person that count as reaching them.
+    individual_converged : bool or None
+        Whether the individual scores' sampler met its convergence criteria.
+    kano : list of KanoFeature
+    kano_respondents : int
+    """
+
+    scores: pd.DataFrame | None
+    respondents: int
+    anchor: float | None
+    average: float
+    turf: TurfResult | None
+    reach_curve: pd.DataFrame | None
+    top: int
+    individual_converged: bool | None
+    kano: list[KanoFeature] = field(default_factory=list)
+    kano_respondents: int = 0
+    interval: float = 0.95
+
+    @property
+    def empty(self) -> bool:
+        return self.scores is None and not self.kano
+
+
+def needs_results(
+    maxdiff: pd.DataFrame | None = None,
+    kano: pd.DataFrame | None = None,
+    *,
+    items: Sequence[str] | None = None,
+    options: NeedsOptions | None = None,
+) -> NeedsResults:
+    """Scores, TURF bundle and Kano categories of a study's needs pages.
+
+    Parameters
+    ----------
+    maxdiff : DataFrame, optional
+        Best–worst answers, one row per item shown (``respondent, task, item, best,
+        worst``; :func:`offerlab.field.maxdiff_data`).
+    kano : DataFrame, optional
+        Kano pairs (``respondent, feature, functional, dysfunctional``).
+    items : list of str, optional
+        The MaxDiff page's items (all of them, also ones nobody saw).
+    options : NeedsOptions
+    """
+    options = options or NeedsOptions()
+    kano_features = kano_evaluation(kano) if kano is not None and len(kano) else []
+    kano_people = int(kano["respondent"].nunique()) if kano is not None and len(kano) else 0
+    if maxdiff is None or not len(maxdiff):
+        n = len(items) if items else 0
+        return NeedsResults(
+            None, 0, None, 100 / n if n else float("nan"), None, None, options.top, None,
+            kano_features, kano_people, options.interval,
+        )  # fmt: skip
+    answers = maxdiff_answers(maxdiff, list(items) if items is not None else None)
+    logit = MaxDiffLogit().fit(answers)
+    scores = _scores(logit, answers, options)
+    turf_result, curve, converged = _turf(answers, options)
+    return NeedsResults(
+        scores, len(answers.respondents), None, 100 / len(answers.items), turf_result, curve,
+        options.top, converged, kano_features, kano_people, options.interval,
+    )  # fmt: skip
+
+
+def _scores(logit, answers, options: NeedsOptions) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    scores = logit.scores(interval=options.interval, seed=options.seed)
+    utilities = logit.to_frame(interval=options.interval)
+    counts = maxdiff_counts(answers)
+    frame = scores.join(utilities[["utility", "std_error"]]).join(
+        counts[["shown", "best", "worst"]]
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["best_share"] = frame["best"] / frame["shown"]
+        frame["worst_share"] = frame["worst"] / frame["shown"]
+    return frame.sort_values("score", ascending=False, kind="stable")
+
+
+def _default_hb(seed: int) -> HierarchicalBayes:
+    return HierarchicalBayes(burn_in=1000, draws=1000, chains=2, keep_draws=20, seed=seed)
+
+
+def _turf(
+    answers,
+    options: NeedsOptions,  # type: ignore[no-untyped-def]
+) -> tuple[TurfResult | None, pd.DataFrame | None, bool | None]:
+    """TURF on each person's top items (individual HB scores), and the best reach per size."""
+    n = len(answers.items)
+    if n < 2 or len(answers.respondents) < 2:
+        return None, None, None
+    estimator = options.hb or _default_hb(options.seed)
+    with warnings.catch_warnings():  # the page reports convergence itself
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        individual = MaxDiffHB(estimator).fit(answers)
+    top = min(options.top, n - 1)
+    reached = reach_from_scores(individual.individual_scores, top=top)
+    bundle = min(options.bundle, n)
+    result = turf(reached, bundle)
+    rows = []
+    for size in range(1, min(options.largest_bundle, n) + 1):
+        best = result.best if size == bundle else turf(reached, size).best
+        rows.append(
+            {"size": size, "reach": best.reach, "frequency": best.frequency, "items": best.items}
+        )
+    return result, pd.DataFrame(rows), individual.converged
+
+
+@dataclass(frozen=True)
+class ConceptResults:
+    """What the concept page shows.
+
+    Attributes
+    ----------
+    concepts : tuple of str
+        Concept names in the order of the study (or of first appearance).
+    paired : bool
+        Sequential monadic (the same people rated several concepts).
+    top_box : DataFrame
+        ``question``, ``concept``, ``n``, ``top_box``, ``share``, ``low``, ``high``.
+    comparisons : DataFrame
+        ``question``, ``concept_a``, ``concept_b``, ``difference`` (a − b), ``low``,
+        ``high``, ``p_value``, ``p_holm`` (Holm over the concept pairs of one question).
+    order : DataFrame or None
+        ``question``, ``position``, ``n``, ``share``, ``p_value`` (χ² of position ×
+        top-2-box): sequential monadic tests only.
+    intent : Series
+        Calibrated purchase intent (expected take-up share) per concept.
+    open_answers : DataFrame
+        ``concept``, ``text``, ``n``: identical answers (ignoring case and spacing)
+        counted once, most frequent first, at most ``examples`` per concept.
+    open_counts : Series
+        Non-empty open answers per concept.
+    respondents : int
+    """
+
+    concepts: tuple[str, ...]
+    paired: bool
+    top_box: pd.DataFrame
+    comparisons: pd.DataFrame
+    order: pd.DataFrame | None
+    intent: pd.Series
+    open_answers: pd.DataFrame
+    open_counts: pd.Series
+    respondents: int
+    interval: float = 0.95
+
+
+def concept_results(
+    data: pd.DataFrame,
+    *,
+    concepts: Sequence[str] | None = None,
+    questions: Sequence[str] = CONCEPT_QUESTIONS,
+    intent_weights: Sequence[float] = DEFAULT_INTENT_WEIGHTS,
+    examples: int = 8,
+    interval: float = 0.95,
+) -> ConceptResults:
+    """Top-2-box, pairwise differences, order effects and open answers of a concept test.
+
+    ``data`` has one row per person and concept seen (:func:`offerlab.field.concept_data`):
+    ``respondent``, ``concept``, ``position``, the five-point ``questions`` and, optionally,
+    ``change`` (the open answer).
+    """
+    missing = [c for c in ("respondent", "concept", *questions) if c not in data.columns]
+    if missing:
+        raise OfferlabError(f"concept answers lack column(s) {', '.join(missing)}")
+    if not len(data):
+        raise OfferlabError("no concept-test answers")
+    seen = list(dict.fromkeys(data["concept"].astype(str)))
+    order = [c for c in (concepts or seen) if c in seen] + [
+        c for c in seen if concepts is not None and c not in concepts
+    ]
+    frame = data.assign(concept=pd.Categorical(data["concept"].astype(str), categories=order))
+    frame = frame.sort_values(["concept", "respondent"], kind="stable").assign(
+        concept=lambda f: f["concept"].astype(str)
+    )
+    paired = bool(frame.groupby("respondent")["concept"].nunique().max() > 1)
+    boxes, pairs, positions = [], [], []
+    for question in questions:
+        ratings = frame[["respondent", "concept", question]].rename(columns={question: "rating"})
+        if "position" in frame.columns:
+            ratings = ratings.assign(position=frame["position"].to_numpy())
+        boxes.append(top_box(ratings, interval=interval).reset_index().assign(question=question))
+        if len(order) > 1:
+            pairs.append(
+                compare_concepts(ratings, paired=paired, interval=interval).assign(
+                    question=question
+                )
+            )
+        if paired and "position" in ratings.columns:
+            table = order_effects(ratings)
+            positions.append(
+                table.reset_index().assign(question=question, p_value=table.attrs["p_value"])
+            )
+    intent = (
+        calibrated_intent(frame.rename(columns={"intent": "rating"}), weights=intent_weights)
+        if "intent" in questions
+        else pd.Series(dtype=float)
+    )
+    texts, counts = _open_answers(frame, order, examples)
+    return ConceptResults(
+        tuple(order), paired, _first(pd.concat(boxes, ignore_index=True), "question"),
+        _first(pd.concat(pairs, ignore_index=True), "question") if pairs else _no_pairs(),
+        _first(pd.concat(positions, ignore_index=True), "question") if positions else None,
+        intent.reindex(order), texts, counts, int(frame["respondent"].nunique()), interval,
+    )  # fmt: skip
+
+
+def _first(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    return frame[[column, *[c for c in frame.columns if c != column]]]
+
+
+def _no_pairs() -> pd.DataFrame:
+    columns = ["question", "concept_a", "concept_b", "difference", "low", "high", "p_value"]
+    return pd.DataFrame(columns=[*columns, "p_holm"])
+
+
+def _open_answers(
+    frame: pd.DataFrame, concepts: list[str], examples: int
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Open answers per concept: identical ones (case and spacing aside) counted together."""
+    columns = ["concept", "text", "n"]
+    if "change" not in frame.columns:
+        return pd.DataFrame(columns=columns), pd.Series(0, index=concepts, dtype=int)
+    text = frame["change"].fillna("").astype(str).str.strip()
+    kept = frame.assign(text=text)[text != ""]
+    key = kept["text"].str.casefold().str.split().str.join(" ")
+    rows = []
+    for concept in concepts:
+        mine = kept[kept["concept"] == concept]
+        groups = mine.groupby(key[mine.index], sort=False)["text"]
+        grouped = pd.DataFrame({"text": groups.first(), "n": groups.size()})
+        grouped = grouped.sort_values("n", ascending=False, kind="stable").head(examples)
+        rows += [(concept, t, int(n)) for t, n in zip(grouped["text"], grouped["n"], strict=True)]
+    counts = kept.groupby("concept").size().reindex(concepts, fill_value=0)
+    return pd.DataFrame(rows, columns=columns), counts
