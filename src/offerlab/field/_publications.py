@@ -47,10 +47,10 @@ from offerlab.field._hb_view import (
 )
 from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
-    HB_OPTIONS,
     MAX_MARKET_TEXT,
     NOTHING_POSTED,
     UNCERTAINTY_DRAWS,
+    WEB_FIT,
     MarketForm,
     model_label,
     published_simulators,
@@ -196,10 +196,9 @@ def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> Non
         fingerprint = hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
         _update(engine, row_id, step="fit", respondents=respondents, data_hash=fingerprint)
         data = ChoiceData.from_frame(frame, study=study)
-        options = HB_OPTIONS if model == "hb" else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OfferlabWarning)  # the report lists its notes
-            results = fit_decision_model(model, data, study, seed=0, **options)  # type: ignore[arg-type]
+            results = fit_decision_model(model, data, study, WEB_FIT)
             mnl = results if model == "mnl" else fit_decision_model("mnl", data, study)
             sim = simulator_for(results, "sop", n_draws=UNCERTAINTY_DRAWS, seed=0)
             inputs = _report_inputs(spec, results)
