@@ -52,10 +52,10 @@ from offerlab.field._simulator import (
     UNCERTAINTY_DRAWS,
     WEB_FIT,
     MarketForm,
+    market_page_context,
     model_label,
     published_simulators,
     starter_market,
-    when_text,
 )
 from offerlab.models import DECISION_MODELS, fit_decision_model
 from offerlab.store import PublicationFile, PublicationRow, StudyRow, User
@@ -563,7 +563,6 @@ class _Reports:
             status=422 if posted.error else 200,
             user=user,
             study=row,
-            study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
             current=current,
             previous=previous,
             changes=differences(current, previous, wording(fielding.study, t)) if current else [],
@@ -576,11 +575,7 @@ class _Reports:
             can_write=access.write,
             viewers=viewers,
             error=posted.error,
-            market_text=market_text or "",
-            model=model or "mnl",
-            models=[(m, model_label(t, m)) for m in DECISION_MODELS],
-            model_of=lambda m: model_label(t, m),
-            when=lambda at: when_text(at, t.language),
+            **market_page_context(t, fielding.study, row.name, market_text or "", model or "mnl"),
         )
 
     async def publish(

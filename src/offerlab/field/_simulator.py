@@ -59,6 +59,7 @@ __all__ = [
     "PublishedSimulator",
     "ScenarioError",
     "delete_scenario",
+    "market_page_context",
     "model_label",
     "page_texts",
     "publish_simulator",
@@ -337,6 +338,21 @@ def when_text(at: float | None, language: str) -> str:
 def model_label(t: ConsoleTexts, model: str) -> str:
     """The model in words a business unit reads."""
     return t(f"sim_model_{model}") if model in DECISION_MODELS else model
+
+
+def market_page_context(
+    t: ConsoleTexts, study: Study, row_name: str, market_text: str, model: str
+) -> dict[str, Any]:
+    """What the simulator and the report page show alike: the study's title, the market
+    form (its text, the model and the models offered) and how models and moments read."""
+    return {
+        "study_title": study.text(study.title, t.language) or row_name,
+        "market_text": market_text,
+        "model": model,
+        "models": [(m, model_label(t, m)) for m in DECISION_MODELS],
+        "model_of": lambda m: model_label(t, m),
+        "when": lambda at: when_text(at, t.language),
+    }
 
 
 def page_texts(study: Study, payload: str, t: ConsoleTexts, **extra: str) -> str:
