@@ -308,7 +308,7 @@ def test_the_segment_filter_shows_the_librarys_segment_shares(tmp_path) -> None:
     _complete(fielding, 0, 40)
     _publish_simulator(fielding, "lc")
     data = ChoiceData.from_frame(choice_data(fielding), study=fielding.study)
-    results = fit_decision_model("lc", data, fielding.study, seed=0)
+    results = fit_decision_model("lc", data, fielding.study)
     sim = simulator_for(results, "sop", n_draws=200, seed=0)
     market = parse_market(MARKET, fielding.study, "m").market(results.coding)
     library = sim.shares(market, by_segment=True)

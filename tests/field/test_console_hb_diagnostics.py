@@ -14,7 +14,7 @@ from test_console import MARKET, _csrf, _login, _published, _setup
 
 from offerlab.data import ChoiceData
 from offerlab.field._export import choice_data
-from offerlab.field._simulator import HB_OPTIONS
+from offerlab.field._simulator import WEB_FIT
 from offerlab.models import fit_decision_model
 from offerlab.report import hb_diagnostics
 
@@ -36,7 +36,7 @@ def _expected_rows(fielding) -> tuple[list[list[str]], bool]:
     """The rows the fit's own diagnostics give, refitted as the console fits (seed 0)."""
     study = fielding.study
     data = ChoiceData.from_frame(choice_data(fielding), study=study)
-    results = fit_decision_model("hb", data, study, seed=0, **HB_OPTIONS)
+    results = fit_decision_model("hb", data, study, WEB_FIT)
     rows = [
         [
             GROUPS_DE[str(name)],

@@ -13,15 +13,14 @@ from _mnl_sim import make_study, simulate
 
 from offerlab.cli.estimate import CommonOptions, HBOptions, hb_estimator
 from offerlab.exceptions import ConvergenceWarning
-from offerlab.models import converging_hb, decision_model_title, fit_decision_model
+from offerlab.models import DecisionFit, converging_hb, decision_model_title, fit_decision_model
 
 
 def test_hb_by_name_runs_until_converged_and_stops_at_its_cap() -> None:
     data = simulate(np.random.default_rng(2), 40, 6)
     with pytest.warns(ConvergenceWarning, match="NOT converged: stopped at the draw cap"):
-        res = fit_decision_model(
-            "hb", data, make_study(), burn_in=40, iterations=24, chains=2, n_jobs=1, seed=1
-        )
+        fit = DecisionFit(burn_in=40, iterations=24, chains=2, n_jobs=1, seed=1)
+        res = fit_decision_model("hb", data, make_study(), fit)
     # Stopped by the convergence rule's cap, which names what fell short; a fixed-length
     # run would say "fixed" and name nothing.
     assert res.stop.reason == "draws" and res.n_draws == 24 and not res.converged
@@ -49,6 +48,6 @@ def test_hb_by_name_is_the_estimate_commands_sampler() -> None:
     by_name = converging_hb(burn_in=500, max_draws=3000, chains=3, max_seconds=120.0, seed=7)
     assert by_name._stop_rule() == command._stop_rule()
     assert by_name._settings() == command._settings()
-    assert decision_model_title("hb", burn_in=500, iterations=3000, chains=3) == (
+    assert decision_model_title("hb", DecisionFit(burn_in=500, iterations=3000, chains=3)) == (
         "hierarchical Bayes: 3 chains x 500 burn-in, until converged (at most 3,000 draws)"
     )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from _mnl_sim import make_study, simulate
 
-from offerlab.exceptions import ConvergenceWarning, OfferlabError
+from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
 from offerlab.models import (
     ChoiceResults,
     DesignSource,
@@ -118,3 +118,10 @@ def test_numbers_are_checked_too() -> None:
         LatentClassLogit(0).check()
     with pytest.raises(OfferlabError, match=r"'chains' parameter .* an int >= 1\. Got True"):
         HierarchicalBayes(chains=True).check()
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_every_estimator_refuses_a_design_without_free_coefficients(name: str) -> None:
+    X, y = np.zeros((6, 3, 0)), np.zeros(6, dtype=np.int64)
+    with pytest.raises(EstimationError, match="no free coefficient to estimate"):
+        ESTIMATORS[name]().fit_arrays(X, y, groups=np.arange(6))

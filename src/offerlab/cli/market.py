@@ -47,6 +47,7 @@ from offerlab.exceptions import OfferlabError
 from offerlab.models import (
     DECISION_MODELS,
     ChoiceResults,
+    DecisionFit,
     decision_model_title,
     fit_decision_model,
 )
@@ -98,30 +99,15 @@ def load_market_file(console: Console, path: Path, study: Study) -> MarketSpec:
 
 
 def fit_for_decisions(
-    console: Console,
-    data: ChoiceData,
-    study: Study,
-    model: str,
-    *,
-    classes: int = 2,
-    burn_in: int = 2000,
-    iterations: int = 2000,
-    chains: int = 2,
-    seed: int = 0,
+    console: Console, data: ChoiceData, study: Study, model: str, fit: DecisionFit
 ) -> ChoiceResults:
     """Fit the model the decisions rest on (mnl, lc or hb), with a progress bar."""
     if model not in DECISION_MODELS:
         raise OfferlabError(f"--model must be mnl, lc or hb; got {model!r}")
-    title = decision_model_title(
-        model, classes=classes, burn_in=burn_in, iterations=iterations, chains=chains
-    )
-    options = {"classes": classes, "burn_in": burn_in, "iterations": iterations}
     return run_with_progress(
         console,
-        title,
-        lambda progress: fit_decision_model(
-            model, data, study, chains=chains, seed=seed, progress=progress, **options
-        ),
+        decision_model_title(model, fit),
+        lambda progress: fit_decision_model(model, data, study, fit, progress=progress),
     )
 
 
@@ -333,16 +319,8 @@ def simulate_market_command(
     if scale <= 0:
         raise OfferlabError("--scale must be positive")
     data = ChoiceData.read(answers, the_study)
-    results = fit_for_decisions(
-        console,
-        data,
-        the_study,
-        model,
-        classes=classes,
-        burn_in=burn_in,
-        iterations=iterations,
-        seed=seed,
-    )
+    fit = DecisionFit(classes=classes, burn_in=burn_in, iterations=iterations, seed=seed)
+    results = fit_for_decisions(console, data, the_study, model, fit)
     scale, _ = scale_for(console, results, data, scale, tune_scale, rule)
     sim = simulator_for(results, rule, scale, n_draws=draws, seed=seed, aggregate=aggregate)
     the_market = spec.market(results.coding)

@@ -30,6 +30,7 @@ from offerlab.cli.market import (
 from offerlab.data import ChoiceData
 from offerlab.decide import Costs, MarketSpec, simulator_for
 from offerlab.exceptions import OfferlabError
+from offerlab.models import DecisionFit
 from offerlab.study import load_study
 
 __all__ = ["report"]
@@ -139,10 +140,8 @@ def report(
     if scale <= 0:
         raise OfferlabError("--scale must be positive")
     data = ChoiceData.read(answers, the_study)
-    results = fit_for_decisions(
-        console, data, the_study, model, classes=classes, burn_in=burn_in,
-        iterations=iterations, seed=seed,
-    )  # fmt: skip
+    fit = DecisionFit(classes=classes, burn_in=burn_in, iterations=iterations, seed=seed)
+    results = fit_for_decisions(console, data, the_study, model, fit)
     scale, scale_note = scale_for(console, results, data, scale, tune_scale, rule)
     sim = simulator_for(results, rule, scale, n_draws=draws, seed=seed)
     options = ReportOptions(

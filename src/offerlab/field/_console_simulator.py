@@ -24,13 +24,12 @@ from offerlab.field._simulator import (
     MAX_MARKET_TEXT,
     NOTHING_POSTED,
     MarketForm,
-    model_label,
+    market_page_context,
     page_texts,
     publish_simulator,
     published_simulators,
     run_simulator_fit,
     starter_market,
-    when_text,
 )
 from offerlab.report import json_for_html
 from offerlab.store import StudyRow
@@ -71,6 +70,7 @@ class _Simulator:
         if market_text is None:
             market_text = newest.market_yaml if newest else starter_market(fielding.study)
         t = ConsoleTexts(c.language(request))
+        model = posted.model or (newest.model if newest else "mnl")
         texts = None
         if ready is not None:
             texts = await run_in_threadpool(
@@ -92,16 +92,11 @@ class _Simulator:
             can_write=access.write,
             simulator_json=await run_in_threadpool(_page_json, ready.payload) if ready else None,
             simulator_script_src="/console/assets/simulator.js",
-            market_text=market_text,
-            model=posted.model or (newest.model if newest else "mnl"),
-            models=[(m, model_label(t, m)) for m in ("mnl", "lc", "hb")],
-            title_of=lambda m: model_label(t, m),
-            when=lambda at: when_text(at, t.language),
             simulator_texts=texts,
             hb=hb_diagnostics_view(stored_hb_diagnostics(ready.payload if ready else None), t),
-            study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
             error=posted.error,
             viewers=viewers,
+            **market_page_context(t, fielding.study, row.name, market_text, model),
         )
 
     async def publish(

@@ -55,9 +55,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from offerlab.field._console_texts import ConsoleTexts
-from offerlab.field._export import FLAGS, quality_flags
+from offerlab.field._export import quality_flags
 from offerlab.field._service import Fielding
 from offerlab.store import QuotaCell, Respondent, Submission
+from offerlab.study import QUALITY_FLAGS
 
 __all__ = [
     "Dashboard",
@@ -408,7 +409,7 @@ class QualityChecks:
         began = time.time()
         try:
             flags = quality_flags(fielding)
-            counts = {name: int(flags[name].sum()) for name in FLAGS}
+            counts = {name: int(flags[name].sum()) for name in QUALITY_FLAGS}
         except Exception:  # a failed check leaves the old counts; the page says when
             log.exception("quality check of study %s failed", fielding.study.name)
             counts = check.counts
@@ -646,7 +647,7 @@ def dashboard_view(
     counts, checked = QUALITY.counts(fielding, (figures.complete, figures.started), wait_for_flags)
     flags = None
     if counts is not None:
-        flags = [(name, texts(f"dash_flag_{name}"), counts.get(name, 0)) for name in FLAGS]
+        flags = [(name, texts(f"dash_flag_{name}"), counts.get(name, 0)) for name in QUALITY_FLAGS]
     view = Dashboard(
         study=fielding.study.name,
         figures=figures,

@@ -46,6 +46,7 @@ from offerlab.field._service import Fielding
 from offerlab.store import Respondent, Submission
 from offerlab.study import (
     CONCEPT_QUESTIONS,
+    QUALITY_FLAGS,
     AnyPage,
     ConceptTestPage,
     KanoPage,
@@ -64,15 +65,6 @@ __all__ = [
     "quality_flags",
     "respondents_table",
 ]
-
-FLAGS = (
-    "speeding",
-    "speeding_tasks",
-    "straightlining",
-    "attention_failed",
-    "duplicate",
-    "random_choices",
-)
 
 
 def _load(fielding: Fielding, with_tests: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -312,7 +304,8 @@ def _flatten(answer: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def quality_flags(fielding: Fielding) -> pd.DataFrame:
-    """The quality flags of every respondent (rows: respondent ids; columns: :data:`FLAGS`)."""
+    """The quality flags of every respondent (rows: respondent ids; columns: the study's
+    :data:`~offerlab.study.QUALITY_FLAGS`)."""
     respondents, submissions = _load(fielding)
     return _flags(fielding, respondents, submissions)
 
@@ -323,7 +316,7 @@ def _flags(
     q = fielding.survey.questionnaire
     rules = q.quality
     index = pd.Index(respondents["respondent"].astype(int), name="respondent")
-    flags = pd.DataFrame(False, index=index, columns=list(FLAGS))
+    flags = pd.DataFrame(False, index=index, columns=list(QUALITY_FLAGS))
     if respondents.empty:
         return flags
     complete = respondents["status"].eq("complete").to_numpy()

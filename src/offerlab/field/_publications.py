@@ -47,15 +47,15 @@ from offerlab.field._hb_view import (
 )
 from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
-    HB_OPTIONS,
     MAX_MARKET_TEXT,
     NOTHING_POSTED,
     UNCERTAINTY_DRAWS,
+    WEB_FIT,
     MarketForm,
+    market_page_context,
     model_label,
     published_simulators,
     starter_market,
-    when_text,
 )
 from offerlab.models import DECISION_MODELS, fit_decision_model
 from offerlab.store import PublicationFile, PublicationRow, StudyRow, User
@@ -196,10 +196,9 @@ def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> Non
         fingerprint = hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
         _update(engine, row_id, step="fit", respondents=respondents, data_hash=fingerprint)
         data = ChoiceData.from_frame(frame, study=study)
-        options = HB_OPTIONS if model == "hb" else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OfferlabWarning)  # the report lists its notes
-            results = fit_decision_model(model, data, study, seed=0, **options)  # type: ignore[arg-type]
+            results = fit_decision_model(model, data, study, WEB_FIT)
             mnl = results if model == "mnl" else fit_decision_model("mnl", data, study)
             sim = simulator_for(results, "sop", n_draws=UNCERTAINTY_DRAWS, seed=0)
             inputs = _report_inputs(spec, results)
@@ -564,7 +563,6 @@ class _Reports:
             status=422 if posted.error else 200,
             user=user,
             study=row,
-            study_title=fielding.study.text(fielding.study.title, t.language) or row.name,
             current=current,
             previous=previous,
             changes=differences(current, previous, wording(fielding.study, t)) if current else [],
@@ -577,11 +575,7 @@ class _Reports:
             can_write=access.write,
             viewers=viewers,
             error=posted.error,
-            market_text=market_text or "",
-            model=model or "mnl",
-            models=[(m, model_label(t, m)) for m in DECISION_MODELS],
-            model_of=lambda m: model_label(t, m),
-            when=lambda at: when_text(at, t.language),
+            **market_page_context(t, fielding.study, row.name, market_text or "", model or "mnl"),
         )
 
     async def publish(

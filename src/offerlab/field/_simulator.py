@@ -45,7 +45,7 @@ from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._export import choice_data
 from offerlab.field._hb_view import hb_diagnostics_record
 from offerlab.field._service import Fielding
-from offerlab.models import DECISION_MODELS, fit_decision_model
+from offerlab.models import DECISION_MODELS, DecisionFit, fit_decision_model
 from offerlab.report import json_for_html, simulator_data
 from offerlab.simulate import offer_warnings
 from offerlab.store import ScenarioRow, SimulatorRow, StudyRow, User
@@ -59,6 +59,7 @@ __all__ = [
     "PublishedSimulator",
     "ScenarioError",
     "delete_scenario",
+    "market_page_context",
     "model_label",
     "page_texts",
     "publish_simulator",
@@ -89,9 +90,9 @@ NOTHING_POSTED = MarketForm()
 MAX_MARKET_TEXT = 64 * 1024
 #: A fit still "fitting" after this long died with its server (or never will finish).
 STALE_AFTER = 3600.0
-#: HB in a web worker: the report's defaults, chains one after the other (no fork of a
+#: Fits in a web worker: the report's defaults, HB chains one after the other (no fork of a
 #: threaded server process).
-HB_OPTIONS = {"burn_in": 2000, "iterations": 2000, "chains": 2, "n_jobs": 1}
+WEB_FIT = DecisionFit(n_jobs=1)
 UNCERTAINTY_DRAWS = 200
 MAX_SCENARIO_NAME = 80
 MAX_SCENARIO_TEXT = 16 * 1024
@@ -210,12 +211,11 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
         if respondents == 0:
             raise OfferlabError("no completed respondent yet: nothing to fit")
         data = ChoiceData.from_frame(frame, study=study)
-        options = HB_OPTIONS if model == "hb" else {}
         # The fit's and the simulator's warnings (convergence, no intervals…) go on the page.
         # catch_warnings is process-wide: another thread's warning may land here too.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", OfferlabWarning)
-            results = fit_decision_model(model, data, study, seed=0, **options)  # type: ignore[arg-type]
+            results = fit_decision_model(model, data, study, WEB_FIT)
             sim = simulator_for(results, "sop", n_draws=UNCERTAINTY_DRAWS, seed=0)
             market = spec.market(results.coding)
             language = "en" if "en" in study.languages else study.languages[0]
@@ -338,6 +338,21 @@ def when_text(at: float | None, language: str) -> str:
 def model_label(t: ConsoleTexts, model: str) -> str:
     """The model in words a business unit reads."""
     return t(f"sim_model_{model}") if model in DECISION_MODELS else model
+
+
+def market_page_context(
+    t: ConsoleTexts, study: Study, row_name: str, market_text: str, model: str
+) -> dict[str, Any]:
+    """What the simulator and the report page show alike: the study's title, the market
+    form (its text, the model and the models offered) and how models and moments read."""
+    return {
+        "study_title": study.text(study.title, t.language) or row_name,
+        "market_text": market_text,
+        "model": model,
+        "models": [(m, model_label(t, m)) for m in DECISION_MODELS],
+        "model_of": lambda m: model_label(t, m),
+        "when": lambda at: when_text(at, t.language),
+    }
 
 
 def page_texts(study: Study, payload: str, t: ConsoleTexts, **extra: str) -> str:

@@ -2,6 +2,7 @@
 
 from offerlab.models._by_name import (
     DECISION_MODELS,
+    DecisionFit,
     converging_hb,
     decision_model_title,
     fit_decision_model,
@@ -33,6 +34,7 @@ __all__ = [
     "ChoiceResults",
     "ClassCountTable",
     "ConjointCoding",
+    "DecisionFit",
     "DesignSource",
     "HBResults",
     "HierarchicalBayes",

@@ -10,6 +10,7 @@ of draws per chain or of seconds, so that every HB number comes from the same ru
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
@@ -19,20 +20,43 @@ from offerlab.models._latent_class import LatentClassLogit
 from offerlab.models._mnl import MultinomialLogit
 from offerlab.study import Study
 
-__all__ = ["DECISION_MODELS", "converging_hb", "decision_model_title", "fit_decision_model"]
+__all__ = [
+    "DECISION_MODELS",
+    "DecisionFit",
+    "converging_hb",
+    "decision_model_title",
+    "fit_decision_model",
+]
 
 DECISION_MODELS = ("mnl", "lc", "hb")
 
 
-def decision_model_title(
-    model: str, *, classes: int = 2, burn_in: int = 2000, iterations: int = 2000, chains: int = 2
-) -> str:
+@dataclass(frozen=True)
+class DecisionFit:
+    """How the model decisions rest on is fitted; each setting serves the models that use it.
+
+    ``classes`` is latent class's (5 starts); ``burn_in``, ``iterations`` (the cap of saved
+    draws per chain: the run stops earlier when the chains have converged), ``chains``,
+    ``n_jobs`` (worker processes; 1 runs the chains in this process) and ``max_seconds``
+    (the time cap, none by default) are HB's; ``seed`` serves both.
+    """
+
+    classes: int = 2
+    burn_in: int = 2000
+    iterations: int = 2000
+    chains: int = 2
+    n_jobs: int | None = None
+    max_seconds: float | None = None
+    seed: int = 0
+
+
+def decision_model_title(model: str, fit: DecisionFit = DecisionFit()) -> str:
     """What is being fitted, in words (progress bars, status lines)."""
     return {
         "mnl": "multinomial logit",
-        "lc": f"latent class, {classes} classes",
-        "hb": f"hierarchical Bayes: {chains} chains x {burn_in:,} burn-in, "
-        f"until converged (at most {iterations:,} draws)",
+        "lc": f"latent class, {fit.classes} classes",
+        "hb": f"hierarchical Bayes: {fit.chains} chains x {fit.burn_in:,} burn-in, "
+        f"until converged (at most {fit.iterations:,} draws)",
     }.get(model, model)
 
 
@@ -63,36 +87,25 @@ def fit_decision_model(
     model: str,
     data: ChoiceData,
     study: Study,
+    fit: DecisionFit = DecisionFit(),
     *,
-    classes: int = 2,
-    burn_in: int = 2000,
-    iterations: int = 2000,
-    chains: int = 2,
-    n_jobs: int | None = None,
-    max_seconds: float | None = None,
-    seed: int = 0,
     progress: Callable[[float], None] | None = None,
 ) -> ChoiceResults:
-    """Fit ``mnl``, ``lc`` (``classes`` classes, 5 starts) or ``hb`` on conjoint choices.
-
-    ``burn_in``, ``iterations`` (the cap of saved draws per chain: the run stops earlier
-    when the chains have converged), ``max_seconds`` (the time cap, none by default),
-    ``chains`` and ``n_jobs`` (worker processes; 1 runs the chains in this process) are
-    HB's; ``progress`` receives the fraction done of the long fits (lc, hb).
-    """
+    """Fit ``mnl``, ``lc`` or ``hb`` on conjoint choices with the settings of ``fit``;
+    ``progress`` receives the fraction done of the long fits (lc, hb)."""
     if model == "mnl":
         return MultinomialLogit().fit(data, study=study)
     if model == "lc":
-        lc = LatentClassLogit(classes, n_starts=5, seed=seed)
+        lc = LatentClassLogit(fit.classes, n_starts=5, seed=fit.seed)
         return lc.fit(data, study=study, progress=progress)
     if model == "hb":
         hb = converging_hb(
-            burn_in=burn_in,
-            max_draws=iterations,
-            chains=chains,
-            max_seconds=max_seconds,
-            n_jobs=n_jobs,
-            seed=seed,
+            burn_in=fit.burn_in,
+            max_draws=fit.iterations,
+            chains=fit.chains,
+            max_seconds=fit.max_seconds,
+            n_jobs=fit.n_jobs,
+            seed=fit.seed,
         )
         return hb.fit(data, study=study, progress=progress)
     raise OfferlabError(f"the model is mnl, lc or hb; got {model!r}")

@@ -17,6 +17,7 @@ from typing import ClassVar, Generic, Literal, TypeVar
 import numpy as np
 
 from offerlab.data import ChoiceData
+from offerlab.exceptions import EstimationError
 from offerlab.models._constraints import (
     FIT_CONSTRAINTS,
     ML_CONSTRAINTS,
@@ -31,7 +32,7 @@ from offerlab.models._spec import ModelSpec
 from offerlab.numerics import Scheme
 from offerlab.study import Study
 
-__all__ = ["ChoiceEstimator", "FitRun", "MLEstimator", "Progress"]
+__all__ = ["ChoiceEstimator", "FitRun", "MLEstimator", "Progress", "free_coefficients"]
 
 Results = TypeVar("Results", bound=ChoiceResults)
 Progress = Callable[[float], None]
@@ -149,6 +150,14 @@ class ChoiceEstimator(Generic[Results]):
 
     def _fit_design(self, design: ModelMatrix, run: FitRun) -> Results:
         raise NotImplementedError
+
+
+def free_coefficients(design: ModelMatrix) -> int:
+    """K, the coefficients the design leaves to estimate; with none there is nothing to fit."""
+    K = int(design.X.shape[2])
+    if K == 0:
+        raise EstimationError("the model has no free coefficient to estimate")
+    return K
 
 
 @dataclass(kw_only=True, eq=False)

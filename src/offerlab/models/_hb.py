@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from offerlab.exceptions import EstimationError, OfferlabError, OfferlabWarning
+from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.models._constraints import (
     FIT_CONSTRAINTS,
     POSITIVE,
@@ -24,7 +24,7 @@ from offerlab.models._constraints import (
     optional,
     whole,
 )
-from offerlab.models._estimator import ChoiceEstimator, FitRun, Progress
+from offerlab.models._estimator import ChoiceEstimator, FitRun, Progress, free_coefficients
 from offerlab.models._fit_input import FitInput
 from offerlab.models._hb_fit import (
     chain_jobs,
@@ -277,9 +277,8 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         progress: Callable[[float], None] | None,
         blocks: list[tuple[int, int, np.ndarray]] | None,
     ) -> HBResults:
+        free_coefficients(design)
         names = list(design.names)
-        if not names:
-            raise EstimationError("the model has no free coefficient to estimate")
         if design.weights is not None:
             warnings.warn(
                 "hierarchical Bayes ignores the weights (each respondent's likelihood is "

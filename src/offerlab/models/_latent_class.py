@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from offerlab.data import ChoiceData
-from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
+from offerlab.exceptions import ConvergenceWarning, OfferlabError
 from offerlab.models._constraints import (
     FIT_CONSTRAINTS,
     ML_CONSTRAINTS,
@@ -25,7 +25,7 @@ from offerlab.models._constraints import (
     whole,
 )
 from offerlab.models._contract import DesignSource
-from offerlab.models._estimator import FitRun, MLEstimator
+from offerlab.models._estimator import FitRun, MLEstimator, free_coefficients
 from offerlab.models._latent_class_results import LatentClassResults
 from offerlab.models._matrix import (
     ModelMatrix,
@@ -217,9 +217,7 @@ class LatentClassLogit(MLEstimator[LatentClassResults]):
     # -- the work ---------------------------------------------------------------------------
     def _fit_design(self, design: ModelMatrix, run: FitRun) -> LatentClassResults:
         start, progress, source = run.start, run.progress, run.source
-        K = design.X.shape[2]
-        if K == 0:
-            raise EstimationError("the model has no free coefficient to estimate")
+        free_coefficients(design)
         C = int(self.n_classes)
         par = _class_map(design.names, C, self.shared, dict(self.restrictions or {}))
         cmap = par.cmap

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from offerlab.exceptions import EstimationError, OfferlabError
+from offerlab.exceptions import OfferlabError
 from offerlab.models._constraints import (
     FIT_CONSTRAINTS,
     ML_CONSTRAINTS,
@@ -16,7 +16,7 @@ from offerlab.models._constraints import (
     optional,
     whole,
 )
-from offerlab.models._estimator import FitRun, MLEstimator
+from offerlab.models._estimator import FitRun, MLEstimator, free_coefficients
 from offerlab.models._matrix import ModelMatrix
 from offerlab.models._results import MNLResults, fit_statistics
 from offerlab.numerics import MNLTerms, mnl_loglike, newton
@@ -66,9 +66,7 @@ class MultinomialLogit(MLEstimator[MNLResults]):
 
     def _fit_design(self, design: ModelMatrix, run: FitRun) -> MNLResults:
         start, progress, source = run.start, run.progress, run.source
-        K = design.X.shape[2]
-        if K == 0:
-            raise EstimationError("the model has no free coefficient to estimate")
+        K = free_coefficients(design)
         beta0 = np.zeros(K) if start is None else np.asarray(start, dtype=float)
         if beta0.shape != (K,):
             raise OfferlabError(f"start must have {K} values ({design.names}); got {beta0.shape}")

@@ -28,7 +28,7 @@ from offerlab.models._constraints import (
     optional,
     whole,
 )
-from offerlab.models._estimator import FitRun, MLEstimator
+from offerlab.models._estimator import FitRun, MLEstimator, free_coefficients
 from offerlab.models._fit_input import FitInput
 from offerlab.models._matrix import ModelMatrix
 from offerlab.models._mnl import design_loglike
@@ -200,9 +200,7 @@ class MixedLogit(MLEstimator[MixedLogitResults]):
         correlated = setting("correlated", False)
         seed = setting("seed", None)
         names = list(design.names)
-        K = len(names)
-        if K == 0:
-            raise EstimationError("the model has no free coefficient to estimate")
+        free_coefficients(design)
         dist = _resolve_random(random, names, groups)
         random_index = [names.index(n) for n in dist]
         distributions = list(dist.values())
