@@ -19,7 +19,9 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	@# axe-core for the accessibility checks of the browser tests (skipped without npm)
 	@if command -v npm >/dev/null; then npm ci --prefix tests/browser-tools --silent --no-audit --no-fund; fi
-	$(BIN)/pytest -n 2
+	@# one work unit per module (or per shared session fixture), the longest first: see
+	@# tests/conftest.py
+	$(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -67,3 +67,50 @@ def axe_source() -> str:
             pytest.fail(reason)
         pytest.skip(reason)
     return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+# -- how `pytest -n 2` (make test) shares the work between its two workers -----------------
+#: Modules that share an expensive session fixture run on the same worker, which builds it
+#: once: the demo's run (tests/cli/conftest.py) and the report example (tests/report/).
+SHARED_UNITS = {
+    "tests/cli/test_pipeline.py": "demo",
+    "tests/cli/test_demo_model.py": "demo",
+    "tests/report/": "report example",
+}
+#: The longest work units of a fresh run (``--durations``), handed out first so that the
+#: two workers finish together instead of one starting a minute-long module at the end.
+LONGEST_FIRST = (
+    "demo",
+    "tests/field/test_browser_console.py",
+    "report example",
+    "tests/models/test_maxdiff.py",
+    "tests/field/test_survey_layout.py",
+    "tests/field/test_browser_simulator_report.py",
+    "tests/models/test_hb_recovery.py",
+)
+
+
+def work_unit(nodeid: str) -> str:
+    """The tests that run together on one worker: a module (its module-scoped fixtures are
+    built once, not once per worker), or the modules sharing a session fixture."""
+    module = nodeid.split("::")[0]
+    return next((u for prefix, u in SHARED_UNITS.items() if module.startswith(prefix)), module)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {unit: i for i, unit in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(work_unit(item.nodeid), len(rank)))  # stable
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under ``--dist loadscope``: one work unit per :func:`work_unit`, in collection
+    order (``--no-loadscope-reorder``), so the longest start first."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return WorkUnits(config, log)

@@ -3,35 +3,28 @@ part-worths must have the truth's scale, or every decision on them is off by as 
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
+import pandas as pd
 import pytest
 
-from offerlab.cli.demo import demo_model
 from offerlab.decide import TrueMarket, calibrate_scale, coded_truth, load_market
-from offerlab.design import make_design
-from offerlab.exceptions import ConvergenceWarning
-from offerlab.simulate import load_population, simulate_answers
 from offerlab.study import example_path, load_study
-
-SEED = 2026
 
 
 @pytest.fixture(scope="module")
-def demo_fit():
+def demo_fit(demo_run, demo_out):
+    """The hierarchical Bayes fit `offerlab demo` made (tests/cli/conftest.py), its choice
+    data and the part-worths of the people it simulated (true_partworths.csv), coded as
+    the fit is."""
+    hb, data = demo_run.hb, demo_run.data
+    assert hb is not None, "the demo fitted no hierarchical Bayes through demo_model()"
     study = load_study(example_path("car_subscription"))
-    population = load_population(example_path("car_subscription_population"), study)
-    design = make_design(study, method="random", versions=10, seed=SEED)
-    answers = simulate_answers(study, design.to_frame(), population, 300, rng=SEED)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        hb = demo_model(SEED).fit(answers.data, study=study)
+    truth = pd.read_csv(demo_out / "true_partworths.csv")
     spec = load_market(example_path("car_subscription_market"), study)
     space = TrueMarket.from_market(
-        spec.market(hb.coding), answers.truth, slots=spec.tiers, prices=spec.price_grid()
+        spec.market(hb.coding), truth, slots=spec.tiers, prices=spec.price_grid()
     ).space
-    return hb, answers, coded_truth(space, answers.truth, hb.coding.none_index)
+    return hb, data, coded_truth(space, truth, hb.coding.none_index)
 
 
 def test_the_demos_part_worths_have_the_truths_scale(demo_fit) -> None:
@@ -53,6 +46,6 @@ def test_the_holdouts_ask_for_no_rescaling_of_the_demos_posterior(demo_fit) -> N
     """The holdout-tuned scale was 0.40 under the inverse-Wishart prior: it undid the
     prior's inflation of the part-worths for the holdout's forced choices, and shrank the
     price coefficient with it (the old demo claimed twice its true profit)."""
-    hb, answers, _ = demo_fit
-    tuned = calibrate_scale(hb, answers.data)
+    hb, data, _ = demo_fit
+    tuned = calibrate_scale(hb, data)
     assert 0.75 <= tuned.scale <= 1.3, tuned.describe()

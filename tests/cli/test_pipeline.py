@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -230,15 +231,10 @@ def test_a_mistyped_option_value_names_the_option_and_the_choices(
     assert message in " ".join(result.stderr.replace("│", " ").split())
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    out = tmp_path_factory.mktemp("demo") / "demo"
-    return out, offerlab("demo", "--out", out, "--respondents", "300")
-
-
-def test_demo_runs_the_whole_loop(demo_run: tuple[Path, subprocess.CompletedProcess]) -> None:
-    out, result = demo_run
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_demo_runs_the_whole_loop(demo_run: SimpleNamespace) -> None:
+    """`offerlab demo --respondents 300` (tests/cli/conftest.py: one run for the session)."""
+    out = demo_run.out
+    assert demo_run.exit_code == 0, demo_run.failure
     for name in (
         "design.csv",
         "answers.csv",
@@ -257,8 +253,8 @@ def test_demo_runs_the_whole_loop(demo_run: tuple[Path, subprocess.CompletedProc
         assert (out / name).stat().st_size > 0, name
     shares = pd.read_csv(out / "shares.csv")
     assert shares["share"].sum() == pytest.approx(1.0, abs=1e-12)
-    assert "Willingness to pay" in result.stdout
-    assert "recommendation: Tier 1: CHF" in result.stdout  # the variants and prices to launch
+    assert "Willingness to pay" in demo_run.output
+    assert "recommendation: Tier 1: CHF" in demo_run.output  # the variants and prices to launch
     page = (out / "report.html").read_text()
     assert not re.search(r"(?i)\b(?:https?|ftp)://", page)  # opens offline: no address
     # The whole decision (issue 13, finding 4): the market file's two tiers and costs, the
@@ -289,9 +285,7 @@ def test_demo_runs_the_whole_loop(demo_run: tuple[Path, subprocess.CompletedProc
     assert "Staying flexible" in needs and "Flex Plus" in concepts  # labels, not names
 
 
-def test_demo_advice_holds_against_its_truth(
-    demo_run: tuple[Path, subprocess.CompletedProcess],
-) -> None:
+def test_demo_advice_holds_against_its_truth(demo_out: Path) -> None:
     """Issue 13, finding 5: the demo's recommended line-up, scored under the people the demo
     simulated (true_partworths.csv) buying in its market file's market, makes at least 95%
     of the true optimum's profit, and its 95% interval covers its true profit. (With the
@@ -301,8 +295,7 @@ def test_demo_advice_holds_against_its_truth(
     from offerlab.models._matrix import ConjointCoding
     from offerlab.study import load_study
 
-    out, result = demo_run
-    assert result.returncode == 0, result.stdout + result.stderr
+    out = demo_out
     study = load_study(STUDY)
     spec = load_market(EXAMPLES / "car_subscription_market.yaml", study)
     market = spec.market(ConjointCoding.from_study(study, "effects", none=True))  # HB's coding

@@ -53,6 +53,9 @@ def test_every_console_page_has_no_serious_accessibility_violation(
             pages = list(rendered(base, app, console, language))
             for size, viewport in SIZES.items():
                 context = browser.new_context(viewport=viewport, locale=language)
+                # axe loads with every page (serious_violations then injects nothing): its
+                # half a megabyte of script is sent to the browser once, not once a page
+                context.add_init_script(axe_source)
                 page = context.new_page()
                 for name, url, html in pages:
                     # the HTML as the server sent it, under its own address (links resolve)
