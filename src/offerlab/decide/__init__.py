@@ -12,6 +12,7 @@ from offerlab.decide._concepts import (
     top_box,
 )
 from offerlab.decide._conjoint_price import ConjointPrice
+from offerlab.decide._findings import Finding, edge_finding, verdict_findings
 from offerlab.decide._gabor_granger import GaborGrangerResult, gabor_granger, gabor_granger_frame
 from offerlab.decide._importance import Drivers, choice_drivers, drivers_of
 from offerlab.decide._kano import (
@@ -106,6 +107,7 @@ __all__ = [
     "ConjointPrice",
     "Costs",
     "Drivers",
+    "Finding",
     "GaborGrangerResult",
     "KanoFeature",
     "Market",
@@ -138,6 +140,7 @@ __all__ = [
     "demand_curve",
     "drivers_of",
     "edge_caution",
+    "edge_finding",
     "edge_of_range",
     "format_number",
     "gabor_granger",
@@ -181,6 +184,7 @@ __all__ = [
     "turf",
     "van_westendorp",
     "van_westendorp_frame",
+    "verdict_findings",
     "wilson_interval",
     "wtp_by_simulation",
     "wtp_ratio",

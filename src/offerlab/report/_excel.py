@@ -534,7 +534,7 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
     )
     _frame_sheet(wb, "Segment shares", content.segment_shares)
     if content.pricing is not None:
-        note = " ".join(content.pricing.comparison)
+        note = " ".join(content.pricing_lines)
         _frame_sheet(wb, "Pricing", content.pricing.table, note=note)
         if content.pricing.demand is not None:
             _frame_sheet(wb, "Demand curve", content.pricing.demand)
