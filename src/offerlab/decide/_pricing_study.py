@@ -47,6 +47,8 @@ class PricingStudy:
         ``measure``, ``value``: the price points in words and money.
     findings : list of Finding
         ``comparison`` as data (keys ``pricing_*``), for surfaces that word it themselves.
+    measures : list of Finding
+        ``table``'s rows as data (keys ``measure_*``).
     """
 
     offer: str | None
@@ -59,6 +61,7 @@ class PricingStudy:
     comparison: list[str]
     table: pd.DataFrame
     findings: list[Finding] = field(default_factory=list)
+    measures: list[Finding] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -143,62 +146,110 @@ def pricing_study(
     if vw is None and gg is None and demand is None:
         return None
     found = _Findings(vw, gg, offer, cost, revenue_best, profit_best, currency)
-    table = _pricing_table(found)
+    measures = _measures(found)
+    table = _pricing_table(measures, currency)
     findings = _compare(found)
     if gg is not None and demand is not None:
         findings += _stated_and_chosen(gg, sim, market, offer)
     comparison = [pricing_english(f, currency) for f in findings]
     return PricingStudy(
-        offer, vw, gg, demand, cost, revenue_best, profit_best, comparison, table, findings
+        offer,
+        vw,
+        gg,
+        demand,
+        cost,
+        revenue_best,
+        profit_best,
+        comparison,
+        table,
+        findings,
+        measures,
     )
 
 
-def _with_interval(best: ConjointPrice, currency: str) -> str:
-    text = money_text(best.price, currency)
-    if best.interval is not None:
-        low, high = (money_text(v, currency) for v in best.interval)
-        text += f" (95%: {low} to {high})"
-    return text
-
-
-def _pricing_table(found: _Findings) -> pd.DataFrame:
-    vw, gg, offer, cost, revenue_best, profit_best, currency = found.unpacked()
-    m = lambda v: money_text(v, currency)  # noqa: E731
-    rows: list[tuple[str, str]] = []
+def _measures(found: _Findings) -> list[Finding]:
+    """The price points as findings: key ``measure_*`` names the measure; values hold
+    ``kind`` (money, range, count, interval) and its numbers, and ``offer`` where named."""
+    vw, gg, offer, cost, revenue_best, profit_best, _ = found.unpacked()
+    rows: list[Finding] = []
     if vw is not None:
         rows += [
-            ("Van Westendorp: acceptable range (PMC to PME)", f"{m(vw.pmc)} to {m(vw.pme)}"),
-            ("Van Westendorp: optimal price point (OPP)", m(vw.opp)),
-            ("Van Westendorp: indifference price point (IPP)", m(vw.ipp)),
+            Finding("measure_vw_range", {"kind": "range", "lower": vw.pmc, "upper": vw.pme}),
+            Finding("measure_vw_opp", {"kind": "money", "value": vw.opp}),
+            Finding("measure_vw_ipp", {"kind": "money", "value": vw.ipp}),
         ]
         if vw.revenue_price is not None:
-            rows.append(("Newton–Miller–Smith: revenue-maximising price", m(vw.revenue_price)))
-            rows.append(("Newton–Miller–Smith: trial-maximising price", m(vw.trial_price)))
+            rows.append(
+                Finding("measure_nms_revenue", {"kind": "money", "value": vw.revenue_price})
+            )
+            rows.append(Finding("measure_nms_trial", {"kind": "money", "value": vw.trial_price}))
         rows.append(
-            (
-                "Van Westendorp respondents (inconsistent answers left out)",
-                f"{vw.n_respondents} ({vw.n_inconsistent})",
+            Finding(
+                "measure_vw_respondents",
+                {"kind": "count", "value": vw.n_respondents, "left_out": vw.n_inconsistent},
             )
         )
     if gg is not None:
-        rows.append(("Gabor–Granger: revenue-maximising tested price", m(gg.revenue_price)))
-        rows.append(("Gabor–Granger respondents", f"{gg.n_respondents}"))
+        rows.append(Finding("measure_gg_revenue", {"kind": "money", "value": gg.revenue_price}))
+        rows.append(Finding("measure_gg_respondents", {"kind": "count", "value": gg.n_respondents}))
     if cost is not None:
-        rows.append((f"Cost per sale of '{offer}' (market file)", m(cost)))
-    if profit_best is not None:
-        rows.append(
-            (
-                f"Conjoint: profit-maximising price of '{offer}' (all our offers' profit)",
-                _with_interval(profit_best, currency),
+        rows.append(Finding("measure_cost", {"kind": "money", "value": cost, "offer": offer}))
+    for key, best in (
+        ("measure_conjoint_profit", profit_best),
+        ("measure_conjoint_revenue", revenue_best),
+    ):
+        if best is not None:
+            rows.append(
+                Finding(
+                    key,
+                    {
+                        "kind": "interval",
+                        "value": best.price,
+                        "interval": _interval(best),
+                        "offer": offer,
+                    },
+                )
             )
-        )
-    if revenue_best is not None:
-        rows.append(
-            (
-                f"Conjoint: revenue-maximising price of '{offer}' (all our offers' revenue)",
-                _with_interval(revenue_best, currency),
-            )
-        )
+    return rows
+
+
+#: The measures' names in English (the CLI's and ``PricingStudy.table``'s words).
+_MEASURE_NAMES = {
+    "measure_vw_range": "Van Westendorp: acceptable range (PMC to PME)",
+    "measure_vw_opp": "Van Westendorp: optimal price point (OPP)",
+    "measure_vw_ipp": "Van Westendorp: indifference price point (IPP)",
+    "measure_nms_revenue": "Newton–Miller–Smith: revenue-maximising price",
+    "measure_nms_trial": "Newton–Miller–Smith: trial-maximising price",
+    "measure_vw_respondents": "Van Westendorp respondents (inconsistent answers left out)",
+    "measure_gg_revenue": "Gabor–Granger: revenue-maximising tested price",
+    "measure_gg_respondents": "Gabor–Granger respondents",
+    "measure_cost": "Cost per sale of '{offer}' (market file)",
+    "measure_conjoint_profit": (
+        "Conjoint: profit-maximising price of '{offer}' (all our offers' profit)"
+    ),
+    "measure_conjoint_revenue": (
+        "Conjoint: revenue-maximising price of '{offer}' (all our offers' revenue)"
+    ),
+}
+
+
+def _pricing_table(measures: list[Finding], currency: str) -> pd.DataFrame:
+    m = lambda v: money_text(v, currency)  # noqa: E731
+    rows: list[tuple[str, str]] = []
+    for f in measures:
+        v = f.values
+        name = _MEASURE_NAMES[f.key].format(offer=v.get("offer"))
+        if v["kind"] == "range":
+            value = f"{m(v['lower'])} to {m(v['upper'])}"
+        elif v["kind"] == "count":
+            value = f"{v['value']}" + (f" ({v['left_out']})" if "left_out" in v else "")
+        elif v["kind"] == "interval":
+            value = m(v["value"])
+            if v["interval"] is not None:
+                value += f" (95%: {m(v['interval'][0])} to {m(v['interval'][1])})"
+        else:
+            value = m(v["value"])
+        rows.append((name, value))
     return pd.DataFrame(rows, columns=["measure", "value"])
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from offerlab.decide import Finding
 from offerlab.report._texts import ReportTexts
 
-__all__ = ["finding_text", "finding_texts"]
+__all__ = ["finding_text", "finding_texts", "measure_row"]
 
 
 def finding_text(finding: Finding, t: ReportTexts, study: Any, currency: str) -> str:
@@ -106,3 +106,25 @@ def _pricing_text(finding: Finding, t: ReportTexts, currency: str) -> str:
 def finding_texts(findings: list[Finding], t: ReportTexts, study: Any, currency: str) -> list[str]:
     """Each of ``findings`` as a sentence in ``t``'s language."""
     return [finding_text(f, t, study, currency) for f in findings]
+
+
+def measure_row(measure: Finding, t: ReportTexts, currency: str) -> tuple[str, str]:
+    """A price point (:attr:`offerlab.decide.PricingStudy.measures`): its name and value."""
+    v = measure.values
+
+    def m(x: object) -> str:
+        if x is None or not math.isfinite(float(x)):  # type: ignore[arg-type]
+            return "–"
+        return f"{currency} {t.number(float(x))}".strip()  # type: ignore[arg-type]
+
+    name = t(measure.key, offer=v.get("offer"))
+    if v["kind"] == "range":
+        value = t("measure_range", lower=m(v["lower"]), upper=m(v["upper"]))
+    elif v["kind"] == "count":
+        value = t.number(v["value"]) + (f" ({t.number(v['left_out'])})" if "left_out" in v else "")
+    elif v["kind"] == "interval" and v["interval"] is not None:
+        lower, upper = (m(x) for x in v["interval"])
+        value = t("pricing_with_interval", price=m(v["value"]), lower=lower, upper=upper)
+    else:
+        value = m(v["value"])
+    return name, value
