@@ -16,9 +16,10 @@ from offerlab.report import build_report, render_html, write_pdf
 from offerlab.report._texts import report_catalogue
 
 #: The keys decide's findings are worded with (the recommendation's verdict and caution,
-#: the pricing comparison): whichever the example's English report uses are scanned.
+#: the pricing comparison and its price points): whichever the English report uses are
+#: scanned.
 FINDING_KEYS = tuple(
-    k for k in report_catalogue() if k.startswith(("edge_", "verdict_", "pricing_"))
+    k for k in report_catalogue() if k.startswith(("edge_", "verdict_", "pricing_", "measure_"))
 )
 
 
@@ -72,7 +73,7 @@ def used(built: SimpleNamespace) -> list[str]:
         for k in FINDING_KEYS
         if _fragments(k, "en") and all(f in text for f in _fragments(k, "en"))
     ]
-    assert {"verdict_value", "verdict_sure", "pricing_profit"} <= set(used)
+    assert {"verdict_value", "verdict_sure", "pricing_profit", "measure_vw_opp"} <= set(used)
     edges = {"edge_highest", "edge_lowest", "pricing_edge_highest", "pricing_edge_lowest"}
     assert edges & set(used), "the example has no price at the edge of the studied range"
     return used
@@ -97,3 +98,23 @@ def test_the_findings_are_worded_in_the_reports_language(
         assert english == [], f"English left in the {language} {where}: {english}"
         own = [f for k in used for f in _fragments(k, language) if f not in text]
         assert own == [], f"the {language} {where} lacks: {own}"
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_the_excel_sheets_are_named_in_the_reports_language(
+    german, french, language, tmp_path
+) -> None:
+    from openpyxl import load_workbook
+
+    from offerlab.report import write_excel
+
+    report = german if language == "de" else french
+    names = load_workbook(write_excel(report.content, tmp_path / "report.xlsx")).sheetnames
+    own = {report_catalogue()[k][language] for k in ("xl_sheet_pricing", "xl_sheet_readme")}
+    assert own <= set(names)
+    english = {v["en"] for k, v in report_catalogue().items() if k.startswith("xl_sheet_")}
+    assert not (
+        english
+        - {report_catalogue()[k][language] for k in report_catalogue() if k.startswith("xl_sheet_")}
+    ) & set(names)
+    assert all(len(n) <= 31 and not re.search(r"[\[\]:*?/\\]", n) for n in names)
