@@ -12,7 +12,13 @@ from offerlab.decide._concepts import (
     top_box,
 )
 from offerlab.decide._conjoint_price import ConjointPrice
-from offerlab.decide._findings import Finding, edge_finding, verdict_findings
+from offerlab.decide._findings import (
+    Finding,
+    edge_caution,
+    edge_finding,
+    recommendation_verdict,
+    verdict_findings,
+)
 from offerlab.decide._gabor_granger import GaborGrangerResult, gabor_granger, gabor_granger_frame
 from offerlab.decide._importance import Drivers, choice_drivers, drivers_of
 from offerlab.decide._kano import (
@@ -45,12 +51,10 @@ from offerlab.decide._market_file import (
 from offerlab.decide._money import (
     Costs,
     MarketMoney,
-    edge_caution,
     edge_of_range,
     format_number,
     market_money,
     price_edge,
-    recommendation_verdict,
 )
 from offerlab.decide._needs import (
     group_open_text,
