@@ -19,7 +19,9 @@ from offerlab.report._texts import report_catalogue
 #: the pricing comparison and its price points): whichever the English report uses are
 #: scanned.
 FINDING_KEYS = tuple(
-    k for k in report_catalogue() if k.startswith(("edge_", "verdict_", "pricing_", "measure_"))
+    k
+    for k in report_catalogue()
+    if k.startswith(("edge_", "verdict_", "pricing_", "measure_", "check_"))
 )
 
 

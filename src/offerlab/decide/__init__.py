@@ -92,7 +92,7 @@ from offerlab.decide._sensitivity import (
     wtp_by_simulation,
     wtp_ratio,
 )
-from offerlab.decide._trust import holdout_check, model_checks
+from offerlab.decide._trust import holdout_check, model_check_findings, model_checks
 from offerlab.decide._truth import TrueMarket, coded_truth
 from offerlab.decide._turf import TurfBundle, TurfResult, reach_from_scores, turf
 from offerlab.decide._van_westendorp import (
@@ -158,6 +158,7 @@ __all__ = [
     "load_market",
     "market_money",
     "mnl_population",
+    "model_check_findings",
     "model_checks",
     "money_text",
     "needs_results",

@@ -28,7 +28,7 @@ from offerlab.decide import (
     edge_finding,
     holdout_check,
     market_money,
-    model_checks,
+    model_check_findings,
     none_choosers,
     optimise_offers,
     option_frequencies,
@@ -451,7 +451,8 @@ def _verdict(result: OptimisationResult | None, inputs: _Inputs) -> list[str]:
         ]
         # the verdict's last two findings read as one paragraph, as they always have
         verdict = [*sentences[:1], " ".join(sentences[1:])]
-    return verdict + model_checks(inputs.results)
+    checks = model_check_findings(inputs.results)
+    return verdict + [finding_text(f, inputs.t, inputs.study, inputs.currency) for f in checks]
 
 
 def _holdout_lines(results: Any, holdouts: pd.DataFrame | None, inputs: _Inputs) -> list[str]:

@@ -35,6 +35,13 @@ def finding_text(finding: Finding, t: ReportTexts, study: Any, currency: str) ->
             "verdict_sure", n_listed=t.number(v["n_listed"]), p_best=t.percent(v["p_best"], 0),
             method=t(f"verdict_method_{v['method']}"), n_candidates=t.number(v["n_candidates"]),
         )  # fmt: skip
+    if finding.key.startswith("check_"):
+        # a converged R-hat is shown to 3 decimals (1.004), a failing one to 2, as the CLI does
+        digits = 3 if finding.key == "check_hb_converged" else 2
+        return t(
+            finding.key, rhat=t.number(v.get("rhat", math.nan), digits),
+            ess=t.number(v.get("ess", math.nan)), hit=t.percent(v.get("hit", math.nan), 0),
+        )  # fmt: skip
     if finding.key.startswith("pricing_"):
         return _pricing_text(finding, t, currency)
     return t(finding.key, **{k: str(x) for k, x in v.items()})
