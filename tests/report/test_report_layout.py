@@ -152,12 +152,12 @@ def test_the_german_workbook_names_its_columns_in_german(german, tmp_path) -> No
     from offerlab.report import write_excel
 
     book = load_workbook(write_excel(german.content, tmp_path / "report.xlsx"), read_only=True)
-    rows = list(book["Importance"].iter_rows(max_row=3, values_only=True))
+    rows = list(book["Wichtigkeit"].iter_rows(max_row=3, values_only=True))
     assert rows[0][0].startswith("Aus dem Modell multinomiales Logit")
     assert rows[2][:4] == ("Merkmal", "Wichtigkeit (%)", "untere Grenze", "obere Grenze")
-    shares = list(book["Shares"].iter_rows(max_row=3, values_only=True))[2]
+    shares = list(book["Marktanteile"].iter_rows(max_row=3, values_only=True))[2]
     assert "Angebot" in shares and "Gewinn (CHF)" in shares and "Marge pro Verkauf (CHF)" in shares
-    readme = [r[0] for r in book["Read me"].iter_rows(values_only=True)]
+    readme = [r[0] for r in book["Zuerst lesen"].iter_rows(values_only=True)]
     assert any(str(line).startswith("Simulator: Ändern Sie") for line in readme)
 
 

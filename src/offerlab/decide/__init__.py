@@ -12,6 +12,13 @@ from offerlab.decide._concepts import (
     top_box,
 )
 from offerlab.decide._conjoint_price import ConjointPrice
+from offerlab.decide._findings import (
+    Finding,
+    edge_caution,
+    edge_finding,
+    recommendation_verdict,
+    verdict_findings,
+)
 from offerlab.decide._gabor_granger import GaborGrangerResult, gabor_granger, gabor_granger_frame
 from offerlab.decide._importance import Drivers, choice_drivers, drivers_of
 from offerlab.decide._kano import (
@@ -44,12 +51,10 @@ from offerlab.decide._market_file import (
 from offerlab.decide._money import (
     Costs,
     MarketMoney,
-    edge_caution,
     edge_of_range,
     format_number,
     market_money,
     price_edge,
-    recommendation_verdict,
 )
 from offerlab.decide._needs import (
     group_open_text,
@@ -87,7 +92,7 @@ from offerlab.decide._sensitivity import (
     wtp_by_simulation,
     wtp_ratio,
 )
-from offerlab.decide._trust import holdout_check, model_checks
+from offerlab.decide._trust import holdout_check, model_check_findings, model_checks
 from offerlab.decide._truth import TrueMarket, coded_truth
 from offerlab.decide._turf import TurfBundle, TurfResult, reach_from_scores, turf
 from offerlab.decide._van_westendorp import (
@@ -106,6 +111,7 @@ __all__ = [
     "ConjointPrice",
     "Costs",
     "Drivers",
+    "Finding",
     "GaborGrangerResult",
     "KanoFeature",
     "Market",
@@ -138,6 +144,7 @@ __all__ = [
     "demand_curve",
     "drivers_of",
     "edge_caution",
+    "edge_finding",
     "edge_of_range",
     "format_number",
     "gabor_granger",
@@ -151,6 +158,7 @@ __all__ = [
     "load_market",
     "market_money",
     "mnl_population",
+    "model_check_findings",
     "model_checks",
     "money_text",
     "needs_results",
@@ -181,6 +189,7 @@ __all__ = [
     "turf",
     "van_westendorp",
     "van_westendorp_frame",
+    "verdict_findings",
     "wilson_interval",
     "wtp_by_simulation",
     "wtp_ratio",

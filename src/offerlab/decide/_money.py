@@ -26,13 +26,11 @@ from offerlab.exceptions import OfferlabError
 __all__ = [
     "Costs",
     "MarketMoney",
-    "edge_caution",
     "edge_of_range",
     "format_number",
     "level_key",
     "market_money",
     "price_edge",
-    "recommendation_verdict",
 ]
 
 
@@ -178,55 +176,3 @@ def price_edge(value: float, prices: Sequence[float]) -> str | None:
     if abs(value - min(prices)) < 1e-9:
         return "lowest"
     return None
-
-
-def edge_caution(study: Any, offer: Mapping[str, object], head: str = "") -> list[str]:
-    """The caution every surface prints when a recommended price is the edge of the
-    studied prices: the optimum may lie beyond what respondents saw."""
-    side = edge_of_range(study, offer)
-    if side is None:
-        return []
-    price = study.price_attribute
-    bound = max(price.values) if side == "highest" else min(price.values)
-    beyond = "above" if side == "highest" else "below"
-    shown = f"{price.currency} {float(bound):,.0f}".strip()
-    return [
-        f"{head}Caution: {shown} is the {side} price studied, so the best price may lie "
-        f"{beyond} it, where the survey did not ask: test prices {beyond} it before "
-        "settling on this one."
-    ]
-
-
-def recommendation_verdict(result: Any, currency: str) -> list[str]:
-    """The recommendation's expected and pessimistic value and how sure the search is.
-
-    "How sure" is one number with one definition, the optimiser table's ``p_best`` of the
-    winner: the share of uncertainty draws in which it is the best of the candidates
-    listed.
-    """
-    objective = result.objective
-    if objective == "share":
-        fmt = lambda v: f"{100 * v:.1f}%"  # noqa: E731
-    else:
-        fmt = lambda v: f"{currency} {v:,.2f}".strip()  # noqa: E731
-    what = {
-        "share": "share",
-        "revenue": "revenue per person in the market",
-        "profit": "profit per person in the market (all our offers)",
-    }[objective]
-    table = result.table
-    p_best = float(table["p_best"].iloc[0])
-    lines = [
-        f"Expected {what}: {fmt(result.expected)} (95%: {fmt(float(table['lower'].iloc[0]))} "
-        f"to {fmt(float(table['upper'].iloc[0]))}); pessimistic (in 9 of 10 uncertainty "
-        f"draws at least): {fmt(result.pessimistic)}.",
-        f"It is the best of the {len(table)} candidates listed in {100 * p_best:.0f}% of the "
-        f"uncertainty draws ({result.method} search over {result.n_candidates:,} candidates)."
-        + (
-            " It is not a clear winner: choose among the leading candidates on grounds the "
-            "model does not see."
-            if p_best < 0.7
-            else ""
-        ),
-    ]
-    return lines

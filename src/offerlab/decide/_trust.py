@@ -12,32 +12,49 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from offerlab.decide._findings import Finding
 from offerlab.decide._market import Market, MarketSimulator
 
-__all__ = ["holdout_check", "model_checks"]
+__all__ = ["holdout_check", "model_check_findings", "model_checks"]
 
 
-def model_checks(results: Any) -> list[str]:
-    """Sentences on the fit's convergence (HB) and holdout accuracy, when it has them."""
-    out: list[str] = []
+def model_check_findings(results: Any) -> list[Finding]:
+    """The fit's convergence (HB: ``check_hb_converged``/``check_hb_not_converged`` with
+    ``rhat``, ``ess``) and holdout accuracy (``check_holdout`` with ``hit``, 0–1)."""
+    out: list[Finding] = []
     convergence = getattr(results, "convergence", None)
     if convergence is not None and "rhat" in getattr(convergence, "columns", ()):
         rhat = float(convergence["rhat"].max())
         ess = float(convergence[["ess_bulk", "ess_tail"]].min().min())
-        if bool(getattr(results, "converged", False)):
-            out.append(f"Hierarchical Bayes converged (max R-hat {rhat:.3f}, min ESS {ess:.0f}).")
-        else:
-            out.append(
-                f"Hierarchical Bayes is not converged (max R-hat {rhat:.2f}, min ESS "
-                f"{ess:.0f}): its numbers are not for a decision. Run longer chains "
-                "(--burn-in, --iterations) before acting on them."
-            )
+        converged = bool(getattr(results, "converged", False))
+        key = "check_hb_converged" if converged else "check_hb_not_converged"
+        out.append(Finding(key, {"rhat": rhat, "ess": ess}))
     hit = getattr(results, "holdout_hit_rate", None)
     if hit is not None and np.isfinite(hit):
-        out.append(
-            f"Holdout accuracy: the model predicts {100 * hit:.0f}% of the holdout choices "
-            "(tasks kept out of the estimation) correctly."
-        )
+        out.append(Finding("check_holdout", {"hit": float(hit)}))
+    return out
+
+
+def model_checks(results: Any) -> list[str]:
+    """Sentences on the fit's convergence (HB) and holdout accuracy, in English (the CLI)."""
+    out: list[str] = []
+    for f in model_check_findings(results):
+        v = f.values
+        if f.key == "check_hb_converged":
+            out.append(
+                f"Hierarchical Bayes converged (max R-hat {v['rhat']:.3f}, min ESS {v['ess']:.0f})."
+            )
+        elif f.key == "check_hb_not_converged":
+            out.append(
+                f"Hierarchical Bayes is not converged (max R-hat {v['rhat']:.2f}, min ESS "
+                f"{v['ess']:.0f}): its numbers are not for a decision. Run longer chains "
+                "(--burn-in, --iterations) before acting on them."
+            )
+        else:
+            out.append(
+                f"Holdout accuracy: the model predicts {100 * v['hit']:.0f}% of the holdout "
+                "choices (tasks kept out of the estimation) correctly."
+            )
     return out
 
 

@@ -25,23 +25,24 @@ from offerlab.decide import (
     OptimisationResult,
     PricingStudy,
     choice_drivers,
-    edge_caution,
+    edge_finding,
     holdout_check,
     market_money,
-    model_checks,
+    model_check_findings,
     none_choosers,
     optimise_offers,
     option_frequencies,
     pricing_study,
-    recommendation_verdict,
     scale_means,
     sensitivity,
     simulator_for,
     top_obstacles,
     tornado,
+    verdict_findings,
 )
 from offerlab.exceptions import OfferlabError
 from offerlab.models import ConjointCoding, HBResults
+from offerlab.report._findings import finding_text, finding_texts
 from offerlab.report._labels import labelled, offer_parts
 from offerlab.report._needs_pages import ExtraPage, PageInputs, needs_and_concept_pages
 from offerlab.report._texts import ReportTexts, report_texts
@@ -167,6 +168,8 @@ class ReportContent:
     holdout_lines: list[str] = field(default_factory=list)
     model_words: str = ""
     pages: list[ExtraPage] = field(default_factory=list)
+    #: the pricing comparison (``pricing.findings``) in the report's language
+    pricing_lines: list[str] = field(default_factory=list)
 
     @property
     def t(self) -> ReportTexts:
@@ -313,6 +316,9 @@ def build_report(
         drivers=drivers,
         holdout_lines=_holdout_lines(results, holdouts, inputs),
         model_words=_model_words(inputs.options.model, t),
+        pricing_lines=[]
+        if pricing is None
+        else finding_texts(pricing.findings, t, study, inputs.currency),
     )
     content.segments, content.segment_importance = _segments(inputs)
     content.empty = _empty_sections(content, inputs)
@@ -430,13 +436,23 @@ def _launch(result: OptimisationResult | None, inputs: _Inputs) -> list[str]:
     for i, offer in enumerate(result.best, start=1):
         head = t("tier_head", i=i) if len(result.best) > 1 else ""
         out.append(head + ", ".join(offer_parts(study, offer, t)))
-        out += edge_caution(study, offer, head)
+        edge = edge_finding(study, offer)
+        if edge is not None:
+            out.append(head + finding_text(edge, t, study, inputs.currency))
     return out
 
 
 def _verdict(result: OptimisationResult | None, inputs: _Inputs) -> list[str]:
-    verdict = recommendation_verdict(result, inputs.currency) if result is not None else []
-    return verdict + model_checks(inputs.results)
+    verdict = []
+    if result is not None:
+        sentences = [
+            finding_text(f, inputs.t, inputs.study, inputs.currency)
+            for f in verdict_findings(result)
+        ]
+        # the verdict's last two findings read as one paragraph, as they always have
+        verdict = [*sentences[:1], " ".join(sentences[1:])]
+    checks = model_check_findings(inputs.results)
+    return verdict + [finding_text(f, inputs.t, inputs.study, inputs.currency) for f in checks]
 
 
 def _holdout_lines(results: Any, holdouts: pd.DataFrame | None, inputs: _Inputs) -> list[str]:

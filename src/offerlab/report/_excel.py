@@ -30,6 +30,7 @@ evaluator the tests use.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,9 @@ import pandas as pd
 from offerlab.data import neutralise_formula
 from offerlab.exceptions import OfferlabError
 from offerlab.report._content import ReportContent
+from offerlab.report._findings import measure_row
 from offerlab.report._needs_pages import page_sheets
+from offerlab.report._texts import ReportTexts
 
 __all__ = ["write_excel"]
 
@@ -480,6 +483,24 @@ def _shares(ws: Any, parts: _Parts, scale: str) -> None:
     total.number_format = "0.0%"
 
 
+#: What Excel refuses in a sheet name, and its longest sheet name.
+_NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
+_SHEET_NAME_MAX = 31
+
+
+def sheet_name(t: ReportTexts, key: str) -> str:
+    """The sheet ``key``'s name in the report's language (``xl_sheet_<key>``), as Excel
+    takes it: at most 31 characters, none of []:*?/\\."""
+    return _NOT_IN_SHEET_NAMES.sub("-", t(f"xl_sheet_{key}"))[:_SHEET_NAME_MAX]
+
+
+def _measures_frame(content: ReportContent) -> pd.DataFrame:
+    """The pricing page's price points, named and valued in the report's language."""
+    t = content.t
+    rows = [measure_row(m, t, content.currency) for m in content.pricing.measures]  # type: ignore[union-attr]
+    return pd.DataFrame(rows, columns=[t("col_measure"), t("col_value")])
+
+
 def write_excel(content: ReportContent, path: Path | str) -> Path:
     """Write the workbook to ``path`` atomically (a half-written file never remains)."""
     try:
@@ -490,7 +511,7 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
     path = Path(path)
     wb = Workbook()
     readme = wb.active
-    readme.title = "Read me"
+    readme.title = sheet_name(content.t, "readme")
     readme["A1"] = neutralise_formula(content.title)
     readme["A1"].font = Font(bold=True, size=14)
     lines = [
@@ -506,9 +527,9 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
     readme.column_dimensions["A"].width = 140
     if content.recommendation:
         rec = pd.DataFrame({"recommendation": content.recommendation})
-        _frame_sheet(wb, "Recommendation", rec)
+        _frame_sheet(wb, sheet_name(content.t, "recommendation"), rec)
         if content.optimisation is not None:
-            ws = wb["Recommendation"]
+            ws = wb[sheet_name(content.t, "recommendation")]
             start = len(content.recommendation) + 3
             table = content.optimisation.table
             for j, name in enumerate(table.columns, start=1):
@@ -516,28 +537,42 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
             for i, values in enumerate(table.itertuples(index=False), start=start + 1):
                 for j, value in enumerate(values, start=1):
                     ws.cell(i, j, _cell_value(value))
-    _frame_sheet(wb, "Sample", content.sample)
-    _frame_sheet(wb, "Quality", content.quality)
-    _frame_sheet(wb, "Holdouts", _headed(content.holdouts, content))
+    _frame_sheet(wb, sheet_name(content.t, "sample"), content.sample)
+    _frame_sheet(wb, sheet_name(content.t, "quality"), content.quality)
+    _frame_sheet(wb, sheet_name(content.t, "holdouts"), _headed(content.holdouts, content))
     drivers = content.sources.get("drivers", "")
-    _frame_sheet(wb, "Fit", _headed(content.fit, content), note=content.sources.get("fit", ""))
-    _frame_sheet(wb, "Importance", _headed(content.importance, content), note=drivers)
-    _frame_sheet(wb, "Part-worths", _headed(content.partworths, content), note=drivers)
-    _frame_sheet(wb, "WTP", _headed(content.wtp, content), note=content.sources.get("wtp", drivers))
-    _frame_sheet(wb, "Segments", content.segments)
-    _frame_sheet(wb, "Segment importance", content.segment_importance)
     _frame_sheet(
         wb,
-        "Shares",
+        sheet_name(content.t, "fit"),
+        _headed(content.fit, content),
+        note=content.sources.get("fit", ""),
+    )
+    _frame_sheet(
+        wb, sheet_name(content.t, "importance"), _headed(content.importance, content), note=drivers
+    )
+    _frame_sheet(
+        wb, sheet_name(content.t, "partworths"), _headed(content.partworths, content), note=drivers
+    )
+    _frame_sheet(
+        wb,
+        sheet_name(content.t, "wtp"),
+        _headed(content.wtp, content),
+        note=content.sources.get("wtp", drivers),
+    )
+    _frame_sheet(wb, sheet_name(content.t, "segments"), content.segments)
+    _frame_sheet(wb, sheet_name(content.t, "segment_importance"), content.segment_importance)
+    _frame_sheet(
+        wb,
+        sheet_name(content.t, "shares"),
         _headed(content.shares, content),
         note=content.sources.get("decisions", "") + " " + content.t("market_note"),
     )
-    _frame_sheet(wb, "Segment shares", content.segment_shares)
+    _frame_sheet(wb, sheet_name(content.t, "segment_shares"), content.segment_shares)
     if content.pricing is not None:
-        note = " ".join(content.pricing.comparison)
-        _frame_sheet(wb, "Pricing", content.pricing.table, note=note)
+        note = " ".join(content.pricing_lines)
+        _frame_sheet(wb, sheet_name(content.t, "pricing"), _measures_frame(content), note=note)
         if content.pricing.demand is not None:
-            _frame_sheet(wb, "Demand curve", content.pricing.demand)
+            _frame_sheet(wb, sheet_name(content.t, "demand"), content.pricing.demand)
     for name, frame, note in page_sheets(content.pages):
         _frame_sheet(wb, name, frame, note=note)
     if content.simulator is not None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from offerlab.report._findings import measure_row
 from offerlab.report._labels import candidate_lines
 from offerlab.report._tables import Cells, Table
 from offerlab.report._texts import report_catalogue
@@ -211,9 +212,8 @@ def _pricing(content: ReportContent) -> Table | None:
     if pricing is None or pricing.table.empty:
         return None
     t = content.t
-    frame = pricing.table.astype(str).rename(
-        columns={"measure": t("col_measure"), "value": t("col_value")}
-    )
+    rows = [measure_row(m, t, content.currency) for m in pricing.measures]
+    frame = pd.DataFrame(rows, columns=[t("col_measure"), t("col_value")])
     return Table(t("h_price_points"), frame, ())
 
 

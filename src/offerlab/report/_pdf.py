@@ -312,7 +312,7 @@ def _write(flow: _Flow, c: ReportContent) -> None:
         title = t("h_pricing_offer", offer=c.pricing.offer)
     flow.heading(title)
     if not empty("pricing") and c.pricing is not None:
-        for line in c.pricing.comparison:
+        for line in c.pricing_lines:
             flow.paragraph(line, gap=0.05)
         flow.table(tables.get("pricing"))
         if c.pricing.demand is not None:
