@@ -103,6 +103,17 @@ def test_the_findings_are_worded_in_the_reports_language(
 
 
 @pytest.mark.parametrize("language", ["de", "fr"])
+def test_the_reports_simulator_is_headed_in_the_reports_language(german, french, language):
+    """The offline simulator's heading and total line (they were English in every report)."""
+    text = _html_text((german if language == "de" else french).html)
+    for key in ("sim_heading", "sim_total"):
+        own, english = report_catalogue()[key][language], report_catalogue()[key]["en"]
+        assert _normal(own) in text
+        if english != own:
+            assert _normal(english) not in text
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
 def test_the_excel_sheets_are_named_in_the_reports_language(
     german, french, language, tmp_path
 ) -> None:
