@@ -21,6 +21,7 @@ from offerlab.report._json import json_for_html
 from offerlab.report._page_policy import with_content_security_policy
 from offerlab.report._simulator_data import simulator_data
 from offerlab.report._tables import Table
+from offerlab.report._texts import ReportTexts, report_catalogue
 from offerlab.study import Study
 
 #: The pricing page is :class:`offerlab.decide.PricingStudy`: computed in decide, drawn here.
@@ -62,6 +63,19 @@ def table_html(table: Table | None) -> str:
     )
 
 
+#: The simulator script's number formats per report language.
+SIMULATOR_LOCALES = {"de": "de-CH", "fr": "fr-CH", "it": "it-CH", "en": "en-GB"}
+
+
+def simulator_texts(t: ReportTexts) -> str:
+    """The offline simulator script's words in the report's language, as page JSON
+    (``#simulator-texts``; the script keeps its English defaults for anything missing)."""
+    words = {
+        key[len("sim_js_") :]: t(key) for key in report_catalogue() if key.startswith("sim_js_")
+    }
+    return json_for_html({**words, "locale": SIMULATOR_LOCALES.get(t.language, "en-GB")})
+
+
 def render_html(content: ReportContent) -> str:
     """The report as one HTML document (string)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -78,6 +92,7 @@ def render_html(content: ReportContent) -> str:
     needs = [table_html(table) for table in content.needs_tables]
     simulator_json = json_for_html(content.simulator) if content.simulator is not None else None
     return env.get_template("report.html").render(
+        simulator_texts=simulator_texts(content.t) if simulator_json else None,
         c=content,
         t=content.t,
         images=images,
