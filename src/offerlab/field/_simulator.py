@@ -46,7 +46,7 @@ from offerlab.field._export import choice_data
 from offerlab.field._hb_view import hb_diagnostics_record
 from offerlab.field._service import Fielding
 from offerlab.models import DECISION_MODELS, DecisionFit, fit_decision_model
-from offerlab.report import json_for_html, simulator_data
+from offerlab.report import SIMULATOR_LOCALES, json_for_html, simulator_data
 from offerlab.simulate import offer_warnings
 from offerlab.store import ScenarioRow, SimulatorRow, StudyRow, User
 from offerlab.study import CategoricalAttribute, Study
@@ -100,7 +100,7 @@ MAX_SCENARIOS = 200
 MAX_EXPORT_TEXT = 64 * 1024
 MAX_EXPORT_ROWS = 100
 #: Locale of the page's numbers per console language (Swiss conventions).
-LOCALES = {"de": "de-CH", "fr": "fr-CH", "it": "it-CH", "en": "en-GB"}
+LOCALES = SIMULATOR_LOCALES
 
 log = logging.getLogger("offerlab.console")
 

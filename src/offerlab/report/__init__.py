@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from offerlab.report._excel import write_excel
     from offerlab.report._html import render_html, write_html
     from offerlab.report._pdf import write_pdf
-    from offerlab.report._simulator_data import simulator_data
+    from offerlab.report._simulator_data import SIMULATOR_LOCALES, simulator_data
 
 __all__ = [
+    "SIMULATOR_LOCALES",
     "ReportContent",
     "ReportOptions",
     "build_report",
@@ -55,6 +56,7 @@ _LAZY = {
     "write_pdf": "offerlab.report._pdf",
     "write_excel": "offerlab.report._excel",
     "simulator_data": "offerlab.report._simulator_data",
+    "SIMULATOR_LOCALES": "offerlab.report._simulator_data",
 }
 
 

@@ -19,7 +19,7 @@ from offerlab.decide import PricingStudy, edge_caution
 from offerlab.report._content import ReportContent, ReportOptions, build_report, tidy_answers
 from offerlab.report._json import json_for_html
 from offerlab.report._page_policy import with_content_security_policy
-from offerlab.report._simulator_data import simulator_data
+from offerlab.report._simulator_data import SIMULATOR_LOCALES, simulator_data
 from offerlab.report._tables import Table
 from offerlab.report._texts import ReportTexts, report_catalogue
 from offerlab.study import Study
@@ -61,10 +61,6 @@ def table_html(table: Table | None) -> str:
         f'{title}<div class="{wrap}"><table><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
-
-
-#: The simulator script's number formats per report language.
-SIMULATOR_LOCALES = {"de": "de-CH", "fr": "fr-CH", "it": "it-CH", "en": "en-GB"}
 
 
 def simulator_texts(t: ReportTexts) -> str:

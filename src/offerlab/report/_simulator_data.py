@@ -18,7 +18,10 @@ from offerlab.decide import Costs, Market, MarketSimulator
 from offerlab.models import ConjointCoding
 from offerlab.study import CategoricalAttribute, PriceAttribute
 
-__all__ = ["simulator_data"]
+__all__ = ["SIMULATOR_LOCALES", "simulator_data"]
+
+#: The simulator script's number formats per language (the report's and the console's).
+SIMULATOR_LOCALES = {"de": "de-CH", "fr": "fr-CH", "it": "it-CH", "en": "en-GB"}
 
 
 def simulator_data(
