@@ -38,9 +38,8 @@ def built(example: SimpleNamespace) -> SimpleNamespace:
     return SimpleNamespace(content=content, sim=sim, market=market, spec=spec)
 
 
-@pytest.fixture(scope="session")
-def german(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
-    """The example's report in German (same simulator, market and answers as ``built``)."""
+def report_in(language: str, example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
+    """The example's report in ``language`` (same simulator, market and answers as ``built``)."""
     from offerlab.report import build_report, render_html
 
     spec = built.spec
@@ -50,6 +49,18 @@ def german(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
         optimise={"slots": spec.tiers, "costs": spec.costs, "base_cost": spec.file.base_cost,
                   "prices": spec.price_grid(), "pessimism": 0.1},
         pricing_offer=spec.pricing_offer, answers=example.survey,
-        respondents=example.respondents, language="de",
+        respondents=example.respondents, language=language,
     )  # fmt: skip
     return SimpleNamespace(content=content, html=render_html(content))
+
+
+@pytest.fixture(scope="session")
+def german(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
+    """The example's report in German."""
+    return report_in("de", example, built)
+
+
+@pytest.fixture(scope="session")
+def french(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
+    """The example's report in French."""
+    return report_in("fr", example, built)

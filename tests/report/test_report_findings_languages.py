@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from offerlab.report import build_report, render_html, write_pdf
+from offerlab.report import render_html, write_pdf
 from offerlab.report._texts import report_catalogue
 
 #: The keys decide's findings are worded with (the recommendation's verdict and caution,
@@ -49,20 +49,6 @@ def _pdf_text(content, tmp_path) -> str:
                          capture_output=True, check=True)  # fmt: skip
     # words hyphenated or wrapped at a line's end read whole again
     return _normal(run.stdout.decode("utf-8"))
-
-
-@pytest.fixture(scope="module")
-def french(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
-    spec = built.spec
-    content = build_report(
-        example.results, example.data, example.study, model="mnl", sim=built.sim,
-        market=built.market, objective="profit",
-        optimise={"slots": spec.tiers, "costs": spec.costs, "base_cost": spec.file.base_cost,
-                  "prices": spec.price_grid(), "pessimism": 0.1},
-        pricing_offer=spec.pricing_offer, answers=example.survey,
-        respondents=example.respondents, language="fr",
-    )  # fmt: skip
-    return SimpleNamespace(content=content, html=render_html(content))
 
 
 @pytest.fixture(scope="module")
