@@ -11,7 +11,9 @@ own words (open answers) stay plain text here; each writer escapes them its own 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
@@ -72,6 +74,24 @@ class PageInputs:
     options: NeedsOptions | None = None
 
 
+@dataclass
+class _Figures:
+    """The pages' figures (name -> PNG) and captions; nothing is drawn when ``on`` is off."""
+
+    on: bool
+    png: dict[str, bytes] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
+
+    def add(
+        self, block: PageBlock, name: str, draw: Callable[[Path], object], caption: str
+    ) -> None:
+        """Draw ``name`` for ``block`` (``draw`` gets the path to plot to)."""
+        if self.on:
+            self.png[name] = figure_png(draw)
+            self.captions[name] = caption
+            block.figure = name
+
+
 def needs_and_concept_pages(
     study: Study, inputs: PageInputs, t: ReportTexts, *, figures: bool = True
 ) -> tuple[list[ExtraPage], dict[str, bytes], dict[str, str]]:
@@ -80,18 +100,17 @@ def needs_and_concept_pages(
     md_page = next((p for p in pages if isinstance(p, MaxDiffPage)), None)
     kano_page = next((p for p in pages if isinstance(p, KanoPage)), None)
     concept_page = next((p for p in pages if isinstance(p, ConceptTestPage)), None)
-    figs: dict[str, bytes] = {}
-    caps: dict[str, str] = {}
+    figs = _Figures(figures)
     items = [i.name for i in md_page.items] if md_page is not None else None
     maxdiff = inputs.maxdiff if md_page is not None else None
     needs = needs_results(maxdiff, inputs.kano, items=items, options=inputs.options)
     labels = _Labels(study, t.language, md_page, kano_page, concept_page)
-    need_page = _needs_page(needs, labels, t, figs, caps, figures)
+    need_page = _needs_page(needs, labels, t, figs)
     concepts = None
     if inputs.concepts is not None and len(inputs.concepts):
         order = [c.name for c in concept_page.concepts] if concept_page is not None else None
         concepts = concept_results(inputs.concepts, concepts=order)
-    return [need_page, _concept_page(concepts, labels, t, figs, caps, figures)], figs, caps
+    return [need_page, _concept_page(concepts, labels, t, figs)], figs.png, figs.captions
 
 
 @dataclass(frozen=True)
@@ -124,24 +143,20 @@ def _pct(interval: float) -> int:
 # -- the needs-and-obstacles page -----------------------------------------------------------
 
 
-def _needs_page(
-    needs: NeedsResults, labels: _Labels, t: ReportTexts, figs: dict[str, bytes],
-    caps: dict[str, str], figures: bool,
-) -> ExtraPage:  # fmt: skip
+def _needs_page(needs: NeedsResults, labels: _Labels, t: ReportTexts, figs: _Figures) -> ExtraPage:
     page = ExtraPage("needs-page", t("h_needs_page"), [], t("np_empty") if needs.empty else "")
     if needs.empty:
         return page
     c = Cells(t)
-    page.blocks.append(_maxdiff_block(needs, labels, c, figs, caps, figures, page.sheets))
-    page.blocks.append(_turf_block(needs, labels, c, figs, caps, figures, page.sheets))
-    page.blocks.append(_kano_block(needs, labels, c, figs, caps, figures, page.sheets))
+    page.blocks.append(_maxdiff_block(needs, labels, c, figs, page.sheets))
+    page.blocks.append(_turf_block(needs, labels, c, figs, page.sheets))
+    page.blocks.append(_kano_block(needs, labels, c, figs, page.sheets))
     return page
 
 
 def _maxdiff_block(
-    needs: NeedsResults, labels: _Labels, c: Cells, figs: dict[str, bytes],
-    caps: dict[str, str], figures: bool, sheets: list[Any],
-) -> PageBlock:  # fmt: skip
+    needs: NeedsResults, labels: _Labels, c: Cells, figs: _Figures, sheets: list[Any]
+) -> PageBlock:
     t = c.t
     block = PageBlock(t("h_maxdiff"))
     s = needs.scores
@@ -170,22 +185,20 @@ def _maxdiff_block(
     )  # fmt: skip
     block.tables.append(Table("", frame, tuple(frame.columns[1:])))
     sheets.append(("MaxDiff scores", s.reset_index().assign(label=shown), t("np_maxdiff_source")))
-    if figures:
-        plot = s.assign(label=shown)
-        figs["maxdiff"] = figure_png(
-            lambda p: plot_maxdiff_scores(
-                plot, p, xlabel=t("ax_maxdiff"), line=line, line_label=line_label
-            )
-        )
-        caps["maxdiff"] = t("cap_maxdiff", pct=pct, line=line_label)
-        block.figure = "maxdiff"
+    plot = s.assign(label=shown)
+    figs.add(
+        block, "maxdiff",
+        lambda p: plot_maxdiff_scores(
+            plot, p, xlabel=t("ax_maxdiff"), line=line, line_label=line_label
+        ),
+        t("cap_maxdiff", pct=pct, line=line_label),
+    )  # fmt: skip
     return block
 
 
 def _turf_block(
-    needs: NeedsResults, labels: _Labels, c: Cells, figs: dict[str, bytes],
-    caps: dict[str, str], figures: bool, sheets: list[Any],
-) -> PageBlock:  # fmt: skip
+    needs: NeedsResults, labels: _Labels, c: Cells, figs: _Figures, sheets: list[Any]
+) -> PageBlock:
     t = c.t
     block = PageBlock(t("h_turf"))
     result, curve = needs.turf, needs.reach_curve
@@ -220,17 +233,15 @@ def _turf_block(
     block.tables.append(Table(t("h_reach_curve"), sizes, tuple(sizes.columns[:3])))
     sheets.append(("TURF bundle", ladder, block.notes[0]))
     sheets.append(("TURF by size", curve.assign(items=curve["items"].map(", ".join)), ""))
-    if figures:
-        figs["turf"] = figure_png(lambda p: plot_turf_ladder(ladder, p, xlabel=t("ax_reach")))
-        caps["turf"] = t("cap_turf")
-        block.figure = "turf"
+    figs.add(
+        block, "turf", lambda p: plot_turf_ladder(ladder, p, xlabel=t("ax_reach")), t("cap_turf")
+    )
     return block
 
 
 def _kano_block(
-    needs: NeedsResults, labels: _Labels, c: Cells, figs: dict[str, bytes],
-    caps: dict[str, str], figures: bool, sheets: list[Any],
-) -> PageBlock:  # fmt: skip
+    needs: NeedsResults, labels: _Labels, c: Cells, figs: _Figures, sheets: list[Any]
+) -> PageBlock:
     t = c.t
     block = PageBlock(t("h_kano"))
     if not needs.kano:
@@ -256,12 +267,11 @@ def _kano_block(
                                                                   strict=True)]
     )  # fmt: skip
     sheets.append(("Kano", numbers, t("np_kano_coefficients")))
-    if figures:
-        figs["kano"] = figure_png(
-            lambda p: plot_kano_shares(shares, p, xlabel=t("ax_respondents_pct"), names=names)
-        )
-        caps["kano"] = t("cap_kano")
-        block.figure = "kano"
+    figs.add(
+        block, "kano",
+        lambda p: plot_kano_shares(shares, p, xlabel=t("ax_respondents_pct"), names=names),
+        t("cap_kano"),
+    )  # fmt: skip
     return block
 
 
@@ -269,9 +279,8 @@ def _kano_block(
 
 
 def _concept_page(
-    result: ConceptResults | None, labels: _Labels, t: ReportTexts, figs: dict[str, bytes],
-    caps: dict[str, str], figures: bool,
-) -> ExtraPage:  # fmt: skip
+    result: ConceptResults | None, labels: _Labels, t: ReportTexts, figs: _Figures
+) -> ExtraPage:
     page = ExtraPage("concepts", t("h_concept_page"), [], t("cp_empty") if result is None else "")
     if result is None:
         return page
@@ -291,10 +300,11 @@ def _concept_page(
     frame = _by_concept(box, c)
     first.tables.append(Table("", frame, ()))  # text columns: they wrap on a phone
     page.sheets.append(("Concepts top-2-box", box, ""))
-    if figures:
-        figs["concepts"] = figure_png(lambda p: plot_concept_top_box(box, p, xlabel=t("ax_top2")))
-        caps["concepts"] = t("cap_concepts", pct=pct)
-        first.figure = "concepts"
+    figs.add(
+        first, "concepts",
+        lambda p: plot_concept_top_box(box, p, xlabel=t("ax_top2")),
+        t("cap_concepts", pct=pct),
+    )  # fmt: skip
     page.blocks.append(first)
     page.blocks.append(_pairs_block(result, names, c, page.sheets))
     page.blocks.append(_order_block(result, c, page.sheets))
