@@ -3,13 +3,14 @@
 The market file (YAML; :func:`offerlab.decide.load_market`) names our offers, the
 competitors', status-quo options and whether the none option competes, the costs per
 level, and what the optimiser may change; it is read like a study file: every problem
-comes back with the file, line and field. :func:`fit_for_decisions` (a progress bar
-around :func:`offerlab.models.fit_decision_model`), :func:`load_market_file` and the
-option types of the fit are shared with ``offerlab report``.
+comes back with the file, line and field. :func:`fit_market` (the answers, the fit with a
+progress bar, the scale and the simulator), :func:`load_market_file` and the option types
+of the fit are shared with ``offerlab report``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,6 +31,7 @@ from offerlab.decide import (
     RULE_TITLES,
     Costs,
     MarketMoney,
+    MarketSimulator,
     MarketSpec,
     Objective,
     OptimisationResult,
@@ -58,13 +60,16 @@ __all__ = [
     "RULE_NAMES",
     "BurnInOpt",
     "ClassesOpt",
+    "DecisionRun",
     "DrawsOpt",
+    "FittedMarket",
     "IterationsOpt",
     "Objective",
     "Rule",
     "SeedOpt",
     "TuneScaleOpt",
     "fit_for_decisions",
+    "fit_market",
     "load_market_file",
     "scale_for",
     "simulate_market_command",
@@ -129,6 +134,44 @@ def scale_for(
     note = tuned.describe()
     console.print(f"[bold]scale:[/] {escape(note)}")
     return tuned.scale, note
+
+
+@dataclass(frozen=True)
+class DecisionRun:
+    """The command-line choices behind a market's decisions: the model and its fit, the
+    choice rule, its scale (or tuning it on the holdouts) and the uncertainty draws."""
+
+    model: str
+    fit: DecisionFit
+    rule: str = "sop"
+    scale: float = 1.0
+    tune_scale: bool = False
+    draws: int = 200
+    aggregate: bool = False
+
+
+@dataclass(frozen=True)
+class FittedMarket:
+    """The answers read, the model fitted on them and the simulator it drives."""
+
+    data: ChoiceData
+    results: ChoiceResults
+    sim: MarketSimulator
+    scale_note: str | None
+
+
+def fit_market(console: Console, answers: Path, study: Study, run: DecisionRun) -> FittedMarket:
+    """Read the answers, fit the decision model and build its market simulator (the
+    common start of ``simulate-market`` and ``report``)."""
+    if run.scale <= 0:
+        raise OfferlabError("--scale must be positive")
+    data = ChoiceData.read(answers, study)
+    results = fit_for_decisions(console, data, study, run.model, run.fit)
+    scale, note = scale_for(console, results, data, run.scale, run.tune_scale, run.rule)
+    sim = simulator_for(
+        results, run.rule, scale, n_draws=run.draws, seed=run.fit.seed, aggregate=run.aggregate
+    )
+    return FittedMarket(data, results, sim, note)
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -316,13 +359,10 @@ def simulate_market_command(
     console = wide_console()
     the_study = load_study(study)
     spec = load_market_file(console, market, the_study)  # checked before the (long) fit
-    if scale <= 0:
-        raise OfferlabError("--scale must be positive")
-    data = ChoiceData.read(answers, the_study)
     fit = DecisionFit(classes=classes, burn_in=burn_in, iterations=iterations, seed=seed)
-    results = fit_for_decisions(console, data, the_study, model, fit)
-    scale, _ = scale_for(console, results, data, scale, tune_scale, rule)
-    sim = simulator_for(results, rule, scale, n_draws=draws, seed=seed, aggregate=aggregate)
+    run = DecisionRun(model, fit, rule, scale, tune_scale, draws, aggregate)
+    fitted = fit_market(console, answers, the_study, run)
+    results, sim = fitted.results, fitted.sim
     the_market = spec.market(results.coding)
     frame = sim.shares(the_market, by_segment=by_segment)
     price = the_study.price_attribute

@@ -17,18 +17,17 @@ from offerlab.cli.market import (
     RULE_NAMES,
     BurnInOpt,
     ClassesOpt,
+    DecisionRun,
     DrawsOpt,
     IterationsOpt,
     Objective,
     Rule,
     SeedOpt,
     TuneScaleOpt,
-    fit_for_decisions,
+    fit_market,
     load_market_file,
-    scale_for,
 )
-from offerlab.data import ChoiceData
-from offerlab.decide import Costs, MarketSpec, simulator_for
+from offerlab.decide import Costs, MarketSpec
 from offerlab.exceptions import OfferlabError
 from offerlab.models import DecisionFit
 from offerlab.study import load_study
@@ -137,20 +136,17 @@ def report(
     objective = _objective(spec, optimise)
     other = _read_table(survey_answers, "survey answers") if survey_answers else None
     people = _read_table(respondents, "respondents table") if respondents else None
-    if scale <= 0:
-        raise OfferlabError("--scale must be positive")
-    data = ChoiceData.read(answers, the_study)
     fit = DecisionFit(classes=classes, burn_in=burn_in, iterations=iterations, seed=seed)
-    results = fit_for_decisions(console, data, the_study, model, fit)
-    scale, scale_note = scale_for(console, results, data, scale, tune_scale, rule)
-    sim = simulator_for(results, rule, scale, n_draws=draws, seed=seed)
+    run = DecisionRun(model, fit, rule, scale, tune_scale, draws)
+    fitted = fit_market(console, answers, the_study, run)
+    results, data, sim = fitted.results, fitted.data, fitted.sim
     options = ReportOptions(
         model=model, sim=sim, market=spec.market(results.coding) if spec is not None else None,
         objective=objective, optimise=_optimiser_options(spec, seed),
         pricing_offer=spec.pricing_offer if spec is not None else None,
         pricing_prices=spec.price_grid() if spec is not None else None,
         costs=Costs.from_spec(spec) if spec is not None else None,
-        answers=other, respondents=people, language=language, scale_note=scale_note,
+        answers=other, respondents=people, language=language, scale_note=fitted.scale_note,
         maxdiff=_read_table(maxdiff, "MaxDiff answers") if maxdiff else None,
         kano=_read_table(kano, "Kano answers") if kano else None,
         concepts=_read_table(concepts, "concept-test answers") if concepts else None,
