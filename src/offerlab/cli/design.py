@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from offerlab.cli._choices import Method
+from offerlab.cli._options import StudyFileArg
 from offerlab.cli._progress import run_with_progress
 from offerlab.design import DesignDiagnostics, diagnose, make_design
 from offerlab.study import load_study
@@ -92,9 +93,7 @@ def diagnostics_tables(diag: DesignDiagnostics) -> list[Table]:
 
 
 def design(
-    study: Annotated[
-        Path, typer.Argument(help="The study file (YAML).", exists=True, dir_okay=False)
-    ],
+    study: StudyFileArg,
     method: Annotated[
         Method | None,
         typer.Option(help="Design method; default: the study's design.method."),

@@ -4,8 +4,8 @@ The market file (YAML; :func:`offerlab.decide.load_market`) names our offers, th
 competitors', status-quo options and whether the none option competes, the costs per
 level, and what the optimiser may change; it is read like a study file: every problem
 comes back with the file, line and field. :func:`fit_market` (the answers, the fit with a
-progress bar, the scale and the simulator), :func:`load_market_file` and the option types
-of the fit are shared with ``offerlab report``.
+progress bar, the scale and the simulator) and :func:`load_market_file` are shared with
+``offerlab report``, as are the options of the fit (``offerlab.cli._options``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from offerlab.cli._choices import Model
+from offerlab.cli._options import (
+    AnswersArg,
+    BurnInOpt,
+    ClassesOpt,
+    DrawsOpt,
+    IterationsOpt,
+    SeedOpt,
+    StudyOpt,
+    TuneScaleOpt,
+)
 from offerlab.cli._progress import run_with_progress
 from offerlab.cli._tables import frame_table
 from offerlab.cli.estimate import wide_console
@@ -76,21 +86,6 @@ __all__ = [
 ]
 
 Rule = Literal["sop", "fc", "rfc"]
-
-# The options of every command that fits a decision model and simulates a market
-# (``simulate-market``, ``report``): one definition, so their names, limits and help agree.
-TuneScaleOpt = Annotated[
-    bool,
-    typer.Option(
-        "--tune-scale", help="Tune the scale factor on the holdout tasks (overrides --scale)."
-    ),
-]
-ClassesOpt = Annotated[int, typer.Option(min=1, help="Classes for --model lc.")]
-BurnInOpt = Annotated[int, typer.Option(min=0, help="HB iterations before draws.")]
-IterationsOpt = Annotated[int, typer.Option(min=4, help="HB draws kept per chain.")]
-DrawsOpt = Annotated[int, typer.Option(min=0, help="Uncertainty draws for intervals.")]
-SeedOpt = Annotated[int, typer.Option(help="Seed of draws and searches.")]
-
 
 # -- fitting and simulating -----------------------------------------------------------------
 
@@ -314,8 +309,8 @@ def describe_offer(offer: dict[str, object]) -> str:
 
 
 def simulate_market_command(
-    answers: Annotated[Path, typer.Argument(help="Choice data in the long format.")],
-    study: Annotated[Path, typer.Option(help="The study file.")],
+    answers: AnswersArg,
+    study: StudyOpt,
     market: Annotated[
         Path,
         typer.Option(help="Market file (YAML): our offers, competitors, status quo, costs."),

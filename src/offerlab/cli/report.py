@@ -11,19 +11,23 @@ from rich.markup import escape
 
 from offerlab.cli._advice import print_advice
 from offerlab.cli._choices import Language, Model
+from offerlab.cli._options import (
+    AnswersArg,
+    BurnInOpt,
+    ClassesOpt,
+    DrawsOpt,
+    IterationsOpt,
+    SeedOpt,
+    StudyOpt,
+    TuneScaleOpt,
+)
 from offerlab.cli._progress import run_with_progress
 from offerlab.cli.estimate import wide_console
 from offerlab.cli.market import (
     RULE_NAMES,
-    BurnInOpt,
-    ClassesOpt,
     DecisionRun,
-    DrawsOpt,
-    IterationsOpt,
     Objective,
     Rule,
-    SeedOpt,
-    TuneScaleOpt,
     fit_market,
     load_market_file,
 )
@@ -73,8 +77,8 @@ def _optimiser_options(spec: MarketSpec | None, seed: int) -> dict[str, Any] | N
 
 
 def report(
-    answers: Annotated[Path, typer.Argument(help="Choice data in the long format.")],
-    study: Annotated[Path, typer.Option(help="The study file.")],
+    answers: AnswersArg,
+    study: StudyOpt,
     out: Annotated[Path, typer.Option(help="Folder for report.html, report.pdf, report.xlsx.")],
     market: Annotated[
         Path | None,

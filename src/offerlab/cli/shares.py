@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from offerlab.cli._choices import Coding, CovType, Dual
+from offerlab.cli._options import AnswersArg, StudyOpt
 from offerlab.cli.estimate import fit_from_files, wide_console
 from offerlab.data import write_csv
 from offerlab.exceptions import OfferlabError, OfferlabWarning, StudyError, StudyProblem
@@ -161,8 +162,8 @@ def _sorted(problems: list[StudyProblem]) -> list[StudyProblem]:
 
 
 def shares(
-    data: Annotated[Path, typer.Argument(help="Choice data in the long format.")],
-    study: Annotated[Path, typer.Option(help="The study file.")],
+    data: AnswersArg,
+    study: StudyOpt,
     scenario: Annotated[
         Path, typer.Option(help="YAML list of offers, each mapping attribute → level.")
     ],

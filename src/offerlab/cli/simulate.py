@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from offerlab.cli._options import StudyFileArg
 from offerlab.data import read_table, write_table
 from offerlab.exceptions import ChoiceDataError
 from offerlab.simulate import load_population, simulate_answers
@@ -18,9 +19,7 @@ __all__ = ["simulate"]
 
 
 def simulate(
-    study: Annotated[
-        Path, typer.Argument(help="The study file (YAML).", exists=True, dir_okay=False)
-    ],
+    study: StudyFileArg,
     design: Annotated[
         Path,
         typer.Option(help="The design table (CSV or Parquet) from `offerlab design`.", exists=True),
