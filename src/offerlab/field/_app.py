@@ -34,6 +34,8 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -53,7 +55,7 @@ from offerlab.field._console import console_routes
 from offerlab.field._forms import MAX_BODY, read_form
 from offerlab.field._privacy import purge_expired
 from offerlab.field._render import frame_context, page_context
-from offerlab.field._service import START_PAGE, Entry, Fielding
+from offerlab.field._service import START_PAGE, Entry, Fielding, SubmitResult
 from offerlab.field._texts import LANGUAGE_NAMES, ui
 from offerlab.store import Invitation, Respondent, StudyRow
 
@@ -70,6 +72,30 @@ _TEMPLATES = Jinja2Templates(
         Path(__file__).parent.parent / "report" / "templates",
     ]
 )
+
+
+@dataclass(frozen=True)
+class _Showing:
+    """How a survey page is shown: as asked (200), or again after a refused submit, with
+    the messages and what the respondent had filled in."""
+
+    status: int = 200
+    errors: list[str] = field(default_factory=list)
+    form: Mapping[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def invalid(cls, result: SubmitResult) -> _Showing:
+        """The answer did not do: the same page with its errors (422)."""
+        return cls(422, result.errors, result.form)
+
+    @classmethod
+    def stale(cls, lang: str) -> _Showing:
+        """The page was answered in another tab or by a double tap (409)."""
+        return cls(409, [ui("err_stale", lang)])
+
+
+_AS_ASKED = _Showing()
+
 _POLICY = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'{targets}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -251,9 +277,7 @@ class _App:
         fielding: Fielding,
         entry: Entry,
         action: str,
-        status: int = 200,
-        errors: list[str] | None = None,
-        form: Any = None,
+        showing: _Showing = _AS_ASKED,
     ) -> Response:
         """The entry form: the first page, with what the link said in hidden fields."""
         snap = fielding.entry_page(entry)
@@ -269,7 +293,7 @@ class _App:
                 request,
                 fielding,
                 "start",
-                status,
+                showing.status,
                 entry.language,
                 start_action=action,
                 start_page=START_PAGE,
@@ -277,12 +301,10 @@ class _App:
                 hidden=hidden,
                 keep_query=keep_query,
             )
-        context = page_context(fielding.survey, snap, action, errors, form)
+        context = page_context(fielding.survey, snap, action, showing.errors, showing.form)
         context["hidden"] = [(k, v) for k, v in hidden if k != "nonce"]
         context["keep_query"] = keep_query
-        return _TEMPLATES.TemplateResponse(
-            request, "page.html", context, status_code=status, headers=_survey_policy(fielding)
-        )
+        return _survey_page(request, fielding, context, showing.status)
 
     # -- routes ---------------------------------------------------------------------------
     async def anonymous(self, request: Request) -> Response:
@@ -306,7 +328,7 @@ class _App:
     async def invitation(self, request: Request) -> Response:
         """GET (and HEAD) of a personal link: its respondent if started, else the entry form."""
         code = request.path_params["invitation"]
-        fielding = await self._invited_study(code)
+        fielding = await self._study_of(code, "invitation")
         if fielding is None:
             return self.message(request, None, "not_found", 404)
         token = await run_in_threadpool(fielding.invited, code)
@@ -322,10 +344,12 @@ class _App:
             return self.refusal(request, fielding, refusal, entry.language, inside=False)
         return self.entry(request, fielding, entry, f"/i/{code}")
 
-    async def _invited_study(self, code: str) -> Fielding | None:
-        if not _TOKEN.fullmatch(code):
+    async def _study_of(self, token: str, kind: str = "respondent") -> Fielding | None:
+        """The study a respondent's (or an invitation's) token belongs to; None for an
+        unknown or malformed one."""
+        if not _TOKEN.fullmatch(token):
             return None
-        return await run_in_threadpool(self.registry.of_token, code, "invitation")
+        return await run_in_threadpool(self.registry.of_token, token, kind)
 
     async def start_anonymous(self, request: Request) -> Response:
         """POST of the anonymous entry form: the respondent is made, the first page stored."""
@@ -341,7 +365,7 @@ class _App:
     async def start_invited(self, request: Request) -> Response:
         """POST of a personal link's entry form."""
         code = request.path_params["invitation"]
-        fielding = await self._invited_study(code)
+        fielding = await self._study_of(code, "invitation")
         if fielding is None:
             return self.message(request, None, "not_found", 404)
         return await self._start(request, fielding, code, f"/i/{code}")
@@ -362,11 +386,11 @@ class _App:
         if result.outcome == "refused":
             return self.refusal(request, fielding, result.refusal, entry.language, inside=False)
         if result.outcome == "invalid":
-            return self.entry(request, fielding, entry, action, 422, result.errors, result.form)
+            return self.entry(request, fielding, entry, action, _Showing.invalid(result))
         if result.outcome == "stale":
-            stale = [ui("err_stale", entry.language)]
             fresh = fielding.entry_from_form({**form, "entry": [result.snapshot.nonce]}, invitation)
-            return self.entry(request, fielding, fresh, action, 409, stale)
+            stale = _Showing.stale(entry.language)
+            return self.entry(request, fielding, fresh, action, stale)
         snap = result.snapshot
         if snap.refusal is not None:
             return self.refusal(request, fielding, snap.refusal, snap.language, inside=True)
@@ -378,9 +402,7 @@ class _App:
 
     async def page(self, request: Request) -> Response:
         token = request.path_params["token"]
-        fielding = None
-        if _TOKEN.fullmatch(token):
-            fielding = await run_in_threadpool(self.registry.of_token, token)
+        fielding = await self._study_of(token)
         if fielding is None:
             return self.message(request, None, "not_found", 404)
         asked = request.query_params.get("lang")
@@ -396,9 +418,7 @@ class _App:
         request: Request,
         fielding: Fielding,
         snap: Any,
-        status: int = 200,
-        errors: list[str] | None = None,
-        form: Any = None,
+        showing: _Showing = _AS_ASKED,
     ) -> Response:
         if snap.key is None:  # finished
             if snap.redirect:
@@ -408,16 +428,13 @@ class _App:
             text = fielding.study.text(getattr(q.end, snap.status), lang)
             context = {**frame_context(fielding.survey, lang), "message": text}
             return _TEMPLATES.TemplateResponse(request, "message.html", context)
-        context = page_context(fielding.survey, snap, f"/r/{snap.token}", errors, form)
-        return _TEMPLATES.TemplateResponse(
-            request, "page.html", context, status_code=status, headers=_survey_policy(fielding)
-        )
+        action = f"/r/{snap.token}"
+        context = page_context(fielding.survey, snap, action, showing.errors, showing.form)
+        return _survey_page(request, fielding, context, showing.status)
 
     async def submit(self, request: Request) -> Response:
         token = request.path_params["token"]
-        fielding = None
-        if _TOKEN.fullmatch(token):
-            fielding = await run_in_threadpool(self.registry.of_token, token)
+        fielding = await self._study_of(token)
         if fielding is None:
             return PlainTextResponse("unknown respondent", status_code=404)
         if (too_large := _too_large(request)) is not None:
@@ -432,16 +449,25 @@ class _App:
             lang = result.snapshot.language
             return self.refusal(request, fielding, result.refusal, lang, inside=True)
         if result.outcome == "invalid":
-            return self.render(request, fielding, result.snapshot, 422, result.errors, result.form)
+            return self.render(request, fielding, result.snapshot, _Showing.invalid(result))
         if result.outcome == "stale":
-            stale = [ui("err_stale", result.snapshot.language)]
-            return self.render(request, fielding, result.snapshot, 409, stale)
+            stale = _Showing.stale(result.snapshot.language)
+            return self.render(request, fielding, result.snapshot, stale)
         if result.snapshot.key is None and result.snapshot.redirect:
             return RedirectResponse(result.snapshot.redirect, status_code=303)
         return RedirectResponse(f"/r/{token}", status_code=303)
 
     async def health(self, request: Request) -> Response:
         return PlainTextResponse("ok")
+
+
+def _survey_page(
+    request: Request, fielding: Fielding, context: dict[str, Any], status: int
+) -> Response:
+    """A page of the survey (page.html) under the survey's policy."""
+    return _TEMPLATES.TemplateResponse(
+        request, "page.html", context, status_code=status, headers=_survey_policy(fielding)
+    )
 
 
 def _survey_policy(fielding: Fielding) -> dict[str, str]:
