@@ -246,26 +246,16 @@ class LatentClassResults(WaldResults):
         """Fit statistics as a one-column table (statistic → value)."""
         best = np.nanmax(self.start_llf)
         hits = int(np.sum(np.abs(self.start_llf - best) < 1e-6 * max(1.0, abs(best))))
-        rows = {
-            "observations": self.nobs,
-            "choice tasks": self.n_tasks,
-            "respondents": self.n_respondents,
+        model = {
             "classes": self.n_classes,
             "class per": "respondent (panel)" if self.panel else "task (cross-section)",
-            "parameters": self.k,
-            "log-likelihood": self.llf,
-            "null log-likelihood": self.llnull,
-            "rho-square": self.rho2,
-            "rho-square-bar": self.rho2_adj,
-            "AIC": self.aic,
-            "BIC": self.bic,
+        }
+        criteria = {
             "CAIC": self.caic,
             "entropy R²": self.entropy_r2,
             "starts reaching the best LL": f"{hits} of {len(self.start_llf)}",
-            "iterations": self.n_iter,
-            "converged": self.converged,
         }
-        return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
+        return self._fit_table(model, criteria)
 
     # -- tables ----------------------------------------------------------------------------
     def to_frame(self, alpha: float = 0.05, kind: CovKind | None = None) -> pd.DataFrame:

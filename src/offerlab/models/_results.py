@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -180,6 +181,36 @@ class WaldResults(WaldInference, FitStatistics, ChoiceResults):
         if self.fixed_params is None:
             self.fixed_params = pd.Series(dtype=float)
 
+    def fit_frame(self) -> pd.DataFrame:
+        """Fit statistics as a one-column table (statistic → value)."""
+        return self._fit_table()
+
+    def _fit_table(
+        self,
+        model: Mapping[str, object] | None = None,
+        criteria: Mapping[str, object] | None = None,
+    ) -> pd.DataFrame:
+        """The statistics every maximum-likelihood fit reports, in the tables' order: the
+        sample, what ``model`` adds about itself, the likelihood with AIC and BIC, further
+        ``criteria``, and the optimiser's iterations and convergence."""
+        rows = {
+            "observations": self.nobs,
+            "choice tasks": self.n_tasks,
+            "respondents": self.n_respondents,
+            **(model or {}),
+            "parameters": self.k,
+            "log-likelihood": self.llf,
+            "null log-likelihood": self.llnull,
+            "rho-square": self.rho2,
+            "rho-square-bar": self.rho2_adj,
+            "AIC": self.aic,
+            "BIC": self.bic,
+            **(criteria or {}),
+            "iterations": self.n_iter,
+            "converged": self.converged,
+        }
+        return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
+
 
 def wald_fields(
     design: ModelMatrix, names: list[str], theta: np.ndarray, cov: np.ndarray, meat: np.ndarray
@@ -214,25 +245,6 @@ def clustered(cov: np.ndarray, names: list[str], by_respondent: np.ndarray) -> p
 class LogitResults(WaldResults):
     """What the multinomial and the mixed logit's results share: one vector of estimates
     with three covariances, fit statistics and the estimates table."""
-
-    # -- fit statistics: FitStatistics ------------------------------------------------------
-    def fit_frame(self) -> pd.DataFrame:
-        """Fit statistics as a one-column table (statistic → value)."""
-        rows = {
-            "observations": self.nobs,
-            "choice tasks": self.n_tasks,
-            "respondents": self.n_respondents,
-            "parameters": self.k,
-            "log-likelihood": self.llf,
-            "null log-likelihood": self.llnull,
-            "rho-square": self.rho2,
-            "rho-square-bar": self.rho2_adj,
-            "AIC": self.aic,
-            "BIC": self.bic,
-            "iterations": self.n_iter,
-            "converged": self.converged,
-        }
-        return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
 
     # -- tables ----------------------------------------------------------------------------
     def to_frame(self, alpha: float = 0.05, kind: CovKind | None = None) -> pd.DataFrame:
