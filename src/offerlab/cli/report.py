@@ -11,23 +11,20 @@ from rich.markup import escape
 
 from offerlab.cli._advice import print_advice
 from offerlab.cli._choices import Language, Model
-from offerlab.cli._options import (
-    AnswersArg,
-    BurnInOpt,
-    ClassesOpt,
-    DrawsOpt,
-    IterationsOpt,
-    SeedOpt,
-    StudyOpt,
-    TuneScaleOpt,
-)
+from offerlab.cli._options import AnswersArg, StudyOpt
 from offerlab.cli._progress import run_with_progress
 from offerlab.cli.estimate import wide_console
 from offerlab.cli.market import (
     RULE_NAMES,
+    BurnInOpt,
+    ClassesOpt,
     DecisionRun,
+    DrawsOpt,
+    IterationsOpt,
     Objective,
     Rule,
+    SeedOpt,
+    TuneScaleOpt,
     fit_market,
     load_market_file,
 )
