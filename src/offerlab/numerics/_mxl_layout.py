@@ -173,10 +173,10 @@ def prepare_mxl(
     MXLProblem
     """
     X = np.asarray(X, dtype=np.float64)
-    y, units, available, random_index, distributions = _checked(
-        X, y, units, draws, random_index, distributions, available
-    )
+    y, units = _checked_rows(X, y, units)
     N, J, K = X.shape
+    random_index, distributions = _checked_random(K, units, draws, random_index, distributions)
+    available = _checked_available(available, y, J)
     U, R = draws.shape[0], draws.shape[2]
     chol_rows, chol_cols = _cholesky_pattern(len(random_index), correlated)
     unit_weights = _unit_weights(weights, units, U)
@@ -227,23 +227,28 @@ def prepare_mxl(
     )
 
 
-def _checked(
-    X: np.ndarray,
-    y: np.ndarray,
-    units: np.ndarray,
-    draws: np.ndarray,
-    random_index: Sequence[int],
-    distributions: Sequence[str],
-    available: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
-    """The inputs as arrays of the right types, or a ValueError saying which is wrong."""
+def _checked_rows(X: np.ndarray, y: np.ndarray, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``y`` and ``units`` as integer arrays of one entry per observation of ``X``, or a
+    ValueError saying which is wrong."""
     if X.ndim != 3:
         raise ValueError(f"X must have shape (N, J, K); got {X.shape}")
-    N, J, K = X.shape
+    N = X.shape[0]
     y = np.asarray(y, dtype=np.int64)
     units = np.asarray(units, dtype=np.int64)
     if y.shape != (N,) or units.shape != (N,):
         raise ValueError(f"y and units must have shape ({N},)")
+    return y, units
+
+
+def _checked_random(
+    K: int,
+    units: np.ndarray,
+    draws: np.ndarray,
+    random_index: Sequence[int],
+    distributions: Sequence[str],
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The random coefficients (distinct columns of X, K in all; one distribution each)
+    and their draws (one row per unit), or a ValueError saying which is wrong."""
     random_index = np.asarray(random_index, dtype=np.int64).reshape(-1)
     Kr = len(random_index)
     distributions = tuple(distributions)
@@ -253,15 +258,21 @@ def _checked(
         raise ValueError(f"random_index must hold distinct columns of X; got {random_index}")
     if random_index.size and random_index.max() >= K:
         raise ValueError(f"random_index must hold columns of X (K = {K}); got {random_index}")
-    U = int(units.max()) + 1 if N else 0
+    U = int(units.max()) + 1 if len(units) else 0
     if draws.ndim != 3 or draws.shape[:2] != (U, Kr):
         raise ValueError(f"draws must have shape ({U}, {Kr}, R); got {draws.shape}")
+    return random_index, distributions
+
+
+def _checked_available(available: np.ndarray | None, y: np.ndarray, J: int) -> np.ndarray:
+    """Availability (N, J), every alternative by default; the chosen ones must be available."""
+    N = len(y)
     if available is None:
         available = np.ones((N, J), dtype=bool)
     available = np.asarray(available, dtype=bool)
     if not available[np.arange(N), y].all():
         raise ValueError("every chosen alternative must be available")
-    return y, units, available, random_index, distributions
+    return available
 
 
 def _cholesky_pattern(Kr: int, correlated: Sequence[int] | bool) -> tuple[np.ndarray, np.ndarray]:
