@@ -317,14 +317,8 @@ class LatentClassResults(WaldResults):
             f"t, p and the {100 * (1 - alpha):g}% interval use the {self.cov_type} SE; "
             "shares by the delta method; class 1 is the reference of the class constants; "
             f"BIC and CAIC with n = {self.n_bic} " + ("respondents." if self.panel else "tasks."),
+            *self._fit_notes(fixed="fixed in every class"),
         ]
-        if not self.converged:
-            notes.append("the optimiser did NOT converge: do not trust these estimates")
-        if len(self.fixed_params):
-            notes.append(
-                "fixed in every class: "
-                + ", ".join(f"{k} = {v:g}" for k, v in self.fixed_params.items())
-            )
         shares = self.class_shares
         return Summary(
             f"Latent class logit ({self.n_classes} classes, {per})",

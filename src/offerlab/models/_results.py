@@ -211,6 +211,17 @@ class WaldResults(WaldInference, FitStatistics, ChoiceResults):
         }
         return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
 
+    def _fit_notes(self, fixed: str = "fixed (not estimated)") -> list[str]:
+        """The summary's warnings about the fit: no convergence, coefficients held fixed."""
+        notes = []
+        if not self.converged:
+            notes.append("the optimiser did NOT converge: do not trust these estimates")
+        if len(self.fixed_params):
+            notes.append(
+                f"{fixed}: " + ", ".join(f"{k} = {v:g}" for k, v in self.fixed_params.items())
+            )
+        return notes
+
 
 def wald_fields(
     design: ModelMatrix, names: list[str], theta: np.ndarray, cov: np.ndarray, meat: np.ndarray
@@ -272,17 +283,6 @@ class LogitResults(WaldResults):
         )
         frame.index.name = "parameter"
         return frame
-
-    def _fit_notes(self) -> list[str]:
-        notes = []
-        if not self.converged:
-            notes.append("the optimiser did NOT converge: do not trust these estimates")
-        if len(self.fixed_params):
-            notes.append(
-                "fixed (not estimated): "
-                + ", ".join(f"{k} = {v:g}" for k, v in self.fixed_params.items())
-            )
-        return notes
 
 
 class MNLResults(LogitResults):
