@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -87,6 +88,10 @@ def fit_from_files(
 _LC = "Latent class (--model lc)"
 _MXL = "Mixed logit (--model mxl)"
 _HB = "Hierarchical Bayes (--model hb)"
+# The options of one model, shown together under its heading in --help.
+_lc_option = partial(typer.Option, rich_help_panel=_LC)
+_mxl_option = partial(typer.Option, rich_help_panel=_MXL)
+_hb_option = partial(typer.Option, rich_help_panel=_HB)
 
 # The command's options, declared once; the command packs them into the typed option
 # groups below and hands each model its own group.
@@ -134,115 +139,92 @@ CrossSectionOpt = Annotated[
 ]
 ClassesOpt = Annotated[
     str,
-    typer.Option(
+    _lc_option(
         help="Number of classes, or a range such as 1-4: then every count is fitted, "
-        "tabulated with AIC/BIC/CAIC, and the best by --criterion is reported.",
-        rich_help_panel=_LC,
+        "tabulated with AIC/BIC/CAIC, and the best by --criterion is reported."
     ),
 ]
-CriterionOpt = Annotated[
-    Criterion, typer.Option(help="Picks the class count.", rich_help_panel=_LC)
-]
-StartsOpt = Annotated[int, typer.Option(min=1, help="Random starts per fit.", rich_help_panel=_LC)]
+CriterionOpt = Annotated[Criterion, _lc_option(help="Picks the class count.")]
+StartsOpt = Annotated[int, _lc_option(min=1, help="Random starts per fit.")]
 SharedOpt = Annotated[
     list[str] | None,
-    typer.Option(help="A coefficient common to all classes (repeat).", rich_help_panel=_LC),
+    _lc_option(help="A coefficient common to all classes (repeat)."),
 ]
 FixOpt = Annotated[
     list[str] | None,
-    typer.Option(help="CLASS:COEFFICIENT=VALUE, e.g. 1:B_TIME=0 (repeat).", rich_help_panel=_LC),
+    _lc_option(help="CLASS:COEFFICIENT=VALUE, e.g. 1:B_TIME=0 (repeat)."),
 ]
 RandomOpt = Annotated[
     list[str] | None,
-    typer.Option(
+    _mxl_option(
         help="NAME or NAME=DIST (normal, lognormal, negative_lognormal, triangular), "
         "repeat; an attribute stands for all its columns. Default: the spec's "
-        "distributions, or every coefficient normal for a study.",
-        rich_help_panel=_MXL,
+        "distributions, or every coefficient normal for a study."
     ),
 ]
-DrawsOpt = Annotated[
-    DrawType | None, typer.Option(help="Kind of draws (default halton).", rich_help_panel=_MXL)
-]
+DrawsOpt = Annotated[DrawType | None, _mxl_option(help="Kind of draws (default halton).")]
 NDrawsOpt = Annotated[
     int | None,
-    typer.Option(min=1, help="Draws per respondent (default 1000).", rich_help_panel=_MXL),
+    _mxl_option(min=1, help="Draws per respondent (default 1000)."),
 ]
 CorrelatedOpt = Annotated[
     bool,
-    typer.Option("--correlated", help="Correlate the random coefficients.", rich_help_panel=_MXL),
+    _mxl_option("--correlated", help="Correlate the random coefficients."),
 ]
 HessianOpt = Annotated[
     HessianKind,
-    typer.Option(
-        help="Classic SEs from BHHH (the scores' outer product) or the numerical Hessian.",
-        rich_help_panel=_MXL,
-    ),
+    _mxl_option(help="Classic SEs from BHHH (the scores' outer product) or the numerical Hessian."),
 ]
 BurnInOpt = Annotated[
     int,
-    typer.Option(min=0, help="Iterations per chain before draws are kept.", rich_help_panel=_HB),
+    _hb_option(min=0, help="Iterations per chain before draws are kept."),
 ]
 IterationsOpt = Annotated[
     int,
-    typer.Option(
+    _hb_option(
         min=8,
         help="Draws kept per chain: the most the run may take until the chains have "
         "converged, or exactly this many with --fixed.",
-        rich_help_panel=_HB,
     ),
 ]
-ChainsOpt = Annotated[
-    int, typer.Option(min=1, help="Chains (2 processes share them).", rich_help_panel=_HB)
-]
+ChainsOpt = Annotated[int, _hb_option(min=1, help="Chains (2 processes share them).")]
 MaxMinutesOpt = Annotated[
     float,
-    typer.Option(
+    _hb_option(
         min=0.0,
         help="Stop after this many minutes of sampling even if the chains have not "
         "converged (0: no time limit).",
-        rich_help_panel=_HB,
     ),
 ]
 FixedOpt = Annotated[
     bool,
-    typer.Option(
+    _hb_option(
         "--fixed",
         help="Keep exactly --iterations draws per chain instead of running until R-hat "
         "< 1.01 and bulk/tail ESS > 400 for every population mean, covariance entry "
         "and individual mean.",
-        rich_help_panel=_HB,
     ),
 ]
-PriorVarianceOpt = Annotated[
-    float, typer.Option(min=0.0, help="Prior variance (CBC/HB: 1).", rich_help_panel=_HB)
-]
+PriorVarianceOpt = Annotated[float, _hb_option(min=0.0, help="Prior variance (CBC/HB: 1).")]
 PriorDfOpt = Annotated[
     int,
-    typer.Option(min=1, help="Prior degrees of freedom beyond K (CBC/HB: 5).", rich_help_panel=_HB),
+    _hb_option(min=1, help="Prior degrees of freedom beyond K (CBC/HB: 5)."),
 ]
 SignOpt = Annotated[
     list[str] | None,
-    typer.Option(
-        help="Sign constraint for every respondent, e.g. monthly_price=- (repeat).",
-        rich_help_panel=_HB,
-    ),
+    _hb_option(help="Sign constraint for every respondent, e.g. monthly_price=- (repeat)."),
 ]
 CovariancePriorOpt = Annotated[
     CovariancePrior,
-    typer.Option(
+    _hb_option(
         help="Prior of the population covariance: CBC/HB's inverse-Wishart, or "
         "Huang-Wand (uniform correlations, half-t SDs; recovers the covariance "
-        "when respondents have few tasks).",
-        rich_help_panel=_HB,
+        "when respondents have few tasks)."
     ),
 ]
 PriorSdScaleOpt = Annotated[
     float,
-    typer.Option(
-        help="Huang-Wand: scale of the half-t prior of every population SD (> 0).",
-        rich_help_panel=_HB,
-    ),
+    _hb_option(help="Huang-Wand: scale of the half-t prior of every population SD (> 0)."),
 ]
 
 
