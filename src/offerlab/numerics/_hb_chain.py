@@ -8,7 +8,8 @@ convergence diagnostics of all chains pass (see ``offerlab.models._hb_run``).
 Each iteration is, in this order,
 
 1. α | θ, D (normal) and D | θ, α (inverse-Wishart; Huang–Wand: then a | D);
-2. every θ_r by one random-walk Metropolis step (proposal s_r² (H_r + D⁻¹)⁻¹);
+2. every θ_r by ``individual_steps`` random-walk Metropolis steps (proposal covariance
+   s_r² (H_r + D⁻¹)⁻¹);
 3. optionally the joint shift (θ_r, α) → (θ_r + δ, α + δ) and the joint rescaling;
 4. optionally the **interweaving move** (Yu & Meng 2011, "To centre or not to centre:
    that is not the question", JCGS 20(3)): with z_r = Λ⁻¹(θ_r − α) held fixed, D = ΛΛ'
