@@ -64,7 +64,7 @@ DEFAULT_DRAWS = 10_000
 TARGET_ACCEPTANCE = 0.3
 # Random-walk steps of every respondent per iteration and the stopping rule's defaults
 # (bench/README.md, "Hierarchical Bayes until converged", has the measurements).
-DEFAULT_INDIVIDUAL_STEPS = 5
+DEFAULT_INDIVIDUAL_STEPS = 15
 DEFAULT_MAX_DRAWS = 10_000
 DEFAULT_CHECK_EVERY = 500
 
@@ -131,7 +131,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         the respondents' standardised deviations held fixed (non-centred), which mixes
         the population covariance where the Gibbs steps crawl (see
         :mod:`offerlab.numerics._hb_chain`).
-    individual_steps : int, default 5
+    individual_steps : int, default 15
         Random-walk Metropolis steps of every respondent per iteration.
     until_converged : bool, default False
         Save draws in segments of ``check_every`` per chain until R-hat < 1.01 and

@@ -18,7 +18,8 @@ Each iteration draws, in CBC/HB's order,
 1. α | θ, D ~ N(θ̄, D / R);
 2. D | θ, α ~ IW(ν + R, ν V₀ + Σ_r (θ_r − α)(θ_r − α)');
 3. every θ_r | α, D, data by ``individual_steps`` random-walk Metropolis steps, all
-   respondents at once: θ*_r = θ_r + s_r L_r z_r with L_r L_r' = (H_r + D⁻¹)⁻¹, H_r the
+   respondents at once: θ*_r = θ_r + s_r L_r z_r with L_r L_r' = (H_r + D⁻¹)⁻¹ and z_r
+   of independent unit-variance uniform components (any symmetric z_r will do), H_r the
    respondent's logit information at the pooled MNL estimate (bayesm's
    ``rhierMnlRwMixture`` proposal), accepted with probability
    min(1, exp(ℓ_r(θ*) − ℓ_r(θ) − ½ q_r(θ*) + ½ q_r(θ))), q_r the Mahalanobis
