@@ -12,10 +12,7 @@ import re
 from _respondent import client
 from test_console import MARKET, _csrf, _login, _published, _setup
 
-from offerlab.data import ChoiceData
-from offerlab.field._export import choice_data
 from offerlab.field._simulator import WEB_FIT
-from offerlab.models import fit_decision_model
 from offerlab.report import hb_diagnostics
 
 GROUPS_DE = {
@@ -32,11 +29,36 @@ def _table(page: str) -> list[list[str]]:
     ]
 
 
-def _expected_rows(fielding) -> tuple[list[list[str]], bool]:
-    """The rows the fit's own diagnostics give, refitted as the console fits (seed 0)."""
-    study = fielding.study
-    data = ChoiceData.from_frame(choice_data(fielding), study=study)
-    results = fit_decision_model("hb", data, study, WEB_FIT)
+def _kept_fits(monkeypatch) -> dict[str, list]:
+    """The HB fits the console makes, kept as it made them (settings, results): the
+    simulator's and the published report's, whose diagnostics their pages must show. The
+    report's fit on the same completes with the same settings (seed 0) is the simulator's:
+    the sampler runs once for both."""
+    import offerlab.field._publications as publications
+    import offerlab.field._simulator as simulator
+
+    kept: dict[str, list] = {"simulator": [], "report": []}
+    done: dict[tuple, object] = {}
+    for name, module in (("simulator", simulator), ("report", publications)):
+
+        def keeping(model, data, study, *args, _fit=module.fit_decision_model, _name=name):
+            if model != "hb":
+                return _fit(model, data, study, *args)
+            key = (repr(args), data.frame.to_csv(index=False))
+            if key not in done:
+                done[key] = _fit(model, data, study, *args)
+            kept[_name].append((args, done[key]))
+            return done[key]
+
+        monkeypatch.setattr(module, "fit_decision_model", keeping)
+    return kept
+
+
+def _expected_rows(kept: list) -> tuple[list[list[str]], bool]:
+    """The rows the fit's own diagnostics give: the one HB fit the console made, with the
+    web's settings (seed 0)."""
+    [(args, results)] = kept
+    assert args == (WEB_FIT,)
     rows = [
         [
             GROUPS_DE[str(name)],
@@ -50,14 +72,15 @@ def _expected_rows(fielding) -> tuple[list[list[str]], bool]:
     return rows, bool(results.converged)
 
 
-def test_the_hb_simulator_and_report_show_the_fits_own_convergence(tmp_path) -> None:
+def test_the_hb_simulator_and_report_show_the_fits_own_convergence(tmp_path, monkeypatch) -> None:
+    fits = _kept_fits(monkeypatch)
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'hb.db'}")
     _published(fielding, "hb")  # 30 completes; an HB simulator fitted and ready
     owner = client(fielding)
     owner.headers["Accept-Language"] = "de"
     _login(owner, "owner@a.ch")
     page = owner.get("/console/studies/tiny/simulator").text
-    expected, converged = _expected_rows(fielding)
+    expected, converged = _expected_rows(fits["simulator"])
     assert _table(page) == expected
     assert len(expected) == 3  # population means, covariances, individual part-worths
     verdict = re.search(r'<p id="hb-verdict" class="(\w+)">([^<]+)</p>', page)
@@ -71,7 +94,8 @@ def test_the_hb_simulator_and_report_show_the_fits_own_convergence(tmp_path) -> 
     _login(viewer, "viewer@a.ch")
     shared = viewer.get("/console/studies/tiny/simulator").text
     assert "Convergence du Bayes hiérarchique" in shared and 'id="hb-table"' in shared
-    # The published report: the console's page and the report's own sentence agree.
+    # The published report: the console's page and the report's own sentence agree, and
+    # both are its own fit's (the same data and seed as the simulator's: the same rows).
     r = owner.post(
         "/console/studies/tiny/report",
         data={"model": "hb", "market_yaml": MARKET, "csrf": _csrf(owner)},
@@ -79,6 +103,7 @@ def test_the_hb_simulator_and_report_show_the_fits_own_convergence(tmp_path) -> 
     assert r.status_code == 303
     report_page = owner.get("/console/studies/tiny/report").text
     assert 'data-version="1"' in report_page, report_page[-1500:]
+    assert _expected_rows(fits["report"]) == (expected, converged)
     assert _table(report_page) == expected
     report = owner.get("/console/studies/tiny/report/1/de/report.html").text
     for row in expected:  # "Mittelwerte der Population: R-hat ≤ 1,004, ESS ≥ 812 – erfüllt"

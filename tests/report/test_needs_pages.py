@@ -12,6 +12,7 @@ import itertools
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import numpy as np
@@ -20,6 +21,7 @@ import pytest
 from markupsafe import escape as jinja_escape
 from scipy import optimize, special, stats
 
+from offerlab.models import MaxDiffAnswers, MaxDiffHB, MaxDiffHBResults
 from offerlab.report import build_report, render_html, write_excel, write_pdf
 from offerlab.report._texts import report_texts
 from offerlab.simulate import simulate_needs_answers
@@ -29,8 +31,38 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
+#: The report's individual MaxDiff fits, by sampler and answers (see :class:`_KeptFits`).
+_FITS: dict[tuple, MaxDiffHBResults] = {}
+
+
+class _KeptFits(MaxDiffHB):
+    """The report's individual MaxDiff fits, kept by sampler and answers: a second report
+    on the same answers (the simulation's language only changes the open answers) reuses
+    the first one's fit, and the bundle test reads the very scores the page was made of."""
+
+    def fit(self, answers: MaxDiffAnswers) -> MaxDiffHBResults:
+        arrays = (answers.respondents, answers.respondent, answers.shown, answers.best,
+                  answers.worst)  # fmt: skip
+        key = (repr(self.estimator), answers.items, *(repr(np.asarray(a).tolist()) for a in arrays))
+        if key not in _FITS:
+            _FITS[key] = super().fit(answers)
+        return _FITS[key]
+
+
+@pytest.fixture(scope="module")
+def kept_fits() -> Iterator[dict[tuple, MaxDiffHBResults]]:
+    """The needs page's individual fits (see :class:`_KeptFits`), while this module runs."""
+    import offerlab.decide._needs_results as needs_results
+
+    _FITS.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(needs_results, "MaxDiffHB", _KeptFits)
+        yield _FITS
+    _FITS.clear()
+
+
 @pytest.fixture(scope="module", params=["de", "fr"])
-def pages(request, example, tmp_path_factory) -> SimpleNamespace:
+def pages(request, example, tmp_path_factory, kept_fits) -> SimpleNamespace:
     """The example's report with simulated MaxDiff, Kano and concept answers (two hostile
     open answers among them), rendered to HTML and PDF."""
     language = request.param
@@ -140,11 +172,11 @@ def test_the_needs_page_shows_the_maxdiff_scores_and_counts_of_the_answers(pages
     assert t("lg_average", average=average) in pages.content.captions["maxdiff"]
 
 
-def test_the_needs_page_bundle_reaches_the_most_people(pages):
+def test_the_needs_page_bundle_reaches_the_most_people(pages, kept_fits):
     """The bundle shown reaches as many people as the best of all bundles of its size,
     searched here by brute force over the same individual scores."""
     from offerlab.decide import NeedsOptions
-    from offerlab.models import MaxDiffHB, maxdiff_answers
+    from offerlab.models import maxdiff_answers
 
     t, study = pages.t, pages.study
     page = _page(study, MaxDiffPage)
@@ -152,11 +184,14 @@ def test_the_needs_page_bundle_reaches_the_most_people(pages):
     options = NeedsOptions()
     from offerlab.decide._needs_results import _default_hb
 
+    # the page's own fit (kept_fits): the default sampler on these answers, not a new one
+    fits = len(kept_fits)
     scores = (
-        MaxDiffHB(_default_hb(options.seed))
+        _KeptFits(_default_hb(options.seed))
         .fit(maxdiff_answers(pages.needs.maxdiff, items))
         .individual_scores.to_numpy()
     )
+    assert len(kept_fits) == fits, "the page's sampler or answers differ from the default's"
     top = np.argsort(-scores, axis=1)[:, : options.top]
     reached = np.zeros_like(scores, dtype=bool)
     np.put_along_axis(reached, top, True, axis=1)
