@@ -3,6 +3,8 @@ part-worths must have the truth's scale, or every decision on them is off by as 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,3 +51,23 @@ def test_the_holdouts_ask_for_no_rescaling_of_the_demos_posterior(demo_fit) -> N
     hb, data, _ = demo_fit
     tuned = calibrate_scale(hb, data)
     assert 0.75 <= tuned.scale <= 1.3, tuned.describe()
+
+
+def test_the_demos_design_has_no_wall_clock_cap(monkeypatch, tmp_path) -> None:
+    """The demo's design is the seed's on any machine (issue 15: the same seed gives the same
+    recommendation): a wall-clock cap would end the search early under load."""
+    import offerlab.cli.demo as demo_module
+
+    asked: dict = {}
+
+    class RecordedError(Exception):
+        pass
+
+    def stop_after_recording(study, **kwargs):
+        asked.update(kwargs)
+        raise RecordedError  # nothing after the design is needed
+
+    monkeypatch.setattr(demo_module, "make_design", stop_after_recording)
+    with pytest.raises(RecordedError):
+        demo_module.demo(out=tmp_path, respondents=50, seed=1)
+    assert asked["seconds"] == math.inf

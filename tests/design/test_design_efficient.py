@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 
 import numpy as np
@@ -114,6 +115,21 @@ def test_a_tiny_time_budget_still_gives_a_valid_design_and_says_so() -> None:
         design = make_design(study, method="efficient", seed=1, seconds=1e-4)
     assert design.levels.shape == (1, 12, 3, 4)
     assert np.isfinite(efficiency(study, design.levels)).all()
+
+
+def test_no_cap_gives_the_seeds_design_however_slow_the_machine(monkeypatch) -> None:
+    """``seconds=math.inf`` (the demo's): a clock racing 1,000 s a reading, as a starved
+    process sees it, neither ends the search early nor changes the design."""
+    study = categorical_study((4, 3, 3, 2), 3, 12)
+    calm = make_design(study, method="efficient", seed=1, seconds=math.inf)
+    readings = itertools.count(step=1000.0)
+    monkeypatch.setattr("offerlab.design._exchange.time.perf_counter", lambda: next(readings))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OfferlabWarning)
+        racing = make_design(study, method="efficient", seed=1, seconds=math.inf)
+    np.testing.assert_array_equal(calm.levels, racing.levels)
+    with pytest.warns(OfferlabWarning, match="time budget"):
+        make_design(study, method="efficient", seed=1, seconds=40.0)
 
 
 PRIOR = {

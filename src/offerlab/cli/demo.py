@@ -10,6 +10,7 @@ obstacles, Van Westendorp, Gabor–Granger) → the report (HTML, PDF, Excel).
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -137,9 +138,12 @@ def demo(
     )
     with Progress(*columns, console=console, transient=False) as progress:
         step = progress.add_task("efficient design", total=1.0)
+        # No wall-clock cap: on a busy machine the study's 40 s would end the search early
+        # and make the demo's design, and every number after it, depend on the load.
         design = make_design(
             study,
             seed=seed,
+            seconds=math.inf,
             progress=lambda done: progress.update(step, completed=done),
         )
         progress.update(step, completed=1.0)

@@ -57,6 +57,7 @@ def make_design(
     seconds : float, optional
         Time cap of the efficient search; default ``study.design.seconds``.
         The search itself is fixed by the seed; the cap only stops it early.
+        ``math.inf`` means no cap: the design is then the seed's on any machine.
     progress : callable, optional
         Called with the fraction of the work done, in [0, 1].
 
