@@ -65,8 +65,15 @@ def test_each_item_says_whom_it_is_important_to_with_its_interval(anchored) -> N
         row = section.split(f">{label}</td>")[1].split("</tr>")[0]
         share = shares.loc[item]
         assert f'data-label="{t("col_important")}">{t.percent(share["share"])}<' in row
-        interval = f"{t.percent(share['low'])}"
-        assert interval in row, (item, row)
+        column = t("col_important_interval", pct=95)
+        interval = t.interval(share["low"], share["high"], t.percent) if hasattr(
+            t, "interval") else None  # fmt: skip
+        cell = row.split(f'data-label="{column}">')[1].split("<")[0]
+        assert t.percent(share["low"]) in cell and t.percent(share["high"]) in cell, cell
+        assert interval is None or cell == interval
+    # the score's own interval keeps its column (a header once hid it)
+    assert t("col_interval", pct=95) != t("col_important_interval", pct=95)
+    assert section.count(f'data-label="{t("col_interval", pct=95)}"') == len(anchored.items)
     # against the truth the simulation drew: the share of people above the threshold
     truth = (anchored.needs.truth.maxdiff > 0).mean()
     assert (shares["share"] - truth).abs().max() < 0.1
