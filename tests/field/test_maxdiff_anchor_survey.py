@@ -11,7 +11,7 @@ from _respondent import Browser, client, open_fielding, post
 
 from offerlab.design import make_design
 from offerlab.field._bot import read_form
-from offerlab.field._export import maxdiff_data
+from offerlab.field._export import answers_table, maxdiff_data
 from offerlab.models import MaxDiffLogit, maxdiff_answers
 from offerlab.study import parse_study
 
@@ -75,6 +75,8 @@ def test_direct_binary_answers_land_in_the_export_as_task_zero(tmp_path) -> None
     assert (frame.loc[frame["task"] > 0, "anchor"] == "").all()
     answers = maxdiff_answers(frame, ITEMS)
     assert answers.binary is not None and len(answers.binary) == 6 * 6
+    tidy = answers_table(fielding)  # the tidy table keeps the screen's answer too
+    assert "needs.anchor" in set(tidy["page"])
 
 
 def _to(person: Browser, key: str):
