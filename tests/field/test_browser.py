@@ -86,6 +86,7 @@ def _answer(page, key: str, step: int) -> None:
     elif base == "trade_offs":  # MaxDiff: most important first row, least the last
         page.locator("input[name=best]").first.check()
         page.locator("input[name=worst]").last.check()
+        page.check("input[name=anchor][value=some]")  # the example's dual-response anchor
     elif base == "new_offers":  # concept test: every question on 4 of 5
         for radio in page.locator("input[type=radio][value='4']").all():
             radio.check()

@@ -72,6 +72,9 @@ def pages(request, example, tmp_path_factory, kept_fits) -> SimpleNamespace:
     concepts = needs.concepts.copy()
     concepts.loc[0, "change"] = HOSTILE
     concepts.loc[1, "change"] = FORMULA
+    # the unanchored page (the example's anchor is left out; tests/report/
+    # test_needs_anchor.py checks the anchored one)
+    needs.maxdiff.drop(columns="anchor", inplace=True, errors="ignore")
     content = build_report(
         example.results, example.data, example.study, model="mnl", language=language,
         maxdiff=needs.maxdiff, kano=needs.kano, concepts=concepts,

@@ -94,7 +94,13 @@ from offerlab.decide._sensitivity import (
 )
 from offerlab.decide._trust import holdout_check, model_check_findings, model_checks
 from offerlab.decide._truth import TrueMarket, coded_truth
-from offerlab.decide._turf import TurfBundle, TurfResult, reach_from_scores, turf
+from offerlab.decide._turf import (
+    TurfBundle,
+    TurfResult,
+    reach_above_threshold,
+    reach_from_scores,
+    turf,
+)
 from offerlab.decide._van_westendorp import (
     VanWestendorpResult,
     van_westendorp,
@@ -173,6 +179,7 @@ __all__ = [
     "price_edge",
     "price_elasticity",
     "pricing_study",
+    "reach_above_threshold",
     "reach_from_scores",
     "recommendation_verdict",
     "rfc_errors",

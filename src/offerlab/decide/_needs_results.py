@@ -9,7 +9,13 @@ order effects and the open answers per concept. ``report/`` only draws these obj
 
 Anchoring: a MaxDiff says which items matter *more*; whether an item matters *at all*
 needs an anchoring question. Without one ``anchor`` is None and the report says so; the
-reference line it draws is then the average item (100 / number of items).
+reference line it draws is then the average item (100 / number of items). With one (an
+``anchor`` column in the answers: dual response or direct binary, see
+:mod:`offerlab.models` ``maxdiff_answers``) the threshold is an item of utility 0 (Orme,
+"Anchored Scaling in MaxDiff"; Lattery 2010): ``anchor`` is its score on the rescaled
+scale (the anchor line), each item gets the share of people for whom it is above the
+threshold (from the individual HB utilities, with posterior intervals), and TURF counts a
+person reached by the items above their own threshold instead of their top items.
 """
 
 from __future__ import annotations
@@ -29,11 +35,17 @@ from offerlab.decide._concepts import (
     top_box,
 )
 from offerlab.decide._kano import KanoFeature, kano_evaluation
-from offerlab.decide._turf import TurfResult, reach_from_scores, turf
+from offerlab.decide._turf import (
+    TurfResult,
+    reach_above_threshold,
+    reach_from_scores,
+    turf,
+)
 from offerlab.exceptions import ConvergenceWarning, OfferlabError
 from offerlab.models import (
     HierarchicalBayes,
     MaxDiffHB,
+    MaxDiffHBResults,
     MaxDiffLogit,
     maxdiff_answers,
     maxdiff_counts,
@@ -87,7 +99,8 @@ class NeedsResults:
         Index item (name), best first: ``score`` (probability-rescaled, all items sum to
         100), ``low``, ``high`` (interval), ``utility``, ``std_error`` (the logit's, robust),
         ``shown``, ``best``, ``worst`` (counts), ``best_share``, ``worst_share`` (of times
-        shown).
+        shown); anchored, also ``important``, ``important_low``, ``important_high``: the
+        share of people for whom the item is above the threshold, with its interval.
     respondents : int
         People with MaxDiff answers.
     anchor : float or None
@@ -99,7 +112,8 @@ class NeedsResults:
     reach_curve : DataFrame or None
         ``size``, ``reach``, ``frequency``, ``items`` (tuple): the best bundle of every size.
     top : int
-        Items per person that count as reaching them.
+        Items per person that count as reaching them (without an anchor; with one, the
+        items above the person's threshold reach them).
     individual_converged : bool or None
         Whether the individual scores' sampler met its convergence criteria.
     kano : list of KanoFeature
@@ -117,10 +131,16 @@ class NeedsResults:
     kano: list[KanoFeature] = field(default_factory=list)
     kano_respondents: int = 0
     interval: float = 0.95
+    anchor_interval: tuple[float, float] | None = None
 
     @property
     def empty(self) -> bool:
         return self.scores is None and not self.kano
+
+    @property
+    def anchored(self) -> bool:
+        """Whether the scores have the anchor's threshold (and the shares above it)."""
+        return self.anchor is not None
 
 
 def needs_results(
@@ -155,10 +175,24 @@ def needs_results(
     answers = maxdiff_answers(maxdiff, list(items) if items is not None else None)
     logit = MaxDiffLogit().fit(answers)
     scores = _scores(logit, answers, options)
-    turf_result, curve, converged = _turf(answers, options)
+    individual = _individual(answers, options)
+    turf_result, curve = _turf(answers, individual, options)
+    anchor = interval = None
+    if answers.anchored:
+        anchor, low, high = logit.anchor_score(interval=options.interval, seed=options.seed)
+        interval = (low, high)
+        if individual is not None:
+            shares = individual.above_threshold(options.interval)
+            scores = scores.join(
+                shares.rename(
+                    columns={"share": "important", "low": "important_low",
+                             "high": "important_high"}
+                )
+            )  # fmt: skip
+    converged = individual.converged if individual is not None else None
     return NeedsResults(
-        scores, len(answers.respondents), None, 100 / len(answers.items), turf_result, curve,
-        options.top, converged, kano_features, kano_people, options.interval,
+        scores, len(answers.respondents), anchor, 100 / len(answers.items), turf_result, curve,
+        options.top, converged, kano_features, kano_people, options.interval, interval,
     )  # fmt: skip
 
 
@@ -179,20 +213,30 @@ def _default_hb(seed: int) -> HierarchicalBayes:
     return HierarchicalBayes(burn_in=1000, draws=1000, chains=2, keep_draws=20, seed=seed)
 
 
-def _turf(
-    answers,
-    options: NeedsOptions,  # type: ignore[no-untyped-def]
-) -> tuple[TurfResult | None, pd.DataFrame | None, bool | None]:
-    """TURF on each person's top items (individual HB scores), and the best reach per size."""
-    n = len(answers.items)
-    if n < 2 or len(answers.respondents) < 2:
-        return None, None, None
+def _individual(answers, options: NeedsOptions) -> MaxDiffHBResults | None:  # type: ignore[no-untyped-def]
+    """Individual HB utilities (None with fewer than two people or items)."""
+    if len(answers.items) < 2 or len(answers.respondents) < 2:
+        return None
     estimator = options.hb or _default_hb(options.seed)
     with warnings.catch_warnings():  # the page reports convergence itself
         warnings.simplefilter("ignore", ConvergenceWarning)
-        individual = MaxDiffHB(estimator).fit(answers)
-    top = min(options.top, n - 1)
-    reached = reach_from_scores(individual.individual_scores, top=top)
+        return MaxDiffHB(estimator).fit(answers)
+
+
+def _turf(
+    answers,  # type: ignore[no-untyped-def]
+    individual: MaxDiffHBResults | None,
+    options: NeedsOptions,
+) -> tuple[TurfResult | None, pd.DataFrame | None]:
+    """TURF on each person's items above their threshold (anchored) or top items (not),
+    from the individual HB utilities, and the best reach per size."""
+    n = len(answers.items)
+    if individual is None:
+        return None, None
+    if individual.anchored:
+        reached = reach_above_threshold(individual.individual)
+    else:
+        reached = reach_from_scores(individual.individual_scores, top=min(options.top, n - 1))
     bundle = min(options.bundle, n)
     result = turf(reached, bundle)
     rows = []
@@ -201,7 +245,7 @@ def _turf(
         rows.append(
             {"size": size, "reach": best.reach, "frequency": best.frequency, "items": best.items}
         )
-    return result, pd.DataFrame(rows), individual.converged
+    return result, pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)

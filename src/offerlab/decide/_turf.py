@@ -26,7 +26,7 @@ import pandas as pd
 
 from offerlab.exceptions import OfferlabError
 
-__all__ = ["TurfBundle", "TurfResult", "reach_from_scores", "turf"]
+__all__ = ["TurfBundle", "TurfResult", "reach_above_threshold", "reach_from_scores", "turf"]
 
 MAX_EXACT = 2_000_000
 _CHUNK_CELLS = 4_000_000  # people × bundles per exhaustive batch (about 4 MB of booleans)
@@ -148,6 +148,16 @@ def turf(
     return TurfResult(
         best, "exact" if exact else "greedy+swap", bound, ladder, ranking[:10], evaluated
     )
+
+
+def reach_above_threshold(utilities: pd.DataFrame) -> pd.DataFrame:
+    """People × items: the item reaches the person when its utility is above the
+    person's anchored threshold (utilities relative to it, so above 0) — TURF on anchored
+    MaxDiff items (Orme, "Anchored Scaling in MaxDiff")."""
+    values = utilities.to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        raise OfferlabError("anchored utilities must be finite numbers")
+    return pd.DataFrame(values > 0, index=utilities.index, columns=utilities.columns)
 
 
 def reach_from_scores(

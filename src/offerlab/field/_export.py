@@ -4,7 +4,8 @@
   alternative shown, the none row, ``would_buy`` for dual response, ``holdout``),
   which ``offerlab estimate answers.csv --study STUDY.yaml`` reads as it is;
 * :func:`maxdiff_data`: a MaxDiff page's screens in the long format
-  ``respondent, task, position, item, best, worst`` (one row per item shown), which
+  ``respondent, task, position, item, best, worst`` (one row per item shown; ``anchor``
+  with an anchoring question), which
   :func:`offerlab.models.maxdiff_answers` reads as it is;
 * :func:`kano_data`: a Kano page's pairs, ``respondent, feature, functional,
   dysfunctional``, for :func:`offerlab.decide.kano_evaluation`;
@@ -200,19 +201,32 @@ def maxdiff_data(
 
     Columns: ``respondent``, ``version`` (the MaxDiff version), ``task``, ``position``
     (from 1, as shown), ``item``, ``best`` and ``worst`` (1 for the item picked, else 0).
+    A page with an anchor adds ``anchor``: a dual response's ``all`` / ``some`` / ``none``
+    on every row of its task; a direct binary screen as rows of ``task`` 0, one per item
+    (``position`` its place on the screen), ``best`` = ``worst`` = 0 and ``anchor``
+    ``yes`` (ticked: it matters) or ``no``.
     """
     page = _page_of_type(fielding, MaxDiffPage, page_id)
+    assert isinstance(page, MaxDiffPage)
     survey = fielding.survey
     rows = []
     for rid, version, answer in _answers_of(fielding, page, statuses):
+        md_version = survey.maxdiff_version(page.id, version)
+        if "important" in answer:  # the direct binary screen
+            for position, item in enumerate(page.items, start=1):
+                said = "yes" if item.name in answer["important"] else "no"
+                rows.append((rid, md_version, 0, position, item.name, 0, 0, said))
+            continue
         task = int(answer["task"])
         shown = survey.maxdiff_items(f"{page.id}.{task}", version)
-        md_version = survey.maxdiff_version(page.id, version)
         for position, item in enumerate(shown, start=1):
             best, worst = int(item == answer["best"]), int(item == answer["worst"])
-            rows.append((rid, md_version, task, position, item, best, worst))
-    columns = ["respondent", "version", "task", "position", "item", "best", "worst"]
+            said = answer.get("anchor", "")
+            rows.append((rid, md_version, task, position, item, best, worst, said))
+    columns = ["respondent", "version", "task", "position", "item", "best", "worst", "anchor"]
     frame = pd.DataFrame(rows, columns=columns)
+    if page.anchor is None:
+        frame = frame.drop(columns="anchor")
     return frame.sort_values(["respondent", "task", "position"], kind="stable").reset_index(
         drop=True
     )

@@ -227,6 +227,8 @@ class Survey:
                 keys += [f"{page.id}.{p}" for p in sorted(page.prices, reverse=True)]
             elif isinstance(page, MaxDiffPage | KanoPage | ConceptTestPage):
                 keys += [f"{page.id}.{k}" for k in range(1, _screens(page) + 1)]
+                if isinstance(page, MaxDiffPage) and is_binary_anchor(page):
+                    keys.append(f"{page.id}.{ANCHOR_SCREEN}")
             else:
                 keys.append(page.id)
         return keys
@@ -415,7 +417,13 @@ class Survey:
     def _maxdiff_answer(
         self, key: str, form: Mapping[str, list[str]], lang: str, version: int
     ) -> dict[str, Any]:
-        """The items picked most and least important (names of items shown on the screen)."""
+        """The items picked most and least important (names of items shown on the screen),
+        and the dual-response anchor's answer; on the direct binary screen, the items that
+        matter at all."""
+        page = self.page_of(key)
+        assert isinstance(page, MaxDiffPage)
+        if key.endswith(f".{ANCHOR_SCREEN}"):
+            return _binary_anchor_answer(page, form, lang)
         shown = self.maxdiff_items(key, version)
         best, worst = _first(form, "best"), _first(form, "worst")
         if best is None or worst is None:
@@ -429,7 +437,13 @@ class Survey:
             raise AnswerError([ui("err_unknown", lang)])
         if best == worst:
             raise AnswerError([ui("err_maxdiff_same", lang)])
-        return {"task": int(key.rsplit(".", 1)[1]), "best": best, "worst": worst}
+        answer: dict[str, Any] = {"task": int(key.rsplit(".", 1)[1]), "best": best, "worst": worst}
+        if page.anchor is not None and page.anchor.type == "dual_response":
+            anchor = form.get("anchor", [])
+            if len(anchor) != 1 or anchor[0] not in DUAL_RESPONSE_ANSWERS:
+                raise AnswerError([ui("err_maxdiff_anchor", lang)])
+            answer["anchor"] = anchor[0]
+        return answer
 
     def _concept_answer(
         self,
@@ -507,6 +521,15 @@ class Survey:
         return answer
 
 
+#: The key suffix of a MaxDiff page's direct binary screen (``motives.anchor``).
+ANCHOR_SCREEN = "anchor"
+#: What the dual-response question may answer, in the order shown.
+DUAL_RESPONSE_ANSWERS = ("all", "some", "none")
+#: The direct binary screen's "none of them matters" (not an item name: those are
+#: identifiers).
+NONE_IMPORTANT = "-"
+
+
 @lru_cache(maxsize=32)
 def _cached_maxdiff(
     items: tuple[str, ...],
@@ -521,6 +544,28 @@ def _cached_maxdiff(
     return make_maxdiff_design(
         items, per_task, tasks, versions=versions, prohibited=prohibited, seed=seed, steps=3000
     )
+
+
+def is_binary_anchor(page: MaxDiffPage) -> bool:
+    """Whether the MaxDiff page ends with the direct binary anchor's own screen."""
+    return page.anchor is not None and page.anchor.type == "direct_binary"
+
+
+def _binary_anchor_answer(
+    page: MaxDiffPage, form: Mapping[str, list[str]], lang: str
+) -> dict[str, Any]:
+    """The items ticked as mattering at all (in the file's order); ``-`` ticks none."""
+    values = form.get("important", [])
+    names = [item.name for item in page.items]
+    if any(v not in (*names, NONE_IMPORTANT) for v in values) or len(set(values)) != len(values):
+        raise AnswerError([ui("err_unknown", lang)])
+    if not values:
+        raise AnswerError([ui("err_maxdiff_important", lang)])
+    if NONE_IMPORTANT in values and len(values) > 1:
+        label = page.anchor.none if page.anchor is not None else ""  # type: ignore[union-attr]
+        text = label if isinstance(label, str) else label.get(lang, next(iter(label.values())))
+        raise AnswerError([ui("err_exclusive", lang, label=text)])
+    return {"important": [name for name in names if name in values]}
 
 
 def _screens(page: MaxDiffPage | KanoPage | ConceptTestPage) -> int:

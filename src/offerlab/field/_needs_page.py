@@ -8,13 +8,17 @@ Owners and analysts read it; viewers when the study is shared with them (the rul
 simulator and the published report: whoever may read the study).
 
 * MaxDiff: counts (best − worst per times shown) and the sequential best–worst logit's
-  probability-rescaled scores (0–100, summing to 100) with 95 % intervals; the line at
-  100 / items is the average item. The questionnaire has no anchoring question, so the
-  line is relative — an item above it matters more than the average one, not "matters"
-  in absolute terms.
+  probability-rescaled scores (0–100, summing to 100) with 95 % intervals. Without an
+  anchoring question the line at 100 / items is the average item — relative: an item
+  above it matters more than the average one, not "matters" in absolute terms. With one
+  (dual response or direct binary) the line is the anchor's threshold on the same scale,
+  and each item says whom it is important to: the share of people whose own utility
+  (a short hierarchical-Bayes run, 1 chain of 300 + 300 draws) is above their threshold,
+  with its posterior interval.
 * TURF on the MaxDiff: an item reaches a person when it is among their ``top`` items by
-  their own best − worst counts (ties included); the best bundle of ``k`` items with its
-  reach, frequency and the incremental-reach steps.
+  their own best − worst counts (ties included) — or, anchored, when it is above their own
+  threshold; the best bundle of ``k`` items with its reach, frequency and the
+  incremental-reach steps.
 * Kano: category shares per feature, the feature's category, better and worse.
 * Concept tests: top-2-box of one question (``question``; purchase intent by default)
   with Wilson intervals, the pairwise differences with Holm-corrected p-values (paired
@@ -27,6 +31,7 @@ Query parameters ``k``, ``top`` and ``question`` are checked; anything else wron
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +56,14 @@ from offerlab.field._console_texts import ConsoleTexts, Message
 from offerlab.field._console_views import format_number
 from offerlab.field._export import concept_data, kano_data, maxdiff_data
 from offerlab.field._service import Fielding
-from offerlab.models import MaxDiffLogit, maxdiff_answers, maxdiff_counts
+from offerlab.models import (
+    HierarchicalBayes,
+    MaxDiffHB,
+    MaxDiffHBResults,
+    MaxDiffLogit,
+    maxdiff_answers,
+    maxdiff_counts,
+)
 from offerlab.study import CONCEPT_QUESTIONS, ConceptTestPage, KanoPage, MaxDiffPage
 
 __all__ = ["NeedsOptions", "needs_options", "needs_routes", "needs_view"]
@@ -113,6 +125,13 @@ class MaxDiffView:
     scale_max: float = 0.0
     turf: dict[str, Any] | None = None
     turf_problem: str = ""
+    anchor: float | None = None  # the threshold's score: the line (None: the average's)
+    anchor_text: str = ""
+
+    @property
+    def line(self) -> float:
+        """Where the reference line is drawn: the anchor, else the average item."""
+        return self.anchor if self.anchor is not None else self.average
 
 
 @dataclass
@@ -230,15 +249,21 @@ def _maxdiff(
     answers = maxdiff_answers(frame, names)
     counts = maxdiff_counts(answers)
     try:
-        scores = MaxDiffLogit().fit(answers).scores()
+        logit = MaxDiffLogit().fit(answers)
+        scores = logit.scores()
+        if logit.anchored:
+            view.anchor = logit.anchor_score()[0]
+            view.anchor_text = labels.number(view.anchor)
     except (OfferlabError, np.linalg.LinAlgError):  # e.g. an item never picked best yet
         scores = None
         view.logit_problem = labels.t("needs_logit_problem")
+    individual = _individual(answers) if view.anchor is not None else None
+    important = individual.above_threshold() if individual is not None else None
     order = scores["score"].sort_values(ascending=False).index if scores is not None else None
     if order is None:
         order = counts["bw_score"].sort_values(ascending=False).index
     top_value = float(scores["high"].max()) if scores is not None else view.average
-    view.scale_max = _nice_ceiling(max(top_value, view.average * 1.5))
+    view.scale_max = _nice_ceiling(max(top_value, view.line * 1.5))
     for name in order:
         c = counts.loc[name]
         row = {
@@ -257,11 +282,31 @@ def _maxdiff(
                 high=float(s["high"]),
                 score_text=labels.number(s["score"]),
                 interval_text=f"{labels.number(s['low'])} – {labels.number(s['high'])}",
-                above=bool(s["low"] > view.average),
+                above=bool(s["low"] > view.line),
+            )
+        if important is not None:
+            share = important.loc[name]
+            row["important_text"] = labels.percent(share["share"])
+            row["important_interval"] = (
+                f"{labels.percent(share['low'])} – {labels.percent(share['high'])}"
             )
         view.rows.append(row)
-    view.turf, view.turf_problem = _turf(frame, names, label_of, options, labels)
+    reached = individual.reached() if individual is not None else None
+    view.turf, view.turf_problem = _turf(frame, names, label_of, options, labels, reached)
     return view
+
+
+def _individual(answers: Any) -> MaxDiffHBResults | None:
+    """Each person's anchored utilities from a short HB run (None when it cannot run)."""
+    if len(answers.respondents) < 2:
+        return None
+    sampler = HierarchicalBayes(burn_in=300, draws=300, chains=1, keep_draws=20, seed=0)
+    try:
+        with warnings.catch_warnings():  # a live page: its figures are indicative anyway
+            warnings.simplefilter("ignore")
+            return MaxDiffHB(sampler).fit(answers)
+    except (OfferlabError, np.linalg.LinAlgError):
+        return None
 
 
 def _nice_ceiling(value: float) -> float:
@@ -282,10 +327,16 @@ def _turf(
     label_of: dict[str, str],
     options: NeedsOptions,
     labels: _Labels,
+    above: pd.DataFrame | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
+    """TURF on each person's top items by counts, or (``above``, anchored) on the items
+    above their own threshold."""
     k = options.k if options.k is not None else min(3, len(names))
     try:
-        reached = reach_from_scores(_person_counts(frame, names), top=options.top)
+        if above is not None:
+            reached = above
+        else:
+            reached = reach_from_scores(_person_counts(frame, names), top=options.top)
         found = turf(reached, k, max_exact=EXACT_ON_PAGE)
     except OfferlabError:
         return None, labels.t("needs_turf_problem")
@@ -306,6 +357,7 @@ def _turf(
         {
             "k": k,
             "top": options.top,
+            "anchored": above is not None,
             "items": [label_of[i] for i in found.best.items],
             "reach_text": labels.percent(found.best.reach),
             "frequency_text": labels.number(found.best.frequency, 2),

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from offerlab.decide import KANO_ANSWERS
-from offerlab.field._flow import VW_FIELDS, Survey
+from offerlab.field._flow import (
+    ANCHOR_SCREEN,
+    DUAL_RESPONSE_ANSWERS,
+    NONE_IMPORTANT,
+    VW_FIELDS,
+    Survey,
+)
 from offerlab.field._service import Snapshot
 from offerlab.field._texts import LANGUAGE_NAMES, ui
 from offerlab.study import (
@@ -320,7 +326,12 @@ def _concept(view: _View) -> dict[str, Any]:
 def _maxdiff(view: _View) -> dict[str, Any]:
     page: MaxDiffPage = view.page
     labels = {item.name: view.t(item.label) for item in page.items}
+    if view.key.endswith(f".{ANCHOR_SCREEN}"):
+        return _maxdiff_binary_anchor(view, labels)
     best, worst = view.given("best"), view.given("worst")
+    anchor = page.anchor
+    dual = anchor is not None and anchor.type == "dual_response"
+    picked = view.first("anchor")
     return {
         "kind": "maxdiff",
         "screen_of": view.ui("screen_of", n=view.screen, total=page.tasks),
@@ -330,6 +341,30 @@ def _maxdiff(view: _View) -> dict[str, Any]:
             {"name": name, "label": labels[name], "best": name in best, "worst": name in worst}
             for name in view.survey.maxdiff_items(view.key, view.snap.version)
         ],
+        "anchor_question": view.t(anchor.question) if dual else "",  # type: ignore[union-attr]
+        "anchor_options": [
+            {"value": value, "label": view.t(getattr(anchor, value)), "checked": value == picked}
+            for value in DUAL_RESPONSE_ANSWERS
+        ]
+        if dual
+        else [],
+    }
+
+
+def _maxdiff_binary_anchor(view: _View, labels: dict[str, str]) -> dict[str, Any]:
+    """The direct binary screen: every item of the page, ticked when it matters at all."""
+    page: MaxDiffPage = view.page
+    ticked = view.given("important")
+    return {
+        "kind": "maxdiff_anchor",
+        "text": view.t(page.anchor.question),  # type: ignore[union-attr]
+        "items": [
+            {"name": item.name, "label": labels[item.name], "checked": item.name in ticked}
+            for item in page.items
+        ],
+        "none_value": NONE_IMPORTANT,
+        "none_label": view.t(page.anchor.none),  # type: ignore[union-attr]
+        "none_checked": NONE_IMPORTANT in ticked,
     }
 
 

@@ -177,12 +177,19 @@ def _maxdiff_block(
     shown = [labels.item(str(i)) for i in s.index]
     pct = _pct(needs.interval)
     fmt = lambda v: c.fixed(v, 1)  # noqa: E731
-    frame = pd.DataFrame(
-        {t("col_need"): shown, t("col_score"): c.column(s["score"], fmt),
-         t("col_interval", pct=pct): c.intervals(s["low"], s["high"], fmt),
-         t("col_picked_best"): c.column(s["best_share"], lambda v: c.percent(v)),
-         t("col_picked_worst"): c.column(s["worst_share"], lambda v: c.percent(v))}
-    )  # fmt: skip
+    columns = {
+        t("col_need"): shown, t("col_score"): c.column(s["score"], fmt),
+        t("col_interval", pct=pct): c.intervals(s["low"], s["high"], fmt),
+    }  # fmt: skip
+    if "important" in s.columns:  # anchored: the share of people each item matters to
+        block.notes.append(t("np_important"))
+        columns[t("col_important")] = c.column(s["important"], c.percent)
+        columns[t("col_important_interval", pct=pct)] = c.intervals(
+            s["important_low"], s["important_high"], c.percent
+        )
+    columns[t("col_picked_best")] = c.column(s["best_share"], c.percent)
+    columns[t("col_picked_worst")] = c.column(s["worst_share"], c.percent)
+    frame = pd.DataFrame(columns)
     block.tables.append(Table("", frame, tuple(frame.columns[1:])))
     sheets.append(("MaxDiff scores", s.reset_index().assign(label=shown), t("np_maxdiff_source")))
     plot = s.assign(label=shown)
@@ -207,8 +214,9 @@ def _turf_block(
         return block
     best = result.best
     ladder = result.to_frame().assign(label=lambda f: [labels.item(i) for i in f["item"]])
+    lead = "np_turf_lead_anchor" if needs.anchored else "np_turf_lead"
     block.lines.append(
-        t("np_turf_lead", top=needs.top, k=len(best.items), reach=t.percent(best.reach, 0),
+        t(lead, top=needs.top, k=len(best.items), reach=t.percent(best.reach, 0),
           items=", ".join(ladder["label"]))
     )  # fmt: skip
     state = t("np_hb_converged") if needs.individual_converged else t("np_hb_short")

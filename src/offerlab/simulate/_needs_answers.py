@@ -3,7 +3,8 @@
 * MaxDiff: every person has utilities for the items — a mean per item plus correlated
   individual deviations — and answers the page's design (the same near-balanced design
   the survey makes, version by person) by the sequential best–worst logit
-  (:func:`~offerlab.simulate.simulate_maxdiff`).
+  (:func:`~offerlab.simulate.simulate_maxdiff`); with an anchor on the page they answer
+  it too, against a threshold of utility 0 (so the truth's utilities are relative to it).
 * Kano: every feature has a true mix of categories (one dominant); every person draws
   their category for the feature and answers a functional/dysfunctional pair from that
   category's cells of the evaluation table; one answer pair in twenty is random.
@@ -117,7 +118,10 @@ def _maxdiff(
     means = rng.normal(0.0, 0.7, n)
     mixing = np.eye(n) + rng.normal(0.0, 0.4 / np.sqrt(n), (n, n))  # correlated tastes
     utilities = means + rng.normal(size=(len(people), n)) @ mixing
-    frame = simulate_maxdiff(design.sets, utilities, items, seed=int(rng.integers(2**31)))
+    anchor = page.anchor.type if page.anchor is not None else None
+    frame = simulate_maxdiff(
+        design.sets, utilities, items, seed=int(rng.integers(2**31)), anchor=anchor
+    )
     frame["respondent"] = people[frame["respondent"].to_numpy()]
     truth = pd.DataFrame(utilities, index=pd.Index(people, name="respondent"), columns=items)
     return frame, truth

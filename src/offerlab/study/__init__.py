@@ -16,6 +16,8 @@ from offerlab.study._load import (
 from offerlab.study._maxdiff_kano_concept import (
     CONCEPT_QUESTIONS,
     ConceptTestPage,
+    DirectBinaryAnchor,
+    DualResponseAnchor,
     KanoPage,
     MaxDiffPage,
 )
@@ -83,6 +85,8 @@ __all__ = [
     "ConceptTestPage",
     "ConsentPage",
     "DesignSettings",
+    "DirectBinaryAnchor",
+    "DualResponseAnchor",
     "EndTexts",
     "FieldPath",
     "GaborGrangerPage",

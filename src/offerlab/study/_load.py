@@ -398,10 +398,13 @@ def _message(error: _Error, doc: YamlDocument) -> str:
     if kind == "union_tag_invalid":
         tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
         given = value.get("type") if isinstance(value, dict) else ctx.get("tag")
-        if not isinstance(given, str):
-            return f"an attribute type is one of {', '.join(tags)}, got {_show(given)}"
+        what = "anchor" if last == "anchor" else "attribute"
+        if what == "anchor" and not isinstance(value, dict):
+            return f"expected a mapping such as {{type: {tags[0]}}}, {got}"
+        if not isinstance(given, str) or not given:
+            return f"an {what} type is one of {', '.join(tags)}, got {_show(given)}"
         hint = _did_you_mean(given, tags)
-        return f"unknown attribute type {given!r}{hint}; use {', '.join(tags)}"
+        return f"unknown {what} type {given!r}{hint}; use {', '.join(tags)}"
     if kind == "string_pattern_mismatch":
         return _name_message(value)
     if kind == "string_too_short":
@@ -482,10 +485,11 @@ def _unknown_key(path: FieldPath, doc: YamlDocument) -> str:
     if guess:
         return f"unknown key {key!r} (did you mean {guess!r}?)"
     owners = [_type_tag(c) for c in candidates if c is not model and key in c.model_fields]
+    what = "anchor" if len(path) > 1 and path[-2] == "anchor" else "attribute"
     if owners:
         return (
-            f"unknown key {key!r} for a {_type_tag(model)} attribute; {key!r} belongs to "
-            f"{' and '.join(owners)} attributes: check 'type'"
+            f"unknown key {key!r} for a {_type_tag(model)} {what}; {key!r} belongs to "
+            f"{' and '.join(owners)} {what}s: check 'type'"
         )
     return f"unknown key {key!r}; allowed keys here are {', '.join(allowed)}"
 

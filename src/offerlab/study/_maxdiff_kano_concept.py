@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
 from offerlab.study._primitives import (
     FieldPath,
@@ -28,8 +28,11 @@ __all__ = [
     "CONCEPT_QUESTIONS",
     "Concept",
     "ConceptTestPage",
+    "DirectBinaryAnchor",
+    "DualResponseAnchor",
     "KanoFeature",
     "KanoPage",
+    "MaxDiffAnchor",
     "MaxDiffItem",
     "MaxDiffPage",
     "check_concepts",
@@ -51,6 +54,78 @@ CONCEPT_QUESTIONS = ("appeal", "intent", "uniqueness", "believability", "value")
 class MaxDiffItem(StrictModel):
     name: Identifier
     label: Label
+
+
+class DualResponseAnchor(StrictModel):
+    """After each MaxDiff screen: do all, some or none of the items shown matter at all?
+
+    The dual-response anchor (Lattery 2010, "Anchored MaxDiff: application of a new
+    approach to MaxDiff scaling"; Orme, "Anchored Scaling in MaxDiff Using Dual
+    Response", Sawtooth Software 2009): it places a threshold of "matters at all" among
+    the items, so the scores say which items matter in absolute terms.
+    """
+
+    type: Literal["dual_response"]
+    question: Label = in_four_languages(
+        "Und wie viele dieser Punkte sind Ihnen überhaupt wichtig?",
+        "Et combien de ces points comptent vraiment pour vous ?",
+        "E quanti di questi punti contano davvero per voi?",
+        "And how many of these matter to you at all?",
+    )
+    all: Label = in_four_languages(
+        "Alle sind mir wichtig",
+        "Ils comptent tous pour moi",
+        "Contano tutti per me",
+        "All of them matter to me",
+    )
+    some: Label = in_four_languages(
+        "Einige sind mir wichtig, andere nicht",
+        "Certains comptent pour moi, d'autres non",
+        "Alcuni contano per me, altri no",
+        "Some matter to me, others do not",
+    )
+    none: Label = in_four_languages(
+        "Keiner ist mir wichtig",
+        "Aucun ne compte pour moi",
+        "Nessuno conta per me",
+        "None of them matters to me",
+    )
+
+
+class DirectBinaryAnchor(StrictModel):
+    """After the MaxDiff screens, one page: tick every item that matters at all.
+
+    The direct binary anchor (Louviere's direct binary response, as in Louviere, Flynn
+    & Marley 2015, *Best–Worst Scaling*, ch. 2; Orme, "Anchored Scaling in MaxDiff"):
+    each item is judged against the threshold once.
+    """
+
+    type: Literal["direct_binary"]
+    question: Label = in_four_languages(
+        "Welche dieser Punkte sind Ihnen überhaupt wichtig? Kreuzen Sie alle an, die zutreffen.",
+        "Lesquels de ces points comptent vraiment pour vous ? Cochez tous ceux qui s'appliquent.",
+        "Quali di questi punti contano davvero per voi? Segnate tutti quelli che valgono.",
+        "Which of these matter to you at all? Tick all that apply.",
+    )
+    none: Label = in_four_languages(
+        "Keiner davon ist mir wichtig",
+        "Aucun ne compte pour moi",
+        "Nessuno conta per me",
+        "None of them matters to me",
+    )
+
+
+def _anchor_type(value: object) -> str:
+    if isinstance(value, dict):
+        return str(value.get("type", ""))
+    return str(getattr(value, "type", ""))
+
+
+MaxDiffAnchor = Annotated[
+    Annotated[DualResponseAnchor, Tag("dual_response")]
+    | Annotated[DirectBinaryAnchor, Tag("direct_binary")],
+    Discriminator(_anchor_type),
+]
 
 
 class MaxDiffPage(PageBase):
@@ -75,6 +150,11 @@ class MaxDiffPage(PageBase):
     )
     worst: Label = in_four_languages(
         "Am wenigsten wichtig", "Le moins important", "Il meno importante", "Least"
+    )
+    anchor: MaxDiffAnchor | None = Field(
+        None,
+        description="An anchoring question: dual_response (after each screen) or "
+        "direct_binary (one page after the screens).",
     )
 
 

@@ -433,6 +433,11 @@ def questionnaire_labels(q: Questionnaire) -> Iterator[tuple[FieldPath, object, 
             elif name in ("likelihood_points", "answers") and value is not None:
                 for j, label in enumerate(value):
                     yield (*path, name, j), label, True
+            elif name == "anchor" and value is not None:
+                for part in type(value).model_fields:
+                    if part != "type":
+                        label = getattr(value, part)
+                        yield (*path, name, part), label, part in value.model_fields_set
             elif name in ("options", "items", "features"):
                 for j, option in enumerate(value):
                     yield (*path, name, j, "label"), option.label, True
