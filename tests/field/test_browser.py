@@ -99,17 +99,13 @@ def _answer(page, key: str, step: int) -> None:
 
 
 def test_a_phone_respondent_completes_the_survey_in_german_resumes_and_is_redirected(
-    tmp_path, study, study_text, design
+    tmp_path, study, study_text, design, browser
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     ARTIFACTS.mkdir(parents=True)
     fielding = open_fielding(f"sqlite:///{tmp_path / 'browser.db'}", study, study_text, design)
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         context = browser.new_context(**PHONE, locale="de-CH")
         # The panel's site is outside this closed machine: record that the browser goes there.
         requested: list[str] = []
@@ -144,18 +140,13 @@ def test_a_phone_respondent_completes_the_survey_in_german_resumes_and_is_redire
             raise AssertionError("the survey did not end")
         assert resumed
         assert requested[-1] == "https://panel.example.com/return?psid=PW-1&status=complete"
-        browser.close()
     assert len(list(ARTIFACTS.glob("*.png"))) >= 6
 
 
-def test_keyboard_only_answers_a_question(tmp_path, study, study_text, design) -> None:
+def test_keyboard_only_answers_a_question(tmp_path, study, study_text, design, browser) -> None:
     """Tab to the first option, Space to choose it, Enter to send: no mouse needed."""
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     fielding = open_fielding(f"sqlite:///{tmp_path / 'keys.db'}", study, study_text, design)
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         page = browser.new_page()
         page.goto(f"{base}/s/car_subscription?lang=en")
         for _ in range(10):  # past the language links to the first answer
@@ -167,7 +158,6 @@ def test_keyboard_only_answers_a_question(tmp_path, study, study_text, design) -
         page.keyboard.press("Enter")
         page.wait_for_load_state()
         assert page.locator("input[name=page]").get_attribute("value") == "age_band"
-        browser.close()
 
 
 def _open_tiny_in_the_console(page, base: str, email: str) -> None:
@@ -182,13 +172,13 @@ def _open_tiny_in_the_console(page, base: str, email: str) -> None:
     page.get_by_role("link", name="tiny").click()
 
 
-def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(tmp_path) -> None:
-    _needs_browser()
+def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(
+    tmp_path, browser
+) -> None:
     import httpx
     import numpy as np
     import pandas as pd
     from _respondent import QUALIFY
-    from playwright.sync_api import sync_playwright
     from test_console import _setup
 
     from offerlab.data import ChoiceData
@@ -197,8 +187,7 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(t
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'console.db'}")
     fielding.set_status("testing")
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
 
         def log_in(email: str):
             page = browser.new_context(accept_downloads=True).new_page()
@@ -241,7 +230,6 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(t
         )
         assert forged.status == 403
         assert viewer.request.get(f"{base}/console/studies/tiny/choices.csv").status == 403
-        browser.close()
     assert fielding.status() == "live"
 
 
@@ -271,10 +259,10 @@ def _library_shares(fielding, ours: dict[str, object]):
     )
 
 
-def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(tmp_path) -> None:
-    _needs_browser()
+def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(
+    tmp_path, browser
+) -> None:
     from _respondent import QUALIFY, Browser, client
-    from playwright.sync_api import sync_playwright
     from test_console import MARKET, _setup
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -283,8 +271,7 @@ def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(tm
         respondent = Browser(client(fielding), seed=i)
         respondent.enter(f"/s/tiny?pid=p{i}")
         respondent.finish({**QUALIFY, "band": {"answer": "old"}})  # 'young' fills at 5
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         problems: list[str] = []
 
         def log_in(email: str, **context_options):
@@ -355,5 +342,4 @@ def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(tm
         assert alone["Theirs"] == 0 and abs(sum(alone.values()) - 1) < 1e-9
         assert viewer.locator("#sim-total").inner_text() == "100.0%"
         viewer.screenshot(path=str(ARTIFACTS / "console_simulator_viewer.png"), full_page=True)
-        browser.close()
     assert not problems, problems

@@ -20,7 +20,7 @@ import pytest
 from _axe import serious_violations
 from _respondent import QUALIFY, Browser, client
 from _server import running
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, PHONE, _needs_browser
+from test_browser import ARTIFACTS, PHONE
 from test_console import MARKET, PASSWORD, _csrf, _login, _setup
 
 from offerlab.field import create_app
@@ -120,17 +120,13 @@ def _shots(page, name: str) -> None:
 
 
 def test_an_analyst_publishes_and_a_german_viewer_reads_downloads_and_sees_the_change(
-    tmp_path, axe_source
+    tmp_path, axe_source, browser
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'report.db'}")
     _complete(fielding, 0, 30)
     problems: list[str] = []
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         analyst = _log_in(browser, base, "analyst@a.ch", problems, **WIDE)
         analyst.goto(f"{base}/console/studies/tiny")
         analyst.get_by_role("link", name="Decision report").click()
@@ -183,7 +179,6 @@ def test_an_analyst_publishes_and_a_german_viewer_reads_downloads_and_sees_the_c
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= size["viewport"]["width"], (lang, width)
             _shots(page, f"console_report_{lang}_{size['viewport']['width']}")
-        browser.close()
     assert not problems, problems
 
 
@@ -208,18 +203,14 @@ def _bars(page, what: str = "share") -> dict[str, float]:
 
 
 def test_a_viewer_saves_a_scenario_reloads_compares_with_the_base_and_exports(
-    tmp_path, axe_source
+    tmp_path, axe_source, browser
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'scenario.db'}")
     _complete(fielding, 0, 30)
     _publish_simulator(fielding)
     problems: list[str] = []
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         page = _log_in(browser, base, "viewer@a.ch", problems, locale="de-CH", **WIDE)
         page.goto(f"{base}/console/studies/tiny/simulator")
         page.wait_for_selector("#sim-ours .bar")
@@ -291,14 +282,10 @@ def test_a_viewer_saves_a_scenario_reloads_compares_with_the_base_and_exports(
         analyst.goto(f"{base}/console/studies/tiny/simulator")
         analyst.wait_for_selector("#sim-ours .bar")
         _shots(analyst, "console_simulator_analyst_fr_1280")
-        browser.close()
     assert not problems, problems
 
 
-def test_the_segment_filter_shows_the_librarys_segment_shares(tmp_path) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
+def test_the_segment_filter_shows_the_librarys_segment_shares(tmp_path, browser) -> None:
     from offerlab.data import ChoiceData
     from offerlab.decide import parse_market, simulator_for
     from offerlab.field._export import choice_data
@@ -313,8 +300,7 @@ def test_the_segment_filter_shows_the_librarys_segment_shares(tmp_path) -> None:
     market = parse_market(MARKET, fielding.study, "m").market(results.coding)
     library = sim.shares(market, by_segment=True)
     problems: list[str] = []
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         page = _log_in(browser, base, "viewer@a.ch", problems, **WIDE)
         page.goto(f"{base}/console/studies/tiny/simulator")
         page.wait_for_selector("#sim-ours .bar")
@@ -331,5 +317,4 @@ def test_the_segment_filter_shows_the_librarys_segment_shares(tmp_path) -> None:
         page.select_option("#sim-segment", "-1")
         whole = sim.shares(market).set_index("alternative")["share"]
         assert _bars(page)["Ours"] == pytest.approx(whole["Ours"], abs=1e-6)
-        browser.close()
     assert not problems, problems
