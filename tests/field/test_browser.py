@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _reload import reload_when
 from _respondent import open_fielding
 from _server import running
 
@@ -98,6 +99,10 @@ def _answer(page, key: str, step: int) -> None:
         raise AssertionError(f"no answer for page {key}")
 
 
+def _to_the_panel(request) -> bool:
+    return request.url.startswith("https://panel.example.com/")
+
+
 def test_a_phone_respondent_completes_the_survey_in_german_resumes_and_is_redirected(
     tmp_path, study, study_text, design, browser
 ) -> None:
@@ -132,10 +137,12 @@ def test_a_phone_respondent_completes_the_survey_in_german_resumes_and_is_redire
             _answer(page, key, step)
             if key.split(".")[0] in shots or key == "tasks.1":
                 page.screenshot(path=str(ARTIFACTS / f"{step:02d}_{key}.png"), full_page=True)
+            if key == "comments":  # the last page: the browser is sent to the panel
+                with context.expect_event("request", predicate=_to_the_panel):
+                    page.locator("button[type=submit]").click()
+                continue
             page.locator("button[type=submit]").click()
             page.wait_for_load_state()
-            if key == "comments":  # the last page: the browser is sent to the panel
-                page.wait_for_timeout(500)
         else:
             raise AssertionError("the survey did not end")
         assert resumed
@@ -301,11 +308,8 @@ def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(
         analyst.fill("#market_yaml", MARKET)
         analyst.select_option("#model", "mnl")
         analyst.get_by_role("button", name="Fit and publish").click()
-        for _ in range(100):  # the fit runs after the redirect: reload until it is published
-            if analyst.locator("#sim-shares .bar").count():
-                break
-            analyst.wait_for_timeout(100)
-            analyst.reload()
+        reload_when(analyst, r'<section id="simulator">')  # the fit runs after the redirect
+        analyst.wait_for_selector("#sim-shares .bar")
         analyst.screenshot(path=str(ARTIFACTS / "console_simulator_analyst.png"), full_page=True)
 
         viewer = log_in("viewer@a.ch", viewport={"width": 390, "height": 844}, is_mobile=True)

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import typer
 import yaml
+from _reload import reload_when
 from _server import running
 from test_browser import ARTIFACTS, _open_tiny_in_the_console
 from typer.testing import CliRunner
@@ -150,11 +151,8 @@ def test_the_console_simulator_shows_the_clis_profit_and_intervals(tmp_path, bro
         analyst.fill("#market_yaml", MONEY_MARKET)
         analyst.select_option("#model", "mnl")
         analyst.get_by_role("button", name="Fit and publish").click()
-        for _ in range(300):  # the fit runs after the redirect: reload until published
-            if analyst.locator("#sim-ours .bar").count():
-                break
-            analyst.wait_for_timeout(200)
-            analyst.reload()
+        reload_when(analyst, r'<section id="simulator">')  # the fit runs after the redirect
+        analyst.wait_for_selector("#sim-ours .bar")
         viewer = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
         page = viewer.new_page()
         _open_tiny_in_the_console(page, base, "viewer@a.ch")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from _axe import serious_violations
+from _reload import reload_when
 from _respondent import QUALIFY, Browser, client
 from _server import running
 from test_browser import ARTIFACTS, PHONE
@@ -94,13 +95,10 @@ def _english_left(page, prefixes: tuple[str, ...]) -> list[str]:
     return left
 
 
-def _wait_for(page, selector: str, tries: int = 300) -> None:
-    for _ in range(tries):  # the build runs after the redirect: reload until it is there
-        if page.locator(selector).count():
-            return
-        page.wait_for_timeout(200)
-        page.reload()
-    raise AssertionError(f"{selector} never appeared")
+def _wait_for_version(page, version: int) -> None:
+    """The build runs after the redirect: reload once the version is published."""
+    reload_when(page, f'id="report-current" data-version="{version}"')
+    page.wait_for_selector(f"#report-current[data-version='{version}']")
 
 
 def _axe_on(browser, base: str, email: str, path: str, axe_source: str, **options) -> list[str]:
@@ -135,7 +133,7 @@ def test_an_analyst_publishes_and_a_german_viewer_reads_downloads_and_sees_the_c
         analyst.locator("#report-publish").click()
         building = analyst.locator("#report-building")
         assert building.count() == 0 or "Building version 1" in building.inner_text()
-        _wait_for(analyst, "#report-current[data-version='1']")
+        _wait_for_version(analyst, 1)
 
         viewer = _log_in(browser, base, "viewer@a.ch", problems, locale="de-CH", **WIDE)
         viewer.goto(f"{base}/console/studies/tiny/report")
@@ -158,7 +156,7 @@ def test_an_analyst_publishes_and_a_german_viewer_reads_downloads_and_sees_the_c
         analyst.goto(f"{base}/console/studies/tiny/report")
         analyst.fill("#market_yaml", MARKET.replace("price: 15", "price: 25"))
         analyst.locator("#report-publish").click()
-        _wait_for(analyst, "#report-current[data-version='2']")
+        _wait_for_version(analyst, 2)
 
         viewer.goto(f"{base}/console/studies/tiny/report")
         assert viewer.locator("#report-current").get_attribute("data-version") == "2"
