@@ -1,4 +1,4 @@
-"""Fixtures shared by the tests that need a database: SQLite and PostgreSQL.
+"""Fixtures shared by the tests that need a database (SQLite and PostgreSQL) or Chromium.
 
 PostgreSQL is OFFERLAB_TEST_POSTGRES_URL, or one throwaway cluster for the whole session
 (`.ci/run` installs the server from Debian's packages). Without the binaries the

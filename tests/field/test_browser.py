@@ -1,7 +1,10 @@
 """A respondent on a phone completes the example survey in German in Debian's Chromium.
 
-Playwright's Python client drives /usr/bin/chromium (never a downloaded browser).
-Screenshots of the pages go to tests/artifacts/browser/ (not committed).
+Playwright's Python client drives /usr/bin/chromium (never a downloaded browser): a
+browser test takes the ``browser`` fixture (tests/conftest.py, one Chromium per module)
+and opens a context of its own. CHROMIUM, ARGS and _needs_browser are for a test that
+must start a Chromium itself. Screenshots of the pages go to tests/artifacts/browser/
+(not committed).
 """
 
 from __future__ import annotations

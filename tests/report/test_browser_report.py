@@ -1,8 +1,9 @@
 """The HTML report in Debian's Chromium: it opens offline and its simulator reacts.
 
-Playwright's Python client drives /usr/bin/chromium (never a downloaded browser), with
-every network request blocked and recorded: the report must need none. Screenshots go
-to tests/artifacts/report/ (not committed).
+Playwright's Python client drives /usr/bin/chromium (never a downloaded browser; the
+``browser`` fixture of tests/conftest.py), with every network request blocked and
+recorded: the report must need none. Screenshots go to tests/artifacts/report/ (not
+committed).
 """
 
 from __future__ import annotations
