@@ -1,8 +1,8 @@
 """The console in Debian's Chromium: axe-core on every page, joining by an invitation link.
 
 Screenshots of every console page at 390×844 and 1280×800 in German and French go to
-tests/artifacts/browser/console/ (not committed), as JPEG: Chromium encodes a full-page
-JPEG in about half the time of a PNG, and there are a hundred of them.
+tests/artifacts/browser/console/ (not committed), encoded for speed (tests/_screenshots.py):
+there are a hundred of them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 import pytest
 from _axe import serious_violations
 from _console_pages import PASSWORD, STUDY, populated_console, rendered
+from _screenshots import save_png
 from _server import running
 from test_browser import ARTIFACTS
 
@@ -66,8 +67,7 @@ def test_every_console_page_has_no_serious_accessibility_violation(
                         found.append(f"page {wide}px wide")
                     if found:
                         problems[f"{language} {size} {name}"] = found
-                    shot = SHOTS / f"{language}_{size}_{_slug(name)}.jpg"
-                    page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=90)
+                    save_png(page, SHOTS / f"{language}_{size}_{_slug(name)}.png")
                     checked += 1
                 context.close()
     assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())

@@ -3,7 +3,7 @@
 On a 390 x 844 phone and a 1280 x 800 screen, in German and French: nothing is wider
 than the screen at normal and at twice the text size, axe-core finds nothing serious
 or critical, and the answers arrive in the exports. Screenshots go to
-tests/artifacts/page_types/ (not committed): ``{lang}_{page type}_{width}[_200].jpg``.
+tests/artifacts/page_types/ (not committed): ``{lang}_{page type}_{width}[_200].png``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 At 390 x 844 (and at twice the browser's text size) nothing is wider than the screen; a
 choice task of three concepts and the none question fits in one and a half screens; axe
 finds nothing serious. Screenshots of each page type go to tests/artifacts/survey/ (not
-committed): ``{lang}_{page type}_{width}[_200].jpg``.
+committed): ``{lang}_{page type}_{width}[_200].png``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from _axe import serious_violations
 from _respondent import open_fielding
+from _screenshots import png, save_png
 from _server import running
 from test_browser import PHONE, _answer
 
@@ -27,9 +28,6 @@ DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 LANGUAGES = ("de", "fr", "it", "en")
 TALLEST_TASK = 844 * 1.5
 NORMAL_TEXT, LARGE_TEXT = 16, 32  # the browser's text size in px: 100 % and 200 %
-#: The screenshots are JPEG: Chromium encodes one in about half the time of a PNG (and
-#: Pillow decodes and writes the stitched ones faster), at a quality fine for looking.
-SHOT = {"type": "jpeg", "quality": 90}
 
 pytestmark = pytest.mark.browser
 
@@ -63,10 +61,10 @@ def _long_shot(page, path: Path) -> None:
     for y in range(0, height, screen["height"]):
         page.evaluate(f"window.scrollTo(0, {y})")
         shown = page.evaluate("window.scrollY")  # the last screen stops at the bottom
-        part = Image.open(io.BytesIO(page.screenshot(**SHOT))).convert("RGB")
+        part = Image.open(io.BytesIO(png(page))).convert("RGB")
         whole.paste(part, (0, int(shown)))
     page.evaluate("window.scrollTo(0, 0)")
-    whole.save(path, quality=SHOT["quality"])
+    whole.save(path, compress_level=1)  # for speed, as the parts
 
 
 def _tops(page) -> list[float]:
@@ -107,8 +105,7 @@ class _Audit:
         self.seen.add(name)
         if (wide := _overflow(page)) > 0:
             self.problems.append(f"{where}: {wide} px wider than the screen at 100 %")
-        shot = ARTIFACTS / f"{self.lang}_{name}_{width}.jpg"
-        page.screenshot(path=str(shot), full_page=True, **SHOT)
+        save_png(page, ARTIFACTS / f"{self.lang}_{name}_{width}.png")
         self.problems += [f"{where}: {v}" for v in serious_violations(page, self.axe_source)]
         _text_size(self.cdp, LARGE_TEXT)
         try:
@@ -116,7 +113,7 @@ class _Audit:
             assert root == f"{LARGE_TEXT}px", root  # the setting reached the page
             if (wide := _overflow(page)) > 0:
                 self.problems.append(f"{where}: {wide} px wider than the screen at 200 %")
-            _long_shot(page, ARTIFACTS / f"{self.lang}_{name}_{width}_200.jpg")
+            _long_shot(page, ARTIFACTS / f"{self.lang}_{name}_{width}_200.png")
         finally:
             _text_size(self.cdp, NORMAL_TEXT)
 

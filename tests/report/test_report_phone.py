@@ -4,6 +4,7 @@ in English and German; screenshots at 390 x 844 and 1280 x 800 go to tests/artif
 from __future__ import annotations
 
 import pytest
+from _screenshots import save_png
 from test_browser_report import ARTIFACTS
 
 from offerlab.report import write_html
@@ -36,10 +37,8 @@ def test_the_report_does_not_scroll_sideways_on_a_phone(built, german, language,
                    if route.request.url.startswith("file:") else route.abort())  # fmt: skip
         page.goto(path.as_uri())
         page.wait_for_function("document.querySelector('#sim-shares .bar') !== null")
-        # JPEG: the whole report is 15,000-22,000 px tall, and Chromium encodes that as a
-        # JPEG in about half the time of a PNG
-        page.screenshot(path=str(ARTIFACTS / f"report-{language}-{name}.jpg"),
-                        full_page=True, type="jpeg", quality=90)  # fmt: skip
+        # the whole report, 15,000-22,000 px tall: a PNG encoded for speed
+        save_png(page, ARTIFACTS / f"report-{language}-{name}.png")
         measured = page.evaluate(OVERFLOW, size["viewport"]["width"])
         context.close()
         assert measured["scroll"] <= measured["width"], (name, measured)
