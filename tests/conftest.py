@@ -1,4 +1,4 @@
-"""Fixtures shared by the tests that need a database: SQLite and PostgreSQL.
+"""Fixtures shared by the tests that need a database (SQLite and PostgreSQL) or Chromium.
 
 PostgreSQL is OFFERLAB_TEST_POSTGRES_URL, or one throwaway cluster for the whole session
 (`.ci/run` installs the server from Debian's packages). Without the binaries the
@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,66 @@ def axe_source() -> str:
             pytest.fail(reason)
         pytest.skip(reason)
     return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+# -- one Chromium for all the tests of a module ---------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+#: Debian's Chromium, headless, quiet: no network of its own, no first-run work.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def needs_browser() -> None:
+    """Skip with the reason when Chromium or Playwright is missing; under CI=true, fail."""
+    problem = None
+    if not Path(CHROMIUM).exists():
+        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright Python package is missing (pip install playwright)"
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(problem + "; CI must run the browser tests")
+    pytest.skip(problem)
+
+
+@pytest.fixture(scope="module")
+def _module_chromium() -> Iterator[Any]:
+    """One Chromium (and one Playwright driver) for a module's tests: starting both costs
+    about a CPU second, a new context per test a tenth of that.
+
+    Not for the whole session: a running sync Playwright leaves its asyncio loop marked
+    as running in the main thread, so a later test's ``asyncio.run`` (or another module's
+    own ``sync_playwright``) on the same worker would fail. A module's tests run
+    together on one worker (``--dist loadscope``), so the browser starts once per module.
+    """
+    needs_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser(_module_chromium: Any) -> Iterator[Any]:
+    """The module's Chromium; the contexts a test opened are closed after it (a page
+    left open, such as a polling dashboard, would go on using the CPU)."""
+    yield _module_chromium
+    for context in _module_chromium.contexts:
+        context.close()
 
 
 # -- how `pytest -n 2` (make test) shares the work between its two workers -----------------

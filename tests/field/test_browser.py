@@ -1,7 +1,10 @@
 """A respondent on a phone completes the example survey in German in Debian's Chromium.
 
-Playwright's Python client drives /usr/bin/chromium (never a downloaded browser).
-Screenshots of the pages go to tests/artifacts/browser/ (not committed).
+Playwright's Python client drives /usr/bin/chromium (never a downloaded browser): a
+browser test takes the ``browser`` fixture (tests/conftest.py, one Chromium per module)
+and opens a context of its own. CHROMIUM, ARGS and _needs_browser are for a test that
+must start a Chromium itself. Screenshots of the pages go to tests/artifacts/browser/
+(not committed).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _reload import reload_when
 from _respondent import open_fielding
 from _server import running
 
@@ -99,18 +103,18 @@ def _answer(page, key: str, step: int) -> None:
         raise AssertionError(f"no answer for page {key}")
 
 
-def test_a_phone_respondent_completes_the_survey_in_german_resumes_and_is_redirected(
-    tmp_path, study, study_text, design
-) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
+def _to_the_panel(request) -> bool:
+    return request.url.startswith("https://panel.example.com/")
 
+
+def test_a_phone_respondent_completes_the_survey_in_german_resumes_and_is_redirected(
+    tmp_path, study, study_text, design, browser
+) -> None:
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     ARTIFACTS.mkdir(parents=True)
     fielding = open_fielding(f"sqlite:///{tmp_path / 'browser.db'}", study, study_text, design)
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         context = browser.new_context(**PHONE, locale="de-CH")
         # The panel's site is outside this closed machine: record that the browser goes there.
         requested: list[str] = []
@@ -137,26 +141,23 @@ def test_a_phone_respondent_completes_the_survey_in_german_resumes_and_is_redire
             _answer(page, key, step)
             if key.split(".")[0] in shots or key == "tasks.1":
                 page.screenshot(path=str(ARTIFACTS / f"{step:02d}_{key}.png"), full_page=True)
+            if key == "comments":  # the last page: the browser is sent to the panel
+                with context.expect_event("request", predicate=_to_the_panel):
+                    page.locator("button[type=submit]").click()
+                continue
             page.locator("button[type=submit]").click()
             page.wait_for_load_state()
-            if key == "comments":  # the last page: the browser is sent to the panel
-                page.wait_for_timeout(500)
         else:
             raise AssertionError("the survey did not end")
         assert resumed
         assert requested[-1] == "https://panel.example.com/return?psid=PW-1&status=complete"
-        browser.close()
     assert len(list(ARTIFACTS.glob("*.png"))) >= 6
 
 
-def test_keyboard_only_answers_a_question(tmp_path, study, study_text, design) -> None:
+def test_keyboard_only_answers_a_question(tmp_path, study, study_text, design, browser) -> None:
     """Tab to the first option, Space to choose it, Enter to send: no mouse needed."""
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     fielding = open_fielding(f"sqlite:///{tmp_path / 'keys.db'}", study, study_text, design)
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         page = browser.new_page()
         page.goto(f"{base}/s/car_subscription?lang=en")
         for _ in range(10):  # past the language links to the first answer
@@ -168,7 +169,6 @@ def test_keyboard_only_answers_a_question(tmp_path, study, study_text, design) -
         page.keyboard.press("Enter")
         page.wait_for_load_state()
         assert page.locator("input[name=page]").get_attribute("value") == "age_band"
-        browser.close()
 
 
 def _open_tiny_in_the_console(page, base: str, email: str) -> None:
@@ -183,13 +183,13 @@ def _open_tiny_in_the_console(page, base: str, email: str) -> None:
     page.get_by_role("link", name="tiny").click()
 
 
-def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(tmp_path) -> None:
-    _needs_browser()
+def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(
+    tmp_path, browser
+) -> None:
     import httpx
     import numpy as np
     import pandas as pd
     from _respondent import QUALIFY
-    from playwright.sync_api import sync_playwright
     from test_console import _setup
 
     from offerlab.data import ChoiceData
@@ -198,8 +198,7 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(t
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'console.db'}")
     fielding.set_status("testing")
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
 
         def log_in(email: str):
             page = browser.new_context(accept_downloads=True).new_page()
@@ -242,7 +241,6 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(t
         )
         assert forged.status == 403
         assert viewer.request.get(f"{base}/console/studies/tiny/choices.csv").status == 403
-        browser.close()
     assert fielding.status() == "live"
 
 
@@ -272,10 +270,10 @@ def _library_shares(fielding, ours: dict[str, object]):
     )
 
 
-def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(tmp_path) -> None:
-    _needs_browser()
+def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(
+    tmp_path, browser
+) -> None:
     from _respondent import QUALIFY, Browser, client
-    from playwright.sync_api import sync_playwright
     from test_console import MARKET, _setup
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -284,8 +282,7 @@ def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(tm
         respondent = Browser(client(fielding), seed=i)
         respondent.enter(f"/s/tiny?pid=p{i}")
         respondent.finish({**QUALIFY, "band": {"answer": "old"}})  # 'young' fills at 5
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         problems: list[str] = []
 
         def log_in(email: str, **context_options):
@@ -315,11 +312,8 @@ def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(tm
         analyst.fill("#market_yaml", MARKET)
         analyst.select_option("#model", "mnl")
         analyst.get_by_role("button", name="Fit and publish").click()
-        for _ in range(100):  # the fit runs after the redirect: reload until it is published
-            if analyst.locator("#sim-shares .bar").count():
-                break
-            analyst.wait_for_timeout(100)
-            analyst.reload()
+        reload_when(analyst, r'<section id="simulator">')  # the fit runs after the redirect
+        analyst.wait_for_selector("#sim-shares .bar")
         analyst.screenshot(path=str(ARTIFACTS / "console_simulator_analyst.png"), full_page=True)
 
         viewer = log_in("viewer@a.ch", viewport={"width": 390, "height": 844}, is_mobile=True)
@@ -356,5 +350,4 @@ def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(tm
         assert alone["Theirs"] == 0 and abs(sum(alone.values()) - 1) < 1e-9
         assert viewer.locator("#sim-total").inner_text() == "100.0%"
         viewer.screenshot(path=str(ARTIFACTS / "console_simulator_viewer.png"), full_page=True)
-        browser.close()
     assert not problems, problems

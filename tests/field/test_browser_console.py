@@ -1,7 +1,8 @@
 """The console in Debian's Chromium: axe-core on every page, joining by an invitation link.
 
 Screenshots of every console page at 390×844 and 1280×800 in German and French go to
-tests/artifacts/browser/console/ (not committed).
+tests/artifacts/browser/console/ (not committed), encoded for speed (tests/_screenshots.py):
+there are a hundred of them.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import re
 import pytest
 from _axe import serious_violations
 from _console_pages import PASSWORD, STUDY, populated_console, rendered
+from _screenshots import save_png
 from _server import running
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, _needs_browser
+from test_browser import ARTIFACTS
 
 from offerlab.field import create_app
 
@@ -36,19 +38,16 @@ def _serve(html: str):
 
 
 def test_every_console_page_has_no_serious_accessibility_violation(
-    tmp_path, study, study_text, design, axe_source
+    tmp_path, study, study_text, design, axe_source, browser
 ) -> None:
     """axe-core on each page in German and French, on a phone and a desktop; screenshots."""
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     console = populated_console(f"sqlite:///{tmp_path / 'axe.db'}", study, study_text, design)
     app = create_app(console.fielding)
     problems: dict[str, list[str]] = {}
     checked = 0
-    with running(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(app) as base:
         for language in ("de", "fr"):
             pages = list(rendered(base, app, console, language))
             for size, viewport in SIZES.items():
@@ -63,31 +62,24 @@ def test_every_console_page_has_no_serious_accessibility_violation(
                     page.goto(url)
                     page.unroute(url)
                     found = serious_violations(page, axe_source)
-                    if found:
-                        problems[f"{language} {size} {name}"] = found
                     wide = page.evaluate("document.documentElement.scrollWidth")
                     if wide > viewport["width"]:
-                        problems[f"{language} {size} {name}"] = [f"page {wide}px wide"]
-                    page.screenshot(
-                        path=str(SHOTS / f"{language}_{size}_{_slug(name)}.png"), full_page=True
-                    )
+                        found.append(f"page {wide}px wide")
+                    if found:
+                        problems[f"{language} {size} {name}"] = found
+                    save_png(page, SHOTS / f"{language}_{size}_{_slug(name)}.png")
                     checked += 1
                 context.close()
-        browser.close()
     assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
     assert checked >= 4 * 20
 
 
 def test_an_invited_analyst_joins_in_a_fresh_browser_and_works_with_the_analyst_s_rights(
-    tmp_path, study, study_text, design
+    tmp_path, study, study_text, design, browser
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     SHOTS.mkdir(parents=True, exist_ok=True)
     console = populated_console(f"sqlite:///{tmp_path / 'join.db'}", study, study_text, design)
-    with running(create_app(console.fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(console.fielding)) as base:
         owner = browser.new_context(locale="de-CH").new_page()
         owner.goto(f"{base}/console/login")
         owner.get_by_label("E-Mail-Adresse").fill("owner@a.ch")
@@ -126,4 +118,3 @@ def test_an_invited_analyst_joins_in_a_fresh_browser_and_works_with_the_analyst_
         expired = reused.goto(f"{base}/console/join/{console.expired_token}")
         assert expired is not None and expired.status == 410
         assert "abgelaufen" in reused.locator("#problem").inner_text()
-        browser.close()

@@ -15,7 +15,7 @@ from _respondent import QUALIFY, open_fielding
 from _server import running
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, _needs_browser
+from test_browser import ARTIFACTS
 from test_console import PASSWORD, _setup
 
 from offerlab.field import _auth, create_app, new_token
@@ -53,14 +53,14 @@ def _complete(base: str, pid: str) -> None:
     raise AssertionError(f"the survey did not end: {r.status_code}")
 
 
-def test_a_complete_appears_on_the_open_dashboard_without_a_reload(tmp_path, axe_source) -> None:
-    _needs_browser()
-    from playwright.sync_api import expect, sync_playwright
+def test_a_complete_appears_on_the_open_dashboard_without_a_reload(
+    tmp_path, axe_source, browser
+) -> None:
+    from playwright.sync_api import expect
 
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'live.db'}")
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
+    with running(create_app(fielding)) as base:
         _complete(base, "first")
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         context = browser.new_context(locale="de-CH", viewport={"width": 1280, "height": 800})
         requests: list[str] = []
         context.on("request", lambda r: requests.append(r.url))
@@ -86,23 +86,17 @@ def test_a_complete_appears_on_the_open_dashboard_without_a_reload(tmp_path, axe
         checked = browser.new_context(locale="de-CH", bypass_csp=True).new_page()
         _log_in(checked, base, "tiny")
         assert serious_violations(checked, axe_source) == []
-        browser.close()
 
 
-def test_without_javascript_the_dashboard_shows_and_the_link_reloads_it(tmp_path) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
+def test_without_javascript_the_dashboard_shows_and_the_link_reloads_it(tmp_path, browser) -> None:
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'nojs.db'}")
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         page = browser.new_context(java_script_enabled=False, locale="fr-CH").new_page()
         _log_in(page, base, "tiny")
         assert page.locator("#completes").inner_text() == "0"
         _complete(base, "nojs")
         page.get_by_role("link", name="Actualiser").click()
         assert page.locator("#completes").inner_text() == "1"
-        browser.close()
 
 
 # -- screenshots of a study some days into its fieldwork --------------------------------
@@ -163,17 +157,14 @@ def _example_in_the_field(url: str, study, study_text: str, design):
 
 @pytest.mark.parametrize("lang", ["de", "fr"])
 def test_screenshots_of_the_dashboard(
-    tmp_path, study, study_text, design, lang, axe_source
+    tmp_path, study, study_text, design, lang, axe_source, browser
 ) -> None:
     """Twelve days into fieldwork: no sideways scroll, axe-core finds nothing serious."""
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{tmp_path / 'shots.db'}"
     fielding = _example_in_the_field(url, study, study_text, design)
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         for width, height in ((390, 844), (1280, 800)):
             phone = width < 600
             context = browser.new_context(
@@ -197,4 +188,3 @@ def test_screenshots_of_the_dashboard(
             page.locator("#dashboard details summary").click()  # the table behind the plot
             assert serious_violations(page, axe_source) == []
             context.close()
-        browser.close()

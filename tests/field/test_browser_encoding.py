@@ -11,7 +11,7 @@ import re
 import pytest
 from _respondent import client
 from _server import running
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, _needs_browser, _open_tiny_in_the_console
+from test_browser import ARTIFACTS, _open_tiny_in_the_console
 from test_output_encoding import BREAKOUT, COMMENT, SEPARATOR, publish_hostile_simulator
 
 from offerlab.field import create_app
@@ -20,15 +20,11 @@ from offerlab.field._console_texts import console_catalogue
 pytestmark = pytest.mark.browser
 
 
-def test_a_hostile_market_file_is_shown_as_text_and_the_simulator_works(tmp_path) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
+def test_a_hostile_market_file_is_shown_as_text_and_the_simulator_works(tmp_path, browser) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding = publish_hostile_simulator(tmp_path)
     assert client(fielding).get("/healthz").status_code == 200
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         sizes = ((390, 844), (1280, 800))
         for locale, size in [(lc, sz) for lc in ("de-CH", "fr-CH") for sz in sizes]:
             context = browser.new_context(
@@ -90,4 +86,3 @@ def test_a_hostile_market_file_is_shown_as_text_and_the_simulator_works(tmp_path
             )
             assert not problems, problems
             context.close()
-        browser.close()

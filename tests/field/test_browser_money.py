@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 import typer
 import yaml
+from _reload import reload_when
 from _server import running
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, _needs_browser, _open_tiny_in_the_console
+from test_browser import ARTIFACTS, _open_tiny_in_the_console
 from typer.testing import CliRunner
 
 from offerlab.cli._errors import guarded
@@ -88,10 +89,8 @@ def _same_money(shown: dict[str, dict[str, float]], cli: pd.DataFrame, names) ->
     assert total["share"] == pytest.approx(ours["share"].sum(), rel=1e-6)
 
 
-def test_the_report_simulator_shows_the_clis_profit_and_intervals(tmp_path) -> None:
-    _needs_browser()
+def test_the_report_simulator_shows_the_clis_profit_and_intervals(tmp_path, browser) -> None:
     from _example import make_example
-    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     example = make_example(tmp_path)
@@ -110,28 +109,21 @@ def test_the_report_simulator_shows_the_clis_profit_and_intervals(tmp_path) -> N
     dearer_market.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     dearer = _cli_money(example.answers_path, example.study_path, dearer_market,
                         tmp_path / "cli_dearer", 50)  # fmt: skip
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.route(
-            "**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort()
-        )
-        page.goto((tmp_path / "report" / "report.html").as_uri())
-        page.wait_for_selector("#sim-ours .bar")
-        _same_money(_rows(page), cli, [n for n in cli.index if n in _rows(page)])
-        field = page.locator("#sim-Our_City_Compact-monthly_price")
-        field.fill("640")
-        field.dispatch_event("change")
-        shown = _rows(page)
-        _same_money(shown, dearer, ["Our Flex Electric", "Our City Compact", "Rival SUV Abo"])
-        page.locator("#simulator").screenshot(path=str(ARTIFACTS / "report_simulator_money.png"))
-        browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    page.goto((tmp_path / "report" / "report.html").as_uri())
+    page.wait_for_selector("#sim-ours .bar")
+    _same_money(_rows(page), cli, [n for n in cli.index if n in _rows(page)])
+    field = page.locator("#sim-Our_City_Compact-monthly_price")
+    field.fill("640")
+    field.dispatch_event("change")
+    shown = _rows(page)
+    _same_money(shown, dearer, ["Our Flex Electric", "Our City Compact", "Rival SUV Abo"])
+    page.locator("#simulator").screenshot(path=str(ARTIFACTS / "report_simulator_money.png"))
 
 
-def test_the_console_simulator_shows_the_clis_profit_and_intervals(tmp_path) -> None:
-    _needs_browser()
+def test_the_console_simulator_shows_the_clis_profit_and_intervals(tmp_path, browser) -> None:
     from _respondent import QUALIFY, Browser, client
-    from playwright.sync_api import sync_playwright
     from test_console import _setup
 
     from offerlab.field._export import choice_data
@@ -152,19 +144,15 @@ def test_the_console_simulator_shows_the_clis_profit_and_intervals(tmp_path) -> 
     cli_25 = _cli_money(answers, TINY, market_25, tmp_path / "cli_25", 200)
     cli = cli.rename(index={"none": "Neither"})
     cli_25 = cli_25.rename(index={"none": "Neither"})
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         analyst = browser.new_context().new_page()
         _open_tiny_in_the_console(analyst, base, "analyst@a.ch")
         analyst.get_by_role("link", name="Market simulator").click()
         analyst.fill("#market_yaml", MONEY_MARKET)
         analyst.select_option("#model", "mnl")
         analyst.get_by_role("button", name="Fit and publish").click()
-        for _ in range(300):  # the fit runs after the redirect: reload until published
-            if analyst.locator("#sim-ours .bar").count():
-                break
-            analyst.wait_for_timeout(200)
-            analyst.reload()
+        reload_when(analyst, r'<section id="simulator">')  # the fit runs after the redirect
+        analyst.wait_for_selector("#sim-ours .bar")
         viewer = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
         page = viewer.new_page()
         _open_tiny_in_the_console(page, base, "viewer@a.ch")
@@ -175,4 +163,3 @@ def test_the_console_simulator_shows_the_clis_profit_and_intervals(tmp_path) -> 
         page.locator("#sim-Ours-price").dispatch_event("change")
         _same_money(_rows(page), cli_25, ["Ours", "Theirs", "Neither"])
         page.screenshot(path=str(ARTIFACTS / "console_simulator_money.png"), full_page=True)
-        browser.close()

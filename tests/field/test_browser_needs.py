@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 from _axe import serious_violations
 from _server import running
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, PHONE, _needs_browser
+from test_browser import ARTIFACTS, PHONE
 from test_console_needs import HOSTILE, PASSWORD, _fielding, answer_as_person
 from test_survey_layout import DESKTOP
 
@@ -81,17 +81,13 @@ def _console(browser, base: str, lang: str, screen: dict):
 
 @pytest.mark.parametrize("lang", ["de", "fr"])
 def test_a_phone_respondents_maxdiff_and_concept_answers_reach_the_console(
-    tmp_path, axe_source, lang
+    tmp_path, axe_source, lang, browser
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding = _fielding(f"sqlite:///{tmp_path / 'needs.db'}")
     for seed in range(23):  # others answered already (one wrote HTML into the open question)
         answer_as_person(fielding, seed)
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         seen = _respondent_on_a_phone(browser, base, lang)
         assert [k for k in seen if k.startswith(("needs.", "offers."))] == [
             "needs.1", "needs.2", "needs.3", "needs.4", "offers.1", "offers.2",
@@ -125,21 +121,17 @@ def test_a_phone_respondents_maxdiff_and_concept_answers_reach_the_console(
                 path=str(ARTIFACTS / f"console_needs_{lang}_{name}.png"), full_page=True
             )
             page.context.close()
-        browser.close()
 
 
 def test_the_hb_diagnostics_on_the_simulator_page_in_german_and_french(
-    tmp_path, axe_source
+    tmp_path, axe_source, browser
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
     from test_console import _published, _setup
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'hb.db'}")
     _published(fielding, "hb")
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         for lang in ("de", "fr"):
             for name, screen in (("390", PHONE), ("1280", DESKTOP)):
                 page = _console(browser, base, lang, screen)
@@ -156,4 +148,3 @@ def test_the_hb_diagnostics_on_the_simulator_page_in_german_and_french(
                     path=str(ARTIFACTS / f"console_simulator_hb_{lang}_{name}.png"), full_page=True
                 )
                 page.context.close()
-        browser.close()

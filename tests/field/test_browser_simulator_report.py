@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 from _axe import serious_violations
+from _reload import reload_when
 from _respondent import QUALIFY, Browser, client
 from _server import running
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, PHONE, _needs_browser
+from test_browser import ARTIFACTS, PHONE
 from test_console import MARKET, PASSWORD, _csrf, _login, _setup
 
 from offerlab.field import create_app
@@ -94,13 +95,10 @@ def _english_left(page, prefixes: tuple[str, ...]) -> list[str]:
     return left
 
 
-def _wait_for(page, selector: str, tries: int = 300) -> None:
-    for _ in range(tries):  # the build runs after the redirect: reload until it is there
-        if page.locator(selector).count():
-            return
-        page.wait_for_timeout(200)
-        page.reload()
-    raise AssertionError(f"{selector} never appeared")
+def _wait_for_version(page, version: int) -> None:
+    """The build runs after the redirect: reload once the version is published."""
+    reload_when(page, f'id="report-current" data-version="{version}"')
+    page.wait_for_selector(f"#report-current[data-version='{version}']")
 
 
 def _axe_on(browser, base: str, email: str, path: str, axe_source: str, **options) -> list[str]:
@@ -120,17 +118,13 @@ def _shots(page, name: str) -> None:
 
 
 def test_an_analyst_publishes_and_a_german_viewer_reads_downloads_and_sees_the_change(
-    tmp_path, axe_source
+    tmp_path, axe_source, browser
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'report.db'}")
     _complete(fielding, 0, 30)
     problems: list[str] = []
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         analyst = _log_in(browser, base, "analyst@a.ch", problems, **WIDE)
         analyst.goto(f"{base}/console/studies/tiny")
         analyst.get_by_role("link", name="Decision report").click()
@@ -139,7 +133,7 @@ def test_an_analyst_publishes_and_a_german_viewer_reads_downloads_and_sees_the_c
         analyst.locator("#report-publish").click()
         building = analyst.locator("#report-building")
         assert building.count() == 0 or "Building version 1" in building.inner_text()
-        _wait_for(analyst, "#report-current[data-version='1']")
+        _wait_for_version(analyst, 1)
 
         viewer = _log_in(browser, base, "viewer@a.ch", problems, locale="de-CH", **WIDE)
         viewer.goto(f"{base}/console/studies/tiny/report")
@@ -162,7 +156,7 @@ def test_an_analyst_publishes_and_a_german_viewer_reads_downloads_and_sees_the_c
         analyst.goto(f"{base}/console/studies/tiny/report")
         analyst.fill("#market_yaml", MARKET.replace("price: 15", "price: 25"))
         analyst.locator("#report-publish").click()
-        _wait_for(analyst, "#report-current[data-version='2']")
+        _wait_for_version(analyst, 2)
 
         viewer.goto(f"{base}/console/studies/tiny/report")
         assert viewer.locator("#report-current").get_attribute("data-version") == "2"
@@ -183,7 +177,6 @@ def test_an_analyst_publishes_and_a_german_viewer_reads_downloads_and_sees_the_c
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= size["viewport"]["width"], (lang, width)
             _shots(page, f"console_report_{lang}_{size['viewport']['width']}")
-        browser.close()
     assert not problems, problems
 
 
@@ -208,18 +201,14 @@ def _bars(page, what: str = "share") -> dict[str, float]:
 
 
 def test_a_viewer_saves_a_scenario_reloads_compares_with_the_base_and_exports(
-    tmp_path, axe_source
+    tmp_path, axe_source, browser
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'scenario.db'}")
     _complete(fielding, 0, 30)
     _publish_simulator(fielding)
     problems: list[str] = []
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         page = _log_in(browser, base, "viewer@a.ch", problems, locale="de-CH", **WIDE)
         page.goto(f"{base}/console/studies/tiny/simulator")
         page.wait_for_selector("#sim-ours .bar")
@@ -291,14 +280,10 @@ def test_a_viewer_saves_a_scenario_reloads_compares_with_the_base_and_exports(
         analyst.goto(f"{base}/console/studies/tiny/simulator")
         analyst.wait_for_selector("#sim-ours .bar")
         _shots(analyst, "console_simulator_analyst_fr_1280")
-        browser.close()
     assert not problems, problems
 
 
-def test_the_segment_filter_shows_the_librarys_segment_shares(tmp_path) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
+def test_the_segment_filter_shows_the_librarys_segment_shares(tmp_path, browser) -> None:
     from offerlab.data import ChoiceData
     from offerlab.decide import parse_market, simulator_for
     from offerlab.field._export import choice_data
@@ -313,8 +298,7 @@ def test_the_segment_filter_shows_the_librarys_segment_shares(tmp_path) -> None:
     market = parse_market(MARKET, fielding.study, "m").market(results.coding)
     library = sim.shares(market, by_segment=True)
     problems: list[str] = []
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         page = _log_in(browser, base, "viewer@a.ch", problems, **WIDE)
         page.goto(f"{base}/console/studies/tiny/simulator")
         page.wait_for_selector("#sim-ours .bar")
@@ -331,5 +315,4 @@ def test_the_segment_filter_shows_the_librarys_segment_shares(tmp_path) -> None:
         page.select_option("#sim-segment", "-1")
         whole = sim.shares(market).set_index("alternative")["share"]
         assert _bars(page)["Ours"] == pytest.approx(whole["Ours"], abs=1e-6)
-        browser.close()
     assert not problems, problems

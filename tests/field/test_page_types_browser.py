@@ -14,7 +14,7 @@ import pytest
 import test_survey_layout as layout
 from _respondent import open_fielding
 from _server import running
-from test_browser import ARGS, CHROMIUM, PHONE, _needs_browser
+from test_browser import PHONE
 from test_survey_layout import DESKTOP, _Audit
 
 from offerlab.design import make_design
@@ -49,11 +49,8 @@ def _answer(page, key: str, kind: str) -> None:
 @pytest.mark.parametrize("lang", ["de", "fr"])
 @pytest.mark.parametrize("screen", ["phone", "desktop"])
 def test_a_respondent_completes_maxdiff_kano_and_concepts(
-    tmp_path, axe_source, monkeypatch, lang, screen
+    tmp_path, axe_source, monkeypatch, lang, screen, browser
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     monkeypatch.setattr(layout, "ARTIFACTS", ARTIFACTS)  # the audit's screenshots go here
     text = STUDY.read_text(encoding="utf-8")
@@ -61,8 +58,7 @@ def test_a_respondent_completes_maxdiff_kano_and_concepts(
     fielding = open_fielding(f"sqlite:///{tmp_path / 'p.db'}", study, text, make_design(study))
     fielding.set_status("live")
     seen: list[str] = []
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         options = PHONE if screen == "phone" else DESKTOP
         page = browser.new_context(**options, locale=lang, bypass_csp=True).new_page()
         audit = _Audit(page, axe_source, lang)
@@ -91,7 +87,6 @@ def test_a_respondent_completes_maxdiff_kano_and_concepts(
             _answer(page, key, kind)
             page.locator("button[type=submit]").click()
             page.wait_for_load_state()
-        browser.close()
     assert not audit.problems, "\n".join(audit.problems)
     assert seen == [
         "needs.1", "needs.2", "needs.3", "needs.4", "task.1", "features.1", "features.2",

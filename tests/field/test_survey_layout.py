@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from _axe import serious_violations
 from _respondent import open_fielding
+from _screenshots import png, save_png
 from _server import running
-from test_browser import ARGS, CHROMIUM, PHONE, _answer, _needs_browser
+from test_browser import PHONE, _answer
 
 from offerlab.design import make_design
 from offerlab.field import create_app
@@ -60,10 +61,10 @@ def _long_shot(page, path: Path) -> None:
     for y in range(0, height, screen["height"]):
         page.evaluate(f"window.scrollTo(0, {y})")
         shown = page.evaluate("window.scrollY")  # the last screen stops at the bottom
-        part = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+        part = Image.open(io.BytesIO(png(page))).convert("RGB")
         whole.paste(part, (0, int(shown)))
     page.evaluate("window.scrollTo(0, 0)")
-    whole.save(path)
+    whole.save(path, compress_level=1)  # for speed, as the parts
 
 
 def _tops(page) -> list[float]:
@@ -104,7 +105,7 @@ class _Audit:
         self.seen.add(name)
         if (wide := _overflow(page)) > 0:
             self.problems.append(f"{where}: {wide} px wider than the screen at 100 %")
-        page.screenshot(path=str(ARTIFACTS / f"{self.lang}_{name}_{width}.png"), full_page=True)
+        save_png(page, ARTIFACTS / f"{self.lang}_{name}_{width}.png")
         self.problems += [f"{where}: {v}" for v in serious_violations(page, self.axe_source)]
         _text_size(self.cdp, LARGE_TEXT)
         try:
@@ -154,23 +155,18 @@ def _walk(page, base: str, study, audit: _Audit, heights: list[tuple[str, int]])
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_page_type_fits_a_phone_at_normal_and_large_text_and_passes_axe(
-    tmp_path, study, study_text, design, axe_source, lang
+    tmp_path, study, study_text, design, axe_source, lang, browser
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding = open_fielding(f"sqlite:///{tmp_path / 'layout.db'}", study, study_text, design)
     heights: list[tuple[str, int]] = []
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         # bypass_csp: axe is injected as an inline script, which the pages' policy forbids
         page = browser.new_context(**PHONE, locale=lang, bypass_csp=True).new_page()
         audit = _Audit(page, axe_source, lang)
         _walk(page, base, study, audit, heights)
         page.goto(f"{base}/s/no_such_study?lang={lang}")  # a message page
         audit.check("message")
-        browser.close()
     kinds = {"consent", "single", "multi", "scale", "text", "choice_tasks", "van_westendorp"}
     assert audit.seen >= kinds | {"nms", "gabor_granger", "choice_tasks_error", "message"}
     assert not audit.problems, "\n".join(audit.problems)
@@ -183,11 +179,9 @@ def test_every_page_type_fits_a_phone_at_normal_and_large_text_and_passes_axe(
 
 
 def test_a_task_with_a_plain_none_option_fits_and_a_tap_anywhere_in_a_column_chooses_it(
-    tmp_path, study_text, axe_source
+    tmp_path, study_text, axe_source, browser
 ) -> None:
     """Three concepts and 'none of these' as an answer of its own; no JavaScript at all."""
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
 
     dual = study_text.index("    type: dual\n")
     question = study_text.index("    question:\n", dual)
@@ -199,8 +193,7 @@ def test_a_task_with_a_plain_none_option_fits_and_a_tap_anywhere_in_a_column_cho
     design = make_design(study, method="random", versions=2, seed=3)
     fielding = open_fielding(f"sqlite:///{tmp_path / 'plain.db'}", study, plain, design)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         page = browser.new_context(**PHONE, java_script_enabled=False).new_page()
         page.goto(f"{base}/s/car_subscription?lang=fr")
         for step in range(20):
@@ -224,33 +217,25 @@ def test_a_task_with_a_plain_none_option_fits_and_a_tap_anywhere_in_a_column_cho
         page.locator("button[type=submit]").click()
         page.wait_for_load_state()
         assert page.locator("input[name=page]").get_attribute("value") == "tasks.2"
-        browser.close()
 
 
 @pytest.mark.parametrize("lang", ["de", "fr"])
 def test_on_a_desktop_the_concepts_stand_side_by_side(
-    tmp_path, study, study_text, design, axe_source, lang
+    tmp_path, study, study_text, design, axe_source, lang, browser
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     fielding = open_fielding(f"sqlite:///{tmp_path / 'desk.db'}", study, study_text, design)
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         page = browser.new_context(**DESKTOP, locale=lang, bypass_csp=True).new_page()
         audit = _Audit(page, axe_source, lang)
         _walk(page, base, study, audit, [])
-        browser.close()
     assert not audit.problems, "\n".join(audit.problems)
 
 
-def test_the_page_types_the_example_lacks_fit_too(tmp_path, axe_source) -> None:
+def test_the_page_types_the_example_lacks_fit_too(tmp_path, axe_source, browser) -> None:
     """An info page, a number question and a task of two concepts with a plain none
     option (the small test study, with an info page added), in German."""
-    _needs_browser()
     from _respondent import TINY
-    from playwright.sync_api import sync_playwright
 
     text = TINY.read_text(encoding="utf-8").replace(
         "    - id: task\n",
@@ -264,8 +249,7 @@ def test_the_page_types_the_example_lacks_fit_too(tmp_path, axe_source) -> None:
     fielding = open_fielding(f"sqlite:///{tmp_path / 'tiny.db'}", study, text, make_design(study))
     fill = {"consent": "input[name=answer][value=agree]", "band": "input[name=answer][value=old]"}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         page = browser.new_context(**PHONE, bypass_csp=True).new_page()
         audit = _Audit(page, axe_source, "de")
         page.goto(f"{base}/s/tiny?lang=de&pid=t1")
@@ -283,6 +267,5 @@ def test_the_page_types_the_example_lacks_fit_too(tmp_path, axe_source) -> None:
                 page.locator(".concept").first.locator(".cell:not(.same) .level").last.tap()
             page.locator("button[type=submit]").click()
             page.wait_for_load_state()
-        browser.close()
     assert audit.seen >= {"tiny_info", "tiny_choice_tasks", "tiny_number"}
     assert not audit.problems, "\n".join(audit.problems)

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from _formulas import Workbook as FormulaEvaluator
 from openpyxl import load_workbook
-from test_browser_report import ARGS, ARTIFACTS, CHROMIUM, _needs_browser
+from test_browser_report import ARTIFACTS
 
 from offerlab.data import FORMULA_STARTS
 from offerlab.report._excel import write_excel
@@ -116,60 +116,56 @@ def test_the_html_report_keeps_hostile_names_as_data_under_its_own_policy(hostil
         assert directive in policy
 
 
-def test_the_hostile_report_works_in_chromium_and_an_added_script_does_not_run(hostile) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
+def test_the_hostile_report_works_in_chromium_and_an_added_script_does_not_run(
+    hostile, browser
+) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = write_html(hostile.content, hostile.tmp / "report.html")
     # what an injection that escaped the data would add: the policy must stop it
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("</body>", "<script>document.title='ran'</script></body>"))
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        outside: list[str] = []
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith(("file://", "data:"))
-                else (outside.append(route.request.url), route.abort())
-            ),
-        )
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        blocked: list[str] = []
-        page.on(
-            "console",
-            lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        page.goto(path.as_uri())
-        page.wait_for_selector("#sim-shares .bar")
-        assert page.title() != "ran" and len(blocked) == 1, blocked
-        assert page.locator("h1").count() == 1 and page.locator("form").count() == 0
-        bars = page.locator("#sim-shares .bar")
-        shown = [bars.nth(i).get_attribute("data-alternative") for i in range(bars.count())]
-        assert shown[:3] == list(OFFERS.values())
-        cards = page.locator("#sim-offers .sim-offer h3").all_text_contents()
-        assert [c.strip() for c in cards] == [n + " (ours)" for n in list(OFFERS.values())[:2]] + [
-            list(OFFERS.values())[2].strip()
-        ]
-        options = page.locator("#sim-offers .sim-offer").first.locator("option")
-        assert COMPACT in options.all_text_contents()
-        assert ELECTRIC in options.all_text_contents()
-        expected = hostile.sim.shares(hostile.market).set_index("alternative")["share"]
-        before = float(bars.first.get_attribute("data-share"))
-        assert before == pytest.approx(expected[shown[0]], abs=1e-5)
-        price = page.locator("#sim-offers .sim-offer").first.locator("input[type=number]")
-        price.fill("790")
-        price.dispatch_event("change")
-        assert float(page.locator("#sim-shares .bar").first.get_attribute("data-share")) < before
-        page.locator("#simulator").screenshot(path=str(ARTIFACTS / "hostile_report.png"))
-        assert not errors, errors
-        assert not outside, outside
-        browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    outside: list[str] = []
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(("file://", "data:"))
+            else (outside.append(route.request.url), route.abort())
+        ),
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.goto(path.as_uri())
+    page.wait_for_selector("#sim-shares .bar")
+    assert page.title() != "ran" and len(blocked) == 1, blocked
+    assert page.locator("h1").count() == 1 and page.locator("form").count() == 0
+    bars = page.locator("#sim-shares .bar")
+    shown = [bars.nth(i).get_attribute("data-alternative") for i in range(bars.count())]
+    assert shown[:3] == list(OFFERS.values())
+    cards = page.locator("#sim-offers .sim-offer h3").all_text_contents()
+    assert [c.strip() for c in cards] == [n + " (ours)" for n in list(OFFERS.values())[:2]] + [
+        list(OFFERS.values())[2].strip()
+    ]
+    options = page.locator("#sim-offers .sim-offer").first.locator("option")
+    assert COMPACT in options.all_text_contents()
+    assert ELECTRIC in options.all_text_contents()
+    expected = hostile.sim.shares(hostile.market).set_index("alternative")["share"]
+    before = float(bars.first.get_attribute("data-share"))
+    assert before == pytest.approx(expected[shown[0]], abs=1e-5)
+    price = page.locator("#sim-offers .sim-offer").first.locator("input[type=number]")
+    price.fill("790")
+    price.dispatch_event("change")
+    assert float(page.locator("#sim-shares .bar").first.get_attribute("data-share")) < before
+    page.locator("#simulator").screenshot(path=str(ARTIFACTS / "hostile_report.png"))
+    assert not errors, errors
+    assert not outside, outside
 
 
 def test_the_excel_report_holds_hostile_texts_as_text_and_still_computes(hostile) -> None:

@@ -121,43 +121,33 @@ def test_the_excel_sheets_are_named_in_the_reports_language(
 
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["de", "fr"])
-def test_the_findings_sections_screenshots_fit_a_phone(german, french, language, tmp_path):
+def test_the_findings_sections_screenshots_fit_a_phone(german, french, language, tmp_path, browser):
     """The recommendation, pricing and simulator sections, whose sentences are now worded per
     language, at 390 x 844 and 1280 x 800: no wider than the screen; screenshots to
     tests/artifacts/report/."""
-    from test_browser_report import ARGS, ARTIFACTS, CHROMIUM, _needs_browser
+    from test_browser_report import ARTIFACTS
 
     from offerlab.report import write_html
-
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
 
     report = german if language == "de" else french
     path = write_html(report.content, tmp_path / "report.html")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     sizes = {"phone": (390, 844), "desktop": (1280, 800)}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            for name, (width, height) in sizes.items():
-                context = browser.new_context(viewport={"width": width, "height": height})
-                page = context.new_page()
-                page.route("**/*", lambda route: route.continue_()
-                           if route.request.url.startswith("file:") else route.abort())  # fmt: skip
-                page.goto(path.as_uri())
-                for section in ("recommendation", "pricing", "simulator"):
-                    box = page.locator(f"#{section}")
-                    box.screenshot(
-                        path=str(ARTIFACTS / f"findings-{language}-{section}-{name}.png")
-                    )
-                    assert box.bounding_box()["width"] <= width
-                assert page.evaluate("document.documentElement.scrollWidth") <= width
-                # the script's own words (it had only English ones in the report)
-                shown = _normal(page.locator("#simulator").inner_text())
-                for key in ("sim_js_together", "sim_js_interval_note"):
-                    own = report_catalogue()[key][language].split("{")[0]
-                    assert _normal(own) in shown, key
-                assert "Our offers together" not in shown
-                context.close()
-        finally:
-            browser.close()
+    for name, (width, height) in sizes.items():
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.route("**/*", lambda route: route.continue_()
+                   if route.request.url.startswith("file:") else route.abort())  # fmt: skip
+        page.goto(path.as_uri())
+        for section in ("recommendation", "pricing", "simulator"):
+            box = page.locator(f"#{section}")
+            box.screenshot(path=str(ARTIFACTS / f"findings-{language}-{section}-{name}.png"))
+            assert box.bounding_box()["width"] <= width
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        # the script's own words (it had only English ones in the report)
+        shown = _normal(page.locator("#simulator").inner_text())
+        for key in ("sim_js_together", "sim_js_interval_note"):
+            own = report_catalogue()[key][language].split("{")[0]
+            assert _normal(own) in shown, key
+        assert "Our offers together" not in shown
+        context.close()

@@ -4,7 +4,8 @@ in English and German; screenshots at 390 x 844 and 1280 x 800 go to tests/artif
 from __future__ import annotations
 
 import pytest
-from test_browser_report import ARGS, ARTIFACTS, CHROMIUM, _needs_browser
+from _screenshots import save_png
+from test_browser_report import ARTIFACTS
 
 from offerlab.report import write_html
 
@@ -25,28 +26,20 @@ OVERFLOW = """(width) => {
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
-def test_the_report_does_not_scroll_sideways_on_a_phone(built, german, language, tmp_path):
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
+def test_the_report_does_not_scroll_sideways_on_a_phone(built, german, language, tmp_path, browser):
     content = built.content if language == "en" else german.content
     path = write_html(content, tmp_path / "report.html")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            for name, size in (("phone", PHONE), ("desktop", DESKTOP)):
-                context = browser.new_context(**size)
-                page = context.new_page()
-                page.route("**/*", lambda route: route.continue_()
-                           if route.request.url.startswith("file:") else route.abort())  # fmt: skip
-                page.goto(path.as_uri())
-                page.wait_for_function("document.querySelector('#sim-shares .bar') !== null")
-                page.screenshot(path=str(ARTIFACTS / f"report-{language}-{name}.png"),
-                                full_page=True)  # fmt: skip
-                measured = page.evaluate(OVERFLOW, size["viewport"]["width"])
-                context.close()
-                assert measured["scroll"] <= measured["width"], (name, measured)
-                assert not measured["wide"], (name, measured)
-        finally:
-            browser.close()
+    for name, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        context = browser.new_context(**size)
+        page = context.new_page()
+        page.route("**/*", lambda route: route.continue_()
+                   if route.request.url.startswith("file:") else route.abort())  # fmt: skip
+        page.goto(path.as_uri())
+        page.wait_for_function("document.querySelector('#sim-shares .bar') !== null")
+        # the whole report, 15,000-22,000 px tall: a PNG encoded for speed
+        save_png(page, ARTIFACTS / f"report-{language}-{name}.png")
+        measured = page.evaluate(OVERFLOW, size["viewport"]["width"])
+        context.close()
+        assert measured["scroll"] <= measured["width"], (name, measured)
+        assert not measured["wide"], (name, measured)
