@@ -12,7 +12,7 @@ import pytest
 import test_survey_layout as layout
 from _respondent import open_fielding
 from _server import running
-from test_browser import ARGS, CHROMIUM, PHONE, _needs_browser
+from test_browser import PHONE
 from test_survey_layout import DESKTOP, _Audit
 
 from offerlab.design import make_design
@@ -30,11 +30,8 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize("lang", ["de", "fr"])
 @pytest.mark.parametrize("screen", ["phone", "desktop"])
 def test_a_respondent_answers_the_anchor(
-    tmp_path, axe_source, monkeypatch, anchor, lang, screen
+    tmp_path, axe_source, monkeypatch, browser, anchor, lang, screen
 ) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     monkeypatch.setattr(layout, "ARTIFACTS", ARTIFACTS)
     text = STUDY.read_text(encoding="utf-8").replace(
@@ -43,8 +40,7 @@ def test_a_respondent_answers_the_anchor(
     study = parse_study(text, STUDY.name)
     fielding = open_fielding(f"sqlite:///{tmp_path / 'p.db'}", study, text, make_design(study))
     fielding.set_status("live")
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         options = PHONE if screen == "phone" else DESKTOP
         page = browser.new_context(**options, locale=lang, bypass_csp=True).new_page()
         audit = _Audit(page, axe_source, lang)
@@ -68,7 +64,6 @@ def test_a_respondent_answers_the_anchor(
                         audit.check("dual_response")
             page.locator("button[type=submit]").click()
             page.wait_for_load_state()
-        browser.close()
     assert not audit.problems, "\n".join(audit.problems)
     frame = maxdiff_data(fielding, statuses=("active", "complete"))  # on past the MaxDiff
     if anchor == "dual_response":
