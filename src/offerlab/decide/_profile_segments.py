@@ -87,13 +87,16 @@ def profile_filters(
     """The filters of ``questions`` (page id -> options) for ``sim`` on ``results``.
 
     ``answers`` is the survey's answers in the fielding export's form (``respondent``,
-    ``page``, ``item``, ``value``; a single-choice answer has an empty item). Only an
+    ``page``, ``item``, ``value``; a single-choice answer has an empty item) or the tidy
+    form (``question`` and ``answer`` for page and value). Only an
     individual-level fit can be filtered (its rows are respondents); a question at most
     one of whose options was chosen filters nothing and is left out.
     """
     who = _respondent_rows(results, sim.population.n_rows)
     if who is None or answers is None or answers.empty:
         return []
+    if "question" in answers.columns:
+        answers = answers.rename(columns={"question": "page", "answer": "value"})
     single = answers[answers["item"].fillna("").astype(str) == ""]
     bootstrap = sim.draw_respondents()
     out = []
