@@ -304,15 +304,15 @@ def test_the_segment_filter_shows_the_librarys_segment_shares(tmp_path, browser)
         page.wait_for_selector("#sim-ours .bar")
         assert page.locator("#sim-segment-box").is_visible()
         labels = json.loads(page.locator("#simulator-data").text_content())["segments"]["labels"]
-        for g, label in enumerate(labels):
-            page.select_option("#sim-segment", str(g))
+        for label in labels:
+            page.select_option("#sim-segment", label)  # a segment is chosen by its key
             shown = _bars(page)
             expected = library[library["segment"] == label].set_index("alternative")["share"]
             for name, share in expected.items():
                 assert shown["Neither" if name == "none" else name] == pytest.approx(
                     share, abs=1e-6
                 ), (label, name)
-        page.select_option("#sim-segment", "-1")
+        page.select_option("#sim-segment", "")
         whole = sim.shares(market).set_index("alternative")["share"]
         assert _bars(page)["Ours"] == pytest.approx(whole["Ours"], abs=1e-6)
     assert not problems, problems

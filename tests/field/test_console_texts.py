@@ -43,3 +43,20 @@ def test_console_language_prefers_switch_then_member_then_cookie_then_browser(
     expected: str,
 ) -> None:
     assert console_language(query, cookies, accept, preferred) == expected
+
+
+def test_the_simulator_scripts_words_have_one_source_the_reports_catalogue() -> None:
+    """The script is the report's (report/templates/_simulator.js): its words live in the
+    report's catalogue only, and the console reads them from there."""
+    from importlib import resources
+
+    from offerlab.report import report_catalogue
+
+    report = {k: v for k, v in report_catalogue().items() if k.startswith("sim_js_")}
+    console = {k: v for k, v in console_catalogue().items() if k.startswith("sim_js_")}
+    assert len(report) >= 25 and console == report
+    folder = resources.files("offerlab.field") / "data" / "console_texts"
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            text = entry.read_text(encoding="utf-8")
+            assert "\nsim_js_" not in text and not text.startswith("sim_js_"), entry.name

@@ -36,6 +36,7 @@ from _formulas import Workbook as FormulaEvaluator
 from openpyxl import load_workbook
 
 from offerlab.report._excel import write_excel
+from offerlab.report._texts import report_texts
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "excel"
 # Field separator ",", text delimiter '"', UTF-8, from line 1, language default, then
@@ -53,6 +54,7 @@ PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
  oor:op="fuse"><value>en-US</value></prop></item>
 </oor:items>
 """
+LANGUAGES = ("de", "fr")
 ERROR = re.compile(r"#(?:N/A|NAME\?|VALUE!|REF!|DIV/0!|NUM!|NULL!)|Err:\d+")
 
 # Inputs that are not allowed, one per variant: (sheet cell found by column header and
@@ -158,6 +160,10 @@ def calc(
     latent = _latent_class_report(request.getfixturevalue("example"), built)
     files.append(write_excel(latent.content, tmp / "latent_classes.xlsx"))
     files.append(write_excel(_three_equal_rows(built.content), tmp / "rounded_weights.xlsx"))
+    for language in LANGUAGES:  # localized sheet names in every formula that names a sheet
+        report = request.getfixturevalue({"de": "german", "fr": "french"}[language])
+        files.append(write_excel(report.content, tmp / f"as_written_{language}.xlsx"))
+    files.append(_in_market_in_english(tmp / "as_written_de.xlsx", tmp / "english_yes_de.xlsx"))
     out = tmp / "csv"
     _run_soffice(soffice, profile, CSV_FILTER, out, files)
     _run_soffice(soffice, profile, "ods", tmp / "ods", [original])
@@ -174,6 +180,16 @@ def calc(
     return SimpleNamespace(
         books=books, paths=paths, sheetnames=sheetnames, ods_content=content, latent=latent
     )
+
+
+def _in_market_in_english(german: Path, path: Path) -> Path:
+    """The German workbook with "yes" typed for a rival: German "in market" takes ja/nein."""
+    wb = load_workbook(german)
+    ws = wb[report_texts("de")("xl_sheet_simulator")]
+    column = next(c for c in range(2, ws.max_column + 1) if ws.cell(5, c).value == "Rival SUV Abo")
+    ws.cell(6, column).value = "yes"
+    wb.save(path)
+    return path
 
 
 def _three_equal_rows(content: Any) -> Any:
@@ -363,3 +379,48 @@ def test_libreoffice_reads_the_validation_of_every_input_and_the_protection(calc
     simulator = simulator[: simulator.index("</table:table>")]
     used = set(re.findall(r'table:content-validation-name="([^"]+)"', simulator))
     assert used == set(validations)
+
+
+def _localized_simulator(sheet: list[list[str]], language: str) -> SimpleNamespace:
+    """Shares, total and inputs row of a Simulator sheet in ``language`` (its own words)."""
+    t = report_texts(language)
+    rows = {row[0]: row for row in sheet if row}
+    names = [name for name in sheet[4][1:] if name]
+    share_row, check_row = rows[t("xl_sim_share")], rows[t("xl_sim_inputs")]
+    return SimpleNamespace(
+        shares={name.removesuffix(t("xl_sim_ours")): share_row[1 + k]
+                for k, name in enumerate(names)},
+        total=share_row[share_row.index(t("xl_sim_total")) + 1],
+        inputs={name.removesuffix(t("xl_sim_ours")): check_row[1 + k]
+                for k, name in enumerate(names)},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_localized_workbook_computes_the_library_shares_in_libreoffice(
+    built, calc, language
+) -> None:
+    """Simulator, lookup and calculation sheets carry the report's language in their names
+    (French ones with spaces and accents, quoted in every formula): LibreOffice opens every
+    sheet without an error and gives the library's shares."""
+    t = report_texts(language)
+    book = calc.books[f"as_written_{language}"]
+    assert {t("xl_sheet_simulator"), t("xl_sheet_lookup"), t("xl_sheet_calc")} <= set(book)
+    assert "Simulator" not in book or t("xl_sheet_simulator") == "Simulator"
+    assert _errors(book) == []
+    sim = _localized_simulator(book[t("xl_sheet_simulator")], language)
+    expected = built.sim.shares(built.market).set_index("alternative")["share"]
+    shares = {name: _number(text) for name, text in sim.shares.items()}
+    assert set(shares) == set(expected.index)
+    for name, share in shares.items():
+        assert share == pytest.approx(expected[name], abs=1e-9), name
+    assert _number(sim.total) == pytest.approx(1.0, abs=1e-12)
+    assert set(sim.inputs.values()) == {t("xl_sim_ok")}
+
+
+def test_the_german_in_market_cell_takes_ja_and_refuses_yes(calc) -> None:
+    t = report_texts("de")
+    sim = _localized_simulator(calc.books["english_yes_de"][t("xl_sheet_simulator")], "de")
+    assert set(sim.shares.values()) == {"#N/A"}
+    assert sim.inputs["Rival SUV Abo"].startswith(t("xl_sim_check", what=""))
+    assert "ja oder nein" in sim.inputs["Rival SUV Abo"]

@@ -298,7 +298,9 @@ def test_respondents_words_are_escaped_in_html_and_neutralised_in_excel(pages):
     from openpyxl import load_workbook
 
     path = write_excel(pages.content, pages.tmp / "report.xlsx")
-    sheet = load_workbook(path)["Concept open answers"]
+    from offerlab.report._excel_words import page_sheet_name
+
+    sheet = load_workbook(path)[page_sheet_name(pages.t, "Concept open answers")]
     texts = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert "'" + FORMULA in texts and FORMULA not in texts
 

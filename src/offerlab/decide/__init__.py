@@ -81,6 +81,12 @@ from offerlab.decide._population import (
     population_from_results,
 )
 from offerlab.decide._pricing_study import PricingStudy, money_text, pricing_study
+from offerlab.decide._profile_segments import (
+    ProfileFilter,
+    filtered_shares,
+    profile_filters,
+    profile_questions,
+)
 from offerlab.decide._recommendation import OptimisationResult
 from offerlab.decide._sensitivity import (
     arc_elasticity,
@@ -132,6 +138,7 @@ __all__ = [
     "OptimisationResult",
     "Population",
     "PricingStudy",
+    "ProfileFilter",
     "Provenance",
     "ScaleCalibration",
     "ShareDraws",
@@ -152,6 +159,7 @@ __all__ = [
     "edge_caution",
     "edge_finding",
     "edge_of_range",
+    "filtered_shares",
     "format_number",
     "gabor_granger",
     "gabor_granger_frame",
@@ -179,6 +187,8 @@ __all__ = [
     "price_edge",
     "price_elasticity",
     "pricing_study",
+    "profile_filters",
+    "profile_questions",
     "reach_above_threshold",
     "reach_from_scores",
     "recommendation_verdict",

@@ -490,9 +490,20 @@ class MarketSimulator:
         if self.n_draws == 0:
             return None
         if self._draws is None:
-            rng = np.random.default_rng(np.random.SeedSequence([self.seed, 1]))
-            self._draws = self.population.draws(self.n_draws, rng)
+            self._draws = self.population.draws(self.n_draws, self._draw_rng())
         return self._draws
+
+    def _draw_rng(self) -> np.random.Generator:
+        return np.random.default_rng(np.random.SeedSequence([self.seed, 1]))
+
+    def draw_respondents(self) -> np.ndarray | None:
+        """Which respondent (0-based, in the fit's order) each row of each uncertainty draw
+        is, shape (S, R_u), where the draws are bootstrap samples of respondents (HB);
+        else None."""
+        respondents = getattr(self.population.uncertainty, "respondents", None)
+        if self.n_draws == 0 or respondents is None:
+            return None
+        return respondents(self.n_draws, self._draw_rng())
 
     def _draw_codes(self, R_u: int) -> np.ndarray | None:
         seg = self.population.draw_segments(R_u)

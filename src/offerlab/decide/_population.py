@@ -281,20 +281,30 @@ def _model_title(results: Any) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class _RespondentBootstrap:
+    """HB's uncertainty: S bootstrap samples of the respondents, one posterior draw each
+    (the market is the population the sample was drawn from, so an interval must carry
+    which people happened to answer as well as what each of them wants)."""
+
+    draws: np.ndarray  # (R, m, K)
+
+    def respondents(self, S: int, rng: np.random.Generator) -> np.ndarray:
+        """Who is in each sample, (S, R): the first thing drawn from ``rng``."""
+        R = self.draws.shape[0]
+        return rng.integers(0, R, size=(S, R))
+
+    def __call__(self, S: int, rng: np.random.Generator) -> np.ndarray:
+        R, m, _ = self.draws.shape
+        who = self.respondents(S, rng)
+        pick = rng.integers(0, m, size=(S, R))
+        return self.draws[who, pick]
+
+
 def _decision_population(results: Any, *, n: int, seed: int) -> Population:
     model = _model_title(results)
     if hasattr(results, "individual_draws"):
-        draws = np.asarray(results.individual_draws)  # (R, m, K)
-        R, m, _ = draws.shape
-
-        def hb_draws(S: int, rng: np.random.Generator) -> np.ndarray:
-            # A bootstrap sample of the respondents, one posterior draw each: the market
-            # is the population the sample was drawn from, so an interval must carry
-            # which people happened to answer as well as what each of them wants.
-            who = rng.integers(0, R, size=(S, R))
-            pick = rng.integers(0, m, size=(S, R))
-            return draws[who, pick]
-
+        hb_draws = _RespondentBootstrap(np.asarray(results.individual_draws))  # (R, m, K)
         pop = population_from_results(results, n=n, rng=seed, uncertainty=hb_draws)
         return replace(pop, model=model, level="individual")
     if hasattr(results, "cmap") and hasattr(results, "shares"):

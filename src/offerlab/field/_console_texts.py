@@ -5,6 +5,10 @@ Each area of the console keeps its strings in one YAML file under
 ``simulator.yaml`` …): a mapping from a key to its four translations. Keeping one file
 per area lets translators work on an area at a time; a key may live in one file only.
 Placeholders use :meth:`str.format` names (``{n}``, ``{name}``).
+
+The market simulator's script is the report's (report/templates/_simulator.js) and so are
+its words: every ``sim_js_*`` key comes from the report's catalogue, one source for the
+report's offline simulator and the console's.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ __all__ = [
 
 CONSOLE_LANGUAGES = ("de", "fr", "it", "en")
 LANGUAGE_COOKIE = "offerlab_console_lang"
+#: The keys the console takes from the report's catalogue: the simulator script's words.
+SIMULATOR_SCRIPT_KEYS = "sim_js_"
 
 
 @cache
@@ -44,6 +50,13 @@ def console_catalogue() -> dict[str, dict[str, str]]:
             if missing:
                 raise ValueError(f"{entry.name}: {key}: no text in {', '.join(missing)}")
             catalogue[key] = {code: str(texts[code]) for code in CONSOLE_LANGUAGES}
+    from offerlab.report import report_catalogue
+
+    for key, texts in report_catalogue().items():
+        if key.startswith(SIMULATOR_SCRIPT_KEYS):
+            if key in catalogue:
+                raise ValueError(f"console text {key!r} is the report's simulator word")
+            catalogue[key] = {code: texts.get(code) or texts["en"] for code in CONSOLE_LANGUAGES}
     return catalogue
 
 

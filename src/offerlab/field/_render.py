@@ -30,6 +30,7 @@ from offerlab.study import (
     SinglePage,
     TextPage,
     VanWestendorpPage,
+    concept_image,
 )
 
 __all__ = ["frame_context", "page_context"]
@@ -307,6 +308,7 @@ def _concept(view: _View) -> dict[str, Any]:
         "concept_of": view.ui("concept_of", n=view.screen, total=len(order)) if many else "",
         "concept_title": view.t(concept.title),
         "body": view.t(concept.text),
+        **_concept_picture(view, concept),
         "questions": [
             {
                 "name": name,
@@ -321,6 +323,16 @@ def _concept(view: _View) -> dict[str, Any]:
         "change_label": view.ui("concept_change"),
         "change": view.first("change", 2000),
     }
+
+
+def _concept_picture(view: _View, concept: Any) -> dict[str, str]:
+    """The concept's checked image (a data: URI, read when the study was loaded) and its
+    alt text in the respondent's language (the concept's title when the study has none)."""
+    image = concept_image(view.survey.study, view.page.id, concept.name)
+    if image is None:
+        return {"image": "", "image_alt": ""}
+    alt = view.t(concept.alt) if concept.alt is not None else view.t(concept.title)
+    return {"image": image.data_uri, "image_alt": alt}
 
 
 def _maxdiff(view: _View) -> dict[str, Any]:

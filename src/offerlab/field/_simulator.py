@@ -37,16 +37,29 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from offerlab.data import ChoiceData, write_csv
-from offerlab.decide import Costs, MarketSpec, parse_market, simulator_for
+from offerlab.decide import (
+    Costs,
+    MarketSpec,
+    parse_market,
+    profile_filters,
+    profile_questions,
+    simulator_for,
+)
 from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.field._audit import record_study_event
 from offerlab.field._console_core import Console
 from offerlab.field._console_texts import ConsoleTexts
-from offerlab.field._export import choice_data
+from offerlab.field._export import answers_table, choice_data
 from offerlab.field._hb_view import hb_diagnostics_record
 from offerlab.field._service import Fielding
 from offerlab.models import DECISION_MODELS, DecisionFit, fit_decision_model
-from offerlab.report import SIMULATOR_LOCALES, json_for_html, simulator_data
+from offerlab.report import (
+    SIMULATOR_LOCALES,
+    json_for_html,
+    profile_filter_data,
+    report_catalogue,
+    simulator_data,
+)
 from offerlab.simulate import offer_warnings
 from offerlab.store import ScenarioRow, SimulatorRow, StudyRow, User
 from offerlab.study import CategoricalAttribute, Study
@@ -222,6 +235,7 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
             costs = Costs.from_spec(spec)
             payload = simulator_data(sim, market, results.coding, language, costs=costs)
             payload["segments"] = segment_rows(sim, payload)
+            payload["filters"] = _profile_filters(fielding, sim, results, payload, language)
             payload["hb_diagnostics"] = hb_diagnostics_record(results)
         notes = [str(w.message) for w in caught if issubclass(w.category, OfferlabWarning)]
         notes += [
@@ -233,6 +247,18 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
         _finish(fielding.engine, row_id, "failed", respondents, message, None)
         if not isinstance(exc, OfferlabError):
             log.exception("simulator fit %s of study %s failed", row_id, study.name)
+
+
+def _profile_filters(
+    fielding: Fielding, sim: Any, results: Any, payload: dict[str, Any], language: str
+) -> list[dict[str, Any]]:
+    """The market by the respondents' own answers (age band, region…) where the fit is
+    individual-level; decide finds whose coefficients enter, the page only draws."""
+    questions = profile_questions(fielding.study)
+    if not questions or not hasattr(results, "individual_draws"):
+        return []
+    filters = profile_filters(sim, results, answers_table(fielding), questions)
+    return profile_filter_data(filters, sim, payload, fielding.study, language)
 
 
 def _finish(
@@ -380,18 +406,18 @@ def page_texts(study: Study, payload: str, t: ConsoleTexts, **extra: str) -> str
     for entry in data["fixed"]:
         if none is not None and entry["name"] == "none":  # a market's name of "none of these"
             fixed[entry["name"]] = study.text(none.label, language)
+    # every word of the script (the report's catalogue is their one source)
     words = {
-        key[len("sim_js_") :]: t(key)
-        for key in (
-            "sim_js_share", "sim_js_interval", "sim_js_interval_note", "sim_js_revenue",
-            "sim_js_margin", "sim_js_profit", "sim_js_ours", "sim_js_not_in_market",
-            "sim_js_together", "sim_js_in_market", "sim_js_never_shown", "sim_js_point_only",
-            "sim_js_slider", "sim_js_delta_share", "sim_js_delta_money", "sim_js_delta_revenue",
-            "sim_js_points", "sim_js_whole_market", "sim_js_segment", "sim_js_scenario_saved",
-            "sim_js_scenario_loaded", "sim_js_scenario_deleted", "sim_js_scenario_needs_name",
-            "sim_js_scenario_failed",
-        )
-    }  # fmt: skip
+        key[len("sim_js_") :]: t(key) for key in report_catalogue() if key.startswith("sim_js_")
+    }
+    filters = {}
+    for entry in data.get("filters") or []:
+        question = study.questionnaire.page(entry["question"])
+        labels = {o.name: study.text(o.label, language) for o in question.options}
+        filters[entry["question"]] = {
+            "label": study.text(question.text, language),
+            "labels": [labels.get(name, name) for name in entry["options"]],
+        }
     return json_for_html(
         {
             **words,
@@ -401,6 +427,7 @@ def page_texts(study: Study, payload: str, t: ConsoleTexts, **extra: str) -> str
             "title": f"{t('sim_title')}: {study.text(study.title, language) or study.name}",
             "attributes": attributes,
             "fixed": fixed,
+            "filters": filters,
             **extra,
         }
     )
@@ -473,7 +500,8 @@ def checked_state(text: str, payload: str) -> dict[str, Any]:
     attributes = {a["name"]: a for a in data["attributes"]}
     offers = {o["name"] for o in data["offers"]}
     fixed = {f["name"] for f in data["fixed"]}
-    segments = (data.get("segments") or {}).get("labels") or []
+    segments = list((data.get("segments") or {}).get("labels") or [])
+    segments += [f"{f['question']}={o}" for f in data.get("filters") or [] for o in f["options"]]
     out: dict[str, Any] = {"offers": {}, "fixed": {}, "segment": None}
     given = state.get("offers", {})
     if not isinstance(given, dict):

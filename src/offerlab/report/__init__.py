@@ -16,13 +16,18 @@ from offerlab.report._decide_plots import (
 from offerlab.report._hb_plots import hb_diagnostics, plot_hb_trace
 from offerlab.report._json import json_for_html
 from offerlab.report._plots import plot_importance, plot_partworths, plot_shares, plot_wtp
+from offerlab.report._texts import report_catalogue
 
 if TYPE_CHECKING:
     from offerlab.report._content import ReportContent, ReportOptions, build_report
     from offerlab.report._excel import write_excel
     from offerlab.report._html import render_html, write_html
     from offerlab.report._pdf import write_pdf
-    from offerlab.report._simulator_data import SIMULATOR_LOCALES, simulator_data
+    from offerlab.report._simulator_data import (
+        SIMULATOR_LOCALES,
+        profile_filter_data,
+        simulator_data,
+    )
 
 __all__ = [
     "SIMULATOR_LOCALES",
@@ -40,7 +45,9 @@ __all__ = [
     "plot_tornado",
     "plot_van_westendorp",
     "plot_wtp",
+    "profile_filter_data",
     "render_html",
+    "report_catalogue",
     "simulator_data",
     "write_excel",
     "write_html",
@@ -56,6 +63,7 @@ _LAZY = {
     "write_pdf": "offerlab.report._pdf",
     "write_excel": "offerlab.report._excel",
     "simulator_data": "offerlab.report._simulator_data",
+    "profile_filter_data": "offerlab.report._simulator_data",
     "SIMULATOR_LOCALES": "offerlab.report._simulator_data",
 }
 

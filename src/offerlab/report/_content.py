@@ -629,11 +629,16 @@ def _method(inputs: _Inputs) -> list[str]:
 def _simulator(inputs: _Inputs) -> dict[str, Any] | None:
     if inputs.market is None or inputs.sim is None:
         return None
-    from offerlab.report._simulator_data import simulator_data
+    from offerlab.decide import profile_filters, profile_questions
+    from offerlab.report._simulator_data import profile_filter_data, simulator_data
 
-    return simulator_data(
-        inputs.sim, inputs.market, inputs.coding, inputs.t.language, costs=inputs.costs
-    )
+    language = inputs.t.language
+    data = simulator_data(inputs.sim, inputs.market, inputs.coding, language, costs=inputs.costs)
+    if inputs.tidy is not None:  # segments by the respondents' own answers (HB)
+        questions = profile_questions(inputs.study)
+        filters = profile_filters(inputs.sim, inputs.results, inputs.tidy, questions)
+        data["filters"] = profile_filter_data(filters, inputs.sim, data, inputs.study, language)
+    return data
 
 
 def _empty_sections(content: ReportContent, inputs: _Inputs) -> dict[str, str]:

@@ -1,8 +1,10 @@
 """The report as an Excel workbook: the tables, and a simulator sheet that cannot be
 mis-coded.
 
-Sheets: ``Read me``, ``Recommendation``, ``Sample``, ``Importance``, ``Part-worths``,
-``WTP``, ``Segments``, ``Shares``, ``Pricing``, then the simulator:
+Sheets (named here in English; the workbook names them, and heads their columns, in the
+report's language, report/_excel_words.py): ``Read me``, ``Recommendation``, ``Sample``,
+``Importance``, ``Part-worths``, ``WTP``, ``Segments``, ``Shares``, ``Pricing``, the needs
+and concept pages' sheets, then the simulator:
 
 * ``Simulator`` — one column per offer: a level for every attribute picked from a
   drop-down (data validation on the study's level labels), the price typed within the
@@ -20,7 +22,9 @@ A wrong input never gives a number: a label that is not exactly one of the level
 typo, a wildcard such as ``*``, which MATCH would otherwise accept), a price or numeric
 value outside the studied range (it would be extrapolated), "in market" other than yes/no
 (it would silently drop the offer), or a scale factor that is not above 0 makes the
-shares #N/A, and an "inputs" row under the shares names the column to fix. Data
+shares #N/A, and an "inputs" row under the shares names the column to fix. "yes" and
+"no" are the report language's words (ja/nein, oui/non, sì/no); every formula that names a
+sheet quotes a localized name that needs it ('Table des utilités'!B3). Data
 validation stops such entries when typed, but not when pasted or written by a program.
 
 Only INDEX, MATCH, MIN, IF, EXP, SUM, NA and ISNUMBER are used, so the sheet computes the
@@ -30,7 +34,6 @@ evaluator the tests use.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +44,10 @@ import pandas as pd
 from offerlab.data import neutralise_formula
 from offerlab.exceptions import OfferlabError
 from offerlab.report._content import ReportContent
+from offerlab.report._excel_words import headed, page_sheet_name, sheet_name, sheet_ref
 from offerlab.report._findings import measure_row
+from offerlab.report._labels import offer_parts, parse_lineup
+from offerlab.report._layout import _statistic
 from offerlab.report._needs_pages import page_sheets
 from offerlab.report._texts import ReportTexts
 
@@ -85,30 +91,6 @@ def _frame_sheet(wb: Any, title: str, frame: pd.DataFrame | None, note: str = ""
     ws.freeze_panes = ws.cell(row + 1, 1)
 
 
-def _headed(frame: pd.DataFrame | None, content: ReportContent) -> pd.DataFrame | None:
-    """Column names in the report's language (English keeps the library's names)."""
-    if frame is None or content.language == "en":
-        return frame
-    t, cur = content.t, content.currency
-    words = {
-        "attribute": t("col_attribute"), "level": t("col_level"),
-        "importance": t("col_importance"), "utility": t("col_utility"),
-        "wtp": t("col_wtp", currency=cur), "per_unit": t("col_per_unit"),
-        "lower": t("col_lower"), "upper": t("col_upper"), "alternative": t("col_offer"),
-        "kind": t("col_kind"), "ours": t("col_ours"), "price": t("col_price", currency=cur),
-        "share": t("col_share"), "revenue": t("col_revenue", currency=cur),
-        "cost": t("col_cost", currency=cur), "margin": t("col_margin", currency=cur),
-        "profit": t("col_profit", currency=cur), "statistic": t("col_statistic"),
-        "value": t("col_value"), "holdout task": t("col_holdout_task"),
-        "concept": t("col_concept"), "observed": t("col_observed"),
-        "predicted": t("col_predicted"), "segment": t("col_segment"),
-    }  # fmt: skip
-    for what in ("share", "revenue", "profit"):
-        for end in ("lower", "upper"):
-            words[f"{what}_{end}"] = f"{words[what]}: {words[end]}"
-    return frame.rename(columns={c: words.get(str(c), c) for c in frame.columns})
-
-
 def _number(value: Any) -> str:
     """A number as formula text, without the rounding of ``:g`` (1234567 -> 1.23457e+06)."""
     return f"{float(value):.15g}"
@@ -133,6 +115,7 @@ class _Parts:
     offers: list[dict[str, Any]]
     fixed: list[dict[str, Any]]
     weights: list[float]
+    t: ReportTexts
     typed: list[bool] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -149,6 +132,14 @@ class _Parts:
             )
             for a in self.attributes
         ]
+
+    def sheet(self, key: str) -> str:
+        """The name of the simulator's sheet ``key`` (simulator, lookup, calc)."""
+        return sheet_name(self.t, key)
+
+    def ref(self, key: str) -> str:
+        """How a formula names the sheet ``key``: quoted, as a localized name needs."""
+        return sheet_ref(self.sheet(key))
 
     @property
     def rows(self) -> int:
@@ -178,6 +169,7 @@ class _Lookup:
     """Where the Lookup sheet holds the utilities T, the row weights and the levels."""
 
     sheet: Any
+    ref: str  # how a formula names the sheet: 'Lookup'!
     table: str
     weights: str
     base: list[int]  # 1-based position in T of each attribute's first level
@@ -186,22 +178,23 @@ class _Lookup:
 
     def labels(self, i: int) -> str:
         start = 2 + self.base[i]
-        return f"Lookup!$B${start}:$B${start + self.n_levels[i] - 1}"
+        return f"{self.ref}$B${start}:$B${start + self.n_levels[i] - 1}"
 
     def values(self, i: int) -> str:
         start = 2 + self.base[i]
-        return f"Lookup!$C${start}:$C${start + self.n_levels[i] - 1}"
+        return f"{self.ref}$C${start}:$C${start + self.n_levels[i] - 1}"
 
     def value_cell(self, i: int, k: int) -> str:
         """The Lookup cell of attribute i's k-th level value (0-based k)."""
-        return f"Lookup!$C${2 + self.base[i] + k}"
+        return f"{self.ref}$C${2 + self.base[i] + k}"
 
 
-def _simulator(wb: Any, sim: dict[str, Any]) -> None:
-    """The Lookup, Calc and Simulator sheets (see the module docstring)."""
-    parts = _Parts(sim["attributes"], sim["offers"], sim["fixed"], sim["weights"])
+def _simulator(wb: Any, sim: dict[str, Any], t: ReportTexts) -> None:
+    """The Lookup, Calc and Simulator sheets (see the module docstring), named and
+    labelled in the report's language."""
+    parts = _Parts(sim["attributes"], sim["offers"], sim["fixed"], sim["weights"], t)
     lookup = _lookup_sheet(wb, sim, parts)
-    ws = wb.create_sheet("Simulator", 0)
+    ws = wb.create_sheet(parts.sheet("simulator"), 0)
     _simulator_labels(ws, sim, parts)
     _simulator_inputs(ws, parts, lookup)
     scale = _level_positions(ws, parts, lookup)
@@ -218,10 +211,11 @@ def _lookup_sheet(wb: Any, sim: dict[str, Any], parts: _Parts) -> _Lookup:
     a zero row so that INDEX(T, k + 1) exists for the last level)."""
     from openpyxl.styles import Font
 
-    R = parts.rows
-    lk = wb.create_sheet("Lookup")
-    lk.append(["attribute", "level (as shown)", "value", "", *[f"row {r + 1}" for r in range(R)]])
-    lk.append(["weight", "", "", "", *sim["weights"]])
+    R, t = parts.rows, parts.t
+    lk = wb.create_sheet(parts.sheet("lookup"))
+    rows = [t("xl_sim_row", n=r + 1) for r in range(R)]
+    lk.append([t("xl_sim_attribute"), t("xl_sim_level_shown"), t("xl_sim_value"), "", *rows])
+    lk.append([t("xl_sim_weight"), "", "", "", *sim["weights"]])
     for c in lk[1]:
         c.font = Font(bold=True)
     first_col, last_col = _col(5), _col(4 + R)
@@ -231,7 +225,9 @@ def _lookup_sheet(wb: Any, sim: dict[str, Any], parts: _Parts) -> _Lookup:
         base.append(position)
         per_level = list(zip(*a["utilities"], strict=True))  # (levels, R)
         for label, value, utilities in zip(a["labels"], a["levels"], per_level, strict=True):
-            lk.append([a["name"], neutralise_formula(label), value, "", *utilities])
+            lk.append(
+                [neutralise_formula(a["label"]), neutralise_formula(label), value, "", *utilities]
+            )
             position += 1
     fixed_positions = []
     for f in parts.fixed:
@@ -240,12 +236,14 @@ def _lookup_sheet(wb: Any, sim: dict[str, Any], parts: _Parts) -> _Lookup:
             [neutralise_formula(f["name"]), neutralise_formula(f["label"]), "", "", *f["utilities"]]
         )
         position += 1
-    lk.append(["(end)", "", "", "", *([0.0] * R)])
+    lk.append([t("xl_sim_end"), "", "", "", *([0.0] * R)])
     last_row = 2 + position
+    ref = parts.ref("lookup")
     return _Lookup(
         sheet=lk,
-        table=f"Lookup!${first_col}$3:${last_col}${last_row}",
-        weights=f"Lookup!${first_col}$2:${last_col}$2",
+        ref=ref,
+        table=f"{ref}${first_col}$3:${last_col}${last_row}",
+        weights=f"{ref}${first_col}$2:${last_col}$2",
         base=base,
         fixed_positions=fixed_positions,
         n_levels=[len(a["levels"]) for a in parts.attributes],
@@ -256,22 +254,18 @@ def _simulator_labels(ws: Any, sim: dict[str, Any], parts: _Parts) -> None:
     """The title, the scale factor, the instructions and the row labels."""
     from openpyxl.styles import Font
 
-    bold = Font(bold=True)
-    ws["A1"] = "Market simulator (share of preference)"
+    bold, t = Font(bold=True), parts.t
+    ws["A1"] = t("xl_sim_title")
     ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = "Scale factor (1 = as estimated; below 1 flattens the shares)"
+    ws["A2"] = t("xl_sim_scale")
     ws["B2"] = float(sim["scale"])
-    ws["A3"] = (
-        "Yellow cells are the only ones you can change: pick levels from the lists, type "
-        f"prices within the tested range ({sim['currency']}). The shares follow; #N/A in "
-        "them means an input is not allowed, and the inputs row under them says which column."
-    )
-    ws.cell(_TOP, 1, "alternative").font = bold
-    ws.cell(_TOP + 1, 1, "in market (yes/no)").font = bold
+    ws["A3"] = t("xl_sim_help", currency=sim["currency"])
+    ws.cell(_TOP, 1, t("xl_sim_alternative")).font = bold
+    ws.cell(_TOP + 1, 1, t("xl_sim_in_market", yes=t("xl_sim_yes"), no=t("xl_sim_no"))).font = bold
     for i, a in enumerate(parts.attributes):
         ws.cell(_TOP + 2 + i, 1, neutralise_formula(a["label"])).font = bold
-    ws.cell(parts.share_row, 1, "share of preference").font = bold
-    ws.cell(parts.share_row, 3 + parts.n_alternatives, "total").font = bold
+    ws.cell(parts.share_row, 1, t("xl_sim_share")).font = bold
+    ws.cell(parts.share_row, 3 + parts.n_alternatives, t("xl_sim_total")).font = bold
 
 
 def _simulator_inputs(ws: Any, parts: _Parts, lookup: _Lookup) -> None:
@@ -279,10 +273,11 @@ def _simulator_inputs(ws: Any, parts: _Parts, lookup: _Lookup) -> None:
     from openpyxl.styles import Font, PatternFill, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    bold = Font(bold=True)
+    bold, t = Font(bold=True), parts.t
+    yes, no = t("xl_sim_yes"), t("xl_sim_no")
     inputs = [ws["B2"]]
-    yes_no = DataValidation(type="list", formula1='"yes,no"', allow_blank=False)
-    yes_no.error, yes_no.showErrorMessage = "Type yes or no.", True
+    yes_no = DataValidation(type="list", formula1=f'"{yes},{no}"', allow_blank=False)
+    yes_no.error, yes_no.showErrorMessage = t("xl_sim_type_yes_no", yes=yes, no=no), True
     ws.add_data_validation(yes_no)
     scale_ok = DataValidation(type="decimal", operator="greaterThan", formula1="0")
     scale_ok.showErrorMessage = True
@@ -292,9 +287,9 @@ def _simulator_inputs(ws: Any, parts: _Parts, lookup: _Lookup) -> None:
     J = len(parts.offers)
     for j, o in enumerate(parts.offers):
         col = 2 + j
-        header = neutralise_formula(o["name"] + (" (ours)" if o["ours"] else ""))
+        header = neutralise_formula(o["name"] + (t("xl_sim_ours") if o["ours"] else ""))
         ws.cell(_TOP, col, header).font = bold
-        c = ws.cell(_TOP + 1, col, "yes")
+        c = ws.cell(_TOP + 1, col, yes)
         yes_no.add(c)
         inputs.append(c)
         for i, a in enumerate(parts.attributes):
@@ -305,7 +300,7 @@ def _simulator_inputs(ws: Any, parts: _Parts, lookup: _Lookup) -> None:
     for f_i, f in enumerate(parts.fixed):
         col = 2 + J + f_i
         ws.cell(_TOP, col, neutralise_formula(f["label"])).font = bold
-        c = ws.cell(_TOP + 1, col, "yes")
+        c = ws.cell(_TOP + 1, col, yes)
         yes_no.add(c)
         inputs.append(c)
         ws.column_dimensions[_col(col)].width = 18
@@ -324,12 +319,14 @@ def _level_validations(ws: Any, parts: _Parts, lookup: _Lookup) -> list[Any]:
         if parts.typed[i]:
             low, high = _number(a["levels"][0]), _number(a["levels"][-1])
             dv = DataValidation(type="decimal", operator="between", formula1=low, formula2=high)
-            dv.error = f"Type a number from {a['levels'][0]:g} to {a['levels'][-1]:g}."
+            dv.error = parts.t(
+                "xl_sim_type_range", low=f"{a['levels'][0]:g}", high=f"{a['levels'][-1]:g}"
+            )
         else:
             # The formula text of a validation has no leading "=" in the file (ECMA-376
             # ST_Formula, as Excel and LibreOffice write it).
             dv = DataValidation(type="list", formula1=lookup.labels(i), allow_blank=False)
-            dv.error = "Pick a level from the list."
+            dv.error = parts.t("xl_sim_pick_level")
         dv.showErrorMessage = True
         ws.add_data_validation(dv)
         lists.append(dv)
@@ -353,13 +350,11 @@ def _level_positions(ws: Any, parts: _Parts, lookup: _Lookup) -> str:
     interpolation weight t; the checked scale factor. Returns the scale factor's cell."""
     from openpyxl.styles import Font
 
-    k_rows = parts.k_rows
-    ws.cell(
-        parts.share_row + 2, 1, "(helper: level position k and interpolation weight t)"
-    ).font = Font(italic=True, color=_GREY)
+    k_rows, words = parts.k_rows, parts.t
+    ws.cell(parts.share_row + 2, 1, words("xl_sim_helper")).font = Font(italic=True, color=_GREY)
     # The scale factor the formulas use: #N/A unless it is a number above 0 (0 would make
     # every share equal, a negative one would reverse the preferences).
-    ws.cell(parts.scale_row, 1, "scale factor (checked)").font = Font(color=_GREY)
+    ws.cell(parts.scale_row, 1, words("xl_sim_scale_checked")).font = Font(color=_GREY)
     ws.cell(parts.scale_row, 2, "=IF(ISNUMBER($B$2),IF($B$2>0,$B$2,NA()),NA())")
     for j in range(len(parts.offers)):
         col = _col(2 + j)
@@ -369,9 +364,10 @@ def _level_positions(ws: Any, parts: _Parts, lookup: _Lookup) -> str:
             ws[f"{col}{k_rows[i]}"] = k_formula
             ws[f"{col}{k_rows[i] + 1}"] = t_formula
     for i, a in enumerate(parts.attributes):
-        ws.cell(k_rows[i], 1, f"k: {a['name']}").font = Font(color=_GREY)
-        ws.cell(k_rows[i] + 1, 1, f"t: {a['name']}").font = Font(color=_GREY)
-    return f"Simulator!$B${parts.scale_row}"
+        label = neutralise_formula(a["label"])
+        ws.cell(k_rows[i], 1, f"k: {label}").font = Font(color=_GREY)
+        ws.cell(k_rows[i] + 1, 1, f"t: {label}").font = Font(color=_GREY)
+    return f"{parts.ref('simulator')}$B${parts.scale_row}"
 
 
 def _position_formulas(
@@ -398,12 +394,15 @@ def _calc_sheet(wb: Any, parts: _Parts, lookup: _Lookup, scale: str) -> Any:
     """Per population row: weight, utilities V, exp(λV), denominator, weighted shares."""
     offers, fixed = parts.offers, parts.fixed
     J, n_alt = len(offers), parts.n_alternatives
-    calc = wb.create_sheet("Calc")
-    head = ["row", "weight"]
-    head += [f"V {o['name']}" for o in offers] + [f"V {f['name']}" for f in fixed]
-    head += [f"e {o['name']}" for o in offers] + [f"e {f['name']}" for f in fixed]
-    head += ["denominator"] + [f"p {o['name']}" for o in offers] + [f"p {f['name']}" for f in fixed]
-    calc.append(head)
+    t = parts.t
+    calc = wb.create_sheet(parts.sheet("calc"))
+    names = [a["name"] for a in (*offers, *fixed)]
+    head = [t("xl_sim_calc_row"), t("xl_sim_weight")]
+    head += [t("xl_sim_utility_of", name=n) for n in names]
+    head += [t("xl_sim_exp_of", name=n) for n in names]
+    head += [t("xl_sim_denominator")] + [t("xl_sim_probability_of", name=n) for n in names]
+    calc.append([neutralise_formula(h) for h in head])
+    yes, no = (_formula_text(t(k)) for k in ("xl_sim_yes", "xl_sim_no"))
     V0, E0 = 3, 3 + n_alt  # first V and first e column
     D = E0 + n_alt
     P0 = D + 1
@@ -420,13 +419,13 @@ def _calc_sheet(wb: Any, parts: _Parts, lookup: _Lookup, scale: str) -> Any:
             position = lookup.fixed_positions[f_i]
             calc.cell(row, V0 + J + f_i, f"={scale}*INDEX({T},{position},$A{row})")
         for m in range(n_alt):
-            # "in market" is yes or no; anything else (blank, "y", "ja") is #N/A rather
-            # than silently out of the market.
-            flag = f"Simulator!${_col(2 + m)}${_TOP + 1}"
+            # "in market" is yes or no (in the report's language); anything else (blank,
+            # "y", yes in another language) is #N/A rather than silently out of the market.
+            flag = f"{parts.ref('simulator')}${_col(2 + m)}${_TOP + 1}"
             calc.cell(
                 row,
                 E0 + m,
-                f'=IF({flag}="yes",EXP({_col(V0 + m)}{row}),IF({flag}="no",0,NA()))',
+                f'=IF({flag}="{yes}",EXP({_col(V0 + m)}{row}),IF({flag}="{no}",0,NA()))',
             )
         calc.cell(row, D, f"=SUM({_col(E0)}{row}:{_col(E0 + n_alt - 1)}{row})")
         for m in range(n_alt):
@@ -438,11 +437,11 @@ def _offer_utility(j: int, row: int, parts: _Parts, lookup: _Lookup) -> str:
     """Offer j's utility for the population row in Calc's ``row``: per attribute the
     utilities of levels k and k + 1 weighted by 1 - t and t."""
     sc = _col(2 + j)
-    T = lookup.table
+    T, sheet = lookup.table, parts.ref("simulator")
     terms = []
     for i in range(len(parts.attributes)):
-        k = f"Simulator!${sc}${parts.k_rows[i]}"
-        t = f"Simulator!${sc}${parts.k_rows[i] + 1}"
+        k = f"{sheet}${sc}${parts.k_rows[i]}"
+        t = f"{sheet}${sc}${parts.k_rows[i] + 1}"
         terms.append(
             f"(1-{t})*INDEX({T},{lookup.base[i] - 1}+{k},$A{row})"
             f"+{t}*INDEX({T},{lookup.base[i]}+{k},$A{row})"
@@ -455,43 +454,37 @@ def _shares(ws: Any, parts: _Parts, scale: str) -> None:
     from openpyxl.styles import Font
 
     R, J, n_alt, share_row = parts.rows, len(parts.offers), parts.n_alternatives, parts.share_row
+    t, calc = parts.t, parts.ref("calc")
     P0 = 3 + 2 * n_alt + 1  # Calc's first p column
     E0 = 3 + n_alt  # Calc's first e column
     for m in range(n_alt):
         col = _col(P0 + m)
-        c = ws.cell(share_row, 2 + m, f"=SUM(Calc!{col}2:{col}{R + 1})")
+        c = ws.cell(share_row, 2 + m, f"=SUM({calc}{col}2:{col}{R + 1})")
         c.number_format = "0.0%"
     # Which column to fix when the shares are #N/A (an error anywhere makes them all #N/A).
-    ws.cell(share_row + 1, 1, "inputs").font = Font(italic=True)
-    ws["C2"] = f'=IF(ISNUMBER({scale}),"","← type a number above 0")'
+    ws.cell(share_row + 1, 1, t("xl_sim_inputs")).font = Font(italic=True)
+    ws["C2"] = f'=IF(ISNUMBER({scale}),"","{_formula_text(t("xl_sim_scale_fix"))}")'
     ranges = [
-        f"{a['label']} {a['levels'][0]:g} to {a['levels'][-1]:g}"
+        t("xl_sim_range", label=a["label"], low=f"{a['levels'][0]:g}", high=f"{a['levels'][-1]:g}")
         for i, a in enumerate(parts.attributes)
         if parts.typed[i]
     ]
+    in_market = t("xl_sim_check_in_market", yes=t("xl_sim_yes"), no=t("xl_sim_no"))
+    ok = _formula_text(t("xl_sim_ok"))
     for m in range(n_alt):
-        if m < J:
-            fix = "check: levels from the lists, " + ", ".join([*ranges, "in market yes or no"])
-        else:
-            fix = "check: in market yes or no"
-        e = f"Calc!{_col(E0 + m)}2:{_col(E0 + m)}{R + 1}"
-        fix = fix.replace('"', '""')  # a quote inside a formula's text is doubled
-        ws.cell(share_row + 1, 2 + m, f'=IF(ISNUMBER(SUM({e})),"ok","{fix}")')
+        what = [t("xl_sim_check_levels"), *ranges, in_market] if m < J else [in_market]
+        fix = _formula_text(t("xl_sim_check", what=", ".join(what)))
+        e = f"{calc}{_col(E0 + m)}2:{_col(E0 + m)}{R + 1}"
+        ws.cell(share_row + 1, 2 + m, f'=IF(ISNUMBER(SUM({e})),"{ok}","{fix}")')
     total = ws.cell(
         share_row, 3 + n_alt + 1, f"=SUM({_col(2)}{share_row}:{_col(1 + n_alt)}{share_row})"
     )
     total.number_format = "0.0%"
 
 
-#: What Excel refuses in a sheet name, and its longest sheet name.
-_NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
-_SHEET_NAME_MAX = 31
-
-
-def sheet_name(t: ReportTexts, key: str) -> str:
-    """The sheet ``key``'s name in the report's language (``xl_sheet_<key>``), as Excel
-    takes it: at most 31 characters, none of []:*?/\\."""
-    return _NOT_IN_SHEET_NAMES.sub("-", t(f"xl_sheet_{key}"))[:_SHEET_NAME_MAX]
+def _formula_text(text: str) -> str:
+    """``text`` as it stands between quotes in a formula (a quote inside is doubled)."""
+    return text.replace('"', '""')
 
 
 def _measures_frame(content: ReportContent) -> pd.DataFrame:
@@ -501,15 +494,56 @@ def _measures_frame(content: ReportContent) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[t("col_measure"), t("col_value")])
 
 
-def write_excel(content: ReportContent, path: Path | str) -> Path:
-    """Write the workbook to ``path`` atomically (a half-written file never remains)."""
-    try:
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
-    except ImportError:  # pragma: no cover - openpyxl is a dependency
-        raise OfferlabError("the Excel report needs openpyxl (pip install openpyxl)") from None
-    path = Path(path)
-    wb = Workbook()
+def _headed(frame: pd.DataFrame | None, content: ReportContent) -> pd.DataFrame | None:
+    """``frame``'s columns headed in the report's language."""
+    objective = content.t(f"objective_{content.objective}") if content.objective else ""
+    return headed(frame, content.t, currency=content.currency, objective=objective)
+
+
+def _fit_frame(content: ReportContent) -> pd.DataFrame | None:
+    """The fit's statistics by their names in the report's language (as the HTML table)."""
+    fit = content.fit
+    if fit is None or content.language == "en" or "statistic" not in fit.columns:
+        return _headed(fit, content)
+    named = fit.assign(statistic=[_statistic(str(s), content.t) for s in fit["statistic"]])
+    return _headed(named, content)
+
+
+def _candidates_frame(content: ReportContent) -> pd.DataFrame:
+    """The optimiser's candidates, each line-up in words (the study's level labels) where
+    the report is not English; the numbers stay numbers."""
+    table = content.optimisation.table  # type: ignore[union-attr]
+    if content.language != "en" and "lineup" in table.columns:
+        t = content.t
+        words = [
+            "; ".join(", ".join(offer_parts(content.study, offer, t)) for offer in parse_lineup(x))
+            for x in table["lineup"]
+        ]
+        table = table.assign(lineup=words)
+    return _headed(table, content)  # type: ignore[return-value]
+
+
+def _recommendation_sheet(wb: Any, content: ReportContent) -> None:
+    from openpyxl.styles import Font
+
+    name = sheet_name(content.t, "recommendation")
+    rec = pd.DataFrame({"recommendation": content.recommendation})
+    _frame_sheet(wb, name, _headed(rec, content))
+    if content.optimisation is None:
+        return
+    ws = wb[name]
+    start = len(content.recommendation) + 3
+    table = _candidates_frame(content)
+    for j, heading in enumerate(table.columns, start=1):
+        ws.cell(start, j, neutralise_formula(str(heading))).font = Font(bold=True)
+    for i, values in enumerate(table.itertuples(index=False), start=start + 1):
+        for j, value in enumerate(values, start=1):
+            ws.cell(i, j, _cell_value(value))
+
+
+def _readme_sheet(wb: Any, content: ReportContent) -> None:
+    from openpyxl.styles import Font
+
     readme = wb.active
     readme.title = sheet_name(content.t, "readme")
     readme["A1"] = neutralise_formula(content.title)
@@ -525,58 +559,45 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
     for i, line in enumerate(lines, start=2):
         readme.cell(i, 1, neutralise_formula(line))
     readme.column_dimensions["A"].width = 140
+
+
+def write_excel(content: ReportContent, path: Path | str) -> Path:
+    """Write the workbook to ``path`` atomically (a half-written file never remains)."""
+    try:
+        from openpyxl import Workbook
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        raise OfferlabError("the Excel report needs openpyxl (pip install openpyxl)") from None
+    path = Path(path)
+    t = content.t
+    wb = Workbook()
+    _readme_sheet(wb, content)
     if content.recommendation:
-        rec = pd.DataFrame({"recommendation": content.recommendation})
-        _frame_sheet(wb, sheet_name(content.t, "recommendation"), rec)
-        if content.optimisation is not None:
-            ws = wb[sheet_name(content.t, "recommendation")]
-            start = len(content.recommendation) + 3
-            table = content.optimisation.table
-            for j, name in enumerate(table.columns, start=1):
-                ws.cell(start, j, neutralise_formula(str(name))).font = Font(bold=True)
-            for i, values in enumerate(table.itertuples(index=False), start=start + 1):
-                for j, value in enumerate(values, start=1):
-                    ws.cell(i, j, _cell_value(value))
-    _frame_sheet(wb, sheet_name(content.t, "sample"), content.sample)
-    _frame_sheet(wb, sheet_name(content.t, "quality"), content.quality)
-    _frame_sheet(wb, sheet_name(content.t, "holdouts"), _headed(content.holdouts, content))
+        _recommendation_sheet(wb, content)
     drivers = content.sources.get("drivers", "")
-    _frame_sheet(
-        wb,
-        sheet_name(content.t, "fit"),
-        _headed(content.fit, content),
-        note=content.sources.get("fit", ""),
-    )
-    _frame_sheet(
-        wb, sheet_name(content.t, "importance"), _headed(content.importance, content), note=drivers
-    )
-    _frame_sheet(
-        wb, sheet_name(content.t, "partworths"), _headed(content.partworths, content), note=drivers
-    )
-    _frame_sheet(
-        wb,
-        sheet_name(content.t, "wtp"),
-        _headed(content.wtp, content),
-        note=content.sources.get("wtp", drivers),
-    )
-    _frame_sheet(wb, sheet_name(content.t, "segments"), content.segments)
-    _frame_sheet(wb, sheet_name(content.t, "segment_importance"), content.segment_importance)
-    _frame_sheet(
-        wb,
-        sheet_name(content.t, "shares"),
-        _headed(content.shares, content),
-        note=content.sources.get("decisions", "") + " " + content.t("market_note"),
-    )
-    _frame_sheet(wb, sheet_name(content.t, "segment_shares"), content.segment_shares)
+    tables = [
+        ("sample", content.sample, ""),
+        ("quality", content.quality, ""),
+        ("holdouts", _headed(content.holdouts, content), ""),
+        ("fit", _fit_frame(content), content.sources.get("fit", "")),
+        ("importance", _headed(content.importance, content), drivers),
+        ("partworths", _headed(content.partworths, content), drivers),
+        ("wtp", _headed(content.wtp, content), content.sources.get("wtp", drivers)),
+        ("segments", _headed(content.segments, content), ""),
+        ("segment_importance", content.segment_importance, ""),
+        ("shares", _headed(content.shares, content),
+         content.sources.get("decisions", "") + " " + t("market_note")),
+        ("segment_shares", _headed(content.segment_shares, content), ""),
+    ]  # fmt: skip
     if content.pricing is not None:
-        note = " ".join(content.pricing_lines)
-        _frame_sheet(wb, sheet_name(content.t, "pricing"), _measures_frame(content), note=note)
+        tables.append(("pricing", _measures_frame(content), " ".join(content.pricing_lines)))
         if content.pricing.demand is not None:
-            _frame_sheet(wb, sheet_name(content.t, "demand"), content.pricing.demand)
+            tables.append(("demand", _headed(content.pricing.demand, content), ""))
+    for key, frame, note in tables:
+        _frame_sheet(wb, sheet_name(t, key), frame, note=note)
     for name, frame, note in page_sheets(content.pages):
-        _frame_sheet(wb, name, frame, note=note)
+        _frame_sheet(wb, page_sheet_name(t, name), _headed(frame, content), note=note)
     if content.simulator is not None:
-        _simulator(wb, content.simulator)
+        _simulator(wb, content.simulator, t)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
     wb.save(tmp)

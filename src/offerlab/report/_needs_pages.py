@@ -26,6 +26,7 @@ from offerlab.decide import (
     concept_results,
     needs_results,
 )
+from offerlab.report._concept_cards import concept_card_blocks
 from offerlab.report._figures import figure_png
 from offerlab.report._needs_plots import (
     plot_concept_top_box,
@@ -313,6 +314,7 @@ def _concept_page(
         lambda p: plot_concept_top_box(box, p, xlabel=t("ax_top2")),
         t("cap_concepts", pct=pct),
     )  # fmt: skip
+    page.blocks.extend(concept_card_blocks(labels.study, labels.concepts, t, figs, PageBlock))
     page.blocks.append(first)
     page.blocks.append(_pairs_block(result, names, c, page.sheets))
     page.blocks.append(_order_block(result, c, page.sheets))

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from offerlab.decide import Costs, Market, MarketSimulator
+from offerlab.decide import Costs, Market, MarketSimulator, ProfileFilter
 from offerlab.models import ConjointCoding
 from offerlab.study import CategoricalAttribute, PriceAttribute
 
-__all__ = ["SIMULATOR_LOCALES", "simulator_data"]
+__all__ = ["SIMULATOR_LOCALES", "profile_filter_data", "simulator_data"]
 
 #: The simulator script's number formats per language (the report's and the console's).
 SIMULATOR_LOCALES = {"de": "de-CH", "fr": "fr-CH", "it": "it-CH", "en": "en-GB"}
@@ -119,6 +119,47 @@ def simulator_data(
 def _rounded(values: np.ndarray) -> list[Any]:
     """7 significant digits, as JSON numbers (rows of a matrix, or a vector): the draws."""
     return np.vectorize(lambda u: float(f"{u:.7g}"), otypes=[float])(values).tolist()
+
+
+def profile_filter_data(
+    filters: list[ProfileFilter],
+    sim: MarketSimulator,
+    payload: dict[str, Any],
+    study: Any,
+    language: str,
+) -> list[dict[str, Any]]:
+    """The page's profile filters (decide's :func:`~offerlab.decide.profile_filters`): per
+    question its label, its options' names and labels, the option of every population row
+    of the page and of every row of every draw the page holds (flattened, draw after
+    draw). None is given when the page's rows are not the population's (thinned out)."""
+    if not filters or len(payload["weights"]) != sim.population.n_rows:
+        return []
+    draws = payload.get("draws")
+    out = []
+    for flt in filters:
+        draw_rows = None
+        if draws is not None and flt.draw_rows is not None:
+            S_all, R_u = flt.draw_rows.shape
+            n, rows = int(draws["n"]), int(draws["rows"])
+            pick = np.linspace(0, R_u - 1, rows).round().astype(int) if rows < R_u else None
+            kept = flt.draw_rows[:n] if pick is None else flt.draw_rows[:n][:, pick]
+            if n <= S_all:
+                draw_rows = kept.ravel().tolist()
+        if draws is not None and draw_rows is None:
+            continue  # a filter whose intervals would be the whole market's: none
+        page = study.questionnaire.page(flt.question)
+        labels = {o.name: study.text(o.label, language) for o in page.options}
+        out.append(
+            {
+                "question": flt.question,
+                "label": study.text(page.text, language),
+                "options": list(flt.options),
+                "labels": [labels[o] for o in flt.options],
+                "rows": flt.rows.tolist(),
+                "draw_rows": draw_rows,
+            }
+        )
+    return out
 
 
 def _even_rows(B: np.ndarray, w: np.ndarray, max_rows: int) -> tuple[np.ndarray, np.ndarray]:

@@ -5,6 +5,11 @@ gives offerlab goes through: study, population, market, scenario and model spec 
 """
 
 from offerlab.study._checks import FieldPath, count_allowed_concepts, field_path
+from offerlab.study._concept_images import (
+    MAX_CONCEPT_IMAGE_BYTES,
+    ConceptImage,
+    concept_image,
+)
 from offerlab.study._load import (
     example_path,
     load_study,
@@ -74,6 +79,7 @@ from offerlab.study._yaml import (
 __all__ = [
     "CONCEPT_QUESTIONS",
     "LEVEL_TOLERANCE",
+    "MAX_CONCEPT_IMAGE_BYTES",
     "PAGE_TYPES",
     "QUALITY_FLAGS",
     "YAML_LIMITS",
@@ -82,6 +88,7 @@ __all__ = [
     "Attribute",
     "CategoricalAttribute",
     "ChoiceTasksPage",
+    "ConceptImage",
     "ConceptTestPage",
     "ConsentPage",
     "DesignSettings",
@@ -119,6 +126,7 @@ __all__ = [
     "VanWestendorpPage",
     "YamlDocument",
     "YamlLimits",
+    "concept_image",
     "count_allowed_concepts",
     "example_path",
     "field_path",

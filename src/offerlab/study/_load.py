@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 
 from offerlab.exceptions import OfferlabWarning, StudyError, StudyProblem
 from offerlab.study._checks import FieldPath, check_study
+from offerlab.study._concept_images import read_concept_images
 from offerlab.study._model import Study
 from offerlab.study._primitives import LANGUAGES
 from offerlab.study._yaml import YamlDocument, parse_yaml, read_text
@@ -95,7 +96,7 @@ def load_study(path: Path | str) -> Study:
     >>> study.tasks.alternatives
     3
     """
-    return _parse(read_text(path, StudyError), path, stacklevel=3)
+    return _parse(read_text(path, StudyError), path, stacklevel=3, folder=Path(path).parent)
 
 
 def load_yaml_model(
@@ -208,7 +209,10 @@ def example_path(name: str = "car_subscription") -> Path:
 # -- the three stages ------------------------------------------------------------------
 
 
-def _parse(text: str, path: Path | str | None, stacklevel: int) -> Study:
+def _parse(
+    text: str, path: Path | str | None, stacklevel: int, folder: Path | None = None
+) -> Study:
+    """The study in ``text``; with the ``folder`` of its file, its concept images too."""
     doc = _read_yaml(text, path)
     problems = list(doc.problems)
     try:
@@ -218,6 +222,8 @@ def _parse(text: str, path: Path | str | None, stacklevel: int) -> Study:
         raise StudyError(_in_file_order(problems), path) from None
     errors, notes = check_study(study, doc.locate)
     problems += errors
+    if folder is not None and not problems:
+        problems += read_concept_images(study, folder, doc.locate)
     if problems:
         raise StudyError(_in_file_order(problems), path)
     for note in notes:

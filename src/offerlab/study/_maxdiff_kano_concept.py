@@ -194,7 +194,8 @@ class Concept(StrictModel):
     text: Label
     image: str | None = Field(
         None,
-        description="A png, jpg or webp file in the study's folder (checked; not shown yet).",
+        description="A png, jpg or webp file in the study's folder: shown on the concept card "
+        "and on the report's concept page (offerlab.study._concept_images).",
     )
     alt: Label | None = Field(None, description="What the image shows, for screen readers.")
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Discriminator, Field, PrivateAttr, Tag
 
 from offerlab.study._primitives import Identifier, Label, Language
 from offerlab.study._questionnaire import Questionnaire
@@ -206,6 +206,9 @@ class Study(StrictModel):
         "never appears in one concept.",
     )
     design: DesignSettings = Field(default_factory=DesignSettings)
+    #: Concept cards' checked images by (page id, concept), read by ``load_study`` from
+    #: the study's folder (offerlab.study._concept_images).
+    _concept_images: dict[tuple[str, str], object] = PrivateAttr(default_factory=dict)
     questionnaire: Questionnaire | None = Field(
         None, description="The pages around the choice tasks, for fielding (offerlab serve)."
     )

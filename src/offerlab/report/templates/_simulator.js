@@ -18,7 +18,8 @@
     revenue_short: "revenue", margin_short: "margin", profit_short: "profit",
     delta_share: "± share vs. base", delta_money: "± profit vs. base",
     delta_revenue: "± revenue vs. base", points: "{d} pts", whole_market: "Whole market",
-    segment: "Segment {n} ({share} of the market)", attributes: {}, fixed: {}
+    segment: "Segment {n} ({share} of the market)", filter_option: "{label} ({share} of the market)",
+    attributes: {}, fixed: {}, filters: {}
   };
   var given = document.getElementById("simulator-texts");
   if (given) { Object.assign(T, JSON.parse(given.textContent)); }
@@ -33,18 +34,49 @@
   function normalised(w) { var t = w.reduce(function (a, b) { return a + b; }, 0); return w.map(function (x) { return x / t; }); }
   D.weights = normalised(D.weights);  // shares then sum to 1 whatever rounding the file saw
   if (W) { W.weights = normalised(W.weights); }
-  // Segments (latent classes): a segment's shares are those of its rows, their weights
-  // renormalised, as MarketSimulator.shares(by_segment=True) computes them.
-  var SEG = D.segments || null, segment = -1;
+  // Segments: latent classes (D.segments) and, for individual-level fits, the people who
+  // gave one answer to a profile question (D.filters: age band, region...). A segment's
+  // shares are those of its rows, their weights renormalised, as
+  // MarketSimulator.shares(by_segment=True) and decide.filtered_shares compute them; a
+  // profile segment's draws are, per draw, its people in that draw's bootstrap sample.
+  // A segment is named by its key: the class label, or "question=option".
+  var SEG = D.segments || null, FIL = D.filters || [], segment = null;
   var allWeights = { rows: D.weights, draws: W ? W.weights : null };
-  function masked(weights, codes) {
-    if (segment < 0 || !codes) { return weights; }
-    return normalised(weights.map(function (w, i) { return codes[i] === segment ? w : 0; }));
+  function maskedBy(weights, codes, g) {
+    return normalised(weights.map(function (w, i) { return codes[i] === g ? w : 0; }));
   }
-  function setSegment(g) {
-    segment = SEG && g >= 0 && g < SEG.labels.length ? g : -1;
-    D.weights = masked(allWeights.rows, SEG ? SEG.rows : null);
-    if (W) { W.weights = masked(allWeights.draws, SEG ? SEG.draw_rows : null); }
+  function segmentOf(key) {
+    if (key === null || key === undefined || key === "") { return null; }
+    if (SEG && SEG.labels.indexOf(key) >= 0) {
+      return { key: key, g: SEG.labels.indexOf(key), rows: SEG.rows, draws: SEG.draw_rows, perDraw: false };
+    }
+    var eq = String(key).indexOf("="), found = null;
+    FIL.forEach(function (f) {
+      var g = f.options.indexOf(String(key).slice(eq + 1));
+      if (eq > 0 && f.question === String(key).slice(0, eq) && g >= 0) {
+        found = { key: key, g: g, rows: f.rows, draws: f.draw_rows, perDraw: true };
+      }
+    });
+    return found;
+  }
+  function setSegment(key) {
+    segment = segmentOf(key);
+    D.weights = segment ? maskedBy(allWeights.rows, segment.rows, segment.g) : allWeights.rows;
+    if (W) {
+      W.weights = segment && segment.draws && !segment.perDraw
+        ? maskedBy(allWeights.draws, segment.draws, segment.g) : allWeights.draws;
+    }
+  }
+  // The weights of draw s's rows: a profile segment keeps its people in that draw (none
+  // in it: the draw says nothing of the segment and is left out).
+  function drawWeights(s) {
+    if (!segment || !segment.perDraw || !segment.draws) { return W.weights; }
+    var w = [], total = 0;
+    for (var r = 0; r < W.rows; r++) {
+      var x = segment.draws[s * W.rows + r] === segment.g ? allWeights.draws[r] : 0;
+      w.push(x); total += x;
+    }
+    return total > 0 ? w.map(function (x) { return x / total; }) : null;
   }
   var priceAttr = D.attributes.filter(function (a) { return a.kind === "price"; })[0] || null;
   var offers = D.offers.map(function (o) { return { name: o.name, ours: o.ours, on: true, levels: Object.assign({}, o.levels) }; });
@@ -131,7 +163,9 @@
       var J = names.length, byAlt = names.map(function () { return []; }), tail = (1 - W.interval) / 2;
       var profits = names.map(function () { return []; }), sums = { share: [], revenue: [], profit: [] };
       for (var s = 0; s < W.n; s++) {
-        var sh = sharesOver("draw_utilities", s * W.rows, W.rows, W.weights);
+        var ws = drawWeights(s);
+        if (!ws) { continue; }
+        var sh = sharesOver("draw_utilities", s * W.rows, W.rows, ws);
         for (var j = 0; j < J; j++) { byAlt[j].push(sh[j]); profits[j].push(margins[j] * sh[j]); }
         var t = ourTotals(sh);
         Object.keys(sums).forEach(function (k) { sums[k].push(t[k]); });
@@ -176,7 +210,7 @@
   }
   // -- scenarios: the offers' levels, who is in the market, the segment -----------------
   function getState() {
-    var state = { offers: {}, fixed: {}, segment: segment >= 0 ? SEG.labels[segment] : null };
+    var state = { offers: {}, fixed: {}, segment: segment ? segment.key : null };
     offers.forEach(function (o) { state.offers[o.name] = { on: o.on, levels: Object.assign({}, o.levels) }; });
     D.fixed.forEach(function (f, k) { state.fixed[f.name] = fixedOn[k]; });
     return state;
@@ -196,7 +230,7 @@
       });
     });
     D.fixed.forEach(function (f, k) { fixedOn[k] = !(state.fixed && state.fixed[f.name] === false); });
-    setSegment(SEG && state.segment !== null && state.segment !== undefined ? SEG.labels.indexOf(state.segment) : -1);
+    setSegment(state.segment);
   }
   var published = getState(), baseState = null;
   function computeFor(state) {
@@ -394,22 +428,39 @@
       fx.appendChild(lab);
     });
     var segSelect = document.getElementById("sim-segment");
-    if (segSelect) { segSelect.value = String(segment); }
+    if (segSelect) { segSelect.value = segment ? segment.key : ""; }
   }
-  // -- the segment filter (latent classes) -----------------------------------------------
+  // -- the segment filter: latent classes, and profile answers (individual-level fits) ----
   var segBox = document.getElementById("sim-segment-box");
-  if (segBox && SEG && SEG.labels.length > 1) {
+  var hasClasses = SEG && SEG.labels.length > 1;
+  if (segBox && (hasClasses || FIL.length)) {
     var segSelect = document.getElementById("sim-segment");
-    var mass = SEG.labels.map(function () { return 0; });
-    allWeights.rows.forEach(function (w, i) { mass[SEG.rows[i]] += w; });
-    var all = document.createElement("option"); all.value = "-1"; all.textContent = T.whole_market;
-    segSelect.appendChild(all);
-    SEG.labels.forEach(function (label, g) {
-      var op = document.createElement("option"); op.value = String(g);
-      op.textContent = fill(T.segment, { n: g + 1, share: percent(mass[g]) });
-      segSelect.appendChild(op);
+    function option(parent, value, text) {
+      var op = document.createElement("option"); op.value = value; op.textContent = text;
+      parent.appendChild(op);
+    }
+    function massOf(codes, n) {
+      var mass = []; for (var g = 0; g < n; g++) { mass.push(0); }
+      allWeights.rows.forEach(function (w, i) { if (codes[i] >= 0) { mass[codes[i]] += w; } });
+      return mass;
+    }
+    option(segSelect, "", T.whole_market);
+    if (hasClasses) {
+      var mass = massOf(SEG.rows, SEG.labels.length);
+      SEG.labels.forEach(function (label, g) { option(segSelect, label, fill(T.segment, { n: g + 1, share: percent(mass[g]) })); });
+    }
+    FIL.forEach(function (f) {
+      var own = T.filters[f.question] || {};
+      var labels = own.labels && own.labels.length === f.options.length ? own.labels : f.labels;
+      var group = document.createElement("optgroup");
+      group.label = own.label || f.label;
+      var m = massOf(f.rows, f.options.length);
+      f.options.forEach(function (name, g) {
+        option(group, f.question + "=" + name, fill(T.filter_option, { label: labels[g], share: percent(m[g]) }));
+      });
+      segSelect.appendChild(group);
     });
-    segSelect.addEventListener("change", function () { setSegment(Number(segSelect.value)); render(); });
+    segSelect.addEventListener("change", function () { setSegment(segSelect.value); render(); });
     segBox.hidden = false;
   }
   // -- export: the table as CSV (the server writes it, formula-safe) and as a PNG ---------
@@ -563,7 +614,7 @@
   }
   var note = document.getElementById("sim-interval-note");
   if (note) { note.textContent = W ? (T.interval_note ? fill(T.interval_note, { p: Math.round(100 * W.interval), n: W.n }) : W.note) : T.point_only; }
-  setSegment(-1);
+  setSegment(null);
   buildControls();
   render();
 }());

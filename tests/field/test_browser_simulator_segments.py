@@ -1,0 +1,96 @@
+"""The console simulator's segment filter by the respondents' own answers on an
+individual-level (HB) fit: a German and a French viewer pick "Under 40" and see decide's
+filtered shares (point and interval) of the people who said so, labelled in words; the
+shares still sum to 1. Screenshots at 390x844 and 1280x800 in de and fr go to
+tests/artifacts/browser/."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from _respondent import QUALIFY, Browser, client
+from _server import running
+from test_browser import ARGS, ARTIFACTS, CHROMIUM, PHONE, _needs_browser
+from test_browser_simulator_report import WIDE, _bars, _log_in, _publish_simulator
+from test_console import MARKET, _setup
+
+from offerlab.field import create_app
+from offerlab.report import report_catalogue
+
+pytestmark = pytest.mark.browser
+
+
+def _complete(fielding, start: int, stop: int, band: str) -> None:
+    for i in range(start, stop):
+        b = Browser(client(fielding), seed=i)
+        b.enter(f"/s/tiny?pid=p{i}")
+        b.finish({**QUALIFY, "band": {"answer": band}})
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_a_viewer_filters_the_hb_market_to_the_people_under_40(tmp_path, language) -> None:
+    _needs_browser()
+    from playwright.sync_api import sync_playwright
+
+    from offerlab.data import ChoiceData
+    from offerlab.decide import filtered_shares, parse_market, profile_filters, simulator_for
+    from offerlab.field._export import answers_table, choice_data
+    from offerlab.field._simulator import UNCERTAINTY_DRAWS, WEB_FIT
+    from offerlab.models._by_name import fit_decision_model
+
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'profile.db'}")
+    _complete(fielding, 0, 14, "young")
+    _complete(fielding, 14, 40, "old")
+    _publish_simulator(fielding, "hb")
+    # the same fit and simulator as the console's (both seeded)
+    data = ChoiceData.from_frame(choice_data(fielding), study=fielding.study)
+    results = fit_decision_model("hb", data, fielding.study, WEB_FIT)
+    sim = simulator_for(results, "sop", n_draws=UNCERTAINTY_DRAWS, seed=0)
+    market = parse_market(MARKET, fielding.study, "m").market(results.coding)
+    (band,) = profile_filters(sim, results, answers_table(fielding), {"band": ["young", "old"]})
+    young = filtered_shares(sim, market, band, "young").set_index("alternative")
+    problems: list[str] = []
+    locale = {"de": "de-CH", "fr": "fr-CH"}[language]
+    with running(create_app(fielding)) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        for size in (WIDE, PHONE):
+            page = _log_in(browser, base, "viewer@a.ch", problems, **size, locale=locale)
+            page.goto(f"{base}/console/studies/tiny/simulator")
+            page.wait_for_selector("#sim-ours .bar")
+            data_json = json.loads(page.locator("#simulator-data").text_content())
+            assert [f["question"] for f in data_json["filters"]] == ["band"]
+            assert page.locator("#sim-segment-box").is_visible()
+            group = page.locator("#sim-segment optgroup")
+            assert (
+                group.get_attribute("label") == {"de": "Ihr Alter?", "fr": "Your age?"}[language]
+            )  # the study has no French text: its default language's
+            options = page.locator("#sim-segment option").all_text_contents()
+            under_40 = next(o for o in options if o.startswith(("Unter 40 (", "Under 40 (")))
+            share = float(re.search(r"\((\d+[.,]\d)", under_40)[1].replace(",", "."))
+            assert share == pytest.approx(100 * band.mass(sim.population.w)[0], abs=0.051)
+            assert not any("young" in o for o in options)
+            whole = _bars(page)
+            page.select_option("#sim-segment", "band=young")
+            shown, lower, upper = _bars(page), _bars(page, "lower"), _bars(page, "upper")
+            alternatives = []
+            for name, row in young.iterrows():
+                # "none" shows the study's words for it, in the reader's language
+                together = {report_catalogue()["sim_js_together"][language]}
+                (none,) = set(whole) - set(young.index) - together
+                key = name if name in shown else none
+                alternatives.append(key)
+                assert shown[key] == pytest.approx(row["share"], abs=1e-6), name
+                assert lower[key] == pytest.approx(row["lower"], abs=1e-6), name
+                assert upper[key] == pytest.approx(row["upper"], abs=1e-6), name
+            assert sum(shown[k] for k in alternatives) == pytest.approx(1.0, abs=1e-9)
+            assert shown != whole
+            width = size["viewport"]["width"]
+            page.screenshot(
+                path=str(ARTIFACTS / f"simulator_profile_filter_{language}_{width}.png"),
+                full_page=True,
+            )
+            page.context.close()
+        browser.close()
+    assert not problems, problems
