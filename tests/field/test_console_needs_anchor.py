@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -96,3 +97,25 @@ def test_the_page_shows_the_anchor_line_and_whom_each_item_is_important_to(
     assert "über ihrem eigenen Anker liegt (es ist ihr überhaupt wichtig" in text or (
         language == "fr" and "au-dessus de sa propre ancre" in text
     )
+
+
+def test_the_page_shown_again_on_the_same_answers_does_not_refit(anchored, monkeypatch) -> None:
+    """The short HB run costs seconds: a reload on unchanged answers reuses it (the run is
+    seeded, so the page is the same), a new answer refits."""
+    fits = []
+    real_fit = MaxDiffHB.fit
+
+    def counted(self, answers):
+        fits.append(len(answers.respondents))
+        return real_fit(self, answers)
+
+    monkeypatch.setattr("offerlab.field._needs_page._FITS", OrderedDict())
+    monkeypatch.setattr(MaxDiffHB, "fit", counted)
+    analyst = login(anchored, "analyst@a.ch", "de")
+    first = _visible(analyst.get(URL).text)
+    again = _visible(analyst.get(URL).text)
+    assert "Wichtig für" in first and again == first
+    assert len(fits) == 1
+    _answer(anchored, 99)
+    analyst.get(URL)
+    assert fits == [fits[0], fits[0] + 1]

@@ -31,7 +31,9 @@ Query parameters ``k``, ``top`` and ``question`` are checked; anything else wron
 from __future__ import annotations
 
 import math
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,7 +259,7 @@ def _maxdiff(
     except (OfferlabError, np.linalg.LinAlgError):  # e.g. an item never picked best yet
         scores = None
         view.logit_problem = labels.t("needs_logit_problem")
-    individual = _individual(answers) if view.anchor is not None else None
+    individual = _individual(fielding, page, frame, answers) if view.anchor is not None else None
     important = individual.above_threshold() if individual is not None else None
     order = scores["score"].sort_values(ascending=False).index if scores is not None else None
     if order is None:
@@ -296,8 +298,32 @@ def _maxdiff(
     return view
 
 
-def _individual(answers: Any) -> MaxDiffHBResults | None:
+#: The short HB run behind "important to" costs seconds of CPU. It is seeded, so a page
+#: shown again on the same answers would repeat it to the digit: the last few are kept,
+#: keyed on the study, the page and the answers' content (a new answer makes a new key).
+_FITS: OrderedDict[tuple[str, str, int], MaxDiffHBResults | None] = OrderedDict()
+_FITS_KEPT = 8
+_FITS_LOCK = threading.Lock()
+
+
+def _individual(
+    fielding: Fielding, page: MaxDiffPage, frame: pd.DataFrame, answers: Any
+) -> MaxDiffHBResults | None:
     """Each person's anchored utilities from a short HB run (None when it cannot run)."""
+    key = (fielding.study.name, page.id, int(pd.util.hash_pandas_object(frame).sum()))
+    with _FITS_LOCK:
+        if key in _FITS:
+            _FITS.move_to_end(key)
+            return _FITS[key]
+    fit = _short_hb(answers)
+    with _FITS_LOCK:
+        _FITS[key] = fit
+        while len(_FITS) > _FITS_KEPT:
+            _FITS.popitem(last=False)
+    return fit
+
+
+def _short_hb(answers: Any) -> MaxDiffHBResults | None:
     if len(answers.respondents) < 2:
         return None
     sampler = HierarchicalBayes(burn_in=300, draws=300, chains=1, keep_draws=20, seed=0)
