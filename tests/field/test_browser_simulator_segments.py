@@ -12,12 +12,11 @@ import re
 import pytest
 from _respondent import QUALIFY, Browser, client
 from _server import running
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, PHONE, _needs_browser
+from test_browser import ARTIFACTS, PHONE
 from test_browser_simulator_report import WIDE, _bars, _log_in, _publish_simulator
 from test_console import MARKET, _setup
 
 from offerlab.field import create_app
-from offerlab.report import report_catalogue
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +29,7 @@ def _complete(fielding, start: int, stop: int, band: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["de", "fr"])
-def test_a_viewer_filters_the_hb_market_to_the_people_under_40(tmp_path, language) -> None:
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
+def test_a_viewer_filters_the_hb_market_to_the_people_under_40(tmp_path, browser, language) -> None:
     from offerlab.data import ChoiceData
     from offerlab.decide import filtered_shares, parse_market, profile_filters, simulator_for
     from offerlab.field._export import answers_table, choice_data
@@ -53,8 +49,7 @@ def test_a_viewer_filters_the_hb_market_to_the_people_under_40(tmp_path, languag
     young = filtered_shares(sim, market, band, "young").set_index("alternative")
     problems: list[str] = []
     locale = {"de": "de-CH", "fr": "fr-CH"}[language]
-    with running(create_app(fielding)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with running(create_app(fielding)) as base:
         for size in (WIDE, PHONE):
             page = _log_in(browser, base, "viewer@a.ch", problems, **size, locale=locale)
             page.goto(f"{base}/console/studies/tiny/simulator")
@@ -76,9 +71,9 @@ def test_a_viewer_filters_the_hb_market_to_the_people_under_40(tmp_path, languag
             shown, lower, upper = _bars(page), _bars(page, "lower"), _bars(page, "upper")
             alternatives = []
             for name, row in young.iterrows():
-                # "none" shows the study's words for it, in the reader's language
-                together = {report_catalogue()["sim_js_together"][language]}
-                (none,) = set(whole) - set(young.index) - together
+                # "none" shows the study's words for it, in the reader's language; our
+                # offers together are the row whose data-alternative is "(our offers)"
+                (none,) = set(whole) - set(young.index) - {"(our offers)"}
                 key = name if name in shown else none
                 alternatives.append(key)
                 assert shown[key] == pytest.approx(row["share"], abs=1e-6), name
@@ -92,5 +87,4 @@ def test_a_viewer_filters_the_hb_market_to_the_people_under_40(tmp_path, languag
                 full_page=True,
             )
             page.context.close()
-        browser.close()
     assert not problems, problems

@@ -56,7 +56,8 @@ def sheet_ref(name: str) -> str:
 
 
 #: Library column -> the catalogue key of its heading (``{currency}`` and ``{objective}``
-#: filled in). A column ``<name>_lower`` / ``_upper`` is "<heading>: lower / upper".
+#: filled in). A column ``<name>_lower`` / ``_upper`` (or ``_low`` / ``_high``) is
+#: "<heading>: lower / upper".
 _HEADINGS = {
     "attribute": "col_attribute", "level": "col_level", "importance": "col_importance",
     "utility": "col_utility", "wtp": "col_wtp", "per_unit": "col_per_unit",
@@ -80,16 +81,16 @@ _HEADINGS = {
     "top_box": "col_top2", "concept_a": "xl_col_concept_a", "concept_b": "xl_col_concept_b",
     "difference": "col_difference", "p_value": "col_p", "p_holm": "col_p_holm",
     "position": "col_position", "text": "col_answer", "class_share": "col_class_share",
-    "n": "col_n",
+    "n": "col_n", "important": "col_important",
     **{k: f"kano_{k}" for k in "AOMIRQ"},
 }  # fmt: skip
 
 
 def _heading(name: str, t: ReportTexts, fields: dict[str, str]) -> str:
-    for end in ("lower", "upper"):
+    for end, bound in (("lower", "lower"), ("upper", "upper"), ("low", "lower"), ("high", "upper")):
         stem = name.removesuffix(f"_{end}")
         if stem != name and stem in _HEADINGS:
-            return f"{_heading(stem, t, fields)}: {t(f'col_{end}')}"
+            return f"{_heading(stem, t, fields)}: {t(f'col_{bound}')}"
     key = _HEADINGS.get(name)
     return t(key, **fields) if key else name
 
