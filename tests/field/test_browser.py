@@ -2,14 +2,13 @@
 
 Playwright's Python client drives /usr/bin/chromium (never a downloaded browser): a
 browser test takes the ``browser`` fixture (tests/conftest.py, one Chromium per module)
-and opens a context of its own. CHROMIUM, ARGS and _needs_browser are for a test that
-must start a Chromium itself. Screenshots of the pages go to tests/artifacts/browser/
+and opens a context of its own; a test that must start a Chromium itself takes CHROMIUM,
+CHROMIUM_ARGS and needs_browser from tests/_browser.py. Screenshots of the pages go to tests/artifacts/browser/
 (not committed).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -20,18 +19,7 @@ from _server import running
 
 from offerlab.field import create_app
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 ANSWERS = {
     "consent": "agree",
@@ -44,22 +32,6 @@ ANSWERS = {
 }
 
 pytestmark = pytest.mark.browser
-
-
-def _needs_browser() -> None:
-    problem = None
-    if not Path(CHROMIUM).exists():
-        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright Python package is missing (pip install playwright)"
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(problem + "; CI must run the browser tests")
-    pytest.skip(problem)
 
 
 def _answer(page, key: str, step: int) -> None:

@@ -12,8 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from _browser import CHROMIUM
+from _browser import CHROMIUM_ARGS as ARGS
+from _browser import needs_browser as _needs_browser
 from _respondent import Browser, client, open_fielding
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, _needs_browser
+from test_browser import ARTIFACTS
 
 from offerlab.design import make_design
 from offerlab.field._bot import read_form

@@ -8,7 +8,6 @@ committed).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,35 +15,9 @@ import pytest
 
 from offerlab.report._html import write_html
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "report"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.browser
-
-
-def _needs_browser() -> None:
-    problem = None
-    if not Path(CHROMIUM).exists():
-        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright Python package is missing (pip install playwright)"
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(problem + "; CI must run the browser tests")
-    pytest.skip(problem)
 
 
 def _shares(page, what: str = "share") -> dict[str, float]:

@@ -327,7 +327,10 @@ def test_pages_without_answers_say_so_in_a_sentence(example):
 @pytest.mark.browser
 def test_screenshots_of_both_pages_on_a_phone_and_a_desktop(pages):
     """Both pages at 390 x 844 and 1280 x 800; nothing wider than the screen."""
-    from test_browser_report import ARGS, ARTIFACTS, CHROMIUM, _needs_browser
+    from _browser import CHROMIUM
+    from _browser import CHROMIUM_ARGS as ARGS
+    from _browser import needs_browser as _needs_browser
+    from test_browser_report import ARTIFACTS
     from test_report_phone import DESKTOP, OVERFLOW, PHONE
 
     from offerlab.report import write_html
