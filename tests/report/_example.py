@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import yaml
 from _survey import export_answers, export_respondents
@@ -50,3 +51,22 @@ def make_example(tmp: Path) -> SimpleNamespace:
         respondents=respondents, respondents_path=respondents_path, results=results,
         market_path=small_market(tmp),
     )  # fmt: skip
+
+
+def report_in(
+    language: str, example: SimpleNamespace, built: SimpleNamespace, **pages: Any
+) -> SimpleNamespace:
+    """The example's report in ``language`` (same simulator, market and answers as ``built``);
+    ``pages``: more of build_report's arguments (the needs pages' answers, ``figures``)."""
+    from offerlab.report import build_report, render_html
+
+    spec = built.spec
+    content = build_report(
+        example.results, example.data, example.study, model="mnl", sim=built.sim,
+        market=built.market, objective="profit",
+        optimise={"slots": spec.tiers, "costs": spec.costs, "base_cost": spec.file.base_cost,
+                  "prices": spec.price_grid(), "pessimism": 0.1},
+        pricing_offer=spec.pricing_offer, answers=example.survey,
+        respondents=example.respondents, language=language, **pages,
+    )  # fmt: skip
+    return SimpleNamespace(content=content, html=render_html(content))

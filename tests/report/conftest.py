@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _example import make_example
+from _example import make_example, report_in
 
 
 @pytest.fixture(scope="session")
@@ -36,22 +36,6 @@ def built(example: SimpleNamespace) -> SimpleNamespace:
         respondents=example.respondents,
     )  # fmt: skip
     return SimpleNamespace(content=content, sim=sim, market=market, spec=spec)
-
-
-def report_in(language: str, example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
-    """The example's report in ``language`` (same simulator, market and answers as ``built``)."""
-    from offerlab.report import build_report, render_html
-
-    spec = built.spec
-    content = build_report(
-        example.results, example.data, example.study, model="mnl", sim=built.sim,
-        market=built.market, objective="profit",
-        optimise={"slots": spec.tiers, "costs": spec.costs, "base_cost": spec.file.base_cost,
-                  "prices": spec.price_grid(), "pessimism": 0.1},
-        pricing_offer=spec.pricing_offer, answers=example.survey,
-        respondents=example.respondents, language=language,
-    )  # fmt: skip
-    return SimpleNamespace(content=content, html=render_html(content))
 
 
 @pytest.fixture(scope="session")

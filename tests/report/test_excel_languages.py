@@ -10,9 +10,10 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from _example import report_in
 from openpyxl import load_workbook
 
-from offerlab.report import build_report, write_excel
+from offerlab.report import write_excel
 from offerlab.report._excel_words import sheet_name, sheet_ref
 from offerlab.report._texts import report_catalogue, report_texts
 from offerlab.simulate import simulate_needs_answers
@@ -24,19 +25,13 @@ HEADING_KEYS = ("xl_", "col_", "kano_", "stat_")
 def _workbook(example, built, language: str, tmp_path) -> SimpleNamespace:
     """The example's workbook in ``language`` with market, optimiser, pricing and the needs
     and concept pages (their answers simulated for the same people)."""
-    spec = built.spec
     needs = simulate_needs_answers(
         example.study, example.truth["respondent"], language=language, rng=11
     )
-    content = build_report(
-        example.results, example.data, example.study, model="mnl", sim=built.sim,
-        market=built.market, objective="profit",
-        optimise={"slots": spec.tiers, "costs": spec.costs, "base_cost": spec.file.base_cost,
-                  "prices": spec.price_grid(), "pessimism": 0.1},
-        pricing_offer=spec.pricing_offer, answers=example.survey,
-        respondents=example.respondents, language=language, maxdiff=needs.maxdiff,
-        kano=needs.kano, concepts=needs.concepts, figures=False,
-    )  # fmt: skip
+    content = report_in(
+        language, example, built, maxdiff=needs.maxdiff, kano=needs.kano,
+        concepts=needs.concepts, figures=False,
+    ).content  # fmt: skip
     path = write_excel(content, tmp_path / f"report_{language}.xlsx")
     return SimpleNamespace(content=content, book=load_workbook(path))
 
