@@ -3,8 +3,8 @@
 Playwright's Python client drives /usr/bin/chromium (never a downloaded browser): a
 browser test takes the ``browser`` fixture (tests/conftest.py, one Chromium per module)
 and opens a context of its own; a test that must start a Chromium itself takes CHROMIUM,
-CHROMIUM_ARGS and needs_browser from tests/_browser.py. Screenshots of the pages go to tests/artifacts/browser/
-(not committed).
+CHROMIUM_ARGS and needs_browser from tests/_browser.py. Screenshots of the pages go to
+tests/artifacts/browser/ (not committed).
 """
 
 from __future__ import annotations
