@@ -5,50 +5,14 @@ is set. :func:`make_engine` sets the database up, :func:`migrate` brings its
 tables to the newest version.
 """
 
+from offerlab.store import _tables
 from offerlab.store._audit import AUDIT_ACTIONS, record_event
 from offerlab.store._engine import database_url, make_engine, migrate
 from offerlab.store._ops import assign_version, cell_is_full, lock_respondent, take_quota_cells
-from offerlab.store._tables import (
-    AuditEvent,
-    Base,
-    ConsoleSession,
-    Invitation,
-    LoginFailure,
-    MemberInvitation,
-    Membership,
-    PublicationFile,
-    PublicationRow,
-    QuotaCell,
-    Respondent,
-    ScenarioRow,
-    SimulatorRow,
-    StudyRow,
-    StudyShare,
-    Submission,
-    User,
-    Venture,
-)
+from offerlab.store._tables import *  # noqa: F403 (the tables: their module lists them)
 
 __all__ = [
     "AUDIT_ACTIONS",
-    "AuditEvent",
-    "Base",
-    "ConsoleSession",
-    "Invitation",
-    "LoginFailure",
-    "MemberInvitation",
-    "Membership",
-    "PublicationFile",
-    "PublicationRow",
-    "QuotaCell",
-    "Respondent",
-    "ScenarioRow",
-    "SimulatorRow",
-    "StudyRow",
-    "StudyShare",
-    "Submission",
-    "User",
-    "Venture",
     "assign_version",
     "cell_is_full",
     "database_url",
@@ -58,3 +22,4 @@ __all__ = [
     "record_event",
     "take_quota_cells",
 ]
+__all__ += _tables.__all__  # the tables, listed once in their module

@@ -1,8 +1,4 @@
-"""The fielding tables: studies, invitations, respondents, page submissions, quota cells.
-
-Revision ID: 0001
-Revises:
-"""
+"""The fielding tables: studies, invitations, respondents, page submissions, quota cells."""
 
 from __future__ import annotations
 

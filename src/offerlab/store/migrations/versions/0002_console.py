@@ -1,8 +1,4 @@
-"""The team's console: ventures, users, memberships, shares, sessions, login failures.
-
-Revision ID: 0002
-Revises: 0001
-"""
+"""The team's console: ventures, users, memberships, shares, sessions, login failures."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Market simulators published from the console for business-unit viewers.
-
-Revision ID: 0003
-Revises: 0002
-"""
+"""Market simulators published from the console for business-unit viewers."""
 
 from __future__ import annotations
 

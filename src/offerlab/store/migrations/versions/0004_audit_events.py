@@ -1,8 +1,4 @@
-"""The audit log of console actions.
-
-Revision ID: 0004
-Revises: 0003
-"""
+"""The audit log of console actions."""
 
 from __future__ import annotations
 

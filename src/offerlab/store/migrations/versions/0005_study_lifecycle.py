@@ -1,8 +1,4 @@
-"""The study life cycle: a 'draft' state, the pause setting, the entry key of respondents.
-
-Revision ID: 0005
-Revises: 0004
-"""
+"""The study life cycle: a 'draft' state, the pause setting, the entry key of respondents."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""A retention period per study (days; NULL: answers are kept).
-
-Revision ID: 0006
-Revises: 0005
-"""
+"""A retention period per study (days; NULL: answers are kept)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""The console's team: a member's language, and invitations of new members by link.
-
-Revision ID: 0007_console_team
-Revises: 0009_dashboard (after the dashboard merged on main)
-"""
+"""The console's team: a member's language, and invitations of new members by link."""
 
 from __future__ import annotations
 
@@ -12,7 +8,7 @@ from alembic import op
 from offerlab.store.migrations._columns import NewTable, created_at, optional, required
 
 revision = "0007_console_team"
-down_revision = "0009_dashboard"
+down_revision = "0009_dashboard"  # after the dashboard merged on main
 
 
 def upgrade() -> None:

@@ -1,8 +1,4 @@
-"""Named simulator scenarios per study, and the published versions of its decision report.
-
-Revision ID: 0008_scenarios_publications
-Revises: 0006
-"""
+"""Named simulator scenarios per study, and the published versions of its decision report."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""The live dashboard's figures from an index: respondents.is_test and ix_respondents_figures.
-
-Revision ID: 0009_dashboard
-Revises: 0008_scenarios_publications
-"""
+"""The live dashboard's figures from an index: respondents.is_test and ix_respondents_figures."""
 
 from __future__ import annotations
 
