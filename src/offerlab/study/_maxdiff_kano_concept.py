@@ -19,6 +19,7 @@ from offerlab.study._primitives import (
     PageBase,
     ReportError,
     in_four_languages,
+    type_tag,
     unknown_name,
 )
 from offerlab.study._strict import StrictModel
@@ -115,16 +116,10 @@ class DirectBinaryAnchor(StrictModel):
     )
 
 
-def _anchor_type(value: object) -> str:
-    if isinstance(value, dict):
-        return str(value.get("type", ""))
-    return str(getattr(value, "type", ""))
-
-
 MaxDiffAnchor = Annotated[
     Annotated[DualResponseAnchor, Tag("dual_response")]
     | Annotated[DirectBinaryAnchor, Tag("direct_binary")],
-    Discriminator(_anchor_type),
+    Discriminator(type_tag),
 ]
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Discriminator, Field, PrivateAttr, Tag
 
-from offerlab.study._primitives import Identifier, Label, Language
+from offerlab.study._primitives import Identifier, Label, Language, type_tag
 from offerlab.study._questionnaire import Questionnaire
 from offerlab.study._strict import StrictModel
 
@@ -113,9 +113,7 @@ class PriceAttribute(NumericAttribute):
 
 def _attribute_type(value: object) -> str:
     """Attributes without a ``type`` are categorical."""
-    if isinstance(value, dict):
-        return str(value.get("type", "categorical"))
-    return str(getattr(value, "type", "categorical"))
+    return type_tag(value, "categorical")
 
 
 Attribute = Annotated[

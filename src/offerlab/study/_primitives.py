@@ -27,6 +27,7 @@ __all__ = [
     "earlier_place",
     "in_four_languages",
     "suggest",
+    "type_tag",
     "unknown_name",
 ]
 
@@ -83,3 +84,11 @@ class PageBase(StrictModel):
     help: Label | None = Field(None, description="A smaller line under the text.")
     show_if: dict[str, Condition] | None = None
     random_group: Identifier | None = None
+
+
+def type_tag(value: object, default: str = "") -> str:
+    """The ``type`` that picks a member of a tagged union, read from the YAML mapping
+    (validation) or from the built model (serialisation); ``default`` where it is left out."""
+    if isinstance(value, dict):
+        return str(value.get("type", default))
+    return str(getattr(value, "type", default))

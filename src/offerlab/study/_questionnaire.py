@@ -76,6 +76,7 @@ from offerlab.study._primitives import (
     earlier_place,
     in_four_languages,
     suggest,
+    type_tag,
     unknown_name,
 )
 from offerlab.study._strict import StrictModel
@@ -258,7 +259,7 @@ class _UnknownPage(BaseModel):
 
 
 def _page_type(value: object) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    tag = type_tag(value)
     return tag if tag in PAGE_TYPES else "unknown"
 
 
