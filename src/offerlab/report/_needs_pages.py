@@ -125,15 +125,19 @@ class _Labels:
     concepts: ConceptTestPage | None
 
     def item(self, name: str) -> str:
-        found = {i.name: i.label for i in self.maxdiff.items} if self.maxdiff else {}
-        return self.study.text(found[name], self.language) if name in found else str(name)
+        return self._word(
+            name, {i.name: i.label for i in self.maxdiff.items} if self.maxdiff else {}
+        )
 
     def feature(self, name: str) -> str:
-        found = {f.name: f.label for f in self.kano.features} if self.kano else {}
-        return self.study.text(found[name], self.language) if name in found else str(name)
+        return self._word(name, {f.name: f.label for f in self.kano.features} if self.kano else {})
 
     def concept(self, name: str) -> str:
         found = {c.name: c.title for c in self.concepts.concepts} if self.concepts else {}
+        return self._word(name, found)
+
+    def _word(self, name: str, found: dict[str, str | dict[str, str]]) -> str:
+        """The study's label of ``name`` in the report's language; the name if it has none."""
         return self.study.text(found[name], self.language) if name in found else str(name)
 
 
@@ -148,140 +152,159 @@ def _needs_page(needs: NeedsResults, labels: _Labels, t: ReportTexts, figs: _Fig
     page = ExtraPage("needs-page", t("h_needs_page"), [], t("np_empty") if needs.empty else "")
     if needs.empty:
         return page
-    c = Cells(t)
-    page.blocks.append(_maxdiff_block(needs, labels, c, figs, page.sheets))
-    page.blocks.append(_turf_block(needs, labels, c, figs, page.sheets))
-    page.blocks.append(_kano_block(needs, labels, c, figs, page.sheets))
+    blocks = _NeedsBlocks(Cells(t), page.sheets, needs, labels, figs)
+    page.blocks += [blocks.maxdiff(), blocks.turf(), blocks.kano()]
     return page
 
 
-def _maxdiff_block(
-    needs: NeedsResults, labels: _Labels, c: Cells, figs: _Figures, sheets: list[Any]
-) -> PageBlock:
-    t = c.t
-    block = PageBlock(t("h_maxdiff"))
-    s = needs.scores
-    if s is None:
-        block.empty = t("np_no_maxdiff")
-        return block
-    average = t.number(needs.average, 1)
-    block.lines.append(
-        t("np_maxdiff_lead", n=t.number(needs.respondents), items=len(s), average=average)
-    )
-    if needs.anchor is None:
-        block.lines.append(t("np_no_anchor", average=average))
-        line, line_label = needs.average, t("lg_average", average=average)
-    else:
-        block.lines.append(t("np_anchor", anchor=t.number(needs.anchor, 1)))
-        line, line_label = needs.anchor, t("lg_anchor", anchor=t.number(needs.anchor, 1))
-    block.notes.append(t("np_maxdiff_source"))
-    shown = [labels.item(str(i)) for i in s.index]
-    pct = _pct(needs.interval)
-    fmt = lambda v: c.fixed(v, 1)  # noqa: E731
-    columns = {
-        t("col_need"): shown, t("col_score"): c.column(s["score"], fmt),
-        t("col_interval", pct=pct): c.intervals(s["low"], s["high"], fmt),
-    }  # fmt: skip
-    if "important" in s.columns:  # anchored: the share of people each item matters to
-        block.notes.append(t("np_important"))
-        columns[t("col_important")] = c.column(s["important"], c.percent)
-        columns[t("col_important_interval", pct=pct)] = c.intervals(
-            s["important_low"], s["important_high"], c.percent
+@dataclass(frozen=True)
+class _Blocks:
+    """What every block of a page is written with: the cells' formats and words, and the
+    page's Excel sheets (added to)."""
+
+    cells: Cells
+    sheets: list[Any]
+
+    def _block(self, heading: str, why_empty: str | None) -> PageBlock:
+        """A block under ``heading``; given ``why_empty``, it says only that."""
+        t = self.cells.t
+        return PageBlock(t(heading), empty=t(why_empty) if why_empty else "")
+
+
+@dataclass(frozen=True)
+class _NeedsBlocks(_Blocks):
+    """The needs page's blocks: MaxDiff scores, the TURF bundle, Kano categories."""
+
+    needs: NeedsResults
+    labels: _Labels
+    figs: _Figures
+
+    def maxdiff(self) -> PageBlock:
+        needs, labels, c, t, figs = self.needs, self.labels, self.cells, self.cells.t, self.figs
+        s = needs.scores
+        block = self._block("h_maxdiff", "np_no_maxdiff" if s is None else None)
+        if block.empty:
+            return block
+        average = t.number(needs.average, 1)
+        block.lines.append(
+            t("np_maxdiff_lead", n=t.number(needs.respondents), items=len(s), average=average)
         )
-    columns[t("col_picked_best")] = c.column(s["best_share"], c.percent)
-    columns[t("col_picked_worst")] = c.column(s["worst_share"], c.percent)
-    frame = pd.DataFrame(columns)
-    block.tables.append(Table("", frame, tuple(frame.columns[1:])))
-    sheets.append(("MaxDiff scores", s.reset_index().assign(label=shown), t("np_maxdiff_source")))
-    plot = s.assign(label=shown)
-    figs.add(
-        block, "maxdiff",
-        lambda p: plot_maxdiff_scores(
-            plot, p, xlabel=t("ax_maxdiff"), line=line, line_label=line_label
-        ),
-        t("cap_maxdiff", pct=pct, line=line_label),
-    )  # fmt: skip
-    return block
-
-
-def _turf_block(
-    needs: NeedsResults, labels: _Labels, c: Cells, figs: _Figures, sheets: list[Any]
-) -> PageBlock:
-    t = c.t
-    block = PageBlock(t("h_turf"))
-    result, curve = needs.turf, needs.reach_curve
-    if result is None or curve is None:
-        block.empty = t("np_no_turf") if needs.scores is not None else t("np_no_maxdiff")
+        if needs.anchor is None:
+            block.lines.append(t("np_no_anchor", average=average))
+            line, line_label = needs.average, t("lg_average", average=average)
+        else:
+            block.lines.append(t("np_anchor", anchor=t.number(needs.anchor, 1)))
+            line, line_label = needs.anchor, t("lg_anchor", anchor=t.number(needs.anchor, 1))
+        block.notes.append(t("np_maxdiff_source"))
+        shown = [labels.item(str(i)) for i in s.index]
+        pct = _pct(needs.interval)
+        fmt = lambda v: c.fixed(v, 1)  # noqa: E731
+        columns = {
+            t("col_need"): shown, t("col_score"): c.column(s["score"], fmt),
+            t("col_interval", pct=pct): c.intervals(s["low"], s["high"], fmt),
+        }  # fmt: skip
+        if "important" in s.columns:  # anchored: the share of people each item matters to
+            block.notes.append(t("np_important"))
+            columns[t("col_important")] = c.column(s["important"], c.percent)
+            columns[t("col_important_interval", pct=pct)] = c.intervals(
+                s["important_low"], s["important_high"], c.percent
+            )
+        columns[t("col_picked_best")] = c.column(s["best_share"], c.percent)
+        columns[t("col_picked_worst")] = c.column(s["worst_share"], c.percent)
+        frame = pd.DataFrame(columns)
+        block.tables.append(Table("", frame, tuple(frame.columns[1:])))
+        self.sheets.append(
+            ("MaxDiff scores", s.reset_index().assign(label=shown), t("np_maxdiff_source"))
+        )
+        plot = s.assign(label=shown)
+        figs.add(
+            block, "maxdiff",
+            lambda p: plot_maxdiff_scores(
+                plot, p, xlabel=t("ax_maxdiff"), line=line, line_label=line_label
+            ),
+            t("cap_maxdiff", pct=pct, line=line_label),
+        )  # fmt: skip
         return block
-    best = result.best
-    ladder = result.to_frame().assign(label=lambda f: [labels.item(i) for i in f["item"]])
-    lead = "np_turf_lead_anchor" if needs.anchored else "np_turf_lead"
-    block.lines.append(
-        t(lead, top=needs.top, k=len(best.items), reach=t.percent(best.reach, 0),
-          items=", ".join(ladder["label"]))
-    )  # fmt: skip
-    state = t("np_hb_converged") if needs.individual_converged else t("np_hb_short")
-    method = (
-        t("np_search_exact")
-        if result.method == "exact"
-        else t("np_search_greedy", gap=t.percent(result.gap))
-    )
-    block.notes.append(t("np_turf_source", state=state, method=method))
-    steps = pd.DataFrame(
-        {t("col_added_item"): list(ladder["label"]),
-         t("col_reach"): c.column(ladder["reach"], c.percent),
-         t("col_added_reach"): c.column(ladder["added_reach"], c.percent)}
-    )  # fmt: skip
-    block.tables.append(Table("", steps, tuple(steps.columns[1:])))
-    sizes = pd.DataFrame(
-        {t("col_bundle_size"): c.column(curve["size"], c.whole),
-         t("col_reach"): c.column(curve["reach"], c.percent),
-         t("col_added_reach"): c.column(curve["reach"].diff().fillna(curve["reach"]), c.percent),
-         t("col_bundle"): [", ".join(labels.item(i) for i in items) for items in curve["items"]]}
-    )  # fmt: skip
-    block.tables.append(Table(t("h_reach_curve"), sizes, tuple(sizes.columns[:3])))
-    sheets.append(("TURF bundle", ladder, block.notes[0]))
-    sheets.append(("TURF by size", curve.assign(items=curve["items"].map(", ".join)), ""))
-    figs.add(
-        block, "turf", lambda p: plot_turf_ladder(ladder, p, xlabel=t("ax_reach")), t("cap_turf")
-    )
-    return block
 
-
-def _kano_block(
-    needs: NeedsResults, labels: _Labels, c: Cells, figs: _Figures, sheets: list[Any]
-) -> PageBlock:
-    t = c.t
-    block = PageBlock(t("h_kano"))
-    if not needs.kano:
-        block.empty = t("np_no_kano")
+    def turf(self) -> PageBlock:
+        needs, labels, c, t = self.needs, self.labels, self.cells, self.cells.t
+        result, curve = needs.turf, needs.reach_curve
+        why = "np_no_turf" if needs.scores is not None else "np_no_maxdiff"
+        block = self._block("h_turf", why if result is None or curve is None else None)
+        if block.empty:
+            return block
+        best = result.best
+        ladder = result.to_frame().assign(label=lambda f: [labels.item(i) for i in f["item"]])
+        lead = "np_turf_lead_anchor" if needs.anchored else "np_turf_lead"
+        block.lines.append(
+            t(lead, top=needs.top, k=len(best.items), reach=t.percent(best.reach, 0),
+              items=", ".join(ladder["label"]))
+        )  # fmt: skip
+        state = t("np_hb_converged") if needs.individual_converged else t("np_hb_short")
+        method = (
+            t("np_search_exact")
+            if result.method == "exact"
+            else t("np_search_greedy", gap=t.percent(result.gap))
+        )
+        block.notes.append(t("np_turf_source", state=state, method=method))
+        steps = pd.DataFrame(
+            {t("col_added_item"): list(ladder["label"]),
+             t("col_reach"): c.column(ladder["reach"], c.percent),
+             t("col_added_reach"): c.column(ladder["added_reach"], c.percent)}
+        )  # fmt: skip
+        block.tables.append(Table("", steps, tuple(steps.columns[1:])))
+        sizes = pd.DataFrame(
+            {t("col_bundle_size"): c.column(curve["size"], c.whole),
+             t("col_reach"): c.column(curve["reach"], c.percent),
+             t("col_added_reach"): c.column(curve["reach"].diff().fillna(curve["reach"]),
+                                            c.percent),
+             t("col_bundle"): [", ".join(labels.item(i) for i in items)
+                               for items in curve["items"]]}
+        )  # fmt: skip
+        block.tables.append(Table(t("h_reach_curve"), sizes, tuple(sizes.columns[:3])))
+        self.sheets.append(("TURF bundle", ladder, block.notes[0]))
+        self.sheets.append(("TURF by size", curve.assign(items=curve["items"].map(", ".join)), ""))
+        self.figs.add(
+            block,
+            "turf",
+            lambda p: plot_turf_ladder(ladder, p, xlabel=t("ax_reach")),
+            t("cap_turf"),
+        )
         return block
-    block.lines.append(t("np_kano_lead", n=t.number(needs.kano_respondents)))
-    block.notes.append(t("np_kano_coefficients"))
-    letters = list(KANO_CATEGORIES)
-    names = [t(f"kano_{k}") for k in letters]
-    features = [labels.feature(f.feature) for f in needs.kano]
-    shares = pd.DataFrame([f.shares for f in needs.kano], index=features)[letters]
-    data: dict[str, list[str]] = {t("col_feature"): features}
-    data[t("col_category")] = [t(f"kano_{f.category}") if f.category else "" for f in needs.kano]
-    for letter, name in zip(letters, names, strict=True):
-        data[name] = c.column(shares[letter], c.percent)
-    data[t("col_better")] = c.column([f.better for f in needs.kano], lambda v: c.fixed(v, 2))
-    data[t("col_worse")] = c.column([f.worse for f in needs.kano], lambda v: c.fixed(v, 2))
-    frame = pd.DataFrame(data)
-    block.tables.append(Table("", frame, tuple(frame.columns[2:])))
-    numbers = pd.DataFrame(
-        [{"feature": f.feature, "label": lab, "category": f.category, **f.counts,
-          "better": f.better, "worse": f.worse} for f, lab in zip(needs.kano, features,
-                                                                  strict=True)]
-    )  # fmt: skip
-    sheets.append(("Kano", numbers, t("np_kano_coefficients")))
-    figs.add(
-        block, "kano",
-        lambda p: plot_kano_shares(shares, p, xlabel=t("ax_respondents_pct"), names=names),
-        t("cap_kano"),
-    )  # fmt: skip
-    return block
+
+    def kano(self) -> PageBlock:
+        needs, labels, c, t = self.needs, self.labels, self.cells, self.cells.t
+        block = self._block("h_kano", None if needs.kano else "np_no_kano")
+        if block.empty:
+            return block
+        block.lines.append(t("np_kano_lead", n=t.number(needs.kano_respondents)))
+        block.notes.append(t("np_kano_coefficients"))
+        letters = list(KANO_CATEGORIES)
+        names = [t(f"kano_{k}") for k in letters]
+        features = [labels.feature(f.feature) for f in needs.kano]
+        shares = pd.DataFrame([f.shares for f in needs.kano], index=features)[letters]
+        data: dict[str, list[str]] = {t("col_feature"): features}
+        data[t("col_category")] = [
+            t(f"kano_{f.category}") if f.category else "" for f in needs.kano
+        ]
+        for letter, name in zip(letters, names, strict=True):
+            data[name] = c.column(shares[letter], c.percent)
+        data[t("col_better")] = c.column([f.better for f in needs.kano], lambda v: c.fixed(v, 2))
+        data[t("col_worse")] = c.column([f.worse for f in needs.kano], lambda v: c.fixed(v, 2))
+        frame = pd.DataFrame(data)
+        block.tables.append(Table("", frame, tuple(frame.columns[2:])))
+        numbers = pd.DataFrame(
+            [{"feature": f.feature, "label": lab, "category": f.category, **f.counts,
+              "better": f.better, "worse": f.worse} for f, lab in zip(needs.kano, features,
+                                                                      strict=True)]
+        )  # fmt: skip
+        self.sheets.append(("Kano", numbers, t("np_kano_coefficients")))
+        self.figs.add(
+            block, "kano",
+            lambda p: plot_kano_shares(shares, p, xlabel=t("ax_respondents_pct"), names=names),
+            t("cap_kano"),
+        )  # fmt: skip
+        return block
 
 
 # -- the concept page -----------------------------------------------------------------------
@@ -316,10 +339,8 @@ def _concept_page(
     )  # fmt: skip
     page.blocks.extend(concept_card_blocks(labels.study, labels.concepts, t, figs, PageBlock))
     page.blocks.append(first)
-    page.blocks.append(_pairs_block(result, names, c, page.sheets))
-    page.blocks.append(_order_block(result, c, page.sheets))
-    page.blocks.append(_take_up_block(result, names, c))
-    page.blocks.append(_open_block(result, names, c, page.sheets))
+    blocks = _ConceptBlocks(c, page.sheets, result, names)
+    page.blocks += [blocks.pairs(), blocks.order(), blocks.take_up(), blocks.open_answers()]
     return page
 
 
@@ -343,99 +364,97 @@ def _p_text(c: Cells, p: float) -> str:
     return "< " + c.fixed(0.001, 3) if p < 0.001 else c.fixed(p, 3)
 
 
-def _pairs_block(
-    result: ConceptResults, names: dict[str, str], c: Cells, sheets: list[Any]
-) -> PageBlock:
-    t = c.t
-    block = PageBlock(t("h_concept_pairs"))
-    pairs = result.comparisons
-    if pairs.empty:
-        block.empty = t("cp_no_pairs")
-        return block
-    count = len(result.concepts) * (len(result.concepts) - 1) // 2
-    key = "cp_pairs_paired" if result.paired else "cp_pairs_independent"
-    block.notes.append(t(key, pct=_pct(result.interval), pairs=count))
-    points = lambda v: c.fixed(100 * v, 1)  # noqa: E731
-    frame = pd.DataFrame(
-        {t("col_question"): pairs["question"].map(lambda q: t(f"q_{q}")),
-         t("col_pair"): [f"{names[a]} – {names[b]}" for a, b in
-                         zip(pairs["concept_a"], pairs["concept_b"], strict=True)],
-         t("col_difference"): c.column(pairs["difference"], points),
-         t("col_interval", pct=_pct(result.interval)): c.intervals(pairs["low"], pairs["high"],
-                                                                   points),
-         t("col_p_holm"): [_p_text(c, p) for p in pairs["p_holm"]],
-         t("col_differs"): [t("word_yes") if p < 0.05 else t("word_no")
-                            for p in pairs["p_holm"]]}
-    )  # fmt: skip
-    block.tables.append(Table("", frame, tuple(frame.columns[2:5])))
-    sheets.append(("Concept differences", pairs, block.notes[0]))
-    return block
+@dataclass(frozen=True)
+class _ConceptBlocks(_Blocks):
+    """The concept page's blocks after the first, from one concept test's results."""
 
+    result: ConceptResults
+    names: dict[str, str]  # concept -> its title in the report's language
 
-def _order_block(result: ConceptResults, c: Cells, sheets: list[Any]) -> PageBlock:
-    t = c.t
-    block = PageBlock(t("h_order"))
-    order = result.order
-    if order is None or order.empty:
-        block.empty = t("cp_no_order")
-        return block
-    block.notes.append(t("cp_order_note"))
-    data: dict[str, list[str]] = {
-        t("col_question"): [t(f"q_{q}") for q in dict.fromkeys(order["question"])]
-    }
-    for position, part in order.groupby("position", sort=True):
-        data[t("col_top2_at", position=int(position))] = c.column(part["share"], c.percent)
-    data[t("col_p")] = [
-        _p_text(c, p) if pd.notna(p) else "" for p in order.groupby("question", sort=False)
-        ["p_value"].first()
-    ]  # fmt: skip
-    frame = pd.DataFrame(data)
-    block.tables.append(Table("", frame, tuple(frame.columns[1:])))
-    sheets.append(("Concept order effects", order, t("cp_order_note")))
-    return block
-
-
-def _take_up_block(result: ConceptResults, names: dict[str, str], c: Cells) -> PageBlock:
-    t = c.t
-    block = PageBlock(t("h_take_up"))
-    intent = result.intent.dropna()
-    if intent.empty:
-        block.empty = t("cp_no_pairs")
-        return block
-    block.notes.append(t("cp_take_up_note"))
-    frame = pd.DataFrame(
-        {t("col_concept"): [names[k] for k in intent.index],
-         t("col_take_up"): c.column(intent, c.percent)}
-    )  # fmt: skip
-    block.tables.append(Table("", frame, (t("col_take_up"),)))
-    return block
-
-
-def _open_block(
-    result: ConceptResults, names: dict[str, str], c: Cells, sheets: list[Any]
-) -> PageBlock:
-    t = c.t
-    block = PageBlock(t("h_open_answers"))
-    texts = result.open_answers
-    if texts.empty:
-        block.empty = t("cp_no_open")
-        return block
-    shown = int(texts.groupby("concept").size().max())
-    block.notes.append(t("cp_open_note", k=shown))
-    for concept in result.concepts:
-        mine = texts[texts["concept"] == concept]
-        count = int(result.open_counts.get(concept, 0))
-        title = t("cp_open_count", concept=names[concept], n=t.number(count))
-        if mine.empty:
-            block.lines.append(title)
-            continue
+    def pairs(self) -> PageBlock:
+        result, names, c, t = self.result, self.names, self.cells, self.cells.t
+        pairs = result.comparisons
+        block = self._block("h_concept_pairs", "cp_no_pairs" if pairs.empty else None)
+        if block.empty:
+            return block
+        count = len(result.concepts) * (len(result.concepts) - 1) // 2
+        key = "cp_pairs_paired" if result.paired else "cp_pairs_independent"
+        block.notes.append(t(key, pct=_pct(result.interval), pairs=count))
+        points = lambda v: c.fixed(100 * v, 1)  # noqa: E731
         frame = pd.DataFrame(
-            {t("col_answer_times"): [f"{c.whole(n)}× {text}" for text, n in
-                                     zip(mine["text"].astype(str), mine["n"], strict=True)]}
+            {t("col_question"): pairs["question"].map(lambda q: t(f"q_{q}")),
+             t("col_pair"): [f"{names[a]} – {names[b]}" for a, b in
+                             zip(pairs["concept_a"], pairs["concept_b"], strict=True)],
+             t("col_difference"): c.column(pairs["difference"], points),
+             t("col_interval", pct=_pct(result.interval)): c.intervals(pairs["low"], pairs["high"],
+                                                                       points),
+             t("col_p_holm"): [_p_text(c, p) for p in pairs["p_holm"]],
+             t("col_differs"): [t("word_yes") if p < 0.05 else t("word_no")
+                                for p in pairs["p_holm"]]}
         )  # fmt: skip
-        block.tables.append(Table(title, frame, ()))
-    sheets.append(("Concept open answers", texts.assign(concept=texts["concept"].map(names)), ""))
-    return block
+        block.tables.append(Table("", frame, tuple(frame.columns[2:5])))
+        self.sheets.append(("Concept differences", pairs, block.notes[0]))
+        return block
+
+    def order(self) -> PageBlock:
+        c, t = self.cells, self.cells.t
+        order = self.result.order
+        block = self._block("h_order", "cp_no_order" if order is None or order.empty else None)
+        if block.empty:
+            return block
+        block.notes.append(t("cp_order_note"))
+        data: dict[str, list[str]] = {
+            t("col_question"): [t(f"q_{q}") for q in dict.fromkeys(order["question"])]
+        }
+        for position, part in order.groupby("position", sort=True):
+            data[t("col_top2_at", position=int(position))] = c.column(part["share"], c.percent)
+        data[t("col_p")] = [
+            _p_text(c, p) if pd.notna(p) else "" for p in order.groupby("question", sort=False)
+            ["p_value"].first()
+        ]  # fmt: skip
+        frame = pd.DataFrame(data)
+        block.tables.append(Table("", frame, tuple(frame.columns[1:])))
+        self.sheets.append(("Concept order effects", order, t("cp_order_note")))
+        return block
+
+    def take_up(self) -> PageBlock:
+        c, t = self.cells, self.cells.t
+        intent = self.result.intent.dropna()
+        block = self._block("h_take_up", "cp_no_pairs" if intent.empty else None)
+        if block.empty:
+            return block
+        block.notes.append(t("cp_take_up_note"))
+        frame = pd.DataFrame(
+            {t("col_concept"): [self.names[k] for k in intent.index],
+             t("col_take_up"): c.column(intent, c.percent)}
+        )  # fmt: skip
+        block.tables.append(Table("", frame, (t("col_take_up"),)))
+        return block
+
+    def open_answers(self) -> PageBlock:
+        texts = self.result.open_answers
+        block = self._block("h_open_answers", "cp_no_open" if texts.empty else None)
+        if block.empty:
+            return block
+        result, names, c, t = self.result, self.names, self.cells, self.cells.t
+        shown = int(texts.groupby("concept").size().max())
+        block.notes.append(t("cp_open_note", k=shown))
+        for concept in result.concepts:
+            mine = texts[texts["concept"] == concept]
+            count = int(result.open_counts.get(concept, 0))
+            title = t("cp_open_count", concept=names[concept], n=t.number(count))
+            if mine.empty:
+                block.lines.append(title)
+                continue
+            frame = pd.DataFrame(
+                {t("col_answer_times"): [f"{c.whole(n)}× {text}" for text, n in
+                                         zip(mine["text"].astype(str), mine["n"], strict=True)]}
+            )  # fmt: skip
+            block.tables.append(Table(title, frame, ()))
+        self.sheets.append(
+            ("Concept open answers", texts.assign(concept=texts["concept"].map(names)), "")
+        )
+        return block
 
 
 # -- the PDF and the workbook ---------------------------------------------------------------
