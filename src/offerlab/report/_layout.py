@@ -5,6 +5,7 @@ decimals. Nothing is computed here but the layout."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,19 +32,23 @@ def display_tables(content: ReportContent, decisions: Any) -> tuple[dict[str, Ta
         "importance": _importance(content, c),
         "partworths": _partworths(content, c),
     }
-    optional = {
-        "quality": _quality(content, c),
-        "holdouts": _holdouts(content, c),
-        "wtp": _wtp(content, c),
-        "shares": _shares(content, c),
-        "candidates": _candidates(content, c),
-        "pricing": _pricing(content),
-        "obstacles": _obstacles(content, c),
-        "segments": _segments(content, c),
-        "segment_importance": _segment_importance(content, c),
-        "segment_shares": _segment_shares(content, c),
+    pricing = content.pricing
+    # key -> (what the table shows, its layout); there is no table where that is None
+    optional: dict[str, tuple[Any, Callable[[Any, ReportContent, Cells], Table]]] = {
+        "quality": (content.quality, _quality),
+        "holdouts": (content.holdouts, _holdouts),
+        "wtp": (content.wtp, _wtp),
+        "shares": (content.money, _shares),
+        "candidates": (content.optimisation, _candidates),
+        "pricing": (None if pricing is None or pricing.table.empty else pricing, _pricing),
+        "obstacles": (content.obstacles, _obstacles),
+        "segments": (content.segments, _segments),
+        "segment_importance": (content.segment_importance, _segment_importance),
+        "segment_shares": (content.segment_shares, _segment_shares),
     }
-    tables.update({k: v for k, v in optional.items() if v is not None})
+    for key, (shown, layout) in optional.items():
+        if shown is not None:
+            tables[key] = layout(shown, content, c)
     needs = [_need(title, frame, c) for title, frame in content.needs]
     return tables, needs
 
@@ -93,10 +98,8 @@ def _partworths(content: ReportContent, c: Cells) -> Table:
     return Table("", frame, tuple(frame.columns[2:]))
 
 
-def _wtp(content: ReportContent, c: Cells) -> Table | None:
-    if content.wtp is None:
-        return None
-    t, w = c.t, content.wtp
+def _wtp(w: pd.DataFrame, content: ReportContent, c: Cells) -> Table:
+    t = c.t
     per_unit = w["per_unit"].astype(bool) if "per_unit" in w.columns else [False] * len(w)
     # whole francs; a rate per unit (per km) in cents
     fmts = [(lambda v: c.fixed(v, 2)) if unit else c.whole for unit in per_unit]
@@ -111,20 +114,14 @@ def _wtp(content: ReportContent, c: Cells) -> Table | None:
     return Table("", frame, tuple(frame.columns[2:]))
 
 
-def _quality(content: ReportContent, c: Cells) -> Table | None:
-    q = content.quality
-    if q is None:
-        return None
+def _quality(q: pd.DataFrame, content: ReportContent, c: Cells) -> Table:
     frame = q.copy()
     frame[q.columns[1]] = c.column(q[q.columns[1]], c.whole)
     frame[q.columns[2]] = c.column(q[q.columns[2]] / 100, c.percent)
     return Table("", frame, tuple(q.columns[1:]))
 
 
-def _holdouts(content: ReportContent, c: Cells) -> Table | None:
-    h = content.holdouts
-    if h is None:
-        return None
+def _holdouts(h: pd.DataFrame, content: ReportContent, c: Cells) -> Table:
     t = c.t
     frame = pd.DataFrame(
         {t("col_holdout_task"): c.column(h["holdout task"], c.whole),
@@ -142,10 +139,7 @@ def _offer_name(content: ReportContent, name: str, kind: str | None = None) -> s
     return str(name)
 
 
-def _shares(content: ReportContent, c: Cells) -> Table | None:
-    money = content.money
-    if money is None:
-        return None
+def _shares(money: Any, content: ReportContent, c: Cells) -> Table:
     t, m = c.t, money.table
     cur = content.currency
     pct = _pct_label(content)
@@ -185,10 +179,7 @@ def _shares(content: ReportContent, c: Cells) -> Table | None:
     return Table("", frame, tuple(frame.columns[1:]))
 
 
-def _candidates(content: ReportContent, c: Cells) -> Table | None:
-    result = content.optimisation
-    if result is None:
-        return None
+def _candidates(result: Any, content: ReportContent, c: Cells) -> Table:
     t = c.t
     best = result.table.head(5)
     share_objective = content.objective == "share"
@@ -207,20 +198,14 @@ def _candidates(content: ReportContent, c: Cells) -> Table | None:
     return Table(t("h_candidates"), frame, tuple(frame.columns[2:]))
 
 
-def _pricing(content: ReportContent) -> Table | None:
-    pricing = content.pricing
-    if pricing is None or pricing.table.empty:
-        return None
-    t = content.t
+def _pricing(pricing: Any, content: ReportContent, c: Cells) -> Table:
+    t = c.t
     rows = [measure_row(m, t, content.currency) for m in pricing.measures]
     frame = pd.DataFrame(rows, columns=[t("col_measure"), t("col_value")])
     return Table(t("h_price_points"), frame, ())
 
 
-def _obstacles(content: ReportContent, c: Cells) -> Table | None:
-    o = content.obstacles
-    if o is None:
-        return None
+def _obstacles(o: pd.DataFrame, content: ReportContent, c: Cells) -> Table:
     t = c.t
     data = {}
     if "segment" in o.columns and o["segment"].nunique() > 1:
@@ -258,19 +243,13 @@ def _need(title: str, frame: pd.DataFrame, c: Cells) -> Table:
     return Table(title, shown, tuple(shown.columns[1:]))
 
 
-def _segments(content: ReportContent, c: Cells) -> Table | None:
-    s = content.segments
-    if s is None:
-        return None
+def _segments(s: pd.DataFrame, content: ReportContent, c: Cells) -> Table:
     frame = s.reset_index() if not isinstance(s.index, pd.RangeIndex) else s.copy()
     frame = frame.astype(object).map(c.auto)
     return Table("", frame.rename(columns=str), tuple(str(x) for x in frame.columns[1:]))
 
 
-def _segment_importance(content: ReportContent, c: Cells) -> Table | None:
-    s = content.segment_importance
-    if s is None:
-        return None
+def _segment_importance(s: pd.DataFrame, content: ReportContent, c: Cells) -> Table:
     frame = s.copy()
     for col in frame.columns[1:]:
         frame[col] = c.column(frame[col], lambda v: c.fixed(v, 1))
@@ -278,10 +257,7 @@ def _segment_importance(content: ReportContent, c: Cells) -> Table | None:
     return Table(c.t("h_segment_importance"), frame, tuple(frame.columns[1:]))
 
 
-def _segment_shares(content: ReportContent, c: Cells) -> Table | None:
-    s = content.segment_shares
-    if s is None:
-        return None
+def _segment_shares(s: pd.DataFrame, content: ReportContent, c: Cells) -> Table:
     wide = s.pivot_table(index="alternative", columns="segment", values="share", sort=False)
     frame = wide.reset_index().rename(columns={"alternative": c.t("col_offer")})
     for col in frame.columns[1:]:
