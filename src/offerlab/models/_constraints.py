@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -19,13 +19,15 @@ __all__ = [
     "ML_CONSTRAINTS",
     "POSITIVE",
     "Constraint",
+    "CovKind",
     "check_parameters",
     "one_of",
     "optional",
     "whole",
 ]
 
-COV_TYPES = ("classic", "robust", "cluster")
+CovKind = Literal["classic", "robust", "cluster"]
+COV_TYPES: tuple[str, ...] = get_args(CovKind)
 
 
 @dataclass(frozen=True)

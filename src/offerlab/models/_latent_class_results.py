@@ -10,6 +10,7 @@ from scipy import stats
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
+from offerlab.models._constraints import COV_TYPES
 from offerlab.models._contract import row_probabilities
 from offerlab.models._results import CovKind, MNLResults, Summary, WaldResults
 from offerlab.numerics import (
@@ -275,7 +276,7 @@ class LatentClassResults(WaldResults):
         C = self.n_classes
         Js = self._share_jacobian()
         rows, index = [], []
-        ses = {k: None for k in ("classic", "robust", "cluster")}
+        ses = {k: None for k in COV_TYPES}
         for c in range(C):
             blocks = [("share", self.shares[c], Js[c], "membership")]
             if c > 0:

@@ -11,6 +11,7 @@ import pandas as pd
 from offerlab.data import ChoiceData
 from offerlab.exceptions import ConvergenceWarning, EstimationError, OfferlabError
 from offerlab.models._conjoint import importance, partworths, wtp
+from offerlab.models._constraints import COV_TYPES
 from offerlab.models._contract import ARRAYS, DesignSource
 from offerlab.models._matrix import ModelMatrix
 from offerlab.models._results import CovKind, LogitResults, Summary, clustered, wald_fields
@@ -261,7 +262,7 @@ class MixedLogitResults(LogitResults):
         K = len(self._names)
         covs = {}
         value = None
-        for k in ("classic", "robust", "cluster"):
+        for k in COV_TYPES:
             value, cov = self._delta(lambda t: self._moments(t)[:K], k)
             covs[k] = pd.DataFrame(cov, index=self._names, columns=self._names)
         params = pd.Series(value, index=self._names, name="mean")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from scipy import stats
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
 from offerlab.models._conjoint import importance, partworths, wtp
+from offerlab.models._constraints import CovKind
 from offerlab.models._contract import ARRAYS, ChoiceResults, DesignSource, row_probabilities
 from offerlab.models._matrix import ModelMatrix
 from offerlab.numerics import MNLTerms, mnl_null_loglike, mnl_probabilities, solve_newton
@@ -28,8 +29,6 @@ __all__ = [
     "fit_statistics",
     "wald_fields",
 ]
-
-CovKind = Literal["classic", "robust", "cluster"]
 
 
 @dataclass
