@@ -44,7 +44,7 @@ from offerlab.exceptions import OfferlabError
 from offerlab.models import ConjointCoding, HBResults
 from offerlab.report._findings import finding_text, finding_texts
 from offerlab.report._labels import labelled, offer_parts
-from offerlab.report._needs_pages import ExtraPage, PageInputs, needs_and_concept_pages
+from offerlab.report._needs_pages import ExtraPage, needs_and_concept_pages
 from offerlab.report._texts import ReportTexts, report_texts
 from offerlab.study import (
     QUALITY_FLAGS,
@@ -329,10 +329,7 @@ def build_report(
         from offerlab.report._figures import report_figures
 
         content.figures, content.captions = report_figures(content, decisions)
-    content.pages, figures, captions = needs_and_concept_pages(
-        study, PageInputs(inputs.options.maxdiff, inputs.options.kano, inputs.options.concepts,
-                          inputs.options.needs), t, figures=inputs.options.figures,
-    )  # fmt: skip
+    content.pages, figures, captions = needs_and_concept_pages(study, inputs.options, t)
     content.figures.update(figures)
     content.captions.update(captions)
     return content

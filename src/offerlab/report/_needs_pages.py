@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
 from offerlab.decide import (
     KANO_CATEGORIES,
     ConceptResults,
-    NeedsOptions,
     NeedsResults,
     concept_results,
     needs_results,
@@ -37,6 +36,9 @@ from offerlab.report._needs_plots import (
 from offerlab.report._tables import Cells, Table
 from offerlab.report._texts import ReportTexts
 from offerlab.study import ConceptTestPage, KanoPage, MaxDiffPage, Study
+
+if TYPE_CHECKING:  # _content builds the report from these pages
+    from offerlab.report._content import ReportOptions
 
 __all__ = ["ExtraPage", "PageBlock", "needs_and_concept_pages", "page_sheets", "write_pages"]
 
@@ -65,16 +67,6 @@ class ExtraPage:
     sheets: list[tuple[str, pd.DataFrame, str]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class PageInputs:
-    """The answers behind the two pages (the fielding exports' forms) and the options."""
-
-    maxdiff: pd.DataFrame | None = None
-    kano: pd.DataFrame | None = None
-    concepts: pd.DataFrame | None = None
-    options: NeedsOptions | None = None
-
-
 @dataclass
 class _Figures:
     """The pages' figures (name -> PNG) and captions; nothing is drawn when ``on`` is off."""
@@ -94,17 +86,19 @@ class _Figures:
 
 
 def needs_and_concept_pages(
-    study: Study, inputs: PageInputs, t: ReportTexts, *, figures: bool = True
+    study: Study, inputs: ReportOptions, t: ReportTexts
 ) -> tuple[list[ExtraPage], dict[str, bytes], dict[str, str]]:
-    """Both pages, and their figures (name -> PNG) with captions."""
+    """Both pages, from the answers to the needs and concept-test pages in ``inputs``
+    (``maxdiff``, ``kano``, ``concepts``, ``needs``), and their figures (name -> PNG, drawn
+    when ``inputs.figures``) with captions."""
     pages = study.questionnaire.pages if study.questionnaire is not None else []
     md_page = next((p for p in pages if isinstance(p, MaxDiffPage)), None)
     kano_page = next((p for p in pages if isinstance(p, KanoPage)), None)
     concept_page = next((p for p in pages if isinstance(p, ConceptTestPage)), None)
-    figs = _Figures(figures)
+    figs = _Figures(inputs.figures)
     items = [i.name for i in md_page.items] if md_page is not None else None
     maxdiff = inputs.maxdiff if md_page is not None else None
-    needs = needs_results(maxdiff, inputs.kano, items=items, options=inputs.options)
+    needs = needs_results(maxdiff, inputs.kano, items=items, options=inputs.needs)
     labels = _Labels(study, t.language, md_page, kano_page, concept_page)
     need_page = _needs_page(needs, labels, t, figs)
     concepts = None
