@@ -3,12 +3,17 @@ study, their survey answers (price questions, obstacles) and quality flags, an M
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import yaml
 from _survey import export_answers, export_respondents
+
+from offerlab.models import MaxDiffAnswers, MaxDiffHB, MaxDiffHBResults
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -70,3 +75,37 @@ def report_in(
         respondents=example.respondents, language=language, **pages,
     )  # fmt: skip
     return SimpleNamespace(content=content, html=render_html(content))
+
+
+#: The needs page's individual MaxDiff fits, by sampler and answers (see :class:`KeptMaxDiffHB`).
+_MAXDIFF_FITS: dict[tuple, MaxDiffHBResults] = {}
+
+
+class KeptMaxDiffHB(MaxDiffHB):
+    """The report's individual MaxDiff fits, kept by sampler and answers: a second report
+    on the same answers (the simulation's language only changes the open answers) reuses
+    the first one's fit, and a test reads the very scores the page was made of. The sampler
+    is seeded, so a fit made again on the same answers would give the same draws."""
+
+    def fit(self, answers: MaxDiffAnswers) -> MaxDiffHBResults:
+        arrays = (answers.respondents, answers.respondent, answers.shown, answers.best,
+                  answers.worst)  # fmt: skip
+        key = (repr(self.estimator), answers.items, *(repr(np.asarray(a).tolist()) for a in arrays))
+        if key not in _MAXDIFF_FITS:
+            _MAXDIFF_FITS[key] = super().fit(answers)
+        return _MAXDIFF_FITS[key]
+
+
+@contextmanager
+def maxdiff_fits_kept() -> Iterator[dict[tuple, MaxDiffHBResults]]:
+    """While it lasts, the reports' needs pages fit through :class:`KeptMaxDiffHB`; the
+    fits made so far (for tests that count them)."""
+    import pytest
+
+    import offerlab.decide._needs_results as needs_results
+
+    _MAXDIFF_FITS.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(needs_results, "MaxDiffHB", KeptMaxDiffHB)
+        yield _MAXDIFF_FITS
+    _MAXDIFF_FITS.clear()

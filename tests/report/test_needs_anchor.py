@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import html
 import warnings
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
+from _example import KeptMaxDiffHB, maxdiff_fits_kept
 
 from offerlab.decide import NeedsOptions
-from offerlab.models import HierarchicalBayes, MaxDiffHB, MaxDiffLogit, maxdiff_answers
+from offerlab.models import HierarchicalBayes, MaxDiffLogit, maxdiff_answers
 from offerlab.report import build_report, render_html
 from offerlab.report._texts import report_texts
 from offerlab.simulate import simulate_needs_answers
@@ -22,8 +24,16 @@ def _sampler() -> HierarchicalBayes:
     return HierarchicalBayes(burn_in=400, draws=400, chains=1, keep_draws=20, seed=0)
 
 
+@pytest.fixture(scope="module")
+def kept_fits() -> Iterator[dict]:
+    """The needs page's individual fits (_example.KeptMaxDiffHB): the German and French
+    reports' answers differ only in their open answers, so the sampler runs once."""
+    with maxdiff_fits_kept() as fits:
+        yield fits
+
+
 @pytest.fixture(scope="module", params=["de", "fr"])
-def anchored(request, example) -> SimpleNamespace:
+def anchored(request, example, kept_fits) -> SimpleNamespace:
     language = request.param
     needs = simulate_needs_answers(
         example.study, example.truth["respondent"], language=language, rng=11
@@ -51,12 +61,15 @@ def test_the_page_draws_the_anchor_line_of_the_logit(anchored) -> None:
     assert t("np_no_anchor", average=t.number(100 / len(anchored.items), 1)) not in section
 
 
-def test_each_item_says_whom_it_is_important_to_with_its_interval(anchored) -> None:
+def test_each_item_says_whom_it_is_important_to_with_its_interval(anchored, kept_fits) -> None:
     t = anchored.t
     answers = maxdiff_answers(anchored.needs.maxdiff, anchored.items)
+    # the page's own fit (kept_fits): this sampler on these answers, not a new one
+    fits = len(kept_fits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        shares = MaxDiffHB(_sampler()).fit(answers).above_threshold()
+        shares = KeptMaxDiffHB(_sampler()).fit(answers).above_threshold()
+    assert len(kept_fits) == fits, "the page's sampler or answers differ from this test's"
     section = html.unescape(anchored.html.split('id="needs-page"')[1].split("</section>")[0])
     for item in anchored.items:
         label = anchored.study.text(

@@ -18,10 +18,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from _example import KeptMaxDiffHB, maxdiff_fits_kept
 from markupsafe import escape as jinja_escape
 from scipy import optimize, special, stats
 
-from offerlab.models import MaxDiffAnswers, MaxDiffHB, MaxDiffHBResults
+from offerlab.models import MaxDiffHBResults
 from offerlab.report import build_report, render_html, write_excel, write_pdf
 from offerlab.report._texts import report_texts
 from offerlab.simulate import simulate_needs_answers
@@ -31,34 +32,11 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
-#: The report's individual MaxDiff fits, by sampler and answers (see :class:`_KeptFits`).
-_FITS: dict[tuple, MaxDiffHBResults] = {}
-
-
-class _KeptFits(MaxDiffHB):
-    """The report's individual MaxDiff fits, kept by sampler and answers: a second report
-    on the same answers (the simulation's language only changes the open answers) reuses
-    the first one's fit, and the bundle test reads the very scores the page was made of."""
-
-    def fit(self, answers: MaxDiffAnswers) -> MaxDiffHBResults:
-        arrays = (answers.respondents, answers.respondent, answers.shown, answers.best,
-                  answers.worst)  # fmt: skip
-        key = (repr(self.estimator), answers.items, *(repr(np.asarray(a).tolist()) for a in arrays))
-        if key not in _FITS:
-            _FITS[key] = super().fit(answers)
-        return _FITS[key]
-
-
 @pytest.fixture(scope="module")
 def kept_fits() -> Iterator[dict[tuple, MaxDiffHBResults]]:
-    """The needs page's individual fits (see :class:`_KeptFits`), while this module runs."""
-    import offerlab.decide._needs_results as needs_results
-
-    _FITS.clear()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(needs_results, "MaxDiffHB", _KeptFits)
-        yield _FITS
-    _FITS.clear()
+    """The needs page's individual fits (_example.KeptMaxDiffHB), while this module runs."""
+    with maxdiff_fits_kept() as fits:
+        yield fits
 
 
 @pytest.fixture(scope="module", params=["de", "fr"])
@@ -190,7 +168,7 @@ def test_the_needs_page_bundle_reaches_the_most_people(pages, kept_fits):
     # the page's own fit (kept_fits): the default sampler on these answers, not a new one
     fits = len(kept_fits)
     scores = (
-        _KeptFits(_default_hb(options.seed))
+        KeptMaxDiffHB(_default_hb(options.seed))
         .fit(maxdiff_answers(pages.needs.maxdiff, items))
         .individual_scores.to_numpy()
     )
