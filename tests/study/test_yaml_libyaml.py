@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from offerlab.study import _yaml as reader
 from offerlab.study import example_path, load_study, parse_yaml
@@ -132,3 +134,16 @@ def test_mutated_study_files_read_the_same(monkeypatch: pytest.MonkeyPatch) -> N
                 text = text[:at] + rng.choice(pieces) + text[at:]
         fast, reference = _both_paths(text, monkeypatch)
         assert fast == reference, text
+
+
+# Pieces of YAML syntax joined at random: most are errors, some valid; both paths must agree.
+_YAML_PIECES = [*"ab1 :-?[]{},&*!#|>'\"\n%@`.~\\é", "  ", ": ", "- ", "\n  ", "&a ", "*a"]
+_YAMLISH = st.lists(st.sampled_from(_YAML_PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_YAMLISH)
+def test_any_yamlish_text_reads_the_same(text: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, reference = _both_paths(text, monkeypatch)
+    assert fast == reference

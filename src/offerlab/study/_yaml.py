@@ -396,10 +396,11 @@ _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 
-# Text the fast reader leaves to the reference one: characters YAML does not allow, and
-# line breaks other than \n and \r\n, whose line numbers the two readers may count apart.
+# Text the fast reader leaves to the reference one: characters YAML does not allow, tabs
+# and line breaks other than \n and \r\n (PyYAML refuses some tabs libyaml takes, and may
+# count such lines apart), and a comment right after '|' or '>' (libyaml takes "|#").
 _UNUSUAL_TEXT = re.compile(
-    yaml.reader.Reader.NON_PRINTABLE.pattern + "|[\t\x85\u2028\u2029]|\r(?!\n)"
+    yaml.reader.Reader.NON_PRINTABLE.pattern + "|[\t\x85\u2028\u2029]|\r(?!\n)|[|>][-+0-9]*#"
 )
 
 _FastLoader: type[_LimitedComposer] | None
@@ -423,13 +424,16 @@ else:
 
         def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
             event = self.peek_event()
-            # Inside [..] or {..} PyYAML ends a plain text at '?', libyaml does not: the
-            # reference reader decides ("{en: months? }" is an error there).
+            # Two places the parsers part, left to the reference reader: inside [..] or
+            # {..} PyYAML ends a plain text at '?', libyaml does not ("{en: months? }" is
+            # an error in PyYAML); and a value left empty ("{a: }", a lone "?") is placed
+            # a column or a line apart, which would move a message's line.
             if (
                 isinstance(event, yaml.ScalarEvent)
                 and not event.style  # plain: libyaml says "", PyYAML None
-                and "?" in event.value
-                and getattr(parent, "flow_style", False)
+                and (
+                    not event.value or ("?" in event.value and getattr(parent, "flow_style", False))
+                )
             ):
                 raise yaml.YAMLError("left to the reference reader")
             return super().compose_node(parent, index)
