@@ -133,6 +133,9 @@ def parse_yaml(
     size = len(text) if len(text) > limits.max_bytes else len(text.encode("utf-8"))
     if size > limits.max_bytes:
         raise error([StudyProblem(_too_big(size, limits))], path)
+    fast = _read_fast(text, limits)
+    if fast is not None:
+        return fast
     doc = YamlDocument(data=None)
     loader: _Loader | None = None
     try:
@@ -157,6 +160,32 @@ def parse_yaml(
     finally:
         if loader is not None:
             loader.dispose()
+    return doc
+
+
+def _read_fast(text: str, limits: YamlLimits) -> YamlDocument | None:
+    """The document read from libyaml's parser events, or None for the reference reader.
+
+    libyaml's scanner and parser (C) are ten times faster than PyYAML's (Python), which
+    made reading a study most of what ``offerlab check`` spent beyond start-up. The node
+    tree is composed by the same limit-counting composer and built by the same builder,
+    so a valid document comes out the same. Anything unusual -- a syntax error, a limit
+    exceeded, a character outside YAML's printable set, a line break PyYAML and libyaml
+    may count differently -- returns None: the reference reader then reads the text
+    again and reports the problem in its own words, at its own line.
+    """
+    if _FastLoader is None or _UNUSUAL_TEXT.search(text):
+        return None
+    doc = YamlDocument(data=None)
+    loader = _FastLoader(text, limits)  # type: ignore[call-arg]
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            doc.data = _Builder(loader, doc).build(node, ())
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
     return doc
 
 
@@ -232,40 +261,22 @@ class _LimitExceeded(yaml.MarkedYAMLError):
         self.field = field
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans that composes within :class:`YamlLimits`.
+class _LimitedComposer(yaml.composer.Composer):
+    """A composer within :class:`YamlLimits`, whichever parser gives it events.
 
     Every limit is checked on the parser's events, before the node they describe
     exists; an alias is charged the size and depth of what it refers to, which
     are known once its anchor's node is composed.
     """
 
-    def __init__(self, text: str, limits: YamlLimits) -> None:
-        super().__init__(text)
+    limits: YamlLimits
+
+    def _start_counting(self, limits: YamlLimits) -> None:
         self.limits = limits
         self.depth = 0
         self.values = 0
         self.trail: list[str | int] = []
         self.sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height)
-
-    # The scanner reads ahead through '[[[[…' looking for a ':' that would make it a key,
-    # in time quadratic in the nesting: it is stopped at the limit, before the composer.
-    def fetch_flow_sequence_start(self) -> None:
-        self._check_scanner_depth(self.flow_level)
-        super().fetch_flow_sequence_start()
-
-    def fetch_flow_mapping_start(self) -> None:
-        self._check_scanner_depth(self.flow_level)
-        super().fetch_flow_mapping_start()
-
-    def add_indent(self, column: int) -> bool:
-        self._check_scanner_depth(len(self.indents))
-        return super().add_indent(column)
-
-    def _check_scanner_depth(self, depth: int) -> None:
-        if depth >= self.limits.max_depth:
-            message = f"lists and mappings nest more than {self.limits.max_depth} levels deep here"
-            raise _LimitExceeded(message, self.get_mark(), "")
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         event = self.peek_event()
@@ -350,6 +361,33 @@ class _Loader(yaml.SafeLoader):
         raise _LimitExceeded(message, mark, where)
 
 
+class _Loader(_LimitedComposer, yaml.SafeLoader):
+    """The reference reader: PyYAML's own scanner and parser, YAML 1.2 booleans, limits."""
+
+    def __init__(self, text: str, limits: YamlLimits) -> None:
+        yaml.SafeLoader.__init__(self, text)
+        self._start_counting(limits)
+
+    # The scanner reads ahead through '[[[[…' looking for a ':' that would make it a key,
+    # in time quadratic in the nesting: it is stopped at the limit, before the composer.
+    def fetch_flow_sequence_start(self) -> None:
+        self._check_scanner_depth(self.flow_level)
+        super().fetch_flow_sequence_start()
+
+    def fetch_flow_mapping_start(self) -> None:
+        self._check_scanner_depth(self.flow_level)
+        super().fetch_flow_mapping_start()
+
+    def add_indent(self, column: int) -> bool:
+        self._check_scanner_depth(len(self.indents))
+        return super().add_indent(column)
+
+    def _check_scanner_depth(self, depth: int) -> None:
+        if depth >= self.limits.max_depth:
+            message = f"lists and mappings nest more than {self.limits.max_depth} levels deep here"
+            raise _LimitExceeded(message, self.get_mark(), "")
+
+
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -358,6 +396,51 @@ _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 
+# Text the fast reader leaves to the reference one: characters YAML does not allow, tabs
+# and line breaks other than \n and \r\n (PyYAML refuses some tabs libyaml takes, and may
+# count such lines apart), and a comment right after '|' or '>' (libyaml takes "|#").
+_UNUSUAL_TEXT = re.compile(
+    yaml.reader.Reader.NON_PRINTABLE.pattern + "|[\t\x85\u2028\u2029]|\r(?!\n)|[|>][-+0-9]*#"
+)
+
+_FastLoader: type[_LimitedComposer] | None
+try:  # libyaml is part of PyYAML's wheels; without it every text takes the reference path
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    _FastLoader = None
+else:
+
+    class _LibyamlLoader(
+        _LimitedComposer, _CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
+    ):
+        """libyaml's events (C), composed and resolved exactly as the reference reader does."""
+
+        def __init__(self, text: str, limits: YamlLimits) -> None:
+            _CParser.__init__(self, text)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._start_counting(limits)
+
+        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+            event = self.peek_event()
+            # Two places the parsers part, left to the reference reader: inside [..] or
+            # {..} PyYAML ends a plain text at '?', libyaml does not ("{en: months? }" is
+            # an error in PyYAML); and a value left empty ("{a: }", a lone "?") is placed
+            # a column or a line apart, which would move a message's line.
+            if (
+                isinstance(event, yaml.ScalarEvent)
+                and not event.style  # plain: libyaml says "", PyYAML None
+                and (
+                    not event.value or ("?" in event.value and getattr(parent, "flow_style", False))
+                )
+            ):
+                raise yaml.YAMLError("left to the reference reader")
+            return super().compose_node(parent, index)
+
+    _LibyamlLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _FastLoader = _LibyamlLoader
+
 
 # -- building Python objects ---------------------------------------------------------------
 
@@ -365,7 +448,7 @@ _Loader.add_implicit_resolver(
 class _Builder:
     """Builds Python objects from a node tree, recording positions and duplicate keys."""
 
-    def __init__(self, loader: _Loader, doc: YamlDocument) -> None:
+    def __init__(self, loader: yaml.constructor.SafeConstructor, doc: YamlDocument) -> None:
         self.loader = loader
         self.doc = doc
         self.active: set[int] = set()
