@@ -1,0 +1,100 @@
+"""The workbook's cells in a business-unit reader's words: what decide's tables hold as codes
+(an alternative's kind, a latent class's number, yes/no flags, the none alternative) turned
+into the report language's words, and the number formats of money and share columns.
+
+The numbers stay numbers (a reader sums and charts them); only their display changes: money
+in the study's currency (``CHF 1,234.50`` in Excel's own separators), shares as percent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from offerlab.report._content import ReportContent
+
+__all__ = ["SheetFrame", "readable"]
+
+#: Library columns holding money (with their ``_lower``/``_upper`` bounds).
+_MONEY = {"price", "revenue", "cost", "margin", "profit", "wtp", "ours_revenue", "ours_profit"}
+#: Library columns holding a share of people (0..1).
+_SHARES = {
+    "share", "reach", "added_reach", "best_share", "worst_share", "p_best", "important",
+    "observed", "predicted", "class_share",
+}  # fmt: skip
+#: The bound suffixes a column of the sets above may carry.
+_BOUNDS = ("_lower", "_upper", "_low", "_high")
+#: decide's kinds of alternative -> the catalogue key of its word.
+_KINDS = {"offer": "xl_kind_offer", "status_quo": "xl_kind_status_quo", "none": "xl_kind_none"}
+
+
+@dataclass
+class SheetFrame:
+    """A sheet's table in the reader's words and each column's number format (by position)."""
+
+    frame: pd.DataFrame | None
+    formats: dict[int, str] = field(default_factory=dict)
+
+
+def _stem(name: str) -> str:
+    for end in _BOUNDS:
+        if name.endswith(end):
+            return name.removesuffix(end)
+    return name
+
+
+def _format(name: str, frame: pd.DataFrame, content: ReportContent, money_objective: bool) -> str:
+    stem = _stem(name)
+    money = f'"{content.currency}" #,##0.00'
+    if stem in _MONEY:
+        return money
+    if stem in _SHARES:
+        return "0.0%"
+    if stem in ("lower", "upper", "low", "high"):  # the bounds of the frame's main measure
+        if "share" in frame.columns or "difference" in frame.columns:
+            return "0.0%"
+        if "wtp" in frame.columns:
+            return money
+    if stem in ("expected", "pessimistic", "lower", "upper"):
+        return money if money_objective else "0.0%"
+    if stem == "difference":
+        return "0.0%"
+    return ""
+
+
+def _none_label(content: ReportContent) -> str | None:
+    study = content.study
+    none = getattr(getattr(study, "tasks", None), "none", None)
+    return study.text(none.label, content.language) if none is not None else None
+
+
+def readable(frame: pd.DataFrame | None, content: ReportContent) -> SheetFrame:
+    """``frame`` (decide's library columns) with words for its codes and the number formats
+    of its money and share columns; the headings are still the library's names."""
+    if frame is None or frame.empty:
+        return SheetFrame(frame)
+    t = content.t
+    out = frame.copy()
+    if isinstance(out.index, pd.Index) and out.index.name == "class":  # latent class sizes
+        out = out.reset_index()
+    if "class" in out.columns:
+        out["class"] = [t("class_n", c=c) for c in out["class"]]
+        out = out.rename(columns={"class": "segment"})
+    if "kind" in out.columns:
+        kinds = out["kind"].astype(str)
+        if "alternative" in out.columns and (none := _none_label(content)) is not None:
+            out["alternative"] = [
+                none if k == "none" else a for a, k in zip(out["alternative"], kinds, strict=True)
+            ]
+        out["kind"] = [t(_KINDS[k]) if k in _KINDS else k for k in kinds]
+    for column in out.columns:
+        if out[column].dtype == bool:
+            out[column] = [t("word_yes") if v else t("word_no") for v in out[column]]
+    money_objective = content.objective not in (None, "", "share")
+    formats = {
+        j: f
+        for j, name in enumerate(out.columns)
+        if (f := _format(str(name), out, content, money_objective))
+    }
+    return SheetFrame(out, formats)
