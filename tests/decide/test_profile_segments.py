@@ -137,7 +137,7 @@ def test_a_multi_select_segment_is_everyone_who_ticked_the_option() -> None:
     """Respondent 11 ticked two motives: they are in both segments."""
     results = FourPeople(TASTES[:, None, :])
     sim = MarketSimulator(decision_population(results), n_draws=200, seed=3)
-    (motives,) = profile_filters(sim, results, TICKED, MOTIVES, multi={"motives"})
+    (motives,) = profile_filters(sim, results, TICKED, {}, MOTIVES)
     assert motives.multi and motives.options == ("flexibility", "new_car", "nothing")
     assert motives.mass(sim.population.w).tolist() == pytest.approx([0.5, 0.5, 0.25])
     for option, people in (("flexibility", [0, 2]), ("new_car", [0, 1]), ("nothing", [3])):
@@ -146,7 +146,7 @@ def test_a_multi_select_segment_is_everyone_who_ticked_the_option() -> None:
         assert got.to_dict() == pytest.approx(expected, abs=1e-12), option
     # the tidy form names the option in the answer: the same segments
     tidy = TICKED.assign(item="", value=TICKED["item"])
-    (same,) = profile_filters(sim, results, tidy, MOTIVES, multi={"motives"})
+    (same,) = profile_filters(sim, results, tidy, {}, MOTIVES)
     assert same.rows.tolist() == motives.rows.tolist()
     # the intervals: per draw, the people of the segment in that draw's bootstrap sample
     who = sim.draw_respondents()

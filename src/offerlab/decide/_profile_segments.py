@@ -103,28 +103,28 @@ MAX_MULTI_OPTIONS = 30
 
 def profile_questions(study: Any) -> dict[str, list[str]]:
     """The study's single-choice questions (not attention checks) with their options that
-    do not screen out, and its multi-select questions with their options (at most
-    :data:`MAX_MULTI_OPTIONS`): the questions the market can be filtered by."""
-    from offerlab.study import MultiPage, SinglePage
+    do not screen out: the single-choice questions the market can be filtered by."""
+    from offerlab.study import SinglePage
 
     pages = study.questionnaire.pages if study.questionnaire is not None else []
-    out = {
+    return {
         p.id: [o.name for o in p.options if not getattr(o, "screen_out", False)]
         for p in pages
         if isinstance(p, SinglePage) and p.attention_check is None
     }
-    for p in pages:
-        if isinstance(p, MultiPage):
-            out[p.id] = [o.name for o in p.options][:MAX_MULTI_OPTIONS]
-    return out
 
 
-def multi_questions(study: Any) -> set[str]:
-    """The page ids of the study's multi-select questions."""
+def multi_questions(study: Any) -> dict[str, list[str]]:
+    """The study's multi-select questions with their options (at most
+    :data:`MAX_MULTI_OPTIONS`): a person is in every option they ticked."""
     from offerlab.study import MultiPage
 
     pages = study.questionnaire.pages if study.questionnaire is not None else []
-    return {p.id for p in pages if isinstance(p, MultiPage)}
+    return {
+        p.id: [o.name for o in p.options][:MAX_MULTI_OPTIONS]
+        for p in pages
+        if isinstance(p, MultiPage)
+    }
 
 
 def _respondent_rows(results: Any, n_rows: int) -> np.ndarray | None:
@@ -202,10 +202,10 @@ def profile_filters(
     results: Any,
     answers: pd.DataFrame,
     questions: Mapping[str, Sequence[str]],
-    multi: set[str] | frozenset[str] = frozenset(),
+    multi: Mapping[str, Sequence[str]] | None = None,
 ) -> list[ProfileFilter]:
-    """The filters of ``questions`` (page id -> options) for ``sim`` on ``results``;
-    ``multi``: the page ids among them that are multi-select questions.
+    """The filters of single-choice ``questions`` and multi-select ``multi`` questions
+    (each page id -> options) for ``sim`` on ``results``.
 
     ``answers`` is the survey's answers in the fielding export's form (``respondent``,
     ``page``, ``item``, ``value``; a single-choice answer has an empty item, a ticked
@@ -226,8 +226,9 @@ def profile_filters(
         return []
     bootstrap = sim.draw_respondents() if posteriors is None else None
     out = []
-    for question, options in questions.items():
-        is_multi = question in multi
+    asked = [(q, o, False) for q, o in questions.items()]
+    asked += [(q, o, True) for q, o in (multi or {}).items()]
+    for question, options, is_multi in asked:
         by_respondent = _answer_codes(answers, question, options, is_multi)
         rows = np.array([by_respondent.get(r, -1) for r in who.tolist()], dtype=np.int64)
         present = _present(rows, len(options), is_multi)

@@ -238,9 +238,8 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
             payload = simulator_data(sim, market, results.coding, language, costs=costs)
             payload["segments"] = segment_rows(sim, payload)
             payload["filters"] = _profile_filters(fielding, sim, results, payload, language)
-            payload["filters_unavailable"] = bool(
-                profile_questions(study) and not filterable(results)
-            )
+            asked = profile_questions(study) or multi_questions(study)
+            payload["filters_unavailable"] = bool(asked) and not filterable(results)
             payload["hb_diagnostics"] = hb_diagnostics_record(results)
         notes = [str(w.message) for w in caught if issubclass(w.category, OfferlabWarning)]
         notes += [
@@ -259,10 +258,9 @@ def _profile_filters(
 ) -> list[dict[str, Any]]:
     """The market by the respondents' own answers (age band, region…) where the fit is
     individual-level; decide finds whose coefficients enter, the page only draws."""
-    questions = profile_questions(fielding.study)
-    if not questions or not filterable(results):
+    questions, multi = profile_questions(fielding.study), multi_questions(fielding.study)
+    if not (questions or multi) or not filterable(results):
         return []
-    multi = multi_questions(fielding.study)
     filters = profile_filters(sim, results, answers_table(fielding), questions, multi)
     return profile_filter_data(filters, sim, payload, fielding.study, language)
 

@@ -640,7 +640,7 @@ def _simulator(inputs: _Inputs) -> dict[str, Any] | None:
         filters = profile_filters(inputs.sim, inputs.results, inputs.tidy, questions, multi)
         data["filters"] = profile_filter_data(filters, inputs.sim, data, inputs.study, language)
         # the page says why there is no filter rather than offering nothing without a word
-        data["filters_unavailable"] = bool(questions) and not filterable(inputs.results)
+        data["filters_unavailable"] = bool(questions or multi) and not filterable(inputs.results)
     return data
 
 
