@@ -140,3 +140,29 @@ def test_money_and_shares_carry_their_formats(workbooks) -> None:
         "ja",
         "nein",
     }
+
+
+def test_a_latent_class_is_named_in_the_readers_words() -> None:
+    """decide names a class "class 2" in its segment shares; the sheet says "Klasse 2"."""
+    import pandas as pd
+    from _example import EXAMPLES
+
+    from offerlab.report._excel_cells import readable
+    from offerlab.report._texts import report_texts
+    from offerlab.study import load_study
+
+    study = load_study(EXAMPLES / "car_subscription.yaml")
+    content = SimpleNamespace(
+        t=report_texts("de"), study=study, language="de", currency="CHF",
+        objective="profit",
+    )  # fmt: skip
+    shares = pd.DataFrame(
+        {"segment": ["class 1", "class 2"], "alternative": ["A", "none"],
+         "kind": ["offer", "none"], "ours": [True, False], "share": [0.4, 0.6]}
+    )  # fmt: skip
+    sheet = readable(shares, content)
+    assert sheet.frame["segment"].tolist() == ["Klasse 1", "Klasse 2"]
+    assert sheet.frame["kind"].tolist() == ["Angebot", "keines davon"]
+    assert sheet.frame["ours"].tolist() == ["ja", "nein"]
+    assert sheet.frame["alternative"].tolist() == ["A", study.text(study.tasks.none.label, "de")]
+    assert sheet.formats == {4: "0.0%"}

@@ -8,11 +8,13 @@ in the study's currency (``CHF 1,234.50`` in Excel's own separators), shares as 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from offerlab.report._content import ReportContent
+from offerlab.report._texts import ReportTexts
 
 __all__ = ["SheetFrame", "readable"]
 
@@ -27,6 +29,8 @@ _SHARES = {
 _BOUNDS = ("_lower", "_upper", "_low", "_high")
 #: decide's kinds of alternative -> the catalogue key of its word.
 _KINDS = {"offer": "xl_kind_offer", "status_quo": "xl_kind_status_quo", "none": "xl_kind_none"}
+#: How decide's population names a latent class.
+_DECIDE_CLASS = re.compile(r"class (\d+)")
 
 
 @dataclass
@@ -63,6 +67,11 @@ def _format(name: str, frame: pd.DataFrame, content: ReportContent, money_object
     return ""
 
 
+def _class_word(value: object, t: ReportTexts) -> object:
+    found = _DECIDE_CLASS.fullmatch(str(value))
+    return t("class_n", c=int(found[1])) if found else value
+
+
 def _none_label(content: ReportContent) -> str | None:
     study = content.study
     none = getattr(getattr(study, "tasks", None), "none", None)
@@ -81,6 +90,8 @@ def readable(frame: pd.DataFrame | None, content: ReportContent) -> SheetFrame:
     if "class" in out.columns:
         out["class"] = [t("class_n", c=c) for c in out["class"]]
         out = out.rename(columns={"class": "segment"})
+    elif "segment" in out.columns:  # decide names a latent class "class 2"
+        out["segment"] = [_class_word(v, t) for v in out["segment"]]
     if "kind" in out.columns:
         kinds = out["kind"].astype(str)
         if "alternative" in out.columns and (none := _none_label(content)) is not None:
