@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from offerlab.decide import KANO_CATEGORIES
 from offerlab.report._content import ReportContent
-from offerlab.report._texts import ReportTexts
+from offerlab.report._texts import ReportTexts, report_catalogue
 
 __all__ = ["SheetFrame", "readable"]
 
@@ -72,6 +73,48 @@ def _class_word(value: object, t: ReportTexts) -> object:
     return t("class_n", c=int(found[1])) if found else value
 
 
+def _study_words(content: ReportContent) -> dict[str, str]:
+    """The study's MaxDiff items, Kano features and concepts: code -> words."""
+    from offerlab.study import ConceptTestPage, KanoPage, MaxDiffPage
+
+    study, language = content.study, content.language
+    pages = study.questionnaire.pages if study.questionnaire is not None else []
+    words: dict[str, str] = {}
+    for page in pages:
+        if isinstance(page, MaxDiffPage):
+            words |= {i.name: study.text(i.label, language) for i in page.items}
+        elif isinstance(page, KanoPage):
+            words |= {f.name: study.text(f.label, language) for f in page.features}
+        elif isinstance(page, ConceptTestPage):
+            words |= {c.name: study.text(c.title, language) for c in page.concepts}
+    return words
+
+
+def _page_words(out: pd.DataFrame, content: ReportContent) -> pd.DataFrame:
+    """The needs and concept pages' sheets in words: a row named by its ``label`` (the
+    study's words) rather than the ``item``/``feature`` code beside it, a bundle's items,
+    the concepts, the concept questions and the Kano categories by their words."""
+    t = content.t
+    if "label" in out.columns:
+        out = out.drop(columns=[c for c in ("item", "feature") if c in out.columns])
+        out = out[["label", *[c for c in out.columns if c != "label"]]]
+    words = _study_words(content)
+    if "items" in out.columns:  # a TURF bundle: its items' codes joined by ", "
+        out["items"] = [
+            ", ".join(words.get(i, i) for i in (v if isinstance(v, list) else str(v).split(", ")))
+            for v in out["items"]
+        ]
+    for column in ("concept", "concept_a", "concept_b"):
+        if column in out.columns:
+            out[column] = [words.get(str(v), v) for v in out[column]]
+    catalogue = report_catalogue()
+    if "question" in out.columns:
+        out["question"] = [t(f"q_{v}") if f"q_{v}" in catalogue else v for v in out["question"]]
+    if "category" in out.columns:
+        out["category"] = [t(f"kano_{v}") if v in KANO_CATEGORIES else v for v in out["category"]]
+    return out
+
+
 def _none_label(content: ReportContent) -> str | None:
     study = content.study
     none = getattr(getattr(study, "tasks", None), "none", None)
@@ -84,7 +127,7 @@ def readable(frame: pd.DataFrame | None, content: ReportContent) -> SheetFrame:
     if frame is None or frame.empty:
         return SheetFrame(frame)
     t = content.t
-    out = frame.copy()
+    out = _page_words(frame.copy(), content)
     if isinstance(out.index, pd.Index) and out.index.name == "class":  # latent class sizes
         out = out.reset_index()
     if "class" in out.columns:

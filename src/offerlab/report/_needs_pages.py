@@ -137,13 +137,6 @@ class _Labels:
         return self.study.text(found[name], self.language) if name in found else str(name)
 
 
-def _words_first(frame: pd.DataFrame, code: str) -> pd.DataFrame:
-    """A sheet's rows named by their ``label`` (the study's words), not by the ``code``
-    the study file gives them: a business-unit reader never sees the file's ids."""
-    words = frame.drop(columns=[code], errors="ignore")
-    return words[["label", *[c for c in words.columns if c != "label"]]]
-
-
 def _pct(interval: float) -> int:
     return round(100 * interval)
 
@@ -199,8 +192,7 @@ def _maxdiff_block(
     columns[t("col_picked_worst")] = c.column(s["worst_share"], c.percent)
     frame = pd.DataFrame(columns)
     block.tables.append(Table("", frame, tuple(frame.columns[1:])))
-    scores = _words_first(s.reset_index().assign(label=shown), s.index.name or "index")
-    sheets.append(("MaxDiff scores", scores, t("np_maxdiff_source")))
+    sheets.append(("MaxDiff scores", s.reset_index().assign(label=shown), t("np_maxdiff_source")))
     plot = s.assign(label=shown)
     figs.add(
         block, "maxdiff",
@@ -248,9 +240,8 @@ def _turf_block(
          t("col_bundle"): [", ".join(labels.item(i) for i in items) for items in curve["items"]]}
     )  # fmt: skip
     block.tables.append(Table(t("h_reach_curve"), sizes, tuple(sizes.columns[:3])))
-    sheets.append(("TURF bundle", _words_first(ladder, "item"), block.notes[0]))
-    bundles = curve["items"].map(lambda items: ", ".join(labels.item(i) for i in items))
-    sheets.append(("TURF by size", curve.assign(items=bundles), ""))
+    sheets.append(("TURF bundle", ladder, block.notes[0]))
+    sheets.append(("TURF by size", curve.assign(items=curve["items"].map(", ".join)), ""))
     figs.add(
         block, "turf", lambda p: plot_turf_ladder(ladder, p, xlabel=t("ax_reach")), t("cap_turf")
     )
@@ -280,7 +271,7 @@ def _kano_block(
     frame = pd.DataFrame(data)
     block.tables.append(Table("", frame, tuple(frame.columns[2:])))
     numbers = pd.DataFrame(
-        [{"label": lab, "category": t(f"kano_{f.category}") if f.category else "", **f.counts,
+        [{"feature": f.feature, "label": lab, "category": f.category, **f.counts,
           "better": f.better, "worse": f.worse} for f, lab in zip(needs.kano, features,
                                                                   strict=True)]
     )  # fmt: skip
@@ -377,12 +368,7 @@ def _pairs_block(
                             for p in pairs["p_holm"]]}
     )  # fmt: skip
     block.tables.append(Table("", frame, tuple(frame.columns[2:5])))
-    worded = pairs.assign(
-        question=pairs["question"].map(lambda q: t(f"q_{q}")),
-        concept_a=pairs["concept_a"].map(names),
-        concept_b=pairs["concept_b"].map(names),
-    )
-    sheets.append(("Concept differences", worded, block.notes[0]))
+    sheets.append(("Concept differences", pairs, block.notes[0]))
     return block
 
 
@@ -405,8 +391,7 @@ def _order_block(result: ConceptResults, c: Cells, sheets: list[Any]) -> PageBlo
     ]  # fmt: skip
     frame = pd.DataFrame(data)
     block.tables.append(Table("", frame, tuple(frame.columns[1:])))
-    worded = order.assign(question=order["question"].map(lambda q: t(f"q_{q}")))
-    sheets.append(("Concept order effects", worded, t("cp_order_note")))
+    sheets.append(("Concept order effects", order, t("cp_order_note")))
     return block
 
 
