@@ -121,3 +121,94 @@ def test_a_fit_without_respondents_has_no_profile_filter() -> None:
 
     sim = MarketSimulator(Population(TASTES[:1], np.ones(1), ("a", "b")), n_draws=0)
     assert profile_filters(sim, object(), ANSWERS, QUESTIONS) == []
+
+
+# -- multi-select questions and latent classes ---------------------------------------------
+
+TICKED = pd.DataFrame(
+    {"respondent": [11, 11, 12, 13, 14], "page": ["motives"] * 5,
+     "item": ["flexibility", "new_car", "new_car", "flexibility", "nothing"],
+     "value": ["1"] * 5}
+)  # fmt: skip
+MOTIVES = {"motives": ["flexibility", "price", "new_car", "nothing"]}
+
+
+def test_a_multi_select_segment_is_everyone_who_ticked_the_option() -> None:
+    """Respondent 11 ticked two motives: they are in both segments."""
+    results = FourPeople(TASTES[:, None, :])
+    sim = MarketSimulator(decision_population(results), n_draws=200, seed=3)
+    (motives,) = profile_filters(sim, results, TICKED, {}, MOTIVES)
+    assert motives.multi and motives.options == ("flexibility", "new_car", "nothing")
+    assert motives.mass(sim.population.w).tolist() == pytest.approx([0.5, 0.5, 0.25])
+    for option, people in (("flexibility", [0, 2]), ("new_car", [0, 1]), ("nothing", [3])):
+        got = filtered_shares(sim, MARKET, motives, option).set_index("alternative")["share"]
+        expected = _by_hand([TASTES[r].tolist() for r in people])
+        assert got.to_dict() == pytest.approx(expected, abs=1e-12), option
+    # the tidy form names the option in the answer: the same segments
+    tidy = TICKED.assign(item="", value=TICKED["item"])
+    (same,) = profile_filters(sim, results, tidy, {}, MOTIVES)
+    assert same.rows.tolist() == motives.rows.tolist()
+    # the intervals: per draw, the people of the segment in that draw's bootstrap sample
+    who = sim.draw_respondents()
+    flexible = filtered_shares(sim, MARKET, motives, "flexibility").set_index("alternative")
+    by_draw = [
+        _by_hand([TASTES[r].tolist() for r in who[s] if r in (0, 2)])["A"]
+        for s in range(200)
+        if np.isin(who[s], (0, 2)).any()
+    ]
+    assert flexible.loc["A", "lower"] == pytest.approx(np.quantile(by_draw, 0.025), abs=1e-12)
+
+
+class TwoClasses:
+    """A panel latent-class fit of the four respondents: two classes, each person's
+    posterior class probabilities."""
+
+    cmap = object()
+    panel = True
+    unit_ids = np.array([11, 12, 13, 14])
+    posterior = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.0, 1.0]])
+
+
+CLASSES = np.array([[2.0, 0.0], [0.0, 1.5]])
+
+
+def test_a_latent_class_segment_is_the_class_mix_of_its_people() -> None:
+    """Young (11, 13): class mix (0.8, 0.2), the mean of their posteriors; the shares are
+    the classes' shares in that mix. The intervals keep the mix and draw the classes."""
+    from offerlab.decide import Population, filterable
+
+    shifts = np.random.default_rng(0).normal(0, 0.1, size=(300, 2, 2))
+    pop = Population(
+        CLASSES, np.array([0.45, 0.55]), ("a", "b"),
+        uncertainty=lambda S, rng: CLASSES[None] + shifts[:S],
+        uncertainty_weights=np.array([0.45, 0.55]),
+    )  # fmt: skip
+    sim = MarketSimulator(pop, n_draws=300, seed=1)
+    results = TwoClasses()
+    assert filterable(results)
+    filters = {f.question: f for f in profile_filters(sim, results, ANSWERS, QUESTIONS)}
+    age = filters["age_band"]
+    assert age.class_weights.ravel().tolist() == pytest.approx([0.8, 0.2, 0.1, 0.9])
+    assert age.mass(sim.population.w).tolist() == pytest.approx([0.5, 0.5])
+    young = filtered_shares(sim, MARKET, age, "age_18_34").set_index("alternative")
+    class_shares = [_by_hand([c.tolist()]) for c in CLASSES]
+    for name in ("A", "B", "none"):
+        expected = 0.8 * class_shares[0][name] + 0.2 * class_shares[1][name]
+        assert young.loc[name, "share"] == pytest.approx(expected, abs=1e-12)
+    by_draw = [
+        0.8 * _by_hand([D[0].tolist()])["A"] + 0.2 * _by_hand([D[1].tolist()])["A"]
+        for D in sim.uncertainty_draws()
+    ]
+    assert young.loc["A", "lower"] == pytest.approx(np.quantile(by_draw, 0.025), abs=1e-12)
+    assert young.loc["A", "upper"] == pytest.approx(np.quantile(by_draw, 0.975), abs=1e-12)
+
+
+def test_a_mixed_logit_is_not_filterable() -> None:
+    """Its rows are draws from the distribution, not anyone's: the page says so."""
+    from offerlab.decide import filterable
+
+    class MixedLogit:
+        coefficient_names = ("a", "b")
+
+    assert not filterable(MixedLogit())
+    assert not filterable(type("CrossSection", (TwoClasses,), {"panel": False})())

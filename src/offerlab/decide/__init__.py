@@ -83,7 +83,9 @@ from offerlab.decide._population import (
 from offerlab.decide._pricing_study import PricingStudy, money_text, pricing_study
 from offerlab.decide._profile_segments import (
     ProfileFilter,
+    filterable,
     filtered_shares,
+    multi_questions,
     profile_filters,
     profile_questions,
 )
@@ -159,6 +161,7 @@ __all__ = [
     "edge_caution",
     "edge_finding",
     "edge_of_range",
+    "filterable",
     "filtered_shares",
     "format_number",
     "gabor_granger",
@@ -175,6 +178,7 @@ __all__ = [
     "model_check_findings",
     "model_checks",
     "money_text",
+    "multi_questions",
     "needs_results",
     "none_choosers",
     "offer_cost",

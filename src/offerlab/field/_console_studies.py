@@ -36,7 +36,7 @@ from offerlab.field._lifecycle import (
 from offerlab.field._privacy import purge_expired
 from offerlab.field._service import Fielding
 from offerlab.store import Membership, StudyRow, StudyShare, User, Venture
-from offerlab.study import parse_study
+from offerlab.study import ConceptTestPage, concept_image, parse_study
 
 __all__ = ["MOVE_LABELS", "study_routes"]
 
@@ -177,6 +177,7 @@ class _Studies:
             can_write=access.write,
             is_owner=access.role == "owner",
             link=f"/s/{row.name}",
+            images_without_folder=images_without_folder(fielding.study, language),
             test_link=f"/s/{row.name}?offerlab_test={fielding.test_key}" if access.write else "",
         )
 
@@ -279,6 +280,21 @@ class _Studies:
         await run_in_threadpool(simulate_respondents, request.app, fielding, int(n))
         await run_in_threadpool(c._record, "study.simulate_tests", user.id, row, {"n": int(n)})
         return see_other(f"/console/studies/{fielding.study.name}")
+
+
+def images_without_folder(study: Any, language: str) -> list[str]:
+    """The titles of the concept cards whose image the study names but could not read: a
+    study uploaded as text has no folder to read images from (and none is taken from an
+    upload: the survey shows only images checked when a study is loaded from its folder,
+    study._concept_images), so its respondents see those cards without the image."""
+    pages = study.questionnaire.pages if study.questionnaire is not None else []
+    return [
+        study.text(concept.title, language)
+        for page in pages
+        if isinstance(page, ConceptTestPage)
+        for concept in page.concepts
+        if concept.image is not None and concept_image(study, page.id, concept.name) is None
+    ]
 
 
 def _locked_study(session: Session, study_id: int) -> StudyRow:

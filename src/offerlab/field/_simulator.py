@@ -40,6 +40,8 @@ from offerlab.data import ChoiceData, write_csv
 from offerlab.decide import (
     Costs,
     MarketSpec,
+    filterable,
+    multi_questions,
     parse_market,
     profile_filters,
     profile_questions,
@@ -236,6 +238,8 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
             payload = simulator_data(sim, market, results.coding, language, costs=costs)
             payload["segments"] = segment_rows(sim, payload)
             payload["filters"] = _profile_filters(fielding, sim, results, payload, language)
+            asked = profile_questions(study) or multi_questions(study)
+            payload["filters_unavailable"] = bool(asked) and not filterable(results)
             payload["hb_diagnostics"] = hb_diagnostics_record(results)
         notes = [str(w.message) for w in caught if issubclass(w.category, OfferlabWarning)]
         notes += [
@@ -254,10 +258,10 @@ def _profile_filters(
 ) -> list[dict[str, Any]]:
     """The market by the respondents' own answers (age band, region…) where the fit is
     individual-level; decide finds whose coefficients enter, the page only draws."""
-    questions = profile_questions(fielding.study)
-    if not questions or not hasattr(results, "individual_draws"):
+    questions, multi = profile_questions(fielding.study), multi_questions(fielding.study)
+    if not (questions or multi) or not filterable(results):
         return []
-    filters = profile_filters(sim, results, answers_table(fielding), questions)
+    filters = profile_filters(sim, results, answers_table(fielding), questions, multi)
     return profile_filter_data(filters, sim, payload, fielding.study, language)
 
 

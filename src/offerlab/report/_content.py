@@ -626,15 +626,18 @@ def _method(inputs: _Inputs) -> list[str]:
 def _simulator(inputs: _Inputs) -> dict[str, Any] | None:
     if inputs.market is None or inputs.sim is None:
         return None
-    from offerlab.decide import profile_filters, profile_questions
+    from offerlab.decide import filterable, multi_questions, profile_filters, profile_questions
     from offerlab.report._simulator_data import profile_filter_data, simulator_data
 
     language = inputs.t.language
     data = simulator_data(inputs.sim, inputs.market, inputs.coding, language, costs=inputs.costs)
-    if inputs.tidy is not None:  # segments by the respondents' own answers (HB)
+    if inputs.tidy is not None:  # segments by the respondents' own answers (HB, classes)
         questions = profile_questions(inputs.study)
-        filters = profile_filters(inputs.sim, inputs.results, inputs.tidy, questions)
+        multi = multi_questions(inputs.study)
+        filters = profile_filters(inputs.sim, inputs.results, inputs.tidy, questions, multi)
         data["filters"] = profile_filter_data(filters, inputs.sim, data, inputs.study, language)
+        # the page says why there is no filter rather than offering nothing without a word
+        data["filters_unavailable"] = bool(questions or multi) and not filterable(inputs.results)
     return data
 
 

@@ -44,6 +44,7 @@ import pandas as pd
 from offerlab.data import neutralise_formula
 from offerlab.exceptions import OfferlabError
 from offerlab.report._content import ReportContent
+from offerlab.report._excel_cells import SheetFrame, readable
 from offerlab.report._excel_words import headed, page_sheet_name, sheet_name, sheet_ref
 from offerlab.report._findings import measure_row
 from offerlab.report._labels import offer_parts, parse_lineup
@@ -54,6 +55,8 @@ from offerlab.report._texts import ReportTexts
 __all__ = ["write_excel"]
 
 _HEADER_FILL = "EDF2F7"
+#: A column's number format by its position (money in the currency, shares in percent).
+Formats = dict[int, str] | None
 _INPUT_FILL = "FFF7D6"
 
 
@@ -70,7 +73,10 @@ def _cell_value(value: Any) -> Any:
     return neutralise_formula(text)
 
 
-def _frame_sheet(wb: Any, title: str, frame: pd.DataFrame | None, note: str = "") -> None:
+def _frame_sheet(
+    wb: Any, title: str, frame: pd.DataFrame | None, note: str = "", formats: Formats = None
+) -> None:
+    """A sheet of ``frame``; ``formats``: the number format of a column (by position)."""
     from openpyxl.styles import Font, PatternFill
 
     if frame is None or frame.empty:
@@ -87,7 +93,9 @@ def _frame_sheet(wb: Any, title: str, frame: pd.DataFrame | None, note: str = ""
         ws.column_dimensions[c.column_letter].width = max(12, min(45, len(str(name)) + 4))
     for i, values in enumerate(frame.itertuples(index=False), start=row + 1):
         for j, value in enumerate(values, start=1):
-            ws.cell(i, j, _cell_value(value))
+            c = ws.cell(i, j, _cell_value(value))
+            if formats and j - 1 in formats:
+                c.number_format = formats[j - 1]
     ws.freeze_panes = ws.cell(row + 1, 1)
 
 
@@ -225,8 +233,11 @@ def _lookup_sheet(wb: Any, sim: dict[str, Any], parts: _Parts) -> _Lookup:
         base.append(position)
         per_level = list(zip(*a["utilities"], strict=True))  # (levels, R)
         for label, value, utilities in zip(a["labels"], a["levels"], per_level, strict=True):
+            # The value column serves only the interpolation of typed (numeric) entries: a
+            # category's code from the study file is no word for a reader.
+            shown = value if a["kind"] != "categorical" else ""
             lk.append(
-                [neutralise_formula(a["label"]), neutralise_formula(label), value, "", *utilities]
+                [neutralise_formula(a["label"]), neutralise_formula(label), shown, "", *utilities]
             )
             position += 1
     fixed_positions = []
@@ -500,27 +511,35 @@ def _headed(frame: pd.DataFrame | None, content: ReportContent) -> pd.DataFrame 
     return headed(frame, content.t, currency=content.currency, objective=objective)
 
 
+def _worded(frame: pd.DataFrame | None, content: ReportContent) -> SheetFrame:
+    """``frame`` in the reader's words (codes as words, money and shares formatted), its
+    columns headed in the report's language."""
+    sheet = readable(frame, content)
+    return SheetFrame(_headed(sheet.frame, content), sheet.formats)
+
+
 def _fit_frame(content: ReportContent) -> pd.DataFrame | None:
     """The fit's statistics by their names in the report's language (as the HTML table)."""
-    fit = content.fit
+    fit = readable(content.fit, content).frame
     if fit is None or content.language == "en" or "statistic" not in fit.columns:
         return _headed(fit, content)
     named = fit.assign(statistic=[_statistic(str(s), content.t) for s in fit["statistic"]])
     return _headed(named, content)
 
 
-def _candidates_frame(content: ReportContent) -> pd.DataFrame:
-    """The optimiser's candidates, each line-up in words (the study's level labels) where
-    the report is not English; the numbers stay numbers."""
+def _candidates_frame(content: ReportContent) -> SheetFrame:
+    """The optimiser's candidates, each line-up in words (the study's level labels, in
+    every language: the library's line-up text names levels by their codes); the numbers
+    stay numbers."""
     table = content.optimisation.table  # type: ignore[union-attr]
-    if content.language != "en" and "lineup" in table.columns:
+    if "lineup" in table.columns:
         t = content.t
         words = [
             "; ".join(", ".join(offer_parts(content.study, offer, t)) for offer in parse_lineup(x))
             for x in table["lineup"]
         ]
         table = table.assign(lineup=words)
-    return _headed(table, content)  # type: ignore[return-value]
+    return _worded(table, content)
 
 
 def _recommendation_sheet(wb: Any, content: ReportContent) -> None:
@@ -533,12 +552,13 @@ def _recommendation_sheet(wb: Any, content: ReportContent) -> None:
         return
     ws = wb[name]
     start = len(content.recommendation) + 3
-    table = _candidates_frame(content)
-    for j, heading in enumerate(table.columns, start=1):
+    sheet = _candidates_frame(content)
+    table, formats = sheet.frame, sheet.formats
+    for j, heading in enumerate(table.columns, start=1):  # type: ignore[union-attr]
         ws.cell(start, j, neutralise_formula(str(heading))).font = Font(bold=True)
-    for i, values in enumerate(table.itertuples(index=False), start=start + 1):
+    for i, values in enumerate(table.itertuples(index=False), start=start + 1):  # type: ignore[union-attr]
         for j, value in enumerate(values, start=1):
-            ws.cell(i, j, _cell_value(value))
+            ws.cell(i, j, _cell_value(value)).number_format = formats.get(j - 1, "General")
 
 
 def _readme_sheet(wb: Any, content: ReportContent) -> None:
@@ -575,27 +595,29 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
         _recommendation_sheet(wb, content)
     drivers = content.sources.get("drivers", "")
     tables = [
-        ("sample", content.sample, ""),
-        ("quality", content.quality, ""),
-        ("holdouts", _headed(content.holdouts, content), ""),
-        ("fit", _fit_frame(content), content.sources.get("fit", "")),
-        ("importance", _headed(content.importance, content), drivers),
-        ("partworths", _headed(content.partworths, content), drivers),
-        ("wtp", _headed(content.wtp, content), content.sources.get("wtp", drivers)),
-        ("segments", _headed(content.segments, content), ""),
-        ("segment_importance", content.segment_importance, ""),
-        ("shares", _headed(content.shares, content),
+        ("sample", _worded(content.sample, content), ""),
+        ("quality", _worded(content.quality, content), ""),
+        ("holdouts", _worded(content.holdouts, content), ""),
+        ("fit", SheetFrame(_fit_frame(content)), content.sources.get("fit", "")),
+        ("importance", _worded(content.importance, content), drivers),
+        ("partworths", _worded(content.partworths, content), drivers),
+        ("wtp", _worded(content.wtp, content), content.sources.get("wtp", drivers)),
+        ("segments", _worded(content.segments, content), ""),
+        ("segment_importance", SheetFrame(content.segment_importance), ""),
+        ("shares", _worded(content.shares, content),
          content.sources.get("decisions", "") + " " + t("market_note")),
-        ("segment_shares", _headed(content.segment_shares, content), ""),
+        ("segment_shares", _worded(content.segment_shares, content), ""),
     ]  # fmt: skip
     if content.pricing is not None:
-        tables.append(("pricing", _measures_frame(content), " ".join(content.pricing_lines)))
+        pricing = SheetFrame(_measures_frame(content))
+        tables.append(("pricing", pricing, " ".join(content.pricing_lines)))
         if content.pricing.demand is not None:
-            tables.append(("demand", _headed(content.pricing.demand, content), ""))
-    for key, frame, note in tables:
-        _frame_sheet(wb, sheet_name(t, key), frame, note=note)
+            tables.append(("demand", _worded(content.pricing.demand, content), ""))
+    for key, sheet, note in tables:
+        _frame_sheet(wb, sheet_name(t, key), sheet.frame, note=note, formats=sheet.formats)
     for name, frame, note in page_sheets(content.pages):
-        _frame_sheet(wb, page_sheet_name(t, name), _headed(frame, content), note=note)
+        sheet = _worded(frame, content)
+        _frame_sheet(wb, page_sheet_name(t, name), sheet.frame, note=note, formats=sheet.formats)
     if content.simulator is not None:
         _simulator(wb, content.simulator, t)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -131,12 +131,30 @@ def profile_filter_data(
     """The page's profile filters (decide's :func:`~offerlab.decide.profile_filters`): per
     question its label, its options' names and labels, the option of every population row
     of the page and of every row of every draw the page holds (flattened, draw after
-    draw). None is given when the page's rows are not the population's (thinned out)."""
+    draw). None is given when the page's rows are not the population's (thinned out).
+    A multi-select question's codes are bit masks (``multi``); a latent-class filter gives
+    per option the weights of the class rows (``class_weights``), the same in every draw.
+    ``mass`` is each option's share of the people who answered."""
     if not filters or len(payload["weights"]) != sim.population.n_rows:
         return []
     draws = payload.get("draws")
     out = []
     for flt in filters:
+        page = study.questionnaire.page(flt.question)
+        labels = {o.name: study.text(o.label, language) for o in page.options}
+        common = {
+            "question": flt.question,
+            "label": study.text(page.text, language),
+            "options": list(flt.options),
+            "labels": [labels[o] for o in flt.options],
+            "multi": flt.multi,
+            "mass": _rounded(flt.mass(sim.population.w)),
+        }
+        if flt.class_weights is not None:
+            if draws is not None and int(draws["rows"]) != sim.population.n_rows:
+                continue  # the page's draws are not the classes
+            out.append(common | {"class_weights": _rounded(flt.class_weights)})
+            continue
         draw_rows = None
         if draws is not None and flt.draw_rows is not None:
             S_all, R_u = flt.draw_rows.shape
@@ -147,18 +165,7 @@ def profile_filter_data(
                 draw_rows = kept.ravel().tolist()
         if draws is not None and draw_rows is None:
             continue  # a filter whose intervals would be the whole market's: none
-        page = study.questionnaire.page(flt.question)
-        labels = {o.name: study.text(o.label, language) for o in page.options}
-        out.append(
-            {
-                "question": flt.question,
-                "label": study.text(page.text, language),
-                "options": list(flt.options),
-                "labels": [labels[o] for o in flt.options],
-                "rows": flt.rows.tolist(),
-                "draw_rows": draw_rows,
-            }
-        )
+        out.append(common | {"rows": flt.rows.tolist(), "draw_rows": draw_rows})
     return out
 
 

@@ -19,6 +19,7 @@
     delta_share: "± share vs. base", delta_money: "± profit vs. base",
     delta_revenue: "± revenue vs. base", points: "{d} pts", whole_market: "Whole market",
     segment: "Segment {n} ({share} of the market)", filter_option: "{label} ({share} of the market)",
+    filter_unavailable: "This model has no part-worths of each person (mixed logit, MNL), so the market cannot be split by what people answered; hierarchical Bayes or latent classes can.",
     attributes: {}, fixed: {}, filters: {}
   };
   var given = document.getElementById("simulator-texts");
@@ -39,11 +40,15 @@
   // shares are those of its rows, their weights renormalised, as
   // MarketSimulator.shares(by_segment=True) and decide.filtered_shares compute them; a
   // profile segment's draws are, per draw, its people in that draw's bootstrap sample.
-  // A segment is named by its key: the class label, or "question=option".
+  // A segment is named by its key: the class label, or "question=option". A multi-select
+  // question's codes are bit masks of the options ticked (a person is in every option they
+  // ticked); a latent-class fit's filter gives per option the weights of its class rows
+  // (the mean posterior class probabilities of its people), the same in every draw.
   var SEG = D.segments || null, FIL = D.filters || [], segment = null;
   var allWeights = { rows: D.weights, draws: W ? W.weights : null };
-  function maskedBy(weights, codes, g) {
-    return normalised(weights.map(function (w, i) { return codes[i] === g ? w : 0; }));
+  function isIn(code, g, multi) { return multi ? code > 0 && ((code >> g) & 1) === 1 : code === g; }
+  function maskedBy(weights, codes, g, multi) {
+    return normalised(weights.map(function (w, i) { return isIn(codes[i], g, multi) ? w : 0; }));
   }
   function segmentOf(key) {
     if (key === null || key === undefined || key === "") { return null; }
@@ -54,17 +59,24 @@
     FIL.forEach(function (f) {
       var g = f.options.indexOf(String(key).slice(eq + 1));
       if (eq > 0 && f.question === String(key).slice(0, eq) && g >= 0) {
-        found = { key: key, g: g, rows: f.rows, draws: f.draw_rows, perDraw: true };
+        found = f.class_weights
+          ? { key: key, g: g, weights: f.class_weights[g], perDraw: false }
+          : { key: key, g: g, rows: f.rows, draws: f.draw_rows, perDraw: true, multi: !!f.multi };
       }
     });
     return found;
   }
   function setSegment(key) {
     segment = segmentOf(key);
-    D.weights = segment ? maskedBy(allWeights.rows, segment.rows, segment.g) : allWeights.rows;
+    if (segment && segment.weights) {  // latent classes: the segment's class mix
+      D.weights = normalised(segment.weights);
+      if (W) { W.weights = normalised(segment.weights); }
+      return;
+    }
+    D.weights = segment ? maskedBy(allWeights.rows, segment.rows, segment.g, segment.multi) : allWeights.rows;
     if (W) {
       W.weights = segment && segment.draws && !segment.perDraw
-        ? maskedBy(allWeights.draws, segment.draws, segment.g) : allWeights.draws;
+        ? maskedBy(allWeights.draws, segment.draws, segment.g, false) : allWeights.draws;
     }
   }
   // The weights of draw s's rows: a profile segment keeps its people in that draw (none
@@ -73,7 +85,7 @@
     if (!segment || !segment.perDraw || !segment.draws) { return W.weights; }
     var w = [], total = 0;
     for (var r = 0; r < W.rows; r++) {
-      var x = segment.draws[s * W.rows + r] === segment.g ? allWeights.draws[r] : 0;
+      var x = isIn(segment.draws[s * W.rows + r], segment.g, segment.multi) ? allWeights.draws[r] : 0;
       w.push(x); total += x;
     }
     return total > 0 ? w.map(function (x) { return x / total; }) : null;
@@ -454,13 +466,21 @@
       var labels = own.labels && own.labels.length === f.options.length ? own.labels : f.labels;
       var group = document.createElement("optgroup");
       group.label = own.label || f.label;
-      var m = massOf(f.rows, f.options.length);
+      var m = f.mass || massOf(f.rows, f.options.length);
       f.options.forEach(function (name, g) {
         option(group, f.question + "=" + name, fill(T.filter_option, { label: labels[g], share: percent(m[g]) }));
       });
       segSelect.appendChild(group);
     });
     segSelect.addEventListener("change", function () { setSegment(segSelect.value); render(); });
+    segBox.hidden = false;
+  } else if (segBox && D.filters_unavailable) {
+    // The study asked who people are, but the fit has no one's own part-worths (mixed
+    // logit, MNL): say so instead of offering nothing without a word.
+    segBox.querySelectorAll("label, select").forEach(function (el) { el.hidden = true; });
+    var why = document.createElement("p");
+    why.className = "note"; why.id = "sim-segment-unavailable"; why.textContent = T.filter_unavailable;
+    segBox.appendChild(why);
     segBox.hidden = false;
   }
   // -- export: the table as CSV (the server writes it, formula-safe) and as a PNG ---------
