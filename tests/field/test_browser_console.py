@@ -99,12 +99,12 @@ def test_an_invited_analyst_joins_in_a_fresh_browser_and_works_with_the_analyst_
         owner.get_by_role("button", name="Einladungslink erstellen").click()
         link = owner.get_by_label("Link zum Kopieren").input_value()
         assert "/console/join/" in link
-        owner.screenshot(path=str(SHOTS / "join_owner_link_de.png"), full_page=True)
+        save_png(owner, SHOTS / "join_owner_link_de.png")
 
         invited = browser.new_context(locale="fr-CH").new_page()  # another person, browser
         invited.goto(link)
         assert "analyste" in invited.locator("#join-intro").inner_text()
-        invited.screenshot(path=str(SHOTS / "join_form_fr.png"), full_page=True)
+        save_png(invited, SHOTS / "join_form_fr.png")
         invited.get_by_label("Votre mot de passe").fill("trois mots sans rapport")
         invited.get_by_label("Répéter le mot de passe").fill("trois mots sans rapport")
         invited.get_by_role("button", name="Fixer le mot de passe et rejoindre").click()
@@ -113,7 +113,7 @@ def test_an_invited_analyst_joins_in_a_fresh_browser_and_works_with_the_analyst_
         assert invited.get_by_role("button", name="Mettre en pause").count() == 1  # analyst
         assert invited.get_by_role("link", name="Données de choix (CSV)").count() == 1
         assert invited.get_by_role("link", name="Données personnelles").count() == 0  # owners
-        invited.screenshot(path=str(SHOTS / "join_study_fr.png"), full_page=True)
+        save_png(invited, SHOTS / "join_study_fr.png")
         with invited.expect_download() as download:
             invited.get_by_role("link", name="Données de choix (CSV)").click()
         assert download.value.suggested_filename == f"{STUDY}_choices.csv"
@@ -122,7 +122,7 @@ def test_an_invited_analyst_joins_in_a_fresh_browser_and_works_with_the_analyst_
         answer = reused.goto(link)
         assert answer is not None and answer.status == 410
         assert "schon benutzt" in reused.locator("#problem").inner_text()
-        reused.screenshot(path=str(SHOTS / "join_reused_de.png"), full_page=True)
+        save_png(reused, SHOTS / "join_reused_de.png")
         expired = reused.goto(f"{base}/console/join/{console.expired_token}")
         assert expired is not None and expired.status == 410
         assert "abgelaufen" in reused.locator("#problem").inner_text()

@@ -11,6 +11,7 @@ import re
 
 import pytest
 from _respondent import QUALIFY, Browser, client
+from _screenshots import save_png
 from _server import running
 from test_browser import ARTIFACTS, PHONE
 from test_browser_simulator_report import WIDE, _bars, _log_in, _publish_simulator
@@ -103,9 +104,6 @@ def test_a_viewer_filters_the_hb_market_to_the_people_under_40(fitted, browser, 
             assert sum(shown[k] for k in alternatives) == pytest.approx(1.0, abs=1e-9)
             assert shown != whole
             width = size["viewport"]["width"]
-            page.screenshot(
-                path=str(ARTIFACTS / f"simulator_profile_filter_{language}_{width}.png"),
-                full_page=True,
-            )
+            save_png(page, ARTIFACTS / f"simulator_profile_filter_{language}_{width}.png")
             page.context.close()
     assert not problems, problems
