@@ -37,14 +37,22 @@ def _serve(html: str):
     return handler
 
 
+@pytest.fixture(scope="module")
+def console(tmp_path_factory, study, study_text, design):
+    """The populated console, made once for the module: the page scan only reads it and
+    answers forms with errors or confirmations (no invitation it uses is spent), and the
+    invited analyst's test joins by an invitation the scan leaves unused."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('console') / 'console.db'}"
+    return populated_console(url, study, study_text, design)
+
+
 def test_every_console_page_has_no_serious_accessibility_violation(
-    tmp_path, study, study_text, design, axe_source, browser
+    console, axe_source, browser
 ) -> None:
     """Each page in German and French on a phone and a desktop: no wider than the screen,
     a screenshot; axe-core on each page at both sizes (in German: see _axe.AXE_LANGUAGE)."""
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    console = populated_console(f"sqlite:///{tmp_path / 'axe.db'}", study, study_text, design)
     app = create_app(console.fielding)
     problems: dict[str, list[str]] = {}
     checked = 0
@@ -83,10 +91,9 @@ def test_every_console_page_has_no_serious_accessibility_violation(
 
 
 def test_an_invited_analyst_joins_in_a_fresh_browser_and_works_with_the_analyst_s_rights(
-    tmp_path, study, study_text, design, browser
+    console, browser
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    console = populated_console(f"sqlite:///{tmp_path / 'join.db'}", study, study_text, design)
     with running(create_app(console.fielding)) as base:
         owner = browser.new_context(locale="de-CH").new_page()
         owner.goto(f"{base}/console/login")
