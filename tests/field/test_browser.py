@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from _reload import reload_when
 from _respondent import open_fielding
+from _screenshots import save_png
 from _server import running
 
 from offerlab.field import create_app
@@ -112,6 +113,7 @@ def test_a_phone_respondent_completes_the_survey_in_german_resumes_and_is_redire
             ), key
             _answer(page, key, step)
             if key.split(".")[0] in shots or key == "tasks.1":
+                # Playwright's capture: it restores the phone's emulation afterwards
                 page.screenshot(path=str(ARTIFACTS / f"{step:02d}_{key}.png"), full_page=True)
             if key == "comments":  # the last page: the browser is sent to the panel
                 with context.expect_event("request", predicate=_to_the_panel):
@@ -195,7 +197,7 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(
                 if not url.startswith("/r/"):  # the panel's address: the end
                     break
         analyst.reload()
-        analyst.screenshot(path=str(ARTIFACTS / "console_analyst.png"), full_page=True)
+        save_png(analyst, ARTIFACTS / "console_analyst.png")
         with analyst.expect_download() as download:
             analyst.get_by_role("link", name="Choice data (CSV)").click()
         saved = ARTIFACTS / "tiny_choices.csv"
@@ -204,7 +206,7 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(
         assert data.n_respondents == 1
 
         viewer = log_in("viewer@a.ch")
-        viewer.screenshot(path=str(ARTIFACTS / "console_viewer.png"), full_page=True)
+        save_png(viewer, ARTIFACTS / "console_viewer.png")
         assert viewer.get_by_role("button", name="Pause").count() == 0
         assert viewer.get_by_role("link", name="Choice data (CSV)").count() == 0
         csrf = viewer.locator("input[name=csrf]").first.get_attribute("value")
@@ -286,7 +288,7 @@ def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(
         analyst.get_by_role("button", name="Fit and publish").click()
         reload_when(analyst, r'<section id="simulator">')  # the fit runs after the redirect
         analyst.wait_for_selector("#sim-shares .bar")
-        analyst.screenshot(path=str(ARTIFACTS / "console_simulator_analyst.png"), full_page=True)
+        save_png(analyst, ARTIFACTS / "console_simulator_analyst.png")
 
         viewer = log_in("viewer@a.ch", viewport={"width": 390, "height": 844}, is_mobile=True)
         viewer.wait_for_selector("#sim-shares .bar")
@@ -321,5 +323,5 @@ def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(
         alone = _bars(viewer)
         assert alone["Theirs"] == 0 and abs(sum(alone.values()) - 1) < 1e-9
         assert viewer.locator("#sim-total").inner_text() == "100.0%"
-        viewer.screenshot(path=str(ARTIFACTS / "console_simulator_viewer.png"), full_page=True)
+        save_png(viewer, ARTIFACTS / "console_simulator_viewer.png")
     assert not problems, problems

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from _axe import serious_violations
+from _axe import AXE_LANGUAGE, serious_violations
 from _console_pages import PASSWORD, STUDY, populated_console, rendered
 from _screenshots import save_png
 from _server import running
@@ -37,31 +37,47 @@ def _serve(html: str):
     return handler
 
 
+@pytest.fixture(scope="module")
+def console(tmp_path_factory, study, study_text, design):
+    """The populated console, made once for the module: the page scan only reads it and
+    answers forms with errors or confirmations (no invitation it uses is spent), and the
+    invited analyst's test joins by an invitation the scan leaves unused."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('console') / 'console.db'}"
+    return populated_console(url, study, study_text, design)
+
+
 def test_every_console_page_has_no_serious_accessibility_violation(
-    tmp_path, study, study_text, design, axe_source, browser
+    console, axe_source, browser
 ) -> None:
-    """axe-core on each page in German and French, on a phone and a desktop; screenshots."""
+    """Each page in German and French on a phone and a desktop: no wider than the screen,
+    a screenshot; axe-core on each page at both sizes (in German: see _axe.AXE_LANGUAGE)."""
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    console = populated_console(f"sqlite:///{tmp_path / 'axe.db'}", study, study_text, design)
     app = create_app(console.fielding)
     problems: dict[str, list[str]] = {}
     checked = 0
     with running(app) as base:
         for language in ("de", "fr"):
             pages = list(rendered(base, app, console, language))
-            for size, viewport in SIZES.items():
-                context = browser.new_context(viewport=viewport, locale=language)
+            context = browser.new_context(viewport=SIZES["phone"], locale=language)
+            if language == AXE_LANGUAGE:
                 # axe loads with every page (serious_violations then injects nothing): its
                 # half a megabyte of script is sent to the browser once, not once a page
                 context.add_init_script(axe_source)
-                page = context.new_page()
-                for name, url, html in pages:
-                    # the HTML as the server sent it, under its own address (links resolve)
-                    page.route(url, _serve(html))
-                    page.goto(url)
-                    page.unroute(url)
-                    found = serious_violations(page, axe_source)
+            page = context.new_page()
+            for name, url, html in pages:
+                # the HTML as the server sent it, under its own address (links resolve)
+                page.set_viewport_size(SIZES["phone"])
+                page.route(url, _serve(html))
+                page.goto(url)
+                page.unroute(url)
+                # loaded once, laid out at each size (no script of the console reads the
+                # width: the desktop layout is the one a desktop loads)
+                for size, viewport in SIZES.items():
+                    page.set_viewport_size(viewport)
+                    found = []
+                    if language == AXE_LANGUAGE:
+                        found = serious_violations(page, axe_source)
                     wide = page.evaluate("document.documentElement.scrollWidth")
                     if wide > viewport["width"]:
                         found.append(f"page {wide}px wide")
@@ -69,16 +85,15 @@ def test_every_console_page_has_no_serious_accessibility_violation(
                         problems[f"{language} {size} {name}"] = found
                     save_png(page, SHOTS / f"{language}_{size}_{_slug(name)}.png")
                     checked += 1
-                context.close()
+            context.close()
     assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
     assert checked >= 4 * 20
 
 
 def test_an_invited_analyst_joins_in_a_fresh_browser_and_works_with_the_analyst_s_rights(
-    tmp_path, study, study_text, design, browser
+    console, browser
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    console = populated_console(f"sqlite:///{tmp_path / 'join.db'}", study, study_text, design)
     with running(create_app(console.fielding)) as base:
         owner = browser.new_context(locale="de-CH").new_page()
         owner.goto(f"{base}/console/login")
@@ -91,12 +106,12 @@ def test_an_invited_analyst_joins_in_a_fresh_browser_and_works_with_the_analyst_
         owner.get_by_role("button", name="Einladungslink erstellen").click()
         link = owner.get_by_label("Link zum Kopieren").input_value()
         assert "/console/join/" in link
-        owner.screenshot(path=str(SHOTS / "join_owner_link_de.png"), full_page=True)
+        save_png(owner, SHOTS / "join_owner_link_de.png")
 
         invited = browser.new_context(locale="fr-CH").new_page()  # another person, browser
         invited.goto(link)
         assert "analyste" in invited.locator("#join-intro").inner_text()
-        invited.screenshot(path=str(SHOTS / "join_form_fr.png"), full_page=True)
+        save_png(invited, SHOTS / "join_form_fr.png")
         invited.get_by_label("Votre mot de passe").fill("trois mots sans rapport")
         invited.get_by_label("Répéter le mot de passe").fill("trois mots sans rapport")
         invited.get_by_role("button", name="Fixer le mot de passe et rejoindre").click()
@@ -105,7 +120,7 @@ def test_an_invited_analyst_joins_in_a_fresh_browser_and_works_with_the_analyst_
         assert invited.get_by_role("button", name="Mettre en pause").count() == 1  # analyst
         assert invited.get_by_role("link", name="Données de choix (CSV)").count() == 1
         assert invited.get_by_role("link", name="Données personnelles").count() == 0  # owners
-        invited.screenshot(path=str(SHOTS / "join_study_fr.png"), full_page=True)
+        save_png(invited, SHOTS / "join_study_fr.png")
         with invited.expect_download() as download:
             invited.get_by_role("link", name="Données de choix (CSV)").click()
         assert download.value.suggested_filename == f"{STUDY}_choices.csv"
@@ -114,7 +129,7 @@ def test_an_invited_analyst_joins_in_a_fresh_browser_and_works_with_the_analyst_
         answer = reused.goto(link)
         assert answer is not None and answer.status == 410
         assert "schon benutzt" in reused.locator("#problem").inner_text()
-        reused.screenshot(path=str(SHOTS / "join_reused_de.png"), full_page=True)
+        save_png(reused, SHOTS / "join_reused_de.png")
         expired = reused.goto(f"{base}/console/join/{console.expired_token}")
         assert expired is not None and expired.status == 410
         assert "abgelaufen" in reused.locator("#problem").inner_text()

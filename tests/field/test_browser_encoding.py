@@ -10,6 +10,7 @@ import re
 
 import pytest
 from _respondent import client
+from _screenshots import save_png
 from _server import running
 from test_browser import ARTIFACTS, _open_tiny_in_the_console
 from test_output_encoding import BREAKOUT, COMMENT, SEPARATOR, publish_hostile_simulator
@@ -81,8 +82,6 @@ def test_a_hostile_market_file_is_shown_as_text_and_the_simulator_works(tmp_path
             assert abs(after - before) > 1e-6
             total = page.locator("#sim-total").inner_text()
             assert re.fullmatch(r"100[.,]0\s?%", total), total  # de-CH 100.0%, fr-CH 100,0 %
-            page.screenshot(
-                path=str(ARTIFACTS / f"hostile_simulator_{locale}_{size[0]}.png"), full_page=True
-            )
+            save_png(page, ARTIFACTS / f"hostile_simulator_{locale}_{size[0]}.png")
             assert not problems, problems
             context.close()

@@ -16,6 +16,7 @@ import pytest
 import typer
 import yaml
 from _reload import reload_when
+from _screenshots import save_png
 from _server import running
 from test_browser import ARTIFACTS, _open_tiny_in_the_console
 from typer.testing import CliRunner
@@ -162,4 +163,4 @@ def test_the_console_simulator_shows_the_clis_profit_and_intervals(tmp_path, bro
         page.fill("#sim-Ours-price", "25")
         page.locator("#sim-Ours-price").dispatch_event("change")
         _same_money(_rows(page), cli_25, ["Ours", "Theirs", "Neither"])
-        page.screenshot(path=str(ARTIFACTS / "console_simulator_money.png"), full_page=True)
+        save_png(page, ARTIFACTS / "console_simulator_money.png")

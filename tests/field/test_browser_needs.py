@@ -11,15 +11,20 @@ tests/artifacts/browser/ (not committed): ``console_needs_{lang}_{width}.png`` a
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 from _axe import serious_violations
+from _screenshots import save_png
 from _server import running
 from test_browser import ARTIFACTS, PHONE
 from test_console_needs import HOSTILE, PASSWORD, _fielding, answer_as_person
 from test_survey_layout import DESKTOP
 
-from offerlab.field import create_app
+from offerlab.field import Fielding, create_app
 from offerlab.field._export import concept_data, maxdiff_data
+from offerlab.store import make_engine
 
 pytestmark = pytest.mark.browser
 
@@ -79,14 +84,27 @@ def _console(browser, base: str, lang: str, screen: dict):
     return page
 
 
+@pytest.fixture(scope="module")
+def answered(tmp_path_factory) -> Path:
+    """The page-type study's SQLite database after 23 people answered (one wrote HTML into
+    the open question): answered once for the module, copied for each test."""
+    path = tmp_path_factory.mktemp("needs") / "answered.db"
+    fielding = _fielding(f"sqlite:///{path}")
+    for seed in range(23):
+        answer_as_person(fielding, seed)
+    fielding.engine.dispose()
+    return path
+
+
 @pytest.mark.parametrize("lang", ["de", "fr"])
 def test_a_phone_respondents_maxdiff_and_concept_answers_reach_the_console(
-    tmp_path, axe_source, lang, browser
+    tmp_path, answered, axe_source, lang, browser
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    fielding = _fielding(f"sqlite:///{tmp_path / 'needs.db'}")
-    for seed in range(23):  # others answered already (one wrote HTML into the open question)
-        answer_as_person(fielding, seed)
+    copy = tmp_path / "needs.db"  # this test's own copy: its respondent is the 24th
+    with sqlite3.connect(answered) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    fielding = Fielding.from_database(make_engine(f"sqlite:///{copy}"), "page_types")
     with running(create_app(fielding)) as base:
         seen = _respondent_on_a_phone(browser, base, lang)
         assert [k for k in seen if k.startswith(("needs.", "offers."))] == [
@@ -117,9 +135,7 @@ def test_a_phone_respondents_maxdiff_and_concept_answers_reach_the_console(
             assert _overflow(page) <= 0, name
             problems = serious_violations(page, axe_source)
             assert not problems, problems
-            page.screenshot(
-                path=str(ARTIFACTS / f"console_needs_{lang}_{name}.png"), full_page=True
-            )
+            save_png(page, ARTIFACTS / f"console_needs_{lang}_{name}.png")
             page.context.close()
 
 
@@ -144,7 +160,5 @@ def test_the_hb_diagnostics_on_the_simulator_page_in_german_and_french(
                 problems = serious_violations(page, axe_source)
                 assert not problems, problems
                 section.scroll_into_view_if_needed()
-                page.screenshot(
-                    path=str(ARTIFACTS / f"console_simulator_hb_{lang}_{name}.png"), full_page=True
-                )
+                save_png(page, ARTIFACTS / f"console_simulator_hb_{lang}_{name}.png")
                 page.context.close()

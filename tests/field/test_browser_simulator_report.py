@@ -20,6 +20,7 @@ import pytest
 from _axe import serious_violations
 from _reload import reload_when
 from _respondent import QUALIFY, Browser, client
+from _screenshots import save_png
 from _server import running
 from test_browser import ARTIFACTS, PHONE
 from test_console import MARKET, PASSWORD, _csrf, _login, _setup
@@ -114,7 +115,7 @@ def _axe_on(browser, base: str, email: str, path: str, axe_source: str, **option
 
 
 def _shots(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    save_png(page, ARTIFACTS / f"{name}.png")
 
 
 def test_an_analyst_publishes_and_a_german_viewer_reads_downloads_and_sees_the_change(
@@ -284,17 +285,24 @@ def test_a_viewer_saves_a_scenario_reloads_compares_with_the_base_and_exports(
 
 
 def test_the_segment_filter_shows_the_librarys_segment_shares(tmp_path, browser) -> None:
-    from offerlab.data import ChoiceData
+    import offerlab.field._simulator as console_simulator
     from offerlab.decide import parse_market, simulator_for
-    from offerlab.field._export import choice_data
-    from offerlab.models._by_name import fit_decision_model
+    from offerlab.field._simulator import UNCERTAINTY_DRAWS, WEB_FIT
 
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'segments.db'}")
     _complete(fielding, 0, 40)
-    _publish_simulator(fielding, "lc")
-    data = ChoiceData.from_frame(choice_data(fielding), study=fielding.study)
-    results = fit_decision_model("lc", data, fielding.study)
-    sim = simulator_for(results, "sop", n_draws=200, seed=0)
+    kept = []  # the fit the console makes, as it made it (not a second fit of the same)
+
+    def keeping(model, data, study, *args, _fit=console_simulator.fit_decision_model):
+        kept.append((model, args, _fit(model, data, study, *args)))
+        return kept[-1][2]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(console_simulator, "fit_decision_model", keeping)
+        _publish_simulator(fielding, "lc")
+    [(model, args, results)] = kept
+    assert model == "lc" and args == (WEB_FIT,)
+    sim = simulator_for(results, "sop", n_draws=UNCERTAINTY_DRAWS, seed=0)
     market = parse_market(MARKET, fielding.study, "m").market(results.coding)
     library = sim.shares(market, by_segment=True)
     problems: list[str] = []

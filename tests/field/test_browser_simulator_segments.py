@@ -11,6 +11,7 @@ import re
 
 import pytest
 from _respondent import QUALIFY, Browser, client
+from _screenshots import save_png
 from _server import running
 from test_browser import ARTIFACTS, PHONE
 from test_browser_simulator_report import WIDE, _bars, _log_in, _publish_simulator
@@ -28,24 +29,45 @@ def _complete(fielding, start: int, stop: int, band: str) -> None:
         b.finish({**QUALIFY, "band": {"answer": band}})
 
 
-@pytest.mark.parametrize("language", ["de", "fr"])
-def test_a_viewer_filters_the_hb_market_to_the_people_under_40(tmp_path, browser, language) -> None:
-    from offerlab.data import ChoiceData
-    from offerlab.decide import filtered_shares, parse_market, profile_filters, simulator_for
-    from offerlab.field._export import answers_table, choice_data
-    from offerlab.field._simulator import UNCERTAINTY_DRAWS, WEB_FIT
-    from offerlab.models._by_name import fit_decision_model
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """The tiny study with 14 young and 26 old completes and its HB simulator, published
+    once for both languages (the pages only read it); the fit the console made, kept as it
+    made it, and decide's simulator and "young" filter on that fit.
 
-    fielding, _ = _setup(f"sqlite:///{tmp_path / 'profile.db'}")
+    The test used to refit the same seeded sampling to compare with (and each language
+    fielded and published its own): one HB sampling instead of four."""
+    import offerlab.field._simulator as console_simulator
+    from offerlab.decide import parse_market, profile_filters, simulator_for
+    from offerlab.field._export import answers_table
+    from offerlab.field._simulator import UNCERTAINTY_DRAWS, WEB_FIT
+
+    fielding, _ = _setup(f"sqlite:///{tmp_path_factory.mktemp('profile') / 'profile.db'}")
     _complete(fielding, 0, 14, "young")
     _complete(fielding, 14, 40, "old")
-    _publish_simulator(fielding, "hb")
-    # the same fit and simulator as the console's (both seeded)
-    data = ChoiceData.from_frame(choice_data(fielding), study=fielding.study)
-    results = fit_decision_model("hb", data, fielding.study, WEB_FIT)
+    kept = []
+
+    def keeping(model, data, study, *args, _fit=console_simulator.fit_decision_model):
+        kept.append((model, args, _fit(model, data, study, *args)))
+        return kept[-1][2]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(console_simulator, "fit_decision_model", keeping)
+        _publish_simulator(fielding, "hb")
+    [(model, args, results)] = kept  # the console's one fit: HB with the web's settings
+    assert model == "hb" and args == (WEB_FIT,)
+    # the console's simulator on that fit (seeded as the console seeds it)
     sim = simulator_for(results, "sop", n_draws=UNCERTAINTY_DRAWS, seed=0)
     market = parse_market(MARKET, fielding.study, "m").market(results.coding)
     (band,) = profile_filters(sim, results, answers_table(fielding), {"band": ["young", "old"]})
+    return fielding, sim, market, band
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_a_viewer_filters_the_hb_market_to_the_people_under_40(fitted, browser, language) -> None:
+    from offerlab.decide import filtered_shares
+
+    fielding, sim, market, band = fitted
     young = filtered_shares(sim, market, band, "young").set_index("alternative")
     problems: list[str] = []
     locale = {"de": "de-CH", "fr": "fr-CH"}[language]
@@ -82,9 +104,6 @@ def test_a_viewer_filters_the_hb_market_to_the_people_under_40(tmp_path, browser
             assert sum(shown[k] for k in alternatives) == pytest.approx(1.0, abs=1e-9)
             assert shown != whole
             width = size["viewport"]["width"]
-            page.screenshot(
-                path=str(ARTIFACTS / f"simulator_profile_filter_{language}_{width}.png"),
-                full_page=True,
-            )
+            save_png(page, ARTIFACTS / f"simulator_profile_filter_{language}_{width}.png")
             page.context.close()
     assert not problems, problems
