@@ -73,6 +73,21 @@ def problem():
     return layout, nu, v, exact_posterior_means(layout.Xd[:, :, 0, 0], nu, v)
 
 
+HW_NU, HW_A = 2.0, 1.0
+
+
+@pytest.fixture(scope="module")
+def huang_wand_exact(problem) -> tuple[float, float]:
+    """The exact posterior means under the Huang–Wand prior (one grid for both moves)."""
+
+    def half_t_log_density(d: np.ndarray) -> np.ndarray:  # of d when √d ~ half-t(ν, A)
+        return -0.5 * np.log(d) - (HW_NU + 1) / 2 * np.log1p(d / (HW_NU * HW_A**2))
+
+    return exact_posterior_means(
+        problem[0].Xd[:, :, 0, 0], HW_NU, 0.0, log_prior=half_t_log_density
+    )
+
+
 @pytest.mark.parametrize(
     "moves",
     [(False, False, False), (True, True, False), (True, False, True)],
@@ -105,21 +120,14 @@ def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool, b
 
 @pytest.mark.parametrize("interweave", [False, True], ids=["gibbs", "interweaved"])
 def test_sampler_matches_the_exact_posterior_under_the_huang_wand_prior(
-    problem, interweave: bool
+    problem, huang_wand_exact, interweave: bool
 ) -> None:
     layout = problem[0]
-    nu, A = 2.0, 1.0
-
-    def half_t_log_density(d: np.ndarray) -> np.ndarray:  # of d when √d ~ half-t(ν, A)
-        return -0.5 * np.log(d) - (nu + 1) / 2 * np.log1p(d / (nu * A**2))
-
-    alpha_exact, d_exact = exact_posterior_means(
-        layout.Xd[:, :, 0, 0], nu, 0.0, log_prior=half_t_log_density
-    )
+    alpha_exact, d_exact = huang_wand_exact
     R = layout.Xd.shape[0]
     out = run_hb_chain(
         layout,
-        HBPrior(np.eye(1), nu, kind="huang-wand", scale=np.array([A])),
+        HBPrior(np.eye(1), HW_NU, kind="huang-wand", scale=np.array([HW_A])),
         HBSettings(burn_in=500, draws=8000, interweave=interweave),
         np.zeros((R, 1)),
         np.zeros(1),

@@ -125,7 +125,8 @@ def test_hb_recovers_the_share_of_people_above_the_threshold(anchor) -> None:
     people = TRUTH + rng.normal(0, 1, size=(300, len(ITEMS)))
     truth = (people > 0).mean(axis=0)
     frame = simulate_maxdiff(design.sets, people, ITEMS, seed=1, anchor=anchor)
-    sampler = HierarchicalBayes(burn_in=400, draws=400, chains=1, keep_draws=20, seed=0)
+    # 200 + 200 iterations of 15 random-walk steps: the bars keep the margins 400 + 400 had
+    sampler = HierarchicalBayes(burn_in=200, draws=200, chains=1, keep_draws=20, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = MaxDiffHB(sampler).fit(maxdiff_answers(frame, list(ITEMS)))
