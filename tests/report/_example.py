@@ -77,6 +77,36 @@ def report_in(
     return SimpleNamespace(content=content, html=render_html(content))
 
 
+#: The needs workbooks built so far in this process (see :func:`needs_workbook`).
+_NEEDS_WORKBOOKS: dict[tuple[int, int, str], SimpleNamespace] = {}
+
+
+def needs_workbook(
+    example: SimpleNamespace, built: SimpleNamespace, language: str, folder: Path
+) -> SimpleNamespace:
+    """The example's workbook in ``language`` with market, optimiser, pricing and the needs
+    and concept pages (their answers simulated for the same people): ``content`` and the
+    openpyxl ``book``. Built once per process and language -- the report's build is the
+    cost, and the Excel tests only read what it made."""
+    key = (id(example), id(built), language)
+    if key not in _NEEDS_WORKBOOKS:
+        from openpyxl import load_workbook
+
+        from offerlab.report import write_excel
+        from offerlab.simulate import simulate_needs_answers
+
+        needs = simulate_needs_answers(
+            example.study, example.truth["respondent"], language=language, rng=11
+        )
+        content = report_in(
+            language, example, built, maxdiff=needs.maxdiff, kano=needs.kano,
+            concepts=needs.concepts, figures=False,
+        ).content  # fmt: skip
+        path = write_excel(content, folder / f"report_{language}.xlsx")
+        _NEEDS_WORKBOOKS[key] = SimpleNamespace(content=content, book=load_workbook(path))
+    return _NEEDS_WORKBOOKS[key]
+
+
 #: The needs page's individual MaxDiff fits, by sampler and answers (see :class:`KeptMaxDiffHB`).
 _MAXDIFF_FITS: dict[tuple, MaxDiffHBResults] = {}
 

@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 import yaml
-from _example import report_in
+from _example import needs_workbook
 from openpyxl import load_workbook
 
 from offerlab.report import write_excel
 from offerlab.report._texts import report_catalogue
-from offerlab.simulate import simulate_needs_answers
 
 #: decide's ids of the alternatives' kinds, shown in the shares table.
 KIND_CODES = {"offer", "status_quo", "none"}
@@ -88,18 +87,8 @@ def _code_cells(book, codes: set[str], headings: bool = True) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def workbooks(example, built, tmp_path_factory) -> dict[str, SimpleNamespace]:
     tmp = tmp_path_factory.mktemp("excel-codes")
-    out = {}
-    for language in ("de",):  # one workbook: the report's build is the cost
-        needs = simulate_needs_answers(
-            example.study, example.truth["respondent"], language=language, rng=11
-        )
-        content = report_in(
-            language, example, built, maxdiff=needs.maxdiff, kano=needs.kano,
-            concepts=needs.concepts, figures=False,
-        ).content  # fmt: skip
-        path = write_excel(content, tmp / f"report_{language}.xlsx")
-        out[language] = SimpleNamespace(content=content, book=load_workbook(path))
-    return out
+    # one workbook (the report's build is the cost), the Excel language test's German one
+    return {"de": needs_workbook(example, built, "de", tmp)}
 
 
 def test_the_scan_finds_a_code() -> None:

@@ -10,30 +10,13 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from _example import maxdiff_fits_kept, report_in
-from openpyxl import load_workbook
+from _example import maxdiff_fits_kept, needs_workbook
 
-from offerlab.report import write_excel
 from offerlab.report._excel_words import sheet_name, sheet_ref
 from offerlab.report._texts import report_catalogue, report_texts
-from offerlab.simulate import simulate_needs_answers
 
 #: Catalogue keys whose English words are headings or labels somewhere in the workbook.
 HEADING_KEYS = ("xl_", "col_", "kano_", "stat_")
-
-
-def _workbook(example, built, language: str, tmp_path) -> SimpleNamespace:
-    """The example's workbook in ``language`` with market, optimiser, pricing and the needs
-    and concept pages (their answers simulated for the same people)."""
-    needs = simulate_needs_answers(
-        example.study, example.truth["respondent"], language=language, rng=11
-    )
-    content = report_in(
-        language, example, built, maxdiff=needs.maxdiff, kano=needs.kano,
-        concepts=needs.concepts, figures=False,
-    ).content  # fmt: skip
-    path = write_excel(content, tmp_path / f"report_{language}.xlsx")
-    return SimpleNamespace(content=content, book=load_workbook(path))
 
 
 def _headings(book) -> dict[str, str]:
@@ -58,7 +41,7 @@ def workbooks(example, built, tmp_path_factory) -> dict[str, SimpleNamespace]:
     only changes the open answers): the needs page's sampler runs once, for all three."""
     tmp = tmp_path_factory.mktemp("excel-languages")
     with maxdiff_fits_kept():
-        return {lang: _workbook(example, built, lang, tmp) for lang in ("en", "de", "fr")}
+        return {lang: needs_workbook(example, built, lang, tmp) for lang in ("en", "de", "fr")}
 
 
 @pytest.mark.parametrize("language", ["de", "fr"])
