@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +38,13 @@ def needs_browser() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(problem + "; CI must run the browser tests")
     pytest.skip(problem)
+
+
+def offline_page(opener: Any, path: Path, **options: Any) -> Any:
+    """A new page (of a Chromium or one of its contexts) showing the file ``path`` with
+    every request that is not a file refused: a report handed out must work offline."""
+    page = opener.new_page(**options)
+    page.route("**/*", lambda route: route.continue_()
+               if route.request.url.startswith("file:") else route.abort())  # fmt: skip
+    page.goto(path.as_uri())
+    return page

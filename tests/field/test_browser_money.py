@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import typer
 import yaml
+from _browser import offline_page
 from _reload import reload_when
 from _screenshots import save_png
 from _server import running
@@ -110,9 +111,8 @@ def test_the_report_simulator_shows_the_clis_profit_and_intervals(tmp_path, brow
     dearer_market.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     dearer = _cli_money(example.answers_path, example.study_path, dearer_market,
                         tmp_path / "cli_dearer", 50)  # fmt: skip
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
-    page.goto((tmp_path / "report" / "report.html").as_uri())
+    report = tmp_path / "report" / "report.html"
+    page = offline_page(browser, report, viewport={"width": 1280, "height": 800})
     page.wait_for_selector("#sim-ours .bar")
     _same_money(_rows(page), cli, [n for n in cli.index if n in _rows(page)])
     field = page.locator("#sim-Our_City_Compact-monthly_price")

@@ -303,37 +303,24 @@ def test_pages_without_answers_say_so_in_a_sentence(example):
 
 
 @pytest.mark.browser
-def test_screenshots_of_both_pages_on_a_phone_and_a_desktop(pages):
+def test_screenshots_of_both_pages_on_a_phone_and_a_desktop(pages, browser):
     """Both pages at 390 x 844 and 1280 x 800; nothing wider than the screen."""
-    from _browser import CHROMIUM
-    from _browser import CHROMIUM_ARGS as ARGS
-    from _browser import needs_browser as _needs_browser
+    from _browser import offline_page
     from test_browser_report import ARTIFACTS
     from test_report_phone import DESKTOP, OVERFLOW, PHONE
 
     from offerlab.report import write_html
 
-    _needs_browser()
-    from playwright.sync_api import sync_playwright
-
     path = write_html(pages.content, pages.tmp / "report.html")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            for name, size in (("phone", PHONE), ("desktop", DESKTOP)):
-                context = browser.new_context(**size)
-                page = context.new_page()
-                page.route("**/*", lambda route: route.continue_()
-                           if route.request.url.startswith("file:") else route.abort())  # fmt: skip
-                page.goto(path.as_uri())
-                for section in ("needs-page", "concepts"):
-                    page.locator(f"#{section}").screenshot(
-                        path=str(ARTIFACTS / f"{section}-{pages.language}-{name}.png")
-                    )
-                measured = page.evaluate(OVERFLOW, size["viewport"]["width"])
-                context.close()
-                assert measured["scroll"] <= measured["width"], (name, measured)
-                assert not measured["wide"], (name, measured)
-        finally:
-            browser.close()
+    for name, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        context = browser.new_context(**size)
+        page = offline_page(context, path)
+        for section in ("needs-page", "concepts"):
+            page.locator(f"#{section}").screenshot(
+                path=str(ARTIFACTS / f"{section}-{pages.language}-{name}.png")
+            )
+        measured = page.evaluate(OVERFLOW, size["viewport"]["width"])
+        context.close()
+        assert measured["scroll"] <= measured["width"], (name, measured)
+        assert not measured["wide"], (name, measured)

@@ -11,6 +11,7 @@ from html import unescape
 from types import SimpleNamespace
 
 import pytest
+from _browser import offline_page
 
 from offerlab.report import render_html, write_pdf
 from offerlab.report._texts import report_catalogue
@@ -135,10 +136,7 @@ def test_the_findings_sections_screenshots_fit_a_phone(german, french, language,
     sizes = {"phone": (390, 844), "desktop": (1280, 800)}
     for name, (width, height) in sizes.items():
         context = browser.new_context(viewport={"width": width, "height": height})
-        page = context.new_page()
-        page.route("**/*", lambda route: route.continue_()
-                   if route.request.url.startswith("file:") else route.abort())  # fmt: skip
-        page.goto(path.as_uri())
+        page = offline_page(context, path)
         for section in ("recommendation", "pricing", "simulator"):
             box = page.locator(f"#{section}")
             box.screenshot(path=str(ARTIFACTS / f"findings-{language}-{section}-{name}.png"))

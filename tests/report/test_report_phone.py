@@ -4,6 +4,7 @@ in English and German; screenshots at 390 x 844 and 1280 x 800 go to tests/artif
 from __future__ import annotations
 
 import pytest
+from _browser import offline_page
 from _screenshots import save_png
 from test_browser_report import ARTIFACTS
 
@@ -32,10 +33,7 @@ def test_the_report_does_not_scroll_sideways_on_a_phone(built, german, language,
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name, size in (("phone", PHONE), ("desktop", DESKTOP)):
         context = browser.new_context(**size)
-        page = context.new_page()
-        page.route("**/*", lambda route: route.continue_()
-                   if route.request.url.startswith("file:") else route.abort())  # fmt: skip
-        page.goto(path.as_uri())
+        page = offline_page(context, path)
         page.wait_for_function("document.querySelector('#sim-shares .bar') !== null")
         # the whole report, 15,000-22,000 px tall: a PNG encoded for speed
         save_png(page, ARTIFACTS / f"report-{language}-{name}.png")
