@@ -119,8 +119,8 @@ def test_a_phone_respondent_completes_the_survey_in_german_resumes_and_is_redire
                 with context.expect_event("request", predicate=_to_the_panel):
                     page.locator("button[type=submit]").click()
                 continue
-            page.locator("button[type=submit]").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.locator("button[type=submit]").click()
         else:
             raise AssertionError("the survey did not end")
         assert resumed
@@ -140,8 +140,8 @@ def test_keyboard_only_answers_a_question(tmp_path, study, study_text, design, b
                 break
         page.keyboard.press("Space")
         assert page.evaluate("document.activeElement.checked")
-        page.keyboard.press("Enter")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
         assert page.locator("input[name=page]").get_attribute("value") == "age_band"
 
 
@@ -181,10 +181,12 @@ def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(
 
         analyst = log_in("analyst@a.ch")
         assert analyst.get_by_role("button", name="Close").count() == 0  # not from testing
-        analyst.get_by_role("button", name="Launch").click()
+        with analyst.expect_navigation():
+            analyst.get_by_role("button", name="Launch").click()
         assert "it will be live" in analyst.content()  # a confirmation first
         assert fielding.status() == "testing"
-        analyst.get_by_role("button", name="Yes, launch").click()
+        with analyst.expect_navigation():
+            analyst.get_by_role("button", name="Yes, launch").click()
         assert "(live)" in analyst.locator("h1").inner_text()
         assert analyst.get_by_role("button", name="Launch").count() == 0
         with httpx.Client(base_url=base, timeout=30) as c:  # a respondent answers

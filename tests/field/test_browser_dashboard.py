@@ -95,7 +95,8 @@ def test_without_javascript_the_dashboard_shows_and_the_link_reloads_it(tmp_path
         _log_in(page, base, "tiny")
         assert page.locator("#completes").inner_text() == "0"
         _complete(base, "nojs")
-        page.get_by_role("link", name="Actualiser").click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="Actualiser").click()
         assert page.locator("#completes").inner_text() == "1"
 
 

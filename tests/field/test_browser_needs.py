@@ -45,8 +45,8 @@ def _respondent_on_a_phone(browser, base: str, lang: str) -> list[str]:
     last worst. The pages answered, by key."""
     page = browser.new_context(**PHONE, locale=lang).new_page()
     page.goto(f"{base}/s/page_types?lang={lang}")
-    page.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("button[type=submit]").click()
     seen = []
     for _ in range(20):
         field = page.locator("input[name=page]")
@@ -67,8 +67,8 @@ def _respondent_on_a_phone(browser, base: str, lang: str) -> list[str]:
             for radio in page.locator("input[type=radio][value='5']").all():
                 radio.check()
             page.fill("#change", CHANGE[lang])
-        page.locator("button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("button[type=submit]").click()
     page.context.close()
     return seen
 
@@ -122,8 +122,8 @@ def test_a_phone_respondents_maxdiff_and_concept_answers_reach_the_console(
         for name, screen in (("390", PHONE), ("1280", DESKTOP)):
             page = _console(browser, base, lang, screen)
             page.goto(f"{base}/console/studies/page_types")
-            page.get_by_role("link", name=LINK[lang]).click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.get_by_role("link", name=LINK[lang]).click()
             assert page.locator("html").get_attribute("lang") == lang
             text = page.locator("main").inner_text()
             assert PEOPLE[lang] in text

@@ -45,8 +45,8 @@ def test_a_respondent_answers_the_anchor(
         page = browser.new_context(**options, locale=lang, bypass_csp=True).new_page()
         audit = _Audit(page, axe_source, lang)
         page.goto(f"{base}/s/{study.name}?lang={lang}")
-        page.locator("button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("button[type=submit]").click()
         for _ in range(6):
             key = page.locator("input[name=page]").get_attribute("value")
             if not key.startswith("needs."):
@@ -62,8 +62,8 @@ def test_a_respondent_answers_the_anchor(
                     page.locator("input[name=anchor][value=some]").check()
                     if key == "needs.1":
                         audit.check("dual_response")
-            page.locator("button[type=submit]").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.locator("button[type=submit]").click()
     assert not audit.problems, "\n".join(audit.problems)
     frame = maxdiff_data(fielding, statuses=("active", "complete"))  # on past the MaxDiff
     if anchor == "dual_response":

@@ -65,8 +65,8 @@ def test_a_respondent_completes_maxdiff_kano_and_concepts(
         page = browser.new_context(**options, locale=lang, bypass_csp=True).new_page()
         audit = _Audit(page, axe_source, lang, axe=lang == AXE_LANGUAGE)
         page.goto(f"{base}/s/{study.name}?lang={lang}")
-        page.locator("button[type=submit]").click()  # the entry: a MaxDiff screen comes first
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("button[type=submit]").click()  # the entry: a MaxDiff screen comes first
         for _ in range(20):
             field = page.locator("input[name=page]")
             if field.count() == 0:
@@ -80,15 +80,15 @@ def test_a_respondent_completes_maxdiff_kano_and_concepts(
                 row = page.locator("input[name=best]").first.get_attribute("value")
                 page.check(f"input[name=best][value={row}]")
                 page.check(f"input[name=worst][value={row}]")
-                page.locator("button[type=submit]").click()
-                page.wait_for_load_state()
+                with page.expect_navigation():
+                    page.locator("button[type=submit]").click()
                 assert page.locator("#errors").count() == 1
                 audit.check("maxdiff_error")
             if kind not in audit.seen:
                 audit.check(kind)
             _answer(page, key, kind)
-            page.locator("button[type=submit]").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.locator("button[type=submit]").click()
     assert not audit.problems, "\n".join(audit.problems)
     assert seen == [
         "needs.1", "needs.2", "needs.3", "needs.4", "task.1", "features.1", "features.2",

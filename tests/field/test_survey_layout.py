@@ -145,8 +145,8 @@ def _walk(page, base: str, study, audit: _Audit, heights: list[tuple[str, int]])
             if key == "tasks.1":
                 audit.focus_ring_on_a_concept()
             if key == "tasks.2":  # sent unanswered: the page with its error message
-                page.locator("button[type=submit]").click()
-                page.wait_for_load_state()
+                with page.expect_navigation():
+                    page.locator("button[type=submit]").click()
                 assert page.locator("#errors").count() == 1
                 audit.check("choice_tasks_error")
         if kind not in audit.seen:
@@ -154,8 +154,8 @@ def _walk(page, base: str, study, audit: _Audit, heights: list[tuple[str, int]])
         if key == "comments":  # the last page; sending it leaves for the panel's site
             return
         _answer(page, key, step)
-        page.locator("button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("button[type=submit]").click()
     raise AssertionError("the survey did not reach its last page")
 
 
@@ -207,8 +207,8 @@ def test_a_task_with_a_plain_none_option_fits_and_a_tap_anywhere_in_a_column_cho
             if key == "tasks.1":
                 break
             _answer(page, key, step)
-            page.locator("button[type=submit]").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.locator("button[type=submit]").click()
         assert page.locator("input[name=choice]").count() == 4  # three concepts + none
         assert page.locator("input[name=would_buy]").count() == 0
         height = page.evaluate("document.documentElement.scrollHeight")
@@ -220,8 +220,8 @@ def test_a_task_with_a_plain_none_option_fits_and_a_tap_anywhere_in_a_column_cho
         page.screenshot(path=str(ARTIFACTS / "fr_choice_tasks_plain_none_390.png"), full_page=True)
         page.get_by_text(study.text(study.tasks.none.label, "fr")).tap()
         assert page.locator("input[name=choice][value='0']").is_checked()
-        page.locator("button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("button[type=submit]").click()
         assert page.locator("input[name=page]").get_attribute("value") == "tasks.2"
 
 
@@ -271,7 +271,7 @@ def test_the_page_types_the_example_lacks_fit_too(tmp_path, axe_source, browser)
             elif key.startswith("task."):
                 assert page.locator("input[name=choice]").count() == 3  # two + none
                 page.locator(".concept").first.locator(".cell:not(.same) .level").last.tap()
-            page.locator("button[type=submit]").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.locator("button[type=submit]").click()
     assert audit.seen >= {"tiny_info", "tiny_choice_tasks", "tiny_number"}
     assert not audit.problems, "\n".join(audit.problems)

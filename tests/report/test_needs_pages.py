@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -52,7 +53,7 @@ def pages(request, example, tmp_path_factory, kept_fits) -> SimpleNamespace:
     concepts.loc[1, "change"] = FORMULA
     # the unanchored page (the example's anchor is left out; tests/report/
     # test_needs_anchor.py checks the anchored one)
-    needs.maxdiff.drop(columns="anchor", inplace=True, errors="ignore")
+    needs = replace(needs, maxdiff=needs.maxdiff.drop(columns="anchor", errors="ignore"))
     content = build_report(
         example.results, example.data, example.study, model="mnl", language=language,
         maxdiff=needs.maxdiff, kano=needs.kano, concepts=concepts,
