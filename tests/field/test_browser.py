@@ -154,7 +154,8 @@ def _open_tiny_in_the_console(page, base: str, email: str) -> None:
     page.locator("#password").fill(PASSWORD)
     page.locator("form[action='/console/login'] button[type=submit]").click()
     page.wait_for_url(f"{base}/console/")
-    page.get_by_role("link", name="tiny").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="tiny").click()
 
 
 def test_an_analyst_launches_and_downloads_and_a_viewer_cannot_change_anything(
@@ -281,13 +282,15 @@ def test_an_analyst_publishes_the_simulator_and_a_shared_viewer_plays_with_it(
                 ),
             )
             _open_tiny_in_the_console(page, base, email)
-            page.get_by_role("link", name="Market simulator").click()
+            with page.expect_navigation():
+                page.get_by_role("link", name="Market simulator").click()
             return page
 
         analyst = log_in("analyst@a.ch")
         analyst.fill("#market_yaml", MARKET)
         analyst.select_option("#model", "mnl")
-        analyst.get_by_role("button", name="Fit and publish").click()
+        with analyst.expect_navigation():
+            analyst.get_by_role("button", name="Fit and publish").click()
         reload_when(analyst, r'<section id="simulator">')  # the fit runs after the redirect
         analyst.wait_for_selector("#sim-shares .bar")
         save_png(analyst, ARTIFACTS / "console_simulator_analyst.png")

@@ -148,16 +148,19 @@ def test_the_console_simulator_shows_the_clis_profit_and_intervals(tmp_path, bro
     with running(create_app(fielding)) as base:
         analyst = browser.new_context().new_page()
         _open_tiny_in_the_console(analyst, base, "analyst@a.ch")
-        analyst.get_by_role("link", name="Market simulator").click()
+        with analyst.expect_navigation():
+            analyst.get_by_role("link", name="Market simulator").click()
         analyst.fill("#market_yaml", MONEY_MARKET)
         analyst.select_option("#model", "mnl")
-        analyst.get_by_role("button", name="Fit and publish").click()
+        with analyst.expect_navigation():
+            analyst.get_by_role("button", name="Fit and publish").click()
         reload_when(analyst, r'<section id="simulator">')  # the fit runs after the redirect
         analyst.wait_for_selector("#sim-ours .bar")
         viewer = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
         page = viewer.new_page()
         _open_tiny_in_the_console(page, base, "viewer@a.ch")
-        page.get_by_role("link", name="Market simulator").click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="Market simulator").click()
         page.wait_for_selector("#sim-ours .bar")
         _same_money(_rows(page), cli, ["Ours", "Theirs", "Neither"])
         page.fill("#sim-Ours-price", "25")

@@ -128,10 +128,12 @@ def test_an_analyst_publishes_and_a_german_viewer_reads_downloads_and_sees_the_c
     with running(create_app(fielding)) as base:
         analyst = _log_in(browser, base, "analyst@a.ch", problems, **WIDE)
         analyst.goto(f"{base}/console/studies/tiny")
-        analyst.get_by_role("link", name="Decision report").click()
+        with analyst.expect_navigation():
+            analyst.get_by_role("link", name="Decision report").click()
         analyst.fill("#market_yaml", MARKET)
         analyst.select_option("#model", "mnl")
-        analyst.locator("#report-publish").click()
+        with analyst.expect_navigation():
+            analyst.locator("#report-publish").click()
         building = analyst.locator("#report-building")
         assert building.count() == 0 or "Building version 1" in building.inner_text()
         _wait_for_version(analyst, 1)
@@ -156,7 +158,8 @@ def test_an_analyst_publishes_and_a_german_viewer_reads_downloads_and_sees_the_c
         _complete(fielding, 30, 40)
         analyst.goto(f"{base}/console/studies/tiny/report")
         analyst.fill("#market_yaml", MARKET.replace("price: 15", "price: 25"))
-        analyst.locator("#report-publish").click()
+        with analyst.expect_navigation():
+            analyst.locator("#report-publish").click()
         _wait_for_version(analyst, 2)
 
         viewer.goto(f"{base}/console/studies/tiny/report")

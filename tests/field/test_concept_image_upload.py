@@ -88,7 +88,8 @@ def test_the_notice_on_a_phone_and_a_desktop(uploaded, browser, language) -> Non
             page.goto(f"{base}/console/login")
             page.fill("input[name=email]", "analyst@a.ch")
             page.fill("input[name=password]", PASSWORD)
-            page.locator("form button[type=submit]").first.click()
+            with page.expect_navigation():
+                page.locator("form button[type=submit]").first.click()
             page.goto(f"{base}/console/studies/page_types")
             notice = page.locator("#images-without-folder")
             assert notice.is_visible()
