@@ -8,10 +8,14 @@ picked worst; the best-minus-worst score (B − W) / shown in −1 … 1, and �
 (with ½ added to both when either is 0), standardised to the largest item = 1.
 
 The sequential best–worst logit: the best item is chosen from the task's items with
-utilities u; the worst from the remaining items with utilities −u. Utilities are
+utilities u; the worst from the remaining items with utilities −u. The paired ("maxdiff")
+model of Marley & Louviere (2005) instead chooses the (best, worst) pair among all
+ordered pairs of distinct items shown, with utility u_best − u_worst — the model of
+support.BWS's ``bws.dataset(model = "maxdiff")`` with ``survival::clogit``. Utilities are
 identified up to a constant: the last item is fixed at 0 while fitting, and reported
 centred (mean 0). Standard errors are robust to the repeated answers of one person
-(sandwich clustered by respondent). Probability-rescaled scores (Sawtooth's
+(sandwich clustered by respondent); the classic ones (inverse information, as clogit
+prints them) are kept beside them. Probability-rescaled scores (Sawtooth's
 convention) turn utilities into shares that sum to 100: an item's chance of being picked
 best from a task of a items with a − 1 average items, exp(u) / (exp(u) + a − 1),
 rescaled to sum to 100; their intervals come from 2,000 draws of the utilities' sampling
@@ -250,10 +254,19 @@ class MaxDiffResults:
     n_respondents: int
     per_task: float
     anchored: bool = False
+    #: inverse information, not robust to the repeated answers of one person
+    classic_covariance: np.ndarray | None = None
+    model: str = "sequential"
 
     @property
     def std_errors(self) -> np.ndarray:
         return np.sqrt(np.diag(self.covariance))
+
+    @property
+    def classic_std_errors(self) -> np.ndarray:
+        if self.classic_covariance is None:
+            raise OfferlabError("these MaxDiff results carry no classic covariance")
+        return np.sqrt(np.diag(self.classic_covariance))
 
     def anchor_score(
         self, draws: int = 2000, interval: float = 0.95, seed: int = 0
@@ -299,7 +312,8 @@ class MaxDiffResults:
     def summary(self) -> str:
         rho = 1 - self.loglike / self.null_loglike
         head = (
-            f"MaxDiff best–worst logit: {self.n_respondents} respondents, {self.n_tasks} tasks, "
+            f"MaxDiff best–worst logit ({self.model}): {self.n_respondents} respondents, "
+            f"{self.n_tasks} tasks, "
             f"log-likelihood {self.loglike:.3f} (null {self.null_loglike:.3f}, ρ² {rho:.3f})"
         )
         if self.anchored:
@@ -307,15 +321,28 @@ class MaxDiffResults:
         return head + "\n" + self.to_frame().round(4).to_string()
 
 
-class MaxDiffLogit:
-    """Sequential best–worst multinomial logit fitted by Newton's method (concave)."""
+#: The best–worst logit's two forms (see the module's description).
+MAXDIFF_MODELS = ("sequential", "paired")
 
-    def __init__(self, tol: float = 1e-10, max_iter: int = 100) -> None:
+
+class MaxDiffLogit:
+    """Best–worst multinomial logit fitted by Newton's method (concave): ``sequential``
+    (best, then worst among the rest; the default) or ``paired`` (the best–worst pair)."""
+
+    def __init__(self, tol: float = 1e-10, max_iter: int = 100, model: str = "sequential") -> None:
+        if model not in MAXDIFF_MODELS:
+            raise OfferlabError(f"MaxDiff model is {' or '.join(MAXDIFF_MODELS)}, got {model!r}")
         self.tol = tol
         self.max_iter = max_iter
+        self.model = model
 
     def fit(self, answers: MaxDiffAnswers) -> MaxDiffResults:
-        X, y, available, cluster = _stacked_choices(answers)
+        if self.model == "paired":
+            if answers.anchored:
+                raise OfferlabError("the paired MaxDiff model takes no anchor answers")
+            X, y, available, cluster = _paired_choices(answers)
+        else:
+            X, y, available, cluster = _stacked_choices(answers)
         K = X.shape[2]
         beta = np.zeros(K)
         for _ in range(self.max_iter):
@@ -329,6 +356,7 @@ class MaxDiffLogit:
         final = mnl_loglike(beta, X, y, available, scores=True)
         null = mnl_loglike(np.zeros(K), X, y, available, gradient=False, hessian=False)
         covariance = _clustered_covariance(final.hessian, final.scores, cluster)
+        classic = np.linalg.inv(-final.hessian)
         # anchored: utilities relative to the threshold, as estimated; else centred (C β)
         full = np.eye(K) if answers.anchored else np.eye(K + 1)[:, :K] - 1 / (K + 1)
         return MaxDiffResults(
@@ -341,6 +369,8 @@ class MaxDiffLogit:
             len(answers.respondents),
             answers.per_task,
             answers.anchored,
+            full @ classic @ full.T,
+            self.model,
         )
 
 
@@ -467,6 +497,28 @@ def _stacked_choices(
         np.concatenate(available),
         np.concatenate(cluster),
     )
+
+
+def _paired_choices(
+    answers: MaxDiffAnswers,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One choice per task among the ordered pairs (i, j) of distinct items shown, with
+    attributes d_i − d_j (the last item is the reference); the (best, worst) pair is
+    chosen."""
+    n = len(answers.items)
+    dummies = np.vstack([np.eye(n)[:, : n - 1], np.zeros((1, n - 1))])  # row −1: empty place
+    width = answers.shown.shape[1]
+    first, second = (a.ravel() for a in np.indices((width, width)))
+    distinct = first != second
+    left = answers.shown[:, first[distinct]]
+    right = answers.shown[:, second[distinct]]
+    X = dummies[left] - dummies[right]
+    available = (left >= 0) & (right >= 0)
+    # the place of the pair (best, worst) among the distinct ordered pairs
+    place = np.full(width * width, -1, dtype=np.intp)
+    place[distinct] = np.arange(int(distinct.sum()))
+    y = place[answers.best * width + answers.worst]
+    return np.ascontiguousarray(X), y, available, answers.respondent
 
 
 def _choice_sets(
