@@ -594,3 +594,24 @@ def test_simulated_test_respondents_never_count_toward_quota_cells(tmp_path) -> 
     with Session(fielding.engine) as s:
         counts = dict(s.execute(select(QuotaCell.option, QuotaCell.count)).all())
     assert counts == {"young": 0, "old": 1}
+
+
+def test_the_simulator_page_speaks_the_members_chosen_language_throughout(tmp_path) -> None:
+    """A member who chose French, on a browser asking for German without the switch's
+    cookie: the page is French, the market form's model names too (they took the
+    browser's language while the rest of the page took the member's)."""
+    from offerlab.field._console_texts import ConsoleTexts
+    from offerlab.field._simulator import model_label
+
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'c.db'}")
+    with Session(fielding.engine) as s, s.begin():
+        owner = s.execute(select(User.id).where(User.email == "owner@a.ch")).scalar_one()
+        _auth.set_language(s, owner, "fr")
+    c = client(fielding)
+    c.headers["Accept-Language"] = "de"
+    _login(c, "owner@a.ch")
+    page = c.get("/console/studies/tiny/simulator").text
+    assert '<html lang="fr">' in page
+    french, german = (model_label(ConsoleTexts(lang), "hb") for lang in ("fr", "de"))
+    assert french != german
+    assert f">{french}</option>" in page and german not in page

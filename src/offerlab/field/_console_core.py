@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -43,6 +44,7 @@ __all__ = [
     "COOKIE",
     "LOGIN_COOKIE",
     "Console",
+    "StudyReader",
     "after_response",
     "attachment",
     "problem_message",
@@ -86,6 +88,17 @@ _ERROR_HEADINGS = {
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 Form = dict[str, str]
+
+
+@dataclass(frozen=True)
+class StudyReader:
+    """Who reads a study's page, as the page needs to know: the texts in the page's own
+    language, what they may do with the study and, when they may change it, the viewers it
+    is shared with (:meth:`Console.study_reader`)."""
+
+    t: ConsoleTexts
+    access: _auth.Access
+    viewers: list[str]
 
 
 def see_other(path: str) -> RedirectResponse:
@@ -343,6 +356,13 @@ class Console:
         access = (await run_in_threadpool(self._access, user.id, row.name))[1]
         viewers = await run_in_threadpool(self._viewers, row.id) if access.write else []
         return access, viewers
+
+    async def study_reader(self, request: Request, user: Any, row: StudyRow) -> StudyReader:
+        """The reader of ``row``'s page (a handler behind :meth:`study_page` or
+        :meth:`study_post`): the texts in the language the page is shown in (the member's
+        choice counts, as in :meth:`page`), their access, the study's viewers."""
+        access, viewers = await self._access_and_viewers(user, row)
+        return StudyReader(ConsoleTexts(self.language(request, user)), access, viewers)
 
     def _record(self, action: str, user_id: int, row: StudyRow, detail: dict[str, Any]) -> None:
         """Write one event on the study to the audit log, in a transaction of its own."""

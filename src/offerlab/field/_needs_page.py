@@ -68,6 +68,7 @@ from offerlab.models import (
     maxdiff_answers,
     maxdiff_counts,
 )
+from offerlab.store import StudyRow
 from offerlab.study import CONCEPT_QUESTIONS, ConceptTestPage, KanoPage, MaxDiffPage
 
 __all__ = ["NeedsQuery", "needs_query", "needs_routes", "needs_view"]
@@ -508,11 +509,7 @@ def _concepts(
 def needs_routes(console: Any) -> list[Route]:
     """``/console/studies/{study}/needs``: GET the page (anyone who may read the study)."""
 
-    async def show(request: Request) -> Response:
-        found = await console._get_for_study(request, write=False)
-        if isinstance(found, Response):
-            return found
-        user, fielding, row = found
+    async def show(request: Request, user: Any, fielding: Fielding, row: StudyRow) -> Response:
         options = needs_query(request.query_params)
         if isinstance(options, Message):
             return console.refuse(request, 400, options, user, back=request.url.path)
@@ -530,4 +527,4 @@ def needs_routes(console: Any) -> list[Route]:
             kano_columns=[(c, t(f"needs_kano_{KANO_CATEGORIES[c]}")) for c in KANO_ORDER],
         )
 
-    return [Route("/console/studies/{study}/needs", show, methods=["GET"])]
+    return [Route("/console/studies/{study}/needs", console.study_page(show), methods=["GET"])]
