@@ -615,3 +615,20 @@ def test_the_simulator_page_speaks_the_members_chosen_language_throughout(tmp_pa
     french, german = (model_label(ConsoleTexts(lang), "hb") for lang in ("fr", "de"))
     assert french != german
     assert f">{french}</option>" in page and german not in page
+
+
+def test_a_scripts_json_on_a_study_answers_401_without_a_session(tmp_path) -> None:
+    """The saved scenarios (read by the simulator's script) and the dashboard's figures: a
+    JSON 401 without a session (the scenarios answered 403), the usual refusals otherwise."""
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'c.db'}")
+    urls = ("/console/studies/tiny/scenarios", "/console/studies/tiny/dashboard.json")
+    for url in urls:
+        r = client(fielding).get(url)
+        assert r.status_code == 401 and r.json() == {"error": "log in first"}, url
+    stranger = client(fielding)
+    _login(stranger, "owner@b.ch")
+    assert [stranger.get(url).status_code for url in urls] == [404, 404]
+    viewer = client(fielding)
+    _login(viewer, "viewer@a.ch")  # reads the study, does not run it
+    assert [viewer.get(url).status_code for url in urls] == [200, 403]
+    assert viewer.get(urls[0]).json() == {"scenarios": []}

@@ -3,7 +3,8 @@
 :class:`Console` holds the database and the templates; each area of the console (sign-in,
 team, studies, downloads, privacy, simulator, reports …) is a module with its handlers and
 its routes that takes the :class:`Console`. The adapters here (:meth:`Console.signed_in`,
-:meth:`Console.posted`, :meth:`Console.study_page`, :meth:`Console.study_post`) do the
+:meth:`Console.posted`, :meth:`Console.study_page`, :meth:`Console.study_json`,
+:meth:`Console.study_post`) do the
 checks every handler of their kind needs — a session, the form's CSRF token, the user's
 access to the study — so a handler starts with what it is about.
 """
@@ -22,7 +23,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from offerlab.exceptions import OfferlabError
@@ -395,6 +396,23 @@ class Console:
     ) -> Endpoint:
         """A page (GET) of a study the user may read (``write``: change)."""
         return _checked(lambda request: self._get_for_study(request, write=write), handler)
+
+    def study_json(
+        self,
+        handler: Callable[[Request, Any, Fielding, StudyRow], Awaitable[Response]],
+        *,
+        write: bool = False,
+    ) -> Endpoint:
+        """A script's JSON (GET) on a study the user may read (``write``: change); without a
+        session a JSON 401, as a script cannot follow the way to the login."""
+
+        async def check(request: Request) -> tuple[Any, ...] | Response:
+            found = await self._get_for_study(request, write=write)
+            if isinstance(found, RedirectResponse):
+                return JSONResponse({"error": "log in first"}, status_code=401)
+            return found
+
+        return _checked(check, handler)
 
     def study_post(
         self,
