@@ -122,3 +122,27 @@ def test_reach_from_scores_by_top_and_by_anchor() -> None:
     assert top.values.tolist() == [[True, False, False], [False, True, False]]
     anchored = reach_from_scores(scores, threshold=0.0)
     assert anchored.values.tolist() == [[True, True, False], [False, True, True]]
+
+
+def test_maxdiff_reach_without_individual_utilities_takes_each_persons_own_counts() -> None:
+    """Two people, two tasks each: best − worst counts, ties at the top included."""
+    from offerlab.decide import maxdiff_reach
+    from offerlab.models import maxdiff_answers
+
+    rows = [  # respondent, task, item, best, worst
+        ("p1", 1, "a", 1, 0), ("p1", 1, "b", 0, 0), ("p1", 1, "c", 0, 1),
+        ("p1", 2, "a", 0, 1), ("p1", 2, "b", 1, 0), ("p1", 2, "d", 0, 0),
+        ("p2", 1, "c", 1, 0), ("p2", 1, "d", 0, 0), ("p2", 1, "a", 0, 1),
+        ("p2", 2, "c", 1, 0), ("p2", 2, "b", 0, 1), ("p2", 2, "d", 0, 0),
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["respondent", "task", "item", "best", "worst"])
+    answers = maxdiff_answers(frame, ["a", "b", "c", "d"])
+    # p1: a 0, b +1, c −1, d 0; p2: a −1, b −1, c +2, d 0
+    top1 = maxdiff_reach(answers, None, top=1)
+    assert top1.to_dict("index") == {
+        "p1": {"a": False, "b": True, "c": False, "d": False},
+        "p2": {"a": False, "b": False, "c": True, "d": False},
+    }
+    top2 = maxdiff_reach(answers, None, top=2)  # p1's second place is a tie of a and d
+    assert top2.loc["p1"].tolist() == [True, True, False, True]
+    assert top2.loc["p2"].tolist() == [False, False, True, True]

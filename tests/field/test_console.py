@@ -594,3 +594,41 @@ def test_simulated_test_respondents_never_count_toward_quota_cells(tmp_path) -> 
     with Session(fielding.engine) as s:
         counts = dict(s.execute(select(QuotaCell.option, QuotaCell.count)).all())
     assert counts == {"young": 0, "old": 1}
+
+
+def test_the_simulator_page_speaks_the_members_chosen_language_throughout(tmp_path) -> None:
+    """A member who chose French, on a browser asking for German without the switch's
+    cookie: the page is French, the market form's model names too (they took the
+    browser's language while the rest of the page took the member's)."""
+    from offerlab.field._console_texts import ConsoleTexts
+    from offerlab.field._simulator import model_label
+
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'c.db'}")
+    with Session(fielding.engine) as s, s.begin():
+        owner = s.execute(select(User.id).where(User.email == "owner@a.ch")).scalar_one()
+        _auth.set_language(s, owner, "fr")
+    c = client(fielding)
+    c.headers["Accept-Language"] = "de"
+    _login(c, "owner@a.ch")
+    page = c.get("/console/studies/tiny/simulator").text
+    assert '<html lang="fr">' in page
+    french, german = (model_label(ConsoleTexts(lang), "hb") for lang in ("fr", "de"))
+    assert french != german
+    assert f">{french}</option>" in page and german not in page
+
+
+def test_a_scripts_json_on_a_study_answers_401_without_a_session(tmp_path) -> None:
+    """The saved scenarios (read by the simulator's script) and the dashboard's figures: a
+    JSON 401 without a session (the scenarios answered 403), the usual refusals otherwise."""
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'c.db'}")
+    urls = ("/console/studies/tiny/scenarios", "/console/studies/tiny/dashboard.json")
+    for url in urls:
+        r = client(fielding).get(url)
+        assert r.status_code == 401 and r.json() == {"error": "log in first"}, url
+    stranger = client(fielding)
+    _login(stranger, "owner@b.ch")
+    assert [stranger.get(url).status_code for url in urls] == [404, 404]
+    viewer = client(fielding)
+    _login(viewer, "viewer@a.ch")  # reads the study, does not run it
+    assert [viewer.get(url).status_code for url in urls] == [200, 403]
+    assert viewer.get(urls[0]).json() == {"scenarios": []}

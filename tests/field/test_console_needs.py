@@ -26,7 +26,6 @@ from offerlab.field import _auth
 from offerlab.field._bot import read_form
 from offerlab.field._console_views import format_number
 from offerlab.field._export import concept_ratings, maxdiff_data
-from offerlab.field._needs_page import _person_counts
 from offerlab.models import MaxDiffLogit, maxdiff_answers
 from offerlab.store import StudyRow, StudyShare, User, Venture
 from offerlab.study import parse_study
@@ -158,6 +157,13 @@ def test_the_page_shows_the_maxdiff_models_scores_under_the_study_labels(fielded
     assert "Die Linie bei 16.7 ist ein durchschnittliches Element" in html
     # Item names (ids) are not what the reader sees.
     assert not re.search(r"\b(flexible|premium|delivery)\b", _visible(html))
+
+
+def _person_counts(frame, names: list[str]):
+    """Each person's best − worst count per item (people × items), from the raw rows."""
+    signed = frame["best"].astype(int) - frame["worst"].astype(int)
+    table = signed.groupby([frame["respondent"], frame["item"]]).sum().unstack(fill_value=0)
+    return table.reindex(columns=names, fill_value=0).astype(float)
 
 
 def test_the_turf_bundle_is_the_best_by_brute_force(fielded) -> None:

@@ -67,9 +67,13 @@ from offerlab.decide._needs import (
 )
 from offerlab.decide._needs_results import (
     ConceptResults,
+    MaxDiffScores,
     NeedsOptions,
     NeedsResults,
     concept_results,
+    maxdiff_individual,
+    maxdiff_reach,
+    maxdiff_scores,
     needs_results,
 )
 from offerlab.decide._offer_space import OfferSpace, offer_cost
@@ -133,6 +137,7 @@ __all__ = [
     "MarketMoney",
     "MarketSimulator",
     "MarketSpec",
+    "MaxDiffScores",
     "NeedsOptions",
     "NeedsResults",
     "Objective",
@@ -174,6 +179,9 @@ __all__ = [
     "kano_evaluation",
     "load_market",
     "market_money",
+    "maxdiff_individual",
+    "maxdiff_reach",
+    "maxdiff_scores",
     "mnl_population",
     "model_check_findings",
     "model_checks",

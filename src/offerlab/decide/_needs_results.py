@@ -7,6 +7,11 @@ hierarchical-Bayes scores), and evaluates Kano pairs. :func:`concept_results` gi
 concept test's top-2-box shares, the differences between concepts with Holm's correction,
 order effects and the open answers per concept. ``report/`` only draws these objects.
 
+Its steps are public for the console's live page, which takes them with its own choices
+(a shorter sampler, counts while the logit cannot be fitted yet): :func:`maxdiff_scores`
+(the logit's scores with the counts), :func:`maxdiff_individual` (each person's HB
+utilities) and :func:`maxdiff_reach` (whom each item reaches, what TURF counts).
+
 Anchoring: a MaxDiff says which items matter *more*; whether an item matters *at all*
 needs an anchoring question. Without one ``anchor`` is None and the report says so; the
 reference line it draws is then the average item (100 / number of items). With one (an
@@ -44,6 +49,7 @@ from offerlab.decide._turf import (
 from offerlab.exceptions import ConvergenceWarning, OfferlabError
 from offerlab.models import (
     HierarchicalBayes,
+    MaxDiffAnswers,
     MaxDiffHB,
     MaxDiffHBResults,
     MaxDiffLogit,
@@ -54,9 +60,13 @@ from offerlab.study import CONCEPT_QUESTIONS
 
 __all__ = [
     "ConceptResults",
+    "MaxDiffScores",
     "NeedsOptions",
     "NeedsResults",
     "concept_results",
+    "maxdiff_individual",
+    "maxdiff_reach",
+    "maxdiff_scores",
     "needs_results",
 ]
 
@@ -173,13 +183,13 @@ def needs_results(
             kano_features, kano_people, options.interval,
         )  # fmt: skip
     answers = maxdiff_answers(maxdiff, list(items) if items is not None else None)
-    logit = MaxDiffLogit().fit(answers)
-    scores = _scores(logit, answers, options)
-    individual = _individual(answers, options)
+    scored = maxdiff_scores(answers, options)
+    scores = scored.table
+    individual = maxdiff_individual(answers, options)
     turf_result, curve = _turf(answers, individual, options)
     anchor = interval = None
-    if answers.anchored:
-        anchor, low, high = logit.anchor_score(interval=options.interval, seed=options.seed)
+    if scored.anchor is not None:
+        anchor, low, high = scored.anchor
         interval = (low, high)
         if individual is not None:
             shares = individual.above_threshold(options.interval)
@@ -196,7 +206,32 @@ def needs_results(
     )  # fmt: skip
 
 
-def _scores(logit, answers, options: NeedsOptions) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class MaxDiffScores:
+    """The best–worst logit's verdict on a MaxDiff page.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Index item, best first: ``score`` (probability-rescaled, all items sum to 100),
+        ``low``, ``high`` (interval), ``utility``, ``std_error`` (the logit's, robust),
+        ``shown``, ``best``, ``worst`` (counts), ``best_share``, ``worst_share``.
+    anchor : (score, low, high) or None
+        The anchor's threshold on the scores' scale (None: the answers are not anchored).
+    """
+
+    table: pd.DataFrame
+    anchor: tuple[float, float, float] | None
+
+
+def maxdiff_scores(answers: MaxDiffAnswers, options: NeedsOptions | None = None) -> MaxDiffScores:
+    """Fit the best–worst logit and score the items (``options``: interval and seed).
+
+    Raises :class:`OfferlabError` or :class:`numpy.linalg.LinAlgError` when the answers do
+    not identify the logit yet (e.g. an item never picked best).
+    """
+    options = options or NeedsOptions()
+    logit = MaxDiffLogit().fit(answers)
     scores = logit.scores(interval=options.interval, seed=options.seed)
     utilities = logit.to_frame(interval=options.interval)
     counts = maxdiff_counts(answers)
@@ -206,25 +241,64 @@ def _scores(logit, answers, options: NeedsOptions) -> pd.DataFrame:  # type: ign
     with np.errstate(invalid="ignore", divide="ignore"):
         frame["best_share"] = frame["best"] / frame["shown"]
         frame["worst_share"] = frame["worst"] / frame["shown"]
-    return frame.sort_values("score", ascending=False, kind="stable")
+    anchor = (
+        logit.anchor_score(interval=options.interval, seed=options.seed)
+        if answers.anchored
+        else None
+    )
+    return MaxDiffScores(frame.sort_values("score", ascending=False, kind="stable"), anchor)
 
 
 def _default_hb(seed: int) -> HierarchicalBayes:
     return HierarchicalBayes(burn_in=1000, draws=1000, chains=2, keep_draws=20, seed=seed)
 
 
-def _individual(answers, options: NeedsOptions) -> MaxDiffHBResults | None:  # type: ignore[no-untyped-def]
-    """Individual HB utilities (None with fewer than two people or items)."""
+def maxdiff_individual(
+    answers: MaxDiffAnswers, options: NeedsOptions | None = None
+) -> MaxDiffHBResults | None:
+    """Each person's HB utilities, from ``options.hb`` (default: the bounded run of
+    :class:`NeedsOptions`); None with fewer than two people or items. Whether the sampler
+    converged is in the result (its warning is not raised: the pages report it)."""
+    options = options or NeedsOptions()
     if len(answers.items) < 2 or len(answers.respondents) < 2:
         return None
     estimator = options.hb or _default_hb(options.seed)
-    with warnings.catch_warnings():  # the page reports convergence itself
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return MaxDiffHB(estimator).fit(answers)
 
 
+def maxdiff_reach(
+    answers: MaxDiffAnswers, individual: MaxDiffHBResults | None, *, top: int
+) -> pd.DataFrame:
+    """People × items: whom each item reaches, what TURF counts.
+
+    With anchored individual utilities, the items above the person's own threshold;
+    otherwise the person's ``top`` items (ties included) by their individual HB scores or,
+    without individual utilities (``individual`` None), by their own best − worst counts.
+    """
+    if individual is not None and individual.anchored:
+        return reach_above_threshold(individual.individual)
+    if individual is not None:
+        return reach_from_scores(individual.individual_scores, top=top)
+    return reach_from_scores(_best_minus_worst(answers), top=top)
+
+
+def _best_minus_worst(answers: MaxDiffAnswers) -> pd.DataFrame:
+    """Each person's times picked best minus times picked worst, per item."""
+    tasks = np.arange(len(answers.shown))
+    counts = np.zeros((len(answers.respondents), len(answers.items)))
+    np.add.at(counts, (answers.respondent, answers.shown[tasks, answers.best]), 1.0)
+    np.add.at(counts, (answers.respondent, answers.shown[tasks, answers.worst]), -1.0)
+    return pd.DataFrame(
+        counts,
+        index=pd.Index(answers.respondents, name="respondent"),
+        columns=pd.Index(answers.items, name="item"),
+    )
+
+
 def _turf(
-    answers,  # type: ignore[no-untyped-def]
+    answers: MaxDiffAnswers,
     individual: MaxDiffHBResults | None,
     options: NeedsOptions,
 ) -> tuple[TurfResult | None, pd.DataFrame | None]:
@@ -233,10 +307,7 @@ def _turf(
     n = len(answers.items)
     if individual is None:
         return None, None
-    if individual.anchored:
-        reached = reach_above_threshold(individual.individual)
-    else:
-        reached = reach_from_scores(individual.individual_scores, top=min(options.top, n - 1))
+    reached = maxdiff_reach(answers, individual, top=min(options.top, n - 1))
     bundle = min(options.bundle, n)
     result = turf(reached, bundle)
     rows = []

@@ -3,7 +3,8 @@
 :class:`Console` holds the database and the templates; each area of the console (sign-in,
 team, studies, downloads, privacy, simulator, reports …) is a module with its handlers and
 its routes that takes the :class:`Console`. The adapters here (:meth:`Console.signed_in`,
-:meth:`Console.posted`, :meth:`Console.study_page`, :meth:`Console.study_post`) do the
+:meth:`Console.posted`, :meth:`Console.study_page`, :meth:`Console.study_json`,
+:meth:`Console.study_post`) do the
 checks every handler of their kind needs — a session, the form's CSRF token, the user's
 access to the study — so a handler starts with what it is about.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -21,7 +23,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from offerlab.exceptions import OfferlabError
@@ -43,6 +45,7 @@ __all__ = [
     "COOKIE",
     "LOGIN_COOKIE",
     "Console",
+    "StudyReader",
     "after_response",
     "attachment",
     "problem_message",
@@ -86,6 +89,17 @@ _ERROR_HEADINGS = {
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 Form = dict[str, str]
+
+
+@dataclass(frozen=True)
+class StudyReader:
+    """Who reads a study's page, as the page needs to know: the texts in the page's own
+    language, what they may do with the study and, when they may change it, the viewers it
+    is shared with (:meth:`Console.study_reader`)."""
+
+    t: ConsoleTexts
+    access: _auth.Access
+    viewers: list[str]
 
 
 def see_other(path: str) -> RedirectResponse:
@@ -344,6 +358,13 @@ class Console:
         viewers = await run_in_threadpool(self._viewers, row.id) if access.write else []
         return access, viewers
 
+    async def study_reader(self, request: Request, user: Any, row: StudyRow) -> StudyReader:
+        """The reader of ``row``'s page (a handler behind :meth:`study_page` or
+        :meth:`study_post`): the texts in the language the page is shown in (the member's
+        choice counts, as in :meth:`page`), their access, the study's viewers."""
+        access, viewers = await self._access_and_viewers(user, row)
+        return StudyReader(ConsoleTexts(self.language(request, user)), access, viewers)
+
     def _record(self, action: str, user_id: int, row: StudyRow, detail: dict[str, Any]) -> None:
         """Write one event on the study to the audit log, in a transaction of its own."""
         with Session(self.engine) as session, session.begin():
@@ -375,6 +396,23 @@ class Console:
     ) -> Endpoint:
         """A page (GET) of a study the user may read (``write``: change)."""
         return _checked(lambda request: self._get_for_study(request, write=write), handler)
+
+    def study_json(
+        self,
+        handler: Callable[[Request, Any, Fielding, StudyRow], Awaitable[Response]],
+        *,
+        write: bool = False,
+    ) -> Endpoint:
+        """A script's JSON (GET) on a study the user may read (``write``: change); without a
+        session a JSON 401, as a script cannot follow the way to the login."""
+
+        async def check(request: Request) -> tuple[Any, ...] | Response:
+            found = await self._get_for_study(request, write=write)
+            if isinstance(found, RedirectResponse):
+                return JSONResponse({"error": "log in first"}, status_code=401)
+            return found
+
+        return _checked(check, handler)
 
     def study_post(
         self,

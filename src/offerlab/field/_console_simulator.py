@@ -17,7 +17,6 @@ from starlette.routing import Route
 
 from offerlab.exceptions import OfferlabError
 from offerlab.field._console_core import Console, Form, after_response
-from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._hb_view import hb_diagnostics_view, stored_hb_diagnostics
 from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
@@ -64,12 +63,12 @@ class _Simulator:
         posted: MarketForm = NOTHING_POSTED,
     ) -> Response:
         c = self.console
-        access, viewers = await c._access_and_viewers(user, row)
+        reader = await c.study_reader(request, user, row)
+        t = reader.t
         ready, newest = await run_in_threadpool(published_simulators, self.engine, row.id)
         market_text = posted.text
         if market_text is None:
             market_text = newest.market_yaml if newest else starter_market(fielding.study)
-        t = ConsoleTexts(c.language(request))
         model = posted.model or (newest.model if newest else "mnl")
         texts = None
         if ready is not None:
@@ -89,13 +88,13 @@ class _Simulator:
             study=row,
             ready=ready,
             newest=newest,
-            can_write=access.write,
+            can_write=reader.access.write,
             simulator_json=await run_in_threadpool(_page_json, ready.payload) if ready else None,
             simulator_script_src="/console/assets/simulator.js",
             simulator_texts=texts,
             hb=hb_diagnostics_view(stored_hb_diagnostics(ready.payload if ready else None), t),
             error=posted.error,
-            viewers=viewers,
+            viewers=reader.viewers,
             **market_page_context(t, fielding.study, row.name, market_text, model),
         )
 

@@ -715,14 +715,7 @@ FRESH = _FreshFigures()
 def dashboard_routes(console: Any) -> list[Route]:
     """The dashboard's JSON (owners, analysts) and its script (anyone), on the console."""
 
-    async def figures_json(request: Request) -> Response:
-        user = await run_in_threadpool(console.user, request)
-        if user is None:  # the script stops; a reload leads to the login
-            return JSONResponse({"error": "log in first"}, status_code=401)
-        found = await console._study_for(request, user, write=True)
-        if isinstance(found, Response):
-            return found
-        fielding, _ = found
+    async def figures_json(request: Request, user: Any, fielding: Fielding, row: Any) -> Response:
         lang = console.language(request)
         view = await run_in_threadpool(dashboard_view, fielding, lang)
         body: dict[str, Any] = {"stamp": view.stamp, "updated": view.updated}
@@ -741,7 +734,11 @@ def dashboard_routes(console: Any) -> list[Route]:
         )
 
     return [
-        Route("/console/studies/{study}/dashboard.json", figures_json, methods=["GET"]),
+        Route(
+            "/console/studies/{study}/dashboard.json",
+            console.study_json(figures_json, write=True),  # signed out: 401, the script stops
+            methods=["GET"],
+        ),
         Route("/console/assets/dashboard.js", script, methods=["GET"]),
     ]
 

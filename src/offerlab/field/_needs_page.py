@@ -17,8 +17,8 @@ simulator and the published report: whoever may read the study).
   with its posterior interval.
 * TURF on the MaxDiff: an item reaches a person when it is among their ``top`` items by
   their own best − worst counts (ties included) — or, anchored, when it is above their own
-  threshold; the best bundle of ``k`` items with its reach, frequency and the
-  incremental-reach steps.
+  threshold (:func:`offerlab.decide.maxdiff_reach`); the best bundle of ``k`` items with
+  its reach, frequency and the incremental-reach steps.
 * Kano: category shares per feature, the feature's category, better and worse.
 * Concept tests: top-2-box of one question (``question``; purchase intent by default)
   with Wilson intervals, the pairwise differences with Holm-corrected p-values (paired
@@ -47,9 +47,12 @@ from starlette.routing import Route
 
 from offerlab.decide import (
     KANO_CATEGORIES,
+    NeedsOptions,
     compare_concepts,
     kano_evaluation,
-    reach_from_scores,
+    maxdiff_individual,
+    maxdiff_reach,
+    maxdiff_scores,
     top_box,
     turf,
 )
@@ -60,15 +63,15 @@ from offerlab.field._export import concept_data, kano_data, maxdiff_data
 from offerlab.field._service import Fielding
 from offerlab.models import (
     HierarchicalBayes,
-    MaxDiffHB,
+    MaxDiffAnswers,
     MaxDiffHBResults,
-    MaxDiffLogit,
     maxdiff_answers,
     maxdiff_counts,
 )
+from offerlab.store import StudyRow
 from offerlab.study import CONCEPT_QUESTIONS, ConceptTestPage, KanoPage, MaxDiffPage
 
-__all__ = ["NeedsOptions", "needs_options", "needs_routes", "needs_view"]
+__all__ = ["NeedsQuery", "needs_query", "needs_routes", "needs_view"]
 
 #: Top-2-box of five points; intervals at 95 %.
 POINTS, BOXES = 5, 2
@@ -79,11 +82,14 @@ MAX_OPEN_ANSWERS = 200
 EXACT_ON_PAGE = 100_000
 #: Kano categories in the order a reader weighs them (must-bes first).
 KANO_ORDER = ("M", "O", "A", "I", "R", "Q")
+#: decide's needs computations as a live page runs them: whom each item is important to
+#: from a short HB run (1 chain of 300 + 300 draws; seconds, indicative), intervals at 95 %.
+LIVE = NeedsOptions(hb=HierarchicalBayes(burn_in=300, draws=300, chains=1, keep_draws=20, seed=0))
 _ALLOWED = {"k", "top", "question", "lang"}
 
 
 @dataclass(frozen=True)
-class NeedsOptions:
+class NeedsQuery:
     """What the reader asked for: TURF's bundle size and reach rule, the concept question."""
 
     k: int | None = None
@@ -91,7 +97,7 @@ class NeedsOptions:
     question: str = "intent"
 
 
-def needs_options(query: QueryParams) -> NeedsOptions | Message:
+def needs_query(query: QueryParams) -> NeedsQuery | Message:
     """The page's options from the query string, or what is wrong with it."""
     unknown = sorted(set(query.keys()) - _ALLOWED)
     if unknown:
@@ -107,7 +113,7 @@ def needs_options(query: QueryParams) -> NeedsOptions | Message:
         if query["question"] not in CONCEPT_QUESTIONS:
             return Message("needs_bad_parameter", name="question")
         values["question"] = query["question"]
-    return NeedsOptions(**values)
+    return NeedsQuery(**values)
 
 
 # -- the view ----------------------------------------------------------------------------------
@@ -165,7 +171,7 @@ class NeedsView:
     maxdiff: list[MaxDiffView]
     kano: list[KanoView]
     concepts: list[ConceptView]
-    options: NeedsOptions
+    options: NeedsQuery
     questions: list[tuple[str, str]]
 
     @property
@@ -173,7 +179,7 @@ class NeedsView:
         return not (self.maxdiff or self.kano or self.concepts)
 
 
-def needs_view(fielding: Fielding, options: NeedsOptions, t: ConsoleTexts) -> NeedsView | Message:
+def needs_view(fielding: Fielding, options: NeedsQuery, t: ConsoleTexts) -> NeedsView | Message:
     """Every MaxDiff, Kano and concept-test page of the study with its figures so far."""
     pages = fielding.survey.questionnaire.pages
     study = fielding.study
@@ -234,7 +240,7 @@ class _Labels:
 
 
 def _maxdiff(
-    fielding: Fielding, page: MaxDiffPage, options: NeedsOptions, labels: _Labels
+    fielding: Fielding, page: MaxDiffPage, options: NeedsQuery, labels: _Labels
 ) -> MaxDiffView:
     frame = maxdiff_data(fielding, page.id)
     names = [item.name for item in page.items]
@@ -251,20 +257,21 @@ def _maxdiff(
     answers = maxdiff_answers(frame, names)
     counts = maxdiff_counts(answers)
     try:
-        logit = MaxDiffLogit().fit(answers)
-        scores = logit.scores()
-        if logit.anchored:
-            view.anchor = logit.anchor_score()[0]
-            view.anchor_text = labels.number(view.anchor)
+        scores = maxdiff_scores(answers, LIVE)
     except (OfferlabError, np.linalg.LinAlgError):  # e.g. an item never picked best yet
         scores = None
         view.logit_problem = labels.t("needs_logit_problem")
+    if scores is not None and scores.anchor is not None:
+        view.anchor = scores.anchor[0]
+        view.anchor_text = labels.number(view.anchor)
     individual = _individual(fielding, page, frame, answers) if view.anchor is not None else None
-    important = individual.above_threshold() if individual is not None else None
-    order = scores["score"].sort_values(ascending=False).index if scores is not None else None
-    if order is None:
+    important = individual.above_threshold(LIVE.interval) if individual is not None else None
+    table = scores.table if scores is not None else None  # best first
+    if table is not None:
+        order = table.index
+    else:
         order = counts["bw_score"].sort_values(ascending=False).index
-    top_value = float(scores["high"].max()) if scores is not None else view.average
+    top_value = float(table["high"].max()) if table is not None else view.average
     view.scale_max = _nice_ceiling(max(top_value, view.line * 1.5))
     for name in order:
         c = counts.loc[name]
@@ -276,8 +283,8 @@ def _maxdiff(
             "bw": labels.number(c["bw_score"], 2),
             "score": None,
         }
-        if scores is not None:
-            s = scores.loc[name]
+        if table is not None:
+            s = table.loc[name]
             row.update(
                 score=float(s["score"]),
                 low=float(s["low"]),
@@ -293,8 +300,7 @@ def _maxdiff(
                 f"{labels.percent(share['low'])} – {labels.percent(share['high'])}"
             )
         view.rows.append(row)
-    reached = individual.reached() if individual is not None else None
-    view.turf, view.turf_problem = _turf(frame, names, label_of, options, labels, reached)
+    view.turf, view.turf_problem = _turf(answers, individual, label_of, options, labels)
     return view
 
 
@@ -307,15 +313,20 @@ _FITS_LOCK = threading.Lock()
 
 
 def _individual(
-    fielding: Fielding, page: MaxDiffPage, frame: pd.DataFrame, answers: Any
+    fielding: Fielding, page: MaxDiffPage, frame: pd.DataFrame, answers: MaxDiffAnswers
 ) -> MaxDiffHBResults | None:
-    """Each person's anchored utilities from a short HB run (None when it cannot run)."""
+    """Each person's anchored utilities from the short HB run (None when it cannot run)."""
     key = (fielding.study.name, page.id, int(pd.util.hash_pandas_object(frame).sum()))
     with _FITS_LOCK:
         if key in _FITS:
             _FITS.move_to_end(key)
             return _FITS[key]
-    fit = _short_hb(answers)
+    try:
+        with warnings.catch_warnings():  # a live page: its figures are indicative anyway
+            warnings.simplefilter("ignore")
+            fit = maxdiff_individual(answers, LIVE)
+    except (OfferlabError, np.linalg.LinAlgError):
+        fit = None
     with _FITS_LOCK:
         _FITS[key] = fit
         while len(_FITS) > _FITS_KEPT:
@@ -323,46 +334,23 @@ def _individual(
     return fit
 
 
-def _short_hb(answers: Any) -> MaxDiffHBResults | None:
-    if len(answers.respondents) < 2:
-        return None
-    sampler = HierarchicalBayes(burn_in=300, draws=300, chains=1, keep_draws=20, seed=0)
-    try:
-        with warnings.catch_warnings():  # a live page: its figures are indicative anyway
-            warnings.simplefilter("ignore")
-            return MaxDiffHB(sampler).fit(answers)
-    except (OfferlabError, np.linalg.LinAlgError):
-        return None
-
-
 def _nice_ceiling(value: float) -> float:
     """The axis' end: the next multiple of 5 (at most 100)."""
     return float(min(100.0, 5 * math.ceil(value / 5)))
 
 
-def _person_counts(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """Each person's best − worst count per item (people × items)."""
-    signed = frame["best"].astype(int) - frame["worst"].astype(int)
-    table = signed.groupby([frame["respondent"], frame["item"]]).sum().unstack(fill_value=0)
-    return table.reindex(columns=names, fill_value=0).astype(float)
-
-
 def _turf(
-    frame: pd.DataFrame,
-    names: list[str],
+    answers: MaxDiffAnswers,
+    individual: MaxDiffHBResults | None,
     label_of: dict[str, str],
-    options: NeedsOptions,
+    options: NeedsQuery,
     labels: _Labels,
-    above: pd.DataFrame | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
-    """TURF on each person's top items by counts, or (``above``, anchored) on the items
-    above their own threshold."""
-    k = options.k if options.k is not None else min(3, len(names))
+    """TURF on each person's top items by counts, or (anchored, with ``individual``
+    utilities) on the items above their own threshold."""
+    k = options.k if options.k is not None else min(3, len(answers.items))
     try:
-        if above is not None:
-            reached = above
-        else:
-            reached = reach_from_scores(_person_counts(frame, names), top=options.top)
+        reached = maxdiff_reach(answers, individual, top=options.top)
         found = turf(reached, k, max_exact=EXACT_ON_PAGE)
     except OfferlabError:
         return None, labels.t("needs_turf_problem")
@@ -383,7 +371,7 @@ def _turf(
         {
             "k": k,
             "top": options.top,
-            "anchored": above is not None,
+            "anchored": individual is not None and individual.anchored,
             "items": [label_of[i] for i in found.best.items],
             "reach_text": labels.percent(found.best.reach),
             "frequency_text": labels.number(found.best.frequency, 2),
@@ -445,7 +433,7 @@ def _kano(fielding: Fielding, page: KanoPage, labels: _Labels) -> KanoView:
 
 
 def _concepts(
-    fielding: Fielding, page: ConceptTestPage, options: NeedsOptions, labels: _Labels
+    fielding: Fielding, page: ConceptTestPage, options: NeedsQuery, labels: _Labels
 ) -> ConceptView:
     frame = concept_data(fielding, page.id)
     paired = page.mode == "sequential"
@@ -521,12 +509,8 @@ def _concepts(
 def needs_routes(console: Any) -> list[Route]:
     """``/console/studies/{study}/needs``: GET the page (anyone who may read the study)."""
 
-    async def show(request: Request) -> Response:
-        found = await console._get_for_study(request, write=False)
-        if isinstance(found, Response):
-            return found
-        user, fielding, row = found
-        options = needs_options(request.query_params)
+    async def show(request: Request, user: Any, fielding: Fielding, row: StudyRow) -> Response:
+        options = needs_query(request.query_params)
         if isinstance(options, Message):
             return console.refuse(request, 400, options, user, back=request.url.path)
         t = ConsoleTexts(console.language(request, user))
@@ -543,4 +527,4 @@ def needs_routes(console: Any) -> list[Route]:
             kano_columns=[(c, t(f"needs_kano_{KANO_CATEGORIES[c]}")) for c in KANO_ORDER],
         )
 
-    return [Route("/console/studies/{study}/needs", show, methods=["GET"])]
+    return [Route("/console/studies/{study}/needs", console.study_page(show), methods=["GET"])]

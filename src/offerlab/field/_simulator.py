@@ -33,7 +33,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from offerlab.data import ChoiceData, write_csv
@@ -662,7 +662,7 @@ def scenario_routes(console: Console) -> list[Route]:
     base = "/console/studies/{study}/scenarios"
     scenarios = _Scenarios(console)
     return [
-        Route(base, scenarios.listing, methods=["GET"]),
+        Route(base, console.study_json(scenarios.listing), methods=["GET"]),
         Route(base, scenarios.posted(scenarios.save), methods=["POST"]),
         Route(base + "/export.csv", scenarios.posted(scenarios.export), methods=["POST"]),
         Route(base + "/{scenario:id}/delete", scenarios.posted(scenarios.delete), methods=["POST"]),
@@ -695,13 +695,9 @@ class _Scenarios:
 
         return endpoint
 
-    async def listing(self, request: Request) -> Response:
-        found = await self.console._get_for_study(request, write=False)
-        if isinstance(found, RedirectResponse):
-            return JSONResponse({"error": "log in first"}, status_code=403)
-        if isinstance(found, Response):
-            return found
-        _, _, row = found
+    async def listing(
+        self, request: Request, user: Any, fielding: Fielding, row: StudyRow
+    ) -> Response:
         items = await run_in_threadpool(scenarios_of, self.engine, row.id)
         return JSONResponse({"scenarios": items})
 

@@ -384,13 +384,11 @@ def _results(
             stacklevel=4,
         )
     U = terms.unit_scores
-    codes = pd.factorize(design.groups)[0]
-    # Panel: the units are the respondents. Cross-section: sum the tasks' scores by respondent.
-    Uc = U if panel else pd.DataFrame(U).groupby(codes, sort=False).sum().to_numpy()
     unit_ids = np.unique(design.groups) if panel else design.groups
     return LatentClassResults(
         **wald_fields(design, names, theta, cov, U.T @ U),
-        cov_cluster=clustered(cov, names, Uc),
+        # panel: the units are the respondents; cross-section: the tasks, summed by respondent
+        cov_cluster=clustered(cov, names, U, None if panel else design.groups),
         llf=terms.value,
         cmap=par.cmap,
         coef_names=par.coef_names,

@@ -144,12 +144,9 @@ class MixedLogitResults(LogitResults):
                     stacklevel=4,
                 )
         cov = (cov + cov.T) / 2
-        G = int(problem.unit_groups.max()) + 1
-        Sg = np.zeros((G, P))
-        np.add.at(Sg, problem.unit_groups, scores)
         results = cls(
             **{**wald_fields(design, param_names, theta, cov, B), "llnull": llnull},
-            cov_cluster=clustered(cov, param_names, Sg),
+            cov_cluster=clustered(cov, param_names, scores, problem.unit_groups),
             llf=value,
             converged=converged,
             n_iter=n_iter,

@@ -244,12 +244,24 @@ def wald_fields(
     }
 
 
-def clustered(cov: np.ndarray, names: list[str], by_respondent: np.ndarray) -> pd.DataFrame:
-    """The sandwich clustered by respondent: ``by_respondent`` (G, P) holds every
-    respondent's summed scores; small-sample factor G/(G−1)."""
+def clustered(
+    cov: np.ndarray, names: list[str], scores: np.ndarray, respondent: Any = None
+) -> pd.DataFrame:
+    """The sandwich clustered by respondent, small-sample factor G/(G−1): the likelihood's
+    ``scores`` (rows × P) summed per respondent (``respondent``: each row's; None: each row
+    is one respondent's already)."""
+    by_respondent = scores if respondent is None else _summed_by(scores, respondent)
     G = by_respondent.shape[0]
     Bc = by_respondent.T @ by_respondent * (G / (G - 1) if G > 1 else 1.0)
     return pd.DataFrame(cov @ Bc @ cov, index=names, columns=names)
+
+
+def _summed_by(scores: np.ndarray, respondent: Any) -> np.ndarray:
+    """Rows of ``scores`` summed per respondent, in the order respondents first appear."""
+    codes, uniques = pd.factorize(np.asarray(respondent))
+    return np.column_stack(
+        [np.bincount(codes, weights=column, minlength=len(uniques)) for column in scores.T]
+    )
 
 
 class LogitResults(WaldResults):
@@ -388,12 +400,9 @@ def fit_statistics(
     cov = solve_newton(-final.hessian, np.eye(K), names)
     cov = (cov + cov.T) / 2
     S = final.scores
-    codes, uniques = pd.factorize(design.groups)
-    G = len(uniques)
-    Sg = np.column_stack([np.bincount(codes, weights=S[:, k], minlength=G) for k in range(K)])
     return MNLResults(
         **wald_fields(design, names, beta, cov, S.T @ S),
-        cov_cluster=clustered(cov, names, Sg),
+        cov_cluster=clustered(cov, names, S, design.groups),
         llf=final.value,
         converged=converged,
         n_iter=n_iter,

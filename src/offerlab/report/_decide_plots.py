@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from offerlab.decide import GaborGrangerResult, VanWestendorpResult
 from offerlab.exceptions import OfferlabError
 from offerlab.report._png import finish_plot
 
@@ -29,6 +30,11 @@ def _need(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise OfferlabError(f"{what} needs the columns {list(columns)}; missing {missing}")
+
+
+def _check_result(result: object, kind: type, plot: str, maker: str) -> None:
+    if not isinstance(result, kind):
+        raise OfferlabError(f"{plot} needs the result of {maker}()")
 
 
 def plot_tornado(
@@ -136,7 +142,7 @@ def plot_demand(
 
 
 def plot_van_westendorp(
-    result: object,
+    result: VanWestendorpResult,
     path: Path | str,
     *,
     title: str | None = "",
@@ -147,9 +153,8 @@ def plot_van_westendorp(
 
     ``labels`` may replace the words: each curve's name (``too_cheap``…), ``acceptable``,
     ``price`` and ``respondents``."""
-    curves = getattr(result, "curves", None)
-    if not isinstance(curves, pd.DataFrame):
-        raise OfferlabError("plot_van_westendorp needs the result of van_westendorp()")
+    _check_result(result, VanWestendorpResult, "plot_van_westendorp", "van_westendorp")
+    curves = result.curves
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     w = _words(labels, {
         "too_cheap": "too cheap", "not_cheap": "not cheap", "expensive": "expensive",
@@ -166,7 +171,7 @@ def plot_van_westendorp(
     }
     for col, (label, color, ls) in styles.items():
         ax.plot(curves["price"], 100 * curves[col], color=color, linestyle=ls, label=label)
-    lo, hi = result.acceptable_range  # type: ignore[attr-defined]
+    lo, hi = result.acceptable_range
     if pd.notna(lo) and pd.notna(hi):
         ax.axvspan(lo, hi, color="#718096", alpha=0.12, label=w["acceptable"])
     for name, align in (("opp", "right"), ("ipp", "left")):
@@ -188,7 +193,7 @@ def plot_van_westendorp(
 
 
 def plot_gabor_granger(
-    result: object,
+    result: GaborGrangerResult,
     path: Path | str,
     *,
     title: str | None = "",
@@ -199,9 +204,8 @@ def plot_gabor_granger(
     ``labels`` may replace the words: ``price``, ``would_buy``, ``revenue``."""
     w = _words(labels, {"price": "price", "would_buy": "would buy (%)",
                         "revenue": "revenue per respondent"})  # fmt: skip
-    curve = getattr(result, "curve", None)
-    if not isinstance(curve, pd.DataFrame):
-        raise OfferlabError("plot_gabor_granger needs the result of gabor_granger()")
+    _check_result(result, GaborGrangerResult, "plot_gabor_granger", "gabor_granger")
+    curve = result.curve
     fig, ax = plt.subplots(figsize=(7, 4.5))
     err = [100 * (curve["demand"] - curve["lower"]), 100 * (curve["upper"] - curve["demand"])]
     ax.errorbar(curve["price"], 100 * curve["demand"], yerr=err, color=_BAR, marker="o",
@@ -211,6 +215,6 @@ def plot_gabor_granger(
     ax2 = ax.twinx()
     ax2.plot(curve["price"], curve["revenue"], color=_ALT, marker="s", label=w["revenue"])
     ax2.set_ylabel(w["revenue"], color=_ALT)
-    best = result.revenue_price  # type: ignore[attr-defined]
+    best = result.revenue_price
     ax2.axvline(best, color=_ALT, linestyle=":", linewidth=1)
     return finish_plot(fig, ax, path, title, f"Gabor–Granger: revenue peaks at {best:g}")
