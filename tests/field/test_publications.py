@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 from _respondent import QUALIFY, Browser, client
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from test_console import MARKET, _csrf, _login, _setup
 
-from offerlab.store import AuditEvent
+from offerlab.field import _publications
+from offerlab.report import _pdf
+from offerlab.store import AuditEvent, PublicationFile
 
 
 def _complete(fielding, start: int, stop: int) -> None:
@@ -74,6 +77,111 @@ def test_an_analyst_publishes_versions_a_shared_viewer_reads_in_german(database_
             select(AuditEvent.detail).where(AuditEvent.action == "report.publish")
         ).scalars()
         assert [e["version"] for e in events] == [1, 2]
+
+
+def _stored(fielding, language: str | None = None) -> list[tuple[str, str]]:
+    """(language, format) of every stored file of the study's publications."""
+    with Session(fielding.engine) as s:
+        rows = s.execute(select(PublicationFile.language, PublicationFile.format)).all()
+    return sorted((lang, name) for lang, name in rows if language in (None, lang))
+
+
+class _CountedDrawing:
+    """write_pdf_document, counted; ``meet`` parties wait for each other inside it (so
+    two workers both draw before either stores)."""
+
+    def __init__(self, monkeypatch, meet: int = 1) -> None:
+        self.calls = 0
+        self.barrier = threading.Barrier(meet)
+        self.draw = _pdf.write_pdf_document
+        monkeypatch.setattr(_pdf, "write_pdf_document", self)
+
+    def __call__(self, document, path):
+        self.calls += 1
+        self.barrier.wait(timeout=60)
+        return self.draw(document, path)
+
+
+def _at_once(work, n: int = 2) -> list:
+    results: list = [None] * n
+    start = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        start.wait(timeout=60)
+        results[i] = work()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+class _EveryCallItsOwnLock(dict):
+    """The per-process drawing locks as two workers see them: never shared."""
+
+    def __getitem__(self, key):
+        return threading.Lock()
+
+
+def test_a_versions_pdf_is_drawn_on_its_first_download_and_stored_once(
+    database_url, monkeypatch
+) -> None:
+    fielding, _ = _setup(database_url)
+    _complete(fielding, 0, 20)
+    analyst = client(fielding)
+    _login(analyst, "analyst@a.ch")
+    assert _publish(analyst).status_code == 303
+    # publishing stores the HTML, the Excel and the PDF's document, no PDF yet
+    assert _stored(fielding, "de") == [("de", "pdf.json"), ("de", "report.html"),
+                                       ("de", "report.xlsx")]  # fmt: skip
+    viewer = client(fielding)
+    _login(viewer, "viewer@a.ch")
+    drawing = _CountedDrawing(monkeypatch)
+    first = viewer.get("/console/studies/tiny/report/1/de/report.pdf")
+    assert first.status_code == 200 and first.content.startswith(b"%PDF-")
+    assert drawing.calls == 1 and ("de", "report.pdf") in _stored(fielding, "de")
+    again = viewer.get("/console/studies/tiny/report/1/de/report.pdf")
+    assert again.content == first.content and drawing.calls == 1  # the stored bytes
+    assert ("fr", "report.pdf") not in _stored(fielding, "fr")  # only what was asked
+    # two first downloads at once in one process: one drawing, one stored copy
+    engine, study = fielding.engine, fielding.study_id
+    both = _at_once(lambda: _publications.published_pdf(engine, study, 1, "fr"))
+    assert drawing.calls == 2 and both[0] == both[1] and both[0].startswith(b"%PDF-")
+    assert _stored(fielding, "fr").count(("fr", "report.pdf")) == 1
+    # two workers (no lock shared) draw at once: the first stored copy is kept and served
+    monkeypatch.setattr(_publications, "_DRAWING", _EveryCallItsOwnLock())
+    racing = _CountedDrawing(monkeypatch, meet=2)
+    both = _at_once(lambda: _publications.published_pdf(engine, study, 1, "it"))
+    assert racing.calls == 2 and both[0] == both[1]
+    assert _stored(fielding, "it").count(("it", "report.pdf")) == 1
+    stored = viewer.get("/console/studies/tiny/report/1/it/report.pdf").content
+    assert stored == both[0]
+
+
+def test_a_pdf_that_cannot_be_drawn_says_so_and_stores_nothing(tmp_path) -> None:
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'broken.db'}")
+    _complete(fielding, 0, 20)
+    analyst = client(fielding)
+    _login(analyst, "analyst@a.ch")
+    assert _publish(analyst).status_code == 303
+    with Session(fielding.engine) as s, s.begin():  # a document this version cannot draw
+        s.execute(
+            update(PublicationFile)
+            .where(PublicationFile.language == "fr", PublicationFile.format == "pdf.json")
+            .values(content=json.dumps({"format": 0}).encode())
+        )
+    viewer = client(fielding)
+    viewer.headers["Accept-Language"] = "fr-CH"
+    _login(viewer, "viewer@a.ch")
+    r = viewer.get("/console/studies/tiny/report/1/fr/report.pdf")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    notice = re.search(r'id="report-pdf-failed">(.*?)</p>', r.text)[1]
+    assert notice.startswith("Le PDF de la version 1 n’a pas pu être créé") and "version" in notice
+    assert ("fr", "report.pdf") not in _stored(fielding, "fr")
+    assert viewer.get("/console/studies/tiny/report/1/fr/report.xlsx").status_code == 200
+    assert viewer.get("/console/studies/tiny/report/1/de/report.pdf").status_code == 200
 
 
 def test_only_owners_and_analysts_publish_and_only_shared_viewers_read(tmp_path) -> None:
