@@ -650,7 +650,7 @@ class _Reports:
         fielding: Fielding,
         row: StudyRow,
         posted: MarketForm = NOTHING_POSTED,
-        pdf_failed: tuple[int, str] | None = None,
+        pdf_failed: int | None = None,
     ) -> Response:
         c = self.console
         t = ConsoleTexts(c.language(request))
@@ -715,8 +715,8 @@ class _Reports:
                 content = await run_in_threadpool(
                     publication_file, self.engine, row.id, version, language, name
                 )
-        except PdfDrawingError as error:  # the page says so; nothing half-made is kept
-            return await self.page(request, user, fielding, row, pdf_failed=(version, str(error)))
+        except PdfDrawingError:  # the page says so (the log says why); nothing is kept
+            return await self.page(request, user, fielding, row, pdf_failed=version)
         if content is None:
             return PlainTextResponse("no such version", status_code=404)
         if name == "report.html":
