@@ -8,6 +8,7 @@ exports its table as a formula-safe CSV.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -45,18 +46,21 @@ def _stored(fielding, language: str | None = None) -> list[tuple[str, str]]:
 
 class _CountedDrawing:
     """write_pdf_document, counted; ``meet`` parties wait for each other inside it (so
-    two workers both draw before either stores)."""
+    two workers both draw before either stores), then draw in turn (pyplot is one per
+    process; two workers have one each)."""
 
     def __init__(self, monkeypatch, meet: int = 1) -> None:
         self.calls = 0
         self.barrier = threading.Barrier(meet)
+        self.in_turn = threading.Lock()
         self.draw = _pdf.write_pdf_document
         monkeypatch.setattr(_pdf, "write_pdf_document", self)
 
     def __call__(self, document, path):
         self.calls += 1
         self.barrier.wait(timeout=60)
-        return self.draw(document, path)
+        with self.in_turn:
+            return self.draw(document, path)
 
 
 def _at_once(work, n: int = 2) -> list:
@@ -73,13 +77,6 @@ def _at_once(work, n: int = 2) -> list:
     for thread in threads:
         thread.join(timeout=120)
     return results
-
-
-class _EveryCallItsOwnLock(dict):
-    """The per-process drawing locks as two workers see them: never shared."""
-
-    def __getitem__(self, key):
-        return threading.Lock()
 
 
 def test_an_analyst_publishes_versions_a_shared_viewer_reads_in_german(
@@ -177,7 +174,7 @@ def test_first_downloads_at_once_draw_a_pdf_once_and_store_one_copy(
     assert drawing.calls == 1 and both[0] == both[1] and both[0].startswith(b"%PDF-")
     assert _stored(fielding, "de") == [("de", "pdf.json"), ("de", "report.pdf")]
     # two workers (no lock shared) draw at once: the first stored copy is kept and served
-    monkeypatch.setattr(_publications, "_DRAWING", _EveryCallItsOwnLock())
+    monkeypatch.setattr(_publications, "_DRAWING", contextlib.nullcontext())
     racing = _CountedDrawing(monkeypatch, meet=2)
     both = _at_once(lambda: _publications.published_pdf(engine, study, 1, "fr"))
     assert racing.calls == 2 and both[0] == both[1]

@@ -15,8 +15,9 @@ cost 60% of a build (1.5–1.7 CPU s a language, against 0.9 s for the report's 
 and 0.05–0.1 s for its Excel), and most versions are read in one or two languages.
 Publishing stores each language's PDF document (:func:`~offerlab.report.pdf_document`,
 its text, tables and figures as JSON); the first download draws it and stores the PDF
-beside it, once: one request at a time per process draws a file, and between workers
-the table's unique key keeps the first copy stored (the other worker serves that one).
+beside it, once: in a process, drawings take turns (with each other and with a build's
+figures: pyplot is not thread-safe), and between workers the table's unique key keeps
+the first copy stored (the other worker serves that one).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import tempfile
 import threading
 import time
 import warnings
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,10 +103,10 @@ log = logging.getLogger("offerlab.console")
 #: One build at a time per process: a build fits models and draws figures, and the
 #: server's cores answer respondents too. Later builds wait (their page says "building").
 _ONE_BUILD = threading.Lock()
-#: One drawing of a version's PDF per language at a time per process: a second first
-#: download waits for the first and serves its copy.
-_DRAWING: defaultdict[tuple[int, int, str], threading.Lock] = defaultdict(threading.Lock)
-_DRAWING_GUARD = threading.Lock()
+#: matplotlib's pyplot and rc settings are the process's: a build writing one language's
+#: report and a download drawing a PDF take turns (a download waits for one language at
+#: most, never for a fit), and a second first download of a PDF finds the first's copy.
+_DRAWING = threading.Lock()
 
 
 class PdfDrawingError(OfferlabError):
@@ -205,7 +205,7 @@ def build_publication(fielding: Fielding, row_id: int, model: str, spec: MarketS
 
 
 def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> None:
-    from offerlab.report import build_report, pdf_document, write_excel, write_html
+    from offerlab.report import build_report
 
     study = fielding.study
     engine = fielding.engine
@@ -232,16 +232,12 @@ def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> Non
             with tempfile.TemporaryDirectory(prefix="offerlab-report-") as folder:
                 for language in CONSOLE_LANGUAGES:
                     _update(engine, row_id, step=f"report:{language}")
-                    content = build_report(
-                        results, data, study, model=model, sim=sim, answers=answers,
-                        respondents=people, language=language, mnl=mnl, **inputs,
-                    )  # fmt: skip
-                    for name, write in (("report.html", write_html), ("report.xlsx", write_excel)):
-                        path = Path(folder) / f"{language}-{name}"
-                        write(content, path)
-                        files[(language, name)] = path.read_bytes()
-                    document = json.dumps(pdf_document(content), ensure_ascii=False)
-                    files[(language, PDF_DOCUMENT)] = document.encode("utf-8")
+                    with _DRAWING:  # pyplot draws the figures: see _DRAWING
+                        content = build_report(
+                            results, data, study, model=model, sim=sim, answers=answers,
+                            respondents=people, language=language, mnl=mnl, **inputs,
+                        )  # fmt: skip
+                        files.update(_language_files(content, Path(folder)))
                     summary["recommendation"][language] = list(content.recommendation)
                     if language == "en":
                         summary.update(key_figures(content, study))
@@ -251,6 +247,21 @@ def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> Non
         _update(engine, row_id, status="failed", message=message, finished_at=time.time())
         if not isinstance(exc, OfferlabError):
             log.exception("report publication %s of study %s failed", row_id, study.name)
+
+
+def _language_files(content: Any, folder: Path) -> dict[tuple[str, str], bytes]:
+    """One language's report as publishing stores it: HTML, Excel and the PDF's document."""
+    from offerlab.report import pdf_document, write_excel, write_html
+
+    language = content.language
+    files: dict[tuple[str, str], bytes] = {}
+    for name, write in (("report.html", write_html), ("report.xlsx", write_excel)):
+        path = folder / f"{language}-{name}"
+        write(content, path)
+        files[(language, name)] = path.read_bytes()
+    document = json.dumps(pdf_document(content), ensure_ascii=False)
+    files[(language, PDF_DOCUMENT)] = document.encode("utf-8")
+    return files
 
 
 def _report_inputs(spec: MarketSpec, results: Any) -> dict[str, Any]:
@@ -394,9 +405,7 @@ def published_pdf(engine: Engine, study_id: int, version: int, language: str) ->
     stored = publication_file(engine, study_id, version, language, "report.pdf")
     if stored is not None:
         return stored
-    with _DRAWING_GUARD:
-        lock = _DRAWING[(study_id, version, language)]
-    with lock:  # a first download of the same file in this process is drawing it
+    with _DRAWING:  # another first download in this process may have drawn it meanwhile
         stored = publication_file(engine, study_id, version, language, "report.pdf")
         if stored is not None:
             return stored
