@@ -101,8 +101,14 @@ class Browser:
         assert r.status_code == 200, r.text
         return read_form(r.text)
 
-    def answer(self, answers: Mapping[str, Mapping[str, object]] | None = None):
-        page = self.current()
+    def answer(
+        self,
+        answers: Mapping[str, Mapping[str, object]] | None = None,
+        page: FormPage | None = None,
+    ):
+        """Fill and post the current page (``page`` when the caller has just read it:
+        no second GET of the same page)."""
+        page = page if page is not None else self.current()
         assert page is not None
         fields = fill_form(page, self.rng, answers)  # type: ignore[arg-type]
         r = post(self.c, self.url, fields)

@@ -38,7 +38,7 @@ def test_fielded_answers_export_to_choice_data_that_estimate_reads(
                     "choice": _cheapest(fielding, browser, page.key),
                     "would_buy": "1",
                 }
-            browser.answer(answers)  # the entry form first, then the respondent's pages
+            browser.answer(answers, page)  # the entry form, then the respondent's pages
             if not browser.url.startswith("/r/"):
                 break  # screened out on the entry page
     frame = choice_data(fielding)

@@ -8,15 +8,19 @@ exports its table as a formula-safe CSV.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 
 from _respondent import QUALIFY, Browser, client
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_console import MARKET, _csrf, _login, _setup
 
-from offerlab.store import AuditEvent
+from offerlab.field import _publications
+from offerlab.report import _pdf
+from offerlab.store import AuditEvent, PublicationFile
 
 
 def _complete(fielding, start: int, stop: int) -> None:
@@ -33,12 +37,59 @@ def _publish(c, market: str = MARKET, model: str = "mnl"):
     )
 
 
-def test_an_analyst_publishes_versions_a_shared_viewer_reads_in_german(database_url) -> None:
+def _stored(fielding, language: str | None = None) -> list[tuple[str, str]]:
+    """(language, format) of every stored file of the study's publications."""
+    with Session(fielding.engine) as s:
+        rows = s.execute(select(PublicationFile.language, PublicationFile.format)).all()
+    return sorted((lang, name) for lang, name in rows if language in (None, lang))
+
+
+class _CountedDrawing:
+    """write_pdf_document, counted; ``meet`` parties wait for each other inside it (so
+    two workers both draw before either stores), then draw in turn (pyplot is one per
+    process; two workers have one each)."""
+
+    def __init__(self, monkeypatch, meet: int = 1) -> None:
+        self.calls = 0
+        self.barrier = threading.Barrier(meet)
+        self.in_turn = threading.Lock()
+        self.draw = _pdf.write_pdf_document
+        monkeypatch.setattr(_pdf, "write_pdf_document", self)
+
+    def __call__(self, document, path):
+        self.calls += 1
+        self.barrier.wait(timeout=60)
+        with self.in_turn:
+            return self.draw(document, path)
+
+
+def _at_once(work, n: int = 2) -> list:
+    results: list = [None] * n
+    start = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        start.wait(timeout=60)
+        results[i] = work()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_an_analyst_publishes_versions_a_shared_viewer_reads_in_german(
+    database_url, monkeypatch
+) -> None:
     fielding, _ = _setup(database_url)  # SQLite and PostgreSQL (the files are bytea there)
     _complete(fielding, 0, 30)
     analyst = client(fielding)
     _login(analyst, "analyst@a.ch")
     assert _publish(analyst).status_code == 303  # the build runs after the response
+    # HTML, Excel and each language's PDF document are stored; a PDF when first asked for
+    assert _stored(fielding, "de") == [("de", "pdf.json"), ("de", "report.html"),
+                                       ("de", "report.xlsx")]  # fmt: skip
     page = analyst.get("/console/studies/tiny/report").text
     assert 'data-version="1"' in page and "report-failed" not in page, page
     viewer = client(fielding)
@@ -49,8 +100,11 @@ def test_an_analyst_publishes_versions_a_shared_viewer_reads_in_german(database_
     assert "Dies ist die erste veröffentlichte Version." in page
     assert "Multinomiales Logit-Modell, 30 abgeschlossene Befragte" in page
     assert "Bericht veröffentlichen" not in page  # viewers read, they do not publish
+    drawing = _CountedDrawing(monkeypatch)
     pdf = viewer.get("/console/studies/tiny/report/1/de/report.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert drawing.calls == 1 and ("de", "report.pdf") in _stored(fielding, "de")
+    assert ("fr", "report.pdf") not in _stored(fielding, "fr")  # only what is read
     assert "tiny_report_v1_de.pdf" in pdf.headers["content-disposition"]
     xlsx = viewer.get("/console/studies/tiny/report/1/de/report.xlsx")
     assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
@@ -67,13 +121,80 @@ def test_an_analyst_publishes_versions_a_shared_viewer_reads_in_german(database_
     assert "Preis von Ours: CHF 15.00 → CHF 25.00" in changes
     assert "Anteil von Keines:" in changes and "none" not in changes  # the label, not the code
     assert "Anteil von Ours:" in changes
-    # every version is kept; the first one still downloads
-    assert viewer.get("/console/studies/tiny/report/1/de/report.pdf").status_code == 200
+    # every version is kept; the first one still downloads, its stored PDF as it was
+    again = viewer.get("/console/studies/tiny/report/1/de/report.pdf")
+    assert again.status_code == 200 and again.content == pdf.content and drawing.calls == 1
     with Session(fielding.engine) as s:
         events = s.execute(
             select(AuditEvent.detail).where(AuditEvent.action == "report.publish")
         ).scalars()
         assert [e["version"] for e in events] == [1, 2]
+
+
+#: A small PDF document (a heading, a paragraph, a table): what publishing stores per language.
+DOCUMENT = {
+    "format": 1,
+    "title": "Bericht",
+    "steps": [
+        ["heading", "Empfehlung", 14],
+        ["paragraph", "Ours zu CHF 15", 10, False, "#1a202c", 0.08],
+        ["table", "", ["Angebot", "Anteil"], [["Ours", "41 %"], ["Theirs", "59 %"]], ["Anteil"]],
+    ],
+    "figures": [],
+}
+
+
+def _ready_version(fielding, documents: dict[str, dict]) -> None:
+    """Version 1 of the study's report, ready, with these PDF documents (no PDF yet)."""
+    from offerlab.store import PublicationRow
+
+    with Session(fielding.engine) as s, s.begin():
+        row = PublicationRow(
+            study_id=fielding.study_id, version=1, created_at=0.0, created_by=None,
+            model="mnl", status="ready", step="", market_yaml=MARKET, respondents=20,
+            data_hash="0" * 64, finished_at=1.0, message="", summary="",
+        )  # fmt: skip
+        s.add(row)
+        s.flush()
+        for language, document in documents.items():
+            content = json.dumps(document).encode("utf-8")
+            s.add(PublicationFile(publication_id=row.id, language=language, format="pdf.json",
+                                  content=content))  # fmt: skip
+
+
+def test_first_downloads_at_once_draw_a_pdf_once_and_store_one_copy(
+    database_url, monkeypatch
+) -> None:
+    fielding, _ = _setup(database_url)
+    _ready_version(fielding, {"de": DOCUMENT, "fr": DOCUMENT})
+    engine, study = fielding.engine, fielding.study_id
+    # two first downloads at once in one process: one drawing, one stored copy
+    drawing = _CountedDrawing(monkeypatch)
+    both = _at_once(lambda: _publications.published_pdf(engine, study, 1, "de"))
+    assert drawing.calls == 1 and both[0] == both[1] and both[0].startswith(b"%PDF-")
+    assert _stored(fielding, "de") == [("de", "pdf.json"), ("de", "report.pdf")]
+    # two workers (no lock shared) draw at once: the first stored copy is kept and served
+    monkeypatch.setattr(_publications, "_DRAWING", contextlib.nullcontext())
+    racing = _CountedDrawing(monkeypatch, meet=2)
+    both = _at_once(lambda: _publications.published_pdf(engine, study, 1, "fr"))
+    assert racing.calls == 2 and both[0] == both[1]
+    assert _stored(fielding, "fr") == [("fr", "pdf.json"), ("fr", "report.pdf")]
+    assert _publications.publication_file(engine, study, 1, "fr", "report.pdf") == both[0]
+    assert _publications.published_pdf(engine, study, 1, "it") is None  # nothing to draw
+
+
+def test_a_pdf_that_cannot_be_drawn_says_so_and_stores_nothing(tmp_path) -> None:
+    fielding, _ = _setup(f"sqlite:///{tmp_path / 'broken.db'}")
+    _ready_version(fielding, {"fr": {**DOCUMENT, "format": 0}, "de": DOCUMENT})
+    viewer = client(fielding)
+    viewer.headers["Accept-Language"] = "fr-CH"
+    _login(viewer, "viewer@a.ch")
+    r = viewer.get("/console/studies/tiny/report/1/fr/report.pdf")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    notice = re.search(r'id="report-pdf-failed">(.*?)</p>', r.text)[1]
+    assert notice.startswith("Le PDF de la version 1 n’a pas pu être créé. Le HTML et")
+    assert _stored(fielding, "fr") == [("fr", "pdf.json")]
+    assert viewer.get("/console/studies/tiny/report/1/de/report.pdf").content[:5] == b"%PDF-"
 
 
 def test_only_owners_and_analysts_publish_and_only_shared_viewers_read(tmp_path) -> None:

@@ -188,3 +188,25 @@ def test_a_table_too_wide_for_a_page_goes_landscape_and_splits_whole(tmp_path) -
     sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info.stdout)
     assert any(float(w) > float(h) for w, h in sizes), sizes  # a landscape page
     assert float(sizes[0][0]) < float(sizes[0][1])  # the text before it stays portrait
+
+
+def test_the_pdf_drawn_from_its_stored_json_document_is_the_same_pdf(
+    german, tmp_path, monkeypatch
+) -> None:
+    """The console stores a published version's PDF as its JSON document and draws it on
+    the first download: through JSON, the same bytes as the PDF written at once."""
+    import json
+
+    from offerlab.report import pdf_document, write_pdf_document
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the PDF's creation date
+    direct = write_pdf(german.content, tmp_path / "direct.pdf").read_bytes()
+    stored = json.loads(json.dumps(pdf_document(german.content)))
+    assert any(step[0] == "table" and step[4] for step in stored["steps"])  # numbers right
+    assert stored["figures"]  # the figures travel as PNG
+    drawn = write_pdf_document(stored, tmp_path / "drawn.pdf").read_bytes()
+    assert drawn == direct
+    assert not list(tmp_path.glob("*.part"))
+    with pytest.raises(ValueError, match="layout version"):
+        write_pdf_document({**stored, "format": 0}, tmp_path / "old.pdf")
+    assert not (tmp_path / "old.pdf").exists()

@@ -3,12 +3,21 @@
 An owner or analyst publishes the study's report (recommendation, pricing, needs and
 obstacles, simulator) from the completes so far. The build fits the model once and
 writes the report — :func:`~offerlab.report._html.build_report`, the same builder
-``offerlab report`` uses — in German, French, Italian and English, each as HTML, PDF and
+``offerlab report`` uses — in German, French, Italian and English, each as HTML and
 Excel, in a worker thread after the response (``building``, with the step it is at);
 the files and the key figures are stored with the version, which names the model, the
 number of respondents and a fingerprint of the choice data it used. Viewers the study is
 shared with open the newest version in their language, download its PDF and Excel, and
 read what changed since the version before: recommendation, prices, shares, profit.
+
+The PDF is drawn on its first download in a language, not at publishing: drawing it
+cost 60% of a build (1.5–1.7 CPU s a language, against 0.9 s for the report's content
+and 0.05–0.1 s for its Excel), and most versions are read in one or two languages.
+Publishing stores each language's PDF document (:func:`~offerlab.report.pdf_document`,
+its text, tables and figures as JSON); the first download draws it and stores the PDF
+beside it, once: in a process, drawings take turns (with each other and with a build's
+figures: pyplot is not thread-safe), and between workers the table's unique key keeps
+the first copy stored (the other worker serves that one).
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -69,6 +79,7 @@ __all__ = [
     "publication_file",
     "publication_routes",
     "publications_of",
+    "published_pdf",
     "start_publication",
     "wording",
 ]
@@ -78,6 +89,8 @@ FORMATS = {
     "report.pdf": "application/pdf",
     "report.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+#: The stored PDF document of a language (``report.pdf`` is drawn from it when first asked).
+PDF_DOCUMENT = "pdf.json"
 #: A build still "building" after this long died with its server.
 STALE_AFTER = 3600.0
 #: Versions listed on the page (all are kept).
@@ -90,6 +103,14 @@ log = logging.getLogger("offerlab.console")
 #: One build at a time per process: a build fits models and draws figures, and the
 #: server's cores answer respondents too. Later builds wait (their page says "building").
 _ONE_BUILD = threading.Lock()
+#: matplotlib's pyplot and rc settings are the process's: a build writing one language's
+#: report and a download drawing a PDF take turns (a download waits for one language at
+#: most, never for a fit), and a second first download of a PDF finds the first's copy.
+_DRAWING = threading.Lock()
+
+
+class PdfDrawingError(OfferlabError):
+    """A version's PDF that could not be drawn from its stored document (why, in words)."""
 
 
 class PublicationError(OfferlabError):
@@ -184,7 +205,7 @@ def build_publication(fielding: Fielding, row_id: int, model: str, spec: MarketS
 
 
 def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> None:
-    from offerlab.report import build_report, write_excel, write_html, write_pdf
+    from offerlab.report import build_report
 
     study = fielding.study
     engine = fielding.engine
@@ -211,18 +232,12 @@ def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> Non
             with tempfile.TemporaryDirectory(prefix="offerlab-report-") as folder:
                 for language in CONSOLE_LANGUAGES:
                     _update(engine, row_id, step=f"report:{language}")
-                    content = build_report(
-                        results, data, study, model=model, sim=sim, answers=answers,
-                        respondents=people, language=language, mnl=mnl, **inputs,
-                    )  # fmt: skip
-                    for name, write in (
-                        ("report.html", write_html),
-                        ("report.pdf", write_pdf),
-                        ("report.xlsx", write_excel),
-                    ):
-                        path = Path(folder) / f"{language}-{name}"
-                        write(content, path)
-                        files[(language, name)] = path.read_bytes()
+                    with _DRAWING:  # pyplot draws the figures: see _DRAWING
+                        content = build_report(
+                            results, data, study, model=model, sim=sim, answers=answers,
+                            respondents=people, language=language, mnl=mnl, **inputs,
+                        )  # fmt: skip
+                        files.update(_language_files(content, Path(folder)))
                     summary["recommendation"][language] = list(content.recommendation)
                     if language == "en":
                         summary.update(key_figures(content, study))
@@ -232,6 +247,21 @@ def _build(fielding: Fielding, row_id: int, model: str, spec: MarketSpec) -> Non
         _update(engine, row_id, status="failed", message=message, finished_at=time.time())
         if not isinstance(exc, OfferlabError):
             log.exception("report publication %s of study %s failed", row_id, study.name)
+
+
+def _language_files(content: Any, folder: Path) -> dict[tuple[str, str], bytes]:
+    """One language's report as publishing stores it: HTML, Excel and the PDF's document."""
+    from offerlab.report import pdf_document, write_excel, write_html
+
+    language = content.language
+    files: dict[tuple[str, str], bytes] = {}
+    for name, write in (("report.html", write_html), ("report.xlsx", write_excel)):
+        path = folder / f"{language}-{name}"
+        write(content, path)
+        files[(language, name)] = path.read_bytes()
+    document = json.dumps(pdf_document(content), ensure_ascii=False)
+    files[(language, PDF_DOCUMENT)] = document.encode("utf-8")
+    return files
 
 
 def _report_inputs(spec: MarketSpec, results: Any) -> dict[str, Any]:
@@ -359,6 +389,87 @@ def publication_file(
                 PublicationFile.format == name,
             )
         ).scalar()
+
+
+def published_pdf(engine: Engine, study_id: int, version: int, language: str) -> bytes | None:
+    """A ready version's PDF in ``language``: the stored one, or on the first download
+    drawn from the version's stored PDF document and stored; None when the version has
+    neither (no such version, not ready yet).
+
+    Raises
+    ------
+    PdfDrawingError
+        The document could not be drawn (nothing is stored then; the next download
+        tries again).
+    """
+    stored = publication_file(engine, study_id, version, language, "report.pdf")
+    if stored is not None:
+        return stored
+    with _DRAWING:  # another first download in this process may have drawn it meanwhile
+        stored = publication_file(engine, study_id, version, language, "report.pdf")
+        if stored is not None:
+            return stored
+        source = _pdf_document_of(engine, study_id, version, language)
+        if source is None:
+            return None
+        publication_id, document = source
+        return _keep_pdf(engine, publication_id, language, _draw_pdf(document, publication_id))
+
+
+def _pdf_document_of(
+    engine: Engine, study_id: int, version: int, language: str
+) -> tuple[int, bytes] | None:
+    """The id of a ready version and its stored PDF document in ``language``, or None."""
+    with Session(engine) as session:
+        found = session.execute(
+            select(PublicationFile.publication_id, PublicationFile.content)
+            .join(PublicationRow, PublicationRow.id == PublicationFile.publication_id)
+            .where(
+                PublicationRow.study_id == study_id,
+                PublicationRow.version == version,
+                PublicationRow.status == "ready",
+                PublicationFile.language == language,
+                PublicationFile.format == PDF_DOCUMENT,
+            )
+        ).first()
+        return None if found is None else (found[0], found[1])
+
+
+def _draw_pdf(document: bytes, publication_id: int) -> bytes:
+    """The PDF of a stored document (drawn in a temporary folder, never half-stored)."""
+    from offerlab.report import write_pdf_document
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="offerlab-pdf-") as folder:
+            path = write_pdf_document(json.loads(document), Path(folder) / "report.pdf")
+            return path.read_bytes()
+    except Exception as exc:
+        log.exception("drawing the PDF of publication %s failed", publication_id)
+        why = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
+        raise PdfDrawingError(why) from exc
+
+
+def _keep_pdf(engine: Engine, publication_id: int, language: str, pdf: bytes) -> bytes:
+    """Store a drawn PDF; when another worker stored its copy first, that copy."""
+    try:
+        with Session(engine) as session, session.begin():
+            session.add(
+                PublicationFile(
+                    publication_id=publication_id, language=language, format="report.pdf",
+                    content=pdf,
+                )
+            )  # fmt: skip
+    except IntegrityError:  # uq_publication_files_file: the first copy stays
+        with Session(engine) as session:
+            first = session.execute(
+                select(PublicationFile.content).where(
+                    PublicationFile.publication_id == publication_id,
+                    PublicationFile.language == language,
+                    PublicationFile.format == "report.pdf",
+                )
+            ).scalar_one()
+        return first
+    return pdf
 
 
 @dataclass(frozen=True)
@@ -548,6 +659,7 @@ class _Reports:
         fielding: Fielding,
         row: StudyRow,
         posted: MarketForm = NOTHING_POSTED,
+        pdf_failed: int | None = None,
     ) -> Response:
         c = self.console
         t = ConsoleTexts(c.language(request))
@@ -575,6 +687,7 @@ class _Reports:
             can_write=access.write,
             viewers=viewers,
             error=posted.error,
+            pdf_failed=pdf_failed,
             **market_page_context(t, fielding.study, row.name, market_text or "", model or "mnl"),
         )
 
@@ -602,9 +715,17 @@ class _Reports:
         if language not in CONSOLE_LANGUAGES or name not in FORMATS:
             return PlainTextResponse("no such file", status_code=404)
         version = request.path_params["version"]
-        content = await run_in_threadpool(
-            publication_file, self.engine, row.id, version, language, name
-        )
+        try:
+            if name == "report.pdf":
+                content = await run_in_threadpool(
+                    published_pdf, self.engine, row.id, version, language
+                )
+            else:
+                content = await run_in_threadpool(
+                    publication_file, self.engine, row.id, version, language, name
+                )
+        except PdfDrawingError:  # the page says so (the log says why); nothing is kept
+            return await self.page(request, user, fielding, row, pdf_failed=version)
         if content is None:
             return PlainTextResponse("no such version", status_code=404)
         if name == "report.html":

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from offerlab.report._content import ReportContent, ReportOptions, build_report
     from offerlab.report._excel import write_excel
     from offerlab.report._html import render_html, write_html
-    from offerlab.report._pdf import write_pdf
+    from offerlab.report._pdf import pdf_document, write_pdf, write_pdf_document
     from offerlab.report._simulator_data import (
         SIMULATOR_LOCALES,
         profile_filter_data,
@@ -36,6 +36,7 @@ __all__ = [
     "build_report",
     "hb_diagnostics",
     "json_for_html",
+    "pdf_document",
     "plot_demand",
     "plot_gabor_granger",
     "plot_hb_trace",
@@ -52,6 +53,7 @@ __all__ = [
     "write_excel",
     "write_html",
     "write_pdf",
+    "write_pdf_document",
 ]
 
 _LAZY = {
@@ -61,6 +63,8 @@ _LAZY = {
     "render_html": "offerlab.report._html",
     "write_html": "offerlab.report._html",
     "write_pdf": "offerlab.report._pdf",
+    "pdf_document": "offerlab.report._pdf",
+    "write_pdf_document": "offerlab.report._pdf",
     "write_excel": "offerlab.report._excel",
     "simulator_data": "offerlab.report._simulator_data",
     "profile_filter_data": "offerlab.report._simulator_data",

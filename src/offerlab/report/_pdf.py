@@ -6,19 +6,27 @@ long cells wrap at word boundaries inside their column, a table too wide for a p
 page goes on a landscape one (then in a smaller font), and long tables continue on the
 next page under a repeated header -- no cell is cut and no column is dropped. Text is
 real PDF text (TrueType, searchable and extractable); figures are the report's PNGs.
+
+Writing is two steps: :func:`pdf_document` lays the report out as a list of drawing
+steps (paragraphs, headings, figures, tables, all text) that is plain JSON, and
+:func:`write_pdf_document` draws them. The console keeps the document of a published
+version and draws its PDF only when somebody first downloads it.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
@@ -27,7 +35,10 @@ from offerlab.report._content import ReportContent
 from offerlab.report._needs_pages import write_pages
 from offerlab.report._tables import Table
 
-__all__ = ["write_pdf"]
+__all__ = ["PDF_DOCUMENT_FORMAT", "pdf_document", "write_pdf", "write_pdf_document"]
+
+#: The version of :func:`pdf_document`'s layout; a stored document of another one is refused.
+PDF_DOCUMENT_FORMAT = 1
 
 PORTRAIT = (8.27, 11.69)  # A4, inches
 MARGIN = 0.6
@@ -260,18 +271,107 @@ def _split(table: Table, available: float) -> list[Table]:
 
 def write_pdf(content: ReportContent, path: Path | str) -> Path:
     """Write the PDF to ``path`` atomically (a half-written file never remains)."""
+    return write_pdf_document(pdf_document(content), path)
+
+
+def pdf_document(content: ReportContent) -> dict[str, Any]:
+    """The report's PDF as JSON-able drawing steps, for :func:`write_pdf_document`: the
+    text of every paragraph and table cell as the PDF shows it, the figures as PNG."""
+    recorder = _Recorder()
+    _write(recorder, content)  # type: ignore[arg-type]  # it takes the flow's calls
+    return {
+        "format": PDF_DOCUMENT_FORMAT,
+        "title": content.title,
+        "steps": recorder.steps,
+        "figures": [base64.b64encode(png).decode("ascii") for png in recorder.figures],
+    }
+
+
+def write_pdf_document(document: dict[str, Any], path: Path | str) -> Path:
+    """Draw a :func:`pdf_document` into the PDF at ``path`` atomically.
+
+    Raises
+    ------
+    ValueError
+        A document of another layout version, or not one of ours.
+    """
+    if not isinstance(document, dict) or document.get("format") != PDF_DOCUMENT_FORMAT:
+        raise ValueError(f"not a PDF document of layout version {PDF_DOCUMENT_FORMAT}")
+    figures = [base64.b64decode(png) for png in document["figures"]]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
-    with (
-        matplotlib.rc_context({"pdf.fonttype": 42}),
-        PdfPages(tmp, metadata={"Title": content.title, "Creator": "offerlab"}) as pdf,
-    ):
-        flow = _Flow(pdf)
-        _write(flow, content)
-        flow.close()
+    try:
+        with (
+            matplotlib.rc_context({"pdf.fonttype": 42}),
+            PdfPages(tmp, metadata={"Title": document["title"], "Creator": "offerlab"}) as pdf,
+        ):
+            flow = _Flow(pdf)
+            for step in document["steps"]:
+                _draw(flow, step, figures)
+            flow.close()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(path)
     return path
+
+
+class _Recorder:
+    """Takes :class:`_Flow`'s calls and keeps them as JSON-able steps (each figure once)."""
+
+    def __init__(self) -> None:
+        self.steps: list[list[Any]] = []
+        self.figures: list[bytes] = []
+        self._seen: dict[bytes, int] = {}
+
+    def paragraph(self, text: str, *, size: float = 10, bold: bool = False,
+                  color: str = INK, gap: float = 0.08) -> None:  # fmt: skip
+        self.steps.append(["paragraph", str(text), size, bold, color, gap])
+
+    def heading(self, text: str, size: float = 14) -> None:
+        self.steps.append(["heading", str(text), size])
+
+    def subheading(self, text: str) -> None:
+        self.steps.append(["subheading", str(text)])
+
+    def figure(self, png: bytes, caption: str) -> None:
+        if png not in self._seen:
+            self._seen[png] = len(self.figures)
+            self.figures.append(png)
+        self.steps.append(["figure", self._seen[png], str(caption)])
+
+    def table(self, table: Table | None) -> None:
+        if table is None or table.empty:
+            return
+        frame = table.frame
+        self.steps.append([
+            "table",
+            str(table.title),
+            [str(c) for c in frame.columns],
+            [[str(v) for v in row] for row in frame.itertuples(index=False)],
+            [str(c) for c in frame.columns if c in table.numeric],
+        ])  # fmt: skip
+
+
+def _draw(flow: _Flow, step: list[Any], figures: list[bytes]) -> None:
+    """One recorded step into the flow."""
+    kind, *args = step
+    if kind == "paragraph":
+        text, size, bold, color, gap = args
+        flow.paragraph(text, size=size, bold=bold, color=color, gap=gap)
+    elif kind == "heading":
+        flow.heading(args[0], size=args[1])
+    elif kind == "subheading":
+        flow.subheading(args[0])
+    elif kind == "figure":
+        flow.figure(figures[args[0]], args[1])
+    elif kind == "table":
+        title, columns, rows, numeric = args
+        frame = pd.DataFrame(rows, columns=columns, dtype=object)
+        flow.table(Table(title, frame, tuple(numeric)))
+    else:
+        raise ValueError(f"unknown PDF step {kind!r}")
 
 
 def _write(flow: _Flow, c: ReportContent) -> None:

@@ -369,7 +369,8 @@ class PublicationRow(Base):
 
 
 class PublicationFile(Base):
-    """A file of a publication: the report in one language as html, pdf or xlsx."""
+    """A file of a publication: the report in one language as html, pdf or xlsx, or the
+    PDF's document (``pdf.json``, drawn into ``report.pdf`` on its first download)."""
 
     __tablename__ = "publication_files"
 
