@@ -596,10 +596,11 @@ def test_simulated_test_respondents_never_count_toward_quota_cells(tmp_path) -> 
     assert counts == {"young": 0, "old": 1}
 
 
-def test_the_simulator_page_speaks_the_members_chosen_language_throughout(tmp_path) -> None:
+@pytest.mark.parametrize("page_name", ["simulator", "report"])
+def test_the_market_pages_speak_the_members_chosen_language_throughout(tmp_path, page_name) -> None:
     """A member who chose French, on a browser asking for German without the switch's
-    cookie: the page is French, the market form's model names too (they took the
-    browser's language while the rest of the page took the member's)."""
+    cookie: the simulator and report pages are French, the market form's model names too
+    (they took the browser's language while the rest of the page took the member's)."""
     from offerlab.field._console_texts import ConsoleTexts
     from offerlab.field._simulator import model_label
 
@@ -610,7 +611,7 @@ def test_the_simulator_page_speaks_the_members_chosen_language_throughout(tmp_pa
     c = client(fielding)
     c.headers["Accept-Language"] = "de"
     _login(c, "owner@a.ch")
-    page = c.get("/console/studies/tiny/simulator").text
+    page = c.get(f"/console/studies/tiny/{page_name}").text
     assert '<html lang="fr">' in page
     french, german = (model_label(ConsoleTexts(lang), "hb") for lang in ("fr", "de"))
     assert french != german

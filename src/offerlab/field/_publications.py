@@ -662,8 +662,8 @@ class _Reports:
         pdf_failed: int | None = None,
     ) -> Response:
         c = self.console
-        t = ConsoleTexts(c.language(request))
-        access, viewers = await c._access_and_viewers(user, row)
+        reader = await c.study_reader(request, user, row)
+        t, access, viewers = reader.t, reader.access, reader.viewers
         versions = _Versions.of(await run_in_threadpool(publications_of, self.engine, row.id))
         current, previous, building = versions.current, versions.previous, versions.building
         market_text, model = posted.text, posted.model
@@ -696,7 +696,7 @@ class _Reports:
     ) -> Response:
         model = form.get("model", "mnl")
         text = form.get("market_yaml", "")
-        t = ConsoleTexts(self.console.language(request))
+        t = ConsoleTexts(self.console.language(request, user))
         try:
             row_id, spec = await run_in_threadpool(
                 start_publication, fielding, user.id, model, text
