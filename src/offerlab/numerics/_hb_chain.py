@@ -412,22 +412,10 @@ class HBChain:
         return float(logp), grad, ll, theta
 
     def _prior_exponent(self, precision: np.ndarray) -> tuple[float, np.ndarray]:
-        """The prior's term in D⁻¹ besides |D|, and S = −2 ∂(term)/∂D⁻¹.
-
-        Inverse-Wishart: −½ tr(S₀ D⁻¹), S = S₀. Huang–Wand: the move is made under the
-        prior with a integrated out (Huang & Wand 2013, eq. 2): |D|^−(ν+2K)/2 (the IW
-        power with ν + K − 1 degrees of freedom) times Π_k (ν (D⁻¹)_kk + 1/A_k²)^−(ν+K)/2,
-        so S = diag((ν + K) ν / (ν (D⁻¹)_kk + 1/A_k²)); a is drawn afresh from a | D after
-        the move. Holding a fixed instead tied the scales of D to a's last draw: a and
-        D then mixed only by turns.
-        """
-        if not self.huang_wand:
-            S0 = self.prior_scale()
-            return -0.5 * float(np.sum(S0 * precision)), S0
-        K, nu = self.K, self.nu_hw
-        level = nu * np.diag(precision) + self.hw_inv_A2
-        value = -0.5 * (nu + K) * float(np.sum(np.log(level)))
-        return value, np.diag((nu + K) * nu / level)
+        """The prior's term −½ tr(S₀ D⁻¹) of the inverse-Wishart (given a, for
+        Huang–Wand), and S₀ = −2 ∂(term)/∂D⁻¹."""
+        S0 = self.prior_scale()
+        return -0.5 * float(np.sum(S0 * precision)), S0
 
     def _interweave_step(self, burning: bool) -> None:
         """HMC on (α, Λ) with z_r = Λ⁻¹(θ_r − α) fixed (see the module docstring)."""
@@ -461,10 +449,6 @@ class HBChain:
             self.Minv = Lam_new.T
             self.ll = ll
             self._swap_utilities()
-        if self.huang_wand:
-            # The move targeted (α, Λ) with a integrated out: a | D completes the draw.
-            self.a_hw = huang_wand_scales(self.M, self.nu_hw, self.hw_inv_A2, rng)
-            self.S0_diag = 2.0 * self.nu_hw / self.a_hw
         if burning:
             self._adapt_hmc(accept_prob, u0 if accept_prob == 0.0 else u)
 
