@@ -403,6 +403,9 @@ class HBSettings:
     interweave_leapfrog: int = 6
     # Random-walk steps of every θ_r per iteration (cheap: the proposals come in blocks).
     individual_steps: int = 1
+    # The random-walk proposals scale with the current D rather than the one at the
+    # last adaptation (offerlab.numerics._hb_chain.HBChain._set_proposal_roots).
+    proposal_follows_covariance: bool = True
     # Every how many saved draws an individual draw is stored (for the decisions'
     # resampling and the individual diagnostics).
     individual_every: int = 10
