@@ -29,8 +29,10 @@ During burn-in, every respondent's scale s_r moves towards an acceptance rate of
 30% (CBC/HB's target) by a Robbins–Monro step, and L_r is recomputed every
 ``adapt_every`` iterations with the current D. After burn-in both are frozen
 (CBC/HB 5 does the same: "the jump size does not change after burn-in
-iterations are completed"), so the saved draws come from a fixed,
-valid Metropolis-within-Gibbs kernel.
+iterations are completed"), except that with ``proposal_follows_covariance`` (the
+default) L_r is kept relative to the Cholesky factor of D and scales with the current
+D: the proposal then depends on the current state only, so the saved draws still come
+from a valid Metropolis-within-Gibbs kernel.
 
 With ``interweave`` each iteration ends with a non-centred HMC move of α and the
 Cholesky factor of D (:mod:`offerlab.numerics._hb_chain`, which runs the iteration);
