@@ -29,8 +29,10 @@ During burn-in, every respondent's scale s_r moves towards an acceptance rate of
 30% (CBC/HB's target) by a Robbins–Monro step, and L_r is recomputed every
 ``adapt_every`` iterations with the current D. After burn-in both are frozen
 (CBC/HB 5 does the same: "the jump size does not change after burn-in
-iterations are completed"), so the saved draws come from a fixed,
-valid Metropolis-within-Gibbs kernel.
+iterations are completed"), except that with ``proposal_follows_covariance`` (the
+default) L_r is kept relative to the Cholesky factor of D and scales with the current
+D: the proposal then depends on the current state only, so the saved draws still come
+from a valid Metropolis-within-Gibbs kernel.
 
 With ``interweave`` each iteration ends with a non-centred HMC move of α and the
 Cholesky factor of D (:mod:`offerlab.numerics._hb_chain`, which runs the iteration);
@@ -403,6 +405,9 @@ class HBSettings:
     interweave_leapfrog: int = 6
     # Random-walk steps of every θ_r per iteration (cheap: the proposals come in blocks).
     individual_steps: int = 1
+    # The random-walk proposals scale with the current D rather than the one at the
+    # last adaptation (offerlab.numerics._hb_chain.HBChain._set_proposal_roots).
+    proposal_follows_covariance: bool = True
     # Every how many saved draws an individual draw is stored (for the decisions'
     # resampling and the individual diagnostics).
     individual_every: int = 10

@@ -71,8 +71,11 @@ class LoglikeBuffers:
         s = self._denominators(V)
         E = self.E
         A, R, T = E.shape
-        P = (E / s[None]).transpose(1, 0, 2).reshape(R, A * T)
-        np.matmul(np.log(s), self.neg_ones, out=ll)
+        # Divided straight into V's layout (no transposed copy of the quotient).
+        P = np.empty((R, A * T), E.dtype)
+        np.divide(E, s[None], out=P.reshape(R, A, T).transpose(1, 0, 2))
+        np.log(s, out=s)
+        np.matmul(s, self.neg_ones, out=ll)
         return P
 
 
