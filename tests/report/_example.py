@@ -98,10 +98,11 @@ def needs_workbook(
         needs = simulate_needs_answers(
             example.study, example.truth["respondent"], language=language, rng=11
         )
-        content = report_in(
-            language, example, built, maxdiff=needs.maxdiff, kano=needs.kano,
-            concepts=needs.concepts, figures=False,
-        ).content  # fmt: skip
+        with maxdiff_fits_kept():  # the other languages' and modules' fit of these answers
+            content = report_in(
+                language, example, built, maxdiff=needs.maxdiff, kano=needs.kano,
+                concepts=needs.concepts, figures=False,
+            ).content  # fmt: skip
         path = write_excel(content, folder / f"report_{language}.xlsx")
         _NEEDS_WORKBOOKS[key] = SimpleNamespace(content=content, book=load_workbook(path))
     return _NEEDS_WORKBOOKS[key]
@@ -119,8 +120,9 @@ class KeptMaxDiffHB(MaxDiffHB):
 
     def fit(self, answers: MaxDiffAnswers) -> MaxDiffHBResults:
         arrays = (answers.respondents, answers.respondent, answers.shown, answers.best,
-                  answers.worst)  # fmt: skip
-        key = (repr(self.estimator), answers.items, *(repr(np.asarray(a).tolist()) for a in arrays))
+                  answers.worst, answers.dual, answers.binary)  # fmt: skip
+        key = (repr(self.estimator), answers.items,
+               *(repr(None if a is None else np.asarray(a).tolist()) for a in arrays))  # fmt: skip
         if key not in _MAXDIFF_FITS:
             _MAXDIFF_FITS[key] = super().fit(answers)
         return _MAXDIFF_FITS[key]
@@ -129,13 +131,12 @@ class KeptMaxDiffHB(MaxDiffHB):
 @contextmanager
 def maxdiff_fits_kept() -> Iterator[dict[tuple, MaxDiffHBResults]]:
     """While it lasts, the reports' needs pages fit through :class:`KeptMaxDiffHB`; the
-    fits made so far (for tests that count them)."""
+    fits made so far in this process (for tests that count them): kept between modules, so
+    the Excel, needs-page and anchor modules fit the same answers once."""
     import pytest
 
     import offerlab.decide._needs_results as needs_results
 
-    _MAXDIFF_FITS.clear()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(needs_results, "MaxDiffHB", KeptMaxDiffHB)
         yield _MAXDIFF_FITS
-    _MAXDIFF_FITS.clear()
