@@ -377,18 +377,8 @@ def publication_file(
     engine: Engine, study_id: int, version: int, language: str, name: str
 ) -> bytes | None:
     """A ready version's file, or None."""
-    with Session(engine) as session:
-        return session.execute(
-            select(PublicationFile.content)
-            .join(PublicationRow, PublicationRow.id == PublicationFile.publication_id)
-            .where(
-                PublicationRow.study_id == study_id,
-                PublicationRow.version == version,
-                PublicationRow.status == "ready",
-                PublicationFile.language == language,
-                PublicationFile.format == name,
-            )
-        ).scalar()
+    found = _ready_file(engine, study_id, version, language, name)
+    return None if found is None else found[1]
 
 
 def published_pdf(engine: Engine, study_id: int, version: int, language: str) -> bytes | None:
@@ -409,17 +399,17 @@ def published_pdf(engine: Engine, study_id: int, version: int, language: str) ->
         stored = publication_file(engine, study_id, version, language, "report.pdf")
         if stored is not None:
             return stored
-        source = _pdf_document_of(engine, study_id, version, language)
+        source = _ready_file(engine, study_id, version, language, PDF_DOCUMENT)
         if source is None:
             return None
         publication_id, document = source
         return _keep_pdf(engine, publication_id, language, _draw_pdf(document, publication_id))
 
 
-def _pdf_document_of(
-    engine: Engine, study_id: int, version: int, language: str
+def _ready_file(
+    engine: Engine, study_id: int, version: int, language: str, name: str
 ) -> tuple[int, bytes] | None:
-    """The id of a ready version and its stored PDF document in ``language``, or None."""
+    """The id of a ready version and its stored file ``name`` in ``language``, or None."""
     with Session(engine) as session:
         found = session.execute(
             select(PublicationFile.publication_id, PublicationFile.content)
@@ -429,7 +419,7 @@ def _pdf_document_of(
                 PublicationRow.version == version,
                 PublicationRow.status == "ready",
                 PublicationFile.language == language,
-                PublicationFile.format == PDF_DOCUMENT,
+                PublicationFile.format == name,
             )
         ).first()
         return None if found is None else (found[0], found[1])
