@@ -86,3 +86,18 @@ def oracle_posterior_modes(sim: SimulatedStudy, iterations: int = 25) -> np.ndar
             t[worse] /= 2
         b, value = trial, new
     return b
+
+
+def small_chain_problem(respondents: int, k: int = 3, tasks: int = 6, seed: int = 5):
+    """A small logit panel for tests of one chain's moves: ``respondents`` x ``tasks``
+    choices among 3 alternatives of ``k`` standard-normal attributes, individual
+    coefficients N(0.3, 1). Returns the sampler's layout and the true coefficients."""
+    from offerlab.numerics._hb import hb_layout
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(respondents * tasks, 3, k))
+    groups = np.repeat(np.arange(respondents), tasks)
+    beta = rng.normal(0.3, 1.0, size=(respondents, k))
+    V = np.einsum("njk,nk->nj", X, beta[groups])
+    y = np.argmax(V + rng.gumbel(size=V.shape), axis=1)
+    return hb_layout(X, y, None, groups), beta

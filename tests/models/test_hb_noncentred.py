@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _hb_sim import small_chain_problem
 
 from offerlab.numerics._hb import (
     HBChain,
     HBChainSetup,
     HBPrior,
     HBSettings,
-    hb_layout,
     respondent_information,
 )
 
@@ -23,14 +23,7 @@ K = 3
 
 
 def _chain(kind: str) -> HBChain:
-    rng = np.random.default_rng(5)
-    R, T = 40, 6
-    X = rng.normal(size=(R * T, 3, K))
-    groups = np.repeat(np.arange(R), T)
-    beta = rng.normal(0.3, 1.0, size=(R, K))
-    V = np.einsum("njk,nk->nj", X, beta[groups])
-    y = np.argmax(V + rng.gumbel(size=V.shape), axis=1)
-    layout = hb_layout(X, y, None, groups)
+    layout, beta = small_chain_problem(40, K)
     if kind == "huang-wand":
         prior = HBPrior(np.eye(K), 2.0, kind="huang-wand", scale=np.array([1.0, 2.5, 0.7]))
     else:

@@ -12,13 +12,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+from _hb_sim import small_chain_problem
 
 from offerlab.numerics._hb import (
     HBChain,
     HBChainSetup,
     HBPrior,
     HBSettings,
-    hb_layout,
     respondent_information,
 )
 
@@ -26,14 +26,7 @@ K = 3
 
 
 def _chain(follow: bool) -> HBChain:
-    rng = np.random.default_rng(5)
-    R, T = 60, 6
-    X = rng.normal(size=(R * T, 3, K))
-    groups = np.repeat(np.arange(R), T)
-    beta = rng.normal(0.3, 1.0, size=(R, K))
-    V = np.einsum("njk,nk->nj", X, beta[groups])
-    y = np.argmax(V + rng.gumbel(size=V.shape), axis=1)
-    layout = hb_layout(X, y, None, groups)
+    layout, beta = small_chain_problem(60, K)
     # blocks of one iteration's steps either way, so both draw the same uniforms
     settings = HBSettings(burn_in=30, draws=10, individual_steps=15, block=15, interweave=True)
     settings = dataclasses.replace(settings, proposal_follows_covariance=follow)
