@@ -314,3 +314,12 @@ def test_every_key_the_console_uses_is_in_the_catalogue() -> None:
     used |= set(re.findall(r"Message\(\s*\"([a-z][a-z0-9_]*)\"\s*[,)]", code))
     assert len(used) > 100
     assert sorted(used - set(console_catalogue())) == []
+
+
+def test_a_token_never_starts_with_a_character_excel_reads_as_a_formula(monkeypatch) -> None:
+    """An invitation token that started with '-' (1 in 32) reached the CSV as "'-…"."""
+    import offerlab.field._service as service
+
+    drawn = iter(["-starts-like-a-formula", "_underscore", "Ab3-ok"])
+    monkeypatch.setattr(service.secrets, "token_urlsafe", lambda n: next(drawn))
+    assert service.new_token() == "Ab3-ok"

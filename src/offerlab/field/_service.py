@@ -76,8 +76,12 @@ _SEED = re.compile(r"[0-9]{1,10}")
 
 
 def new_token() -> str:
-    """A URL-safe random token of 256 bits."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    """A URL-safe random token of 256 bits that starts with a letter or digit: one that
+    starts with '-' is a formula to Excel, so the invitations CSV would neutralise it to
+    "'-…" and the token people copy from the cell would no longer be the link's."""
+    while not (token := secrets.token_urlsafe(TOKEN_BYTES))[0].isalnum():
+        pass
+    return token
 
 
 @dataclass
