@@ -56,6 +56,7 @@ from scipy import stats
 
 from offerlab.exceptions import OfferlabError
 from offerlab.models._hb import HBResults, HierarchicalBayes
+from offerlab.models._results import clustered
 from offerlab.numerics import mnl_loglike
 
 __all__ = [
@@ -355,8 +356,8 @@ class MaxDiffLogit:
             raise OfferlabError("the MaxDiff logit did not converge")
         final = mnl_loglike(beta, X, y, available, scores=True)
         null = mnl_loglike(np.zeros(K), X, y, available, gradient=False, hessian=False)
-        covariance = _clustered_covariance(final.hessian, final.scores, cluster)
         classic = np.linalg.inv(-final.hessian)
+        covariance = clustered(classic, list(answers.items[:K]), final.scores, cluster).to_numpy()
         # anchored: utilities relative to the threshold, as estimated; else centred (C β)
         full = np.eye(K) if answers.anchored else np.eye(K + 1)[:, :K] - 1 / (K + 1)
         return MaxDiffResults(
@@ -555,17 +556,6 @@ def _choice_sets(
         pairs = np.column_stack([item, np.full(len(item), threshold)])
         sets.append((pairs, 1.0, np.where(matters == 1, 0, 1), person))
     return sets
-
-
-def _clustered_covariance(
-    hessian: np.ndarray, scores: np.ndarray, cluster: np.ndarray
-) -> np.ndarray:
-    bread = np.linalg.inv(-hessian)
-    by_person = np.zeros((cluster.max() + 1, scores.shape[1]))
-    np.add.at(by_person, cluster, scores)
-    g = len(by_person)
-    meat = by_person.T @ by_person * g / (g - 1) if g > 1 else by_person.T @ by_person
-    return bread @ meat @ bread
 
 
 def _rescaled(utilities: np.ndarray, per_task: float) -> np.ndarray:
