@@ -55,34 +55,34 @@ def sheet_ref(name: str) -> str:
     return "'" + name.replace("'", "''") + "'!"
 
 
+#: Library columns headed by the report's ``col_<column>`` (the HTML tables' own word) or,
+#: where the HTML report has no such column, by the workbook's ``xl_col_<column>``.
+_COL_HEADED = (
+    "attribute", "level", "importance", "utility", "wtp", "per_unit", "lower", "upper",
+    "kind", "ours", "price", "share", "revenue", "cost", "margin", "profit", "statistic",
+    "value", "concept", "observed", "predicted", "segment", "rank", "lineup", "expected",
+    "pessimistic", "p_best", "score", "reach", "added_reach", "frequency", "category",
+    "better", "worse", "question", "difference", "p_holm", "position", "class_share", "n",
+    "important",
+)  # fmt: skip
+_XL_COL_HEADED = (
+    "recommendation", "elasticity", "ours_revenue", "ours_profit", "std_error", "label",
+    "shown", "best", "worst", "concept_a", "concept_b",
+)  # fmt: skip
+
 #: Library column -> the catalogue key of its heading (``{currency}`` and ``{objective}``
 #: filled in). A column ``<name>_lower`` / ``_upper`` (or ``_low`` / ``_high``) is
 #: "<heading>: lower / upper".
 _HEADINGS = {
-    "attribute": "col_attribute", "level": "col_level", "importance": "col_importance",
-    "utility": "col_utility", "wtp": "col_wtp", "per_unit": "col_per_unit",
-    "lower": "col_lower", "upper": "col_upper", "low": "col_lower", "high": "col_upper",
-    "alternative": "col_offer", "kind": "col_kind", "ours": "col_ours", "price": "col_price",
-    "share": "col_share", "revenue": "col_revenue", "cost": "col_cost",
-    "margin": "col_margin", "profit": "col_profit", "statistic": "col_statistic",
-    "value": "col_value", "holdout task": "col_holdout_task", "concept": "col_concept",
-    "observed": "col_observed", "predicted": "col_predicted", "segment": "col_segment",
-    "rank": "col_rank", "lineup": "col_lineup", "expected": "col_expected",
-    "pessimistic": "col_pessimistic", "p_best": "col_p_best",
-    "recommendation": "xl_col_recommendation", "elasticity": "xl_col_elasticity",
-    "ours_revenue": "xl_col_ours_revenue", "ours_profit": "xl_col_ours_profit",
-    "se": "xl_col_std_error", "std_error": "xl_col_std_error",
-    "item": "xl_col_code", "feature": "xl_col_code", "label": "xl_col_label",
-    "score": "col_score", "shown": "xl_col_shown", "best": "xl_col_best",
-    "worst": "xl_col_worst", "best_share": "col_picked_best", "worst_share": "col_picked_worst",
-    "reach": "col_reach", "added_reach": "col_added_reach", "frequency": "col_frequency",
-    "size": "col_bundle_size", "items": "col_bundle", "category": "col_category",
-    "better": "col_better", "worse": "col_worse", "question": "col_question",
-    "top_box": "col_top2", "concept_a": "xl_col_concept_a", "concept_b": "xl_col_concept_b",
-    "difference": "col_difference", "p_value": "col_p", "p_holm": "col_p_holm",
-    "position": "col_position", "text": "col_answer", "class_share": "col_class_share",
-    "n": "col_n", "important": "col_important",
+    **{name: f"col_{name}" for name in _COL_HEADED},
+    **{name: f"xl_col_{name}" for name in _XL_COL_HEADED},
     **{k: f"kano_{k}" for k in "AOMIRQ"},
+    # the columns whose heading key has another name
+    "low": "col_lower", "high": "col_upper", "alternative": "col_offer",
+    "holdout task": "col_holdout_task", "se": "xl_col_std_error", "item": "xl_col_code",
+    "feature": "xl_col_code", "best_share": "col_picked_best",
+    "worst_share": "col_picked_worst", "size": "col_bundle_size", "items": "col_bundle",
+    "top_box": "col_top2", "p_value": "col_p", "text": "col_answer",
 }  # fmt: skip
 
 
