@@ -278,7 +278,7 @@ class HBChain:
                     W.astype(WORK_DTYPE)[None], self.XT, out=self.XD_block[:n].transpose(1, 0, 2)
                 )
 
-    def _individual_step(self, uniforms: np.ndarray, burning: bool) -> np.ndarray:
+    def _individual_step(self, log_u: np.ndarray, burning: bool) -> np.ndarray:
         """One random-walk Metropolis step for every θ_r; returns who moved."""
         b = self.block_pos
         step = self.U_block[b] * self.scale[:, None]  # s_r L_r z_r (double: θ's dtype)
@@ -292,9 +292,8 @@ class HBChain:
         # q(θ*) − q(θ) = step' D⁻¹ step + 2 step' D⁻¹(θ − α), D⁻¹ = M M'; D⁻¹(θ − α) is
         # kept up to date by the accepted steps instead of recomputed each step.
         step_p = step @ self._precision
-        dq = np.einsum("rk,rk->r", step_p, step)
-        dq += 2.0 * np.einsum("rk,rk->r", step, self._precision_dev)
-        accept = np.log(uniforms) < self.ll_new - self.ll - 0.5 * dq  # NaN never accepts
+        dq = np.einsum("rk,rk->r", step, step_p + 2.0 * self._precision_dev)
+        accept = log_u < self.ll_new - self.ll - 0.5 * dq  # NaN never accepts
         moved = np.flatnonzero(accept)
         self.theta[moved] = proposal[moved]
         self._precision_dev[moved] += step_p[moved]
@@ -312,13 +311,17 @@ class HBChain:
         self._precision = self.M @ self.M.T
         self._precision_dev = (self.theta - self.alpha) @ self._precision
         accepted = np.zeros(self.R)
+        # the Metropolis uniforms of all steps at once, logged in one call
+        log_u = np.empty((steps, self.R))
+        log_u[0] = uniforms
+        log_u[1:] = self.rng.random((steps - 1, self.R))
+        np.log(log_u, out=log_u)
         for j in range(steps):
             if j > 0:
                 self.block_pos += 1
-                uniforms = self.rng.random(self.R)
             if self.block_pos >= self.block_len or ((adapting or self.follow) and j == 0):
                 self._next_block(burning)
-            accepted += self._individual_step(uniforms, burning)
+            accepted += self._individual_step(log_u[j], burning)
         return accepted / steps
 
     def _accept_swap(self) -> None:
@@ -396,6 +399,7 @@ class HBChain:
             self._below = np.tril_indices(self.K, -1)
         self._diagonal = np.diag_indices(self.K)
         self._ones_r = np.ones(self.R)
+        self._jacobian_power = np.zeros(self.K) if self.setup.prior.diagonal else np.arange(self.K)
 
     def _cholesky_of_cov(self) -> np.ndarray:
         return np.linalg.cholesky(self.Minv.T @ self.Minv)
@@ -436,13 +440,12 @@ class HBChain:
             return -np.inf, np.zeros_like(u), self.ll, self.theta
         theta = alpha + z @ Lam.T
         ll, grad_theta = self._loglike_gradient(theta, V)
-        K = self.K
         B = lower_inverse(Lam)
         precision = B.T @ B  # D⁻¹
         # IW(df, S₀) prior of D = ΛΛ', the Jacobian of Λ ↦ D (Π Λ_kk^(K−k), 0-based k)
         # and of the log-diagonal: −(df + k) log Λ_kk − ½ tr(S₀ Λ'⁻¹ Λ⁻¹).
         # (a diagonal D: K independent IW₁(df, S₀_kk), no Cholesky Jacobian: −df log λ_k)
-        power = self.df_prior + (np.zeros(K) if self.setup.prior.diagonal else np.arange(K))
+        power = self.df_prior + self._jacobian_power
         S0 = self.prior_scale()  # given a, for Huang–Wand
         logp = ll.sum() - power @ np.log(diag) - 0.5 * float(np.sum(S0 * precision))
         if not np.isfinite(logp):
