@@ -105,3 +105,18 @@ def test_tied_draws_get_average_ranks() -> None:
         (stats.rankdata(x.reshape(n, 3), method="average", axis=0) - 0.375) / (n + 0.25)
     )
     assert np.allclose(rank_normalize(x).reshape(n, 3), expected, rtol=0, atol=1e-14)
+
+
+def test_average_ranks_of_many_columns_with_and_without_ties() -> None:
+    # The ties of all columns are ranked at once: runs must not leak from one column into
+    # the next (a tie at the end of one column and the start of the next), and columns
+    # without ties keep their plain ranks.
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((4, 30, 40))
+    x[:, :, ::2] = np.round(x[:, :, ::2])  # every other column heavily tied
+    x[:, :, 5] = 1.0  # a constant column: one run, all ranks (n + 1) / 2
+    n = x.shape[0] * x.shape[1]
+    expected = special.ndtri(
+        (stats.rankdata(x.reshape(n, 40), method="average", axis=0) - 0.375) / (n + 0.25)
+    )
+    assert np.allclose(rank_normalize(x).reshape(n, 40), expected, rtol=0, atol=1e-14)

@@ -80,14 +80,27 @@ def rank_normalize(draws: np.ndarray) -> np.ndarray:
     rows = np.ascontiguousarray(x.reshape(n, P).T)
     order = np.argsort(rows, axis=1)
     ranks = np.empty((P, n))
-    np.put_along_axis(ranks, order, np.arange(1.0, n + 1.0)[None, :], axis=1)
-    if n > 1:
-        ordered = np.take_along_axis(rows, order, axis=1)
-        for p in np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1)):
-            _, first, counts = np.unique(ordered[p], return_index=True, return_counts=True)
-            ranks[p, order[p]] = np.repeat(first + (counts + 1) / 2.0, counts)
+    np.put_along_axis(ranks, order, _sorted_ranks(np.take_along_axis(rows, order, axis=1)), axis=1)
     out = special.ndtri((ranks.T - 0.375) / (n + 0.25)).reshape(C, S, P)
     return out[:, :, 0] if squeeze else out
+
+
+def _sorted_ranks(ordered: np.ndarray) -> np.ndarray:
+    """1-based ranks of every row of ``ordered`` (each sorted), ties given their mean rank.
+
+    All rows at once: the runs of equal values are found in the flattened array (every
+    row starts a run), a run starting at 0-based position f with c members gets rank
+    f + (c + 1) / 2. Individual draws have ties in almost every column (a respondent
+    not moved between two stored draws; the folded draws |x − median|), and a
+    ``np.unique`` per tied column took 28,000 calls, most of the individual check's
+    10 CPU seconds on the 1,000-respondent bench.
+    """
+    P, n = ordered.shape
+    starts = np.ones((P, n), dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    first = np.flatnonzero(starts.ravel())
+    counts = np.diff(np.append(first, P * n))
+    return np.repeat(first % n + (counts + 1) / 2.0, counts).reshape(P, n)
 
 
 def _rhat_basic(x: np.ndarray) -> np.ndarray:
