@@ -9,6 +9,7 @@ invitation link) and the 4xx pages.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -251,9 +252,18 @@ def english_left(text: str, language: str) -> list[str]:
     A piece that is also part of the language's own catalogue (a brand, ``CSV``, a word
     the languages share) cannot tell English apart and is not counted.
     """
+    return [f"{key}: {piece!r}" for key, piece, pattern in _english_pieces(language)
+            if pattern.search(text)]  # fmt: skip
+
+
+@functools.cache
+def _english_pieces(language: str) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """The English pieces :func:`english_left` looks for in ``language``'s pages, with their
+    patterns: which pieces the language's own catalogue holds does not depend on the page,
+    so the catalogue is searched once per language, not once per page."""
     catalogue = console_catalogue()
     own = " \n ".join(texts[language] for texts in catalogue.values())
-    found = []
+    pieces = []
     for key, texts in catalogue.items():
         if texts["en"] == texts[language]:
             continue
@@ -261,12 +271,10 @@ def english_left(text: str, language: str) -> list[str]:
             piece = piece.strip(" .,:;()!?–—·\n")
             if sum(ch.isalpha() for ch in piece) < 4:
                 continue
-            pattern = r"(?<![\w-])" + re.escape(piece) + r"(?![\w-])"
-            if re.search(pattern, own):
-                continue
-            if re.search(pattern, text):
-                found.append(f"{key}: {piece!r}")
-    return found
+            pattern = re.compile(r"(?<![\w-])" + re.escape(piece) + r"(?![\w-])")
+            if not pattern.search(own):
+                pieces.append((key, piece, pattern))
+    return tuple(pieces)
 
 
 assert set(CONSOLE_LANGUAGES) == {"de", "fr", "it", "en"}
