@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from _accounts import one_hash_per_password
 from _respondent import open_fielding
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,7 +51,7 @@ def populated_console(url: str, study: Any, text: str, design: Any) -> Console:
     from offerlab.field import create_app
 
     fielding = open_fielding(url, study, text, design)
-    with Session(fielding.engine) as s, s.begin():
+    with Session(fielding.engine) as s, s.begin(), one_hash_per_password():
         for role, email in PEOPLE.items():
             _auth.add_member(s, "Mobilität Schweiz", email, role, PASSWORD)
         venture = s.execute(select(Venture.id)).scalar_one()
