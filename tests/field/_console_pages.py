@@ -9,6 +9,7 @@ invitation link) and the 4xx pages.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from _accounts import one_hash_per_password
 from _respondent import open_fielding
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,7 +51,7 @@ def populated_console(url: str, study: Any, text: str, design: Any) -> Console:
     from offerlab.field import create_app
 
     fielding = open_fielding(url, study, text, design)
-    with Session(fielding.engine) as s, s.begin():
+    with Session(fielding.engine) as s, s.begin(), one_hash_per_password():
         for role, email in PEOPLE.items():
             _auth.add_member(s, "Mobilität Schweiz", email, role, PASSWORD)
         venture = s.execute(select(Venture.id)).scalar_one()
@@ -251,9 +253,18 @@ def english_left(text: str, language: str) -> list[str]:
     A piece that is also part of the language's own catalogue (a brand, ``CSV``, a word
     the languages share) cannot tell English apart and is not counted.
     """
+    return [f"{key}: {piece!r}" for key, piece, pattern in _english_pieces(language)
+            if pattern.search(text)]  # fmt: skip
+
+
+@functools.cache
+def _english_pieces(language: str) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """The English pieces :func:`english_left` looks for in ``language``'s pages, with their
+    patterns: which pieces the language's own catalogue holds does not depend on the page,
+    so the catalogue is searched once per language, not once per page."""
     catalogue = console_catalogue()
     own = " \n ".join(texts[language] for texts in catalogue.values())
-    found = []
+    pieces = []
     for key, texts in catalogue.items():
         if texts["en"] == texts[language]:
             continue
@@ -261,12 +272,10 @@ def english_left(text: str, language: str) -> list[str]:
             piece = piece.strip(" .,:;()!?–—·\n")
             if sum(ch.isalpha() for ch in piece) < 4:
                 continue
-            pattern = r"(?<![\w-])" + re.escape(piece) + r"(?![\w-])"
-            if re.search(pattern, own):
-                continue
-            if re.search(pattern, text):
-                found.append(f"{key}: {piece!r}")
-    return found
+            pattern = re.compile(r"(?<![\w-])" + re.escape(piece) + r"(?![\w-])")
+            if not pattern.search(own):
+                pieces.append((key, piece, pattern))
+    return tuple(pieces)
 
 
 assert set(CONSOLE_LANGUAGES) == {"de", "fr", "it", "en"}

@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from _accounts import one_hash_per_password
 from _respondent import QUALIFY, TINY, Browser, client, start, tiny
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ ROLES = ["anonymous", "respondent", "viewer", "viewer_unshared", "analyst", "own
 
 def _setup(url: str):
     fielding = tiny(url)
-    with Session(fielding.engine) as s, s.begin():
+    with Session(fielding.engine) as s, s.begin(), one_hash_per_password():
         for email, venture, role in [
             ("owner@a.ch", "A", "owner"),
             ("analyst@a.ch", "A", "analyst"),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _accounts import one_hash_per_password
 from _respondent import Browser, client, open_fielding
 from scipy import stats
 from sqlalchemy import select
@@ -41,7 +42,7 @@ URL = "/console/studies/page_types/needs"
 
 
 def _members(fielding) -> None:
-    with Session(fielding.engine) as s, s.begin():
+    with Session(fielding.engine) as s, s.begin(), one_hash_per_password():
         for email, venture, role in [
             ("owner@a.ch", "A", "owner"),
             ("analyst@a.ch", "A", "analyst"),

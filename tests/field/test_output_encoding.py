@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from _accounts import one_hash_per_password
 from _respondent import QUALIFY, TINY, Browser, client, start, tiny
 from test_console import PASSWORD, _csrf, _login
 
@@ -59,7 +60,7 @@ def _console(text: str, tmp_path, name: str):
     from sqlalchemy.orm import Session
 
     fielding = tiny(f"sqlite:///{tmp_path / name}", text)
-    with Session(fielding.engine) as s, s.begin():
+    with Session(fielding.engine) as s, s.begin(), one_hash_per_password():
         for email, role in [("analyst@a.ch", "analyst"), ("viewer@a.ch", "viewer")]:
             _auth.add_member(s, "A", email, role, PASSWORD)
         venture = s.execute(select(Venture.id).where(Venture.name == "A")).scalar_one()

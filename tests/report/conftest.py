@@ -48,3 +48,39 @@ def german(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
 def french(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
     """The example's report in French."""
     return report_in("fr", example, built)
+
+
+@pytest.fixture(scope="session")
+def latent_class_report(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
+    """Two latent classes of the example (two starts) and their report: the workbook's
+    population of several weighted rows, which the formula evaluator (test_excel.py) and
+    LibreOffice (test_excel_libreoffice.py) both read. Fitted and built once."""
+    from offerlab.decide import simulator_for
+    from offerlab.models import LatentClassLogit
+    from offerlab.report._html import build_report
+
+    lc = LatentClassLogit(2, n_starts=2, seed=0).fit(example.data, study=example.study)
+    sim = simulator_for(lc, "sop", scale=0.8, n_draws=0)
+    market = built.spec.market(lc.coding)
+    content = build_report(lc, example.data, example.study, model="lc", sim=sim,
+                           market=market, mnl=example.results, figures=False)  # fmt: skip
+    return SimpleNamespace(results=lc, content=content, sim=sim, market=market)
+
+
+@pytest.fixture(scope="session")
+def short_hb(example: SimpleNamespace) -> SimpleNamespace:
+    """Hierarchical Bayes chains far too short to converge (2 x 100 + 100) on the example,
+    and their simulator (20 draws a respondent): the report's HB pages in
+    test_report_money.py and its segment filter in test_report_simulator_segments.py."""
+    import warnings
+
+    from offerlab.decide import simulator_for
+    from offerlab.exceptions import ConvergenceWarning
+    from offerlab.models import HierarchicalBayes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        hb = HierarchicalBayes(burn_in=100, draws=100, chains=2, keep_draws=2, seed=1).fit(
+            example.data, study=example.study
+        )
+    return SimpleNamespace(results=hb, sim=simulator_for(hb, "sop", n_draws=20, seed=0))

@@ -69,18 +69,11 @@ def test_inputs_are_validated_and_the_rest_is_locked(built, tmp_path):
         assert sheet in wb.sheetnames
 
 
-def test_a_population_of_several_rows_is_averaged_with_its_weights(example, built, tmp_path):
+def test_a_population_of_several_rows_is_averaged_with_its_weights(latent_class_report, tmp_path):
     """Latent classes: the sheet averages the classes' logit shares with the class sizes."""
-    from offerlab.decide import simulator_for
-    from offerlab.models._latent_class import LatentClassLogit
-    from offerlab.report._html import build_report
-
-    lc = LatentClassLogit(2, n_starts=2, seed=0).fit(example.data, study=example.study)
-    sim = simulator_for(lc, "sop", scale=0.8, n_draws=0)
-    market = built.spec.market(lc.coding)
-    content = build_report(lc, example.data, example.study, model="lc", sim=sim,
-                           market=market, mnl=example.results, figures=False)  # fmt: skip
-    wb = load_workbook(write_excel(content, tmp_path / "lc.xlsx"))
+    lc, sim, market = (latent_class_report.results, latent_class_report.sim,
+                       latent_class_report.market)  # fmt: skip
+    wb = load_workbook(write_excel(latent_class_report.content, tmp_path / "lc.xlsx"))
     assert wb["Lookup"].cell(2, 5).value == pytest.approx(lc.shares[0])
     expected = sim.shares(market).set_index("alternative")["share"]
     got = _shares(wb, list(market.names))

@@ -157,7 +157,7 @@ def calc(
     }
     files = [original, variant("changed", changed)]
     files += [variant(name, {(col, row): value}) for name, (col, row, value, _) in WRONG.items()]
-    latent = _latent_class_report(request.getfixturevalue("example"), built)
+    latent = request.getfixturevalue("latent_class_report")  # shared with test_excel.py
     files.append(write_excel(latent.content, tmp / "latent_classes.xlsx"))
     files.append(write_excel(_three_equal_rows(built.content), tmp / "rounded_weights.xlsx"))
     for language in LANGUAGES:  # localized sheet names in every formula that names a sheet
@@ -203,20 +203,6 @@ def _three_equal_rows(content: Any) -> Any:
     for alternative in sim["fixed"]:
         alternative["utilities"] = alternative["utilities"] * 3
     return dataclasses.replace(content, simulator=sim)
-
-
-def _latent_class_report(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
-    """Two latent classes: the Calc sheet averages two logit rows with the class sizes."""
-    from offerlab.decide import simulator_for
-    from offerlab.models._latent_class import LatentClassLogit
-    from offerlab.report._html import build_report
-
-    lc = LatentClassLogit(2, n_starts=2, seed=0).fit(example.data, study=example.study)
-    sim = simulator_for(lc, "sop", scale=0.8, n_draws=0)
-    market = built.spec.market(lc.coding)
-    content = build_report(lc, example.data, example.study, model="lc", sim=sim,
-                           market=market, mnl=example.results, figures=False)  # fmt: skip
-    return SimpleNamespace(content=content, sim=sim, market=market)
 
 
 def _simulator(sheet: list[list[str]]) -> SimpleNamespace:

@@ -70,22 +70,13 @@ def test_the_market_table_shows_revenue_margin_and_profit_with_intervals(built) 
 
 
 @pytest.fixture(scope="module")
-def hb_report(example):
-    """A report on hierarchical Bayes chains far too short to converge."""
-    import warnings
-
-    from offerlab.decide import load_market, simulator_for
-    from offerlab.exceptions import ConvergenceWarning
-    from offerlab.models._hb import HierarchicalBayes
+def hb_report(example, short_hb):
+    """A report on hierarchical Bayes chains far too short to converge (conftest.short_hb)."""
+    from offerlab.decide import load_market
     from offerlab.report._html import build_report, render_html
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        hb = HierarchicalBayes(burn_in=100, draws=100, chains=2, keep_draws=2, seed=1).fit(
-            example.data, study=example.study
-        )
+    hb, sim = short_hb.results, short_hb.sim
     spec = load_market(example.market_path, example.study)
-    sim = simulator_for(hb, "sop", n_draws=20, seed=0)
     content = build_report(
         hb, example.data, example.study, model="hb", sim=sim, market=spec.market(hb.coding),
         objective="profit", optimise={"slots": spec.tiers, "costs": spec.costs,

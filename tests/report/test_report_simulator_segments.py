@@ -5,7 +5,6 @@ of the simulator at 390x844 and 1280x800 in de and fr go to tests/artifacts/repo
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,10 @@ LABELS = {"de": ["18–34", "35–54"], "fr": ["18–34 ans", "35–54 ans"]}
 
 
 @pytest.fixture(scope="module")
-def hb_simulator(example, built):
-    from offerlab.exceptions import ConvergenceWarning
-    from offerlab.models._hb import HierarchicalBayes
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        hb = HierarchicalBayes(burn_in=100, draws=100, chains=2, keep_draws=2, seed=1).fit(
-            example.data, study=example.study
-        )
-    from offerlab.decide import simulator_for
-
-    sim = simulator_for(hb, "sop", n_draws=20, seed=0)
-    return hb, sim, built.spec.market(hb.coding)
+def hb_simulator(short_hb, built):
+    """Unconverged HB chains and their simulator (conftest.short_hb), on the example market."""
+    hb = short_hb.results
+    return hb, short_hb.sim, built.spec.market(hb.coding)
 
 
 def _report(example, hb_simulator, language):
