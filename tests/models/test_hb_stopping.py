@@ -8,6 +8,7 @@ coefficients) converges in seconds; the same study with a cap of 40 draws cannot
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -111,3 +112,34 @@ def test_a_converged_run_recovers_the_simulated_respondents(panel, converged) ->
     # (Σ is not checked against the truth here: with 120 respondents CBC/HB's default
     # prior, IW(K + 5, (K + 5) I), sets much of its scale; the sampler's Σ is checked
     # against the exact posterior in test_hb_exact.py, its recovery in test_hb_recovery.)
+
+
+def test_each_chain_process_runs_its_blas_on_one_thread(panel, tmp_path, monkeypatch) -> None:
+    # The chain processes fill the cores; a BLAS threading the chains' larger products
+    # has every process's threads spin against the others' (twice the CPU seconds on the
+    # 1,000-respondent bench for the same wall time). Each chain records, in its worker,
+    # how many threads its BLAS would use.
+    from threadpoolctl import threadpool_info
+
+    from offerlab.models import _hb_run
+
+    seen = tmp_path / "threads"
+
+    class Recording(_hb_run.HBChain):
+        def __init__(self, *args, **kwargs) -> None:
+            blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+            with seen.open("a") as out:
+                out.write(f"{os.getpid()} {max(blas)}\n")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(_hb_run, "HBChain", Recording)
+    X, y, groups, _, _ = panel
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        HierarchicalBayes(burn_in=10, draws=10, chains=2, n_jobs=2, seed=1).fit_arrays(
+            X, y, groups=groups
+        )
+    records = [line.split() for line in seen.read_text().splitlines()]
+    assert len({pid for pid, _ in records}) == 2  # two worker processes, not this one
+    assert os.getpid() not in {int(pid) for pid, _ in records}
+    assert [threads for _, threads in records] == ["1", "1"]
