@@ -19,7 +19,8 @@ The paper recommends trusting a posterior summary only when R-hat < 1.01 and bot
 ESS exceed 400 (100 per chain for four chains): see :data:`RHAT_MAX`, :data:`ESS_MIN`.
 
 Draws are arrays of shape (chains, draws) for one parameter or (chains, draws, P)
-for P parameters.
+for P parameters; single-precision draws are diagnosed in single precision, all others
+in double.
 """
 
 from __future__ import annotations
@@ -48,7 +49,12 @@ ESS_MIN = 400.0
 
 
 def _as_3d(draws: np.ndarray) -> tuple[np.ndarray, bool]:
-    draws = np.asarray(draws, dtype=float)
+    # Single-precision draws stay single: the sampler stores its individual draws so,
+    # and their transforms cost a quarter of double precision's (the final check of
+    # 15,000 coefficients: the autocovariances' FFTs were most of its 9 s).
+    draws = np.asarray(draws)
+    if draws.dtype != np.float32:
+        draws = draws.astype(float, copy=False)
     if draws.ndim == 2:
         return draws[:, :, None], True
     if draws.ndim != 3:
@@ -73,41 +79,63 @@ def rank_normalize(draws: np.ndarray) -> np.ndarray:
     Ties get their average rank (Blom's offsets as in the paper, eq. 14).
     """
     x, squeeze = _as_3d(draws)
+    out, _ = _normal_scores(x)
+    return out[:, :, 0] if squeeze else out
+
+
+def _normal_scores(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rank_normalize` of (C, S, P) draws, and every parameter's draws sorted (P, C·S).
+
+    The sorted draws give the median and the quantiles the folded R-hat and the tail
+    ESS need without sorting (partitioning) the draws again.
+    """
     C, S, P = x.shape
     n = C * S
     # One sort of every parameter's draws at once (rows contiguous); ties, which a
     # sort need not keep in order, get their average rank afterwards.
     rows = np.ascontiguousarray(x.reshape(n, P).T)
     order = np.argsort(rows, axis=1)
-    ranks = np.empty((P, n))
-    np.put_along_axis(ranks, order, _sorted_ranks(np.take_along_axis(rows, order, axis=1)), axis=1)
-    out = special.ndtri((ranks.T - 0.375) / (n + 0.25)).reshape(C, S, P)
-    return out[:, :, 0] if squeeze else out
+    ordered = np.take_along_axis(rows, order, axis=1)
+    # Average ranks are multiples of ½: every score is one of 2n + 1 values, looked up
+    # (Φ⁻¹ of each of the n·P draws was a quarter of the individual check).
+    scores_of_twice_rank = special.ndtri((np.arange(2 * n + 1) / 2.0 - 0.375) / (n + 0.25))
+    scores = np.empty((P, n), x.dtype)
+    twice_ranks = _twice_sorted_ranks(ordered)
+    np.put_along_axis(scores, order, scores_of_twice_rank.astype(x.dtype)[twice_ranks], axis=1)
+    return scores.T.reshape(C, S, P), ordered
 
 
 def _sorted_ranks(ordered: np.ndarray) -> np.ndarray:
-    """1-based ranks of every row of ``ordered`` (each sorted), ties given their mean rank.
+    """1-based ranks of every row of ``ordered`` (each sorted), ties given their mean rank."""
+    return _twice_sorted_ranks(ordered) / 2.0
+
+
+def _twice_sorted_ranks(ordered: np.ndarray) -> np.ndarray:
+    """Twice the 1-based average ranks of every row of ``ordered`` (each sorted), as integers.
 
     All rows at once: the runs of equal values are found in the flattened array (every
-    row starts a run), a run starting at 0-based position f with c members gets rank
-    f + (c + 1) / 2. Individual draws have ties in almost every column (a respondent
-    not moved between two stored draws; the folded draws |x − median|), and a
-    ``np.unique`` per tied column took 28,000 calls, most of the individual check's
-    10 CPU seconds on the 1,000-respondent bench.
+    row starts a run), and a run starting at 0-based position f with c members gets rank
+    f + (c + 1) / 2, written to its members through the run number of every position.
+    Individual draws have ties in almost every column (a respondent not moved between
+    two stored draws; the folded draws |x − median|).
     """
     P, n = ordered.shape
-    starts = np.ones((P, n), dtype=bool)
-    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    first = np.flatnonzero(starts.ravel())
+    starts = np.empty((P, n), dtype=bool)
+    starts[:, 0] = True
+    np.not_equal(ordered[:, 1:], ordered[:, :-1], out=starts[:, 1:])
+    flat = starts.ravel()
+    first = np.flatnonzero(flat)
     counts = np.diff(np.append(first, P * n))
-    return np.repeat(first % n + (counts + 1) / 2.0, counts).reshape(P, n)
+    run = np.cumsum(flat) - 1
+    return (2 * (first % n) + counts + 1)[run].reshape(P, n)
 
 
 def _rhat_basic(x: np.ndarray) -> np.ndarray:
     """Classic potential scale reduction of (M, N, P) chains (no splitting)."""
     N = x.shape[1]
-    chain_means = x.mean(axis=1)
-    W = x.var(axis=1, ddof=1).mean(axis=0)
+    # double-precision sums for single-precision draws too: R-hat is read to 1e-3
+    chain_means = x.mean(axis=1, dtype=float)
+    W = x.var(axis=1, ddof=1, dtype=float).mean(axis=0)
     B = N * chain_means.var(axis=0, ddof=1)
     var_plus = (N - 1) / N * W + B / N
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -131,16 +159,25 @@ def rhat(draws: np.ndarray) -> np.ndarray | float:
     if x.shape[1] < 4:
         raise ValueError("R-hat needs at least 4 draws per chain")
     split = split_chains(x)
-    out = _rhat_split(split, rank_normalize(split))
+    out = _rhat_split(split, *_normal_scores(split))
     return float(out[0]) if squeeze else out
 
 
-def _rhat_split(split: np.ndarray, ranked: np.ndarray) -> np.ndarray:
-    """R-hat from split chains and their normal scores: max of bulk and folded."""
+def _rhat_split(split: np.ndarray, ranked: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """R-hat from split chains, their normal scores and sorted draws: max of bulk and folded."""
     bulk = _rhat_basic(ranked)
-    folded = np.abs(split - np.median(split.reshape(-1, split.shape[2]), axis=0))
-    tail = _rhat_basic(rank_normalize(folded))
+    # in double precision: |x − median| rounded to single would tie draws that differ
+    folded = np.abs(split - _median_of_sorted(ordered))
+    tail = _rhat_basic(_normal_scores(folded)[0])
     return np.maximum(bulk, tail)
+
+
+def _median_of_sorted(ordered: np.ndarray) -> np.ndarray:
+    """np.median of every sorted row, in double precision (NaN where a row holds one)."""
+    n = ordered.shape[1]
+    middle = ordered[:, n // 2].astype(float)
+    median = middle if n % 2 else (ordered[:, n // 2 - 1] + middle) / 2
+    return np.where(np.isnan(ordered[:, -1]), np.nan, median)  # a sort puts NaN last
 
 
 def diagnose(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,8 +198,12 @@ def diagnose(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if x.shape[1] < 8:
         raise ValueError("diagnostics need at least 8 draws per chain")
     split = split_chains(x)
-    ranked = rank_normalize(split)
-    return _rhat_split(split, ranked), _ess(ranked), _ess_tail_split(split)
+    ranked, ordered = _normal_scores(split)
+    return (
+        _rhat_split(split, ranked, ordered),
+        _ess(ranked),
+        _ess_tail_split(split, ordered),
+    )
 
 
 def _autocovariance(x: np.ndarray) -> np.ndarray:
@@ -236,13 +277,15 @@ def ess_tail(draws: np.ndarray) -> np.ndarray | float:
     draws : ndarray, shape (chains, draws) or (chains, draws, P)
     """
     x, squeeze = _as_3d(draws)
-    out = _ess_tail_split(split_chains(x))
+    split = split_chains(x)
+    out = _ess_tail_split(split, np.sort(split.reshape(-1, split.shape[2]).T, axis=1))
     return float(out[0]) if squeeze else out
 
 
-def _ess_tail_split(split: np.ndarray) -> np.ndarray:
-    flat = split.reshape(-1, split.shape[2])
-    q05, q95 = np.quantile(flat, [0.05, 0.95], axis=0)
-    low = _ess((split <= q05).astype(float))
-    high = _ess((split <= q95).astype(float))
+def _ess_tail_split(split: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """Tail ESS of split chains; ``ordered``: every parameter's draws sorted, (P, n)."""
+    # quantiles of sorted rows: the same values, without partitioning the draws again
+    q05, q95 = np.quantile(ordered, [0.05, 0.95], axis=1)
+    low = _ess((split <= q05).astype(split.dtype))
+    high = _ess((split <= q95).astype(split.dtype))
     return np.minimum(low, high)
