@@ -120,3 +120,35 @@ def test_average_ranks_of_many_columns_with_and_without_ties() -> None:
         (stats.rankdata(x.reshape(n, 40), method="average", axis=0) - 0.375) / (n + 0.25)
     )
     assert np.allclose(rank_normalize(x).reshape(n, 40), expected, rtol=0, atol=1e-14)
+
+
+def test_single_precision_draws_give_the_double_precision_diagnostics() -> None:
+    # The sampler stores the respondents' draws in single precision and they are
+    # diagnosed so (a quarter of the cost); the verdict must be the one their exact
+    # values give in double: R-hat to 1e-8 (the folded draws |x − median| are formed in
+    # double, else rounding ties draws that differ), the ESS to 1e-5.
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((4, 300, 60)).cumsum(axis=1) * 0.2).astype(np.float32)
+    x += rng.standard_normal((4, 300, 60)).astype(np.float32)
+    x[:, 1::3] = x[:, 0:-2:3]  # unmoved draws: ties
+    x[1] += 0.2  # one chain apart: R-hat well above 1
+    single = diagnose(x)
+    double = diagnose(x.astype(float))
+    assert np.allclose(single[0], double[0], rtol=0, atol=1e-8)
+    assert single[0].max() > 1.01
+    for got, expected in zip(single[1:], double[1:], strict=True):
+        assert np.allclose(got, expected, rtol=1e-5, atol=0)
+
+
+def test_the_individual_check_gives_the_same_verdict_on_two_threads() -> None:
+    from offerlab.models._hb_run import individual_diagnostics
+
+    rng = np.random.default_rng(9)
+    draws = rng.standard_normal((4, 250, 40, 3)).astype(np.float32)  # (C, R, m, K)
+    draws[2, 137] += 1.0  # one respondent's chain sits apart, in the second block
+    serial = individual_diagnostics(draws, every=5, threads=1)
+    threaded = individual_diagnostics(draws, every=5, threads=2)
+    assert threaded == serial
+    assert serial["rhat"] > 1.1
+    expected = diagnose(draws[:, 137].astype(float))[0].max()
+    assert serial["rhat"] == pytest.approx(expected, rel=1e-8)

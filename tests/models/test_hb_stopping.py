@@ -61,6 +61,9 @@ def test_it_stops_when_every_diagnostic_passes(converged) -> None:
     assert res.stop.reason == "diagnostics" and res.converged and not res.stop.shortfalls
     # It stopped at the first check that passed: well before the cap, on a check boundary.
     assert res.n_draws < 8_000 and res.n_draws % 250 == 0
+    # The next segment runs while a check is made; when the check stops the run, that
+    # segment is dropped: the results hold exactly the checked draws.
+    assert res.alpha_draws.shape[:2] == (4, res.n_draws)
     conv = res.convergence
     assert (conv["rhat"] < 1.01).all() and (conv[["ess_bulk", "ess_tail"]] > 400).all().all()
     ind = res.convergence_individual

@@ -2,15 +2,16 @@
 
 The chains (:class:`offerlab.numerics._hb_chain.HBChain`) live in forked worker
 processes, a few per core, and run in segments. After each segment the parent pools the
-saved draws of all chains and computes the rank-normalised split R-hat and the bulk and
-tail ESS (Vehtari et al. 2021) of
+saved draws of all chains and, while the chains run the next segment, computes the
+rank-normalised split R-hat and the bulk and tail ESS (Vehtari et al. 2021) of
 
 * every population mean α_k and covariance entry D_kl (l ≤ k),
 * every respondent's coefficients β_rk, from the stored individual draws (the draws the
   decisions resample, and whose means are the individual part-worths),
 
 and stops when all pass (:class:`StopRule`), or at its iteration or time cap, naming
-what fell short.
+what fell short. The run's draws are those checked: a segment under way when the check
+passes is dropped.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import multiprocessing as mp
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
+from multiprocessing.connection import wait
 from typing import Any
 
 import numpy as np
@@ -39,6 +43,7 @@ from offerlab.numerics import (
 __all__ = [
     "ChainJob",
     "ConvergenceCheck",
+    "PooledDraws",
     "StopRule",
     "convergence_table",
     "individual_diagnostics",
@@ -107,36 +112,83 @@ def convergence_table(alpha: np.ndarray, D: np.ndarray, names: list[str]) -> pd.
 _RESPONDENTS_PER_CHUNK = 100
 
 
-def individual_diagnostics(draws: np.ndarray, every: int) -> dict[str, float] | None:
+def individual_diagnostics(
+    draws: np.ndarray, every: int, threads: int = 1
+) -> dict[str, float] | None:
     """Worst R-hat and smallest bulk/tail ESS over all respondents' coefficients.
 
-    ``draws`` (C, R, m, K) are every ``every``-th saved draw; the ESS is scaled back to
-    saved draws (a lower bound: thinning only loses information).
+    ``draws`` (C, R, m, K) are every ``every``-th saved draw, diagnosed in their own
+    precision (the sampler stores them in single); the ESS is that of these stored
+    draws, a lower bound for all saved draws (thinning only loses information).
+    ``threads`` diagnose blocks of respondents side by side: the check runs while the
+    chain processes wait, so their cores are free.
     """
     C, R, m, _ = draws.shape
     if m < 8:
         return None
-    # A few hundred respondents at a time: the ranks and autocorrelations of all 15,000
+
+    def block(start: int) -> tuple[float, float, float]:
+        x = draws[:, start : start + _RESPONDENTS_PER_CHUNK].transpose(0, 2, 1, 3)
+        r_hat, bulk, tail = diagnose(x.reshape(C, m, -1))
+        return float(np.nanmax(r_hat)), float(np.nanmin(bulk)), float(np.nanmin(tail))
+
+    # A hundred respondents at a time: the ranks and autocorrelations of all 15,000
     # coefficients at once took 2 GiB on the 1,000-respondent bench.
-    worst_rhat, worst_bulk, worst_tail = -np.inf, np.inf, np.inf
-    for start in range(0, R, _RESPONDENTS_PER_CHUNK):
-        block = draws[:, start : start + _RESPONDENTS_PER_CHUNK]
-        x = block.transpose(0, 2, 1, 3).reshape(C, m, -1).astype(float)
-        r_hat, bulk, tail = diagnose(x)
-        worst_rhat = max(worst_rhat, float(np.nanmax(r_hat)))
-        worst_bulk = min(worst_bulk, float(np.nanmin(bulk)))
-        worst_tail = min(worst_tail, float(np.nanmin(tail)))
+    starts = range(0, R, _RESPONDENTS_PER_CHUNK)
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            worst = list(pool.map(block, starts))
+    else:
+        worst = [block(start) for start in starts]
+    r_hats, bulks, tails = zip(*worst, strict=True)
     return {
-        "rhat": worst_rhat,
-        "ess_bulk": worst_bulk,
-        "ess_tail": worst_tail,
+        "rhat": max(r_hats),
+        "ess_bulk": min(bulks),
+        "ess_tail": min(tails),
         "stored_draws": float(C * m),
         "every": float(every),
     }
 
 
+@dataclass
+class PooledDraws:
+    """The saved draws of every chain, joined only when a check reads them.
+
+    A check needs the population draws every time and the respondents' stored draws
+    (22 MB a chain on the 1,000-respondent bench) only once the population passes:
+    joining every segment's arrays at every check took up to 1.5 s a check there.
+    """
+
+    parts: list[list[ChainSegment]]  # per chain, its segments of saved draws
+
+    def _joined(self, name: str) -> np.ndarray:
+        return np.stack([np.concatenate([getattr(s, name) for s in p]) for p in self.parts])
+
+    @cached_property
+    def alpha(self) -> np.ndarray:
+        return self._joined("alpha")  # (C, S, K)
+
+    @cached_property
+    def D(self) -> np.ndarray:  # noqa: N802  (the covariance draws, D as in all of HB)
+        return self._joined("D")  # (C, S, K, K)
+
+    @cached_property
+    def individual(self) -> np.ndarray:
+        # stored draws lie along axis 1 of (R, m, K)
+        return np.stack([np.concatenate([s.individual for s in p], axis=1) for p in self.parts])
+
+    @property
+    def individual_every(self) -> int:
+        return self.parts[0][0].individual_every
+
+
 def check_convergence(
-    segments: list[ChainSegment], names: list[str], rule: StopRule, *, final: bool = False
+    draws: PooledDraws,
+    names: list[str],
+    rule: StopRule,
+    *,
+    final: bool = False,
+    threads: int = 1,
 ) -> ConvergenceCheck:
     """Diagnose the pooled draws of all chains against ``rule``.
 
@@ -145,9 +197,7 @@ def check_convergence(
     once the population passes and the rule asks for them, and at the end (``final``)
     for the report.
     """
-    alpha = np.stack([s.alpha for s in segments])
-    D = np.stack([s.D for s in segments])
-    table = convergence_table(alpha, D, names)
+    table = convergence_table(draws.alpha, draws.D, names)
     check = ConvergenceCheck(table, None, rule)
     K = len(names)
     groups = {"population means": table.iloc[:K], "covariance entries": table.iloc[K:]}
@@ -165,9 +215,7 @@ def check_convergence(
                 f"smallest ESS {worst_ess:.0f}; e.g. {', '.join(bad.index[:3])})"
             )
     if final or (rule.individual and not check.shortfalls):
-        check.individual = individual_diagnostics(
-            np.stack([s.individual for s in segments]), segments[0].individual_every
-        )
+        check.individual = individual_diagnostics(draws.individual, draws.individual_every, threads)
     if rule.individual:
         ind = check.individual
         if ind is None and not final and check.shortfalls:
@@ -236,7 +284,9 @@ class _Pool:
         self.jobs = jobs
         workers = min(len(jobs), n_jobs or os.cpu_count() or 1)
         self.local = workers <= 1 or "fork" not in mp.get_all_start_methods()
+        self.workers = 1 if self.local else workers
         self.done = np.zeros(len(jobs), dtype=np.int64)
+        self.command: tuple[str, int] | None = None  # sent and not yet collected
         if self.local:
             self.chains = [_new_chain(j) for j in jobs]
             return
@@ -259,48 +309,58 @@ class _Pool:
     def progress_iterations(self) -> int:
         return int(self.done.sum()) if self.local else int(sum(self.counter))
 
-    def run(self, command: str, n: int, tick: Callable[[int], None] | None) -> list[ChainSegment]:
-        """``burn`` or ``sample`` n iterations (draws) on every chain; segments in order."""
+    def send(self, command: str, n: int) -> None:
+        """Start ``burn`` or ``sample`` of n iterations (draws) on every chain."""
+        self.command = (command, n)
+        if not self.local:
+            for parent, _ in self.conns:
+                parent.send(self.command)
+
+    def collect(self, tick: Callable[[int], None] | None) -> list[ChainSegment]:
+        """The segments of the command sent last, in chain order (here: run it now)."""
+        command, n = self.command
+        self.command = None
         if self.local:
-            out = []
-            for c, chain in enumerate(self.chains):
-                base = int(self.done[c])
-
-                def local_tick(k: int, c: int = c, base: int = base) -> None:
-                    self.done[c] = base + k
-                    if tick is not None:
-                        tick(self.progress_iterations())
-
-                if command == "burn":
-                    out.append(chain.burn(n, local_tick))
-                else:
-                    seg = chain.sample(n, chain.setup.settings.thin, local_tick)
-                    seg.scale = chain.scale  # type: ignore[attr-defined]
-                    out.append(seg)
-                self.done[c] = base + n * (1 if command == "burn" else chain.setup.settings.thin)
-            return out
-        for parent, _ in self.conns:
-            parent.send((command, n))
+            return [self._run_here(c, command, n, tick) for c in range(len(self.chains))]
         segments: list[ChainSegment | None] = [None] * len(self.jobs)
-        pending = list(self.conns)
+        pending = dict(self.conns)
         while pending:
-            for item in list(pending):
-                parent, indices = item
-                if parent.poll(0.25):
-                    status, payload = parent.recv()
-                    if status != "ok":
-                        raise RuntimeError(f"a chain failed: {payload}")
-                    for c, seg in zip(indices, payload, strict=True):
-                        segments[c] = seg
-                    pending.remove(item)
+            # whichever worker answers first, at once (polling each in turn for 0.25 s
+            # let a finished worker's answer wait while the other was polled)
+            for parent in wait(list(pending), timeout=0.25):
+                status, payload = parent.recv()
+                if status != "ok":
+                    raise RuntimeError(f"a chain failed: {payload}")
+                for c, seg in zip(pending.pop(parent), payload, strict=True):
+                    segments[c] = seg
             if tick is not None:
                 tick(self.progress_iterations())
         return segments  # type: ignore[return-value]
 
+    def _run_here(
+        self, c: int, command: str, n: int, tick: Callable[[int], None] | None
+    ) -> ChainSegment:
+        chain, base = self.chains[c], int(self.done[c])
+
+        def local_tick(k: int) -> None:
+            self.done[c] = base + k
+            if tick is not None:
+                tick(self.progress_iterations())
+
+        if command == "burn":
+            seg = chain.burn(n, local_tick)
+        else:
+            seg = chain.sample(n, chain.setup.settings.thin, local_tick)
+            seg.scale = chain.scale  # type: ignore[attr-defined]
+        self.done[c] = base + n * (1 if command == "burn" else chain.setup.settings.thin)
+        return seg
+
     def close(self, *, abort: bool = False) -> None:
+        """Stop the workers (``abort``: at once, dropping a segment they are running)."""
         if self.local:
             return
-        for (parent, _), proc in zip(self.conns, self.procs, strict=True):
+        conns, self.conns = self.conns, []  # closing twice (on an error after) is a no-op
+        for (parent, _), proc in zip(conns, self.procs, strict=True):
             if abort:
                 proc.terminate()
             else:
@@ -343,33 +403,45 @@ def run_chains(
 
     pool = _Pool(jobs, n_jobs)
     try:
-        parts = [[seg] for seg in pool.run("burn", settings.burn_in, tick)]
-        saved, check, stopped_by = 0, None, "fixed"
-        while saved < cap:
-            n = min(rule.check_every if rule.until_converged else cap, cap - saved)
-            for chain_parts, seg in zip(parts, pool.run("sample", n, tick), strict=True):
+        pool.send("burn", settings.burn_in)
+        parts = [[seg] for seg in pool.collect(tick)]
+        saved, check = 0, None
+        n = min(rule.check_every if rule.until_converged else cap, cap)
+        pool.send("sample", n)
+        while True:
+            for chain_parts, seg in zip(parts, pool.collect(tick), strict=True):
                 chain_parts.append(seg)
             saved += n
             if not rule.until_converged:
-                continue
-            check = check_convergence([ChainSegment.concat(p[1:]) for p in parts], names, rule)
+                stopped_by = "fixed"  # one segment of all the draws
+                break
+            if saved < cap:
+                # The next segment runs while this one is checked (the chains would wait
+                # for every check); when the check stops the run, it is dropped.
+                n = min(rule.check_every, cap - saved)
+                pool.send("sample", n)
+            check = check_convergence(
+                PooledDraws([p[1:] for p in parts]), names, rule, threads=pool.workers
+            )
             if check.passed:
                 stopped_by = "diagnostics"
+                break
+            if saved >= cap:
+                stopped_by = "draws"
                 break
             if rule.max_seconds is not None and time.perf_counter() - t0 >= rule.max_seconds:
                 stopped_by = "time"
                 break
-        else:
-            stopped_by = "draws" if rule.until_converged else "fixed"
+        # before the final check: its threads need the cores a dropped segment holds
+        pool.close(abort=pool.command is not None)
         if check is None or check.individual is None:
-            pooled = [ChainSegment.concat(p[1:]) for p in parts]
-            check = check_convergence(pooled, names, rule, final=True)
+            pooled = PooledDraws([p[1:] for p in parts])
+            check = check_convergence(pooled, names, rule, final=True, threads=pool.workers)
         if stopped_by == "draws" and check.passed:
             stopped_by = "diagnostics"
     except BaseException:
         pool.close(abort=True)
         raise
-    pool.close()
     if progress is not None:
         progress(1.0)
     chains = [
