@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,26 @@ from offerlab.store import make_engine, migrate
 from offerlab.store._pgcluster import find_pg_bin, temporary_postgres
 
 _COUNTER = itertools.count()
+
+#: Where the temporary files go when nobody chose (TMPDIR): memory, if it has room.
+MEMORY = Path("/dev/shm")
+MEMORY_NEEDED = 4 * 2**30  # bytes free: a run's databases, PostgreSQL cluster, profiles
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary files in memory (tmpfs) when TMPDIR is not set and /dev/shm has room:
+    pytest's tmp_path, the PostgreSQL cluster, the SQLite databases, Chromium's profiles.
+    The tests write databases (SQLite commits with ``synchronous=FULL``, each an fsync;
+    the cluster's files) that a disk makes every test wait for, and a busy disk longer:
+    the same tests, same code, ran in 41-43 s instead of 60-66 s of wall time (the same
+    CPU). Set TMPDIR to keep them on a disk. Set before xdist starts its workers, which
+    inherit it."""
+    if "TMPDIR" in os.environ or not MEMORY.is_dir() or not os.access(MEMORY, os.W_OK):
+        return
+    if shutil.disk_usage(MEMORY).free < MEMORY_NEEDED:
+        return
+    os.environ["TMPDIR"] = str(MEMORY)
+    tempfile.tempdir = None  # gettempdir() looks again
 
 
 @pytest.fixture(scope="session")
