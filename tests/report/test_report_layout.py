@@ -7,14 +7,12 @@ import html
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from _example import PDF_DATE
 
 from offerlab.report import build_report, render_html, write_pdf
 from offerlab.report._texts import report_catalogue
-
-PDF_DATE = "1700000000"  # SOURCE_DATE_EPOCH of the PDFs compared byte for byte
 
 
 def _normal(text: str) -> str:
@@ -29,15 +27,6 @@ def _pdf_text(path) -> str:
     run = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"],
                          capture_output=True, check=True)  # fmt: skip
     return _normal(run.stdout.decode("utf-8"))
-
-
-@pytest.fixture(scope="module")
-def german_pdf(german, tmp_path_factory) -> Path:
-    """The German report's PDF, written once for this module's three tests that read it
-    (each write draws every figure again), dated as the stored-document test needs."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOURCE_DATE_EPOCH", PDF_DATE)  # the PDF's creation date
-        return write_pdf(german.content, tmp_path_factory.mktemp("german") / "report.pdf")
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
