@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
+from _databases import fresh_sqlite
 from starlette.testclient import TestClient
 
 from offerlab.design import Design
@@ -30,6 +31,10 @@ QUALIFY = {
 def open_fielding(
     url: str, study: Study, text: str, design: Design | None = None, **engine: object
 ) -> Fielding:
+    """The study fielded on ``url``; an SQLite file not made yet starts as a copy of a
+    migrated one (tests/_databases.py), which ``Fielding.open`` finds at the newest version."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        fresh_sqlite(Path(url.removeprefix("sqlite:///")))
     return Fielding.open(make_engine(url, **engine), study, text, design)
 
 

@@ -33,8 +33,8 @@ def _to_last_page(base: str, i: int) -> tuple[httpx.Client, str, list[tuple[str,
         assert c.post(url, content=urlencode(fields), headers=FORM).status_code == 303
 
 
-def test_a_quota_is_never_exceeded_when_respondents_finish_together(database_url) -> None:
-    fielding = tiny(database_url)  # band 'young' has a target of 5
+def test_a_quota_is_never_exceeded_when_respondents_finish_together(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)  # band 'young' has a target of 5
     n = 16
     with running(create_app(fielding)) as base:
         ready = [_to_last_page(base, i) for i in range(n)]
@@ -60,8 +60,8 @@ def test_a_quota_is_never_exceeded_when_respondents_finish_together(database_url
         assert dict(statuses.all()) == {"complete": 5, "overquota": n - 5}
 
 
-def test_many_taps_on_one_page_store_it_once(database_url) -> None:
-    fielding = tiny(database_url)
+def test_many_taps_on_one_page_store_it_once(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)
     with running(create_app(fielding)) as base:
         c, url, fields = _to_last_page(base, 0)
         barrier = threading.Barrier(8)
@@ -81,8 +81,8 @@ def test_many_taps_on_one_page_store_it_once(database_url) -> None:
     assert {p for p, _ in pages} == {"consent", "band", "task.1", "how_many"}
 
 
-def test_many_taps_on_the_entry_form_make_one_respondent(database_url) -> None:
-    fielding = tiny(database_url)
+def test_many_taps_on_the_entry_form_make_one_respondent(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)
     with running(create_app(fielding)) as base:
         with httpx.Client(base_url=base, timeout=60) as c:
             page = read_form(c.get("/s/tiny?pid=tap").text)
@@ -104,8 +104,8 @@ def test_many_taps_on_the_entry_form_make_one_respondent(database_url) -> None:
         assert s.scalar(select(func.count()).select_from(Submission)) == 1
 
 
-def test_versions_stay_balanced_under_concurrent_entries(database_url) -> None:
-    fielding = tiny(database_url)
+def test_versions_stay_balanced_under_concurrent_entries(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)
     with running(create_app(fielding)) as base:
 
         def enter(i: int) -> str:

@@ -54,9 +54,9 @@ def _from(fielding, address: str) -> TestClient:
 
 # -- finding 6: throttling ---------------------------------------------------------------------
 def test_failures_on_one_account_do_not_lock_out_another_from_the_same_address(
-    database_url, clock
+    migrated_database_url, clock
 ) -> None:
-    fielding, _ = _setup(database_url)
+    fielding, _ = _setup(migrated_database_url)
     office = _from(fielding, "203.0.113.7")
     for _ in range(5):
         assert _login(office, "analyst@a.ch", "wrong").status_code == 401
@@ -288,8 +288,8 @@ def test_owners_list_and_remove_members_but_not_the_last_owner(tmp_path) -> None
     assert owner.get(f"/console/ventures/{venture}/members").status_code == 404
 
 
-def test_the_owners_audit_log_shows_who_did_what_to_which_study(database_url) -> None:
-    fielding, venture = _setup(database_url)
+def test_the_owners_audit_log_shows_who_did_what_to_which_study(migrated_database_url) -> None:
+    fielding, venture = _setup(migrated_database_url)
     analyst = client(fielding)
     _login(analyst, "analyst@a.ch")
     csrf = _csrf(analyst)
@@ -361,8 +361,10 @@ def _owner(fielding) -> tuple[TestClient, str]:
     return owner, _csrf(owner)
 
 
-def test_an_owner_deletes_one_respondent_by_panel_id_and_the_rest_stays(database_url) -> None:
-    fielding, _ = _setup(database_url)
+def test_an_owner_deletes_one_respondent_by_panel_id_and_the_rest_stays(
+    migrated_database_url,
+) -> None:
+    fielding, _ = _setup(migrated_database_url)
     for i, pid in enumerate(["keep1", "gone", "keep2"]):
         _complete(fielding, f"/s/tiny?pid={pid}", seed=i)
     owner, csrf = _owner(fielding)
@@ -392,8 +394,10 @@ def test_an_owner_deletes_one_respondent_by_panel_id_and_the_rest_stays(database
     assert r.status_code == 422
 
 
-def test_an_owner_exports_and_deletes_a_respondent_by_invitation_token(database_url) -> None:
-    fielding, _ = _setup(database_url)
+def test_an_owner_exports_and_deletes_a_respondent_by_invitation_token(
+    migrated_database_url,
+) -> None:
+    fielding, _ = _setup(migrated_database_url)
     (token,) = fielding.invite(1, panel={"pid": "inv-7", "region": "north"})
     _complete(fielding, f"/i/{token}")
     owner, csrf = _owner(fielding)
@@ -429,8 +433,10 @@ def test_an_owner_exports_and_deletes_a_respondent_by_invitation_token(database_
     assert client(fielding).get(f"/i/{unused}").status_code == 404
 
 
-def test_a_retention_period_purges_older_answers_now_and_at_every_start(database_url) -> None:
-    fielding, venture = _setup(database_url)
+def test_a_retention_period_purges_older_answers_now_and_at_every_start(
+    migrated_database_url,
+) -> None:
+    fielding, venture = _setup(migrated_database_url)
     for i, pid in enumerate(["old", "recent", "older_later"]):
         _complete(fielding, f"/s/tiny?pid={pid}", seed=i)
     day = 86400.0

@@ -49,8 +49,10 @@ def _join(c, token: str, password: str = "my own long passphrase", again: str | 
     return page, c.post(f"/console/join/{token}", data=form)
 
 
-def test_an_invited_analyst_sets_their_own_password_once_and_works_as_analyst(database_url) -> None:
-    fielding, venture = _setup(database_url)
+def test_an_invited_analyst_sets_their_own_password_once_and_works_as_analyst(
+    migrated_database_url,
+) -> None:
+    fielding, venture = _setup(migrated_database_url)
     owner, csrf = _owner(fielding)
     token = _invite(owner, csrf, venture, "New.Analyst@A.ch")
     with Session(fielding.engine) as s:  # only the token's hash is kept

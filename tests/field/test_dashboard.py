@@ -75,8 +75,8 @@ def _add(fielding, status: str, *, started: float, finished: float | None = None
         return row.id
 
 
-def test_counts_by_status_leave_test_respondents_out(database_url) -> None:
-    fielding = tiny(database_url)
+def test_counts_by_status_leave_test_respondents_out(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)
     start = NOW - 3600
     for _ in range(3):
         _add(fielding, "complete", started=start, finished=start + 600)
@@ -94,8 +94,8 @@ def test_counts_by_status_leave_test_respondents_out(database_url) -> None:
     assert f.started == 8 and f.tests == 4
 
 
-def test_median_duration_of_real_completes_only(database_url) -> None:
-    fielding = tiny(database_url)
+def test_median_duration_of_real_completes_only(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)
     start = NOW - 7200
     assert live_figures(fielding, now=NOW, zone=ZURICH).median_seconds is None
     for seconds in (300, 100, 900):
@@ -109,8 +109,8 @@ def test_median_duration_of_real_completes_only(database_url) -> None:
     assert view.median == "6:40"
 
 
-def test_dropoff_by_page_in_questionnaire_order_with_page_titles(database_url) -> None:
-    fielding = tiny(database_url)
+def test_dropoff_by_page_in_questionnaire_order_with_page_titles(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)
     quiet = NOW - IDLE_SECONDS - 60
     # sequences differ per respondent (random groups): the current page is read from each
     _add(fielding, "active", started=quiet, position=3)  # how_many, left
@@ -137,8 +137,10 @@ def test_dropoff_by_page_in_questionnaire_order_with_page_titles(database_url) -
     assert page_title(fielding, "how_many", ConsoleTexts("fr")) == "How many cars?"
 
 
-def test_completes_per_day_follow_zurich_dates_across_midnight_and_dst(database_url) -> None:
-    fielding = tiny(database_url)
+def test_completes_per_day_follow_zurich_dates_across_midnight_and_dst(
+    migrated_database_url,
+) -> None:
+    fielding = tiny(migrated_database_url)
     for local in (
         "2026-03-27 10:00",
         "2026-03-27 23:59",  # 22:59 UTC: the 27th in Zurich
@@ -199,8 +201,8 @@ def test_the_plot_has_labelled_axes_and_local_dates() -> None:
     assert ">05.12</text>" in french and ">Complets</text>" in french
 
 
-def test_quota_cells_with_the_study_labels_and_test_completes_apart(database_url) -> None:
-    fielding = tiny(database_url)
+def test_quota_cells_with_the_study_labels_and_test_completes_apart(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)
     with Session(fielding.engine) as s, s.begin():
         s.execute(
             update(QuotaCell)

@@ -80,9 +80,9 @@ def _at_once(work, n: int = 2) -> list:
 
 
 def test_an_analyst_publishes_versions_a_shared_viewer_reads_in_german(
-    database_url, monkeypatch
+    migrated_database_url, monkeypatch
 ) -> None:
-    fielding, _ = _setup(database_url)  # SQLite and PostgreSQL (the files are bytea there)
+    fielding, _ = _setup(migrated_database_url)  # SQLite and PostgreSQL (the files are bytea there)
     _complete(fielding, 0, 30)
     analyst = client(fielding)
     _login(analyst, "analyst@a.ch")
@@ -163,9 +163,9 @@ def _ready_version(fielding, documents: dict[str, dict]) -> None:
 
 
 def test_first_downloads_at_once_draw_a_pdf_once_and_store_one_copy(
-    database_url, monkeypatch
+    migrated_database_url, monkeypatch
 ) -> None:
-    fielding, _ = _setup(database_url)
+    fielding, _ = _setup(migrated_database_url)
     _ready_version(fielding, {"de": DOCUMENT, "fr": DOCUMENT})
     engine, study = fielding.engine, fielding.study_id
     # two first downloads at once in one process: one drawing, one stored copy
@@ -234,8 +234,10 @@ def _simulator_published(fielding, c) -> None:
     assert r.status_code == 303
 
 
-def test_scenarios_are_saved_per_study_checked_and_exported_formula_safe(database_url) -> None:
-    fielding, _ = _setup(database_url)
+def test_scenarios_are_saved_per_study_checked_and_exported_formula_safe(
+    migrated_database_url,
+) -> None:
+    fielding, _ = _setup(migrated_database_url)
     _complete(fielding, 0, 20)
     analyst = client(fielding)
     _login(analyst, "analyst@a.ch")

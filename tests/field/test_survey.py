@@ -29,9 +29,9 @@ def _respondent(fielding, token: str) -> Respondent:
 
 
 def test_a_respondent_completes_the_example_and_is_sent_back_to_the_panel(
-    database_url, study, study_text, design
+    migrated_database_url, study, study_text, design
 ) -> None:
-    fielding = open_fielding(database_url, study, study_text, design)
+    fielding = open_fielding(migrated_database_url, study, study_text, design)
     browser = Browser(client(fielding), seed=1)
     browser.enter("/s/car_subscription?psid=P%2077&src=mail&lang=fr&junk=x")
     end = browser.finish(QUALIFY)
@@ -56,8 +56,8 @@ def test_a_respondent_completes_the_example_and_is_sent_back_to_the_panel(
     assert counts == {"age_18_34": 0, "age_35_54": 1, "age_55_plus": 0}
 
 
-def test_screeners_and_consent_screen_out_with_the_panel_parameters(database_url) -> None:
-    fielding = tiny(database_url)
+def test_screeners_and_consent_screen_out_with_the_panel_parameters(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)
     c = client(fielding)
     for answers in ({"consent": {"answer": "decline"}}, {"band": {"answer": "child"}}):
         browser = Browser(c)
@@ -73,9 +73,9 @@ def test_screeners_and_consent_screen_out_with_the_panel_parameters(database_url
 
 
 def test_display_logic_skips_pages_whose_condition_fails(
-    database_url, study, study_text, design
+    migrated_database_url, study, study_text, design
 ) -> None:
-    fielding = open_fielding(database_url, study, study_text, design)
+    fielding = open_fielding(migrated_database_url, study, study_text, design)
     answers = {**QUALIFY, "car_now": {"answer": "own"}, "obstacles": {"answer": ["nothing"]}}
     browser = Browser(client(fielding), seed=2)
     browser.enter("/s/car_subscription")
@@ -97,8 +97,10 @@ def test_display_logic_skips_pages_whose_condition_fails(
     }
 
 
-def test_double_submit_and_back_button_never_duplicate_or_change_an_answer(database_url) -> None:
-    fielding = tiny(database_url)
+def test_double_submit_and_back_button_never_duplicate_or_change_an_answer(
+    migrated_database_url,
+) -> None:
+    fielding = tiny(migrated_database_url)
     c = client(fielding)
     browser = Browser(c)
     browser.enter("/s/tiny")
@@ -129,8 +131,10 @@ def test_double_submit_and_back_button_never_duplicate_or_change_an_answer(datab
     assert set(_submissions(fielding, token)) == {"consent", "band"}
 
 
-def test_resume_after_closing_the_page_continues_at_the_same_question(database_url) -> None:
-    fielding = tiny(database_url)
+def test_resume_after_closing_the_page_continues_at_the_same_question(
+    migrated_database_url,
+) -> None:
+    fielding = tiny(migrated_database_url)
     phone = client(fielding)
     browser = Browser(phone)
     browser.enter("/s/tiny?pid=7")
@@ -149,8 +153,8 @@ def test_resume_after_closing_the_page_continues_at_the_same_question(database_u
     assert start(client(fielding), "/s/tiny") != browser.url
 
 
-def test_personal_invitations(database_url) -> None:
-    fielding = tiny(database_url)
+def test_personal_invitations(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)
     (token,) = fielding.invite(1, panel={"pid": "inv-1"})
     assert len(token) >= 43  # 256 bits, base64
     c = client(fielding)
@@ -166,9 +170,9 @@ def test_personal_invitations(database_url) -> None:
 
 
 def test_wrong_answers_are_refused_with_the_reason_and_not_stored(
-    database_url, study, study_text, design
+    migrated_database_url, study, study_text, design
 ) -> None:
-    fielding = open_fielding(database_url, study, study_text, design)
+    fielding = open_fielding(migrated_database_url, study, study_text, design)
     browser = Browser(client(fielding))
     browser.enter("/s/car_subscription?lang=en")
     page = browser.current()
@@ -186,9 +190,9 @@ def test_wrong_answers_are_refused_with_the_reason_and_not_stored(
     assert "Bitte wählen Sie eine Antwort." in r.text
 
 
-def test_quota_full_at_the_screener_ends_as_over_quota(database_url) -> None:
+def test_quota_full_at_the_screener_ends_as_over_quota(migrated_database_url) -> None:
     text = TINY.read_text(encoding="utf-8").replace("young: 5", "young: 1")
-    fielding = tiny(database_url, text)
+    fielding = tiny(migrated_database_url, text)
     c = client(fielding)
     first = Browser(c)
     first.enter("/s/tiny?pid=a")
@@ -202,8 +206,8 @@ def test_quota_full_at_the_screener_ends_as_over_quota(database_url) -> None:
     assert second.pages == ["consent", "band"]
 
 
-def test_versions_are_balanced_and_pages_render_in_every_language(database_url) -> None:
-    fielding = tiny(database_url)
+def test_versions_are_balanced_and_pages_render_in_every_language(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)
     c = client(fielding)
     for _ in range(7):
         c.cookies.clear()
@@ -231,11 +235,11 @@ def _count(fielding, what) -> int:
         return int(s.scalar(select(func.count()).select_from(what)))
 
 
-def test_gets_and_heads_of_links_make_no_respondent(database_url) -> None:
+def test_gets_and_heads_of_links_make_no_respondent(migrated_database_url) -> None:
     """Link previewers and mail scanners open links: nobody is made until the first POST."""
     from offerlab.field._dashboard import live_figures
 
-    fielding = tiny(database_url)
+    fielding = tiny(migrated_database_url)
     (invitation,) = fielding.invite(1, panel={"pid": "inv-1"})
     c = client(fielding)
     for i in range(50):
@@ -269,8 +273,8 @@ def test_gets_and_heads_of_links_make_no_respondent(database_url) -> None:
     assert _count(fielding, Respondent) == 2
 
 
-def test_a_closed_study_stores_nothing_more_even_for_people_inside(database_url) -> None:
-    fielding = tiny(database_url)
+def test_a_closed_study_stores_nothing_more_even_for_people_inside(migrated_database_url) -> None:
+    fielding = tiny(migrated_database_url)
     c = client(fielding)
     other = client(fielding)
     entry = read_form(other.get("/s/tiny").text)  # an entry form opened before the close
@@ -295,9 +299,9 @@ def test_a_closed_study_stores_nothing_more_even_for_people_inside(database_url)
 
 
 def test_a_paused_study_takes_no_new_starts_and_its_setting_decides_for_people_inside(
-    database_url, study, study_text, design
+    migrated_database_url, study, study_text, design
 ) -> None:
-    fielding = open_fielding(database_url, study, study_text, design)
+    fielding = open_fielding(migrated_database_url, study, study_text, design)
     c = client(fielding)
     browser = Browser(c, seed=4)
     browser.enter("/s/car_subscription?psid=p1&lang=fr")
@@ -326,10 +330,10 @@ def test_a_paused_study_takes_no_new_starts_and_its_setting_decides_for_people_i
 
 
 def test_people_behind_one_proxy_with_different_panel_ids_are_not_duplicates(
-    database_url,
+    migrated_database_url,
 ) -> None:
     """One address and one browser (TestClient's) for everyone: the panel ID decides."""
-    fielding = tiny(database_url)
+    fielding = tiny(migrated_database_url)
 
     def flags(link: str) -> dict:
         url = start(client(fielding), link)
@@ -348,11 +352,11 @@ def test_people_behind_one_proxy_with_different_panel_ids_are_not_duplicates(
 
 
 def test_an_entry_form_posted_again_from_another_browser_leads_nowhere_near_its_respondent(
-    database_url,
+    migrated_database_url,
 ) -> None:
     """A double tap finds the respondent its form made; another browser with that form
     (a forwarded or planted page) gets a fresh entry form, never that respondent's link."""
-    fielding = tiny(database_url)
+    fielding = tiny(migrated_database_url)
     c = client(fielding)
     page = read_form(c.get("/s/tiny?pid=k").text)
     fields = fill_form(page, np.random.default_rng(0), QUALIFY)

@@ -19,6 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 MARKET = EXAMPLES / "car_subscription_market.yaml"
 
+#: SOURCE_DATE_EPOCH of the German PDF (conftest.german_pdf), which a test compares byte
+#: for byte with the same PDF drawn from its stored JSON document.
+PDF_DATE = "1700000000"
+
 
 def small_market(tmp: Path) -> Path:
     """The example market with one tier on the studied prices: an exhaustive search of a

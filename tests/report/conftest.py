@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _example import make_example, report_in
+from _example import PDF_DATE, make_example, report_in
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +42,17 @@ def built(example: SimpleNamespace) -> SimpleNamespace:
 def german(example: SimpleNamespace, built: SimpleNamespace) -> SimpleNamespace:
     """The example's report in German."""
     return report_in("de", example, built)
+
+
+@pytest.fixture(scope="session")
+def german_pdf(german: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The German report's PDF, written once for the tests that read it (test_report_layout,
+    test_report_findings_languages): each write draws every figure again."""
+    from offerlab.report import write_pdf
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", PDF_DATE)  # the PDF's creation date
+        return write_pdf(german.content, tmp_path_factory.mktemp("german") / "report.pdf")
 
 
 @pytest.fixture(scope="session")

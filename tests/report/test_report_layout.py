@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import pytest
+from _example import PDF_DATE
 
 from offerlab.report import build_report, render_html, write_pdf
 from offerlab.report._texts import report_catalogue
@@ -29,11 +30,14 @@ def _pdf_text(path) -> str:
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
-def test_every_table_cell_is_whole_in_the_pdf_text(built, german, language, tmp_path) -> None:
+def test_every_table_cell_is_whole_in_the_pdf_text(
+    built, german, german_pdf, language, tmp_path
+) -> None:
     """No column dropped, no cell cut: each table's header and cell text is in the text
     pdftotext extracts, in one piece (wrapped cells are read across their lines)."""
     content = built.content if language == "en" else german.content
-    text = _pdf_text(write_pdf(content, tmp_path / "report.pdf"))
+    pdf = german_pdf if language == "de" else write_pdf(content, tmp_path / "report.pdf")
+    text = _pdf_text(pdf)
     tables = list(content.tables.values()) + list(content.needs_tables)
     assert {"candidates", "shares", "importance", "partworths", "wtp", "pricing"} <= set(
         content.tables
@@ -71,7 +75,7 @@ def _visible(page: str) -> str:
     return _normal(html.unescape(re.sub(r"<[^>]+>", " ", body)))
 
 
-def test_a_german_report_contains_none_of_the_report_english_words(german, tmp_path) -> None:
+def test_a_german_report_contains_none_of_the_report_english_words(german, german_pdf) -> None:
     """Headings, captions, sentences, column headers and axis words come from the
     catalogue in the report's language (the decisions' own sentences aside)."""
     assert '<html lang="de">' in german.html
@@ -89,7 +93,7 @@ def test_a_german_report_contains_none_of_the_report_english_words(german, tmp_p
                 "Der Markt", "Die Methode in einfachen Worten")  # fmt: skip
     for heading in headings:
         assert f">{heading}<" in german.html, heading
-    pdf = _pdf_text(write_pdf(german.content, tmp_path / "report.pdf"))
+    pdf = _pdf_text(german_pdf)
     for sentence in decide_sentences:
         pdf = pdf.replace(_normal(sentence), " ")
     assert not [f for f in fragments if f in pdf]
@@ -191,7 +195,7 @@ def test_a_table_too_wide_for_a_page_goes_landscape_and_splits_whole(tmp_path) -
 
 
 def test_the_pdf_drawn_from_its_stored_json_document_is_the_same_pdf(
-    german, tmp_path, monkeypatch
+    german, german_pdf, tmp_path, monkeypatch
 ) -> None:
     """The console stores a published version's PDF as its JSON document and draws it on
     the first download: through JSON, the same bytes as the PDF written at once."""
@@ -199,8 +203,8 @@ def test_the_pdf_drawn_from_its_stored_json_document_is_the_same_pdf(
 
     from offerlab.report import pdf_document, write_pdf_document
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the PDF's creation date
-    direct = write_pdf(german.content, tmp_path / "direct.pdf").read_bytes()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", PDF_DATE)  # the date german_pdf was written with
+    direct = german_pdf.read_bytes()  # written at once
     stored = json.loads(json.dumps(pdf_document(german.content)))
     assert any(step[0] == "table" and step[4] for step in stored["steps"])  # numbers right
     assert stored["figures"]  # the figures travel as PNG

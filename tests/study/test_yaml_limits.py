@@ -215,8 +215,9 @@ def _parser_uses(file: Path) -> list[str]:
     """Every use of a YAML library in ``file`` other than writing YAML."""
     tree = ast.parse(file.read_text(encoding="utf-8"), str(file))
     found = []
+    name = file.relative_to(ROOT)  # once a file, not once a node
     for node in ast.walk(tree):
-        where = f"{file.relative_to(ROOT)}:{getattr(node, 'lineno', '?')}"
+        where = f"{name}:{getattr(node, 'lineno', '?')}"
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             if node.value.id == "yaml" and node.attr not in _WRITING:
                 found.append(f"{where}: yaml.{node.attr}")
