@@ -66,7 +66,7 @@ TARGET_ACCEPTANCE = 0.3
 # (bench/README.md, "Hierarchical Bayes until converged", has the measurements).
 DEFAULT_INDIVIDUAL_STEPS = 15
 # Leapfrog steps of every respondent's HMC move per iteration (0: the random-walk steps).
-DEFAULT_INDIVIDUAL_LEAPFROG = 2
+DEFAULT_INDIVIDUAL_LEAPFROG = 4
 DEFAULT_MAX_DRAWS = 10_000
 DEFAULT_CHECK_EVERY = 500
 
@@ -133,7 +133,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         the respondents' standardised deviations held fixed (non-centred), which mixes
         the population covariance where the Gibbs steps crawl (see
         :mod:`offerlab.numerics._hb_chain`).
-    individual_leapfrog : int, default 2
+    individual_leapfrog : int, default 4
         Every respondent's θ_r moves once per iteration by Hamiltonian Monte Carlo with
         this many leapfrog steps (mass matrix H_r + D⁻¹, the analytic logit gradient,
         all respondents at once); 0 gives the random-walk steps below instead.
@@ -156,9 +156,9 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
     -----
     Each iteration is a Gibbs sweep: population mean α | θ, D; covariance D | θ, α
     (inverse-Wishart, flat prior on α as CBC/HB); then every respondent's θ_r, all
-    at once (vectorised): by default two HMC transitions of ``individual_leapfrog``
-    leapfrog steps each (mass matrix H_r + D⁻¹, the analytic logit gradient, step
-    sizes adapted in burn-in towards 65% acceptance, then frozen); with
+    at once (vectorised): by default one HMC transition of ``individual_leapfrog``
+    leapfrog steps (mass matrix H_r + D⁻¹, the analytic logit gradient, step sizes
+    adapted in burn-in towards 65% acceptance, then frozen); with
     ``individual_leapfrog=0`` by random-walk Metropolis steps with proposal
     covariance s_r² (H_r + D⁻¹)⁻¹ as bayesm's ``rhierMnlRwMixture``, s_r adapted in
     burn-in towards ``target_acceptance`` and then frozen.

@@ -412,7 +412,7 @@ class HBSettings:
     # ``individual_trajectories`` HMC transitions of n leapfrog steps each
     # (HBChain._individual_hmc), whose step sizes aim at ``target_acceptance_hmc``.
     individual_leapfrog: int = 0
-    individual_trajectories: int = 2
+    individual_trajectories: int = 1
     target_acceptance_hmc: float = 0.65
     # The random-walk proposals scale with the current D rather than the one at the
     # last adaptation (offerlab.numerics._hb_chain.HBChain._set_proposal_roots).
