@@ -67,10 +67,10 @@ def electricity_fit(tmp_path_factory: pytest.TempPathFactory):
         burn_in=1000, draws=1000, chains=2, covariance="diagonal", prior_variance=0.1, seed=7
     )
     with warnings.catch_warnings():
-        # With 15 random-walk steps per iteration, 2 × 1,000 draws give a bulk ESS of
-        # 94–189 on the slowest population parameter (seeds 7–9; the 3,000 draws of the
-        # 1-step sampler gave about 100): enough for the means compared here (Monte Carlo
-        # error ≈ se/10), not for the ESS > 400 bar.
+        # With 15 random-walk steps per iteration (before the respondents' HMC move),
+        # 2 × 1,000 draws gave a bulk ESS of 94–189 on the slowest population parameter
+        # (seeds 7–9; the 3,000 draws of the 1-step sampler gave about 100): enough for
+        # the means compared here (Monte Carlo error ≈ se/10), not for the ESS > 400 bar.
         warnings.simplefilter("ignore", ConvergenceWarning)
         return model.fit(spec=spec)
 
@@ -98,6 +98,7 @@ def test_fit_statistics_are_consistent(electricity_fit) -> None:
     # and lies near the published MSL optimum −3888.465 of the same model.
     assert res.llf < res.llf_individual
     assert abs(res.llf - (-3888.465)) < 25
-    assert 0.2 < res.acceptance < 0.4  # the jump sizes reached the 30% target
+    # the respondents' HMC step sizes reached their 65% target (random-walk steps: 30%)
+    assert 0.55 < res.acceptance < 0.75
     text = str(res.summary())
     assert "Hierarchical Bayes" in text and "R-hat" in text

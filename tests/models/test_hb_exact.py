@@ -90,10 +90,16 @@ def huang_wand_exact(problem) -> tuple[float, float]:
 
 @pytest.mark.parametrize(
     "moves",
-    [(False, False, False), (True, True, False), (True, False, True)],
-    ids=["plain", "expanded", "interweaved"],
+    [
+        (False, False, False, 0),
+        (True, True, False, 0),
+        (True, False, True, 0),
+        (False, False, False, 2),
+        (True, False, True, 2),
+    ],
+    ids=["plain", "expanded", "interweaved", "individual-hmc", "individual-hmc-interweaved"],
 )
-def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool, bool]) -> None:
+def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool, bool, int]) -> None:
     layout, nu, v, (alpha_exact, d_exact) = problem
     R = layout.Xd.shape[0]
     settings = HBSettings(
@@ -102,6 +108,9 @@ def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool, b
         shift_moves=moves[0],
         scale_moves=moves[1],
         interweave=moves[2],
+        # 2: every θ_r by HMC transitions with 2 leapfrog steps instead of random walk
+        individual_leapfrog=moves[3],
+        individual_trajectories=2,
     )
     info = respondent_information(np.array([0.5]), layout)
     out = run_hb_chain(
@@ -118,9 +127,13 @@ def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool, b
         assert abs(draws.mean() - exact) < 4 * mcse, (draws.mean(), exact, mcse)
 
 
-@pytest.mark.parametrize("interweave", [False, True], ids=["gibbs", "interweaved"])
+@pytest.mark.parametrize(
+    ("interweave", "leapfrog"),
+    [(False, 0), (True, 0), (True, 2)],
+    ids=["gibbs", "interweaved", "individual-hmc-interweaved"],
+)
 def test_sampler_matches_the_exact_posterior_under_the_huang_wand_prior(
-    problem, huang_wand_exact, interweave: bool
+    problem, huang_wand_exact, interweave: bool, leapfrog: int
 ) -> None:
     layout = problem[0]
     alpha_exact, d_exact = huang_wand_exact
@@ -128,7 +141,13 @@ def test_sampler_matches_the_exact_posterior_under_the_huang_wand_prior(
     out = run_hb_chain(
         layout,
         HBPrior(np.eye(1), HW_NU, kind="huang-wand", scale=np.array([HW_A])),
-        HBSettings(burn_in=500, draws=8000, interweave=interweave),
+        HBSettings(
+            burn_in=500,
+            draws=8000,
+            interweave=interweave,
+            individual_leapfrog=leapfrog,
+            individual_trajectories=2,
+        ),
         np.zeros((R, 1)),
         np.zeros(1),
         respondent_information(np.array([0.5]), layout),

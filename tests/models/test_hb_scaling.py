@@ -27,8 +27,9 @@ def answers():
 
 
 # Short chains: the units checks compare two chains draw for draw, which holds at any
-# length; with 15 random-walk steps per iteration (the default) the spread and hit-rate
-# bars keep the margins the longer chains had (measured on several seeds).
+# length; with 15 random-walk steps per iteration (the default then; the respondents' HMC
+# move since) the spread and hit-rate bars kept the margins the longer chains had
+# (measured on several seeds).
 def _fit(X, design, signs=None):
     hb = HierarchicalBayes(burn_in=200, draws=100, chains=2, n_jobs=1, seed=7, signs=signs)
     with pytest.warns(ol.OfferlabWarning):  # chains this short are flagged

@@ -125,7 +125,8 @@ def test_hb_recovers_the_share_of_people_above_the_threshold(anchor) -> None:
     people = TRUTH + rng.normal(0, 1, size=(300, len(ITEMS)))
     truth = (people > 0).mean(axis=0)
     frame = simulate_maxdiff(design.sets, people, ITEMS, seed=1, anchor=anchor)
-    # 200 + 200 iterations of 15 random-walk steps: the bars keep the margins 400 + 400 had
+    # 200 + 200 iterations: the bars kept the margins 400 + 400 had (15 random-walk steps
+    # per iteration then, the respondents' HMC move since)
     sampler = HierarchicalBayes(burn_in=200, draws=200, chains=1, keep_draws=20, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -65,6 +65,8 @@ TARGET_ACCEPTANCE = 0.3
 # Random-walk steps of every respondent per iteration and the stopping rule's defaults
 # (bench/README.md, "Hierarchical Bayes until converged", has the measurements).
 DEFAULT_INDIVIDUAL_STEPS = 15
+# Leapfrog steps of every respondent's HMC move per iteration (0: the random-walk steps).
+DEFAULT_INDIVIDUAL_LEAPFROG = 4
 DEFAULT_MAX_DRAWS = 10_000
 DEFAULT_CHECK_EVERY = 500
 
@@ -131,8 +133,13 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         the respondents' standardised deviations held fixed (non-centred), which mixes
         the population covariance where the Gibbs steps crawl (see
         :mod:`offerlab.numerics._hb_chain`).
+    individual_leapfrog : int, default 4
+        Every respondent's θ_r moves once per iteration by Hamiltonian Monte Carlo with
+        this many leapfrog steps (mass matrix H_r + D⁻¹, the analytic logit gradient,
+        all respondents at once); 0 gives the random-walk steps below instead.
     individual_steps : int, default 15
-        Random-walk Metropolis steps of every respondent per iteration.
+        Random-walk Metropolis steps of every respondent per iteration (used when
+        ``individual_leapfrog`` is 0).
     until_converged : bool, default False
         Save draws in segments of ``check_every`` per chain until R-hat < 1.01 and
         bulk and tail ESS > 400 hold for every population mean, covariance entry and
@@ -148,10 +155,13 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
     Notes
     -----
     Each iteration is a Gibbs sweep: population mean α | θ, D; covariance D | θ, α
-    (inverse-Wishart, flat prior on α as CBC/HB); then one random-walk Metropolis
-    step for every respondent's θ_r, all at once (vectorised), with proposal
-    covariance s_r² (H_r + D⁻¹)⁻¹ as bayesm's ``rhierMnlRwMixture``. During
-    burn-in s_r adapts towards ``target_acceptance``; afterwards it is frozen.
+    (inverse-Wishart, flat prior on α as CBC/HB); then every respondent's θ_r, all
+    at once (vectorised): by default one HMC transition of ``individual_leapfrog``
+    leapfrog steps (mass matrix H_r + D⁻¹, the analytic logit gradient, step sizes
+    adapted in burn-in towards 65% acceptance, then frozen); with
+    ``individual_leapfrog=0`` by random-walk Metropolis steps with proposal
+    covariance s_r² (H_r + D⁻¹)⁻¹ as bayesm's ``rhierMnlRwMixture``, s_r adapted in
+    burn-in towards ``target_acceptance`` and then frozen.
 
     With ``shift_moves`` every iteration also proposes (θ_r, α) → (θ_r + δ, α + δ)
     for all r: the population density of θ_r − α and the flat prior of α are
@@ -192,6 +202,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         "prior_sd_scale": POSITIVE,
         "interweave": Constraint("True or False", lambda v: isinstance(v, bool)),
         "individual_steps": whole(1),
+        "individual_leapfrog": whole(0),
         "until_converged": Constraint("True or False", lambda v: isinstance(v, bool)),
         "max_draws": whole(8),
         "max_seconds": optional(POSITIVE),
@@ -216,6 +227,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
     prior_sd_scale: float = DEFAULT_PRIOR_SD_SCALE
     interweave: bool = True
     individual_steps: int = DEFAULT_INDIVIDUAL_STEPS
+    individual_leapfrog: int = DEFAULT_INDIVIDUAL_LEAPFROG
     until_converged: bool = False
     max_draws: int = DEFAULT_MAX_DRAWS
     max_seconds: float | None = None
@@ -350,6 +362,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
             shift_moves=bool(self.shift_moves),
             interweave=bool(self.interweave),
             individual_steps=int(self.individual_steps),
+            individual_leapfrog=int(self.individual_leapfrog),
             # about 1,000 stored individual draws per chain at most (memory: R·K each)
             individual_every=max(1, -(-int(cap) // 1000)),
         )

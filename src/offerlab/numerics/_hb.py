@@ -23,7 +23,10 @@ Each iteration draws, in CBC/HB's order,
    respondent's logit information at the pooled MNL estimate (bayesm's
    ``rhierMnlRwMixture`` proposal), accepted with probability
    min(1, exp(ℓ_r(θ*) − ℓ_r(θ) − ½ q_r(θ*) + ½ q_r(θ))), q_r the Mahalanobis
-   distance to α under D.
+   distance to α under D. With ``individual_leapfrog`` > 0 every θ_r moves instead by
+   HMC transitions with mass matrix H_r + D⁻¹ and the analytic logit gradient, all
+   respondents at once, each with its own step size and accept (see
+   :mod:`offerlab.numerics._hb_chain`).
 
 During burn-in, every respondent's scale s_r moves towards an acceptance rate of
 30% (CBC/HB's target) by a Robbins–Monro step, and L_r is recomputed every
@@ -405,6 +408,12 @@ class HBSettings:
     interweave_leapfrog: int = 6
     # Random-walk steps of every θ_r per iteration (cheap: the proposals come in blocks).
     individual_steps: int = 1
+    # 0: every θ_r moves by those random-walk steps. n > 0: instead by
+    # ``individual_trajectories`` HMC transitions of n leapfrog steps each
+    # (HBChain._individual_hmc), whose step sizes aim at ``target_acceptance_hmc``.
+    individual_leapfrog: int = 0
+    individual_trajectories: int = 1
+    target_acceptance_hmc: float = 0.65
     # The random-walk proposals scale with the current D rather than the one at the
     # last adaptation (offerlab.numerics._hb_chain.HBChain._set_proposal_roots).
     proposal_follows_covariance: bool = True

@@ -9,8 +9,11 @@ Each iteration is, in this order,
 
 1. α | θ, D (normal) and D | θ, α (inverse-Wishart; Huang–Wand: then a | D);
 2. every θ_r by ``individual_steps`` random-walk Metropolis steps (proposal covariance
-   s_r² (H_r + D⁻¹)⁻¹);
-3. optionally the joint shift (θ_r, α) → (θ_r + δ, α + δ) and the joint rescaling;
+   s_r² (H_r + D⁻¹)⁻¹), then optionally the joint shift (θ_r, α) → (θ_r + δ, α + δ);
+   or, with ``individual_leapfrog`` > 0, the shift first and then every θ_r by
+   ``individual_trajectories`` HMC transitions (mass matrix H_r + D⁻¹, the analytic
+   logit gradient; :meth:`HBChain._individual_hmc`);
+3. optionally the joint rescaling;
 4. optionally the **interweaving move** (Yu & Meng 2011, "To centre or not to centre:
    that is not the question", JCGS 20(3)): with z_r = Λ⁻¹(θ_r − α) held fixed, D = ΛΛ'
    (Λ lower-triangular) and α are moved together by Hamiltonian Monte Carlo on the
@@ -88,6 +91,62 @@ class NonCentredHMC:
     history: list[np.ndarray] = field(default_factory=list)
     accepted: float = 0.0
     tried: int = 0
+
+
+class _IndividualHMC:
+    """One iteration's HMC of every θ_r | α, D (see HBChain._individual_hmc)."""
+
+    def __init__(self, chain: HBChain, roots: np.ndarray, precision: np.ndarray) -> None:
+        self.chain = chain
+        self.roots = roots  # L_r' (R, K, K): a drift is the row p' L_r'
+        self.precision = precision  # D⁻¹
+
+    def kick(self, g: np.ndarray) -> np.ndarray:
+        """L_r' g, as rows."""
+        return np.matmul(self.roots, g[:, :, None])[:, :, 0]
+
+    def drift(self, p: np.ndarray) -> np.ndarray:
+        """L_r p, as rows."""
+        return np.matmul(p[:, None, :], self.roots)[:, 0, :]
+
+    def prior_part(
+        self, theta: np.ndarray, ll: np.ndarray, ll_grad: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """log π_r = ℓ_r − ½ (θ_r − α)' D⁻¹ (θ_r − α) and its gradient."""
+        dev = theta - self.chain.alpha
+        dev_p = dev @ self.precision
+        return ll - 0.5 * np.einsum("rk,rk->r", dev, dev_p), ll_grad - dev_p
+
+    def transition(self, logp: np.ndarray, kicked: np.ndarray, burning: bool) -> np.ndarray:
+        """One trajectory per respondent and its Metropolis test; who moved (0/1)."""
+        chain = self.chain
+        settings, rng, R, K = chain.setup.settings, chain.rng, chain.R, chain.K
+        eps = (chain.hmc_eps * np.exp(rng.uniform(-0.1, 0.1)))[:, None]  # jitter
+        w = rng.standard_normal((R, K))
+        p = w + 0.5 * eps * kicked
+        theta = chain.theta
+        n_leap = settings.individual_leapfrog
+        for j in range(n_leap):
+            theta = theta + eps * self.drift(p)
+            ll, ll_grad = chain._loglike_gradient(theta, chain.V_new)
+            logp_new, grad = self.prior_part(theta, ll, ll_grad)
+            kicked_new = self.kick(grad)
+            p = p + (eps if j < n_leap - 1 else 0.5 * eps) * kicked_new
+        log_a = logp_new - logp - 0.5 * (np.einsum("rk,rk->r", p, p) - np.einsum("rk,rk->r", w, w))
+        log_a = np.where(np.isnan(log_a), -np.inf, log_a)
+        accept = np.log(rng.random(R)) < log_a
+        moved = np.flatnonzero(accept)
+        chain.theta[moved] = theta[moved]
+        chain.ll[moved] = ll[moved]
+        chain._ll_grad[moved] = ll_grad[moved]
+        chain.V[moved] = chain.V_new[moved]
+        logp[moved] = logp_new[moved]
+        kicked[moved] = kicked_new[moved]
+        if burning:
+            gain = 0.5 / np.sqrt(1.0 + chain.iteration / 10.0)
+            prob = np.exp(np.minimum(log_a, 0.0))
+            chain.hmc_eps *= np.exp(gain * (prob - settings.target_acceptance_hmc))
+        return accept
 
 
 class HBChain:
@@ -176,6 +235,9 @@ class HBChain:
         )
         self.W_block = np.empty((B, K))
         self.block_len = self.block_pos = 0
+        self.hmc_eps = np.full(R, 0.8)  # leapfrog step of the individual HMC (whitened)
+        # ∂ℓ_r/∂θ_r at the current θ, or None once θ moved without it (shift, scale, RW)
+        self._ll_grad: np.ndarray | None = None
         self.hmc = None
         if settings.interweave:
             self.hmc = NonCentredHMC(
@@ -239,6 +301,7 @@ class HBChain:
         θ_r | α, D.
         """
         self.roots_t = proposal_roots(self.setup.information, self.M)
+        self.roots_w = None  # the whitened roots in double precision, when first needed
         if self.follow:
             whiten = lower_inverse(self._cholesky_of_cov()).T
             self.roots_t32 = (self.roots_t @ whiten).astype(WORK_DTYPE)
@@ -296,6 +359,7 @@ class HBChain:
         accept = log_u < self.ll_new - self.ll - 0.5 * dq  # NaN never accepts
         moved = np.flatnonzero(accept)
         self.theta[moved] = proposal[moved]
+        self._ll_grad = None
         self._precision_dev[moved] += step_p[moved]
         self.ll[moved] = self.ll_new[moved]
         self.V[moved] = self.V_new[moved]
@@ -324,6 +388,43 @@ class HBChain:
             accepted += self._individual_step(log_u[j], burning)
         return accepted / steps
 
+    def _current_roots(self) -> np.ndarray:
+        """L_r' (R, K, K) at the current D: a step is the row z' L_r'."""
+        if not self.follow:
+            return self.roots_t
+        if self.roots_w is None:
+            self.roots_w = self.roots_t32.reshape(-1, self.K).astype(float)
+        roots = np.matmul(self.roots_w, self._cholesky_of_cov().T)
+        return roots.reshape(self.R, self.K, self.K)
+
+    def _individual_hmc(self, burning: bool) -> np.ndarray:
+        """``individual_trajectories`` HMC transitions of every θ_r | α, D; mean acceptance.
+
+        All respondents at once, each with its own trajectory, step ε_r and accept. The
+        mass matrix is (H_r + D⁻¹): in whitened coordinates θ = L_r x (L_r L_r' =
+        (H_r + D⁻¹)⁻¹, the random walk's proposal root at the current D) the leapfrog
+        kicks by L_r' ∇ log π and drifts by ε L_r p. L_r and ε_r depend on D only (ε_r is
+        frozen after burn-in), which is fixed during these transitions, so each is an
+        HMC transition leaving p(θ_r | α, D, y) invariant: leapfrog is volume-preserving
+        and reversible for any deterministic kick, and the Metropolis test on the
+        Hamiltonian corrects the integration error. The target is the respondent's own
+        ℓ_r − ½ (θ_r − α)' D⁻¹ (θ_r − α): respondents are independent given (α, D).
+        A random-walk step moves ~1/K of the way across a respondent's posterior; a
+        trajectory of a few leapfrog steps along the gradient moves across it, for one
+        more product with the design (the gradient) per step.
+        """
+        settings, R = self.setup.settings, self.R
+        hmc = _IndividualHMC(self, self._current_roots(), self.M @ self.M.T)
+        if self._ll_grad is None:  # θ moved without a gradient since the last one
+            self.ll, self._ll_grad = self._loglike_gradient(self.theta, self.V)
+        logp, grad = hmc.prior_part(self.theta, self.ll, self._ll_grad)
+        kicked = hmc.kick(grad)  # L_r' ∇ log π at the current θ_r, kept for the accepted
+        accepted = np.zeros(R)
+        with np.errstate(invalid="ignore"):
+            for _ in range(max(1, settings.individual_trajectories)):
+                accepted += hmc.transition(logp, kicked, burning)
+        return accepted / max(1, settings.individual_trajectories)
+
     def _accept_swap(self) -> None:
         self.ll, self.ll_new = self.ll_new, self.ll
         self.V, self.V_new = self.V_new, self.V
@@ -350,6 +451,7 @@ class HBChain:
             self.theta += delta
             self.alpha = self.alpha + delta
             self._accept_swap()
+            self._ll_grad = None
         if burning:
             gain = 0.5 / np.sqrt(1.0 + self.iteration / 10.0)
             self.shift_scale *= np.exp(gain * (ok - self.setup.settings.target_acceptance))
@@ -380,6 +482,7 @@ class HBChain:
             self.M = M_new
             self.Minv = self.Minv * g[None, :]
             self._accept_swap()
+            self._ll_grad = None
         if burning:
             gain = 0.5 / np.sqrt(1.0 + self.iteration / 10.0)
             self.scale_step *= np.exp(gain * (ok - self.setup.settings.target_acceptance))
@@ -440,6 +543,7 @@ class HBChain:
             return -np.inf, np.zeros_like(u), self.ll, self.theta
         theta = alpha + z @ Lam.T
         ll, grad_theta = self._loglike_gradient(theta, V)
+        self._nc_ll_grad = grad_theta  # the last point's: θ's gradient if it is accepted
         B = lower_inverse(Lam)
         precision = B.T @ B  # D⁻¹
         # IW(df, S₀) prior of D = ΛΛ', the Jacobian of Λ ↦ D (Π Λ_kk^(K−k), 0-based k)
@@ -490,6 +594,7 @@ class HBChain:
             self.M = lower_inverse(Lam_new).T  # D⁻¹ = Λ'⁻¹ Λ⁻¹ = M M'
             self.Minv = Lam_new.T
             self.ll = ll
+            self._ll_grad = self._nc_ll_grad
             self._swap_utilities()
         if burning:
             self._adapt_hmc(accept_prob, u0 if accept_prob == 0.0 else u)
@@ -522,9 +627,17 @@ class HBChain:
         adapting = burning and it > 0 and it % settings.adapt_every == 0
         if adapting:
             self._set_proposal_roots()
-        accept = self._individual_steps(uniforms[:R], burning, adapting)
-        if settings.shift_moves:
-            self._shift_step(uniforms[R], burning)
+        if settings.individual_leapfrog > 0:
+            # The shift first: the HMC then starts from the gradient the previous
+            # iteration left (the interweaving move's or its own) unless the shift moved
+            # θ. Any fixed order of posterior-invariant moves is a valid sweep.
+            if settings.shift_moves:
+                self._shift_step(uniforms[R], burning)
+            accept = self._individual_hmc(burning)
+        else:
+            accept = self._individual_steps(uniforms[:R], burning, adapting)
+            if settings.shift_moves:
+                self._shift_step(uniforms[R], burning)
         if settings.scale_moves:
             self._scale_step(normals[K + n_low :], uniforms[R + 1], burning)
         if self.hmc is not None:

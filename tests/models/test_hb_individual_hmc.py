@@ -1,0 +1,83 @@
+"""The respondents' HMC move: its target's gradient, the kept gradient, the step sizes.
+
+The move is exact whatever the gradient (the Metropolis test uses the log density; the
+grid-integrated posteriors of test_hb_exact.py check the whole kernel), so a wrong or
+stale gradient would only show as poor mixing: these checks catch it directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _hb_sim import small_chain_problem
+
+from offerlab.numerics._hb import (
+    HBChain,
+    HBChainSetup,
+    HBPrior,
+    HBSettings,
+    respondent_information,
+)
+from offerlab.numerics._hb_chain import _IndividualHMC
+
+K = 3
+
+
+def _chain(signs: np.ndarray | None = None, **settings) -> HBChain:
+    layout, beta = small_chain_problem(40, K)
+    options = dict(burn_in=40, draws=10, interweave=True, individual_leapfrog=2)
+    setup = HBChainSetup(
+        layout,
+        HBPrior(np.eye(K) * 1.3, K + 5.0),
+        HBSettings(**{**options, **settings}),
+        respondent_information(np.zeros(K), layout),
+        signs,
+    )
+    theta = beta + 0.1 if signs is None else np.log(np.abs(beta) + 0.1)
+    return HBChain(setup, theta, np.full(K, 0.3), np.random.default_rng(6))
+
+
+@pytest.mark.parametrize("signs", [None, np.array([0.0, -1.0, 0.0])], ids=["linear", "signed"])
+def test_gradient_matches_central_differences(signs) -> None:
+    chain = _chain(signs)
+    chain.burn(5)
+    hmc = _IndividualHMC(chain, chain._current_roots(), chain.M @ chain.M.T)
+    V = np.empty_like(chain.V)
+
+    def log_target(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ll, ll_grad = chain._loglike_gradient(theta, V)
+        return hmc.prior_part(theta, ll, ll_grad)
+
+    theta = chain.theta.copy()
+    _, grad = log_target(theta)
+    h = 1e-3
+    numeric = np.empty_like(theta)
+    for k in range(K):
+        e = np.zeros(K)
+        e[k] = h
+        numeric[:, k] = (log_target(theta + e)[0] - log_target(theta - e)[0]) / (2 * h)
+    # single-precision utilities: ℓ rounds at ~1e-5, so h is not smaller
+    np.testing.assert_allclose(grad, numeric, rtol=1e-2, atol=5e-2)
+
+
+@pytest.mark.parametrize("moves", ["shift+interweave", "shift", "interweave"])
+def test_the_kept_gradient_is_the_gradient_at_the_current_draws(moves: str) -> None:
+    """The gradient carried between iterations is the one a fresh evaluation gives.
+
+    The shift, scale and interweaving moves change θ between the HMC moves; each must
+    leave the kept gradient either refreshed or dropped, never stale.
+    """
+    chain = _chain(shift_moves="shift" in moves, interweave="interweave" in moves, scale_moves=True)
+    for i in range(60):
+        chain._iterate(burning=i < 40)
+        if chain._ll_grad is not None:
+            ll, grad = chain._loglike_gradient(chain.theta, np.empty_like(chain.V))
+            np.testing.assert_array_equal(chain._ll_grad, grad)
+            np.testing.assert_array_equal(chain.ll, ll)
+
+
+def test_the_step_sizes_reach_the_target_acceptance() -> None:
+    chain = _chain()
+    chain.burn(300)
+    rates = [chain._iterate(burning=False) for _ in range(200)]
+    assert abs(np.mean(rates) - 0.65) < 0.08
