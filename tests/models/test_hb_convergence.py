@@ -152,3 +152,33 @@ def test_the_individual_check_gives_the_same_verdict_on_two_threads() -> None:
     assert serial["rhat"] > 1.1
     expected = diagnose(draws[:, 137].astype(float))[0].max()
     assert serial["rhat"] == pytest.approx(expected, rel=1e-8)
+
+
+def test_a_check_during_the_run_stops_at_the_first_failing_block_of_respondents() -> None:
+    from offerlab.models._hb_run import StopRule, _diagnose_individuals, _RespondentRows
+
+    rng = np.random.default_rng(10)
+    draws = rng.standard_normal((4, 300, 40, 2)).astype(np.float32)  # 3 blocks of 100
+    draws[1, 250] += 2.0  # respondent 250's chains disagree: block 2 fails
+    read: list[int] = []
+
+    def rows_from(start: int, stop: int) -> np.ndarray:
+        read.append(start)
+        return draws[:, start:stop]
+
+    rows = _RespondentRows(rows_from, 300, 5)
+    rule = StopRule(until_converged=True, rhat_max=1.15, ess_min=10.0)  # iid blocks pass
+    full = _diagnose_individuals(rows, threads=1)
+    assert full.complete and full.worst_block == 2 and full.summary["rhat"] > 1.15
+    # Screening from where the last check found the worst: that block alone, and it fails.
+    read.clear()
+    screened = _diagnose_individuals(rows, threads=1, screen=(rule, 2))
+    assert not screened.complete and screened.worst_block == 2 and 100 not in read
+    assert screened.summary["rhat"] == full.summary["rhat"]
+    # Screening from a block that passes goes on to the others and finds the failure.
+    from_first = _diagnose_individuals(rows, threads=1, screen=(rule, 0))
+    assert not from_first.complete and from_first.summary["rhat"] == full.summary["rhat"]
+    # With no block failing, the screened verdict is the full one, on two threads too.
+    draws[1, 250] -= 2.0
+    calm = _diagnose_individuals(rows, threads=1)
+    assert _diagnose_individuals(rows, threads=2, screen=(rule, 1)) == calm
