@@ -124,8 +124,8 @@ def individual_diagnostics(
     ``draws`` (C, R, m, K) are every ``every``-th saved draw, diagnosed in their own
     precision (the sampler stores them in single); the ESS is that of these stored
     draws, a lower bound for all saved draws (thinning only loses information).
-    ``threads`` diagnose blocks of respondents side by side: the check runs while the
-    chain processes wait, so their cores are free.
+    ``threads`` diagnose blocks of respondents side by side (numpy's sorts and scipy's
+    FFTs release the GIL): the final check runs when the chain processes have stopped.
     """
     rows = _RespondentRows(lambda start, stop: draws[:, start:stop], draws.shape[1], every)
     return _diagnose_individuals(rows, threads).summary
