@@ -81,3 +81,20 @@ def test_the_step_sizes_reach_the_target_acceptance() -> None:
     chain.burn(300)
     rates = [chain._iterate(burning=False) for _ in range(200)]
     assert abs(np.mean(rates) - 0.65) < 0.08
+
+
+def test_the_shift_move_draws_its_own_step_beside_the_hmc_with_frozen_roots() -> None:
+    # With frozen proposal roots the random walk's blocks carry the shift move's δ; the
+    # HMC draws no blocks, so the shift must draw its own: a fresh δ every time, with
+    # covariance shift_scale² (Σ_r H_r)⁻¹.
+    chain = _chain(proposal_follows_covariance=False, shift_moves=True)
+    chain.burn(3)
+    deltas = []
+    for _ in range(400):
+        before = chain.alpha.copy()
+        chain._shift_step(0.0, burning=False)  # log 0 = −inf: every shift is accepted
+        deltas.append(chain.alpha - before)
+    deltas = np.asarray(deltas)
+    expected = chain.shift_scale**2 * chain.shift_root @ chain.shift_root.T
+    assert np.all(np.isfinite(deltas))
+    np.testing.assert_allclose(np.cov(deltas.T), expected, rtol=0.3, atol=0.1 * expected.max())

@@ -224,13 +224,17 @@ class HBChain:
         self.shift_root = np.linalg.cholesky(np.linalg.inv(self.setup.information.sum(axis=0)))
         self.shift_scale = 2.38 / np.sqrt(K)
         self.scale_step = 0.1 / np.sqrt(K)
-        B = max(1, settings.block)
+        random_walk = settings.individual_leapfrog == 0
+        # The shift move's δ comes with the random walk's blocks only when they hold one
+        # (frozen roots); otherwise it draws its own.
+        self.shift_in_block = random_walk and not self.follow
+        B = max(1, settings.block) if random_walk else 0  # the HMC uses no blocks
         # unscaled steps L_r z_r; single precision, as the utilities they move
         self.U_block = np.empty((B, R, K), WORK_DTYPE)
         self.XS_block = np.empty((B, R, self.AT), WORK_DTYPE) if self.linear else None
         self.XD_block = (
             np.empty((B, R, self.AT), WORK_DTYPE)
-            if self.linear and settings.shift_moves and not self.follow
+            if self.linear and settings.shift_moves and self.shift_in_block
             else None
         )
         self.W_block = np.empty((B, K))
@@ -431,14 +435,14 @@ class HBChain:
 
     def _shift_step(self, u: float, burning: bool) -> None:
         """(θ_r, α) → (θ_r + δ, α + δ): only the likelihood enters the ratio."""
-        if self.follow:
+        if not self.shift_in_block:
             # Its own δ and product (0.07 ms): a block of one iteration's steps would
             # hold n shifts' products (0.25 ms) of which the move uses one.
             delta = self.shift_scale * (self.rng.standard_normal(self.K) @ self.shift_root.T)
         else:
             delta = self.shift_scale * self.W_block[self.block_pos]
         if self.linear:
-            if self.follow:
+            if not self.shift_in_block:
                 np.matmul(delta.astype(WORK_DTYPE), self.XT, out=self.V_new)
             else:
                 np.multiply(self.XD_block[self.block_pos], self.shift_scale, out=self.V_new)
