@@ -105,11 +105,6 @@ def _normal_scores(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return scores.T.reshape(C, S, P), ordered
 
 
-def _sorted_ranks(ordered: np.ndarray) -> np.ndarray:
-    """1-based ranks of every row of ``ordered`` (each sorted), ties given their mean rank."""
-    return _twice_sorted_ranks(ordered) / 2.0
-
-
 def _twice_sorted_ranks(ordered: np.ndarray) -> np.ndarray:
     """Twice the 1-based average ranks of every row of ``ordered`` (each sorted), as integers.
 
