@@ -32,3 +32,19 @@ def study_text() -> str:
 @pytest.fixture(scope="session")
 def design(study: Study) -> Design:
     return make_design(study, method="random", versions=4, seed=1)
+
+
+@pytest.fixture(scope="session")
+def _hb_fits_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from _fits import run_folder
+
+    return run_folder(tmp_path_factory)
+
+
+@pytest.fixture
+def shared_hb_fits(monkeypatch: pytest.MonkeyPatch, _hb_fits_folder: Path) -> None:
+    """The console's HB fits of this test shared with the other tests' fits of the same
+    answers with the same settings (tests/field/_fits.py)."""
+    from _fits import sharing_hb_fits
+
+    sharing_hb_fits(monkeypatch, _hb_fits_folder)

@@ -140,7 +140,7 @@ def test_a_phone_respondents_maxdiff_and_concept_answers_reach_the_console(
 
 
 def test_the_hb_diagnostics_on_the_simulator_page_in_german_and_french(
-    tmp_path, axe_source, browser
+    tmp_path, axe_source, browser, shared_hb_fits
 ) -> None:
     from test_console import _published, _setup
 

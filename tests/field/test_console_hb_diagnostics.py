@@ -72,7 +72,9 @@ def _expected_rows(kept: list) -> tuple[list[list[str]], bool]:
     return rows, bool(results.converged)
 
 
-def test_the_hb_simulator_and_report_show_the_fits_own_convergence(tmp_path, monkeypatch) -> None:
+def test_the_hb_simulator_and_report_show_the_fits_own_convergence(
+    tmp_path, monkeypatch, shared_hb_fits
+) -> None:
     fits = _kept_fits(monkeypatch)
     fielding, _ = _setup(f"sqlite:///{tmp_path / 'hb.db'}")
     _published(fielding, "hb")  # 30 completes; an HB simulator fitted and ready
