@@ -169,6 +169,14 @@ LONGEST_FIRST = (
     "tests/field/test_survey_layout.py",
     "tests/field/test_browser_simulator_report.py",
     "tests/models/test_hb_recovery.py",
+    # 20-60 s each in a fresh run on a busy machine: kept from the end of the run, where
+    # one of them on one worker would leave the other idle (tests/models comes last)
+    "tests/models/test_hb_exact.py",
+    "tests/field/test_serve_cli.py",
+    "tests/field/test_publications.py",
+    "tests/field/test_browser_needs.py",
+    "tests/models/test_hb_scaling.py",
+    "tests/models/test_hb_stopping.py",
 )
 
 
