@@ -51,6 +51,7 @@ def fitted(tmp_path_factory):
 
     short_fit = DecisionFit(burn_in=200, iterations=200, n_jobs=1)
 
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # this module may be the first to save
     fielding, _ = _setup(f"sqlite:///{tmp_path_factory.mktemp('profile') / 'profile.db'}")
     _complete(fielding, 0, 14, "young")
     _complete(fielding, 14, 40, "old")
