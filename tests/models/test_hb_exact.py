@@ -96,10 +96,18 @@ def huang_wand_exact(problem) -> tuple[float, float]:
         (True, False, True, 0),
         (False, False, False, 2),
         (True, False, True, 2),
+        (True, False, True, 2, 2),
     ],
-    ids=["plain", "expanded", "interweaved", "individual-hmc", "individual-hmc-interweaved"],
+    ids=[
+        "plain",
+        "expanded",
+        "interweaved",
+        "individual-hmc",
+        "individual-hmc-interweaved",
+        "individual-and-shift-hmc-interweaved",
+    ],
 )
-def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool, bool, int]) -> None:
+def test_sampler_matches_the_exact_posterior(problem, moves: tuple) -> None:
     layout, nu, v, (alpha_exact, d_exact) = problem
     R = layout.Xd.shape[0]
     settings = HBSettings(
@@ -111,6 +119,8 @@ def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool, b
         # 2: every θ_r by HMC transitions with 2 leapfrog steps instead of random walk
         individual_leapfrog=moves[3],
         individual_trajectories=2,
+        # 2: the shift by an HMC transition of 2 leapfrog steps instead of a random walk
+        shift_leapfrog=moves[4] if len(moves) > 4 else 0,
     )
     info = respondent_information(np.array([0.5]), layout)
     out = run_hb_chain(
@@ -128,12 +138,22 @@ def test_sampler_matches_the_exact_posterior(problem, moves: tuple[bool, bool, b
 
 
 @pytest.mark.parametrize(
-    ("interweave", "leapfrog"),
-    [(False, 0), (True, 0), (True, 2)],
-    ids=["gibbs", "interweaved", "individual-hmc-interweaved"],
+    ("interweave", "leapfrog", "shift_leapfrog", "collapse_scales"),
+    [(False, 0, 0, True), (True, 0, 0, False), (True, 2, 0, False), (True, 2, 2, True)],
+    ids=[
+        "gibbs",
+        "interweaved-given-scales",
+        "individual-hmc-interweaved-given-scales",
+        "individual-and-shift-hmc-interweaved-scales-integrated-out",
+    ],
 )
 def test_sampler_matches_the_exact_posterior_under_the_huang_wand_prior(
-    problem, huang_wand_exact, interweave: bool, leapfrog: int
+    problem,
+    huang_wand_exact,
+    interweave: bool,
+    leapfrog: int,
+    shift_leapfrog: int,
+    collapse_scales: bool,
 ) -> None:
     layout = problem[0]
     alpha_exact, d_exact = huang_wand_exact
@@ -147,6 +167,9 @@ def test_sampler_matches_the_exact_posterior_under_the_huang_wand_prior(
             interweave=interweave,
             individual_leapfrog=leapfrog,
             individual_trajectories=2,
+            shift_leapfrog=shift_leapfrog,
+            # the interweaving move with Huang–Wand's scales a integrated out
+            collapse_scales=collapse_scales,
         ),
         np.zeros((R, 1)),
         np.zeros(1),

@@ -60,14 +60,22 @@ def test_gradient_matches_central_differences(signs) -> None:
     np.testing.assert_allclose(grad, numeric, rtol=1e-2, atol=5e-2)
 
 
-@pytest.mark.parametrize("moves", ["shift+interweave", "shift", "interweave"])
+@pytest.mark.parametrize(
+    "moves", ["shift+interweave", "shift", "interweave", "shift-hmc+interweave", "shift-hmc"]
+)
 def test_the_kept_gradient_is_the_gradient_at_the_current_draws(moves: str) -> None:
     """The gradient carried between iterations is the one a fresh evaluation gives.
 
     The shift, scale and interweaving moves change θ between the HMC moves; each must
-    leave the kept gradient either refreshed or dropped, never stale.
+    leave the kept gradient either refreshed or dropped, never stale (the interweaving
+    move starts from it, the shift's HMC too).
     """
-    chain = _chain(shift_moves="shift" in moves, interweave="interweave" in moves, scale_moves=True)
+    chain = _chain(
+        shift_moves="shift" in moves,
+        shift_leapfrog=3 if "shift-hmc" in moves else 0,
+        interweave="interweave" in moves,
+        scale_moves=True,
+    )
     for i in range(60):
         chain._iterate(burning=i < 40)
         if chain._ll_grad is not None:
@@ -99,3 +107,25 @@ def test_the_shift_move_draws_its_own_step_beside_the_hmc_with_frozen_roots() ->
     expected = chain.shift_scale**2 * chain.shift_root @ chain.shift_root.T
     assert np.all(np.isfinite(deltas))
     np.testing.assert_allclose(np.cov(deltas.T), expected, rtol=0.3, atol=0.1 * expected.max())
+
+
+def test_the_shift_hmc_step_reaches_its_target_acceptance_and_crosses_the_posterior() -> None:
+    # Mass Σ_r H_r makes δ's target nearly a standard normal in whitened coordinates:
+    # after burn-in the step settles at the acceptance target or at a quarter turn,
+    # whichever is shorter, and two leapfrog steps carry α about a posterior SD per move
+    # (a random-walk shift in K dimensions moves it ~1/K of the way).
+    chain = _chain(shift_moves=True, shift_leapfrog=2, interweave=False)
+    chain.burn(300)
+    probs, moves = [], []
+    for _ in range(300):
+        before = chain.alpha.copy()
+        probs.append(chain._shift_hmc(burning=False))
+        moves.append(chain.alpha - before)
+    quarter_turn = 2 * np.sin(np.pi / 8)
+    assert chain.shift_eps <= quarter_turn
+    if chain.shift_eps < quarter_turn:
+        assert abs(np.mean(probs) - 0.65) < 0.1
+    else:
+        assert np.mean(probs) > 0.65
+    whitened = np.linalg.solve(chain.shift_root, np.asarray(moves).T)  # in posterior SDs
+    assert np.mean(np.sqrt(np.sum(whitened**2, axis=0))) > 0.5 * np.sqrt(K)

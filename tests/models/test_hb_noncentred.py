@@ -22,7 +22,7 @@ from offerlab.numerics._hb import (
 K = 3
 
 
-def _chain(kind: str) -> HBChain:
+def _chain(kind: str, collapse_scales: bool = True) -> HBChain:
     layout, beta = small_chain_problem(40, K)
     if kind == "huang-wand":
         prior = HBPrior(np.eye(K), 2.0, kind="huang-wand", scale=np.array([1.0, 2.5, 0.7]))
@@ -31,7 +31,7 @@ def _chain(kind: str) -> HBChain:
     setup = HBChainSetup(
         layout,
         prior,
-        HBSettings(burn_in=10, draws=10, interweave=True),
+        HBSettings(burn_in=10, draws=10, interweave=True, collapse_scales=collapse_scales),
         respondent_information(np.zeros(K), layout),
         None,
     )
@@ -46,9 +46,13 @@ def _point(chain: HBChain) -> tuple[np.ndarray, np.ndarray]:
     return chain._pack(Lam, chain.alpha), z
 
 
-@pytest.mark.parametrize("kind", ["inverse-wishart", "huang-wand"])
-def test_gradient_matches_central_differences(kind: str) -> None:
-    chain = _chain(kind)
+@pytest.mark.parametrize(
+    ("kind", "collapse_scales"),
+    [("inverse-wishart", True), ("huang-wand", True), ("huang-wand", False)],
+    ids=["inverse-wishart", "huang-wand-scales-integrated-out", "huang-wand-given-scales"],
+)
+def test_gradient_matches_central_differences(kind: str, collapse_scales: bool) -> None:
+    chain = _chain(kind, collapse_scales)
     u, z = _point(chain)
     V = np.empty_like(chain.V)
     _, grad, _, _ = chain._non_centred_logp(u, z, V)

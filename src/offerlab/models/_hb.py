@@ -67,6 +67,8 @@ TARGET_ACCEPTANCE = 0.3
 DEFAULT_INDIVIDUAL_STEPS = 15
 # Leapfrog steps of every respondent's HMC move per iteration (0: the random-walk steps).
 DEFAULT_INDIVIDUAL_LEAPFROG = 4
+# Leapfrog steps of the joint shift's HMC beside it (0: a random-walk shift).
+DEFAULT_SHIFT_LEAPFROG = 2
 DEFAULT_MAX_DRAWS = 10_000
 DEFAULT_CHECK_EVERY = 500
 
@@ -137,6 +139,10 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         Every respondent's θ_r moves once per iteration by Hamiltonian Monte Carlo with
         this many leapfrog steps (mass matrix H_r + D⁻¹, the analytic logit gradient,
         all respondents at once); 0 gives the random-walk steps below instead.
+    shift_leapfrog : int, default 2
+        With the respondents' HMC, the joint shift of α and all θ_r (``shift_moves``)
+        moves by an HMC transition of this many leapfrog steps, mass matrix Σ_r H_r;
+        0 gives a random-walk shift.
     individual_steps : int, default 15
         Random-walk Metropolis steps of every respondent per iteration (used when
         ``individual_leapfrog`` is 0).
@@ -167,7 +173,10 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
     for all r: the population density of θ_r − α and the flat prior of α are
     unchanged, so the move is accepted on the likelihood ratio alone. It leaves the
     posterior unchanged and speeds up the slowest part of the Allenby–Rossi
-    sampler, the drift of α, which otherwise waits for every θ_r to move.
+    sampler, the drift of α, which otherwise waits for every θ_r to move. Beside the
+    respondents' HMC, δ is drawn by an HMC transition on the likelihood Π_r L_r(θ_r + δ)
+    (gradient Σ_r ∂ℓ_r/∂θ_r, mass Σ_r H_r), which carries α about a posterior SD per
+    iteration where a random-walk δ in K dimensions moves it ~1/K of the way.
 
     With 12 tasks for 15 coefficients the data pin the scale of D down weakly, so
     the prior decides much of it: CBC/HB's inverse-Wishart with its defaults centres
@@ -203,6 +212,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         "interweave": Constraint("True or False", lambda v: isinstance(v, bool)),
         "individual_steps": whole(1),
         "individual_leapfrog": whole(0),
+        "shift_leapfrog": whole(0),
         "until_converged": Constraint("True or False", lambda v: isinstance(v, bool)),
         "max_draws": whole(8),
         "max_seconds": optional(POSITIVE),
@@ -228,6 +238,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
     interweave: bool = True
     individual_steps: int = DEFAULT_INDIVIDUAL_STEPS
     individual_leapfrog: int = DEFAULT_INDIVIDUAL_LEAPFROG
+    shift_leapfrog: int = DEFAULT_SHIFT_LEAPFROG
     until_converged: bool = False
     max_draws: int = DEFAULT_MAX_DRAWS
     max_seconds: float | None = None
@@ -363,6 +374,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
             interweave=bool(self.interweave),
             individual_steps=int(self.individual_steps),
             individual_leapfrog=int(self.individual_leapfrog),
+            shift_leapfrog=int(self.shift_leapfrog),
             # about 1,000 stored individual draws per chain at most (memory: R·K each)
             individual_every=max(1, -(-int(cap) // 1000)),
         )

@@ -406,6 +406,10 @@ class HBSettings:
     # offerlab.numerics._hb_chain) and its leapfrog steps per iteration.
     interweave: bool = False
     interweave_leapfrog: int = 6
+    # Under the Huang–Wand prior the interweaving move targets D with the scales a
+    # integrated out and draws a | D after it (HBChain._huang_wand_marginal); False
+    # moves D given a.
+    collapse_scales: bool = True
     # Random-walk steps of every θ_r per iteration (cheap: the proposals come in blocks).
     individual_steps: int = 1
     # 0: every θ_r moves by those random-walk steps. n > 0: instead by
@@ -413,6 +417,9 @@ class HBSettings:
     # (HBChain._individual_hmc), whose step sizes aim at ``target_acceptance_hmc``.
     individual_leapfrog: int = 0
     individual_trajectories: int = 1
+    # With the respondents' HMC: 0 moves the joint shift by a random-walk step, n > 0
+    # by an HMC transition of n leapfrog steps (HBChain._shift_hmc).
+    shift_leapfrog: int = 0
     target_acceptance_hmc: float = 0.65
     # The random-walk proposals scale with the current D rather than the one at the
     # last adaptation (offerlab.numerics._hb_chain.HBChain._set_proposal_roots).

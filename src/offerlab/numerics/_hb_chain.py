@@ -10,7 +10,8 @@ Each iteration is, in this order,
 1. α | θ, D (normal) and D | θ, α (inverse-Wishart; Huang–Wand: then a | D);
 2. every θ_r by ``individual_steps`` random-walk Metropolis steps (proposal covariance
    s_r² (H_r + D⁻¹)⁻¹), then optionally the joint shift (θ_r, α) → (θ_r + δ, α + δ);
-   or, with ``individual_leapfrog`` > 0, the shift first and then every θ_r by
+   or, with ``individual_leapfrog`` > 0, the shift first (with ``shift_leapfrog`` > 0
+   by HMC, :meth:`HBChain._shift_hmc`) and then every θ_r by
    ``individual_trajectories`` HMC transitions (mass matrix H_r + D⁻¹, the analytic
    logit gradient; :meth:`HBChain._individual_hmc`);
 3. optionally the joint rescaling;
@@ -167,6 +168,8 @@ class HBChain:
         self.signs = setup.signs
         self.linear = setup.signs is None
         self.huang_wand = prior.kind == "huang-wand"
+        # The interweaving move targets D with the Huang–Wand scales a integrated out.
+        self.collapsed = self.huang_wand and setup.settings.collapse_scales
         if self.huang_wand and prior.diagonal:
             raise ValueError("the Huang–Wand prior is a prior of a full covariance matrix")
         # Utilities and likelihoods in single precision (see run_hb_chain's Notes).
@@ -223,6 +226,7 @@ class HBChain:
         self._set_proposal_roots()
         self.shift_root = np.linalg.cholesky(np.linalg.inv(self.setup.information.sum(axis=0)))
         self.shift_scale = 2.38 / np.sqrt(K)
+        self.shift_eps = 0.5  # leapfrog step of the shift's HMC (whitened)
         self.scale_step = 0.1 / np.sqrt(K)
         random_walk = settings.individual_leapfrog == 0
         # The shift move's δ comes with the random walk's blocks only when they hold one
@@ -460,6 +464,50 @@ class HBChain:
             gain = 0.5 / np.sqrt(1.0 + self.iteration / 10.0)
             self.shift_scale *= np.exp(gain * (ok - self.setup.settings.target_acceptance))
 
+    def _shift_hmc(self, burning: bool) -> float:
+        """(θ_r, α) → (θ_r + δ, α + δ) by HMC on δ; the random-walk shift's target.
+
+        The population density of θ_r − α and the flat prior of α do not change along
+        the shift, so the target of δ is Π_r L_r(θ_r + δ), whose gradient is Σ_r g_r and
+        whose curvature is about Σ_r H_r: with that as the mass matrix the target is
+        close to a standard normal in whitened coordinates, and a few leapfrog steps of
+        ~0.5 cross it (a random walk in K dimensions moves ~1/K of the way). The mass
+        and the step depend on nothing that moves, so this is an HMC transition.
+        Returns the acceptance probability.
+        """
+        if self._ll_grad is None:
+            self.ll, self._ll_grad = self._loglike_gradient(self.theta, self.V)
+        rng, root = self.rng, self.shift_root  # root root' = (Σ_r H_r)⁻¹
+        eps = self.shift_eps * np.exp(rng.uniform(-0.1, 0.1))
+        w = rng.standard_normal(self.K)
+        p = w + 0.5 * eps * (self._ones_r @ self._ll_grad) @ root
+        delta = np.zeros(self.K)
+        n_leap = self.setup.settings.shift_leapfrog
+        with np.errstate(over="ignore", invalid="ignore"):
+            for j in range(n_leap):
+                delta = delta + eps * (root @ p)
+                theta = self.theta + delta
+                ll, ll_grad = self._loglike_gradient(theta, self.V_new)
+                p = p + (eps if j < n_leap - 1 else 0.5 * eps) * ((self._ones_r @ ll_grad) @ root)
+            log_a = ll.sum() - self.ll.sum() - 0.5 * (p @ p - w @ w)
+        log_a = -np.inf if np.isnan(log_a) else log_a
+        if np.log(rng.random()) < log_a:
+            self.theta = theta
+            self.alpha = self.alpha + delta
+            self.ll, self._ll_grad = ll, ll_grad
+            self._swap_utilities()
+        prob = float(np.exp(min(log_a, 0.0)))
+        if burning:
+            gain = 0.5 / np.sqrt(1.0 + self.iteration / 10.0)
+            self.shift_eps *= np.exp(gain * (prob - self.setup.settings.target_acceptance_hmc))
+            # At most a quarter turn on the normal the mass describes (leapfrog turns by
+            # φ = 2 arcsin(ε/2) a step): that trajectory gives a nearly independent δ. On
+            # a near-normal target the acceptance stays high up to leapfrog's stability
+            # limit ε = 2, where an acceptance target alone would drive the step and the
+            # trajectories turn erratic.
+            self.shift_eps = min(self.shift_eps, 2.0 * np.sin(np.pi / (4 * n_leap)))
+        return prob
+
     def _scale_step(self, normals: np.ndarray, u: float, burning: bool) -> None:
         """Joint rescaling θ_r − α → G(θ_r − α), D → G D G (parameter expansion).
 
@@ -536,26 +584,38 @@ class HBChain:
         return 1.0 / (curvature + 1.0)
 
     def _non_centred_logp(
-        self, u: np.ndarray, z: np.ndarray, V: np.ndarray
+        self, u: np.ndarray, z: np.ndarray, V: np.ndarray, at_current: bool = False
     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-        """log p(α, Λ | z, y) up to a constant, its gradient in u, ℓ_r and θ."""
+        """log p(α, Λ | z, y) up to a constant, its gradient in u, ℓ_r and θ.
+
+        ``at_current``: u is the chain's own (α, Λ), so θ = α + Λ z is the current θ
+        and its ℓ_r and gradient are the ones the chain holds (one evaluation of the
+        likelihood fewer per move).
+        """
         Lam, alpha = self._unpack(u)
         diag = np.diag(Lam)
         if not (np.all(np.isfinite(u)) and np.all(diag > 1e-100) and np.all(diag < 1e100)):
             # A trajectory that left every plausible covariance (early in burn-in, when
             # the step size is still large): rejected like any −inf proposal.
             return -np.inf, np.zeros_like(u), self.ll, self.theta
-        theta = alpha + z @ Lam.T
-        ll, grad_theta = self._loglike_gradient(theta, V)
-        self._nc_ll_grad = grad_theta  # the last point's: θ's gradient if it is accepted
+        if at_current and self._ll_grad is not None:
+            theta, ll, grad_theta = self.theta, self.ll, self._ll_grad
+        else:
+            theta = alpha + z @ Lam.T
+            ll, grad_theta = self._loglike_gradient(theta, V)
+            self._nc_ll_grad = grad_theta  # the last point's: θ's gradient if accepted
         B = lower_inverse(Lam)
         precision = B.T @ B  # D⁻¹
         # IW(df, S₀) prior of D = ΛΛ', the Jacobian of Λ ↦ D (Π Λ_kk^(K−k), 0-based k)
         # and of the log-diagonal: −(df + k) log Λ_kk − ½ tr(S₀ Λ'⁻¹ Λ⁻¹).
         # (a diagonal D: K independent IW₁(df, S₀_kk), no Cholesky Jacobian: −df log λ_k)
         power = self.df_prior + self._jacobian_power
-        S0 = self.prior_scale()  # given a, for Huang–Wand
-        logp = ll.sum() - power @ np.log(diag) - 0.5 * float(np.sum(S0 * precision))
+        if self.collapsed:
+            log_prior, S0 = self._huang_wand_marginal(np.diag(precision))
+        else:
+            S0 = self.prior_scale()  # given a, for Huang–Wand
+            log_prior = -0.5 * float(np.sum(S0 * precision))
+        logp = ll.sum() - power @ np.log(diag) + log_prior
         if not np.isfinite(logp):
             return -np.inf, np.zeros_like(u), ll, theta
         # −½ tr(S₀ D⁻¹) has ∂/∂Λ = D⁻¹ S₀ Λ'⁻¹.
@@ -567,6 +627,18 @@ class HBChain:
         )
         return float(logp), grad, ll, theta
 
+    def _huang_wand_marginal(self, precision_diag: np.ndarray) -> tuple[float, np.ndarray]:
+        """log p(D) with a integrated out, but for the |D| power; and its gradient's scale.
+
+        Huang & Wand (2013), eq. (2): p(D) ∝ |D|^(−(ν+2K)/2) Π_k (ν (D⁻¹)_kk + 1/A_k²)^(−(ν+K)/2),
+        whose |D| power is the conditional IW(ν + K − 1)'s (``df_prior``). The second factor
+        depends on D⁻¹ only through its diagonal, like −½ tr(S D⁻¹) with the diagonal S
+        returned here, so its ∂/∂Λ is the inverse-Wishart's D⁻¹ S Λ'⁻¹.
+        """
+        nu, K = self.nu_hw, self.K
+        base = nu * precision_diag + self.hw_inv_A2
+        return -0.5 * (nu + K) * float(np.log(base).sum()), np.diag((nu + K) * nu / base)
+
     def _interweave_step(self, burning: bool) -> None:
         """HMC on (α, Λ) with z_r = Λ⁻¹(θ_r − α) fixed (see the module docstring)."""
         hmc, rng = self.hmc, self.rng
@@ -574,7 +646,7 @@ class HBChain:
         # z = Λ⁻¹(θ − α) by the triangular inverse: a general solve took 0.2 ms.
         z = (self.theta - self.alpha) @ lower_inverse(Lam).T
         u0 = self._pack(Lam, self.alpha)
-        logp0, grad, _, _ = self._non_centred_logp(u0, z, self.V_new)
+        logp0, grad, _, _ = self._non_centred_logp(u0, z, self.V_new, at_current=True)
         minv = hmc.inverse_mass
         p = rng.standard_normal(u0.size) / np.sqrt(minv)
         h0 = logp0 - 0.5 * np.sum(p * p * minv)
@@ -600,6 +672,9 @@ class HBChain:
             self.ll = ll
             self._ll_grad = self._nc_ll_grad
             self._swap_utilities()
+        if self.collapsed:  # (D, a) | z, y as a block: the move's D, then a | D
+            self.a_hw = huang_wand_scales(self.M, self.nu_hw, self.hw_inv_A2, rng)
+            self.S0_diag = 2.0 * self.nu_hw / self.a_hw
         if burning:
             self._adapt_hmc(accept_prob, u0 if accept_prob == 0.0 else u)
 
@@ -635,7 +710,9 @@ class HBChain:
             # The shift first: the HMC then starts from the gradient the previous
             # iteration left (the interweaving move's or its own) unless the shift moved
             # θ. Any fixed order of posterior-invariant moves is a valid sweep.
-            if settings.shift_moves:
+            if settings.shift_moves and settings.shift_leapfrog > 0:
+                self._shift_hmc(burning)
+            elif settings.shift_moves:
                 self._shift_step(uniforms[R], burning)
             accept = self._individual_hmc(burning)
         else:
