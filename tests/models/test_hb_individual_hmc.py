@@ -111,8 +111,8 @@ def test_the_shift_move_draws_its_own_step_beside_the_hmc_with_frozen_roots() ->
 
 def test_the_shift_hmc_step_reaches_its_target_acceptance_and_crosses_the_posterior() -> None:
     # Mass Σ_r H_r makes δ's target nearly a standard normal in whitened coordinates:
-    # after burn-in the step settles at the acceptance target or at a half turn,
-    # whichever is shorter, and two leapfrog steps carry α over a posterior SD per move
+    # after burn-in the step settles at the acceptance target or at a quarter turn,
+    # whichever is shorter, and two leapfrog steps carry α about a posterior SD per move
     # (a random-walk shift in K dimensions moves it ~1/K of the way).
     chain = _chain(shift_moves=True, shift_leapfrog=2, interweave=False)
     chain.burn(300)
@@ -121,9 +121,9 @@ def test_the_shift_hmc_step_reaches_its_target_acceptance_and_crosses_the_poster
         before = chain.alpha.copy()
         probs.append(chain._shift_hmc(burning=False))
         moves.append(chain.alpha - before)
-    half_turn = 2 * np.sin(np.pi / 4)
-    assert chain.shift_eps <= half_turn
-    if chain.shift_eps < half_turn:
+    quarter_turn = 2 * np.sin(np.pi / 8)
+    assert chain.shift_eps <= quarter_turn
+    if chain.shift_eps < quarter_turn:
         assert abs(np.mean(probs) - 0.65) < 0.1
     else:
         assert np.mean(probs) > 0.65

@@ -500,15 +500,15 @@ class HBChain:
         if burning:
             gain = 0.5 / np.sqrt(1.0 + self.iteration / 10.0)
             self.shift_eps *= np.exp(gain * (prob - self.setup.settings.target_acceptance_hmc))
-            # At most a half turn on the normal the mass describes (leapfrog turns by
-            # φ = 2 arcsin(ε/2) a step): δ then lands across the posterior from where it
-            # started, which lowers the autocorrelation of α below that of independent
-            # draws. On a near-normal target the acceptance stays high up to leapfrog's
-            # stability limit ε = 2, where an acceptance target alone would drive the
-            # step and the trajectories turn erratic. Measured on the bench (2 chains ×
-            # 5,000): the population means' median ESS 3,673 with a quarter turn, 4,479
-            # with a half turn.
-            self.shift_eps = min(self.shift_eps, 2.0 * np.sin(np.pi / (2 * n_leap)))
+            # At most a quarter turn on the normal the mass describes (leapfrog turns by
+            # φ = 2 arcsin(ε/2) a step): that trajectory gives a nearly independent δ. On
+            # a near-normal target the acceptance stays high up to leapfrog's stability
+            # limit ε = 2, where an acceptance target alone would drive the step and the
+            # trajectories turn erratic. A half turn (δ across the posterior from where
+            # it started) raised the bench's population-mean ESS by a fifth but let the
+            # demo's near-zero variances wander: a run of 4 × 4,000 draws ended with
+            # R-hat 1.27, against 1.023 with a quarter turn and the same seed.
+            self.shift_eps = min(self.shift_eps, 2.0 * np.sin(np.pi / (4 * n_leap)))
         return prob
 
     def _scale_step(self, normals: np.ndarray, u: float, burning: bool) -> None:
