@@ -18,7 +18,9 @@ Each iteration is, in this order,
 4. optionally the **interweaving move** (Yu & Meng 2011, "To centre or not to centre:
    that is not the question", JCGS 20(3)): with z_r = Λ⁻¹(θ_r − α) held fixed, D = ΛΛ'
    (Λ lower-triangular) and α are moved together by Hamiltonian Monte Carlo on the
-   non-centred posterior p(α, Λ | z, y) ∝ p(Λ) Π_r L_r(α + Λ z_r).
+   non-centred posterior p(α, Λ | z, y) ∝ p(Λ) Π_r L_r(α + Λ z_r). Under the Huang–Wand
+   prior p(Λ) is the marginal with the scales a integrated out, and a | D is drawn
+   after the move (``collapse_scales``, :meth:`HBChain._huang_wand_marginal`).
 
 Why the last move. With 12 tasks for 15 coefficients each respondent's data say little,
 θ_r | D is mostly prior, and D | θ is the spread of those θ_r: the centred Gibbs steps
