@@ -91,11 +91,11 @@ def huang_wand_exact(problem) -> tuple[float, float]:
 @pytest.mark.parametrize(
     "moves",
     [
-        (False, False, False, 0),
-        (True, True, False, 0),
-        (True, False, True, 0),
-        (False, False, False, 2),
-        (True, False, True, 2),
+        (False, False, False, 0, 0),
+        (True, True, False, 0, 0),
+        (True, False, True, 0, 0),
+        (False, False, False, 2, 0),
+        (True, False, True, 2, 0),
         (True, False, True, 2, 2),
     ],
     ids=[
@@ -107,7 +107,9 @@ def huang_wand_exact(problem) -> tuple[float, float]:
         "individual-and-shift-hmc-interweaved",
     ],
 )
-def test_sampler_matches_the_exact_posterior(problem, moves: tuple) -> None:
+def test_sampler_matches_the_exact_posterior(
+    problem, moves: tuple[bool, bool, bool, int, int]
+) -> None:
     layout, nu, v, (alpha_exact, d_exact) = problem
     R = layout.Xd.shape[0]
     settings = HBSettings(
@@ -120,7 +122,7 @@ def test_sampler_matches_the_exact_posterior(problem, moves: tuple) -> None:
         individual_leapfrog=moves[3],
         individual_trajectories=2,
         # 2: the shift by an HMC transition of 2 leapfrog steps instead of a random walk
-        shift_leapfrog=moves[4] if len(moves) > 4 else 0,
+        shift_leapfrog=moves[4],
     )
     info = respondent_information(np.array([0.5]), layout)
     out = run_hb_chain(
