@@ -101,3 +101,15 @@ def small_chain_problem(respondents: int, k: int = 3, tasks: int = 6, seed: int 
     V = np.einsum("njk,nk->nj", X, beta[groups])
     y = np.argmax(V + rng.gumbel(size=V.shape), axis=1)
     return hb_layout(X, y, None, groups), beta
+
+
+def small_chain(layout, prior, settings, theta0: np.ndarray, signs: np.ndarray | None = None):
+    """One chain on a :func:`small_chain_problem` layout, started at ``theta0`` with
+    α = 0.3 and the information matrices at 0 (seeded: the same chain every call)."""
+    from offerlab.numerics._hb import HBChain, HBChainSetup, respondent_information
+
+    k = theta0.shape[1]
+    setup = HBChainSetup(
+        layout, prior, settings, respondent_information(np.zeros(k), layout), signs
+    )
+    return HBChain(setup, theta0, np.full(k, 0.3), np.random.default_rng(6))

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _hb_sim import small_chain_problem
+from _hb_sim import small_chain, small_chain_problem
 
-from offerlab.numerics._hb import (
-    HBChain,
-    HBChainSetup,
-    HBPrior,
-    HBSettings,
-    respondent_information,
-)
+from offerlab.numerics._hb import HBChain, HBPrior, HBSettings
 from offerlab.numerics._hb_chain import _IndividualHMC
 
 K = 3
@@ -26,15 +20,14 @@ K = 3
 def _chain(signs: np.ndarray | None = None, **settings) -> HBChain:
     layout, beta = small_chain_problem(40, K)
     options = dict(burn_in=40, draws=10, interweave=True, individual_leapfrog=2)
-    setup = HBChainSetup(
+    theta = beta + 0.1 if signs is None else np.log(np.abs(beta) + 0.1)
+    return small_chain(
         layout,
         HBPrior(np.eye(K) * 1.3, K + 5.0),
         HBSettings(**{**options, **settings}),
-        respondent_information(np.zeros(K), layout),
+        theta,
         signs,
     )
-    theta = beta + 0.1 if signs is None else np.log(np.abs(beta) + 0.1)
-    return HBChain(setup, theta, np.full(K, 0.3), np.random.default_rng(6))
 
 
 @pytest.mark.parametrize("signs", [None, np.array([0.0, -1.0, 0.0])], ids=["linear", "signed"])

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _hb_sim import small_chain_problem
+from _hb_sim import small_chain, small_chain_problem
 
-from offerlab.numerics._hb import (
-    HBChain,
-    HBChainSetup,
-    HBPrior,
-    HBSettings,
-    respondent_information,
-)
+from offerlab.numerics._hb import HBChain, HBPrior, HBSettings
 
 K = 3
 
@@ -28,14 +22,8 @@ def _chain(kind: str, collapse_scales: bool = True) -> HBChain:
         prior = HBPrior(np.eye(K), 2.0, kind="huang-wand", scale=np.array([1.0, 2.5, 0.7]))
     else:
         prior = HBPrior(np.eye(K) * 1.3, K + 5.0)
-    setup = HBChainSetup(
-        layout,
-        prior,
-        HBSettings(burn_in=10, draws=10, interweave=True, collapse_scales=collapse_scales),
-        respondent_information(np.zeros(K), layout),
-        None,
-    )
-    chain = HBChain(setup, beta + 0.1, np.full(K, 0.3), np.random.default_rng(6))
+    settings = HBSettings(burn_in=10, draws=10, interweave=True, collapse_scales=collapse_scales)
+    chain = small_chain(layout, prior, settings, beta + 0.1)
     chain.burn(5)
     return chain
 

@@ -12,15 +12,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-from _hb_sim import small_chain_problem
+from _hb_sim import small_chain, small_chain_problem
 
-from offerlab.numerics._hb import (
-    HBChain,
-    HBChainSetup,
-    HBPrior,
-    HBSettings,
-    respondent_information,
-)
+from offerlab.numerics._hb import HBChain, HBPrior, HBSettings
 
 K = 3
 
@@ -30,14 +24,7 @@ def _chain(follow: bool) -> HBChain:
     # blocks of one iteration's steps either way, so both draw the same uniforms
     settings = HBSettings(burn_in=30, draws=10, individual_steps=15, block=15, interweave=True)
     settings = dataclasses.replace(settings, proposal_follows_covariance=follow)
-    setup = HBChainSetup(
-        layout,
-        HBPrior(np.eye(K), K + 5.0),
-        settings,
-        respondent_information(np.zeros(K), layout),
-        None,
-    )
-    chain = HBChain(setup, beta, np.full(K, 0.3), np.random.default_rng(6))
+    chain = small_chain(layout, HBPrior(np.eye(K), K + 5.0), settings, beta)
     chain.burn(30)
     return chain
 
