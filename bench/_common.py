@@ -210,7 +210,7 @@ def write_worker_result(path: str, result: dict[str, Any]) -> None:
 def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
     """A plain-text table: ``columns`` is (key, header); values are preformatted strings."""
     cells = [[str(r.get(k, "")) for k, _ in columns] for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (_, h) in enumerate(columns)]
+    widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, (_, h) in enumerate(columns)]
     line = "  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]

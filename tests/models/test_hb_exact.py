@@ -8,10 +8,10 @@ must match within 4 Monte Carlo standard errors (posterior SD / √ESS, ESS from
 chain itself): a check of the whole Metropolis-within-Gibbs kernel, with and without the
 shift and scale (parameter-expansion) moves and the interweaving (non-centred HMC) move.
 
-The same for the Huang–Wand prior (d | a ~ IW₁(ν, 2ν/a), a ~ IG(1/2, 1/A²), ν = 2,
-A = 1), whose marginal for √d is half-t(ν, A): on the grid
-p(d) ∝ d^(−1/2) (1 + d/(ν A²))^(−(ν+1)/2). The sampler draws a and d from their
-conditionals instead; both must give the same posterior.
+The same for the Huang–Wand prior (d | a ~ IW₁(ν, 2ν/a), a ~ IG(η, 1/A²), ν = 2,
+A = 1), whose marginal for d is 2ηA² times an F(2η, ν) variable: on the grid
+p(d) ∝ d^(η−1) (1 + d/(ν A²))^(−(η+ν/2)); η = ½ makes √d half-t(ν, A). The sampler
+draws a and d from their conditionals instead; both must give the same posterior.
 """
 
 from __future__ import annotations
@@ -77,15 +77,16 @@ HW_NU, HW_A = 2.0, 1.0
 
 
 @pytest.fixture(scope="module")
-def huang_wand_exact(problem) -> tuple[float, float]:
-    """The exact posterior means under the Huang–Wand prior (one grid for both moves)."""
+def huang_wand_exact(problem) -> dict[float, tuple[float, float]]:
+    """The exact posterior means under the Huang–Wand prior, by the scales' shape η."""
 
-    def half_t_log_density(d: np.ndarray) -> np.ndarray:  # of d when √d ~ half-t(ν, A)
-        return -0.5 * np.log(d) - (HW_NU + 1) / 2 * np.log1p(d / (HW_NU * HW_A**2))
+    def exact(shape: float) -> tuple[float, float]:
+        def log_density(d: np.ndarray) -> np.ndarray:  # of d = 2ηA² F(2η, ν)
+            return (shape - 1) * np.log(d) - (shape + HW_NU / 2) * np.log1p(d / (HW_NU * HW_A**2))
 
-    return exact_posterior_means(
-        problem[0].Xd[:, :, 0, 0], HW_NU, 0.0, log_prior=half_t_log_density
-    )
+        return exact_posterior_means(problem[0].Xd[:, :, 0, 0], HW_NU, 0.0, log_prior=log_density)
+
+    return {shape: exact(shape) for shape in (0.5, 1.0)}
 
 
 @pytest.mark.parametrize(
@@ -140,13 +141,22 @@ def test_sampler_matches_the_exact_posterior(
 
 
 @pytest.mark.parametrize(
-    ("interweave", "leapfrog", "shift_leapfrog", "collapse_scales"),
-    [(False, 0, 0, True), (True, 0, 0, False), (True, 2, 0, False), (True, 2, 2, True)],
+    ("interweave", "leapfrog", "shift_leapfrog", "collapse_scales", "shape"),
+    [
+        (False, 0, 0, True, 0.5),
+        (True, 0, 0, False, 0.5),
+        (True, 2, 0, False, 0.5),
+        (True, 2, 2, True, 0.5),
+        (True, 2, 2, True, 1.0),
+    ],
     ids=[
         "gibbs",
         "interweaved-given-scales",
         "individual-hmc-interweaved-given-scales",
         "individual-and-shift-hmc-interweaved-scales-integrated-out",
+        # η = 1: the SD's prior density vanishes at 0 (a | D and the interweaving move's
+        # marginal p(D) carry η; test_hb_prior.py checks each alone)
+        "zero-avoiding-scales-integrated-out",
     ],
 )
 def test_sampler_matches_the_exact_posterior_under_the_huang_wand_prior(
@@ -156,13 +166,15 @@ def test_sampler_matches_the_exact_posterior_under_the_huang_wand_prior(
     leapfrog: int,
     shift_leapfrog: int,
     collapse_scales: bool,
+    shape: float,
 ) -> None:
     layout = problem[0]
-    alpha_exact, d_exact = huang_wand_exact
+    alpha_exact, d_exact = huang_wand_exact[shape]
     R = layout.Xd.shape[0]
+    prior = HBPrior(np.eye(1), HW_NU, kind="huang-wand", scale=np.array([HW_A]), scale_shape=shape)
     out = run_hb_chain(
         layout,
-        HBPrior(np.eye(1), HW_NU, kind="huang-wand", scale=np.array([HW_A])),
+        prior,
         HBSettings(
             burn_in=500,
             draws=8000,

@@ -15,20 +15,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import integrate, stats
 from typer.testing import CliRunner
 
 from offerlab.cli.main import app
 from offerlab.exceptions import OfferlabError
 from offerlab.models._hb import HierarchicalBayes
 from offerlab.numerics._convergence import _ess
-from offerlab.numerics._hb import _huang_wand_scales, _lower_inverse, _wishart_precision_root
+from offerlab.numerics._hb import (
+    _huang_wand_log_marginal,
+    _huang_wand_scales,
+    _lower_inverse,
+    _wishart_precision_root,
+)
 
 SPEC = Path(__file__).resolve().parents[1] / "data" / "swissmetro_mnl.yaml"
 
 
-def _prior_chain(n: int, nu: float, A: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """SDs (n, K) and correlations (n, K(K−1)/2) from the two Gibbs steps, no data."""
+def _prior_chain(
+    n: int, nu: float, A: np.ndarray, seed: int, shape: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """SDs (n, K) and correlations (n, K(K−1)/2) from the two Gibbs steps, no data;
+    ``shape`` is η of a_k ~ IG(η, 1/A_k²)."""
     rng = np.random.default_rng(seed)
     K = len(A)
     upper = np.triu_indices(K, 1)
@@ -43,7 +51,7 @@ def _prior_chain(n: int, nu: float, A: np.ndarray, seed: int) -> tuple[np.ndarra
         )
         Minv = _lower_inverse(M)
         D = Minv.T @ Minv
-        a = _huang_wand_scales(M, nu, 1.0 / A**2, rng)
+        a = _huang_wand_scales(M, nu, 1.0 / A**2, rng, shape)
         sd = np.sqrt(np.diag(D))
         sds[i] = sd
         corr[i] = (D / np.outer(sd, sd))[upper]
@@ -77,6 +85,59 @@ def test_gibbs_steps_give_half_t_sds_and_uniform_correlations() -> None:
         _check_cdf(corr[:, j], u, (u + 1) / 2)  # uniform on (−1, 1)
 
 
+def test_gibbs_steps_give_the_zero_avoiding_sd_prior() -> None:
+    """With a_k ~ IG(η, 1/A_k²) each D_kk is 2ηA_k² times an F(2η, ν) variable (a scale
+    mixture of D_kk | a_k ~ IG(ν/2, ν/a_k)); η = 1 gives the SD a density ∝ σ near 0. The
+    correlations stay uniform: a diagonal IW scale leaves them alone."""
+    nu, shape = 2.0, 1.0
+    A = np.array([0.5, 2.5])
+    sds, corr = _prior_chain(30_000, nu, A, seed=4, shape=shape)
+    q = np.array([0.02, 0.05, 0.25, 0.5, 0.75, 0.95])
+    for k in range(len(A)):
+        variance = 2 * shape * A[k] ** 2 * stats.f.ppf(q, 2 * shape, nu)
+        _check_cdf(sds[:, k], np.sqrt(variance), q)
+    u = np.array([-0.9, -0.5, 0.0, 0.5, 0.9])
+    _check_cdf(corr[:, 0], u, (u + 1) / 2)
+
+
+@pytest.mark.parametrize("shape", [0.5, 1.0])
+def test_scales_integrate_out_to_the_closed_form_marginal(shape: float) -> None:
+    """log p(D) with a integrated out by quadrature equals the closed form the
+    interweaving move uses, up to a constant (compared between two matrices).
+
+    The IW(m, 2ν diag(1/a)) density, m = ν + K − 1, is
+    |D|^(−(m+K+1)/2) Π_k (2ν/a_k)^(m/2) exp(−ν (D⁻¹)_kk / a_k) times constants, so
+    p(D) ∝ |D|^(−(m+K+1)/2) Π_k ∫ (2ν/a)^(m/2) exp(−ν (D⁻¹)_kk / a) IG(a; η, 1/A_k²) da.
+    """
+    nu, K = 2.0, 3
+    m = nu + K - 1
+    A = np.array([0.5, 1.0, 2.5])
+
+    def numerical(D: np.ndarray) -> float:
+        precision = np.diag(np.linalg.inv(D))
+        log_p = -0.5 * (m + K + 1) * float(np.linalg.slogdet(D)[1])
+        for k in range(K):
+
+            def integrand(log_a: float, k: int = k) -> float:  # over log a: times a
+                a = np.exp(log_a)
+                log_iw = 0.5 * m * np.log(2 * nu / a) - nu * precision[k] / a
+                log_prior = stats.invgamma.logpdf(a, shape, scale=1 / A[k] ** 2)
+                return float(np.exp(log_iw + log_prior + log_a))
+
+            value, _ = integrate.quad(integrand, -40, 40, limit=400, epsabs=0, epsrel=1e-11)
+            log_p += np.log(value)
+        return log_p
+
+    def closed(D: np.ndarray) -> float:
+        log_p, _ = _huang_wand_log_marginal(np.diag(np.linalg.inv(D)), nu, 1 / A**2, shape, K)
+        return log_p - 0.5 * (m + K + 1) * float(np.linalg.slogdet(D)[1])
+
+    rng = np.random.default_rng(5)
+    X1, X2 = rng.normal(size=(2, K, K))
+    D1, D2 = X1 @ X1.T + 0.1 * np.eye(K), X2 @ X2.T + 0.5 * np.eye(K)
+    assert numerical(D1) - numerical(D2) == pytest.approx(closed(D1) - closed(D2), abs=1e-7)
+
+
 def test_bad_prior_settings_are_named() -> None:
     X = np.random.default_rng(0).normal(size=(40, 3, 2))
     y = np.zeros(40, dtype=int)
@@ -96,10 +157,16 @@ def test_bad_prior_settings_are_named() -> None:
 def test_command_line_huang_wand_prior(tmp_path: Path) -> None:
     args = ["estimate", "--spec", str(SPEC), "--model", "hb", "--burn-in", "30"]
     args += ["--iterations", "20", "--seed", "1", "--covariance-prior", "huang-wand"]
-    result = CliRunner().invoke(app, [*args, "--prior-sd-scale", "1.5", "--out", str(tmp_path)])
+    prior = ["--prior-sd-scale", "1.5", "--prior-sd-shape", "1"]
+    result = CliRunner().invoke(app, [*args, *prior, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     fit = pd.read_csv(tmp_path / "fit.csv", index_col=0)["value"]
     assert fit["covariance prior"] == "Huang-Wand (2013)"
-    assert float(fit["prior SD scale (half-t)"]) == 1.5
-    bad = CliRunner().invoke(app, [*args, "--prior-sd-scale", "-1"])
-    assert bad.exit_code != 0 and "prior_sd_scale" in bad.output
+    assert float(fit["prior SD scale A"]) == 1.5
+    assert fit["prior SD shape η"] == "1 (SD density ∝ σ^1 near 0)"
+    for option, value, field in (
+        ("--prior-sd-scale", "-1", "prior_sd_scale"),
+        ("--prior-sd-shape", "0", "prior_sd_shape"),
+    ):
+        bad = CliRunner().invoke(app, [*args, option, value])
+        assert bad.exit_code != 0 and field in bad.output, bad.output

@@ -226,6 +226,13 @@ PriorSdScaleOpt = Annotated[
     float,
     _hb_option(help="Huang-Wand: scale of the half-t prior of every population SD (> 0)."),
 ]
+PriorSdShapeOpt = Annotated[
+    float,
+    _hb_option(
+        help="Huang-Wand: shape of the SDs' scale prior (> 0); 0.5 gives half-t SDs, 1 an "
+        "SD prior that vanishes at 0 (keeps near-zero variances from stalling the chains)."
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -271,6 +278,7 @@ class HBOptions:
     sign: list[str]
     covariance_prior: str
     prior_sd_scale: float
+    prior_sd_shape: float = 0.5
 
 
 def estimate(
@@ -304,6 +312,7 @@ def estimate(
     sign: SignOpt = None,
     covariance_prior: CovariancePriorOpt = "inverse-wishart",
     prior_sd_scale: PriorSdScaleOpt = 2.5,
+    prior_sd_shape: PriorSdShapeOpt = 0.5,
 ) -> None:
     """Estimate a choice model and print the estimates and fit statistics."""
     console = wide_console()
@@ -323,7 +332,7 @@ def estimate(
     else:
         hb = HBOptions(
             burn_in, iterations, chains, max_minutes, fixed, prior_variance, prior_df,
-            list(sign or []), covariance_prior, prior_sd_scale,
+            list(sign or []), covariance_prior, prior_sd_scale, prior_sd_shape,
         )  # fmt: skip
         frames = estimate_hb(console, inputs, common, hb, out)
     if out is not None:
@@ -413,6 +422,7 @@ def hb_estimator(common: CommonOptions, options: HBOptions) -> HierarchicalBayes
         prior_df=options.prior_df,
         covariance_prior=options.covariance_prior,  # type: ignore[arg-type]
         prior_sd_scale=options.prior_sd_scale,
+        prior_sd_shape=options.prior_sd_shape,
         signs=parse_signs(options.sign),
         seed=common.seed,
         until_converged=not options.fixed,

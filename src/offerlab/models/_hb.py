@@ -60,6 +60,7 @@ DEFAULT_BURN_IN = 10_000
 # inverse-Wishart, which centres every variance at 5v.
 HUANG_WAND_DF = 2.0
 DEFAULT_PRIOR_SD_SCALE = 2.5
+DEFAULT_PRIOR_SD_SHAPE = 0.5
 DEFAULT_DRAWS = 10_000
 TARGET_ACCEPTANCE = 0.3
 # Random-walk steps of every respondent per iteration and the stopping rule's defaults
@@ -69,6 +70,8 @@ DEFAULT_INDIVIDUAL_STEPS = 15
 DEFAULT_INDIVIDUAL_LEAPFROG = 4
 # Leapfrog steps of the joint shift's HMC beside it (0: a random-walk shift).
 DEFAULT_SHIFT_LEAPFROG = 2
+# Leapfrog steps of the interweaving move (non-centred HMC on α and D's Cholesky factor).
+DEFAULT_INTERWEAVE_LEAPFROG = 6
 DEFAULT_MAX_DRAWS = 10_000
 DEFAULT_CHECK_EVERY = 500
 
@@ -127,6 +130,12 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         A, the scale of the half-t prior of every population SD under
         ``covariance_prior="huang-wand"``, per level step of a coded attribute and per
         SD of a numeric column (log scale for sign-constrained coefficients).
+    prior_sd_shape : float, default 0.5
+        η, the shape of the Huang–Wand scales' prior a_k ~ IG(η, 1/A²). ½ is Huang &
+        Wand's: half-t SDs, whose density is positive at 0. With η every variance is
+        a priori 2ηA² times an F(2η, ν) variable, whose SD has density ∝ σ^(2η−1) near
+        0: η = 1 makes it vanish there linearly, as the boundary-avoiding gamma(2, ·)
+        prior of Chung et al. (2013, Psychometrika 78(4)) does (see Notes).
     seed : int, optional
         Seed of the random streams; the same seed gives the same draws whatever
         ``n_jobs`` is. Default: fresh entropy, recorded in ``results.seed``.
@@ -135,6 +144,8 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         the respondents' standardised deviations held fixed (non-centred), which mixes
         the population covariance where the Gibbs steps crawl (see
         :mod:`offerlab.numerics._hb_chain`).
+    interweave_leapfrog : int, default 6
+        Leapfrog steps of the interweaving move per iteration.
     individual_leapfrog : int, default 4
         Every respondent's θ_r moves once per iteration by Hamiltonian Monte Carlo with
         this many leapfrog steps (mass matrix H_r + D⁻¹, the analytic logit gradient,
@@ -183,6 +194,15 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
     every variance at 5 and inflated the variances of a simulated study by 1.7x;
     the Huang–Wand prior lets them follow the data (see bench/README.md).
 
+    Where a population variance is near zero, Huang & Wand's half-t SD prior
+    (``prior_sd_shape=0.5``) keeps positive density at σ = 0, so log σ has a long left
+    tail: the posterior is a funnel whose neck the chains enter and leave slowly, and
+    R-hat and ESS of the covariance entries involving that coefficient lag behind
+    the rest. ``prior_sd_shape=1`` makes the SD's prior density vanish linearly at 0
+    (Chung et al. 2013's argument for a gamma(2, ·) prior on an SD): the tail in log σ
+    then falls off twice as fast, at the price of pulling a near-zero SD up by a
+    fraction of its posterior spread.
+
     Sign constraints use the log-normal transform (Allenby & Rossi; Train 2009,
     ch. 12): β_rk = s_k exp(θ_rk) with θ_rk normal in the population, so every
     respondent's coefficient has the sign s_k. The population mean and SD reported
@@ -209,6 +229,8 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         "covariance": one_of("full", "diagonal"),
         "covariance_prior": one_of("inverse-wishart", "huang-wand"),
         "prior_sd_scale": POSITIVE,
+        "prior_sd_shape": POSITIVE,
+        "interweave_leapfrog": whole(1),
         "interweave": Constraint("True or False", lambda v: isinstance(v, bool)),
         "individual_steps": whole(1),
         "individual_leapfrog": whole(0),
@@ -235,7 +257,9 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
     covariance: Literal["full", "diagonal"] = "full"
     covariance_prior: Literal["inverse-wishart", "huang-wand"] = "inverse-wishart"
     prior_sd_scale: float = DEFAULT_PRIOR_SD_SCALE
+    prior_sd_shape: float = DEFAULT_PRIOR_SD_SHAPE
     interweave: bool = True
+    interweave_leapfrog: int = DEFAULT_INTERWEAVE_LEAPFROG
     individual_steps: int = DEFAULT_INDIVIDUAL_STEPS
     individual_leapfrog: int = DEFAULT_INDIVIDUAL_LEAPFROG
     shift_leapfrog: int = DEFAULT_SHIFT_LEAPFROG
@@ -359,6 +383,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
                 df=HUANG_WAND_DF,
                 kind="huang-wand",
                 scale=np.full(K, float(self.prior_sd_scale)),
+                scale_shape=float(self.prior_sd_shape),
             )
         return HBPrior(V0=V0, df=(1 if diagonal else K) + float(self.prior_df), diagonal=diagonal)
 
@@ -375,6 +400,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
             individual_steps=int(self.individual_steps),
             individual_leapfrog=int(self.individual_leapfrog),
             shift_leapfrog=int(self.shift_leapfrog),
+            interweave_leapfrog=int(self.interweave_leapfrog),
             # about 1,000 stored individual draws per chain at most (memory: R·K each)
             individual_every=max(1, -(-int(cap) // 1000)),
         )

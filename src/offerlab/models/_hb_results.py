@@ -397,7 +397,8 @@ class HBResults(ChoiceResults):
             return {
                 "covariance prior": "Huang-Wand (2013)",
                 "prior degrees of freedom": f"{prior.df:g} (uniform correlations)",
-                "prior SD scale (half-t)": float(prior.scale[0]),
+                "prior SD scale A": float(prior.scale[0]),
+                "prior SD shape η": _shape_label(prior.scale_shape),
             }
         return {
             "covariance prior": "inverse-Wishart (CBC/HB)",
@@ -498,3 +499,9 @@ class HBResults(ChoiceResults):
         pick = rng.integers(0, saved, size=(R, m))
         B = draws[np.arange(R)[:, None], pick].reshape(R * m, K)
         return B, np.full(R * m, 1.0 / (R * m))
+
+
+def _shape_label(shape: float) -> str:
+    if shape == 0.5:
+        return "0.5 (half-t SDs)"
+    return f"{shape:g} (SD density ∝ σ^{2 * shape - 1:g} near 0)"

@@ -57,6 +57,9 @@ from functools import cached_property
 import numpy as np
 
 from offerlab.numerics._hb_chain import HBChain, HBChainSetup
+from offerlab.numerics._hb_kernels import (  # noqa: F401
+    huang_wand_log_marginal as _huang_wand_log_marginal,
+)
 from offerlab.numerics._hb_kernels import huang_wand_scales as _huang_wand_scales  # noqa: F401
 from offerlab.numerics._hb_kernels import lower_inverse as _lower_inverse  # noqa: F401
 from offerlab.numerics._hb_kernels import transform_coefficients
@@ -381,6 +384,7 @@ class HBPrior:
     diagonal: bool = False
     kind: str = "inverse-wishart"
     scale: np.ndarray | None = None  # Huang–Wand A_k, shape (K,)
+    scale_shape: float = 0.5  # Huang–Wand η: a_k ~ IG(η, 1/A_k²); ½ gives half-t SDs
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ import numpy as np
 from offerlab.numerics._hb_kernels import (
     WORK_DTYPE,
     LoglikeBuffers,
+    huang_wand_log_marginal,
     huang_wand_scales,
     lower_inverse,
     proposal_roots,
@@ -201,6 +202,7 @@ class HBChain:
         prior, K, R = self.setup.prior, self.K, self.R
         if self.huang_wand:
             self.nu_hw = float(prior.df)
+            self.hw_shape = float(prior.scale_shape)
             self.hw_inv_A2 = 1.0 / np.square(np.asarray(prior.scale, dtype=float))
             self.df_prior = self.nu_hw + K - 1
             self.a_hw = 1.0 / self.hw_inv_A2  # start at a_k = A_k²
@@ -294,7 +296,7 @@ class HBChain:
         self.M = wishart_precision_root(S, normals[K:], rng.chisquare(self.chi_df), self.bartlett)
         self.Minv = lower_inverse(self.M)
         if self.huang_wand:
-            self.a_hw = huang_wand_scales(self.M, self.nu_hw, self.hw_inv_A2, rng)
+            self.a_hw = huang_wand_scales(self.M, self.nu_hw, self.hw_inv_A2, rng, self.hw_shape)
             self.S0_diag = 2.0 * self.nu_hw / self.a_hw
 
     def _set_proposal_roots(self) -> None:
@@ -633,16 +635,9 @@ class HBChain:
         return float(logp), grad, ll, theta
 
     def _huang_wand_marginal(self, precision_diag: np.ndarray) -> tuple[float, np.ndarray]:
-        """log p(D) with a integrated out, but for the |D| power; and its gradient's scale.
-
-        Huang & Wand (2013), eq. (2): p(D) ∝ |D|^(−(ν+2K)/2) Π_k (ν (D⁻¹)_kk + 1/A_k²)^(−(ν+K)/2),
-        whose |D| power is the conditional IW(ν + K − 1)'s (``df_prior``). The second factor
-        depends on D⁻¹ only through its diagonal, like −½ tr(S D⁻¹) with the diagonal S
-        returned here, so its ∂/∂Λ is the inverse-Wishart's D⁻¹ S Λ'⁻¹.
-        """
-        nu, K = self.nu_hw, self.K
-        base = nu * precision_diag + self.hw_inv_A2
-        return -0.5 * (nu + K) * float(np.log(base).sum()), np.diag((nu + K) * nu / base)
+        return huang_wand_log_marginal(
+            precision_diag, self.nu_hw, self.hw_inv_A2, self.hw_shape, self.K
+        )
 
     def _interweave_step(self, burning: bool) -> None:
         """HMC on (α, Λ) with z_r = Λ⁻¹(θ_r − α) fixed (see the module docstring)."""
@@ -678,7 +673,7 @@ class HBChain:
             self._ll_grad = self._nc_ll_grad
             self._swap_utilities()
         if self.collapsed:  # (D, a) | z, y as a block: the move's D, then a | D
-            self.a_hw = huang_wand_scales(self.M, self.nu_hw, self.hw_inv_A2, rng)
+            self.a_hw = huang_wand_scales(self.M, self.nu_hw, self.hw_inv_A2, rng, self.hw_shape)
             self.S0_diag = 2.0 * self.nu_hw / self.a_hw
         if burning:
             self._adapt_hmc(accept_prob, u0 if accept_prob == 0.0 else u)

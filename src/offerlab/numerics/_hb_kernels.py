@@ -15,6 +15,7 @@ WORK_DTYPE = np.float32
 __all__ = [
     "WORK_DTYPE",
     "LoglikeBuffers",
+    "huang_wand_log_marginal",
     "huang_wand_scales",
     "inverse_root_lower",
     "lower_inverse",
@@ -125,20 +126,38 @@ def wishart_precision_root(
 
 
 def huang_wand_scales(
-    M: np.ndarray, nu: float, inv_A2: np.ndarray, rng: np.random.Generator
+    M: np.ndarray, nu: float, inv_A2: np.ndarray, rng: np.random.Generator, shape: float = 0.5
 ) -> np.ndarray:
     """Draw a | D of the Huang–Wand prior, D⁻¹ = M M'.
 
-    Prior: D | a ~ IW(ν + K − 1, 2ν diag(1/a)), a_k ~ IG(1/2, 1/A_k²) independently.
-    The a_k-dependent part of the IW density is a_k^(−(ν+K−1)/2) exp(−ν (D⁻¹)_kk / a_k)
-    (from |2ν diag(1/a)|^((ν+K−1)/2) and exp(−½ tr(2ν diag(1/a) D⁻¹))); times the
-    prior a_k^(−1/2−1) exp(−1/(A_k² a_k)) the full conditional is
-    a_k | D ~ IG((ν + K)/2, ν (D⁻¹)_kk + 1/A_k²) (Huang & Wand 2013, section 4), drawn
-    as scale / Gamma(shape, 1).
+    Prior: D | a ~ IW(ν + K − 1, 2ν diag(1/a)), a_k ~ IG(η, 1/A_k²) independently
+    (Huang & Wand: η = ½). The a_k-dependent part of the IW density is
+    a_k^(−(ν+K−1)/2) exp(−ν (D⁻¹)_kk / a_k) (from |2ν diag(1/a)|^((ν+K−1)/2) and
+    exp(−½ tr(2ν diag(1/a) D⁻¹))); times the prior a_k^(−η−1) exp(−1/(A_k² a_k)) the
+    full conditional is a_k | D ~ IG(η + (ν + K − 1)/2, ν (D⁻¹)_kk + 1/A_k²) (for η = ½
+    Huang & Wand 2013, section 4), drawn as scale / Gamma(shape, 1).
     """
     K = M.shape[0]
     precision_diag = np.square(M).sum(axis=1)  # (M M')_kk
-    return (nu * precision_diag + inv_A2) / rng.standard_gamma(0.5 * (nu + K), size=K)
+    return (nu * precision_diag + inv_A2) / rng.standard_gamma(shape + 0.5 * (nu + K - 1), size=K)
+
+
+def huang_wand_log_marginal(
+    precision_diag: np.ndarray, nu: float, inv_A2: np.ndarray, shape: float, K: int
+) -> tuple[float, np.ndarray]:
+    """log p(D) with the Huang–Wand scales a integrated out, but for the |D| power; and
+    the diagonal S whose −½ tr(S D⁻¹) has the same gradient in D⁻¹'s diagonal.
+
+    Each a_k enters the IW(ν + K − 1, 2ν diag(1/a)) density as
+    a_k^(−(ν+K−1)/2) exp(−ν (D⁻¹)_kk / a_k); times its IG(η, 1/A_k²) prior the integral
+    over a_k is Γ(c) (ν (D⁻¹)_kk + 1/A_k²)^(−c), c = η + (ν + K − 1)/2 (Huang & Wand
+    2013, eq. 2 for η = ½: c = (ν + K)/2). The |D|^(−(ν+2K)/2) factor is the
+    conditional IW's. The second factor depends on D⁻¹ only through its diagonal, like
+    −½ tr(S D⁻¹) with S = diag(2cν / (ν (D⁻¹)_kk + 1/A_k²)).
+    """
+    base = nu * precision_diag + inv_A2
+    power = shape + 0.5 * (nu + K - 1)
+    return -power * float(np.log(base).sum()), np.diag(2.0 * power * nu / base)
 
 
 def proposal_roots(information: np.ndarray, M: np.ndarray) -> np.ndarray:
