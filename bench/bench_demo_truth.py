@@ -77,6 +77,7 @@ def demo_decisions(args) -> tuple[list, object, object]:
         hb = HierarchicalBayes(
             burn_in=args.burn_in, draws=args.draws, chains=2, keep_draws=args.keep_draws,
             seed=args.seed, covariance_prior=args.covariance_prior,
+            prior_sd_shape=args.prior_sd_shape, interweave_leapfrog=args.interweave_leapfrog,
         ).fit(answers.data, study=study)  # fmt: skip
     print(f"HB {args.burn_in} + {args.draws} x 2 chains: {time.perf_counter() - t0:.0f} s")
     tuned = calibrate_scale(hb, answers.data)
@@ -174,6 +175,8 @@ def claimed_profit(fit, truth, lineup, transform) -> float:
 
 
 def main() -> None:
+    from offerlab.cli.demo import demo_model
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--respondents", type=int, default=500)
     parser.add_argument("--seed", type=int, default=2026)
@@ -188,6 +191,14 @@ def main() -> None:
         choices=["inverse-wishart", "huang-wand"],
         help="the population covariance's prior (the demo's: huang-wand)",
     )
+    parser.add_argument(
+        "--prior-sd-shape", type=float, default=demo_model(0).prior_sd_shape,
+        help="Huang-Wand: shape of the SDs' scale prior (default: the demo's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--interweave-leapfrog", type=int, default=demo_model(0).interweave_leapfrog,
+        help="leapfrog steps of the interweaving move (default: the demo's)",
+    )  # fmt: skip
     args = parser.parse_args()
     start = time.perf_counter()
     runs, truth, fit = demo_decisions(args)
