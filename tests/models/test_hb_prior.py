@@ -129,7 +129,7 @@ def test_scales_integrate_out_to_the_closed_form_marginal(shape: float) -> None:
         return log_p
 
     def closed(D: np.ndarray) -> float:
-        log_p, _ = _huang_wand_log_marginal(np.diag(np.linalg.inv(D)), nu, 1 / A**2, shape, K)
+        log_p, _ = _huang_wand_log_marginal(np.diag(np.linalg.inv(D)), nu, 1 / A**2, shape)
         return log_p - 0.5 * (m + K + 1) * float(np.linalg.slogdet(D)[1])
 
     rng = np.random.default_rng(5)

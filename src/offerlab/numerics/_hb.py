@@ -411,7 +411,7 @@ class HBSettings:
     interweave: bool = False
     interweave_leapfrog: int = 6
     # Under the Huang–Wand prior the interweaving move targets D with the scales a
-    # integrated out and draws a | D after it (HBChain._huang_wand_marginal); False
+    # integrated out and draws a | D after it (_hb_kernels.huang_wand_log_marginal); False
     # moves D given a.
     collapse_scales: bool = True
     # Random-walk steps of every θ_r per iteration (cheap: the proposals come in blocks).

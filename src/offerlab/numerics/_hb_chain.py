@@ -20,7 +20,8 @@ Each iteration is, in this order,
    (Λ lower-triangular) and α are moved together by Hamiltonian Monte Carlo on the
    non-centred posterior p(α, Λ | z, y) ∝ p(Λ) Π_r L_r(α + Λ z_r). Under the Huang–Wand
    prior p(Λ) is the marginal with the scales a integrated out, and a | D is drawn
-   after the move (``collapse_scales``, :meth:`HBChain._huang_wand_marginal`).
+   after the move (``collapse_scales``,
+   :func:`~offerlab.numerics._hb_kernels.huang_wand_log_marginal`).
 
 Why the last move. With 12 tasks for 15 coefficients each respondent's data say little,
 θ_r | D is mostly prior, and D | θ is the spread of those θ_r: the centred Gibbs steps
@@ -618,7 +619,9 @@ class HBChain:
         # (a diagonal D: K independent IW₁(df, S₀_kk), no Cholesky Jacobian: −df log λ_k)
         power = self.df_prior + self._jacobian_power
         if self.collapsed:
-            log_prior, S0 = self._huang_wand_marginal(np.diag(precision))
+            log_prior, S0 = huang_wand_log_marginal(
+                np.diag(precision), self.nu_hw, self.hw_inv_A2, self.hw_shape
+            )
         else:
             S0 = self.prior_scale()  # given a, for Huang–Wand
             log_prior = -0.5 * float(np.sum(S0 * precision))
@@ -633,11 +636,6 @@ class HBChain:
             [grad_L[below], np.diag(grad_L) * diag - power, self._ones_r @ grad_theta]
         )
         return float(logp), grad, ll, theta
-
-    def _huang_wand_marginal(self, precision_diag: np.ndarray) -> tuple[float, np.ndarray]:
-        return huang_wand_log_marginal(
-            precision_diag, self.nu_hw, self.hw_inv_A2, self.hw_shape, self.K
-        )
 
     def _interweave_step(self, burning: bool) -> None:
         """HMC on (α, Λ) with z_r = Λ⁻¹(θ_r − α) fixed (see the module docstring)."""

@@ -143,7 +143,7 @@ def huang_wand_scales(
 
 
 def huang_wand_log_marginal(
-    precision_diag: np.ndarray, nu: float, inv_A2: np.ndarray, shape: float, K: int
+    precision_diag: np.ndarray, nu: float, inv_A2: np.ndarray, shape: float
 ) -> tuple[float, np.ndarray]:
     """log p(D) with the Huang–Wand scales a integrated out, but for the |D| power; and
     the diagonal S whose −½ tr(S D⁻¹) has the same gradient in D⁻¹'s diagonal.
@@ -156,7 +156,7 @@ def huang_wand_log_marginal(
     −½ tr(S D⁻¹) with S = diag(2cν / (ν (D⁻¹)_kk + 1/A_k²)).
     """
     base = nu * precision_diag + inv_A2
-    power = shape + 0.5 * (nu + K - 1)
+    power = shape + 0.5 * (nu + precision_diag.size - 1)
     return -power * float(np.log(base).sum()), np.diag(2.0 * power * nu / base)
 
 
