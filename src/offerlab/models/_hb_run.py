@@ -355,6 +355,10 @@ class _Pool:
         if self.local:
             self.chains = [_new_chain(j) for j in jobs]
             return
+        # The chains' single-precision design, built here: the forked workers then share
+        # its pages (and the cache lines holding them) instead of building a copy each.
+        for job in jobs:
+            _ = job.setup.layout.xd_work, job.setup.layout.base_work, job.setup.layout.xd_pairs
         ctx = mp.get_context("fork")
         self.counter = ctx.Array("q", len(jobs), lock=False)
         _JOBS = jobs  # inherited by the forked workers: no pickling of the data
