@@ -1,8 +1,10 @@
-"""The sampler's utilities by a gather on designs of signed item pairs (MaxDiff).
+"""The sampler on sparse designs of signed item pairs (MaxDiff).
 
 Where every design column holds at most two nonzero entries, each ±1, the chains gather
 ±β_i ± β_j instead of multiplying by the design (HBChain._utilities). That is exact, so
-the utilities and the whole chain must be bit for bit those of the product.
+the utilities and the whole chain must be bit for bit those of the product. The
+gradient's product with a sparse design is a sparse matrix's: the same up to the
+rounding of single precision.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from offerlab.numerics._hb import HBPrior, HBSettings, hb_layout
 from offerlab.numerics._hb_kernels import WORK_DTYPE, gather_utilities, signed_pair_indices
 from offerlab.simulate import simulate_maxdiff
 
-ITEMS = tuple(f"item_{k}" for k in range(8))
+ITEMS = tuple(f"item_{k:02d}" for k in range(20))  # the MaxDiff bench's items and tasks
 
 
 @pytest.fixture(scope="module")
 def maxdiff_layout():
-    """30 people's best–worst answers, 6 tasks of 4 of 8 items, as the sampler's layout."""
+    """30 people's best–worst answers, 12 tasks of 5 of 20 items, as the sampler's layout."""
     respondents = 30
-    design = make_maxdiff_design(ITEMS, 4, 6, versions=2, seed=3)
+    design = make_maxdiff_design(ITEMS, 5, 12, versions=2, seed=3)
     rng = np.random.default_rng(4)
     truth = rng.normal(0.0, 1.0, size=(respondents, len(ITEMS)))
     answers = maxdiff_answers(simulate_maxdiff(design.sets, truth, ITEMS, seed=5), list(ITEMS))
@@ -90,6 +92,20 @@ def test_a_chain_that_gathers_is_the_chain_that_multiplies(maxdiff_layout) -> No
         chain.burn(20)
         chain.sample(20)
     a, b = chains
-    assert a.pairs is not None
+    assert a.pairs is not None and a.sparse_gradient is not None
     for name in ("theta", "alpha", "M", "ll", "V", "hmc_eps"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_the_sparse_gradient_is_the_dense_one_up_to_rounding(maxdiff_layout) -> None:
+    layout = maxdiff_layout
+    XT = layout.xd_work
+    R, K, n = XT.shape
+    assert layout.xd_sparse_gradient is not None
+    P = np.random.default_rng(3).random((R, n)).astype(WORK_DTYPE)
+    dense = np.matmul(XT, P[:, :, None])[:, :, 0]
+    sparse = (layout.xd_sparse_gradient @ P.reshape(-1)).reshape(R, K)
+    assert sparse.dtype == WORK_DTYPE
+    np.testing.assert_allclose(sparse, dense, rtol=0, atol=1e-6 * np.abs(dense).max())
+    small, _ = small_chain_problem(10, 3)  # every entry nonzero: dense
+    assert small.xd_sparse_gradient is None
