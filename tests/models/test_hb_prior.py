@@ -167,6 +167,7 @@ def test_command_line_huang_wand_prior(tmp_path: Path) -> None:
     for option, value, field in (
         ("--prior-sd-scale", "-1", "prior_sd_scale"),
         ("--prior-sd-shape", "0", "prior_sd_shape"),
+        ("--prior-sd-shape", "1e308", "prior_sd_shape"),
     ):
         bad = CliRunner().invoke(app, [*args, option, value])
         assert bad.exit_code != 0 and field in bad.output, bad.output

@@ -61,6 +61,7 @@ DEFAULT_BURN_IN = 10_000
 HUANG_WAND_DF = 2.0
 DEFAULT_PRIOR_SD_SCALE = 2.5
 DEFAULT_PRIOR_SD_SHAPE = 0.5
+MAX_PRIOR_SD_SHAPE = 100.0
 DEFAULT_DRAWS = 10_000
 TARGET_ACCEPTANCE = 0.3
 # Random-walk steps of every respondent per iteration and the stopping rule's defaults
@@ -130,7 +131,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         A, the scale of the half-t prior of every population SD under
         ``covariance_prior="huang-wand"``, per level step of a coded attribute and per
         SD of a numeric column (log scale for sign-constrained coefficients).
-    prior_sd_shape : float, default 0.5
+    prior_sd_shape : float in (0, 100], default 0.5
         η, the shape of the Huang–Wand scales' prior a_k ~ IG(η, 1/A²). ½ is Huang &
         Wand's: half-t SDs, whose density is positive at 0. With η every variance is
         a priori 2ηA² times an F(2η, ν) variable, whose SD has density ∝ σ^(2η−1) near
@@ -229,7 +230,11 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         "covariance": one_of("full", "diagonal"),
         "covariance_prior": one_of("inverse-wishart", "huang-wand"),
         "prior_sd_scale": POSITIVE,
-        "prior_sd_shape": POSITIVE,
+        # Beyond ~100 the scales' prior is all but a point mass; at 1e308 the draws of a
+        # underflow and the chains fail.
+        "prior_sd_shape": Constraint(
+            "a number in (0, 100]", lambda v: POSITIVE.holds(v) and v <= MAX_PRIOR_SD_SHAPE
+        ),
         "interweave_leapfrog": whole(1),
         "interweave": Constraint("True or False", lambda v: isinstance(v, bool)),
         "individual_steps": whole(1),
