@@ -124,14 +124,9 @@ class HBLayout:
         return np.ascontiguousarray(self.Xd.transpose(0, 2, 1, 3)).reshape(R, A * T, K)
 
     @cached_property
-    def xd_k_major(self) -> np.ndarray:
-        """``Xd`` as (R, K, A·T): a row of coefficients times it gives the utilities."""
-        R, T, A, K = self.Xd.shape
-        return np.ascontiguousarray(self.Xd.transpose(0, 3, 2, 1)).reshape(R, K, A * T)
-
-    @cached_property
     def xd_work(self) -> np.ndarray:
-        """``xd_k_major`` in the sampler's single precision (:data:`WORK_DTYPE`).
+        """``Xd`` as (R, K, A·T), a row of coefficients times it gives the utilities, in
+        the sampler's single precision (:data:`WORK_DTYPE`).
 
         Built once per layout and read by every chain of a fit: built before the chains'
         workers fork, the processes share its pages. A copy per chain (7.3 MB on the
@@ -176,12 +171,11 @@ class HBLayout:
 
     @cached_property
     def base_work(self) -> np.ndarray | None:
-        """``base`` as (R, A·T), alternatives first, single precision; shared like ``xd_work``."""
-        if self.base is None:
+        """``base_alt_major`` as (R, A·T) in single precision; shared like ``xd_work``."""
+        if self.base_alt_major is None:
             return None
-        R, T, A = self.base.shape
-        base = self.base.transpose(0, 2, 1)
-        out = np.ascontiguousarray(base, dtype=WORK_DTYPE).reshape(R, A * T)
+        R, A, T = self.base_alt_major.shape
+        out = self.base_alt_major.reshape(R, A * T).astype(WORK_DTYPE)
         out.flags.writeable = False
         return out
 
