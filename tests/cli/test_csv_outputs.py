@@ -28,7 +28,8 @@ NAMES = {
     "Our City Compact": "@SUM(1+9)*cmd|' /C calc'!A0",
     "Rival SUV Abo": "+1+cmd|' /C calc'!A0",
 }
-STATUS_QUO = {"Keep leasing": "\tKeep leasing", "Buy a used car": "\r-Buy a used car"}
+# the last also drawn in the plots: "$\\x$" was read as mathtext and no plot was written
+STATUS_QUO = {"Keep leasing": "\tKeep leasing", "Buy a used car": "\r-Buy a $\\nosuch$ car"}
 
 
 @pytest.fixture(scope="module")

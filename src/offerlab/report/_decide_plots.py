@@ -18,7 +18,7 @@ import pandas as pd
 
 from offerlab.decide import GaborGrangerResult, VanWestendorpResult
 from offerlab.exceptions import OfferlabError
-from offerlab.report._png import finish_plot
+from offerlab.report._png import finish_plot, printable_texts
 
 __all__ = ["plot_demand", "plot_gabor_granger", "plot_tornado", "plot_van_westendorp"]
 
@@ -83,6 +83,7 @@ def _words(labels: Mapping[str, str] | None, defaults: dict[str, str]) -> dict[s
 def _make_room(fig: plt.Figure, ax: plt.Axes, texts: list) -> None:
     """Widen the x-axis until every text drawn at a bar's end lies inside the axes (the
     level names beside a tornado's bars would otherwise run over the attribute names)."""
+    printable_texts(fig)  # before the first draw: names as written (a $ is no mathtext)
     for _ in range(6):
         fig.tight_layout()  # as the saved figure will be laid out
         fig.canvas.draw()

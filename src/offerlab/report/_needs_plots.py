@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from offerlab.report._png import save_figure
+
 __all__ = ["plot_concept_top_box", "plot_kano_shares", "plot_maxdiff_scores", "plot_turf_ladder"]
 
 _BAR = "#2b6cb0"
@@ -29,14 +31,6 @@ _CONCEPT_COLOURS = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#718
 
 def _wrapped(labels: list[str], width: int = 22) -> list[str]:
     return ["\n".join(textwrap.wrap(str(x), width)) or str(x) for x in labels]
-
-
-def _save(fig: plt.Figure, path: Path | str) -> Path:
-    path = Path(path)
-    fig.tight_layout()
-    fig.savefig(path, dpi=144)
-    plt.close(fig)
-    return path
 
 
 def plot_maxdiff_scores(
@@ -65,7 +59,7 @@ def plot_maxdiff_scores(
     ax.set_xlim(0, max(float(frame["high"].max()), line) * 1.08)
     ax.legend(loc="lower right", fontsize=9, frameon=True)
     ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_turf_ladder(ladder: pd.DataFrame, path: Path | str, *, xlabel: str) -> Path:
@@ -83,7 +77,7 @@ def plot_turf_ladder(ladder: pd.DataFrame, path: Path | str, *, xlabel: str) -> 
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_kano_shares(
@@ -106,7 +100,7 @@ def plot_kano_shares(
     ax.set_xlabel(xlabel)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, fontsize=9,
               frameon=False)  # fmt: skip
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_concept_top_box(frame: pd.DataFrame, path: Path | str, *, xlabel: str) -> Path:
@@ -133,4 +127,4 @@ def plot_concept_top_box(frame: pd.DataFrame, path: Path | str, *, xlabel: str) 
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(k, 3), fontsize=9,
               frameon=False)  # fmt: skip
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -33,6 +33,7 @@ from matplotlib.textpath import TextToPath
 
 from offerlab.report._content import ReportContent
 from offerlab.report._needs_pages import write_pages
+from offerlab.report._png import printable_texts
 from offerlab.report._tables import Table
 
 __all__ = ["PDF_DOCUMENT_FORMAT", "pdf_document", "write_pdf", "write_pdf_document"]
@@ -111,6 +112,7 @@ class _Flow:
 
     def close(self) -> None:
         if self.fig is not None:
+            printable_texts(self.fig)
             self.pdf.savefig(self.fig)
             plt.close(self.fig)
             self.fig = None
