@@ -9,6 +9,9 @@ import base64
 import hashlib
 import json
 import re
+import shutil
+import subprocess
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,7 +35,7 @@ OFFERS = {  # the example market's offers renamed
     "Our City Compact": "+1+cmd|' /C calc'!A0 <!--<script>",
     "Rival SUV Abo": "\t-rival\u2028line",
 }
-STATUS_QUO = {"Keep leasing": "\r@keep leasing", "Buy a used car": "-Buy a used car"}
+STATUS_QUO = {"Keep leasing": "\r@keep leasing", "Buy a used car": "-Buy a $\\nosuch$ used car"}
 PAYLOAD_PARTS = ("evil.example", "cmd|", "SUM(1+9)", "1+1", "rival", "keep leasing")
 
 
@@ -91,6 +94,23 @@ class _Page(HTMLParser):
         if self._in_script:
             attrs, text = self.scripts[-1]
             self.scripts[-1] = (attrs, text + data)
+
+
+def test_the_pdf_report_draws_hostile_names_as_written(hostile) -> None:
+    """Every glyph drawn (a missing one warns), dollar signs as dollar signs: the name
+    with "$\\nosuch$" made matplotlib's mathtext raise and no PDF was written."""
+    from offerlab.report import write_pdf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # "Glyph 9 (\\t) missing from font(s)…"
+        pdf = write_pdf(hostile.content, hostile.tmp / "hostile.pdf")
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler's pdftotext is not installed (.ci/run installs it)")
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "-Buy a $\\nosuch$ used car" in text
+    assert "-rival line" in text  # the line separator drawn as a space
 
 
 def test_the_html_report_keeps_hostile_names_as_data_under_its_own_policy(hostile) -> None:

@@ -33,7 +33,7 @@ from matplotlib.textpath import TextToPath
 
 from offerlab.report._content import ReportContent
 from offerlab.report._needs_pages import write_pages
-from offerlab.report._png import printable_texts
+from offerlab.report._png import printable_texts, visible
 from offerlab.report._tables import Table
 
 __all__ = ["PDF_DOCUMENT_FORMAT", "pdf_document", "write_pdf", "write_pdf_document"]
@@ -56,7 +56,7 @@ def _width(text: str, size: float, bold: bool = False) -> float:
     if not text:
         return 0.0
     props = FontProperties(size=size, weight="bold" if bold else "normal")
-    width, _, _ = _TO_PATH.get_text_width_height_descent(text, props, ismath=False)
+    width, _, _ = _TO_PATH.get_text_width_height_descent(visible(text), props, ismath=False)
     return float(width)
 
 

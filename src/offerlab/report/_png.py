@@ -15,19 +15,26 @@ from matplotlib.category import StrCategoryFormatter
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
-__all__ = ["finish_plot", "printable_texts", "save_figure"]
+__all__ = ["finish_plot", "printable_texts", "save_figure", "visible"]
 
-#: C0 and C1 control characters but the line break: no font draws them (matplotlib
-#: drew a missing-glyph box and warned for a tab or a carriage return in an offer name).
-_NO_CONTROLS = {c: " " for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 0x0A}
+#: C0 and C1 control characters but the line break, and the Unicode line and paragraph
+#: separators: no font draws them (matplotlib drew a missing-glyph box and warned for a
+#: tab or a carriage return in an offer name).
+_NO_CONTROLS = {c: " " for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029) if c != 0x0A}
 #: A dollar sign not yet escaped: two of them make matplotlib read the text between as
 #: mathtext ("Save $5 or $6" in italics; "$\\x$" raised ParseFatalException).
 _DOLLAR = re.compile(r"(?<!\\)\$")
 
 
+def visible(text: str) -> str:
+    """``text`` with the characters no font draws (controls, line separators) as spaces:
+    what a plot shows of it, and what to measure."""
+    return text.translate(_NO_CONTROLS)
+
+
 def _printable(text: str) -> str:
     """``text`` drawn as written: control characters as spaces, every $ a dollar sign."""
-    return _DOLLAR.sub(r"\\$", text.translate(_NO_CONTROLS))
+    return _DOLLAR.sub(r"\\$", visible(text))
 
 
 def printable_texts(fig: plt.Figure) -> None:
