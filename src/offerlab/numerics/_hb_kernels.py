@@ -202,7 +202,14 @@ def huang_wand_scales(
     """
     K = M.shape[0]
     precision_diag = np.square(M).sum(axis=1)  # (M M')_kk
-    return (nu * precision_diag + inv_A2) / rng.standard_gamma(shape + 0.5 * (nu + K - 1), size=K)
+    posterior_shape = _scales_posterior_shape(shape, nu, K)
+    return (nu * precision_diag + inv_A2) / rng.standard_gamma(posterior_shape, size=K)
+
+
+def _scales_posterior_shape(shape: float, nu: float, K: int) -> float:
+    """c = η + (ν + K − 1)/2: the shape of a_k | D, and the power of the integral over a_k
+    in the marginal p(D) (the draw and the marginal must agree on it)."""
+    return shape + 0.5 * (nu + K - 1)
 
 
 def huang_wand_log_marginal(
@@ -219,7 +226,7 @@ def huang_wand_log_marginal(
     −½ tr(S D⁻¹) with S = diag(2cν / (ν (D⁻¹)_kk + 1/A_k²)).
     """
     base = nu * precision_diag + inv_A2
-    power = shape + 0.5 * (nu + precision_diag.size - 1)
+    power = _scales_posterior_shape(shape, nu, precision_diag.size)
     return -power * float(np.log(base).sum()), np.diag(2.0 * power * nu / base)
 
 
