@@ -44,6 +44,17 @@ def test_the_demos_part_worths_have_the_truths_scale(demo_fit) -> None:
     assert 0.7 <= spread <= 1.3, spread
 
 
+def test_the_demos_chains_converge(demo_fit) -> None:
+    """Issue 17: the demo's decision rests on converged chains. R-hat < 1.01 and bulk and
+    tail ESS > 400 hold for every population mean, covariance entry and respondent before
+    the draw cap (300 people, seed 2026: after 4,000 of at most 6,000 draws per chain)."""
+    hb, _, _ = demo_fit
+    assert hb.converged, hb.stop.describe()
+    assert hb.convergence["rhat"].max() < 1.01
+    assert hb.convergence[["ess_bulk", "ess_tail"]].min().min() > 400
+    assert hb.stop.reason == "diagnostics", hb.stop.describe()  # not the draw cap
+
+
 def test_the_holdouts_ask_for_no_rescaling_of_the_demos_posterior(demo_fit) -> None:
     """The holdout-tuned scale was 0.40 under the inverse-Wishart prior: it undid the
     prior's inflation of the part-worths for the holdout's forced choices, and shrank the
