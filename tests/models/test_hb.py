@@ -164,6 +164,10 @@ def test_bad_settings_and_inputs_are_named() -> None:
         HierarchicalBayes(prior_variance=-1).fit_arrays(
             np.zeros((4, 2, 1)), np.zeros(4), groups=np.arange(4)
         )
+    with pytest.raises(OfferlabError, match=r"interweave_coordinates.*'row-ratios'"):
+        HierarchicalBayes(interweave_coordinates="ratios").fit_arrays(
+            np.zeros((4, 2, 1)), np.zeros(4), groups=np.arange(4)
+        )
     X = np.random.default_rng(0).normal(size=(40, 3, 2))
     y = np.zeros(40, dtype=int)
     with pytest.raises(OfferlabError, match="no coefficient named 'price'"):

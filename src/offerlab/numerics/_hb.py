@@ -53,6 +53,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal
 
 import numpy as np
 from scipy import sparse
@@ -466,6 +467,9 @@ class HBSettings:
     # offerlab.numerics._hb_chain) and its leapfrog steps per iteration.
     interweave: bool = False
     interweave_leapfrog: int = 6
+    # The move's coordinates for Λ's off-diagonals: "entries" (Λ_kj) or "row-ratios"
+    # (Λ_kj / Λ_kk), which mix population variances near zero (HBChain._pack).
+    interweave_coordinates: Literal["entries", "row-ratios"] = "entries"
     # Under the Huang–Wand prior the interweaving move targets D with the scales a
     # integrated out and draws a | D after it (_hb_kernels.huang_wand_log_marginal); False
     # moves D given a.
