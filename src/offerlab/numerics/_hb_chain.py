@@ -593,21 +593,13 @@ class HBChain:
         return np.linalg.cholesky(self.Minv.T @ self.Minv)
 
     def _pack(self, Lam: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-        """The move's coordinates u: (Λ below the diagonal, log Λ_kk, α), where "Λ below
-        the diagonal" is Λ_kj itself ("entries") or Λ_kj / Λ_kk ("row-ratios": each row
-        of Λ as its diagonal times ratios).
-
-        Why row ratios. Where a population variance is near zero its posterior is a
-        funnel, and the whole row of Λ shrinks in the neck. With Λ's own entries as
-        coordinates the row's off-diagonals then span about 20 times less in the neck
-        than at the mouth (the demo's maintenance variance, 0.00003 to 0.01), and one
-        diagonal mass and step size cannot fit both. In row ratios only log Λ_kk moves
-        into the neck; the ratios keep their scale. On the demo with seed 2028 (4 × 2,000
-        draws) the maintenance variance's bulk ESS went from 36 to 954. Where no variance
-        is near zero they mixed worse under the Huang–Wand prior (the 1,000-respondent
-        bench stopped after 3,250-3,500 draws instead of 2,250), so entries stay the
-        default.
-        """
+        """The move's coordinates u: (Λ_kj below the diagonal, log Λ_kk, α), or with
+        ``row-ratios`` (Λ_kj / Λ_kk, log Λ_kk, α). Where a variance is near zero its
+        posterior is a funnel whose neck the whole row of Λ enters; in entries the row's
+        off-diagonals then span ~20 times less there than at the mouth, too wide a range
+        for one diagonal mass and step size; in row ratios only log Λ_kk enters the neck.
+        Entries stay the default: without such variances they mixed better under
+        Huang–Wand (bench/README.md, "The demo converges")."""
         below = self._free_lower()
         diag = np.diag(Lam)
         off = Lam[below] / diag[below[0]] if self._row_ratios else Lam[below]
