@@ -47,7 +47,7 @@ def test_the_demos_part_worths_have_the_truths_scale(demo_fit) -> None:
 def test_the_demos_chains_converge(demo_fit) -> None:
     """Issue 17: the demo's decision rests on converged chains. R-hat < 1.01 and bulk and
     tail ESS > 400 hold for every population mean, covariance entry and respondent before
-    the draw cap (300 people, seed 2026: after 4,500 of at most 6,000 draws per chain)."""
+    the draw cap (300 people, seed 2026: after 3,500 of at most 8,000 draws per chain)."""
     hb, _, _ = demo_fit
     assert hb.converged, hb.stop.describe()
     assert hb.convergence["rhat"].max() < 1.01

@@ -211,7 +211,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
     fraction of its posterior spread. ``interweave_coordinates="row-ratios"`` moves such
     a variance as one coordinate, log Λ_kk, with its row's off-diagonals as ratios to
     it: on the demo's answers (4 chains, η = 1) every seed tried then passed every check
-    within 3,500-5,000 draws per chain, where with entries one seed's maintenance
+    within 3,500-6,000 draws per chain, where with entries one seed's maintenance
     variance (about 0.003) was still short after 8,000. On the 1,000-respondent bench,
     with no variance near zero, row ratios needed about 50% more draws under the
     Huang–Wand prior and about the same under the inverse-Wishart.
