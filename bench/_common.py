@@ -113,6 +113,15 @@ def peak_rss_kib() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+def cpu_seconds_with_children() -> float:
+    """User + system CPU seconds of this process and of its waited-for children (the HB
+    chain processes), from ``getrusage``."""
+    import resource
+
+    usages = map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return sum(u.ru_utime + u.ru_stime for u in usages)
+
+
 def rss_now_kib() -> int:
     """Current resident set of this process, KiB (Linux /proc)."""
     with open("/proc/self/statm") as fh:

@@ -8,17 +8,20 @@ processes, worst R-hat and bulk ESS over the population, and the bulk/tail ESS o
 three population variances that mixed worst.
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python bench/demo_hb_stop.py SEED \
-        [--respondents 500] [--coordinates row-ratios|entries] [--max-draws 6000]
+        [--respondents 500] [--coordinates row-ratios|entries] [--max-draws N]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import sys
 import tempfile
 import warnings
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import cpu_seconds_with_children
 
 from offerlab.cli.demo import demo_model
 from offerlab.cli.main import app
@@ -50,12 +53,8 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         hb = model.fit(data, study=study)
-    cpu = sum(
-        usage.ru_utime + usage.ru_stime
-        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    )
+    cpu = cpu_seconds_with_children()
     conv = hb.convergence
-
     variances = [f"cov[{name},{name}]" for name in hb.names]
     worst = conv.loc[variances, "ess_bulk"].nsmallest(3).index
     print(json.dumps({

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 import warnings
@@ -21,7 +20,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "models"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import cpu_seconds_with_children
 from _hb_sim import simulate_study
 
 from offerlab.models._hb import HierarchicalBayes
@@ -46,8 +47,6 @@ def main(prior: str, seed: int) -> dict:
             **kw,
         ).fit_arrays(sim.X, sim.y, groups=sim.groups, names=list(sim.names))
     wall = time.perf_counter() - t0
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    own = resource.getrusage(resource.RUSAGE_SELF)
     conv = res.convergence
     K = len(res.names)
     individual = res.individual.to_numpy()
@@ -60,7 +59,7 @@ def main(prior: str, seed: int) -> dict:
         "seed": seed,
         "draws_per_chain": int(res.n_draws),
         "stopped_by": str(res.stop.reason),
-        "cpu_s": children.ru_utime + children.ru_stime + own.ru_utime + own.ru_stime,
+        "cpu_s": cpu_seconds_with_children(),
         "wall_s": wall,
         "max_rhat": float(conv["rhat"].max()),
         "worst_mean_ess": float(conv["ess_bulk"].iloc[:K].min()),
