@@ -124,3 +124,27 @@ def test_the_scale_factor_tuned_on_the_holdouts_is_the_librarys(example, tmp_pat
         assert shares[name] == pytest.approx(share, abs=1e-12), name
     unscaled = simulator_for(mnl, "sop", 1.0, n_draws=0).shares(market)
     assert not np.allclose(unscaled["share"], library["share"])  # the tuning changed them
+
+
+def test_the_hb_coordinates_reach_the_fit(example, monkeypatch) -> None:
+    """--interweave-coordinates travels to the decision model's HB settings; a misspelt
+    value is refused before anything is fitted."""
+    import offerlab.cli.market as market_cli
+    from offerlab.exceptions import OfferlabError
+
+    seen = []
+
+    def recording_fit(model, data, study, fit, **kwargs):
+        seen.append((model, fit))
+        raise OfferlabError("recorded")
+
+    monkeypatch.setattr(market_cli, "fit_decision_model", recording_fit)
+    files = (str(example.answers_path), "--study", str(example.study_path),
+             "--market", str(example.market_path), "--model", "hb")  # fmt: skip
+    result = _run(*files, "--interweave-coordinates", "row-ratios")
+    assert "recorded" in result.output
+    assert [(m, f.interweave_coordinates) for m, f in seen] == [("hb", "row-ratios")]
+    assert "recorded" in _run(*files).output
+    assert seen[-1][1].interweave_coordinates == "entries"
+    bad = _run(*files, "--interweave-coordinates", "rows")
+    assert bad.exit_code == 2 and "row-ratios" in bad.output and len(seen) == 2

@@ -28,7 +28,8 @@ def test_hb_by_name_runs_until_converged_and_stops_at_its_cap() -> None:
     assert res.fit_frame().loc["stopped by", "value"] == "draws"
 
 
-def test_hb_by_name_is_the_estimate_commands_sampler() -> None:
+@pytest.mark.parametrize("coordinates", ["entries", "row-ratios"])
+def test_hb_by_name_is_the_estimate_commands_sampler(coordinates: str) -> None:
     options = HBOptions(
         burn_in=500,
         iterations=3000,
@@ -40,14 +41,19 @@ def test_hb_by_name_is_the_estimate_commands_sampler() -> None:
         sign=[],
         covariance_prior="inverse-wishart",
         prior_sd_scale=2.5,
+        interweave_coordinates=coordinates,
     )
     common = CommonOptions(
         coding="effects", cov="classic", dual="sawtooth", seed=7, cross_section=False
     )
     command = hb_estimator(common, options)
-    by_name = converging_hb(burn_in=500, max_draws=3000, chains=3, max_seconds=120.0, seed=7)
+    by_name = converging_hb(
+        burn_in=500, max_draws=3000, chains=3, max_seconds=120.0, seed=7,
+        interweave_coordinates=coordinates,  # type: ignore[arg-type]
+    )  # fmt: skip
     assert by_name._stop_rule() == command._stop_rule()
     assert by_name._settings() == command._settings()
+    assert command._settings().interweave_coordinates == coordinates
     assert decision_model_title("hb", DecisionFit(burn_in=500, iterations=3000, chains=3)) == (
         "hierarchical Bayes: 3 chains x 500 burn-in, until converged (at most 3,000 draws)"
     )

@@ -16,6 +16,7 @@ __all__ = [
     "DrawType",
     "Dual",
     "HessianKind",
+    "InterweaveCoordinates",
     "Language",
     "Method",
     "Model",
@@ -31,3 +32,4 @@ Criterion = Literal["bic", "aic", "caic"]
 DrawType = Literal["halton", "scrambled_halton", "sobol", "pseudo"]
 HessianKind = Literal["numerical", "bhhh"]
 CovariancePrior = Literal["inverse-wishart", "huang-wand"]
+InterweaveCoordinates = Literal["entries", "row-ratios"]

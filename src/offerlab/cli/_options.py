@@ -8,11 +8,15 @@ from typing import Annotated
 
 import typer
 
+from offerlab.cli._choices import InterweaveCoordinates
+
 __all__ = [
+    "INTERWEAVE_HELP",
     "AnswersArg",
     "BurnInOpt",
     "ClassesOpt",
     "DrawsOpt",
+    "InterweaveOpt",
     "IterationsOpt",
     "SeedOpt",
     "StudyFileArg",
@@ -37,5 +41,13 @@ TuneScaleOpt = Annotated[
 ClassesOpt = Annotated[int, typer.Option(min=1, help="Classes for --model lc.")]
 BurnInOpt = Annotated[int, typer.Option(min=0, help="HB iterations before draws.")]
 IterationsOpt = Annotated[int, typer.Option(min=4, help="HB draws kept per chain.")]
+INTERWEAVE_HELP = (
+    "HB: how the covariance move sees the covariance's Cholesky factor: its entries, or "
+    "each row as its diagonal times ratios (row-ratios: use it when a population variance "
+    "near zero keeps the chains from converging)."
+)
+InterweaveOpt = Annotated[
+    InterweaveCoordinates, typer.Option("--interweave-coordinates", help=INTERWEAVE_HELP)
+]
 DrawsOpt = Annotated[int, typer.Option(min=0, help="Uncertainty draws for intervals.")]
 SeedOpt = Annotated[int, typer.Option(help="Seed of draws and searches.")]

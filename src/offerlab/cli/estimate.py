@@ -21,6 +21,7 @@ from offerlab.cli._choices import (
     DrawType,
     Dual,
     HessianKind,
+    InterweaveCoordinates,
     Model,
 )
 from offerlab.cli._heterogeneity import (
@@ -31,6 +32,7 @@ from offerlab.cli._heterogeneity import (
     print_summary,
     write_frames,
 )
+from offerlab.cli._options import INTERWEAVE_HELP
 from offerlab.cli._progress import run_with_progress
 from offerlab.cli._tables import frame_table
 from offerlab.data import ChoiceData, write_csv
@@ -226,6 +228,10 @@ PriorSdScaleOpt = Annotated[
     float,
     _hb_option(help="Huang-Wand: scale of the half-t prior of every population SD (> 0)."),
 ]
+InterweaveCoordinatesOpt = Annotated[
+    InterweaveCoordinates,
+    _hb_option("--interweave-coordinates", help="H" + INTERWEAVE_HELP.removeprefix("HB: h")),
+]
 PriorSdShapeOpt = Annotated[
     float,
     _hb_option(
@@ -279,6 +285,7 @@ class HBOptions:
     covariance_prior: str
     prior_sd_scale: float
     prior_sd_shape: float = 0.5
+    interweave_coordinates: str = "entries"
 
 
 def estimate(
@@ -313,6 +320,7 @@ def estimate(
     covariance_prior: CovariancePriorOpt = "inverse-wishart",
     prior_sd_scale: PriorSdScaleOpt = 2.5,
     prior_sd_shape: PriorSdShapeOpt = 0.5,
+    interweave_coordinates: InterweaveCoordinatesOpt = "entries",
 ) -> None:
     """Estimate a choice model and print the estimates and fit statistics."""
     console = wide_console()
@@ -333,6 +341,7 @@ def estimate(
         hb = HBOptions(
             burn_in, iterations, chains, max_minutes, fixed, prior_variance, prior_df,
             list(sign or []), covariance_prior, prior_sd_scale, prior_sd_shape,
+            interweave_coordinates,
         )  # fmt: skip
         frames = estimate_hb(console, inputs, common, hb, out)
     if out is not None:
@@ -423,6 +432,7 @@ def hb_estimator(common: CommonOptions, options: HBOptions) -> HierarchicalBayes
         covariance_prior=options.covariance_prior,  # type: ignore[arg-type]
         prior_sd_scale=options.prior_sd_scale,
         prior_sd_shape=options.prior_sd_shape,
+        interweave_coordinates=options.interweave_coordinates,  # type: ignore[arg-type]
         signs=parse_signs(options.sign),
         seed=common.seed,
         until_converged=not options.fixed,

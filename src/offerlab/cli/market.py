@@ -27,6 +27,7 @@ from offerlab.cli._options import (
     BurnInOpt,
     ClassesOpt,
     DrawsOpt,
+    InterweaveOpt,
     IterationsOpt,
     SeedOpt,
     StudyOpt,
@@ -73,6 +74,7 @@ __all__ = [
     "DecisionRun",
     "DrawsOpt",
     "FittedMarket",
+    "InterweaveOpt",
     "IterationsOpt",
     "Objective",
     "Rule",
@@ -344,6 +346,7 @@ def simulate_market_command(
     classes: ClassesOpt = 2,
     burn_in: BurnInOpt = 2000,
     iterations: IterationsOpt = 2000,
+    interweave_coordinates: InterweaveOpt = "entries",
     draws: DrawsOpt = 200,
     seed: SeedOpt = 0,
     out: Annotated[
@@ -354,7 +357,10 @@ def simulate_market_command(
     console = wide_console()
     the_study = load_study(study)
     spec = load_market_file(console, market, the_study)  # checked before the (long) fit
-    fit = DecisionFit(classes=classes, burn_in=burn_in, iterations=iterations, seed=seed)
+    fit = DecisionFit(
+        classes=classes, burn_in=burn_in, iterations=iterations, seed=seed,
+        interweave_coordinates=interweave_coordinates,
+    )  # fmt: skip
     run = DecisionRun(model, fit, rule, scale, tune_scale, draws, aggregate)
     fitted = fit_market(console, answers, the_study, run)
     results, sim = fitted.results, fitted.sim

@@ -20,6 +20,7 @@ from offerlab.cli.market import (
     ClassesOpt,
     DecisionRun,
     DrawsOpt,
+    InterweaveOpt,
     IterationsOpt,
     Objective,
     Rule,
@@ -121,6 +122,7 @@ def report(
     classes: ClassesOpt = 2,
     burn_in: BurnInOpt = 2000,
     iterations: IterationsOpt = 2000,
+    interweave_coordinates: InterweaveOpt = "entries",
     draws: DrawsOpt = 200,
     seed: SeedOpt = 0,
 ) -> None:
@@ -137,7 +139,10 @@ def report(
     objective = _objective(spec, optimise)
     other = _read_table(survey_answers, "survey answers") if survey_answers else None
     people = _read_table(respondents, "respondents table") if respondents else None
-    fit = DecisionFit(classes=classes, burn_in=burn_in, iterations=iterations, seed=seed)
+    fit = DecisionFit(
+        classes=classes, burn_in=burn_in, iterations=iterations, seed=seed,
+        interweave_coordinates=interweave_coordinates,
+    )  # fmt: skip
     run = DecisionRun(model, fit, rule, scale, tune_scale, draws)
     fitted = fit_market(console, answers, the_study, run)
     results, data, sim = fitted.results, fitted.data, fitted.sim

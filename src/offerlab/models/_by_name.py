@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
@@ -38,7 +39,8 @@ class DecisionFit:
     ``classes`` is latent class's (5 starts); ``burn_in``, ``iterations`` (the cap of saved
     draws per chain: the run stops earlier when the chains have converged), ``chains``,
     ``n_jobs`` (worker processes; 1 runs the chains in this process) and ``max_seconds``
-    (the time cap, none by default) are HB's; ``seed`` serves both.
+    (the time cap, none by default) and ``interweave_coordinates`` (see
+    :class:`HierarchicalBayes`) are HB's; ``seed`` serves both.
     """
 
     classes: int = 2
@@ -48,6 +50,7 @@ class DecisionFit:
     n_jobs: int | None = None
     max_seconds: float | None = None
     seed: int = 0
+    interweave_coordinates: Literal["entries", "row-ratios"] = "entries"
 
 
 def decision_model_title(model: str, fit: DecisionFit = DecisionFit()) -> str:
@@ -68,6 +71,7 @@ def converging_hb(
     max_seconds: float | None = None,
     n_jobs: int | None = None,
     seed: int | None = None,
+    interweave_coordinates: Literal["entries", "row-ratios"] = "entries",
 ) -> HierarchicalBayes:
     """The sampler that runs until its diagnostics pass (``until_converged``), at most
     ``max_draws`` saved draws per chain or ``max_seconds`` of sampling."""
@@ -80,6 +84,7 @@ def converging_hb(
         until_converged=True,
         max_draws=max_draws,
         max_seconds=max_seconds,
+        interweave_coordinates=interweave_coordinates,
     )
 
 
@@ -106,6 +111,7 @@ def fit_decision_model(
             max_seconds=fit.max_seconds,
             n_jobs=fit.n_jobs,
             seed=fit.seed,
+            interweave_coordinates=fit.interweave_coordinates,
         )
         return hb.fit(data, study=study, progress=progress)
     raise OfferlabError(f"the model is mnl, lc or hb; got {model!r}")

@@ -286,7 +286,8 @@ class HBResults(ChoiceResults):
         warnings.warn(
             f"hierarchical Bayes (Vehtari et al. 2021 criteria): {self.stop.describe()}. "
             "Run longer (until_converged, max_draws, max_seconds) or more chains before "
-            "trusting intervals and population (co)variances.",
+            "trusting intervals and population (co)variances; where a population variance "
+            "near zero is among them, interweave_coordinates='row-ratios' moves it faster.",
             ConvergenceWarning,
             stacklevel=4,
         )
