@@ -18,7 +18,7 @@ for the true optimum's line-up: scale 1, the holdout-tuned scale, and shrinking 
 person's deviation from the mean (β̄ + κ(βᵢ − β̄), κ tuned on the same holdout choices).
 
 Run:  PYTHONPATH=src python bench/bench_demo_truth.py [--respondents 500] [--seed 2026]
-      [--burn-in 2000] [--draws 1000]
+      [--burn-in 2000] [--draws 1000] [--demo-fit]
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class Scored:
 
 def demo_decisions(args) -> tuple[list, object, object]:
     """The demo's fit and its optimiser runs: ([(path, result)], true market, fit)."""
+    from offerlab.cli.demo import demo_model
     from offerlab.decide import (
         TrueMarket,
         calibrate_scale,
@@ -74,12 +75,17 @@ def demo_decisions(args) -> tuple[list, object, object]:
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        hb = HierarchicalBayes(
-            burn_in=args.burn_in, draws=args.draws, chains=2, keep_draws=args.keep_draws,
-            seed=args.seed, covariance_prior=args.covariance_prior,
-            prior_sd_shape=args.prior_sd_shape, interweave_leapfrog=args.interweave_leapfrog,
-        ).fit(answers.data, study=study)  # fmt: skip
-    print(f"HB {args.burn_in} + {args.draws} x 2 chains: {time.perf_counter() - t0:.0f} s")
+        if args.demo_fit:
+            estimator = demo_model(args.seed)
+        else:
+            estimator = HierarchicalBayes(
+                burn_in=args.burn_in, draws=args.draws, chains=2, keep_draws=args.keep_draws,
+                seed=args.seed, covariance_prior=args.covariance_prior,
+                prior_sd_shape=args.prior_sd_shape,
+                interweave_leapfrog=args.interweave_leapfrog,
+            )  # fmt: skip
+        hb = estimator.fit(answers.data, study=study)
+    print(f"HB ({hb.stop.describe()}): {time.perf_counter() - t0:.0f} s")
     tuned = calibrate_scale(hb, answers.data)
     print(tuned.describe())
     market = spec.market(hb.coding)
@@ -198,6 +204,11 @@ def main() -> None:
     parser.add_argument(
         "--interweave-leapfrog", type=int, default=demo_model(0).interweave_leapfrog,
         help="leapfrog steps of the interweaving move (default: the demo's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--demo-fit", action="store_true",
+        help="the demo's own HB (4 chains until converged, row-ratio coordinates; "
+        "the options above are then ignored)",
     )  # fmt: skip
     args = parser.parse_args()
     start = time.perf_counter()
