@@ -82,17 +82,18 @@ def test_a_chain_that_gathers_is_the_chain_that_multiplies(maxdiff_layout) -> No
     layout = maxdiff_layout
     R, K = layout.Xd.shape[0], layout.Xd.shape[3]
     settings = HBSettings(
-        burn_in=20, draws=20, interweave=True, individual_leapfrog=3, shift_leapfrog=2
-    )
+        burn_in=20, draws=20, interweave=True, individual_leapfrog=3, shift_leapfrog=2,
+        item_likelihood=False,  # the design's utilities (test_hb_items.py: the items')
+    )  # fmt: skip
     prior = HBPrior(np.eye(K), K + 5.0)
     theta0 = np.random.default_rng(2).normal(0.0, 0.5, size=(R, K))
     chains = [small_chain(layout, prior, settings, theta0) for _ in range(2)]
-    chains[1].pairs = None  # the product
+    chains[1].likelihood.pairs = None  # the product
     for chain in chains:
         chain.burn(20)
         chain.sample(20)
     a, b = chains
-    assert a.pairs is not None and a.sparse_gradient is not None
+    assert a.likelihood.pairs is not None and a.likelihood.sparse_gradient is not None
     for name in ("theta", "alpha", "M", "ll", "V", "hmc_eps"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 

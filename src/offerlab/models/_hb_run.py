@@ -360,6 +360,7 @@ class _Pool:
         for job in jobs:
             layout = job.setup.layout
             _ = layout.xd_work, layout.base_work, layout.xd_pairs, layout.xd_sparse_gradient
+            _ = layout.item_choices
         ctx = mp.get_context("fork")
         self.counter = ctx.Array("q", len(jobs), lock=False)
         _JOBS = jobs  # inherited by the forked workers: no pickling of the data

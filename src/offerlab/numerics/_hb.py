@@ -45,7 +45,9 @@ Data layout: the respondents' tasks are padded to (R, T, A, K), A = J − 1: the
 attributes of every non-chosen alternative minus those of the chosen one, so
 that ℓ_rt = −log(1 + Σ_a exp(x̃_rta' β_r + b_rta)), where b holds −∞ for
 unavailable alternatives and padded tasks (and the offset difference). One
-batched matrix product gives every respondent's utilities.
+batched matrix product gives every respondent's utilities. Choices among items
+(MaxDiff's best and worst stages) are read back from that layout and evaluated from
+each item's exp(±β) when every move starts from θ afresh (:mod:`offerlab.numerics._hb_items`).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ import numpy as np
 from scipy import sparse
 
 from offerlab.numerics._hb_chain import HBChain, HBChainSetup
+from offerlab.numerics._hb_items import ItemChoices, item_choices
 from offerlab.numerics._hb_kernels import (
     SPARSE_GRADIENT,
     WORK_DTYPE,
@@ -148,6 +151,13 @@ class HBLayout:
         layout and shared like ``xd_work``.
         """
         return signed_pair_indices(self.xd_work)
+
+    @cached_property
+    def item_choices(self) -> ItemChoices | None:
+        """The stages as choices among items (MaxDiff), else None (see
+        :mod:`offerlab.numerics._hb_items`); built once per layout and shared like
+        ``xd_work``."""
+        return item_choices(self.Xd, self.base)
 
     @cached_property
     def xd_sparse_gradient(self) -> sparse.csr_array | None:
@@ -481,6 +491,9 @@ class HBSettings:
     # (HBChain._individual_hmc), whose step sizes aim at ``target_acceptance_hmc``.
     individual_leapfrog: int = 0
     individual_trajectories: int = 1
+    # With the respondents' and the shift's HMC: choices among items (MaxDiff) by their
+    # own likelihood (offerlab.numerics._hb_items); False keeps the design's utilities.
+    item_likelihood: bool = True
     # With the respondents' HMC: 0 moves the joint shift by a random-walk step, n > 0
     # by an HMC transition of n leapfrog steps (HBChain._shift_hmc).
     shift_leapfrog: int = 0

@@ -40,13 +40,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from offerlab.numerics._hb_items import ItemChoices
 from offerlab.numerics._hb_kernels import (
     WORK_DTYPE,
-    LoglikeBuffers,
-    gather_utilities,
+    DesignLikelihood,
     huang_wand_log_marginal,
     huang_wand_scales,
     lower_inverse,
@@ -55,6 +56,9 @@ from offerlab.numerics._hb_kernels import (
     wishart_precision_root,
 )
 from offerlab.numerics._hb_segment import ChainSegment
+
+if TYPE_CHECKING:  # _hb imports this module
+    from offerlab.numerics._hb import HBLayout, HBSettings
 
 __all__ = ["HBChain", "HBChainSetup", "NonCentredHMC"]
 
@@ -156,6 +160,18 @@ class _IndividualHMC:
         return accept
 
 
+def _likelihood(layout: HBLayout, settings: HBSettings) -> DesignLikelihood | ItemChoices:
+    """Choices among items (MaxDiff) from each item's exp(±β) where the design is of that
+    kind and every move evaluates the likelihood at θ afresh (the random-walk moves and
+    the random-walk shift update the design's utilities by increments); else by them."""
+    fresh = settings.individual_leapfrog > 0 and (
+        settings.shift_leapfrog > 0 or not settings.shift_moves
+    )
+    if fresh and settings.item_likelihood and layout.item_choices is not None:
+        return layout.item_choices
+    return DesignLikelihood(layout)
+
+
 class HBChain:
     """A running chain: call :meth:`advance` for burn-in, then for saved draws."""
 
@@ -181,23 +197,11 @@ class HBChain:
         # Utilities and likelihoods in single precision (see run_hb_chain's Notes).
         # Read only, shared with the fit's other chains (HBLayout.xd_work).
         self.XT = layout.xd_work
-        self.base = layout.base_work
-        # Designs of signed item pairs (MaxDiff): utilities by a gather, bit for bit the
-        # product's (gather_utilities). On the MaxDiff bench 0.27 → 0.19 ms an evaluation
-        # with the design in cache, 1.1 → 0.45 ms out of it (two chains running).
-        self.pairs = layout.xd_pairs
-        # Sparse designs (MaxDiff): the gradient's product by a sparse matrix. Its sums
-        # run in another order than BLAS's, so the gradient differs in the last bits of
-        # single precision (relative 2e-7 on the bench): the same target, other draws.
-        self.sparse_gradient = layout.xd_sparse_gradient
-        if self.pairs is not None:
-            self._pair_rows = np.zeros((R, 2 * K + 1), WORK_DTYPE)
-            self._pair_second = np.empty((R, A * T), WORK_DTYPE)
-        self.buffers = LoglikeBuffers.empty(R, A, T)
+        self.likelihood = _likelihood(layout, setup.settings)
         self.theta = np.array(theta0, dtype=float)
         self.alpha = np.array(alpha0, dtype=float)
-        self.V = np.empty((R, A * T), WORK_DTYPE)
-        self.V_new = np.empty((R, A * T), WORK_DTYPE)
+        self.V = self.likelihood.state()  # the likelihood's state: utilities, or β
+        self.V_new = self.likelihood.state()
         self.ll = np.empty(R)
         self.ll_new = np.empty(R)
         self._loglike(
@@ -281,28 +285,15 @@ class HBChain:
 
     # -- likelihood ---------------------------------------------------------------------------
     def _utilities(self, beta: np.ndarray, out: np.ndarray) -> np.ndarray:
-        if self.pairs is None or not gather_utilities(
-            beta, self.pairs, self._pair_rows, self._pair_second, out
-        ):
-            np.matmul(beta.astype(WORK_DTYPE)[:, None, :], self.XT, out=out[:, None, :])
-        if self.base is not None:
-            out += self.base
-        return out
+        return self.likelihood.utilities(beta, out)
 
     def _loglike(self, V: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return self.buffers.loglike(V, out)
+        return self.likelihood.loglike(V, out)
 
     def _loglike_gradient(self, theta: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every ℓ_r and ∂ℓ_r/∂θ_r at θ (R, K); the utilities are written into V."""
+        """Every ℓ_r and ∂ℓ_r/∂θ_r at θ (R, K); the likelihood's state is written into V."""
         beta = transform_coefficients(theta, self.signs)
-        self._utilities(beta, V)
-        ll = np.empty(self.R)
-        P = self.buffers.probabilities(V, ll)  # (R, A·T), alternatives first
-        if self.sparse_gradient is not None:
-            grad = (self.sparse_gradient @ P.reshape(-1)).reshape(self.R, self.K).astype(float)
-        else:
-            grad = np.matmul(self.XT, P[:, :, None])[:, :, 0].astype(float)
-        np.negative(grad, out=grad)
+        ll, grad = self.likelihood.loglike_gradient(beta, V)
         if not self.linear:
             grad *= np.where(self.signs != 0, beta, 1.0)
         return ll, grad
