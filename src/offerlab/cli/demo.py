@@ -112,8 +112,9 @@ def demo_model(seed: int) -> HierarchicalBayes:
 
 def demo_maxdiff_model(seed: int) -> HierarchicalBayes:
     """The individual MaxDiff scores behind the demo's TURF bundle: a bounded run (two
-    chains, 1,000 + 1,000 draws; about 34 CPU seconds on 500 people, 22 on 300), not
-    until converged -- the report says so next to the reach figures. The scores
+    chains, 1,000 + 1,000 draws; 7 s, 13 CPU seconds on 500 people), not until converged
+    -- the report says so next to the reach figures. Four chains until converged took
+    23 s (2,750 draws per chain): more than the demo's other pages need. The scores
     themselves come from the best-worst logit."""
     return HierarchicalBayes(burn_in=1000, draws=1000, chains=2, keep_draws=20, seed=seed)
 
