@@ -37,6 +37,7 @@ from offerlab.numerics import (
     HBChain,
     HBChainSetup,
     HBSettings,
+    chain_likelihood,
     diagnose,
 )
 
@@ -355,12 +356,11 @@ class _Pool:
         if self.local:
             self.chains = [_new_chain(j) for j in jobs]
             return
-        # The chains' single-precision design, built here: the forked workers then share
-        # its pages (and the cache lines holding them) instead of building a copy each.
+        # What the chains' likelihood reads (the single-precision design, or the items'
+        # memberships), built here on the layout: the forked workers then share its pages
+        # (and the cache lines holding them) instead of building a copy each.
         for job in jobs:
-            layout = job.setup.layout
-            _ = layout.xd_work, layout.base_work, layout.xd_pairs, layout.xd_sparse_gradient
-            _ = layout.item_choices
+            chain_likelihood(job.setup.layout, job.setup.settings)
         ctx = mp.get_context("fork")
         self.counter = ctx.Array("q", len(jobs), lock=False)
         _JOBS = jobs  # inherited by the forked workers: no pickling of the data

@@ -60,7 +60,7 @@ from typing import Literal
 import numpy as np
 from scipy import sparse
 
-from offerlab.numerics._hb_chain import HBChain, HBChainSetup
+from offerlab.numerics._hb_chain import HBChain, HBChainSetup, chain_likelihood
 from offerlab.numerics._hb_items import ItemChoices, item_choices
 from offerlab.numerics._hb_kernels import (
     SPARSE_GRADIENT,
@@ -84,6 +84,7 @@ __all__ = [
     "HBLayout",
     "HBPrior",
     "HBSettings",
+    "chain_likelihood",
     "hb_layout",
     "hb_prior_covariance",
     "respondent_information",

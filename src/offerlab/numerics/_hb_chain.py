@@ -60,7 +60,7 @@ from offerlab.numerics._hb_segment import ChainSegment
 if TYPE_CHECKING:  # _hb imports this module
     from offerlab.numerics._hb import HBLayout, HBSettings
 
-__all__ = ["HBChain", "HBChainSetup", "NonCentredHMC"]
+__all__ = ["HBChain", "HBChainSetup", "NonCentredHMC", "chain_likelihood"]
 
 _UNIFORM_UNIT_SD = 2.0 * np.sqrt(3.0)  # U(−½, ½) times this has variance 1
 
@@ -160,10 +160,11 @@ class _IndividualHMC:
         return accept
 
 
-def _likelihood(layout: HBLayout, settings: HBSettings) -> DesignLikelihood | ItemChoices:
+def chain_likelihood(layout: HBLayout, settings: HBSettings) -> DesignLikelihood | ItemChoices:
     """Choices among items (MaxDiff) from each item's exp(±β) where the design is of that
     kind and every move evaluates the likelihood at θ afresh (the random-walk moves and
-    the random-walk shift update the design's utilities by increments); else by them."""
+    the random-walk shift update the design's utilities by increments); else by them.
+    What it reads is built on the layout and kept there, for the fit's other chains."""
     fresh = settings.individual_leapfrog > 0 and (
         settings.shift_leapfrog > 0 or not settings.shift_moves
     )
@@ -195,9 +196,7 @@ class HBChain:
         if self.huang_wand and prior.diagonal:
             raise ValueError("the Huang–Wand prior is a prior of a full covariance matrix")
         # Utilities and likelihoods in single precision (see run_hb_chain's Notes).
-        # Read only, shared with the fit's other chains (HBLayout.xd_work).
-        self.XT = layout.xd_work
-        self.likelihood = _likelihood(layout, setup.settings)
+        self.likelihood = chain_likelihood(layout, setup.settings)
         self.theta = np.array(theta0, dtype=float)
         self.alpha = np.array(alpha0, dtype=float)
         self.V = self.likelihood.state()  # the likelihood's state: utilities, or β
@@ -284,6 +283,12 @@ class HBChain:
             )
 
     # -- likelihood ---------------------------------------------------------------------------
+    @property
+    def XT(self) -> np.ndarray:  # noqa: N802  (the design, as in run_hb_chain's Notes)
+        """The design (R, K, A·T) in single precision, read only, shared with the fit's
+        other chains (HBLayout.xd_work); only the random-walk moves read it."""
+        return self.setup.layout.xd_work
+
     def _utilities(self, beta: np.ndarray, out: np.ndarray) -> np.ndarray:
         return self.likelihood.utilities(beta, out)
 
