@@ -32,4 +32,6 @@ Criterion = Literal["bic", "aic", "caic"]
 DrawType = Literal["halton", "scrambled_halton", "sobol", "pseudo"]
 HessianKind = Literal["numerical", "bhhh"]
 CovariancePrior = Literal["inverse-wishart", "huang-wand"]
+# the sampler's own (offerlab.numerics.InterweaveCoordinates): not imported, so that
+# the command line starts without numpy
 InterweaveCoordinates = Literal["entries", "row-ratios"]

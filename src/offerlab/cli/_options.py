@@ -42,12 +42,12 @@ ClassesOpt = Annotated[int, typer.Option(min=1, help="Classes for --model lc.")]
 BurnInOpt = Annotated[int, typer.Option(min=0, help="HB iterations before draws.")]
 IterationsOpt = Annotated[int, typer.Option(min=4, help="HB draws kept per chain.")]
 INTERWEAVE_HELP = (
-    "HB: how the covariance move sees the covariance's Cholesky factor: its entries, or "
-    "each row as its diagonal times ratios (row-ratios: use it when a population variance "
-    "near zero keeps the chains from converging)."
+    "How the covariance move sees the covariance's Cholesky factor: its entries, or each "
+    "row as its diagonal times ratios (row-ratios: use it when a population variance near "
+    "zero keeps the chains from converging)."
 )
 InterweaveOpt = Annotated[
-    InterweaveCoordinates, typer.Option("--interweave-coordinates", help=INTERWEAVE_HELP)
+    InterweaveCoordinates, typer.Option("--interweave-coordinates", help="HB: " + INTERWEAVE_HELP)
 ]
 DrawsOpt = Annotated[int, typer.Option(min=0, help="Uncertainty draws for intervals.")]
 SeedOpt = Annotated[int, typer.Option(help="Seed of draws and searches.")]

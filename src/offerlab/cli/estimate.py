@@ -230,7 +230,7 @@ PriorSdScaleOpt = Annotated[
 ]
 InterweaveCoordinatesOpt = Annotated[
     InterweaveCoordinates,
-    _hb_option("--interweave-coordinates", help="H" + INTERWEAVE_HELP.removeprefix("HB: h")),
+    _hb_option("--interweave-coordinates", help=INTERWEAVE_HELP),
 ]
 PriorSdShapeOpt = Annotated[
     float,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from offerlab.data import ChoiceData
 from offerlab.exceptions import OfferlabError
@@ -19,6 +18,7 @@ from offerlab.models._contract import ChoiceResults
 from offerlab.models._hb import HierarchicalBayes
 from offerlab.models._latent_class import LatentClassLogit
 from offerlab.models._mnl import MultinomialLogit
+from offerlab.numerics import InterweaveCoordinates
 from offerlab.study import Study
 
 __all__ = [
@@ -50,7 +50,7 @@ class DecisionFit:
     n_jobs: int | None = None
     max_seconds: float | None = None
     seed: int = 0
-    interweave_coordinates: Literal["entries", "row-ratios"] = "entries"
+    interweave_coordinates: InterweaveCoordinates = "entries"
 
 
 def decision_model_title(model: str, fit: DecisionFit = DecisionFit()) -> str:
@@ -71,7 +71,7 @@ def converging_hb(
     max_seconds: float | None = None,
     n_jobs: int | None = None,
     seed: int | None = None,
-    interweave_coordinates: Literal["entries", "row-ratios"] = "entries",
+    interweave_coordinates: InterweaveCoordinates = "entries",
 ) -> HierarchicalBayes:
     """The sampler that runs until its diagnostics pass (``until_converged``), at most
     ``max_draws`` saved draws per chain or ``max_seconds`` of sampling."""

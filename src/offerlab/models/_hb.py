@@ -39,6 +39,7 @@ from offerlab.models._matrix import ModelMatrix, arrays_matrix
 from offerlab.numerics import (
     HBPrior,
     HBSettings,
+    InterweaveCoordinates,
     hb_layout,
     hb_prior_covariance,
 )
@@ -278,7 +279,7 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
     prior_sd_shape: float = DEFAULT_PRIOR_SD_SHAPE
     interweave: bool = True
     interweave_leapfrog: int = DEFAULT_INTERWEAVE_LEAPFROG
-    interweave_coordinates: Literal["entries", "row-ratios"] = "entries"
+    interweave_coordinates: InterweaveCoordinates = "entries"
     individual_steps: int = DEFAULT_INDIVIDUAL_STEPS
     individual_leapfrog: int = DEFAULT_INDIVIDUAL_LEAPFROG
     shift_leapfrog: int = DEFAULT_SHIFT_LEAPFROG

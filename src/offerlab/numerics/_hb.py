@@ -84,6 +84,7 @@ __all__ = [
     "HBLayout",
     "HBPrior",
     "HBSettings",
+    "InterweaveCoordinates",
     "chain_likelihood",
     "hb_layout",
     "hb_prior_covariance",
@@ -455,6 +456,10 @@ class HBPrior:
     scale_shape: float = 0.5  # Huang–Wand η: a_k ~ IG(η, 1/A_k²); ½ gives half-t SDs
 
 
+# How the interweaving move sees the Cholesky factor of D (HBChain._pack).
+InterweaveCoordinates = Literal["entries", "row-ratios"]
+
+
 @dataclass(frozen=True)
 class HBSettings:
     """Sampler settings (see :class:`offerlab.models._hb.HierarchicalBayes`)."""
@@ -480,7 +485,7 @@ class HBSettings:
     interweave_leapfrog: int = 6
     # The move's coordinates for Λ's off-diagonals: "entries" (Λ_kj) or "row-ratios"
     # (Λ_kj / Λ_kk), which mix population variances near zero (HBChain._pack).
-    interweave_coordinates: Literal["entries", "row-ratios"] = "entries"
+    interweave_coordinates: InterweaveCoordinates = "entries"
     # Under the Huang–Wand prior the interweaving move targets D with the scales a
     # integrated out and draws a | D after it (_hb_kernels.huang_wand_log_marginal); False
     # moves D given a.

@@ -79,7 +79,7 @@ class ItemChoices:
 
     def loglike_gradient(self, beta: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every ℓ_r and ∂ℓ_r/∂β_r (R, K) at β, which is written into V."""
-        V[...] = beta
+        self.utilities(beta, V)
         beta, outside = self._within_limit(beta)
         R, K = self.shape
         e = self._exponentials(beta)
