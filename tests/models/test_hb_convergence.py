@@ -182,3 +182,33 @@ def test_a_check_during_the_run_stops_at_the_first_failing_block_of_respondents(
     draws[1, 250] -= 2.0
     calm = _diagnose_individuals(rows, threads=1)
     assert _diagnose_individuals(rows, threads=2, screen=(rule, 1)) == calm
+
+
+def _classic_rhat(x: np.ndarray) -> np.ndarray:
+    """Gelman–Rubin's potential scale reduction of (M, N, P) chains, as the paper writes it."""
+    N = x.shape[1]
+    W = x.var(axis=1, ddof=1).mean(axis=0)
+    B = N * x.mean(axis=1).var(axis=0, ddof=1)
+    return np.sqrt(((N - 1) / N * W + B / N) / W)
+
+
+def test_the_folded_rhat_is_that_of_the_draws_folded_about_their_median() -> None:
+    # The folded draws' order comes from merging the sorted draws below and above the
+    # median, not from sorting |x − median| afresh: it must give the paper's value, with
+    # ties (unmoved draws, and values the same distance either side of the median) and
+    # chains that differ in scale only, where the folded R-hat is the larger.
+    rng = np.random.default_rng(9)
+    x = np.round(rng.standard_normal((4, 400, 6)) * 4) / 4  # heavy ties on a grid
+    x[:, 1::2, 3] = x[:, 0::2, 3]
+    x[2, :, :4] *= 3.0  # one chain wider: only folding sees it
+    # one column without ties, of values single precision holds exactly
+    x[:, :, 5] = rng.standard_normal((4, 400)).astype(np.float32)
+    split = split_chains(x)
+    median = np.median(split.reshape(-1, 6), axis=0)
+    bulk = _classic_rhat(rank_normalize(split))
+    folded = _classic_rhat(rank_normalize(np.abs(split - median)))
+    assert np.all(folded[:4] > bulk[:4]) and np.all(folded[:4] > 1.05)
+    expected = np.maximum(bulk, folded)
+    assert np.allclose(rhat(x), expected, rtol=1e-12, atol=0)
+    assert np.allclose(diagnose(x)[0], expected, rtol=1e-12, atol=0)
+    assert np.allclose(diagnose(x.astype(np.float32))[0], expected, rtol=0, atol=1e-8)
