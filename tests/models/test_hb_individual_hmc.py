@@ -34,7 +34,7 @@ def _chain(signs: np.ndarray | None = None, **settings) -> HBChain:
 def test_gradient_matches_central_differences(signs) -> None:
     chain = _chain(signs)
     chain.burn(5)
-    hmc = _IndividualHMC(chain, chain._current_roots(), chain.M @ chain.M.T)
+    hmc = _IndividualHMC(chain, *chain._current_roots(), chain.M @ chain.M.T)
     V = np.empty_like(chain.V)
 
     def log_target(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -51,6 +51,20 @@ def test_gradient_matches_central_differences(signs) -> None:
         numeric[:, k] = (log_target(theta + e)[0] - log_target(theta - e)[0]) / (2 * h)
     # single-precision utilities: ℓ rounds at ~1e-5, so h is not smaller
     np.testing.assert_allclose(grad, numeric, rtol=1e-2, atol=5e-2)
+
+
+def test_kicks_and_drifts_through_the_factor_are_those_of_the_formed_roots() -> None:
+    # With the proposals following D the leapfrog applies D's Cholesky factor F to the
+    # rows instead of forming every L_r' = W_r' F': the same kick L_r' g and drift L_r p.
+    chain = _chain()
+    chain.burn(5)
+    roots, factor = chain._current_roots()
+    assert factor is not None
+    formed = roots @ factor.T  # L_r' (R, K, K)
+    hmc = _IndividualHMC(chain, roots, factor, chain.M @ chain.M.T)
+    g = np.random.default_rng(2).standard_normal(chain.theta.shape)
+    np.testing.assert_allclose(hmc.kick(g), np.einsum("rkj,rj->rk", formed, g), rtol=1e-12)
+    np.testing.assert_allclose(hmc.drift(g), np.einsum("rj,rjk->rk", g, formed), rtol=1e-12)
 
 
 @pytest.mark.parametrize(

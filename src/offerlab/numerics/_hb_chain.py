@@ -107,18 +107,27 @@ class NonCentredHMC:
 class _IndividualHMC:
     """One iteration's HMC of every θ_r | α, D (see HBChain._individual_hmc)."""
 
-    def __init__(self, chain: HBChain, roots: np.ndarray, precision: np.ndarray) -> None:
+    def __init__(
+        self, chain: HBChain, roots: np.ndarray, factor: np.ndarray | None, precision: np.ndarray
+    ) -> None:
         self.chain = chain
-        self.roots = roots  # L_r' (R, K, K): a drift is the row p' L_r'
+        # L_r' = roots_r F' (R, K, K): a drift is the row p' L_r'. With the proposals
+        # following D the roots are whitened and F is D's Cholesky factor, applied to the
+        # (R, K) rows instead of forming every L_r' (0.5 ms an iteration); else F = I.
+        self.roots = roots
+        self.factor = factor
         self.precision = precision  # D⁻¹
 
     def kick(self, g: np.ndarray) -> np.ndarray:
         """L_r' g, as rows."""
+        if self.factor is not None:
+            g = g @ self.factor
         return np.matmul(self.roots, g[:, :, None])[:, :, 0]
 
     def drift(self, p: np.ndarray) -> np.ndarray:
         """L_r p, as rows."""
-        return np.matmul(p[:, None, :], self.roots)[:, 0, :]
+        step = np.matmul(p[:, None, :], self.roots)[:, 0, :]
+        return step if self.factor is None else step @ self.factor.T
 
     def prior_part(
         self, theta: np.ndarray, ll: np.ndarray, ll_grad: np.ndarray
@@ -423,14 +432,13 @@ class HBChain:
             accepted += self._individual_step(log_u[j], burning)
         return accepted / steps
 
-    def _current_roots(self) -> np.ndarray:
-        """L_r' (R, K, K) at the current D: a step is the row z' L_r'."""
+    def _current_roots(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(W_r', F) with L_r' = W_r' F' at the current D (R, K, K), or (L_r', None)."""
         if not self.follow:
-            return self.roots_t
+            return self.roots_t, None
         if self.roots_w is None:
-            self.roots_w = self.roots_t32.reshape(-1, self.K).astype(float)
-        roots = np.matmul(self.roots_w, self._cholesky_of_cov().T)
-        return roots.reshape(self.R, self.K, self.K)
+            self.roots_w = self.roots_t32.astype(float)
+        return self.roots_w, self._cholesky_of_cov()
 
     def _individual_hmc(self, burning: bool) -> np.ndarray:
         """``individual_trajectories`` HMC transitions of every θ_r | α, D; mean acceptance.
@@ -449,7 +457,7 @@ class HBChain:
         more product with the design (the gradient) per step.
         """
         settings, R = self.setup.settings, self.R
-        hmc = _IndividualHMC(self, self._current_roots(), self.M @ self.M.T)
+        hmc = _IndividualHMC(self, *self._current_roots(), self.M @ self.M.T)
         if self._ll_grad is None:  # θ moved without a gradient since the last one
             self.ll, self._ll_grad = self._loglike_gradient(self.theta, self.V)
         logp, grad = hmc.prior_part(self.theta, self.ll, self._ll_grad)
