@@ -34,6 +34,7 @@ posterior mean.
 
 Run:  bench/.venv/bin/python bench/bench_maxdiff.py [--sides offerlab numpyro maxdiff_pypi]
       [--chains 4 --burn-in 1000 --draws 1000 | --until-converged --max-draws 6000] [--quick]
+      [--hb-option interweave_leapfrog=4 ...]
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ def fit_offerlab(problem: dict[str, Any], aggregate: bool, args: argparse.Namesp
                 until_converged=args.until_converged,
                 max_draws=args.max_draws,
                 check_every=250,
+                **_hb_options(args.hb_option),
             )
             result = MaxDiffHB(estimator).fit(answers)
             individual = result.individual.loc[answers.respondents].to_numpy()
@@ -168,6 +170,16 @@ def fit_offerlab(problem: dict[str, Any], aggregate: bool, args: argparse.Namesp
         people = result.hb.convergence_individual or {}
         out["individual"] = {k: v for k, v in people.items() if isinstance(v, int | float)}
     return out
+
+
+def _hb_options(options: list[str]) -> dict[str, int]:
+    """``NAME=INT`` pairs as keyword arguments (the sampler's move settings are whole numbers)."""
+    pairs = [option.partition("=") for option in options]
+    bad = [option for option, (_, eq, value) in zip(options, pairs, strict=True)
+           if not eq or not value.lstrip("-").isdigit()]  # fmt: skip
+    if bad:
+        raise SystemExit(f"--hb-option takes NAME=INT; got {', '.join(bad)}")
+    return {name: int(value) for name, _, value in pairs}
 
 
 def _stages(problem: dict[str, Any]) -> tuple[Any, ...]:
@@ -314,6 +326,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--draws", type=int, default=1000)
     p.add_argument("--until-converged", action="store_true")
     p.add_argument("--max-draws", type=int, default=6000)
+    p.add_argument("--hb-option", action="append", default=[], metavar="NAME=INT",
+                   help="another HierarchicalBayes option for offerlab's HB, e.g. "
+                   "interweave_leapfrog=4 (repeatable)")  # fmt: skip
     p.add_argument("--quick", action="store_true", help="200 + 200 NUTS iterations")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per side")
     a = p.parse_args(argv)
@@ -352,6 +367,7 @@ def main(argv: list[str]) -> None:
         f"problem: {info['R']} respondents, {info['tasks']} tasks, "
         + f"{ITEMS} items, {PER_TASK} per task"
     )
+    _hb_options(a.hb_option)  # a misspelt option stops here, before any side runs
     runs = []
     for side in a.sides:
         python = cm.venv_python("driver") if VENV_OF[side] == "driver" else None
@@ -367,6 +383,8 @@ def main(argv: list[str]) -> None:
                 "--draws", str(a.draws), "--max-draws", str(a.max_draws)]  # fmt: skip
         if a.until_converged:
             args.append("--until-converged")
+        for option in a.hb_option:
+            args += ["--hb-option", option]
         print(f"running {side} …", flush=True)
         r = cm.run_worker(python, Path(__file__).resolve(), args, timeout=a.timeout,
                           log=work / f"{side}.log")  # fmt: skip
