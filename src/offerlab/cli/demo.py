@@ -57,7 +57,7 @@ DEMO_RESTARTS = 2
 #: holds 87% of the posterior on average and its width varies by 15% from run to run;
 #: the library's 200 covered the demo's truth in 7 of 8 seeds (20: 6 of 8) but made the
 #: report's page 16 MB instead of 5 (its simulator carries 100 draws of every respondent)
-#: and the test suite 95 s longer (bench/README.md, the demo's advice).
+#: and the tests' CPU time longer (bench/README.md, the demo's advice).
 DEMO_DRAWS = 20
 DEMO_MAX_HB_DRAWS = 8000
 
