@@ -189,7 +189,7 @@ def main() -> None:
     parser.add_argument("--burn-in", type=int, default=2000)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--keep-draws", type=int, default=5)
-    parser.add_argument("--uncertainty", type=int, default=20)
+    parser.add_argument("--uncertainty", type=int, default=200)
     parser.add_argument("--restarts", type=int, default=2)
     parser.add_argument(
         "--covariance-prior",

@@ -18,10 +18,26 @@ from offerlab.decide import Costs, Market, MarketSimulator, ProfileFilter
 from offerlab.models import ConjointCoding
 from offerlab.study import CategoricalAttribute, PriceAttribute
 
-__all__ = ["SIMULATOR_LOCALES", "profile_filter_data", "simulator_data"]
+__all__ = ["SIMULATOR_LOCALES", "page_draws", "profile_filter_data", "simulator_data"]
 
 #: The simulator script's number formats per language (the report's and the console's).
 SIMULATOR_LOCALES = {"de": "de-CH", "fr": "fr-CH", "it": "it-CH", "en": "en-GB"}
+#: The fewest uncertainty draws the page keeps of every person before it keeps fewer
+#: people: quantiles of 20 draws give a 95% interval that holds 87% on average.
+MIN_PAGE_DRAWS = 20
+
+
+def page_draws(S: int, R_u: int, max_rows: int) -> tuple[int, int]:
+    """How many uncertainty draws, and rows in each, the page keeps of S draws of R_u rows.
+
+    Every draw of every row when they fit in ``max_rows``. Otherwise every row (so each
+    kept draw is one of the library's, whole) and as many of the first draws as fit, at
+    least :data:`MIN_PAGE_DRAWS`; only when that many draws of every row do not fit,
+    an even subsample of the rows."""
+    if S * R_u <= max_rows:
+        return S, R_u
+    S_kept = min(S, max(MIN_PAGE_DRAWS, max_rows // R_u))
+    return S_kept, max(1, min(R_u, max_rows // S_kept))
 
 
 def simulator_data(
@@ -30,7 +46,7 @@ def simulator_data(
     coding: ConjointCoding,
     language: str = "en",
     max_rows: int = 10_000,
-    max_draw_rows: int = 50_000,
+    max_draw_rows: int = 20_000,
     costs: Costs | None = None,
 ) -> dict[str, Any]:
     """The in-browser simulator's data: levels, per-row level utilities, fixed alternatives.
@@ -39,8 +55,8 @@ def simulator_data(
     simulator's uncertainty draws for the intervals: every draw when S draws × R_u rows
     fit in ``max_draw_rows`` (MNL: R_u = 1; latent classes: one row per class), so the
     page's intervals are the library's; otherwise (HB: a posterior draw of every
-    respondent per draw) the first min(S, 100) draws of an even subsample of the
-    respondents, which the page says. The population rows keep full precision (the Excel
+    respondent per draw) fewer draws or rows, as :func:`page_draws` picks them, which the
+    page says. The population rows keep full precision (the Excel
     simulator sheet reproduces the library's shares from them); the draws' utilities are
     rounded to 7 significant digits to keep the page small (intervals to about 1e-6).
     """
@@ -182,24 +198,34 @@ def _draw_rows(sim: MarketSimulator, max_rows: int) -> dict[str, Any] | None:
     D = sim.uncertainty_draws()
     if D is None:
         return None
-    S, R_u, K = D.shape
-    w = sim.population.draw_weights(R_u)
-    note = f"Intervals: {round(100 * sim.interval)}% of {S} draws from the estimates' uncertainty."
-    if S * R_u > max_rows:
-        S_kept = min(S, 100)
-        R_kept = max(1, min(R_u, max_rows // S_kept))
-        pick = np.linspace(0, R_u - 1, R_kept).round().astype(int)
-        D, w = D[:S_kept, pick], w[pick] / w[pick].sum()
+    S_all, R_all, K = D.shape
+    S, R_u = page_draws(S_all, R_all, max_rows)
+    w = sim.population.draw_weights(R_all)
+    level = round(100 * sim.interval)
+    note = f"Intervals: {level}% of {S} draws from the estimates' uncertainty."
+    if R_u == R_all and S_all > S:
         note = (
-            f"Intervals: {round(100 * sim.interval)}% of {S_kept} posterior draws of "
-            f"{R_kept} of the {R_u:,} respondents (kept small for the page; the report's "
-            "tables use every respondent)."
+            f"Intervals: {level}% of the first {S} of the {S_all} draws from the estimates' "
+            f"uncertainty (kept small for the page; the report's tables use all {S_all})."
         )
-        S, R_u = S_kept, R_kept
+    elif R_u < R_all:
+        pick = np.linspace(0, R_all - 1, R_u).round().astype(int)
+        D, w = D[:, pick], w[pick] / w[pick].sum()
+        # Each draw averages over R_u of its R_all people: its spread grows by about
+        # sqrt(R_all / R_u) (a bootstrap sample of HB's respondents, a simulation of a
+        # mixed logit's), so the page's intervals are wider than the library's.
+        note = (
+            f"Intervals: {level}% of {S} draws of {R_u:,} of the {R_all:,} people in each "
+            "(kept small for the page, so wider than the report's, whose tables use every "
+            "person and draw)."
+        )
+    D = D[:S]
     return {
         "B": D.reshape(S * R_u, K),
         "n": S,
         "rows": R_u,
+        "of_draws": S_all,
+        "of_rows": R_all,
         "weights": w.tolist(),
         "note": note,
     }

@@ -633,7 +633,16 @@
     loadList();
   }
   var note = document.getElementById("sim-interval-note");
-  if (note) { note.textContent = W ? (T.interval_note ? fill(T.interval_note, { p: Math.round(100 * W.interval), n: W.n }) : W.note) : T.point_only; }
+  if (note) { note.textContent = W ? intervalNote() : T.point_only; }
+  // Which draws the page's intervals come from: all of them, the first n of every person,
+  // or n draws of some of the people (wider than the report's); W.note when untranslated.
+  function intervalNote() {
+    var count = new Intl.NumberFormat(T.locale, { maximumFractionDigits: 0 });
+    var text = W.rows < W.of_rows ? T.interval_note_people : (W.n < W.of_draws ? T.interval_note_first : T.interval_note);
+    if (!text) { return W.note; }
+    return fill(text, { p: Math.round(100 * W.interval), n: count.format(W.n), all: count.format(W.of_draws),
+      rows: count.format(W.rows), people: count.format(W.of_rows) });
+  }
   setSegment(null);
   buildControls();
   render();
