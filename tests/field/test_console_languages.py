@@ -13,6 +13,7 @@ from _console_pages import console_pages, english_left, populated_console, rende
 from _server import running
 
 from offerlab.field import create_app
+from offerlab.report import css_string, report_catalogue
 
 # Pages whose area has not been translated on this branch yet: the test insists they
 # still show English, so it fails (and this entry must go) once their translation lands.
@@ -28,7 +29,7 @@ def console(tmp_path_factory, study, study_text, design):
 @pytest.mark.parametrize("language", ["de", "fr", "it"])
 def test_no_english_is_left_on_any_console_page(console, language) -> None:
     app = create_app(console.fielding)
-    left, still, seen = {}, set(), []
+    left, still, seen, simulators = {}, set(), [], 0
     with running(app) as base:
         for name, _, html in rendered(base, app, console, language):
             seen.append(name)
@@ -36,6 +37,10 @@ def test_no_english_is_left_on_any_console_page(console, language) -> None:
             found = english_left(visible_text(html), language)
             if name.endswith("/needs"):  # the needs page is scanned with its figures drawn
                 assert all(f'class="{c} cards"' in html for c in ("maxdiff-scores", "kano")), name
+            if name.endswith("/simulator"):  # the rows' money words on a phone: CSS strings
+                word = report_catalogue()["sim_js_profit_short"][language]
+                assert f"content: {css_string(word + ' ')};" in html, name
+                simulators += 1
             if name in NOT_YET:
                 still.add(name) if found else None
             elif found:
@@ -44,6 +49,7 @@ def test_no_english_is_left_on_any_console_page(console, language) -> None:
     assert still == NOT_YET & set(seen), "translated now: take it out of NOT_YET"
     assert len(seen) >= 20 and {"/console/", "confirm", "invite_link", "join_expired"} <= set(seen)
     assert "/console/studies/car_subscription/needs" in seen
+    assert simulators > 0
 
 
 def test_the_scan_finds_english_where_it_is_left(console) -> None:

@@ -41,3 +41,24 @@ def test_the_report_does_not_scroll_sideways_on_a_phone(built, german, language,
         context.close()
         assert measured["scroll"] <= measured["width"], (name, measured)
         assert not measured["wide"], (name, measured)
+
+
+#: The words before each money figure of the simulator's rows on a phone (CSS ::before).
+MONEY_WORDS = """() => Object.fromEntries(['revenue', 'profit'].map(name => [name,
+  getComputedStyle(document.querySelector(`#sim-shares .bar .${name}:not(:empty)`), '::before')
+    .content]))"""
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_the_simulators_money_words_on_a_phone_are_in_the_reports_language(
+    german, french, language, tmp_path, browser
+) -> None:
+    """They were English in every report; the console's were JSON escapes in a stylesheet
+    ("Bu00e9nu00e9fice"): CSS strings now (report.css_string)."""
+    content = (german if language == "de" else french).content
+    page = offline_page(browser.new_context(**PHONE), write_html(content, tmp_path / "r.html"))
+    page.wait_for_function("document.querySelector('#sim-shares .bar .profit') !== null")
+    t = content.t
+    expected = {name: f'"{t(f"sim_js_{name}_short")} "' for name in ("revenue", "profit")}
+    assert page.evaluate(MONEY_WORDS) == expected
+    assert expected["profit"] == {"de": '"Gewinn "', "fr": '"Bénéfice "'}[language]

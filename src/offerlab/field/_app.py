@@ -57,6 +57,7 @@ from offerlab.field._privacy import purge_expired
 from offerlab.field._render import frame_context, page_context
 from offerlab.field._service import START_PAGE, Entry, Fielding, SubmitResult
 from offerlab.field._texts import LANGUAGE_NAMES, ui
+from offerlab.report import css_string
 from offerlab.store import Invitation, Respondent, StudyRow
 
 __all__ = ["MAX_BODY", "Registry", "app_from_env", "create_app"]
@@ -72,6 +73,7 @@ _TEMPLATES = Jinja2Templates(
         Path(__file__).parent.parent / "report" / "templates",
     ]
 )
+_TEMPLATES.env.filters["css_string"] = css_string  # the simulator's words in its stylesheet
 
 
 @dataclass(frozen=True)

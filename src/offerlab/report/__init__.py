@@ -7,6 +7,7 @@ are loaded on first use, so importing a plot does not load the whole report.
 
 from typing import TYPE_CHECKING, Any
 
+from offerlab.report._css import css_string
 from offerlab.report._decide_plots import (
     plot_demand,
     plot_gabor_granger,
@@ -34,6 +35,7 @@ __all__ = [
     "ReportContent",
     "ReportOptions",
     "build_report",
+    "css_string",
     "hb_diagnostics",
     "json_for_html",
     "pdf_document",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from offerlab.decide import PricingStudy, edge_caution
 from offerlab.report._content import ReportContent, ReportOptions, build_report, tidy_answers
+from offerlab.report._css import css_string
 from offerlab.report._json import json_for_html
 from offerlab.report._page_policy import with_content_security_policy
 from offerlab.report._simulator_data import SIMULATOR_LOCALES, simulator_data
@@ -80,6 +81,7 @@ def render_html(content: ReportContent) -> str:
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=select_autoescape(["html"]),
     )
+    env.filters["css_string"] = css_string
     images = {
         k: "data:image/png;base64," + base64.b64encode(v).decode()
         for k, v in content.figures.items()
