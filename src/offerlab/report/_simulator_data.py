@@ -211,9 +211,10 @@ def _draw_rows(sim: MarketSimulator, max_rows: int) -> dict[str, Any] | None:
     elif R_u < R_all:
         pick = np.linspace(0, R_all - 1, R_u).round().astype(int)
         D, w = D[:, pick], w[pick] / w[pick].sum()
-        # Each draw averages over R_u of its R_all people: its spread grows by about
-        # sqrt(R_all / R_u) (a bootstrap sample of HB's respondents, a simulation of a
-        # mixed logit's), so the page's intervals are wider than the library's.
+        # Each draw averages over R_u of its R_all people, so the page's intervals are
+        # wider than the library's: an HB draw is a bootstrap sample of the respondents
+        # (its spread grows by about sqrt(R_all / R_u)); a mixed logit's simulated people
+        # add their simulation noise.
         note = (
             f"Intervals: {level}% of {S} draws of {R_u:,} of the {R_all:,} people in each "
             "(kept small for the page, so wider than the report's, whose tables use every "
