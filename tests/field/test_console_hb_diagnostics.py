@@ -90,6 +90,8 @@ def test_the_hb_simulator_and_report_show_the_fits_own_convergence(
     assert verdict[2].startswith("Konvergiert" if converged else "NICHT konvergiert nach")
     if not converged:  # the sampler's own list of what fell short, marked as English
         assert '<details id="hb-shortfalls">' in page and '<ul lang="en">' in page
+    # ...and not again above them as the library's English warning (it was, in French too)
+    assert "Vehtari" not in page and "until_converged" not in page
     # A viewer the study is shared with sees them too, in French.
     viewer = client(fielding)
     viewer.headers["Accept-Language"] = "fr"

@@ -47,7 +47,7 @@ from offerlab.decide import (
     profile_questions,
     simulator_for,
 )
-from offerlab.exceptions import OfferlabError, OfferlabWarning
+from offerlab.exceptions import ConvergenceWarning, OfferlabError, OfferlabWarning
 from offerlab.field._audit import record_study_event
 from offerlab.field._console_core import Console
 from offerlab.field._console_texts import ConsoleTexts
@@ -241,7 +241,7 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
             asked = profile_questions(study) or multi_questions(study)
             payload["filters_unavailable"] = bool(asked) and not filterable(results)
             payload["hb_diagnostics"] = hb_diagnostics_record(results)
-        notes = [str(w.message) for w in caught if issubclass(w.category, OfferlabWarning)]
+        notes = _fit_notes(caught, shows_convergence=payload["hb_diagnostics"] is not None)
         notes += [
             line for o in spec.file.offers for line in offer_warnings(study, o.name, o.levels())
         ]
@@ -251,6 +251,18 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
         _finish(fielding.engine, row_id, "failed", respondents, message, None)
         if not isinstance(exc, OfferlabError):
             log.exception("simulator fit %s of study %s failed", row_id, study.name)
+
+
+def _fit_notes(caught: list[warnings.WarningMessage], *, shows_convergence: bool) -> list[str]:
+    """The fit's and the simulator's warnings for the page, as their text. An HB fit's
+    convergence is not among them: the page's diagnostics say it in the reader's language,
+    with the sampler's own (English) list of what fell short under them."""
+    return [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, OfferlabWarning)
+        and not (shows_convergence and issubclass(w.category, ConvergenceWarning))
+    ]
 
 
 def _profile_filters(
