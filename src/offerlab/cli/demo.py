@@ -361,7 +361,7 @@ def _decide(
     # market looks far less price sensitive: against the demo's own truth its line-up's
     # profit was claimed at CHF 58 (95%: 55-62) and is CHF 29 (bench/bench_demo_truth.py).
     # The library's 200 uncertainty draws for every claim (20 made 95% intervals that held
-    # 87% on average); the report's page carries the first 40 of them (page_draws).
+    # 87% on average); the report's page carries as many of the first as fit (page_draws).
     sim = simulator_for(hb, "sop", seed=seed)
     market = spec.market(hb.coding)
     # The market file as it is: its tiers, its price step, its costs.

@@ -16,6 +16,7 @@ import numpy as np
 
 from offerlab.decide import Costs, Market, MarketSimulator, ProfileFilter
 from offerlab.models import ConjointCoding
+from offerlab.report._texts import report_catalogue
 from offerlab.study import CategoricalAttribute, PriceAttribute
 
 __all__ = ["SIMULATOR_LOCALES", "page_draws", "profile_filter_data", "simulator_data"]
@@ -201,25 +202,22 @@ def _draw_rows(sim: MarketSimulator, max_rows: int) -> dict[str, Any] | None:
     S_all, R_all, K = D.shape
     S, R_u = page_draws(S_all, R_all, max_rows)
     w = sim.population.draw_weights(R_all)
-    level = round(100 * sim.interval)
-    note = f"Intervals: {level}% of {S} draws from the estimates' uncertainty."
-    if R_u == R_all and S_all > S:
-        note = (
-            f"Intervals: {level}% of the first {S} of the {S_all} draws from the estimates' "
-            f"uncertainty (kept small for the page; the report's tables use all {S_all})."
-        )
-    elif R_u < R_all:
+    key = "sim_js_interval_note"
+    if R_u < R_all:
         pick = np.linspace(0, R_all - 1, R_u).round().astype(int)
         D, w = D[:, pick], w[pick] / w[pick].sum()
         # Each draw averages over R_u of its R_all people, so the page's intervals are
         # wider than the library's: an HB draw is a bootstrap sample of the respondents
         # (its spread grows by about sqrt(R_all / R_u)); a mixed logit's simulated people
         # add their simulation noise.
-        note = (
-            f"Intervals: {level}% of {S} draws of {R_u:,} of the {R_all:,} people in each "
-            "(kept small for the page, so wider than the report's, whose tables use every "
-            "person and draw)."
-        )
+        key += "_people"
+    elif S_all > S:
+        key += "_first"
+    # The page's script says it in the reader's language; this is the English, for a
+    # reader of the data.
+    note = report_catalogue()[key]["en"].format(
+        p=round(100 * sim.interval), n=S, all=S_all, rows=f"{R_u:,}", people=f"{R_all:,}"
+    )
     D = D[:S]
     return {
         "B": D.reshape(S * R_u, K),
