@@ -1,4 +1,5 @@
-"""The console in German, French and Italian: no English left on any page of it.
+"""The console in German, French and Italian: no English left on any page of it, and no
+French sign (``? : ; ! % »``) that a line can break before.
 
 Every console page (found in the app's route table, so pages added later are checked
 too) and the pages forms answer with are rendered for a browser asking for the
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 from _console_pages import console_pages, english_left, populated_console, rendered, visible_text
+from _french_spacing import breakable_french_spaces
 from _server import running
 
 from offerlab.field import create_app
@@ -29,12 +31,14 @@ def console(tmp_path_factory, study, study_text, design):
 @pytest.mark.parametrize("language", ["de", "fr", "it"])
 def test_no_english_is_left_on_any_console_page(console, language) -> None:
     app = create_app(console.fielding)
-    left, still, seen, simulators = {}, set(), [], 0
+    left, still, seen, simulators, breaks = {}, set(), [], 0, {}
     with running(app) as base:
         for name, _, html in rendered(base, app, console, language):
             seen.append(name)
             assert f'<html lang="{language}">' in html, name
             found = english_left(visible_text(html), language)
+            if language == "fr" and (wrong := breakable_french_spaces(html)):
+                breaks[name] = wrong  # "?" alone on a phone's next line
             if name.endswith("/needs"):  # the needs page is scanned with its figures drawn
                 assert all(f'class="{c} cards"' in html for c in ("maxdiff-scores", "kano")), name
             if name.endswith("/simulator"):  # the rows' money words on a phone: CSS strings
@@ -46,6 +50,7 @@ def test_no_english_is_left_on_any_console_page(console, language) -> None:
             elif found:
                 left[name] = found
     assert not left, f"English on {language} pages: {left}"
+    assert not breaks, f"French signs that can start a line: {breaks}"
     assert still == NOT_YET & set(seen), "translated now: take it out of NOT_YET"
     assert len(seen) >= 20 and {"/console/", "confirm", "invite_link", "join_expired"} <= set(seen)
     assert "/console/studies/car_subscription/needs" in seen

@@ -178,7 +178,7 @@ def test_the_turf_bundle_is_the_best_by_brute_force(fielded) -> None:
         for pair in itertools.combinations(range(len(TRUTH)), 2)
     }
     top = max(reach.values())
-    assert f"Reichweite {round(100 * top):.0f} %" in html
+    assert f"Reichweite {round(100 * top):.0f}\u00a0%" in html
     labels = {"flexible": "Monatlich kündbar", "service": "Service inklusive",
               "cheap": "Tiefer Preis", "delivery": "Lieferung nach Hause",
               "electric": "Elektroauto", "premium": "Hochwertige Ausstattung"}  # fmt: skip
@@ -195,22 +195,22 @@ def test_kano_and_the_concept_test_in_french_with_escaped_open_answers(fielded) 
     # Kano: everyone answered like/neutral → attractive, better 1, worse 0.
     kano = html.split('class="kano cards"')[1].split("</table>")[0]
     assert "une carte de recharge est incluse" in kano and "Attractive (A)" in kano
-    assert "100 %" in kano
+    assert "100\u00a0%" in kano
     # Concepts: top-2-box of purchase intent, the package's numbers, paired and Holm.
     ratings = concept_ratings(fielded)
     shares = top_box(ratings)
     assert shares.loc["flex", "share"] == 1.0 and shares.loc["trial", "share"] == 0.25
     top2 = html.split('class="concept-top2 cards"')[1].split("</table>")[0]
-    assert "Flex" in top2 and "Abonnement d&#39;essai" in top2 and "100 %" in top2
-    low, high = (f"{100 * shares.loc['trial', c]:.0f} %" for c in ("low", "high"))
+    assert "Flex" in top2 and "Abonnement d&#39;essai" in top2 and "100\u00a0%" in top2
+    low, high = (f"{100 * shares.loc['trial', c]:.0f}\u00a0%" for c in ("low", "high"))
     assert re.search(
-        f'<td class="num"[^>]*>25 %</td><td class="num"[^>]*>{low} – {high}</td>', top2
+        f'<td class="num"[^>]*>25\u00a0%</td><td class="num"[^>]*>{low} – {high}</td>', top2
     )
     # Flex ahead by 75 points; 18 discordant pairs, all one way: McNemar z = 18 / √18.
     pairs = compare_concepts(ratings, paired=True)
     assert np.isclose(pairs["p_value"].iloc[0], 2 * stats.norm.sf(18 / np.sqrt(18)))
     row = html.split('class="concept-pairs cards"')[1].split("</table>")[0]
-    assert "Flex par rapport à Abonnement d&#39;essai" in row and ">75 points de %<" in row
+    assert "Flex par rapport à Abonnement d&#39;essai" in row and ">75 points de\u202f%<" in row
     assert "&lt; 0,001" in row  # p = 2.2e-5 (one comparison: Holm changes nothing)
     assert "test apparié (McNemar)" in html and "significatif" in html
     # The respondent's HTML is shown as text, never as markup.

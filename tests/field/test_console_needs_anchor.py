@@ -88,7 +88,7 @@ def test_the_page_shows_the_anchor_line_and_whom_each_item_is_important_to(
     # the first row is the best-scoring item: "flexible", important to most people
     order = logit.scores()["score"].sort_values(ascending=False).index
     share = shares.loc[order[0]]
-    percent = lambda v: format_number(round(100 * v), language, 0) + " %"  # noqa: E731
+    percent = lambda v: format_number(round(100 * v), language, 0) + "\u00a0%"  # noqa: E731
     assert cells[0] == (
         f"{percent(share['share'])} ({percent(share['low'])} – {percent(share['high'])})"
     )

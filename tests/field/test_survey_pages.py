@@ -7,6 +7,7 @@ import itertools
 import re
 
 import pytest
+from _french_spacing import breakable_french_spaces
 from _respondent import QUALIFY, Browser, client, open_fielding
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -83,6 +84,19 @@ def test_progress_moves_by_about_a_page_and_never_back(tmp_path, study, study_te
     assert percents[0] == 0 and percents[-1] >= 95
     assert min(steps) >= 0, percents
     assert max(steps) <= 2 * round(100 / len(pages)), percents
+
+
+def test_no_french_sign_starts_a_line_on_any_survey_page(
+    tmp_path, study, study_text, design
+) -> None:
+    """«Quel âge avez-vous ?» must not leave its "?" alone on a phone's next line: the
+    survey's words and the study's labels reach the page with no-break spaces."""
+    fielding = open_fielding(f"sqlite:///{tmp_path / 'spaces.db'}", study, study_text, design)
+    answers = {**QUALIFY, "car_now": {"answer": "lease"}, "obstacles": {"answer": ["price"]}}
+    pages = _walk(fielding, "fr", answers)
+    assert len(pages) > 20 and "\u202f?" in pages["age_band"]
+    breaks = {key: found for key, html in pages.items() if (found := breakable_french_spaces(html))}
+    assert breaks == {}
 
 
 def test_a_choice_task_marks_the_attributes_its_concepts_share(

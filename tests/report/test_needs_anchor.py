@@ -17,7 +17,7 @@ from offerlab.models import HierarchicalBayes, MaxDiffLogit, maxdiff_answers
 from offerlab.report import build_report, render_html
 from offerlab.report._texts import report_texts
 from offerlab.simulate import simulate_needs_answers
-from offerlab.study import MaxDiffPage
+from offerlab.study import MaxDiffPage, one_line
 
 
 def _sampler() -> HierarchicalBayes:
@@ -56,7 +56,7 @@ def test_the_page_draws_the_anchor_line_of_the_logit(anchored) -> None:
     answers = maxdiff_answers(anchored.needs.maxdiff, anchored.items)
     anchor = MaxDiffLogit().fit(answers).anchor_score()[0]
     section = html.unescape(anchored.html.split('id="needs-page"')[1].split("</section>")[0])
-    assert t("np_anchor", anchor=t.number(anchor, 1)) in " ".join(section.split())
+    assert t("np_anchor", anchor=t.number(anchor, 1)) in one_line(section)
     assert t("lg_anchor", anchor=t.number(anchor, 1)) in anchored.content.captions["maxdiff"]
     assert t("np_no_anchor", average=t.number(100 / len(anchored.items), 1)) not in section
 
@@ -92,4 +92,4 @@ def test_each_item_says_whom_it_is_important_to_with_its_interval(anchored, kept
     assert (shares["share"] - truth).abs().max() < 0.1
     # the bundle counts the items above each person's own threshold
     turf_lead = t("np_turf_lead_anchor", k=3, items="", reach="").split(",")[0]
-    assert turf_lead in " ".join(section.split())
+    assert turf_lead in one_line(section)

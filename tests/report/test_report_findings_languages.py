@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 from _browser import offline_page
+from _french_spacing import breakable_french_spaces
 
 from offerlab.report import render_html, write_pdf
 from offerlab.report._texts import report_catalogue
@@ -85,6 +86,13 @@ def test_the_findings_are_worded_in_the_reports_language(
         assert english == [], f"English left in the {language} {where}: {english}"
         own = [f for k in used for f in _fragments(k, language) if f not in text]
         assert own == [], f"the {language} {where} lacks: {own}"
+
+
+def test_no_french_sign_of_the_report_starts_a_line(french) -> None:
+    """The report's sentences, headings, tables and the study's labels keep ``? : ; % »``
+    on their word's line (a no-break space, not a plain one, before them)."""
+    assert "\u00a0:" in french.html
+    assert breakable_french_spaces(french.html) == []
 
 
 @pytest.mark.parametrize("language", ["de", "fr"])

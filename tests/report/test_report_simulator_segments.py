@@ -12,7 +12,7 @@ import pytest
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "report"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-QUESTION = {"de": "Wie alt sind Sie?", "fr": "Quel âge avez-vous ?"}
+QUESTION = {"de": "Wie alt sind Sie?", "fr": "Quel âge avez-vous\u202f?"}  # French spacing
 LABELS = {"de": ["18–34", "35–54"], "fr": ["18–34 ans", "35–54 ans"]}
 
 

@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from offerlab.study import parse_yaml
+from offerlab.study import parse_yaml, typeset
 
 __all__ = [
     "CONSOLE_LANGUAGES",
@@ -36,7 +36,7 @@ SIMULATOR_SCRIPT_KEYS = "sim_js_"
 
 @cache
 def console_catalogue() -> dict[str, dict[str, str]]:
-    """Every console string, key → language → text, read once from the package."""
+    """Every console string, key → language → text, read once from the package and typeset."""
     catalogue: dict[str, dict[str, str]] = {}
     folder = resources.files("offerlab.field") / "data" / "console_texts"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
@@ -49,7 +49,7 @@ def console_catalogue() -> dict[str, dict[str, str]]:
             missing = [code for code in CONSOLE_LANGUAGES if not texts.get(code)]
             if missing:
                 raise ValueError(f"{entry.name}: {key}: no text in {', '.join(missing)}")
-            catalogue[key] = {code: str(texts[code]) for code in CONSOLE_LANGUAGES}
+            catalogue[key] = {code: typeset(str(texts[code]), code) for code in CONSOLE_LANGUAGES}
     from offerlab.report import report_catalogue
 
     for key, texts in report_catalogue().items():

@@ -27,7 +27,7 @@ import pandas as pd
 
 from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._dashboard import console_zone
-from offerlab.study import Study
+from offerlab.study import Study, one_line
 
 __all__ = [
     "CONSOLE_ZONE",
@@ -86,7 +86,7 @@ def _kind(page: Any) -> str:
 
 
 def _short(text: str) -> str:
-    text = " ".join(text.split())
+    text = one_line(text)
     return text if len(text) <= _SHORT else text[: _SHORT - 1].rstrip() + "…"
 
 

@@ -58,7 +58,7 @@ from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._export import quality_flags
 from offerlab.field._service import Fielding
 from offerlab.store import QuotaCell, Respondent, Submission
-from offerlab.study import QUALITY_FLAGS
+from offerlab.study import QUALITY_FLAGS, one_line
 
 __all__ = [
     "Dashboard",
@@ -481,7 +481,7 @@ def page_title(fielding: Fielding, key: str, texts: ConsoleTexts) -> str:
         return key
     if page.type == "choice_tasks":
         return texts("dash_choice_task", n=rest or "?")
-    text = " ".join(study.text(page.text, lang).split())
+    text = one_line(study.text(page.text, lang))
     if page.type == "gabor_granger" and rest.isdigit():
         price = study.price_attribute
         currency = price.currency if price is not None else ""
@@ -507,7 +507,7 @@ def _quota_labels(fielding: Fielding, quota: str, option: str, lang: str) -> tup
     if getattr(page, "type", "") != "single":
         return quota, option
     labels = {o.name: study.text(o.label, lang) for o in page.options}
-    return " ".join(study.text(page.text, lang).split()), labels.get(option, option)
+    return one_line(study.text(page.text, lang)), labels.get(option, option)
 
 
 # -- the plot --------------------------------------------------------------------------------

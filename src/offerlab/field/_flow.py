@@ -423,7 +423,7 @@ class Survey:
         page = self.page_of(key)
         assert isinstance(page, MaxDiffPage)
         if key.endswith(f".{ANCHOR_SCREEN}"):
-            return _binary_anchor_answer(page, form, lang)
+            return _binary_anchor_answer(page, form, lang, self.study)
         shown = self.maxdiff_items(key, version)
         best, worst = _first(form, "best"), _first(form, "worst")
         if best is None or worst is None:
@@ -552,7 +552,7 @@ def is_binary_anchor(page: MaxDiffPage) -> bool:
 
 
 def _binary_anchor_answer(
-    page: MaxDiffPage, form: Mapping[str, list[str]], lang: str
+    page: MaxDiffPage, form: Mapping[str, list[str]], lang: str, study: Study
 ) -> dict[str, Any]:
     """The items ticked as mattering at all (in the file's order); ``-`` ticks none."""
     values = form.get("important", [])
@@ -563,8 +563,7 @@ def _binary_anchor_answer(
         raise AnswerError([ui("err_maxdiff_important", lang)])
     if NONE_IMPORTANT in values and len(values) > 1:
         label = page.anchor.none if page.anchor is not None else ""  # type: ignore[union-attr]
-        text = label if isinstance(label, str) else label.get(lang, next(iter(label.values())))
-        raise AnswerError([ui("err_exclusive", lang, label=text)])
+        raise AnswerError([ui("err_exclusive", lang, label=study.text(label, lang))])
     return {"important": [name for name in names if name in values]}
 
 

@@ -69,7 +69,7 @@ from offerlab.models import (
     maxdiff_counts,
 )
 from offerlab.store import StudyRow
-from offerlab.study import CONCEPT_QUESTIONS, ConceptTestPage, KanoPage, MaxDiffPage
+from offerlab.study import CONCEPT_QUESTIONS, ConceptTestPage, KanoPage, MaxDiffPage, one_line
 
 __all__ = ["NeedsQuery", "needs_query", "needs_routes", "needs_view"]
 
@@ -209,7 +209,7 @@ class _Labels:
     t: ConsoleTexts
 
     def text(self, label: Any) -> str:
-        return " ".join(self.study.text(label, self.language).split())
+        return one_line(self.study.text(label, self.language))
 
     def number(self, value: float, decimals: int = 1) -> str:
         if value is None or not math.isfinite(value):
@@ -236,7 +236,10 @@ class _Labels:
     def percent(self, share: float, decimals: int = 0) -> str:
         if share is None or not math.isfinite(share):
             return "–"
-        return format_number(round(100 * float(share), decimals), self.language, decimals) + " %"
+        # a no-break space: the sign never starts a line alone
+        return (
+            format_number(round(100 * float(share), decimals), self.language, decimals) + "\u00a0%"
+        )
 
 
 def _maxdiff(
@@ -402,7 +405,8 @@ def _reach_points(steps: list[dict[str, Any]]) -> dict[str, Any]:
         "bottom": top + inner_h,
         "right": width - 10,
         "grid": [
-            {"y": round(top + inner_h * (1 - g / 100), 1), "label": f"{g} %"} for g in (0, 50, 100)
+            {"y": round(top + inner_h * (1 - g / 100), 1), "label": f"{g}\u00a0%"}
+            for g in (0, 50, 100)
         ],
         "points": points,
         "line": " ".join(f"{p['x']},{p['y']}" for p in points),

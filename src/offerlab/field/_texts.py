@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from offerlab.study import parse_yaml
+from offerlab.study import parse_yaml, typeset
 
 __all__ = ["LANGUAGE_NAMES", "ui"]
 
@@ -18,13 +18,14 @@ LANGUAGE_NAMES = {"de": "Deutsch", "fr": "Français", "it": "Italiano", "en": "E
 
 @cache
 def _texts() -> dict[str, dict[str, str]]:
-    """Every survey text, key → language → text, read once from the package."""
+    """Every survey text, key → language → text, read once from the package and typeset."""
     entry = resources.files("offerlab.field") / "data" / "survey_texts.yaml"
     texts = parse_yaml(entry.read_text(encoding="utf-8"), entry.name).data or {}
     for key, translations in texts.items():
         missing = [code for code in LANGUAGE_NAMES if not translations.get(code)]
         if missing:
             raise ValueError(f"{entry.name}: {key}: no text in {', '.join(missing)}")
+        texts[key] = {code: typeset(str(text), code) for code, text in translations.items()}
     return texts
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from offerlab.report._png import save_figure
+from offerlab.study import typeset
 
 if TYPE_CHECKING:
     from offerlab.models._hb import HBResults
@@ -88,13 +89,14 @@ def hb_diagnostics_note(results: HBResults, language: str = "en") -> str:
     lead, ok, fails = _SENTENCE.get(language, _SENTENCE["en"])
     labels = dict(zip(_GROUPS["en"], _GROUPS.get(language, _GROUPS["en"]), strict=True))
     decimal = "," if language in ("de", "fr", "it") else "."
+    gap = " " if language == "fr" else ""  # French spaces its colons and semicolons
     parts = []
     for name, row in table.iterrows():
         rhat = f"{row['max R-hat']:.3f}".replace(".", decimal)
         ess = min(row["min bulk ESS"], row["min tail ESS"])
         verdict = ok if row["passes"] else fails
-        parts.append(f"{labels[str(name)]}: R-hat ≤ {rhat}, ESS ≥ {ess:.0f} – {verdict}")
-    return f"{lead}: " + "; ".join(parts) + "."
+        parts.append(f"{labels[str(name)]}{gap}: R-hat ≤ {rhat}, ESS ≥ {ess:.0f} – {verdict}")
+    return typeset(f"{lead}{gap}: " + f"{gap}; ".join(parts) + ".", language)
 
 
 _MAX_POINTS = 2000  # per chain and line: enough to see trends, small PNG

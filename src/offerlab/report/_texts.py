@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from offerlab.exceptions import OfferlabError
-from offerlab.study import parse_yaml
+from offerlab.study import parse_yaml, typeset
 
 __all__ = ["LANGUAGES", "ReportTexts", "report_catalogue", "report_texts"]
 
@@ -21,9 +21,12 @@ _NUMBER_MARKS = {"en": (",", "."), "de": ("'", "."), "it": ("'", "."), "fr": ("\
 
 @cache
 def report_catalogue() -> dict[str, dict[str, str]]:
-    """Every key with its text in each language (read once)."""
+    """Every key with its text in each language (read once), typeset for its language."""
     raw = parse_yaml(_CATALOGUE.read_text(encoding="utf-8"), _CATALOGUE.name).data
-    return {str(k): {str(lang): str(t) for lang, t in v.items()} for k, v in raw.items()}
+    return {
+        str(k): {str(lang): typeset(str(t), str(lang)) for lang, t in v.items()}
+        for k, v in raw.items()
+    }
 
 
 @dataclass(frozen=True)

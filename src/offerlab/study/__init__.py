@@ -67,6 +67,7 @@ from offerlab.study._questionnaire import (
     VanWestendorpPage,
 )
 from offerlab.study._strict import StrictModel
+from offerlab.study._typography import one_line, typeset
 from offerlab.study._yaml import (
     YAML_LIMITS,
     YamlDocument,
@@ -133,9 +134,11 @@ __all__ = [
     "load_study",
     "load_yaml",
     "load_yaml_model",
+    "one_line",
     "parse_study",
     "parse_yaml",
     "parse_yaml_model",
     "parse_yaml_model_located",
     "read_text",
+    "typeset",
 ]

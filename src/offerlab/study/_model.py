@@ -19,6 +19,7 @@ from pydantic import Discriminator, Field, PrivateAttr, Tag
 from offerlab.study._primitives import Identifier, Label, Language, type_tag
 from offerlab.study._questionnaire import Questionnaire
 from offerlab.study._strict import StrictModel
+from offerlab.study._typography import typeset
 
 if TYPE_CHECKING:
     import numpy as np
@@ -340,11 +341,16 @@ class Study(StrictModel):
 
     # -- display ---------------------------------------------------------------
     def text(self, label: Label, language: str | None = None) -> str:
-        """A label in ``language`` (default: the study's default language)."""
-        if isinstance(label, str):
-            return label
+        """A label in ``language`` (default: the study's default language), with the
+        no-break spaces its language sets (:func:`typeset`)."""
+        if isinstance(label, str):  # a study in one language: its default one
+            return typeset(label, self.default_language)
         lang = language or self.default_language
-        return label.get(lang) or label.get(self.default_language) or next(iter(label.values()))
+        for code in (lang, self.default_language):
+            if label.get(code):
+                return typeset(label[code], code)
+        code, text = next(iter(label.items()))
+        return typeset(text, code)
 
     def level_label(self, attribute: str, level_index: int, language: str | None = None) -> str:
         attr = self.attribute(attribute)
