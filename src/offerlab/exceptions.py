@@ -92,7 +92,23 @@ class EstimationError(OfferlabError):
 
 
 class OfferlabWarning(UserWarning):
-    """Base class of offerlab's warnings."""
+    """Base class of offerlab's warnings.
+
+    The message is English, for the analyst's console. A warning that a page may show
+    carries its ``reason`` (a stable name) and the ``fields`` its sentence needs, so that
+    the page can say it in the reader's language (see :meth:`because`); other warnings
+    have an empty reason.
+    """
+
+    reason: str = ""
+    fields: dict[str, str | int | float] = {}  # noqa: RUF012 - replaced, never mutated
+
+    @classmethod
+    def because(cls, reason: str, message: str, **fields: str | int | float) -> OfferlabWarning:
+        """A warning of this class with ``message``, its ``reason`` and ``fields``."""
+        warning = cls(message)
+        warning.reason, warning.fields = reason, dict(fields)
+        return warning
 
 
 class ConvergenceWarning(OfferlabWarning):

@@ -22,8 +22,9 @@ PASSWORD = "correct horse battery staple"
 ROLES = ["anonymous", "respondent", "viewer", "viewer_unshared", "analyst", "owner", "other_owner"]
 
 
-def _setup(url: str):
-    fielding = tiny(url)
+def _setup(url: str, text: str | None = None):
+    """The tiny study (or ``text``) in a console with members of two ventures."""
+    fielding = tiny(url, text)
     with Session(fielding.engine) as s, s.begin(), one_hash_per_password():
         for email, venture, role in [
             ("owner@a.ch", "A", "owner"),

@@ -173,12 +173,11 @@ def _usable_covariance(cov: np.ndarray, model: str) -> bool:
     """
     if np.all(np.isfinite(cov)):
         return True
-    warnings.warn(
+    message = (
         f"the {model} fit has no finite covariance (some parameters are not identified by "
-        "these answers): shares come without intervals",
-        OfferlabWarning,
-        stacklevel=3,
+        "these answers): shares come without intervals"
     )
+    warnings.warn(OfferlabWarning.because("no_covariance", message), stacklevel=3)
     return False
 
 

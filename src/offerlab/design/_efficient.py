@@ -220,14 +220,13 @@ def _time_report(report: SearchReport, clock: Clock, seconds: float, rounds: int
     report.timed_out = clock.expired
     if not report.timed_out:
         return
-    warnings.warn(
+    message = (
         f"the efficient search reached its time budget of {seconds:g} s before finishing "
         f"its fixed plan ({report.rounds_done} of {rounds} rounds); the design is "
         "valid but depends on this machine's speed. Raise design.seconds for a result "
-        "that depends on the seed alone.",
-        OfferlabWarning,
-        stacklevel=4,
+        "that depends on the seed alone."
     )
+    warnings.warn(OfferlabWarning.because("design_time_budget", message), stacklevel=4)
 
 
 def efficient_design(

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from offerlab.exceptions import OfferlabError
 from offerlab.field._console_core import Console, Form, after_response
+from offerlab.field._fit_notes import fit_notes_view
 from offerlab.field._hb_view import hb_diagnostics_view, stored_hb_diagnostics
 from offerlab.field._service import Fielding
 from offerlab.field._simulator import (
@@ -93,6 +94,7 @@ class _Simulator:
             simulator_script_src="/console/assets/simulator.js",
             simulator_texts=texts,
             hb=hb_diagnostics_view(stored_hb_diagnostics(ready.payload if ready else None), t),
+            notes=fit_notes_view(ready.payload, ready.message, t, fielding.study) if ready else [],
             error=posted.error,
             viewers=reader.viewers,
             **market_page_context(t, fielding.study, row.name, market_text, model),

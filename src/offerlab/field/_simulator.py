@@ -47,11 +47,13 @@ from offerlab.decide import (
     profile_questions,
     simulator_for,
 )
-from offerlab.exceptions import ConvergenceWarning, OfferlabError, OfferlabWarning
+from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.field._audit import record_study_event
 from offerlab.field._console_core import Console
 from offerlab.field._console_texts import ConsoleTexts
 from offerlab.field._export import answers_table, choice_data
+from offerlab.field._fit_notes import KEY as NOTES_KEY
+from offerlab.field._fit_notes import fit_notes_record
 from offerlab.field._hb_view import hb_diagnostics_record
 from offerlab.field._service import Fielding
 from offerlab.models import DECISION_MODELS, DecisionFit, fit_decision_model
@@ -62,7 +64,7 @@ from offerlab.report import (
     report_catalogue,
     simulator_data,
 )
-from offerlab.simulate import offer_warnings
+from offerlab.simulate import offer_cautions
 from offerlab.store import ScenarioRow, SimulatorRow, StudyRow, User
 from offerlab.study import CategoricalAttribute, Study
 
@@ -241,28 +243,17 @@ def run_simulator_fit(fielding: Fielding, row_id: int, model: str, spec: MarketS
             asked = profile_questions(study) or multi_questions(study)
             payload["filters_unavailable"] = bool(asked) and not filterable(results)
             payload["hb_diagnostics"] = hb_diagnostics_record(results)
-        notes = _fit_notes(caught, shows_convergence=payload["hb_diagnostics"] is not None)
-        notes += [
-            line for o in spec.file.offers for line in offer_warnings(study, o.name, o.levels())
-        ]
-        _finish(fielding.engine, row_id, "ready", respondents, " ".join(notes), payload)
+        cautions = [c for o in spec.file.offers for c in offer_cautions(study, o.name, o.levels())]
+        shows_convergence = payload["hb_diagnostics"] is not None
+        notes = fit_notes_record(caught, cautions, shows_convergence=shows_convergence)
+        payload[NOTES_KEY] = notes
+        english = " ".join(note["text"] for note in notes)  # the row's message, for the log
+        _finish(fielding.engine, row_id, "ready", respondents, english, payload)
     except Exception as exc:  # the row must not stay "fitting"; the page says why
         message = str(exc) if isinstance(exc, OfferlabError | ValueError) else repr(exc)
         _finish(fielding.engine, row_id, "failed", respondents, message, None)
         if not isinstance(exc, OfferlabError):
             log.exception("simulator fit %s of study %s failed", row_id, study.name)
-
-
-def _fit_notes(caught: list[warnings.WarningMessage], *, shows_convergence: bool) -> list[str]:
-    """The fit's and the simulator's warnings for the page, as their text. An HB fit's
-    convergence is not among them: the page's diagnostics say it in the reader's language,
-    with the sampler's own (English) list of what fell short under them."""
-    return [
-        str(w.message)
-        for w in caught
-        if issubclass(w.category, OfferlabWarning)
-        and not (shows_convergence and issubclass(w.category, ConvergenceWarning))
-    ]
 
 
 def _profile_filters(

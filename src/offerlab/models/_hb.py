@@ -347,12 +347,11 @@ class HierarchicalBayes(ChoiceEstimator[HBResults]):
         free_coefficients(design)
         names = list(design.names)
         if design.weights is not None:
-            warnings.warn(
+            message = (
                 "hierarchical Bayes ignores the weights (each respondent's likelihood is "
-                "their own; weight the respondents in the share simulator instead)",
-                OfferlabWarning,
-                stacklevel=3,
+                "their own; weight the respondents in the share simulator instead)"
             )
+            warnings.warn(OfferlabWarning.because("weights_ignored", message), stacklevel=3)
         signs = self._sign_vector(names)
         start = pooled_start(design, blocks, signs)
         prior = self._prior(len(names), blocks)

@@ -283,14 +283,13 @@ class HBResults(ChoiceResults):
     def _warn_convergence(self) -> None:
         if self.converged:
             return
-        warnings.warn(
+        message = (
             f"hierarchical Bayes (Vehtari et al. 2021 criteria): {self.stop.describe()}. "
             "Run longer (until_converged, max_draws, max_seconds) or more chains before "
             "trusting intervals and population (co)variances; where a population variance "
-            "near zero is among them, interweave_coordinates='row-ratios' moves it faster.",
-            ConvergenceWarning,
-            stacklevel=4,
+            "near zero is among them, interweave_coordinates='row-ratios' moves it faster."
         )
+        warnings.warn(ConvergenceWarning.because("chains_not_converged", message), stacklevel=4)
 
     # -- tables -----------------------------------------------------------------------------
     def credible_interval(self, alpha: float = 0.05) -> pd.DataFrame:

@@ -275,12 +275,14 @@ class LatentClassLogit(MLEstimator[LatentClassResults]):
         if not self.restrictions and C > 1:
             theta, terms = _order_by_share(theta, terms, data, par, self.chunk_size)
         if not best.converged:
-            warnings.warn(
+            message = (
                 f"latent class fit did not converge in {self.max_iter} steps (best of {n} "
-                "starts); an empty class or unidentified coefficients are typical causes",
-                ConvergenceWarning,
-                stacklevel=3,
+                "starts); an empty class or unidentified coefficients are typical causes"
             )
+            warning = ConvergenceWarning.because(
+                "classes_not_converged", message, steps=self.max_iter, starts=n
+            )
+            warnings.warn(warning, stacklevel=3)
         results = _results(design, data, par, theta, terms, self.cov_type, self.panel, source)
         results.converged = bool(best.converged)
         results.n_iter = best.n_em + best.n_newton
@@ -376,13 +378,12 @@ def _results(
         except np.linalg.LinAlgError:
             pass
     if np.isnan(cov).any():
-        warnings.warn(
+        message = (
             "the Hessian is not negative definite at the estimates: standard errors are "
             "unavailable (NaN). An empty class or coefficients not identified in some class "
-            "are typical causes",
-            ConvergenceWarning,
-            stacklevel=4,
+            "are typical causes"
         )
+        warnings.warn(ConvergenceWarning.because("no_standard_errors", message), stacklevel=4)
     U = terms.unit_scores
     unit_ids = np.unique(design.groups) if panel else design.groups
     return LatentClassResults(

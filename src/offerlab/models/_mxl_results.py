@@ -137,12 +137,12 @@ class MixedLogitResults(LogitResults):
             except EstimationError as exc:
                 # e.g. a spread at ~0, where the simulated likelihood is flat: keep
                 # the fit, report BHHH standard errors and say why.
-                warnings.warn(
+                message = (
                     f"the numerical Hessian is not negative definite ({exc}); the classic "
-                    "covariance is the BHHH one",
-                    ConvergenceWarning,
-                    stacklevel=4,
+                    "covariance is the BHHH one"
                 )
+                warning = ConvergenceWarning.because("covariance_from_bhhh", message)
+                warnings.warn(warning, stacklevel=4)
         cov = (cov + cov.T) / 2
         results = cls(
             **{**wald_fields(design, param_names, theta, cov, B), "llnull": llnull},

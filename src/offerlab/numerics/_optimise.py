@@ -25,6 +25,10 @@ Terms = TypeVar("Terms", MNLTerms, MXLTerms)
 __all__ = ["bfgs", "bhhh_inverse", "newton", "numerical_hessian", "solve_newton"]
 
 
+def _not_converged(message: str) -> ConvergenceWarning:
+    return ConvergenceWarning.because("estimate_not_converged", message)
+
+
 def _start(loglike: Callable[..., Terms], x0: np.ndarray, what: str) -> tuple[np.ndarray, Terms]:
     """The starting point (a float copy) and its terms, which must be finite."""
     x = np.array(x0, dtype=float)
@@ -90,20 +94,18 @@ def newton(
                 # No ascent possible in floating point: we are at the optimum's precision.
                 converged = decrement < max(tol, 1e-6)
                 if not converged:
-                    warnings.warn(
-                        f"Newton's method stalled with decrement {decrement:.3g} > tol {tol:g}",
-                        ConvergenceWarning,
-                        stacklevel=3,
+                    message = (
+                        f"Newton's method stalled with decrement {decrement:.3g} > tol {tol:g}"
                     )
+                    warnings.warn(_not_converged(message), stacklevel=3)
                 return beta, terms, it, converged
         beta = beta + t * step
         terms = trial
-    warnings.warn(
+    message = (
         f"Newton's method did not converge in {max_iter} iterations; estimates may be "
-        "unreliable (perfect separation makes some coefficients run off to infinity)",
-        ConvergenceWarning,
-        stacklevel=3,
+        "unreliable (perfect separation makes some coefficients run off to infinity)"
     )
+    warnings.warn(_not_converged(message), stacklevel=3)
     return beta, terms, max_iter, False
 
 
@@ -231,12 +233,11 @@ def bfgs(
                 terms = loglike(theta, True)  # refresh the shared scores buffer
                 converged = decrement < max(tol, 1e-5)
                 if not converged:
-                    warnings.warn(
+                    message = (
                         f"BFGS stalled with decrement {decrement:.3g} > tol {tol:g}; the "
-                        "estimates may not be at the maximum (try more draws or another start)",
-                        ConvergenceWarning,
-                        stacklevel=3,
+                        "estimates may not be at the maximum (try more draws or another start)"
                     )
+                    warnings.warn(_not_converged(message), stacklevel=3)
                 return theta, terms, it, converged
             trial = loglike(theta + t * d, False)
         if trial.gradient is None:
@@ -257,11 +258,8 @@ def bfgs(
                 + rho * (np.outer(s, Hy) + np.outer(Hy, s))
                 + (rho * rho * float(yv @ Hy) + rho) * np.outer(s, s)
             )
-    warnings.warn(
-        f"BFGS did not converge in {max_iter} iterations; estimates may be unreliable",
-        ConvergenceWarning,
-        stacklevel=3,
-    )
+    message = f"BFGS did not converge in {max_iter} iterations; estimates may be unreliable"
+    warnings.warn(_not_converged(message), stacklevel=3)
     return theta, terms, max_iter, False
 
 

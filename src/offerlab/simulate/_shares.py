@@ -17,9 +17,9 @@ import pandas as pd
 
 from offerlab.exceptions import OfferlabError, OfferlabWarning
 from offerlab.models import MNLResults
-from offerlab.study import CategoricalAttribute, Study
+from offerlab.simulate._cautions import offer_warnings
 
-__all__ = ["NONE_NAME", "Scenario", "offer_warnings", "share_of_preference"]
+__all__ = ["NONE_NAME", "Scenario", "share_of_preference"]
 
 NONE_NAME = "none"
 
@@ -85,47 +85,6 @@ class Scenario:
                 f"offer names must be unique and not '{NONE_NAME}'; got {out_names}"
             )
         return cls(tuple(out_names), tuple(out_offers))
-
-
-def offer_warnings(study: Study, name: str, offer: Mapping[str, object]) -> list[str]:
-    """What makes a prediction for this offer shaky, in words (empty when nothing does).
-
-    * a number outside the studied range of a numeric or price attribute: a linear
-      term extrapolates beyond what respondents saw;
-    * a combination the study prohibits: respondents never saw it, so the model
-      predicts it from main effects alone.
-    """
-    messages = []
-    chosen: dict[str, int] = {}
-    for attr in study.attributes:
-        value = offer.get(attr.name)
-        if value is None:
-            continue
-        level = int(study.level_indices(attr.name, [value])[0])
-        if level >= 0:
-            chosen[attr.name] = level
-        if isinstance(attr, CategoricalAttribute):
-            continue
-        try:
-            number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            continue
-        if not attr.in_studied_range(number):
-            lo, hi = attr.studied_range
-            messages.append(
-                f"offer '{name}': {attr.name} = {number:g} lies outside the studied range "
-                f"[{lo:g}, {hi:g}]; its share extrapolates beyond what respondents saw"
-            )
-    for rule in study.prohibitions:
-        if all(
-            a in chosen and chosen[a] == study.level_index(a, level) for a, level in rule.items()
-        ):
-            combo = ", ".join(f"{a} = {level}" for a, level in rule.items())
-            messages.append(
-                f"offer '{name}' combines {combo}, which the study prohibits: respondents "
-                "never saw it, so its share rests on main effects alone"
-            )
-    return messages
 
 
 def share_of_preference(
