@@ -83,3 +83,24 @@ def test_optimise_without_a_market_is_an_error(example, tmp_path) -> None:
     ])  # fmt: skip
     assert result.exit_code == 2
     assert "--optimise needs a --market file" in result.output
+
+
+def test_the_printed_advice_is_in_the_reports_language() -> None:
+    """``offerlab demo --language fr`` printed its recommendation in French and its pricing
+    comparison in English (decide's sentences, not the report's): both are the report's."""
+    from io import StringIO
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from offerlab.cli._advice import print_advice
+
+    content = SimpleNamespace(
+        recommendation=["Niveau 1 : CHF 990"],
+        pricing_lines=["Le conjoint situe le prix qui maximise le bénéfice à CHF 790."],
+        pricing=SimpleNamespace(comparison=["The conjoint puts the price at CHF 790."]),
+    )
+    out = StringIO()
+    print_advice(Console(file=out, width=200), content)  # type: ignore[arg-type]
+    printed = out.getvalue()
+    assert "pricing: Le conjoint situe le prix" in printed and "The conjoint" not in printed

@@ -15,9 +15,9 @@ __all__ = ["print_advice"]
 
 
 def print_advice(console: Console, content: ReportContent) -> None:
-    """The report's recommendation, then its pricing comparison, one line each."""
+    """The report's recommendation, then its pricing comparison, one line each, both in
+    the report's language."""
     for line in content.recommendation:
         console.print(f"[bold]recommendation:[/] {escape(line)}")
-    if content.pricing is not None:
-        for line in content.pricing.comparison:
-            console.print(f"[bold]pricing:[/] {escape(line)}")
+    for line in content.pricing_lines:
+        console.print(f"[bold]pricing:[/] {escape(line)}")
