@@ -372,7 +372,7 @@ def test_an_owner_deletes_one_respondent_by_panel_id_and_the_rest_stays(
     r = owner.post(url, data={"by": "panel_id", "value": "gone", "csrf": csrf})
     assert r.status_code == 422 and "confirm" in r.text  # the box not ticked: nothing deleted
     r = owner.post(url, data={"by": "panel_id", "value": "gone", "confirm": "yes", "csrf": csrf})
-    assert r.status_code == 200 and "Deleted 1 respondent and their answers." in r.text
+    assert r.status_code == 200 and "Deleted 1\u00a0respondent and their answers." in r.text
     people = owner.get("/console/studies/tiny/respondents.csv").text
     answers = owner.get("/console/studies/tiny/answers.csv").text
     assert "gone" not in people and "gone" not in answers and "keep1" in people
@@ -455,7 +455,7 @@ def test_a_retention_period_purges_older_answers_now_and_at_every_start(
         r = owner.post("/console/studies/tiny/retention", data={"days": bad, "csrf": csrf})
         assert r.status_code == 422, bad
     r = owner.post("/console/studies/tiny/retention", data={"days": "30", "csrf": csrf})
-    assert r.status_code == 200 and "kept 30 days; 1 respondent deleted now" in r.text
+    assert r.status_code == 200 and "kept 30 days; 1\u00a0respondent deleted now" in r.text
     with Session(fielding.engine) as s, s.begin():
         pids = set(s.execute(select(Respondent.panel_id)).scalars())
         assert pids == {"recent", "older_later"}

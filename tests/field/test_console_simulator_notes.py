@@ -65,7 +65,7 @@ def test_the_notes_are_kept_as_data_and_worded_in_the_readers_language() -> None
     assert german[1] == "Hinweis der Berechnung (auf Englisch): a new warning nobody has worded yet"
     assert german[2].startswith(
         "Angebot «Premium low» kombiniert Fahrzeugklasse: Premium-Limousine, Preis pro Monat: "
-        "CHF 390.– / Monat, was die Umfrage nie zeigte"
+        "CHF\u00a0390.– /\u00a0Monat, was die Umfrage nie zeigte"
     )  # the study's labels, not its codes (car_class, premium)
 
     french = fit_notes_view(payload, "", ConsoleTexts("fr"), study)
@@ -112,8 +112,8 @@ def test_the_console_words_a_prohibited_offer_for_its_reader(tmp_path, language)
     page = analyst.get("/console/studies/tiny/simulator").text
     notes = re.findall(r'<p class="warn">(.*?)</p>', page, flags=re.S)
     expected = {
-        "de": "Angebot «Ours» kombiniert Preis: CHF 10, Farbe: Rot, was die Umfrage nie zeigte",
-        "fr": "L'offre «\u00a0Ours\u00a0» combine Price\u00a0: CHF 10, Colour\u00a0: Red, ce que",
+        "de": "Angebot «Ours» kombiniert Preis: CHF\u00a010, Farbe: Rot, was die Umfrage nie",
+        "fr": "L'offre «\u00a0Ours\u00a0» combine Price\u00a0: CHF\u00a010, Colour\u00a0: Red, ce",
     }[language]
     assert len(notes) == 1 and notes[0].replace("&#39;", "'").startswith(expected), notes
     shown = re.sub(r"<script\b.*?</script>", "", page, flags=re.S)  # the page's own data aside

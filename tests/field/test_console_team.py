@@ -264,7 +264,7 @@ def test_the_study_page_shows_the_study_s_labels_not_its_codes(tmp_path) -> None
     analyst = client(fielding)
     _login(analyst, "analyst@a.ch")
     page = analyst.get("/console/studies/tiny", headers={"Accept-Language": "de"}).text
-    assert "40 oder mehr" in page and "Ihr Alter?" in page
+    assert "40\u00a0oder mehr" in page and "Ihr Alter?" in page
     assert not re.search(r">\s*(young|old|band)\s*<", page)
 
 

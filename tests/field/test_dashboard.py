@@ -227,7 +227,7 @@ def test_quota_cells_with_the_study_labels_and_test_completes_apart(migrated_dat
     assert band["question"] == "Ihr Alter?"
     assert [(c["option"], c["percent"], c["full"]) for c in band["cells"]] == [
         ("Unter 40", 100, True),
-        ("40 oder mehr", 0, False),
+        ("40\u00a0oder mehr", 0, False),
     ]
     assert view.target == 1005
 

@@ -347,3 +347,17 @@ def test_write_csv_keeps_numbers_and_quotes_a_carriage_return() -> None:
     back = pd.read_csv(io.StringIO(text))
     assert back["number"].tolist() == [-1.5, 2.0, -3.0]
     assert len(back) == 3  # the carriage return did not split a row
+
+
+def test_write_csv_gives_labels_plain_spaces_as_the_study_file_wrote_them() -> None:
+    """Pages keep "3 mois" and "avez-vous ?" together with no-break spaces; a CSV has no
+    lines to break, and a spreadsheet's filter must match the label as written."""
+    from offerlab.study import typeset
+
+    label = typeset("Quel âge avez-vous ? 3 mois", "fr")
+    assert "\u00a0" in label and "\u202f" in label
+    frame = pd.DataFrame({typeset("Durée : 3 mois", "fr"): [label]}, index=[label])
+    text = write_csv(frame, index=True)
+    assert text is not None and "\u00a0" not in text and "\u202f" not in text
+    assert _cells(text)[1] == ["Quel âge avez-vous ? 3 mois"] * 2
+    assert frame.iloc[0, 0] == label  # the caller's frame is left as it was

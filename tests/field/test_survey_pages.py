@@ -47,10 +47,10 @@ def test_price_questions_show_prices_in_the_format_of_the_tasks(
     )
     pages = {key: html.replace("\xa0", " ") for key, html in seen.items()}
 
-    def shown(value: int) -> str:  # what a task shows for this price
-        return study.value_label("monthly_price", value, lang)
+    def shown(value: int) -> str:  # what a task shows for this price (spaces as on `pages`)
+        return study.value_label("monthly_price", value, lang).replace("\xa0", " ")
 
-    assert shown(590) == study.level_label("monthly_price", 2, lang)  # e.g. CHF 590.– / Monat
+    assert shown(590) == study.level_label("monthly_price", 2, lang).replace("\xa0", " ")
     task = next(html for key, html in pages.items() if key.startswith("tasks."))
     assert any(shown(v) in task for v in (390, 490, 590, 790, 990))
     for price in (790, 690, 590, 490, 390):

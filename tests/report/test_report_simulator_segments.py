@@ -13,7 +13,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "report"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 QUESTION = {"de": "Wie alt sind Sie?", "fr": "Quel âge avez-vous\u202f?"}  # French spacing
-LABELS = {"de": ["18–34", "35–54"], "fr": ["18–34 ans", "35–54 ans"]}
+LABELS = {"de": ["18–34", "35–54"], "fr": ["18–34\u00a0ans", "35–54\u00a0ans"]}
 
 
 @pytest.fixture(scope="module")

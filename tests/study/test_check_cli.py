@@ -29,7 +29,7 @@ def test_check_summarises_the_example() -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "Ihr Auto im Abo" in out
-    assert "CHF 590.– / Monat" in out
+    assert "CHF\u00a0590.– /\u00a0Monat" in out
     assert "Kompaktwagen" in out
     assert "3,264 allowed of 3,840" in out
     assert "12 per respondent, 3 concepts each" in out
@@ -41,7 +41,7 @@ def test_check_in_another_language() -> None:
     result = runner.invoke(app, [str(EXAMPLE), "--language", "fr"])
     assert result.exit_code == 0, result.output
     assert "Votre voiture en abonnement" in result.output
-    assert "CHF 590.– / mois" in result.output
+    assert "CHF\u00a0590.– /\u00a0mois" in result.output
 
 
 def test_check_rejects_a_language_the_study_lacks() -> None:

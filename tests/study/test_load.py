@@ -84,11 +84,11 @@ def test_example_tasks_rules_and_design() -> None:
 
 def test_example_labels_in_every_language() -> None:
     study = load_study(EXAMPLE)
-    assert study.level_label("monthly_price", 2) == "CHF 590.– / Monat"
-    assert study.level_label("monthly_price", 2, "fr") == "CHF 590.– / mois"
-    assert study.level_label("monthly_price", 2, "it") == "CHF 590.– / mese"
-    assert study.level_label("term", 2, "fr") == "12 mois"
-    assert study.level_label("km_per_month", 0, "en") == "1000 km"
+    assert study.level_label("monthly_price", 2) == "CHF\u00a0590.– /\u00a0Monat"
+    assert study.level_label("monthly_price", 2, "fr") == "CHF\u00a0590.– /\u00a0mois"
+    assert study.level_label("monthly_price", 2, "it") == "CHF\u00a0590.– /\u00a0mese"
+    assert study.level_label("term", 2, "fr") == "12\u00a0mois"  # a number keeps its unit
+    assert study.level_label("km_per_month", 0, "en") == "1000\u00a0km"
     assert study.level_label("car_class", 2, "it") == "Auto elettrica"
     assert study.text(study.title, "fr") == "Votre voiture en abonnement"
 

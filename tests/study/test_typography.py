@@ -36,6 +36,13 @@ def test_other_languages_keep_their_spaces(language) -> None:
     assert typeset("Preis : « x » ?", language) == "Preis : « x » ?"
 
 
+@pytest.mark.parametrize("language", ["de", "fr", "it", "en"])
+def test_a_number_keeps_its_unit_and_an_amount_its_currency(language) -> None:
+    text = "CHF 990.– / mois, 3 mois, 2500 km"
+    assert typeset(text, language) == f"CHF{NBSP}990.– /{NBSP}mois, 3{NBSP}mois, 2500{NBSP}km"
+    assert typeset("de 3 à 5 ans, {n} Befragte", language).count(NBSP) == 2  # 3 à, 5 ans
+
+
 def test_one_line_collapses_breaking_spaces_only() -> None:
     assert one_line(f"  Prix{NBSP}:\n  CHF   590 \t") == f"Prix{NBSP}: CHF 590"
     # the idiom it replaces loses the no-break space

@@ -5,6 +5,7 @@ from offerlab.data._cells import (
     FORMULA_STARTS,
     neutralise_formula,
     neutralise_formulas,
+    plain_spaces,
     write_csv,
 )
 from offerlab.data._choice_data import RESERVED_COLUMNS, ChoiceData, read_table, write_table
@@ -18,6 +19,7 @@ __all__ = [
     "evaluate",
     "neutralise_formula",
     "neutralise_formulas",
+    "plain_spaces",
     "read_table",
     "wide_to_long",
     "write_csv",

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["FORMULA_STARTS", "neutralise_formula", "neutralise_formulas", "write_csv"]
+__all__ = [
+    "FORMULA_STARTS",
+    "neutralise_formula",
+    "neutralise_formulas",
+    "plain_spaces",
+    "write_csv",
+]
 
 #: A text cell that starts with one of these is prefixed with ``'``.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -60,10 +66,33 @@ def write_csv(
 ) -> str | None:
     """``frame`` as a CSV file for people (to ``path``, or returned as text): cells
     neutralised (:func:`neutralise_formulas`) and RFC 4180 line ends, CRLF, so that a
-    carriage return inside a cell is quoted instead of splitting its row."""
-    return neutralise_formulas(frame).to_csv(
+    carriage return inside a cell is quoted instead of splitting its row.
+
+    The no-break spaces that pages set in the study's labels (``study.typeset``: "3 mois",
+    "Quel âge avez-vous ?") are plain spaces here: a CSV has no lines to break, and a
+    label filtered or matched in a spreadsheet reads as the study file wrote it."""
+    return _plain_spaces(neutralise_formulas(frame)).to_csv(
         path, index=index, float_format=float_format, lineterminator="\r\n"
     )
+
+
+_NO_BREAK_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+
+
+def plain_spaces(value: object) -> object:
+    """A text with its no-break spaces as plain ones (any other value as it is): what a
+    spreadsheet cell holds, where a reader types and filters labels."""
+    return value.translate(_NO_BREAK_SPACES) if isinstance(value, str) else value
+
+
+def _plain_spaces(frame: pd.DataFrame) -> pd.DataFrame:
+    for i in range(frame.shape[1]):
+        if _holds_text(frame.iloc[:, i].dtype):
+            frame.isetitem(i, frame.iloc[:, i].map(plain_spaces))
+    frame.columns = frame.columns.map(plain_spaces)
+    if _holds_text(frame.index.dtype):
+        frame.index = frame.index.map(plain_spaces)
+    return frame
 
 
 def _holds_text(dtype: object) -> bool:

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from offerlab.data import neutralise_formula
+from offerlab.data import neutralise_formula, plain_spaces
 from offerlab.exceptions import OfferlabError
 from offerlab.report._content import ReportContent
 from offerlab.report._excel_cells import SheetFrame, readable
@@ -581,6 +581,19 @@ def _readme_sheet(wb: Any, content: ReportContent) -> None:
     readme.column_dimensions["A"].width = 140
 
 
+def _with_plain_spaces(wb: Any) -> None:
+    """Every text, formula and drop-down list with plain spaces: a reader who types a
+    level ("CHF 590.– / Monat") must match the list's, which the report's pages set with
+    no-break spaces."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = plain_spaces(cell.value)
+        for validation in ws.data_validations.dataValidation:
+            validation.formula1 = plain_spaces(validation.formula1)
+
+
 def write_excel(content: ReportContent, path: Path | str) -> Path:
     """Write the workbook to ``path`` atomically (a half-written file never remains)."""
     try:
@@ -620,6 +633,7 @@ def write_excel(content: ReportContent, path: Path | str) -> Path:
         _frame_sheet(wb, page_sheet_name(t, name), sheet.frame, note=note, formats=sheet.formats)
     if content.simulator is not None:
         _simulator(wb, content.simulator, t)
+    _with_plain_spaces(wb)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
     wb.save(tmp)

@@ -366,9 +366,8 @@ class Study(StrictModel):
             raise ValueError(f"attribute {attribute!r} is categorical: it has no number format")
         fmt = self.text(attr.format, language)
         extra = {"currency": attr.currency} if isinstance(attr, PriceAttribute) else {}
-        return fmt.format(
-            value=_number_name(value), unit=self.text(attr.unit, language), **extra
-        ).strip()
+        shown = fmt.format(value=_number_name(value), unit=self.text(attr.unit, language), **extra)
+        return typeset(shown.strip(), language or self.default_language)  # "CHF 390", "1500 km"
 
     def level_value(self, attribute: str, level_index: int) -> str | float:
         """The value a tidy table holds for a level: its name, or its number."""
