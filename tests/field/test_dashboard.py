@@ -398,3 +398,23 @@ def test_the_figures_and_the_quality_check_take_no_write_lock(tmp_path) -> None:
     finally:
         event.remove(fielding.engine, "before_cursor_execute", seen)
     assert begun and not any("IMMEDIATE" in s for s in begun), begun
+
+
+def test_a_page_of_several_screens_is_titled_by_its_screen(
+    tmp_path, study, study_text, design
+) -> None:
+    """A Kano screen names its feature (it showed the raw "Imaginez : {feature}"), MaxDiff
+    tasks and concepts shown in turn say which of them they are (twelve rows read alike)."""
+    from _respondent import open_fielding
+
+    fielding = open_fielding(f"sqlite:///{tmp_path / 'screens.db'}", study, study_text, design)
+    french = ConsoleTexts("fr")
+    perks = study.questionnaire.page("perks")
+    for n, feature in enumerate(perks.features, start=1):
+        expected = f"Imaginez\u00a0: {study.text(feature.label, 'fr')}"
+        assert len(expected) <= 70 and page_title(fielding, f"perks.{n}", french) == expected
+    tasks = study.questionnaire.page("trade_offs").tasks
+    titles = [page_title(fielding, f"trade_offs.{t}", french) for t in range(1, tasks + 1)]
+    assert len(set(titles)) == tasks and titles[0].endswith(f"(1 sur {tasks})")
+    assert page_title(fielding, "new_offers.2", ConsoleTexts("de")).endswith("(2 von 2)")
+    assert all(len(title) <= 70 for title in titles)

@@ -485,12 +485,36 @@ def page_title(fielding: Fielding, key: str, texts: ConsoleTexts) -> str:
     if page.type == "gabor_granger" and rest.isdigit():
         price = study.price_attribute
         currency = price.currency if price is not None else ""
-        text = text.replace("{price}", f"{currency} {int(rest):,}".replace(",", "’").strip())
+        amount = f"{currency}\u00a0{int(rest):,}".replace(",", "’").strip()
+        text = text.replace("{price}", amount)
     if page.type == "van_westendorp" and rest == "nms":
         text = texts("dash_purchase_likelihood")
-    if len(text) > _PAGE_TITLE_CHARS:
-        text = text[: _PAGE_TITLE_CHARS - 1].rstrip() + "…"
-    return text
+    if page.type in ("maxdiff", "kano", "concept_test"):
+        return _screen_title(study, page, rest, text, lang, texts)
+    return _shortened(text)
+
+
+def _shortened(text: str, room: int = _PAGE_TITLE_CHARS) -> str:
+    return text if len(text) <= room else text[: room - 1].rstrip() + "…"
+
+
+def _screen_title(
+    study: Any, page: Any, screen: str, text: str, lang: str, texts: ConsoleTexts
+) -> str:
+    """A MaxDiff task, a Kano feature or a concept shown in turn: the page's question
+    with the feature it asks about, or which of the screens it is."""
+    if not screen.isdigit():  # the MaxDiff's own anchor screen
+        anchor = getattr(page, "anchor", None)
+        return _shortened(one_line(study.text(anchor.question, lang)) if anchor else text)
+    n = int(screen)
+    if page.type == "kano":
+        feature = page.features[n - 1]
+        return _shortened(text.replace("{feature}", one_line(study.text(feature.label, lang))))
+    if page.type == "concept_test" and page.mode == "monadic":  # one screen
+        return _shortened(text)
+    total = page.tasks if page.type == "maxdiff" else len(page.concepts)
+    short = _shortened(text, _PAGE_TITLE_CHARS - 12)  # room for " (12 sur 12)"
+    return texts("dash_screen_of", text=short, n=n, total=total)
 
 
 def _study_language(fielding: Fielding, lang: str) -> str:
