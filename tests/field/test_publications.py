@@ -118,7 +118,7 @@ def test_an_analyst_publishes_versions_a_shared_viewer_reads_in_german(
     assert 'data-version="2"' in page
     changes = re.search(r'<ul class="changes" id="report-changes">(.*?)</ul>', page, re.S)[1]
     assert "Befragte: 30 → 40" in changes
-    assert "Preis von Ours: CHF 15.00 → CHF 25.00" in changes
+    assert "Preis von Ours: CHF\u00a015.00 → CHF\u00a025.00" in changes
     assert "Anteil von Keines:" in changes and "none" not in changes  # the label, not the code
     assert "Anteil von Ours:" in changes
     # every version is kept; the first one still downloads, its stored PDF as it was

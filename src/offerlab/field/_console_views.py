@@ -152,7 +152,7 @@ class StudyLabels:
             return str(value)
         price = self.study.price_attribute
         currency = price.currency if price is not None else ""
-        return f"{currency} {format_number(amount, self.language, 2)}".strip()
+        return f"{currency}\u00a0{format_number(amount, self.language, 2)}".strip()
 
     def value(self, page_id: str, item: str, value: str) -> str:
         """An answer as the respondent saw it: an option's label, a price, a rating."""

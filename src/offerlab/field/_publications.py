@@ -475,7 +475,7 @@ class Wording:
         return self.names.get(alternative, alternative)
 
     def money(self, x: float) -> str:
-        return f"{self.currency} {_amount(x)}".strip()
+        return f"{self.currency}\u00a0{_amount(x)}".strip()  # one line: "CHF 790"
 
 
 def wording(study: Any, t: ConsoleTexts) -> Wording:

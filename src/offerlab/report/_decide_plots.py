@@ -6,7 +6,7 @@ Each function takes the tidy table the decide functions return and writes a PNG
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import matplotlib
@@ -148,12 +148,14 @@ def plot_van_westendorp(
     *,
     title: str | None = "",
     labels: Mapping[str, str] | None = None,
+    number: Callable[[float], str] | None = None,
 ) -> Path:
     """The four Van Westendorp curves (with "not cheap" and "not expensive"), the price
     points and the acceptable range, from a :class:`VanWestendorpResult`.
 
     ``labels`` may replace the words: each curve's name (``too_cheap``…), ``acceptable``,
-    ``price`` and ``respondents``."""
+    ``price`` and ``respondents``; ``number`` writes the price points (default: two
+    decimals with a point)."""
     _check_result(result, VanWestendorpResult, "plot_van_westendorp", "van_westendorp")
     curves = result.curves
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
@@ -175,11 +177,14 @@ def plot_van_westendorp(
     lo, hi = result.acceptable_range
     if pd.notna(lo) and pd.notna(hi):
         ax.axvspan(lo, hi, color="#718096", alpha=0.12, label=w["acceptable"])
-    for name, align in (("opp", "right"), ("ipp", "left")):
-        value = getattr(result, name)
-        if pd.notna(value):
-            ax.axvline(value, color="black", linewidth=0.8, linestyle=":")
-            ax.text(value, 102, f" {name.upper()} {value:.2f} ", ha=align, fontsize=8)
+    shown = number or (lambda v: f"{v:.2f}")
+    # the lower point written to the left of its line, the higher to the right: apart
+    points = sorted(
+        ((float(getattr(result, n)), n) for n in ("opp", "ipp") if pd.notna(getattr(result, n))),
+    )
+    for (value, name), align in zip(points, ("right", "left")[: len(points)], strict=True):
+        ax.axvline(value, color="black", linewidth=0.8, linestyle=":")
+        ax.text(value, 102, f" {name.upper()} {shown(value)} ", ha=align, fontsize=8)
     ax.set_xlabel(w["price"])
     ax.set_ylabel(w["respondents"])
     ax.set_ylim(0, 108)

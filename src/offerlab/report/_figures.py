@@ -116,12 +116,14 @@ def _pricing_figures(content: ReportContent, caps: dict[str, str]) -> dict[str, 
         words |= {"acceptable": t("lg_acceptable"), "price": price_axis,
                   "respondents": t("ax_respondents")}  # fmt: skip
         figs["van_westendorp"] = figure_png(
-            lambda p: plot_van_westendorp(vw, p, title=t("t_van_westendorp"), labels=words)
+            lambda p: plot_van_westendorp(
+                vw, p, title=t("t_van_westendorp"), labels=words, number=lambda v: t.number(v, 2)
+            )
         )
         caps["van_westendorp"] = t("cap_van_westendorp")
     if pricing.gabor_granger is not None:
         gg = pricing.gabor_granger
-        best = f"{cur} {t.number(float(gg.revenue_price))}".strip()
+        best = t.amount(float(gg.revenue_price), cur)
         words = {"price": price_axis, "would_buy": t("ax_would_buy"),
                  "revenue": t("ax_revenue_respondent", currency=cur)}  # fmt: skip
         figs["gabor_granger"] = figure_png(

@@ -17,14 +17,14 @@ def finding_text(finding: Finding, t: ReportTexts, study: Any, currency: str) ->
     """``finding`` as one sentence in ``t``'s language."""
     v = finding.values
     if finding.key in ("edge_highest", "edge_lowest"):
-        return t(finding.key, price=f"{currency} {t.number(float(v['price']))}".strip())
+        return t(finding.key, price=t.amount(float(v["price"]), currency))
     if finding.key == "verdict_value":
         objective = v["objective"]
 
         def fmt(x: float) -> str:
             if objective == "share":
                 return t.percent(x)
-            return f"{currency} {t.number(x, 2)}".strip()
+            return t.amount(x, currency, 2)
 
         return t(
             "verdict_value", what=t(f"verdict_what_{objective}"), expected=fmt(v["expected"]),
@@ -54,7 +54,7 @@ def _pricing_text(finding: Finding, t: ReportTexts, currency: str) -> str:
     def m(x: object) -> str:
         if x is None or not math.isfinite(float(x)):  # type: ignore[arg-type]
             return "–"
-        return f"{currency} {t.number(float(x))}".strip()  # type: ignore[arg-type]
+        return t.amount(float(x), currency)  # type: ignore[arg-type]
 
     def pct(x: float) -> str:
         return t.percent(x, 0)
@@ -122,7 +122,7 @@ def measure_row(measure: Finding, t: ReportTexts, currency: str) -> tuple[str, s
     def m(x: object) -> str:
         if x is None or not math.isfinite(float(x)):  # type: ignore[arg-type]
             return "–"
-        return f"{currency} {t.number(float(x))}".strip()  # type: ignore[arg-type]
+        return t.amount(float(x), currency)  # type: ignore[arg-type]
 
     name = t(measure.key, offer=v.get("offer"))
     if v["kind"] == "range":

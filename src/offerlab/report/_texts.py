@@ -51,6 +51,10 @@ class ReportTexts:
         text = f"{value:,.{digits}f}"
         return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
 
+    def amount(self, value: float, currency: str, digits: int = 0) -> str:
+        """``value`` in ``currency`` ("CHF 790"), never broken between code and number."""
+        return f"{currency}\u00a0{self.number(value, digits)}".strip()
+
     def percent(self, share: float, digits: int = 1) -> str:
         """A share (0–1) as a percentage."""
         if not math.isfinite(share):
