@@ -97,10 +97,10 @@ def test_the_printed_advice_is_in_the_reports_language() -> None:
 
     content = SimpleNamespace(
         recommendation=["Niveau 1 : CHF 990"],
-        pricing_lines=["Le conjoint situe le prix qui maximise le bénéfice à CHF 790."],
+        pricing_lines=["L’analyse conjointe situe le prix qui maximise le bénéfice à CHF 790."],
         pricing=SimpleNamespace(comparison=["The conjoint puts the price at CHF 790."]),
     )
     out = StringIO()
     print_advice(Console(file=out, width=200), content)  # type: ignore[arg-type]
     printed = out.getvalue()
-    assert "pricing: Le conjoint situe le prix" in printed and "The conjoint" not in printed
+    assert "pricing: L’analyse conjointe situe le prix" in printed and "The conjoint" not in printed
