@@ -47,3 +47,31 @@ def test_plots_are_written(tmp_path: Path) -> None:
     ]
     for p in paths:
         assert p.exists() and p.stat().st_size > 5000
+
+
+def test_the_van_westendorp_points_are_written_in_the_reports_numbers(tmp_path: Path) -> None:
+    """'OPP 193.00' in a French report: the points take the caller's number format, the
+    lower written left of its line and the higher right (apart, whichever is lower)."""
+    import matplotlib.pyplot as plt
+
+    from offerlab.report._texts import report_texts
+
+    result = van_westendorp(VW)
+    french = report_texts("fr")
+    written: list[tuple[str, str]] = []
+    real_text = plt.Axes.text
+
+    def recording(self, x, y, s, *args, **kwargs):  # type: ignore[no-untyped-def]
+        written.append((s.strip(), kwargs.get("ha", "")))
+        return real_text(self, x, y, s, *args, **kwargs)
+
+    plt.Axes.text = recording  # type: ignore[method-assign]
+    try:
+        plot_van_westendorp(result, tmp_path / "vw.png", number=lambda v: french.number(v, 2))
+    finally:
+        plt.Axes.text = real_text  # type: ignore[method-assign]
+    points = sorted([(float(result.opp), "OPP"), (float(result.ipp), "IPP")])
+    expected = [(f"{name} {french.number(v, 2)}", ha)
+                for (v, name), ha in zip(points, ("right", "left"), strict=True)]  # fmt: skip
+    assert [w for w in written if w[0].startswith(("OPP", "IPP"))] == expected
+    assert all("," in text for text, _ in expected)

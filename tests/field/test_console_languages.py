@@ -15,6 +15,7 @@ from _french_spacing import breakable_french_spaces
 from _server import running
 
 from offerlab.field import create_app
+from offerlab.field._console_texts import console_catalogue
 from offerlab.report import css_string, report_catalogue
 
 # Pages whose area has not been translated on this branch yet: the test insists they
@@ -41,6 +42,9 @@ def test_no_english_is_left_on_any_console_page(console, language) -> None:
                 breaks[name] = wrong  # "?" alone on a phone's next line
             if name.endswith("/needs"):  # the needs page is scanned with its figures drawn
                 assert all(f'class="{c} cards"' in html for c in ("maxdiff-scores", "kano")), name
+                # a phone's card reads "Portée : 58 %" in French ("Portée: 58 %" before)
+                between = console_catalogue()["label_separator"][language]
+                assert f"content: attr(data-label) {css_string(between)};" in html, name
             if name.endswith("/simulator"):  # the rows' money words on a phone: CSS strings
                 word = report_catalogue()["sim_js_profit_short"][language]
                 assert f"content: {css_string(word + ' ')};" in html, name
