@@ -71,12 +71,13 @@ class _Simulator:
         if market_text is None:
             market_text = newest.market_yaml if newest else starter_market(fielding.study)
         model = posted.model or (newest.model if newest else "mnl")
-        texts = None
+        texts, stored = None, None
         if ready is not None:
+            stored = await run_in_threadpool(json.loads, ready.payload) if ready.payload else None
             texts = await run_in_threadpool(
                 page_texts,
                 fielding.study,
-                ready.payload,
+                stored or ready.payload,
                 t,
                 csrf=user.csrf,
                 api=f"/console/studies/{row.name}/scenarios",
@@ -93,8 +94,8 @@ class _Simulator:
             simulator_json=await run_in_threadpool(_page_json, ready.payload) if ready else None,
             simulator_script_src="/console/assets/simulator.js",
             simulator_texts=texts,
-            hb=hb_diagnostics_view(stored_hb_diagnostics(ready.payload if ready else None), t),
-            notes=fit_notes_view(ready.payload, ready.message, t, fielding.study) if ready else [],
+            hb=hb_diagnostics_view(stored_hb_diagnostics(stored), t),  # the data read once
+            notes=fit_notes_view(stored, ready.message, t, fielding.study) if ready else [],
             error=posted.error,
             viewers=reader.viewers,
             **market_page_context(t, fielding.study, row.name, market_text, model),

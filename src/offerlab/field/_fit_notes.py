@@ -57,10 +57,13 @@ def _note(reason: str, text: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     return {"reason": reason, "text": text, "fields": dict(fields)}
 
 
-def fit_notes_view(payload: str | None, english: str, t: ConsoleTexts, study: Study) -> list[str]:
-    """The notes in the reader's words. A simulator stored before notes were kept has
-    only its ``english`` text: it is shown under the translated lead."""
-    data = json.loads(payload) if payload else {}
+def fit_notes_view(
+    payload: str | dict[str, Any] | None, english: str, t: ConsoleTexts, study: Study
+) -> list[str]:
+    """The notes in the reader's words, from the stored page data (JSON text, or already
+    read). A simulator stored before notes were kept has only its ``english`` text: it is
+    shown under the translated lead."""
+    data = json.loads(payload) if isinstance(payload, str) and payload else payload
     notes = data.get(KEY) if isinstance(data, dict) else None
     if not isinstance(notes, list):
         return [t("sim_note_other", text=english)] if english else []
