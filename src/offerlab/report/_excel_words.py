@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from offerlab.data import plain_spaces
 from offerlab.report._texts import ReportTexts, report_catalogue
 
 __all__ = ["headed", "page_sheet_name", "sheet_name", "sheet_ref"]
@@ -27,7 +28,8 @@ _SHEET_NAME_MAX = 31
 def sheet_name(t: ReportTexts, key: str) -> str:
     """The sheet ``key``'s name in the report's language (``xl_sheet_<key>``), as Excel
     takes it: at most 31 characters, none of []:*?/\\, no apostrophe at either end."""
-    name = _NOT_IN_SHEET_NAMES.sub("-", t(f"xl_sheet_{key}"))[:_SHEET_NAME_MAX]
+    # plain spaces, as the formulas that name the sheet are written (report._excel)
+    name = _NOT_IN_SHEET_NAMES.sub("-", str(plain_spaces(t(f"xl_sheet_{key}"))))[:_SHEET_NAME_MAX]
     return name.strip("'") or key
 
 
