@@ -72,12 +72,12 @@ class _Simulator:
             market_text = newest.market_yaml if newest else starter_market(fielding.study)
         model = posted.model or (newest.model if newest else "mnl")
         texts, stored = None, None
-        if ready is not None:
-            stored = await run_in_threadpool(json.loads, ready.payload) if ready.payload else None
+        if ready is not None:  # a ready row always has its page data
+            stored = await run_in_threadpool(json.loads, ready.payload)
             texts = await run_in_threadpool(
                 page_texts,
                 fielding.study,
-                stored or ready.payload,
+                stored,
                 t,
                 csrf=user.csrf,
                 api=f"/console/studies/{row.name}/scenarios",

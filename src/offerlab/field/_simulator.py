@@ -388,14 +388,13 @@ def market_page_context(
     }
 
 
-def page_texts(study: Study, payload: str | dict[str, Any], t: ConsoleTexts, **extra: str) -> str:
+def page_texts(study: Study, data: dict[str, Any], t: ConsoleTexts, **extra: str) -> str:
     """The script's words and the study's labels in ``t``'s language, as page JSON.
 
-    The labels follow the order of the stored page data (JSON text, or already read:
-    numeric levels sorted by value); ``extra`` adds the console's endpoints and the
+    The labels follow the order of the stored page data ``data``, as read from its JSON
+    (numeric levels sorted by value); ``extra`` adds the console's endpoints and the
     form token."""
     language = t.language
-    data = json.loads(payload) if isinstance(payload, str) else payload
     attributes = {}
     for entry in data["attributes"]:
         attr = study.attribute(entry["name"])
