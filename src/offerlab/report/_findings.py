@@ -52,9 +52,7 @@ def _pricing_text(finding: Finding, t: ReportTexts, currency: str) -> str:
     v, key = finding.values, finding.key
 
     def m(x: object) -> str:
-        if x is None or not math.isfinite(float(x)):  # type: ignore[arg-type]
-            return "–"
-        return t.amount(float(x), currency)  # type: ignore[arg-type]
+        return _amount_or_dash(x, t, currency)
 
     def pct(x: float) -> str:
         return t.percent(x, 0)
@@ -110,6 +108,13 @@ def _pricing_text(finding: Finding, t: ReportTexts, currency: str) -> str:
     return t(key)
 
 
+def _amount_or_dash(x: object, t: ReportTexts, currency: str) -> str:
+    """An amount in ``currency``, or a dash where there is none."""
+    if x is None or not math.isfinite(float(x)):  # type: ignore[arg-type]
+        return "–"
+    return t.amount(float(x), currency)  # type: ignore[arg-type]
+
+
 def finding_texts(findings: list[Finding], t: ReportTexts, study: Any, currency: str) -> list[str]:
     """Each of ``findings`` as a sentence in ``t``'s language."""
     return [finding_text(f, t, study, currency) for f in findings]
@@ -120,9 +125,7 @@ def measure_row(measure: Finding, t: ReportTexts, currency: str) -> tuple[str, s
     v = measure.values
 
     def m(x: object) -> str:
-        if x is None or not math.isfinite(float(x)):  # type: ignore[arg-type]
-            return "–"
-        return t.amount(float(x), currency)  # type: ignore[arg-type]
+        return _amount_or_dash(x, t, currency)
 
     name = t(measure.key, offer=v.get("offer"))
     if v["kind"] == "range":
